@@ -1,0 +1,191 @@
+//! `takt`: the command-line front of the factory digital twin.
+
+mod table;
+mod trace_file;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use takt_model::{Loaded, ScenarioError, load_file, parse_duration};
+use takt_sim::{Simulation, rng, run_replications, summarize};
+
+#[derive(Parser)]
+#[command(
+    name = "takt",
+    version,
+    about = "takt: a factory digital twin - simulate, compare, plan"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Simulate a plant and report its KPIs (ISO 22400 OEE, MTBF/MTTR, throughput, WIP, lead time).
+    Run(RunArgs),
+    /// Check a scenario file and report every problem with its location.
+    Validate {
+        /// Scenario file (TOML).
+        file: PathBuf,
+    },
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Scenario file (TOML).
+    file: PathBuf,
+    /// Seed of the random streams (overrides run.seed).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Simulated time span, e.g. 8h, 3d, 1e6 (seconds) (overrides run.horizon).
+    #[arg(long, value_parser = parse_secs)]
+    horizon: Option<f64>,
+    /// Warm-up discarded from statistics, e.g. 1h (overrides run.warmup).
+    #[arg(long, value_parser = parse_secs)]
+    warmup: Option<f64>,
+    /// Independent replications, run in parallel; KPIs then come with 95% confidence intervals.
+    #[arg(long)]
+    replications: Option<u32>,
+    /// Print JSON instead of tables.
+    #[arg(long)]
+    json: bool,
+    /// Write machine events (state changes, piece counts) as JSON Lines (single replication only).
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
+}
+
+fn parse_secs(text: &str) -> Result<f64, String> {
+    parse_duration(text)
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run(args),
+        Command::Validate { file } => validate(&file),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Loads a scenario; located problems go to stderr, one per line.
+fn load(file: &Path) -> Result<Result<Loaded, ExitCode>> {
+    match load_file(file) {
+        Ok(loaded) => Ok(Ok(loaded)),
+        Err(ScenarioError::Invalid(diags)) => {
+            for d in &diags {
+                eprintln!("{d}");
+            }
+            eprintln!("{}: {} problem(s)", file.display(), diags.len());
+            Ok(Err(ExitCode::from(1)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn validate(file: &Path) -> Result<ExitCode> {
+    let loaded = match load(file)? {
+        Ok(l) => l,
+        Err(code) => return Ok(code),
+    };
+    let m = &loaded.model;
+    let machines: u32 = m.stations.iter().map(|s| s.machines).sum();
+    println!(
+        "{}: ok - `{}`: {} products, {} stations ({} machines), {} buffers, {} orders",
+        file.display(),
+        m.name,
+        m.products.len(),
+        m.stations.len(),
+        machines,
+        m.buffers.iter().filter(|b| !b.implicit).count(),
+        m.orders.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run(args: RunArgs) -> Result<ExitCode> {
+    let mut loaded = match load(&args.file)? {
+        Ok(l) => l,
+        Err(code) => return Ok(code),
+    };
+    let model = &mut loaded.model;
+    if let Some(seed) = args.seed {
+        model.seed = seed;
+    }
+    if let Some(h) = args.horizon {
+        model.horizon_s = h;
+    }
+    if let Some(w) = args.warmup {
+        model.warmup_s = w;
+    }
+    if let Some(r) = args.replications {
+        model.replications = r;
+    }
+    if model.horizon_s <= 0.0 {
+        bail!("the horizon must be > 0");
+    }
+    if model.warmup_s >= model.horizon_s {
+        bail!(
+            "the warm-up ({} s) must be shorter than the horizon ({} s)",
+            model.warmup_s,
+            model.horizon_s
+        );
+    }
+    if model.replications == 0 {
+        bail!("--replications must be >= 1");
+    }
+    let replications = model.replications;
+    let seed = model.seed;
+    let model = Arc::new(loaded.model);
+
+    let output = if replications == 1 {
+        let mut sim = Simulation::new(Arc::clone(&model), rng::replication_seed(seed, 0));
+        if let Some(path) = &args.trace {
+            let sink = trace_file::JsonLinesTrace::create(path, model.timebase)
+                .with_context(|| format!("cannot create trace file {}", path.display()))?;
+            sim.set_trace(Box::new(sink));
+        }
+        sim.run();
+        if let Some(mut sink) = sim.take_trace() {
+            sink.flush().context("cannot write the trace file")?;
+        }
+        serde_json::to_value(sim.report())?
+    } else {
+        if args.trace.is_some() {
+            bail!(
+                "--trace records one run: use it without --replications (or with --replications 1)"
+            );
+        }
+        let bar = ProgressBar::new(u64::from(replications)).with_style(
+            ProgressStyle::with_template(
+                "{spinner} replications {pos}/{len} [{bar:30}] {elapsed} (eta {eta})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        let reports = run_replications(&model, seed, replications, &|| bar.inc(1));
+        bar.finish_and_clear();
+        summarize(&reports, seed)
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&output)?);
+    } else {
+        print!("{}", table::render(&output));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,16 @@
+//! takt's plant model: the scenario file format, its loading with located diagnostics, its validation,
+//! and the probability distributions it uses. No simulation happens here; `takt-sim` runs a [`Model`].
+
+pub mod compile;
+pub mod distribution;
+pub mod duration;
+pub mod load;
+pub mod model;
+pub mod scenario;
+
+pub use compile::{Problem, compile};
+pub use distribution::{DistributionSpec, Sampler};
+pub use duration::{Secs, parse_duration};
+pub use load::{Diagnostic, Loaded, ScenarioError, load_file, load_str};
+pub use model::*;
+pub use scenario::*;

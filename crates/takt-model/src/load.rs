@@ -1,0 +1,463 @@
+//! Reading scenario files. Each top-level section, and each item of a list section, is deserialized on
+//! its own, so that one broken station does not hide the problems of the next; then the whole is
+//! compiled. Every problem comes back with its file, line, column and field path.
+
+use crate::compile::compile;
+use crate::model::Model;
+use crate::scenario::*;
+use serde::de::DeserializeOwned;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
+
+/// A problem with its place in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub file: PathBuf,
+    /// 1-based; 0 when the place is unknown.
+    pub line: usize,
+    pub column: usize,
+    /// Field path such as `stations[2].failures[0].ttr`; empty for syntax errors.
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: ", self.file.display(), self.line, self.column)?;
+        if !self.path.is_empty() {
+            write!(f, "{}: ", self.path)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// Everything wrong with a scenario, in file order.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} problem(s) in the scenario:\n{}", .0.len(), .0.iter().map(|d| format!("  {d}")).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<Diagnostic>),
+}
+
+impl ScenarioError {
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        match self {
+            ScenarioError::Invalid(d) => d,
+            ScenarioError::Read { .. } => &[],
+        }
+    }
+}
+
+/// A scenario as read, and its compiled model.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub scenario: Scenario,
+    pub model: Model,
+}
+
+/// Reads, checks and compiles a scenario file; a CSV order book it names is read relative to it.
+pub fn load_file(path: &Path) -> Result<Loaded, ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    load_str(&text, path, path.parent())
+}
+
+/// Like [`load_file`] for text in memory; `origin` names it in diagnostics.
+pub fn load_str(
+    text: &str,
+    origin: &Path,
+    base_dir: Option<&Path>,
+) -> Result<Loaded, ScenarioError> {
+    let scenario = parse_scenario(text, origin)?;
+    compile_located(scenario, text, origin, base_dir)
+}
+
+/// Compiles an already parsed scenario (for instance one changed by what-if overrides); `text`, when
+/// given, is the file the diagnostics' lines refer to.
+pub fn compile_located(
+    mut scenario: Scenario,
+    text: &str,
+    origin: &Path,
+    base_dir: Option<&Path>,
+) -> Result<Loaded, ScenarioError> {
+    let mut diagnostics = Vec::new();
+    if let Some(csv) = scenario.demand.orders_csv.clone() {
+        let csv_path = base_dir.unwrap_or(Path::new(".")).join(&csv);
+        match read_orders_csv(&csv_path) {
+            Ok(mut orders) => scenario.demand.orders.append(&mut orders),
+            Err(mut d) => diagnostics.append(&mut d),
+        }
+    }
+    let locator = DeTable::parse(text).ok();
+    match compile(&scenario) {
+        Ok(model) if diagnostics.is_empty() => Ok(Loaded { scenario, model }),
+        Ok(_) => Err(ScenarioError::Invalid(diagnostics)),
+        Err(problems) => {
+            diagnostics.extend(problems.into_iter().map(|p| {
+                let (line, column) = locator
+                    .as_ref()
+                    .map_or((0, 0), |t| line_col(text, locate(t, &p.path)));
+                Diagnostic {
+                    file: origin.to_path_buf(),
+                    line,
+                    column,
+                    path: p.path,
+                    message: p.message,
+                }
+            }));
+            Err(ScenarioError::Invalid(diagnostics))
+        }
+    }
+}
+
+/// Parses the text into a [`Scenario`], reporting every structural problem (syntax, types, unknown or
+/// missing fields) found section by section.
+pub fn parse_scenario(text: &str, origin: &Path) -> Result<Scenario, ScenarioError> {
+    let diag = |span: Option<std::ops::Range<usize>>, path: String, message: String| {
+        let (line, column) = span.map_or((0, 0), |s| line_col(text, s.start));
+        Diagnostic {
+            file: origin.to_path_buf(),
+            line,
+            column,
+            path,
+            message,
+        }
+    };
+    let root = match DeTable::parse(text) {
+        Ok(t) => t,
+        Err(e) => {
+            return Err(ScenarioError::Invalid(vec![diag(
+                e.span(),
+                String::new(),
+                format!("TOML syntax error: {}", e.message().trim()),
+            )]));
+        }
+    };
+    let mut out = Parts {
+        diags: Vec::new(),
+        text,
+        origin,
+    };
+    let table = root.get_ref();
+    for (key, value) in table.iter() {
+        if !TOP_LEVEL.contains(&key.get_ref().as_ref()) {
+            out.diags.push(diag(
+                Some(key.span()),
+                key.get_ref().to_string(),
+                format!(
+                    "unknown top-level key `{}` (expected one of: {})",
+                    key.get_ref(),
+                    TOP_LEVEL.join(", ")
+                ),
+            ));
+            let _ = value;
+        }
+    }
+    let get = |k: &str| table.get(k);
+    let root_span = root.span();
+    let schema_version: Option<u32> =
+        out.required(get("schema_version"), "schema_version", &root_span);
+    let name: Option<String> = out.required(get("name"), "name", &root_span);
+    let description: Option<String> = get("description").and_then(|v| out.one(v, "description"));
+    let run: Option<RunSpec> = out.required(get("run"), "run", &root_span);
+    let products: Option<Vec<ProductSpec>> =
+        out.list(get("products"), "products", true, &root_span);
+    let stations: Option<Vec<StationSpec>> =
+        out.list(get("stations"), "stations", true, &root_span);
+    let buffers: Option<Vec<BufferSpec>> = out.list(get("buffers"), "buffers", false, &root_span);
+    let crews: Option<Vec<CrewSpec>> = out.list(get("crews"), "crews", false, &root_span);
+    let calendar: Option<Option<CalendarSpec>> = match get("calendar") {
+        None => Some(None),
+        Some(v) => out.one(v, "calendar").map(Some),
+    };
+    let demand: Option<DemandSpec> = out.required(get("demand"), "demand", &root_span);
+    if !out.diags.is_empty() {
+        return Err(ScenarioError::Invalid(out.diags));
+    }
+    match (
+        schema_version,
+        name,
+        run,
+        products,
+        stations,
+        buffers,
+        crews,
+        calendar,
+        demand,
+    ) {
+        (
+            Some(schema_version),
+            Some(name),
+            Some(run),
+            Some(products),
+            Some(stations),
+            Some(buffers),
+            Some(crews),
+            Some(calendar),
+            Some(demand),
+        ) => Ok(Scenario {
+            schema_version,
+            name,
+            description,
+            run,
+            products,
+            stations,
+            buffers,
+            crews,
+            calendar,
+            demand,
+        }),
+        _ => Err(ScenarioError::Invalid(vec![diag(
+            None,
+            String::new(),
+            "incomplete scenario".into(),
+        )])),
+    }
+}
+
+const TOP_LEVEL: [&str; 10] = [
+    "schema_version",
+    "name",
+    "description",
+    "run",
+    "products",
+    "stations",
+    "buffers",
+    "crews",
+    "calendar",
+    "demand",
+];
+
+struct Parts<'a> {
+    diags: Vec<Diagnostic>,
+    text: &'a str,
+    origin: &'a Path,
+}
+
+impl Parts<'_> {
+    fn push(&mut self, span: std::ops::Range<usize>, path: String, message: String) {
+        let (line, column) = line_col(self.text, span.start);
+        self.diags.push(Diagnostic {
+            file: self.origin.to_path_buf(),
+            line,
+            column,
+            path,
+            message,
+        });
+    }
+
+    /// Deserializes one value, recording a located problem on failure.
+    fn one<T: DeserializeOwned>(&mut self, value: &Spanned<DeValue<'_>>, path: &str) -> Option<T> {
+        let de = ValueDeserializer::from(value.clone());
+        match serde_path_to_error::deserialize::<_, T>(de) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let inner_path = e.path().to_string();
+                let full = if inner_path == "." || inner_path.is_empty() {
+                    path.to_string()
+                } else {
+                    format!("{path}.{inner_path}")
+                };
+                let span = e.inner().span().unwrap_or_else(|| value.span());
+                self.push(span, full, e.inner().message().trim().to_string());
+                None
+            }
+        }
+    }
+
+    fn required<T: DeserializeOwned>(
+        &mut self,
+        value: Option<&Spanned<DeValue<'_>>>,
+        key: &str,
+        root_span: &std::ops::Range<usize>,
+    ) -> Option<T> {
+        match value {
+            Some(v) => self.one(v, key),
+            None => {
+                self.push(
+                    root_span.start..root_span.start,
+                    key.to_string(),
+                    format!("missing `{key}`"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A list section (`[[stations]]`): each item on its own.
+    fn list<T: DeserializeOwned>(
+        &mut self,
+        value: Option<&Spanned<DeValue<'_>>>,
+        key: &str,
+        required: bool,
+        root_span: &std::ops::Range<usize>,
+    ) -> Option<Vec<T>> {
+        let Some(value) = value else {
+            if required {
+                self.push(
+                    root_span.start..root_span.start,
+                    key.to_string(),
+                    format!("missing `{key}` (a list: [[{key}]])"),
+                );
+                return None;
+            }
+            return Some(Vec::new());
+        };
+        let Some(items) = value.get_ref().as_array() else {
+            self.push(
+                value.span(),
+                key.to_string(),
+                format!("`{key}` must be a list ([[{key}]] tables)"),
+            );
+            return None;
+        };
+        let mut out = Vec::new();
+        let mut ok = true;
+        for (i, item) in items.iter().enumerate() {
+            match self.one(item, &format!("{key}[{i}]")) {
+                Some(v) => out.push(v),
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+}
+
+/// The byte offset of the deepest existing value along a field path such as `stations[2].failures[0].ttr`.
+fn locate(root: &Spanned<DeTable<'_>>, path: &str) -> usize {
+    let mut best = root.span().start;
+    let mut current: Option<&Spanned<DeValue<'_>>> = None;
+    let mut first = true;
+    for segment in path.split('.') {
+        let (key, indices) = match segment.find('[') {
+            Some(i) => (&segment[..i], &segment[i..]),
+            None => (segment, ""),
+        };
+        let next = if first {
+            root.get_ref().get(key)
+        } else {
+            current.and_then(|c| c.get_ref().get(key))
+        };
+        first = false;
+        let Some(mut value) = next else { break };
+        best = value.span().start;
+        for idx in indices.split(['[', ']']).filter(|s| !s.is_empty()) {
+            match idx
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| value.get_ref().get(i))
+            {
+                Some(v) => {
+                    value = v;
+                    best = v.span().start;
+                }
+                None => return best,
+            }
+        }
+        current = Some(value);
+    }
+    best
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rfind('\n').map_or(offset, |i| offset - i - 1) + 1;
+    (line, column)
+}
+
+/// Reads an order book: a header `id,product,quantity,release,due` (release and due as durations from
+/// t = 0, due may be empty). Problems name the CSV line and column.
+pub fn read_orders_csv(path: &Path) -> Result<Vec<OrderSpec>, Vec<Diagnostic>> {
+    let located = |line: usize, path_s: &str, message: String| Diagnostic {
+        file: path.to_path_buf(),
+        line,
+        column: 0,
+        path: path_s.to_string(),
+        message,
+    };
+    let mut reader = match csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(path)
+    {
+        Ok(r) => r,
+        Err(e) => return Err(vec![located(0, "", format!("cannot read order book: {e}"))]),
+    };
+    let headers = match reader.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => return Err(vec![located(1, "", format!("bad header: {e}"))]),
+    };
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let (Some(c_id), Some(c_product), Some(c_qty)) = (col("id"), col("product"), col("quantity"))
+    else {
+        return Err(vec![located(
+            1,
+            "",
+            format!(
+                "the header must name at least id, product, quantity (and optionally release, due); got `{}`",
+                headers.iter().collect::<Vec<_>>().join(",")
+            ),
+        )]);
+    };
+    let (c_release, c_due) = (col("release"), col("due"));
+    let mut orders = Vec::new();
+    let mut diags = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 2;
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                diags.push(located(line, "", e.to_string()));
+                continue;
+            }
+        };
+        let field = |c: Option<usize>| c.and_then(|c| record.get(c)).unwrap_or("");
+        let quantity = match field(Some(c_qty)).parse::<u32>() {
+            Ok(q) => q,
+            Err(_) => {
+                diags.push(located(
+                    line,
+                    "quantity",
+                    format!("`{}` is not a whole number", field(Some(c_qty))),
+                ));
+                continue;
+            }
+        };
+        let duration = |name: &str, c: Option<usize>, diags: &mut Vec<Diagnostic>| {
+            let text = field(c);
+            if text.is_empty() {
+                return Ok(None);
+            }
+            crate::duration::parse_duration(text)
+                .map(Some)
+                .map_err(|m| diags.push(located(line, name, m)))
+        };
+        let (Ok(release), Ok(due)) = (
+            duration("release", c_release, &mut diags),
+            duration("due", c_due, &mut diags),
+        ) else {
+            continue;
+        };
+        orders.push(OrderSpec {
+            id: field(Some(c_id)).to_string(),
+            product: field(Some(c_product)).to_string(),
+            quantity,
+            release: crate::duration::Secs(release.unwrap_or(0.0)),
+            due: due.map(crate::duration::Secs),
+        });
+    }
+    if diags.is_empty() {
+        Ok(orders)
+    } else {
+        Err(diags)
+    }
+}

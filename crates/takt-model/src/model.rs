@@ -1,0 +1,276 @@
+//! The compiled plant model: validated, index-based, ready for the engine. Names are kept for reports;
+//! every cross-reference is an index into the owning vector, so the engine never looks names up.
+
+use crate::distribution::Sampler;
+use crate::scenario::{DispatchRule, FailureBasis};
+
+pub const WEEK_S: f64 = 604_800.0;
+
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub name: String,
+    pub horizon_s: f64,
+    pub warmup_s: f64,
+    pub seed: u64,
+    pub replications: u32,
+    pub timebase: Timebase,
+    pub products: Vec<Product>,
+    pub stations: Vec<Station>,
+    pub buffers: Vec<Buffer>,
+    pub crews: Vec<Crew>,
+    pub calendar: Option<Calendar>,
+    pub arrivals: Option<Arrivals>,
+    pub orders: Vec<Order>,
+}
+
+/// Where t = 0 sits in real time: for trace timestamps and the weekly shift calendar.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timebase {
+    /// Unix time of t = 0, seconds.
+    pub start_unix_s: i64,
+    /// The plant's UTC offset, minutes.
+    pub utc_offset_min: i32,
+    /// Seconds from local Monday 00:00 to t = 0.
+    pub week_phase_s: f64,
+}
+
+impl Default for Timebase {
+    fn default() -> Self {
+        // Monday 2026-01-05T00:00:00Z.
+        Timebase {
+            start_unix_s: 1_767_571_200,
+            utc_offset_min: 0,
+            week_phase_s: 0.0,
+        }
+    }
+}
+
+impl Timebase {
+    /// RFC 3339 timestamp, in the plant's offset with millisecond precision, of simulation time `t_s`.
+    pub fn rfc3339(&self, t_s: f64) -> String {
+        let total_ms = (self.start_unix_s as f64 * 1000.0 + t_s * 1000.0).round() as i64
+            + i64::from(self.utc_offset_min) * 60_000;
+        let (days, ms_of_day) = (
+            total_ms.div_euclid(86_400_000),
+            total_ms.rem_euclid(86_400_000),
+        );
+        let (y, m, d) = civil_from_days(days);
+        let secs = ms_of_day / 1000;
+        let sign = if self.utc_offset_min < 0 { '-' } else { '+' };
+        let off = self.utc_offset_min.unsigned_abs();
+        format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}{sign}{:02}:{:02}",
+            secs / 3600,
+            secs % 3600 / 60,
+            secs % 60,
+            ms_of_day % 1000,
+            off / 60,
+            off % 60
+        )
+    }
+}
+
+/// Civil date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[derive(Debug, Clone)]
+pub struct Product {
+    pub name: String,
+    pub routing: Vec<Operation>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Operation {
+    pub name: String,
+    /// Eligible stations (one, or a group of alternatives), as indices into `Model::stations`.
+    pub stations: Vec<usize>,
+    pub process_time: Sampler,
+    pub process_mean_s: f64,
+    pub scrap_probability: f64,
+    pub rework_probability: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Station {
+    pub name: String,
+    pub machines: u32,
+    pub input_buffer: usize,
+    pub dispatch: DispatchRule,
+    /// Ideal cycle time per product index; `None` for products that never visit the station.
+    pub ideal_cycle_s: Vec<Option<f64>>,
+    pub power_kw: PowerKw,
+    pub changeover: Option<Changeover>,
+    pub failure_modes: Vec<FailureMode>,
+    pub maintenance: Option<Maintenance>,
+    pub follows_calendar: bool,
+}
+
+/// kW per machine state.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PowerKw {
+    pub processing: f64,
+    pub setup: f64,
+    pub idle: f64,
+    pub down: f64,
+    pub planned_down: f64,
+    pub off: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Changeover {
+    pub default: Sampler,
+    /// Row-major `from * n_products + to`; `None` falls back to `default`.
+    pub matrix: Vec<Option<Sampler>>,
+    pub n_products: usize,
+}
+
+impl Changeover {
+    /// The setup distribution when switching `from` -> `to`; no setup for the same product.
+    pub fn between(&self, from: usize, to: usize) -> Option<&Sampler> {
+        if from == to {
+            return None;
+        }
+        Some(
+            self.matrix[from * self.n_products + to]
+                .as_ref()
+                .unwrap_or(&self.default),
+        )
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct FailureMode {
+    pub name: String,
+    pub basis: FailureBasis,
+    pub ttf: Sampler,
+    pub ttr: Sampler,
+    pub ttf_mean: f64,
+    pub ttr_mean_s: f64,
+    pub crew: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Maintenance {
+    pub interval_s: f64,
+    pub first_s: f64,
+    pub duration: Sampler,
+    pub crew: Option<usize>,
+    pub renews: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Buffer {
+    pub name: String,
+    /// `None`: unlimited.
+    pub capacity: Option<u32>,
+    /// The station that takes parts from this buffer.
+    pub station: usize,
+    /// Created for a station without a declared input buffer.
+    pub implicit: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Crew {
+    pub name: String,
+    pub count: u32,
+}
+
+/// A weekly pattern of production time, as sorted, disjoint `[start, end)` seconds from local Monday 00:00.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Calendar {
+    pub on_intervals: Vec<(f64, f64)>,
+}
+
+impl Calendar {
+    /// Whether production is planned at simulation time `t`, and when that next changes.
+    pub fn at(&self, timebase: &Timebase, t: f64) -> (bool, f64) {
+        let week_t = t + timebase.week_phase_s;
+        let week_start = (week_t / WEEK_S).floor() * WEEK_S;
+        let in_week = week_t - week_start;
+        for &(start, end) in &self.on_intervals {
+            if in_week < start {
+                return (false, t + (start - in_week));
+            }
+            if in_week < end {
+                return (true, t + (end - in_week));
+            }
+        }
+        // After the last interval: off until the first interval of next week.
+        let first = self.on_intervals.first().map_or(WEEK_S, |i| i.0);
+        (false, t + (WEEK_S - in_week) + first)
+    }
+
+    /// Planned production seconds per week.
+    pub fn on_secs_per_week(&self) -> f64 {
+        self.on_intervals.iter().map(|(a, b)| b - a).sum()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Arrivals {
+    pub interarrival: Sampler,
+    pub mix_products: Vec<usize>,
+    pub mix_cumulative: Vec<f64>,
+    pub due_in_s: Option<f64>,
+    pub until_s: Option<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Order {
+    pub id: String,
+    pub product: usize,
+    pub quantity: u32,
+    pub release_s: f64,
+    pub due_s: Option<f64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps() {
+        let tb = Timebase::default();
+        assert_eq!(tb.rfc3339(0.0), "2026-01-05T00:00:00.000+00:00");
+        assert_eq!(tb.rfc3339(90_061.5), "2026-01-06T01:01:01.500+00:00");
+        let cet = Timebase {
+            start_unix_s: 1_767_571_200 - 3600,
+            utc_offset_min: 60,
+            week_phase_s: 0.0,
+        };
+        assert_eq!(cet.rfc3339(0.0), "2026-01-05T00:00:00.000+01:00");
+        for days in [-1000, 0, 59, 365, 20_000, 738_000] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(crate::compile::days_from_civil(y, m, d), days);
+        }
+    }
+
+    #[test]
+    fn calendar_finds_state_and_next_change() {
+        // Monday 06:00-14:00 only.
+        let cal = Calendar {
+            on_intervals: vec![(6.0 * 3600.0, 14.0 * 3600.0)],
+        };
+        let tb = Timebase::default();
+        assert_eq!(cal.at(&tb, 0.0), (false, 6.0 * 3600.0));
+        assert_eq!(cal.at(&tb, 7.0 * 3600.0), (true, 14.0 * 3600.0));
+        assert_eq!(cal.at(&tb, 15.0 * 3600.0), (false, WEEK_S + 6.0 * 3600.0));
+        // Start on a Monday at 07:00: t = 0 is inside the shift.
+        let tb7 = Timebase {
+            week_phase_s: 7.0 * 3600.0,
+            ..tb
+        };
+        assert_eq!(cal.at(&tb7, 0.0), (true, 7.0 * 3600.0));
+    }
+}

@@ -1,0 +1,266 @@
+//! The ECS side of the engine: what machines, buffers, parts, orders, crews and the source are. All
+//! mutable model state - random streams included - lives in these components, so a snapshot of them is
+//! a complete, restartable copy of a running plant.
+
+use crate::rng::Stream;
+use bevy_ecs::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+
+/// What a machine reports, by ISO 22400 accounting precedence: off-shift, then planned down, then down,
+/// then what it is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[repr(u8)]
+pub enum MachineState {
+    Processing = 0,
+    Setup = 1,
+    Starved = 2,
+    Blocked = 3,
+    Down = 4,
+    PlannedDown = 5,
+    OffShift = 6,
+}
+
+pub const N_STATES: usize = 7;
+
+impl MachineState {
+    pub const ALL: [MachineState; N_STATES] = [
+        MachineState::Processing,
+        MachineState::Setup,
+        MachineState::Starved,
+        MachineState::Blocked,
+        MachineState::Down,
+        MachineState::PlannedDown,
+        MachineState::OffShift,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            MachineState::Processing => "processing",
+            MachineState::Setup => "setup",
+            MachineState::Starved => "starved",
+            MachineState::Blocked => "blocked",
+            MachineState::Down => "down",
+            MachineState::PlannedDown => "planned_down",
+            MachineState::OffShift => "off_shift",
+        }
+    }
+
+    /// The state name of the takt event schema (the live twin's sensor vocabulary).
+    pub fn schema_name(self) -> &'static str {
+        match self {
+            MachineState::Processing => "RUNNING",
+            MachineState::Setup => "SETUP",
+            MachineState::Starved => "STARVED",
+            MachineState::Blocked => "BLOCKED",
+            MachineState::Down => "UNPLANNED_DOWN",
+            MachineState::PlannedDown => "PLANNED_DOWN",
+            MachineState::OffShift => "OFF",
+        }
+    }
+
+    /// Active in the sense of the active-period bottleneck method: the machine is not waiting.
+    pub fn is_active(self) -> bool {
+        matches!(
+            self,
+            MachineState::Processing
+                | MachineState::Setup
+                | MachineState::Down
+                | MachineState::PlannedDown
+        )
+    }
+}
+
+/// What the machine is doing with its part, independent of whether it is stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Activity {
+    /// No part: waiting for one (starved).
+    Idle,
+    Setup,
+    Processing,
+    /// Finished part cannot leave: the next buffer is full.
+    Blocked,
+}
+
+#[derive(Component, Debug, Clone, Serialize, Deserialize)]
+pub struct Machine {
+    pub station: u32,
+    pub activity: Activity,
+    pub part: Option<Entity>,
+    pub last_product: Option<u32>,
+    /// Stop flags: any of them halts work; the part in process resumes its remaining work afterwards.
+    pub off_shift: bool,
+    pub planned_down: bool,
+    pub active_failures: u32,
+    /// When the running setup or processing ends (valid while running).
+    pub activity_end: f64,
+    /// Work left when stopped mid-activity.
+    pub remaining_s: f64,
+    /// Start of the current uninterrupted processing segment (operating-time failure clocks).
+    pub segment_start: f64,
+    /// Bumped to cancel the scheduled end of an activity (lazy cancellation).
+    pub epoch: u32,
+    /// Buffer this machine waits to unload into while blocked.
+    pub blocked_on: Option<u32>,
+    pub last_failure_mode: u16,
+    pub next_maintenance_at: f64,
+    pub maintenance_waiting: bool,
+}
+
+impl Machine {
+    pub fn stopped(&self) -> bool {
+        self.off_shift || self.planned_down || self.active_failures > 0
+    }
+
+    /// Whether failure clocks counted in calendar time are frozen (down or in maintenance).
+    pub fn clocks_frozen(&self) -> bool {
+        self.planned_down || self.active_failures > 0
+    }
+
+    pub fn state(&self) -> MachineState {
+        if self.off_shift {
+            MachineState::OffShift
+        } else if self.planned_down {
+            MachineState::PlannedDown
+        } else if self.active_failures > 0 {
+            MachineState::Down
+        } else {
+            match self.activity {
+                Activity::Idle => MachineState::Starved,
+                Activity::Setup => MachineState::Setup,
+                Activity::Processing => MachineState::Processing,
+                Activity::Blocked => MachineState::Blocked,
+            }
+        }
+    }
+}
+
+/// Per failure mode of one machine: the age budget left before it fails, in the mode's basis
+/// (seconds or cycles), and the scheduled failure while its clock runs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModeState {
+    pub remaining: f64,
+    pub active: bool,
+    pub epoch: u32,
+    /// For calendar-basis modes whose clock runs: when the failure is due.
+    pub due_at: f64,
+    /// When the current failure began (for repair-time statistics).
+    pub failed_at: f64,
+}
+
+#[derive(Component, Debug, Clone, Serialize, Deserialize)]
+pub struct FailureModes(pub Vec<ModeState>);
+
+/// Random streams of one machine.
+#[derive(Component, Debug, Clone, Serialize, Deserialize)]
+pub struct MachineStreams {
+    pub process: Stream,
+    pub setup: Stream,
+    pub quality: Stream,
+    pub maintenance: Stream,
+    /// Per failure mode: (time to failure, time to repair).
+    pub failures: Vec<(Stream, Stream)>,
+}
+
+/// State-time accounting of one machine since the last statistics reset.
+#[derive(Component, Debug, Clone, Serialize, Deserialize)]
+pub struct MachineStats {
+    pub state: MachineState,
+    pub since: f64,
+    pub totals_s: [f64; N_STATES],
+    pub produced: u64,
+    pub good: u64,
+    pub scrap: u64,
+    pub rework: u64,
+    pub setups: u64,
+    /// Sum of ideal cycle times of the cycles produced (ISO 22400 performance numerator).
+    pub ideal_s: f64,
+    pub failures: Vec<u64>,
+    /// Per mode: completed repairs and their durations from failure to repair end.
+    pub repairs: Vec<u64>,
+    pub repair_s: Vec<f64>,
+    /// Active-period bottleneck method: completed active periods and their total length.
+    pub active_since: Option<f64>,
+    pub active_periods: u64,
+    pub active_s: f64,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct QueueEntry {
+    pub part: Entity,
+    pub product: u32,
+    /// Due date, `f64::INFINITY` when none.
+    pub due: f64,
+    /// Mean processing time of the operation the part waits for (SPT).
+    pub mean_s: f64,
+}
+
+/// Who waits for room in a full buffer, first come first served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Waiter {
+    /// A blocked machine holding a finished part.
+    Machine(Entity),
+    /// A newly released part whose first buffer was full.
+    Release(Entity),
+}
+
+#[derive(Component, Debug, Clone, Serialize, Deserialize)]
+pub struct BufferQueue {
+    pub index: u32,
+    pub capacity: Option<u32>,
+    pub parts: VecDeque<QueueEntry>,
+    pub waiting: VecDeque<Waiter>,
+    /// Time-average level accounting.
+    pub level_since: f64,
+    pub level_integral: f64,
+    pub max_level: u32,
+}
+
+impl BufferQueue {
+    pub fn has_room(&self) -> bool {
+        self.capacity.is_none_or(|c| (self.parts.len() as u32) < c)
+    }
+}
+
+#[derive(Component, Debug, Clone, Serialize, Deserialize)]
+pub struct Part {
+    pub product: u32,
+    pub operation: u32,
+    pub released_at: f64,
+    pub due: f64,
+    pub order: Option<Entity>,
+}
+
+#[derive(Component, Debug, Clone, Serialize, Deserialize)]
+pub struct OrderState {
+    pub index: u32,
+    /// Good parts still to make.
+    pub outstanding: u32,
+    pub released: bool,
+    pub completed_at: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CrewJob {
+    Repair { machine: Entity, mode: u16 },
+    Maintenance { machine: Entity },
+}
+
+#[derive(Component, Debug, Clone, Serialize, Deserialize)]
+pub struct CrewState {
+    pub index: u32,
+    pub count: u32,
+    pub free: u32,
+    pub queue: VecDeque<CrewJob>,
+    /// Member-seconds busy since the last reset.
+    pub busy_s: f64,
+    pub busy_since: f64,
+}
+
+/// The demand generator.
+#[derive(Component, Debug, Clone, Serialize, Deserialize)]
+pub struct Source {
+    pub interarrival: Stream,
+    pub mix: Stream,
+    pub arrivals: u64,
+}

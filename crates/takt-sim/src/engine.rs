@@ -1,0 +1,1398 @@
+//! The event loop and its handlers. The calendar and the clock live outside the bevy World (measured
+//! cheaper than a Resource); handlers are plain methods taking `&mut self`, dispatched by a `match` on
+//! a small `Copy` event enum. Scheduled events are never removed: a handler checks the epoch the event
+//! carries against the component's, and ignores a stale one (lazy cancellation).
+
+use crate::components::*;
+use crate::rng;
+use crate::trace::{TraceKind, TraceRecord, TraceSink};
+use bevy_ecs::prelude::*;
+use rand::RngExt;
+use serde::{Deserialize, Serialize};
+use sketches_ddsketch::{Config, DDSketch};
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, VecDeque};
+use std::sync::Arc;
+use takt_model::{FailureBasis, Model};
+
+/// Things that happen at an instant. Small and `Copy`: the calendar holds millions of them.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Event {
+    Arrival,
+    OrderRelease(Entity),
+    ActivityEnd {
+        machine: Entity,
+        epoch: u32,
+    },
+    Failure {
+        machine: Entity,
+        mode: u16,
+        epoch: u32,
+    },
+    RepairEnd {
+        machine: Entity,
+        mode: u16,
+    },
+    MaintenanceDue(Entity),
+    MaintenanceEnd(Entity),
+    CalendarChange,
+    WarmupEnd,
+}
+
+/// A calendar entry. Ordered by time, then by scheduling sequence: same-time events run in the order
+/// they were scheduled (FIFO), which makes every run reproducible.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct Scheduled {
+    pub time: f64,
+    pub seq: u64,
+    pub event: Event,
+}
+
+impl PartialEq for Scheduled {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Scheduled {}
+impl PartialOrd for Scheduled {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Scheduled {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // Reversed: BinaryHeap is a max-heap, the calendar pops the earliest.
+        other
+            .time
+            .total_cmp(&self.time)
+            .then_with(|| other.seq.cmp(&self.seq))
+    }
+}
+
+/// Plant-level statistics since the last reset.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct PlantStats {
+    pub since: f64,
+    pub wip: u64,
+    pub wip_since: f64,
+    pub wip_integral: f64,
+    pub released: u64,
+    pub completed: u64,
+    pub scrapped: u64,
+    pub lead_time_sum_s: f64,
+    pub lead_time: DDSketch,
+    /// Every departure, good or scrapped: Little's law holds for these.
+    pub departures: u64,
+    pub sojourn_sum_s: f64,
+}
+
+impl std::fmt::Debug for PlantStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlantStats")
+            .field("since", &self.since)
+            .field("wip", &self.wip)
+            .field("released", &self.released)
+            .field("completed", &self.completed)
+            .field("scrapped", &self.scrapped)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PlantStats {
+    fn new(now: f64, wip: u64) -> Self {
+        PlantStats {
+            since: now,
+            wip,
+            wip_since: now,
+            wip_integral: 0.0,
+            released: 0,
+            completed: 0,
+            scrapped: 0,
+            lead_time_sum_s: 0.0,
+            lead_time: DDSketch::new(Config::defaults()),
+            departures: 0,
+            sojourn_sum_s: 0.0,
+        }
+    }
+
+    fn wip_change(&mut self, now: f64, up: bool) {
+        self.wip_integral += self.wip as f64 * (now - self.wip_since);
+        self.wip_since = now;
+        if up {
+            self.wip += 1;
+        } else {
+            self.wip -= 1;
+        }
+    }
+}
+
+/// Entities by model index, and what the handlers need to know about each station without a lookup.
+#[derive(Debug, Clone)]
+pub struct Topology {
+    pub source: Entity,
+    pub machines: Vec<Entity>,
+    pub machine_names: Vec<String>,
+    /// Machines of station `s`: `machines[station_machines[s].0 .. station_machines[s].1]`.
+    pub station_machines: Vec<(usize, usize)>,
+    pub buffers: Vec<Entity>,
+    pub crews: Vec<Entity>,
+    pub orders: Vec<Entity>,
+    pub has_operating_modes: Vec<bool>,
+    pub has_cycle_modes: Vec<bool>,
+    pub has_calendar_modes: Vec<bool>,
+}
+
+/// One replication of a plant model: build it, run it, read its KPIs, snapshot and restore it.
+pub struct Simulation {
+    pub(crate) model: Arc<Model>,
+    pub(crate) world: World,
+    pub(crate) calendar: BinaryHeap<Scheduled>,
+    pub(crate) now: f64,
+    pub(crate) seq: u64,
+    pub(crate) events: u64,
+    pub(crate) topo: Topology,
+    pub(crate) plant: PlantStats,
+    pub(crate) seed: u64,
+    pub(crate) trace: Option<Box<dyn TraceSink>>,
+    pub(crate) trace_seq: u64,
+}
+
+const HOUSEKEEPING_EVERY: u64 = 1 << 16;
+
+fn new_machine_stats(now: f64, modes: usize, state: MachineState) -> MachineStats {
+    MachineStats {
+        state,
+        since: now,
+        totals_s: [0.0; N_STATES],
+        produced: 0,
+        good: 0,
+        scrap: 0,
+        rework: 0,
+        setups: 0,
+        ideal_s: 0.0,
+        failures: vec![0; modes],
+        repairs: vec![0; modes],
+        repair_s: vec![0.0; modes],
+        active_since: state.is_active().then_some(now),
+        active_periods: 0,
+        active_s: 0.0,
+    }
+}
+
+impl Simulation {
+    /// Builds the plant at t = 0 with every random stream derived from `seed`, and schedules its first
+    /// events. Nothing runs until [`Simulation::run_until`].
+    pub fn new(model: Arc<Model>, seed: u64) -> Simulation {
+        let mut world = World::new();
+        let source = world
+            .spawn(Source {
+                interarrival: rng::stream(seed, &["arrivals", "interarrival"]),
+                mix: rng::stream(seed, &["arrivals", "mix"]),
+                arrivals: 0,
+            })
+            .id();
+        let buffers = model
+            .buffers
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                world
+                    .spawn(BufferQueue {
+                        index: i as u32,
+                        capacity: b.capacity,
+                        parts: VecDeque::new(),
+                        waiting: VecDeque::new(),
+                        level_since: 0.0,
+                        level_integral: 0.0,
+                        max_level: 0,
+                    })
+                    .id()
+            })
+            .collect();
+        let mut machines = Vec::new();
+        for (si, st) in model.stations.iter().enumerate() {
+            for k in 0..st.machines {
+                let name = if st.machines == 1 {
+                    st.name.clone()
+                } else {
+                    format!("{}.{}", st.name, k + 1)
+                };
+                let key = |what: &str| rng::stream(seed, &[what, &name]);
+                let streams = MachineStreams {
+                    process: key("process"),
+                    setup: key("setup"),
+                    quality: key("quality"),
+                    maintenance: key("maintenance"),
+                    failures: st
+                        .failure_modes
+                        .iter()
+                        .map(|f| {
+                            (
+                                rng::stream(seed, &["ttf", &name, &f.name]),
+                                rng::stream(seed, &["ttr", &name, &f.name]),
+                            )
+                        })
+                        .collect(),
+                };
+                let machine = Machine {
+                    station: si as u32,
+                    activity: Activity::Idle,
+                    part: None,
+                    last_product: None,
+                    off_shift: false,
+                    planned_down: false,
+                    active_failures: 0,
+                    activity_end: 0.0,
+                    remaining_s: 0.0,
+                    segment_start: 0.0,
+                    epoch: 0,
+                    blocked_on: None,
+                    last_failure_mode: 0,
+                    next_maintenance_at: st
+                        .maintenance
+                        .as_ref()
+                        .map_or(f64::INFINITY, |m| m.first_s),
+                    maintenance_waiting: false,
+                };
+                let modes = FailureModes(
+                    st.failure_modes
+                        .iter()
+                        .map(|_| ModeState {
+                            remaining: 0.0,
+                            active: false,
+                            epoch: 0,
+                            due_at: f64::INFINITY,
+                            failed_at: 0.0,
+                        })
+                        .collect(),
+                );
+                let stats = new_machine_stats(0.0, st.failure_modes.len(), MachineState::Starved);
+                machines.push(world.spawn((machine, modes, streams, stats)).id());
+            }
+        }
+        let crews = model
+            .crews
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                world
+                    .spawn(CrewState {
+                        index: i as u32,
+                        count: c.count,
+                        free: c.count,
+                        queue: VecDeque::new(),
+                        busy_s: 0.0,
+                        busy_since: 0.0,
+                    })
+                    .id()
+            })
+            .collect();
+        let orders = model
+            .orders
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                world
+                    .spawn(OrderState {
+                        index: i as u32,
+                        outstanding: o.quantity,
+                        released: false,
+                        completed_at: None,
+                    })
+                    .id()
+            })
+            .collect();
+        let topo = crate::snapshot::topology(&model, source, machines, buffers, crews, orders);
+        let mut sim = Simulation {
+            model,
+            world,
+            calendar: BinaryHeap::new(),
+            now: 0.0,
+            seq: 0,
+            events: 0,
+            topo,
+            plant: PlantStats::new(0.0, 0),
+            seed,
+            trace: None,
+            trace_seq: 0,
+        };
+        sim.schedule_initial_events();
+        sim
+    }
+
+    fn schedule_initial_events(&mut self) {
+        let model = Arc::clone(&self.model);
+        // Shift calendar first, so that t = 0 off-shift holds before anything starts.
+        if model.calendar.is_some() {
+            self.on_calendar_change();
+        }
+        for &m in &self.topo.machines.clone() {
+            let station = self.machine(m).station as usize;
+            let st = &model.stations[station];
+            for (fi, f) in st.failure_modes.iter().enumerate() {
+                let draw = self.draw_ttf(m, fi);
+                let mut modes = self.comp_mut::<FailureModes>(m);
+                modes.0[fi].remaining = draw;
+                if f.basis == FailureBasis::Calendar {
+                    modes.0[fi].due_at = draw;
+                    let epoch = modes.0[fi].epoch;
+                    self.schedule(
+                        draw,
+                        Event::Failure {
+                            machine: m,
+                            mode: fi as u16,
+                            epoch,
+                        },
+                    );
+                }
+            }
+            if let Some(mt) = &st.maintenance {
+                self.schedule(mt.first_s, Event::MaintenanceDue(m));
+            }
+        }
+        for (oi, o) in model.orders.iter().enumerate() {
+            let order = self.topo.orders[oi];
+            self.schedule(o.release_s, Event::OrderRelease(order));
+        }
+        if let Some(a) = &model.arrivals {
+            let source = self.topo.source;
+            let first = a
+                .interarrival
+                .sample(&mut self.comp_mut::<Source>(source).interarrival);
+            if a.until_s.is_none_or(|u| first <= u) {
+                self.schedule(first, Event::Arrival);
+            }
+        }
+        if model.warmup_s > 0.0 {
+            self.schedule(model.warmup_s, Event::WarmupEnd);
+        }
+    }
+
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Simulated time, seconds.
+    pub fn now(&self) -> f64 {
+        self.now
+    }
+
+    /// Events handled so far (stale, cancelled ones not counted).
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    pub fn topology(&self) -> &Topology {
+        &self.topo
+    }
+
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    pub fn plant_stats(&self) -> &PlantStats {
+        &self.plant
+    }
+
+    /// Sends machine state changes and piece counts to `sink` from now on.
+    pub fn set_trace(&mut self, sink: Box<dyn TraceSink>) {
+        self.trace = Some(sink);
+    }
+
+    pub fn take_trace(&mut self) -> Option<Box<dyn TraceSink>> {
+        self.trace.take()
+    }
+
+    /// Handles every event up to and including time `until`, then sets the clock to `until`.
+    pub fn run_until(&mut self, until: f64) {
+        while let Some(next) = self.calendar.peek() {
+            if next.time > until {
+                break;
+            }
+            let Some(next) = self.calendar.pop() else {
+                break;
+            };
+            self.now = next.time;
+            if self.dispatch(next.event) {
+                self.events += 1;
+                if self.events % HOUSEKEEPING_EVERY == 0 {
+                    // Despawned parts otherwise accumulate in bevy's removal trackers.
+                    self.world.clear_trackers();
+                }
+            }
+        }
+        if until > self.now {
+            self.now = until;
+        }
+    }
+
+    /// Runs to the model's horizon.
+    pub fn run(&mut self) {
+        let horizon = self.model.horizon_s;
+        self.run_until(horizon);
+    }
+
+    pub(crate) fn schedule(&mut self, time: f64, event: Event) {
+        self.seq += 1;
+        self.calendar.push(Scheduled {
+            time,
+            seq: self.seq,
+            event,
+        });
+    }
+
+    /// Returns whether the event did anything (false for a stale, cancelled one).
+    fn dispatch(&mut self, event: Event) -> bool {
+        match event {
+            Event::Arrival => self.on_arrival(),
+            Event::OrderRelease(order) => self.on_order_release(order),
+            Event::ActivityEnd { machine, epoch } => return self.on_activity_end(machine, epoch),
+            Event::Failure {
+                machine,
+                mode,
+                epoch,
+            } => {
+                let modes = self.comp::<FailureModes>(machine);
+                let st = &modes.0[mode as usize];
+                if st.epoch != epoch || st.active {
+                    return false;
+                }
+                self.fail(machine, mode as usize);
+            }
+            Event::RepairEnd { machine, mode } => self.on_repair_end(machine, mode as usize),
+            Event::MaintenanceDue(machine) => self.on_maintenance_due(machine),
+            Event::MaintenanceEnd(machine) => self.on_maintenance_end(machine),
+            Event::CalendarChange => self.on_calendar_change(),
+            Event::WarmupEnd => self.reset_statistics(),
+        }
+        true
+    }
+
+    // ----- component access: entities are created by the engine itself, so absence is a bug -----
+
+    pub(crate) fn comp<T: Component>(&self, e: Entity) -> &T {
+        match self.world.get::<T>(e) {
+            Some(c) => c,
+            None => panic!(
+                "engine invariant: {e:?} lacks {}",
+                std::any::type_name::<T>()
+            ),
+        }
+    }
+
+    pub(crate) fn comp_mut<T: Component<Mutability = bevy_ecs::component::Mutable>>(
+        &mut self,
+        e: Entity,
+    ) -> Mut<'_, T> {
+        match self.world.get_mut::<T>(e) {
+            Some(c) => c,
+            None => panic!(
+                "engine invariant: {e:?} lacks {}",
+                std::any::type_name::<T>()
+            ),
+        }
+    }
+
+    fn machine(&self, m: Entity) -> &Machine {
+        self.comp::<Machine>(m)
+    }
+
+    fn machine_mut(&mut self, m: Entity) -> Mut<'_, Machine> {
+        self.comp_mut::<Machine>(m)
+    }
+
+    fn machine_index(&self, m: Entity) -> usize {
+        // Machines are spawned in a block after the source and buffers; find by station range.
+        let station = self.machine(m).station as usize;
+        let (a, b) = self.topo.station_machines[station];
+        (a..b).find(|&i| self.topo.machines[i] == m).unwrap_or(a)
+    }
+
+    // ----- state accounting -----
+
+    /// Re-derives the machine's reported state and books the time spent in the previous one.
+    fn update_state(&mut self, m: Entity) {
+        let now = self.now;
+        let new = self.machine(m).state();
+        let mut stats = self.comp_mut::<MachineStats>(m);
+        let old = stats.state;
+        if old == new {
+            return;
+        }
+        stats.totals_s[old as usize] += now - stats.since;
+        stats.since = now;
+        stats.state = new;
+        if old.is_active() != new.is_active() {
+            if new.is_active() {
+                stats.active_since = Some(now);
+            } else if let Some(start) = stats.active_since.take() {
+                stats.active_periods += 1;
+                stats.active_s += now - start;
+            }
+        }
+        if self.trace.is_some() {
+            let reason = match new {
+                MachineState::Processing => "production",
+                MachineState::Setup => "changeover",
+                MachineState::Starved => "no_input",
+                MachineState::Blocked => "output_full",
+                MachineState::Down => {
+                    let station = self.machine(m).station as usize;
+                    let mode = self.machine(m).last_failure_mode as usize;
+                    let modes = &self.model.stations[station].failure_modes;
+                    // Leaked into a String only when tracing.
+                    return self.emit_state(m, new, &modes[mode].name.clone());
+                }
+                MachineState::PlannedDown => "maintenance",
+                MachineState::OffShift => "off_shift",
+            };
+            self.emit_state(m, new, reason);
+        }
+    }
+
+    fn emit_state(&mut self, m: Entity, state: MachineState, reason: &str) {
+        let index = self.machine_index(m);
+        self.trace_seq += 1;
+        if let Some(sink) = self.trace.as_mut() {
+            sink.record(&TraceRecord {
+                time_s: self.now,
+                seq: self.trace_seq,
+                asset: &self.topo.machine_names[index],
+                kind: TraceKind::State { state, reason },
+            });
+        }
+    }
+
+    fn emit_count(&mut self, m: Entity, good: u32, scrap: u32, rework: u32) {
+        let index = self.machine_index(m);
+        self.trace_seq += 1;
+        if let Some(sink) = self.trace.as_mut() {
+            sink.record(&TraceRecord {
+                time_s: self.now,
+                seq: self.trace_seq,
+                asset: &self.topo.machine_names[index],
+                kind: TraceKind::Count {
+                    good,
+                    scrap,
+                    rework,
+                },
+            });
+        }
+    }
+
+    // ----- demand -----
+
+    fn on_arrival(&mut self) {
+        let model = Arc::clone(&self.model);
+        let Some(a) = &model.arrivals else { return };
+        let source = self.topo.source;
+        let now = self.now;
+        let (product, next) = {
+            let mut src = self.comp_mut::<Source>(source);
+            src.arrivals += 1;
+            let product = if a.mix_products.len() == 1 {
+                a.mix_products[0]
+            } else {
+                let u: f64 = src.mix.random();
+                let i = a.mix_cumulative.partition_point(|c| *c <= u);
+                a.mix_products[i.min(a.mix_products.len() - 1)]
+            };
+            (product, now + a.interarrival.sample(&mut src.interarrival))
+        };
+        if a.until_s.is_none_or(|u| next <= u) {
+            self.schedule(next, Event::Arrival);
+        }
+        let due = a.due_in_s.map_or(f64::INFINITY, |d| self.now + d);
+        self.release_part(product as u32, due, None);
+    }
+
+    fn on_order_release(&mut self, order: Entity) {
+        let index = {
+            let mut o = self.comp_mut::<OrderState>(order);
+            o.released = true;
+            o.index as usize
+        };
+        let model = Arc::clone(&self.model);
+        let spec = &model.orders[index];
+        let due = spec.due_s.unwrap_or(f64::INFINITY);
+        for _ in 0..spec.quantity {
+            self.release_part(spec.product as u32, due, Some(order));
+        }
+    }
+
+    /// A new part enters the plant at its first operation.
+    fn release_part(&mut self, product: u32, due: f64, order: Option<Entity>) {
+        let part = self
+            .world
+            .spawn(Part {
+                product,
+                operation: 0,
+                released_at: self.now,
+                due,
+                order,
+            })
+            .id();
+        self.plant.released += 1;
+        self.plant.wip_change(self.now, true);
+        let buffer = self.choose_buffer(product, 0);
+        let b = self.topo.buffers[buffer];
+        if self.comp::<BufferQueue>(b).has_room() {
+            self.enqueue(buffer, part);
+        } else {
+            self.comp_mut::<BufferQueue>(b)
+                .waiting
+                .push_back(Waiter::Release(part));
+        }
+    }
+
+    /// Among the eligible stations of an operation, the input buffer with the fewest parts per machine
+    /// that has room (the first listed on ties); if none has room, the one with the fewest waiting.
+    fn choose_buffer(&self, product: u32, operation: u32) -> usize {
+        let op = &self.model.products[product as usize].routing[operation as usize];
+        if op.stations.len() == 1 {
+            return self.model.stations[op.stations[0]].input_buffer;
+        }
+        let mut best: Option<(bool, f64, usize)> = None;
+        for &s in &op.stations {
+            let st = &self.model.stations[s];
+            let q = self.comp::<BufferQueue>(self.topo.buffers[st.input_buffer]);
+            let room = q.has_room();
+            let load = if room {
+                q.parts.len() as f64 / f64::from(st.machines)
+            } else {
+                q.waiting.len() as f64
+            };
+            let better = match best {
+                None => true,
+                Some((best_room, best_load, _)) => {
+                    (room && !best_room) || (room == best_room && load < best_load)
+                }
+            };
+            if better {
+                best = Some((room, load, st.input_buffer));
+            }
+        }
+        best.map_or(0, |b| b.2)
+    }
+
+    fn enqueue(&mut self, buffer: usize, part: Entity) {
+        let (product, operation, due) = {
+            let p = self.comp::<Part>(part);
+            (p.product, p.operation, p.due)
+        };
+        let mean_s =
+            self.model.products[product as usize].routing[operation as usize].process_mean_s;
+        let now = self.now;
+        {
+            let mut q = self.comp_mut::<BufferQueue>(self.topo.buffers[buffer]);
+            q.level_integral += q.parts.len() as f64 * (now - q.level_since);
+            q.level_since = now;
+            q.parts.push_back(QueueEntry {
+                part,
+                product,
+                due,
+                mean_s,
+            });
+            q.max_level = q.max_level.max(q.parts.len() as u32);
+        }
+        let station = self.model.buffers[buffer].station;
+        let (a, b) = self.topo.station_machines[station];
+        for i in a..b {
+            let m = self.topo.machines[i];
+            let mach = self.machine(m);
+            if mach.activity == Activity::Idle && !mach.stopped() {
+                self.try_start(m);
+                return;
+            }
+        }
+    }
+
+    // ----- machines -----
+
+    /// An idle, running machine takes the next part its dispatching rule picks.
+    fn try_start(&mut self, m: Entity) {
+        let (station, last_product) = {
+            let mach = self.machine(m);
+            if mach.activity != Activity::Idle || mach.stopped() {
+                return;
+            }
+            (mach.station as usize, mach.last_product)
+        };
+        let model = Arc::clone(&self.model);
+        let st = &model.stations[station];
+        let b = self.topo.buffers[st.input_buffer];
+        let now = self.now;
+        let entry = {
+            let mut q = self.comp_mut::<BufferQueue>(b);
+            if q.parts.is_empty() {
+                return;
+            }
+            let i = select(&q.parts, st.dispatch, last_product);
+            q.level_integral += q.parts.len() as f64 * (now - q.level_since);
+            q.level_since = now;
+            match q.parts.remove(i) {
+                Some(e) => e,
+                None => return,
+            }
+        };
+        {
+            let mut mach = self.machine_mut(m);
+            mach.part = Some(entry.part);
+            mach.last_product = Some(entry.product);
+        }
+        let setup = match (&st.changeover, last_product) {
+            (Some(c), Some(from)) => c
+                .between(from as usize, entry.product as usize)
+                .map(|s| s.sample(&mut self.comp_mut::<MachineStreams>(m).setup)),
+            _ => None,
+        };
+        match setup {
+            Some(d) => {
+                self.comp_mut::<MachineStats>(m).setups += 1;
+                self.start_activity(m, Activity::Setup, d);
+            }
+            None => self.start_processing(m),
+        }
+        // The machine is busy now: only then may the freed place pull a waiter in (which can call back
+        // into this station).
+        self.on_room(st.input_buffer);
+    }
+
+    fn start_processing(&mut self, m: Entity) {
+        let part = self.machine(m).part;
+        let Some(part) = part else { return };
+        let (product, operation) = {
+            let p = self.comp::<Part>(part);
+            (p.product as usize, p.operation as usize)
+        };
+        let model = Arc::clone(&self.model);
+        let d = model.products[product].routing[operation]
+            .process_time
+            .sample(&mut self.comp_mut::<MachineStreams>(m).process);
+        self.start_activity(m, Activity::Processing, d);
+    }
+
+    fn start_activity(&mut self, m: Entity, activity: Activity, duration_s: f64) {
+        let now = self.now;
+        let (epoch, station) = {
+            let mut mach = self.machine_mut(m);
+            mach.activity = activity;
+            mach.epoch = mach.epoch.wrapping_add(1);
+            mach.activity_end = now + duration_s;
+            mach.remaining_s = duration_s;
+            mach.segment_start = now;
+            (mach.epoch, mach.station as usize)
+        };
+        self.schedule(now + duration_s, Event::ActivityEnd { machine: m, epoch });
+        if activity == Activity::Processing && self.topo.has_operating_modes[station] {
+            self.arm_operating_failures(m, station, duration_s);
+        }
+        self.update_state(m);
+    }
+
+    /// Schedules the failures of operating-time modes that fall inside the coming processing segment.
+    fn arm_operating_failures(&mut self, m: Entity, station: usize, segment_s: f64) {
+        let model = Arc::clone(&self.model);
+        let now = self.now;
+        let mut due = Vec::new();
+        {
+            let mut modes = self.comp_mut::<FailureModes>(m);
+            for (fi, f) in model.stations[station].failure_modes.iter().enumerate() {
+                let ms = &mut modes.0[fi];
+                if f.basis == FailureBasis::Operating && !ms.active && ms.remaining < segment_s {
+                    ms.epoch = ms.epoch.wrapping_add(1);
+                    due.push((now + ms.remaining.max(0.0), fi as u16, ms.epoch));
+                }
+            }
+        }
+        for (t, mode, epoch) in due {
+            self.schedule(
+                t,
+                Event::Failure {
+                    machine: m,
+                    mode,
+                    epoch,
+                },
+            );
+        }
+    }
+
+    /// Ends the current processing segment: operating-time clocks age by its length.
+    fn end_segment(&mut self, m: Entity, station: usize) {
+        if !self.topo.has_operating_modes[station] {
+            return;
+        }
+        let model = Arc::clone(&self.model);
+        let elapsed = self.now - self.machine(m).segment_start;
+        let mut modes = self.comp_mut::<FailureModes>(m);
+        for (fi, f) in model.stations[station].failure_modes.iter().enumerate() {
+            let ms = &mut modes.0[fi];
+            if f.basis == FailureBasis::Operating && !ms.active {
+                ms.remaining -= elapsed;
+                ms.epoch = ms.epoch.wrapping_add(1);
+            }
+        }
+    }
+
+    fn on_activity_end(&mut self, m: Entity, epoch: u32) -> bool {
+        let (activity, station) = {
+            let mach = self.machine(m);
+            if mach.epoch != epoch || mach.stopped() {
+                return false;
+            }
+            (mach.activity, mach.station as usize)
+        };
+        match activity {
+            Activity::Setup => self.start_processing(m),
+            Activity::Processing => self.complete_cycle(m, station),
+            Activity::Idle | Activity::Blocked => return false,
+        }
+        true
+    }
+
+    fn complete_cycle(&mut self, m: Entity, station: usize) {
+        self.end_segment(m, station);
+        let Some(part) = self.machine(m).part else {
+            return;
+        };
+        let (product, operation) = {
+            let p = self.comp::<Part>(part);
+            (p.product as usize, p.operation as usize)
+        };
+        let model = Arc::clone(&self.model);
+        let op = &model.products[product].routing[operation];
+        let ideal = model.stations[station].ideal_cycle_s[product].unwrap_or(op.process_mean_s);
+        // Only operations that can scrap or rework draw from the quality stream.
+        let u = if op.scrap_probability > 0.0 || op.rework_probability > 0.0 {
+            self.comp_mut::<MachineStreams>(m).quality.random::<f64>()
+        } else {
+            1.0
+        };
+        let scrap = u < op.scrap_probability;
+        let rework = !scrap && u < op.scrap_probability + op.rework_probability;
+        {
+            let mut stats = self.comp_mut::<MachineStats>(m);
+            stats.produced += 1;
+            stats.ideal_s += ideal;
+            if scrap {
+                stats.scrap += 1;
+            } else if rework {
+                stats.rework += 1;
+            } else {
+                stats.good += 1;
+            }
+        }
+        if self.trace.is_some() {
+            self.emit_count(
+                m,
+                u32::from(!scrap && !rework),
+                u32::from(scrap),
+                u32::from(rework),
+            );
+        }
+        if rework {
+            self.start_processing(m);
+        } else if scrap {
+            self.free_machine(m);
+            self.depart(part, true);
+        } else if operation + 1 == model.products[product].routing.len() {
+            self.free_machine(m);
+            self.depart(part, false);
+        } else {
+            self.comp_mut::<Part>(part).operation += 1;
+            let buffer = self.choose_buffer(product as u32, operation as u32 + 1);
+            let b = self.topo.buffers[buffer];
+            if self.comp::<BufferQueue>(b).has_room() {
+                self.free_machine(m);
+                self.enqueue(buffer, part);
+            } else {
+                {
+                    let mut mach = self.machine_mut(m);
+                    mach.activity = Activity::Blocked;
+                    mach.blocked_on = Some(buffer as u32);
+                }
+                self.comp_mut::<BufferQueue>(b)
+                    .waiting
+                    .push_back(Waiter::Machine(m));
+                self.update_state(m);
+            }
+        }
+        if self.topo.has_cycle_modes[station] {
+            self.count_cycle(m, station);
+        }
+        self.try_start(m);
+    }
+
+    fn free_machine(&mut self, m: Entity) {
+        {
+            let mut mach = self.machine_mut(m);
+            mach.part = None;
+            mach.activity = Activity::Idle;
+            mach.blocked_on = None;
+        }
+        self.update_state(m);
+    }
+
+    /// Cycle-counted failure modes age by one cycle; a mode whose count runs out fails now.
+    fn count_cycle(&mut self, m: Entity, station: usize) {
+        let model = Arc::clone(&self.model);
+        let mut failing = Vec::new();
+        {
+            let mut modes = self.comp_mut::<FailureModes>(m);
+            for (fi, f) in model.stations[station].failure_modes.iter().enumerate() {
+                let ms = &mut modes.0[fi];
+                if f.basis == FailureBasis::Cycles && !ms.active {
+                    ms.remaining -= 1.0;
+                    if ms.remaining <= 0.0 {
+                        failing.push(fi);
+                    }
+                }
+            }
+        }
+        for fi in failing {
+            self.fail(m, fi);
+        }
+    }
+
+    /// A part leaves the plant: finished (good) or scrapped.
+    fn depart(&mut self, part: Entity, scrapped: bool) {
+        let (released_at, order, product, due) = {
+            let p = self.comp::<Part>(part);
+            (p.released_at, p.order, p.product, p.due)
+        };
+        self.world.despawn(part);
+        let now = self.now;
+        let sojourn = now - released_at;
+        let plant = &mut self.plant;
+        plant.wip_change(now, false);
+        plant.departures += 1;
+        plant.sojourn_sum_s += sojourn;
+        if scrapped {
+            plant.scrapped += 1;
+            // An order still needs its quantity: a replacement part is released at once.
+            if order.is_some() {
+                self.release_part(product, due, order);
+            }
+            return;
+        }
+        plant.completed += 1;
+        plant.lead_time_sum_s += sojourn;
+        plant.lead_time.add(sojourn);
+        if let Some(order) = order {
+            let mut o = self.comp_mut::<OrderState>(order);
+            o.outstanding = o.outstanding.saturating_sub(1);
+            if o.outstanding == 0 && o.completed_at.is_none() {
+                o.completed_at = Some(now);
+            }
+        }
+    }
+
+    /// Room was made in a buffer: the first waiter able to move goes in (a stopped machine keeps its
+    /// place in line and is skipped until it runs again).
+    fn on_room(&mut self, buffer: usize) {
+        let b = self.topo.buffers[buffer];
+        loop {
+            let waiter = {
+                let q = self.comp::<BufferQueue>(b);
+                if !q.has_room() || q.waiting.is_empty() {
+                    return;
+                }
+                let pos = q.waiting.iter().position(|w| match w {
+                    Waiter::Release(_) => true,
+                    Waiter::Machine(m) => !self.machine(*m).stopped(),
+                });
+                let Some(pos) = pos else { return };
+                let mut q = self.comp_mut::<BufferQueue>(b);
+                match q.waiting.remove(pos) {
+                    Some(w) => w,
+                    None => return,
+                }
+            };
+            match waiter {
+                Waiter::Release(part) => self.enqueue(buffer, part),
+                Waiter::Machine(m) => self.unload_blocked(m, buffer),
+            }
+        }
+    }
+
+    fn unload_blocked(&mut self, m: Entity, buffer: usize) {
+        let Some(part) = self.machine(m).part else {
+            return;
+        };
+        self.free_machine(m);
+        self.enqueue(buffer, part);
+        self.try_start(m);
+    }
+
+    // ----- stops: failures, maintenance, shifts -----
+
+    /// Applies a change to a machine's stop flags and carries out what follows: pausing or resuming its
+    /// work, freezing or restarting calendar-time failure clocks, and re-deriving its state.
+    fn change_flags(&mut self, m: Entity, change: impl FnOnce(&mut Machine)) {
+        let (was_stopped, was_frozen, is_stopped, is_frozen, station) = {
+            let mut mach = self.machine_mut(m);
+            let (ws, wf) = (mach.stopped(), mach.clocks_frozen());
+            change(&mut mach);
+            (
+                ws,
+                wf,
+                mach.stopped(),
+                mach.clocks_frozen(),
+                mach.station as usize,
+            )
+        };
+        if !was_stopped && is_stopped {
+            self.pause(m, station);
+        }
+        if !was_frozen && is_frozen && self.topo.has_calendar_modes[station] {
+            self.freeze_calendar_clocks(m, station);
+        }
+        if was_frozen && !is_frozen && self.topo.has_calendar_modes[station] {
+            self.thaw_calendar_clocks(m, station);
+        }
+        self.update_state(m);
+        if was_stopped && !is_stopped {
+            self.resume(m, station);
+        }
+    }
+
+    fn pause(&mut self, m: Entity, station: usize) {
+        let now = self.now;
+        let activity = {
+            let mut mach = self.machine_mut(m);
+            if matches!(mach.activity, Activity::Setup | Activity::Processing) {
+                mach.remaining_s = mach.activity_end - now;
+                mach.epoch = mach.epoch.wrapping_add(1);
+            }
+            mach.activity
+        };
+        if activity == Activity::Processing {
+            self.end_segment(m, station);
+        }
+    }
+
+    fn resume(&mut self, m: Entity, station: usize) {
+        let now = self.now;
+        let (activity, remaining, blocked_on) = {
+            let mach = self.machine(m);
+            (mach.activity, mach.remaining_s, mach.blocked_on)
+        };
+        match activity {
+            Activity::Setup | Activity::Processing => {
+                let epoch = {
+                    let mut mach = self.machine_mut(m);
+                    mach.activity_end = now + remaining;
+                    mach.segment_start = now;
+                    mach.epoch = mach.epoch.wrapping_add(1);
+                    mach.epoch
+                };
+                self.schedule(now + remaining, Event::ActivityEnd { machine: m, epoch });
+                if activity == Activity::Processing && self.topo.has_operating_modes[station] {
+                    self.arm_operating_failures(m, station, remaining);
+                }
+            }
+            Activity::Blocked => {
+                // It kept its place in the waiting line; if there is room now, it unloads.
+                if let Some(buffer) = blocked_on {
+                    self.on_room(buffer as usize);
+                }
+            }
+            Activity::Idle => self.try_start(m),
+        }
+    }
+
+    fn freeze_calendar_clocks(&mut self, m: Entity, station: usize) {
+        let model = Arc::clone(&self.model);
+        let now = self.now;
+        let mut modes = self.comp_mut::<FailureModes>(m);
+        for (fi, f) in model.stations[station].failure_modes.iter().enumerate() {
+            let ms = &mut modes.0[fi];
+            if f.basis == FailureBasis::Calendar && !ms.active {
+                ms.remaining = (ms.due_at - now).max(0.0);
+                ms.epoch = ms.epoch.wrapping_add(1);
+            }
+        }
+    }
+
+    fn thaw_calendar_clocks(&mut self, m: Entity, station: usize) {
+        let model = Arc::clone(&self.model);
+        let now = self.now;
+        let mut due = Vec::new();
+        {
+            let mut modes = self.comp_mut::<FailureModes>(m);
+            for (fi, f) in model.stations[station].failure_modes.iter().enumerate() {
+                let ms = &mut modes.0[fi];
+                if f.basis == FailureBasis::Calendar && !ms.active {
+                    ms.due_at = now + ms.remaining;
+                    ms.epoch = ms.epoch.wrapping_add(1);
+                    due.push((ms.due_at, fi as u16, ms.epoch));
+                }
+            }
+        }
+        for (t, mode, epoch) in due {
+            self.schedule(
+                t,
+                Event::Failure {
+                    machine: m,
+                    mode,
+                    epoch,
+                },
+            );
+        }
+    }
+
+    fn draw_ttf(&mut self, m: Entity, mode: usize) -> f64 {
+        let station = self.machine(m).station as usize;
+        let model = Arc::clone(&self.model);
+        let f = &model.stations[station].failure_modes[mode];
+        let x = f
+            .ttf
+            .sample(&mut self.comp_mut::<MachineStreams>(m).failures[mode].0);
+        if f.basis == FailureBasis::Cycles {
+            x.round().max(1.0)
+        } else {
+            x
+        }
+    }
+
+    fn fail(&mut self, m: Entity, mode: usize) {
+        let now = self.now;
+        {
+            let mut modes = self.comp_mut::<FailureModes>(m);
+            modes.0[mode].active = true;
+            modes.0[mode].failed_at = now;
+        }
+        self.comp_mut::<MachineStats>(m).failures[mode] += 1;
+        self.change_flags(m, |mach| {
+            mach.active_failures += 1;
+            mach.last_failure_mode = mode as u16;
+        });
+        let station = self.machine(m).station as usize;
+        match self.model.stations[station].failure_modes[mode].crew {
+            Some(crew) => self.request_crew(
+                crew,
+                CrewJob::Repair {
+                    machine: m,
+                    mode: mode as u16,
+                },
+            ),
+            None => self.start_repair(m, mode),
+        }
+    }
+
+    fn start_repair(&mut self, m: Entity, mode: usize) {
+        let station = self.machine(m).station as usize;
+        let model = Arc::clone(&self.model);
+        let d = model.stations[station].failure_modes[mode]
+            .ttr
+            .sample(&mut self.comp_mut::<MachineStreams>(m).failures[mode].1);
+        self.schedule(
+            self.now + d,
+            Event::RepairEnd {
+                machine: m,
+                mode: mode as u16,
+            },
+        );
+    }
+
+    fn on_repair_end(&mut self, m: Entity, mode: usize) {
+        let now = self.now;
+        let station = self.machine(m).station as usize;
+        if let Some(crew) = self.model.stations[station].failure_modes[mode].crew {
+            self.release_crew(crew);
+        }
+        let fresh = self.draw_ttf(m, mode);
+        let failed_at = {
+            let mut modes = self.comp_mut::<FailureModes>(m);
+            let ms = &mut modes.0[mode];
+            ms.active = false;
+            ms.remaining = fresh;
+            ms.failed_at
+        };
+        {
+            let mut stats = self.comp_mut::<MachineStats>(m);
+            stats.repairs[mode] += 1;
+            stats.repair_s[mode] += now - failed_at;
+        }
+        // Unfreezing restarts the calendar clocks, this mode's fresh one included.
+        self.change_flags(m, |mach| mach.active_failures -= 1);
+    }
+
+    fn request_crew(&mut self, crew: usize, job: CrewJob) {
+        let now = self.now;
+        let start = {
+            let mut c = self.comp_mut::<CrewState>(self.topo.crews[crew]);
+            if c.free > 0 {
+                c.busy_s += f64::from(c.count - c.free) * (now - c.busy_since);
+                c.busy_since = now;
+                c.free -= 1;
+                true
+            } else {
+                c.queue.push_back(job);
+                false
+            }
+        };
+        if start {
+            self.start_crew_job(job);
+        }
+    }
+
+    fn release_crew(&mut self, crew: usize) {
+        let now = self.now;
+        let next = {
+            let mut c = self.comp_mut::<CrewState>(self.topo.crews[crew]);
+            match c.queue.pop_front() {
+                Some(job) => Some(job),
+                None => {
+                    c.busy_s += f64::from(c.count - c.free) * (now - c.busy_since);
+                    c.busy_since = now;
+                    c.free += 1;
+                    None
+                }
+            }
+        };
+        if let Some(job) = next {
+            self.start_crew_job(job);
+        }
+    }
+
+    fn start_crew_job(&mut self, job: CrewJob) {
+        match job {
+            CrewJob::Repair { machine, mode } => self.start_repair(machine, mode as usize),
+            CrewJob::Maintenance { machine } => self.begin_maintenance(machine),
+        }
+    }
+
+    fn on_maintenance_due(&mut self, m: Entity) {
+        let station = self.machine(m).station as usize;
+        let model = Arc::clone(&self.model);
+        let Some(mt) = &model.stations[station].maintenance else {
+            return;
+        };
+        let next = {
+            let mut mach = self.machine_mut(m);
+            mach.next_maintenance_at += mt.interval_s;
+            mach.next_maintenance_at
+        };
+        self.schedule(next, Event::MaintenanceDue(m));
+        if self.machine(m).planned_down || self.machine(m).maintenance_waiting {
+            return; // the previous one is still going on or waiting for its crew: skip this one
+        }
+        match mt.crew {
+            Some(crew) => {
+                self.machine_mut(m).maintenance_waiting = true;
+                self.request_crew(crew, CrewJob::Maintenance { machine: m });
+            }
+            None => self.begin_maintenance(m),
+        }
+    }
+
+    fn begin_maintenance(&mut self, m: Entity) {
+        let station = self.machine(m).station as usize;
+        let model = Arc::clone(&self.model);
+        let Some(mt) = &model.stations[station].maintenance else {
+            return;
+        };
+        let d = mt
+            .duration
+            .sample(&mut self.comp_mut::<MachineStreams>(m).maintenance);
+        self.change_flags(m, |mach| {
+            mach.planned_down = true;
+            mach.maintenance_waiting = false;
+        });
+        self.schedule(self.now + d, Event::MaintenanceEnd(m));
+    }
+
+    fn on_maintenance_end(&mut self, m: Entity) {
+        let station = self.machine(m).station as usize;
+        let model = Arc::clone(&self.model);
+        let Some(mt) = &model.stations[station].maintenance else {
+            return;
+        };
+        if let Some(crew) = mt.crew {
+            self.release_crew(crew);
+        }
+        if mt.renews {
+            for fi in 0..model.stations[station].failure_modes.len() {
+                if !self.comp::<FailureModes>(m).0[fi].active {
+                    let fresh = self.draw_ttf(m, fi);
+                    let mut modes = self.comp_mut::<FailureModes>(m);
+                    modes.0[fi].remaining = fresh;
+                    modes.0[fi].epoch = modes.0[fi].epoch.wrapping_add(1);
+                }
+            }
+        }
+        self.change_flags(m, |mach| mach.planned_down = false);
+    }
+
+    fn on_calendar_change(&mut self) {
+        let model = Arc::clone(&self.model);
+        let Some(cal) = &model.calendar else { return };
+        let (on, next) = cal.at(&model.timebase, self.now);
+        for (si, st) in model.stations.iter().enumerate() {
+            if !st.follows_calendar {
+                continue;
+            }
+            let (a, b) = self.topo.station_machines[si];
+            for i in a..b {
+                let m = self.topo.machines[i];
+                if self.machine(m).off_shift == on {
+                    self.change_flags(m, |mach| mach.off_shift = !on);
+                }
+            }
+        }
+        self.schedule(next, Event::CalendarChange);
+    }
+
+    /// Discards the statistics gathered so far (end of warm-up); the model state is untouched.
+    pub fn reset_statistics(&mut self) {
+        let now = self.now;
+        for &m in &self.topo.machines.clone() {
+            let modes = self.comp::<FailureModes>(m).0.len();
+            let state = self.comp::<MachineStats>(m).state;
+            *self.comp_mut::<MachineStats>(m) = new_machine_stats(now, modes, state);
+        }
+        for &b in &self.topo.buffers.clone() {
+            let mut q = self.comp_mut::<BufferQueue>(b);
+            q.level_integral = 0.0;
+            q.level_since = now;
+            q.max_level = q.parts.len() as u32;
+        }
+        for &c in &self.topo.crews.clone() {
+            let mut crew = self.comp_mut::<CrewState>(c);
+            crew.busy_s = 0.0;
+            crew.busy_since = now;
+        }
+        self.plant = PlantStats::new(now, self.plant.wip);
+    }
+}
+
+/// The index of the part a dispatching rule picks from a queue (never empty here).
+fn select(
+    parts: &VecDeque<QueueEntry>,
+    rule: takt_model::DispatchRule,
+    last: Option<u32>,
+) -> usize {
+    use takt_model::DispatchRule::*;
+    let argmin = |key: &dyn Fn(&QueueEntry) -> f64| {
+        let mut best = 0;
+        for (i, e) in parts.iter().enumerate().skip(1) {
+            if key(e) < key(&parts[best]) {
+                best = i;
+            }
+        }
+        best
+    };
+    match rule {
+        Fifo => 0,
+        Edd => argmin(&|e| e.due),
+        Spt => argmin(&|e| e.mean_s),
+        SameProduct => last
+            .and_then(|p| parts.iter().position(|e| e.product == p))
+            .unwrap_or(0),
+    }
+}

@@ -1,0 +1,350 @@
+//! A complete, serializable copy of a running plant: every component (random streams included), the
+//! calendar, the clock and the statistics. Restoring it into a fresh World and running on gives the
+//! same results, bit for bit, as the run it was taken from; the live twin forks its mirrored state this
+//! way to forecast. Entity ids are not stable across Worlds, so restore maps each recorded id to the
+//! new entity and rewrites every reference (parts on machines and in queues, calendar events, crews).
+
+use crate::components::*;
+use crate::engine::{Event, PlantStats, Scheduled, Simulation, Topology};
+use bevy_ecs::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::Arc;
+use takt_model::{FailureBasis, Model};
+
+pub const SNAPSHOT_FORMAT: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MachineRecord {
+    pub id: Entity,
+    pub machine: Machine,
+    pub modes: FailureModes,
+    pub streams: MachineStreams,
+    pub stats: MachineStats,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub format: u32,
+    pub scenario: String,
+    pub seed: u64,
+    pub now: f64,
+    pub seq: u64,
+    pub events: u64,
+    pub trace_seq: u64,
+    pub calendar: Vec<Scheduled>,
+    pub plant: PlantStats,
+    pub source: (Entity, Source),
+    pub buffers: Vec<(Entity, BufferQueue)>,
+    pub machines: Vec<MachineRecord>,
+    pub crews: Vec<(Entity, CrewState)>,
+    pub orders: Vec<(Entity, OrderState)>,
+    pub parts: Vec<(Entity, Part)>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum SnapshotError {
+    #[error("snapshot format {found} is not supported (expected {SNAPSHOT_FORMAT})")]
+    Format { found: u32 },
+    #[error("snapshot does not fit the model: {0}")]
+    Mismatch(String),
+    #[error("snapshot references entity {0:?} that it does not contain")]
+    Dangling(Entity),
+}
+
+impl Simulation {
+    /// Captures the whole state of the run.
+    pub fn snapshot(&self) -> Snapshot {
+        let topo = self.topology();
+        let mut parts = Vec::new();
+        let mut push_part =
+            |e: Entity, sim: &Simulation| parts.push((e, sim.comp::<Part>(e).clone()));
+        let buffers: Vec<(Entity, BufferQueue)> = topo
+            .buffers
+            .iter()
+            .map(|&b| (b, self.comp::<BufferQueue>(b).clone()))
+            .collect();
+        let machines: Vec<MachineRecord> = topo
+            .machines
+            .iter()
+            .map(|&m| MachineRecord {
+                id: m,
+                machine: self.comp::<Machine>(m).clone(),
+                modes: self.comp::<FailureModes>(m).clone(),
+                streams: self.comp::<MachineStreams>(m).clone(),
+                stats: self.comp::<MachineStats>(m).clone(),
+            })
+            .collect();
+        // Every part in the plant is in a queue, on a machine, or waiting to be released into a queue.
+        for (_, q) in &buffers {
+            for entry in &q.parts {
+                push_part(entry.part, self);
+            }
+            for w in &q.waiting {
+                if let Waiter::Release(p) = w {
+                    push_part(*p, self);
+                }
+            }
+        }
+        for r in &machines {
+            if let Some(p) = r.machine.part {
+                push_part(p, self);
+            }
+        }
+        let mut calendar: Vec<Scheduled> = self.calendar.iter().copied().collect();
+        calendar.sort_by(|a, b| b.cmp(a));
+        Snapshot {
+            format: SNAPSHOT_FORMAT,
+            scenario: self.model().name.clone(),
+            seed: self.seed(),
+            now: self.now(),
+            seq: self.seq,
+            events: self.events(),
+            trace_seq: self.trace_seq,
+            calendar,
+            plant: self.plant_stats().clone(),
+            source: (topo.source, self.comp::<Source>(topo.source).clone()),
+            buffers,
+            machines,
+            crews: topo
+                .crews
+                .iter()
+                .map(|&c| (c, self.comp::<CrewState>(c).clone()))
+                .collect(),
+            orders: topo
+                .orders
+                .iter()
+                .map(|&o| (o, self.comp::<OrderState>(o).clone()))
+                .collect(),
+            parts,
+        }
+    }
+
+    /// A new, independent run continuing from this one's current state.
+    pub fn fork(&self) -> Simulation {
+        match Simulation::restore(Arc::clone(&self.model), &self.snapshot()) {
+            Ok(sim) => sim,
+            Err(e) => panic!("engine invariant: a fresh snapshot restores ({e})"),
+        }
+    }
+
+    /// Rebuilds a run from a snapshot taken of a run of the same model.
+    pub fn restore(model: Arc<Model>, snap: &Snapshot) -> Result<Simulation, SnapshotError> {
+        if snap.format != SNAPSHOT_FORMAT {
+            return Err(SnapshotError::Format { found: snap.format });
+        }
+        let expected_machines: u32 = model.stations.iter().map(|s| s.machines).sum();
+        let checks = [
+            ("machines", snap.machines.len(), expected_machines as usize),
+            ("buffers", snap.buffers.len(), model.buffers.len()),
+            ("crews", snap.crews.len(), model.crews.len()),
+            ("orders", snap.orders.len(), model.orders.len()),
+        ];
+        for (what, found, expected) in checks {
+            if found != expected {
+                return Err(SnapshotError::Mismatch(format!(
+                    "{found} {what} in the snapshot, {expected} in the model"
+                )));
+            }
+        }
+        let mut world = World::new();
+        let mut map: HashMap<Entity, Entity> = HashMap::new();
+        let source = world.spawn(snap.source.1.clone()).id();
+        map.insert(snap.source.0, source);
+        let buffers: Vec<Entity> = snap
+            .buffers
+            .iter()
+            .map(|(old, q)| {
+                let e = world.spawn(q.clone()).id();
+                map.insert(*old, e);
+                e
+            })
+            .collect();
+        let mut machines = Vec::new();
+        for r in &snap.machines {
+            let station = r.machine.station as usize;
+            let modes = model
+                .stations
+                .get(station)
+                .map(|s| s.failure_modes.len())
+                .ok_or_else(|| {
+                    SnapshotError::Mismatch(format!("machine of unknown station {station}"))
+                })?;
+            if r.modes.0.len() != modes
+                || r.streams.failures.len() != modes
+                || r.stats.failures.len() != modes
+            {
+                return Err(SnapshotError::Mismatch(format!(
+                    "a machine of station `{}` has a different number of failure modes",
+                    model.stations[station].name
+                )));
+            }
+            let e = world
+                .spawn((
+                    r.machine.clone(),
+                    r.modes.clone(),
+                    r.streams.clone(),
+                    r.stats.clone(),
+                ))
+                .id();
+            map.insert(r.id, e);
+            machines.push(e);
+        }
+        let crews: Vec<Entity> = snap
+            .crews
+            .iter()
+            .map(|(old, c)| {
+                let e = world.spawn(c.clone()).id();
+                map.insert(*old, e);
+                e
+            })
+            .collect();
+        let orders: Vec<Entity> = snap
+            .orders
+            .iter()
+            .map(|(old, o)| {
+                let e = world.spawn(o.clone()).id();
+                map.insert(*old, e);
+                e
+            })
+            .collect();
+        for (old, p) in &snap.parts {
+            let e = world.spawn(p.clone()).id();
+            map.insert(*old, e);
+        }
+        let remap = |e: Entity| map.get(&e).copied().ok_or(SnapshotError::Dangling(e));
+
+        // Rewrite every stored reference.
+        for &m in &machines {
+            let Some(mut mach) = world.get_mut::<Machine>(m) else {
+                continue;
+            };
+            if let Some(p) = mach.part {
+                mach.part = Some(remap(p)?);
+            }
+        }
+        for &b in &buffers {
+            let Some(mut q) = world.get_mut::<BufferQueue>(b) else {
+                continue;
+            };
+            for entry in q.parts.iter_mut() {
+                entry.part = remap(entry.part)?;
+            }
+            for w in q.waiting.iter_mut() {
+                *w = match *w {
+                    Waiter::Machine(m) => Waiter::Machine(remap(m)?),
+                    Waiter::Release(p) => Waiter::Release(remap(p)?),
+                };
+            }
+        }
+        for (old, p) in &snap.parts {
+            if let Some(order) = p.order {
+                let new_order = remap(order)?;
+                let e = remap(*old)?;
+                if let Some(mut part) = world.get_mut::<Part>(e) {
+                    part.order = Some(new_order);
+                }
+            }
+        }
+        for &c in &crews {
+            let Some(mut crew) = world.get_mut::<CrewState>(c) else {
+                continue;
+            };
+            for job in crew.queue.iter_mut() {
+                *job = match *job {
+                    CrewJob::Repair { machine, mode } => CrewJob::Repair {
+                        machine: remap(machine)?,
+                        mode,
+                    },
+                    CrewJob::Maintenance { machine } => CrewJob::Maintenance {
+                        machine: remap(machine)?,
+                    },
+                };
+            }
+        }
+        let mut calendar = BinaryHeap::with_capacity(snap.calendar.len());
+        for s in &snap.calendar {
+            let event = match s.event {
+                Event::OrderRelease(o) => Event::OrderRelease(remap(o)?),
+                Event::ActivityEnd { machine, epoch } => Event::ActivityEnd {
+                    machine: remap(machine)?,
+                    epoch,
+                },
+                Event::Failure {
+                    machine,
+                    mode,
+                    epoch,
+                } => Event::Failure {
+                    machine: remap(machine)?,
+                    mode,
+                    epoch,
+                },
+                Event::RepairEnd { machine, mode } => Event::RepairEnd {
+                    machine: remap(machine)?,
+                    mode,
+                },
+                Event::MaintenanceDue(m) => Event::MaintenanceDue(remap(m)?),
+                Event::MaintenanceEnd(m) => Event::MaintenanceEnd(remap(m)?),
+                e @ (Event::Arrival | Event::CalendarChange | Event::WarmupEnd) => e,
+            };
+            calendar.push(Scheduled { event, ..*s });
+        }
+        let topo = topology(&model, source, machines, buffers, crews, orders);
+        Ok(Simulation {
+            model,
+            world,
+            calendar,
+            now: snap.now,
+            seq: snap.seq,
+            events: snap.events,
+            topo,
+            plant: snap.plant.clone(),
+            seed: snap.seed,
+            trace: None,
+            trace_seq: snap.trace_seq,
+        })
+    }
+}
+
+/// The topology of a model over given entities (in model order).
+pub(crate) fn topology(
+    model: &Model,
+    source: Entity,
+    machines: Vec<Entity>,
+    buffers: Vec<Entity>,
+    crews: Vec<Entity>,
+    orders: Vec<Entity>,
+) -> Topology {
+    let mut machine_names = Vec::new();
+    let mut station_machines = Vec::new();
+    for st in &model.stations {
+        let first = machine_names.len();
+        for k in 0..st.machines {
+            machine_names.push(if st.machines == 1 {
+                st.name.clone()
+            } else {
+                format!("{}.{}", st.name, k + 1)
+            });
+        }
+        station_machines.push((first, machine_names.len()));
+    }
+    let basis = |b: FailureBasis| -> Vec<bool> {
+        model
+            .stations
+            .iter()
+            .map(|s| s.failure_modes.iter().any(|f| f.basis == b))
+            .collect()
+    };
+    Topology {
+        source,
+        machines,
+        machine_names,
+        station_machines,
+        buffers,
+        crews,
+        orders,
+        has_operating_modes: basis(FailureBasis::Operating),
+        has_cycle_modes: basis(FailureBasis::Cycles),
+        has_calendar_modes: basis(FailureBasis::Calendar),
+    }
+}

@@ -1,0 +1,68 @@
+//! The machine-event stream a run can emit: state changes with reasons, and piece counts. It is the same
+//! kind of stream a plant's sensors send; the engine hands records to a [`TraceSink`] and does no I/O
+//! itself (the CLI's sink writes JSON Lines).
+
+use crate::components::MachineState;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TraceKind<'a> {
+    State {
+        state: MachineState,
+        reason: &'a str,
+    },
+    /// Pieces finished by one cycle: good, scrapped, sent to rework.
+    Count { good: u32, scrap: u32, rework: u32 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TraceRecord<'a> {
+    /// Simulated seconds since t = 0.
+    pub time_s: f64,
+    /// Increases by one per record of the run.
+    pub seq: u64,
+    /// Machine name: the station's name, or `station.k` for its k-th parallel machine.
+    pub asset: &'a str,
+    pub kind: TraceKind<'a>,
+}
+
+pub trait TraceSink: Send {
+    fn record(&mut self, record: &TraceRecord<'_>);
+
+    /// Makes everything recorded durable (a file sink reports write errors here).
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Keeps records in memory (tests, small runs).
+#[derive(Debug, Default, Clone)]
+pub struct VecSink(pub Vec<OwnedRecord>);
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnedRecord {
+    pub time_s: f64,
+    pub seq: u64,
+    pub asset: String,
+    pub state: Option<(MachineState, String)>,
+    pub count: Option<(u32, u32, u32)>,
+}
+
+impl TraceSink for VecSink {
+    fn record(&mut self, r: &TraceRecord<'_>) {
+        let (state, count) = match r.kind {
+            TraceKind::State { state, reason } => (Some((state, reason.to_string())), None),
+            TraceKind::Count {
+                good,
+                scrap,
+                rework,
+            } => (None, Some((good, scrap, rework))),
+        };
+        self.0.push(OwnedRecord {
+            time_s: r.time_s,
+            seq: r.seq,
+            asset: r.asset.to_string(),
+            state,
+            count,
+        });
+    }
+}
