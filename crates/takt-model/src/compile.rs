@@ -513,16 +513,16 @@ pub fn compile(s: &Scenario) -> Result<Model, Vec<Problem>> {
             if o.quantity == 0 {
                 p.push(format!("{op}.quantity"), "quantity must be >= 1");
             }
-            if let Some(due) = o.due {
-                if due.0 < o.release.0 {
-                    p.push(
-                        format!("{op}.due"),
-                        format!(
-                            "due date ({} s) is before the release ({} s)",
-                            due.0, o.release.0
-                        ),
-                    );
-                }
+            if let Some(due) = o.due
+                && due.0 < o.release.0
+            {
+                p.push(
+                    format!("{op}.due"),
+                    format!(
+                        "due date ({} s) is before the release ({} s)",
+                        due.0, o.release.0
+                    ),
+                );
             }
             let product = products.get(&o.product).copied();
             if product.is_none() {

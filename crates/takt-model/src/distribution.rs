@@ -225,10 +225,9 @@ impl DistributionSpec {
                     ));
                 }
                 non_negative("edges", edges[0])?;
-                if edges
-                    .windows(2)
-                    .any(|e| !(e[0] < e[1]) || !e[1].is_finite())
-                {
+                if edges.windows(2).any(|e| {
+                    e[0].partial_cmp(&e[1]) != Some(std::cmp::Ordering::Less) || !e[1].is_finite()
+                }) {
                     return Err("histogram edges must be finite and strictly increasing".into());
                 }
                 Sampler::Histogram {

@@ -7,6 +7,10 @@ use bevy_ecs::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
+/// "No such time" (no due date, no maintenance planned). Finite so that snapshots survive JSON, which
+/// has no infinity; later than any simulated time.
+pub const NEVER: f64 = f64::MAX;
+
 /// What a machine reports, by ISO 22400 accounting precedence: off-shift, then planned down, then down,
 /// then what it is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -189,7 +193,7 @@ pub struct MachineStats {
 pub struct QueueEntry {
     pub part: Entity,
     pub product: u32,
-    /// Due date, `f64::INFINITY` when none.
+    /// Due date, [`NEVER`] when none.
     pub due: f64,
     /// Mean processing time of the operation the part waits for (SPT).
     pub mean_s: f64,

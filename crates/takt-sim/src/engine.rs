@@ -248,10 +248,7 @@ impl Simulation {
                     epoch: 0,
                     blocked_on: None,
                     last_failure_mode: 0,
-                    next_maintenance_at: st
-                        .maintenance
-                        .as_ref()
-                        .map_or(f64::INFINITY, |m| m.first_s),
+                    next_maintenance_at: st.maintenance.as_ref().map_or(NEVER, |m| m.first_s),
                     maintenance_waiting: false,
                 };
                 let modes = FailureModes(
@@ -261,7 +258,7 @@ impl Simulation {
                             remaining: 0.0,
                             active: false,
                             epoch: 0,
-                            due_at: f64::INFINITY,
+                            due_at: NEVER,
                             failed_at: 0.0,
                         })
                         .collect(),
@@ -398,9 +395,14 @@ impl Simulation {
         &self.plant
     }
 
-    /// Sends machine state changes and piece counts to `sink` from now on.
+    /// Sends machine state changes and piece counts to `sink` from now on, starting with every
+    /// machine's current state so that the stream alone tells the whole story.
     pub fn set_trace(&mut self, sink: Box<dyn TraceSink>) {
         self.trace = Some(sink);
+        for m in self.topo.machines.clone() {
+            let state = self.comp::<MachineStats>(m).state;
+            self.emit_state(m, state, "initial");
+        }
     }
 
     pub fn take_trace(&mut self) -> Option<Box<dyn TraceSink>> {
@@ -419,7 +421,7 @@ impl Simulation {
             self.now = next.time;
             if self.dispatch(next.event) {
                 self.events += 1;
-                if self.events % HOUSEKEEPING_EVERY == 0 {
+                if self.events.is_multiple_of(HOUSEKEEPING_EVERY) {
                     // Despawned parts otherwise accumulate in bevy's removal trackers.
                     self.world.clear_trackers();
                 }
@@ -606,7 +608,7 @@ impl Simulation {
         if a.until_s.is_none_or(|u| next <= u) {
             self.schedule(next, Event::Arrival);
         }
-        let due = a.due_in_s.map_or(f64::INFINITY, |d| self.now + d);
+        let due = a.due_in_s.map_or(NEVER, |d| self.now + d);
         self.release_part(product as u32, due, None);
     }
 
@@ -618,7 +620,7 @@ impl Simulation {
         };
         let model = Arc::clone(&self.model);
         let spec = &model.orders[index];
-        let due = spec.due_s.unwrap_or(f64::INFINITY);
+        let due = spec.due_s.unwrap_or(NEVER);
         for _ in 0..spec.quantity {
             self.release_part(spec.product as u32, due, Some(order));
         }

@@ -5,8 +5,10 @@
 //! - actual production time APT = processing time; setup time, unplanned downtime as booked by state;
 //! - availability = APT / PBT; effectiveness (performance) = sum of ideal cycle times of the units
 //!   produced / APT; quality ratio = good / produced; OEE = availability x performance x quality.
+//!
 //! A station sums its machines' times and counts. MTBF = (PBT - unplanned downtime) / failures, the
 //! mean up time between failures; MTTR = mean duration from failure to end of repair.
+//!
 //! Bottleneck: the station with the longest mean active period (Roser's active-period method), where
 //! active means processing, setting up, down or in maintenance - anything but waiting.
 
@@ -236,10 +238,10 @@ impl Simulation {
             let n_repairs: u64 = repairs.iter().sum();
             let total_repair_s: f64 = repair_s.iter().sum();
             let active_period_mean_s = ratio(active_s, active_periods as f64);
-            if let Some(mean) = active_period_mean_s {
-                if bottleneck.is_none_or(|(best, _)| mean > best) {
-                    bottleneck = Some((mean, si));
-                }
+            if let Some(mean) = active_period_mean_s
+                && bottleneck.is_none_or(|(best, _)| mean > best)
+            {
+                bottleneck = Some((mean, si));
             }
             stations.push(StationReport {
                 name: st.name.clone(),

@@ -3,6 +3,7 @@
 //! itself (the CLI's sink writes JSON Lines).
 
 use crate::components::MachineState;
+use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum TraceKind<'a> {
@@ -34,9 +35,16 @@ pub trait TraceSink: Send {
     }
 }
 
-/// Keeps records in memory (tests, small runs).
+/// Keeps records in memory (tests, small runs). Clones share the same records, so the caller can keep
+/// one and hand the other to the engine.
 #[derive(Debug, Default, Clone)]
-pub struct VecSink(pub Vec<OwnedRecord>);
+pub struct VecSink(Arc<Mutex<Vec<OwnedRecord>>>);
+
+impl VecSink {
+    pub fn records(&self) -> Vec<OwnedRecord> {
+        self.0.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct OwnedRecord {
@@ -57,12 +65,14 @@ impl TraceSink for VecSink {
                 rework,
             } => (None, Some((good, scrap, rework))),
         };
-        self.0.push(OwnedRecord {
-            time_s: r.time_s,
-            seq: r.seq,
-            asset: r.asset.to_string(),
-            state,
-            count,
-        });
+        if let Ok(mut records) = self.0.lock() {
+            records.push(OwnedRecord {
+                time_s: r.time_s,
+                seq: r.seq,
+                asset: r.asset.to_string(),
+                state,
+                count,
+            });
+        }
     }
 }
