@@ -54,6 +54,14 @@ fn fmt(v: &Value, unit: Unit) -> String {
     }
 }
 
+/// The mean alone, for values that do not vary between replications (window, counts of things).
+fn fmt_mean(v: &Value, unit: Unit) -> String {
+    match number(v) {
+        Some((mean, _)) => fmt(&serde_json::json!(mean), unit),
+        None => fmt(v, unit),
+    }
+}
+
 pub fn render(r: &Value) -> String {
     let mut out = String::new();
     let reps = r.get("replications").and_then(Value::as_u64).unwrap_or(1);
@@ -61,8 +69,8 @@ pub fn render(r: &Value) -> String {
         out,
         "{} - measured {} after {} warm-up, {} replication(s){}",
         fmt(&r["scenario"], Unit::Plain(0)),
-        fmt(&r["window_s"], Unit::Duration),
-        fmt(&r["warmup_s"], Unit::Duration),
+        fmt_mean(&r["window_s"], Unit::Duration),
+        fmt_mean(&r["warmup_s"], Unit::Duration),
         reps,
         if reps > 1 {
             ", mean ± 95% CI half-width"

@@ -377,7 +377,7 @@ pub fn compile(s: &Scenario) -> Result<Model, Vec<Problem>> {
                         p.push(format!("{fp}.name"), format!("duplicate failure mode `{}`", f.name));
                     }
                     let ttf = p.sampler(&format!("{fp}.ttf"), &f.ttf);
-                    if ttf.is_constant() && f.ttf.mean() <= 0.0 {
+                    if matches!(f.ttf, DistributionSpec::Constant { value } if value <= 0.0) {
                         p.push(format!("{fp}.ttf"), "time to failure must be > 0");
                     }
                     if f.basis == FailureBasis::Cycles && f.ttf.mean() < 1.0 {

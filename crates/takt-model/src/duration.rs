@@ -16,31 +16,62 @@ impl Secs {
     }
 }
 
-/// Parses `"2.5m"`-style text into seconds. Negative values are rejected: no duration in a plant model
-/// can be negative, and saying so here names the offending field through the deserializer's path.
+/// Parses `"2.5m"`-style text, or a sum such as `"1h30m"`, into seconds. Negative values are rejected:
+/// no duration in a plant model can be negative, and saying so here names the offending field through
+/// the deserializer's path.
 pub fn parse_duration(text: &str) -> Result<f64, String> {
-    let t = text.trim();
-    // The unit is the trailing run of letters, so that "1e6" stays a number.
-    let split = t.trim_end_matches(|c: char| c.is_ascii_alphabetic()).len();
-    let (number, unit) = t.split_at(split);
-    let number = number.trim();
-    let value: f64 = number.parse().map_err(|_| {
-        format!("`{text}` is not a duration: expected a number followed by ms, s, m, h, d or w (e.g. \"45s\", \"2.5m\")")
-    })?;
-    let factor = match unit.trim() {
-        "" | "s" | "sec" | "secs" => 1.0,
-        "ms" => 0.001,
-        "m" | "min" => 60.0,
-        "h" => 3600.0,
-        "d" => 86_400.0,
-        "w" => 604_800.0,
-        other => {
-            return Err(format!(
-                "unknown time unit `{other}` in `{text}`: use ms, s, m, h, d or w"
-            ));
-        }
+    let bad = || {
+        format!(
+            "`{text}` is not a duration: expected a number followed by ms, s, m, h, d or w (e.g. \"45s\", \"2.5m\", \"1h30m\")"
+        )
     };
-    check_seconds(value * factor).map_err(|m| format!("`{text}`: {m}"))
+    let t = text.trim();
+    let mut rest = t;
+    let mut total = 0.0;
+    let mut groups = 0;
+    while !rest.is_empty() {
+        // A number (no unit starts with `e`, so an exponent is safe to take), then a unit.
+        let number_len = rest
+            .char_indices()
+            .find(|&(i, c)| {
+                !(c.is_ascii_digit()
+                    || c == '.'
+                    || c == 'e'
+                    || c == 'E'
+                    || ((c == '-' || c == '+')
+                        && ((i == 0 && groups == 0) || rest[..i].ends_with(['e', 'E']))))
+            })
+            .map_or(rest.len(), |(i, _)| i);
+        let (number, after) = rest.split_at(number_len);
+        let value: f64 = number.trim().parse().map_err(|_| bad())?;
+        let after = after.trim_start();
+        let unit_len = after
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(after.len());
+        let (unit, after) = after.split_at(unit_len);
+        let factor = match unit {
+            "" if groups == 0 && after.trim().is_empty() => 1.0,
+            "s" | "sec" | "secs" => 1.0,
+            "ms" => 0.001,
+            "m" | "min" => 60.0,
+            "h" => 3600.0,
+            "d" => 86_400.0,
+            "w" => 604_800.0,
+            "" => return Err(bad()),
+            other => {
+                return Err(format!(
+                    "unknown time unit `{other}` in `{text}`: use ms, s, m, h, d or w"
+                ));
+            }
+        };
+        total += value * factor;
+        groups += 1;
+        rest = after.trim_start();
+    }
+    if groups == 0 {
+        return Err(bad());
+    }
+    check_seconds(total).map_err(|m| format!("`{text}`: {m}"))
 }
 
 fn check_seconds(v: f64) -> Result<f64, String> {
@@ -98,6 +129,9 @@ mod tests {
         assert_eq!(parse_duration("250ms"), Ok(0.25));
         assert_eq!(parse_duration("1e6"), Ok(1e6));
         assert_eq!(parse_duration(" 12 "), Ok(12.0));
+        assert_eq!(parse_duration("1h30m"), Ok(5400.0));
+        assert_eq!(parse_duration("2d 4h"), Ok(187_200.0));
+        assert_eq!(parse_duration("1.5e3s"), Ok(1500.0));
     }
 
     #[test]
@@ -114,5 +148,8 @@ mod tests {
                 .contains("not a duration")
         );
         assert!(parse_duration("inf").is_err());
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("1h30").is_err());
+        assert!(parse_duration("1h-30m").is_err());
     }
 }

@@ -238,8 +238,10 @@ pub struct Part {
 #[derive(Component, Debug, Clone, Serialize, Deserialize)]
 pub struct OrderState {
     pub index: u32,
-    /// Good parts still to make.
+    /// Parts of the order still in the plant (or not yet released).
     pub outstanding: u32,
+    /// Parts that finished their routing good.
+    pub good: u32,
     pub released: bool,
     pub completed_at: Option<f64>,
 }

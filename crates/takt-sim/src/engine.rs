@@ -293,6 +293,7 @@ impl Simulation {
                     .spawn(OrderState {
                         index: i as u32,
                         outstanding: o.quantity,
+                        good: 0,
                         released: false,
                         completed_at: None,
                     })
@@ -962,9 +963,9 @@ impl Simulation {
 
     /// A part leaves the plant: finished (good) or scrapped.
     fn depart(&mut self, part: Entity, scrapped: bool) {
-        let (released_at, order, product, due) = {
+        let (released_at, order) = {
             let p = self.comp::<Part>(part);
-            (p.released_at, p.order, p.product, p.due)
+            (p.released_at, p.order)
         };
         self.world.despawn(part);
         let now = self.now;
@@ -975,18 +976,17 @@ impl Simulation {
         plant.sojourn_sum_s += sojourn;
         if scrapped {
             plant.scrapped += 1;
-            // An order still needs its quantity: a replacement part is released at once.
-            if order.is_some() {
-                self.release_part(product, due, order);
-            }
-            return;
+        } else {
+            plant.completed += 1;
+            plant.lead_time_sum_s += sojourn;
+            plant.lead_time.add(sojourn);
         }
-        plant.completed += 1;
-        plant.lead_time_sum_s += sojourn;
-        plant.lead_time.add(sojourn);
+        // An order is complete when all its parts have left, good or scrapped (the report gives the
+        // shortfall): a planner sizes orders with a scrap allowance, as the plant does.
         if let Some(order) = order {
             let mut o = self.comp_mut::<OrderState>(order);
             o.outstanding = o.outstanding.saturating_sub(1);
+            o.good += u32::from(!scrapped);
             if o.outstanding == 0 && o.completed_at.is_none() {
                 o.completed_at = Some(now);
             }

@@ -111,8 +111,11 @@ pub struct OrderReport {
     pub id: String,
     pub product: String,
     pub quantity: u32,
+    /// Parts that came out good; `quantity - good` were scrapped or are still in the plant.
+    pub good: u32,
     pub release_s: f64,
     pub due_s: Option<f64>,
+    /// When the order's last part left the plant.
     pub completed_at_s: Option<f64>,
     /// Completion - due (negative: early); for an unfinished order, now - due while positive.
     pub lateness_s: Option<f64>,
@@ -372,6 +375,7 @@ impl Simulation {
                 id: o.id.clone(),
                 product: model.products[o.product].name.clone(),
                 quantity: o.quantity,
+                good: state.good,
                 release_s: o.release_s,
                 due_s: o.due_s,
                 completed_at_s: done,
