@@ -42,10 +42,10 @@ struct RunArgs {
     #[arg(long)]
     seed: Option<u64>,
     /// Simulated time span, e.g. 8h, 3d, 1e6 (seconds) (overrides run.horizon).
-    #[arg(long, value_parser = parse_secs)]
+    #[arg(long, value_parser = parse_secs, allow_hyphen_values = true)]
     horizon: Option<f64>,
     /// Warm-up discarded from statistics, e.g. 1h (overrides run.warmup).
-    #[arg(long, value_parser = parse_secs)]
+    #[arg(long, value_parser = parse_secs, allow_hyphen_values = true)]
     warmup: Option<f64>,
     /// Independent replications, run in parallel; KPIs then come with 95% confidence intervals.
     #[arg(long)]

@@ -464,10 +464,14 @@ pub fn compile(s: &Scenario) -> Result<Model, Vec<Problem>> {
         }
         let mut mix_products = Vec::new();
         let mut weights = Vec::new();
+        let mut unknown_products = 0;
         for (name, w) in &a.mix {
             let mp = format!("demand.arrivals.mix.{name}");
             match products.get(name) {
-                None => p.push(mp, unknown("product", name, &products)),
+                None => {
+                    unknown_products += 1;
+                    p.push(mp, unknown("product", name, &products));
+                }
                 Some(_) if !(w.is_finite() && *w >= 0.0) => {
                     p.push(mp, format!("weight must be >= 0, got {w}"))
                 }
@@ -478,7 +482,7 @@ pub fn compile(s: &Scenario) -> Result<Model, Vec<Problem>> {
             }
         }
         let total: f64 = weights.iter().sum();
-        if a.mix.is_empty() || total <= 0.0 {
+        if a.mix.is_empty() || (total <= 0.0 && unknown_products == 0) {
             p.push(
                 "demand.arrivals.mix",
                 "the product mix needs at least one product with weight > 0",

@@ -140,9 +140,7 @@ name = "S"
 [demand]
 orders_csv = "orders.csv"
 "#;
-    let err = load_str(text, &dir.join("plant.toml"), Some(&dir))
-        .err()
-        .expect("must fail");
+    let err = load_str(text, &dir.join("plant.toml"), Some(&dir)).expect_err("must fail");
     let d = err.diagnostics();
     assert!(
         d.iter()
@@ -160,9 +158,7 @@ orders_csv = "orders.csv"
         "id,product,quantity,release,due\nO1,A,10,0,8h\nO4,Z,5,0,\n",
     )
     .expect("write csv");
-    let err = load_str(text, &dir.join("plant.toml"), Some(&dir))
-        .err()
-        .expect("must fail");
+    let err = load_str(text, &dir.join("plant.toml"), Some(&dir)).expect_err("must fail");
     assert!(err.to_string().contains("unknown product `Z`"), "{err}");
     std::fs::write(
         dir.join("orders.csv"),

@@ -86,11 +86,17 @@ pub enum Activity {
     Blocked,
 }
 
+/// A machine: what it holds and does, its stop flags, and its statistics. Kept in one component
+/// because almost every event reads or writes all of it (one lookup instead of several).
 #[derive(Component, Debug, Clone, Serialize, Deserialize)]
 pub struct Machine {
     pub station: u32,
     pub activity: Activity,
     pub part: Option<Entity>,
+    /// Product, routing step and due date of the part held (valid while `part` is some).
+    pub product: u32,
+    pub operation: u32,
+    pub due: f64,
     pub last_product: Option<u32>,
     /// Stop flags: any of them halts work; the part in process resumes its remaining work afterwards.
     pub off_shift: bool,
@@ -109,6 +115,8 @@ pub struct Machine {
     pub last_failure_mode: u16,
     pub next_maintenance_at: f64,
     pub maintenance_waiting: bool,
+    pub clock: StateClock,
+    pub counts: PieceCounts,
 }
 
 impl Machine {
@@ -150,6 +158,10 @@ pub struct ModeState {
     pub due_at: f64,
     /// When the current failure began (for repair-time statistics).
     pub failed_at: f64,
+    /// Since the last statistics reset: failures, completed repairs and their durations.
+    pub failures: u64,
+    pub repairs: u64,
+    pub repair_s: f64,
 }
 
 #[derive(Component, Debug, Clone, Serialize, Deserialize)]
@@ -167,11 +179,49 @@ pub struct MachineStreams {
 }
 
 /// State-time accounting of one machine since the last statistics reset.
-#[derive(Component, Debug, Clone, Serialize, Deserialize)]
-pub struct MachineStats {
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StateClock {
     pub state: MachineState,
     pub since: f64,
     pub totals_s: [f64; N_STATES],
+    /// Active-period bottleneck method: completed active periods and their total length.
+    pub active_since: Option<f64>,
+    pub active_periods: u64,
+    pub active_s: f64,
+}
+
+impl StateClock {
+    pub fn new(now: f64, state: MachineState) -> Self {
+        StateClock {
+            state,
+            since: now,
+            totals_s: [0.0; N_STATES],
+            active_since: state.is_active().then_some(now),
+            active_periods: 0,
+            active_s: 0.0,
+        }
+    }
+
+    /// Books the time since the last change to the old state and switches to `new`.
+    pub fn switch(&mut self, now: f64, new: MachineState) {
+        let old = self.state;
+        self.totals_s[old as usize] += now - self.since;
+        self.since = now;
+        self.state = new;
+        if old.is_active() != new.is_active() {
+            if new.is_active() {
+                self.active_since = Some(now);
+            } else if let Some(start) = self.active_since.take() {
+                self.active_periods += 1;
+                self.active_s += now - start;
+            }
+        }
+    }
+}
+
+/// Pieces a machine finished since the last statistics reset.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PieceCounts {
     pub produced: u64,
     pub good: u64,
     pub scrap: u64,
@@ -179,20 +229,14 @@ pub struct MachineStats {
     pub setups: u64,
     /// Sum of ideal cycle times of the cycles produced (ISO 22400 performance numerator).
     pub ideal_s: f64,
-    pub failures: Vec<u64>,
-    /// Per mode: completed repairs and their durations from failure to repair end.
-    pub repairs: Vec<u64>,
-    pub repair_s: Vec<f64>,
-    /// Active-period bottleneck method: completed active periods and their total length.
-    pub active_since: Option<f64>,
-    pub active_periods: u64,
-    pub active_s: f64,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct QueueEntry {
     pub part: Entity,
     pub product: u32,
+    /// The routing step the part waits for.
+    pub operation: u32,
     /// Due date, [`NEVER`] when none.
     pub due: f64,
     /// Mean processing time of the operation the part waits for (SPT).
@@ -226,10 +270,11 @@ impl BufferQueue {
     }
 }
 
+/// A part in the plant. Its routing step travels with it in queue entries and on machines, so that
+/// the hot path never looks the part up.
 #[derive(Component, Debug, Clone, Serialize, Deserialize)]
 pub struct Part {
     pub product: u32,
-    pub operation: u32,
     pub released_at: f64,
     pub due: f64,
     pub order: Option<Entity>,

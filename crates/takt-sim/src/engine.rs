@@ -159,26 +159,6 @@ pub struct Simulation {
 
 const HOUSEKEEPING_EVERY: u64 = 1 << 16;
 
-fn new_machine_stats(now: f64, modes: usize, state: MachineState) -> MachineStats {
-    MachineStats {
-        state,
-        since: now,
-        totals_s: [0.0; N_STATES],
-        produced: 0,
-        good: 0,
-        scrap: 0,
-        rework: 0,
-        setups: 0,
-        ideal_s: 0.0,
-        failures: vec![0; modes],
-        repairs: vec![0; modes],
-        repair_s: vec![0.0; modes],
-        active_since: state.is_active().then_some(now),
-        active_periods: 0,
-        active_s: 0.0,
-    }
-}
-
 impl Simulation {
     /// Builds the plant at t = 0 with every random stream derived from `seed`, and schedules its first
     /// events. Nothing runs until [`Simulation::run_until`].
@@ -250,6 +230,11 @@ impl Simulation {
                     last_failure_mode: 0,
                     next_maintenance_at: st.maintenance.as_ref().map_or(NEVER, |m| m.first_s),
                     maintenance_waiting: false,
+                    product: 0,
+                    operation: 0,
+                    due: NEVER,
+                    clock: StateClock::new(0.0, MachineState::Starved),
+                    counts: PieceCounts::default(),
                 };
                 let modes = FailureModes(
                     st.failure_modes
@@ -260,11 +245,13 @@ impl Simulation {
                             epoch: 0,
                             due_at: NEVER,
                             failed_at: 0.0,
+                            failures: 0,
+                            repairs: 0,
+                            repair_s: 0.0,
                         })
                         .collect(),
                 );
-                let stats = new_machine_stats(0.0, st.failure_modes.len(), MachineState::Starved);
-                machines.push(world.spawn((machine, modes, streams, stats)).id());
+                machines.push(world.spawn((machine, modes, streams)).id());
             }
         }
         let crews = model
@@ -401,7 +388,7 @@ impl Simulation {
     pub fn set_trace(&mut self, sink: Box<dyn TraceSink>) {
         self.trace = Some(sink);
         for m in self.topo.machines.clone() {
-            let state = self.comp::<MachineStats>(m).state;
+            let state = self.machine(m).clock.state;
             self.emit_state(m, state, "initial");
         }
     }
@@ -491,13 +478,7 @@ impl Simulation {
         &mut self,
         e: Entity,
     ) -> Mut<'_, T> {
-        match self.world.get_mut::<T>(e) {
-            Some(c) => c,
-            None => panic!(
-                "engine invariant: {e:?} lacks {}",
-                std::any::type_name::<T>()
-            ),
-        }
+        fetch_mut::<T>(&mut self.world, e)
     }
 
     fn machine(&self, m: Entity) -> &Machine {
@@ -519,42 +500,43 @@ impl Simulation {
 
     /// Re-derives the machine's reported state and books the time spent in the previous one.
     fn update_state(&mut self, m: Entity) {
+        self.with_machine(m, |_| ());
+    }
+
+    /// Applies `change` to a machine and books any change of its reported state, with one lookup.
+    fn with_machine<R>(&mut self, m: Entity, change: impl FnOnce(&mut Machine) -> R) -> R {
         let now = self.now;
-        let new = self.machine(m).state();
-        let mut stats = self.comp_mut::<MachineStats>(m);
-        let old = stats.state;
-        if old == new {
-            return;
-        }
-        stats.totals_s[old as usize] += now - stats.since;
-        stats.since = now;
-        stats.state = new;
-        if old.is_active() != new.is_active() {
-            if new.is_active() {
-                stats.active_since = Some(now);
-            } else if let Some(start) = stats.active_since.take() {
-                stats.active_periods += 1;
-                stats.active_s += now - start;
-            }
-        }
-        if self.trace.is_some() {
+        let (result, changed) = {
+            let mut mach = self.machine_mut(m);
+            let result = change(&mut mach);
+            let new = mach.state();
+            let changed = (mach.clock.state != new).then(|| {
+                mach.clock.switch(now, new);
+                (new, mach.station as usize, mach.last_failure_mode as usize)
+            });
+            (result, changed)
+        };
+        if let Some((new, station, mode)) = changed
+            && self.trace.is_some()
+        {
             let reason = match new {
                 MachineState::Processing => "production",
                 MachineState::Setup => "changeover",
                 MachineState::Starved => "no_input",
                 MachineState::Blocked => "output_full",
                 MachineState::Down => {
-                    let station = self.machine(m).station as usize;
-                    let mode = self.machine(m).last_failure_mode as usize;
-                    let modes = &self.model.stations[station].failure_modes;
-                    // Leaked into a String only when tracing.
-                    return self.emit_state(m, new, &modes[mode].name.clone());
+                    let name = self.model.stations[station].failure_modes[mode]
+                        .name
+                        .clone();
+                    self.emit_state(m, new, &name);
+                    return result;
                 }
                 MachineState::PlannedDown => "maintenance",
                 MachineState::OffShift => "off_shift",
             };
             self.emit_state(m, new, reason);
         }
+        result
     }
 
     fn emit_state(&mut self, m: Entity, state: MachineState, reason: &str) {
@@ -590,12 +572,12 @@ impl Simulation {
     // ----- demand -----
 
     fn on_arrival(&mut self) {
-        let model = Arc::clone(&self.model);
-        let Some(a) = &model.arrivals else { return };
-        let source = self.topo.source;
+        let Some(a) = &self.model.arrivals else {
+            return;
+        };
         let now = self.now;
         let (product, next) = {
-            let mut src = self.comp_mut::<Source>(source);
+            let mut src = fetch_mut::<Source>(&mut self.world, self.topo.source);
             src.arrivals += 1;
             let product = if a.mix_products.len() == 1 {
                 a.mix_products[0]
@@ -606,10 +588,10 @@ impl Simulation {
             };
             (product, now + a.interarrival.sample(&mut src.interarrival))
         };
+        let due = a.due_in_s.map_or(NEVER, |d| now + d);
         if a.until_s.is_none_or(|u| next <= u) {
             self.schedule(next, Event::Arrival);
         }
-        let due = a.due_in_s.map_or(NEVER, |d| self.now + d);
         self.release_part(product as u32, due, None);
     }
 
@@ -633,7 +615,6 @@ impl Simulation {
             .world
             .spawn(Part {
                 product,
-                operation: 0,
                 released_at: self.now,
                 due,
                 order,
@@ -644,11 +625,23 @@ impl Simulation {
         let buffer = self.choose_buffer(product, 0);
         let b = self.topo.buffers[buffer];
         if self.comp::<BufferQueue>(b).has_room() {
-            self.enqueue(buffer, part);
+            let entry = self.queue_entry(part, product, 0, due);
+            self.enqueue(buffer, entry);
         } else {
             self.comp_mut::<BufferQueue>(b)
                 .waiting
                 .push_back(Waiter::Release(part));
+        }
+    }
+
+    fn queue_entry(&self, part: Entity, product: u32, operation: u32, due: f64) -> QueueEntry {
+        QueueEntry {
+            part,
+            product,
+            operation,
+            due,
+            mean_s: self.model.products[product as usize].routing[operation as usize]
+                .process_mean_s,
         }
     }
 
@@ -682,33 +675,19 @@ impl Simulation {
         best.map_or(0, |b| b.2)
     }
 
-    fn enqueue(&mut self, buffer: usize, part: Entity) {
-        let (product, operation, due) = {
-            let p = self.comp::<Part>(part);
-            (p.product, p.operation, p.due)
-        };
-        let mean_s =
-            self.model.products[product as usize].routing[operation as usize].process_mean_s;
+    fn enqueue(&mut self, buffer: usize, entry: QueueEntry) {
         let now = self.now;
         {
             let mut q = self.comp_mut::<BufferQueue>(self.topo.buffers[buffer]);
             q.level_integral += q.parts.len() as f64 * (now - q.level_since);
             q.level_since = now;
-            q.parts.push_back(QueueEntry {
-                part,
-                product,
-                due,
-                mean_s,
-            });
+            q.parts.push_back(entry);
             q.max_level = q.max_level.max(q.parts.len() as u32);
         }
         let station = self.model.buffers[buffer].station;
         let (a, b) = self.topo.station_machines[station];
         for i in a..b {
-            let m = self.topo.machines[i];
-            let mach = self.machine(m);
-            if mach.activity == Activity::Idle && !mach.stopped() {
-                self.try_start(m);
+            if self.try_start(self.topo.machines[i]) {
                 return;
             }
         }
@@ -716,85 +695,96 @@ impl Simulation {
 
     // ----- machines -----
 
-    /// An idle, running machine takes the next part its dispatching rule picks.
-    fn try_start(&mut self, m: Entity) {
+    /// An idle, running machine takes the next part its dispatching rule picks; returns whether it did.
+    fn try_start(&mut self, m: Entity) -> bool {
         let (station, last_product) = {
             let mach = self.machine(m);
             if mach.activity != Activity::Idle || mach.stopped() {
-                return;
+                return false;
             }
             (mach.station as usize, mach.last_product)
         };
-        let model = Arc::clone(&self.model);
-        let st = &model.stations[station];
-        let b = self.topo.buffers[st.input_buffer];
+        let st = &self.model.stations[station];
+        let input = st.input_buffer;
         let now = self.now;
         let entry = {
-            let mut q = self.comp_mut::<BufferQueue>(b);
+            let mut q = fetch_mut::<BufferQueue>(&mut self.world, self.topo.buffers[input]);
             if q.parts.is_empty() {
-                return;
+                return false;
             }
             let i = select(&q.parts, st.dispatch, last_product);
             q.level_integral += q.parts.len() as f64 * (now - q.level_since);
             q.level_since = now;
             match q.parts.remove(i) {
                 Some(e) => e,
-                None => return,
+                None => return false,
             }
         };
-        {
-            let mut mach = self.machine_mut(m);
+        // Setup if the product changes, else straight to processing.
+        let (activity, duration) = {
+            let mut streams = fetch_mut::<MachineStreams>(&mut self.world, m);
+            let setup = match (&st.changeover, last_product) {
+                (Some(c), Some(from)) => c
+                    .between(from as usize, entry.product as usize)
+                    .map(|s| s.sample(&mut streams.setup)),
+                _ => None,
+            };
+            match setup {
+                Some(d) => (Activity::Setup, d),
+                None => (
+                    Activity::Processing,
+                    self.model.products[entry.product as usize].routing[entry.operation as usize]
+                        .process_time
+                        .sample(&mut streams.process),
+                ),
+            }
+        };
+        self.start_activity(m, activity, duration, |mach| {
             mach.part = Some(entry.part);
+            mach.product = entry.product;
+            mach.operation = entry.operation;
+            mach.due = entry.due;
             mach.last_product = Some(entry.product);
-        }
-        let setup = match (&st.changeover, last_product) {
-            (Some(c), Some(from)) => c
-                .between(from as usize, entry.product as usize)
-                .map(|s| s.sample(&mut self.comp_mut::<MachineStreams>(m).setup)),
-            _ => None,
-        };
-        match setup {
-            Some(d) => {
-                self.comp_mut::<MachineStats>(m).setups += 1;
-                self.start_activity(m, Activity::Setup, d);
-            }
-            None => self.start_processing(m),
-        }
+            mach.counts.setups += u64::from(activity == Activity::Setup);
+        });
         // The machine is busy now: only then may the freed place pull a waiter in (which can call back
         // into this station).
-        self.on_room(st.input_buffer);
+        self.on_room(input);
+        true
     }
 
     fn start_processing(&mut self, m: Entity) {
-        let part = self.machine(m).part;
-        let Some(part) = part else { return };
         let (product, operation) = {
-            let p = self.comp::<Part>(part);
-            (p.product as usize, p.operation as usize)
+            let mach = self.machine(m);
+            (mach.product as usize, mach.operation as usize)
         };
-        let model = Arc::clone(&self.model);
-        let d = model.products[product].routing[operation]
+        let d = self.model.products[product].routing[operation]
             .process_time
-            .sample(&mut self.comp_mut::<MachineStreams>(m).process);
-        self.start_activity(m, Activity::Processing, d);
+            .sample(&mut fetch_mut::<MachineStreams>(&mut self.world, m).process);
+        self.start_activity(m, Activity::Processing, d, |_| ());
     }
 
-    fn start_activity(&mut self, m: Entity, activity: Activity, duration_s: f64) {
+    fn start_activity(
+        &mut self,
+        m: Entity,
+        activity: Activity,
+        duration_s: f64,
+        also: impl FnOnce(&mut Machine),
+    ) {
         let now = self.now;
-        let (epoch, station) = {
-            let mut mach = self.machine_mut(m);
+        let (epoch, station) = self.with_machine(m, |mach| {
+            also(mach);
             mach.activity = activity;
             mach.epoch = mach.epoch.wrapping_add(1);
             mach.activity_end = now + duration_s;
             mach.remaining_s = duration_s;
             mach.segment_start = now;
             (mach.epoch, mach.station as usize)
-        };
+        });
         self.schedule(now + duration_s, Event::ActivityEnd { machine: m, epoch });
         if activity == Activity::Processing && self.topo.has_operating_modes[station] {
             self.arm_operating_failures(m, station, duration_s);
         }
-        self.update_state(m);
     }
 
     /// Schedules the failures of operating-time modes that fall inside the coming processing segment.
@@ -842,86 +832,101 @@ impl Simulation {
     }
 
     fn on_activity_end(&mut self, m: Entity, epoch: u32) -> bool {
-        let (activity, station) = {
+        let (activity, station, part, product, operation, due) = {
             let mach = self.machine(m);
             if mach.epoch != epoch || mach.stopped() {
                 return false;
             }
-            (mach.activity, mach.station as usize)
+            let station = mach.station as usize;
+            (
+                mach.activity,
+                station,
+                mach.part,
+                mach.product,
+                mach.operation,
+                mach.due,
+            )
         };
-        match activity {
-            Activity::Setup => self.start_processing(m),
-            Activity::Processing => self.complete_cycle(m, station),
-            Activity::Idle | Activity::Blocked => return false,
+        match (activity, part) {
+            (Activity::Setup, _) => self.start_processing(m),
+            (Activity::Processing, Some(part)) => {
+                self.complete_cycle(m, station, part, product, operation, due)
+            }
+            _ => return false,
         }
         true
     }
 
-    fn complete_cycle(&mut self, m: Entity, station: usize) {
+    fn complete_cycle(
+        &mut self,
+        m: Entity,
+        station: usize,
+        part: Entity,
+        product: u32,
+        operation: u32,
+        due: f64,
+    ) {
         self.end_segment(m, station);
-        let Some(part) = self.machine(m).part else {
-            return;
-        };
-        let (product, operation) = {
-            let p = self.comp::<Part>(part);
-            (p.product as usize, p.operation as usize)
-        };
-        let model = Arc::clone(&self.model);
-        let op = &model.products[product].routing[operation];
-        let ideal = model.stations[station].ideal_cycle_s[product].unwrap_or(op.process_mean_s);
+        let routing = &self.model.products[product as usize].routing;
+        let op = &routing[operation as usize];
+        let last_step = operation as usize + 1 == routing.len();
+        let ideal = self.model.stations[station].ideal_cycle_s[product as usize]
+            .unwrap_or(op.process_mean_s);
         // Only operations that can scrap or rework draw from the quality stream.
         let u = if op.scrap_probability > 0.0 || op.rework_probability > 0.0 {
-            self.comp_mut::<MachineStreams>(m).quality.random::<f64>()
+            fetch_mut::<MachineStreams>(&mut self.world, m)
+                .quality
+                .random::<f64>()
         } else {
             1.0
         };
         let scrap = u < op.scrap_probability;
         let rework = !scrap && u < op.scrap_probability + op.rework_probability;
-        {
-            let mut stats = self.comp_mut::<MachineStats>(m);
-            stats.produced += 1;
-            stats.ideal_s += ideal;
-            if scrap {
-                stats.scrap += 1;
-            } else if rework {
-                stats.rework += 1;
-            } else {
-                stats.good += 1;
+        let good = !scrap && !rework;
+        // Where a good part goes next, and whether there is room for it.
+        let next = (good && !last_step).then(|| {
+            let buffer = self.choose_buffer(product, operation + 1);
+            (
+                buffer,
+                self.comp::<BufferQueue>(self.topo.buffers[buffer])
+                    .has_room(),
+            )
+        });
+        self.with_machine(m, |mach| {
+            let c = &mut mach.counts;
+            c.produced += 1;
+            c.ideal_s += ideal;
+            c.scrap += u64::from(scrap);
+            c.rework += u64::from(rework);
+            c.good += u64::from(good);
+            if rework {
+                return;
             }
-        }
+            if let Some((buffer, false)) = next {
+                mach.activity = Activity::Blocked;
+                mach.blocked_on = Some(buffer as u32);
+            } else {
+                mach.part = None;
+                mach.activity = Activity::Idle;
+                mach.blocked_on = None;
+            }
+        });
         if self.trace.is_some() {
-            self.emit_count(
-                m,
-                u32::from(!scrap && !rework),
-                u32::from(scrap),
-                u32::from(rework),
-            );
+            self.emit_count(m, u32::from(good), u32::from(scrap), u32::from(rework));
         }
         if rework {
             self.start_processing(m);
-        } else if scrap {
-            self.free_machine(m);
-            self.depart(part, true);
-        } else if operation + 1 == model.products[product].routing.len() {
-            self.free_machine(m);
-            self.depart(part, false);
         } else {
-            self.comp_mut::<Part>(part).operation += 1;
-            let buffer = self.choose_buffer(product as u32, operation as u32 + 1);
-            let b = self.topo.buffers[buffer];
-            if self.comp::<BufferQueue>(b).has_room() {
-                self.free_machine(m);
-                self.enqueue(buffer, part);
-            } else {
-                {
-                    let mut mach = self.machine_mut(m);
-                    mach.activity = Activity::Blocked;
-                    mach.blocked_on = Some(buffer as u32);
+            match next {
+                None => self.depart(part, scrap),
+                Some((buffer, true)) => {
+                    let entry = self.queue_entry(part, product, operation + 1, due);
+                    self.enqueue(buffer, entry);
                 }
-                self.comp_mut::<BufferQueue>(b)
+                Some((buffer, false)) => self
+                    .comp_mut::<BufferQueue>(self.topo.buffers[buffer])
                     .waiting
-                    .push_back(Waiter::Machine(m));
-                self.update_state(m);
+                    .push_back(Waiter::Machine(m)),
             }
         }
         if self.topo.has_cycle_modes[station] {
@@ -931,13 +936,11 @@ impl Simulation {
     }
 
     fn free_machine(&mut self, m: Entity) {
-        {
-            let mut mach = self.machine_mut(m);
+        self.with_machine(m, |mach| {
             mach.part = None;
             mach.activity = Activity::Idle;
             mach.blocked_on = None;
-        }
-        self.update_state(m);
+        });
     }
 
     /// Cycle-counted failure modes age by one cycle; a mode whose count runs out fails now.
@@ -1015,18 +1018,29 @@ impl Simulation {
                 }
             };
             match waiter {
-                Waiter::Release(part) => self.enqueue(buffer, part),
+                Waiter::Release(part) => {
+                    let (product, due) = {
+                        let p = self.comp::<Part>(part);
+                        (p.product, p.due)
+                    };
+                    let entry = self.queue_entry(part, product, 0, due);
+                    self.enqueue(buffer, entry);
+                }
                 Waiter::Machine(m) => self.unload_blocked(m, buffer),
             }
         }
     }
 
+    /// A blocked machine hands its finished part to the buffer of the part's next operation.
     fn unload_blocked(&mut self, m: Entity, buffer: usize) {
-        let Some(part) = self.machine(m).part else {
-            return;
+        let (part, product, operation, due) = {
+            let mach = self.machine(m);
+            let Some(part) = mach.part else { return };
+            (part, mach.product, mach.operation, mach.due)
         };
         self.free_machine(m);
-        self.enqueue(buffer, part);
+        let entry = self.queue_entry(part, product, operation + 1, due);
+        self.enqueue(buffer, entry);
         self.try_start(m);
     }
 
@@ -1103,7 +1117,9 @@ impl Simulation {
                     self.on_room(buffer as usize);
                 }
             }
-            Activity::Idle => self.try_start(m),
+            Activity::Idle => {
+                self.try_start(m);
+            }
         }
     }
 
@@ -1167,8 +1183,8 @@ impl Simulation {
             let mut modes = self.comp_mut::<FailureModes>(m);
             modes.0[mode].active = true;
             modes.0[mode].failed_at = now;
+            modes.0[mode].failures += 1;
         }
-        self.comp_mut::<MachineStats>(m).failures[mode] += 1;
         self.change_flags(m, |mach| {
             mach.active_failures += 1;
             mach.last_failure_mode = mode as u16;
@@ -1208,17 +1224,13 @@ impl Simulation {
             self.release_crew(crew);
         }
         let fresh = self.draw_ttf(m, mode);
-        let failed_at = {
+        {
             let mut modes = self.comp_mut::<FailureModes>(m);
             let ms = &mut modes.0[mode];
             ms.active = false;
             ms.remaining = fresh;
-            ms.failed_at
-        };
-        {
-            let mut stats = self.comp_mut::<MachineStats>(m);
-            stats.repairs[mode] += 1;
-            stats.repair_s[mode] += now - failed_at;
+            ms.repairs += 1;
+            ms.repair_s += now - ms.failed_at;
         }
         // Unfreezing restarts the calendar clocks, this mode's fresh one included.
         self.change_flags(m, |mach| mach.active_failures -= 1);
@@ -1354,9 +1366,14 @@ impl Simulation {
     pub fn reset_statistics(&mut self) {
         let now = self.now;
         for &m in &self.topo.machines.clone() {
-            let modes = self.comp::<FailureModes>(m).0.len();
-            let state = self.comp::<MachineStats>(m).state;
-            *self.comp_mut::<MachineStats>(m) = new_machine_stats(now, modes, state);
+            {
+                let mut mach = self.machine_mut(m);
+                mach.clock = StateClock::new(now, mach.clock.state);
+                mach.counts = PieceCounts::default();
+            }
+            for ms in self.comp_mut::<FailureModes>(m).0.iter_mut() {
+                (ms.failures, ms.repairs, ms.repair_s) = (0, 0, 0.0);
+            }
         }
         for &b in &self.topo.buffers.clone() {
             let mut q = self.comp_mut::<BufferQueue>(b);
@@ -1370,6 +1387,20 @@ impl Simulation {
             crew.busy_since = now;
         }
         self.plant = PlantStats::new(now, self.plant.wip);
+    }
+}
+
+/// A component of an engine-made entity, borrowing only the World (so the model can be read alongside).
+fn fetch_mut<T: Component<Mutability = bevy_ecs::component::Mutable>>(
+    world: &mut World,
+    e: Entity,
+) -> Mut<'_, T> {
+    match world.get_mut::<T>(e) {
+        Some(c) => c,
+        None => panic!(
+            "engine invariant: {e:?} lacks {}",
+            std::any::type_name::<T>()
+        ),
     }
 }
 

@@ -192,9 +192,10 @@ impl Simulation {
                 (vec![0; modes], vec![0; modes], vec![0.0; modes]);
             let (mut active_periods, mut active_s) = (0u64, 0.0);
             for &m in &topo.machines[a..b] {
-                let s = self.comp::<MachineStats>(m);
-                let mut t = s.totals_s;
-                t[s.state as usize] += now - s.since;
+                let mach = self.comp::<Machine>(m);
+                let clock = &mach.clock;
+                let mut t = clock.totals_s;
+                t[clock.state as usize] += now - clock.since;
                 let pw = &st.power_kw;
                 energy_kwh += (t[MachineState::Processing as usize] * pw.processing
                     + t[MachineState::Setup as usize] * pw.setup
@@ -207,20 +208,21 @@ impl Simulation {
                 for i in 0..N_STATES {
                     totals[i] += t[i];
                 }
-                produced += s.produced;
-                good += s.good;
-                scrap += s.scrap;
-                rework += s.rework;
-                setups += s.setups;
-                ideal_s += s.ideal_s;
-                for k in 0..modes {
-                    failures[k] += s.failures[k];
-                    repairs[k] += s.repairs[k];
-                    repair_s[k] += s.repair_s[k];
+                let c = &mach.counts;
+                produced += c.produced;
+                good += c.good;
+                scrap += c.scrap;
+                rework += c.rework;
+                setups += c.setups;
+                ideal_s += c.ideal_s;
+                for (k, ms) in self.comp::<FailureModes>(m).0.iter().enumerate() {
+                    failures[k] += ms.failures;
+                    repairs[k] += ms.repairs;
+                    repair_s[k] += ms.repair_s;
                 }
-                active_periods += s.active_periods;
-                active_s += s.active_s;
-                if let Some(since) = s.active_since {
+                active_periods += clock.active_periods;
+                active_s += clock.active_s;
+                if let Some(since) = clock.active_since {
                     active_periods += 1;
                     active_s += now - since;
                 }

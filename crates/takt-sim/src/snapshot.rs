@@ -20,7 +20,6 @@ pub struct MachineRecord {
     pub machine: Machine,
     pub modes: FailureModes,
     pub streams: MachineStreams,
-    pub stats: MachineStats,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -72,7 +71,6 @@ impl Simulation {
                 machine: self.comp::<Machine>(m).clone(),
                 modes: self.comp::<FailureModes>(m).clone(),
                 streams: self.comp::<MachineStreams>(m).clone(),
-                stats: self.comp::<MachineStats>(m).clone(),
             })
             .collect();
         // Every part in the plant is in a queue, on a machine, or waiting to be released into a queue.
@@ -170,22 +168,14 @@ impl Simulation {
                 .ok_or_else(|| {
                     SnapshotError::Mismatch(format!("machine of unknown station {station}"))
                 })?;
-            if r.modes.0.len() != modes
-                || r.streams.failures.len() != modes
-                || r.stats.failures.len() != modes
-            {
+            if r.modes.0.len() != modes || r.streams.failures.len() != modes {
                 return Err(SnapshotError::Mismatch(format!(
                     "a machine of station `{}` has a different number of failure modes",
                     model.stations[station].name
                 )));
             }
             let e = world
-                .spawn((
-                    r.machine.clone(),
-                    r.modes.clone(),
-                    r.streams.clone(),
-                    r.stats.clone(),
-                ))
+                .spawn((r.machine.clone(), r.modes.clone(), r.streams.clone()))
                 .id();
             map.insert(r.id, e);
             machines.push(e);

@@ -1,0 +1,251 @@
+//! The `takt` binary as a user runs it: every shipped scenario validates and runs, the JSON contract
+//! holds, bad input gets located errors and a non-zero exit, never a panic.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn takt(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_takt"))
+        .args(args)
+        .output()
+        .expect("takt runs")
+}
+
+fn scenarios_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios")
+}
+
+fn shipped() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(scenarios_dir())
+        .expect("scenarios/")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn json(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "takt failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
+}
+
+fn assert_contract(r: &Value, replicated: bool) {
+    let number = |v: &Value| {
+        if replicated {
+            v.get("mean").is_some_and(Value::is_number) && v.get("ci95").is_some()
+        } else {
+            v.is_number()
+        }
+    };
+    for key in ["throughput_per_hour", "wip_mean", "events"] {
+        assert!(number(&r[key]), "{key}: {}", r[key]);
+    }
+    assert!(number(&r["lead_time_mean_s"]) || r["lead_time_mean_s"].is_null());
+    let stations = r["stations"].as_array().expect("stations");
+    assert!(!stations.is_empty());
+    for s in stations {
+        assert!(s["name"].is_string());
+        for key in [
+            "oee",
+            "availability",
+            "performance",
+            "quality",
+            "mtbf_s",
+            "mttr_s",
+        ] {
+            assert!(s.get(key).is_some(), "station lacks {key}");
+            assert!(s[key].is_null() || number(&s[key]), "{key}: {}", s[key]);
+        }
+        for key in [
+            "processing",
+            "setup",
+            "starved",
+            "blocked",
+            "down",
+            "planned_down",
+            "off_shift",
+        ] {
+            assert!(number(&s["state_fractions"][key]), "state_fractions.{key}");
+        }
+    }
+}
+
+#[test]
+fn every_shipped_scenario_validates_and_runs() {
+    let files = shipped();
+    assert!(files.len() >= 5, "{files:?}");
+    for f in files {
+        let path = f.to_string_lossy().to_string();
+        let v = takt(&["validate", &path]);
+        assert!(
+            v.status.success(),
+            "{path}: {}",
+            String::from_utf8_lossy(&v.stderr)
+        );
+        let horizon = if path.contains("reference") {
+            "2e4"
+        } else {
+            "2d"
+        };
+        let r = json(&takt(&["run", &path, "--json", "--horizon", horizon]));
+        assert_contract(&r, false);
+        assert!(
+            r["completed"].as_u64().unwrap_or(0) > 0,
+            "{path}: nothing produced"
+        );
+        // The human table too.
+        let t = takt(&["run", &path, "--horizon", horizon]);
+        assert!(t.status.success() && String::from_utf8_lossy(&t.stdout).contains("OEE"));
+    }
+}
+
+#[test]
+fn replications_give_means_with_confidence_intervals() {
+    let f = scenarios_dir().join("bottling-line.toml");
+    let r = json(&takt(&[
+        "run",
+        &f.to_string_lossy(),
+        "--replications",
+        "4",
+        "--json",
+    ]));
+    assert_contract(&r, true);
+    assert_eq!(r["replications"], 4);
+    assert!(
+        r["throughput_per_hour"]["ci95"]
+            .as_f64()
+            .is_some_and(|h| h > 0.0)
+    );
+}
+
+#[test]
+fn same_seed_gives_identical_json() {
+    let f = scenarios_dir().join("body-in-white.toml");
+    let f = f.to_string_lossy();
+    let a = takt(&["run", &f, "--json", "--seed", "5", "--horizon", "2d"]);
+    let b = takt(&["run", &f, "--json", "--seed", "5", "--horizon", "2d"]);
+    let c = takt(&["run", &f, "--json", "--seed", "6", "--horizon", "2d"]);
+    assert!(a.status.success());
+    assert_eq!(a.stdout, b.stdout);
+    assert_ne!(a.stdout, c.stdout);
+}
+
+#[test]
+fn broken_scenario_lists_every_problem_and_fails() {
+    let dir = std::env::temp_dir().join(format!("takt-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("broken.toml");
+    std::fs::write(
+        &file,
+        r#"schema_version = 1
+name = "broken"
+[run]
+horizon = "1d"
+[[products]]
+name = "A"
+routing = [{ station = "Nowhere", process_time = "-3s" }, { station = "S", process_time = { dist = "gamma", shape = 0, scale = 2 } }]
+[[stations]]
+name = "S"
+machines = 0
+[demand.arrivals]
+interarrival = "1m"
+mix = { B = 1 }
+"#,
+    )
+    .expect("write");
+    for cmd in ["validate", "run"] {
+        let out = takt(&[cmd, &file.to_string_lossy()]);
+        assert_eq!(out.status.code(), Some(1), "{cmd}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("broken.toml:7:"), "{err}");
+        assert!(err.contains("negative duration"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    // With the structural problem fixed, the semantic ones all show, each with its line.
+    let text = std::fs::read_to_string(&file)
+        .expect("read")
+        .replace("\"-3s\"", "\"3s\"");
+    std::fs::write(&file, text).expect("write");
+    let out = takt(&["validate", &file.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for needle in [
+        "broken.toml:7:",
+        "unknown station `Nowhere`",
+        "`shape` must be > 0",
+        "broken.toml:10:",
+        "at least one machine",
+        "broken.toml:13:",
+        "unknown product `B`",
+        "4 problem(s)",
+    ] {
+        assert!(err.contains(needle), "missing `{needle}` in:\n{err}");
+    }
+}
+
+#[test]
+fn missing_file_and_bad_flags_are_clear_errors() {
+    let out = takt(&["run", "/nonexistent/plant.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read /nonexistent/plant.toml"));
+    let f = scenarios_dir().join("reference-line.toml");
+    let out = takt(&["run", &f.to_string_lossy(), "--horizon", "-5s"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("negative duration"));
+    let out = takt(&["run", &f.to_string_lossy(), "--warmup", "1e9"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("warm-up"));
+}
+
+#[test]
+fn trace_is_json_lines_in_the_event_schema() {
+    let dir = std::env::temp_dir().join(format!("takt-trace-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let trace = dir.join("trace.jsonl");
+    let f = scenarios_dir().join("bottling-line.toml");
+    let r = json(&takt(&[
+        "run",
+        &f.to_string_lossy(),
+        "--json",
+        "--horizon",
+        "1h",
+        "--trace",
+        &trace.to_string_lossy(),
+    ]));
+    let text = std::fs::read_to_string(&trace).expect("trace written");
+    let mut counts = 0u64;
+    let mut last_seq = 0;
+    for line in text.lines() {
+        let e: Value = serde_json::from_str(line).expect("each line is JSON");
+        let ts = e["ts"].as_str().expect("ts");
+        // RFC 3339 with the plant's offset (the bottling line starts 06:00 +01:00).
+        assert!(
+            ts.starts_with("2026-01-05T") && ts.ends_with("+01:00"),
+            "{ts}"
+        );
+        assert!(e["asset"].is_string());
+        let seq = e["seq"].as_u64().expect("seq");
+        assert!(seq > last_seq);
+        last_seq = seq;
+        match e["kind"].as_str() {
+            Some("state") => assert!(e["state"].is_string() && e["reason"].is_string()),
+            Some("count") if e["asset"] == "CasePacker" => {
+                counts += e["good"].as_u64().unwrap_or(0)
+            }
+            Some("count") => {}
+            other => panic!("unknown kind {other:?}"),
+        }
+    }
+    assert_eq!(counts, r["completed"].as_u64().expect("completed"));
+    assert!(
+        text.lines()
+            .next()
+            .is_some_and(|l| l.contains("2026-01-05T06:00:00.000+01:00"))
+    );
+}
