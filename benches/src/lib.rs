@@ -1,0 +1,36 @@
+//! Helpers shared by takt's benchmarks: loading shipped scenarios and reading the process's peak memory.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use takt_model::Model;
+
+pub fn scenario_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../scenarios")
+        .join(name)
+}
+
+pub fn load(name: &str) -> Arc<Model> {
+    match takt_model::load_file(&scenario_path(name)) {
+        Ok(l) => Arc::new(l.model),
+        Err(e) => panic!("shipped scenario {name} does not load: {e}"),
+    }
+}
+
+/// Peak resident memory of this process (VmHWM), KiB; 0 where /proc is not available.
+pub fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+/// Mean and 95% half-width (Student t) of a sample.
+pub fn mean_ci(xs: &[f64]) -> (f64, f64) {
+    let (m, h) = takt_sim::mean_ci95(xs);
+    (m, h.unwrap_or(f64::NAN))
+}
