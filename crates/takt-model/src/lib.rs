@@ -6,6 +6,7 @@ pub mod distribution;
 pub mod duration;
 pub mod load;
 pub mod model;
+pub mod overrides;
 pub mod scenario;
 
 pub use compile::{Problem, compile};
@@ -13,4 +14,5 @@ pub use distribution::{DistributionSpec, Sampler};
 pub use duration::{Secs, parse_duration};
 pub use load::{Diagnostic, Loaded, ScenarioError, load_file, load_str};
 pub use model::*;
+pub use overrides::{Override, load_with_overrides, parse_override};
 pub use scenario::*;

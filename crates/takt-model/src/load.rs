@@ -25,7 +25,11 @@ pub struct Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: ", self.file.display(), self.line, self.column)?;
+        if self.line > 0 {
+            write!(f, "{}:{}:{}: ", self.file.display(), self.line, self.column)?;
+        } else {
+            write!(f, "{}: ", self.file.display())?;
+        }
         if !self.path.is_empty() {
             write!(f, "{}: ", self.path)?;
         }
@@ -96,7 +100,10 @@ pub fn compile_located(
             Err(mut d) => diagnostics.append(&mut d),
         }
     }
-    let locator = DeTable::parse(text).ok();
+    // Without the text (a scenario changed by overrides) problems carry their field paths only.
+    let locator = (!text.is_empty())
+        .then(|| DeTable::parse(text).ok())
+        .flatten();
     match compile(&scenario) {
         Ok(model) if diagnostics.is_empty() => Ok(Loaded { scenario, model }),
         Ok(_) => Err(ScenarioError::Invalid(diagnostics)),
