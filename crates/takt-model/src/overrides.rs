@@ -10,7 +10,6 @@
 use crate::compile::Problem;
 use crate::load::{Diagnostic, Loaded, ScenarioError, compile_located};
 use crate::scenario::Scenario;
-use serde::Deserialize;
 use std::path::Path;
 use toml::{Table, Value};
 
