@@ -2,6 +2,7 @@
 
 mod table;
 mod trace_file;
+mod whatif;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -32,6 +33,9 @@ enum Command {
         /// Scenario file (TOML).
         file: PathBuf,
     },
+    /// Compare variants of a plant with common random numbers: each KPI's mean and 95% CI per
+    /// variant and its paired difference to the base, flagged where significant.
+    Whatif(whatif::WhatifArgs),
 }
 
 #[derive(clap::Args)]
@@ -58,7 +62,7 @@ struct RunArgs {
     trace: Option<PathBuf>,
 }
 
-fn parse_secs(text: &str) -> Result<f64, String> {
+pub(crate) fn parse_secs(text: &str) -> Result<f64, String> {
     parse_duration(text)
 }
 
@@ -74,6 +78,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Validate { file } => validate(&file),
+        Command::Whatif(args) => whatif::run(args),
     };
     match result {
         Ok(code) => code,

@@ -78,6 +78,8 @@ pub struct PlantStats {
     pub wip_integral: f64,
     pub released: u64,
     pub completed: u64,
+    /// Good parts since t = 0, not reset by the warm-up (for time series).
+    pub completed_total: u64,
     pub scrapped: u64,
     pub lead_time_sum_s: f64,
     pub lead_time: DDSketch,
@@ -99,7 +101,7 @@ impl std::fmt::Debug for PlantStats {
 }
 
 impl PlantStats {
-    fn new(now: f64, wip: u64) -> Self {
+    fn new(now: f64, wip: u64, completed_total: u64) -> Self {
         PlantStats {
             since: now,
             wip,
@@ -107,6 +109,7 @@ impl PlantStats {
             wip_integral: 0.0,
             released: 0,
             completed: 0,
+            completed_total,
             scrapped: 0,
             lead_time_sum_s: 0.0,
             lead_time: DDSketch::new(Config::defaults()),
@@ -296,7 +299,7 @@ impl Simulation {
             seq: 0,
             events: 0,
             topo,
-            plant: PlantStats::new(0.0, 0),
+            plant: PlantStats::new(0.0, 0, 0),
             seed,
             trace: None,
             trace_seq: 0,
@@ -981,6 +984,7 @@ impl Simulation {
             plant.scrapped += 1;
         } else {
             plant.completed += 1;
+            plant.completed_total += 1;
             plant.lead_time_sum_s += sojourn;
             plant.lead_time.add(sojourn);
         }
@@ -1386,7 +1390,7 @@ impl Simulation {
             crew.busy_s = 0.0;
             crew.busy_since = now;
         }
-        self.plant = PlantStats::new(now, self.plant.wip);
+        self.plant = PlantStats::new(now, self.plant.wip, self.plant.completed_total);
     }
 }
 

@@ -145,6 +145,7 @@ mod tests {
         let h = h.expect("n >= 2");
         assert!((h - 1.9629).abs() < 1e-3, "{h}");
         assert_eq!(mean_ci95(&[4.0]).1, None);
+        assert_eq!(mean_ci95(&[0.1 + 0.2, 0.3, 0.1 + 0.2]).1, Some(0.0));
     }
 
     #[test]

@@ -1,0 +1,300 @@
+//! `takt whatif`: variants, sweeps, replications to a precision, a goal; tables, JSON, an HTML report.
+
+use anyhow::{Context, Result, bail};
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use takt_experiments::experiment::ExperimentError;
+use takt_experiments::{ExperimentSpec, Replications, WarmupChoice, goal, html, kpi, variants};
+
+#[derive(clap::Args)]
+pub struct WhatifArgs {
+    /// Base scenario file (TOML).
+    file: PathBuf,
+    /// A variant: "name: path=value; path=value" (e.g. "two labellers: stations.Labeller.machines=2").
+    #[arg(long = "variant", value_name = "SPEC")]
+    variants: Vec<String>,
+    /// A variant overlay file: name = "..." and a [set] table of "path" = value.
+    #[arg(long = "variant-file", value_name = "FILE")]
+    variant_files: Vec<PathBuf>,
+    /// Sweep a field: path=from..to:step or path=a,b,c (two sweeps make a grid).
+    #[arg(long = "sweep", value_name = "SPEC")]
+    sweeps: Vec<String>,
+    /// Replications per variant (default: the scenario's, at least 10).
+    #[arg(long)]
+    replications: Option<u32>,
+    /// Add replications until every headline KPI's 95% half-width is within this share of its mean,
+    /// e.g. 2%.
+    #[arg(long, value_parser = parse_percent)]
+    precision: Option<f64>,
+    /// Cap on replications per variant with --precision.
+    #[arg(long, default_value_t = 200)]
+    max_replications: u32,
+    /// Warm-up: a duration, or `auto` (MSER-5 on the base's throughput). Default: the scenario's.
+    #[arg(long, allow_hyphen_values = true)]
+    warmup: Option<String>,
+    #[arg(long)]
+    seed: Option<u64>,
+    #[arg(long, value_parser = crate::parse_secs, allow_hyphen_values = true)]
+    horizon: Option<f64>,
+    /// Rank variants: "max KPI" or "min KPI" (KPI as in the JSON report, e.g. throughput_per_hour,
+    /// stations.Filler.oee).
+    #[arg(long)]
+    goal: Option<String>,
+    /// Constraint for the goal on a KPI's mean: "wip_mean<=40" (repeatable).
+    #[arg(long = "subject-to", value_name = "KPI<=VALUE")]
+    subject_to: Vec<String>,
+    /// Points of the throughput-over-time series.
+    #[arg(long, default_value_t = 48)]
+    series_points: usize,
+    /// Print JSON instead of tables.
+    #[arg(long)]
+    json: bool,
+    /// Write a self-contained HTML report with charts.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+}
+
+fn parse_percent(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let (v, scale) = match t.strip_suffix('%') {
+        Some(v) => (v, 0.01),
+        None => (t, 1.0),
+    };
+    let x: f64 = v
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a percentage such as 2%"))?;
+    let x = x * scale;
+    if x > 0.0 && x < 1.0 {
+        Ok(x)
+    } else {
+        Err(format!(
+            "`{text}`: the precision must be between 0% and 100%"
+        ))
+    }
+}
+
+pub fn run(args: WhatifArgs) -> Result<ExitCode> {
+    let text = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let mut specs = Vec::new();
+    for v in &args.variants {
+        specs.push(variants::parse_variant(v).map_err(anyhow::Error::msg)?);
+    }
+    for f in &args.variant_files {
+        let t =
+            std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
+        specs.push(
+            variants::parse_overlay(&t, &f.display().to_string()).map_err(anyhow::Error::msg)?,
+        );
+    }
+    let sweeps = args
+        .sweeps
+        .iter()
+        .map(|s| variants::parse_sweep(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)?;
+    if sweeps.len() > 2 {
+        bail!("at most two sweeps (a grid); got {}", sweeps.len());
+    }
+    specs.extend(variants::expand_sweeps(&sweeps));
+    let goal = match &args.goal {
+        None => {
+            if !args.subject_to.is_empty() {
+                bail!("--subject-to needs a --goal");
+            }
+            None
+        }
+        Some(g) => Some((
+            goal::parse_goal(g).map_err(anyhow::Error::msg)?,
+            args.subject_to
+                .iter()
+                .map(|c| goal::parse_constraint(c))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(anyhow::Error::msg)?,
+        )),
+    };
+    let warmup = match args.warmup.as_deref() {
+        None => WarmupChoice::Scenario,
+        Some("auto") => WarmupChoice::Auto,
+        Some(d) => WarmupChoice::Fixed(takt_model::parse_duration(d).map_err(anyhow::Error::msg)?),
+    };
+    let replications = match (args.precision, args.replications) {
+        (Some(p), n) => Replications::Precision {
+            relative: p,
+            min: n.unwrap_or(10),
+            max: args.max_replications,
+        },
+        (None, Some(n)) => Replications::Fixed(n),
+        (None, None) => Replications::Fixed(10),
+    };
+    if let Replications::Fixed(n) = replications
+        && n < 2
+    {
+        bail!("a comparison needs at least 2 replications");
+    }
+    let spec = ExperimentSpec {
+        base_text: text,
+        origin: args.file.clone(),
+        base_dir: args.file.parent().map(PathBuf::from),
+        variants: specs,
+        replications,
+        warmup,
+        seed: args.seed,
+        horizon_s: args.horizon,
+        series_points: args.series_points.clamp(1, 10_000),
+        goal,
+    };
+    let bar = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template(
+            "{spinner} replications {pos}/{len} [{bar:30}] {elapsed} (eta {eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let result = takt_experiments::run(&spec, &|done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    });
+    bar.finish_and_clear();
+    let x = match result {
+        Ok(x) => x,
+        Err(ExperimentError::Variant {
+            name,
+            error: takt_model::ScenarioError::Invalid(diags),
+        }) => {
+            for d in &diags {
+                eprintln!("variant `{name}`: {d}");
+            }
+            return Ok(ExitCode::from(1));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(path) = &args.report {
+        std::fs::write(path, html::render(&x))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&x)?);
+    } else {
+        print!("{}", tables(&x));
+        if let Some(path) = &args.report {
+            println!("report: {}", path.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn num(x: f64) -> String {
+    let a = x.abs();
+    if a >= 1000.0 {
+        format!("{x:.0}")
+    } else if a >= 10.0 {
+        format!("{x:.1}")
+    } else if a >= 0.01 || a == 0.0 {
+        format!("{x:.3}")
+    } else {
+        format!("{x:.2e}")
+    }
+}
+
+fn tables(x: &takt_experiments::Experiment) -> String {
+    let mut out = format!(
+        "{}: {} variant(s) and the base, {} replications each (common random numbers, seed {}), warm-up {} s ({}){}\n",
+        x.scenario,
+        x.variants.len() - 1,
+        x.replications,
+        x.seed,
+        num(x.warmup_s),
+        x.warmup_method,
+        match (x.precision, x.precision_reached) {
+            (Some(p), Some(true)) => format!(", precision {:.1}% reached", p * 100.0),
+            (Some(p), _) => format!(", precision {:.1}% NOT reached within the cap", p * 100.0),
+            _ => String::new(),
+        }
+    );
+    let headline: Vec<&(String, String)> = x
+        .kpis
+        .iter()
+        .filter(|(k, _)| kpi::HEADLINE.iter().any(|(h, _)| h == k))
+        .collect();
+    let oee: Vec<&(String, String)> = x.kpis.iter().filter(|(k, _)| k.ends_with(".oee")).collect();
+    for (title, keys) in [
+        (
+            "KPIs: mean ± 95% CI; Δ = paired difference to the base, * where significant",
+            &headline,
+        ),
+        ("OEE per station", &oee),
+    ] {
+        let mut t = Table::new();
+        t.load_style(UTF8_FULL_CONDENSED);
+        let mut header = vec!["variant".to_string()];
+        header.extend(keys.iter().map(|(_, l)| l.clone()));
+        t.set_header(header);
+        for v in &x.variants {
+            let mut row = vec![v.name.clone()];
+            for (key, _) in keys.iter() {
+                let cell =
+                    v.estimates
+                        .iter()
+                        .find(|e| &e.key == key)
+                        .map_or("-".to_string(), |e| {
+                            let mut c = match (e.mean, e.ci95) {
+                                (Some(m), Some(h)) => format!("{} ± {}", num(m), num(h)),
+                                (Some(m), None) => num(m),
+                                _ => "-".into(),
+                            };
+                            if let Some(d) = &e.difference {
+                                c.push_str(&format!(
+                                    "\nΔ {}{} ± {}{}",
+                                    if d.mean >= 0.0 { "+" } else { "" },
+                                    num(d.mean),
+                                    d.ci95.map_or("-".into(), num),
+                                    if d.significant { " *" } else { "" }
+                                ));
+                            }
+                            c
+                        });
+                row.push(cell);
+            }
+            t.add_row(row);
+        }
+        out.push_str(&format!("{title}\n{t}\n"));
+    }
+    if let Some(r) = &x.ranking {
+        let mut t = Table::new();
+        t.load_style(UTF8_FULL_CONDENSED);
+        t.set_header(vec![
+            "rank",
+            "variant",
+            &r.goal.key,
+            "feasible",
+            "indistinguishable from best",
+        ]);
+        for (i, v) in r.ranked.iter().enumerate() {
+            t.add_row(vec![
+                (i + 1).to_string(),
+                v.variant.clone(),
+                format!("{} ± {}", num(v.mean), v.ci95.map_or("-".into(), num)),
+                if v.feasible {
+                    "yes".into()
+                } else {
+                    format!("no: {}", v.violated.join(", "))
+                },
+                if v.indistinguishable_from_best {
+                    "yes".into()
+                } else {
+                    String::new()
+                },
+            ]);
+        }
+        out.push_str(&format!(
+            "goal: {} {} -> best: {}\n{t}\n",
+            if r.goal.maximize { "max" } else { "min" },
+            r.goal.key,
+            r.best.as_deref().unwrap_or("none feasible")
+        ));
+    }
+    out
+}

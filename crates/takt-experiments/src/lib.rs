@@ -1,0 +1,14 @@
+//! What-if experiments on a plant: a base scenario and named variants (overrides, sweeps), run with
+//! the same seeds per replication (common random numbers) in parallel, compared pairwise with
+//! paired-t confidence intervals, ranked against a goal, and reported as tables, JSON and an HTML page.
+
+pub mod experiment;
+pub mod goal;
+pub mod html;
+pub mod kpi;
+pub mod variants;
+pub mod warmup;
+
+pub use experiment::{Experiment, ExperimentSpec, Replications, VariantResult, WarmupChoice, run};
+pub use goal::{Goal, Ranking};
+pub use variants::{Sweep, VariantSpec};
