@@ -249,3 +249,54 @@ fn trace_is_json_lines_in_the_event_schema() {
             .is_some_and(|l| l.contains("2026-01-05T06:00:00.000+01:00"))
     );
 }
+
+#[test]
+fn whatif_compares_variants_and_writes_a_report() {
+    let dir = std::env::temp_dir().join(format!("takt-whatif-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let report = dir.join("report.html");
+    let f = scenarios_dir().join("bottling-line.toml");
+    let out = takt(&[
+        "whatif",
+        &f.to_string_lossy(),
+        "--variant",
+        "bigger conveyors: buffers.conveyor-fill-label.capacity=600; buffers.conveyor-label-pack.capacity=600",
+        "--variant",
+        "same as base: crews.technician.count=1",
+        "--replications",
+        "6",
+        "--goal",
+        "min orders.makespan_s",
+        "--json",
+        "--report",
+        &report.to_string_lossy(),
+    ]);
+    let x = json(&out);
+    assert_eq!(x["replications"], 6);
+    let variants = x["variants"].as_array().expect("variants");
+    assert_eq!(variants.len(), 3);
+    // The variant identical to the base differs by exactly zero on every KPI.
+    for e in variants[2]["estimates"].as_array().expect("estimates") {
+        assert_eq!(e["difference"]["mean"], 0.0, "{}", e["key"]);
+    }
+    assert!(x["ranking"]["best"].is_string());
+    let page = std::fs::read_to_string(&report).expect("report written");
+    assert!(
+        page.starts_with("<!DOCTYPE html>")
+            && page.contains("<svg")
+            && page.contains("bigger conveyors")
+    );
+
+    let bad = takt(&[
+        "whatif",
+        &f.to_string_lossy(),
+        "--variant",
+        "oops: stations.Filer.machines=2",
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("variant `oops`") && err.contains("no item named `Filer`"),
+        "{err}"
+    );
+}

@@ -47,7 +47,7 @@ fn num(x: f64) -> String {
 
 /// Bars with 95% whiskers, one per variant.
 fn bar_chart(title: &str, labels: &[String], values: &[(f64, Option<f64>)]) -> String {
-    let (w, h, left, bottom) = (560.0, 240.0, 60.0, 60.0);
+    let (w, h, left, bottom) = (560.0, 260.0, 60.0, 80.0);
     let top = values
         .iter()
         .map(|(m, c)| m + c.unwrap_or(0.0))
@@ -104,11 +104,16 @@ fn bar_chart(title: &str, labels: &[String], values: &[(f64, Option<f64>)]) -> S
                 y((m - c).max(0.0))
             );
         }
+        let (lx, ly) = (x + bw / 2.0, h - bottom + 14.0);
+        // Many bars: slanted labels, so that they do not overlap.
+        let (anchor, rotate) = if labels.len() > 5 {
+            ("end", -35)
+        } else {
+            ("middle", 0)
+        };
         let _ = write!(
             s,
-            "<text x=\"{:.1}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\">{}</text>",
-            x + bw / 2.0,
-            h - bottom + 14.0,
+            "<text x=\"{lx:.1}\" y=\"{ly}\" font-size=\"10\" text-anchor=\"{anchor}\" transform=\"rotate({rotate} {lx:.1} {ly})\">{}</text>",
             esc(&truncate(label, 18))
         );
     }

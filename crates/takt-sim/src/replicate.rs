@@ -47,10 +47,9 @@ pub fn mean_ci95(xs: &[f64]) -> (f64, Option<f64>) {
         return (mean, None);
     }
     let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-    (
-        mean,
-        Some(t_quantile(0.975, n - 1) * (var / n as f64).sqrt()),
-    )
+    let h = t_quantile(0.975, n - 1) * (var / n as f64).sqrt();
+    // Rounding noise of summing equal values is not variability.
+    (mean, Some(if h <= 1e-12 * mean.abs() { 0.0 } else { h }))
 }
 
 /// Quantile `p` of Student's t with `df` degrees of freedom.
