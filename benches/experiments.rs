@@ -16,9 +16,25 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {
 
 fn main() {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("pool");
-    println!("{:<26} {:>10} {:>14} {:>14} {:>9}", "scenario", "horizon", "reps/s 1 core", format!("reps/s {cores} cores"), "speed-up");
-    for name in ["bottling-line.toml", "body-in-white.toml", "injection-moulding.toml", "forging-shop.toml", "reference-line.toml"] {
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("pool");
+    println!(
+        "{:<26} {:>10} {:>14} {:>14} {:>9}",
+        "scenario",
+        "horizon",
+        "reps/s 1 core",
+        format!("reps/s {cores} cores"),
+        "speed-up"
+    );
+    for name in [
+        "bottling-line.toml",
+        "body-in-white.toml",
+        "injection-moulding.toml",
+        "forging-shop.toml",
+        "reference-line.toml",
+    ] {
         let mut model = (*load(name)).clone();
         if name == "reference-line.toml" {
             model.horizon_s = 1e5;
@@ -59,12 +75,17 @@ fn main() {
 
     // Linearity: seconds per (replication x simulated hour) on the reference line.
     let base = load("reference-line.toml");
-    println!("linearity on the reference line (all cores): seconds per replication x 1e5 s simulated");
+    println!(
+        "linearity on the reference line (all cores): seconds per replication x 1e5 s simulated"
+    );
     for (reps, horizon) in [(8u32, 1e5), (16, 1e5), (8, 2e5), (16, 2e5)] {
         let mut m = (*base).clone();
         m.horizon_s = horizon;
         let m = Arc::new(m);
         let (_, secs) = timed(|| run_replications(&m, 1, reps, &|| {}));
-        println!("  {reps:>3} x {horizon:e}: {secs:.3} s -> {:.4} s per unit", secs / (f64::from(reps) * horizon / 1e5));
+        println!(
+            "  {reps:>3} x {horizon:e}: {secs:.3} s -> {:.4} s per unit",
+            secs / (f64::from(reps) * horizon / 1e5)
+        );
     }
 }

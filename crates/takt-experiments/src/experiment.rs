@@ -89,6 +89,7 @@ pub struct StationSummary {
 #[derive(Debug, Clone, Serialize)]
 pub struct VariantResult {
     pub name: String,
+    pub description: Option<String>,
     pub overrides: Vec<String>,
     pub sweep_point: Vec<(String, f64)>,
     pub estimates: Vec<Estimate>,
@@ -148,6 +149,7 @@ pub fn run(
     // The base first, then the variants; all must load.
     let mut all = vec![VariantSpec {
         name: "base".into(),
+        description: Some("the scenario as written".into()),
         overrides: vec![],
         sweep_point: vec![],
     }];
@@ -420,18 +422,16 @@ fn variant_result(
     let throughput_series = (0..n)
         .map(|i| runs.iter().map(|r| r.series[i]).sum::<f64>() / runs.len() as f64)
         .collect();
-    let reports: Vec<takt_sim::Report> = runs
-        .iter()
-        .filter_map(|r| serde_json::from_value(r.report.clone()).ok())
-        .collect();
+    let reports: Vec<Value> = runs.iter().map(|r| r.report.clone()).collect();
     VariantResult {
         name: spec.name.clone(),
+        description: spec.description.clone(),
         overrides: spec.overrides.iter().map(|o| o.to_string()).collect(),
         sweep_point: spec.sweep_point.clone(),
         estimates,
         stations,
         throughput_series,
-        summary: takt_sim::summarize(&reports, seed),
+        summary: takt_sim::summarize_json(&reports, seed),
     }
 }
 

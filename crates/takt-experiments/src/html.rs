@@ -326,17 +326,14 @@ pub fn render(x: &Experiment) -> String {
         );
     }
     // Variants and their overrides.
-    h.push_str("<h2 id=\"variants\">Variants</h2><table><tr><th>variant</th><th>changes</th></tr>");
+    h.push_str("<h2 id=\"variants\">Variants</h2><table><tr><th>variant</th><th>what it means</th><th>changes</th></tr>");
     for v in &x.variants {
         let _ = write!(
             h,
-            "<tr><td>{}</td><td style=\"text-align:left\">{}</td></tr>",
+            "<tr><td>{}</td><td style=\"text-align:left\">{}</td><td style=\"text-align:left\">{}</td></tr>",
             esc(&v.name),
-            if v.overrides.is_empty() {
-                "(the scenario as written)".into()
-            } else {
-                esc(&v.overrides.join("; "))
-            }
+            esc(v.description.as_deref().unwrap_or("")),
+            esc(&v.overrides.join("; "))
         );
     }
     h.push_str("</table>");

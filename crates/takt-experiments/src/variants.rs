@@ -8,6 +8,8 @@ use takt_model::{Override, parse_override};
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VariantSpec {
     pub name: String,
+    /// What the variant means, in words (overlay files).
+    pub description: Option<String>,
     #[serde(serialize_with = "overrides_as_text")]
     pub overrides: Vec<Override>,
     /// For sweep variants: (path, value) of each swept field.
@@ -38,6 +40,7 @@ pub fn parse_variant(text: &str) -> Result<VariantSpec, String> {
     }
     Ok(VariantSpec {
         name: name.to_string(),
+        description: None,
         overrides,
         sweep_point: vec![],
     })
@@ -56,7 +59,6 @@ struct OverlayFile {
 pub fn parse_overlay(text: &str, origin: &str) -> Result<VariantSpec, String> {
     let file: OverlayFile =
         toml::from_str(text).map_err(|e| format!("{origin}: {}", e.message().trim()))?;
-    let _ = file.description;
     if file.set.is_empty() {
         return Err(format!(
             "{origin}: `[set]` is empty: the variant changes nothing"
@@ -69,6 +71,7 @@ pub fn parse_overlay(text: &str, origin: &str) -> Result<VariantSpec, String> {
         .collect();
     Ok(VariantSpec {
         name: file.name,
+        description: file.description,
         overrides,
         sweep_point: vec![],
     })
@@ -161,6 +164,7 @@ pub fn expand_sweeps(sweeps: &[Sweep]) -> Vec<VariantSpec> {
                 .join(", ");
             VariantSpec {
                 name,
+                description: None,
                 overrides: p
                     .iter()
                     .map(|(path, v, int)| Override {

@@ -154,7 +154,7 @@ pub fn parse_scenario(text: &str, origin: &Path) -> Result<Scenario, ScenarioErr
         origin,
     };
     let table = root.get_ref();
-    for (key, value) in table.iter() {
+    for key in table.keys() {
         if !TOP_LEVEL.contains(&key.get_ref().as_ref()) {
             out.diags.push(diag(
                 Some(key.span()),
@@ -165,7 +165,6 @@ pub fn parse_scenario(text: &str, origin: &Path) -> Result<Scenario, ScenarioErr
                     TOP_LEVEL.join(", ")
                 ),
             ));
-            let _ = value;
         }
     }
     let get = |k: &str| table.get(k);

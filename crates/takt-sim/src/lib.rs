@@ -24,6 +24,6 @@ pub mod trace;
 pub use components::MachineState;
 pub use engine::{Event, Simulation};
 pub use kpi::{Report, StateFractions, StationReport};
-pub use replicate::{mean_ci95, run_one, run_replications, summarize};
+pub use replicate::{mean_ci95, run_one, run_replications, summarize, summarize_json};
 pub use snapshot::{Snapshot, SnapshotError};
 pub use trace::{TraceKind, TraceRecord, TraceSink, VecSink};

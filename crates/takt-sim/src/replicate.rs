@@ -64,7 +64,12 @@ pub fn summarize(reports: &[Report], base_seed: u64) -> Value {
         .iter()
         .map(|r| serde_json::to_value(r).unwrap_or(Value::Null))
         .collect();
-    let mut merged = merge(&values.iter().collect::<Vec<_>>());
+    summarize_json(&values, base_seed)
+}
+
+/// [`summarize`] for reports already in JSON form.
+pub fn summarize_json(reports: &[Value], base_seed: u64) -> Value {
+    let mut merged = merge(&reports.iter().collect::<Vec<_>>());
     if let Value::Object(map) = &mut merged {
         map.insert("seed".into(), json!(base_seed));
         map.insert("replications".into(), json!(reports.len()));
