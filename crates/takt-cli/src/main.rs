@@ -62,6 +62,9 @@ struct RunArgs {
     trace: Option<PathBuf>,
 }
 
+/// Every replication's report is kept for the summary: a bound keeps memory bounded.
+pub(crate) const MAX_REPLICATIONS: u32 = 100_000;
+
 pub(crate) fn parse_secs(text: &str) -> Result<f64, String> {
     parse_duration(text)
 }
@@ -152,8 +155,11 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             model.horizon_s
         );
     }
-    if model.replications == 0 {
-        bail!("--replications must be >= 1");
+    if model.replications == 0 || model.replications > MAX_REPLICATIONS {
+        bail!(
+            "replications must be between 1 and {MAX_REPLICATIONS}, got {}",
+            model.replications
+        );
     }
     let replications = model.replications;
     let seed = model.seed;

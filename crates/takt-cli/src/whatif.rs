@@ -130,10 +130,15 @@ pub fn run(args: WhatifArgs) -> Result<ExitCode> {
         (None, Some(n)) => Replications::Fixed(n),
         (None, None) => Replications::Fixed(10),
     };
-    if let Replications::Fixed(n) = replications
-        && n < 2
-    {
-        bail!("a comparison needs at least 2 replications");
+    let most = match replications {
+        Replications::Fixed(n) => n,
+        Replications::Precision { max, .. } => max,
+    };
+    if most < 2 || most > crate::MAX_REPLICATIONS {
+        bail!(
+            "replications must be between 2 and {}, got {most}",
+            crate::MAX_REPLICATIONS
+        );
     }
     let spec = ExperimentSpec {
         base_text: text,
