@@ -134,7 +134,7 @@ pub fn run(args: WhatifArgs) -> Result<ExitCode> {
         Replications::Fixed(n) => n,
         Replications::Precision { max, .. } => max,
     };
-    if most < 2 || most > crate::MAX_REPLICATIONS {
+    if !(2..=crate::MAX_REPLICATIONS).contains(&most) {
         bail!(
             "replications must be between 2 and {}, got {most}",
             crate::MAX_REPLICATIONS
