@@ -1,5 +1,6 @@
 //! `takt`: the command-line front of the factory digital twin.
 
+mod schedule;
 mod table;
 mod trace_file;
 mod whatif;
@@ -36,6 +37,9 @@ enum Command {
     /// Compare variants of a plant with common random numbers: each KPI's mean and 95% CI per
     /// variant and its paired difference to the base, flagged where significant.
     Whatif(whatif::WhatifArgs),
+    /// Schedule a benchmark shop instance (job shop, flexible, with setups): dispatching, then tabu
+    /// search; every schedule is checked for feasibility before it is printed.
+    Schedule(schedule::ScheduleArgs),
 }
 
 #[derive(clap::Args)]
@@ -82,6 +86,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Validate { file } => validate(&file),
         Command::Whatif(args) => whatif::run(args),
+        Command::Schedule(args) => schedule::run(args),
     };
     match result {
         Ok(code) => code,

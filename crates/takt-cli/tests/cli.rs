@@ -303,3 +303,38 @@ fn whatif_compares_variants_and_writes_a_report() {
         "{err}"
     );
 }
+
+#[test]
+fn schedule_solves_a_benchmark_instance_and_rejects_bad_files() {
+    let dir = std::env::temp_dir().join(format!("takt-schedule-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let ft06 = dir.join("ft06.txt");
+    std::fs::write(
+        &ft06,
+        "6 6\n2 1 0 3 1 6 3 7 5 3 4 6\n1 8 2 5 4 10 5 10 0 10 3 4\n2 5 3 4 5 8 0 9 1 1 4 7\n1 5 0 5 2 5 3 3 4 8 5 9\n2 9 1 3 4 5 5 4 0 3 3 1\n1 3 3 3 5 9 0 10 4 4 2 1\n",
+    )
+    .expect("write");
+    let x = json(&takt(&[
+        "schedule",
+        "--instance",
+        &ft06.to_string_lossy(),
+        "--format",
+        "jssp",
+        "--iterations",
+        "5000",
+        "--searches",
+        "2",
+        "--json",
+    ]));
+    assert_eq!(x["makespan"], 55);
+    assert_eq!(x["schedule"].as_array().map(Vec::len), Some(36));
+    let bad = dir.join("bad.txt");
+    std::fs::write(&bad, "2 2\n0 3 1 2\n1 x 0 1\n").expect("write");
+    let out = takt(&["schedule", "--instance", &bad.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("line 3") && err.contains("`x` is not a whole number"),
+        "{err}"
+    );
+}

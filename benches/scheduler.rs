@@ -1,0 +1,102 @@
+//! Scheduler quality against the classic benchmarks in shared/jssp: makespan and gap to the best
+//! known value per instance, at each time budget (default 1 s and 10 s; `TAKT_BUDGETS=1,10`), with
+//! `TAKT_INSTANCES=ta` to keep only names containing a text. Every schedule is feasibility-checked.
+//! Run: `cargo bench -p takt-benches --bench scheduler`. The OR-Tools CP-SAT side-by-side run is not
+//! built yet (crates/takt-scheduler/PLAN.md).
+
+use std::path::Path;
+use std::time::Duration;
+use takt_scheduler::instances::{Format, read};
+use takt_scheduler::tabu::{Limits, solve};
+use takt_scheduler::{check, decode};
+
+fn best_known(dir: &Path) -> Vec<(String, Option<i64>)> {
+    let text = std::fs::read_to_string(dir.join("instances.json")).unwrap_or_default();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|x| Some((x["name"].as_str()?.to_string(), x["best_known"].as_i64())))
+        .collect()
+}
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/jssp");
+    if !root.exists() {
+        println!("skipped: {} not present", root.display());
+        return;
+    }
+    let budgets: Vec<f64> = std::env::var("TAKT_BUDGETS")
+        .unwrap_or_else(|_| "1,10".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let filter = std::env::var("TAKT_INSTANCES").unwrap_or_default();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
+    // Fattahi optima as stated in shared/jssp/README.md.
+    let fattahi = [70, 112, 233, 374, 126, 334, 397, 262, 220, 541];
+    let mut sets: Vec<(String, Format, Option<i64>, std::path::PathBuf)> = Vec::new();
+    for (dir, format, ext) in [("jssp", Format::Jssp, "txt"), ("fjsp", Format::Fjsp, "txt")] {
+        for (name, bk) in best_known(&root.join(dir)) {
+            sets.push((
+                name.clone(),
+                format,
+                bk,
+                root.join(dir).join(format!("{name}.{ext}")),
+            ));
+        }
+    }
+    for (i, opt) in fattahi.iter().enumerate() {
+        let name = format!("Fattahi_setup_{:02}", i + 1);
+        sets.push((
+            name.clone(),
+            Format::FjspSdst,
+            Some(*opt),
+            root.join("fjsp_sdst").join(format!("{name}.fjs")),
+        ));
+    }
+    print!("{:<20} {:>8}", "instance", "best");
+    for b in &budgets {
+        print!(" {:>10} {:>7}", format!("ms@{b}s"), "gap");
+    }
+    println!();
+    let mut gaps: Vec<Vec<f64>> = vec![Vec::new(); budgets.len()];
+    for (name, format, bk, path) in sets.iter().filter(|s| s.0.contains(&filter)) {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        let Ok(p) = read(&text, *format, name) else {
+            println!("{name}: unreadable");
+            continue;
+        };
+        print!("{name:<20} {:>8}", bk.map_or("-".into(), |b| b.to_string()));
+        for (k, b) in budgets.iter().enumerate() {
+            let sol = solve(
+                &p,
+                1,
+                cores,
+                Limits {
+                    time: Duration::from_secs_f64(*b),
+                    iterations: u64::MAX,
+                },
+            );
+            let s = decode(&p, &sol).expect("acyclic");
+            assert!(check(&p, &s).is_empty(), "{name}: infeasible");
+            let ms = s.makespan();
+            let gap = bk.map(|b| (ms - b) as f64 / b as f64 * 100.0);
+            if let Some(g) = gap {
+                gaps[k].push(g);
+            }
+            print!(" {ms:>10} {:>6.2}%", gap.unwrap_or(f64::NAN));
+        }
+        println!();
+    }
+    for (k, b) in budgets.iter().enumerate() {
+        let g = &gaps[k];
+        println!(
+            "mean gap at {b} s over {} instances: {:.2}%",
+            g.len(),
+            g.iter().sum::<f64>() / g.len().max(1) as f64
+        );
+    }
+}

@@ -1,0 +1,98 @@
+//! `takt schedule --instance FILE --format jssp|fjsp|fjsp-sdst`: solve a benchmark instance.
+
+use anyhow::{Context, Result, bail};
+use serde_json::json;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+use takt_scheduler::instances::{Format, read};
+use takt_scheduler::tabu::{Limits, solve};
+use takt_scheduler::{check, decode};
+
+#[derive(clap::Args)]
+pub struct ScheduleArgs {
+    /// A benchmark instance file.
+    #[arg(long)]
+    instance: PathBuf,
+    /// jssp (OR-Library), fjsp (Brandimarte) or fjsp-sdst (Fattahi, with setups).
+    #[arg(long, default_value = "jssp")]
+    format: Format,
+    /// Time budget of the search, e.g. 10s.
+    #[arg(long, default_value = "10s", value_parser = crate::parse_secs)]
+    time_limit: f64,
+    /// Iteration cap per search (with it, results are reproducible for a seed).
+    #[arg(long, default_value_t = u64::MAX)]
+    iterations: u64,
+    /// Independent searches in parallel (default: the machine's cores).
+    #[arg(long)]
+    searches: Option<u32>,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: ScheduleArgs) -> Result<ExitCode> {
+    let text = std::fs::read_to_string(&args.instance)
+        .with_context(|| format!("cannot read {}", args.instance.display()))?;
+    let name = args
+        .instance
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().to_string());
+    let problem =
+        read(&text, args.format, &name).with_context(|| format!("{}", args.instance.display()))?;
+    let searches = args
+        .searches
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() as u32));
+    let started = Instant::now();
+    let solution = solve(
+        &problem,
+        args.seed,
+        searches,
+        Limits {
+            time: Duration::from_secs_f64(args.time_limit),
+            iterations: args.iterations,
+        },
+    );
+    let elapsed = started.elapsed().as_secs_f64();
+    let Some(schedule) = decode(&problem, &solution) else {
+        bail!("internal error: the solver returned a cyclic solution");
+    };
+    let violations = check(&problem, &schedule);
+    if !violations.is_empty() {
+        bail!("internal error: infeasible schedule: {:?}", violations);
+    }
+    if args.json {
+        let out = json!({
+            "instance": name,
+            "makespan": schedule.makespan(),
+            "total_setup": schedule.total_setup(),
+            "seconds": elapsed,
+            "schedule": schedule.operations,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!(
+            "{name}: {} jobs, {} machines, {} operations -> makespan {} (setups {}), {elapsed:.2} s, feasible",
+            problem.jobs.len(),
+            problem.machines,
+            problem.n_ops(),
+            schedule.makespan(),
+            schedule.total_setup()
+        );
+        for m in 0..problem.machines {
+            let mut on: Vec<_> = schedule
+                .operations
+                .iter()
+                .filter(|o| o.machine == m)
+                .collect();
+            on.sort_by_key(|o| o.start);
+            let seq: Vec<String> = on
+                .iter()
+                .map(|o| format!("J{}.{}@{}", o.job + 1, o.operation + 1, o.start))
+                .collect();
+            println!("  M{m}: {}", seq.join(" "));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

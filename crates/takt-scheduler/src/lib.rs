@@ -1,0 +1,20 @@
+//! Production scheduling for takt: the shop problem (jobs of operations, each on one of several
+//! eligible machines, with sequence-dependent setups, release and due dates, and machine
+//! unavailability), readers for the classic benchmark formats, an independent feasibility checker,
+//! a decoder from machine sequences to start times, a dispatching heuristic for an instant first
+//! answer, and a tabu search over the critical path for makespan.
+//!
+//! Status: see `crates/takt-scheduler/PLAN.md` for what the scheduling issue still asks (MILP through
+//! good_lp, weighted objectives, scenario order books, robustness in the simulator, Gantt output,
+//! the OR-Tools comparison).
+
+pub mod check;
+pub mod decode;
+pub mod dispatch;
+pub mod instances;
+pub mod problem;
+pub mod tabu;
+
+pub use check::{Violation, check};
+pub use decode::{Solution, decode};
+pub use problem::{Job, Operation, Problem, Schedule, ScheduledOp};

@@ -1,0 +1,151 @@
+//! Every schedule from every solver passes the independent feasibility checker, including with
+//! setups, release dates and unavailability windows; the checker itself catches each kind of
+//! violation; the search reaches the optimum of ft06 (55).
+
+use std::time::Duration;
+use takt_scheduler::dispatch::{Rule, dispatch};
+use takt_scheduler::instances::{Format, read};
+use takt_scheduler::tabu::{Limits, solve};
+use takt_scheduler::{Problem, check, decode};
+
+/// Fisher and Thompson's 6x6 instance (OR-Library), optimum 55.
+const FT06: &str = "6 6
+2 1 0 3 1 6 3 7 5 3 4 6
+1 8 2 5 4 10 5 10 0 10 3 4
+2 5 3 4 5 8 0 9 1 1 4 7
+1 5 0 5 2 5 3 3 4 8 5 9
+2 9 1 3 4 5 5 4 0 3 3 1
+1 3 3 3 5 9 0 10 4 4 2 1
+";
+
+fn limits(iterations: u64) -> Limits {
+    Limits {
+        time: Duration::from_secs(60),
+        iterations,
+    }
+}
+
+fn feasible(p: &Problem, sol: &takt_scheduler::Solution) -> i64 {
+    let s = decode(p, sol).expect("acyclic");
+    let v = check(p, &s);
+    assert!(v.is_empty(), "{}: {v:?}", p.name);
+    s.makespan()
+}
+
+#[test]
+fn tabu_search_reaches_the_ft06_optimum() {
+    let p = read(FT06, Format::Jssp, "ft06").expect("reads");
+    for rule in [
+        Rule::MostWorkRemaining,
+        Rule::EarliestDueDate,
+        Rule::ShortestProcessing,
+    ] {
+        feasible(&p, &dispatch(&p, rule));
+    }
+    let sol = solve(&p, 1, 2, limits(5_000));
+    assert_eq!(feasible(&p, &sol), 55);
+    // Deterministic for a seed and an iteration limit, whatever the threads.
+    let again = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("pool")
+        .install(|| solve(&p, 1, 2, limits(5_000)));
+    assert_eq!(sol, again);
+}
+
+#[test]
+fn the_checker_catches_every_kind_of_violation() {
+    let mut p = read("2 2\n0 3 1 2\n1 4 0 1\n", Format::Jssp, "small").expect("reads");
+    let good = decode(&p, &dispatch(&p, Rule::MostWorkRemaining)).expect("decodes");
+    assert!(check(&p, &good).is_empty());
+    let broken = |f: &dyn Fn(&mut takt_scheduler::Schedule), needle: &str, p: &Problem| {
+        let mut s = good.clone();
+        f(&mut s);
+        let v = check(p, &s);
+        assert!(
+            v.iter().any(|x| x.0.contains(needle)),
+            "expected `{needle}` in {v:?}"
+        );
+    };
+    broken(&|s| s.operations[1].start -= 1, "lasts", &p);
+    broken(
+        &|s| {
+            s.operations[1].start = 0;
+            s.operations[1].setup_start = 0;
+            s.operations[1].end = 2
+        },
+        "before op 0 ends",
+        &p,
+    );
+    broken(&|s| s.operations[0].machine = 1, "overlaps", &p);
+    broken(&|s| s.operations[2].machine = 0, "not eligible", &p);
+    p.unavailable[0] = vec![(0, 1)];
+    broken(&|_| {}, "unavailability", &p);
+    p.unavailable[0].clear();
+    p.jobs[0].release = 5;
+    broken(&|_| {}, "before its release", &p);
+    p.jobs[0].release = 0;
+    p.setups = Some(vec![
+        vec![vec![0, 0, 0, 9], vec![0; 4], vec![0; 4], vec![9, 0, 0, 0]],
+        vec![vec![9; 4]; 4],
+    ]);
+    broken(&|_| {}, "needs a setup", &p);
+}
+
+#[test]
+fn setups_releases_and_unavailability_are_respected() {
+    // 3 jobs, 2 machines, flexible; setups between every pair; machine 0 down in [10, 20); job 2
+    // released at 7.
+    let mut p = read(
+        "3 2\n2 2 0 4 1 6 1 1 3\n2 1 0 5 2 0 2 1 4\n1 2 0 6 1 5\n",
+        Format::Fjsp,
+        "mixed",
+    )
+    .expect("reads");
+    p.setups = Some(vec![vec![vec![2; 5]; 5]; 2]);
+    p.unavailable[0] = vec![(10, 20)];
+    p.jobs[2].release = 7;
+    for rule in [
+        Rule::MostWorkRemaining,
+        Rule::EarliestDueDate,
+        Rule::ShortestProcessing,
+    ] {
+        feasible(&p, &dispatch(&p, rule));
+    }
+    let best = feasible(&p, &solve(&p, 3, 2, limits(2_000)));
+    let first = feasible(&p, &dispatch(&p, Rule::MostWorkRemaining));
+    assert!(best <= first);
+}
+
+/// The public benchmark sets, when shared/ is beside the checkout: every solver's schedule is feasible.
+#[test]
+fn shared_benchmarks_are_feasible_for_every_solver() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/jssp");
+    if !root.exists() {
+        eprintln!("skipped: {} not present", root.display());
+        return;
+    }
+    let mut seen = 0;
+    for (dir, format) in [
+        ("jssp", Format::Jssp),
+        ("fjsp", Format::Fjsp),
+        ("fjsp_sdst", Format::FjspSdst),
+    ] {
+        let mut files: Vec<_> = std::fs::read_dir(root.join(dir))
+            .expect("dir")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        files.sort();
+        for f in files
+            .iter()
+            .filter(|f| f.extension().is_some_and(|x| x == "txt" || x == "fjs"))
+        {
+            let text = std::fs::read_to_string(f).expect("read");
+            let p = read(&text, format, &f.display().to_string()).expect("reads");
+            feasible(&p, &dispatch(&p, Rule::MostWorkRemaining));
+            feasible(&p, &solve(&p, 1, 1, limits(30)));
+            seen += 1;
+        }
+    }
+    assert!(seen >= 60, "{seen}");
+}
