@@ -1,14 +1,28 @@
 #!/usr/bin/env bash
-# Runs takt's benchmarks with everything they compare against: SimPy from PyPI (in a venv under
-# target/), valgrind from Debian's packages for instruction counts.
+# Runs takt's benchmarks with everything they compare against, installed from the package registries:
+# SimPy and OR-Tools from PyPI (in a venv under target/), valgrind from Debian's packages.
+#   benches/run.sh             engine: speed, instructions/event, memory, SimPy side by side
+#   benches/run.sh experiments what-if: replications/s, speed-up, 1,000 bottling shifts
+#   benches/run.sh scheduler   schedules: gap to best known at 1 s and 10 s, CP-SAT side by side
+#                              (TAKT_BUDGETS=1,10 and TAKT_INSTANCES=ta narrow it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v valgrind >/dev/null; then
-  apt-get update -qq && apt-get install -y -qq valgrind
-fi
+which="${1:-engine}"
 venv=target/bench-venv
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
-"$venv/bin/python" -c "import simpy" 2>/dev/null || "$venv/bin/pip" install -q "simpy==4.1.2"
-TAKT_PYTHON="$PWD/$venv/bin/python" cargo bench -p takt-benches --bench engine
+case "$which" in
+  engine)
+    if ! command -v valgrind >/dev/null; then
+      apt-get update -qq && apt-get install -y -qq valgrind
+    fi
+    "$venv/bin/python" -c "import simpy" 2>/dev/null || "$venv/bin/pip" install -q "simpy==4.1.2"
+    ;;
+  scheduler)
+    "$venv/bin/python" -c "import ortools" 2>/dev/null || "$venv/bin/pip" install -q "ortools==9.15.6755"
+    ;;
+  experiments) ;;
+  *) echo "usage: benches/run.sh [engine|experiments|scheduler]" >&2; exit 2 ;;
+esac
+TAKT_PYTHON="$PWD/$venv/bin/python" cargo bench -p takt-benches --bench "$which"

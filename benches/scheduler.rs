@@ -1,8 +1,9 @@
 //! Scheduler quality against the classic benchmarks in shared/jssp: makespan and gap to the best
 //! known value per instance, at each time budget (default 1 s and 10 s; `TAKT_BUDGETS=1,10`), with
 //! `TAKT_INSTANCES=ta` to keep only names containing a text. Every schedule is feasibility-checked.
-//! Run: `cargo bench -p takt-benches --bench scheduler`. The OR-Tools CP-SAT side-by-side run is not
-//! built yet (crates/takt-scheduler/PLAN.md).
+//! With `TAKT_PYTHON` naming a python that has ortools, job-shop instances are also solved by Google
+//! OR-Tools CP-SAT (benches/ortools/jssp_cpsat.py) with the same budget and 2 workers, side by side.
+//! Run: `benches/run.sh scheduler` (installs ortools), or `cargo bench -p takt-benches --bench scheduler`.
 
 use std::path::Path;
 use std::time::Duration;
@@ -55,12 +56,29 @@ fn main() {
             root.join("fjsp_sdst").join(format!("{name}.fjs")),
         ));
     }
+    let python = std::env::var("TAKT_PYTHON").ok();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("ortools/jssp_cpsat.py");
+    let cpsat = |path: &Path, seconds: f64| -> Option<i64> {
+        let out = std::process::Command::new(python.as_ref()?)
+            .arg(&script)
+            .arg(path)
+            .args(["--seconds", &seconds.to_string(), "--workers", "2"])
+            .output()
+            .ok()?;
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+        v["makespan"].as_i64()
+    };
     print!("{:<20} {:>8}", "instance", "best");
     for b in &budgets {
         print!(" {:>10} {:>7}", format!("ms@{b}s"), "gap");
+        if python.is_some() {
+            print!(" {:>10} {:>7}", format!("cpsat@{b}s"), "gap");
+        }
     }
     println!();
     let mut gaps: Vec<Vec<f64>> = vec![Vec::new(); budgets.len()];
+    let mut cp_gaps: Vec<Vec<f64>> = vec![Vec::new(); budgets.len()];
+    let mut versus = vec![(0, 0, 0); budgets.len()];
     for (name, format, bk, path) in sets.iter().filter(|s| s.0.contains(&filter)) {
         let Ok(text) = std::fs::read_to_string(path) else {
             continue;
@@ -88,6 +106,24 @@ fn main() {
                 gaps[k].push(g);
             }
             print!(" {ms:>10} {:>6.2}%", gap.unwrap_or(f64::NAN));
+            if python.is_some() {
+                match (*format == Format::Jssp).then(|| cpsat(path, *b)).flatten() {
+                    Some(c) => {
+                        let cg = bk.map(|b| (c - b) as f64 / b as f64 * 100.0);
+                        if let Some(g) = cg {
+                            cp_gaps[k].push(g);
+                        }
+                        let v = &mut versus[k];
+                        match ms.cmp(&c) {
+                            std::cmp::Ordering::Less => v.0 += 1,
+                            std::cmp::Ordering::Equal => v.1 += 1,
+                            std::cmp::Ordering::Greater => v.2 += 1,
+                        }
+                        print!(" {c:>10} {:>6.2}%", cg.unwrap_or(f64::NAN));
+                    }
+                    None => print!(" {:>10} {:>7}", "-", "-"),
+                }
+            }
         }
         println!();
     }

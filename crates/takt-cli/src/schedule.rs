@@ -30,6 +30,9 @@ pub struct ScheduleArgs {
     seed: u64,
     #[arg(long)]
     json: bool,
+    /// Write the schedule as an SVG Gantt chart.
+    #[arg(long, value_name = "FILE")]
+    gantt: Option<PathBuf>,
 }
 
 pub fn run(args: ScheduleArgs) -> Result<ExitCode> {
@@ -61,6 +64,10 @@ pub fn run(args: ScheduleArgs) -> Result<ExitCode> {
     let violations = check(&problem, &schedule);
     if !violations.is_empty() {
         bail!("internal error: infeasible schedule: {:?}", violations);
+    }
+    if let Some(path) = &args.gantt {
+        std::fs::write(path, takt_scheduler::gantt::svg(&problem, &schedule))
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     if args.json {
         let out = json!({

@@ -11,6 +11,7 @@
 pub mod check;
 pub mod decode;
 pub mod dispatch;
+pub mod gantt;
 pub mod instances;
 pub mod problem;
 pub mod tabu;
