@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, lints, every test of every crate.
-# Installs what the tests need from the package registries, so a fresh machine needs nothing by hand.
+# Installs what the build needs from the package registries, so a fresh machine needs nothing by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
+scripts/setup.sh
 cargo fmt --all --check
-cargo clippy --workspace --all-targets --locked -- -D warnings
-cargo test --workspace --locked
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
+cargo test --workspace --all-features --locked

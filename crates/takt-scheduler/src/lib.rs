@@ -13,6 +13,8 @@ pub mod decode;
 pub mod dispatch;
 pub mod gantt;
 pub mod instances;
+#[cfg(feature = "milp")]
+pub mod milp;
 pub mod problem;
 pub mod tabu;
 

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# System packages the build needs, from Debian's registry: cmake and libclang-dev build the HiGHS MILP
+# solver (good_lp's `highs` feature). Idempotent: does nothing when they are present.
+set -euo pipefail
+missing=()
+command -v cmake >/dev/null || missing+=(cmake)
+dpkg -s libclang-dev >/dev/null 2>&1 || missing+=(libclang-dev)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "scripts/setup.sh: needs ${missing[*]}; run as root or: sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi
