@@ -79,12 +79,7 @@ pub fn times(p: &Problem, ctx: &Context, sol: &Solution) -> Option<Timing> {
         let s = p.setup(m, machine_pred[i], i);
         let job_ready = ctx.job_pred[i].map_or(ctx.release[i], |q| end[q]);
         let machine_ready = machine_pred[i].map_or(0, |q| end[q]);
-        let mut st = job_ready.max(machine_ready + s);
-        for &(a, b) in &p.unavailable[m] {
-            if st - s < b && a < st + d {
-                st = st.max(b + s);
-            }
-        }
+        let st = p.earliest_start(m, job_ready.max(machine_ready + s), s, d);
         setup_start[i] = st - s;
         start[i] = st;
         end[i] = st + d;

@@ -45,15 +45,6 @@ pub fn dispatch(p: &Problem, rule: Rule) -> Solution {
             r
         })
         .collect();
-    let place = |m: usize, ready: i64, s: i64, d: i64| {
-        let mut st = ready;
-        for &(a, b) in &p.unavailable[m] {
-            if st - s < b && a < st + d {
-                st = st.max(b + s);
-            }
-        }
-        st
-    };
     for _ in 0..n {
         // Every candidate (job, machine) with its earliest start and end.
         let mut cands = Vec::new();
@@ -65,7 +56,7 @@ pub fn dispatch(p: &Problem, rule: Rule) -> Solution {
             let id = ids[j][k];
             for &(m, d) in &op.alternatives {
                 let s = p.setup(m, last[m], id);
-                let st = place(m, job_ready[j].max(machine_ready[m] + s), s, d);
+                let st = p.earliest_start(m, job_ready[j].max(machine_ready[m] + s), s, d);
                 cands.push((j, m, st, st + d, s + d));
             }
         }

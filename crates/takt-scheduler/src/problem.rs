@@ -69,6 +69,18 @@ impl Problem {
         }
     }
 
+    /// The earliest start at or after `ready` such that the setup (`setup` before the start) and the
+    /// operation (`duration` after it) avoid every unavailability window of `machine`.
+    pub fn earliest_start(&self, machine: usize, ready: i64, setup: i64, duration: i64) -> i64 {
+        let mut start = ready;
+        for &(a, b) in &self.unavailable[machine] {
+            if start - setup < b && a < start + duration {
+                start = start.max(b + setup);
+            }
+        }
+        start
+    }
+
     pub fn duration(&self, job: usize, op: usize, machine: usize) -> Option<i64> {
         self.jobs[job].operations[op]
             .alternatives
