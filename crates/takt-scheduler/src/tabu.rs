@@ -162,6 +162,11 @@ pub fn search(p: &Problem, start: Solution, seed: u64, limits: Limits) -> (Solut
             break;
         }
         let moves = neighbourhood(p, &ctx, &cur, &cur_t);
+        if moves.is_empty() {
+            // No critical block to change: no move of this neighbourhood can shorten the makespan
+            // (without unavailability windows the path is then one job's chain, a lower bound).
+            break;
+        }
         let mut chosen: Option<(i64, u64, Move, Timing)> = None;
         for &mv in &moves {
             let tabu = match mv {
@@ -188,7 +193,7 @@ pub fn search(p: &Problem, start: Solution, seed: u64, limits: Limits) -> (Solut
             undo(&mut cur, mv);
         }
         let Some((ms, _, mv, t)) = chosen else {
-            // Everything tabu: forget the oldest restrictions.
+            // Every move is tabu: lift all restrictions.
             tabu_order.clear();
             tabu_machine.clear();
             continue;
