@@ -26,6 +26,13 @@ fn shipped() -> Vec<PathBuf> {
     files
 }
 
+/// Writes Fisher and Thompson's ft06 (optimum 55) into `dir`.
+fn write_ft06(dir: &Path) -> PathBuf {
+    let path = dir.join("ft06.txt");
+    std::fs::write(&path, "6 6\n2 1 0 3 1 6 3 7 5 3 4 6\n1 8 2 5 4 10 5 10 0 10 3 4\n2 5 3 4 5 8 0 9 1 1 4 7\n1 5 0 5 2 5 3 3 4 8 5 9\n2 9 1 3 4 5 5 4 0 3 3 1\n1 3 3 3 5 9 0 10 4 4 2 1\n").expect("write ft06");
+    path
+}
+
 fn json(out: &Output) -> Value {
     assert!(
         out.status.success(),
@@ -308,12 +315,7 @@ fn whatif_compares_variants_and_writes_a_report() {
 fn schedule_solves_a_benchmark_instance_and_rejects_bad_files() {
     let dir = std::env::temp_dir().join(format!("takt-schedule-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let ft06 = dir.join("ft06.txt");
-    std::fs::write(
-        &ft06,
-        "6 6\n2 1 0 3 1 6 3 7 5 3 4 6\n1 8 2 5 4 10 5 10 0 10 3 4\n2 5 3 4 5 8 0 9 1 1 4 7\n1 5 0 5 2 5 3 3 4 8 5 9\n2 9 1 3 4 5 5 4 0 3 3 1\n1 3 3 3 5 9 0 10 4 4 2 1\n",
-    )
-    .expect("write");
+    let ft06 = write_ft06(&dir);
     let x = json(&takt(&[
         "schedule",
         "--instance",
@@ -344,12 +346,7 @@ fn schedule_solves_a_benchmark_instance_and_rejects_bad_files() {
 fn schedule_with_the_milp_proves_ft06_optimal() {
     let dir = std::env::temp_dir().join(format!("takt-milp-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let ft06 = dir.join("ft06.txt");
-    std::fs::write(
-        &ft06,
-        "6 6\n2 1 0 3 1 6 3 7 5 3 4 6\n1 8 2 5 4 10 5 10 0 10 3 4\n2 5 3 4 5 8 0 9 1 1 4 7\n1 5 0 5 2 5 3 3 4 8 5 9\n2 9 1 3 4 5 5 4 0 3 3 1\n1 3 3 3 5 9 0 10 4 4 2 1\n",
-    )
-    .expect("write");
+    let ft06 = write_ft06(&dir);
     let gantt = dir.join("ft06.svg");
     let x = json(&takt(&[
         "schedule",

@@ -2,21 +2,13 @@
 //! setups, release dates and unavailability windows; the checker itself catches each kind of
 //! violation; the search reaches the optimum of ft06 (55).
 
+mod common;
+use common::FT06;
 use std::time::Duration;
 use takt_scheduler::dispatch::{Rule, dispatch};
 use takt_scheduler::instances::{Format, read};
 use takt_scheduler::tabu::{Limits, solve};
 use takt_scheduler::{Problem, check, decode};
-
-/// Fisher and Thompson's 6x6 instance (OR-Library), optimum 55.
-const FT06: &str = "6 6
-2 1 0 3 1 6 3 7 5 3 4 6
-1 8 2 5 4 10 5 10 0 10 3 4
-2 5 3 4 5 8 0 9 1 1 4 7
-1 5 0 5 2 5 3 3 4 8 5 9
-2 9 1 3 4 5 5 4 0 3 3 1
-1 3 3 3 5 9 0 10 4 4 2 1
-";
 
 fn limits(iterations: u64) -> Limits {
     Limits {
