@@ -43,20 +43,23 @@ fn problems(text: &str) -> Vec<(usize, String, String)> {
     }
 }
 
+/// Asserts that a problem with this line, field path and message text was reported.
+fn assert_has(found: &[(usize, String, String)], line: usize, path: &str, needle: &str) {
+    assert!(
+        found
+            .iter()
+            .any(|(l, p, m)| *l == line && p == path && m.contains(needle)),
+        "missing line {line} {path} `{needle}` in {found:?}"
+    );
+}
+
 #[test]
 fn structural_problems_are_all_reported_with_lines() {
     let found = problems(BROKEN);
     for p in &found {
         eprintln!("{p:?}");
     }
-    let has = |line: usize, path: &str, needle: &str| {
-        assert!(
-            found
-                .iter()
-                .any(|(l, p, m)| *l == line && p == path && m.contains(needle)),
-            "missing line {line} {path} `{needle}` in {found:?}"
-        );
-    };
+    let has = |line: usize, path: &str, needle: &str| assert_has(&found, line, path, needle);
     // Structural problems in separate items are all found in one pass.
     has(14, "stations[0].machnes", "unknown field");
     has(19, "stations[1].failures[0].ttr", "negative duration");
@@ -72,14 +75,7 @@ fn semantic_problems_are_all_reported_with_lines() {
     for p in &found {
         eprintln!("{p:?}");
     }
-    let has = |line: usize, path: &str, needle: &str| {
-        assert!(
-            found
-                .iter()
-                .any(|(l, p, m)| *l == line && p == path && m.contains(needle)),
-            "missing line {line} {path} `{needle}` in {found:?}"
-        );
-    };
+    let has = |line: usize, path: &str, needle: &str| assert_has(&found, line, path, needle);
     has(5, "run.warmup", "shorter than the horizon");
     has(
         10,

@@ -792,12 +792,16 @@ impl Simulation {
 
     /// Schedules the failures of operating-time modes that fall inside the coming processing segment.
     fn arm_operating_failures(&mut self, m: Entity, station: usize, segment_s: f64) {
-        let model = Arc::clone(&self.model);
         let now = self.now;
         let mut due = Vec::new();
         {
-            let mut modes = self.comp_mut::<FailureModes>(m);
-            for (fi, f) in model.stations[station].failure_modes.iter().enumerate() {
+            // Disjoint borrows of the model and the World: no Arc clone on this per-cycle path.
+            let mut modes = fetch_mut::<FailureModes>(&mut self.world, m);
+            for (fi, f) in self.model.stations[station]
+                .failure_modes
+                .iter()
+                .enumerate()
+            {
                 let ms = &mut modes.0[fi];
                 if f.basis == FailureBasis::Operating && !ms.active && ms.remaining < segment_s {
                     ms.epoch = ms.epoch.wrapping_add(1);
@@ -822,10 +826,13 @@ impl Simulation {
         if !self.topo.has_operating_modes[station] {
             return;
         }
-        let model = Arc::clone(&self.model);
         let elapsed = self.now - self.machine(m).segment_start;
-        let mut modes = self.comp_mut::<FailureModes>(m);
-        for (fi, f) in model.stations[station].failure_modes.iter().enumerate() {
+        let mut modes = fetch_mut::<FailureModes>(&mut self.world, m);
+        for (fi, f) in self.model.stations[station]
+            .failure_modes
+            .iter()
+            .enumerate()
+        {
             let ms = &mut modes.0[fi];
             if f.basis == FailureBasis::Operating && !ms.active {
                 ms.remaining -= elapsed;
@@ -948,11 +955,14 @@ impl Simulation {
 
     /// Cycle-counted failure modes age by one cycle; a mode whose count runs out fails now.
     fn count_cycle(&mut self, m: Entity, station: usize) {
-        let model = Arc::clone(&self.model);
         let mut failing = Vec::new();
         {
-            let mut modes = self.comp_mut::<FailureModes>(m);
-            for (fi, f) in model.stations[station].failure_modes.iter().enumerate() {
+            let mut modes = fetch_mut::<FailureModes>(&mut self.world, m);
+            for (fi, f) in self.model.stations[station]
+                .failure_modes
+                .iter()
+                .enumerate()
+            {
                 let ms = &mut modes.0[fi];
                 if f.basis == FailureBasis::Cycles && !ms.active {
                     ms.remaining -= 1.0;
