@@ -8,6 +8,7 @@
 use std::path::Path;
 use std::time::Duration;
 use takt_scheduler::instances::{Format, read};
+use takt_scheduler::objective::Objective;
 use takt_scheduler::tabu::{Limits, solve};
 use takt_scheduler::{check, decode};
 
@@ -91,6 +92,7 @@ fn main() {
         for (k, b) in budgets.iter().enumerate() {
             let sol = solve(
                 &p,
+                &Objective::makespan(),
                 1,
                 cores,
                 Limits {

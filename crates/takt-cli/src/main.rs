@@ -37,8 +37,9 @@ enum Command {
     /// Compare variants of a plant with common random numbers: each KPI's mean and 95% CI per
     /// variant and its paired difference to the base, flagged where significant.
     Whatif(whatif::WhatifArgs),
-    /// Schedule a benchmark shop instance (job shop, flexible, with setups): dispatching, then tabu
-    /// search; every schedule is checked for feasibility before it is printed.
+    /// Schedule a plant's order book (or a benchmark shop instance): dispatching, then tabu search (and
+    /// an exact MILP where it helps); every schedule is checked for feasibility before it is printed,
+    /// and `--evaluate N` runs it in the simulator.
     Schedule(schedule::ScheduleArgs),
 }
 

@@ -341,6 +341,7 @@ pub fn compile(s: &Scenario) -> Result<Model, Vec<Problem>> {
             let changeover = st.changeover.as_ref().map(|c| {
                 let default = p.sampler(&format!("{path}.changeover.default"), &c.default);
                 let mut matrix = vec![None; n_products * n_products];
+                let mut matrix_mean_s = vec![None; n_products * n_products];
                 for (ei, e) in c.matrix.iter().enumerate() {
                     let ep = format!("{path}.changeover.matrix[{ei}]");
                     let from = products.get(&e.from).copied();
@@ -357,12 +358,15 @@ pub fn compile(s: &Scenario) -> Result<Model, Vec<Problem>> {
                             p.push(ep, "a changeover from a product to itself never happens");
                         } else {
                             matrix[f * n_products + t] = Some(sampler);
+                            matrix_mean_s[f * n_products + t] = Some(e.time.mean());
                         }
                     }
                 }
                 Changeover {
                     default,
                     matrix,
+                    default_mean_s: c.default.mean(),
+                    matrix_mean_s,
                     n_products,
                 }
             });
@@ -403,6 +407,7 @@ pub fn compile(s: &Scenario) -> Result<Model, Vec<Problem>> {
                     interval_s: m.interval.0,
                     first_s: m.first.map_or(m.interval.0, |f| f.0),
                     duration: p.sampler(&format!("{mp}.duration"), &m.duration),
+                    duration_mean_s: m.duration.mean(),
                     crew: crew_ref(&mut p, format!("{mp}.crew"), &m.crew),
                     renews: m.renews,
                 }
@@ -517,6 +522,12 @@ pub fn compile(s: &Scenario) -> Result<Model, Vec<Problem>> {
             if o.quantity == 0 {
                 p.push(format!("{op}.quantity"), "quantity must be >= 1");
             }
+            if !(o.priority.is_finite() && o.priority > 0.0) {
+                p.push(
+                    format!("{op}.priority"),
+                    format!("priority must be a number > 0, got {}", o.priority),
+                );
+            }
             if let Some(due) = o.due
                 && due.0 < o.release.0
             {
@@ -541,6 +552,7 @@ pub fn compile(s: &Scenario) -> Result<Model, Vec<Problem>> {
                 quantity: o.quantity,
                 release_s: o.release.0,
                 due_s: o.due.map(|x| x.0),
+                priority: o.priority,
             })
         })
         .collect();

@@ -381,8 +381,9 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// Reads an order book: a header `id,product,quantity,release,due` (release and due as durations from
-/// t = 0, due may be empty). Problems name the CSV line and column.
+/// Reads an order book: a header `id,product,quantity,release,due[,priority]` (release and due as
+/// durations from t = 0, due may be empty; priority weighs tardiness, default 1). Problems name the CSV
+/// line and column.
 pub fn read_orders_csv(path: &Path) -> Result<Vec<OrderSpec>, Vec<Diagnostic>> {
     let located = |line: usize, path_s: &str, message: String| Diagnostic {
         file: path.to_path_buf(),
@@ -414,7 +415,7 @@ pub fn read_orders_csv(path: &Path) -> Result<Vec<OrderSpec>, Vec<Diagnostic>> {
             ),
         )]);
     };
-    let (c_release, c_due) = (col("release"), col("due"));
+    let (c_release, c_due, c_priority) = (col("release"), col("due"), col("priority"));
     let mut orders = Vec::new();
     let mut diags = Vec::new();
     for (i, record) in reader.records().enumerate() {
@@ -438,6 +439,20 @@ pub fn read_orders_csv(path: &Path) -> Result<Vec<OrderSpec>, Vec<Diagnostic>> {
                 continue;
             }
         };
+        let priority = match field(c_priority) {
+            "" => 1.0,
+            text => match text.parse::<f64>() {
+                Ok(w) => w,
+                Err(_) => {
+                    diags.push(located(
+                        line,
+                        "priority",
+                        format!("`{text}` is not a number"),
+                    ));
+                    continue;
+                }
+            },
+        };
         let duration = |name: &str, c: Option<usize>, diags: &mut Vec<Diagnostic>| {
             let text = field(c);
             if text.is_empty() {
@@ -459,6 +474,7 @@ pub fn read_orders_csv(path: &Path) -> Result<Vec<OrderSpec>, Vec<Diagnostic>> {
             quantity,
             release: crate::duration::Secs(release.unwrap_or(0.0)),
             due: due.map(crate::duration::Secs),
+            priority,
         });
     }
     if diags.is_empty() {

@@ -132,6 +132,9 @@ pub struct Changeover {
     pub default: Sampler,
     /// Row-major `from * n_products + to`; `None` falls back to `default`.
     pub matrix: Vec<Option<Sampler>>,
+    /// Mean of `default` and of each `matrix` entry, seconds (for planning).
+    pub default_mean_s: f64,
+    pub matrix_mean_s: Vec<Option<f64>>,
     pub n_products: usize,
 }
 
@@ -146,6 +149,14 @@ impl Changeover {
                 .as_ref()
                 .unwrap_or(&self.default),
         )
+    }
+
+    /// The mean setup when switching `from` -> `to`, seconds; 0 for the same product.
+    pub fn mean_between_s(&self, from: usize, to: usize) -> f64 {
+        if from == to {
+            return 0.0;
+        }
+        self.matrix_mean_s[from * self.n_products + to].unwrap_or(self.default_mean_s)
     }
 }
 
@@ -165,6 +176,7 @@ pub struct Maintenance {
     pub interval_s: f64,
     pub first_s: f64,
     pub duration: Sampler,
+    pub duration_mean_s: f64,
     pub crew: Option<usize>,
     pub renews: bool,
 }
@@ -233,6 +245,8 @@ pub struct Order {
     pub quantity: u32,
     pub release_s: f64,
     pub due_s: Option<f64>,
+    /// Weight of the order's tardiness in scheduling (> 0).
+    pub priority: f64,
 }
 
 #[cfg(test)]

@@ -297,4 +297,11 @@ pub struct OrderSpec {
     /// Due date, from t = 0.
     #[serde(default)]
     pub due: Option<Secs>,
+    /// Weight of the order's tardiness when scheduling (default 1; higher is more important).
+    #[serde(default = "default_priority")]
+    pub priority: f64,
+}
+
+fn default_priority() -> f64 {
+    1.0
 }

@@ -32,11 +32,13 @@ pub fn check(p: &Problem, s: &Schedule) -> Vec<Violation> {
                 "job {j} op {k} on machine {}, which is not eligible",
                 o.machine
             )),
-            Some(d) if o.end - o.start != d => bad(format!(
-                "job {j} op {k} lasts {} on machine {}, not {d}",
-                o.end - o.start,
-                o.machine
-            )),
+            Some(d) if o.machine < p.machines && p.working_time(o.machine, o.start, o.end) != d => {
+                bad(format!(
+                    "job {j} op {k} lasts {} (working time) on machine {}, not {d}",
+                    p.working_time(o.machine, o.start, o.end),
+                    o.machine
+                ))
+            }
             Some(_) => {}
         }
         if o.setup_start > o.start {
@@ -47,6 +49,19 @@ pub fn check(p: &Problem, s: &Schedule) -> Vec<Violation> {
                 "job {j} starts at {} before its release {}",
                 o.start, p.jobs[j].release
             ));
+        }
+        if p.setup_needs_job {
+            let ready = if k == 0 {
+                p.jobs[j].release
+            } else {
+                s.operations[id - 1].end
+            };
+            if o.setup_start < ready {
+                bad(format!(
+                    "job {j} op {k}: setup starts at {} before the job is there at {ready}",
+                    o.setup_start
+                ));
+            }
         }
         if k > 0 {
             let prev = &s.operations[id - 1];
@@ -83,14 +98,11 @@ pub fn check(p: &Problem, s: &Schedule) -> Vec<Violation> {
                 ));
             }
             let need = p.setup(m, Some(w[0]), w[1]);
-            if b.start - b.setup_start < need {
+            let got = p.working_time(m, b.setup_start, b.start);
+            if got < need {
                 bad(format!(
-                    "machine {m}: job {} op {} after job {} op {} needs a setup of {need}, got {}",
-                    b.job,
-                    b.operation,
-                    a.job,
-                    a.operation,
-                    b.start - b.setup_start
+                    "machine {m}: job {} op {} after job {} op {} needs a setup of {need}, got {got}",
+                    b.job, b.operation, a.job, a.operation
                 ));
             }
         }

@@ -19,6 +19,8 @@ pub struct Context {
     pub job_pred: Vec<Option<usize>>,
     pub job_succ: Vec<Option<usize>>,
     pub release: Vec<i64>,
+    /// Last operation of every job.
+    pub last_op: Vec<usize>,
 }
 
 impl Context {
@@ -30,11 +32,17 @@ impl Context {
             .map(|i| (owner[i].1 + 1 < p.jobs[owner[i].0].operations.len()).then_some(i + 1))
             .collect();
         let release = owner.iter().map(|&(j, _)| p.jobs[j].release).collect();
+        let last_op = p
+            .op_ids()
+            .iter()
+            .map(|ids| ids.last().copied().unwrap_or(0))
+            .collect();
         Context {
             owner,
             job_pred,
             job_succ,
             release,
+            last_op,
         }
     }
 }
@@ -51,6 +59,8 @@ pub struct Timing {
     /// Whether the start was set by the job predecessor.
     pub job_bound: Vec<bool>,
     pub makespan: i64,
+    /// Sum of the setup times (work, not counting breaks inside them).
+    pub total_setup: i64,
 }
 
 /// Times of a solution, or `None` when its sequences contradict the job routings (a cycle).
@@ -71,6 +81,7 @@ pub fn times(p: &Problem, ctx: &Context, sol: &Solution) -> Option<Timing> {
     let (mut setup_start, mut start, mut end) = (vec![0; n], vec![0; n], vec![0; n]);
     let (mut machine_bound, mut job_bound) = (vec![false; n], vec![false; n]);
     let mut done = 0;
+    let mut total_setup = 0;
     while let Some(i) = stack.pop() {
         done += 1;
         let (j, k) = ctx.owner[i];
@@ -79,12 +90,20 @@ pub fn times(p: &Problem, ctx: &Context, sol: &Solution) -> Option<Timing> {
         let s = p.setup(m, machine_pred[i], i);
         let job_ready = ctx.job_pred[i].map_or(ctx.release[i], |q| end[q]);
         let machine_ready = machine_pred[i].map_or(0, |q| end[q]);
-        let st = p.earliest_start(m, job_ready.max(machine_ready + s), s, d);
-        setup_start[i] = st - s;
+        let (ss, st, en) = p.place(m, job_ready, machine_ready, s, d);
+        setup_start[i] = ss;
         start[i] = st;
-        end[i] = st + d;
-        machine_bound[i] = machine_pred[i].is_some() && st == machine_ready + s;
-        job_bound[i] = ctx.job_pred[i].is_some() && st == job_ready;
+        end[i] = en;
+        total_setup += s;
+        // What set the start: the later of the two predecessors (both on a tie). A break or window
+        // may have pushed it further; the path still runs through the binding predecessor.
+        let machine_term = if p.setup_needs_job {
+            machine_ready
+        } else {
+            machine_ready + s
+        };
+        machine_bound[i] = machine_pred[i].is_some() && machine_term >= job_ready;
+        job_bound[i] = ctx.job_pred[i].is_some() && job_ready >= machine_term;
         for succ in [ctx.job_succ[i], machine_succ[i]].into_iter().flatten() {
             indeg[succ] -= 1;
             if indeg[succ] == 0 {
@@ -104,6 +123,7 @@ pub fn times(p: &Problem, ctx: &Context, sol: &Solution) -> Option<Timing> {
         machine_bound,
         job_bound,
         makespan,
+        total_setup,
     })
 }
 
@@ -131,9 +151,16 @@ pub fn decode(p: &Problem, sol: &Solution) -> Option<Schedule> {
 /// The critical path of a timing: operations from time 0 to the makespan, each bound by the one
 /// before it.
 pub fn critical_path(ctx: &Context, t: &Timing) -> Vec<usize> {
-    let Some(mut i) = (0..t.end.len()).max_by_key(|&i| (t.end[i], std::cmp::Reverse(i))) else {
-        return vec![];
-    };
+    match (0..t.end.len()).max_by_key(|&i| (t.end[i], std::cmp::Reverse(i))) {
+        Some(last) => critical_path_to(ctx, t, last),
+        None => vec![],
+    }
+}
+
+/// The chain of binding predecessors that ends with operation `last` (for a late job, its last
+/// operation).
+pub fn critical_path_to(ctx: &Context, t: &Timing, last: usize) -> Vec<usize> {
+    let mut i = last;
     let mut path = vec![i];
     loop {
         let next = if t.machine_bound[i] {

@@ -13,7 +13,15 @@ pub enum Rule {
     EarliestDueDate,
     /// Shortest processing time, setup included.
     ShortestProcessing,
+    /// Apparent tardiness cost with setups (Lee, Bhaskaran and Pinedo): weight per processing time,
+    /// discounted by the slack to the due date and by the setup it needs (for weighted tardiness).
+    Atcs,
 }
+
+/// ATCS look-ahead parameters: slack in units of the mean processing time, setups in units of the
+/// mean setup of the candidates.
+const ATCS_K1: f64 = 2.0;
+const ATCS_K2: f64 = 0.75;
 
 pub fn dispatch(p: &Problem, rule: Rule) -> Solution {
     let ids = p.op_ids();
@@ -45,6 +53,8 @@ pub fn dispatch(p: &Problem, rule: Rule) -> Solution {
             r
         })
         .collect();
+    let mean_processing =
+        remaining.iter().filter_map(|r| r.first()).sum::<i64>() as f64 / n.max(1) as f64;
     for _ in 0..n {
         // Every candidate (job, machine) with its earliest start and end.
         let mut cands = Vec::new();
@@ -56,8 +66,8 @@ pub fn dispatch(p: &Problem, rule: Rule) -> Solution {
             let id = ids[j][k];
             for &(m, d) in &op.alternatives {
                 let s = p.setup(m, last[m], id);
-                let st = p.earliest_start(m, job_ready[j].max(machine_ready[m] + s), s, d);
-                cands.push((j, m, st, st + d, s + d));
+                let (_, st, end) = p.place(m, job_ready[j], machine_ready[m], s, d);
+                cands.push((j, m, st, end, s + d));
             }
         }
         let Some(&(_, m_star, _, end_star, _)) = cands.iter().min_by_key(|c| (c.3, c.1, c.0))
@@ -65,18 +75,51 @@ pub fn dispatch(p: &Problem, rule: Rule) -> Solution {
             break;
         };
         // The conflict set: candidates on that machine that could start before it finishes.
-        let chosen = cands
+        let conflict: Vec<_> = cands
             .iter()
             .filter(|c| c.1 == m_star && c.2 < end_star)
+            .copied()
+            .collect();
+        let now = conflict.iter().map(|c| c.2).min().unwrap_or(0) as f64;
+        let mean_setup = {
+            let setups: Vec<f64> = conflict
+                .iter()
+                .map(|c| {
+                    let d = p.duration(c.0, next[c.0], c.1).unwrap_or(0);
+                    (c.4 - d) as f64
+                })
+                .collect();
+            setups.iter().sum::<f64>() / setups.len().max(1) as f64
+        };
+        let key = |c: &(usize, usize, i64, i64, i64)| -> f64 {
+            let job = &p.jobs[c.0];
+            match rule {
+                Rule::MostWorkRemaining => -(remaining[c.0][next[c.0]] as f64),
+                Rule::EarliestDueDate => job.due.map_or(f64::INFINITY, |d| d as f64),
+                Rule::ShortestProcessing => c.4 as f64,
+                Rule::Atcs => {
+                    let d = p.duration(c.0, next[c.0], c.1).unwrap_or(0) as f64;
+                    let setup = c.4 as f64 - d;
+                    let slack = job.due.map_or(f64::INFINITY, |due| {
+                        (due as f64 - remaining[c.0][next[c.0]] as f64 - now).max(0.0)
+                    });
+                    let urgency = (-slack / (ATCS_K1 * mean_processing.max(1.0))).exp();
+                    let setup_cost = if mean_setup > 0.0 {
+                        (-setup / (ATCS_K2 * mean_setup)).exp()
+                    } else {
+                        1.0
+                    };
+                    -(job.weight / d.max(1.0) * urgency * setup_cost)
+                }
+            }
+        };
+        let chosen = conflict
+            .iter()
             .min_by(|a, b| {
-                let key = |c: &(usize, usize, i64, i64, i64)| -> (i64, i64) {
-                    match rule {
-                        Rule::MostWorkRemaining => (-remaining[c.0][next[c.0]], c.2),
-                        Rule::EarliestDueDate => (p.jobs[c.0].due.unwrap_or(i64::MAX), c.2),
-                        Rule::ShortestProcessing => (c.4, c.2),
-                    }
-                };
-                key(a).cmp(&key(b)).then(a.0.cmp(&b.0))
+                key(a)
+                    .total_cmp(&key(b))
+                    .then(a.2.cmp(&b.2))
+                    .then(a.0.cmp(&b.0))
             })
             .copied();
         let Some((j, m, _st, end, _)) = chosen else {

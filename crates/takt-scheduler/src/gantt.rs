@@ -1,5 +1,6 @@
 //! A schedule as an SVG Gantt chart: one row per machine, operations coloured by job and labelled,
-//! setups in grey before them, unavailability hatched, operations of late jobs outlined in red.
+//! setups in grey before them, unavailability hatched, breaks (off-shift, planned maintenance)
+//! shaded, operations of late jobs outlined in red.
 
 use crate::problem::{Problem, Schedule};
 use std::fmt::Write as _;
@@ -9,8 +10,9 @@ const COLORS: [&str; 10] = [
     "#9c755f", "#bab0ac",
 ];
 
-pub fn svg(p: &Problem, s: &Schedule) -> String {
-    let (left, row, top, width) = (70.0, 26.0, 30.0, 1100.0);
+/// The chart; `label` writes a time of the axis (plain numbers for benchmarks, clock times for plants).
+pub fn svg(p: &Problem, s: &Schedule, label: &dyn Fn(i64) -> String) -> String {
+    let (left, row, top, width) = (120.0, 26.0, 46.0, 1200.0);
     let horizon = s
         .makespan()
         .max(
@@ -24,6 +26,7 @@ pub fn svg(p: &Problem, s: &Schedule) -> String {
         .max(1) as f64;
     let x = |t: i64| left + (width - left - 10.0) * (t as f64).min(horizon) / horizon;
     let height = top + row * p.machines as f64 + 40.0;
+    let end = horizon as i64;
     let completions = s.completions(p);
     let late: Vec<bool> = p
         .jobs
@@ -34,20 +37,33 @@ pub fn svg(p: &Problem, s: &Schedule) -> String {
     let mut out = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" font-family=\"sans-serif\">\
          <defs><pattern id=\"hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\"><line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#c00\" stroke-width=\"2\"/></pattern></defs>\
-         <text x=\"{left}\" y=\"18\" font-size=\"13\">{}: makespan {}, setups {}, late jobs {}</text>",
+         <text x=\"{left}\" y=\"18\" font-size=\"13\">{}: makespan {}, setups {}, late jobs {}</text>\
+         <text x=\"{left}\" y=\"34\" font-size=\"10\" fill=\"#555\">grey: setup (changeover) · shaded: off-shift or planned maintenance · red hatch: unavailable · red outline: late</text>",
         esc(&p.name),
         s.makespan(),
-        s.total_setup(),
+        s.total_setup(p),
         s.late_jobs(p)
     );
     for m in 0..p.machines {
         let y = top + row * m as f64;
         let _ = write!(
             out,
-            "<text x=\"{}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\">M{m}</text>",
+            "<text x=\"{}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\">{}</text>",
             left - 6.0,
-            y + 16.0
+            y + 16.0,
+            esc(&p.machine_name(m))
         );
+        for &(a, b) in p.breaks[m].iter().filter(|w| w.0 < end) {
+            let _ = write!(
+                out,
+                "<rect x=\"{:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{}\" fill=\"#e4e4e4\"><title>break {}-{}</title></rect>",
+                x(a),
+                (x(b) - x(a)).max(0.5),
+                row - 4.0,
+                esc(&label(a)),
+                esc(&label(b))
+            );
+        }
         let _ = write!(
             out,
             "<line x1=\"{left}\" x2=\"{}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#eee\"/>",
@@ -58,10 +74,12 @@ pub fn svg(p: &Problem, s: &Schedule) -> String {
         for &(a, b) in &p.unavailable[m] {
             let _ = write!(
                 out,
-                "<rect x=\"{:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{}\" fill=\"url(#hatch)\" opacity=\"0.5\"><title>unavailable {a}-{b}</title></rect>",
+                "<rect x=\"{:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{}\" fill=\"url(#hatch)\" opacity=\"0.5\"><title>unavailable {}-{}</title></rect>",
                 x(a),
                 (x(b) - x(a)).max(0.5),
-                row - 4.0
+                row - 4.0,
+                esc(&label(a)),
+                esc(&label(b))
             );
         }
     }
@@ -70,13 +88,13 @@ pub fn svg(p: &Problem, s: &Schedule) -> String {
         if o.start > o.setup_start {
             let _ = write!(
                 out,
-                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{}\" fill=\"#999\"><title>setup {}-{}</title></rect>",
+                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{}\" fill=\"#777\"><title>setup {}-{}</title></rect>",
                 x(o.setup_start),
                 y + 6.0,
                 x(o.start) - x(o.setup_start),
                 row - 16.0,
-                o.setup_start,
-                o.start
+                esc(&label(o.setup_start)),
+                esc(&label(o.start))
             );
         }
         let stroke = if late[o.job] {
@@ -93,8 +111,8 @@ pub fn svg(p: &Problem, s: &Schedule) -> String {
             COLORS[o.job % COLORS.len()],
             esc(&p.jobs[o.job].name),
             o.operation + 1,
-            o.start,
-            o.end
+            esc(&label(o.start)),
+            esc(&label(o.end))
         );
         if w > 24.0 {
             let _ = write!(
@@ -111,8 +129,9 @@ pub fn svg(p: &Problem, s: &Schedule) -> String {
         let t = (horizon * k as f64 / 5.0) as i64;
         let _ = write!(
             out,
-            "<text x=\"{:.1}\" y=\"{axis_y}\" font-size=\"10\" text-anchor=\"middle\">{t}</text>",
-            x(t)
+            "<text x=\"{:.1}\" y=\"{axis_y}\" font-size=\"10\" text-anchor=\"middle\">{}</text>",
+            x(t),
+            esc(&label(t))
         );
     }
     out.push_str("</svg>\n");

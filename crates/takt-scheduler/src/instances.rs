@@ -2,7 +2,7 @@
 //! (`jssp`), Brandimarte flexible job shop (`fjsp`), and Fattahi flexible job shop with
 //! sequence-dependent setups (`fjsp-sdst`). Errors name the line and what is wrong.
 
-use crate::problem::{Job, Operation, Problem};
+use crate::problem::{Job, Operation, Problem, Setups};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("line {line}: {message}")]
@@ -174,17 +174,13 @@ pub fn read(text: &str, format: Format, name: &str) -> Result<Problem, InstanceE
             }
             all.push(rows);
         }
-        Some(all)
+        Some(Setups::per_operation(all))
     } else {
         None
     };
-    Ok(Problem {
-        name: name.to_string(),
-        machines,
-        jobs,
-        setups,
-        unavailable: vec![Vec::new(); machines],
-    })
+    let mut p = Problem::new(name, machines, jobs);
+    p.setups = setups;
+    Ok(p)
 }
 
 #[cfg(test)]
@@ -198,7 +194,7 @@ mod tests {
         let p = read("1 2\n2 2 0 5 1 6 1 1 3\n", Format::Fjsp, "t").expect("fjsp");
         assert_eq!(p.jobs[0].operations[0].alternatives, vec![(0, 5), (1, 6)]);
         let p = read("1 1 2\n2 1 1 5 1 1 3\n\n0 2\n4 0\n", Format::FjspSdst, "t").expect("sdst");
-        assert_eq!(p.setups.as_ref().map(|s| s[0][1][0]), Some(4));
+        assert_eq!(p.setups.as_ref().map(|s| s.times[0][1][0]), Some(4));
         assert_eq!(
             read("2 2\n0 3 1\n1 4 0 1\n", Format::Jssp, "t")
                 .unwrap_err()

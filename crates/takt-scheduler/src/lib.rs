@@ -15,9 +15,12 @@ pub mod gantt;
 pub mod instances;
 #[cfg(feature = "milp")]
 pub mod milp;
+pub mod objective;
+pub mod plant;
 pub mod problem;
+pub mod robustness;
 pub mod tabu;
 
 pub use check::{Violation, check};
 pub use decode::{Solution, decode};
-pub use problem::{Job, Operation, Problem, Schedule, ScheduledOp};
+pub use problem::{Job, Operation, Problem, ProblemError, Schedule, ScheduledOp, Setups};

@@ -36,6 +36,11 @@ pub fn solve(p: &Problem, seconds: f64, warm: Option<&Solution>) -> Result<MilpR
     if p.unavailable.iter().any(|w| !w.is_empty()) {
         return Err(MilpError::Unsupported("machine unavailability windows"));
     }
+    if p.breaks.iter().any(|w| !w.is_empty()) {
+        return Err(MilpError::Unsupported(
+            "breaks (shifts, planned maintenance)",
+        ));
+    }
     let owner = p.op_owner();
     let n = owner.len();
     let alts = |i: usize| &p.jobs[owner[i].0].operations[owner[i].1].alternatives;

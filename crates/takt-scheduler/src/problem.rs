@@ -19,20 +19,183 @@ pub struct Job {
     pub operations: Vec<Operation>,
 }
 
+/// Sequence-dependent setup times by setup class: an operation's class is what the machine must be
+/// set up for (the operation itself in the Fattahi benchmarks, the product in a plant).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setups {
+    /// Setup class of every global operation id.
+    pub class_of: Vec<usize>,
+    /// `times[m][a][b]`: setup on machine `m` from class `a` to class `b`.
+    pub times: Vec<Vec<Vec<i64>>>,
+}
+
+impl Setups {
+    /// One class per operation: `times[m][a][b]` by global operation ids.
+    pub fn per_operation(times: Vec<Vec<Vec<i64>>>) -> Setups {
+        let n = times.first().map_or(0, Vec::len);
+        Setups {
+            class_of: (0..n).collect(),
+            times,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
     pub name: String,
     pub machines: usize,
+    /// For output; `M0`, `M1`, ... when empty.
+    pub machine_names: Vec<String>,
     pub jobs: Vec<Job>,
-    /// `setups[m][a][b]`: setup on machine `m` when operation `b` follows `a` (global operation ids).
-    /// No setup before the first operation of a machine.
-    pub setups: Option<Vec<Vec<Vec<i64>>>>,
-    /// Per machine, sorted `[start, end)` windows when it cannot work (no operation or setup may
-    /// overlap one; work is not preempted).
+    /// Setups when operation `b` follows `a` on a machine; no setup before a machine's first operation.
+    pub setups: Option<Setups>,
+    /// Whether a setup may start only once the job is there (true in a plant, where the setup follows
+    /// the lot's arrival; false in the classic benchmarks, where setups are anticipatory).
+    pub setup_needs_job: bool,
+    /// Per machine, sorted disjoint `[start, end)` windows when it cannot work that no operation or
+    /// setup may overlap (work is not preempted).
     pub unavailable: Vec<Vec<(i64, i64)>>,
+    /// Per machine, sorted disjoint `[start, end)` breaks (off-shift, planned maintenance): work in
+    /// progress pauses and resumes after them.
+    pub breaks: Vec<Vec<(i64, i64)>>,
+}
+
+/// Why a problem cannot be scheduled.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ProblemError {
+    #[error("job `{job}` operation {operation}: no eligible machine")]
+    NoEligibleMachine { job: String, operation: usize },
+    #[error(
+        "job `{job}` operation {operation}: machine {machine} does not exist ({machines} machines)"
+    )]
+    UnknownMachine {
+        job: String,
+        operation: usize,
+        machine: usize,
+        machines: usize,
+    },
+    #[error("job `{job}` operation {operation}: negative processing time {time}")]
+    NegativeTime {
+        job: String,
+        operation: usize,
+        time: i64,
+    },
+    #[error("job `{job}` has no operations")]
+    EmptyJob { job: String },
+    #[error("job `{job}`: due date {due} is before its release {release}")]
+    DueBeforeRelease { job: String, release: i64, due: i64 },
+    #[error("job `{job}`: weight must be a finite number > 0, got {weight}")]
+    BadWeight { job: String, weight: f64 },
+    #[error("machine {machine}: {what} windows must be sorted, disjoint and non-empty")]
+    BadWindows { machine: usize, what: &'static str },
+    #[error("the setup table does not cover every machine and operation")]
+    BadSetups,
 }
 
 impl Problem {
+    /// A problem without setups, unavailability or breaks.
+    pub fn new(name: impl Into<String>, machines: usize, jobs: Vec<Job>) -> Problem {
+        Problem {
+            name: name.into(),
+            machines,
+            machine_names: Vec::new(),
+            jobs,
+            setups: None,
+            setup_needs_job: false,
+            unavailable: vec![Vec::new(); machines],
+            breaks: vec![Vec::new(); machines],
+        }
+    }
+
+    /// Checks what the solvers assume, so that bad input gets an error instead of a panic.
+    pub fn validate(&self) -> Result<(), ProblemError> {
+        for job in &self.jobs {
+            let name = || job.name.clone();
+            if job.operations.is_empty() {
+                return Err(ProblemError::EmptyJob { job: name() });
+            }
+            if let Some(due) = job.due
+                && due < job.release
+            {
+                return Err(ProblemError::DueBeforeRelease {
+                    job: name(),
+                    release: job.release,
+                    due,
+                });
+            }
+            if !(job.weight.is_finite() && job.weight > 0.0) {
+                return Err(ProblemError::BadWeight {
+                    job: name(),
+                    weight: job.weight,
+                });
+            }
+            for (k, op) in job.operations.iter().enumerate() {
+                if op.alternatives.is_empty() {
+                    return Err(ProblemError::NoEligibleMachine {
+                        job: name(),
+                        operation: k,
+                    });
+                }
+                for &(m, d) in &op.alternatives {
+                    if m >= self.machines {
+                        return Err(ProblemError::UnknownMachine {
+                            job: name(),
+                            operation: k,
+                            machine: m,
+                            machines: self.machines,
+                        });
+                    }
+                    if d < 0 {
+                        return Err(ProblemError::NegativeTime {
+                            job: name(),
+                            operation: k,
+                            time: d,
+                        });
+                    }
+                }
+            }
+        }
+        for (what, all) in [
+            ("unavailability", &self.unavailable),
+            ("break", &self.breaks),
+        ] {
+            if all.len() != self.machines {
+                return Err(ProblemError::BadWindows {
+                    machine: all.len(),
+                    what,
+                });
+            }
+            for (m, w) in all.iter().enumerate() {
+                let sorted = w.iter().all(|(a, b)| a < b) && w.windows(2).all(|x| x[0].1 < x[1].0);
+                if !sorted {
+                    return Err(ProblemError::BadWindows { machine: m, what });
+                }
+            }
+        }
+        if let Some(s) = &self.setups {
+            let n = self.n_ops();
+            let classes = s.class_of.iter().max().map_or(0, |c| c + 1);
+            let square = s.times.len() == self.machines
+                && s.times
+                    .iter()
+                    .all(|t| t.len() >= classes && t.iter().all(|row| row.len() >= classes));
+            if s.class_of.len() != n
+                || !square
+                || s.times.iter().flatten().flatten().any(|&x| x < 0)
+            {
+                return Err(ProblemError::BadSetups);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn machine_name(&self, m: usize) -> String {
+        self.machine_names
+            .get(m)
+            .cloned()
+            .unwrap_or_else(|| format!("M{m}"))
+    }
+
     /// Global id of every (job, operation), job by job.
     pub fn op_ids(&self) -> Vec<Vec<usize>> {
         let mut next = 0;
@@ -62,23 +225,144 @@ impl Problem {
             .collect()
     }
 
+    #[inline]
     pub fn setup(&self, machine: usize, from: Option<usize>, to: usize) -> i64 {
         match (&self.setups, from) {
-            (Some(s), Some(a)) => s[machine][a][to],
+            (Some(s), Some(a)) => s.times[machine][s.class_of[a]][s.class_of[to]],
             _ => 0,
         }
     }
 
-    /// The earliest start at or after `ready` such that the setup (`setup` before the start) and the
-    /// operation (`duration` after it) avoid every unavailability window of `machine`.
-    pub fn earliest_start(&self, machine: usize, ready: i64, setup: i64, duration: i64) -> i64 {
-        let mut start = ready;
-        for &(a, b) in &self.unavailable[machine] {
-            if start - setup < b && a < start + duration {
-                start = start.max(b + setup);
+    /// The first moment at or after `t` when `machine` is not on a break.
+    #[inline]
+    pub fn working_from(&self, machine: usize, t: i64) -> i64 {
+        let b = &self.breaks[machine];
+        let i = b.partition_point(|w| w.1 <= t);
+        match b.get(i) {
+            Some(&(a, end)) if a <= t => end,
+            _ => t,
+        }
+    }
+
+    /// When `work` units begun at `start` on `machine` are done, pausing over breaks.
+    #[inline]
+    pub fn finish(&self, machine: usize, start: i64, work: i64) -> i64 {
+        let b = &self.breaks[machine];
+        if b.is_empty() || work == 0 {
+            return start + work;
+        }
+        let (mut t, mut left) = (start, work);
+        let mut i = b.partition_point(|w| w.1 <= t);
+        while left > 0 {
+            match b.get(i) {
+                Some(&(a, end)) if a <= t => {
+                    t = end;
+                    i += 1;
+                }
+                Some(&(a, end)) if t + left > a => {
+                    left -= a - t;
+                    t = end;
+                    i += 1;
+                }
+                _ => {
+                    t += left;
+                    left = 0;
+                }
             }
         }
-        start
+        t
+    }
+
+    /// The latest moment from which `work` units end at `end` on `machine`, pausing over breaks.
+    #[inline]
+    pub fn start_for(&self, machine: usize, end: i64, work: i64) -> i64 {
+        let b = &self.breaks[machine];
+        if b.is_empty() || work == 0 {
+            return end - work;
+        }
+        let (mut t, mut left) = (end, work);
+        // Breaks that begin before t, latest first.
+        let mut i = b.partition_point(|w| w.0 < t);
+        while left > 0 {
+            match i.checked_sub(1).map(|k| b[k]) {
+                Some((a, e)) if e >= t => {
+                    t = a;
+                    i -= 1;
+                }
+                Some((a, e)) if t - left < e => {
+                    left -= t - e;
+                    t = a;
+                    i -= 1;
+                }
+                _ => {
+                    t -= left;
+                    left = 0;
+                }
+            }
+        }
+        t
+    }
+
+    /// Places an operation of `duration` on `machine` after a setup of `setup`, given when its job and
+    /// the machine are ready: (setup start, start, end), as early as breaks and unavailability allow.
+    pub fn place(
+        &self,
+        machine: usize,
+        job_ready: i64,
+        machine_ready: i64,
+        setup: i64,
+        duration: i64,
+    ) -> (i64, i64, i64) {
+        let windows = &self.unavailable[machine];
+        if windows.is_empty() && self.breaks[machine].is_empty() {
+            let st = if self.setup_needs_job {
+                job_ready.max(machine_ready) + setup
+            } else {
+                job_ready.max(machine_ready + setup)
+            };
+            return (st - setup, st, st + duration);
+        }
+        // The earliest setup start (with a job-bound setup) or start (anticipatory setup).
+        let mut from = if self.setup_needs_job {
+            job_ready.max(machine_ready)
+        } else {
+            job_ready.max(self.finish(machine, self.working_from(machine, machine_ready), setup))
+        };
+        let mut placed = self.place_from(machine, from, setup, duration);
+        for &(a, b) in windows {
+            if placed.0 < b && a < placed.2 {
+                from = if self.setup_needs_job {
+                    from.max(b)
+                } else {
+                    from.max(self.finish(machine, b, setup))
+                };
+                placed = self.place_from(machine, from, setup, duration);
+            }
+        }
+        placed
+    }
+
+    fn place_from(&self, machine: usize, from: i64, setup: i64, duration: i64) -> (i64, i64, i64) {
+        let (setup_start, start) = if self.setup_needs_job {
+            let ss = self.working_from(machine, from);
+            (
+                ss,
+                self.working_from(machine, self.finish(machine, ss, setup)),
+            )
+        } else {
+            let st = self.working_from(machine, from);
+            (self.start_for(machine, st, setup), st)
+        };
+        (setup_start, start, self.finish(machine, start, duration))
+    }
+
+    /// Working (not on a break) time of `machine` inside `[from, to)`.
+    pub fn working_time(&self, machine: usize, from: i64, to: i64) -> i64 {
+        let off: i64 = self.breaks[machine]
+            .iter()
+            .map(|&(a, b)| (b.min(to) - a.max(from)).max(0))
+            .sum();
+        (to - from) - off
     }
 
     pub fn duration(&self, job: usize, op: usize, machine: usize) -> Option<i64> {
@@ -95,7 +379,8 @@ pub struct ScheduledOp {
     pub job: usize,
     pub operation: usize,
     pub machine: usize,
-    /// Start of the setup before the operation (equal to `start` without one).
+    /// Start of the setup before the operation (equal to `start` without one; earlier than
+    /// `start - setup` when a break falls inside the setup).
     pub setup_start: i64,
     pub start: i64,
     pub end: i64,
@@ -137,10 +422,19 @@ impl Schedule {
             .count()
     }
 
-    pub fn total_setup(&self) -> i64 {
-        self.operations
-            .iter()
-            .map(|o| o.start - o.setup_start)
-            .sum()
+    /// The setup time the problem requires between consecutive operations on each machine.
+    pub fn total_setup(&self, p: &Problem) -> i64 {
+        let mut total = 0;
+        for m in 0..p.machines {
+            let mut on: Vec<usize> = (0..self.operations.len())
+                .filter(|&i| self.operations[i].machine == m)
+                .collect();
+            on.sort_by_key(|&i| (self.operations[i].start, i));
+            total += on
+                .windows(2)
+                .map(|w| p.setup(m, Some(w[0]), w[1]))
+                .sum::<i64>();
+        }
+        total
     }
 }

@@ -1,12 +1,16 @@
-//! Tabu search for makespan over the critical path. Moves: swap the first two or the last two
-//! operations of each critical block (the N5 neighbourhood of Nowicki and Smutnicki), and, in a
-//! flexible shop, move a critical operation to another eligible machine. Every candidate is evaluated
-//! exactly by re-timing the solution in place and then undone. After a long run without improvement
-//! the search restarts from the best solution, perturbed. Several independent searches (seeds) run in
-//! parallel with rayon; with an iteration limit the result is deterministic for a seed.
+//! Tabu search over critical paths. For makespan the moves swap the first two or the last two
+//! operations of each critical block (the N5 neighbourhood of Nowicki and Smutnicki). For tardiness
+//! and late jobs the paths run to each late job's last operation, and every adjacent pair inside
+//! their blocks may swap (as in Kreipl's and Bierwirth and Kuhpfahl's tardiness searches); for setup
+//! time, the pairs where a setup happens may swap. In a flexible shop a critical operation may also
+//! move to another eligible machine. Every candidate is evaluated exactly by re-timing the solution
+//! in place and then undone. After a long run without improvement the search restarts from the best
+//! solution, perturbed. Several independent searches (seeds) run in parallel with rayon; with an
+//! iteration limit the result is deterministic for a seed.
 
-use crate::decode::{Context, Solution, Timing, critical_path, times};
+use crate::decode::{Context, Solution, Timing, critical_path, critical_path_to, times};
 use crate::dispatch::{Rule, dispatch};
+use crate::objective::{Cost, Criterion, Objective, better};
 use crate::problem::Problem;
 use rand::{Rng, RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -68,8 +72,45 @@ fn undo(sol: &mut Solution, mv: Move) {
     }
 }
 
-fn neighbourhood(p: &Problem, ctx: &Context, sol: &Solution, t: &Timing) -> Vec<Move> {
-    let path = critical_path(ctx, t);
+/// Late jobs, most weighted tardiness first, at most `limit`.
+fn late_jobs(p: &Problem, ctx: &Context, t: &Timing, limit: usize) -> Vec<usize> {
+    let mut late: Vec<(f64, usize)> = p
+        .jobs
+        .iter()
+        .enumerate()
+        .filter_map(|(j, job)| {
+            let due = job.due?;
+            let c = t.end[ctx.last_op[j]];
+            (c > due).then(|| (job.weight * (c - due) as f64, j))
+        })
+        .collect();
+    late.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    late.into_iter().take(limit).map(|(_, j)| j).collect()
+}
+
+/// Runs of a path on one machine, consecutive in its sequence.
+fn blocks(path: &[usize], t: &Timing) -> Vec<Vec<usize>> {
+    let mut blocks: Vec<Vec<usize>> = Vec::new();
+    for &op in path {
+        match blocks.last_mut() {
+            Some(b) if t.machine_pred[op] == b.last().copied() => b.push(op),
+            _ => blocks.push(vec![op]),
+        }
+    }
+    blocks
+}
+
+/// At most this many candidate moves are evaluated per iteration (a random sample beyond it).
+const MAX_MOVES: usize = 200;
+
+fn neighbourhood(
+    p: &Problem,
+    ctx: &Context,
+    objective: &Objective,
+    sol: &Solution,
+    t: &Timing,
+    rng: &mut impl Rng,
+) -> Vec<Move> {
     let pos_of = |op: usize| {
         let m = sol.machine_of[op];
         sol.sequences[m]
@@ -77,37 +118,69 @@ fn neighbourhood(p: &Problem, ctx: &Context, sol: &Solution, t: &Timing) -> Vec<
             .position(|&x| x == op)
             .map(|pos| (m, pos))
     };
-    // Blocks: runs of the path on one machine, consecutive in its sequence.
-    let mut blocks: Vec<Vec<usize>> = Vec::new();
-    for &op in &path {
-        match blocks.last_mut() {
-            Some(b) if t.machine_pred[op] == b.last().copied() => b.push(op),
-            _ => blocks.push(vec![op]),
-        }
-    }
-    // N5: swap the first pair of every block but the first, the last pair of every block but the
-    // last (both pairs when the path is a single block).
     let mut moves = Vec::new();
-    let nb = blocks.len();
-    for (bi, b) in blocks.iter().enumerate() {
-        if b.len() < 2 {
-            continue;
+    let mut critical = Vec::new();
+    if objective.is_makespan() {
+        // N5: swap the first pair of every block but the first, the last pair of every block but the
+        // last (both pairs when the path is a single block).
+        let path = critical_path(ctx, t);
+        let blocks = blocks(&path, t);
+        let nb = blocks.len();
+        for (bi, b) in blocks.iter().enumerate() {
+            if b.len() < 2 {
+                continue;
+            }
+            let Some((m, first)) = pos_of(b[0]) else {
+                continue;
+            };
+            if bi > 0 || nb == 1 {
+                moves.push(Move::Swap { m, pos: first });
+            }
+            if bi + 1 < nb || nb == 1 {
+                moves.push(Move::Swap {
+                    m,
+                    pos: first + b.len() - 2,
+                });
+            }
         }
-        let Some((m, first)) = pos_of(b[0]) else {
-            continue;
-        };
-        if bi > 0 || nb == 1 {
-            moves.push(Move::Swap { m, pos: first });
+        critical = path;
+    } else {
+        let mut paths = Vec::new();
+        if objective.uses(Criterion::Makespan) {
+            paths.push(critical_path(ctx, t));
         }
-        if bi + 1 < nb || nb == 1 {
-            moves.push(Move::Swap {
-                m,
-                pos: first + b.len() - 2,
-            });
+        if objective.uses(Criterion::Tardiness) || objective.uses(Criterion::Late) {
+            for j in late_jobs(p, ctx, t, 10) {
+                paths.push(critical_path_to(ctx, t, ctx.last_op[j]));
+            }
         }
+        for path in &paths {
+            for b in blocks(path, t) {
+                if let Some((m, first)) = pos_of(b[0]) {
+                    for pos in first..first + b.len().saturating_sub(1) {
+                        moves.push(Move::Swap { m, pos });
+                    }
+                }
+            }
+            critical.extend_from_slice(path);
+        }
+        if objective.uses(Criterion::Setup) && p.setups.is_some() {
+            for (m, seq) in sol.sequences.iter().enumerate() {
+                for pos in 1..seq.len() {
+                    if p.setup(m, Some(seq[pos - 1]), seq[pos]) > 0 {
+                        moves.push(Move::Swap { m, pos: pos - 1 });
+                        if pos + 1 < seq.len() {
+                            moves.push(Move::Swap { m, pos });
+                        }
+                    }
+                }
+            }
+        }
+        critical.sort_unstable();
+        critical.dedup();
     }
     // Flexible shop: a critical operation to another machine, placed by its current start time.
-    for &op in &path {
+    for &op in &critical {
         let (j, k) = ctx.owner[op];
         let alts = &p.jobs[j].operations[k].alternatives;
         if alts.len() < 2 {
@@ -138,20 +211,34 @@ fn neighbourhood(p: &Problem, ctx: &Context, sol: &Solution, t: &Timing) -> Vec<
         Move::Reassign { op, to, .. } => (1, op, to, 0),
     });
     moves.dedup();
+    if moves.len() > MAX_MOVES {
+        // A partial Fisher-Yates shuffle: a uniform sample, reproducible for the seed.
+        for i in 0..MAX_MOVES {
+            let k = rng.random_range(i..moves.len());
+            moves.swap(i, k);
+        }
+        moves.truncate(MAX_MOVES);
+    }
     moves
 }
 
-/// One tabu search from `start`; returns the best solution and its makespan.
-pub fn search(p: &Problem, start: Solution, seed: u64, limits: Limits) -> (Solution, i64) {
+/// One tabu search from `start`; returns the best solution and its cost.
+pub fn search(
+    p: &Problem,
+    objective: &Objective,
+    start: Solution,
+    seed: u64,
+    limits: Limits,
+) -> (Solution, Cost) {
     let ctx = Context::new(p);
     let deadline = Instant::now() + limits.time;
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut cur = start;
     let Some(mut cur_t) = times(p, &ctx, &cur) else {
-        return (cur, i64::MAX);
+        return (cur, [f64::INFINITY; crate::objective::MAX_LEVELS + 1]);
     };
     let mut best = cur.clone();
-    let mut best_ms = cur_t.makespan;
+    let mut best_cost = objective.cost(p, &ctx, &cur_t);
     // (a, b): "a before b on a machine" is tabu until the stored iteration.
     let mut tabu_order: HashMap<(usize, usize), u64> = HashMap::new();
     let mut tabu_machine: HashMap<(usize, usize), u64> = HashMap::new();
@@ -161,13 +248,14 @@ pub fn search(p: &Problem, start: Solution, seed: u64, limits: Limits) -> (Solut
         if iter % 64 == 0 && Instant::now() >= deadline {
             break;
         }
-        let moves = neighbourhood(p, &ctx, &cur, &cur_t);
+        let moves = neighbourhood(p, &ctx, objective, &cur, &cur_t, &mut rng);
         if moves.is_empty() {
-            // No critical block to change: no move of this neighbourhood can shorten the makespan
-            // (without unavailability windows the path is then one job's chain, a lower bound).
+            // No critical block to change: no move of this neighbourhood can improve the objective
+            // (for makespan without unavailability windows the path is then one job's chain, a lower
+            // bound; for tardiness, no job is late).
             break;
         }
-        let mut chosen: Option<(i64, u64, Move, Timing)> = None;
+        let mut chosen: Option<(Cost, u64, Move, Timing)> = None;
         for &mv in &moves {
             let tabu = match mv {
                 Move::Swap { m, pos } => {
@@ -180,19 +268,20 @@ pub fn search(p: &Problem, start: Solution, seed: u64, limits: Limits) -> (Solut
             };
             apply(&mut cur, mv);
             if let Some(t) = times(p, &ctx, &cur) {
-                let admissible = !tabu || t.makespan < best_ms;
+                let cost = objective.cost(p, &ctx, &t);
+                let admissible = !tabu || better(&cost, &best_cost);
                 let tie = rng.next_u64();
                 if admissible
                     && chosen
                         .as_ref()
-                        .is_none_or(|c| (t.makespan, tie) < (c.0, c.1))
+                        .is_none_or(|c| better(&cost, &c.0) || (cost == c.0 && tie < c.1))
                 {
-                    chosen = Some((t.makespan, tie, mv, t));
+                    chosen = Some((cost, tie, mv, t));
                 }
             }
             undo(&mut cur, mv);
         }
-        let Some((ms, _, mv, t)) = chosen else {
+        let Some((cost, _, mv, t)) = chosen else {
             // Every move is tabu: lift all restrictions.
             tabu_order.clear();
             tabu_machine.clear();
@@ -210,8 +299,8 @@ pub fn search(p: &Problem, start: Solution, seed: u64, limits: Limits) -> (Solut
         }
         apply(&mut cur, mv);
         cur_t = t;
-        if ms < best_ms {
-            best_ms = ms;
+        if better(&cost, &best_cost) {
+            best_cost = cost;
             best = cur.clone();
             stale = 0;
         } else {
@@ -250,22 +339,29 @@ pub fn search(p: &Problem, start: Solution, seed: u64, limits: Limits) -> (Solut
             stale = 0;
         }
     }
-    (best, best_ms)
+    (best, best_cost)
 }
 
 /// The best of the dispatching rules, then `searches` tabu searches in parallel (seeds `seed`,
 /// `seed + 1`, ...). Ties go to the lowest seed, so the result does not depend on the threads.
-pub fn solve(p: &Problem, seed: u64, searches: u32, limits: Limits) -> Solution {
+pub fn solve(
+    p: &Problem,
+    objective: &Objective,
+    seed: u64,
+    searches: u32,
+    limits: Limits,
+) -> Solution {
     let ctx = Context::new(p);
     let start = [
         Rule::MostWorkRemaining,
         Rule::EarliestDueDate,
         Rule::ShortestProcessing,
+        Rule::Atcs,
     ]
     .into_iter()
     .map(|r| dispatch(p, r))
-    .filter_map(|s| times(p, &ctx, &s).map(|t| (t.makespan, s)))
-    .min_by_key(|(ms, _)| *ms)
+    .filter_map(|s| times(p, &ctx, &s).map(|t| (objective.cost(p, &ctx, &t), s)))
+    .reduce(|a, b| if better(&b.0, &a.0) { b } else { a })
     .map(|(_, s)| s)
     .unwrap_or_else(|| dispatch(p, Rule::MostWorkRemaining));
     if limits.iterations == 0 {
@@ -274,11 +370,17 @@ pub fn solve(p: &Problem, seed: u64, searches: u32, limits: Limits) -> Solution 
     (0..searches.max(1))
         .into_par_iter()
         .map(|i| {
-            let (s, ms) = search(p, start.clone(), seed.wrapping_add(u64::from(i)), limits);
-            (ms, i, s)
+            let (s, cost) = search(
+                p,
+                objective,
+                start.clone(),
+                seed.wrapping_add(u64::from(i)),
+                limits,
+            );
+            (cost, i, s)
         })
         .collect::<Vec<_>>()
         .into_iter()
-        .min_by_key(|(ms, i, _)| (*ms, *i))
+        .reduce(|a, b| if better(&b.0, &a.0) { b } else { a })
         .map_or(start, |(_, _, s)| s)
 }

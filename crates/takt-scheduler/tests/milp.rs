@@ -6,14 +6,16 @@ use common::FT06;
 use std::time::Duration;
 use takt_scheduler::instances::{Format, read};
 use takt_scheduler::milp::{MilpError, solve};
+use takt_scheduler::objective::Objective;
 use takt_scheduler::tabu::{self, Limits};
-use takt_scheduler::{check, decode};
+use takt_scheduler::{Setups, check, decode};
 
 #[test]
 fn milp_proves_the_ft06_optimum() {
     let p = read(FT06, Format::Jssp, "ft06").expect("reads");
     let warm = tabu::solve(
         &p,
+        &Objective::makespan(),
         1,
         1,
         Limits {
@@ -45,6 +47,7 @@ fn milp_solves_a_small_flexible_shop_with_releases() {
     // No heuristic schedule is shorter than the proven optimum.
     let h = tabu::solve(
         &p,
+        &Objective::makespan(),
         1,
         2,
         Limits {
@@ -63,7 +66,7 @@ fn milp_solves_a_small_flexible_shop_with_releases() {
 #[test]
 fn milp_says_what_it_does_not_model() {
     let mut p = read("1 1\n0 3\n", Format::Jssp, "tiny").expect("reads");
-    p.setups = Some(vec![vec![vec![0]]]);
+    p.setups = Some(Setups::per_operation(vec![vec![vec![0]]]));
     assert_eq!(
         solve(&p, 1.0, None).unwrap_err(),
         MilpError::Unsupported("sequence-dependent setups")

@@ -7,8 +7,9 @@ use common::FT06;
 use std::time::Duration;
 use takt_scheduler::dispatch::{Rule, dispatch};
 use takt_scheduler::instances::{Format, read};
+use takt_scheduler::objective::Objective;
 use takt_scheduler::tabu::{Limits, solve};
-use takt_scheduler::{Problem, check, decode};
+use takt_scheduler::{Problem, Setups, check, decode};
 
 fn limits(iterations: u64) -> Limits {
     Limits {
@@ -34,14 +35,14 @@ fn tabu_search_reaches_the_ft06_optimum() {
     ] {
         feasible(&p, &dispatch(&p, rule));
     }
-    let sol = solve(&p, 1, 2, limits(5_000));
+    let sol = solve(&p, &Objective::makespan(), 1, 2, limits(5_000));
     assert_eq!(feasible(&p, &sol), 55);
     // Deterministic for a seed and an iteration limit, whatever the threads.
     let again = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()
         .expect("pool")
-        .install(|| solve(&p, 1, 2, limits(5_000)));
+        .install(|| solve(&p, &Objective::makespan(), 1, 2, limits(5_000)));
     assert_eq!(sol, again);
 }
 
@@ -77,10 +78,10 @@ fn the_checker_catches_every_kind_of_violation() {
     p.jobs[0].release = 5;
     broken(&|_| {}, "before its release", &p);
     p.jobs[0].release = 0;
-    p.setups = Some(vec![
+    p.setups = Some(Setups::per_operation(vec![
         vec![vec![0, 0, 0, 9], vec![0; 4], vec![0; 4], vec![9, 0, 0, 0]],
         vec![vec![9; 4]; 4],
-    ]);
+    ]));
     broken(&|_| {}, "needs a setup", &p);
 }
 
@@ -94,7 +95,7 @@ fn setups_releases_and_unavailability_are_respected() {
         "mixed",
     )
     .expect("reads");
-    p.setups = Some(vec![vec![vec![2; 5]; 5]; 2]);
+    p.setups = Some(Setups::per_operation(vec![vec![vec![2; 5]; 5]; 2]));
     p.unavailable[0] = vec![(10, 20)];
     p.jobs[2].release = 7;
     for rule in [
@@ -104,7 +105,7 @@ fn setups_releases_and_unavailability_are_respected() {
     ] {
         feasible(&p, &dispatch(&p, rule));
     }
-    let best = feasible(&p, &solve(&p, 3, 2, limits(2_000)));
+    let best = feasible(&p, &solve(&p, &Objective::makespan(), 3, 2, limits(2_000)));
     let first = feasible(&p, &dispatch(&p, Rule::MostWorkRemaining));
     assert!(best <= first);
 }
@@ -135,7 +136,7 @@ fn shared_benchmarks_are_feasible_for_every_solver() {
             let text = std::fs::read_to_string(f).expect("read");
             let p = read(&text, format, &f.display().to_string()).expect("reads");
             feasible(&p, &dispatch(&p, Rule::MostWorkRemaining));
-            feasible(&p, &solve(&p, 1, 1, limits(30)));
+            feasible(&p, &solve(&p, &Objective::makespan(), 1, 1, limits(30)));
             seen += 1;
         }
     }

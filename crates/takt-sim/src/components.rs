@@ -11,6 +11,13 @@ use std::collections::VecDeque;
 /// has no infinity; later than any simulated time.
 pub const NEVER: f64 = f64::MAX;
 
+/// The order index of a part without an order (or when no plan needs to know it).
+pub const NO_ORDER: u32 = u32::MAX;
+
+fn no_order() -> u32 {
+    NO_ORDER
+}
+
 /// What a machine reports, by ISO 22400 accounting precedence: off-shift, then planned down, then down,
 /// then what it is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -237,6 +244,9 @@ pub struct QueueEntry {
     pub product: u32,
     /// The routing step the part waits for.
     pub operation: u32,
+    /// Model index of the part's order when a plan is followed, else [`NO_ORDER`].
+    #[serde(default = "no_order")]
+    pub order: u32,
     /// Due date, [`NEVER`] when none.
     pub due: f64,
     /// Mean processing time of the operation the part waits for (SPT).

@@ -158,6 +158,8 @@ pub struct Simulation {
     pub(crate) seed: u64,
     pub(crate) trace: Option<Box<dyn TraceSink>>,
     pub(crate) trace_seq: u64,
+    /// Set when the machines follow a production plan (see `plan.rs`).
+    pub(crate) plan: Option<Box<crate::plan::PlanState>>,
 }
 
 const HOUSEKEEPING_EVERY: u64 = 1 << 16;
@@ -303,6 +305,7 @@ impl Simulation {
             seed,
             trace: None,
             trace_seq: 0,
+            plan: None,
         };
         sim.schedule_initial_events();
         sim
@@ -598,6 +601,13 @@ impl Simulation {
         self.release_part(product as u32, due, None);
     }
 
+    /// Model index of a part's order, [`NO_ORDER`] for a part without one.
+    fn order_index(&self, part: Entity) -> u32 {
+        self.comp::<Part>(part)
+            .order
+            .map_or(NO_ORDER, |o| self.comp::<OrderState>(o).index)
+    }
+
     fn on_order_release(&mut self, order: Entity) {
         let index = {
             let mut o = self.comp_mut::<OrderState>(order);
@@ -625,7 +635,8 @@ impl Simulation {
             .id();
         self.plant.released += 1;
         self.plant.wip_change(self.now, true);
-        let buffer = self.choose_buffer(product, 0);
+        let order_index = order.map_or(NO_ORDER, |o| self.comp::<OrderState>(o).index);
+        let buffer = self.choose_buffer(product, 0, order_index);
         let b = self.topo.buffers[buffer];
         if self.comp::<BufferQueue>(b).has_room() {
             let entry = self.queue_entry(part, product, 0, due);
@@ -642,6 +653,12 @@ impl Simulation {
             part,
             product,
             operation,
+            // Only a plan needs to know the order of a waiting part.
+            order: if self.plan.is_some() {
+                self.order_index(part)
+            } else {
+                NO_ORDER
+            },
             due,
             mean_s: self.model.products[product as usize].routing[operation as usize]
                 .process_mean_s,
@@ -650,7 +667,14 @@ impl Simulation {
 
     /// Among the eligible stations of an operation, the input buffer with the fewest parts per machine
     /// that has room (the first listed on ties); if none has room, the one with the fewest waiting.
-    fn choose_buffer(&self, product: u32, operation: u32) -> usize {
+    /// Under a plan, the buffer of the station planned for the order's step.
+    fn choose_buffer(&self, product: u32, operation: u32, order: u32) -> usize {
+        if let Some(plan) = &self.plan
+            && order != NO_ORDER
+        {
+            let station = plan.station_of[order as usize][operation as usize];
+            return self.model.stations[station as usize].input_buffer;
+        }
         let op = &self.model.products[product as usize].routing[operation as usize];
         if op.stations.len() == 1 {
             return self.model.stations[op.stations[0]].input_buffer;
@@ -687,6 +711,11 @@ impl Simulation {
             q.parts.push_back(entry);
             q.max_level = q.max_level.max(q.parts.len() as u32);
         }
+        if let Some(plan) = &mut self.plan
+            && entry.order != NO_ORDER
+        {
+            plan.arrived[entry.order as usize][entry.operation as usize] += 1;
+        }
         let station = self.model.buffers[buffer].station;
         let (a, b) = self.topo.station_machines[station];
         for i in a..b {
@@ -710,12 +739,35 @@ impl Simulation {
         let st = &self.model.stations[station];
         let input = st.input_buffer;
         let now = self.now;
+        // Under a plan: only the machine's current lot, once all of it is there.
+        let planned = match &mut self.plan {
+            None => None,
+            Some(plan) => {
+                let station_machines = self.topo.station_machines[station];
+                let mi =
+                    (station_machines.0..station_machines.1).find(|&i| self.topo.machines[i] == m);
+                match mi.and_then(|mi| plan.current_lot(mi)) {
+                    Some((o, k)) if plan.lot_ready(o, k) => Some((o as u32, k as u32)),
+                    _ => return false,
+                }
+            }
+        };
         let entry = {
             let mut q = fetch_mut::<BufferQueue>(&mut self.world, self.topo.buffers[input]);
             if q.parts.is_empty() {
                 return false;
             }
-            let i = select(&q.parts, st.dispatch, last_product);
+            let i = match planned {
+                None => select(&q.parts, st.dispatch, last_product),
+                Some((o, k)) => match q
+                    .parts
+                    .iter()
+                    .position(|e| e.order == o && e.operation == k)
+                {
+                    Some(i) => i,
+                    None => return false,
+                },
+            };
             q.level_integral += q.parts.len() as f64 * (now - q.level_since);
             q.level_since = now;
             match q.parts.remove(i) {
@@ -893,9 +945,14 @@ impl Simulation {
         let scrap = u < op.scrap_probability;
         let rework = !scrap && u < op.scrap_probability + op.rework_probability;
         let good = !scrap && !rework;
+        let order = if self.plan.is_some() {
+            self.order_index(part)
+        } else {
+            NO_ORDER
+        };
         // Where a good part goes next, and whether there is room for it.
         let next = (good && !last_step).then(|| {
-            let buffer = self.choose_buffer(product, operation + 1);
+            let buffer = self.choose_buffer(product, operation + 1, order);
             (
                 buffer,
                 self.comp::<BufferQueue>(self.topo.buffers[buffer])
@@ -924,6 +981,9 @@ impl Simulation {
         if self.trace.is_some() {
             self.emit_count(m, u32::from(good), u32::from(scrap), u32::from(rework));
         }
+        if !rework && order != NO_ORDER {
+            self.plan_step_done(order as usize, operation as usize, scrap);
+        }
         if rework {
             self.start_processing(m);
         } else {
@@ -943,6 +1003,29 @@ impl Simulation {
             self.count_cycle(m, station);
         }
         self.try_start(m);
+    }
+
+    /// A part of a planned lot is done with its step. A scrapped part is one fewer to wait for at
+    /// every later step: their machines may be able to start now.
+    fn plan_step_done(&mut self, order: usize, step: usize, scrapped: bool) {
+        let Some(plan) = &mut self.plan else { return };
+        plan.finished[order][step] += 1;
+        if !scrapped {
+            return;
+        }
+        plan.scrapped[order][step] += 1;
+        let later: Vec<u32> = plan.machine_of[order][step + 1..].to_vec();
+        for mi in later {
+            let m = self.topo.machines[mi as usize];
+            self.try_start(m);
+        }
+    }
+
+    /// Every buffer takes any number of parts (for plans, see `plan.rs`).
+    pub(crate) fn unlimit_buffers(&mut self) {
+        for &b in &self.topo.buffers.clone() {
+            self.comp_mut::<BufferQueue>(b).capacity = None;
+        }
     }
 
     fn free_machine(&mut self, m: Entity) {

@@ -16,6 +16,7 @@
 pub mod components;
 pub mod engine;
 pub mod kpi;
+pub mod plan;
 pub mod replicate;
 pub mod rng;
 pub mod snapshot;
@@ -24,6 +25,7 @@ pub mod trace;
 pub use components::MachineState;
 pub use engine::{Event, Simulation};
 pub use kpi::{Report, StateFractions, StationReport};
+pub use plan::{Plan, PlanError};
 pub use replicate::{mean_ci95, run_one, run_replications, summarize, summarize_json};
 pub use snapshot::{Snapshot, SnapshotError};
 pub use trace::{TraceKind, TraceRecord, TraceSink, VecSink};

@@ -39,6 +39,9 @@ pub struct Snapshot {
     pub crews: Vec<(Entity, CrewState)>,
     pub orders: Vec<(Entity, OrderState)>,
     pub parts: Vec<(Entity, Part)>,
+    /// The production plan the machines follow, if any, and how far they are.
+    #[serde(default)]
+    pub plan: Option<crate::plan::PlanState>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -115,6 +118,7 @@ impl Simulation {
                 .map(|&o| (o, self.comp::<OrderState>(o).clone()))
                 .collect(),
             parts,
+            plan: self.plan.as_deref().cloned(),
         }
     }
 
@@ -292,6 +296,7 @@ impl Simulation {
             seed: snap.seed,
             trace: None,
             trace_seq: snap.trace_seq,
+            plan: snap.plan.clone().map(Box::new),
         })
     }
 }
