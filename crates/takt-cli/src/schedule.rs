@@ -14,7 +14,7 @@ use takt_model::load::{compile_located, parse_scenario};
 use takt_model::{Model, ScenarioError};
 use takt_scheduler::instances::{Format, read};
 use takt_scheduler::objective::Objective;
-use takt_scheduler::plant::{PlantProblem, from_model};
+use takt_scheduler::plant::{PlantError, PlantProblem, from_model};
 use takt_scheduler::robustness::{Outcome, evaluate};
 use takt_scheduler::tabu::{Limits, solve};
 use takt_scheduler::{Problem, Schedule, Solution, check, decode};
@@ -116,6 +116,9 @@ fn load_plant(scenario: &Path, orders: Option<&Path>) -> Result<Result<PlantSour
     let text = std::fs::read_to_string(scenario)
         .with_context(|| format!("cannot read {}", scenario.display()))?;
     let parsed = parse_scenario(&text, scenario).and_then(|mut s| {
+        if orders.is_none() && s.demand.orders.is_empty() && s.demand.orders_csv.is_none() {
+            return Ok(Err(PlantError::NoOrders));
+        }
         s.demand.arrivals = None;
         if let Some(csv) = orders {
             s.demand.orders.clear();
@@ -127,10 +130,11 @@ fn load_plant(scenario: &Path, orders: Option<&Path>) -> Result<Result<PlantSour
         } else {
             scenario.parent().unwrap_or(Path::new("."))
         };
-        compile_located(s, &text, scenario, Some(base))
+        compile_located(s, &text, scenario, Some(base)).map(Ok)
     });
     let loaded = match parsed {
-        Ok(l) => l,
+        Ok(Ok(l)) => l,
+        Ok(Err(e)) => bail!("{}: {e}", scenario.display()),
         Err(ScenarioError::Invalid(diags)) => {
             for d in &diags {
                 eprintln!("{d}");

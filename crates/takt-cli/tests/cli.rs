@@ -368,3 +368,91 @@ fn schedule_with_the_milp_proves_ft06_optimal() {
             .starts_with("<svg")
     );
 }
+
+#[test]
+fn schedule_plans_an_order_book_and_evaluates_it_in_the_simulator() {
+    let dir = std::env::temp_dir().join(format!("takt-plan-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (csv, gantt) = (dir.join("plan.csv"), dir.join("plan.svg"));
+    let scenario = scenarios_dir().join("injection-moulding.toml");
+    let x = json(&takt(&[
+        "schedule",
+        &scenario.to_string_lossy(),
+        "--objective",
+        "late,tardiness",
+        "--iterations",
+        "40",
+        "--searches",
+        "1",
+        "--evaluate",
+        "3",
+        "--json",
+        "--csv",
+        &csv.to_string_lossy(),
+        "--gantt",
+        &gantt.to_string_lossy(),
+    ]));
+    let orders = x["orders"].as_array().expect("orders");
+    assert_eq!(orders.len(), 40);
+    let ops = x["operations"].as_array().expect("operations");
+    assert!(ops.len() > 80, "{}", ops.len());
+    for op in ops {
+        assert!(op["start_s"].as_i64() <= op["end_s"].as_i64());
+        assert!(
+            op["start"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("2026-01"))
+        );
+    }
+    let late = orders.iter().filter(|o| o["late"] == true).count();
+    assert_eq!(x["late_jobs"].as_u64(), Some(late as u64));
+    let e = &x["evaluation"];
+    assert_eq!(e["replications"], 3);
+    assert!(
+        e["simulated"]["makespan_s"]["mean"]
+            .as_f64()
+            .is_some_and(|m| m > 0.0)
+    );
+    assert_eq!(e["orders"].as_array().map(Vec::len), Some(40));
+    let rows = std::fs::read_to_string(&csv).expect("csv");
+    assert!(
+        rows.starts_with(
+            "order,operation,product,quantity,station,machine,setup_start,start,end,due"
+        )
+    );
+    assert_eq!(rows.lines().count(), ops.len() + 1);
+    assert!(
+        std::fs::read_to_string(&gantt)
+            .expect("svg")
+            .contains("IMM-150t.1")
+    );
+
+    // An order book with a due date before the release: the CSV line and field, exit code 1.
+    let bad = dir.join("bad-orders.csv");
+    std::fs::write(
+        &bad,
+        "id,product,quantity,release,due\nPO-1,clip,100,10h,12h\nPO-2,clip,100,10h,2h\n",
+    )
+    .expect("write");
+    let out = takt(&[
+        "schedule",
+        &scenario.to_string_lossy(),
+        "--orders",
+        &bad.to_string_lossy(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad-orders.csv:3") && err.contains("due"),
+        "{err}"
+    );
+    // An unknown objective is refused by the argument parser.
+    let out = takt(&[
+        "schedule",
+        &scenario.to_string_lossy(),
+        "--objective",
+        "speed",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown criterion"));
+}

@@ -468,6 +468,24 @@ pub fn read_orders_csv(path: &Path) -> Result<Vec<OrderSpec>, Vec<Diagnostic>> {
         ) else {
             continue;
         };
+        if let (Some(r), Some(d)) = (release, due)
+            && d < r
+        {
+            diags.push(located(
+                line,
+                "due",
+                format!("due date ({d} s) is before the release ({r} s)"),
+            ));
+            continue;
+        }
+        if !(priority.is_finite() && priority > 0.0) {
+            diags.push(located(
+                line,
+                "priority",
+                format!("priority must be a number > 0, got {priority}"),
+            ));
+            continue;
+        }
         orders.push(OrderSpec {
             id: field(Some(c_id)).to_string(),
             product: field(Some(c_product)).to_string(),

@@ -438,3 +438,83 @@ impl Schedule {
         total
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_machine(breaks: Vec<(i64, i64)>, setup_needs_job: bool) -> Problem {
+        let job = Job {
+            name: "j".into(),
+            release: 0,
+            due: None,
+            weight: 1.0,
+            operations: vec![Operation {
+                alternatives: vec![(0, 5)],
+            }],
+        };
+        let mut p = Problem::new("t", 1, vec![job]);
+        p.breaks[0] = breaks;
+        p.setup_needs_job = setup_needs_job;
+        p
+    }
+
+    #[test]
+    fn work_pauses_over_breaks() {
+        let p = one_machine(vec![(10, 20), (25, 30)], true);
+        assert_eq!(p.working_from(0, 5), 5);
+        assert_eq!(p.working_from(0, 10), 20);
+        assert_eq!(p.working_from(0, 27), 30);
+        // 8 units from 6: 4 before the break, 4 after it.
+        assert_eq!(p.finish(0, 6, 8), 24);
+        // 12 units from 6: 4, then 5 (20-25), then 3 after the second break.
+        assert_eq!(p.finish(0, 6, 12), 33);
+        assert_eq!(p.finish(0, 6, 4), 10);
+        // Backwards: the latest start for 8 units ending at 24 is 6.
+        assert_eq!(p.start_for(0, 24, 8), 6);
+        assert_eq!(p.start_for(0, 33, 12), 6);
+        assert_eq!(p.start_for(0, 20, 3), 7);
+        assert_eq!(p.working_time(0, 6, 33), 12);
+    }
+
+    #[test]
+    fn placing_respects_setups_breaks_and_windows() {
+        // A job-bound setup of 3 from 8: 2 before the break, 1 after; processing 5 from 21 to 26,
+        // paused by the second break until 31.
+        let p = one_machine(vec![(10, 20), (25, 30)], true);
+        assert_eq!(p.place(0, 8, 0, 3, 5), (8, 21, 31));
+        // Anticipatory setups finish by the time the job is there: 2 units after the break, 1 before.
+        let q = one_machine(vec![(10, 20)], false);
+        assert_eq!(q.place(0, 22, 0, 3, 5), (9, 22, 27));
+        // A non-preemptive window moves the whole operation after it.
+        let mut r = one_machine(vec![], true);
+        r.unavailable[0] = vec![(4, 6)];
+        assert_eq!(r.place(0, 0, 0, 1, 5), (6, 7, 12));
+    }
+
+    #[test]
+    fn validate_names_what_cannot_be_scheduled() {
+        let mut p = one_machine(vec![], true);
+        p.jobs[0].operations[0].alternatives.clear();
+        assert!(matches!(
+            p.validate(),
+            Err(ProblemError::NoEligibleMachine { .. })
+        ));
+        let mut p = one_machine(vec![], true);
+        p.jobs[0].release = 10;
+        p.jobs[0].due = Some(5);
+        assert!(matches!(
+            p.validate(),
+            Err(ProblemError::DueBeforeRelease { .. })
+        ));
+        let p = one_machine(vec![(5, 9), (8, 12)], true);
+        assert!(matches!(p.validate(), Err(ProblemError::BadWindows { .. })));
+        let mut p = one_machine(vec![], true);
+        p.jobs[0].operations[0].alternatives[0].0 = 3;
+        assert!(matches!(
+            p.validate(),
+            Err(ProblemError::UnknownMachine { .. })
+        ));
+        assert_eq!(one_machine(vec![(1, 2)], true).validate(), Ok(()));
+    }
+}

@@ -1,0 +1,250 @@
+//! Scheduling a plant's order book, across crates: the scenario becomes a shop problem, every solver's
+//! schedule passes the independent checker (setups, shift breaks, maintenance, releases), and the
+//! simulator, following the plan with every random element switched off, finishes each order exactly
+//! when the plan says - the plan's arithmetic and the engine's plan mode check each other.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use takt_model::{Model, load_str};
+use takt_scheduler::dispatch::{Rule, dispatch};
+use takt_scheduler::objective::Objective;
+use takt_scheduler::plant::{PlantError, from_model};
+use takt_scheduler::robustness::{plan_of, run_plan};
+use takt_scheduler::tabu::{Limits, solve};
+use takt_scheduler::{Schedule, check, decode};
+
+/// Two presses with changeovers and a daily maintenance window, a mill or a lathe, a packing bench
+/// that works around the clock; two shifts on weekdays with a break; nine orders over a week.
+fn scenario(randomness: &str) -> String {
+    format!(
+        r#"
+schema_version = 1
+name = "plan check"
+[run]
+start = 2026-01-05T00:00:00+00:00
+horizon = "2w"
+seed = 7
+
+[[products]]
+name = "A"
+routing = [
+  {{ station = "Press", process_time = "30s" {scrap} }},
+  {{ stations = ["Mill", "Lathe"], process_time = "45s" }},
+  {{ station = "Pack", process_time = "10s" }},
+]
+[[products]]
+name = "B"
+routing = [
+  {{ station = "Press", process_time = "20s" }},
+  {{ station = "Mill", process_time = {mill} }},
+  {{ station = "Pack", process_time = "12s" }},
+]
+
+[[stations]]
+name = "Press"
+machines = 2
+changeover = {{ default = "30m", matrix = [{{ from = "A", to = "B", time = "10m" }}] }}
+maintenance = {{ interval = "1d", first = "10h", duration = "2h" }}
+{failures}
+
+[[stations]]
+name = "Mill"
+changeover = {{ default = "15m" }}
+
+[[stations]]
+name = "Lathe"
+
+[[stations]]
+name = "Pack"
+follows_calendar = false
+
+[calendar]
+shifts = [
+  {{ name = "early", days = "mon-fri", start = "06:00", end = "14:00" }},
+  {{ name = "late", days = "mon-fri", start = "14:00", end = "22:00" }},
+]
+breaks = [{{ days = "mon-fri", start = "12:00", duration = "30m" }}]
+
+[demand]
+orders = [
+  {{ id = "O1", product = "A", quantity = 400, release = "0h", due = "30h" }},
+  {{ id = "O2", product = "B", quantity = 300, release = "0h", due = "40h" }},
+  {{ id = "O3", product = "A", quantity = 250, release = "6h", due = "34h", priority = 3 }},
+  {{ id = "O4", product = "B", quantity = 500, release = "10h", due = "60h" }},
+  {{ id = "O5", product = "A", quantity = 600, release = "24h", due = "55h" }},
+  {{ id = "O6", product = "B", quantity = 200, release = "26h", due = "50h", priority = 2 }},
+  {{ id = "O7", product = "A", quantity = 350, release = "30h", due = "80h" }},
+  {{ id = "O8", product = "B", quantity = 450, release = "48h", due = "90h" }},
+  {{ id = "O9", product = "A", quantity = 300, release = "50h", due = "100h" }},
+]
+"#,
+        scrap = randomness_field(randomness, ", scrap = 0.03"),
+        mill = if randomness.is_empty() {
+            "\"60s\"".to_string()
+        } else {
+            "{ dist = \"lognormal\", mean = \"60s\", sd = \"20s\" }".to_string()
+        },
+        failures = randomness_field(
+            randomness,
+            "failures = [{ name = \"jam\", ttf = { dist = \"exponential\", mean = \"6h\" }, ttr = { dist = \"exponential\", mean = \"40m\" } }]"
+        ),
+    )
+}
+
+fn randomness_field(randomness: &str, text: &str) -> String {
+    if randomness.is_empty() {
+        String::new()
+    } else {
+        text.to_string()
+    }
+}
+
+fn model(randomness: &str) -> Model {
+    match load_str(&scenario(randomness), Path::new("plan-check.toml"), None) {
+        Ok(l) => l.model,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn limits(iterations: u64) -> Limits {
+    Limits {
+        time: Duration::from_secs(60),
+        iterations,
+    }
+}
+
+fn feasible(p: &takt_scheduler::Problem, s: &takt_scheduler::Solution) -> Schedule {
+    let schedule = decode(p, s).expect("acyclic");
+    let v = check(p, &schedule);
+    assert!(v.is_empty(), "{v:?}");
+    schedule
+}
+
+#[test]
+fn every_solver_schedules_the_order_book_feasibly() {
+    let m = model("");
+    let plant = from_model(&m).expect("plant problem");
+    let p = &plant.problem;
+    p.validate().expect("valid");
+    assert_eq!(p.machines, 5);
+    assert_eq!(p.machine_names[0], "Press.1");
+    assert!(
+        p.breaks[0].len() > 5,
+        "shifts and maintenance lay out breaks"
+    );
+    assert!(p.breaks[4].is_empty(), "Pack works around the clock");
+    for rule in [
+        Rule::MostWorkRemaining,
+        Rule::EarliestDueDate,
+        Rule::ShortestProcessing,
+        Rule::Atcs,
+    ] {
+        feasible(p, &dispatch(p, rule));
+    }
+    for objective in [
+        "makespan",
+        "tardiness",
+        "late,tardiness",
+        "tardiness+0.2*setup",
+    ] {
+        let o: Objective = objective.parse().expect("objective");
+        let s = feasible(p, &solve(p, &o, 3, 2, limits(300)));
+        // The search never ends worse than the best dispatching rule it starts from.
+        let best_rule = [
+            Rule::MostWorkRemaining,
+            Rule::EarliestDueDate,
+            Rule::ShortestProcessing,
+            Rule::Atcs,
+        ]
+        .into_iter()
+        .map(|r| decode(p, &dispatch(p, r)).expect("acyclic"))
+        .map(|d| (d.late_jobs(p), d.total_weighted_tardiness(p), d.makespan()))
+        .collect::<Vec<_>>();
+        match objective {
+            "makespan" => assert!(s.makespan() <= best_rule.iter().map(|b| b.2).min().unwrap_or(0)),
+            "tardiness" => assert!(
+                s.total_weighted_tardiness(p)
+                    <= best_rule.iter().map(|b| b.1).fold(f64::INFINITY, f64::min)
+            ),
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn the_simulator_following_the_plan_finishes_each_order_when_planned() {
+    let m = Arc::new(model(""));
+    let plant = from_model(&m).expect("plant problem");
+    let p = &plant.problem;
+    let o: Objective = "tardiness".parse().expect("objective");
+    let schedule = feasible(p, &solve(p, &o, 1, 1, limits(200)));
+    let planned = schedule.completions(p);
+    let plan = plan_of(&plant, &schedule);
+    let outcome = run_plan(&m, &plan, 11, 0, 30.0 * 86_400.0).expect("plan runs");
+    assert_eq!(outcome.unfinished, 0);
+    for (j, c) in outcome.completions_s.iter().enumerate() {
+        assert_eq!(
+            *c,
+            Some(planned[j] as f64),
+            "order {} completes in the simulator at {c:?}, planned {}",
+            p.jobs[j].name,
+            planned[j]
+        );
+    }
+    assert_eq!(outcome.late_orders as usize, schedule.late_jobs(p));
+    assert!(
+        (outcome.weighted_tardiness_s - schedule.total_weighted_tardiness(p)).abs() < 1e-6,
+        "{} vs {}",
+        outcome.weighted_tardiness_s,
+        schedule.total_weighted_tardiness(p)
+    );
+}
+
+#[test]
+fn with_failures_and_scrap_the_plan_still_completes_and_is_reproducible() {
+    let m = Arc::new(model("random"));
+    let plant = from_model(&m).expect("plant problem");
+    let p = &plant.problem;
+    let schedule = feasible(p, &solve(p, &Objective::makespan(), 1, 1, limits(100)));
+    let plan = plan_of(&plant, &schedule);
+    let cap = 60.0 * 86_400.0;
+    let runs: Vec<_> = (0..6)
+        .map(|r| run_plan(&m, &plan, 5, r, cap).expect("plan runs"))
+        .collect();
+    for r in &runs {
+        assert_eq!(r.unfinished, 0, "scrap shrinks lots; nothing waits forever");
+        // Failures only delay: no run beats the plan by more than the process-time noise allows.
+        assert!(
+            r.makespan_s
+                .is_some_and(|ms| ms > 0.5 * schedule.makespan() as f64)
+        );
+    }
+    assert!(
+        runs.windows(2).any(|w| w[0].makespan_s != w[1].makespan_s),
+        "replications differ"
+    );
+    assert_eq!(runs[3], run_plan(&m, &plan, 5, 3, cap).expect("plan runs"));
+}
+
+#[test]
+fn a_scenario_without_orders_is_refused_and_a_broken_plan_too() {
+    let full = scenario("");
+    let head = full.split("[demand]").next().unwrap_or_default();
+    let text =
+        format!("{head}[demand]\narrivals = {{ interarrival = \"1m\", mix = {{ A = 1 }} }}\n");
+    let loaded = load_str(&text, Path::new("x.toml"), None).expect("a valid scenario");
+    assert_eq!(from_model(&loaded.model).err(), Some(PlantError::NoOrders));
+    let m = Arc::new(model(""));
+    let plant = from_model(&m).expect("plant problem");
+    let schedule = feasible(
+        &plant.problem,
+        &dispatch(&plant.problem, Rule::EarliestDueDate),
+    );
+    let mut plan = plan_of(&plant, &schedule);
+    let lot = plan.lots[0].pop().expect("a lot on press 1");
+    assert!(run_plan(&m, &plan, 1, 0, 1e6).is_err(), "a lot left out");
+    plan.lots[2].push(lot);
+    let err = run_plan(&m, &plan, 1, 0, 1e6).expect_err("press lot on the mill");
+    assert!(err.to_string().contains("not eligible"), "{err}");
+}
