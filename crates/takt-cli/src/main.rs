@@ -3,6 +3,7 @@
 mod schedule;
 mod table;
 mod trace_file;
+mod twin;
 mod whatif;
 
 use anyhow::{Context, Result, bail};
@@ -41,6 +42,11 @@ enum Command {
     /// an exact MILP where it helps); every schedule is checked for feasibility before it is printed,
     /// and `--evaluate N` runs it in the simulator.
     Schedule(schedule::ScheduleArgs),
+    /// Feed a recording (takt event schema, JSON Lines) through the live twin's ingestion path -
+    /// checked, durably stored, mirrored - as fast as possible or paced, and print the mirrored plant.
+    Replay(twin::ReplayArgs),
+    /// The live twin's store and schema: `takt twin state --db twin.db --scenario S`, `takt twin schema`.
+    Twin(twin::TwinArgs),
 }
 
 #[derive(clap::Args)]
@@ -88,6 +94,8 @@ fn main() -> ExitCode {
         Command::Validate { file } => validate(&file),
         Command::Whatif(args) => whatif::run(args),
         Command::Schedule(args) => schedule::run(args),
+        Command::Replay(args) => twin::replay(args),
+        Command::Twin(args) => twin::twin(args),
     };
     match result {
         Ok(code) => code,
@@ -99,7 +107,7 @@ fn main() -> ExitCode {
 }
 
 /// Loads a scenario; located problems go to stderr, one per line.
-fn load(file: &Path) -> Result<Result<Loaded, ExitCode>> {
+pub(crate) fn load(file: &Path) -> Result<Result<Loaded, ExitCode>> {
     match load_file(file) {
         Ok(loaded) => Ok(Ok(loaded)),
         Err(ScenarioError::Invalid(diags)) => {

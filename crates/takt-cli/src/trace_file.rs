@@ -39,9 +39,10 @@ impl TraceSink for JsonLinesTrace {
                 good,
                 scrap,
                 rework,
+                product,
             } => json!({
                 "ts": ts, "asset": r.asset, "kind": "count", "seq": r.seq, "t_s": r.time_s,
-                "mode": "delta", "good": good, "scrap": scrap, "rework": rework,
+                "mode": "delta", "good": good, "scrap": scrap, "rework": rework, "product": product,
             }),
         };
         if let Err(e) = writeln!(self.out, "{line}") {

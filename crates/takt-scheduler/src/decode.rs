@@ -61,6 +61,8 @@ pub struct Timing {
     pub makespan: i64,
     /// Sum of the setup times (work, not counting breaks inside them).
     pub total_setup: i64,
+    /// The operations in the order they were timed (a topological order).
+    pub order: Vec<usize>,
 }
 
 /// Times of a solution, or `None` when its sequences contradict the job routings (a cycle).
@@ -82,8 +84,10 @@ pub fn times(p: &Problem, ctx: &Context, sol: &Solution) -> Option<Timing> {
     let (mut machine_bound, mut job_bound) = (vec![false; n], vec![false; n]);
     let mut done = 0;
     let mut total_setup = 0;
+    let mut order = Vec::with_capacity(n);
     while let Some(i) = stack.pop() {
         done += 1;
+        order.push(i);
         let (j, k) = ctx.owner[i];
         let m = sol.machine_of[i];
         let d = p.duration(j, k, m)?;
@@ -124,6 +128,7 @@ pub fn times(p: &Problem, ctx: &Context, sol: &Solution) -> Option<Timing> {
         job_bound,
         makespan,
         total_setup,
+        order,
     })
 }
 

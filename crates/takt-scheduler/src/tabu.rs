@@ -222,6 +222,53 @@ fn neighbourhood(
     moves
 }
 
+/// Tails: the longest path from the end of each operation to the end of the schedule.
+fn tails(
+    ctx: &Context,
+    sol: &Solution,
+    t: &Timing,
+    machine_succ: &mut [Option<usize>],
+    tail: &mut [i64],
+) {
+    machine_succ.fill(None);
+    for seq in &sol.sequences {
+        for w in seq.windows(2) {
+            machine_succ[w[0]] = Some(w[1]);
+        }
+    }
+    for &i in t.order.iter().rev() {
+        let mut q = 0;
+        for s in [ctx.job_succ[i], machine_succ[i]].into_iter().flatten() {
+            q = q.max(t.end[s] - t.start[s] + tail[s]);
+        }
+        tail[i] = q;
+    }
+}
+
+/// Taillard's estimate of the makespan after swapping positions `pos` and `pos + 1` on machine `m`:
+/// the longest path through either operation, from the heads and tails around them.
+fn swap_estimate(
+    ctx: &Context,
+    sol: &Solution,
+    t: &Timing,
+    tail: &[i64],
+    m: usize,
+    pos: usize,
+) -> i64 {
+    let seq = &sol.sequences[m];
+    let (u, v) = (seq[pos], seq[pos + 1]);
+    let dur = |x: usize| t.end[x] - t.start[x];
+    let job_ready = |x: usize| ctx.job_pred[x].map_or(ctx.release[x], |q| t.end[q]);
+    let job_tail = |x: usize| ctx.job_succ[x].map_or(0, |s| dur(s) + tail[s]);
+    let before = pos.checked_sub(1).map_or(0, |k| t.end[seq[k]]);
+    let after = seq.get(pos + 2).map_or(0, |&w| dur(w) + tail[w]);
+    let head_v = job_ready(v).max(before);
+    let head_u = job_ready(u).max(head_v + dur(v));
+    let tail_u = job_tail(u).max(after);
+    let tail_v = job_tail(v).max(dur(u) + tail_u);
+    (head_v + dur(v) + tail_v).max(head_u + dur(u) + tail_u)
+}
+
 /// One tabu search from `start`; returns the best solution and its cost.
 pub fn search(
     p: &Problem,
@@ -244,6 +291,14 @@ pub fn search(
     let mut tabu_machine: HashMap<(usize, usize), u64> = HashMap::new();
     let n = ctx.owner.len() as u64;
     let mut stale = 0u64;
+    // Plain makespan problems (no setups, breaks or windows) rate swaps in O(1) from heads and
+    // tails (Taillard's estimate) and time only the chosen one exactly.
+    let fast = *objective == Objective::makespan()
+        && p.setups.is_none()
+        && p.breaks.iter().all(Vec::is_empty)
+        && p.unavailable.iter().all(Vec::is_empty);
+    let mut machine_succ = vec![None; ctx.owner.len()];
+    let mut tail = vec![0i64; ctx.owner.len()];
     for iter in 0..limits.iterations {
         if iter % 64 == 0 && Instant::now() >= deadline {
             break;
@@ -255,7 +310,10 @@ pub fn search(
             // bound; for tardiness, no job is late).
             break;
         }
-        let mut chosen: Option<(Cost, u64, Move, Timing)> = None;
+        if fast {
+            tails(&ctx, &cur, &cur_t, &mut machine_succ, &mut tail);
+        }
+        let mut chosen: Option<(Cost, u64, Move, Option<Timing>)> = None;
         for &mv in &moves {
             let tabu = match mv {
                 Move::Swap { m, pos } => {
@@ -266,22 +324,35 @@ pub fn search(
                     .get(&(op, to))
                     .is_some_and(|&until| until > iter),
             };
-            apply(&mut cur, mv);
-            if let Some(t) = times(p, &ctx, &cur) {
-                let cost = objective.cost(p, &ctx, &t);
-                let admissible = !tabu || better(&cost, &best_cost);
-                let tie = rng.next_u64();
-                if admissible
-                    && chosen
-                        .as_ref()
-                        .is_none_or(|c| better(&cost, &c.0) || (cost == c.0 && tie < c.1))
-                {
-                    chosen = Some((cost, tie, mv, t));
+            let (cost, timing) = match mv {
+                Move::Swap { m, pos } if fast => {
+                    let est = swap_estimate(&ctx, &cur, &cur_t, &tail, m, pos);
+                    let mut c = [0.0; crate::objective::MAX_LEVELS + 1];
+                    c[0] = est as f64;
+                    c[crate::objective::MAX_LEVELS] = est as f64;
+                    (c, None)
                 }
+                _ => {
+                    apply(&mut cur, mv);
+                    let t = times(p, &ctx, &cur);
+                    undo(&mut cur, mv);
+                    match t {
+                        Some(t) => (objective.cost(p, &ctx, &t), Some(t)),
+                        None => continue,
+                    }
+                }
+            };
+            let admissible = !tabu || better(&cost, &best_cost);
+            let tie = rng.next_u64();
+            if admissible
+                && chosen
+                    .as_ref()
+                    .is_none_or(|c| better(&cost, &c.0) || (cost == c.0 && tie < c.1))
+            {
+                chosen = Some((cost, tie, mv, timing));
             }
-            undo(&mut cur, mv);
         }
-        let Some((cost, _, mv, t)) = chosen else {
+        let Some((cost, _, mv, timing)) = chosen else {
             // Every move is tabu: lift all restrictions.
             tabu_order.clear();
             tabu_machine.clear();
@@ -298,6 +369,18 @@ pub fn search(
             }
         }
         apply(&mut cur, mv);
+        let (cost, t) = match timing {
+            Some(t) => (cost, t),
+            // An estimated move: time it exactly now.
+            None => match times(p, &ctx, &cur) {
+                Some(t) => (objective.cost(p, &ctx, &t), t),
+                None => {
+                    undo(&mut cur, mv);
+                    tabu_order.clear();
+                    continue;
+                }
+            },
+        };
         cur_t = t;
         if better(&cost, &best_cost) {
             best_cost = cost;

@@ -560,6 +560,7 @@ impl Simulation {
 
     fn emit_count(&mut self, m: Entity, good: u32, scrap: u32, rework: u32) {
         let index = self.machine_index(m);
+        let product = self.machine(m).product as usize;
         self.trace_seq += 1;
         if let Some(sink) = self.trace.as_mut() {
             sink.record(&TraceRecord {
@@ -570,6 +571,7 @@ impl Simulation {
                     good,
                     scrap,
                     rework,
+                    product: &self.model.products[product].name,
                 },
             });
         }

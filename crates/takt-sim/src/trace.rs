@@ -11,8 +11,13 @@ pub enum TraceKind<'a> {
         state: MachineState,
         reason: &'a str,
     },
-    /// Pieces finished by one cycle: good, scrapped, sent to rework.
-    Count { good: u32, scrap: u32, rework: u32 },
+    /// Pieces finished by one cycle: good, scrapped, sent to rework, and their product.
+    Count {
+        good: u32,
+        scrap: u32,
+        rework: u32,
+        product: &'a str,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -63,6 +68,7 @@ impl TraceSink for VecSink {
                 good,
                 scrap,
                 rework,
+                ..
             } => (None, Some((good, scrap, rework))),
         };
         if let Ok(mut records) = self.0.lock() {

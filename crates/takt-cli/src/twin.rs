@@ -1,0 +1,328 @@
+//! `takt replay FILE --scenario S`: feeds a recording through the live twin's ingestion path (parse,
+//! check, durable store, mirror) as fast as possible or paced, and prints the mirrored plant.
+//! `takt twin state --db FILE --scenario S`: rebuilds the twin from its store and prints it.
+
+use anyhow::{Context, Result, bail};
+use comfy_table::Table;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::{BufRead, BufReader, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+use takt_model::Model;
+use takt_twin::mirror::MirrorConfig;
+use takt_twin::store::{Durability, Store};
+use takt_twin::{Twin, TwinState};
+
+#[derive(clap::Args)]
+pub struct ReplayArgs {
+    /// A recording in the takt event schema (JSON Lines).
+    file: PathBuf,
+    /// The plant the recording comes from (its machine names are the assets).
+    #[arg(long)]
+    scenario: PathBuf,
+    /// `max` (as fast as possible) or a speed-up such as `60x` (one recorded minute per second).
+    #[arg(long, default_value = "max", value_parser = parse_speed)]
+    speed: Speed,
+    /// Event store (SQLite, WAL); without it the replay is kept in memory.
+    #[arg(long)]
+    db: Option<PathBuf>,
+    /// full: every batch survives a power cut; normal: survives a crash, faster.
+    #[arg(long, default_value = "full")]
+    durability: DurabilityArg,
+    /// Events per stored batch (one transaction each).
+    #[arg(long, default_value_t = 1000)]
+    batch: usize,
+    /// How far out of order events may arrive and still be applied in order, e.g. 2s.
+    #[arg(long, default_value = "2s", value_parser = crate::parse_secs)]
+    reorder_window: f64,
+    /// The moment to show the plant at, as a time from the scenario start (e.g. `5m`); default: the
+    /// newest event.
+    #[arg(long, value_parser = crate::parse_secs)]
+    at: Option<f64>,
+    #[arg(long)]
+    json: bool,
+    /// Print `acked N` on stdout after each stored batch (N: events accepted so far).
+    #[arg(long, hide = true)]
+    print_acks: bool,
+}
+
+#[derive(clap::Args)]
+pub struct TwinArgs {
+    #[command(subcommand)]
+    command: TwinCommand,
+}
+
+#[derive(clap::Subcommand)]
+enum TwinCommand {
+    /// Rebuild the twin from its event store and print the mirrored plant.
+    State {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        scenario: PathBuf,
+        #[arg(long, default_value = "2s", value_parser = crate::parse_secs)]
+        reorder_window: f64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the JSON Schema of the takt plant event.
+    Schema,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+pub enum Speed {
+    Max,
+    Factor(f64),
+}
+
+fn parse_speed(text: &str) -> Result<Speed, String> {
+    if text == "max" {
+        return Ok(Speed::Max);
+    }
+    let factor = text.strip_suffix('x').unwrap_or(text);
+    match factor.parse::<f64>() {
+        Ok(f) if f.is_finite() && f > 0.0 => Ok(Speed::Factor(f)),
+        _ => Err(format!("`{text}` is not `max` or a speed-up like `60x`")),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum DurabilityArg {
+    Full,
+    Normal,
+}
+
+fn load_model(path: &Path) -> Result<Result<Model, ExitCode>> {
+    Ok(crate::load(path)?.map(|l| l.model))
+}
+
+fn config(reorder_window_s: f64) -> MirrorConfig {
+    MirrorConfig {
+        reorder_window_ms: (reorder_window_s * 1000.0).round() as i64,
+        ..MirrorConfig::default()
+    }
+}
+
+/// KPIs count from the scenario's start (`run.start`), so a replay and a rebuild agree.
+fn window_start_ms(model: &Model) -> i64 {
+    model.timebase.start_unix_s * 1000
+}
+
+pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
+    let model = match load_model(&args.scenario)? {
+        Ok(m) => m,
+        Err(code) => return Ok(code),
+    };
+    if args.batch == 0 {
+        bail!("--batch must be at least 1");
+    }
+    let store = match &args.db {
+        Some(path) => Store::open(
+            path,
+            match args.durability {
+                DurabilityArg::Full => Durability::Full,
+                DurabilityArg::Normal => Durability::Normal,
+            },
+        ),
+        None => Store::memory(),
+    }
+    .context("opening the event store")?;
+    let mut twin = Twin::open(
+        &model,
+        store,
+        window_start_ms(&model),
+        config(args.reorder_window),
+    )?;
+    let file = std::fs::File::open(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let bar = if std::io::stderr().is_terminal() && !args.json {
+        ProgressBar::new(size).with_style(
+            ProgressStyle::with_template(
+                "{spinner} replaying [{bar:30}] {bytes}/{total_bytes} {elapsed}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        )
+    } else {
+        ProgressBar::hidden()
+    };
+    let source = args.file.display().to_string();
+    let started = Instant::now();
+    let mut first_ts: Option<i64> = None;
+    let mut batch: Vec<String> = Vec::with_capacity(args.batch);
+    let (mut accepted, mut duplicates, mut rejected) = (0u64, 0u64, 0u64);
+    let mut first_rejections: Vec<String> = Vec::new();
+    let mut line_no = 0usize;
+    let mut batch_first_line = 1usize;
+    let stdout = std::io::stdout();
+    let mut flush = |twin: &mut Twin, batch: &mut Vec<String>, first_line: usize| -> Result<()> {
+        let refs: Vec<&str> = batch.iter().map(String::as_str).collect();
+        let now = chrono_now_ms();
+        let r = twin.ingest_lines(&source, &refs, now)?;
+        accepted += r.accepted;
+        duplicates += r.duplicates;
+        rejected += r.rejected.len() as u64;
+        for x in r
+            .rejected
+            .iter()
+            .take(10usize.saturating_sub(first_rejections.len()))
+        {
+            first_rejections.push(format!("{source}:{}: {}", first_line + x.index, x.reason));
+        }
+        if args.print_acks {
+            let mut out = stdout.lock();
+            writeln!(out, "acked {}", twin.counters().accepted)?;
+            out.flush()?;
+        }
+        batch.clear();
+        Ok(())
+    };
+    for line in BufReader::new(file).lines() {
+        let line = line.with_context(|| format!("reading {}", args.file.display()))?;
+        line_no += 1;
+        bar.inc(line.len() as u64 + 1);
+        if let Speed::Factor(f) = args.speed
+            && let Some(ts) = quick_ts(&line)
+        {
+            let first = *first_ts.get_or_insert(ts);
+            let due = Duration::from_secs_f64(((ts - first) as f64 / 1000.0 / f).max(0.0));
+            let elapsed = started.elapsed();
+            if due > elapsed {
+                // Hand over what we have before waiting, so the twin is current while it waits.
+                if !batch.is_empty() {
+                    flush(&mut twin, &mut batch, batch_first_line)?;
+                    batch_first_line = line_no;
+                }
+                std::thread::sleep(due - elapsed);
+            }
+        }
+        if batch.is_empty() {
+            batch_first_line = line_no;
+        }
+        batch.push(line);
+        if batch.len() >= args.batch {
+            flush(&mut twin, &mut batch, batch_first_line)?;
+        }
+    }
+    if !batch.is_empty() {
+        flush(&mut twin, &mut batch, batch_first_line)?;
+    }
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    let now = match args.at {
+        Some(s) => window_start_ms(&model) + (s * 1000.0).round() as i64,
+        None => twin.newest_ms().unwrap_or(window_start_ms(&model)),
+    };
+    let state = twin.state(now);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&state)?);
+    } else {
+        println!(
+            "replayed {line_no} lines in {seconds:.2} s ({:.0} lines/s): {accepted} accepted, {duplicates} duplicates, {rejected} rejected{}",
+            line_no as f64 / seconds.max(1e-9),
+            args.db
+                .as_ref()
+                .map_or(String::from(" (in memory)"), |p| format!(
+                    ", stored in {}",
+                    p.display()
+                ))
+        );
+        for r in &first_rejections {
+            println!("  rejected {r}");
+        }
+        print_state(&state);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn twin(args: TwinArgs) -> Result<ExitCode> {
+    match args.command {
+        TwinCommand::Schema => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&takt_twin::event::schema())?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        TwinCommand::State {
+            db,
+            scenario,
+            reorder_window,
+            json,
+        } => {
+            let model = match load_model(&scenario)? {
+                Ok(m) => m,
+                Err(code) => return Ok(code),
+            };
+            if !db.exists() {
+                bail!("{}: no such event store", db.display());
+            }
+            let store = Store::open(&db, Durability::Full).context("opening the event store")?;
+            let twin = Twin::open(
+                &model,
+                store,
+                window_start_ms(&model),
+                config(reorder_window),
+            )?;
+            let now = twin.newest_ms().unwrap_or(window_start_ms(&model));
+            let state = twin.state(now);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&state)?);
+            } else {
+                print_state(&state);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// The time stamp of a line without a full parse (pacing only; the twin parses properly).
+fn quick_ts(line: &str) -> Option<i64> {
+    let start = line.find("\"ts\":\"")? + 6;
+    let end = start + line[start..].find('"')?;
+    takt_twin::event::parse_ts(&line[start..end]).ok()
+}
+
+fn chrono_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn pct(x: Option<f64>) -> String {
+    x.map_or("-".into(), |v| format!("{:.1}%", v * 100.0))
+}
+
+fn print_state(state: &TwinState) {
+    println!(
+        "twin at {} (KPIs since {}): {} events accepted, {} duplicates, {} rejected",
+        state.now,
+        state.window_start,
+        state.counters.accepted,
+        state.counters.duplicates,
+        state.counters.rejected
+    );
+    let mut t = Table::new();
+    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+    t.set_header([
+        "asset", "state", "since", "reason", "good", "scrap", "avail", "perf", "quality", "OEE",
+        "alarms",
+    ]);
+    for a in &state.assets {
+        t.add_row([
+            a.asset.clone(),
+            a.state.state.name().to_string(),
+            a.since.clone().unwrap_or_default(),
+            a.state.reason.clone(),
+            a.state.good.to_string(),
+            a.state.scrap.to_string(),
+            pct(a.availability),
+            pct(a.performance),
+            pct(a.quality),
+            pct(a.oee),
+            a.state.alarms.keys().cloned().collect::<Vec<_>>().join(" "),
+        ]);
+    }
+    println!("{t}");
+}

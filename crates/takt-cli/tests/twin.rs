@@ -1,0 +1,268 @@
+//! The live twin as a user runs it: a simulated shift's trace replayed into the twin gives the
+//! simulator's own OEE; a replay killed with SIGKILL loses no acknowledged event and rebuilds the
+//! state it had; a restarted replay recognises what it already stored.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn takt(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_takt"))
+        .args(args)
+        .output()
+        .expect("takt runs")
+}
+
+fn json(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "takt failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
+fn scenario(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scenarios")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("takt-twin-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// A simulated trace of `horizon` of the bottling line.
+fn trace(dir: &Path, horizon: &str) -> PathBuf {
+    let path = dir.join("trace.jsonl");
+    let out = takt(&[
+        "run",
+        &scenario("bottling-line.toml"),
+        "--horizon",
+        horizon,
+        "--trace",
+        &path.to_string_lossy(),
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    path
+}
+
+#[test]
+fn a_replayed_trace_gives_the_simulators_own_kpis() {
+    let dir = temp("kpis");
+    let report = json(&takt(&[
+        "run",
+        &scenario("bottling-line.toml"),
+        "--horizon",
+        "2h",
+        "--json",
+    ]));
+    let path = trace(&dir, "2h");
+    let state = json(&takt(&[
+        "replay",
+        &path.to_string_lossy(),
+        "--scenario",
+        &scenario("bottling-line.toml"),
+        "--at",
+        "2h",
+        "--json",
+    ]));
+    let assets = state["assets"].as_array().expect("assets");
+    for station in report["stations"].as_array().expect("stations") {
+        let name = station["name"].as_str().expect("name");
+        let mirrored = assets
+            .iter()
+            .find(|a| a["asset"] == name)
+            .unwrap_or_else(|| panic!("{name} mirrored"));
+        assert_eq!(mirrored["good"], station["good"], "{name} good");
+        assert_eq!(mirrored["scrap"], station["scrap"], "{name} scrap");
+        for kpi in ["availability", "performance", "quality", "oee"] {
+            let (a, b) = (
+                mirrored[kpi].as_f64().expect("twin kpi"),
+                station[kpi].as_f64().expect("sim kpi"),
+            );
+            // Time stamps carry milliseconds: the twin's clock is the sim's, rounded.
+            assert!(
+                (a - b).abs() < 1e-3,
+                "{name} {kpi}: twin {a}, simulator {b}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_killed_replay_loses_no_acknowledged_event_and_rebuilds_its_state() {
+    let dir = temp("kill");
+    let path = trace(&dir, "3h");
+    let lines: Vec<String> = std::fs::read_to_string(&path)
+        .expect("trace")
+        .lines()
+        .map(String::from)
+        .collect();
+    assert!(lines.len() > 20_000, "{}", lines.len());
+    let db = dir.join("twin.db");
+    // Paced so that it is still running when killed: 3 h of data at 3600x is 3 s.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_takt"))
+        .args([
+            "replay",
+            &path.to_string_lossy(),
+            "--scenario",
+            &scenario("bottling-line.toml"),
+            "--db",
+            &db.to_string_lossy(),
+            "--speed",
+            "3600x",
+            "--batch",
+            "500",
+            "--print-acks",
+            "--json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("replay starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut acked = 0u64;
+    let mut acks = 0;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("line");
+        if let Some(n) = line.strip_prefix("acked ") {
+            acked = n.parse().expect("count");
+            acks += 1;
+            if acks == 5 {
+                break;
+            }
+        }
+    }
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    assert!(
+        acked > 0 && (acked as usize) < lines.len(),
+        "killed mid-stream: {acked}"
+    );
+
+    // Rebuilt from the store: every acknowledged event is there.
+    let rebuilt = json(&takt(&[
+        "twin",
+        "state",
+        "--db",
+        &db.to_string_lossy(),
+        "--scenario",
+        &scenario("bottling-line.toml"),
+        "--json",
+    ]));
+    let stored = rebuilt["counters"]["accepted"].as_u64().expect("accepted");
+    assert!(stored >= acked, "stored {stored} < acknowledged {acked}");
+    // The store holds exactly the first `stored` events (batches commit whole and in order), and the
+    // rebuilt twin is the twin those events make.
+    let prefix = dir.join("prefix.jsonl");
+    std::fs::write(&prefix, lines[..stored as usize].join("\n") + "\n").expect("prefix");
+    let direct = json(&takt(&[
+        "replay",
+        &prefix.to_string_lossy(),
+        "--scenario",
+        &scenario("bottling-line.toml"),
+        "--json",
+    ]));
+    assert_eq!(rebuilt["assets"], direct["assets"]);
+    assert_eq!(rebuilt["now"], direct["now"]);
+
+    // Restarted on the same store with the whole recording: what was stored is a duplicate, the rest
+    // is accepted, and the end state is that of one uninterrupted replay.
+    let resumed = json(&takt(&[
+        "replay",
+        &path.to_string_lossy(),
+        "--scenario",
+        &scenario("bottling-line.toml"),
+        "--db",
+        &db.to_string_lossy(),
+        "--json",
+    ]));
+    assert_eq!(resumed["counters"]["duplicates"].as_u64(), Some(stored));
+    assert_eq!(
+        resumed["counters"]["accepted"].as_u64(),
+        Some(lines.len() as u64)
+    );
+    let whole = json(&takt(&[
+        "replay",
+        &path.to_string_lossy(),
+        "--scenario",
+        &scenario("bottling-line.toml"),
+        "--json",
+    ]));
+    assert_eq!(resumed["assets"], whole["assets"]);
+}
+
+#[test]
+fn bad_lines_and_unknown_assets_are_rejected_with_their_place_and_kept_aside() {
+    let dir = temp("bad");
+    let file = dir.join("mixed.jsonl");
+    std::fs::write(
+        &file,
+        [
+            r#"{"ts":"2026-01-05T06:00:00+01:00","asset":"Filler","kind":"state","seq":1,"state":"RUNNING"}"#,
+            r#"{"ts":"2026-01-05T06:00:01+01:00","asset":"Filler","kind":"state","seq":2,"state":"DANCING"}"#,
+            r#"{"ts":"2026-01-05T06:00:02+01:00","asset":"Mixer","kind":"count","seq":3,"good":1}"#,
+            r#"not json"#,
+            r#"{"ts":"2026-01-05T06:00:03+01:00","asset":"Filler","kind":"count","seq":4,"good":2}"#,
+            r#"{"ts":"2026-01-05T06:00:03+01:00","asset":"Filler","kind":"count","seq":4,"good":2}"#,
+        ]
+        .join("\n"),
+    )
+    .expect("write");
+    let db = dir.join("twin.db");
+    let out = takt(&[
+        "replay",
+        &file.to_string_lossy(),
+        "--scenario",
+        &scenario("bottling-line.toml"),
+        "--db",
+        &db.to_string_lossy(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("2 accepted, 1 duplicates, 3 rejected"),
+        "{text}"
+    );
+    assert!(
+        text.contains("mixed.jsonl:2: state: unknown variant `DANCING`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("mixed.jsonl:3: asset: unknown asset `Mixer`"),
+        "{text}"
+    );
+    assert!(text.contains("mixed.jsonl:4: expected ident"), "{text}");
+    let state = json(&takt(&[
+        "twin",
+        "state",
+        "--db",
+        &db.to_string_lossy(),
+        "--scenario",
+        &scenario("bottling-line.toml"),
+        "--json",
+    ]));
+    assert_eq!(state["counters"]["rejected"], 3);
+    let filler = state["assets"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["asset"] == "Filler"))
+        .expect("Filler");
+    assert_eq!(filler["good"], 2);
+    assert_eq!(filler["state"], "RUNNING");
+}

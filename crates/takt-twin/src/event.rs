@@ -1,0 +1,464 @@
+//! The takt plant event: one JSON object per line (JSON Lines), the same for live sensors, replayed
+//! recordings and the simulator's `--trace`. Every event has `ts` (RFC 3339 with an offset),
+//! `asset`, `kind` and `seq` (increasing per source; `asset` + `seq` identifies an event, so a resent
+//! one is recognised as a duplicate). The kinds: `state`, `count`, `sample`, `alarm`,
+//! `maintenance`, `operation`. Unknown extra fields are ignored (newer senders stay readable); the
+//! ones named here are checked, and a bad event gets an error naming the field and the problem.
+//! `docs/event.schema.json` is generated from these types (`schema()`).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Machine states (ISO 22400 / PackML-like): what the asset is doing since `ts`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum StateCode {
+    /// Producing.
+    Running,
+    /// Ready, not producing, for no reason below.
+    Idle,
+    /// Changeover or setup.
+    Setup,
+    /// Planned stop: maintenance, breaks, meetings.
+    PlannedDown,
+    /// Failure.
+    UnplannedDown,
+    /// Cannot hand on its output.
+    Blocked,
+    /// Has no input.
+    Starved,
+    /// Not scheduled to work (off-shift).
+    Off,
+    /// No news from the asset for too long (set by the twin, not sent).
+    Unknown,
+}
+
+impl StateCode {
+    pub const ALL: [StateCode; 9] = [
+        StateCode::Running,
+        StateCode::Idle,
+        StateCode::Setup,
+        StateCode::PlannedDown,
+        StateCode::UnplannedDown,
+        StateCode::Blocked,
+        StateCode::Starved,
+        StateCode::Off,
+        StateCode::Unknown,
+    ];
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            StateCode::Running => "RUNNING",
+            StateCode::Idle => "IDLE",
+            StateCode::Setup => "SETUP",
+            StateCode::PlannedDown => "PLANNED_DOWN",
+            StateCode::UnplannedDown => "UNPLANNED_DOWN",
+            StateCode::Blocked => "BLOCKED",
+            StateCode::Starved => "STARVED",
+            StateCode::Off => "OFF",
+            StateCode::Unknown => "UNKNOWN",
+        }
+    }
+}
+
+/// Whether a count event carries increments or the counter's running total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CountMode {
+    #[default]
+    Delta,
+    Total,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Signal {
+    pub value: f64,
+    /// Unit as written by the sender, e.g. `mm/s`, `degC`, `kW`, `bar`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub unit: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AlarmAction {
+    Raised,
+    Cleared,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OperationAction {
+    Start,
+    Complete,
+}
+
+/// The asset entered `state`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct StateBody {
+    pub state: StateCode,
+    /// Reason code, e.g. `no_input`, `jam`, `changeover`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+}
+
+/// Pieces: increments since the last count (`delta`, the default) or running totals (`total`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CountBody {
+    #[serde(default)]
+    pub mode: CountMode,
+    #[serde(default)]
+    pub good: u64,
+    #[serde(default)]
+    pub scrap: u64,
+    #[serde(default)]
+    pub rework: u64,
+    /// The product counted, when the sender knows it (for performance against its ideal cycle).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub product: String,
+}
+
+/// Measured signals by name, e.g. `{"vibration": {"value": 4.2, "unit": "mm/s"}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SampleBody {
+    pub signals: BTreeMap<String, Signal>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct AlarmBody {
+    pub code: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub severity: String,
+    pub action: AlarmAction,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub text: String,
+}
+
+/// A maintenance action, e.g. `{"action": "replace", "component": "comp2", "reason": "failure"}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct MaintenanceBody {
+    pub action: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub component: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+}
+
+/// A work-order operation started or completed on the asset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct OperationBody {
+    pub work_order: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub operation: String,
+    pub action: OperationAction,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub product: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub good: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scrap: Option<u64>,
+}
+
+/// What happened, by `kind`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Body {
+    State(StateBody),
+    Count(CountBody),
+    Sample(SampleBody),
+    Alarm(AlarmBody),
+    Maintenance(MaintenanceBody),
+    Operation(OperationBody),
+}
+
+impl Body {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Body::State(_) => "state",
+            Body::Count(_) => "count",
+            Body::Sample(_) => "sample",
+            Body::Alarm(_) => "alarm",
+            Body::Maintenance(_) => "maintenance",
+            Body::Operation(_) => "operation",
+        }
+    }
+}
+
+/// One plant event as sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Event {
+    /// When it happened: RFC 3339 with an offset, e.g. `2026-01-05T06:00:00.000+01:00`.
+    pub ts: String,
+    /// The machine (or line, buffer...) as the scenario names it.
+    pub asset: String,
+    /// Increases per source; `asset` + `seq` identify the event.
+    pub seq: u64,
+    #[serde(flatten)]
+    pub body: Body,
+    /// Seconds since the start of the recording (the simulator's trace writes it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub t_s: Option<f64>,
+}
+
+/// An event that passed the checks, with its time as Unix milliseconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked {
+    pub event: Event,
+    pub ts_ms: i64,
+}
+
+/// Why an event was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{message}", if field.is_empty() { String::new() } else { format!("{field}: ") })]
+pub struct EventError {
+    /// The field at fault (`ts`, `signals.vibration.value`, ...), empty when the JSON itself is broken.
+    pub field: String,
+    pub message: String,
+}
+
+impl EventError {
+    fn at(field: &str, message: impl Into<String>) -> EventError {
+        EventError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Reads one event from JSON text and checks it. The fields are read one kind at a time, so an error
+/// names the field at fault (`state`, `signals.vibration.value`, ...).
+pub fn parse(text: &str) -> Result<Checked, EventError> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| EventError::at("", e.to_string()))?;
+    let field = |name: &str| value.get(name);
+    let ts = match field("ts") {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(_) => return Err(EventError::at("ts", "must be a string")),
+        None => return Err(EventError::at("ts", "missing")),
+    };
+    let asset = match field("asset") {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(_) => return Err(EventError::at("asset", "must be a string")),
+        None => return Err(EventError::at("asset", "missing")),
+    };
+    let seq = match field("seq") {
+        Some(v) => v.as_u64().ok_or_else(|| {
+            EventError::at("seq", format!("must be a whole number >= 0, got {v}"))
+        })?,
+        None => return Err(EventError::at("seq", "missing")),
+    };
+    let t_s = match field("t_s") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(v) => Some(
+            v.as_f64()
+                .ok_or_else(|| EventError::at("t_s", "must be a number"))?,
+        ),
+    };
+    fn body<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> Result<T, EventError> {
+        serde_path_to_error::deserialize(v).map_err(|e| {
+            let path = e.path().to_string();
+            EventError {
+                field: if path == "." { String::new() } else { path },
+                message: e.into_inner().to_string(),
+            }
+        })
+    }
+    let body = match field("kind").and_then(|k| k.as_str()) {
+        Some("state") => Body::State(body(&value)?),
+        Some("count") => Body::Count(body(&value)?),
+        Some("sample") => Body::Sample(body(&value)?),
+        Some("alarm") => Body::Alarm(body(&value)?),
+        Some("maintenance") => Body::Maintenance(body(&value)?),
+        Some("operation") => Body::Operation(body(&value)?),
+        Some(other) => {
+            return Err(EventError::at(
+                "kind",
+                format!(
+                    "unknown kind `{other}`: use state, count, sample, alarm, maintenance or operation"
+                ),
+            ));
+        }
+        None => return Err(EventError::at("kind", "missing, or not a string")),
+    };
+    check(Event {
+        ts,
+        asset,
+        seq,
+        body,
+        t_s,
+    })
+}
+
+/// Checks an event already deserialized (the HTTP API receives batches as JSON arrays).
+pub fn check(event: Event) -> Result<Checked, EventError> {
+    let ts_ms = parse_ts(&event.ts).map_err(|m| EventError::at("ts", m))?;
+    if event.asset.trim().is_empty() {
+        return Err(EventError::at("asset", "must not be empty"));
+    }
+    if event.seq > i64::MAX as u64 {
+        return Err(EventError::at("seq", "must be below 2^63"));
+    }
+    if let Some(t) = event.t_s
+        && !t.is_finite()
+    {
+        return Err(EventError::at("t_s", "must be a finite number"));
+    }
+    match &event.body {
+        Body::Sample(SampleBody { signals }) => {
+            if signals.is_empty() {
+                return Err(EventError::at(
+                    "signals",
+                    "a sample needs at least one signal",
+                ));
+            }
+            for (name, s) in signals {
+                if !s.value.is_finite() {
+                    return Err(EventError::at(
+                        &format!("signals.{name}.value"),
+                        "must be a finite number",
+                    ));
+                }
+            }
+        }
+        Body::Alarm(AlarmBody { code, .. }) if code.is_empty() => {
+            return Err(EventError::at("code", "must not be empty"));
+        }
+        Body::Operation(OperationBody { work_order, .. }) if work_order.is_empty() => {
+            return Err(EventError::at("work_order", "must not be empty"));
+        }
+        Body::Maintenance(MaintenanceBody { action, .. }) if action.is_empty() => {
+            return Err(EventError::at("action", "must not be empty"));
+        }
+        _ => {}
+    }
+    Ok(Checked { event, ts_ms })
+}
+
+/// Unix milliseconds of an RFC 3339 time stamp with an offset.
+pub fn parse_ts(ts: &str) -> Result<i64, String> {
+    chrono::DateTime::parse_from_rfc3339(ts)
+        .map(|t| t.timestamp_millis())
+        .map_err(|e| format!("`{ts}` is not an RFC 3339 time with an offset ({e})"))
+}
+
+/// RFC 3339 (UTC, milliseconds) of Unix milliseconds.
+pub fn format_ts(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
+        || ms.to_string(),
+        |t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    )
+}
+
+/// The JSON Schema of an event (what `docs/event.schema.json` holds).
+pub fn schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Event)).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_every_kind() {
+        for line in [
+            r#"{"ts":"2026-01-05T06:00:00.000+01:00","asset":"Filler","kind":"state","seq":4,"state":"RUNNING","reason":"production","t_s":0.0}"#,
+            r#"{"ts":"2026-01-05T06:00:01Z","asset":"Filler","kind":"count","seq":5,"mode":"delta","good":1}"#,
+            r#"{"ts":"2026-01-05T06:00:01Z","asset":"Filler","kind":"sample","seq":6,"signals":{"vibration":{"value":4.2,"unit":"mm/s"}}}"#,
+            r#"{"ts":"2026-01-05T06:00:01Z","asset":"Filler","kind":"alarm","seq":7,"code":"E12","severity":"fault","action":"raised"}"#,
+            r#"{"ts":"2026-01-05T06:00:01Z","asset":"Filler","kind":"maintenance","seq":8,"action":"replace","component":"nozzle"}"#,
+            r#"{"ts":"2026-01-05T06:00:01Z","asset":"Filler","kind":"operation","seq":9,"work_order":"WO-1","action":"start","quantity":10}"#,
+        ] {
+            let c = parse(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+            // Round trip through the schema's JSON form.
+            let again = parse(&serde_json::to_string(&c.event).expect("json")).expect("again");
+            assert_eq!(again, c);
+        }
+        assert_eq!(
+            parse_ts("2026-01-05T06:00:00.000+01:00"),
+            Ok(1_767_589_200_000)
+        );
+    }
+
+    #[test]
+    fn bad_events_name_the_field() {
+        let bad = |line: &str, field: &str, words: &str| {
+            let e = parse(line).expect_err(line);
+            assert_eq!(e.field, field, "{line}: {e}");
+            assert!(e.message.contains(words), "{line}: {e}");
+        };
+        bad(
+            r#"{"ts":"yesterday","asset":"A","kind":"state","seq":1,"state":"RUNNING"}"#,
+            "ts",
+            "RFC 3339",
+        );
+        bad(
+            r#"{"ts":"2026-01-05T06:00:00","asset":"A","kind":"state","seq":1,"state":"RUNNING"}"#,
+            "ts",
+            "offset",
+        );
+        bad(
+            r#"{"ts":"2026-01-05T06:00:00Z","asset":"A","kind":"state","seq":1,"state":"FLYING"}"#,
+            "state",
+            "unknown variant",
+        );
+        bad(
+            r#"{"ts":"2026-01-05T06:00:00Z","asset":"A","kind":"count","seq":-1}"#,
+            "seq",
+            "whole number",
+        );
+        bad(
+            r#"{"ts":"2026-01-05T06:00:00Z","asset":"","kind":"count","seq":1}"#,
+            "asset",
+            "empty",
+        );
+        bad(
+            r#"{"ts":"2026-01-05T06:00:00Z","asset":"A","kind":"count","seq":1,"good":-3}"#,
+            "good",
+            "invalid value",
+        );
+        bad(
+            r#"{"ts":"2026-01-05T06:00:00Z","asset":"A","kind":"teleport","seq":1}"#,
+            "kind",
+            "unknown kind",
+        );
+        bad(
+            r#"{"ts":"2026-01-05T06:00:00Z","asset":"A","kind":"sample","seq":1,"signals":{}}"#,
+            "signals",
+            "at least one",
+        );
+        bad(
+            r#"{"ts":"2026-01-05T06:00:00Z","asset":"A","kind":"sample","seq":1,"signals":{"t":{"value":"hot"}}}"#,
+            "signals.t.value",
+            "invalid type",
+        );
+        bad(
+            r#"{"asset":"A","kind":"state","seq":1,"state":"RUNNING"}"#,
+            "ts",
+            "missing",
+        );
+        bad(r#"{"ts":"2026-01-05T06:00:00Z","asset":"A""#, "", "EOF");
+    }
+
+    #[test]
+    fn the_shipped_schema_file_is_current() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/event.schema.json");
+        let generated = serde_json::to_string_pretty(&schema()).expect("schema") + "\n";
+        if std::env::var_os("TAKT_UPDATE_SCHEMA").is_some() {
+            std::fs::write(&path, &generated).expect("write schema");
+        }
+        let shipped = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            shipped == generated,
+            "docs/event.schema.json is out of date: run TAKT_UPDATE_SCHEMA=1 cargo test -p takt-twin"
+        );
+    }
+}

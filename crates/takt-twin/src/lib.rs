@@ -1,0 +1,314 @@
+//! takt's live twin: plant events in (live or replayed), durably stored, mirrored into the plant's
+//! state, with live KPIs. The flow of one batch:
+//!
+//! ```text
+//! lines --event::parse--> checked events --known asset?--> Store::append (one transaction)
+//!     --new, not duplicate--> Mirror::offer --view(now)--> TwinState (JSON)
+//!   bad payloads and unknown assets --> dead letters (same transaction), counted, reported
+//! ```
+//!
+//! The mirror is rebuilt on start by offering it every stored event in the order it was accepted,
+//! so a restarted twin shows the state it showed before, whatever killed it.
+
+pub mod event;
+pub mod mirror;
+pub mod store;
+
+use event::{Checked, Event, EventError, StateCode};
+use mirror::{AssetState, Mirror, MirrorConfig};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use store::{DeadLetter, Store, StoreError};
+use takt_model::Model;
+
+/// What happened to a batch.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct IngestReport {
+    pub accepted: u64,
+    pub duplicates: u64,
+    pub rejected: Vec<Rejection>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rejection {
+    /// Position in the batch (0-based).
+    pub index: usize,
+    pub reason: String,
+}
+
+/// Counters since the twin started (accepted and dead letters include what the store held).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Counters {
+    pub accepted: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+}
+
+/// One asset as the API and the CLI show it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AssetView {
+    pub asset: String,
+    pub station: String,
+    #[serde(flatten)]
+    pub state: AssetState,
+    pub since: Option<String>,
+    /// ISO 22400 over the KPI window: availability = running / (window − off − planned down),
+    /// performance = Σ ideal cycle × pieces (per product) / running, quality = good / pieces.
+    pub availability: Option<f64>,
+    pub performance: Option<f64>,
+    pub quality: Option<f64>,
+    pub oee: Option<f64>,
+    /// Seconds in each state inside the window.
+    pub state_s: BTreeMap<&'static str, f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TwinState {
+    pub now: String,
+    pub window_start: String,
+    pub assets: Vec<AssetView>,
+    pub counters: Counters,
+}
+
+pub struct Twin {
+    mirror: Mirror,
+    store: Store,
+    /// Asset name -> its station and ideal cycles.
+    assets: BTreeMap<String, AssetInfo>,
+    counters: Counters,
+    newest_ms: Option<i64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TwinError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What the twin knows of an asset from the scenario.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssetInfo {
+    pub station: String,
+    /// Ideal cycle time per product name, seconds.
+    pub ideal_cycle_s: BTreeMap<String, f64>,
+    /// For pieces of unknown product: the mean over the station's products.
+    pub mean_ideal_cycle_s: Option<f64>,
+}
+
+/// The plant's assets as the simulator names them (`station`, or `station.k` for parallel
+/// machines), with their station and ideal cycle times.
+pub fn assets_of(model: &Model) -> Vec<(String, AssetInfo)> {
+    let mut out = Vec::new();
+    for st in &model.stations {
+        let ideal_cycle_s: BTreeMap<String, f64> = st
+            .ideal_cycle_s
+            .iter()
+            .zip(&model.products)
+            .filter_map(|(c, p)| c.map(|c| (p.name.clone(), c)))
+            .collect();
+        let mean = (!ideal_cycle_s.is_empty())
+            .then(|| ideal_cycle_s.values().sum::<f64>() / ideal_cycle_s.len() as f64);
+        for k in 0..st.machines {
+            let name = if st.machines == 1 {
+                st.name.clone()
+            } else {
+                format!("{}.{}", st.name, k + 1)
+            };
+            out.push((
+                name,
+                AssetInfo {
+                    station: st.name.clone(),
+                    ideal_cycle_s: ideal_cycle_s.clone(),
+                    mean_ideal_cycle_s: mean,
+                },
+            ));
+        }
+    }
+    out
+}
+
+impl Twin {
+    /// A twin of `model` over `store`, rebuilt from what the store holds. KPIs count from
+    /// `window_start_ms` (Unix ms; e.g. the start of the shift).
+    pub fn open(
+        model: &Model,
+        store: Store,
+        window_start_ms: i64,
+        config: MirrorConfig,
+    ) -> Result<Twin, TwinError> {
+        let assets: BTreeMap<String, AssetInfo> = assets_of(model).into_iter().collect();
+        let names: Vec<String> = assets.keys().cloned().collect();
+        let mut mirror = Mirror::new(&names, window_start_ms, config);
+        let mut newest_ms: Option<i64> = None;
+        let accepted = store.for_each(|c| {
+            newest_ms = Some(newest_ms.map_or(c.ts_ms, |n| n.max(c.ts_ms)));
+            mirror.offer(c);
+        })?;
+        let rejected = store.dead_letter_count()?;
+        Ok(Twin {
+            mirror,
+            store,
+            assets,
+            counters: Counters {
+                accepted,
+                duplicates: 0,
+                rejected,
+            },
+            newest_ms,
+        })
+    }
+
+    /// Parses, checks, stores and mirrors a batch of JSON lines from `source`; returns once the batch
+    /// is durable. Blank lines are skipped.
+    pub fn ingest_lines(
+        &mut self,
+        source: &str,
+        lines: &[&str],
+        received_ms: i64,
+    ) -> Result<IngestReport, TwinError> {
+        let parsed = lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| (i, event::parse(l), (*l).to_string()))
+            .collect();
+        self.ingest_checked(source, parsed, received_ms)
+    }
+
+    /// Like [`Twin::ingest_lines`] for events already deserialized.
+    pub fn ingest_events(
+        &mut self,
+        source: &str,
+        events: Vec<Event>,
+        received_ms: i64,
+    ) -> Result<IngestReport, TwinError> {
+        let parsed = events
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let raw = serde_json::to_string(&e).unwrap_or_default();
+                (i, event::check(e), raw)
+            })
+            .collect();
+        self.ingest_checked(source, parsed, received_ms)
+    }
+
+    fn ingest_checked(
+        &mut self,
+        source: &str,
+        parsed: Vec<(usize, Result<Checked, EventError>, String)>,
+        received_ms: i64,
+    ) -> Result<IngestReport, TwinError> {
+        let mut report = IngestReport::default();
+        let mut good = Vec::new();
+        let mut dead = Vec::new();
+        for (index, result, raw) in parsed {
+            let reason = match result {
+                Ok(c) if self.mirror.knows(&c.event.asset) => {
+                    good.push(c);
+                    continue;
+                }
+                Ok(c) => format!(
+                    "asset: unknown asset `{}` (the scenario has {})",
+                    c.event.asset,
+                    self.assets.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+                Err(e) => e.to_string(),
+            };
+            tracing::debug!(source, index, %reason, "event rejected");
+            dead.push(DeadLetter {
+                received_ms,
+                source: source.to_string(),
+                payload: raw,
+                reason: reason.clone(),
+            });
+            report.rejected.push(Rejection { index, reason });
+        }
+        let new = self.store.append(&good, &dead)?;
+        for (c, is_new) in good.into_iter().zip(new) {
+            if is_new {
+                report.accepted += 1;
+                self.newest_ms = Some(self.newest_ms.map_or(c.ts_ms, |n| n.max(c.ts_ms)));
+                self.mirror.offer(c);
+            } else {
+                report.duplicates += 1;
+            }
+        }
+        self.counters.accepted += report.accepted;
+        self.counters.duplicates += report.duplicates;
+        self.counters.rejected += report.rejected.len() as u64;
+        Ok(report)
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn counters(&self) -> Counters {
+        self.counters
+    }
+
+    /// The mirrored plant at `now_ms` with live KPIs over the window.
+    pub fn state(&self, now_ms: i64) -> TwinState {
+        let window = self.mirror.window_start_ms();
+        let view = self.mirror.view(now_ms);
+        let assets = view
+            .into_iter()
+            .map(|(name, st)| {
+                let info = self.assets.get(&name).cloned().unwrap_or_default();
+                let d = st.state_durations_ms(window, now_ms);
+                let secs = |s: StateCode| d[s.index()] as f64 / 1000.0;
+                let window_s = d.iter().sum::<i64>() as f64 / 1000.0;
+                let pbt = window_s - secs(StateCode::Off) - secs(StateCode::PlannedDown);
+                let running = secs(StateCode::Running);
+                let pieces = (st.good + st.scrap + st.rework) as f64;
+                let ratio = |a: f64, b: f64| (b > 0.0).then(|| a / b);
+                let availability = ratio(running, pbt);
+                // Σ ideal cycle × pieces per product; unknown products at the station's mean.
+                let ideal_s: Option<f64> = st
+                    .pieces_by_product
+                    .iter()
+                    .map(|(p, n)| {
+                        info.ideal_cycle_s
+                            .get(p)
+                            .copied()
+                            .or(info.mean_ideal_cycle_s)
+                            .map(|c| c * *n as f64)
+                    })
+                    .sum();
+                let performance = ideal_s.and_then(|i| ratio(i, running));
+                let quality = ratio(st.good as f64, pieces);
+                let oee = match (availability, performance, quality) {
+                    (Some(a), Some(p), Some(q)) => Some(a * p * q),
+                    _ => None,
+                };
+                AssetView {
+                    asset: name,
+                    station: info.station,
+                    since: st.since_ms.map(event::format_ts),
+                    state: st,
+                    availability,
+                    performance,
+                    quality,
+                    oee,
+                    state_s: StateCode::ALL
+                        .iter()
+                        .filter(|s| d[s.index()] > 0)
+                        .map(|s| (s.name(), secs(*s)))
+                        .collect(),
+                }
+            })
+            .collect();
+        TwinState {
+            now: event::format_ts(now_ms),
+            window_start: event::format_ts(window),
+            assets,
+            counters: self.counters,
+        }
+    }
+
+    /// The newest event time stamp accepted (Unix ms), if any.
+    pub fn newest_ms(&self) -> Option<i64> {
+        self.newest_ms
+    }
+}

@@ -1,0 +1,376 @@
+//! The mirrored plant: per asset, its state and since when, the reason, piece counts, the current
+//! work order, active alarms, the latest signal values, and the time spent in each state since the
+//! KPI window began (for live OEE).
+//!
+//! Events are applied in time order per asset. Arrival may be out of order by up to
+//! `reorder_window_ms`: events wait in a small per-asset buffer until the asset's newest time stamp
+//! has moved that far past them, and a view of the state (`view`) applies what still waits on a
+//! copy, so nothing shown lags. An event older than what was already applied is *late*: its counts
+//! still add up, but it cannot change the current state. The mirror is a pure function of the
+//! sequence of events offered to it, so replaying the store rebuilds the same state.
+
+use crate::event::{
+    AlarmAction, AlarmBody, Body, Checked, CountBody, CountMode, MaintenanceBody, OperationAction,
+    OperationBody, SampleBody, StateBody, StateCode,
+};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MirrorConfig {
+    /// How far out of order events may arrive and still be applied in order, milliseconds.
+    pub reorder_window_ms: i64,
+    /// An asset silent for longer than this is shown as UNKNOWN, milliseconds.
+    pub silence_ms: i64,
+}
+
+impl Default for MirrorConfig {
+    fn default() -> Self {
+        MirrorConfig {
+            reorder_window_ms: 2_000,
+            silence_ms: 15 * 60_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SignalValue {
+    pub value: f64,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub unit: String,
+    pub ts_ms: i64,
+}
+
+/// What the twin knows about one asset.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AssetState {
+    pub state: StateCode,
+    /// Since when (Unix ms); `None` before the first state event.
+    pub since_ms: Option<i64>,
+    pub reason: String,
+    /// Pieces since the KPI window began.
+    pub good: u64,
+    pub scrap: u64,
+    pub rework: u64,
+    pub work_order: Option<String>,
+    pub operation: Option<String>,
+    pub product: Option<String>,
+    /// Pieces (good, scrap and rework) per product in the window; `""` for pieces of unknown product.
+    pub pieces_by_product: BTreeMap<String, u64>,
+    /// Active alarms: code -> severity.
+    pub alarms: BTreeMap<String, String>,
+    pub signals: BTreeMap<String, SignalValue>,
+    /// The last maintenance action: (action, component, Unix ms).
+    pub last_maintenance: Option<(String, String, i64)>,
+    pub last_seen_ms: Option<i64>,
+    pub events: u64,
+    pub late_events: u64,
+    /// Milliseconds in each state (by `StateCode::index`) inside the KPI window, up to `since_ms`.
+    #[serde(skip)]
+    pub state_ms: [i64; 9],
+    /// The last running total of a `total` counter (good, scrap, rework).
+    #[serde(skip)]
+    last_total: Option<(u64, u64, u64)>,
+    /// Newest time stamp applied.
+    #[serde(skip)]
+    applied_ms: i64,
+}
+
+impl AssetState {
+    fn new() -> AssetState {
+        AssetState {
+            state: StateCode::Unknown,
+            since_ms: None,
+            reason: String::new(),
+            good: 0,
+            scrap: 0,
+            rework: 0,
+            work_order: None,
+            operation: None,
+            product: None,
+            pieces_by_product: BTreeMap::new(),
+            alarms: BTreeMap::new(),
+            signals: BTreeMap::new(),
+            last_maintenance: None,
+            last_seen_ms: None,
+            events: 0,
+            late_events: 0,
+            state_ms: [0; 9],
+            last_total: None,
+            applied_ms: i64::MIN,
+        }
+    }
+
+    /// Time in each state inside the window `[window_start_ms, now_ms)`.
+    pub fn state_durations_ms(&self, window_start_ms: i64, now_ms: i64) -> [i64; 9] {
+        let mut d = self.state_ms;
+        if let Some(since) = self.since_ms {
+            d[self.state.index()] += (now_ms - since.max(window_start_ms)).max(0);
+        }
+        d
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Mirror {
+    config: MirrorConfig,
+    window_start_ms: i64,
+    assets: BTreeMap<String, AssetState>,
+    /// Per asset, events waiting to be applied in time order.
+    pending: BTreeMap<String, Vec<Checked>>,
+    newest_ms: BTreeMap<String, i64>,
+}
+
+impl Mirror {
+    /// A mirror of `assets`, counting KPIs from `window_start_ms`.
+    pub fn new(assets: &[String], window_start_ms: i64, config: MirrorConfig) -> Mirror {
+        Mirror {
+            config,
+            window_start_ms,
+            assets: assets
+                .iter()
+                .map(|a| (a.clone(), AssetState::new()))
+                .collect(),
+            pending: BTreeMap::new(),
+            newest_ms: BTreeMap::new(),
+        }
+    }
+
+    pub fn knows(&self, asset: &str) -> bool {
+        self.assets.contains_key(asset)
+    }
+
+    pub fn window_start_ms(&self) -> i64 {
+        self.window_start_ms
+    }
+
+    pub fn config(&self) -> MirrorConfig {
+        self.config
+    }
+
+    /// Takes an event of a known asset (the caller rejects unknown ones).
+    pub fn offer(&mut self, c: Checked) {
+        let asset = c.event.asset.clone();
+        let newest = self.newest_ms.entry(asset.clone()).or_insert(i64::MIN);
+        *newest = (*newest).max(c.ts_ms);
+        let horizon = newest.saturating_sub(self.config.reorder_window_ms);
+        if self.config.reorder_window_ms == 0 {
+            apply(&mut self.assets, self.window_start_ms, c);
+            return;
+        }
+        let queue = self.pending.entry(asset).or_default();
+        // Keep the queue sorted by time stamp, then arrival (stable).
+        let at = queue.partition_point(|p| p.ts_ms <= c.ts_ms);
+        queue.insert(at, c);
+        let ready = queue.partition_point(|p| p.ts_ms <= horizon);
+        for e in queue.drain(..ready).collect::<Vec<_>>() {
+            apply(&mut self.assets, self.window_start_ms, e);
+        }
+    }
+
+    /// The state as of now: what was applied plus what still waits for reordering, with assets
+    /// silent for too long shown as UNKNOWN.
+    pub fn view(&self, now_ms: i64) -> BTreeMap<String, AssetState> {
+        let mut assets = self.assets.clone();
+        for queue in self.pending.values() {
+            for e in queue {
+                apply(&mut assets, self.window_start_ms, e.clone());
+            }
+        }
+        for a in assets.values_mut() {
+            if let Some(seen) = a.last_seen_ms
+                && now_ms - seen > self.config.silence_ms
+                && a.state != StateCode::Unknown
+            {
+                let since = seen + self.config.silence_ms;
+                if let Some(s) = a.since_ms {
+                    a.state_ms[a.state.index()] += (since - s.max(self.window_start_ms)).max(0);
+                }
+                a.state = StateCode::Unknown;
+                a.since_ms = Some(since);
+                a.reason = "silent".into();
+            }
+        }
+        assets
+    }
+}
+
+fn apply(assets: &mut BTreeMap<String, AssetState>, window_start_ms: i64, c: Checked) {
+    let Some(a) = assets.get_mut(&c.event.asset) else {
+        return;
+    };
+    let ts = c.ts_ms;
+    let late = ts < a.applied_ms;
+    a.events += 1;
+    a.late_events += u64::from(late);
+    a.last_seen_ms = Some(a.last_seen_ms.map_or(ts, |s| s.max(ts)));
+    a.applied_ms = a.applied_ms.max(ts);
+    match c.event.body {
+        Body::State(StateBody { state, reason }) => {
+            if a.since_ms.is_none_or(|s| ts >= s) {
+                if let Some(s) = a.since_ms {
+                    a.state_ms[a.state.index()] += (ts - s.max(window_start_ms)).max(0);
+                }
+                a.state = state;
+                a.since_ms = Some(ts);
+                a.reason = reason;
+            }
+        }
+        Body::Count(CountBody {
+            mode,
+            good,
+            scrap,
+            rework,
+            product,
+        }) => {
+            let (g, s, r) = match mode {
+                CountMode::Delta => (good, scrap, rework),
+                CountMode::Total => {
+                    // A counter that goes down was reset: count from zero again.
+                    let step =
+                        |now: u64, before: u64| if now >= before { now - before } else { now };
+                    let d = match a.last_total {
+                        Some((g0, s0, r0)) if !late => {
+                            (step(good, g0), step(scrap, s0), step(rework, r0))
+                        }
+                        Some(_) => (0, 0, 0),
+                        None => (0, 0, 0),
+                    };
+                    if !late {
+                        a.last_total = Some((good, scrap, rework));
+                    }
+                    d
+                }
+            };
+            if ts >= window_start_ms {
+                a.good += g;
+                a.scrap += s;
+                a.rework += r;
+                // Pieces by product: the count's own, else the running work order's product.
+                let product = if product.is_empty() {
+                    a.product.clone().unwrap_or_default()
+                } else {
+                    product
+                };
+                *a.pieces_by_product.entry(product).or_insert(0) += g + s + r;
+            }
+        }
+        Body::Sample(SampleBody { signals }) => {
+            for (name, s) in signals {
+                let newer = a.signals.get(&name).is_none_or(|old| ts >= old.ts_ms);
+                if newer {
+                    a.signals.insert(
+                        name,
+                        SignalValue {
+                            value: s.value,
+                            unit: s.unit,
+                            ts_ms: ts,
+                        },
+                    );
+                }
+            }
+        }
+        Body::Alarm(AlarmBody {
+            code,
+            severity,
+            action,
+            ..
+        }) => match action {
+            AlarmAction::Raised => {
+                a.alarms.insert(code, severity);
+            }
+            AlarmAction::Cleared => {
+                a.alarms.remove(&code);
+            }
+        },
+        Body::Maintenance(MaintenanceBody {
+            action, component, ..
+        }) => {
+            if a.last_maintenance.as_ref().is_none_or(|m| ts >= m.2) {
+                a.last_maintenance = Some((action, component, ts));
+            }
+        }
+        Body::Operation(OperationBody {
+            work_order,
+            operation,
+            action,
+            product,
+            ..
+        }) => match action {
+            OperationAction::Start if !late => {
+                a.work_order = Some(work_order);
+                a.operation = (!operation.is_empty()).then_some(operation);
+                a.product = (!product.is_empty()).then_some(product);
+            }
+            OperationAction::Complete if a.work_order.as_deref() == Some(work_order.as_str()) => {
+                a.work_order = None;
+                a.operation = None;
+            }
+            _ => {}
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::parse;
+
+    fn ev(ts_s: i64, seq: u64, body: &str) -> Checked {
+        let ts = crate::event::format_ts(1_767_600_000_000 + ts_s * 1000);
+        parse(&format!(
+            r#"{{"ts":"{ts}","asset":"M1","seq":{seq},{body}}}"#
+        ))
+        .expect("event")
+    }
+
+    const T0: i64 = 1_767_600_000_000;
+
+    #[test]
+    fn out_of_order_events_within_the_window_are_applied_in_time_order() {
+        let config = MirrorConfig {
+            reorder_window_ms: 5_000,
+            silence_ms: 60_000,
+        };
+        let mut m = Mirror::new(&["M1".to_string()], T0, config);
+        m.offer(ev(0, 1, r#""kind":"state","state":"RUNNING""#));
+        m.offer(ev(
+            10,
+            3,
+            r#""kind":"state","state":"UNPLANNED_DOWN","reason":"jam""#,
+        ));
+        m.offer(ev(8, 2, r#""kind":"state","state":"STARVED""#)); // 2 s late: still in order
+        m.offer(ev(30, 4, r#""kind":"state","state":"RUNNING""#));
+        let v = m.view(T0 + 40_000);
+        let a = &v["M1"];
+        assert_eq!(a.state, StateCode::Running);
+        let d = a.state_durations_ms(T0, T0 + 40_000);
+        assert_eq!(d[StateCode::Running.index()], 8_000 + 10_000);
+        assert_eq!(d[StateCode::Starved.index()], 2_000);
+        assert_eq!(d[StateCode::UnplannedDown.index()], 20_000);
+        assert_eq!(a.late_events, 0);
+        // 25 s late: beyond the window, it cannot rewrite the state.
+        m.offer(ev(5, 5, r#""kind":"state","state":"OFF""#));
+        m.offer(ev(40, 6, r#""kind":"count","good":3"#));
+        let v = m.view(T0 + 41_000);
+        assert_eq!(v["M1"].state, StateCode::Running);
+        assert_eq!(v["M1"].late_events, 1);
+        assert_eq!(v["M1"].good, 3);
+        // Silent for over a minute: UNKNOWN.
+        assert_eq!(m.view(T0 + 200_000)["M1"].state, StateCode::Unknown);
+    }
+
+    #[test]
+    fn totals_count_steps_and_survive_a_reset() {
+        let mut m = Mirror::new(&["M1".to_string()], T0, MirrorConfig::default());
+        for (t, seq, total) in [(0, 1, 10), (5, 2, 12), (9, 3, 15), (12, 4, 2), (20, 5, 4)] {
+            m.offer(ev(
+                t,
+                seq,
+                &format!(r#""kind":"count","mode":"total","good":{total}"#),
+            ));
+        }
+        // 10 is the baseline; then +2, +3, reset to 2 (+2), +2.
+        assert_eq!(m.view(T0 + 30_000)["M1"].good, 9);
+    }
+}
