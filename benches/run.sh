@@ -3,6 +3,7 @@
 # SimPy and OR-Tools from PyPI (in a venv under target/), valgrind from Debian's packages.
 #   benches/run.sh             engine: speed, instructions/event, memory, SimPy side by side
 #   benches/run.sh experiments what-if: replications/s, speed-up, 1,000 bottling shifts
+#   benches/run.sh twin        live twin: replay, storage and MQTT ingestion rates
 #   benches/run.sh scheduler   schedules: gap to best known at 1 s and 10 s, CP-SAT side by side
 #                              (TAKT_BUDGETS=1,10 and TAKT_INSTANCES=ta narrow it)
 set -euo pipefail
@@ -23,6 +24,7 @@ case "$which" in
     "$venv/bin/python" -c "import ortools" 2>/dev/null || "$venv/bin/pip" install -q "ortools==9.15.6755"
     ;;
   experiments) ;;
-  *) echo "usage: benches/run.sh [engine|experiments|scheduler]" >&2; exit 2 ;;
+  twin) scripts/setup.sh ;;
+  *) echo "usage: benches/run.sh [engine|experiments|scheduler|twin]" >&2; exit 2 ;;
 esac
 TAKT_PYTHON="$PWD/$venv/bin/python" cargo bench -p takt-benches --bench "$which"

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# System packages the build needs, from Debian's registry: cmake and libclang-dev build the HiGHS MILP
-# solver (good_lp's `highs` feature). Idempotent: does nothing when they are present.
+# System packages the build and the tests need, from Debian's registry: cmake and libclang-dev build
+# the HiGHS MILP solver (good_lp's `highs` feature); mosquitto is the real MQTT broker the live twin's
+# tests start on loopback. Idempotent: does nothing when they are present.
 set -euo pipefail
 missing=()
 command -v cmake >/dev/null || missing+=(cmake)
 dpkg -s libclang-dev >/dev/null 2>&1 || missing+=(libclang-dev)
+command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "scripts/setup.sh: needs ${missing[*]}; run as root or: sudo apt-get install -y ${missing[*]}" >&2

@@ -68,6 +68,40 @@ enum TwinCommand {
     },
     /// Print the JSON Schema of the takt plant event.
     Schema,
+    /// Subscribe to an MQTT broker (topics takt/<site>/<line>/<asset>/<kind>) and mirror the plant
+    /// into the store; each batch is acknowledged once it is stored.
+    Listen(ListenArgs),
+}
+
+#[derive(clap::Args)]
+pub struct ListenArgs {
+    /// The broker, host:port.
+    #[arg(long, default_value = "127.0.0.1:1883")]
+    mqtt: String,
+    /// The site segment of the topics.
+    #[arg(long)]
+    site: String,
+    #[arg(long)]
+    scenario: PathBuf,
+    /// Event store (SQLite, WAL).
+    #[arg(long)]
+    db: PathBuf,
+    /// MQTT client id (the broker keeps its session and unacknowledged messages).
+    #[arg(long, default_value = "takt-twin")]
+    client_id: String,
+    /// Stop after this long (e.g. 8h); default: run until killed.
+    #[arg(long, value_parser = crate::parse_secs)]
+    duration: Option<f64>,
+    /// Messages per stored batch.
+    #[arg(long, default_value_t = 1000)]
+    batch: usize,
+    /// Longest wait before a partial batch is stored, e.g. 50ms.
+    #[arg(long, default_value = "0.05s", value_parser = crate::parse_secs)]
+    batch_wait: f64,
+    #[arg(long, default_value = "2s", value_parser = crate::parse_secs)]
+    reorder_window: f64,
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -245,6 +279,7 @@ pub fn twin(args: TwinArgs) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        TwinCommand::Listen(args) => listen(args),
         TwinCommand::State {
             db,
             scenario,
@@ -275,6 +310,73 @@ pub fn twin(args: TwinArgs) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn listen(args: ListenArgs) -> Result<ExitCode> {
+    let model = match load_model(&args.scenario)? {
+        Ok(m) => m,
+        Err(code) => return Ok(code),
+    };
+    let (host, port) = args
+        .mqtt
+        .rsplit_once(':')
+        .and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?)))
+        .with_context(|| format!("--mqtt `{}` is not host:port", args.mqtt))?;
+    if args.batch == 0 {
+        bail!("--batch must be at least 1");
+    }
+    let store = Store::open(&args.db, Durability::Full).context("opening the event store")?;
+    let mut twin = Twin::open(
+        &model,
+        store,
+        window_start_ms(&model),
+        config(args.reorder_window),
+    )?;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    if let Some(seconds) = args.duration {
+        let stop = std::sync::Arc::clone(&stop);
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs_f64(seconds.max(0.0)));
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        });
+    }
+    let mqtt = takt_twin::mqtt::MqttConfig {
+        host,
+        port,
+        site: args.site.clone(),
+        client_id: args.client_id.clone(),
+        batch: args.batch,
+        batch_wait: Duration::from_secs_f64(args.batch_wait.max(0.001)),
+    };
+    tracing::info!("listening on {} for {}", args.mqtt, mqtt.topic_filter());
+    eprintln!(
+        "takt twin: listening on {} to {} (store {}); stop with Ctrl-C",
+        args.mqtt,
+        mqtt.topic_filter(),
+        args.db.display()
+    );
+    let started = Instant::now();
+    let stats = takt_twin::mqtt::listen(&mut twin, &mqtt, &stop, |_| {})?;
+    let seconds = started.elapsed().as_secs_f64();
+    let out = serde_json::json!({
+        "messages": stats.messages,
+        "accepted": stats.accepted,
+        "duplicates": stats.duplicates,
+        "rejected": stats.rejected,
+        "reconnects": stats.reconnects,
+        "seconds": seconds,
+    });
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!(
+            "{} messages in {seconds:.1} s: {} accepted, {} duplicates, {} rejected, {} reconnects",
+            stats.messages, stats.accepted, stats.duplicates, stats.rejected, stats.reconnects
+        );
+        let now = twin.newest_ms().unwrap_or(window_start_ms(&model));
+        print_state(&twin.state(now));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The time stamp of a line without a full parse (pacing only; the twin parses properly).

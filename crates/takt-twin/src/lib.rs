@@ -12,6 +12,7 @@
 
 pub mod event;
 pub mod mirror;
+pub mod mqtt;
 pub mod store;
 
 use event::{Checked, Event, EventError, StateCode};
@@ -170,9 +171,9 @@ impl Twin {
             .iter()
             .enumerate()
             .filter(|(_, l)| !l.trim().is_empty())
-            .map(|(i, l)| (i, event::parse(l), (*l).to_string()))
+            .map(|(i, l)| (i, source.to_string(), event::parse(l), (*l).to_string()))
             .collect();
-        self.ingest_checked(source, parsed, received_ms)
+        self.ingest_checked(parsed, received_ms)
     }
 
     /// Like [`Twin::ingest_lines`] for events already deserialized.
@@ -187,25 +188,38 @@ impl Twin {
             .enumerate()
             .map(|(i, e)| {
                 let raw = serde_json::to_string(&e).unwrap_or_default();
-                (i, event::check(e), raw)
+                (i, source.to_string(), event::check(e), raw)
             })
             .collect();
-        self.ingest_checked(source, parsed, received_ms)
+        self.ingest_checked(parsed, received_ms)
+    }
+
+    /// Stores and mirrors events parsed elsewhere (MQTT): `(source, parse result, text as received)`.
+    pub fn ingest_parsed(
+        &mut self,
+        parsed: Vec<(String, Result<Checked, EventError>, String)>,
+        received_ms: i64,
+    ) -> Result<IngestReport, TwinError> {
+        let parsed = parsed
+            .into_iter()
+            .enumerate()
+            .map(|(i, (source, r, raw))| (i, source, r, raw))
+            .collect();
+        self.ingest_checked(parsed, received_ms)
     }
 
     fn ingest_checked(
         &mut self,
-        source: &str,
-        parsed: Vec<(usize, Result<Checked, EventError>, String)>,
+        parsed: Vec<(usize, String, Result<Checked, EventError>, String)>,
         received_ms: i64,
     ) -> Result<IngestReport, TwinError> {
         let mut report = IngestReport::default();
         let mut good = Vec::new();
         let mut dead = Vec::new();
-        for (index, result, raw) in parsed {
+        for (index, source, result, raw) in parsed {
             let reason = match result {
                 Ok(c) if self.mirror.knows(&c.event.asset) => {
-                    good.push(c);
+                    good.push((c, raw));
                     continue;
                 }
                 Ok(c) => format!(
@@ -218,14 +232,14 @@ impl Twin {
             tracing::debug!(source, index, %reason, "event rejected");
             dead.push(DeadLetter {
                 received_ms,
-                source: source.to_string(),
+                source,
                 payload: raw,
                 reason: reason.clone(),
             });
             report.rejected.push(Rejection { index, reason });
         }
         let new = self.store.append(&good, &dead)?;
-        for (c, is_new) in good.into_iter().zip(new) {
+        for ((c, _), is_new) in good.into_iter().zip(new) {
             if is_new {
                 report.accepted += 1;
                 self.newest_ms = Some(self.newest_ms.map_or(c.ts_ms, |n| n.max(c.ts_ms)));

@@ -80,11 +80,12 @@ impl Store {
         Ok(Store { conn })
     }
 
-    /// Stores a batch in one transaction: returns, per event, whether it is new (false: a
-    /// duplicate of a stored one). Dead letters are stored with it.
+    /// Stores a batch in one transaction: each checked event with its JSON text as received. Returns,
+    /// per event, whether it is new (false: a duplicate of a stored one). Dead letters are stored
+    /// with it.
     pub fn append(
         &mut self,
-        events: &[Checked],
+        events: &[(Checked, String)],
         dead: &[DeadLetter],
     ) -> Result<Vec<bool>, StoreError> {
         let tx = self.conn.transaction()?;
@@ -93,8 +94,7 @@ impl Store {
             let mut insert = tx.prepare_cached(
                 "INSERT OR IGNORE INTO events (asset, seq, ts_ms, kind, body) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
-            for c in events {
-                let body = serde_json::to_string(&c.event).unwrap_or_default();
+            for (c, body) in events {
                 let n = insert.execute(params![
                     c.event.asset,
                     c.event.seq as i64,

@@ -1,0 +1,244 @@
+//! Live ingestion over MQTT against a real broker: Debian's mosquitto (installed by
+//! `scripts/setup.sh`), started here on a free loopback port with persistence. A publisher sends a
+//! recorded stretch of the bottling line, some duplicates and some bad payloads; the broker is
+//! restarted in the middle. The twin must store every good event exactly once, count the
+//! duplicates, keep the bad payloads as dead letters, and reconnect on its own.
+
+use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
+use serde_json::Value;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn mosquitto() -> Option<PathBuf> {
+    ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+struct Broker(Child);
+
+impl Broker {
+    fn start(bin: &Path, config: &Path, port: u16) -> Broker {
+        let child = Command::new(bin)
+            .arg("-c")
+            .arg(config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("mosquitto starts");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "mosquitto did not open port {port}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Broker(child)
+    }
+
+    /// SIGTERM: mosquitto saves its persistent sessions and queued messages.
+    fn stop(mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.0.id().to_string())
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Publishes `(topic, payload)` with QoS 1 and waits for every acknowledgement.
+fn publish(port: u16, id: &str, messages: &[(String, String)]) {
+    let mut options = MqttOptions::new(id, "127.0.0.1", port);
+    options.set_keep_alive(Duration::from_secs(5));
+    let (client, mut connection) = Client::new(options, 100);
+    let sender = std::thread::spawn({
+        let messages = messages.to_vec();
+        move || {
+            for (topic, payload) in messages {
+                client
+                    .publish(topic, QoS::AtLeastOnce, false, payload)
+                    .expect("publish");
+            }
+            client
+        }
+    });
+    let mut acked = 0;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while acked < messages.len() {
+        assert!(Instant::now() < deadline, "publisher timed out at {acked}");
+        match connection.recv_timeout(Duration::from_millis(200)) {
+            Ok(Ok(Event::Incoming(Packet::PubAck(_)))) => acked += 1,
+            Ok(Err(e)) => panic!("publisher: {e}"),
+            _ => {}
+        }
+    }
+    let client = sender.join().expect("sender");
+    let _ = client.disconnect();
+}
+
+fn scenario() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scenarios/bottling-line.toml")
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn the_twin_ingests_from_a_real_broker_and_survives_its_restart() {
+    let Some(bin) = mosquitto() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "mosquitto missing in CI: scripts/setup.sh installs it"
+        );
+        eprintln!("skipped: mosquitto is not installed (scripts/setup.sh installs it)");
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("takt-mqtt-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let port = free_port();
+    let config = dir.join("mosquitto.conf");
+    std::fs::write(
+        &config,
+        format!(
+            "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\n\
+             max_inflight_messages 1000\nmax_queued_messages 1000000\n\
+             # run as root drops to user `mosquitto`, which could not write the test's directory\n\
+             user root\n",
+            dir.display()
+        ),
+    )
+    .expect("config");
+    let broker = Broker::start(&bin, &config, port);
+
+    let db = dir.join("twin.db");
+    let listener = Command::new(env!("CARGO_BIN_EXE_takt"))
+        .args([
+            "twin",
+            "listen",
+            "--mqtt",
+            &format!("127.0.0.1:{port}"),
+            "--site",
+            "test",
+            "--scenario",
+            &scenario(),
+            "--db",
+            &db.to_string_lossy(),
+            "--client-id",
+            &format!("takt-test-{}", std::process::id()),
+            "--duration",
+            "8s",
+            "--json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("listener starts");
+    // Let it connect and subscribe.
+    std::thread::sleep(Duration::from_millis(1500));
+
+    let recording = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../replay/bottling-line-5min.jsonl"),
+    )
+    .expect("recording");
+    let events: Vec<(String, String)> = recording
+        .lines()
+        .take(2000)
+        .map(|line| {
+            let v: Value = serde_json::from_str(line).expect("json");
+            let topic = format!(
+                "takt/test/line1/{}/{}",
+                v["asset"].as_str().unwrap_or_default(),
+                v["kind"].as_str().unwrap_or_default()
+            );
+            (topic, line.to_string())
+        })
+        .collect();
+    publish(port, "pub-1", &events[..1000]);
+    // Restart the broker: the twin must reconnect by itself.
+    broker.stop();
+    let broker = Broker::start(&bin, &config, port);
+    let mut rest = events[1000..].to_vec();
+    rest.extend_from_slice(&events[900..1000]); // resent: duplicates
+    rest.push(("takt/test/line1/Filler/state".into(), "{not json".into()));
+    rest.push((
+        "takt/test/line1/Mixer/count".into(),
+        r#"{"ts":"2026-01-05T06:00:00+01:00","asset":"Mixer","kind":"count","seq":1,"good":1}"#
+            .into(),
+    ));
+    rest.push((
+        "takt/test/line1/Filler/state".into(),
+        r#"{"ts":"2026-01-05T06:00:00+01:00","asset":"Labeller","kind":"state","seq":99999,"state":"RUNNING"}"#.into(),
+    ));
+    publish(port, "pub-2", &rest);
+
+    let out = listener.wait_with_output().expect("listener ends");
+    assert!(out.status.success());
+    let stats: Value = serde_json::from_slice(&out.stdout).expect("listener JSON");
+    drop(broker);
+    assert_eq!(stats["accepted"], 2000, "{stats}");
+    assert_eq!(stats["rejected"], 3, "{stats}");
+    assert!(stats["duplicates"].as_u64() >= Some(100), "{stats}");
+    assert!(stats["reconnects"].as_u64() >= Some(1), "{stats}");
+
+    // The store holds the same plant as a replay of those 2000 events.
+    let state = Command::new(env!("CARGO_BIN_EXE_takt"))
+        .args([
+            "twin",
+            "state",
+            "--db",
+            &db.to_string_lossy(),
+            "--scenario",
+            &scenario(),
+            "--json",
+        ])
+        .output()
+        .expect("state");
+    let state: Value = serde_json::from_slice(&state.stdout).expect("state JSON");
+    let prefix = dir.join("first-2000.jsonl");
+    std::fs::write(
+        &prefix,
+        recording.lines().take(2000).collect::<Vec<_>>().join("\n"),
+    )
+    .expect("prefix");
+    let replay = Command::new(env!("CARGO_BIN_EXE_takt"))
+        .args([
+            "replay",
+            &prefix.to_string_lossy(),
+            "--scenario",
+            &scenario(),
+            "--json",
+        ])
+        .output()
+        .expect("replay");
+    let replay: Value = serde_json::from_slice(&replay.stdout).expect("replay JSON");
+    let counts = |s: &Value| -> Vec<(Value, Value, Value)> {
+        s["assets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|a| (a["asset"].clone(), a["good"].clone(), a["scrap"].clone()))
+            .collect()
+    };
+    assert_eq!(counts(&state), counts(&replay));
+    assert_eq!(state["counters"]["rejected"], 3);
+    let _ = std::fs::remove_dir_all(&dir);
+}
