@@ -65,6 +65,16 @@ pub struct ScheduleArgs {
     /// report makespan, tardiness and on-time rate beside the plan's.
     #[arg(long, value_name = "N", requires = "scenario")]
     evaluate: Option<u32>,
+    /// Instead of a detailed schedule, the aggregate plan (an LP, needs the `milp` build feature):
+    /// each order's steps assigned to shifts within each station's capacity - for large books.
+    #[arg(long, requires = "scenario")]
+    aggregate: bool,
+    /// Length of the aggregate plan's buckets (shifts), e.g. 8h.
+    #[arg(long, default_value = "8h", value_parser = crate::parse_secs)]
+    bucket: f64,
+    /// Where buckets start, from the scenario start: e.g. 6h when shifts begin at 06:00.
+    #[arg(long, default_value = "0s", value_parser = crate::parse_secs)]
+    bucket_offset: f64,
 }
 
 fn parse_objective(text: &str) -> Result<Objective, String> {
@@ -176,6 +186,12 @@ pub fn run(args: ScheduleArgs) -> Result<ExitCode> {
     problem
         .validate()
         .with_context(|| format!("{name}: the problem cannot be scheduled"))?;
+    if args.aggregate {
+        return match &source {
+            Some(src) => aggregate(src, &args),
+            None => bail!("--aggregate plans a scenario's order book"),
+        };
+    }
     let objective = args.objective.clone().unwrap_or_else(|| {
         if source.is_some() {
             Objective {
@@ -308,6 +324,85 @@ fn solve_with(
             }
         }
     })
+}
+
+#[cfg(feature = "milp")]
+fn aggregate(src: &PlantSource, args: &ScheduleArgs) -> Result<ExitCode> {
+    let names: Vec<String> = src.model.stations.iter().map(|s| s.name.clone()).collect();
+    let started = Instant::now();
+    let plan = takt_scheduler::aggregate::plan(
+        &src.plant,
+        &names,
+        args.bucket.round() as i64,
+        args.bucket_offset.round() as i64,
+    )?;
+    let seconds = started.elapsed().as_secs_f64();
+    if args.json {
+        let mut out = serde_json::to_value(&plan)?;
+        out["seconds"] = json!(seconds);
+        out["bucket_starts"] = json!(
+            plan.bucket_starts_s
+                .iter()
+                .map(|&s| src.model.timebase.rfc3339(s as f64))
+                .collect::<Vec<_>>()
+        );
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{}: aggregate plan of {} orders in {} buckets of {} h, {seconds:.2} s; weighted lateness {} h",
+        src.model.name,
+        plan.orders.len(),
+        plan.bucket_starts_s.len(),
+        hours(plan.bucket_s as f64),
+        hours(plan.objective)
+    );
+    let mut t = Table::new();
+    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+    let mut header = vec!["bucket".to_string()];
+    header.extend(plan.groups.iter().map(|g| format!("{} load", g.group)));
+    t.set_header(header);
+    for (b, &start) in plan.bucket_starts_s.iter().enumerate() {
+        let mut row = vec![short_time(&src.model, start)];
+        for g in &plan.groups {
+            row.push(if g.capacity_s[b] > 0.0 {
+                format!("{:.0}%", 100.0 * g.work_s[b] / g.capacity_s[b])
+            } else if g.work_s[b] > 0.0 {
+                "over".into()
+            } else {
+                "-".into()
+            });
+        }
+        t.add_row(row);
+    }
+    println!("{t}");
+    let mut o = Table::new();
+    o.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+    o.set_header([
+        "order",
+        "due",
+        "done by (bucket end)",
+        "weighted lateness h",
+    ]);
+    for order in &plan.orders {
+        o.add_row([
+            order.order.clone(),
+            order
+                .due_s
+                .map_or(String::new(), |d| short_time(&src.model, d)),
+            short_time(&src.model, order.completion_by_s),
+            hours(order.weighted_lateness_s),
+        ]);
+    }
+    println!("{o}");
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(not(feature = "milp"))]
+fn aggregate(_: &PlantSource, _: &ScheduleArgs) -> Result<ExitCode> {
+    bail!(
+        "the aggregate plan needs the LP solver: build with `cargo build --release -p takt-cli --features milp` (scripts/setup.sh installs what HiGHS needs)"
+    )
 }
 
 /// `01-05 06:00`: month, day and local time of a plan time (tables and charts).

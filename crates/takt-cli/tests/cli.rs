@@ -456,3 +456,32 @@ fn schedule_plans_an_order_book_and_evaluates_it_in_the_simulator() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown criterion"));
 }
+
+#[cfg(feature = "milp")]
+#[test]
+fn schedule_aggregate_assigns_orders_to_shifts_within_capacity() {
+    let scenario = scenarios_dir().join("injection-moulding.toml");
+    let x = json(&takt(&[
+        "schedule",
+        &scenario.to_string_lossy(),
+        "--aggregate",
+        "--bucket-offset",
+        "6h",
+        "--json",
+    ]));
+    assert_eq!(x["orders"].as_array().map(Vec::len), Some(40));
+    let groups = x["groups"].as_array().expect("groups");
+    assert_eq!(groups.len(), 5);
+    for g in groups {
+        let work = g["work_s"].as_array().expect("work");
+        let cap = g["capacity_s"].as_array().expect("capacity");
+        for (w, c) in work.iter().zip(cap) {
+            assert!(w.as_f64() <= Some(c.as_f64().unwrap_or(0.0) + 1e-6), "{g}");
+        }
+    }
+    assert!(
+        x["bucket_starts"][1]
+            .as_str()
+            .is_some_and(|s| s.starts_with("2026-01-05T06:00"))
+    );
+}

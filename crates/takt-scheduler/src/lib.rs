@@ -8,6 +8,8 @@
 //! good_lp, weighted objectives, scenario order books, robustness in the simulator, Gantt output,
 //! the OR-Tools comparison).
 
+#[cfg(feature = "milp")]
+pub mod aggregate;
 pub mod check;
 pub mod decode;
 pub mod dispatch;

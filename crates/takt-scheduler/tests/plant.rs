@@ -248,3 +248,106 @@ fn a_scenario_without_orders_is_refused_and_a_broken_plan_too() {
     let err = run_plan(&m, &plan, 1, 0, 1e6).expect_err("press lot on the mill");
     assert!(err.to_string().contains("not eligible"), "{err}");
 }
+
+/// The aggregate plan (an LP through HiGHS) is a relaxation of every detailed schedule: its weighted
+/// lateness is at most that of a detailed schedule counted by the end of the bucket each order
+/// completes in. Every step is planned once, within capacity, never ahead of the step before it.
+#[cfg(feature = "milp")]
+#[test]
+fn the_aggregate_plan_is_a_capacity_feasible_relaxation() {
+    use takt_scheduler::aggregate::plan;
+    let m = model("");
+    let plant = from_model(&m).expect("plant problem");
+    let p = &plant.problem;
+    let names: Vec<String> = m.stations.iter().map(|s| s.name.clone()).collect();
+    let bucket = 8 * 3600;
+    let agg = plan(&plant, &names, bucket, 6 * 3600).expect("aggregate plan");
+    assert_eq!(
+        agg.bucket_starts_s[0],
+        -2 * 3600,
+        "aligned to 06:00, covering t = 0"
+    );
+    for g in &agg.groups {
+        for (w, c) in g.work_s.iter().zip(&g.capacity_s) {
+            assert!(*w <= c + 1e-6, "{}: {w} > {c}", g.group);
+        }
+    }
+    for o in &agg.orders {
+        let mut before: Option<Vec<(usize, f64)>> = None;
+        for step in &o.steps {
+            let total: f64 = step.iter().map(|s| s.1).sum();
+            assert!((total - 1.0).abs() < 1e-6, "{}: {total}", o.order);
+            if let Some(prev) = &before {
+                for b in 0..agg.bucket_starts_s.len() {
+                    let cum = |s: &[(usize, f64)]| {
+                        s.iter().filter(|x| x.0 <= b).map(|x| x.1).sum::<f64>()
+                    };
+                    assert!(
+                        cum(step) <= cum(prev) + 1e-6,
+                        "{} ahead of its previous step",
+                        o.order
+                    );
+                }
+            }
+            before = Some(step.clone());
+        }
+    }
+    let detailed = feasible(
+        p,
+        &solve(
+            p,
+            &"tardiness".parse().expect("objective"),
+            1,
+            1,
+            limits(200),
+        ),
+    );
+    let completions = detailed.completions(p);
+    let bound: f64 = p
+        .jobs
+        .iter()
+        .zip(&completions)
+        .filter_map(|(j, &c)| {
+            let due = j.due?;
+            let b = agg.bucket_starts_s.partition_point(|&s| s < c).max(1) - 1;
+            let end = agg.bucket_starts_s[0] + (b as i64 + 1) * bucket;
+            Some(j.weight * (end - due).max(0) as f64)
+        })
+        .sum();
+    let slack = p.n_ops() as f64 * 1e-3 * bucket as f64;
+    assert!(
+        agg.objective <= bound + slack,
+        "{} > {bound}",
+        agg.objective
+    );
+}
+
+#[cfg(feature = "milp")]
+#[test]
+fn the_aggregate_plan_matches_a_hand_solved_case() {
+    use takt_scheduler::aggregate::plan;
+    use takt_scheduler::plant::PlantProblem;
+    use takt_scheduler::{Job, Operation, Problem};
+    // One machine, two orders of 6 h due at 8 h, buckets of 8 h: 4 h must spill into the second
+    // bucket, late by 8 h for 2/3 of a lot: 16/3 h.
+    let job = |name: &str| Job {
+        name: name.into(),
+        release: 0,
+        due: Some(8 * 3600),
+        weight: 1.0,
+        operations: vec![Operation {
+            alternatives: vec![(0, 6 * 3600)],
+        }],
+    };
+    let plant = PlantProblem {
+        problem: Problem::new("hand", 1, vec![job("a"), job("b")]),
+        machines: vec![(0, 0)],
+    };
+    let agg = plan(&plant, &["M".into()], 8 * 3600, 0).expect("plan");
+    assert!(
+        (agg.objective - 16.0 / 3.0 * 3600.0).abs() < 1.0,
+        "{}",
+        agg.objective
+    );
+    assert_eq!(agg.groups[0].work_s.len(), 2);
+}
