@@ -1,5 +1,6 @@
 //! `takt`: the command-line front of the factory digital twin.
 
+mod adapt;
 mod schedule;
 mod table;
 mod trace_file;
@@ -45,6 +46,9 @@ enum Command {
     /// Feed a recording (takt event schema, JSON Lines) through the live twin's ingestion path -
     /// checked, durably stored, mirrored - as fast as possible or paced, and print the mirrored plant.
     Replay(twin::ReplayArgs),
+    /// Convert a real plant source (MTConnect SHDR, the Azure PdM tables, a job-shop MES log) into
+    /// takt events (JSON Lines) for `takt replay`.
+    Adapt(adapt::AdaptArgs),
     /// The live twin's store and schema: `takt twin state --db twin.db --scenario S`, `takt twin schema`.
     Twin(twin::TwinArgs),
 }
@@ -96,6 +100,7 @@ fn main() -> ExitCode {
         Command::Schedule(args) => schedule::run(args),
         Command::Replay(args) => twin::replay(args),
         Command::Twin(args) => twin::twin(args),
+        Command::Adapt(args) => adapt::run(args),
     };
     match result {
         Ok(code) => code,

@@ -266,3 +266,104 @@ fn bad_lines_and_unknown_assets_are_rejected_with_their_place_and_kept_aside() {
     assert_eq!(filler["good"], 2);
     assert_eq!(filler["state"], "RUNNING");
 }
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path)
+}
+
+/// The shipped extracts of real recordings replay cleanly, and when the public data sets are beside
+/// the checkout, the adapters regenerate the extracts byte for byte.
+#[test]
+fn real_recordings_convert_and_replay() {
+    let state = json(&takt(&[
+        "replay",
+        &repo("replay/okuma-mtconnect.jsonl").to_string_lossy(),
+        "--scenario",
+        &repo("scenarios/okuma-cell.toml").to_string_lossy(),
+        "--json",
+    ]));
+    assert_eq!(state["counters"]["rejected"], 0);
+    let okuma = &state["assets"][0];
+    assert_eq!(okuma["asset"], "Okuma");
+    assert!(okuma["good"].as_u64() >= Some(3), "{okuma}");
+    assert!(
+        okuma["state_s"]["RUNNING"].as_f64() > Some(600.0),
+        "{okuma}"
+    );
+    assert!(okuma["signals"]["S1load"]["unit"] == "%", "{okuma}");
+
+    let shared = repo("../shared/data");
+    if !shared.exists() {
+        eprintln!(
+            "skipped the regeneration check: {} not present",
+            shared.display()
+        );
+        return;
+    }
+    let dir = temp("adapt");
+    let out = dir.join("okuma.jsonl");
+    let run = takt(&[
+        "adapt",
+        "mtconnect",
+        &shared
+            .join("mtconnect/okuma_imts2022.shdr.txt")
+            .to_string_lossy(),
+        "--devices",
+        &shared.join("mtconnect/Devices.xml").to_string_lossy(),
+        "--asset",
+        "Okuma",
+        "-o",
+        &out.to_string_lossy(),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(
+        std::fs::read(&out).expect("converted"),
+        std::fs::read(repo("replay/okuma-mtconnect.jsonl")).expect("shipped")
+    );
+    let out = dir.join("azure.jsonl");
+    let run = takt(&[
+        "adapt",
+        "azure",
+        &shared.join("azure_pdm").to_string_lossy(),
+        "--machines",
+        "1",
+        "-o",
+        &out.to_string_lossy(),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(
+        std::fs::read(&out).expect("converted"),
+        std::fs::read(repo("replay/azure-pdm-machine1.jsonl")).expect("shipped")
+    );
+    // The job-shop log (not redistributed here): every row converts.
+    let out = dir.join("jobshop.jsonl");
+    let run = takt(&[
+        "adapt",
+        "jobshop",
+        &shared
+            .join("production_4tu/Production_Data.csv")
+            .to_string_lossy(),
+        "-o",
+        &out.to_string_lossy(),
+    ]);
+    assert!(run.status.success());
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(!text.contains("skipped"), "{text}");
+    let events = std::fs::read_to_string(&out).expect("events");
+    assert!(
+        events.lines().count() > 4 * 4543,
+        "{}",
+        events.lines().count()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

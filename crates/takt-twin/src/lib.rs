@@ -10,6 +10,7 @@
 //! The mirror is rebuilt on start by offering it every stored event in the order it was accepted,
 //! so a restarted twin shows the state it showed before, whatever killed it.
 
+pub mod adapters;
 pub mod event;
 pub mod mirror;
 pub mod mqtt;
