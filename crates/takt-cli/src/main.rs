@@ -1,6 +1,7 @@
 //! `takt`: the command-line front of the factory digital twin.
 
 mod adapt;
+mod calibrate;
 mod schedule;
 mod table;
 mod trace_file;
@@ -46,6 +47,9 @@ enum Command {
     /// Feed a recording (takt event schema, JSON Lines) through the live twin's ingestion path -
     /// checked, durably stored, mirrored - as fast as possible or paced, and print the mirrored plant.
     Replay(twin::ReplayArgs),
+    /// Fit a scenario's failures, repairs, cycle times, changeovers and scrap from recorded events
+    /// (maximum likelihood with censoring, families chosen by AIC) and write it back.
+    Calibrate(calibrate::CalibrateArgs),
     /// Convert a real plant source (MTConnect SHDR, the Azure PdM tables, a job-shop MES log) into
     /// takt events (JSON Lines) for `takt replay`.
     Adapt(adapt::AdaptArgs),
@@ -101,6 +105,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => twin::replay(args),
         Command::Twin(args) => twin::twin(args),
         Command::Adapt(args) => adapt::run(args),
+        Command::Calibrate(args) => calibrate::run(args),
     };
     match result {
         Ok(code) => code,

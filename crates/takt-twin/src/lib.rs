@@ -11,7 +11,9 @@
 //! so a restarted twin shows the state it showed before, whatever killed it.
 
 pub mod adapters;
+pub mod calibrate;
 pub mod event;
+pub mod fit;
 pub mod mirror;
 pub mod mqtt;
 pub mod store;

@@ -1,0 +1,136 @@
+//! `takt calibrate HISTORY --scenario S -o calibrated.toml`: fits time to failure and to repair per
+//! failure mode, cycle times, changeovers and scrap rates from recorded events, and writes the
+//! scenario back with them.
+
+use anyhow::{Context, Result, bail};
+use comfy_table::Table;
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use takt_model::overrides::{apply, parse_override};
+use takt_twin::calibrate::{calibrate, observe};
+use takt_twin::event;
+
+#[derive(clap::Args)]
+pub struct CalibrateArgs {
+    /// Recorded events (JSON Lines in the takt schema), e.g. a `takt run --trace` or `takt adapt` file.
+    history: PathBuf,
+    /// The scenario whose stations and products the history covers.
+    #[arg(long)]
+    scenario: PathBuf,
+    /// Where to write the calibrated scenario.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: CalibrateArgs) -> Result<ExitCode> {
+    let loaded = match crate::load(&args.scenario)? {
+        Ok(l) => l,
+        Err(code) => return Ok(code),
+    };
+    let model = &loaded.model;
+    let file = std::fs::File::open(&args.history)
+        .with_context(|| format!("cannot read {}", args.history.display()))?;
+    let mut events = Vec::new();
+    let mut bad = Vec::new();
+    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.with_context(|| format!("reading {}", args.history.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match event::parse(&line) {
+            Ok(c) => events.push(c),
+            Err(e) => bad.push(format!("{}:{}: {e}", args.history.display(), i + 1)),
+        }
+    }
+    if events.is_empty() {
+        bail!("{}: no readable events", args.history.display());
+    }
+    let observations = observe(model, &events);
+    let results = calibrate(model, &observations);
+    if let Some(path) = &args.output {
+        let text = std::fs::read_to_string(&args.scenario)
+            .with_context(|| format!("cannot read {}", args.scenario.display()))?;
+        let mut table: toml::Table =
+            toml::from_str(&text).with_context(|| format!("{}", args.scenario.display()))?;
+        for r in &results {
+            let o = parse_override(&format!("{}={}", r.path, r.value))
+                .map_err(|e| anyhow::anyhow!("{}: {e}", r.path))?;
+            apply(&mut table, &o).map_err(|p| anyhow::anyhow!("{}: {}", p.path, p.message))?;
+        }
+        let header = format!(
+            "# Calibrated by `takt calibrate` from {} ({} events): {} quantities fitted.\n# The fits, their confidence intervals and goodness of fit: `takt calibrate ... --json`.\n",
+            args.history.display(),
+            events.len(),
+            results.len()
+        );
+        let out = header + &toml::to_string_pretty(&table)?;
+        // The result must be a valid scenario before it is written.
+        takt_model::load_str(&out, path, args.scenario.parent())
+            .map_err(|e| anyhow::anyhow!("the calibrated scenario is not valid: {e}"))?;
+        std::fs::write(path, out).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if args.json {
+        let out = serde_json::json!({
+            "events": events.len(),
+            "unreadable": bad,
+            "calibrated": results,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{}: {} events ({} unreadable), {} quantities fitted{}",
+        args.history.display(),
+        events.len(),
+        bad.len(),
+        results.len(),
+        args.output
+            .as_ref()
+            .map_or(String::new(), |p| format!(", written to {}", p.display()))
+    );
+    for b in bad.iter().take(5) {
+        println!("  {b}");
+    }
+    let mut t = Table::new();
+    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+    t.set_header([
+        "quantity",
+        "n",
+        "fitted",
+        "mean",
+        "95% CI of parameters",
+        "KS",
+        "ΔAIC next",
+    ]);
+    for r in &results {
+        let (mean, ci, ks, delta) = match &r.fit {
+            Some(f) => (
+                format!("{:.4}", f.mean),
+                f.parameters
+                    .iter()
+                    .map(|p| format!("{} {:.4} [{:.4}, {:.4}]", p.name, p.value, p.low, p.high))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                format!("{:.3}", f.ks),
+                r.alternatives
+                    .first()
+                    .map_or(String::new(), |a| format!("{:.1}", a.aic - f.aic)),
+            ),
+            None => (r.value.clone(), String::new(), String::new(), String::new()),
+        };
+        t.add_row([
+            r.what.clone(),
+            r.observations.to_string(),
+            r.value.clone(),
+            mean,
+            ci,
+            ks,
+            delta,
+        ]);
+    }
+    println!("{t}");
+    Ok(ExitCode::SUCCESS)
+}
