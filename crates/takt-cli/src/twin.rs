@@ -16,7 +16,8 @@ use takt_twin::{Twin, TwinState};
 
 #[derive(clap::Args)]
 pub struct ReplayArgs {
-    /// A recording in the takt event schema (JSON Lines).
+    /// A recording in the takt event schema: JSON Lines, or the flat CSV form (`.csv`, see
+    /// docs/events.md).
     file: PathBuf,
     /// The plant the recording comes from (its machine names are the assets).
     #[arg(long)]
@@ -212,7 +213,35 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
         batch.clear();
         Ok(())
     };
-    for line in BufReader::new(file).lines() {
+    let is_csv = args
+        .file
+        .extension()
+        .is_some_and(|x| x.eq_ignore_ascii_case("csv"));
+    let lines: Box<dyn Iterator<Item = Result<String>>> = if is_csv {
+        // The flat CSV form: each row becomes the JSON event of the same fields; the header counts
+        // as line 1, so rows keep their line numbers.
+        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(file);
+        let headers: Vec<String> = reader
+            .headers()
+            .with_context(|| format!("{}: no CSV header", args.file.display()))?
+            .iter()
+            .map(String::from)
+            .collect();
+        line_no = 1;
+        Box::new(reader.into_records().map(move |r| {
+            let r = r?;
+            let h: Vec<&str> = headers.iter().map(String::as_str).collect();
+            let row: Vec<&str> = r.iter().collect();
+            Ok(takt_twin::event::csv_row_to_json(&h, &row))
+        }))
+    } else {
+        Box::new(
+            BufReader::new(file)
+                .lines()
+                .map(|l| l.map_err(anyhow::Error::from)),
+        )
+    };
+    for line in lines {
         let line = line.with_context(|| format!("reading {}", args.file.display()))?;
         line_no += 1;
         bar.inc(line.len() as u64 + 1);

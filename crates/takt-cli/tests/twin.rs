@@ -367,3 +367,38 @@ fn real_recordings_convert_and_replay() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_flat_csv_form_replays_with_line_numbers() {
+    let dir = temp("csv");
+    let file = dir.join("events.csv");
+    std::fs::write(
+        &file,
+        "ts,asset,kind,seq,state,reason,good,signal,value,unit\n\
+         2026-01-05T06:00:00+01:00,Filler,state,1,RUNNING,production,,,,\n\
+         2026-01-05T06:00:01+01:00,Filler,count,2,,,3,,,\n\
+         2026-01-05T06:00:02+01:00,Filler,sample,3,,,,vibration,loud,mm/s\n\
+         2026-01-05T06:00:03+01:00,Filler,sample,4,,,,vibration,4.5,mm/s\n",
+    )
+    .expect("write");
+    let out = takt(&[
+        "replay",
+        &file.to_string_lossy(),
+        "--scenario",
+        &scenario("bottling-line.toml"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("3 accepted, 0 duplicates, 1 rejected"),
+        "{text}"
+    );
+    assert!(
+        text.contains("events.csv:4: signals.vibration.value"),
+        "{text}"
+    );
+}

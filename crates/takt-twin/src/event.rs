@@ -579,3 +579,106 @@ mod tests {
         );
     }
 }
+
+/// The flat CSV form: a header naming any of the event fields (`ts,asset,kind,seq,state,reason,
+/// mode,good,scrap,rework,product,code,severity,action,text,component,work_order,operation,quantity`)
+/// and, for samples, `signal,value,unit` (one signal per row). A row becomes the JSON event of the
+/// same fields (empty cells are left out), so both forms are checked the same way.
+pub fn csv_row_to_json(headers: &[&str], row: &[&str]) -> String {
+    let mut object = serde_json::Map::new();
+    let mut signal: Option<(String, serde_json::Value, String)> = None;
+    for (name, cell) in headers.iter().zip(row) {
+        let cell = cell.trim();
+        if cell.is_empty() {
+            continue;
+        }
+        let name = name.trim();
+        let number = || {
+            cell.parse::<u64>()
+                .map(serde_json::Value::from)
+                .or_else(|_| cell.parse::<f64>().map(serde_json::Value::from))
+                .unwrap_or_else(|_| serde_json::Value::from(cell))
+        };
+        match name {
+            "seq" | "good" | "scrap" | "rework" | "quantity" | "t_s" => {
+                object.insert(name.to_string(), number());
+            }
+            "signal" => signal.get_or_insert_with(Default::default).0 = cell.to_string(),
+            "value" => signal.get_or_insert_with(Default::default).1 = number(),
+            "unit" => signal.get_or_insert_with(Default::default).2 = cell.to_string(),
+            _ => {
+                object.insert(name.to_string(), serde_json::Value::from(cell));
+            }
+        }
+    }
+    if let Some((name, value, unit)) = signal {
+        object.insert(
+            "signals".into(),
+            serde_json::json!({ name: { "value": value, "unit": unit } }),
+        );
+    }
+    serde_json::Value::Object(object).to_string()
+}
+
+#[cfg(test)]
+mod csv_tests {
+    use super::*;
+
+    #[test]
+    fn csv_rows_read_like_json_events() {
+        let headers = [
+            "ts", "asset", "kind", "seq", "state", "reason", "good", "signal", "value", "unit",
+        ];
+        let state = [
+            "2026-01-05T06:00:00Z",
+            "A",
+            "state",
+            "1",
+            "RUNNING",
+            "start",
+            "",
+            "",
+            "",
+            "",
+        ];
+        let c = parse(&csv_row_to_json(&headers, &state)).expect("state row");
+        assert!(matches!(
+            c.event.body,
+            Body::State(StateBody {
+                state: StateCode::Running,
+                ..
+            })
+        ));
+        let sample = [
+            "2026-01-05T06:00:01Z",
+            "A",
+            "sample",
+            "2",
+            "",
+            "",
+            "",
+            "vibration",
+            "4.5",
+            "mm/s",
+        ];
+        let c = parse(&csv_row_to_json(&headers, &sample)).expect("sample row");
+        match c.event.body {
+            Body::Sample(s) => assert_eq!(s.signals["vibration"].value, 4.5),
+            other => panic!("{other:?}"),
+        }
+        let bad = [
+            "2026-01-05T06:00:01Z",
+            "A",
+            "sample",
+            "3",
+            "",
+            "",
+            "",
+            "vibration",
+            "loud",
+            "mm/s",
+        ];
+        let e = parse(&csv_row_to_json(&headers, &bad)).expect_err("not a number");
+        assert_eq!(e.field, "signals.vibration.value");
+    }
+}
