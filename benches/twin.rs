@@ -11,11 +11,10 @@
 //! Run: `cargo bench -p takt-benches --bench twin` (or `benches/run.sh twin`). `TAKT_HOURS` sets the
 //! length of the recording (default 8 simulated hours).
 
-use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use takt_model::load_file;
-use takt_sim::{Simulation, TraceKind, TraceRecord, TraceSink};
+use takt_sim::{Simulation, TraceRecord, TraceSink};
 use takt_twin::mirror::{Mirror, MirrorConfig};
 use takt_twin::store::{Durability, Store};
 use takt_twin::{Twin, assets_of, event};
@@ -26,22 +25,7 @@ struct Lines(Arc<Mutex<Vec<String>>>, takt_model::Timebase);
 
 impl TraceSink for Lines {
     fn record(&mut self, r: &TraceRecord<'_>) {
-        let ts = self.1.rfc3339(r.time_s);
-        let line = match r.kind {
-            TraceKind::State { state, reason } => json!({
-                "ts": ts, "asset": r.asset, "kind": "state", "seq": r.seq, "t_s": r.time_s,
-                "state": state.schema_name(), "reason": reason,
-            }),
-            TraceKind::Count {
-                good,
-                scrap,
-                rework,
-                product,
-            } => json!({
-                "ts": ts, "asset": r.asset, "kind": "count", "seq": r.seq, "t_s": r.time_s,
-                "mode": "delta", "good": good, "scrap": scrap, "rework": rework, "product": product,
-            }),
-        };
+        let line = r.to_json(&self.1);
         if let Ok(mut v) = self.0.lock() {
             v.push(line.to_string());
         }

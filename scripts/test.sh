@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo fmt --all --check
-# The test profile for the lints too: the C/C++ builds under it (HiGHS, SQLite) then run once for
-# both steps instead of twice.
-cargo clippy --workspace --all-targets --all-features --locked --profile test -- -D warnings
 cargo test --workspace --all-features --locked
+# Lints after the tests and under their profile: the C/C++ builds (HiGHS, SQLite) are then reused
+# instead of being built a second time.
+cargo clippy --workspace --all-targets --all-features --locked --profile test -- -D warnings

@@ -1,12 +1,11 @@
 //! Writes the engine's trace as JSON Lines in the takt event schema: `ts` (RFC 3339 with offset),
 //! `asset`, `kind` (`state` or `count`), `seq`, plus `t_s` (simulated seconds since t = 0).
 
-use serde_json::json;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use takt_model::Timebase;
-use takt_sim::{TraceKind, TraceRecord, TraceSink};
+use takt_sim::{TraceRecord, TraceSink};
 
 pub struct JsonLinesTrace {
     out: BufWriter<File>,
@@ -29,22 +28,7 @@ impl TraceSink for JsonLinesTrace {
         if self.error.is_some() {
             return;
         }
-        let ts = self.timebase.rfc3339(r.time_s);
-        let line = match r.kind {
-            TraceKind::State { state, reason } => json!({
-                "ts": ts, "asset": r.asset, "kind": "state", "seq": r.seq, "t_s": r.time_s,
-                "state": state.schema_name(), "reason": reason,
-            }),
-            TraceKind::Count {
-                good,
-                scrap,
-                rework,
-                product,
-            } => json!({
-                "ts": ts, "asset": r.asset, "kind": "count", "seq": r.seq, "t_s": r.time_s,
-                "mode": "delta", "good": good, "scrap": scrap, "rework": rework, "product": product,
-            }),
-        };
+        let line = r.to_json(&self.timebase);
         if let Err(e) = writeln!(self.out, "{line}") {
             self.error = Some(e);
         }

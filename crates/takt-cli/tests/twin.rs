@@ -303,47 +303,40 @@ fn real_recordings_convert_and_replay() {
         return;
     }
     let dir = temp("adapt");
-    let out = dir.join("okuma.jsonl");
-    let run = takt(&[
-        "adapt",
-        "mtconnect",
-        &shared
-            .join("mtconnect/okuma_imts2022.shdr.txt")
-            .to_string_lossy(),
-        "--devices",
-        &shared.join("mtconnect/Devices.xml").to_string_lossy(),
-        "--asset",
-        "Okuma",
-        "-o",
-        &out.to_string_lossy(),
-    ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    // Converts with `args` (the output file last) and compares with the shipped extract.
+    let regenerates = |args: &[&str], shipped: &str| {
+        let out = dir.join("regenerated.jsonl");
+        let mut all: Vec<&str> = args.to_vec();
+        let path = out.to_string_lossy().into_owned();
+        all.extend(["-o", &path]);
+        let run = takt(&all);
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        assert_eq!(
+            std::fs::read(&out).expect("converted"),
+            std::fs::read(repo(shipped)).expect("shipped"),
+            "{shipped} no longer regenerates"
+        );
+    };
+    let data = |p: &str| shared.join(p).to_string_lossy().into_owned();
+    regenerates(
+        &[
+            "adapt",
+            "mtconnect",
+            &data("mtconnect/okuma_imts2022.shdr.txt"),
+            "--devices",
+            &data("mtconnect/Devices.xml"),
+            "--asset",
+            "Okuma",
+        ],
+        "replay/okuma-mtconnect.jsonl",
     );
-    assert_eq!(
-        std::fs::read(&out).expect("converted"),
-        std::fs::read(repo("replay/okuma-mtconnect.jsonl")).expect("shipped")
-    );
-    let out = dir.join("azure.jsonl");
-    let run = takt(&[
-        "adapt",
-        "azure",
-        &shared.join("azure_pdm").to_string_lossy(),
-        "--machines",
-        "1",
-        "-o",
-        &out.to_string_lossy(),
-    ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    assert_eq!(
-        std::fs::read(&out).expect("converted"),
-        std::fs::read(repo("replay/azure-pdm-machine1.jsonl")).expect("shipped")
+    regenerates(
+        &["adapt", "azure", &data("azure_pdm"), "--machines", "1"],
+        "replay/azure-pdm-machine1.jsonl",
     );
     // The job-shop log (not redistributed here): every row converts.
     let out = dir.join("jobshop.jsonl");

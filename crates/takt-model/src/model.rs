@@ -116,6 +116,18 @@ pub struct Station {
     pub follows_calendar: bool,
 }
 
+impl Station {
+    /// The name of machine `k` (0-based): the station's name for a single machine, `station.k+1`
+    /// for parallel machines. The engine, traces, the live twin and plans all use it.
+    pub fn machine_name(&self, k: u32) -> String {
+        if self.machines == 1 {
+            self.name.clone()
+        } else {
+            format!("{}.{}", self.name, k + 1)
+        }
+    }
+}
+
 /// kW per machine state.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct PowerKw {

@@ -47,11 +47,7 @@ pub fn from_model(model: &Model) -> Result<PlantProblem, PlantError> {
         for k in 0..st.machines {
             machines.push((si, k));
             // The simulator's machine names, so plans and reports agree.
-            names.push(if st.machines == 1 {
-                st.name.clone()
-            } else {
-                format!("{}.{}", st.name, k + 1)
-            });
+            names.push(st.machine_name(k));
         }
     }
     let secs = |x: f64| x.round() as i64;

@@ -197,11 +197,7 @@ impl Simulation {
         let mut machines = Vec::new();
         for (si, st) in model.stations.iter().enumerate() {
             for k in 0..st.machines {
-                let name = if st.machines == 1 {
-                    st.name.clone()
-                } else {
-                    format!("{}.{}", st.name, k + 1)
-                };
+                let name = st.machine_name(k);
                 let key = |what: &str| rng::stream(seed, &[what, &name]);
                 let streams = MachineStreams {
                     process: key("process"),

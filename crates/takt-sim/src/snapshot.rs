@@ -315,11 +315,7 @@ pub(crate) fn topology(
     for st in &model.stations {
         let first = machine_names.len();
         for k in 0..st.machines {
-            machine_names.push(if st.machines == 1 {
-                st.name.clone()
-            } else {
-                format!("{}.{}", st.name, k + 1)
-            });
+            machine_names.push(st.machine_name(k));
         }
         station_machines.push((first, machine_names.len()));
     }

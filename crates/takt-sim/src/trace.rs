@@ -31,6 +31,29 @@ pub struct TraceRecord<'a> {
     pub kind: TraceKind<'a>,
 }
 
+impl TraceRecord<'_> {
+    /// The record as a takt plant event (docs/events.md): `ts` in the plant's offset from `timebase`,
+    /// plus `t_s`, the simulated seconds.
+    pub fn to_json(&self, timebase: &takt_model::Timebase) -> serde_json::Value {
+        let ts = timebase.rfc3339(self.time_s);
+        match self.kind {
+            TraceKind::State { state, reason } => serde_json::json!({
+                "ts": ts, "asset": self.asset, "kind": "state", "seq": self.seq, "t_s": self.time_s,
+                "state": state.schema_name(), "reason": reason,
+            }),
+            TraceKind::Count {
+                good,
+                scrap,
+                rework,
+                product,
+            } => serde_json::json!({
+                "ts": ts, "asset": self.asset, "kind": "count", "seq": self.seq, "t_s": self.time_s,
+                "mode": "delta", "good": good, "scrap": scrap, "rework": rework, "product": product,
+            }),
+        }
+    }
+}
+
 pub trait TraceSink: Send {
     fn record(&mut self, record: &TraceRecord<'_>);
 

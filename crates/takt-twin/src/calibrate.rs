@@ -49,12 +49,7 @@ pub fn observe(model: &Model, events: &[Checked]) -> BTreeMap<usize, StationObse
     let mut station_of: BTreeMap<String, usize> = BTreeMap::new();
     for (si, st) in model.stations.iter().enumerate() {
         for k in 0..st.machines {
-            let name = if st.machines == 1 {
-                st.name.clone()
-            } else {
-                format!("{}.{}", st.name, k + 1)
-            };
-            station_of.insert(name, si);
+            station_of.insert(st.machine_name(k), si);
         }
     }
     let mut by_asset: BTreeMap<&str, Vec<&Checked>> = BTreeMap::new();

@@ -113,11 +113,7 @@ pub fn assets_of(model: &Model) -> Vec<(String, AssetInfo)> {
         let mean = (!ideal_cycle_s.is_empty())
             .then(|| ideal_cycle_s.values().sum::<f64>() / ideal_cycle_s.len() as f64);
         for k in 0..st.machines {
-            let name = if st.machines == 1 {
-                st.name.clone()
-            } else {
-                format!("{}.{}", st.name, k + 1)
-            };
+            let name = st.machine_name(k);
             out.push((
                 name,
                 AssetInfo {

@@ -230,24 +230,18 @@ pub fn decode(
         .into_iter()
         .map(|raw| {
             let result = event::parse(&raw).and_then(|c| {
-                if c.event.asset != asset {
-                    Err(EventError {
-                        field: "asset".into(),
-                        message: format!(
-                            "`{}` does not match the topic's asset `{asset}`",
-                            c.event.asset
-                        ),
-                    })
-                } else if c.event.body.kind() != kind {
-                    Err(EventError {
-                        field: "kind".into(),
-                        message: format!(
-                            "`{}` does not match the topic's kind `{kind}`",
-                            c.event.body.kind()
-                        ),
-                    })
-                } else {
-                    Ok(c)
+                let mismatch = [
+                    ("asset", c.event.asset.as_str(), asset),
+                    ("kind", c.event.body.kind(), kind),
+                ]
+                .into_iter()
+                .find(|(_, got, want)| got != want);
+                match mismatch {
+                    Some((field, got, want)) => Err(EventError {
+                        field: field.into(),
+                        message: format!("`{got}` does not match the topic's {field} `{want}`"),
+                    }),
+                    None => Ok(c),
                 }
             });
             (result, raw)
