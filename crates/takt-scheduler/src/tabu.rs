@@ -375,8 +375,13 @@ pub fn search(
             None => match times(p, &ctx, &cur) {
                 Some(t) => (objective.cost(p, &ctx, &t), t),
                 None => {
+                    // The estimate hid a cycle (not possible for N5 swaps in a plain job shop, but
+                    // cheap to guard): undo it and forbid it for a while.
                     undo(&mut cur, mv);
-                    tabu_order.clear();
+                    if let Move::Swap { m, pos } = mv {
+                        let (a, b) = (cur.sequences[m][pos], cur.sequences[m][pos + 1]);
+                        tabu_order.insert((b, a), iter + tenure);
+                    }
                     continue;
                 }
             },
