@@ -317,6 +317,30 @@ impl Sampler {
         }
     }
 
+    /// A draw of the time still to go of something that has already lasted `elapsed` (a repair under
+    /// way, a part half processed, a machine that has aged): X - elapsed with X drawn given X > elapsed.
+    /// Exact for constant and exponential (memoryless) times; otherwise by rejection. When `elapsed` is
+    /// so deep in the tail that 256 draws all fall short, the activity is overdue and a fresh draw is
+    /// returned: it will take about another usual time, not end at once.
+    pub fn sample_residual<R: Rng + ?Sized>(&self, elapsed: f64, rng: &mut R) -> f64 {
+        if elapsed <= 0.0 {
+            return self.sample(rng);
+        }
+        match self {
+            Sampler::Constant(v) => (v - elapsed).max(0.0),
+            Sampler::Exponential(d) => d.sample(rng),
+            _ => {
+                for _ in 0..256 {
+                    let x = self.sample(rng);
+                    if x > elapsed {
+                        return x - elapsed;
+                    }
+                }
+                self.sample(rng)
+            }
+        }
+    }
+
     /// True when every draw is the same value (no random numbers consumed).
     pub fn is_constant(&self) -> bool {
         matches!(self, Sampler::Constant(_))
@@ -469,6 +493,34 @@ mod tests {
         let m = xs.iter().sum::<f64>() / n as f64;
         let var = xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64;
         (m, (var / n as f64).sqrt())
+    }
+
+    #[test]
+    fn residual_times_follow_the_conditional_distribution() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(11);
+        let n = 40_000;
+        let mean_residual = |spec: DistributionSpec, elapsed: f64, rng: &mut Xoshiro256PlusPlus| {
+            let s = spec.sampler().expect("valid");
+            let xs: Vec<f64> = (0..n).map(|_| s.sample_residual(elapsed, rng)).collect();
+            assert!(xs.iter().all(|x| *x >= 0.0));
+            xs.iter().sum::<f64>() / n as f64
+        };
+        // Uniform(0, 10) that has lasted 4: the rest is Uniform(0, 6), mean 3 (sd of the mean 0.009).
+        let m = mean_residual(
+            DistributionSpec::Uniform {
+                min: 0.0,
+                max: 10.0,
+            },
+            4.0,
+            &mut rng,
+        );
+        assert!((m - 3.0).abs() < 0.04, "uniform residual mean {m}");
+        // Exponential: memoryless, the residual mean is the mean (sd of the mean 0.01).
+        let m = mean_residual(DistributionSpec::exponential(2.0), 50.0, &mut rng);
+        assert!((m - 2.0).abs() < 0.05, "exponential residual mean {m}");
+        // Constant 5 that has lasted 2: exactly 3 more.
+        let m = mean_residual(DistributionSpec::constant(5.0), 2.0, &mut rng);
+        assert_eq!(m, 3.0);
     }
 
     #[test]

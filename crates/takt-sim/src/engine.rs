@@ -101,7 +101,7 @@ impl std::fmt::Debug for PlantStats {
 }
 
 impl PlantStats {
-    fn new(now: f64, wip: u64, completed_total: u64) -> Self {
+    pub(crate) fn new(now: f64, wip: u64, completed_total: u64) -> Self {
         PlantStats {
             since: now,
             wip,
@@ -168,6 +168,14 @@ impl Simulation {
     /// Builds the plant at t = 0 with every random stream derived from `seed`, and schedules its first
     /// events. Nothing runs until [`Simulation::run_until`].
     pub fn new(model: Arc<Model>, seed: u64) -> Simulation {
+        let mut sim = Simulation::spawn(model, seed);
+        sim.schedule_initial_events();
+        sim
+    }
+
+    /// The plant's entities at t = 0, empty and idle, with every random stream derived from `seed`;
+    /// nothing scheduled yet.
+    pub(crate) fn spawn(model: Arc<Model>, seed: u64) -> Simulation {
         let mut world = World::new();
         let source = world
             .spawn(Source {
@@ -289,7 +297,7 @@ impl Simulation {
             })
             .collect();
         let topo = crate::snapshot::topology(&model, source, machines, buffers, crews, orders);
-        let mut sim = Simulation {
+        Simulation {
             model,
             world,
             calendar: BinaryHeap::new(),
@@ -302,9 +310,7 @@ impl Simulation {
             trace: None,
             trace_seq: 0,
             plan: None,
-        };
-        sim.schedule_initial_events();
-        sim
+        }
     }
 
     fn schedule_initial_events(&mut self) {
@@ -646,7 +652,13 @@ impl Simulation {
         }
     }
 
-    fn queue_entry(&self, part: Entity, product: u32, operation: u32, due: f64) -> QueueEntry {
+    pub(crate) fn queue_entry(
+        &self,
+        part: Entity,
+        product: u32,
+        operation: u32,
+        due: f64,
+    ) -> QueueEntry {
         QueueEntry {
             part,
             product,
@@ -666,7 +678,7 @@ impl Simulation {
     /// Among the eligible stations of an operation, the input buffer with the fewest parts per machine
     /// that has room (the first listed on ties); if none has room, the one with the fewest waiting.
     /// Under a plan, the buffer of the station planned for the order's step.
-    fn choose_buffer(&self, product: u32, operation: u32, order: u32) -> usize {
+    pub(crate) fn choose_buffer(&self, product: u32, operation: u32, order: u32) -> usize {
         if let Some(plan) = &self.plan
             && order != NO_ORDER
         {
@@ -726,7 +738,7 @@ impl Simulation {
     // ----- machines -----
 
     /// An idle, running machine takes the next part its dispatching rule picks; returns whether it did.
-    fn try_start(&mut self, m: Entity) -> bool {
+    pub(crate) fn try_start(&mut self, m: Entity) -> bool {
         let (station, last_product) = {
             let mach = self.machine(m);
             if mach.activity != Activity::Idle || mach.stopped() {
@@ -841,7 +853,7 @@ impl Simulation {
     }
 
     /// Schedules the failures of operating-time modes that fall inside the coming processing segment.
-    fn arm_operating_failures(&mut self, m: Entity, station: usize, segment_s: f64) {
+    pub(crate) fn arm_operating_failures(&mut self, m: Entity, station: usize, segment_s: f64) {
         let now = self.now;
         let mut due = Vec::new();
         {
@@ -1093,7 +1105,7 @@ impl Simulation {
 
     /// Room was made in a buffer: the first waiter able to move goes in (a stopped machine keeps its
     /// place in line and is skipped until it runs again).
-    fn on_room(&mut self, buffer: usize) {
+    pub(crate) fn on_room(&mut self, buffer: usize) {
         let b = self.topo.buffers[buffer];
         loop {
             let waiter = {
@@ -1486,7 +1498,7 @@ impl Simulation {
 }
 
 /// A component of an engine-made entity, borrowing only the World (so the model can be read alongside).
-fn fetch_mut<T: Component<Mutability = bevy_ecs::component::Mutable>>(
+pub(crate) fn fetch_mut<T: Component<Mutability = bevy_ecs::component::Mutable>>(
     world: &mut World,
     e: Entity,
 ) -> Mut<'_, T> {

@@ -14,6 +14,7 @@
 //! ```
 
 pub mod components;
+pub mod condition;
 pub mod engine;
 pub mod kpi;
 pub mod plan;
@@ -23,6 +24,7 @@ pub mod snapshot;
 pub mod trace;
 
 pub use components::MachineState;
+pub use condition::{ConditionError, PlantCondition};
 pub use engine::{Event, Simulation};
 pub use kpi::{Report, StateFractions, StationReport};
 pub use plan::{Plan, PlanError};

@@ -14,6 +14,7 @@ pub mod adapters;
 pub mod calibrate;
 pub mod event;
 pub mod fit;
+pub mod forecast;
 pub mod mirror;
 pub mod mqtt;
 pub mod store;
@@ -97,6 +98,23 @@ pub struct AssetInfo {
     pub ideal_cycle_s: BTreeMap<String, f64>,
     /// For pieces of unknown product: the mean over the station's products.
     pub mean_ideal_cycle_s: Option<f64>,
+}
+
+impl AssetInfo {
+    /// Σ ideal cycle × pieces per product in the window (ISO 22400 performance numerator); pieces of
+    /// unknown product at the station's mean ideal cycle.
+    pub fn ideal_s(&self, st: &AssetState) -> Option<f64> {
+        st.pieces_by_product
+            .iter()
+            .map(|(p, n)| {
+                self.ideal_cycle_s
+                    .get(p)
+                    .copied()
+                    .or(self.mean_ideal_cycle_s)
+                    .map(|c| c * *n as f64)
+            })
+            .sum()
+    }
 }
 
 /// The plant's assets as the simulator names them (`station`, or `station.k` for parallel
@@ -277,18 +295,7 @@ impl Twin {
                 let pieces = (st.good + st.scrap + st.rework) as f64;
                 let ratio = |a: f64, b: f64| (b > 0.0).then(|| a / b);
                 let availability = ratio(running, pbt);
-                // Σ ideal cycle × pieces per product; unknown products at the station's mean.
-                let ideal_s: Option<f64> = st
-                    .pieces_by_product
-                    .iter()
-                    .map(|(p, n)| {
-                        info.ideal_cycle_s
-                            .get(p)
-                            .copied()
-                            .or(info.mean_ideal_cycle_s)
-                            .map(|c| c * *n as f64)
-                    })
-                    .sum();
+                let ideal_s = info.ideal_s(&st);
                 let performance = ideal_s.and_then(|i| ratio(i, running));
                 let quality = ratio(st.good as f64, pieces);
                 let oee = match (availability, performance, quality) {
@@ -318,6 +325,11 @@ impl Twin {
             assets,
             counters: self.counters,
         }
+    }
+
+    /// The mirrored assets at `now_ms`, as the forecast reads them.
+    pub fn view(&self, now_ms: i64) -> BTreeMap<String, AssetState> {
+        self.mirror.view(now_ms)
     }
 
     /// The newest event time stamp accepted (Unix ms), if any.

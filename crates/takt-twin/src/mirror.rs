@@ -57,6 +57,9 @@ pub struct AssetState {
     pub product: Option<String>,
     /// Pieces (good, scrap and rework) per product in the window; `""` for pieces of unknown product.
     pub pieces_by_product: BTreeMap<String, u64>,
+    /// Good pieces per product in the window.
+    #[serde(skip)]
+    pub good_by_product: BTreeMap<String, u64>,
     /// Active alarms: code -> severity.
     pub alarms: BTreeMap<String, String>,
     pub signals: BTreeMap<String, SignalValue>,
@@ -74,6 +77,55 @@ pub struct AssetState {
     /// Newest time stamp applied.
     #[serde(skip)]
     applied_ms: i64,
+    /// What the asset does with its part, whatever stops it: the last of RUNNING, SETUP, BLOCKED
+    /// and STARVED/IDLE (no part) it reported. A forecast reads it to know what a stopped machine holds.
+    #[serde(skip)]
+    pub activity: Option<StateCode>,
+    /// Time in `activity` (RUNNING or SETUP) on the current part, up to `activity_clock_ms`.
+    #[serde(skip)]
+    activity_ms: i64,
+    #[serde(skip)]
+    activity_clock_ms: i64,
+    /// Product of the part on the asset when known (its count, or its work order, told it).
+    #[serde(skip)]
+    pub part_product: Option<String>,
+    /// Product of the last piece counted.
+    #[serde(skip)]
+    pub last_product: Option<String>,
+    /// Milliseconds in each state over the whole history (not only the KPI window), up to `since_ms`.
+    #[serde(skip)]
+    life_ms: [i64; 9],
+    /// Pieces (good, scrap, rework) per product over the whole history.
+    #[serde(skip)]
+    pub lifetime_by_product: BTreeMap<String, [u64; 3]>,
+    /// Last renewal per failure mode (the reason of an UNPLANNED_DOWN that ended), and the last
+    /// planned maintenance that ended (it renews every mode).
+    #[serde(skip)]
+    renewals: BTreeMap<String, Renewal>,
+    #[serde(skip)]
+    maintained: Option<Renewal>,
+    #[serde(skip)]
+    first_seen_ms: Option<i64>,
+}
+
+/// Where an asset's lifetime totals stood when a failure mode was renewed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Renewal {
+    at_ms: i64,
+    up_ms: i64,
+    running_ms: i64,
+    cycles: u64,
+}
+
+/// How a failure mode ages (the simulator's `basis`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgeBasis {
+    /// Time neither down nor in maintenance (off-shift and idle time included), seconds.
+    Calendar,
+    /// Time running, seconds.
+    Operating,
+    /// Pieces made.
+    Cycles,
 }
 
 impl AssetState {
@@ -89,6 +141,7 @@ impl AssetState {
             operation: None,
             product: None,
             pieces_by_product: BTreeMap::new(),
+            good_by_product: BTreeMap::new(),
             alarms: BTreeMap::new(),
             signals: BTreeMap::new(),
             last_maintenance: None,
@@ -98,9 +151,95 @@ impl AssetState {
             state_ms: [0; 9],
             last_total: None,
             applied_ms: i64::MIN,
+            activity: None,
+            activity_ms: 0,
+            activity_clock_ms: i64::MIN,
+            part_product: None,
+            last_product: None,
+            life_ms: [0; 9],
+            lifetime_by_product: BTreeMap::new(),
+            renewals: BTreeMap::new(),
+            maintained: None,
+            first_seen_ms: None,
         }
     }
 
+    /// Milliseconds in each state over the whole history, up to `now_ms`.
+    pub fn lifetime_ms(&self, now_ms: i64) -> [i64; 9] {
+        let mut d = self.life_ms;
+        if let Some(since) = self.since_ms {
+            d[self.state.index()] += (now_ms - since).max(0);
+        }
+        d
+    }
+
+    /// How long the asset has been in its current `activity` (RUNNING or SETUP) on its current part,
+    /// stops excluded, milliseconds.
+    pub fn activity_elapsed_ms(&self, now_ms: i64) -> i64 {
+        let mut d = self.activity_ms;
+        if let (Some(since), Some(activity)) = (self.since_ms, self.activity)
+            && self.state == activity
+        {
+            d += (now_ms - since.max(self.activity_clock_ms)).max(0);
+        }
+        d
+    }
+
+    /// The age of failure mode `mode` at `now_ms` since its last repair or planned maintenance (or
+    /// since the asset was first seen), in the mode's basis.
+    pub fn failure_age(&self, mode: &str, basis: AgeBasis, now_ms: i64) -> f64 {
+        let life = self.lifetime_ms(now_ms);
+        let totals = Renewal {
+            at_ms: now_ms,
+            up_ms: up_ms(&life),
+            running_ms: life[StateCode::Running.index()],
+            cycles: self.cycles(),
+        };
+        let origin = Renewal {
+            at_ms: self.first_seen_ms.unwrap_or(now_ms),
+            up_ms: 0,
+            running_ms: 0,
+            cycles: 0,
+        };
+        let last = [self.renewals.get(mode).copied(), self.maintained]
+            .into_iter()
+            .flatten()
+            .max_by_key(|r| r.at_ms)
+            .unwrap_or(origin);
+        match basis {
+            AgeBasis::Calendar => (totals.up_ms - last.up_ms) as f64 / 1000.0,
+            AgeBasis::Operating => (totals.running_ms - last.running_ms) as f64 / 1000.0,
+            AgeBasis::Cycles => totals.cycles.saturating_sub(last.cycles) as f64,
+        }
+    }
+
+    fn cycles(&self) -> u64 {
+        self.lifetime_by_product
+            .values()
+            .map(|c| c[0] + c[1] + c[2])
+            .sum()
+    }
+
+    /// Books the time since the last state change into the totals, as of `ts`.
+    fn book_until(&mut self, ts: i64, window_start_ms: i64) {
+        let Some(s) = self.since_ms else { return };
+        self.state_ms[self.state.index()] += (ts - s.max(window_start_ms)).max(0);
+        self.life_ms[self.state.index()] += (ts - s).max(0);
+        if self.activity == Some(self.state) {
+            self.activity_ms += (ts - s.max(self.activity_clock_ms)).max(0);
+            self.activity_clock_ms = ts;
+        }
+    }
+}
+
+/// Time neither down nor in maintenance: what calendar-basis failure modes age by.
+fn up_ms(life: &[i64; 9]) -> i64 {
+    life.iter().sum::<i64>()
+        - life[StateCode::UnplannedDown.index()]
+        - life[StateCode::PlannedDown.index()]
+}
+
+impl AssetState {
     /// Time in each state inside the window `[window_start_ms, now_ms)`.
     pub fn state_durations_ms(&self, window_start_ms: i64, now_ms: i64) -> [i64; 9] {
         let mut d = self.state_ms;
@@ -183,9 +322,7 @@ impl Mirror {
                 && a.state != StateCode::Unknown
             {
                 let since = seen + self.config.silence_ms;
-                if let Some(s) = a.since_ms {
-                    a.state_ms[a.state.index()] += (since - s.max(self.window_start_ms)).max(0);
-                }
+                a.book_until(since, self.window_start_ms);
                 a.state = StateCode::Unknown;
                 a.since_ms = Some(since);
                 a.reason = "silent".into();
@@ -203,13 +340,48 @@ fn apply(assets: &mut BTreeMap<String, AssetState>, window_start_ms: i64, c: Che
     let late = ts < a.applied_ms;
     a.events += 1;
     a.late_events += u64::from(late);
+    a.first_seen_ms = Some(a.first_seen_ms.map_or(ts, |f| f.min(ts)));
     a.last_seen_ms = Some(a.last_seen_ms.map_or(ts, |s| s.max(ts)));
     a.applied_ms = a.applied_ms.max(ts);
     match c.event.body {
         Body::State(StateBody { state, reason }) => {
             if a.since_ms.is_none_or(|s| ts >= s) {
-                if let Some(s) = a.since_ms {
-                    a.state_ms[a.state.index()] += (ts - s.max(window_start_ms)).max(0);
+                a.book_until(ts, window_start_ms);
+                let renewal = |a: &AssetState| {
+                    let life = a.life_ms;
+                    Renewal {
+                        at_ms: ts,
+                        up_ms: up_ms(&life),
+                        running_ms: life[StateCode::Running.index()],
+                        cycles: a.cycles(),
+                    }
+                };
+                if a.state == StateCode::UnplannedDown && state != StateCode::UnplannedDown {
+                    let r = renewal(a);
+                    a.renewals.insert(std::mem::take(&mut a.reason), r);
+                }
+                if a.state == StateCode::PlannedDown && state != StateCode::PlannedDown {
+                    a.maintained = Some(renewal(a));
+                }
+                match state {
+                    StateCode::Running | StateCode::Setup => {
+                        if a.activity != Some(state) {
+                            // A new part (or its setup): its work starts now, its product is
+                            // known once counted or told by its work order.
+                            a.activity_ms = 0;
+                            a.activity_clock_ms = ts;
+                            if a.activity != Some(StateCode::Setup) {
+                                a.part_product = None;
+                            }
+                        }
+                        a.activity = Some(state);
+                    }
+                    StateCode::Blocked => a.activity = Some(state),
+                    StateCode::Starved | StateCode::Idle => {
+                        a.activity = Some(StateCode::Starved);
+                        a.part_product = None;
+                    }
+                    _ => {}
                 }
                 a.state = state;
                 a.since_ms = Some(ts);
@@ -242,6 +414,25 @@ fn apply(assets: &mut BTreeMap<String, AssetState>, window_start_ms: i64, c: Che
                     d
                 }
             };
+            let product_name = if product.is_empty() {
+                a.part_product.clone().or(a.product.clone())
+            } else {
+                Some(product.clone())
+            };
+            let life = a
+                .lifetime_by_product
+                .entry(product_name.clone().unwrap_or_default())
+                .or_insert([0; 3]);
+            life[0] += g;
+            life[1] += s;
+            life[2] += r;
+            if !late && g + s + r > 0 {
+                // A cycle ended: the next part's work starts now.
+                a.activity_ms = 0;
+                a.activity_clock_ms = ts;
+                a.last_product = product_name.clone();
+                a.part_product = product_name;
+            }
             if ts >= window_start_ms {
                 a.good += g;
                 a.scrap += s;
@@ -252,6 +443,7 @@ fn apply(assets: &mut BTreeMap<String, AssetState>, window_start_ms: i64, c: Che
                 } else {
                     product
                 };
+                *a.good_by_product.entry(product.clone()).or_insert(0) += g;
                 *a.pieces_by_product.entry(product).or_insert(0) += g + s + r;
             }
         }

@@ -1,0 +1,865 @@
+//! "Where will we end up?": the mirrored plant forked into the simulator and run on to the end of the
+//! shift, many times, for output, OEE and order completion with their uncertainty, and flags where the
+//! plant deviates from plan.
+//!
+//! Two steps:
+//! 1. [`condition_of`] reads the mirror into a [`PlantCondition`]. Machines tell their state, what
+//!    they do with their part and for how long, and the ages of their failure modes directly. Buffers
+//!    and orders are not sensed by machine events, so they are inferred by conservation along each
+//!    product's routing: parts in front of a step = parts that came out of the step before (or were
+//!    released, for the first step) - parts the step's machines finished or hold. This assumes the
+//!    history starts with the plant empty at the scenario's t = 0 (a shift that starts empty, or a
+//!    recording from start-up); parts are assigned to orders first released, first served, as FIFO
+//!    buffers do. What could not be inferred exactly is said in `warnings`.
+//! 2. [`forecast`] runs replications from that condition (`Simulation::from_condition`, one seed per
+//!    replication) to the horizon, adds what was observed so far, and summarises each figure as a
+//!    mean with its 95% confidence interval and a 90% prediction range (5th to 95th percentile over
+//!    replications: where the actual end of shift should fall nine times in ten). The plan is the
+//!    scenario itself run from its start to the same horizon: an output whose prediction range
+//!    excludes the plan's mean, or an order likely late that the plan had on time, is flagged.
+
+use crate::event::{StateCode, format_ts};
+use crate::mirror::{AgeBasis, AssetState};
+use crate::{AssetInfo, assets_of};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use takt_model::{FailureBasis, Model};
+use takt_sim::condition::{
+    BufferCondition, HeldPart, MachineCondition, OrderCondition, QueuedPart, Stop, Work,
+};
+use takt_sim::{ConditionError, PlantCondition, Report, Simulation, mean_ci95, rng};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ForecastError {
+    #[error("the moment {now} is before the scenario's start {start}")]
+    BeforeStart { now: String, start: String },
+    #[error("the horizon {until} is not after the moment {now}")]
+    HorizonPassed { now: String, until: String },
+    #[error("at least one replication is needed")]
+    NoReplications,
+    #[error("the mirrored state does not fit the scenario: {0}")]
+    Condition(#[from] ConditionError),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ForecastOptions {
+    pub replications: u32,
+    pub seed: u64,
+    /// Model seconds to forecast to; `None`: the scenario's horizon (for a one-shift scenario, the
+    /// end of the shift).
+    pub until_s: Option<f64>,
+    /// Replications of the plan (the scenario from its start); 0 skips the comparison.
+    pub plan_replications: u32,
+}
+
+/// One forecast figure over the replications.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Interval {
+    pub mean: f64,
+    /// 95% confidence half-width of the mean.
+    pub ci95: Option<f64>,
+    /// 90% prediction range: 5th, 50th and 95th percentile of the replications.
+    pub p05: f64,
+    pub p50: f64,
+    pub p95: f64,
+}
+
+impl Interval {
+    pub fn of(xs: &[f64]) -> Option<Interval> {
+        if xs.is_empty() {
+            return None;
+        }
+        let mut sorted = xs.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let (mean, ci95) = mean_ci95(xs);
+        Some(Interval {
+            mean,
+            ci95,
+            p05: quantile(&sorted, 0.05),
+            p50: quantile(&sorted, 0.5),
+            p95: quantile(&sorted, 0.95),
+        })
+    }
+
+    /// Whether `x` lies in the 90% prediction range.
+    pub fn covers(&self, x: f64) -> bool {
+        self.p05 <= x && x <= self.p95
+    }
+}
+
+/// Linear interpolation between order statistics (type 7, as R and numpy default).
+fn quantile(sorted: &[f64], p: f64) -> f64 {
+    let h = (sorted.len() - 1) as f64 * p;
+    let lo = h.floor() as usize;
+    let hi = h.ceil() as usize;
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StationForecast {
+    pub station: String,
+    /// Good pieces in the KPI window so far, and by the horizon.
+    pub good_so_far: u64,
+    pub good_at_end: Interval,
+    /// ISO 22400 over the whole window (what was observed plus what is forecast).
+    pub oee_at_end: Option<Interval>,
+    pub availability_at_end: Option<Interval>,
+    /// The plan's mean good pieces by the horizon.
+    pub plan_good: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrderForecast {
+    pub id: String,
+    pub quantity: u32,
+    pub due: Option<String>,
+    pub complete_now: bool,
+    /// Share of replications in which the order is complete by the horizon.
+    pub p_complete: f64,
+    /// Completion time (model seconds) over the replications that complete it.
+    pub completion_s: Option<Interval>,
+    /// Share of replications in which it is complete by its due date.
+    pub p_on_time: Option<f64>,
+    pub plan_p_on_time: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Deviation {
+    /// A station, `plant`, or an order id.
+    pub subject: String,
+    /// `behind_plan`, `ahead_of_plan` or `order_at_risk`.
+    pub flag: &'static str,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Forecast {
+    pub now: String,
+    pub until: String,
+    pub now_s: f64,
+    pub until_s: f64,
+    pub replications: u32,
+    pub seed: u64,
+    /// Good parts out of the plant in the KPI window so far, and by the horizon.
+    pub plant_good_so_far: u64,
+    pub plant_good_at_end: Interval,
+    pub plan_plant_good: Option<f64>,
+    pub stations: Vec<StationForecast>,
+    pub orders: Vec<OrderForecast>,
+    pub deviations: Vec<Deviation>,
+    /// What the initial state had to assume.
+    pub warnings: Vec<String>,
+    /// The state the replications started from.
+    pub initial_state: PlantCondition,
+}
+
+fn basis(b: FailureBasis) -> AgeBasis {
+    match b {
+        FailureBasis::Calendar => AgeBasis::Calendar,
+        FailureBasis::Operating => AgeBasis::Operating,
+        FailureBasis::Cycles => AgeBasis::Cycles,
+    }
+}
+
+/// A held part as read from the mirror, before its product and order are settled.
+struct Held {
+    machine: usize,
+    station: usize,
+    product: Option<usize>,
+    work: Work,
+}
+
+/// The mirrored plant at `now_ms` as a simulator starting state, with what had to be assumed.
+pub fn condition_of(
+    model: &Model,
+    view: &BTreeMap<String, AssetState>,
+    now_ms: i64,
+) -> Result<(PlantCondition, Vec<String>), ForecastError> {
+    let start_ms = model.timebase.start_unix_s * 1000;
+    if now_ms < start_ms {
+        return Err(ForecastError::BeforeStart {
+            now: format_ts(now_ms),
+            start: format_ts(start_ms),
+        });
+    }
+    let now_s = (now_ms - start_ms) as f64 / 1000.0;
+    let to_s = |ms: i64| ((ms - start_ms) as f64 / 1000.0).clamp(0.0, now_s);
+    let mut warnings = BTreeSet::new();
+    let product_index: BTreeMap<&str, usize> = model
+        .products
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.name.as_str(), i))
+        .collect();
+    let lookup =
+        |name: &Option<String>| name.as_deref().and_then(|n| product_index.get(n).copied());
+
+    // Machines, in the simulator's order, with their lifetime counts per product.
+    let mut machines = Vec::new();
+    let mut machine_station = Vec::new();
+    let mut lifetime: Vec<BTreeMap<usize, [u64; 3]>> = Vec::new();
+    let mut held: Vec<Held> = Vec::new();
+    for (si, st) in model.stations.iter().enumerate() {
+        for k in 0..st.machines {
+            let name = st.machine_name(k);
+            let Some(a) = view.get(&name) else { continue };
+            let mut counts = BTreeMap::new();
+            for (p, c) in &a.lifetime_by_product {
+                match product_index.get(p.as_str()) {
+                    Some(&pi) => {
+                        counts.insert(pi, *c);
+                    }
+                    None => {
+                        warnings.insert(format!(
+                            "{name}: {} pieces of unknown product `{p}` are not in the balance",
+                            c[0] + c[1] + c[2]
+                        ));
+                    }
+                }
+            }
+            let since_s = to_s(a.since_ms.unwrap_or(now_ms));
+            let stop = match a.state {
+                StateCode::UnplannedDown => {
+                    let mode = st
+                        .failure_modes
+                        .iter()
+                        .find(|f| f.name == a.reason)
+                        .or_else(|| st.failure_modes.first());
+                    match mode {
+                        Some(f) => {
+                            if f.name != a.reason {
+                                warnings.insert(format!(
+                                    "{name}: down for `{}`, not a failure mode of `{}`: taken as `{}`",
+                                    a.reason, st.name, f.name
+                                ));
+                            }
+                            Some(Stop::Down {
+                                mode: f.name.clone(),
+                                since_s,
+                            })
+                        }
+                        None => {
+                            warnings.insert(format!(
+                                "{name}: down, but `{}` has no failure modes: taken as up",
+                                st.name
+                            ));
+                            None
+                        }
+                    }
+                }
+                StateCode::PlannedDown if st.maintenance.is_some() => {
+                    Some(Stop::PlannedDown { since_s })
+                }
+                StateCode::PlannedDown => {
+                    warnings.insert(format!(
+                        "{name}: in planned downtime, but `{}` has no planned maintenance: taken as up",
+                        st.name
+                    ));
+                    None
+                }
+                _ => None,
+            };
+            let elapsed_s = a.activity_elapsed_ms(now_ms) as f64 / 1000.0;
+            let work = match a.activity {
+                Some(StateCode::Running) => Some(Work::Processing { elapsed_s }),
+                Some(StateCode::Setup) => Some(Work::Setup { elapsed_s }),
+                Some(StateCode::Blocked) => Some(Work::Blocked),
+                _ => None,
+            };
+            let made_here = |p: usize| {
+                model.products[p]
+                    .routing
+                    .iter()
+                    .any(|op| op.stations.contains(&si))
+            };
+            if let Some(work) = work {
+                held.push(Held {
+                    machine: machines.len(),
+                    station: si,
+                    product: lookup(&a.part_product).filter(|&p| made_here(p)),
+                    work,
+                });
+            }
+            let failure_ages = st
+                .failure_modes
+                .iter()
+                .map(|f| {
+                    (
+                        f.name.clone(),
+                        a.failure_age(&f.name, basis(f.basis), now_ms),
+                    )
+                })
+                .collect();
+            machines.push(MachineCondition {
+                machine: name,
+                last_product: lookup(&a.last_product).map(|p| model.products[p].name.clone()),
+                part: None,
+                stop,
+                failure_ages,
+            });
+            machine_station.push(si);
+            lifetime.push(counts);
+        }
+    }
+
+    // Per product and routing step: pieces finished (good, scrap) by the step's machines.
+    let n_products = model.products.len();
+    let steps = |p: usize| model.products[p].routing.len();
+    let finished = |p: usize, k: usize| -> (u64, u64) {
+        let stations = &model.products[p].routing[k].stations;
+        let mut g = 0;
+        let mut s = 0;
+        for (mi, &si) in machine_station.iter().enumerate() {
+            if stations.contains(&si)
+                && let Some(c) = lifetime[mi].get(&p)
+            {
+                g += c[0];
+                s += c[1];
+            }
+        }
+        (g, s)
+    };
+    for p in 0..n_products {
+        let mut seen = BTreeSet::new();
+        for op in &model.products[p].routing {
+            for &s in &op.stations {
+                if !seen.insert(s) {
+                    warnings.insert(format!(
+                        "product `{}` visits `{}` twice: its counts there are shared between steps",
+                        model.products[p].name, model.stations[s].name
+                    ));
+                }
+            }
+        }
+    }
+    let released: Vec<u64> = (0..n_products)
+        .map(|p| {
+            model
+                .orders
+                .iter()
+                .filter(|o| o.product == p && o.release_s <= now_s)
+                .map(|o| u64::from(o.quantity))
+                .sum()
+        })
+        .collect();
+    if model.arrivals.is_some() {
+        warnings.insert(
+            "parts from random arrivals are not sensed: the first buffers hold only order parts"
+                .into(),
+        );
+    }
+    // The step of product p a station does (its first).
+    let step_at = |p: usize, si: usize| {
+        (0..steps(p)).find(|&k| model.products[p].routing[k].stations.contains(&si))
+    };
+    // Parts in front of step k not counting unresolved held parts: inflow - finished - held (known).
+    let inflow = |p: usize, k: usize| -> u64 {
+        if k == 0 {
+            released[p]
+        } else {
+            finished(p, k - 1).0
+        }
+    };
+    let mut level: Vec<Vec<i64>> = (0..n_products)
+        .map(|p| {
+            (0..steps(p))
+                .map(|k| {
+                    let (g, s) = finished(p, k);
+                    inflow(p, k) as i64 - (g + s) as i64
+                })
+                .collect()
+        })
+        .collect();
+    for h in &held {
+        if let Some(p) = h.product
+            && let Some(k) = step_at(p, h.station)
+        {
+            level[p][k] -= 1;
+        }
+    }
+    // Held parts of unknown product: the same product as before if it still waits and no changeover
+    // happened, else the waiting product of the earliest released order.
+    let release_rank = |p: usize| {
+        model
+            .orders
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.product == p && o.release_s <= now_s)
+            .map(|(i, o)| (o.release_s, i))
+            .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
+            .map_or((f64::MAX, usize::MAX), |r| r)
+    };
+    for h in held.iter_mut().filter(|h| h.product.is_none()) {
+        let waiting: Vec<usize> = (0..n_products)
+            .filter(|&p| step_at(p, h.station).is_some_and(|k| level[p][k] > 0))
+            .collect();
+        let last = lookup(&machines[h.machine].last_product);
+        let choice = match (h.work, last) {
+            (Work::Processing { .. } | Work::Blocked, Some(l)) if waiting.contains(&l) => Some(l),
+            _ => waiting
+                .iter()
+                .copied()
+                .filter(|&p| Some(p) != last || waiting.len() == 1)
+                .min_by(|&a, &b| {
+                    let (ra, rb) = (release_rank(a), release_rank(b));
+                    ra.0.total_cmp(&rb.0).then(ra.1.cmp(&rb.1))
+                })
+                .or(last),
+        };
+        match choice {
+            Some(p) => {
+                if let Some(k) = step_at(p, h.station) {
+                    level[p][k] -= 1;
+                }
+                h.product = Some(p);
+            }
+            None => {
+                warnings.insert(format!(
+                    "{}: its part's product is unknown and none waits for it: taken as free",
+                    machines[h.machine].machine
+                ));
+            }
+        }
+    }
+
+    // Orders, first released first served: the parts that left, then the furthest along.
+    let mut units: Vec<std::collections::VecDeque<(usize, u32)>> = (0..n_products)
+        .map(|p| {
+            let mut os: Vec<(usize, &takt_model::Order)> = model
+                .orders
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| o.product == p && o.release_s <= now_s)
+                .collect();
+            os.sort_by(|a, b| a.1.release_s.total_cmp(&b.1.release_s).then(a.0.cmp(&b.0)));
+            os.into_iter().map(|(i, o)| (i, o.quantity)).collect()
+        })
+        .collect();
+    let mut take = |p: usize, n: u64| -> Vec<(usize, u64)> {
+        let mut out = Vec::new();
+        let mut left = n;
+        while left > 0 {
+            let Some(front) = units[p].front_mut() else {
+                break;
+            };
+            let k = u64::from(front.1).min(left);
+            out.push((front.0, k));
+            front.1 -= k as u32;
+            left -= k;
+            if front.1 == 0 {
+                units[p].pop_front();
+            }
+        }
+        out
+    };
+    let mut order_done: BTreeMap<usize, (u64, u64)> = BTreeMap::new();
+    for p in 0..n_products {
+        let last = steps(p) - 1;
+        let good_out = finished(p, last).0;
+        let scrap: u64 = (0..steps(p)).map(|k| finished(p, k).1).sum();
+        let departed = good_out + scrap;
+        let mut scrap_left = scrap;
+        for (oi, n) in take(p, departed) {
+            // Scrap spread over the orders in proportion to their parts that left.
+            let s = if departed > 0 {
+                (scrap * n).div_ceil(departed).min(scrap_left).min(n)
+            } else {
+                0
+            };
+            scrap_left -= s;
+            let e = order_done.entry(oi).or_default();
+            e.0 += n - s;
+            e.1 += s;
+        }
+    }
+    let name_of = |oi: usize| model.orders[oi].id.clone();
+    let mut next_order = |p: usize| take(p, 1).first().map(|(oi, _)| *oi);
+    // Buffers: per product, from the last step back, held parts first, then waiting ones.
+    let mut queued: BTreeMap<usize, Vec<(usize, QueuedPart)>> = BTreeMap::new();
+    let max_steps = (0..n_products).map(steps).max().unwrap_or(0);
+    for k in (0..max_steps).rev() {
+        for p in (0..n_products).filter(|&p| k < steps(p)) {
+            for h in held
+                .iter()
+                .filter(|h| h.product == Some(p) && step_at(p, h.station) == Some(k))
+            {
+                let order = next_order(p);
+                machines[h.machine].part = Some(HeldPart {
+                    product: model.products[p].name.clone(),
+                    order: order.map(name_of),
+                    step: Some(k),
+                    work: h.work,
+                });
+            }
+            let n = level[p][k];
+            if n < 0 {
+                warnings.insert(format!(
+                    "product `{}` step {k}: {} more parts counted out than in: taken as none waiting",
+                    model.products[p].name, -n
+                ));
+                continue;
+            }
+            let buffers: Vec<usize> = model.products[p].routing[k]
+                .stations
+                .iter()
+                .map(|&s| model.stations[s].input_buffer)
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            if buffers.len() > 1 && n > 0 {
+                warnings.insert(format!(
+                    "product `{}` step {k}: waiting parts split evenly between alternative stations' buffers",
+                    model.products[p].name
+                ));
+            }
+            for j in 0..n as usize {
+                let order = next_order(p);
+                let rank = order.map_or(usize::MAX, |oi| oi);
+                queued.entry(buffers[j % buffers.len()]).or_default().push((
+                    rank,
+                    QueuedPart {
+                        product: model.products[p].name.clone(),
+                        order: order.map(name_of),
+                        step: Some(k),
+                    },
+                ));
+            }
+        }
+    }
+    let order_rank: Vec<(f64, usize)> = model
+        .orders
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.release_s, i))
+        .collect();
+    let buffers = queued
+        .into_iter()
+        .map(|(bi, mut parts)| {
+            // In line as FIFO keeps them: earlier released orders first.
+            parts.sort_by(|a, b| {
+                let ra = order_rank
+                    .get(a.0)
+                    .copied()
+                    .unwrap_or((f64::MAX, usize::MAX));
+                let rb = order_rank
+                    .get(b.0)
+                    .copied()
+                    .unwrap_or((f64::MAX, usize::MAX));
+                ra.0.total_cmp(&rb.0).then(ra.1.cmp(&rb.1))
+            });
+            if let Some(c) = model.buffers[bi].capacity
+                && parts.len() > c as usize
+            {
+                warnings.insert(format!(
+                    "buffer `{}`: {} parts inferred, more than its capacity {c}",
+                    model.buffers[bi].name,
+                    parts.len()
+                ));
+            }
+            BufferCondition {
+                buffer: model.buffers[bi].name.clone(),
+                parts: parts.into_iter().map(|(_, q)| q).collect(),
+            }
+        })
+        .collect();
+    let orders = order_done
+        .into_iter()
+        .map(|(oi, (good, scrap))| OrderCondition {
+            order: name_of(oi),
+            good: good as u32,
+            scrap: scrap as u32,
+            completed_at_s: None,
+        })
+        .collect();
+    Ok((
+        PlantCondition {
+            now_s,
+            machines,
+            buffers,
+            orders,
+        },
+        warnings.into_iter().collect(),
+    ))
+}
+
+/// What one replication of the forecast (or the plan) gives.
+struct Outcome {
+    plant_good: f64,
+    station_good: Vec<f64>,
+    /// Per station: processing, planned busy, ideal seconds, produced pieces.
+    station_times: Vec<[f64; 4]>,
+    /// Per order: completion time, if by the horizon.
+    completion_s: Vec<Option<f64>>,
+}
+
+fn outcome(report: &Report) -> Outcome {
+    Outcome {
+        plant_good: report.completed as f64,
+        station_good: report.stations.iter().map(|s| s.good as f64).collect(),
+        station_times: report
+            .stations
+            .iter()
+            .map(|s| {
+                [
+                    s.actual_production_time_s,
+                    s.planned_busy_time_s,
+                    s.performance.unwrap_or(0.0) * s.actual_production_time_s,
+                    s.produced as f64,
+                ]
+            })
+            .collect(),
+        completion_s: report
+            .orders
+            .as_ref()
+            .map(|o| o.orders.iter().map(|r| r.completed_at_s).collect())
+            .unwrap_or_default(),
+    }
+}
+
+/// Forecasts from the mirrored `view` at `now_ms` (see the module docs). The KPI window of the
+/// figures "so far" and "at end" starts at `window_start_ms`.
+pub fn forecast(
+    model: &Arc<Model>,
+    view: &BTreeMap<String, AssetState>,
+    window_start_ms: i64,
+    now_ms: i64,
+    options: ForecastOptions,
+) -> Result<Forecast, ForecastError> {
+    if options.replications == 0 {
+        return Err(ForecastError::NoReplications);
+    }
+    let (condition, warnings) = condition_of(model, view, now_ms)?;
+    let now_s = condition.now_s;
+    let until_s = options.until_s.unwrap_or(model.horizon_s);
+    let start_ms = model.timebase.start_unix_s * 1000;
+    let stamp = |s: f64| format_ts(start_ms + (s * 1000.0).round() as i64);
+    if until_s <= now_s {
+        return Err(ForecastError::HorizonPassed {
+            now: stamp(now_s),
+            until: stamp(until_s),
+        });
+    }
+    // Checked once, so that the replications cannot fail.
+    Simulation::from_condition(Arc::clone(model), options.seed, &condition)?;
+    let runs: Vec<Outcome> = (0..options.replications)
+        .into_par_iter()
+        .map(|r| {
+            let seed = rng::replication_seed(options.seed, r);
+            match Simulation::from_condition(Arc::clone(model), seed, &condition) {
+                Ok(mut sim) => {
+                    sim.run_until(until_s);
+                    Some(outcome(&sim.report()))
+                }
+                Err(_) => None,
+            }
+        })
+        .collect::<Option<Vec<_>>>()
+        .ok_or(ForecastError::NoReplications)?;
+    let plan: Vec<Outcome> = (0..options.plan_replications)
+        .into_par_iter()
+        .map(|r| {
+            let mut sim =
+                Simulation::new(Arc::clone(model), rng::replication_seed(options.seed, r));
+            sim.run_until(until_s);
+            outcome(&sim.report())
+        })
+        .collect();
+    let mean = |xs: Vec<f64>| (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64);
+
+    // What was observed in the window, per station.
+    let info: BTreeMap<String, AssetInfo> = assets_of(model).into_iter().collect();
+    let mut observed: Vec<(u64, [f64; 4], u64)> = vec![(0, [0.0; 4], 0); model.stations.len()];
+    let mut plant_good_so_far = 0u64;
+    for (si, st) in model.stations.iter().enumerate() {
+        for k in 0..st.machines {
+            let name = st.machine_name(k);
+            let Some(a) = view.get(&name) else { continue };
+            let d = a.state_durations_ms(window_start_ms, now_ms);
+            let secs = |s: StateCode| d[s.index()] as f64 / 1000.0;
+            let window_s = d.iter().sum::<i64>() as f64 / 1000.0;
+            let o = &mut observed[si];
+            o.0 += a.good;
+            o.1[0] += secs(StateCode::Running);
+            o.1[1] += window_s - secs(StateCode::Off) - secs(StateCode::PlannedDown);
+            o.1[2] += info.get(&name).and_then(|i| i.ideal_s(a)).unwrap_or(0.0);
+            o.1[3] += (a.good + a.scrap + a.rework) as f64;
+            o.2 += a.good;
+            // Good pieces of products whose last step this station does leave the plant.
+            for (p, n) in &a.good_by_product {
+                let last_here = model
+                    .products
+                    .iter()
+                    .find(|q| &q.name == p)
+                    .and_then(|q| q.routing.last())
+                    .is_some_and(|op| op.stations.contains(&si));
+                if last_here {
+                    plant_good_so_far += n;
+                }
+            }
+        }
+    }
+    let interval = |xs: Vec<f64>| {
+        Interval::of(&xs).unwrap_or(Interval {
+            mean: f64::NAN,
+            ci95: None,
+            p05: f64::NAN,
+            p50: f64::NAN,
+            p95: f64::NAN,
+        })
+    };
+    let plant_good_at_end = interval(
+        runs.iter()
+            .map(|o| plant_good_so_far as f64 + o.plant_good)
+            .collect(),
+    );
+    let plan_plant_good = mean(plan.iter().map(|o| o.plant_good).collect());
+    let mut deviations = Vec::new();
+    let mut flag_output = |subject: &str, at_end: &Interval, plan: Option<f64>| {
+        let Some(plan) = plan else { return };
+        let (flag, word) = if at_end.p95 < plan {
+            ("behind_plan", "below")
+        } else if at_end.p05 > plan {
+            ("ahead_of_plan", "above")
+        } else {
+            return;
+        };
+        deviations.push(Deviation {
+            subject: subject.to_string(),
+            flag,
+            detail: format!(
+                "good parts by {}: {:.0} expected (90% range {:.0} to {:.0}), {word} the plan's {plan:.0}",
+                stamp(until_s),
+                at_end.mean,
+                at_end.p05,
+                at_end.p95
+            ),
+        });
+    };
+    flag_output("plant", &plant_good_at_end, plan_plant_good);
+    let stations: Vec<StationForecast> = model
+        .stations
+        .iter()
+        .enumerate()
+        .map(|(si, st)| {
+            let (good_so_far, obs, _) = observed[si];
+            let good_at_end = interval(
+                runs.iter()
+                    .map(|o| good_so_far as f64 + o.station_good[si])
+                    .collect(),
+            );
+            let combined = |o: &Outcome| {
+                let t = o.station_times[si];
+                let (run, pbt, ideal, produced) =
+                    (obs[0] + t[0], obs[1] + t[1], obs[2] + t[2], obs[3] + t[3]);
+                let good = good_so_far as f64 + o.station_good[si];
+                let availability = (pbt > 0.0).then(|| run / pbt);
+                let oee = (pbt > 0.0 && run > 0.0 && produced > 0.0)
+                    .then(|| (run / pbt) * (ideal / run) * (good / produced));
+                (availability, oee)
+            };
+            let availability: Vec<f64> = runs.iter().filter_map(|o| combined(o).0).collect();
+            let oee: Vec<f64> = runs.iter().filter_map(|o| combined(o).1).collect();
+            let plan_good = mean(plan.iter().map(|o| o.station_good[si]).collect());
+            flag_output(&st.name, &good_at_end, plan_good);
+            StationForecast {
+                station: st.name.clone(),
+                good_so_far,
+                good_at_end,
+                oee_at_end: Interval::of(&oee),
+                availability_at_end: Interval::of(&availability),
+                plan_good,
+            }
+        })
+        .collect();
+    let initial_done: BTreeMap<&str, &OrderCondition> = condition
+        .orders
+        .iter()
+        .map(|o| (o.order.as_str(), o))
+        .collect();
+    let in_plant = |id: &str| {
+        condition
+            .buffers
+            .iter()
+            .flat_map(|b| &b.parts)
+            .filter(|p| p.order.as_deref() == Some(id))
+            .count()
+            + condition
+                .machines
+                .iter()
+                .filter_map(|m| m.part.as_ref())
+                .filter(|p| p.order.as_deref() == Some(id))
+                .count()
+    };
+    let orders = model
+        .orders
+        .iter()
+        .enumerate()
+        .map(|(oi, o)| {
+            let complete_now = o.release_s <= now_s
+                && initial_done.contains_key(o.id.as_str())
+                && in_plant(&o.id) == 0;
+            let times: Vec<f64> = runs
+                .iter()
+                .filter_map(|r| r.completion_s.get(oi).copied().flatten())
+                .collect();
+            let share = |rs: &[Outcome], by: Option<f64>| {
+                by.map(|due| {
+                    rs.iter()
+                        .filter(|r| {
+                            r.completion_s
+                                .get(oi)
+                                .copied()
+                                .flatten()
+                                .is_some_and(|t| t <= due)
+                        })
+                        .count() as f64
+                        / rs.len().max(1) as f64
+                })
+            };
+            let p_on_time = share(&runs, o.due_s);
+            let plan_p_on_time = (!plan.is_empty()).then(|| share(&plan, o.due_s)).flatten();
+            if let (Some(p), Some(plan_p)) = (p_on_time, plan_p_on_time)
+                && p < 0.5
+                && plan_p >= 0.5
+            {
+                deviations.push(Deviation {
+                    subject: o.id.clone(),
+                    flag: "order_at_risk",
+                    detail: format!(
+                        "on time in {:.0}% of the forecast runs, {:.0}% in the plan",
+                        100.0 * p,
+                        100.0 * plan_p
+                    ),
+                });
+            }
+            OrderForecast {
+                id: o.id.clone(),
+                quantity: o.quantity,
+                due: o.due_s.map(stamp),
+                complete_now,
+                p_complete: times.len() as f64 / runs.len() as f64,
+                completion_s: Interval::of(&times),
+                p_on_time,
+                plan_p_on_time,
+            }
+        })
+        .collect();
+    Ok(Forecast {
+        now: stamp(now_s),
+        until: stamp(until_s),
+        now_s,
+        until_s,
+        replications: options.replications,
+        seed: options.seed,
+        plant_good_so_far,
+        plant_good_at_end,
+        plan_plant_good,
+        stations,
+        orders,
+        deviations,
+        warnings,
+        initial_state: condition,
+    })
+}
