@@ -67,11 +67,41 @@ enum TwinCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Forecast the rest of the shift from the mirrored state: output, OEE and order completion with
+    /// 95% confidence intervals and 90% prediction ranges, and where the plant deviates from plan.
+    Forecast(ForecastArgs),
     /// Print the JSON Schema of the takt plant event.
     Schema,
     /// Subscribe to an MQTT broker (topics takt/<site>/<line>/<asset>/<kind>) and mirror the plant
     /// into the store; each batch is acknowledged once it is stored.
     Listen(ListenArgs),
+}
+
+#[derive(clap::Args)]
+pub struct ForecastArgs {
+    #[arg(long)]
+    db: PathBuf,
+    #[arg(long)]
+    scenario: PathBuf,
+    /// The moment to forecast from (RFC 3339); by default the newest event stored.
+    #[arg(long)]
+    at: Option<String>,
+    /// Forecast to this moment (RFC 3339) or this long after `--at` (`2h`); by default the end of the
+    /// scenario's horizon (for a one-shift scenario, the end of the shift).
+    #[arg(long)]
+    until: Option<String>,
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    replications: u32,
+    /// Replications of the plan (the scenario from its start) to compare with; 0 skips it.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    plan_replications: u32,
+    /// Seed of the forecast's random streams; by default the scenario's.
+    #[arg(long)]
+    seed: Option<u64>,
+    #[arg(long, default_value = "2s", value_parser = crate::parse_secs)]
+    reorder_window: f64,
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -309,6 +339,7 @@ pub fn twin(args: TwinArgs) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         TwinCommand::Listen(args) => listen(args),
+        TwinCommand::Forecast(args) => forecast(args),
         TwinCommand::State {
             db,
             scenario,
@@ -338,6 +369,147 @@ pub fn twin(args: TwinArgs) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+fn forecast(args: ForecastArgs) -> Result<ExitCode> {
+    let model = match load_model(&args.scenario)? {
+        Ok(m) => m,
+        Err(code) => return Ok(code),
+    };
+    if !args.db.exists() {
+        bail!("{}: no such event store", args.db.display());
+    }
+    let store = Store::open(&args.db, Durability::Full).context("opening the event store")?;
+    let window_start = window_start_ms(&model);
+    let twin = Twin::open(&model, store, window_start, config(args.reorder_window))?;
+    let now_ms = match &args.at {
+        Some(ts) => takt_twin::event::parse_ts(ts).map_err(|e| anyhow::anyhow!("--at: {e}"))?,
+        None => twin
+            .newest_ms()
+            .context("the event store holds no events: nothing to forecast from")?,
+    };
+    let start_ms = model.timebase.start_unix_s * 1000;
+    let until_s = match &args.until {
+        None => None,
+        Some(text) => {
+            let ms = match takt_twin::event::parse_ts(text) {
+                Ok(ms) => ms,
+                Err(_) => {
+                    let d = crate::parse_secs(text).map_err(|e| {
+                        anyhow::anyhow!(
+                            "--until: `{text}` is neither an RFC 3339 time nor a duration ({e})"
+                        )
+                    })?;
+                    now_ms + (d * 1000.0).round() as i64
+                }
+            };
+            Some((ms - start_ms) as f64 / 1000.0)
+        }
+    };
+    let options = takt_twin::forecast::ForecastOptions {
+        replications: args.replications,
+        seed: args.seed.unwrap_or(model.seed),
+        until_s,
+        plan_replications: args.plan_replications,
+    };
+    let model = std::sync::Arc::new(model);
+    let started = Instant::now();
+    let view = twin.view(now_ms);
+    let f = takt_twin::forecast::forecast(&model, &view, window_start, now_ms, options)?;
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "forecast"
+    );
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&f)?);
+    } else {
+        print_forecast(&f);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_forecast(f: &takt_twin::forecast::Forecast) {
+    use takt_twin::forecast::Interval;
+    let range = |i: &Interval| format!("{:.0} to {:.0}", i.p05, i.p95);
+    let mean = |i: &Interval| match i.ci95 {
+        Some(h) => format!("{:.0} ± {:.0}", i.mean, h),
+        None => format!("{:.0}", i.mean),
+    };
+    println!(
+        "forecast from {} to {} ({} replications, seed {})",
+        f.now, f.until, f.replications, f.seed
+    );
+    let mut t = Table::new();
+    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+    t.set_header([
+        "good parts",
+        "so far",
+        "at end (mean ± 95% CI)",
+        "90% range",
+        "plan",
+        "OEE at end",
+        "availability",
+    ]);
+    let opt_pct = |i: &Option<Interval>| i.as_ref().map_or("-".into(), |i| pct(Some(i.mean)));
+    t.add_row([
+        "plant".to_string(),
+        f.plant_good_so_far.to_string(),
+        mean(&f.plant_good_at_end),
+        range(&f.plant_good_at_end),
+        f.plan_plant_good.map_or("-".into(), |p| format!("{p:.0}")),
+        "-".into(),
+        "-".into(),
+    ]);
+    for s in &f.stations {
+        t.add_row([
+            s.station.clone(),
+            s.good_so_far.to_string(),
+            mean(&s.good_at_end),
+            range(&s.good_at_end),
+            s.plan_good.map_or("-".into(), |p| format!("{p:.0}")),
+            opt_pct(&s.oee_at_end),
+            opt_pct(&s.availability_at_end),
+        ]);
+    }
+    println!("{t}");
+    if !f.orders.is_empty() {
+        let mut t = Table::new();
+        t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+        t.set_header([
+            "order",
+            "quantity",
+            "due",
+            "complete by the end",
+            "completion (h from start, 90% range)",
+            "on time",
+            "plan on time",
+        ]);
+        for o in &f.orders {
+            let hours = |s: f64| format!("{:.2}", s / 3600.0);
+            t.add_row([
+                o.id.clone(),
+                o.quantity.to_string(),
+                o.due.clone().unwrap_or_default(),
+                if o.complete_now {
+                    "done".into()
+                } else {
+                    pct(Some(o.p_complete))
+                },
+                o.completion_s.as_ref().map_or("-".into(), |c| {
+                    format!("{} ({} to {})", hours(c.mean), hours(c.p05), hours(c.p95))
+                }),
+                pct(o.p_on_time),
+                pct(o.plan_p_on_time),
+            ]);
+        }
+        println!("{t}");
+    }
+    for d in &f.deviations {
+        println!("DEVIATION {} {}: {}", d.subject, d.flag, d.detail);
+    }
+    for w in &f.warnings {
+        println!("note: {w}");
     }
 }
 

@@ -395,3 +395,102 @@ fn the_flat_csv_form_replays_with_line_numbers() {
         "{text}"
     );
 }
+
+#[test]
+fn a_forecast_from_the_replayed_state_reaches_the_end_of_the_shift_and_refuses_bad_moments() {
+    let dir = temp("forecast");
+    let recording = trace(&dir, "2h30m");
+    let db = dir.join("twin.db");
+    let (db_s, rec_s, sc) = (
+        db.to_string_lossy().into_owned(),
+        recording.to_string_lossy().into_owned(),
+        scenario("bottling-line.toml"),
+    );
+    let out = takt(&["replay", &rec_s, "--scenario", &sc, "--db", &db_s, "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let f = json(&takt(&[
+        "twin",
+        "forecast",
+        "--db",
+        &db_s,
+        "--scenario",
+        &sc,
+        "--replications",
+        "20",
+        "--plan-replications",
+        "10",
+        "--json",
+    ]));
+    // From the newest event (2 h 30 min in, 08:30 local) to the end of the shift (14:00).
+    assert!(
+        f["now"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("2026-01-05T08:29")),
+        "{}",
+        f["now"]
+    );
+    assert_eq!(f["until"], "2026-01-05T14:00:00.000+01:00");
+    let so_far = f["plant_good_so_far"].as_f64().expect("so far");
+    let at_end = &f["plant_good_at_end"];
+    let (p05, p95) = (
+        at_end["p05"].as_f64().expect("p05"),
+        at_end["p95"].as_f64().expect("p95"),
+    );
+    assert!(
+        so_far > 5000.0 && so_far < p05 && p05 <= p95 && p95 <= 24_500.0,
+        "{f}"
+    );
+    assert_eq!(f["stations"].as_array().map(Vec::len), Some(3));
+    assert_eq!(f["orders"].as_array().map(Vec::len), Some(3));
+    assert!(
+        f["initial_state"]["buffers"]
+            .as_array()
+            .is_some_and(|b| !b.is_empty())
+    );
+    assert_eq!(f["warnings"], serde_json::json!([]));
+
+    // A moment before the scenario's start, a horizon already past: clear errors, exit code 2.
+    let out = takt(&[
+        "twin",
+        "forecast",
+        "--db",
+        &db_s,
+        "--scenario",
+        &sc,
+        "--at",
+        "2025-12-31T00:00:00Z",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("before the scenario's start"), "{err}");
+    let out = takt(&[
+        "twin",
+        "forecast",
+        "--db",
+        &db_s,
+        "--scenario",
+        &sc,
+        "--until",
+        "2026-01-05T07:00:00+01:00",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is not after the moment"), "{err}");
+    let out = takt(&[
+        "twin",
+        "forecast",
+        "--db",
+        &db_s,
+        "--scenario",
+        &sc,
+        "--until",
+        "soon",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--until: `soon` is neither"), "{err}");
+}

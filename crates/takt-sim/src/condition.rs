@@ -291,13 +291,22 @@ impl Simulation {
                     what: "buffer",
                     name: bc.buffer.clone(),
                 })?;
+            // Parts in line come in long runs of one product and order: resolve each run once.
+            let mut resolved: Option<(&QueuedPart, usize, usize, Option<usize>)> = None;
             for (j, qp) in bc.parts.iter().enumerate() {
-                let place = format!("buffers.{}.parts[{j}]", bc.buffer);
-                let product = names.product(&qp.product)?;
-                let step = names.step(&place, product, qp.step, |s| {
-                    model.stations[s].input_buffer == bi
-                })?;
-                let order = names.order(&place, &qp.order, product, now)?;
+                let (product, step, order) = match resolved {
+                    Some((last, product, step, order)) if last == qp => (product, step, order),
+                    _ => {
+                        let place = format!("buffers.{}.parts[{j}]", bc.buffer);
+                        let product = names.product(&qp.product)?;
+                        let step = names.step(&place, product, qp.step, |s| {
+                            model.stations[s].input_buffer == bi
+                        })?;
+                        let order = names.order(&place, &qp.order, product, now)?;
+                        resolved = Some((qp, product, step, order));
+                        (product, step, order)
+                    }
+                };
                 let part = sim.spawn_part(product, order);
                 if let Some(oi) = order {
                     in_plant[oi] += 1;
@@ -381,7 +390,6 @@ impl Simulation {
                             ));
                         }
                         machine.activity = Activity::Blocked;
-                        drop(streams);
                         let buffer = sim.choose_buffer(product as u32, step as u32 + 1, NO_ORDER);
                         machine.blocked_on = Some(buffer as u32);
                         blocked.push((m, buffer));

@@ -455,13 +455,29 @@ pub fn condition_of(
         out
     };
     let mut order_done: BTreeMap<usize, (u64, u64)> = BTreeMap::new();
+    // The order holding the last part that left, per product, and when it left.
+    let mut last_out: BTreeMap<usize, f64> = BTreeMap::new();
     for p in 0..n_products {
         let last = steps(p) - 1;
         let good_out = finished(p, last).0;
         let scrap: u64 = (0..steps(p)).map(|k| finished(p, k).1).sum();
         let departed = good_out + scrap;
         let mut scrap_left = scrap;
-        for (oi, n) in take(p, departed) {
+        let taken = take(p, departed);
+        if let Some(&(oi, _)) = taken.last() {
+            let name = &model.products[p].name;
+            let left_ms = machines
+                .iter()
+                .zip(&machine_station)
+                .filter(|(_, si)| model.products[p].routing[last].stations.contains(si))
+                .filter_map(|(m, _)| view.get(&m.machine))
+                .filter_map(|a| a.last_out_ms_by_product.get(name).copied())
+                .max();
+            if let Some(ms) = left_ms {
+                last_out.insert(oi, to_s(ms));
+            }
+        }
+        for (oi, n) in taken {
             // Scrap spread over the orders in proportion to their parts that left.
             let s = if departed > 0 {
                 (scrap * n).div_ceil(departed).min(scrap_left).min(n)
@@ -570,7 +586,11 @@ pub fn condition_of(
             order: name_of(oi),
             good: good as u32,
             scrap: scrap as u32,
-            completed_at_s: None,
+            // Known when its last part is the last that left (else it finished at some earlier,
+            // unrecorded moment).
+            completed_at_s: (good + scrap == u64::from(model.orders[oi].quantity))
+                .then(|| last_out.get(&oi).copied())
+                .flatten(),
         })
         .collect();
     Ok((
@@ -633,8 +653,7 @@ pub fn forecast(
     let (condition, warnings) = condition_of(model, view, now_ms)?;
     let now_s = condition.now_s;
     let until_s = options.until_s.unwrap_or(model.horizon_s);
-    let start_ms = model.timebase.start_unix_s * 1000;
-    let stamp = |s: f64| format_ts(start_ms + (s * 1000.0).round() as i64);
+    let stamp = |s: f64| model.timebase.rfc3339(s);
     if until_s <= now_s {
         return Err(ForecastError::HorizonPassed {
             now: stamp(now_s),
@@ -804,8 +823,13 @@ pub fn forecast(
                 .iter()
                 .filter_map(|r| r.completion_s.get(oi).copied().flatten())
                 .collect();
+            // Share finished by the due date; unknown when the due date is past the horizon and
+            // some runs had not finished by then.
             let share = |rs: &[Outcome], by: Option<f64>| {
-                by.map(|due| {
+                let unfinished = rs
+                    .iter()
+                    .any(|r| r.completion_s.get(oi).copied().flatten().is_none());
+                by.filter(|due| *due <= until_s || !unfinished).map(|due| {
                     rs.iter()
                         .filter(|r| {
                             r.completion_s
@@ -818,7 +842,18 @@ pub fn forecast(
                         / rs.len().max(1) as f64
                 })
             };
-            let p_on_time = share(&runs, o.due_s);
+            // A complete order's time is known only if it finished last of its product.
+            let finished_at = initial_done
+                .get(o.id.as_str())
+                .and_then(|d| d.completed_at_s)
+                .filter(|_| complete_now);
+            let p_on_time = if complete_now {
+                finished_at
+                    .zip(o.due_s)
+                    .map(|(t, due)| if t <= due { 1.0 } else { 0.0 })
+            } else {
+                share(&runs, o.due_s)
+            };
             let plan_p_on_time = (!plan.is_empty()).then(|| share(&plan, o.due_s)).flatten();
             if let (Some(p), Some(plan_p)) = (p_on_time, plan_p_on_time)
                 && p < 0.5
@@ -840,7 +875,11 @@ pub fn forecast(
                 due: o.due_s.map(stamp),
                 complete_now,
                 p_complete: times.len() as f64 / runs.len() as f64,
-                completion_s: Interval::of(&times),
+                completion_s: if complete_now {
+                    finished_at.and_then(|t| Interval::of(&[t]))
+                } else {
+                    Interval::of(&times)
+                },
                 p_on_time,
                 plan_p_on_time,
             }

@@ -98,6 +98,9 @@ pub struct AssetState {
     /// Pieces (good, scrap, rework) per product over the whole history.
     #[serde(skip)]
     pub lifetime_by_product: BTreeMap<String, [u64; 3]>,
+    /// Per product, when a piece last left the asset (good or scrap), Unix ms.
+    #[serde(skip)]
+    pub last_out_ms_by_product: BTreeMap<String, i64>,
     /// Last renewal per failure mode (the reason of an UNPLANNED_DOWN that ended), and the last
     /// planned maintenance that ended (it renews every mode).
     #[serde(skip)]
@@ -158,6 +161,7 @@ impl AssetState {
             last_product: None,
             life_ms: [0; 9],
             lifetime_by_product: BTreeMap::new(),
+            last_out_ms_by_product: BTreeMap::new(),
             renewals: BTreeMap::new(),
             maintained: None,
             first_seen_ms: None,
@@ -426,6 +430,13 @@ fn apply(assets: &mut BTreeMap<String, AssetState>, window_start_ms: i64, c: Che
             life[0] += g;
             life[1] += s;
             life[2] += r;
+            if g + s > 0 {
+                let last = a
+                    .last_out_ms_by_product
+                    .entry(product_name.clone().unwrap_or_default())
+                    .or_insert(ts);
+                *last = (*last).max(ts);
+            }
             if !late && g + s + r > 0 {
                 // A cycle ended: the next part's work starts now.
                 a.activity_ms = 0;

@@ -1,0 +1,104 @@
+//! The live twin's forecast: 100 replications from the mirrored state to the end of the shift on the
+//! bottling line (target: under 1 s), at several moments of the shift. The mirror is fed a simulated
+//! recording up to the moment; the time measured is the whole forecast: reading the mirror into a
+//! starting state (WIP by conservation, residual times) and running the replications in parallel.
+//!
+//! Run: `cargo bench -p takt-benches --bench forecast` (or `benches/run.sh forecast`).
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use takt_model::load_file;
+use takt_sim::{Simulation, TraceRecord, TraceSink};
+use takt_twin::assets_of;
+use takt_twin::forecast::{ForecastOptions, condition_of, forecast};
+use takt_twin::mirror::{Mirror, MirrorConfig};
+
+#[derive(Clone)]
+struct Lines(Arc<Mutex<Vec<String>>>, takt_model::Timebase);
+
+impl TraceSink for Lines {
+    fn record(&mut self, r: &TraceRecord<'_>) {
+        let line = r.to_json(&self.1);
+        if let Ok(mut v) = self.0.lock() {
+            v.push(line.to_string());
+        }
+    }
+}
+
+fn main() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let model = match load_file(&root.join("scenarios/bottling-line.toml")) {
+        Ok(l) => Arc::new(l.model),
+        Err(e) => panic!("{e}"),
+    };
+    let start_ms = model.timebase.start_unix_s * 1000;
+    let names: Vec<String> = assets_of(&model).into_iter().map(|(a, _)| a).collect();
+    println!(
+        "bottling line, horizon {} h, {} threads",
+        model.horizon_s / 3600.0,
+        rayon::current_num_threads()
+    );
+    println!(
+        "moment | condition (ms) | forecast of 100 replications to the end of the shift (median of 5, s)"
+    );
+    let mut worst: f64 = 0.0;
+    for hour in 1..=7 {
+        let cut_s = f64::from(hour) * 3600.0;
+        let sink = Lines(Arc::default(), model.timebase);
+        let mut sim = Simulation::new(Arc::clone(&model), 1);
+        sim.set_trace(Box::new(sink.clone()));
+        sim.run_until(cut_s);
+        let mut mirror = Mirror::new(&names, start_ms, MirrorConfig::default());
+        for line in sink.0.lock().map(|v| v.clone()).unwrap_or_default() {
+            if let Ok(c) = takt_twin::event::parse(&line) {
+                mirror.offer(c);
+            }
+        }
+        let now_ms = start_ms + (cut_s * 1000.0) as i64;
+        let view = mirror.view(now_ms);
+        let t = Instant::now();
+        let condition = condition_of(&model, &view, now_ms);
+        let condition_ms = t.elapsed().as_secs_f64() * 1000.0;
+        if let Err(e) = condition {
+            panic!("{e}");
+        }
+        if let Ok((c, _)) = &condition_of(&model, &view, now_ms) {
+            let t = Instant::now();
+            for r in 0..20 {
+                let _ = Simulation::from_condition(Arc::clone(&model), r, c);
+            }
+            let build = t.elapsed().as_secs_f64() / 20.0;
+            let t = Instant::now();
+            for r in 0..5 {
+                if let Ok(mut s) = Simulation::from_condition(Arc::clone(&model), r, c) {
+                    s.run_until(model.horizon_s);
+                }
+            }
+            let run = t.elapsed().as_secs_f64() / 5.0;
+            println!(
+                "  build {:.2} ms, build+run {:.2} ms per replication",
+                build * 1e3,
+                run * 1e3
+            );
+        }
+        let options = ForecastOptions {
+            replications: 100,
+            seed: 7,
+            until_s: None,
+            plan_replications: 0,
+        };
+        let mut times: Vec<f64> = (0..5)
+            .map(|_| {
+                let t = Instant::now();
+                if let Err(e) = forecast(&model, &view, start_ms, now_ms, options) {
+                    panic!("{e}");
+                }
+                t.elapsed().as_secs_f64()
+            })
+            .collect();
+        times.sort_by(f64::total_cmp);
+        worst = worst.max(times[2]);
+        println!("{hour} h | {condition_ms:.2} | {:.3}", times[2]);
+    }
+    println!("slowest median: {worst:.3} s (target < 1 s)");
+}
