@@ -1,6 +1,7 @@
 //! `takt replay FILE --scenario S`: feeds a recording through the live twin's ingestion path (parse,
 //! check, durable store, mirror) as fast as possible or paced, and prints the mirrored plant.
 //! `takt twin state --db FILE --scenario S`: rebuilds the twin from its store and prints it.
+//! `takt twin forecast --db FILE --scenario S`: forecasts the rest of the shift from the mirrored state.
 
 use anyhow::{Context, Result, bail};
 use comfy_table::Table;

@@ -291,8 +291,10 @@ impl Simulation {
                     what: "buffer",
                     name: bc.buffer.clone(),
                 })?;
-            // Parts in line come in long runs of one product and order: resolve each run once.
+            // Parts in line come in long runs of one product and order: resolve each run once,
+            // then spawn the whole line in one batch (a buffer may hold a shift's worth of parts).
             let mut resolved: Option<(&QueuedPart, usize, usize, Option<usize>)> = None;
+            let mut line = Vec::with_capacity(bc.parts.len());
             for (j, qp) in bc.parts.iter().enumerate() {
                 let (product, step, order) = match resolved {
                     Some((last, product, step, order)) if last == qp => (product, step, order),
@@ -307,18 +309,23 @@ impl Simulation {
                         (product, step, order)
                     }
                 };
-                let part = sim.spawn_part(product, order);
                 if let Some(oi) = order {
                     in_plant[oi] += 1;
                 }
-                spawned += 1;
-                let due = sim.comp::<Part>(part).due;
-                let entry = sim.queue_entry(part, product as u32, step as u32, due);
-                let mut q = fetch_mut::<BufferQueue>(&mut sim.world, sim.topo.buffers[bi]);
-                q.parts.push_back(entry);
-                q.max_level = q.max_level.max(q.parts.len() as u32);
-                q.level_since = now;
+                line.push((sim.part_of(product, order), step as u32));
             }
+            spawned += line.len() as u64;
+            let parts: Vec<Part> = line.iter().map(|(p, _)| p.clone()).collect();
+            let ids: Vec<Entity> = sim.world.spawn_batch(parts).collect();
+            let entries: Vec<QueueEntry> = ids
+                .iter()
+                .zip(&line)
+                .map(|(&id, (p, step))| sim.queue_entry(id, p.product, *step, p.due))
+                .collect();
+            let mut q = fetch_mut::<BufferQueue>(&mut sim.world, sim.topo.buffers[bi]);
+            q.parts.extend(entries);
+            q.max_level = q.max_level.max(q.parts.len() as u32);
+            q.level_since = now;
         }
 
         // Machines: what they hold, how far they are, whether they are stopped.
@@ -647,20 +654,22 @@ impl Simulation {
     }
 
     /// A part of `product` (and `order`) already in the plant at the start of a run.
-    fn spawn_part(&mut self, product: usize, order: Option<usize>) -> Entity {
+    fn part_of(&self, product: usize, order: Option<usize>) -> Part {
         let (released_at, due) = order.map_or((self.now, NEVER), |oi| {
             let o = &self.model.orders[oi];
             (o.release_s, o.due_s.unwrap_or(NEVER))
         });
-        let order = order.map(|oi| self.topo.orders[oi]);
-        self.world
-            .spawn(Part {
-                product: product as u32,
-                released_at,
-                due,
-                order,
-            })
-            .id()
+        Part {
+            product: product as u32,
+            released_at,
+            due,
+            order: order.map(|oi| self.topo.orders[oi]),
+        }
+    }
+
+    fn spawn_part(&mut self, product: usize, order: Option<usize>) -> Entity {
+        let part = self.part_of(product, order);
+        self.world.spawn(part).id()
     }
 }
 
