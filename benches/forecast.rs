@@ -5,25 +5,13 @@
 //!
 //! Run: `cargo bench -p takt-benches --bench forecast` (or `benches/run.sh forecast`).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 use takt_model::load_file;
-use takt_sim::{Simulation, TraceRecord, TraceSink};
+use takt_sim::Simulation;
 use takt_twin::assets_of;
 use takt_twin::forecast::{ForecastOptions, condition_of, forecast};
 use takt_twin::mirror::{Mirror, MirrorConfig};
-
-#[derive(Clone)]
-struct Lines(Arc<Mutex<Vec<String>>>, takt_model::Timebase);
-
-impl TraceSink for Lines {
-    fn record(&mut self, r: &TraceRecord<'_>) {
-        let line = r.to_json(&self.1);
-        if let Ok(mut v) = self.0.lock() {
-            v.push(line.to_string());
-        }
-    }
-}
 
 fn main() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -44,12 +32,12 @@ fn main() {
     let mut worst: f64 = 0.0;
     for hour in 1..=7 {
         let cut_s = f64::from(hour) * 3600.0;
-        let sink = Lines(Arc::default(), model.timebase);
+        let sink = takt_benches::Lines::new(model.timebase);
         let mut sim = Simulation::new(Arc::clone(&model), 1);
         sim.set_trace(Box::new(sink.clone()));
         sim.run_until(cut_s);
         let mut mirror = Mirror::new(&names, start_ms, MirrorConfig::default());
-        for line in sink.0.lock().map(|v| v.clone()).unwrap_or_default() {
+        for line in sink.lines() {
             if let Ok(c) = takt_twin::event::parse(&line) {
                 mirror.offer(c);
             }

@@ -14,23 +14,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use takt_model::load_file;
-use takt_sim::{Simulation, TraceRecord, TraceSink};
+use takt_sim::Simulation;
 use takt_twin::mirror::{Mirror, MirrorConfig};
 use takt_twin::store::{Durability, Store};
 use takt_twin::{Twin, assets_of, event};
-
-/// Collects the trace as JSON lines, as the CLI's trace file holds them.
-#[derive(Clone)]
-struct Lines(Arc<Mutex<Vec<String>>>, takt_model::Timebase);
-
-impl TraceSink for Lines {
-    fn record(&mut self, r: &TraceRecord<'_>) {
-        let line = r.to_json(&self.1);
-        if let Ok(mut v) = self.0.lock() {
-            v.push(line.to_string());
-        }
-    }
-}
 
 fn rate(n: usize, seconds: f64) -> String {
     format!("{:>12.0} events/s ({seconds:.3} s)", n as f64 / seconds)
@@ -47,11 +34,11 @@ fn main() {
         .and_then(|h| h.parse().ok())
         .unwrap_or(8.0);
     let model = Arc::new(loaded.model);
-    let sink = Lines(Arc::new(Mutex::new(Vec::new())), model.timebase);
+    let sink = takt_benches::Lines::new(model.timebase);
     let mut sim = Simulation::new(Arc::clone(&model), 1);
     sim.set_trace(Box::new(sink.clone()));
     sim.run_until(hours * 3600.0);
-    let lines = sink.0.lock().map(|v| v.clone()).unwrap_or_default();
+    let lines = sink.lines();
     let n = lines.len();
     println!("recording: {hours} h of the bottling line, {n} events");
     let window = model.timebase.start_unix_s * 1000;

@@ -1,8 +1,33 @@
-//! Helpers shared by takt's benchmarks: loading shipped scenarios and reading the process's peak memory.
+//! Helpers shared by takt's benchmarks: loading shipped scenarios, collecting traces as event lines,
+//! and reading the process's peak memory.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use takt_model::Model;
+use takt_sim::{TraceRecord, TraceSink};
+
+/// Collects a run's trace as JSON lines in the takt event schema, as the CLI's trace file holds them.
+#[derive(Clone)]
+pub struct Lines(pub Arc<Mutex<Vec<String>>>, pub takt_model::Timebase);
+
+impl Lines {
+    pub fn new(timebase: takt_model::Timebase) -> Lines {
+        Lines(Arc::default(), timebase)
+    }
+
+    pub fn lines(&self) -> Vec<String> {
+        self.0.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+}
+
+impl TraceSink for Lines {
+    fn record(&mut self, r: &TraceRecord<'_>) {
+        let line = r.to_json(&self.1);
+        if let Ok(mut v) = self.0.lock() {
+            v.push(line.to_string());
+        }
+    }
+}
 
 pub fn scenario_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

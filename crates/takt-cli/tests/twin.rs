@@ -453,44 +453,33 @@ fn a_forecast_from_the_replayed_state_reaches_the_end_of_the_shift_and_refuses_b
     );
     assert_eq!(f["warnings"], serde_json::json!([]));
 
-    // A moment before the scenario's start, a horizon already past: clear errors, exit code 2.
-    let out = takt(&[
-        "twin",
-        "forecast",
-        "--db",
-        &db_s,
-        "--scenario",
-        &sc,
-        "--at",
-        "2025-12-31T00:00:00Z",
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("before the scenario's start"), "{err}");
-    let out = takt(&[
-        "twin",
-        "forecast",
-        "--db",
-        &db_s,
-        "--scenario",
-        &sc,
-        "--until",
-        "2026-01-05T07:00:00+01:00",
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("is not after the moment"), "{err}");
-    let out = takt(&[
-        "twin",
-        "forecast",
-        "--db",
-        &db_s,
-        "--scenario",
-        &sc,
-        "--until",
-        "soon",
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("--until: `soon` is neither"), "{err}");
+    // A moment before the scenario's start, a horizon already past, a horizon that is no time:
+    // clear errors, exit code 2.
+    for (flag, value, message) in [
+        (
+            "--at",
+            "2025-12-31T00:00:00Z",
+            "before the scenario's start",
+        ),
+        (
+            "--until",
+            "2026-01-05T07:00:00+01:00",
+            "is not after the moment",
+        ),
+        ("--until", "soon", "--until: `soon` is neither"),
+    ] {
+        let out = takt(&[
+            "twin",
+            "forecast",
+            "--db",
+            &db_s,
+            "--scenario",
+            &sc,
+            flag,
+            value,
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(message), "{flag} {value}: {err}");
+    }
 }
