@@ -2,6 +2,7 @@
 
 mod adapt;
 mod calibrate;
+mod pdm;
 mod schedule;
 mod table;
 mod trace_file;
@@ -55,6 +56,9 @@ enum Command {
     Adapt(adapt::AdaptArgs),
     /// The live twin's store and schema: `takt twin state --db twin.db --scenario S`, `takt twin schema`.
     Twin(twin::TwinArgs),
+    /// Predictive-maintenance models: `takt pdm evaluate cmapss --data DIR --subset FD001` trains
+    /// and scores the remaining-useful-life model on NASA's C-MAPSS data.
+    Pdm(pdm::PdmArgs),
 }
 
 #[derive(clap::Args)]
@@ -106,6 +110,7 @@ fn main() -> ExitCode {
         Command::Twin(args) => twin::twin(args),
         Command::Adapt(args) => adapt::run(args),
         Command::Calibrate(args) => calibrate::run(args),
+        Command::Pdm(args) => pdm::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,10 @@
+//! takt's predictive maintenance: models of remaining useful life and failure risk learned from
+//! sensor histories, evaluated on public data.
+//!
+//! - `boost.rs`: gradient-boosted regression trees (binned, deterministic, seconds on a CPU).
+//! - `cmapss.rs`: remaining useful life on NASA C-MAPSS, with RMSE and the PHM08 score.
+//!
+//! The crate does no I/O beyond reading the data files it is pointed at.
+
+pub mod boost;
+pub mod cmapss;
