@@ -111,3 +111,70 @@ fn missing_and_malformed_files_are_errors_that_name_the_place() {
         "{err}"
     );
 }
+
+/// Ten machines over 2015 whose component k fails a day after errors of type k announce it.
+fn azure_fixture(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("takt-pdm-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let mut machines = String::from("\"machineID\",\"model\",\"age\"\n");
+    let mut errors = String::from("\"datetime\",\"machineID\",\"errorID\"\n");
+    let mut failures = String::from("\"datetime\",\"machineID\",\"failure\"\n");
+    let mut maint = String::from("\"datetime\",\"machineID\",\"comp\"\n");
+    for m in 1..=10 {
+        machines += &format!("{m},\"model{}\",{}\n", 1 + m % 4, m);
+        for f in 0..12 {
+            let month = 1 + f;
+            let day = 3 + (m * 2 + f) % 20;
+            let k = (m + f) % 4 + 1;
+            // Announced twice: 26 h and 12 h before.
+            errors += &format!("2015-{month:02}-{day:02} 08:00:00,{m},\"error{k}\"\n");
+            errors += &format!("2015-{month:02}-{day:02} 22:00:00,{m},\"error{k}\"\n");
+            failures += &format!("2015-{month:02}-{:02} 10:00:00,{m},\"comp{k}\"\n", day + 1);
+            maint += &format!("2015-{month:02}-{:02} 10:00:00,{m},\"comp{k}\"\n", day + 1);
+        }
+    }
+    for (file, text) in [
+        ("PdM_machines.csv", machines),
+        ("PdM_errors.csv", errors),
+        ("PdM_failures.csv", failures),
+        ("PdM_maint.csv", maint),
+    ] {
+        std::fs::write(dir.join(file), text).expect("write");
+    }
+    dir
+}
+
+#[test]
+fn azure_evaluation_prints_precision_and_recall_per_component() {
+    let dir = azure_fixture("azure");
+    let data = dir.to_string_lossy().into_owned();
+    let out = takt(&[
+        "pdm", "evaluate", "azure", "--data", &data, "--trees", "30", "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let components = v["components"].as_array().expect("components");
+    assert_eq!(components.len(), 4);
+    for c in components {
+        // The error announces the failure: every failure is caught, few false alarms.
+        assert!(c["recall"].as_f64().is_some_and(|r| r > 0.9), "{c}");
+        assert!(c["precision"].as_f64().is_some_and(|p| p > 0.5), "{c}");
+    }
+    // A bad time: the file and line.
+    let errors = dir.join("PdM_errors.csv");
+    let mut text = std::fs::read_to_string(&errors).expect("read");
+    text += "2015-02-30 25:00:00,1,\"error1\"\n";
+    let line = text.lines().count();
+    std::fs::write(&errors, text).expect("write");
+    let out = takt(&["pdm", "evaluate", "azure", "--data", &data]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let expected =
+        format!("PdM_errors.csv:{line}: `2015-02-30 25:00:00` is not a YYYY-MM-DD HH:MM:SS time");
+    assert!(err.contains(&expected), "{err}");
+}

@@ -90,3 +90,28 @@ fn cmapss_fd001_reaches_the_random_forest_anchor() {
     assert_eq!((e.train_engines, e.test_engines), (100, 100));
     assert!(e.rmse <= 18.0, "RMSE {}", e.rmse);
 }
+
+#[test]
+fn azure_component_failures_are_predicted_a_day_ahead() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/azure_pdm");
+    if !dir.join("PdM_failures.csv").exists() {
+        eprintln!("skipped: {} is not present", dir.display());
+        return;
+    }
+    let config = BoostConfig {
+        trees: 100,
+        depth: 4,
+        ..BoostConfig::default()
+    };
+    let e = takt_maintenance::azure::evaluate(&dir, "2015-09-01 00:00:00", 3, config)
+        .expect("evaluates");
+    for c in &e.components {
+        eprintln!(
+            "{}: precision {:?}, recall {:?} ({} of {} failing rows flagged, {} flagged)",
+            c.component, c.precision, c.recall, c.true_positives, c.positives, c.flagged
+        );
+        // Far above chance: fewer than 1% of rows precede a failure of a given component.
+        assert!(c.precision.is_some_and(|p| p > 0.5), "{c:?}");
+        assert!(c.recall.is_some_and(|r| r > 0.5), "{c:?}");
+    }
+}
