@@ -201,9 +201,7 @@ fn plan_of(
         match chosen[i].and_then(|k| o.starts[i].get(k)) {
             Some(&(s, c, with_service)) => {
                 cost += c;
-                for t in s..s + m.duration_buckets {
-                    stopped[o.line_of[i]][t] = true;
-                }
+                stopped[o.line_of[i]][s..s + m.duration_buckets].fill(true);
                 windows.push(Window {
                     machine: m.name.clone(),
                     start_bucket: s,
@@ -326,29 +324,29 @@ pub fn solve_milp(p: &Problem) -> Result<MaintenancePlan, WindowError> {
         })
         .collect();
     let mut objective = Expression::from(0.0);
-    for i in 0..p.machines.len() {
+    for ((ys, starts), none) in y.iter().zip(&o.starts).zip(&o.none) {
         // Not serviced: 1 - Σ y.
-        objective += o.none[i].0;
-        for (k, &(_, c, _)) in o.starts[i].iter().enumerate() {
-            objective += (c - o.none[i].0) * y[i][k];
+        objective += none.0;
+        for (v, &(_, c, _)) in ys.iter().zip(starts) {
+            objective += (c - none.0) * *v;
         }
     }
-    for (l, (_, values)) in p.line_value.iter().enumerate() {
-        for t in 0..p.buckets {
-            objective += values[t] * z[l][t];
+    for ((_, values), zs) in p.line_value.iter().zip(&z) {
+        for (value, v) in values.iter().zip(zs) {
+            objective += *value * *v;
         }
     }
     let mut model = highs(vars.minimise(objective)).set_threads(1);
     model.set_verbose(false);
-    for i in 0..p.machines.len() {
-        let once: Expression = y[i].iter().copied().sum();
-        if o.none[i].1 > p.max_risk {
+    for (ys, none) in y.iter().zip(&o.none) {
+        let once: Expression = ys.iter().copied().sum();
+        if none.1 > p.max_risk {
             model.add_constraint(once.eq(1.0));
         } else {
             model.add_constraint(once.leq(1.0));
         }
     }
-    for t in 0..p.buckets {
+    for (t, &capacity) in p.crew.iter().enumerate() {
         let mut crew = Expression::from(0.0);
         for (i, m) in p.machines.iter().enumerate() {
             let d = m.duration_buckets;
@@ -360,7 +358,7 @@ pub fn solve_milp(p: &Problem) -> Result<MaintenancePlan, WindowError> {
                 }
             }
         }
-        model.add_constraint(crew.leq(f64::from(p.crew[t])));
+        model.add_constraint(crew.leq(f64::from(capacity)));
     }
     let solution = model.solve().map_err(|e| match e {
         good_lp::ResolutionError::Infeasible => WindowError::Infeasible {
@@ -405,11 +403,11 @@ pub fn check(p: &Problem, plan: &MaintenancePlan) -> Vec<String> {
                     problems.push(format!("{} serviced past the horizon", m.name));
                     continue;
                 }
-                for t in s..s + d {
+                for (t, used) in crew.iter_mut().enumerate().skip(s).take(d) {
                     if !p.allowed[t] {
                         problems.push(format!("{} serviced in closed bucket {t}", m.name));
                     }
-                    crew[t] += 1;
+                    *used += 1;
                 }
                 let r = risk(&m.lifetime, m.age_s, s as f64 * p.bucket_s);
                 if r > p.max_risk + 1e-9 {
