@@ -8,35 +8,75 @@
 //! - its maintenance cost;
 //! - the production lost while its line stands in buckets s .. s + d_i, at the line's value of
 //!   those buckets (low in planned stops and low-load shifts);
-//! - its expected failure cost: P(fail before s | age) + P(fail between the service and the horizon
-//!   | as good as new), times the failure's cost (repair cost + repair time x lost output).
+//! - its expected failure cost, per failure mode: P(fail before s | age) + P(fail between the
+//!   service and the horizon | as good as new), times the mode's failure cost (repair cost + repair
+//!   time x lost output). Modes age in their own basis: calendar time, operating time (at the
+//!   expected utilisation) or cycles (at the expected rate).
 //!
-//! Not serviced, it costs P(fail within the horizon | age) x the failure cost. These are constants
+//! Not serviced, it costs P(fail within the horizon | age) x the failure cost, per mode. The risk
+//! limit applies to a failure of any mode: 1 - the product of the modes' survivals. These are constants
 //! per (machine, start), so the model is a small MILP (`solve_milp`, good_lp and HiGHS under the
 //! `milp` feature); `solve_greedy` is a fast heuristic, and `check` verifies any plan
 //! independently of how it was made.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use takt_twin::fit::Fit;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MachineInput {
+/// One way a machine fails, and how it ages.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModeInput {
     pub name: String,
-    /// The line the machine stands in: servicing it stops the line.
-    pub line: String,
-    /// Time-to-failure distribution (seconds), e.g. fitted from history.
-    #[serde(skip)]
-    pub lifetime: Option<Fit>,
-    /// Age now since the last renewal, seconds.
-    pub age_s: f64,
-    /// Buckets one service takes.
-    pub duration_buckets: usize,
-    pub maintenance_cost: f64,
+    /// Time-to-failure distribution in the mode's basis (seconds of calendar or operating time, or
+    /// cycles), e.g. fitted from history.
+    pub lifetime: Fit,
+    /// Age now since the mode was last renewed, in its basis.
+    pub age: f64,
+    /// How fast the mode ages per calendar second: 1 for calendar time, the expected utilisation for
+    /// operating time, the expected cycles per second for cycle-counted modes.
+    pub per_second: f64,
     /// Cost of one failure: repair cost plus repair time x lost output.
     pub failure_cost: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MachineInput {
+    pub name: String,
+    /// The line the machine stands in: servicing it stops the line.
+    pub line: String,
+    /// Its failure modes; a service renews them all (as good as new).
+    pub modes: Vec<ModeInput>,
+    /// Buckets one service takes.
+    pub duration_buckets: usize,
+    pub maintenance_cost: f64,
+}
+
+impl MachineInput {
+    /// Per mode, the probability of failing within `window_s` calendar seconds from `fresh` (as
+    /// good as new) or from the current ages.
+    fn mode_risks(&self, window_s: f64, fresh: bool) -> impl Iterator<Item = (f64, f64)> + '_ {
+        self.modes.iter().map(move |m| {
+            let age = if fresh { 0.0 } else { m.age };
+            (
+                m.lifetime
+                    .conditional_failure(age, window_s.max(0.0) * m.per_second),
+                m.failure_cost,
+            )
+        })
+    }
+
+    /// The probability of any failure within `window_s`, and the expected failure cost.
+    pub fn risk(&self, window_s: f64, fresh: bool) -> (f64, f64) {
+        let mut survive = 1.0;
+        let mut cost = 0.0;
+        for (p, c) in self.mode_risks(window_s, fresh) {
+            survive *= 1.0 - p;
+            cost += p * c;
+        }
+        (1.0 - survive, cost)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Problem {
     pub bucket_s: f64,
     pub buckets: usize,
@@ -58,7 +98,8 @@ pub struct Window {
     pub start_bucket: usize,
     pub start_s: f64,
     pub duration_s: f64,
-    /// Failure risk over the horizon without this service, and with it (before plus after).
+    /// The probability of a failure over the horizon without this service, and with it (before
+    /// or after it).
     pub risk_before: f64,
     pub risk_after: f64,
     /// Maintenance cost plus the expected failure cost with the service.
@@ -97,11 +138,6 @@ struct Options {
     line_of: Vec<usize>,
 }
 
-fn risk(fit: &Option<Fit>, age: f64, window: f64) -> f64 {
-    fit.as_ref()
-        .map_or(0.0, |f| f.conditional_failure(age, window))
-}
-
 fn options(p: &Problem) -> Result<Options, WindowError> {
     let invalid = |m: String| Err(WindowError::Invalid(m));
     if !(p.bucket_s.is_finite() && p.bucket_s > 0.0) {
@@ -138,18 +174,27 @@ fn options(p: &Problem) -> Result<Options, WindowError> {
                 m.line, p.buckets
             ));
         }
-        if m.duration_buckets == 0 || !m.age_s.is_finite() || m.age_s < 0.0 {
+        if m.duration_buckets == 0 {
+            return invalid(format!("{}: a service takes at least one bucket", m.name));
+        }
+        if !(m.maintenance_cost.is_finite() && m.maintenance_cost >= 0.0) {
             return invalid(format!(
-                "{}: a service takes at least one bucket, and the age is a time >= 0",
-                m.name
+                "{}: maintenance_cost must be a number >= 0, not {}",
+                m.name, m.maintenance_cost
             ));
         }
-        for (what, x) in [
-            ("maintenance_cost", m.maintenance_cost),
-            ("failure_cost", m.failure_cost),
-        ] {
-            if !(x.is_finite() && x >= 0.0) {
-                return invalid(format!("{}: {what} must be a number >= 0, not {x}", m.name));
+        for mode in &m.modes {
+            for (what, x) in [
+                ("age", mode.age),
+                ("per_second", mode.per_second),
+                ("failure_cost", mode.failure_cost),
+            ] {
+                if !(x.is_finite() && x >= 0.0) {
+                    return invalid(format!(
+                        "{} ({}): {what} must be a number >= 0, not {x}",
+                        m.name, mode.name
+                    ));
+                }
             }
         }
         let d = m.duration_buckets;
@@ -158,19 +203,19 @@ fn options(p: &Problem) -> Result<Options, WindowError> {
             if !p.allowed[s..s + d].iter().all(|a| *a) {
                 continue;
             }
-            let before = risk(&m.lifetime, m.age_s, s as f64 * p.bucket_s);
+            let (before, before_cost) = m.risk(s as f64 * p.bucket_s, false);
             if before > p.max_risk {
                 continue;
             }
-            let after = risk(&m.lifetime, 0.0, horizon - (s + d) as f64 * p.bucket_s);
+            let (after, after_cost) = m.risk(horizon - (s + d) as f64 * p.bucket_s, true);
             starts.push((
                 s,
-                m.maintenance_cost + m.failure_cost * (before + after),
-                before + after,
+                m.maintenance_cost + before_cost + after_cost,
+                1.0 - (1.0 - before) * (1.0 - after),
             ));
         }
-        let none_risk = risk(&m.lifetime, m.age_s, horizon);
-        out.none.push((m.failure_cost * none_risk, none_risk));
+        let (none_risk, none_cost) = m.risk(horizon, false);
+        out.none.push((none_cost, none_risk));
         if none_risk > p.max_risk && starts.is_empty() {
             return Err(WindowError::Infeasible {
                 max_risk: p.max_risk,
@@ -392,7 +437,7 @@ pub fn check(p: &Problem, plan: &MaintenancePlan) -> Vec<String> {
         }
         match mine.first() {
             None => {
-                let r = risk(&m.lifetime, m.age_s, horizon);
+                let r = m.risk(horizon, false).0;
                 if r > p.max_risk + 1e-9 {
                     problems.push(format!("{} unserviced at risk {r:.3}", m.name));
                 }
@@ -409,7 +454,7 @@ pub fn check(p: &Problem, plan: &MaintenancePlan) -> Vec<String> {
                     }
                     *used += 1;
                 }
-                let r = risk(&m.lifetime, m.age_s, s as f64 * p.bucket_s);
+                let r = m.risk(s as f64 * p.bucket_s, false).0;
                 if r > p.max_risk + 1e-9 {
                     problems.push(format!("{} reaches risk {r:.3} before its service", m.name));
                 }

@@ -4,7 +4,9 @@
 
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
-use takt_maintenance::windows::{MachineInput, MaintenancePlan, Problem, check, solve_greedy};
+use takt_maintenance::windows::{
+    MachineInput, MaintenancePlan, ModeInput, Problem, check, solve_greedy,
+};
 use takt_twin::fit::{Family, Fit, Parameter};
 
 fn weibull(shape: f64, scale: f64) -> Fit {
@@ -34,11 +36,15 @@ fn machine(name: &str, line: &str, age_h: f64) -> MachineInput {
         name: name.into(),
         line: line.into(),
         // Wear-out: shape 3, scale 100 h.
-        lifetime: Some(weibull(3.0, 100.0 * HOUR)),
-        age_s: age_h * HOUR,
+        modes: vec![ModeInput {
+            name: "wear".into(),
+            lifetime: weibull(3.0, 100.0 * HOUR),
+            age: age_h * HOUR,
+            per_second: 1.0,
+            failure_cost: 200.0,
+        }],
         duration_buckets: 1,
         maintenance_cost: 5.0,
-        failure_cost: 200.0,
     }
 }
 
@@ -60,15 +66,26 @@ fn cost_of(p: &Problem, plan: &MaintenancePlan) -> f64 {
     let mut cost = 0.0;
     let mut stopped = std::collections::BTreeSet::new();
     for m in &p.machines {
-        let fit = m.lifetime.as_ref().expect("lifetime");
         let horizon = p.buckets as f64 * p.bucket_s;
+        // Per mode: P(fail in a calendar window from an age) x its cost.
+        let expected = |window: f64, fresh: bool| -> f64 {
+            m.modes
+                .iter()
+                .map(|mode| {
+                    let age = if fresh { 0.0 } else { mode.age };
+                    mode.failure_cost
+                        * mode
+                            .lifetime
+                            .conditional_failure(age, window * mode.per_second)
+                })
+                .sum()
+        };
         match plan.windows.iter().find(|w| w.machine == m.name) {
-            None => cost += m.failure_cost * fit.conditional_failure(m.age_s, horizon),
+            None => cost += expected(horizon, false),
             Some(w) => {
                 let end = w.start_s + w.duration_s;
-                let risk = fit.conditional_failure(m.age_s, w.start_s)
-                    + fit.conditional_failure(0.0, horizon - end);
-                cost += m.maintenance_cost + m.failure_cost * risk;
+                cost +=
+                    m.maintenance_cost + expected(w.start_s, false) + expected(horizon - end, true);
                 for t in w.start_bucket..w.start_bucket + m.duration_buckets {
                     stopped.insert((m.line.clone(), t));
                 }
@@ -138,11 +155,11 @@ fn bad_input_is_refused_with_what_is_wrong() {
         Some("allowed and crew need 6 buckets, have 6 and 5".into())
     );
     let mut p = two_machines(2);
-    p.machines[1].failure_cost = f64::NAN;
+    p.machines[1].modes[0].failure_cost = f64::NAN;
     let e = solve_greedy(&p).err().map(|e| e.to_string());
     assert_eq!(
         e,
-        Some("B: failure_cost must be a number >= 0, not NaN".into())
+        Some("B (wear): failure_cost must be a number >= 0, not NaN".into())
     );
     let mut p = two_machines(2);
     p.machines[0].line = "M".into();
@@ -158,14 +175,28 @@ fn random_problem(seed: u64) -> Problem {
         .map(|i| MachineInput {
             name: format!("M{i}"),
             line: lines[i % 3].into(),
-            lifetime: Some(weibull(
-                rng.random_range(1.2..4.0),
-                rng.random_range(150.0..600.0) * HOUR,
-            )),
-            age_s: rng.random_range(0.0..400.0) * HOUR,
+            // A wear-out mode in calendar time and a random one counted in cycles (10 per hour).
+            modes: vec![
+                ModeInput {
+                    name: "wear".into(),
+                    lifetime: weibull(
+                        rng.random_range(1.2..4.0),
+                        rng.random_range(150.0..600.0) * HOUR,
+                    ),
+                    age: rng.random_range(0.0..400.0) * HOUR,
+                    per_second: 1.0,
+                    failure_cost: rng.random_range(50.0..500.0),
+                },
+                ModeInput {
+                    name: "jam".into(),
+                    lifetime: weibull(1.0, rng.random_range(500.0..5000.0)),
+                    age: rng.random_range(0.0..2000.0),
+                    per_second: 10.0 / HOUR,
+                    failure_cost: rng.random_range(5.0..50.0),
+                },
+            ],
             duration_buckets: rng.random_range(1..3),
             maintenance_cost: rng.random_range(2.0..20.0),
-            failure_cost: rng.random_range(50.0..500.0),
         })
         .collect();
     let line_value = lines
@@ -235,4 +266,39 @@ fn the_milp_keeps_every_rule_and_is_never_worse_than_greedy() {
     }
     let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
     eprintln!("greedy is {:.1}% above the MILP on average", 100.0 * mean);
+}
+
+#[test]
+fn modes_age_in_their_own_basis_and_any_of_them_counts_for_the_risk() {
+    // Weibull shape 1 is exponential: a wear mode of mean 100 h in calendar time, a jam of mean
+    // 1,000 cycles at 10 cycles per hour. Over 100 h: P(wear) = P(jam) = 1 - 1/e.
+    let m = MachineInput {
+        name: "M".into(),
+        line: "L".into(),
+        modes: vec![
+            ModeInput {
+                name: "wear".into(),
+                lifetime: weibull(1.0, 100.0 * HOUR),
+                age: 50.0 * HOUR,
+                per_second: 1.0,
+                failure_cost: 100.0,
+            },
+            ModeInput {
+                name: "jam".into(),
+                lifetime: weibull(1.0, 1000.0),
+                age: 300.0,
+                per_second: 10.0 / HOUR,
+                failure_cost: 10.0,
+            },
+        ],
+        duration_buckets: 1,
+        maintenance_cost: 1.0,
+    };
+    let p = 1.0 - (-1.0f64).exp();
+    let (risk, cost) = m.risk(100.0 * HOUR, false);
+    assert!(
+        (risk - (1.0 - (1.0 - p) * (1.0 - p))).abs() < 1e-12,
+        "{risk}"
+    );
+    assert!((cost - 110.0 * p).abs() < 1e-9, "{cost}");
 }
