@@ -418,31 +418,44 @@ fn apply(assets: &mut BTreeMap<String, AssetState>, window_start_ms: i64, c: Che
                     d
                 }
             };
-            let product_name = if product.is_empty() {
-                a.part_product.clone().or(a.product.clone())
+            // The piece's product: the count's own, else the part's or the work order's. Maps are
+            // looked up by reference first: this runs once per counted cycle.
+            let key: String = if product.is_empty() {
+                a.part_product
+                    .as_deref()
+                    .or(a.product.as_deref())
+                    .unwrap_or_default()
+                    .to_string()
             } else {
-                Some(product.clone())
+                product.clone()
             };
-            let life = a
-                .lifetime_by_product
-                .entry(product_name.clone().unwrap_or_default())
-                .or_insert([0; 3]);
-            life[0] += g;
-            life[1] += s;
-            life[2] += r;
+            match a.lifetime_by_product.get_mut(&key) {
+                Some(life) => {
+                    life[0] += g;
+                    life[1] += s;
+                    life[2] += r;
+                }
+                None => {
+                    a.lifetime_by_product.insert(key.clone(), [g, s, r]);
+                }
+            }
             if g + s > 0 {
-                let last = a
-                    .last_out_ms_by_product
-                    .entry(product_name.clone().unwrap_or_default())
-                    .or_insert(ts);
-                *last = (*last).max(ts);
+                match a.last_out_ms_by_product.get_mut(&key) {
+                    Some(last) => *last = (*last).max(ts),
+                    None => {
+                        a.last_out_ms_by_product.insert(key.clone(), ts);
+                    }
+                }
             }
             if !late && g + s + r > 0 {
                 // A cycle ended: the next part's work starts now.
                 a.activity_ms = 0;
                 a.activity_clock_ms = ts;
-                a.last_product = product_name.clone();
-                a.part_product = product_name;
+                let known = (!key.is_empty()).then_some(key);
+                if a.last_product != known {
+                    a.last_product.clone_from(&known);
+                }
+                a.part_product = known;
             }
             if ts >= window_start_ms {
                 a.good += g;
