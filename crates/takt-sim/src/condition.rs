@@ -17,7 +17,7 @@ use bevy_ecs::entity::Entity;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use takt_model::{FailureBasis, Model};
+use takt_model::Model;
 
 /// The plant at one moment, by the model's names.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -478,53 +478,21 @@ impl Simulation {
                         && matches!(mach.activity, Activity::Setup | Activity::Processing),
                 )
             };
-            let mut calendar_failures = Vec::new();
-            {
-                let world = &mut sim.world;
-                let mut draws = Vec::new();
-                {
-                    let active: Vec<bool> = world
-                        .get::<FailureModes>(m)
-                        .map(|ms| ms.0.iter().map(|s| s.active).collect())
-                        .unwrap_or_default();
-                    let mut streams = fetch_mut::<MachineStreams>(world, m);
-                    for (fi, f) in st.failure_modes.iter().enumerate() {
-                        if active.get(fi).copied().unwrap_or(false) {
-                            draws.push(None);
-                            continue;
-                        }
-                        let age = machine_ages
-                            .and_then(|a| a.get(&f.name))
-                            .copied()
-                            .unwrap_or(0.0);
-                        let x = f.ttf.sample_residual(age, &mut streams.failures[fi].0);
-                        draws.push(Some(if f.basis == FailureBasis::Cycles {
-                            x.round().max(1.0)
-                        } else {
-                            x
-                        }));
-                    }
+            // Budgets drawn given the age each mode has reached; calendar clocks run unless the
+            // machine is down or in maintenance (then they start when it is repaired).
+            for (fi, f) in st.failure_modes.iter().enumerate() {
+                if sim.comp::<FailureModes>(m).0[fi].active {
+                    continue;
                 }
-                let mut modes = fetch_mut::<FailureModes>(world, m);
-                for (fi, (f, draw)) in st.failure_modes.iter().zip(draws).enumerate() {
-                    let Some(x) = draw else { continue };
-                    let ms = &mut modes.0[fi];
-                    ms.remaining = x;
-                    if f.basis == FailureBasis::Calendar && !frozen {
-                        ms.due_at = now + x;
-                        calendar_failures.push((ms.due_at, fi as u16, ms.epoch));
-                    }
-                }
+                let age = machine_ages
+                    .and_then(|a| a.get(&f.name))
+                    .copied()
+                    .unwrap_or(0.0);
+                let budget = sim.draw_ttf_after(m, fi, age);
+                fetch_mut::<FailureModes>(&mut sim.world, m).0[fi].remaining = budget;
             }
-            for (t, mode, epoch) in calendar_failures {
-                sim.schedule(
-                    t,
-                    Event::Failure {
-                        machine: m,
-                        mode,
-                        epoch,
-                    },
-                );
+            if !frozen && sim.topo.has_calendar_modes[station] {
+                sim.thaw_calendar_clocks(m, station);
             }
             if st.maintenance.is_some() {
                 let at = sim.comp::<Machine>(m).next_maintenance_at;

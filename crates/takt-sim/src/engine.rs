@@ -1243,7 +1243,7 @@ impl Simulation {
         }
     }
 
-    fn thaw_calendar_clocks(&mut self, m: Entity, station: usize) {
+    pub(crate) fn thaw_calendar_clocks(&mut self, m: Entity, station: usize) {
         let model = Arc::clone(&self.model);
         let now = self.now;
         let mut due = Vec::new();
@@ -1271,12 +1271,19 @@ impl Simulation {
     }
 
     fn draw_ttf(&mut self, m: Entity, mode: usize) -> f64 {
+        self.draw_ttf_after(m, mode, 0.0)
+    }
+
+    /// An age budget for a mode that has already aged `age` (in its basis) without failing: the
+    /// budget still to go, drawn given it exceeds `age`. At age 0 it is the plain draw.
+    pub(crate) fn draw_ttf_after(&mut self, m: Entity, mode: usize, age: f64) -> f64 {
         let station = self.machine(m).station as usize;
         let model = Arc::clone(&self.model);
         let f = &model.stations[station].failure_modes[mode];
-        let x = f
-            .ttf
-            .sample(&mut self.comp_mut::<MachineStreams>(m).failures[mode].0);
+        let x = f.ttf.sample_residual(
+            age,
+            &mut self.comp_mut::<MachineStreams>(m).failures[mode].0,
+        );
         if f.basis == FailureBasis::Cycles {
             x.round().max(1.0)
         } else {
