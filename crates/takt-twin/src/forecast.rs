@@ -660,22 +660,17 @@ pub fn forecast(
             until: stamp(until_s),
         });
     }
-    // Checked once, so that the replications cannot fail.
-    Simulation::from_condition(Arc::clone(model), options.seed, &condition)?;
+    // A condition that does not fit the model fails every replication alike: the first error is
+    // the answer.
     let runs: Vec<Outcome> = (0..options.replications)
         .into_par_iter()
         .map(|r| {
             let seed = rng::replication_seed(options.seed, r);
-            match Simulation::from_condition(Arc::clone(model), seed, &condition) {
-                Ok(mut sim) => {
-                    sim.run_until(until_s);
-                    Some(outcome(&sim.report()))
-                }
-                Err(_) => None,
-            }
+            let mut sim = Simulation::from_condition(Arc::clone(model), seed, &condition)?;
+            sim.run_until(until_s);
+            Ok(outcome(&sim.report()))
         })
-        .collect::<Option<Vec<_>>>()
-        .ok_or(ForecastError::NoReplications)?;
+        .collect::<Result<Vec<_>, ConditionError>>()?;
     let plan: Vec<Outcome> = (0..options.plan_replications)
         .into_par_iter()
         .map(|r| {
@@ -689,7 +684,8 @@ pub fn forecast(
 
     // What was observed in the window, per station.
     let info: BTreeMap<String, AssetInfo> = assets_of(model).into_iter().collect();
-    let mut observed: Vec<(u64, [f64; 4], u64)> = vec![(0, [0.0; 4], 0); model.stations.len()];
+    // Per station: good pieces, and running, planned busy, ideal seconds and pieces made.
+    let mut observed: Vec<(u64, [f64; 4])> = vec![(0, [0.0; 4]); model.stations.len()];
     let mut plant_good_so_far = 0u64;
     for (si, st) in model.stations.iter().enumerate() {
         for k in 0..st.machines {
@@ -704,7 +700,6 @@ pub fn forecast(
             o.1[1] += window_s - secs(StateCode::Off) - secs(StateCode::PlannedDown);
             o.1[2] += info.get(&name).and_then(|i| i.ideal_s(a)).unwrap_or(0.0);
             o.1[3] += (a.good + a.scrap + a.rework) as f64;
-            o.2 += a.good;
             // Good pieces of products whose last step this station does leave the plant.
             for (p, n) in &a.good_by_product {
                 let last_here = model
@@ -762,7 +757,7 @@ pub fn forecast(
         .iter()
         .enumerate()
         .map(|(si, st)| {
-            let (good_so_far, obs, _) = observed[si];
+            let (good_so_far, obs) = observed[si];
             let good_at_end = interval(
                 runs.iter()
                     .map(|o| good_so_far as f64 + o.station_good[si])
