@@ -10,32 +10,14 @@
 //! that maximises F1 on the training months.
 
 use crate::boost::{BoostConfig, Boosted};
+use crate::{DataError, format_error, read};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub const COMPONENTS: [&str; 4] = ["comp1", "comp2", "comp3", "comp4"];
 const ERRORS: [&str; 5] = ["error1", "error2", "error3", "error4", "error5"];
 const HORIZON_H: i64 = 24;
-
-#[derive(Debug, thiserror::Error)]
-pub enum AzureError {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{path}:{line}: {message}")]
-    Format {
-        path: PathBuf,
-        line: usize,
-        message: String,
-    },
-    #[error("{0}")]
-    Data(String),
-    #[error(transparent)]
-    Boost(#[from] crate::boost::BoostError),
-}
 
 /// Hours since 1970-01-01 00:00 of a `YYYY-MM-DD HH:MM:SS` stamp (the tables' naive hourly times).
 pub fn parse_hour(text: &str) -> Option<i64> {
@@ -69,56 +51,47 @@ struct Machine {
     failures: Vec<(i64, usize)>,
 }
 
-/// Rows of a CSV with a header, as (line number, fields without quotes).
-fn rows(path: &Path) -> Result<Vec<(usize, Vec<String>)>, AzureError> {
-    let text = std::fs::read_to_string(path).map_err(|source| AzureError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    Ok(text
-        .lines()
+/// Rows of a CSV with a header, as (line number, fields without quotes), each with `fields` fields.
+fn rows(path: &Path, fields: usize) -> Result<Vec<(usize, Vec<String>)>, DataError> {
+    let text = read(path)?;
+    text.lines()
         .enumerate()
         .skip(1)
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(i, l)| {
-            (
-                i + 1,
-                l.split(',')
-                    .map(|f| f.trim().trim_matches('"').to_string())
-                    .collect(),
-            )
+            let f: Vec<String> = l
+                .split(',')
+                .map(|f| f.trim().trim_matches('"').to_string())
+                .collect();
+            if f.len() == fields {
+                Ok((i + 1, f))
+            } else {
+                Err(format_error(
+                    path,
+                    i + 1,
+                    format!("{} fields, expected {fields}", f.len()),
+                ))
+            }
         })
-        .collect())
+        .collect()
 }
 
-fn load(dir: &Path) -> Result<BTreeMap<u32, Machine>, AzureError> {
+fn load(dir: &Path) -> Result<BTreeMap<u32, Machine>, DataError> {
     let mut machines: BTreeMap<u32, Machine> = BTreeMap::new();
-    let format = |path: &Path, line: usize, message: String| AzureError::Format {
-        path: path.to_path_buf(),
-        line,
-        message,
-    };
     let id = |path: &Path, line: usize, f: &str| {
         f.parse::<u32>()
-            .map_err(|_| format(path, line, format!("machineID `{f}` is not a whole number")))
+            .map_err(|_| format_error(path, line, format!("machineID `{f}` is not a whole number")))
     };
     let path = dir.join("PdM_machines.csv");
-    for (line, f) in rows(&path)? {
-        if f.len() != 3 {
-            return Err(format(
-                &path,
-                line,
-                format!("{} fields, expected 3", f.len()),
-            ));
-        }
+    for (line, f) in rows(&path, 3)? {
         let m = machines.entry(id(&path, line, &f[0])?).or_default();
         m.model = f[1]
             .trim_start_matches("model")
             .parse()
-            .map_err(|_| format(&path, line, format!("model `{}` is not modelN", f[1])))?;
+            .map_err(|_| format_error(&path, line, format!("model `{}` is not modelN", f[1])))?;
         m.age = f[2]
             .parse()
-            .map_err(|_| format(&path, line, format!("age `{}` is not a number", f[2])))?;
+            .map_err(|_| format_error(&path, line, format!("age `{}` is not a number", f[2])))?;
     }
     for (file, names, what) in [
         ("PdM_errors.csv", &ERRORS[..], 0),
@@ -126,23 +99,16 @@ fn load(dir: &Path) -> Result<BTreeMap<u32, Machine>, AzureError> {
         ("PdM_failures.csv", &COMPONENTS[..], 2),
     ] {
         let path = dir.join(file);
-        for (line, f) in rows(&path)? {
-            if f.len() != 3 {
-                return Err(format(
-                    &path,
-                    line,
-                    format!("{} fields, expected 3", f.len()),
-                ));
-            }
+        for (line, f) in rows(&path, 3)? {
             let hour = parse_hour(&f[0]).ok_or_else(|| {
-                format(
+                format_error(
                     &path,
                     line,
                     format!("`{}` is not a YYYY-MM-DD HH:MM:SS time", f[0]),
                 )
             })?;
             let k = names.iter().position(|n| *n == f[2]).ok_or_else(|| {
-                format(
+                format_error(
                     &path,
                     line,
                     format!("`{}` is not one of {}", f[2], names.join(", ")),
@@ -150,7 +116,7 @@ fn load(dir: &Path) -> Result<BTreeMap<u32, Machine>, AzureError> {
             })?;
             let machine = id(&path, line, &f[1])?;
             let m = machines.get_mut(&machine).ok_or_else(|| {
-                format(
+                format_error(
                     &path,
                     line,
                     format!("machine {machine} is not in PdM_machines.csv"),
@@ -231,15 +197,15 @@ pub fn evaluate(
     split: &str,
     step_h: i64,
     config: BoostConfig,
-) -> Result<AzureEvaluation, AzureError> {
+) -> Result<AzureEvaluation, DataError> {
     let machines = load(dir)?;
     let split_h = parse_hour(split).ok_or_else(|| {
-        AzureError::Data(format!("split `{split}` is not a YYYY-MM-DD HH:MM:SS time"))
+        DataError::Data(format!("split `{split}` is not a YYYY-MM-DD HH:MM:SS time"))
     })?;
     let start = parse_hour("2015-01-01 06:00:00").unwrap_or(0);
     let end = parse_hour("2016-01-01 06:00:00").unwrap_or(0) - HORIZON_H;
     if split_h <= start || split_h >= end {
-        return Err(AzureError::Data(format!(
+        return Err(DataError::Data(format!(
             "split `{split}` leaves no training or no test months in 2015"
         )));
     }
@@ -266,7 +232,7 @@ pub fn evaluate(
         }
     }
     if train.0.is_empty() || test.0.is_empty() {
-        return Err(AzureError::Data("no rows to train or test on".into()));
+        return Err(DataError::Data("no rows to train or test on".into()));
     }
     let started = std::time::Instant::now();
     let mut components = Vec::new();

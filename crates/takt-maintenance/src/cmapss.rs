@@ -12,34 +12,16 @@
 //!   condition does not tell its remaining life);
 //! - gradient-boosted regression trees ([`crate::boost`]).
 
-use crate::boost::{BoostConfig, BoostError, Boosted};
+use crate::boost::{BoostConfig, Boosted};
+use crate::{DataError, format_error, read};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The RUL above which the target is clipped (cycles).
 pub const RUL_CAP: f64 = 125.0;
 const SHORT: usize = 5;
 const LONG: usize = 30;
-
-#[derive(Debug, thiserror::Error)]
-pub enum CmapssError {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{path}:{line}: {message}")]
-    Format {
-        path: PathBuf,
-        line: usize,
-        message: String,
-    },
-    #[error("{0}")]
-    Data(String),
-    #[error(transparent)]
-    Boost(#[from] BoostError),
-}
 
 /// One engine's trajectory: per cycle, the 3 operational settings and 21 sensors.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,25 +32,18 @@ pub struct Engine {
 
 /// Reads a `train_FD00x.txt` / `test_FD00x.txt` file: 26 whitespace-separated columns per line
 /// (unit, cycle, 3 settings, 21 sensors), engines in order.
-pub fn read_trajectories(path: &Path) -> Result<Vec<Engine>, CmapssError> {
-    let text = std::fs::read_to_string(path).map_err(|source| CmapssError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+pub fn read_trajectories(path: &Path) -> Result<Vec<Engine>, DataError> {
+    let text = read(path)?;
     parse_trajectories(&text, path)
 }
 
-pub fn parse_trajectories(text: &str, path: &Path) -> Result<Vec<Engine>, CmapssError> {
+pub fn parse_trajectories(text: &str, path: &Path) -> Result<Vec<Engine>, DataError> {
     let mut engines: Vec<Engine> = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let err = |message: String| CmapssError::Format {
-            path: path.to_path_buf(),
-            line: i + 1,
-            message,
-        };
+        let err = |message: String| format_error(path, i + 1, message);
         let fields: Vec<&str> = line.split_whitespace().collect();
         if fields.len() != 26 {
             return Err(err(format!("{} columns, expected 26", fields.len())));
@@ -98,19 +73,18 @@ pub fn parse_trajectories(text: &str, path: &Path) -> Result<Vec<Engine>, Cmapss
 }
 
 /// Reads `RUL_FD00x.txt`: the true remaining cycles of each test engine, in order.
-pub fn read_rul(path: &Path) -> Result<Vec<f64>, CmapssError> {
-    let text = std::fs::read_to_string(path).map_err(|source| CmapssError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+pub fn read_rul(path: &Path) -> Result<Vec<f64>, DataError> {
+    let text = read(path)?;
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(i, l)| {
-            l.trim().parse::<f64>().map_err(|_| CmapssError::Format {
-                path: path.to_path_buf(),
-                line: i + 1,
-                message: format!("`{}` is not a number of cycles", l.trim()),
+            l.trim().parse::<f64>().map_err(|_| {
+                format_error(
+                    path,
+                    i + 1,
+                    format!("`{}` is not a number of cycles", l.trim()),
+                )
             })
         })
         .collect()
@@ -224,9 +198,9 @@ pub struct RulModel {
 
 impl RulModel {
     /// Trains on run-to-failure trajectories: every cycle is a row, its target min(RUL, cap).
-    pub fn train(engines: &[Engine], config: BoostConfig) -> Result<RulModel, CmapssError> {
+    pub fn train(engines: &[Engine], config: BoostConfig) -> Result<RulModel, DataError> {
         if engines.is_empty() {
-            return Err(CmapssError::Data("no training engines".into()));
+            return Err(DataError::Data("no training engines".into()));
         }
         let normaliser = Normaliser::fit(engines);
         let mut x = Vec::new();
@@ -285,12 +259,12 @@ pub struct Evaluation {
 }
 
 /// Trains on `train_<subset>.txt` in `dir` and scores on `test_<subset>.txt` against `RUL_<subset>.txt`.
-pub fn evaluate(dir: &Path, subset: &str, config: BoostConfig) -> Result<Evaluation, CmapssError> {
+pub fn evaluate(dir: &Path, subset: &str, config: BoostConfig) -> Result<Evaluation, DataError> {
     let train = read_trajectories(&dir.join(format!("train_{subset}.txt")))?;
     let test = read_trajectories(&dir.join(format!("test_{subset}.txt")))?;
     let truth = read_rul(&dir.join(format!("RUL_{subset}.txt")))?;
     if truth.len() != test.len() {
-        return Err(CmapssError::Data(format!(
+        return Err(DataError::Data(format!(
             "{} test engines but {} true RULs",
             test.len(),
             truth.len()

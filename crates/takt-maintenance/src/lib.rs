@@ -13,3 +13,43 @@ pub mod azure;
 pub mod boost;
 pub mod cmapss;
 pub mod windows;
+
+use std::path::{Path, PathBuf};
+
+/// What can go wrong reading and learning from a data set: the file and line of a malformed row,
+/// or what does not fit.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: {message}")]
+    Format {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("{0}")]
+    Data(String),
+    #[error(transparent)]
+    Boost(#[from] boost::BoostError),
+}
+
+/// A data file's text, or an error that names the file.
+pub(crate) fn read(path: &Path) -> Result<String, DataError> {
+    std::fs::read_to_string(path).map_err(|source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// A format error at `line` (1-based) of `path`.
+pub(crate) fn format_error(path: &Path, line: usize, message: String) -> DataError {
+    DataError::Format {
+        path: path.to_path_buf(),
+        line,
+        message,
+    }
+}
