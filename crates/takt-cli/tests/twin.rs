@@ -406,12 +406,15 @@ fn a_forecast_from_the_replayed_state_reaches_the_end_of_the_shift_and_refuses_b
         recording.to_string_lossy().into_owned(),
         scenario("bottling-line.toml"),
     );
-    let out = takt(&["replay", &rec_s, "--scenario", &sc, "--db", &db_s, "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    json(&takt(&[
+        "replay",
+        &rec_s,
+        "--scenario",
+        &sc,
+        "--db",
+        &db_s,
+        "--json",
+    ]));
     let f = json(&takt(&[
         "twin",
         "forecast",
