@@ -4,6 +4,7 @@
 //! - `boost.rs`: gradient-boosted regression trees (binned, deterministic, seconds on a CPU).
 //! - `cmapss.rs`: remaining useful life on NASA C-MAPSS, with RMSE and the PHM08 score.
 //! - `azure.rs`: component failure within 24 h on the Azure PdM tables, precision and recall.
+//! - `renewal.rs`: expected failures over a span when repairs renew (the renewal function).
 //! - `windows.rs`: maintenance windows over a horizon (MILP under the `milp` feature, a greedy
 //!   heuristic, an independent checker).
 //!
@@ -12,6 +13,7 @@
 pub mod azure;
 pub mod boost;
 pub mod cmapss;
+pub mod renewal;
 pub mod windows;
 
 use std::path::{Path, PathBuf};

@@ -1,26 +1,35 @@
-//! Where to put maintenance windows over the coming days: for each machine, whether and when to
+//! Where to put maintenance windows over the coming days: for each machine, how often and when to
 //! service it so that the expected cost is least, within the repair crew's capacity, only where the
-//! shift calendar allows, never letting a machine's failure risk before its service (or over the
-//! horizon, if it is not serviced) exceed a limit, and counting a line stop once however many of the
-//! line's machines it serves (opportunistic grouping).
+//! shift calendar allows, never letting a machine's failure risk between two renewals exceed a
+//! limit, and counting a line stop once however many of the line's machines it serves
+//! (opportunistic grouping).
 //!
-//! The horizon is cut into buckets. Machine i serviced from bucket s costs
-//! - its maintenance cost;
-//! - the production lost while its line stands in buckets s .. s + d_i, at the line's value of
-//!   those buckets (low in planned stops and low-load shifts);
-//! - its expected failure cost, per failure mode: P(fail before s | age) + P(fail between the
-//!   service and the horizon | as good as new), times the mode's failure cost (repair cost + repair
-//!   time x lost output). Modes age in their own basis: calendar time, operating time (at the
-//!   expected utilisation) or cycles (at the expected rate).
+//! The horizon is cut into buckets. A machine's plan is a sequence of services; between two
+//! renewals (now, the end of a service, the horizon) it runs a segment, and a segment costs the
+//! expected number of failures in it times the failure cost, per failure mode. Failed parts are
+//! repaired as good as new, so the count is the renewal function (`renewal.rs`), delayed by the
+//! mode's current age in the first segment; modes age in their own basis (calendar time, operating
+//! time at the expected utilisation, cycles at the expected rate). A service costs its maintenance
+//! cost, and the production lost while its line stands in buckets s .. s + d at the line's value
+//! of those buckets (0 in planned stops, low in low-load shifts).
 //!
-//! Not serviced, it costs P(fail within the horizon | age) x the failure cost, per mode. The risk
-//! limit applies to a failure of any mode: 1 - the product of the modes' survivals. These are constants
-//! per (machine, start), so the model is a small MILP (`solve_milp`, good_lp and HiGHS under the
-//! `milp` feature); `solve_greedy` is a fast heuristic, and `check` verifies any plan
-//! independently of how it was made.
+//! The choice per machine is a path through its possible service starts (a segment is an arc),
+//! so the exact model is a small MILP of arcs coupled by crew capacity and shared line stops
+//! (`solve_milp`, good_lp and HiGHS under the `milp` feature). `solve_greedy` plans one machine
+//! at a time by a shortest path given what is already planned; `check` verifies any plan from its
+//! windows alone.
 
+use crate::renewal::{Renewal, expected_failures};
 use serde::Serialize;
 use takt_twin::fit::Fit;
+
+/// The MILP stops within this relative gap of the optimum (0.1%: well inside the uncertainty of
+/// any lifetime fitted from history).
+#[cfg(feature = "milp")]
+const MIP_REL_GAP: f32 = 1e-3;
+
+/// Grid points per bucket for the renewal function.
+const GRID_PER_BUCKET: usize = 8;
 
 /// One way a machine fails, and how it ages.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -47,32 +56,30 @@ pub struct MachineInput {
     pub modes: Vec<ModeInput>,
     /// Buckets one service takes.
     pub duration_buckets: usize,
+    /// Crew members one service takes.
+    pub crew: u32,
     pub maintenance_cost: f64,
 }
 
 impl MachineInput {
-    /// Per mode, the probability of failing within `window_s` calendar seconds from `fresh` (as
-    /// good as new) or from the current ages.
-    fn mode_risks(&self, window_s: f64, fresh: bool) -> impl Iterator<Item = (f64, f64)> + '_ {
-        self.modes.iter().map(move |m| {
-            let age = if fresh { 0.0 } else { m.age };
-            (
-                m.lifetime
-                    .conditional_failure(age, window_s.max(0.0) * m.per_second),
-                m.failure_cost,
-            )
-        })
+    /// The probability of a failure of any mode within `window_s` calendar seconds, from as good
+    /// as new (`fresh`) or from the current ages: 1 - Π survival.
+    pub fn risk(&self, window_s: f64, fresh: bool) -> f64 {
+        self.risk_from(window_s, |m| if fresh { 0.0 } else { m.age })
     }
 
-    /// The probability of any failure within `window_s`, and the expected failure cost.
-    pub fn risk(&self, window_s: f64, fresh: bool) -> (f64, f64) {
-        let mut survive = 1.0;
-        let mut cost = 0.0;
-        for (p, c) in self.mode_risks(window_s, fresh) {
-            survive *= 1.0 - p;
-            cost += p * c;
-        }
-        (1.0 - survive, cost)
+    /// The same, from the ages `age_of` gives per mode.
+    fn risk_from(&self, window_s: f64, age_of: impl Fn(&ModeInput) -> f64) -> f64 {
+        let survive: f64 = self
+            .modes
+            .iter()
+            .map(|m| {
+                1.0 - m
+                    .lifetime
+                    .conditional_failure(age_of(m), window_s.max(0.0) * m.per_second)
+            })
+            .product();
+        1.0 - survive
     }
 }
 
@@ -86,9 +93,10 @@ pub struct Problem {
     pub line_value: Vec<(String, Vec<f64>)>,
     /// Maintenance may run in bucket t only if `allowed[t]` (the shift calendar).
     pub allowed: Vec<bool>,
-    /// Services the crew can run at once, per bucket.
+    /// Crew members available per bucket.
     pub crew: Vec<u32>,
-    /// The largest acceptable probability of a failure before a machine is serviced.
+    /// The largest acceptable probability of a failure between two renewals of a machine (now
+    /// and its first service, two services, the last service and the horizon).
     pub max_risk: f64,
 }
 
@@ -98,21 +106,36 @@ pub struct Window {
     pub start_bucket: usize,
     pub start_s: f64,
     pub duration_s: f64,
-    /// The probability of a failure over the horizon without this service, and with it (before
-    /// or after it).
+    /// Crew members it takes.
+    pub crew: u32,
+    /// The probability of a failure between the previous renewal and this service.
     pub risk_before: f64,
+    /// The probability of a failure between this service and the next one (or the horizon), and
+    /// the same over that span had this service not been done (the risk it removes).
     pub risk_after: f64,
-    /// Maintenance cost plus the expected failure cost with the service.
-    pub cost: f64,
+    pub risk_without: f64,
+    pub maintenance_cost: f64,
+    /// The value of the production lost while the line stands for it (a bucket shared with other
+    /// windows of the line is split among them).
+    pub production_cost: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MachinePlan {
+    pub machine: String,
+    pub services: usize,
+    /// Expected failures over the horizon with the plan, and without any service.
+    pub expected_failures: f64,
+    pub run_to_failure_failures: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MaintenancePlan {
     pub windows: Vec<Window>,
-    /// Machines left unserviced, with their risk over the horizon.
-    pub unserviced: Vec<(String, f64)>,
+    pub machines: Vec<MachinePlan>,
+    /// Maintenance + lost production + expected failure cost.
     pub expected_cost: f64,
-    /// The same cost if nothing were serviced (run to failure over the horizon).
+    /// The expected failure cost if nothing were serviced (run to failure over the horizon).
     pub run_to_failure_cost: f64,
     pub solver: &'static str,
 }
@@ -127,18 +150,54 @@ pub enum WindowError {
     Solver(String),
 }
 
-/// The constants of the model: per machine, the starts it may take and their costs.
-struct Options {
-    /// Per machine: (start bucket, expected cost of servicing then, risk before the start plus
-    /// after the service).
-    starts: Vec<Vec<(usize, f64, f64)>>,
-    /// Per machine: cost and risk of not servicing it in the horizon.
-    none: Vec<(f64, f64)>,
-    /// Per machine: its line's index in `line_value`.
-    line_of: Vec<usize>,
+/// A node of a machine's path: a renewal point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Node {
+    Now,
+    Service(usize),
+    End,
 }
 
-fn options(p: &Problem) -> Result<Options, WindowError> {
+/// A segment between two renewals with its expected failure cost (plus the maintenance cost of
+/// the service that ends it, if any) and risk.
+#[derive(Debug, Clone, Copy)]
+struct Arc {
+    from: Node,
+    to: Node,
+    cost: f64,
+}
+
+/// The constants of the model, per machine.
+struct MachineModel {
+    line: usize,
+    /// Allowed service starts, increasing.
+    starts: Vec<usize>,
+    arcs: Vec<Arc>,
+    /// Per mode: expected failures from as good as new and from the current age, on the grid.
+    fresh: Vec<Renewal>,
+    aged: Vec<Renewal>,
+}
+
+impl MachineModel {
+    /// Expected failure cost and count of a segment of `from`..`to` buckets.
+    fn segment(&self, m: &MachineInput, from: Node, len: usize) -> (f64, f64) {
+        let tables = if from == Node::Now {
+            &self.aged
+        } else {
+            &self.fresh
+        };
+        let mut cost = 0.0;
+        let mut count = 0.0;
+        for (mode, table) in m.modes.iter().zip(tables) {
+            let n = table.at_step(len * GRID_PER_BUCKET);
+            cost += n * mode.failure_cost;
+            count += n;
+        }
+        (cost, count)
+    }
+}
+
+fn validate(p: &Problem) -> Result<(), WindowError> {
     let invalid = |m: String| Err(WindowError::Invalid(m));
     if !(p.bucket_s.is_finite() && p.bucket_s > 0.0) {
         return invalid(format!("bucket_s must be > 0, not {}", p.bucket_s));
@@ -154,21 +213,11 @@ fn options(p: &Problem) -> Result<Options, WindowError> {
     if !(0.0..=1.0).contains(&p.max_risk) {
         return invalid(format!("max_risk must be in [0, 1], not {}", p.max_risk));
     }
-    let horizon = p.buckets as f64 * p.bucket_s;
-    let mut out = Options {
-        starts: Vec::new(),
-        none: Vec::new(),
-        line_of: Vec::new(),
-    };
     for m in &p.machines {
-        let line = p
-            .line_value
-            .iter()
-            .position(|(l, _)| *l == m.line)
-            .ok_or_else(|| {
-                WindowError::Invalid(format!("{}: no value for line `{}`", m.name, m.line))
-            })?;
-        if p.line_value[line].1.len() != p.buckets {
+        let Some((_, values)) = p.line_value.iter().find(|(l, _)| *l == m.line) else {
+            return invalid(format!("{}: no value for line `{}`", m.name, m.line));
+        };
+        if values.len() != p.buckets {
             return invalid(format!(
                 "line `{}` needs {} bucket values",
                 m.line, p.buckets
@@ -176,6 +225,12 @@ fn options(p: &Problem) -> Result<Options, WindowError> {
         }
         if m.duration_buckets == 0 {
             return invalid(format!("{}: a service takes at least one bucket", m.name));
+        }
+        if m.crew == 0 {
+            return invalid(format!(
+                "{}: a service takes at least one crew member",
+                m.name
+            ));
         }
         if !(m.maintenance_cost.is_finite() && m.maintenance_cost >= 0.0) {
             return invalid(format!(
@@ -197,78 +252,207 @@ fn options(p: &Problem) -> Result<Options, WindowError> {
                 }
             }
         }
+    }
+    if let Some((l, v)) = p
+        .line_value
+        .iter()
+        .find(|(_, v)| v.iter().any(|x| !(x.is_finite() && *x >= 0.0)))
+    {
+        let x = v.iter().find(|x| !(x.is_finite() && **x >= 0.0));
+        return invalid(format!(
+            "line `{l}`: values must be numbers >= 0, not {x:?}"
+        ));
+    }
+    Ok(())
+}
+
+/// Bucket where a node's segment starts (after the service) or ends (at the service).
+fn begins(m: &MachineInput, n: Node) -> usize {
+    match n {
+        Node::Now => 0,
+        Node::Service(s) => s + m.duration_buckets,
+        Node::End => usize::MAX,
+    }
+}
+
+fn ends(p: &Problem, n: Node) -> usize {
+    match n {
+        Node::Now => 0,
+        Node::Service(s) => s,
+        Node::End => p.buckets,
+    }
+}
+
+fn models(p: &Problem) -> Result<Vec<MachineModel>, WindowError> {
+    validate(p)?;
+    let steps = p.buckets * GRID_PER_BUCKET;
+    let grid_s = p.bucket_s / GRID_PER_BUCKET as f64;
+    let mut out = Vec::with_capacity(p.machines.len());
+    for m in &p.machines {
+        let line = p
+            .line_value
+            .iter()
+            .position(|(l, _)| *l == m.line)
+            .unwrap_or_default();
         let d = m.duration_buckets;
-        let mut starts = Vec::new();
-        for s in 0..p.buckets.saturating_sub(d - 1) {
-            if !p.allowed[s..s + d].iter().all(|a| *a) {
-                continue;
+        let starts: Vec<usize> = (0..p.buckets.saturating_sub(d - 1))
+            .filter(|&s| p.allowed[s..s + d].iter().all(|a| *a))
+            .collect();
+        let table = |age: f64, mode: &ModeInput| {
+            if mode.per_second > 0.0 {
+                expected_failures(&mode.lifetime, age, grid_s * mode.per_second, steps)
+            } else {
+                Renewal {
+                    step: 0.0,
+                    values: vec![0.0; steps + 1],
+                }
             }
-            let (before, before_cost) = m.risk(s as f64 * p.bucket_s, false);
-            if before > p.max_risk {
-                continue;
+        };
+        let mut model = MachineModel {
+            line,
+            fresh: m.modes.iter().map(|mode| table(0.0, mode)).collect(),
+            aged: m.modes.iter().map(|mode| table(mode.age, mode)).collect(),
+            starts,
+            arcs: Vec::new(),
+        };
+        let froms: Vec<Node> = std::iter::once(Node::Now)
+            .chain(model.starts.iter().map(|&s| Node::Service(s)))
+            .collect();
+        let tos: Vec<Node> = model
+            .starts
+            .iter()
+            .map(|&s| Node::Service(s))
+            .chain(std::iter::once(Node::End))
+            .collect();
+        let mut arcs = Vec::new();
+        for &from in &froms {
+            let a = begins(m, from);
+            for &to in &tos {
+                let b = ends(p, to);
+                if b < a {
+                    continue;
+                }
+                let len = b - a;
+                let risk = m.risk(len as f64 * p.bucket_s, from != Node::Now);
+                if risk > p.max_risk + 1e-12 {
+                    continue;
+                }
+                let (failures, _) = model.segment(m, from, len);
+                let service = if to == Node::End {
+                    0.0
+                } else {
+                    m.maintenance_cost
+                };
+                arcs.push(Arc {
+                    from,
+                    to,
+                    cost: failures + service,
+                });
             }
-            let (after, after_cost) = m.risk(horizon - (s + d) as f64 * p.bucket_s, true);
-            starts.push((
-                s,
-                m.maintenance_cost + before_cost + after_cost,
-                1.0 - (1.0 - before) * (1.0 - after),
-            ));
         }
-        let (none_risk, none_cost) = m.risk(horizon, false);
-        out.none.push((none_cost, none_risk));
-        if none_risk > p.max_risk && starts.is_empty() {
+        // Some path from now to the horizon must exist.
+        if !reachable(&arcs) {
+            let first_deadline = model
+                .starts
+                .first()
+                .map_or("no allowed window at all".to_string(), |_| {
+                    "no allowed window early enough".to_string()
+                });
             return Err(WindowError::Infeasible {
                 max_risk: p.max_risk,
                 detail: format!(
-                    "{} reaches risk {none_risk:.3} over the horizon and has no allowed window early enough",
-                    m.name
+                    "{} reaches risk {:.3} over the horizon and has {first_deadline}",
+                    m.name,
+                    m.risk(p.buckets as f64 * p.bucket_s, false)
                 ),
             });
         }
-        out.starts.push(starts);
-        out.line_of.push(line);
+        model.arcs = arcs;
+        out.push(model);
     }
     Ok(out)
 }
 
-/// Turns chosen starts (per machine) into a plan, with its expected cost.
+/// Whether `End` is reachable from `Now` along the arcs (which all go forward in time).
+fn reachable(arcs: &[Arc]) -> bool {
+    let mut reached: Vec<Node> = vec![Node::Now];
+    // Arcs are generated from earlier to later nodes, so one pass in order suffices.
+    for a in arcs {
+        if reached.contains(&a.from) && !reached.contains(&a.to) {
+            reached.push(a.to);
+        }
+    }
+    reached.contains(&Node::End)
+}
+
+/// Turns chosen service starts (per machine, increasing) into a plan, with its expected cost.
 fn plan_of(
     p: &Problem,
-    o: &Options,
-    chosen: &[Option<usize>],
+    models: &[MachineModel],
+    chosen: &[Vec<usize>],
     solver: &'static str,
 ) -> MaintenancePlan {
     let mut windows = Vec::new();
-    let mut unserviced = Vec::new();
+    let mut machines = Vec::new();
     let mut cost = 0.0;
-    let mut stopped = vec![vec![false; p.buckets]; p.line_value.len()];
+    let mut run_to_failure = 0.0;
+    // Per line and bucket: how many windows stop it.
+    let mut stopping = vec![vec![0u32; p.buckets]; p.line_value.len()];
     for (i, m) in p.machines.iter().enumerate() {
-        match chosen[i].and_then(|k| o.starts[i].get(k)) {
-            Some(&(s, c, with_service)) => {
-                cost += c;
-                stopped[o.line_of[i]][s..s + m.duration_buckets].fill(true);
-                windows.push(Window {
-                    machine: m.name.clone(),
-                    start_bucket: s,
-                    start_s: s as f64 * p.bucket_s,
-                    duration_s: m.duration_buckets as f64 * p.bucket_s,
-                    risk_before: o.none[i].1,
-                    risk_after: with_service,
-                    cost: c,
-                });
-            }
-            None => {
-                cost += o.none[i].0;
-                unserviced.push((m.name.clone(), o.none[i].1));
+        for &s in &chosen[i] {
+            for n in &mut stopping[models[i].line][s..s + m.duration_buckets] {
+                *n += 1;
             }
         }
     }
-    for (l, (_, values)) in p.line_value.iter().enumerate() {
-        for t in 0..p.buckets {
-            if stopped[l][t] {
-                cost += values[t];
-            }
+    for (i, m) in p.machines.iter().enumerate() {
+        let model = &models[i];
+        let nodes = path_of(&chosen[i]);
+        let mut failures = 0.0;
+        let mut risks = Vec::new();
+        for pair in nodes.windows(2) {
+            let (a, b) = (begins(m, pair[0]), ends(p, pair[1]));
+            let len = b.saturating_sub(a);
+            let (c, n) = model.segment(m, pair[0], len);
+            cost += c;
+            failures += n;
+            risks.push(m.risk(len as f64 * p.bucket_s, pair[0] != Node::Now));
         }
+        let (rtf_cost, rtf_count) = model.segment(m, Node::Now, p.buckets);
+        run_to_failure += rtf_cost;
+        for (k, &s) in chosen[i].iter().enumerate() {
+            let d = m.duration_buckets;
+            let production: f64 = (s..s + d)
+                .map(|t| p.line_value[model.line].1[t] / f64::from(stopping[model.line][t]))
+                .sum();
+            cost += m.maintenance_cost + production;
+            // The risk this service removes: the span after it, from the ages reached without it.
+            let span_s = (ends(p, nodes[k + 2]) - (s + d)) as f64 * p.bucket_s;
+            let since = begins(m, nodes[k]);
+            let elapsed_s = (s + d - since) as f64 * p.bucket_s;
+            let risk_without = m.risk_from(span_s, |mode| {
+                let base = if nodes[k] == Node::Now { mode.age } else { 0.0 };
+                base + elapsed_s * mode.per_second
+            });
+            windows.push(Window {
+                machine: m.name.clone(),
+                start_bucket: s,
+                start_s: s as f64 * p.bucket_s,
+                duration_s: d as f64 * p.bucket_s,
+                crew: m.crew,
+                risk_before: risks[k],
+                risk_after: risks[k + 1],
+                risk_without,
+                maintenance_cost: m.maintenance_cost,
+                production_cost: production,
+            });
+        }
+        machines.push(MachinePlan {
+            machine: m.name.clone(),
+            services: chosen[i].len(),
+            expected_failures: failures,
+            run_to_failure_failures: rtf_count,
+        });
     }
     windows.sort_by(|a, b| {
         a.start_bucket
@@ -277,22 +461,38 @@ fn plan_of(
     });
     MaintenancePlan {
         windows,
-        unserviced,
+        machines,
         expected_cost: cost,
-        run_to_failure_cost: o.none.iter().map(|n| n.0).sum(),
+        run_to_failure_cost: run_to_failure,
         solver,
     }
 }
 
-/// A fast plan: machines that must be serviced first (earliest deadline first), then the others by
-/// expected failure cost, each at its cheapest start given what is already planned (a line already
-/// standing costs nothing more), within the crew's capacity.
+/// A fast plan: machines with the costliest run to failure first, each by its cheapest path of
+/// services given what is already planned (a line already standing costs nothing more; a bucket
+/// whose crew is taken is closed).
 pub fn solve_greedy(p: &Problem) -> Result<MaintenancePlan, WindowError> {
-    let o = options(p)?;
-    // Machines that must be serviced first, the one whose last allowed start comes first leading;
+    let models = models(p)?;
+    let chosen = greedy_chosen(p, &models)?;
+    Ok(plan_of(p, &models, &chosen, "greedy"))
+}
+
+/// The greedy plan's service starts per machine.
+fn greedy_chosen(p: &Problem, models: &[MachineModel]) -> Result<Vec<Vec<usize>>, WindowError> {
+    // Machines that must be serviced first, the one whose first service is due soonest leading;
     // then the others, the costliest to leave first.
-    let must = |i: usize| o.none[i].1 > p.max_risk;
-    let deadline = |i: usize| o.starts[i].last().map_or(0, |s| s.0);
+    let horizon_s = p.buckets as f64 * p.bucket_s;
+    let must = |i: usize| p.machines[i].risk(horizon_s, false) > p.max_risk;
+    let deadline = |i: usize| {
+        models[i]
+            .arcs
+            .iter()
+            .filter(|a| a.from == Node::Now)
+            .map(|a| ends(p, a.to))
+            .max()
+            .unwrap_or_default()
+    };
+    let rtf = |i: usize| models[i].segment(&p.machines[i], Node::Now, p.buckets).0;
     let mut order: Vec<usize> = (0..p.machines.len()).collect();
     order.sort_by(|&a, &b| {
         must(b)
@@ -301,63 +501,137 @@ pub fn solve_greedy(p: &Problem) -> Result<MaintenancePlan, WindowError> {
                 if must(a) && must(b) {
                     deadline(a).cmp(&deadline(b))
                 } else {
-                    o.none[b].0.total_cmp(&o.none[a].0)
+                    rtf(b).total_cmp(&rtf(a))
                 }
             })
             .then(a.cmp(&b))
     });
-    let mut crew_used = vec![0u32; p.buckets];
-    let mut stopped = vec![vec![false; p.buckets]; p.line_value.len()];
-    let mut chosen = vec![None; p.machines.len()];
-    for i in order {
-        let d = p.machines[i].duration_buckets;
-        let l = o.line_of[i];
-        let mut best: Option<(f64, usize)> = None;
-        for (k, &(s, c, _)) in o.starts[i].iter().enumerate() {
-            if (s..s + d).any(|t| crew_used[t] >= p.crew[t]) {
-                continue;
-            }
-            let stop: f64 = (s..s + d)
-                .filter(|&t| !stopped[l][t])
-                .map(|t| p.line_value[l].1[t])
-                .sum();
-            let total = c + stop;
-            if best.is_none_or(|(b, _)| total < b) {
-                best = Some((total, k));
-            }
-        }
-        let must = must(i);
-        match best {
-            Some((total, k)) if must || total < o.none[i].0 => {
-                let s = o.starts[i][k].0;
-                for t in s..s + d {
-                    crew_used[t] += 1;
-                    stopped[l][t] = true;
+    // A machine left without a feasible path moves to the front and the plan starts again, at
+    // most once per machine.
+    let mut last_error = None;
+    for _ in 0..=p.machines.len() {
+        match greedy_in_order(p, models, &order) {
+            Ok(chosen) => return Ok(chosen),
+            Err((i, e)) => {
+                if order.first() == Some(&i) {
+                    return Err(e);
                 }
-                chosen[i] = Some(k);
+                order.retain(|&k| k != i);
+                order.insert(0, i);
+                last_error = Some(e);
             }
-            None if must => {
-                return Err(WindowError::Infeasible {
-                    max_risk: p.max_risk,
-                    detail: format!("no crew left for {} early enough", p.machines[i].name),
-                });
-            }
-            _ => {}
         }
     }
-    Ok(plan_of(p, &o, &chosen, "greedy"))
+    Err(last_error.unwrap_or_else(|| WindowError::Invalid("no machine to plan".into())))
+}
+
+/// Plans the machines one at a time in `order`; on failure, the machine that found no path.
+fn greedy_in_order(
+    p: &Problem,
+    models: &[MachineModel],
+    order: &[usize],
+) -> Result<Vec<Vec<usize>>, (usize, WindowError)> {
+    let mut crew_used = vec![0u32; p.buckets];
+    let mut stopped = vec![vec![false; p.buckets]; p.line_value.len()];
+    let mut chosen = vec![Vec::new(); p.machines.len()];
+    for &i in order {
+        let m = &p.machines[i];
+        let model = &models[i];
+        let d = m.duration_buckets;
+        let line = model.line;
+        let open = |s: usize| (s..s + d).all(|t| crew_used[t] + m.crew <= p.crew[t]);
+        let stop_cost = |s: usize| -> f64 {
+            (s..s + d)
+                .filter(|&t| !stopped[line][t])
+                .map(|t| p.line_value[line].1[t])
+                .sum()
+        };
+        // Shortest path over the arcs (generated in time order of their start node).
+        let index = |n: Node| match n {
+            Node::Now => 0,
+            Node::Service(s) => 1 + model.starts.binary_search(&s).unwrap_or_default(),
+            Node::End => model.starts.len() + 1,
+        };
+        let mut best: Vec<Option<(f64, Option<Node>)>> = vec![None; model.starts.len() + 2];
+        best[0] = Some((0.0, None));
+        for a in &model.arcs {
+            if let Node::Service(s) = a.to
+                && !open(s)
+            {
+                continue;
+            }
+            let Some((base, _)) = best[index(a.from)] else {
+                continue;
+            };
+            let extra = match a.to {
+                Node::Service(s) => stop_cost(s),
+                _ => 0.0,
+            };
+            let total = base + a.cost + extra;
+            let slot = &mut best[index(a.to)];
+            if slot.is_none_or(|(b, _)| total < b) {
+                *slot = Some((total, Some(a.from)));
+            }
+        }
+        if best[index(Node::End)].is_none() {
+            return Err((
+                i,
+                WindowError::Infeasible {
+                    max_risk: p.max_risk,
+                    detail: format!("no crew left for {} early enough", m.name),
+                },
+            ));
+        }
+        let mut services = Vec::new();
+        let mut at = Node::End;
+        while let Some((_, Some(prev))) = best[index(at)] {
+            if let Node::Service(s) = prev {
+                services.push(s);
+            }
+            at = prev;
+        }
+        services.reverse();
+        for &s in &services {
+            for t in s..s + d {
+                crew_used[t] += m.crew;
+                stopped[line][t] = true;
+            }
+        }
+        chosen[i] = services;
+    }
+    Ok(chosen)
 }
 
 /// The optimal plan of the MILP (see the module docs).
 #[cfg(feature = "milp")]
-pub fn solve_milp(p: &Problem) -> Result<MaintenancePlan, WindowError> {
-    use good_lp::{Expression, Solution, SolverModel, Variable, highs, variable, variables};
-    let o = options(p)?;
+pub fn solve_milp(p: &Problem, time_limit_s: f64) -> Result<MaintenancePlan, WindowError> {
+    use good_lp::{
+        Expression, Solution, SolutionStatus, SolverModel, Variable, WithInitialSolution, highs,
+        variable, variables,
+    };
+    let models = models(p)?;
+    // The greedy plan, if there is one, starts the search: the MILP is never worse.
+    let start = greedy_chosen(p, &models).ok();
     let mut vars = variables!();
-    let y: Vec<Vec<Variable>> = o
-        .starts
+    let y: Vec<Vec<Variable>> = models
         .iter()
-        .map(|st| st.iter().map(|_| vars.add(variable().binary())).collect())
+        .map(|mm| {
+            mm.arcs
+                .iter()
+                .map(|_| vars.add(variable().min(0.0).max(1.0)))
+                .collect()
+        })
+        .collect();
+    // Whether machine i is serviced from start k: the only integer variables. With them fixed,
+    // the arcs form a unit flow through the chosen services, integral at every vertex.
+    let x: Vec<Vec<Variable>> = models
+        .iter()
+        .map(|mm| {
+            mm.starts
+                .iter()
+                .map(|_| vars.add(variable().binary()))
+                .collect()
+        })
         .collect();
     let z: Vec<Vec<Variable>> = p
         .line_value
@@ -369,11 +643,9 @@ pub fn solve_milp(p: &Problem) -> Result<MaintenancePlan, WindowError> {
         })
         .collect();
     let mut objective = Expression::from(0.0);
-    for ((ys, starts), none) in y.iter().zip(&o.starts).zip(&o.none) {
-        // Not serviced: 1 - Σ y.
-        objective += none.0;
-        for (v, &(_, c, _)) in ys.iter().zip(starts) {
-            objective += (c - none.0) * *v;
+    for (ys, mm) in y.iter().zip(&models) {
+        for (v, a) in ys.iter().zip(&mm.arcs) {
+            objective += a.cost * *v;
         }
     }
     for ((_, values), zs) in p.line_value.iter().zip(&z) {
@@ -381,25 +653,70 @@ pub fn solve_milp(p: &Problem) -> Result<MaintenancePlan, WindowError> {
             objective += *value * *v;
         }
     }
-    let mut model = highs(vars.minimise(objective)).set_threads(1);
-    model.set_verbose(false);
-    for (ys, none) in y.iter().zip(&o.none) {
-        let once: Expression = ys.iter().copied().sum();
-        if none.1 > p.max_risk {
-            model.add_constraint(once.eq(1.0));
-        } else {
-            model.add_constraint(once.leq(1.0));
+    let mut initial = Vec::new();
+    if let Some(chosen) = &start {
+        for (i, mm) in models.iter().enumerate() {
+            let path = path_of(&chosen[i]);
+            for (a, v) in mm.arcs.iter().zip(&y[i]) {
+                let on = path.windows(2).any(|w| w[0] == a.from && w[1] == a.to);
+                initial.push((*v, if on { 1.0 } else { 0.0 }));
+            }
+            for (s, v) in mm.starts.iter().zip(&x[i]) {
+                initial.push((*v, if chosen[i].contains(s) { 1.0 } else { 0.0 }));
+            }
         }
+        for (l, zs) in z.iter().enumerate() {
+            for (t, v) in zs.iter().enumerate() {
+                let stands = p.machines.iter().enumerate().any(|(i, m)| {
+                    models[i].line == l
+                        && chosen[i]
+                            .iter()
+                            .any(|&s| s <= t && t < s + m.duration_buckets)
+                });
+                initial.push((*v, if stands { 1.0 } else { 0.0 }));
+            }
+        }
+    }
+    let mut model = highs(vars.minimise(objective))
+        .set_threads(1)
+        .set_time_limit(time_limit_s)
+        .set_mip_rel_gap(MIP_REL_GAP)
+        .map_err(|e| WindowError::Solver(e.to_string()))?;
+    if !initial.is_empty() {
+        model = model.with_initial_solution(initial);
+    }
+    model.set_verbose(false);
+    // Per machine and start: the flow into the service (1 if it is done).
+    let mut services: Vec<Vec<(usize, Variable)>> = Vec::new();
+    for (i, mm) in models.iter().enumerate() {
+        let flow = |node: Node, into: bool| -> Expression {
+            mm.arcs
+                .iter()
+                .zip(&y[i])
+                .filter(|(a, _)| if into { a.to == node } else { a.from == node })
+                .map(|(_, v)| Expression::from(*v))
+                .sum()
+        };
+        model.add_constraint(flow(Node::Now, false).eq(1.0));
+        model.add_constraint(flow(Node::End, true).eq(1.0));
+        let mut mine = Vec::new();
+        for (k, &s) in mm.starts.iter().enumerate() {
+            let node = Node::Service(s);
+            model.add_constraint(flow(node, true).eq(flow(node, false)));
+            model.add_constraint(flow(node, true).eq(x[i][k]));
+            mine.push((s, x[i][k]));
+        }
+        services.push(mine);
     }
     for (t, &capacity) in p.crew.iter().enumerate() {
         let mut crew = Expression::from(0.0);
         for (i, m) in p.machines.iter().enumerate() {
             let d = m.duration_buckets;
-            for (k, &(s, _, _)) in o.starts[i].iter().enumerate() {
-                if s <= t && t < s + d {
-                    crew += y[i][k];
+            for (s, done) in &services[i] {
+                if *s <= t && t < s + d {
+                    crew += f64::from(m.crew) * *done;
                     // The line stands while any of its machines is serviced.
-                    model.add_constraint(Expression::from(z[o.line_of[i]][t]).geq(y[i][k]));
+                    model.add_constraint(Expression::from(z[models[i].line][t]).geq(*done));
                 }
             }
         }
@@ -412,58 +729,85 @@ pub fn solve_milp(p: &Problem) -> Result<MaintenancePlan, WindowError> {
         },
         other => WindowError::Solver(other.to_string()),
     })?;
-    let chosen: Vec<Option<usize>> = y
+    let chosen: Vec<Vec<usize>> = models
         .iter()
-        .map(|vs| vs.iter().position(|v| solution.value(*v) > 0.5))
+        .zip(&x)
+        .map(|(mm, xs)| {
+            mm.starts
+                .iter()
+                .zip(xs)
+                .filter(|(_, v)| solution.value(**v) > 0.5)
+                .map(|(s, _)| *s)
+                .collect()
+        })
         .collect();
-    Ok(plan_of(p, &o, &chosen, "milp"))
+    let solver = match solution.status() {
+        SolutionStatus::TimeLimit => "milp (time limit)",
+        _ => "milp",
+    };
+    Ok(plan_of(p, &models, &chosen, solver))
 }
 
-/// Every rule a plan must keep, checked from the plan alone: one service per machine at most,
-/// inside the horizon and the allowed buckets, within the crew's capacity, and every machine's risk
-/// before its service (or over the horizon) within the limit. Returns the violations.
+/// A machine's renewal points for its chosen service starts.
+fn path_of(starts: &[usize]) -> Vec<Node> {
+    std::iter::once(Node::Now)
+        .chain(starts.iter().map(|&s| Node::Service(s)))
+        .chain(std::iter::once(Node::End))
+        .collect()
+}
+
+/// Every rule a plan must keep, checked from its windows alone: services of one machine do not
+/// overlap, lie inside the horizon and the allowed buckets, stay within the crew's capacity, and
+/// every span between two renewals of a machine keeps its risk within the limit. Returns the
+/// violations.
 pub fn check(p: &Problem, plan: &MaintenancePlan) -> Vec<String> {
     let mut problems = Vec::new();
     let mut crew = vec![0u32; p.buckets];
-    let horizon = p.buckets as f64 * p.bucket_s;
     for m in &p.machines {
-        let mine: Vec<&Window> = plan
+        let mut mine: Vec<&Window> = plan
             .windows
             .iter()
             .filter(|w| w.machine == m.name)
             .collect();
-        if mine.len() > 1 {
-            problems.push(format!("{} is serviced {} times", m.name, mine.len()));
+        mine.sort_by_key(|w| w.start_bucket);
+        let d = m.duration_buckets;
+        // (start of the span, fresh?) .. end of the span
+        let mut since = (0usize, false);
+        for w in &mine {
+            let s = w.start_bucket;
+            if s + d > p.buckets {
+                problems.push(format!("{} serviced past the horizon", m.name));
+                continue;
+            }
+            if s < since.0 {
+                problems.push(format!("{}: services overlap at bucket {s}", m.name));
+                continue;
+            }
+            for (t, used) in crew.iter_mut().enumerate().skip(s).take(d) {
+                if !p.allowed[t] {
+                    problems.push(format!("{} serviced in closed bucket {t}", m.name));
+                }
+                *used += m.crew;
+            }
+            let r = m.risk((s - since.0) as f64 * p.bucket_s, since.1);
+            if r > p.max_risk + 1e-9 {
+                problems.push(format!("{} reaches risk {r:.3} before bucket {s}", m.name));
+            }
+            since = (s + d, true);
         }
-        match mine.first() {
-            None => {
-                let r = m.risk(horizon, false).0;
-                if r > p.max_risk + 1e-9 {
-                    problems.push(format!("{} unserviced at risk {r:.3}", m.name));
-                }
-            }
-            Some(w) => {
-                let (s, d) = (w.start_bucket, m.duration_buckets);
-                if s + d > p.buckets {
-                    problems.push(format!("{} serviced past the horizon", m.name));
-                    continue;
-                }
-                for (t, used) in crew.iter_mut().enumerate().skip(s).take(d) {
-                    if !p.allowed[t] {
-                        problems.push(format!("{} serviced in closed bucket {t}", m.name));
-                    }
-                    *used += 1;
-                }
-                let r = m.risk(s as f64 * p.bucket_s, false).0;
-                if r > p.max_risk + 1e-9 {
-                    problems.push(format!("{} reaches risk {r:.3} before its service", m.name));
-                }
-            }
+        let r = m.risk(
+            p.buckets.saturating_sub(since.0) as f64 * p.bucket_s,
+            since.1,
+        );
+        if r > p.max_risk + 1e-9 {
+            problems.push(format!("{} reaches risk {r:.3} before the horizon", m.name));
         }
     }
     for (t, (&used, &cap)) in crew.iter().zip(&p.crew).enumerate() {
         if used > cap {
-            problems.push(format!("bucket {t}: {used} services, crew of {cap}"));
+            problems.push(format!(
+                "bucket {t}: {used} crew members busy, {cap} available"
+            ));
         }
     }
     problems

@@ -4,6 +4,7 @@
 
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
+use takt_maintenance::renewal::expected_failures;
 use takt_maintenance::windows::{
     MachineInput, MaintenancePlan, ModeInput, Problem, check, solve_greedy,
 };
@@ -44,6 +45,7 @@ fn machine(name: &str, line: &str, age_h: f64) -> MachineInput {
             failure_cost: 200.0,
         }],
         duration_buckets: 1,
+        crew: 1,
         maintenance_cost: 5.0,
     }
 }
@@ -61,36 +63,43 @@ fn two_machines(crew_in_stop: u32) -> Problem {
     }
 }
 
-/// The plan's expected cost recomputed from its windows alone.
+/// The plan's expected cost recomputed from its windows alone: per machine, the spans between
+/// renewals (now, each service's end, the horizon) and their expected failures by the renewal
+/// function; each service's cost; the line's value in every bucket it stands.
 fn cost_of(p: &Problem, plan: &MaintenancePlan) -> f64 {
     let mut cost = 0.0;
     let mut stopped = std::collections::BTreeSet::new();
+    let horizon = p.buckets as f64 * p.bucket_s;
     for m in &p.machines {
-        let horizon = p.buckets as f64 * p.bucket_s;
-        // Per mode: P(fail in a calendar window from an age) x its cost.
-        let expected = |window: f64, fresh: bool| -> f64 {
+        let expected = |span_s: f64, fresh: bool| -> f64 {
             m.modes
                 .iter()
                 .map(|mode| {
                     let age = if fresh { 0.0 } else { mode.age };
+                    let step = span_s * mode.per_second / 1000.0;
+                    if step <= 0.0 {
+                        return 0.0;
+                    }
                     mode.failure_cost
-                        * mode
-                            .lifetime
-                            .conditional_failure(age, window * mode.per_second)
+                        * expected_failures(&mode.lifetime, age, step, 1000).at_step(1000)
                 })
                 .sum()
         };
-        match plan.windows.iter().find(|w| w.machine == m.name) {
-            None => cost += expected(horizon, false),
-            Some(w) => {
-                let end = w.start_s + w.duration_s;
-                cost +=
-                    m.maintenance_cost + expected(w.start_s, false) + expected(horizon - end, true);
-                for t in w.start_bucket..w.start_bucket + m.duration_buckets {
-                    stopped.insert((m.line.clone(), t));
-                }
+        let mut mine: Vec<_> = plan
+            .windows
+            .iter()
+            .filter(|w| w.machine == m.name)
+            .collect();
+        mine.sort_by_key(|w| w.start_bucket);
+        let mut since = (0.0, false);
+        for w in mine {
+            cost += m.maintenance_cost + expected(w.start_s - since.0, since.1);
+            since = (w.start_s + w.duration_s, true);
+            for t in w.start_bucket..w.start_bucket + m.duration_buckets {
+                stopped.insert((m.line.clone(), t));
             }
         }
+        cost += expected(horizon - since.0, since.1);
     }
     for (line, t) in stopped {
         let values = &p
@@ -115,24 +124,35 @@ fn two_machines_of_one_line_are_serviced_in_its_planned_stop() {
         .map(|w| (w.machine.clone(), w.start_bucket))
         .collect();
     assert_eq!(starts, vec![("A".into(), 2), ("B".into(), 2)]);
-    assert!((plan.expected_cost - cost_of(&p, &plan)).abs() < 1e-9);
+    assert!((plan.expected_cost - cost_of(&p, &plan)).abs() < 1e-3 * plan.expected_cost);
     assert!(plan.expected_cost < plan.run_to_failure_cost);
 }
 
 #[test]
 fn the_risk_limit_forces_an_early_service_or_is_reported_infeasible() {
     // B at 35 h of a 100 h wear-out life: P(fail within 8 h) = 0.036, within 16 h = 0.086; A at 30 h:
-    // 0.028 and 0.068. A limit of 0.05 forces both into bucket 0 or 1, together (one line stop).
+    // 0.028 and 0.068. A limit of 0.05 forces both first services into bucket 0 or 1, together (one
+    // line stop). After a service in bucket 0 the 40 h left would reach 0.062, so a service in
+    // bucket 0 needs another later; whichever the plan, `check` holds it to the limit.
     let mut p = two_machines(2);
     p.max_risk = 0.05;
     let plan = solve_greedy(&p).expect("plan");
     assert_eq!(check(&p, &plan), Vec::<String>::new());
-    let starts: Vec<usize> = plan.windows.iter().map(|w| w.start_bucket).collect();
-    assert_eq!(starts.len(), 2);
+    let first = |name: &str| {
+        plan.windows
+            .iter()
+            .find(|w| w.machine == name)
+            .map(|w| w.start_bucket)
+    };
     assert!(
-        starts.iter().all(|s| *s <= 1) && starts[0] == starts[1],
-        "{starts:?}"
+        first("A").is_some_and(|s| s <= 1) && first("A") == first("B"),
+        "{:?}",
+        plan.windows
     );
+    for w in &plan.windows {
+        assert!(w.risk_before <= 0.05 && w.risk_after <= 0.05, "{w:?}");
+        assert!(w.risk_without >= w.risk_after, "{w:?}");
+    }
     // Closed until bucket 3: A cannot be serviced in time.
     p.allowed = vec![false, false, false, true, true, true];
     let e = solve_greedy(&p)
@@ -171,7 +191,7 @@ fn random_problem(seed: u64) -> Problem {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let buckets = 42; // two weeks of 8-hour shifts
     let lines = ["L1", "L2", "L3"];
-    let machines = (0..8)
+    let machines = (0..6)
         .map(|i| MachineInput {
             name: format!("M{i}"),
             line: lines[i % 3].into(),
@@ -196,6 +216,7 @@ fn random_problem(seed: u64) -> Problem {
                 },
             ],
             duration_buckets: rng.random_range(1..3),
+            crew: 1,
             maintenance_cost: rng.random_range(2.0..20.0),
         })
         .collect();
@@ -232,7 +253,7 @@ fn greedy_plans_keep_every_rule_and_their_stated_cost() {
         let plan = solve_greedy(&p).expect("plan");
         assert_eq!(check(&p, &plan), Vec::<String>::new(), "seed {seed}");
         assert!(
-            (plan.expected_cost - cost_of(&p, &plan)).abs() < 1e-6,
+            (plan.expected_cost - cost_of(&p, &plan)).abs() < 2e-3 * plan.expected_cost,
             "seed {seed}"
         );
     }
@@ -245,17 +266,17 @@ fn the_milp_keeps_every_rule_and_is_never_worse_than_greedy() {
     // The hand-solved case, with room for one service only in the planned stop: the second one
     // goes where it costs least, and the MILP finds it.
     let p = two_machines(1);
-    let milp = solve_milp(&p).expect("milp");
+    let milp = solve_milp(&p, 20.0).expect("milp");
     assert_eq!(check(&p, &milp), Vec::<String>::new());
     assert!(milp.expected_cost <= solve_greedy(&p).expect("greedy").expected_cost + 1e-9);
     let mut gaps = Vec::new();
-    for seed in 0..30 {
+    for seed in 0..12 {
         let p = random_problem(seed);
         let greedy = solve_greedy(&p).expect("greedy");
-        let milp = solve_milp(&p).expect("milp");
+        let milp = solve_milp(&p, 20.0).expect("milp");
         assert_eq!(check(&p, &milp), Vec::<String>::new(), "seed {seed}");
         assert!(
-            (milp.expected_cost - cost_of(&p, &milp)).abs() < 1e-6,
+            (milp.expected_cost - cost_of(&p, &milp)).abs() < 2e-3 * milp.expected_cost,
             "seed {seed}"
         );
         assert!(
@@ -292,13 +313,35 @@ fn modes_age_in_their_own_basis_and_any_of_them_counts_for_the_risk() {
             },
         ],
         duration_buckets: 1,
+        crew: 1,
         maintenance_cost: 1.0,
     };
     let p = 1.0 - (-1.0f64).exp();
-    let (risk, cost) = m.risk(100.0 * HOUR, false);
+    let risk = m.risk(100.0 * HOUR, false);
     assert!(
         (risk - (1.0 - (1.0 - p) * (1.0 - p))).abs() < 1e-12,
         "{risk}"
     );
-    assert!((cost - 110.0 * p).abs() < 1e-9, "{cost}");
+    // Repairs renew: exponential lives fail at a constant rate, one expected failure of each mode
+    // in 100 h, whatever the age. Planned alone over 100 one-hour buckets with no service worth
+    // its cost, the plan expects 1 + 1 failures at 100 + 10.
+    let problem = Problem {
+        bucket_s: HOUR,
+        buckets: 100,
+        machines: vec![MachineInput {
+            maintenance_cost: 1000.0,
+            ..m
+        }],
+        line_value: vec![("L".into(), vec![0.0; 100])],
+        allowed: vec![true; 100],
+        crew: vec![1; 100],
+        max_risk: 1.0,
+    };
+    let plan = solve_greedy(&problem).expect("plan");
+    assert!(plan.windows.is_empty());
+    assert!(
+        (plan.machines[0].expected_failures - 2.0).abs() < 2e-3,
+        "{plan:?}"
+    );
+    assert!((plan.expected_cost - 110.0).abs() < 0.2, "{plan:?}");
 }
