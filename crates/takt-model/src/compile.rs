@@ -400,12 +400,43 @@ pub fn compile(s: &Scenario) -> Result<Model, Vec<Problem>> {
                 .collect();
             let maintenance = st.maintenance.as_ref().map(|m| {
                 let mp = format!("{path}.maintenance");
-                if m.interval.0 <= 0.0 {
-                    p.push(format!("{mp}.interval"), "maintenance interval must be > 0");
-                }
+                let times = match (m.interval, m.at.is_empty()) {
+                    (Some(interval), true) => {
+                        if interval.0 <= 0.0 {
+                            p.push(format!("{mp}.interval"), "maintenance interval must be > 0");
+                        }
+                        let first_s = m.first.map_or(interval.0, |f| f.0);
+                        if first_s < 0.0 {
+                            p.push(format!("{mp}.first"), "the first maintenance must be at t >= 0");
+                        }
+                        MaintenanceTimes::Every {
+                            first_s,
+                            interval_s: interval.0,
+                        }
+                    }
+                    (None, false) => {
+                        if m.first.is_some() {
+                            p.push(format!("{mp}.first"), "`first` goes with `interval`, not with `at`");
+                        }
+                        let mut at: Vec<f64> = m.at.iter().map(|t| t.0).collect();
+                        if let Some(k) = at.iter().position(|t| *t < 0.0) {
+                            p.push(format!("{mp}.at[{k}]"), "maintenance starts must be at t >= 0");
+                        }
+                        at.sort_by(f64::total_cmp);
+                        at.dedup();
+                        MaintenanceTimes::At(at)
+                    }
+                    (Some(_), false) => {
+                        p.push(mp.clone(), "give either `interval` or `at`, not both");
+                        MaintenanceTimes::At(Vec::new())
+                    }
+                    (None, true) => {
+                        p.push(mp.clone(), "needs `interval` (with an optional `first`) or `at` (a list of starts)");
+                        MaintenanceTimes::At(Vec::new())
+                    }
+                };
                 Maintenance {
-                    interval_s: m.interval.0,
-                    first_s: m.first.map_or(m.interval.0, |f| f.0),
+                    times,
                     duration: p.sampler(&format!("{mp}.duration"), &m.duration),
                     duration_mean_s: m.duration.mean(),
                     crew: crew_ref(&mut p, format!("{mp}.crew"), &m.crew),

@@ -183,14 +183,69 @@ pub struct FailureMode {
     pub crew: Option<usize>,
 }
 
+/// When planned maintenance starts: every `interval_s` from `first_s`, or at listed times (a plan
+/// from the window optimizer, or a maintenance calendar).
+#[derive(Debug, Clone, PartialEq)]
+pub enum MaintenanceTimes {
+    Every {
+        first_s: f64,
+        interval_s: f64,
+    },
+    /// Sorted, distinct starts.
+    At(Vec<f64>),
+}
+
 #[derive(Debug, Clone)]
 pub struct Maintenance {
-    pub interval_s: f64,
-    pub first_s: f64,
+    pub times: MaintenanceTimes,
     pub duration: Sampler,
     pub duration_mean_s: f64,
     pub crew: Option<usize>,
     pub renews: bool,
+}
+
+impl Maintenance {
+    /// The first planned start, if any.
+    pub fn first_s(&self) -> Option<f64> {
+        match &self.times {
+            MaintenanceTimes::Every { first_s, .. } => Some(*first_s),
+            MaintenanceTimes::At(at) => at.first().copied(),
+        }
+    }
+
+    /// The planned start after the one at `current_s` (the engine's next due time).
+    pub fn following(&self, current_s: f64) -> Option<f64> {
+        match &self.times {
+            MaintenanceTimes::Every { interval_s, .. } => Some(current_s + interval_s),
+            MaintenanceTimes::At(at) => at.iter().copied().find(|t| *t > current_s),
+        }
+    }
+
+    /// The first planned start at or after `t_s`.
+    pub fn at_or_after(&self, t_s: f64) -> Option<f64> {
+        match &self.times {
+            MaintenanceTimes::Every {
+                first_s,
+                interval_s,
+            } => Some(if *first_s >= t_s {
+                *first_s
+            } else {
+                first_s + ((t_s - first_s) / interval_s).ceil() * interval_s
+            }),
+            MaintenanceTimes::At(at) => at.iter().copied().find(|t| *t >= t_s),
+        }
+    }
+
+    /// Every planned start before `until_s`.
+    pub fn starts_before(&self, until_s: f64) -> Vec<f64> {
+        let mut out = Vec::new();
+        let mut next = self.first_s();
+        while let Some(t) = next.filter(|t| *t < until_s) {
+            out.push(t);
+            next = self.following(t);
+        }
+        out
+    }
 }
 
 #[derive(Debug, Clone)]

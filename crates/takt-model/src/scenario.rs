@@ -201,9 +201,14 @@ pub struct FailureModeSpec {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MaintenanceSpec {
-    pub interval: Secs,
+    /// Time between two planned maintenances; give either this or `at`.
+    #[serde(default)]
+    pub interval: Option<Secs>,
+    /// Planned starts from t = 0 (a maintenance plan), instead of an interval.
+    #[serde(default)]
+    pub at: Vec<Secs>,
     pub duration: DistributionSpec,
-    /// Time of the first maintenance; default one interval after t = 0.
+    /// Time of the first maintenance with an interval; default one interval after t = 0.
     #[serde(default)]
     pub first: Option<Secs>,
     #[serde(default)]

@@ -150,10 +150,8 @@ pub fn from_model(model: &Model) -> Result<PlantProblem, PlantError> {
                 w.extend(off.iter().copied());
             }
             if let Some(m) = &st.maintenance {
-                let mut t = m.first_s;
-                while t < limit {
+                for t in m.starts_before(limit) {
                     w.push((secs(t), secs(t + m.duration_mean_s)));
-                    t += m.interval_s;
                 }
             }
             merge(w)

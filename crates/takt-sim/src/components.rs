@@ -226,7 +226,8 @@ impl StateClock {
     }
 }
 
-/// Pieces a machine finished since the last statistics reset.
+/// Pieces a machine finished since the last statistics reset, with its setups and planned
+/// maintenances begun.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct PieceCounts {
     pub produced: u64,
@@ -234,6 +235,8 @@ pub struct PieceCounts {
     pub scrap: u64,
     pub rework: u64,
     pub setups: u64,
+    #[serde(default)]
+    pub maintenances: u64,
     /// Sum of ideal cycle times of the cycles produced (ISO 22400 performance numerator).
     pub ideal_s: f64,
 }

@@ -463,13 +463,11 @@ impl Simulation {
             let (frozen, running) = {
                 let mut mach = fetch_mut::<Machine>(&mut sim.world, m);
                 mach.off_shift = off;
-                mach.next_maintenance_at = st.maintenance.as_ref().map_or(NEVER, |mt| {
-                    if mt.first_s >= now {
-                        mt.first_s
-                    } else {
-                        mt.first_s + ((now - mt.first_s) / mt.interval_s).ceil() * mt.interval_s
-                    }
-                });
+                mach.next_maintenance_at = st
+                    .maintenance
+                    .as_ref()
+                    .and_then(|mt| mt.at_or_after(now))
+                    .unwrap_or(NEVER);
                 mach.clock = StateClock::new(now, mach.state());
                 mach.segment_start = now;
                 (
@@ -496,7 +494,9 @@ impl Simulation {
             }
             if st.maintenance.is_some() {
                 let at = sim.comp::<Machine>(m).next_maintenance_at;
-                sim.schedule(at, Event::MaintenanceDue(m));
+                if at < NEVER {
+                    sim.schedule(at, Event::MaintenanceDue(m));
+                }
             }
             if running {
                 let (epoch, remaining, processing) = {

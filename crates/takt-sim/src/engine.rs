@@ -237,7 +237,11 @@ impl Simulation {
                     epoch: 0,
                     blocked_on: None,
                     last_failure_mode: 0,
-                    next_maintenance_at: st.maintenance.as_ref().map_or(NEVER, |m| m.first_s),
+                    next_maintenance_at: st
+                        .maintenance
+                        .as_ref()
+                        .and_then(|m| m.first_s())
+                        .unwrap_or(NEVER),
                     maintenance_waiting: false,
                     product: 0,
                     operation: 0,
@@ -339,8 +343,8 @@ impl Simulation {
                     );
                 }
             }
-            if let Some(mt) = &st.maintenance {
-                self.schedule(mt.first_s, Event::MaintenanceDue(m));
+            if let Some(first) = st.maintenance.as_ref().and_then(|mt| mt.first_s()) {
+                self.schedule(first, Event::MaintenanceDue(m));
             }
         }
         for (oi, o) in model.orders.iter().enumerate() {
@@ -1401,12 +1405,11 @@ impl Simulation {
         let Some(mt) = &model.stations[station].maintenance else {
             return;
         };
-        let next = {
-            let mut mach = self.machine_mut(m);
-            mach.next_maintenance_at += mt.interval_s;
-            mach.next_maintenance_at
-        };
-        self.schedule(next, Event::MaintenanceDue(m));
+        let next = mt.following(self.machine(m).next_maintenance_at);
+        self.machine_mut(m).next_maintenance_at = next.unwrap_or(NEVER);
+        if let Some(next) = next {
+            self.schedule(next, Event::MaintenanceDue(m));
+        }
         if self.machine(m).planned_down || self.machine(m).maintenance_waiting {
             return; // the previous one is still going on or waiting for its crew: skip this one
         }
@@ -1431,6 +1434,7 @@ impl Simulation {
         self.change_flags(m, |mach| {
             mach.planned_down = true;
             mach.maintenance_waiting = false;
+            mach.counts.maintenances += 1;
         });
         self.schedule(self.now + d, Event::MaintenanceEnd(m));
     }

@@ -77,6 +77,8 @@ pub struct StationReport {
     pub scrap: u64,
     pub rework: u64,
     pub setups: u64,
+    /// Planned maintenances begun in the window.
+    pub maintenances: u64,
     pub failures: u64,
     pub mtbf_s: Option<f64>,
     pub mttr_s: Option<f64>,
@@ -185,6 +187,7 @@ impl Simulation {
             let (a, b) = topo.station_machines[si];
             let mut totals = [0.0; N_STATES];
             let (mut produced, mut good, mut scrap, mut rework, mut setups) = (0, 0, 0, 0, 0);
+            let mut maintenances = 0;
             let mut ideal_s = 0.0;
             let mut energy_kwh = 0.0;
             let modes = st.failure_modes.len();
@@ -214,6 +217,7 @@ impl Simulation {
                 scrap += c.scrap;
                 rework += c.rework;
                 setups += c.setups;
+                maintenances += c.maintenances;
                 ideal_s += c.ideal_s;
                 for (k, ms) in self.comp::<FailureModes>(m).0.iter().enumerate() {
                     failures[k] += ms.failures;
@@ -265,6 +269,7 @@ impl Simulation {
                 scrap,
                 rework,
                 setups,
+                maintenances,
                 failures: n_failures,
                 mtbf_s: ratio(pbt - down, n_failures as f64),
                 mttr_s: ratio(total_repair_s, n_repairs as f64),

@@ -290,6 +290,46 @@ breaks = [{ days = "mon-fri", start = "10:00", duration = "30m" }]
 }
 
 #[test]
+fn maintenance_at_listed_times_renews_before_a_wear_out_failure() {
+    // Starts at 1000, 3500, 3520 and 6000 s for 50 s each: the one at 3520 falls in the one
+    // at 3500 and is skipped, so 150 s of planned downtime and three maintenances. The part lives
+    // 3000 ± 1 s (calendar time): renewed every 2500 s or less, it never fails; without the
+    // plan it fails at about 3000 and 6000 s.
+    let failure = r#"failures = [{ name = "wear", ttf = { dist = "normal", mean = 3000, sd = 1 }, ttr = 100 }]"#;
+    let planned =
+        format!("{failure}\nmaintenance = {{ at = [6000, 1000, 3500, 3520], duration = 50 }}");
+    let run = |extra: &str| reps(&model(&queue(0.1, 1, "1", extra, 8000.0, 0.0)), 3);
+    for rep in run(&planned) {
+        let s = &rep.stations[0];
+        assert_eq!((s.maintenances, s.failures), (3, 0), "{s:?}");
+        assert!((s.planned_downtime_s - 150.0).abs() < 1e-9, "{s:?}");
+    }
+    for rep in run(failure) {
+        let s = &rep.stations[0];
+        assert_eq!((s.maintenances, s.failures), (0, 2), "{s:?}");
+    }
+    // Neither an interval nor listed starts, or both: refused, naming the field.
+    for (extra, needle) in [
+        ("maintenance = { duration = 50 }", "needs `interval`"),
+        (
+            "maintenance = { interval = 100, at = [5], duration = 50 }",
+            "either `interval` or `at`",
+        ),
+        ("maintenance = { at = [-5], duration = 50 }", "t >= 0"),
+    ] {
+        let toml = queue(0.1, 1, "1", extra, 8000.0, 0.0);
+        let e = takt_model::load_str(&toml, std::path::Path::new("t.toml"), None)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.contains("stations[0].maintenance") && e.contains(needle),
+            "{e}"
+        );
+    }
+}
+
+#[test]
 fn scrap_lowers_quality_and_output() {
     let toml = queue(
         0.5,
