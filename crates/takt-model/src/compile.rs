@@ -405,12 +405,8 @@ pub fn compile(s: &Scenario) -> Result<Model, Vec<Problem>> {
                         if interval.0 <= 0.0 {
                             p.push(format!("{mp}.interval"), "maintenance interval must be > 0");
                         }
-                        let first_s = m.first.map_or(interval.0, |f| f.0);
-                        if first_s < 0.0 {
-                            p.push(format!("{mp}.first"), "the first maintenance must be at t >= 0");
-                        }
                         MaintenanceTimes::Every {
-                            first_s,
+                            first_s: m.first.map_or(interval.0, |f| f.0),
                             interval_s: interval.0,
                         }
                     }
@@ -418,10 +414,8 @@ pub fn compile(s: &Scenario) -> Result<Model, Vec<Problem>> {
                         if m.first.is_some() {
                             p.push(format!("{mp}.first"), "`first` goes with `interval`, not with `at`");
                         }
+                        // `Secs` are never negative: every listed start is at t >= 0.
                         let mut at: Vec<f64> = m.at.iter().map(|t| t.0).collect();
-                        if let Some(k) = at.iter().position(|t| *t < 0.0) {
-                            p.push(format!("{mp}.at[{k}]"), "maintenance starts must be at t >= 0");
-                        }
                         at.sort_by(f64::total_cmp);
                         at.dedup();
                         MaintenanceTimes::At(at)

@@ -315,7 +315,7 @@ fn maintenance_at_listed_times_renews_before_a_wear_out_failure() {
             "maintenance = { interval = 100, at = [5], duration = 50 }",
             "either `interval` or `at`",
         ),
-        ("maintenance = { at = [-5], duration = 50 }", "t >= 0"),
+        ("maintenance = { at = [-5], duration = 50 }", "must be >= 0"),
     ] {
         let toml = queue(0.1, 1, "1", extra, 8000.0, 0.0);
         let e = takt_model::load_str(&toml, std::path::Path::new("t.toml"), None)
