@@ -2,6 +2,7 @@
 
 mod adapt;
 mod calibrate;
+mod maintain;
 mod pdm;
 mod schedule;
 mod table;
@@ -59,6 +60,10 @@ enum Command {
     /// Predictive-maintenance models: `takt pdm evaluate cmapss --data DIR --subset FD001` trains
     /// and scores the remaining-useful-life model on NASA's C-MAPSS data.
     Pdm(pdm::PdmArgs),
+    /// When to service each machine over the coming days: windows placed where they cost least
+    /// (off shift where possible), within the crews' capacity and a risk limit; `--compare N` runs
+    /// run to failure, a fixed interval and the plan in the simulator.
+    Maintain(maintain::MaintainArgs),
 }
 
 #[derive(clap::Args)]
@@ -111,6 +116,7 @@ fn main() -> ExitCode {
         Command::Adapt(args) => adapt::run(args),
         Command::Calibrate(args) => calibrate::run(args),
         Command::Pdm(args) => pdm::run(args),
+        Command::Maintain(args) => maintain::run(args),
     };
     match result {
         Ok(code) => code,

@@ -163,7 +163,7 @@ fn load_model(path: &Path) -> Result<Result<Model, ExitCode>> {
     Ok(crate::load(path)?.map(|l| l.model))
 }
 
-fn config(reorder_window_s: f64) -> MirrorConfig {
+pub(crate) fn config(reorder_window_s: f64) -> MirrorConfig {
     MirrorConfig {
         reorder_window_ms: (reorder_window_s * 1000.0).round() as i64,
         ..MirrorConfig::default()
@@ -171,7 +171,7 @@ fn config(reorder_window_s: f64) -> MirrorConfig {
 }
 
 /// KPIs count from the scenario's start (`run.start`), so a replay and a rebuild agree.
-fn window_start_ms(model: &Model) -> i64 {
+pub(crate) fn window_start_ms(model: &Model) -> i64 {
     model.timebase.start_unix_s * 1000
 }
 

@@ -7,12 +7,16 @@
 //! - `renewal.rs`: expected failures over a span when repairs renew (the renewal function).
 //! - `windows.rs`: maintenance windows over a horizon (MILP under the `milp` feature, a greedy
 //!   heuristic, an independent checker).
+//! - `plant.rs`: a plant's window problem (wear-out modes, ageing rates from a baseline run, costs).
+//! - `policy.rs`: run to failure, fixed interval and the optimized plan compared in the simulator.
 //!
 //! The crate does no I/O beyond reading the data files it is pointed at.
 
 pub mod azure;
 pub mod boost;
 pub mod cmapss;
+pub mod plant;
+pub mod policy;
 pub mod renewal;
 pub mod windows;
 

@@ -21,6 +21,20 @@ impl Renewal {
     pub fn at_step(&self, k: usize) -> f64 {
         self.values[k.min(self.values.len() - 1)]
     }
+
+    /// Expected failures within `length` (in the grid's unit), linear between grid points.
+    pub fn at(&self, length: f64) -> f64 {
+        if !(self.step > 0.0 && length > 0.0) {
+            return 0.0;
+        }
+        let x = length / self.step;
+        let k = x.floor() as usize;
+        if k + 1 >= self.values.len() {
+            return self.values[self.values.len() - 1];
+        }
+        let f = x - k as f64;
+        self.values[k] * (1.0 - f) + self.values[k + 1] * f
+    }
 }
 
 /// E[N(t)] for t = 0, step, .., steps x step, for a part as good as new (`age` = 0) or one that has

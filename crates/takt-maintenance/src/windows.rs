@@ -40,9 +40,12 @@ pub struct ModeInput {
     pub lifetime: Fit,
     /// Age now since the mode was last renewed, in its basis.
     pub age: f64,
-    /// How fast the mode ages per calendar second: 1 for calendar time, the expected utilisation for
+    /// How fast the mode ages per second: 1 for calendar time, the expected utilisation for
     /// operating time, the expected cycles per second for cycle-counted modes.
     pub per_second: f64,
+    /// Whether it ages only in production time (operating time, cycles: `per_second` is then per
+    /// production second) or around the clock.
+    pub production_only: bool,
     /// Cost of one failure: repair cost plus repair time x lost output.
     pub failure_cost: f64,
 }
@@ -62,25 +65,60 @@ pub struct MachineInput {
 }
 
 impl MachineInput {
-    /// The probability of a failure of any mode within `window_s` calendar seconds, from as good
-    /// as new (`fresh`) or from the current ages: 1 - Π survival.
+    /// The probability of a failure of any mode within `window_s` seconds at the full rate
+    /// throughout (production time all along), from as good as new (`fresh`) or from the current
+    /// ages: 1 - Π survival.
     pub fn risk(&self, window_s: f64, fresh: bool) -> f64 {
-        self.risk_from(window_s, |m| if fresh { 0.0 } else { m.age })
+        self.risk_over(|_, m| {
+            (
+                if fresh { 0.0 } else { m.age },
+                window_s.max(0.0) * m.per_second,
+            )
+        })
     }
 
-    /// The same, from the ages `age_of` gives per mode.
-    fn risk_from(&self, window_s: f64, age_of: impl Fn(&ModeInput) -> f64) -> f64 {
+    /// The same, from the (age, span) `age_and_span` gives per mode (index, mode), in the mode's
+    /// basis.
+    fn risk_over(&self, age_and_span: impl Fn(usize, &ModeInput) -> (f64, f64)) -> f64 {
         let survive: f64 = self
             .modes
             .iter()
-            .map(|m| {
-                1.0 - m
-                    .lifetime
-                    .conditional_failure(age_of(m), window_s.max(0.0) * m.per_second)
+            .enumerate()
+            .map(|(k, m)| {
+                let (age, span) = age_and_span(k, m);
+                1.0 - m.lifetime.conditional_failure(age, span)
             })
             .product();
         1.0 - survive
     }
+}
+
+/// A mode's age reached at each bucket boundary from now (0 at bucket 0), in its basis: its rate
+/// times the production fraction of each bucket, or times 1 for modes that age around the clock.
+pub fn ageing(p: &Problem, mode: &ModeInput) -> Vec<f64> {
+    let mut clock = Vec::with_capacity(p.buckets + 1);
+    let mut t = 0.0;
+    clock.push(t);
+    for b in 0..p.buckets {
+        let fraction = if mode.production_only {
+            p.production.get(b).copied().unwrap_or(1.0)
+        } else {
+            1.0
+        };
+        t += mode.per_second * p.bucket_s * fraction;
+        clock.push(t);
+    }
+    clock
+}
+
+/// The probability of a failure of any of `m`'s modes between buckets `a` and `b`, starting as
+/// good as new (`fresh`) or from the current ages at bucket 0 (`a` is then 0).
+fn span_risk(m: &MachineInput, clocks: &[Vec<f64>], a: usize, b: usize, fresh: bool) -> f64 {
+    m.risk_over(|k, mode| {
+        let clock = &clocks[k];
+        let age = if fresh { 0.0 } else { mode.age + clock[a] };
+        (age, clock[b] - clock[a])
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -95,6 +133,9 @@ pub struct Problem {
     pub allowed: Vec<bool>,
     /// Crew members available per bucket.
     pub crew: Vec<u32>,
+    /// The fraction of each bucket that is production time (modes that age only in production
+    /// age at that fraction of their rate).
+    pub production: Vec<f64>,
     /// The largest acceptable probability of a failure between two renewals of a machine (now
     /// and its first service, two services, the last service and the horizon).
     pub max_risk: f64,
@@ -173,14 +214,16 @@ struct MachineModel {
     /// Allowed service starts, increasing.
     starts: Vec<usize>,
     arcs: Vec<Arc>,
-    /// Per mode: expected failures from as good as new and from the current age, on the grid.
+    /// Per mode: its age at each bucket boundary (`ageing`), and its expected failures from as
+    /// good as new and from the current age, on a grid in its basis.
+    clocks: Vec<Vec<f64>>,
     fresh: Vec<Renewal>,
     aged: Vec<Renewal>,
 }
 
 impl MachineModel {
-    /// Expected failure cost and count of a segment of `from`..`to` buckets.
-    fn segment(&self, m: &MachineInput, from: Node, len: usize) -> (f64, f64) {
+    /// Expected failure cost and count between buckets `a` and `b`, from the renewal `from`.
+    fn segment(&self, m: &MachineInput, from: Node, a: usize, b: usize) -> (f64, f64) {
         let tables = if from == Node::Now {
             &self.aged
         } else {
@@ -188,12 +231,16 @@ impl MachineModel {
         };
         let mut cost = 0.0;
         let mut count = 0.0;
-        for (mode, table) in m.modes.iter().zip(tables) {
-            let n = table.at_step(len * GRID_PER_BUCKET);
+        for ((mode, table), clock) in m.modes.iter().zip(tables).zip(&self.clocks) {
+            let n = table.at(clock[b] - clock[a]);
             cost += n * mode.failure_cost;
             count += n;
         }
         (cost, count)
+    }
+
+    fn risk(&self, m: &MachineInput, from: Node, a: usize, b: usize) -> f64 {
+        span_risk(m, &self.clocks, a, b, from != Node::Now)
     }
 }
 
@@ -202,13 +249,18 @@ fn validate(p: &Problem) -> Result<(), WindowError> {
     if !(p.bucket_s.is_finite() && p.bucket_s > 0.0) {
         return invalid(format!("bucket_s must be > 0, not {}", p.bucket_s));
     }
-    if p.allowed.len() != p.buckets || p.crew.len() != p.buckets {
+    if p.allowed.len() != p.buckets || p.crew.len() != p.buckets || p.production.len() != p.buckets
+    {
         return invalid(format!(
-            "allowed and crew need {} buckets, have {} and {}",
+            "allowed, crew and production need {} buckets, have {}, {} and {}",
             p.buckets,
             p.allowed.len(),
-            p.crew.len()
+            p.crew.len(),
+            p.production.len()
         ));
+    }
+    if let Some(x) = p.production.iter().find(|x| !(0.0..=1.0).contains(*x)) {
+        return invalid(format!("production fractions must be in [0, 1], not {x}"));
     }
     if !(0.0..=1.0).contains(&p.max_risk) {
         return invalid(format!("max_risk must be in [0, 1], not {}", p.max_risk));
@@ -286,7 +338,6 @@ fn ends(p: &Problem, n: Node) -> usize {
 fn models(p: &Problem) -> Result<Vec<MachineModel>, WindowError> {
     validate(p)?;
     let steps = p.buckets * GRID_PER_BUCKET;
-    let grid_s = p.bucket_s / GRID_PER_BUCKET as f64;
     let mut out = Vec::with_capacity(p.machines.len());
     for m in &p.machines {
         let line = p
@@ -298,9 +349,12 @@ fn models(p: &Problem) -> Result<Vec<MachineModel>, WindowError> {
         let starts: Vec<usize> = (0..p.buckets.saturating_sub(d - 1))
             .filter(|&s| p.allowed[s..s + d].iter().all(|a| *a))
             .collect();
-        let table = |age: f64, mode: &ModeInput| {
-            if mode.per_second > 0.0 {
-                expected_failures(&mode.lifetime, age, grid_s * mode.per_second, steps)
+        let clocks: Vec<Vec<f64>> = m.modes.iter().map(|mode| ageing(p, mode)).collect();
+        // The grid spans the most a mode can age over the horizon.
+        let table = |age: f64, mode: &ModeInput, clock: &[f64]| {
+            let most = clock[p.buckets];
+            if most > 0.0 {
+                expected_failures(&mode.lifetime, age, most / steps as f64, steps)
             } else {
                 Renewal {
                     step: 0.0,
@@ -310,8 +364,19 @@ fn models(p: &Problem) -> Result<Vec<MachineModel>, WindowError> {
         };
         let mut model = MachineModel {
             line,
-            fresh: m.modes.iter().map(|mode| table(0.0, mode)).collect(),
-            aged: m.modes.iter().map(|mode| table(mode.age, mode)).collect(),
+            fresh: m
+                .modes
+                .iter()
+                .zip(&clocks)
+                .map(|(mode, c)| table(0.0, mode, c))
+                .collect(),
+            aged: m
+                .modes
+                .iter()
+                .zip(&clocks)
+                .map(|(mode, c)| table(mode.age, mode, c))
+                .collect(),
+            clocks,
             starts,
             arcs: Vec::new(),
         };
@@ -332,12 +397,11 @@ fn models(p: &Problem) -> Result<Vec<MachineModel>, WindowError> {
                 if b < a {
                     continue;
                 }
-                let len = b - a;
-                let risk = m.risk(len as f64 * p.bucket_s, from != Node::Now);
+                let risk = model.risk(m, from, a, b);
                 if risk > p.max_risk + 1e-12 {
                     continue;
                 }
-                let (failures, _) = model.segment(m, from, len);
+                let (failures, _) = model.segment(m, from, a, b);
                 let service = if to == Node::End {
                     0.0
                 } else {
@@ -363,7 +427,7 @@ fn models(p: &Problem) -> Result<Vec<MachineModel>, WindowError> {
                 detail: format!(
                     "{} reaches risk {:.3} over the horizon and has {first_deadline}",
                     m.name,
-                    m.risk(p.buckets as f64 * p.bucket_s, false)
+                    model.risk(m, Node::Now, 0, p.buckets)
                 ),
             });
         }
@@ -412,13 +476,13 @@ fn plan_of(
         let mut risks = Vec::new();
         for pair in nodes.windows(2) {
             let (a, b) = (begins(m, pair[0]), ends(p, pair[1]));
-            let len = b.saturating_sub(a);
-            let (c, n) = model.segment(m, pair[0], len);
+            let b = b.max(a);
+            let (c, n) = model.segment(m, pair[0], a, b);
             cost += c;
             failures += n;
-            risks.push(m.risk(len as f64 * p.bucket_s, pair[0] != Node::Now));
+            risks.push(model.risk(m, pair[0], a, b));
         }
-        let (rtf_cost, rtf_count) = model.segment(m, Node::Now, p.buckets);
+        let (rtf_cost, rtf_count) = model.segment(m, Node::Now, 0, p.buckets);
         run_to_failure += rtf_cost;
         for (k, &s) in chosen[i].iter().enumerate() {
             let d = m.duration_buckets;
@@ -427,12 +491,11 @@ fn plan_of(
                 .sum();
             cost += m.maintenance_cost + production;
             // The risk this service removes: the span after it, from the ages reached without it.
-            let span_s = (ends(p, nodes[k + 2]) - (s + d)) as f64 * p.bucket_s;
-            let since = begins(m, nodes[k]);
-            let elapsed_s = (s + d - since) as f64 * p.bucket_s;
-            let risk_without = m.risk_from(span_s, |mode| {
+            let (since, next) = (begins(m, nodes[k]), ends(p, nodes[k + 2]).max(s + d));
+            let risk_without = m.risk_over(|k, mode| {
+                let clock = &model.clocks[k];
                 let base = if nodes[k] == Node::Now { mode.age } else { 0.0 };
-                base + elapsed_s * mode.per_second
+                (base + clock[s + d] - clock[since], clock[next] - clock[s + d])
             });
             windows.push(Window {
                 machine: m.name.clone(),
@@ -481,8 +544,7 @@ pub fn solve_greedy(p: &Problem) -> Result<MaintenancePlan, WindowError> {
 fn greedy_chosen(p: &Problem, models: &[MachineModel]) -> Result<Vec<Vec<usize>>, WindowError> {
     // Machines that must be serviced first, the one whose first service is due soonest leading;
     // then the others, the costliest to leave first.
-    let horizon_s = p.buckets as f64 * p.bucket_s;
-    let must = |i: usize| p.machines[i].risk(horizon_s, false) > p.max_risk;
+    let must = |i: usize| models[i].risk(&p.machines[i], Node::Now, 0, p.buckets) > p.max_risk;
     let deadline = |i: usize| {
         models[i]
             .arcs
@@ -492,7 +554,7 @@ fn greedy_chosen(p: &Problem, models: &[MachineModel]) -> Result<Vec<Vec<usize>>
             .max()
             .unwrap_or_default()
     };
-    let rtf = |i: usize| models[i].segment(&p.machines[i], Node::Now, p.buckets).0;
+    let rtf = |i: usize| models[i].segment(&p.machines[i], Node::Now, 0, p.buckets).0;
     let mut order: Vec<usize> = (0..p.machines.len()).collect();
     order.sort_by(|&a, &b| {
         must(b)
@@ -771,6 +833,7 @@ pub fn check(p: &Problem, plan: &MaintenancePlan) -> Vec<String> {
             .collect();
         mine.sort_by_key(|w| w.start_bucket);
         let d = m.duration_buckets;
+        let clocks: Vec<Vec<f64>> = m.modes.iter().map(|mode| ageing(p, mode)).collect();
         // (start of the span, fresh?) .. end of the span
         let mut since = (0usize, false);
         for w in &mine {
@@ -789,16 +852,13 @@ pub fn check(p: &Problem, plan: &MaintenancePlan) -> Vec<String> {
                 }
                 *used += m.crew;
             }
-            let r = m.risk((s - since.0) as f64 * p.bucket_s, since.1);
+            let r = span_risk(m, &clocks, since.0, s, since.1);
             if r > p.max_risk + 1e-9 {
                 problems.push(format!("{} reaches risk {r:.3} before bucket {s}", m.name));
             }
             since = (s + d, true);
         }
-        let r = m.risk(
-            p.buckets.saturating_sub(since.0) as f64 * p.bucket_s,
-            since.1,
-        );
+        let r = span_risk(m, &clocks, since.0.min(p.buckets), p.buckets, since.1);
         if r > p.max_risk + 1e-9 {
             problems.push(format!("{} reaches risk {r:.3} before the horizon", m.name));
         }

@@ -42,6 +42,7 @@ fn machine(name: &str, line: &str, age_h: f64) -> MachineInput {
             lifetime: weibull(3.0, 100.0 * HOUR),
             age: age_h * HOUR,
             per_second: 1.0,
+            production_only: false,
             failure_cost: 200.0,
         }],
         duration_buckets: 1,
@@ -59,6 +60,7 @@ fn two_machines(crew_in_stop: u32) -> Problem {
         line_value: vec![("L".into(), vec![40.0, 40.0, 0.0, 40.0, 40.0, 40.0])],
         allowed: vec![true; 6],
         crew: vec![2, 2, crew_in_stop, 2, 2, 2],
+        production: vec![1.0; 6],
         max_risk: 1.0,
     }
 }
@@ -172,7 +174,7 @@ fn bad_input_is_refused_with_what_is_wrong() {
     let e = solve_greedy(&p).err().map(|e| e.to_string());
     assert_eq!(
         e,
-        Some("allowed and crew need 6 buckets, have 6 and 5".into())
+        Some("allowed, crew and production need 6 buckets, have 6, 5 and 6".into())
     );
     let mut p = two_machines(2);
     p.machines[1].modes[0].failure_cost = f64::NAN;
@@ -205,6 +207,7 @@ fn random_problem(seed: u64) -> Problem {
                     ),
                     age: rng.random_range(0.0..400.0) * HOUR,
                     per_second: 1.0,
+                production_only: false,
                     failure_cost: rng.random_range(50.0..500.0),
                 },
                 ModeInput {
@@ -212,6 +215,7 @@ fn random_problem(seed: u64) -> Problem {
                     lifetime: weibull(1.0, rng.random_range(500.0..5000.0)),
                     age: rng.random_range(0.0..2000.0),
                     per_second: 10.0 / HOUR,
+                production_only: false,
                     failure_cost: rng.random_range(5.0..50.0),
                 },
             ],
@@ -242,6 +246,7 @@ fn random_problem(seed: u64) -> Problem {
         line_value,
         allowed: (0..buckets).map(|t| t % 7 != 6).collect(),
         crew: vec![1; buckets],
+        production: vec![1.0; buckets],
         max_risk: 0.9,
     }
 }
@@ -302,6 +307,7 @@ fn modes_age_in_their_own_basis_and_any_of_them_counts_for_the_risk() {
                 lifetime: weibull(1.0, 100.0 * HOUR),
                 age: 50.0 * HOUR,
                 per_second: 1.0,
+                production_only: false,
                 failure_cost: 100.0,
             },
             ModeInput {
@@ -309,6 +315,7 @@ fn modes_age_in_their_own_basis_and_any_of_them_counts_for_the_risk() {
                 lifetime: weibull(1.0, 1000.0),
                 age: 300.0,
                 per_second: 10.0 / HOUR,
+                production_only: false,
                 failure_cost: 10.0,
             },
         ],
@@ -335,6 +342,7 @@ fn modes_age_in_their_own_basis_and_any_of_them_counts_for_the_risk() {
         line_value: vec![("L".into(), vec![0.0; 100])],
         allowed: vec![true; 100],
         crew: vec![1; 100],
+        production: vec![1.0; 100],
         max_risk: 1.0,
     };
     let plan = solve_greedy(&problem).expect("plan");
@@ -344,4 +352,28 @@ fn modes_age_in_their_own_basis_and_any_of_them_counts_for_the_risk() {
         "{plan:?}"
     );
     assert!((plan.expected_cost - 110.0).abs() < 0.2, "{plan:?}");
+}
+
+#[test]
+fn modes_counted_in_production_time_do_not_age_off_shift() {
+    // Two 8-hour shifts then a night off, twice: a cycle-counted mode at 100 cycles per
+    // production hour ages 800 per shift and nothing at night; a calendar mode ages 8 h per bucket.
+    let mut p = two_machines(2);
+    p.production = vec![1.0, 1.0, 0.0, 1.0, 1.0, 0.0];
+    let mode = |production_only| ModeInput {
+        name: "m".into(),
+        lifetime: weibull(2.0, 5000.0),
+        age: 0.0,
+        per_second: 100.0 / HOUR,
+        production_only,
+        failure_cost: 1.0,
+    };
+    let clock = takt_maintenance::windows::ageing(&p, &mode(true));
+    let expected = [0.0, 800.0, 1600.0, 1600.0, 2400.0, 3200.0, 3200.0];
+    assert!(
+        clock.iter().zip(expected).all(|(a, b)| (a - b).abs() < 1e-9),
+        "{clock:?}"
+    );
+    let clock = takt_maintenance::windows::ageing(&p, &mode(false));
+    assert!((clock[6] - 4800.0).abs() < 1e-9, "{clock:?}");
 }

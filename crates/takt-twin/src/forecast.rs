@@ -155,7 +155,8 @@ pub struct Forecast {
     pub initial_state: PlantCondition,
 }
 
-fn basis(b: FailureBasis) -> AgeBasis {
+/// How the mirror ages a failure mode counted in the model's basis.
+pub fn age_basis(b: FailureBasis) -> AgeBasis {
     match b {
         FailureBasis::Calendar => AgeBasis::Calendar,
         FailureBasis::Operating => AgeBasis::Operating,
@@ -288,7 +289,7 @@ pub fn condition_of(
                 .map(|f| {
                     (
                         f.name.clone(),
-                        a.failure_age(&f.name, basis(f.basis), now_ms),
+                        a.failure_age(&f.name, age_basis(f.basis), now_ms),
                     )
                 })
                 .collect();

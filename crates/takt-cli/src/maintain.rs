@@ -1,0 +1,321 @@
+//! `takt maintain --scenario S --horizon 14d`: when to service each machine over the coming days.
+//! Builds the window problem from the plant (`takt_maintenance::plant`), solves it (the MILP in the
+//! `milp` build, else greedy), prints the windows and, with `--compare N`, runs the plant under
+//! run to failure, a fixed interval and the plan in the simulator.
+
+use anyhow::{Context, Result, bail};
+use comfy_table::Table;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use takt_maintenance::plant::{Costs, Settings, plant_problem};
+use takt_maintenance::policy::{Comparison, compare, standard_policies};
+use takt_maintenance::windows::{MaintenancePlan, solve_greedy};
+use takt_twin::Twin;
+use takt_twin::store::{Durability, Store};
+
+#[derive(clap::Args)]
+pub struct MaintainArgs {
+    /// Scenario file (TOML); calibrate it from history first (`takt calibrate`) to plan on fitted
+    /// lifetimes.
+    #[arg(long)]
+    scenario: PathBuf,
+    /// The live twin's event store: plan from now (its newest event) with the ages of every
+    /// failure mode as mirrored. Without it the plan starts at the scenario's start, as new.
+    #[arg(long)]
+    db: Option<PathBuf>,
+    /// How far ahead to plan, e.g. 14d.
+    #[arg(long, default_value = "14d", value_parser = crate::parse_secs)]
+    horizon: f64,
+    /// Length of a planning bucket, e.g. 4h.
+    #[arg(long, default_value = "4h", value_parser = crate::parse_secs)]
+    bucket: f64,
+    /// Cost of one repair after a failure (parts and labour).
+    #[arg(long, default_value_t = 800.0)]
+    repair_cost: f64,
+    /// Cost of one planned service (parts and labour).
+    #[arg(long, default_value_t = 300.0)]
+    service_cost: f64,
+    /// Margin lost per hour a station stands in production time.
+    #[arg(long, default_value_t = 1000.0)]
+    downtime_cost: f64,
+    /// A service's length for stations without a maintenance spec, e.g. 1h.
+    #[arg(long, default_value = "1h", value_parser = crate::parse_secs)]
+    service_duration: f64,
+    /// The largest acceptable probability of a failure between two renewals of a machine.
+    #[arg(long, default_value_t = 1.0)]
+    max_risk: f64,
+    /// Crew members for services at any time (default: the crews the planned stations name).
+    #[arg(long)]
+    crew: Option<u32>,
+    /// `milp` (exact, in the `milp` build) or `greedy`.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "milp", "greedy"])]
+    solver: String,
+    /// Time limit of the MILP; the best plan found by then is kept.
+    #[arg(long, default_value = "20s", value_parser = crate::parse_secs)]
+    time_limit: f64,
+    /// Replications of the baseline run that measures how fast each mode ages.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    baseline_replications: u32,
+    /// Compare run to failure, a fixed interval and the plan in the simulator, N replications
+    /// each over the same random numbers (from the scenario's start only).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(2..=10_000))]
+    compare: Option<u32>,
+    #[arg(long)]
+    seed: Option<u64>,
+    #[arg(long)]
+    json: bool,
+}
+
+fn solve(p: &takt_maintenance::windows::Problem, args: &MaintainArgs) -> Result<MaintenancePlan> {
+    match args.solver.as_str() {
+        "greedy" => Ok(solve_greedy(p)?),
+        #[cfg(feature = "milp")]
+        _ => Ok(takt_maintenance::windows::solve_milp(p, args.time_limit)?),
+        #[cfg(not(feature = "milp"))]
+        "milp" => bail!("this build has no MILP solver: build with `--features milp`"),
+        #[cfg(not(feature = "milp"))]
+        _ => Ok(solve_greedy(p)?),
+    }
+}
+
+pub fn run(args: MaintainArgs) -> Result<ExitCode> {
+    let loaded = match crate::load(&args.scenario)? {
+        Ok(l) => l,
+        Err(code) => return Ok(code),
+    };
+    let model = Arc::new(loaded.model);
+    let seed = args.seed.unwrap_or(model.seed);
+    // Ages and the start of the plan: from the twin, or the scenario's start with every part new.
+    let mut ages: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
+    let mut start_s = 0.0;
+    if let Some(db) = &args.db {
+        if args.compare.is_some() {
+            bail!(
+                "--compare runs the plant from the scenario's start; a plan from the twin's state (--db) cannot be compared yet"
+            );
+        }
+        if !db.exists() {
+            bail!("{}: no such event store", db.display());
+        }
+        let store = Store::open(db, Durability::Full).context("opening the event store")?;
+        let window_start = crate::twin::window_start_ms(&model);
+        let twin = Twin::open(&model, store, window_start, crate::twin::config(5.0))?;
+        let now_ms = twin
+            .newest_ms()
+            .context("the event store holds no events: no ages to plan from")?;
+        start_s = (now_ms - window_start) as f64 / 1000.0;
+        let view = twin.view(now_ms);
+        for st in &model.stations {
+            for k in 0..st.machines {
+                let name = st.machine_name(k);
+                let Some(asset) = view.get(&name) else {
+                    continue;
+                };
+                let mine = ages.entry(name).or_default();
+                for f in &st.failure_modes {
+                    let basis = takt_twin::forecast::age_basis(f.basis);
+                    mine.insert(f.name.clone(), asset.failure_age(&f.name, basis, now_ms));
+                }
+            }
+        }
+    }
+    // How fast each mode ages: a baseline run of the plant as it is, over the plan's horizon.
+    let mut baseline_model = (*model).clone();
+    baseline_model.horizon_s = args.horizon;
+    baseline_model.warmup_s = 0.0;
+    let baseline_model = Arc::new(baseline_model);
+    let total = u64::from(args.baseline_replications)
+        + u64::from(args.compare.unwrap_or(0)) * 3;
+    let bar = if args.json {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(total).with_style(
+            ProgressStyle::with_template("{spinner} {msg} {pos}/{len} [{bar:30}] {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        )
+    };
+    bar.set_message("baseline runs");
+    let baseline =
+        takt_sim::run_replications(&baseline_model, seed, args.baseline_replications, &|| {
+            bar.inc(1)
+        });
+    let costs = Costs {
+        repair: args.repair_cost,
+        service: args.service_cost,
+        downtime_per_hour: args.downtime_cost,
+    };
+    let settings = Settings {
+        start_s,
+        horizon_s: args.horizon,
+        bucket_s: args.bucket,
+        costs,
+        service_s: args.service_duration,
+        max_risk: args.max_risk,
+        crew: args.crew,
+    };
+    let plant = plant_problem(&loaded.scenario, &model, &baseline, &ages, &settings)?;
+    if plant.machines.is_empty() {
+        bar.finish_and_clear();
+        bail!(
+            "no machine to plan: {}",
+            if plant.notes.is_empty() {
+                "no station has a failure mode".to_string()
+            } else {
+                plant.notes.join("; ")
+            }
+        );
+    }
+    bar.set_message("solving");
+    let plan = solve(&plant.problem, &args)?;
+    let violations = takt_maintenance::windows::check(&plant.problem, &plan);
+    if !violations.is_empty() {
+        bail!("the plan breaks its own rules: {}", violations.join("; "));
+    }
+    let comparison: Option<Comparison> = match args.compare {
+        None => None,
+        Some(n) => {
+            bar.set_message("policies");
+            let policies = standard_policies(
+                &loaded.scenario,
+                &plant.machines,
+                &plant.problem.machines,
+                &plan,
+                start_s,
+                args.horizon,
+            );
+            Some(compare(
+                &loaded.scenario,
+                &plant.machines,
+                &policies,
+                &costs,
+                args.horizon,
+                n,
+                seed,
+                &|| bar.inc(1),
+            )?)
+        }
+    };
+    bar.finish_and_clear();
+    let start_unix_s = model.timebase.start_unix_s as f64 + start_s;
+    if args.json {
+        let out = serde_json::json!({
+            "scenario": model.name,
+            "start": takt_twin::event::format_local_ts(
+                ((start_unix_s) * 1000.0).round() as i64,
+                model.timebase.utc_offset_min
+            ),
+            "settings": settings,
+            "machines": plant.machines,
+            "notes": plant.notes,
+            "plan": plan,
+            "comparison": comparison,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let when = |s: f64| {
+        takt_twin::event::format_local_ts(
+            ((start_unix_s + s) * 1000.0).round() as i64,
+            model.timebase.utc_offset_min,
+        )
+    };
+    println!(
+        "maintenance plan for {}: {} windows over {:.0} h from {} ({})",
+        model.name,
+        plan.windows.len(),
+        args.horizon / 3600.0,
+        when(0.0),
+        plan.solver
+    );
+    let mut t = Table::new();
+    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+    t.set_header([
+        "machine",
+        "start",
+        "hours",
+        "crew",
+        "risk before",
+        "risk after",
+        "risk without",
+        "production cost",
+    ]);
+    for w in &plan.windows {
+        t.add_row([
+            w.machine.clone(),
+            when(w.start_s),
+            format!("{:.1}", w.duration_s / 3600.0),
+            w.crew.to_string(),
+            format!("{:.1}%", 100.0 * w.risk_before),
+            format!("{:.1}%", 100.0 * w.risk_after),
+            format!("{:.1}%", 100.0 * w.risk_without),
+            format!("{:.0}", w.production_cost),
+        ]);
+    }
+    println!("{t}");
+    let mut t = Table::new();
+    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+    t.set_header([
+        "machine",
+        "modes planned",
+        "services",
+        "expected failures",
+        "run to failure",
+    ]);
+    for (m, p) in plant.machines.iter().zip(&plan.machines) {
+        t.add_row([
+            m.name.clone(),
+            m.modes.join(", "),
+            p.services.to_string(),
+            format!("{:.2}", p.expected_failures),
+            format!("{:.2}", p.run_to_failure_failures),
+        ]);
+    }
+    println!("{t}");
+    println!(
+        "expected cost {:.0} (run to failure: {:.0})",
+        plan.expected_cost, plan.run_to_failure_cost
+    );
+    for n in &plant.notes {
+        println!("note: {n}");
+    }
+    if let Some(c) = &comparison {
+        println!(
+            "\npolicies in the simulator: {} replications each over {:.0} h, seed {}, the same random numbers",
+            c.replications,
+            c.horizon_s / 3600.0,
+            c.seed
+        );
+        let mut t = Table::new();
+        t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+        let mut header = vec!["KPI".to_string()];
+        header.extend(c.policies.iter().map(|p| p.name.clone()));
+        t.set_header(header);
+        for (k, e) in c.policies[0].estimates.iter().enumerate() {
+            let mut row = vec![e.label.to_string()];
+            for p in &c.policies {
+                let e = &p.estimates[k];
+                let digits = if e.mean.abs() < 10.0 { 3 } else { 0 };
+                let mut cell = match e.ci95 {
+                    Some(h) => format!("{:.*} ± {:.*}", digits, e.mean, digits, h),
+                    None => format!("{:.*}", digits, e.mean),
+                };
+                if let Some(d) = &e.difference {
+                    cell.push_str(&format!(
+                        "\n{:+.*}{}",
+                        digits,
+                        d.mean,
+                        if d.significant { " *" } else { "" }
+                    ));
+                }
+                row.push(cell);
+            }
+            t.add_row(row);
+        }
+        println!("{t}");
+        println!("(second line: paired difference to run to failure; * = its 95% interval excludes 0)");
+    }
+    Ok(ExitCode::SUCCESS)
+}
