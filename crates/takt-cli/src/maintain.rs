@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use takt_maintenance::plant::{Costs, Settings, plant_problem};
-use takt_maintenance::policy::{Comparison, compare, standard_policies};
+use takt_maintenance::policy::{Comparison, Runs, compare, standard_policies};
 use takt_maintenance::windows::{MaintenancePlan, solve_greedy};
 use takt_twin::Twin;
 use takt_twin::store::{Durability, Store};
@@ -33,19 +33,19 @@ pub struct MaintainArgs {
     #[arg(long, default_value = "4h", value_parser = crate::parse_secs)]
     bucket: f64,
     /// Cost of one repair after a failure (parts and labour).
-    #[arg(long, default_value_t = 800.0)]
+    #[arg(long, allow_hyphen_values = true, default_value_t = 800.0)]
     repair_cost: f64,
     /// Cost of one planned service (parts and labour).
-    #[arg(long, default_value_t = 300.0)]
+    #[arg(long, allow_hyphen_values = true, default_value_t = 300.0)]
     service_cost: f64,
     /// Margin lost per hour a station stands in production time.
-    #[arg(long, default_value_t = 1000.0)]
+    #[arg(long, allow_hyphen_values = true, default_value_t = 1000.0)]
     downtime_cost: f64,
     /// A service's length for stations without a maintenance spec, e.g. 1h.
     #[arg(long, default_value = "1h", value_parser = crate::parse_secs)]
     service_duration: f64,
     /// The largest acceptable probability of a failure between two renewals of a machine.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, allow_hyphen_values = true, default_value_t = 1.0)]
     max_risk: f64,
     /// Crew members for services at any time (default: the crews the planned stations name).
     #[arg(long)]
@@ -127,8 +127,7 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
     baseline_model.horizon_s = args.horizon;
     baseline_model.warmup_s = 0.0;
     let baseline_model = Arc::new(baseline_model);
-    let total = u64::from(args.baseline_replications)
-        + u64::from(args.compare.unwrap_or(0)) * 3;
+    let total = u64::from(args.baseline_replications) + u64::from(args.compare.unwrap_or(0)) * 3;
     let bar = if args.json {
         ProgressBar::hidden()
     } else {
@@ -191,9 +190,11 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
                 &plant.machines,
                 &policies,
                 &costs,
-                args.horizon,
-                n,
-                seed,
+                Runs {
+                    horizon_s: args.horizon,
+                    replications: n,
+                    seed,
+                },
                 &|| bar.inc(1),
             )?)
         }
@@ -315,7 +316,9 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
             t.add_row(row);
         }
         println!("{t}");
-        println!("(second line: paired difference to run to failure; * = its 95% interval excludes 0)");
+        println!(
+            "(second line: paired difference to run to failure; * = its 95% interval excludes 0)"
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

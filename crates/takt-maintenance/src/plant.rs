@@ -162,8 +162,8 @@ pub fn lifetime_of(spec: &DistributionSpec) -> Option<(Fit, bool)> {
         Normal { mean, sd } => matched(*mean, *sd),
         Uniform { min, max } => matched((min + max) / 2.0, (max - min) / 12f64.sqrt()),
         Triangular { min, mode, max } => {
-            let var = (min * min + mode * mode + max * max - min * mode - min * max - mode * max)
-                / 18.0;
+            let var =
+                (min * min + mode * mode + max * max - min * mode - min * max - mode * max) / 18.0;
             matched((min + mode + max) / 3.0, var.max(0.0).sqrt())
         }
         Gamma { shape, scale } => matched(shape * scale, shape.sqrt() * scale),

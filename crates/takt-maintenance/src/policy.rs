@@ -190,17 +190,28 @@ fn outcome(report: &Report, machines: &[PlannedMachine], costs: &Costs) -> Outco
     o
 }
 
-/// Runs every policy `replications` times over `horizon_s` from the scenario's start.
+/// How the policies are run: replication r of each with seed `replication_seed(seed, r)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Runs {
+    pub horizon_s: f64,
+    pub replications: u32,
+    pub seed: u64,
+}
+
+/// Runs every policy `runs.replications` times over `runs.horizon_s` from the scenario's start.
 pub fn compare(
     scenario: &Scenario,
     machines: &[PlannedMachine],
     policies: &[Policy],
     costs: &Costs,
-    horizon_s: f64,
-    replications: u32,
-    seed: u64,
+    runs: Runs,
     progress: &(dyn Fn() + Sync),
 ) -> Result<Comparison, PolicyError> {
+    let Runs {
+        horizon_s,
+        replications,
+        seed,
+    } = runs;
     if replications < 2 {
         return Err(PolicyError::Invalid(
             "a comparison needs at least 2 replications for its intervals".into(),

@@ -495,7 +495,10 @@ fn plan_of(
             let risk_without = m.risk_over(|k, mode| {
                 let clock = &model.clocks[k];
                 let base = if nodes[k] == Node::Now { mode.age } else { 0.0 };
-                (base + clock[s + d] - clock[since], clock[next] - clock[s + d])
+                (
+                    base + clock[s + d] - clock[since],
+                    clock[next] - clock[s + d],
+                )
             });
             windows.push(Window {
                 machine: m.name.clone(),

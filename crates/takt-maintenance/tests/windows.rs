@@ -207,7 +207,7 @@ fn random_problem(seed: u64) -> Problem {
                     ),
                     age: rng.random_range(0.0..400.0) * HOUR,
                     per_second: 1.0,
-                production_only: false,
+                    production_only: false,
                     failure_cost: rng.random_range(50.0..500.0),
                 },
                 ModeInput {
@@ -215,7 +215,7 @@ fn random_problem(seed: u64) -> Problem {
                     lifetime: weibull(1.0, rng.random_range(500.0..5000.0)),
                     age: rng.random_range(0.0..2000.0),
                     per_second: 10.0 / HOUR,
-                production_only: false,
+                    production_only: false,
                     failure_cost: rng.random_range(5.0..50.0),
                 },
             ],
@@ -371,7 +371,10 @@ fn modes_counted_in_production_time_do_not_age_off_shift() {
     let clock = takt_maintenance::windows::ageing(&p, &mode(true));
     let expected = [0.0, 800.0, 1600.0, 1600.0, 2400.0, 3200.0, 3200.0];
     assert!(
-        clock.iter().zip(expected).all(|(a, b)| (a - b).abs() < 1e-9),
+        clock
+            .iter()
+            .zip(expected)
+            .all(|(a, b)| (a - b).abs() < 1e-9),
         "{clock:?}"
     );
     let clock = takt_maintenance::windows::ageing(&p, &mode(false));

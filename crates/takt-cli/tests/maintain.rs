@@ -1,0 +1,129 @@
+//! `takt maintain` on the shipped forging shop as a planner runs it: a two-week plan whose windows
+//! keep every rule, whose expected cost the simulator confirms, and which beats running to failure
+//! in the simulator with a 95% interval; and clear errors for impossible settings.
+
+use serde_json::Value;
+use std::process::{Command, Output};
+
+fn takt(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_takt"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .args(args)
+        .output()
+        .expect("takt runs")
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or(f64::NAN)
+}
+
+#[test]
+fn the_plan_for_the_forging_shop_beats_run_to_failure_in_the_simulator() {
+    let out = takt(&[
+        "maintain",
+        "--scenario",
+        "scenarios/forging-shop.toml",
+        "--horizon",
+        "14d",
+        "--solver",
+        "greedy",
+        "--compare",
+        "30",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let plan = &v["plan"];
+    let windows = plan["windows"].as_array().cloned().unwrap_or_default();
+    assert!(!windows.is_empty(), "{plan}");
+    // Exponential lives are left out, and said so; the wear-out stations are planned.
+    let notes = v["notes"].to_string();
+    assert!(notes.contains("Heater `coil`: not planned"), "{notes}");
+    let planned: Vec<&str> = v["machines"]
+        .as_array()
+        .map(|m| m.iter().filter_map(|m| m["name"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(planned, ["Saw", "Press", "Trim"]);
+    // Windows inside the horizon, off shift where they cost nothing: every window here falls
+    // in a stop the calendar already has (the shop works Mon-Fri two shifts, Sat morning).
+    for w in &windows {
+        assert!(
+            f(&w["start_s"]) + f(&w["duration_s"]) <= 14.0 * 86_400.0,
+            "{w}"
+        );
+        assert_eq!(f(&w["production_cost"]), 0.0, "{w}");
+    }
+    let policies = v["comparison"]["policies"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let names: Vec<&str> = policies.iter().filter_map(|p| p["name"].as_str()).collect();
+    assert_eq!(
+        names,
+        ["run to failure", "fixed interval", "optimized plan"]
+    );
+    let estimate = |p: &Value, key: &str| -> Value {
+        p["estimates"]
+            .as_array()
+            .and_then(|e| e.iter().find(|e| e["key"] == key).cloned())
+            .unwrap_or(Value::Null)
+    };
+    // The renewal model's expected costs against the simulator's: each within its run's 99%
+    // interval (the 95% half-width x 2.58 / 1.96), for running to failure and for the plan.
+    for (policy, model_cost) in [
+        (&policies[0], f(&plan["run_to_failure_cost"])),
+        (&policies[2], f(&plan["expected_cost"])),
+    ] {
+        let cost = estimate(policy, "cost");
+        let (mean, h95) = (f(&cost["mean"]), f(&cost["ci95"]));
+        assert!(
+            (mean - model_cost).abs() <= h95 * 2.58 / 1.96,
+            "{}: simulated {mean} ± {h95}, model {model_cost}",
+            policy["name"]
+        );
+    }
+    // The plan fails less and costs less than running to failure, paired over the same random
+    // numbers, each difference's 95% interval below 0.
+    for key in ["failures", "cost"] {
+        let d = &estimate(&policies[2], key)["difference"];
+        assert!(f(&d["mean"]) + f(&d["ci95"]) < 0.0, "{key}: {d}");
+    }
+    // Every planned service happened in the simulator.
+    let services = estimate(&policies[2], "maintenances");
+    assert_eq!(f(&services["mean"]), windows.len() as f64, "{services}");
+}
+
+#[test]
+fn impossible_settings_are_refused_with_what_is_wrong() {
+    for (args, needle) in [
+        (
+            vec!["--max-risk", "1.5"],
+            "the risk limit must be in [0, 1], not 1.5",
+        ),
+        (
+            vec!["--repair-cost", "-3"],
+            "the repair cost must be a number >= 0, not -3",
+        ),
+        (vec!["--bucket", "0"], "the bucket must be > 0"),
+        (
+            vec!["--db", "no-such.db"],
+            "no-such.db: no such event store",
+        ),
+    ] {
+        let mut all = vec!["maintain", "--scenario", "scenarios/forging-shop.toml"];
+        all.extend(args.iter().copied());
+        let out = takt(&all);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(needle), "{err}");
+    }
+    // A plant without a wear-out mode has nothing to plan, and says why.
+    let out = takt(&["maintain", "--scenario", "scenarios/reference-line.toml"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("no machine to plan"), "{err}");
+}
