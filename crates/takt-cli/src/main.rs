@@ -5,6 +5,7 @@ mod calibrate;
 mod maintain;
 mod pdm;
 mod schedule;
+mod serve;
 mod table;
 mod trace_file;
 mod twin;
@@ -64,6 +65,9 @@ enum Command {
     /// (off shift where possible), within the crews' capacity and a risk limit; `--compare N` runs
     /// run to failure, a fixed interval and the plan in the simulator.
     Maintain(maintain::MaintainArgs),
+    /// The HTTP API (see /openapi.json): the live twin of one plant, scenarios, simulation and
+    /// maintenance jobs. `--replay FILE` feeds a recording into the twin while serving.
+    Serve(serve::ServeArgs),
 }
 
 #[derive(clap::Args)]
@@ -117,6 +121,7 @@ fn main() -> ExitCode {
         Command::Calibrate(args) => calibrate::run(args),
         Command::Pdm(args) => pdm::run(args),
         Command::Maintain(args) => maintain::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(code) => code,

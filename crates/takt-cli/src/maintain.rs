@@ -10,9 +10,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use takt_maintenance::plant::{Costs, Settings, plant_problem};
-use takt_maintenance::policy::{Comparison, Runs, compare, standard_policies};
-use takt_maintenance::windows::{MaintenancePlan, solve_greedy};
+use takt_maintenance::maintain::{PlanOutput, PlanRequest, Solver, plan_plant, steps};
+use takt_maintenance::plant::{Costs, Settings};
 use takt_twin::Twin;
 use takt_twin::store::{Durability, Store};
 
@@ -69,18 +68,6 @@ pub struct MaintainArgs {
     json: bool,
 }
 
-fn solve(p: &takt_maintenance::windows::Problem, args: &MaintainArgs) -> Result<MaintenancePlan> {
-    match args.solver.as_str() {
-        "greedy" => Ok(solve_greedy(p)?),
-        #[cfg(feature = "milp")]
-        _ => Ok(takt_maintenance::windows::solve_milp(p, args.time_limit)?),
-        #[cfg(not(feature = "milp"))]
-        "milp" => bail!("this build has no MILP solver: build with `--features milp`"),
-        #[cfg(not(feature = "milp"))]
-        _ => Ok(solve_greedy(p)?),
-    }
-}
-
 pub fn run(args: MaintainArgs) -> Result<ExitCode> {
     let loaded = match crate::load(&args.scenario)? {
         Ok(l) => l,
@@ -92,11 +79,6 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
     let mut ages: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
     let mut start_s = 0.0;
     if let Some(db) = &args.db {
-        if args.compare.is_some() {
-            bail!(
-                "--compare runs the plant from the scenario's start; a plan from the twin's state (--db) cannot be compared yet"
-            );
-        }
         if !db.exists() {
             bail!("{}: no such event store", db.display());
         }
@@ -107,99 +89,55 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
             .newest_ms()
             .context("the event store holds no events: no ages to plan from")?;
         start_s = (now_ms - window_start) as f64 / 1000.0;
-        let view = twin.view(now_ms);
-        for st in &model.stations {
-            for k in 0..st.machines {
-                let name = st.machine_name(k);
-                let Some(asset) = view.get(&name) else {
-                    continue;
-                };
-                let mine = ages.entry(name).or_default();
-                for f in &st.failure_modes {
-                    let basis = takt_twin::forecast::age_basis(f.basis);
-                    mine.insert(f.name.clone(), asset.failure_age(&f.name, basis, now_ms));
-                }
-            }
-        }
+        ages = takt_twin::forecast::failure_ages(&model, &twin.view(now_ms), now_ms);
     }
-    // How fast each mode ages: a baseline run of the plant as it is, over the plan's horizon.
-    let mut baseline_model = (*model).clone();
-    baseline_model.horizon_s = args.horizon;
-    baseline_model.warmup_s = 0.0;
-    let baseline_model = Arc::new(baseline_model);
-    let total = u64::from(args.baseline_replications) + u64::from(args.compare.unwrap_or(0)) * 3;
+    let solver = match args.solver.as_str() {
+        "greedy" => Solver::Greedy,
+        #[cfg(not(feature = "milp"))]
+        "milp" => bail!("this build has no MILP solver: build with `--features milp`"),
+        #[cfg(not(feature = "milp"))]
+        _ => Solver::Greedy,
+        #[cfg(feature = "milp")]
+        _ => Solver::Milp {
+            time_limit_s: args.time_limit,
+        },
+    };
+    let request = PlanRequest {
+        settings: Settings {
+            start_s,
+            horizon_s: args.horizon,
+            bucket_s: args.bucket,
+            costs: Costs {
+                repair: args.repair_cost,
+                service: args.service_cost,
+                downtime_per_hour: args.downtime_cost,
+            },
+            service_s: args.service_duration,
+            max_risk: args.max_risk,
+            crew: args.crew,
+        },
+        baseline_replications: args.baseline_replications,
+        seed,
+        solver,
+        compare: args.compare,
+    };
     let bar = if args.json {
         ProgressBar::hidden()
     } else {
-        ProgressBar::new(total).with_style(
-            ProgressStyle::with_template("{spinner} {msg} {pos}/{len} [{bar:30}] {elapsed}")
+        ProgressBar::new(steps(&request)).with_style(
+            ProgressStyle::with_template("{spinner} simulation runs {pos}/{len} [{bar:30}] {elapsed}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         )
     };
-    bar.set_message("baseline runs");
-    let baseline =
-        takt_sim::run_replications(&baseline_model, seed, args.baseline_replications, &|| {
-            bar.inc(1)
-        });
-    let costs = Costs {
-        repair: args.repair_cost,
-        service: args.service_cost,
-        downtime_per_hour: args.downtime_cost,
-    };
-    let settings = Settings {
-        start_s,
-        horizon_s: args.horizon,
-        bucket_s: args.bucket,
-        costs,
-        service_s: args.service_duration,
-        max_risk: args.max_risk,
-        crew: args.crew,
-    };
-    let plant = plant_problem(&loaded.scenario, &model, &baseline, &ages, &settings)?;
-    if plant.machines.is_empty() {
-        bar.finish_and_clear();
-        bail!(
-            "no machine to plan: {}",
-            if plant.notes.is_empty() {
-                "no station has a failure mode".to_string()
-            } else {
-                plant.notes.join("; ")
-            }
-        );
-    }
-    bar.set_message("solving");
-    let plan = solve(&plant.problem, &args)?;
-    let violations = takt_maintenance::windows::check(&plant.problem, &plan);
-    if !violations.is_empty() {
-        bail!("the plan breaks its own rules: {}", violations.join("; "));
-    }
-    let comparison: Option<Comparison> = match args.compare {
-        None => None,
-        Some(n) => {
-            bar.set_message("policies");
-            let policies = standard_policies(
-                &loaded.scenario,
-                &plant.machines,
-                &plant.problem.machines,
-                &plan,
-                start_s,
-                args.horizon,
-            );
-            Some(compare(
-                &loaded.scenario,
-                &plant.machines,
-                &policies,
-                &costs,
-                Runs {
-                    horizon_s: args.horizon,
-                    replications: n,
-                    seed,
-                },
-                &|| bar.inc(1),
-            )?)
-        }
-    };
+    let output = plan_plant(&loaded.scenario, &model, &ages, &request, &|| bar.inc(1));
     bar.finish_and_clear();
+    let PlanOutput {
+        settings,
+        machines,
+        notes,
+        plan,
+        comparison,
+    } = output?;
     let start_unix_s = model.timebase.start_unix_s as f64 + start_s;
     if args.json {
         let out = serde_json::json!({
@@ -209,8 +147,8 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
                 model.timebase.utc_offset_min
             ),
             "settings": settings,
-            "machines": plant.machines,
-            "notes": plant.notes,
+            "machines": machines,
+            "notes": notes,
             "plan": plan,
             "comparison": comparison,
         });
@@ -227,7 +165,7 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
         "maintenance plan for {}: {} windows over {:.0} h from {} ({})",
         model.name,
         plan.windows.len(),
-        args.horizon / 3600.0,
+        settings.horizon_s / 3600.0,
         when(0.0),
         plan.solver
     );
@@ -265,7 +203,7 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
         "expected failures",
         "run to failure",
     ]);
-    for (m, p) in plant.machines.iter().zip(&plan.machines) {
+    for (m, p) in machines.iter().zip(&plan.machines) {
         t.add_row([
             m.name.clone(),
             m.modes.join(", "),
@@ -279,7 +217,7 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
         "expected cost {:.0} (run to failure: {:.0})",
         plan.expected_cost, plan.run_to_failure_cost
     );
-    for n in &plant.notes {
+    for n in &notes {
         println!("note: {n}");
     }
     if let Some(c) = &comparison {

@@ -155,6 +155,36 @@ pub struct Forecast {
     pub initial_state: PlantCondition,
 }
 
+/// Every machine's failure-mode ages at `now_ms` as the mirror has them (per machine name, then
+/// mode name, in the mode's basis), for machines the twin has seen.
+pub fn failure_ages(
+    model: &Model,
+    view: &BTreeMap<String, AssetState>,
+    now_ms: i64,
+) -> BTreeMap<String, BTreeMap<String, f64>> {
+    let mut ages = BTreeMap::new();
+    for st in &model.stations {
+        for k in 0..st.machines {
+            let name = st.machine_name(k);
+            let Some(asset) = view.get(&name) else {
+                continue;
+            };
+            let mine: BTreeMap<String, f64> = st
+                .failure_modes
+                .iter()
+                .map(|f| {
+                    (
+                        f.name.clone(),
+                        asset.failure_age(&f.name, age_basis(f.basis), now_ms),
+                    )
+                })
+                .collect();
+            ages.insert(name, mine);
+        }
+    }
+    ages
+}
+
 /// How the mirror ages a failure mode counted in the model's basis.
 pub fn age_basis(b: FailureBasis) -> AgeBasis {
     match b {

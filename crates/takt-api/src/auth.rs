@@ -1,0 +1,156 @@
+//! Bearer tokens with two roles: `read` (state, KPIs, results) and `write` (ingest, create, run;
+//! implies read). Tokens come from a file (`read <token>` / `write <token>` per line, `#`
+//! comments) or the environment (`TAKT_READ_TOKENS`, `TAKT_WRITE_TOKENS`, comma-separated) and
+//! are compared in constant time. `Auth::Insecure` lets everything through (local use only; the
+//! server says so loudly at start).
+
+use crate::problem::Problem;
+use axum::extract::{Request, State};
+use axum::http::{Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::path::Path;
+use std::sync::Arc;
+use subtle::ConstantTimeEq;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    Read,
+    Write,
+}
+
+#[derive(Debug, Clone)]
+pub enum Auth {
+    Tokens(Vec<(Role, String)>),
+    Insecure,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: expected `read <token>` or `write <token>`")]
+    Format { path: String, line: usize },
+    #[error("{path}:{line}: a token needs at least 16 characters")]
+    Short { path: String, line: usize },
+    #[error("no tokens configured: give --tokens FILE or TAKT_READ_TOKENS / TAKT_WRITE_TOKENS (or --insecure-no-auth for local use)")]
+    None,
+}
+
+impl Auth {
+    /// Tokens from `file` if given, plus the environment's.
+    pub fn load(file: Option<&Path>) -> Result<Auth, AuthError> {
+        let mut tokens = Vec::new();
+        if let Some(path) = file {
+            let name = path.display().to_string();
+            let text = std::fs::read_to_string(path).map_err(|source| AuthError::Io {
+                path: name.clone(),
+                source,
+            })?;
+            for (i, line) in text.lines().enumerate() {
+                let line = line.trim();
+                if line.is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                let (role, token) = match line.split_once(char::is_whitespace) {
+                    Some(("read", t)) => (Role::Read, t.trim()),
+                    Some(("write", t)) => (Role::Write, t.trim()),
+                    _ => {
+                        return Err(AuthError::Format {
+                            path: name,
+                            line: i + 1,
+                        });
+                    }
+                };
+                if token.len() < 16 {
+                    return Err(AuthError::Short {
+                        path: name,
+                        line: i + 1,
+                    });
+                }
+                tokens.push((role, token.to_string()));
+            }
+        }
+        for (var, role) in [
+            ("TAKT_READ_TOKENS", Role::Read),
+            ("TAKT_WRITE_TOKENS", Role::Write),
+        ] {
+            if let Ok(list) = std::env::var(var) {
+                for t in list.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+                    if t.len() < 16 {
+                        return Err(AuthError::Short {
+                            path: var.into(),
+                            line: 1,
+                        });
+                    }
+                    tokens.push((role, t.to_string()));
+                }
+            }
+        }
+        if tokens.is_empty() {
+            return Err(AuthError::None);
+        }
+        Ok(Auth::Tokens(tokens))
+    }
+
+    /// The role of a presented token: every configured token is compared, in constant time.
+    fn role_of(&self, presented: &str) -> Option<Role> {
+        match self {
+            Auth::Insecure => Some(Role::Write),
+            Auth::Tokens(tokens) => {
+                let mut best = None;
+                for (role, t) in tokens {
+                    let equal: bool = t.as_bytes().ct_eq(presented.as_bytes()).into();
+                    if equal {
+                        best = best.max(Some(*role));
+                    }
+                }
+                best
+            }
+        }
+    }
+}
+
+/// Paths anyone may read: liveness, readiness, the API document.
+fn open_path(path: &str) -> bool {
+    matches!(path, "/health" | "/ready" | "/openapi.json")
+}
+
+/// The role a request needs: read for GET and HEAD, write for the rest.
+fn needed(method: &Method) -> Role {
+    if method == Method::GET || method == Method::HEAD || method == Method::OPTIONS {
+        Role::Read
+    } else {
+        Role::Write
+    }
+}
+
+pub async fn require(State(auth): State<Arc<Auth>>, request: Request, next: Next) -> Response {
+    if open_path(request.uri().path()) || matches!(*auth, Auth::Insecure) {
+        return next.run(request).await;
+    }
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let Some(presented) = presented else {
+        return Problem::unauthorized("send `Authorization: Bearer <token>`").into_response();
+    };
+    let Some(role) = auth.role_of(presented) else {
+        return Problem::unauthorized("the token is not known").into_response();
+    };
+    if role < needed(request.method()) {
+        return Problem::forbidden(format!(
+            "{} {} needs a write token",
+            request.method(),
+            request.uri().path()
+        ))
+        .into_response();
+    }
+    next.run(request).await
+}

@@ -1,0 +1,214 @@
+//! takt's HTTP API: one process that keeps the live twin of one plant (its events durable in
+//! SQLite), stores scenarios, runs simulations and maintenance plans as jobs, and answers with JSON
+//! (errors as RFC 9457 problem+json). `serve` binds and runs until a shutdown signal; `router`
+//! builds the routes over a `Server` for tests and embedding.
+//!
+//! - `problem.rs`: problem details and the JSON extractor that produces them.
+//! - `auth.rs`: bearer tokens with a read and a write role, compared in constant time.
+//! - `db.rs`: the server's own store (scenarios, jobs and their results).
+//! - `jobs.rs`: the bounded worker pool for long work.
+//! - `twin.rs`: the twin behind the API: ingestion, a state snapshot readers never wait for,
+//!   changes for the stream.
+//! - `routes.rs`: the handlers and the OpenAPI document.
+//! - `metrics.rs`: request counts and latencies in Prometheus' text format.
+
+pub mod auth;
+pub mod db;
+pub mod jobs;
+pub mod metrics;
+pub mod problem;
+pub mod routes;
+pub mod twin;
+
+use auth::Auth;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use takt_model::{Model, Scenario};
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    /// Holds `twin.sqlite` (events) and `server.sqlite` (scenarios, jobs).
+    pub data_dir: PathBuf,
+    pub auth: Auth,
+    /// The largest request body, bytes.
+    pub body_limit_bytes: usize,
+    pub request_timeout: Duration,
+    /// Worker threads for jobs, and how many jobs may wait.
+    pub workers: usize,
+    pub queue: usize,
+    /// The most replications one request may ask for.
+    pub max_replications: u32,
+    /// Ingestion requests per second per client (token or address), with a burst of twice that.
+    pub ingest_per_s: f64,
+    /// Origins allowed by CORS; empty: no CORS headers.
+    pub cors_origins: Vec<String>,
+    /// How far out of order events may arrive and still be applied in order.
+    pub reorder_window: Duration,
+}
+
+impl Config {
+    pub fn new(listen: SocketAddr, data_dir: PathBuf, auth: Auth) -> Config {
+        Config {
+            listen,
+            data_dir,
+            auth,
+            body_limit_bytes: 16 << 20,
+            request_timeout: Duration::from_secs(60),
+            workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            queue: 32,
+            max_replications: 1000,
+            ingest_per_s: 500.0,
+            cors_origins: Vec::new(),
+            reorder_window: Duration::from_secs(2),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Db(#[from] db::DbError),
+    #[error(transparent)]
+    Twin(#[from] takt_twin::TwinError),
+    #[error(transparent)]
+    Store(#[from] takt_twin::store::StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// Everything the handlers share.
+pub struct Server {
+    pub config: Config,
+    pub scenario: Scenario,
+    pub model: Arc<Model>,
+    pub db: Arc<db::Db>,
+    pub jobs: Arc<jobs::Jobs>,
+    pub twin: Arc<twin::TwinHandle>,
+    pub metrics: metrics::Metrics,
+    pub limiter: routes::RateLimiter,
+}
+
+impl Server {
+    /// Opens the stores in `config.data_dir` (creating it) and rebuilds the twin from its events.
+    pub fn open(
+        config: Config,
+        scenario: Scenario,
+        model: Model,
+    ) -> Result<Arc<Server>, ServeError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| ServeError::Io {
+            path: config.data_dir.display().to_string(),
+            source,
+        })?;
+        let model = Arc::new(model);
+        let db = Arc::new(db::Db::open(&config.data_dir.join("server.sqlite"))?);
+        let jobs = jobs::Jobs::start(Arc::clone(&db), config.workers, config.queue);
+        let twin = Arc::new(twin::TwinHandle::open(
+            Arc::clone(&model),
+            &config.data_dir.join("twin.sqlite"),
+            config.reorder_window,
+        )?);
+        let limiter = routes::RateLimiter::new(config.ingest_per_s);
+        Ok(Arc::new(Server {
+            config,
+            scenario,
+            model,
+            db,
+            jobs,
+            twin,
+            metrics: metrics::Metrics::default(),
+            limiter,
+        }))
+    }
+}
+
+/// Binds, prints nothing, serves until `shutdown` resolves, then drains requests and jobs.
+pub async fn serve(
+    server: Arc<Server>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let app = routes::router(Arc::clone(&server));
+    let addr = server.config.listen;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .map_err(|source| ServeError::Bind { addr, source })?;
+    // In-flight requests are done; let running jobs finish and store their results.
+    let jobs = Arc::clone(&server.jobs);
+    let _ = tokio::task::spawn_blocking(move || jobs.shutdown()).await;
+    Ok(())
+}
+
+/// A recording to feed into the twin while serving: its lines, paced at `speed` x real time
+/// (`None`: as fast as possible).
+pub struct Replay {
+    pub lines: Vec<String>,
+    pub speed: Option<f64>,
+}
+
+/// Builds the runtime, binds `server.config.listen`, calls `ready` with the bound address, feeds
+/// the replay if any, and serves until Ctrl-C or SIGTERM; then drains requests and jobs.
+pub fn run(
+    server: Arc<Server>,
+    replay: Option<Replay>,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<(), ServeError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| ServeError::Io {
+            path: "the async runtime".into(),
+            source,
+        })?;
+    runtime.block_on(async move {
+        let addr = server.config.listen;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| ServeError::Bind { addr, source })?;
+        let bound = listener
+            .local_addr()
+            .map_err(|source| ServeError::Bind { addr, source })?;
+        ready(bound);
+        if let Some(r) = replay {
+            tokio::spawn(twin::replay(Arc::clone(&server.twin), r.lines, r.speed));
+        }
+        serve(server, listener, shutdown_signal()).await
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: draining requests and jobs");
+}

@@ -1,0 +1,151 @@
+//! The live twin behind the API. Ingestion takes the twin's lock, stores the batch durably (fsync)
+//! and mirrors it; then it publishes a snapshot of the state. Readers of `/twin/state` and the
+//! stream take the snapshot, so a long ingestion never delays them.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use takt_model::Model;
+use takt_twin::mirror::MirrorConfig;
+use takt_twin::store::{Durability, Store};
+use takt_twin::{IngestReport, Twin, TwinError, TwinState};
+use tokio::sync::broadcast;
+
+pub struct TwinHandle {
+    pub model: Arc<Model>,
+    pub window_start_ms: i64,
+    twin: Mutex<Twin>,
+    snapshot: RwLock<Arc<TwinState>>,
+    changes: broadcast::Sender<Arc<TwinState>>,
+}
+
+impl TwinHandle {
+    /// Opens the event store at `path` (WAL, fsync on commit) and rebuilds the mirror from it.
+    pub fn open(
+        model: Arc<Model>,
+        path: &Path,
+        reorder_window: Duration,
+    ) -> Result<TwinHandle, TwinError> {
+        let store = Store::open(path, Durability::Full)?;
+        let window_start_ms = model.timebase.start_unix_s * 1000;
+        let config = MirrorConfig {
+            reorder_window_ms: reorder_window.as_millis() as i64,
+            ..MirrorConfig::default()
+        };
+        let twin = Twin::open(&model, store, window_start_ms, config)?;
+        let snapshot = Arc::new(twin.state(twin.newest_ms().unwrap_or(window_start_ms)));
+        let (changes, _) = broadcast::channel(64);
+        Ok(TwinHandle {
+            model,
+            window_start_ms,
+            twin: Mutex::new(twin),
+            snapshot: RwLock::new(snapshot),
+            changes,
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Twin> {
+        self.twin.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Checks, stores and mirrors a batch of event lines (blocking: call off the runtime). The
+    /// report is returned only once the accepted events are durable.
+    pub fn ingest(
+        &self,
+        source: &str,
+        lines: &[&str],
+        received_ms: i64,
+    ) -> Result<IngestReport, TwinError> {
+        let (report, state) = {
+            let mut twin = self.lock();
+            let report = twin.ingest_lines(source, lines, received_ms)?;
+            let now = twin.newest_ms().unwrap_or(self.window_start_ms);
+            (report, Arc::new(twin.state(now)))
+        };
+        if report.accepted > 0 || !report.rejected.is_empty() {
+            if let Ok(mut s) = self.snapshot.write() {
+                *s = Arc::clone(&state);
+            }
+            // Nobody listening is fine.
+            let _ = self.changes.send(state);
+        }
+        Ok(report)
+    }
+
+    /// The state as of the newest accepted event.
+    pub fn snapshot(&self) -> Arc<TwinState> {
+        self.snapshot
+            .read()
+            .map(|s| Arc::clone(&s))
+            .unwrap_or_else(|e| Arc::clone(&e.into_inner()))
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<TwinState>> {
+        self.changes.subscribe()
+    }
+
+    /// The newest event time and the mirrored assets then (for a forecast).
+    pub fn view(
+        &self,
+    ) -> (
+        Option<i64>,
+        std::collections::BTreeMap<String, takt_twin::mirror::AssetState>,
+    ) {
+        let twin = self.lock();
+        let now = twin.newest_ms();
+        (now, twin.view(now.unwrap_or(self.window_start_ms)))
+    }
+}
+
+/// Feeds a recording into the twin through the same ingestion path as `POST /twin/events`, paced
+/// by the events' own time stamps at `speed` x real time (`None`: as fast as possible), in
+/// batches of what falls due every 100 ms.
+pub async fn replay(twin: Arc<TwinHandle>, lines: Vec<String>, speed: Option<f64>) {
+    let ts_of = |line: &str| takt_twin::event::parse(line).ok().map(|c| c.ts_ms);
+    let first_ms = lines.iter().find_map(|l| ts_of(l)).unwrap_or(0);
+    let started = tokio::time::Instant::now();
+    let mut batch: Vec<String> = Vec::new();
+    let mut fed = 0u64;
+    for line in lines {
+        if let (Some(speed), Some(ts)) = (speed, ts_of(&line)) {
+            let due = Duration::from_secs_f64(((ts - first_ms).max(0) as f64 / 1000.0) / speed);
+            if started + due > tokio::time::Instant::now() + Duration::from_millis(100) {
+                fed += flush(&twin, &mut batch).await;
+                tokio::time::sleep_until(started + due).await;
+            }
+        }
+        batch.push(line);
+        if batch.len() >= 1000 {
+            fed += flush(&twin, &mut batch).await;
+        }
+    }
+    fed += flush(&twin, &mut batch).await;
+    tracing::info!(events = fed, "replay finished");
+}
+
+async fn flush(twin: &Arc<TwinHandle>, batch: &mut Vec<String>) -> u64 {
+    if batch.is_empty() {
+        return 0;
+    }
+    let lines = std::mem::take(batch);
+    let twin = Arc::clone(twin);
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let result = tokio::task::spawn_blocking(move || {
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        twin.ingest("replay", &refs, now_ms)
+    })
+    .await;
+    match result {
+        Ok(Ok(r)) => r.accepted,
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "replay: the event store failed");
+            0
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "replay: ingestion panicked");
+            0
+        }
+    }
+}

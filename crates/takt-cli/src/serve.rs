@@ -1,0 +1,119 @@
+//! `takt serve --scenario S`: the HTTP API with the live twin of one plant, its stores in
+//! `--data`, optionally replaying a recording into the twin so there is something to see.
+
+use anyhow::{Context, Result};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+use takt_api::auth::Auth;
+use takt_api::{Config, Replay, Server};
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// The plant the twin mirrors (TOML).
+    #[arg(long)]
+    scenario: PathBuf,
+    /// Where the stores live (twin.sqlite: events; server.sqlite: scenarios and jobs).
+    #[arg(long, default_value = "takt-data")]
+    data: PathBuf,
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Bearer tokens: lines `read <token>` or `write <token>`; TAKT_READ_TOKENS and
+    /// TAKT_WRITE_TOKENS (comma-separated) add to them.
+    #[arg(long)]
+    tokens: Option<PathBuf>,
+    /// Serve without authentication. Local use only.
+    #[arg(long)]
+    insecure_no_auth: bool,
+    /// Replay a recording (takt events, JSON Lines) into the twin while serving.
+    #[arg(long)]
+    replay: Option<PathBuf>,
+    /// Replay pace: `60x` (60 times real time) or `max`.
+    #[arg(long, default_value = "60x")]
+    speed: String,
+    /// Origins allowed to call the API from a browser (CORS); repeat for several.
+    #[arg(long)]
+    cors: Vec<String>,
+    /// The largest request body, MiB.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    body_limit_mib: u32,
+    /// Ingestion requests per second per client.
+    #[arg(long, default_value_t = 500.0)]
+    ingest_rate: f64,
+    /// Worker threads for jobs (default: one per core).
+    #[arg(long)]
+    workers: Option<usize>,
+    /// Jobs that may wait for a worker; more are refused with 503.
+    #[arg(long, default_value_t = 32)]
+    queue: usize,
+}
+
+pub fn run(args: ServeArgs) -> Result<ExitCode> {
+    let loaded = match crate::load(&args.scenario)? {
+        Ok(l) => l,
+        Err(code) => return Ok(code),
+    };
+    let auth = if args.insecure_no_auth {
+        tracing::warn!(
+            "AUTHENTICATION IS OFF (--insecure-no-auth): anyone who reaches {} can read and write. Use it on your own machine only.",
+            args.listen
+        );
+        eprintln!("warning: authentication is off (--insecure-no-auth): local use only");
+        Auth::Insecure
+    } else {
+        Auth::load(args.tokens.as_deref())?
+    };
+    let speed = match args.speed.as_str() {
+        "max" => None,
+        text => Some(
+            text.trim_end_matches('x')
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && *s > 0.0)
+                .with_context(|| format!("--speed: `{text}` is not like `60x` or `max`"))?,
+        ),
+    };
+    let replay = match &args.replay {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            Some(Replay {
+                lines: text
+                    .lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(String::from)
+                    .collect(),
+                speed,
+            })
+        }
+    };
+    let mut config = Config::new(args.listen, args.data.clone(), auth);
+    config.body_limit_bytes = args.body_limit_mib as usize * (1 << 20);
+    config.ingest_per_s = args.ingest_rate;
+    config.cors_origins = args.cors.clone();
+    config.queue = args.queue;
+    config.request_timeout = Duration::from_secs(120);
+    if let Some(w) = args.workers {
+        config.workers = w.max(1);
+    }
+    let server = Server::open(config, loaded.scenario, loaded.model)?;
+    let name = server.model.name.clone();
+    let replaying = args.replay.as_ref().map(|p| p.display().to_string());
+    takt_api::run(server, replay, |addr| {
+        // The first line says where: scripts and tests read it.
+        println!("listening on http://{addr}");
+        println!("  twin of `{name}`, stores in {}", args.data.display());
+        if let Some(r) = &replaying {
+            println!("  replaying {r} at {}", args.speed);
+        }
+        println!("  live state:   http://{addr}/twin/state   (stream: /twin/stream)");
+        println!("  KPIs:         http://{addr}/twin/kpis?window=shift");
+        println!("  API document: http://{addr}/openapi.json   health: /health   metrics: /metrics");
+        println!("  stop with Ctrl-C");
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,135 @@
+//! A plant's maintenance plan from end to end, as `takt maintain` and `POST /maintenance-plans`
+//! ask for it: a baseline run for the ageing rates, the window problem, the solver, the plan
+//! checked against its own rules, and optionally the policies compared in the simulator.
+
+use crate::plant::{PlannedMachine, PlantError, Settings, plant_problem};
+use crate::policy::{Comparison, PolicyError, Runs, compare, standard_policies};
+use crate::windows::{MaintenancePlan, WindowError, check, solve_greedy};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use takt_model::{Model, Scenario};
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub enum Solver {
+    Greedy,
+    /// The MILP with a time limit (the `milp` feature); greedy in a build without it.
+    Milp { time_limit_s: f64 },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanRequest {
+    pub settings: Settings,
+    /// Replications of the baseline run that measures how fast each mode ages.
+    pub baseline_replications: u32,
+    pub seed: u64,
+    pub solver: Solver,
+    /// Replications per policy in the simulator (from the scenario's start only).
+    pub compare: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanOutput {
+    pub settings: Settings,
+    pub machines: Vec<PlannedMachine>,
+    pub notes: Vec<String>,
+    pub plan: MaintenancePlan,
+    pub comparison: Option<Comparison>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Plant(#[from] PlantError),
+    #[error(transparent)]
+    Window(#[from] WindowError),
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    #[error("no machine to plan: {0}")]
+    NothingToPlan(String),
+    #[error("--compare runs the plant from the scenario's start; a plan from the twin's state cannot be compared yet")]
+    CompareFromState,
+    #[error("the plan breaks its own rules: {0}")]
+    Broken(String),
+}
+
+/// Steps `plan_plant` reports through `progress`: the baseline runs and three policies' runs.
+pub fn steps(req: &PlanRequest) -> u64 {
+    u64::from(req.baseline_replications) + 3 * u64::from(req.compare.unwrap_or(0))
+}
+
+/// Plans `scenario` (compiled as `model`) from the `ages` of its failure modes (per machine and
+/// mode, in the mode's basis; absent: new); `progress` is called once per simulation run.
+pub fn plan_plant(
+    scenario: &Scenario,
+    model: &Model,
+    ages: &BTreeMap<String, BTreeMap<String, f64>>,
+    req: &PlanRequest,
+    progress: &(dyn Fn() + Sync),
+) -> Result<PlanOutput, PlanError> {
+    if req.compare.is_some() && req.settings.start_s > 0.0 {
+        return Err(PlanError::CompareFromState);
+    }
+    if req.baseline_replications == 0 {
+        return Err(PlantError::Invalid("the baseline needs at least one replication".into()).into());
+    }
+    let mut baseline_model = model.clone();
+    baseline_model.horizon_s = req.settings.horizon_s;
+    baseline_model.warmup_s = 0.0;
+    let baseline_model = Arc::new(baseline_model);
+    let baseline =
+        takt_sim::run_replications(&baseline_model, req.seed, req.baseline_replications, progress);
+    let plant = plant_problem(scenario, model, &baseline, ages, &req.settings)?;
+    if plant.machines.is_empty() {
+        return Err(PlanError::NothingToPlan(if plant.notes.is_empty() {
+            "no station has a failure mode".into()
+        } else {
+            plant.notes.join("; ")
+        }));
+    }
+    let plan = match req.solver {
+        Solver::Greedy => solve_greedy(&plant.problem)?,
+        #[cfg(feature = "milp")]
+        Solver::Milp { time_limit_s } => {
+            crate::windows::solve_milp(&plant.problem, time_limit_s)?
+        }
+        #[cfg(not(feature = "milp"))]
+        Solver::Milp { .. } => solve_greedy(&plant.problem)?,
+    };
+    let violations = check(&plant.problem, &plan);
+    if !violations.is_empty() {
+        return Err(PlanError::Broken(violations.join("; ")));
+    }
+    let comparison = match req.compare {
+        None => None,
+        Some(n) => {
+            let policies = standard_policies(
+                scenario,
+                &plant.machines,
+                &plant.problem.machines,
+                &plan,
+                req.settings.start_s,
+                req.settings.horizon_s,
+            );
+            Some(compare(
+                scenario,
+                &plant.machines,
+                &policies,
+                &req.settings.costs,
+                Runs {
+                    horizon_s: req.settings.horizon_s,
+                    replications: n,
+                    seed: req.seed,
+                },
+                progress,
+            )?)
+        }
+    };
+    Ok(PlanOutput {
+        settings: req.settings.clone(),
+        machines: plant.machines,
+        notes: plant.notes,
+        plan,
+        comparison,
+    })
+}
