@@ -36,7 +36,9 @@ pub enum AuthError {
     Format { path: String, line: usize },
     #[error("{path}:{line}: a token needs at least 16 characters")]
     Short { path: String, line: usize },
-    #[error("no tokens configured: give --tokens FILE or TAKT_READ_TOKENS / TAKT_WRITE_TOKENS (or --insecure-no-auth for local use)")]
+    #[error(
+        "no tokens configured: give --tokens FILE or TAKT_READ_TOKENS / TAKT_WRITE_TOKENS (or --insecure-no-auth for local use)"
+    )]
     None,
 }
 

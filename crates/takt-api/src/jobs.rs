@@ -119,8 +119,7 @@ impl Jobs {
             }
         };
         if progress.cancelled() {
-            finish("cancelled", None, Some("cancelled before it started"));
-            return;
+            return; // `cancel` has stored it as cancelled
         }
         if let Err(e) = self.db.set_status(id, "running") {
             tracing::error!(job = id, error = %e, "cannot store the job's status");
@@ -199,6 +198,18 @@ impl Jobs {
             && let Some(p) = self.progress_of(id)
         {
             p.cancelled.store(true, Ordering::Relaxed);
+            if view.status == "queued" {
+                // It never starts: say so now rather than when a worker reaches it.
+                self.db
+                    .finish(
+                        id,
+                        "cancelled",
+                        None,
+                        Some("cancelled before it started"),
+                        now_ms(),
+                    )
+                    .map_err(|e| Problem::internal(e.to_string()))?;
+            }
         }
         self.get(id)
     }

@@ -66,7 +66,12 @@ impl Problem {
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {
-        Problem::new(StatusCode::NOT_FOUND, "not-found", "No such resource", detail)
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "No such resource",
+            detail,
+        )
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
@@ -174,6 +179,7 @@ impl From<JsonRejection> for Problem {
                         "The body is too large",
                         e.body_text(),
                     )
+                    // (the route layer refuses an announced length over the limit earlier)
                 } else {
                     Problem::bad_request(e.body_text())
                 }

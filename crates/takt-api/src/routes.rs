@@ -149,11 +149,7 @@ async fn metrics(State(s): State<Shared>) -> Response {
             lag_s,
         ),
     ]);
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        text,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
@@ -238,10 +234,9 @@ async fn create_scenario(
 ) -> Result<Response, Problem> {
     let created = tokio::task::spawn_blocking(move || {
         let loaded = load_scenario(&req.toml, "scenario.toml")?;
-        let id = s
-            .db
-            .add_scenario(&loaded.model.name, &req.toml, now_ms())
-            .map_err(|e| Problem::internal(e.to_string()))?;
+        let id =
+            s.db.add_scenario(&loaded.model.name, &req.toml, now_ms())
+                .map_err(|e| Problem::internal(e.to_string()))?;
         Ok::<_, Problem>(ScenarioCreated {
             location: format!("/scenarios/{id}"),
             id,
@@ -602,12 +597,7 @@ async fn create_maintenance_plan(
         let loaded = tokio::task::spawn_blocking(move || load_scenario(&text, &origin))
             .await
             .map_err(|e| Problem::internal(e.to_string()))??;
-        (
-            loaded.scenario,
-            loaded.model,
-            Default::default(),
-            0.0,
-        )
+        (loaded.scenario, loaded.model, Default::default(), 0.0)
     };
     let request = PlanRequest {
         settings: Settings {
@@ -642,7 +632,10 @@ async fn create_maintenance_plan(
 
 #[utoipa::path(get, path = "/jobs/{id}", params(("id" = String, Path)),
     responses((status = 200, body = JobView), (status = 404, body = Problem)))]
-async fn get_job(State(s): State<Shared>, Path(id): Path<String>) -> Result<Json<JobView>, Problem> {
+async fn get_job(
+    State(s): State<Shared>,
+    Path(id): Path<String>,
+) -> Result<Json<JobView>, Problem> {
     let jobs = Arc::clone(&s.jobs);
     let key = id.clone();
     tokio::task::spawn_blocking(move || jobs.get(&key))
@@ -735,22 +728,30 @@ async fn ingest(
     State(s): State<Shared>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<IngestResult>, Problem> {
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large(e.body_text())
+        } else {
+            Problem::bad_request(e.body_text())
+        }
+    })?;
     let client = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map_or_else(|| peer.ip().to_string(), |t| t.to_string());
     if let Err(wait) = s.limiter.take(&client) {
         return Err(Problem::rate_limited(
-            format!("more than {} ingestion requests per second", s.config.ingest_per_s),
+            format!(
+                "more than {} ingestion requests per second",
+                s.config.ingest_per_s
+            ),
             wait,
         ));
     }
     let items: Vec<&serde_json::value::RawValue> = serde_json::from_slice(&body).map_err(|e| {
-        Problem::bad_request(format!(
-            "the body must be a JSON array of events: {e}"
-        ))
+        Problem::bad_request(format!("the body must be a JSON array of events: {e}"))
     })?;
     let lines: Vec<String> = items.iter().map(|r| r.get().to_string()).collect();
     let twin = Arc::clone(&s.twin);
@@ -932,8 +933,8 @@ async fn twin_forecast(
 #[utoipa::path(get, path = "/twin/stream", responses((status = 200, description = "text/event-stream of the twin's state", content_type = "text/event-stream")))]
 async fn twin_stream(State(s): State<Shared>) -> Response {
     let first = s.twin.snapshot();
-    let changes = tokio_stream::wrappers::BroadcastStream::new(s.twin.subscribe())
-        .filter_map(|r| r.ok());
+    let changes =
+        tokio_stream::wrappers::BroadcastStream::new(s.twin.subscribe()).filter_map(|r| r.ok());
     let stream = tokio_stream::once(first).chain(changes).map(|state| {
         Ok::<_, std::convert::Infallible>(
             Event::default()
@@ -995,6 +996,32 @@ async fn observe(State(s): State<Shared>, request: Request, next: Next) -> Respo
     response
 }
 
+fn too_large(detail: String) -> Problem {
+    Problem::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too-large",
+        "The body is too large",
+        detail,
+    )
+}
+
+/// Refuses a body whose announced length is over the limit before reading it (a longer body
+/// without a length is cut off at the limit by `DefaultBodyLimit`).
+async fn announced_length(State(s): State<Shared>, request: Request, next: Next) -> Response {
+    let limit = s.config.body_limit_bytes;
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Some(n) = announced
+        && n > limit as u64
+    {
+        return too_large(format!("{n} bytes announced; the limit is {limit}")).into_response();
+    }
+    next.run(request).await
+}
+
 async fn not_found(request: Request) -> Problem {
     Problem::not_found(format!(
         "no route {} {} (see /openapi.json)",
@@ -1023,12 +1050,13 @@ pub fn router(server: Shared) -> Router {
         .route("/twin/forecast", post(twin_forecast))
         .route("/twin/stream", get(twin_stream))
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(
-            Arc::clone(&server),
-            observe,
-        ))
+        .layer(middleware::from_fn_with_state(Arc::clone(&server), observe))
         .layer(middleware::from_fn_with_state(auth, crate::auth::require))
         .layer(DefaultBodyLimit::max(server.config.body_limit_bytes))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&server),
+            announced_length,
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             server.config.request_timeout,

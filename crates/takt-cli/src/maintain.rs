@@ -125,8 +125,10 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
         ProgressBar::hidden()
     } else {
         ProgressBar::new(steps(&request)).with_style(
-            ProgressStyle::with_template("{spinner} simulation runs {pos}/{len} [{bar:30}] {elapsed}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "{spinner} simulation runs {pos}/{len} [{bar:30}] {elapsed}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         )
     };
     let output = plan_plant(&loaded.scenario, &model, &ages, &request, &|| bar.inc(1));

@@ -110,7 +110,9 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         }
         println!("  live state:   http://{addr}/twin/state   (stream: /twin/stream)");
         println!("  KPIs:         http://{addr}/twin/kpis?window=shift");
-        println!("  API document: http://{addr}/openapi.json   health: /health   metrics: /metrics");
+        println!(
+            "  API document: http://{addr}/openapi.json   health: /health   metrics: /metrics"
+        );
         println!("  stop with Ctrl-C");
         use std::io::Write;
         let _ = std::io::stdout().flush();

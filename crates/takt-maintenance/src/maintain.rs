@@ -14,7 +14,9 @@ use takt_model::{Model, Scenario};
 pub enum Solver {
     Greedy,
     /// The MILP with a time limit (the `milp` feature); greedy in a build without it.
-    Milp { time_limit_s: f64 },
+    Milp {
+        time_limit_s: f64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -47,7 +49,9 @@ pub enum PlanError {
     Policy(#[from] PolicyError),
     #[error("no machine to plan: {0}")]
     NothingToPlan(String),
-    #[error("--compare runs the plant from the scenario's start; a plan from the twin's state cannot be compared yet")]
+    #[error(
+        "--compare runs the plant from the scenario's start; a plan from the twin's state cannot be compared yet"
+    )]
     CompareFromState,
     #[error("the plan breaks its own rules: {0}")]
     Broken(String),
@@ -71,14 +75,20 @@ pub fn plan_plant(
         return Err(PlanError::CompareFromState);
     }
     if req.baseline_replications == 0 {
-        return Err(PlantError::Invalid("the baseline needs at least one replication".into()).into());
+        return Err(
+            PlantError::Invalid("the baseline needs at least one replication".into()).into(),
+        );
     }
     let mut baseline_model = model.clone();
     baseline_model.horizon_s = req.settings.horizon_s;
     baseline_model.warmup_s = 0.0;
     let baseline_model = Arc::new(baseline_model);
-    let baseline =
-        takt_sim::run_replications(&baseline_model, req.seed, req.baseline_replications, progress);
+    let baseline = takt_sim::run_replications(
+        &baseline_model,
+        req.seed,
+        req.baseline_replications,
+        progress,
+    );
     let plant = plant_problem(scenario, model, &baseline, ages, &req.settings)?;
     if plant.machines.is_empty() {
         return Err(PlanError::NothingToPlan(if plant.notes.is_empty() {
@@ -90,9 +100,7 @@ pub fn plan_plant(
     let plan = match req.solver {
         Solver::Greedy => solve_greedy(&plant.problem)?,
         #[cfg(feature = "milp")]
-        Solver::Milp { time_limit_s } => {
-            crate::windows::solve_milp(&plant.problem, time_limit_s)?
-        }
+        Solver::Milp { time_limit_s } => crate::windows::solve_milp(&plant.problem, time_limit_s)?,
         #[cfg(not(feature = "milp"))]
         Solver::Milp { .. } => solve_greedy(&plant.problem)?,
     };
