@@ -5,6 +5,7 @@
 #   benches/run.sh experiments what-if: replications/s, speed-up, 1,000 bottling shifts
 #   benches/run.sh twin        live twin: replay, storage and MQTT ingestion rates
 #   benches/run.sh forecast    live twin: 100-replication forecasts to the end of the shift
+#   benches/run.sh api         HTTP API: events/s ingested in batches of 1,000, state latency under load
 #   benches/run.sh scheduler   schedules: gap to best known at 1 s and 10 s, CP-SAT side by side
 #                              (TAKT_BUDGETS=1,10 and TAKT_INSTANCES=ta narrow it)
 set -euo pipefail
@@ -27,6 +28,7 @@ case "$which" in
   experiments) ;;
   twin) scripts/setup.sh ;;
   forecast) ;;
-  *) echo "usage: benches/run.sh [engine|experiments|scheduler|twin|forecast]" >&2; exit 2 ;;
+  api) ;;
+  *) echo "usage: benches/run.sh [engine|experiments|scheduler|twin|forecast|api]" >&2; exit 2 ;;
 esac
 TAKT_PYTHON="$PWD/$venv/bin/python" cargo bench -p takt-benches --bench "$which"
