@@ -42,7 +42,8 @@ fn start_server(tag: &str) -> SocketAddr {
             eprintln!("server: {e}");
         }
     });
-    rx.recv_timeout(Duration::from_secs(30)).expect("the server starts")
+    rx.recv_timeout(Duration::from_secs(30))
+        .expect("the server starts")
 }
 
 fn agent() -> ureq::Agent {

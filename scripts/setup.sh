@@ -15,3 +15,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
+# The OpenAPI validator the HTTP API's tests check /openapi.json with, from PyPI, in a venv.
+venv=target/tools-venv
+if [ ! -x "$venv/bin/openapi-spec-validator" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q "openapi-spec-validator==0.7.1"
+fi

@@ -74,7 +74,7 @@ pub struct Health {
     pub status: &'static str,
 }
 
-#[utoipa::path(get, path = "/health", responses((status = 200, body = Health)))]
+#[utoipa::path(get, path = "/health", responses((status = 200, description = "OK", body = Health)))]
 async fn health() -> Json<Health> {
     Json(Health { status: "ok" })
 }
@@ -88,7 +88,7 @@ pub struct Readiness {
 }
 
 /// Ready once the twin is rebuilt and its store answers.
-#[utoipa::path(get, path = "/ready", responses((status = 200, body = Readiness), (status = 503, body = Problem)))]
+#[utoipa::path(get, path = "/ready", responses((status = 200, description = "OK", body = Readiness), (status = 503, description = "Busy or not ready (problem+json, Retry-After)", body = Problem)))]
 async fn ready(State(s): State<Shared>) -> Response {
     let counters = s.twin.snapshot().counters;
     Json(Readiness {
@@ -152,6 +152,8 @@ async fn metrics(State(s): State<Shared>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", responses((status = 200, description = "the OpenAPI 3.1 document", body = Object)))]
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
@@ -210,7 +212,7 @@ fn check_of(l: &Loaded) -> ScenarioCheck {
 
 /// Checks a scenario without storing it: every problem with its line, column and field.
 #[utoipa::path(post, path = "/scenarios/validate", request_body = NewScenario,
-    responses((status = 200, body = ScenarioCheck), (status = 422, body = Problem)))]
+    responses((status = 200, description = "OK", body = ScenarioCheck), (status = 422, description = "Does not validate: the failing fields (problem+json)", body = Problem)))]
 async fn validate_scenario(Body(req): Body<NewScenario>) -> Result<Json<ScenarioCheck>, Problem> {
     let loaded = tokio::task::spawn_blocking(move || load_scenario(&req.toml, "scenario.toml"))
         .await
@@ -227,7 +229,7 @@ pub struct ScenarioCreated {
 
 /// Stores a scenario once it validates.
 #[utoipa::path(post, path = "/scenarios", request_body = NewScenario,
-    responses((status = 201, body = ScenarioCreated), (status = 422, body = Problem)))]
+    responses((status = 201, description = "Created", body = ScenarioCreated), (status = 422, description = "Does not validate: the failing fields (problem+json)", body = Problem)))]
 async fn create_scenario(
     State(s): State<Shared>,
     Body(req): Body<NewScenario>,
@@ -252,7 +254,7 @@ async fn create_scenario(
     Ok(response)
 }
 
-#[utoipa::path(get, path = "/scenarios", responses((status = 200, body = Vec<crate::db::ScenarioSummary>)))]
+#[utoipa::path(get, path = "/scenarios", responses((status = 200, description = "OK", body = Vec<crate::db::ScenarioSummary>)))]
 async fn list_scenarios(
     State(s): State<Shared>,
 ) -> Result<Json<Vec<crate::db::ScenarioSummary>>, Problem> {
@@ -262,7 +264,7 @@ async fn list_scenarios(
 }
 
 #[utoipa::path(get, path = "/scenarios/{id}", params(("id" = String, Path)),
-    responses((status = 200, body = crate::db::StoredScenario), (status = 404, body = Problem)))]
+    responses((status = 200, description = "OK", body = crate::db::StoredScenario), (status = 404, description = "Not found (problem+json)", body = Problem)))]
 async fn get_scenario(
     State(s): State<Shared>,
     Path(id): Path<String>,
@@ -405,7 +407,7 @@ pub struct SimulationRequest {
 /// Runs a scenario (and its variants) as a job: KPIs with 95% intervals, paired differences to the
 /// base. The result is `takt whatif --json`'s.
 #[utoipa::path(post, path = "/simulations", request_body = SimulationRequest,
-    responses((status = 202, body = JobAccepted), (status = 422, body = Problem), (status = 503, body = Problem)))]
+    responses((status = 202, description = "Accepted: the job is queued", body = JobAccepted), (status = 422, description = "Does not validate: the failing fields (problem+json)", body = Problem), (status = 503, description = "Busy or not ready (problem+json, Retry-After)", body = Problem)))]
 async fn create_simulation(
     State(s): State<Shared>,
     Body(req): Body<SimulationRequest>,
@@ -522,7 +524,7 @@ pub struct MaintenanceRequest {
 
 /// Maintenance windows for a plant as a job (`takt maintain --json`'s result).
 #[utoipa::path(post, path = "/maintenance-plans", request_body = MaintenanceRequest,
-    responses((status = 202, body = JobAccepted), (status = 422, body = Problem), (status = 503, body = Problem)))]
+    responses((status = 202, description = "Accepted: the job is queued", body = JobAccepted), (status = 422, description = "Does not validate: the failing fields (problem+json)", body = Problem), (status = 503, description = "Busy or not ready (problem+json, Retry-After)", body = Problem)))]
 async fn create_maintenance_plan(
     State(s): State<Shared>,
     Body(req): Body<MaintenanceRequest>,
@@ -631,7 +633,7 @@ async fn create_maintenance_plan(
 }
 
 #[utoipa::path(get, path = "/jobs/{id}", params(("id" = String, Path)),
-    responses((status = 200, body = JobView), (status = 404, body = Problem)))]
+    responses((status = 200, description = "OK", body = JobView), (status = 404, description = "Not found (problem+json)", body = Problem)))]
 async fn get_job(
     State(s): State<Shared>,
     Path(id): Path<String>,
@@ -647,7 +649,7 @@ async fn get_job(
 
 /// Cancels a job: a queued one never runs; a running one's result is dropped.
 #[utoipa::path(delete, path = "/jobs/{id}", params(("id" = String, Path)),
-    responses((status = 200, body = JobView), (status = 404, body = Problem)))]
+    responses((status = 200, description = "OK", body = JobView), (status = 404, description = "Not found (problem+json)", body = Problem)))]
 async fn cancel_job(
     State(s): State<Shared>,
     Path(id): Path<String>,
@@ -663,7 +665,7 @@ async fn cancel_job(
 
 /// Server-sent events: the job's view every half second until it ends (`event: end`).
 #[utoipa::path(get, path = "/jobs/{id}/events", params(("id" = String, Path)),
-    responses((status = 200, description = "text/event-stream of JobView", content_type = "text/event-stream"), (status = 404, body = Problem)))]
+    responses((status = 200, description = "text/event-stream of JobView", content_type = "text/event-stream"), (status = 404, description = "Not found (problem+json)", body = Problem)))]
 async fn job_events(State(s): State<Shared>, Path(id): Path<String>) -> Result<Response, Problem> {
     if s.jobs.get(&id)?.is_none() {
         return Err(Problem::not_found(format!("no job `{id}`")));
@@ -723,7 +725,7 @@ pub struct RejectedEvent {
 /// is checked on its own: bad ones are refused with their index and reason and kept as dead
 /// letters, good ones are stored durably before the answer (idempotent by asset + seq).
 #[utoipa::path(post, path = "/twin/events", request_body(content = Vec<Object>, description = "events in the takt schema"),
-    responses((status = 200, body = IngestResult), (status = 400, body = Problem), (status = 413, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, description = "OK", body = IngestResult), (status = 400, description = "Malformed request (problem+json)", body = Problem), (status = 413, description = "Body too large (problem+json)", body = Problem), (status = 429, description = "Rate limited (problem+json, Retry-After)", body = Problem)))]
 async fn ingest(
     State(s): State<Shared>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -811,7 +813,7 @@ pub struct Kpis {
 
 /// ISO 22400 KPIs per machine over the running shift.
 #[utoipa::path(get, path = "/twin/kpis", params(KpiQuery),
-    responses((status = 200, body = Kpis), (status = 400, body = Problem)))]
+    responses((status = 200, description = "OK", body = Kpis), (status = 400, description = "Malformed request (problem+json)", body = Problem)))]
 async fn twin_kpis(
     State(s): State<Shared>,
     Query(q): Query<KpiQuery>,
@@ -867,7 +869,7 @@ pub struct ForecastRequest {
 /// Forks the twin's state into the simulator and forecasts output, OEE and orders to the horizon
 /// with intervals, and flags deviations from plan (`takt twin forecast --json`'s result).
 #[utoipa::path(post, path = "/twin/forecast", request_body = ForecastRequest,
-    responses((status = 200, description = "the forecast", body = Object), (status = 422, body = Problem)))]
+    responses((status = 200, description = "the forecast", body = Object), (status = 422, description = "Does not validate: the failing fields (problem+json)", body = Problem)))]
 async fn twin_forecast(
     State(s): State<Shared>,
     Body(req): Body<ForecastRequest>,
@@ -951,7 +953,7 @@ async fn twin_stream(State(s): State<Shared>) -> Response {
 #[openapi(
     info(title = "takt", description = "A factory digital twin: simulation, what-if, maintenance plans and the live twin."),
     paths(
-        health, ready, metrics, validate_scenario, create_scenario, list_scenarios, get_scenario,
+        health, ready, metrics, openapi, validate_scenario, create_scenario, list_scenarios, get_scenario,
         create_simulation, create_maintenance_plan, get_job, cancel_job, job_events, ingest,
         twin_state, twin_kpis, twin_forecast, twin_stream
     ),

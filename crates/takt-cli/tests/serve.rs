@@ -461,6 +461,7 @@ fn every_route_answers_over_http_and_every_error_is_a_problem() {
         "/health",
         "/ready",
         "/metrics",
+        "/openapi.json",
         "/scenarios",
         "/scenarios/validate",
         "/scenarios/{id}",
@@ -644,4 +645,34 @@ fn a_killed_server_keeps_every_acknowledged_event_and_rebuilds_the_same_state() 
     );
     assert_eq!(state["assets"], reference["assets"]);
     assert_eq!(state["now"], reference["now"]);
+}
+
+#[test]
+fn the_api_document_validates_with_an_openapi_validator() {
+    // openapi-spec-validator from PyPI, installed by scripts/setup.sh (which the test command runs).
+    let validator = root().join("target/tools-venv/bin/openapi-spec-validator");
+    if !validator.exists() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "{} is missing: scripts/setup.sh installs it",
+            validator.display()
+        );
+        eprintln!("skipped: no {} (run scripts/setup.sh)", validator.display());
+        return;
+    }
+    let s = Server::start(&data_dir("openapi"), &[]);
+    let doc = get(&s, "/openapi.json", None);
+    assert_eq!(doc.status, 200);
+    let file = std::env::temp_dir().join(format!("takt-openapi-{}.json", std::process::id()));
+    std::fs::write(&file, &doc.text).expect("write");
+    let out = Command::new(&validator)
+        .arg(&file)
+        .output()
+        .expect("validator runs");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
