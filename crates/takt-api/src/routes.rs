@@ -17,7 +17,9 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-use takt_model::{Loaded, ScenarioError, load_str, parse_duration, parse_override};
+use takt_model::{
+    Loaded, ScenarioError, compile_located, parse_duration, parse_override, parse_scenario,
+};
 use tokio_stream::StreamExt;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -196,8 +198,21 @@ fn scenario_problem(e: ScenarioError) -> Problem {
     }
 }
 
+/// A scenario sent in a request. It may not name files on the server (an order book CSV): the
+/// orders go inline, in `[demand] orders`.
 fn load_scenario(text: &str, origin: &str) -> Result<Loaded, Problem> {
-    load_str(text, std::path::Path::new(origin), None).map_err(scenario_problem)
+    let path = std::path::Path::new(origin);
+    let scenario = parse_scenario(text, path).map_err(scenario_problem)?;
+    if scenario.demand.orders_csv.is_some() {
+        return Err(Problem::validation(
+            "a scenario sent to the server cannot name a file on it",
+            vec![FieldError {
+                field: "demand.orders_csv".into(),
+                message: "put the orders inline in `[demand] orders` instead of a CSV file".into(),
+            }],
+        ));
+    }
+    compile_located(scenario, text, path, None).map_err(scenario_problem)
 }
 
 fn check_of(l: &Loaded) -> ScenarioCheck {
@@ -632,6 +647,130 @@ async fn create_maintenance_plan(
     Ok(accepted(id))
 }
 
+fn default_objective() -> String {
+    "tardiness".into()
+}
+fn default_time_limit() -> String {
+    "5s".into()
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleRequest {
+    pub scenario_id: Option<String>,
+    /// A scenario with an order book (`[demand] orders`).
+    pub scenario: Option<String>,
+    /// `makespan`, `tardiness`, `late`, `setup`; `+` for a weighted sum, `,` for a ranking.
+    #[serde(default = "default_objective")]
+    pub objective: String,
+    /// The search's time budget, at most 60 s.
+    #[serde(default = "default_time_limit")]
+    pub time_limit: String,
+    pub seed: Option<u64>,
+}
+
+/// A detailed schedule of the scenario's order book on its machines (dispatching, then tabu
+/// search), checked for feasibility before it is stored; `takt schedule`'s plan.
+#[utoipa::path(post, path = "/schedules", request_body = ScheduleRequest,
+    responses((status = 202, description = "Accepted: the job is queued", body = JobAccepted), (status = 422, description = "Does not validate: the failing fields (problem+json)", body = Problem), (status = 503, description = "Busy or not ready (problem+json, Retry-After)", body = Problem)))]
+async fn create_schedule(
+    State(s): State<Shared>,
+    Body(req): Body<ScheduleRequest>,
+) -> Result<Response, Problem> {
+    let mut errors = Vec::new();
+    let objective = match req
+        .objective
+        .parse::<takt_scheduler::objective::Objective>()
+    {
+        Ok(o) => Some(o),
+        Err(e) => {
+            errors.push(FieldError {
+                field: "objective".into(),
+                message: e.to_string(),
+            });
+            None
+        }
+    };
+    let limit_s = duration_of("time_limit", &Some(req.time_limit.clone()), &mut errors);
+    if limit_s.is_some_and(|l| l > 60.0) {
+        errors.push(FieldError {
+            field: "time_limit".into(),
+            message: "must be at most 60 s".into(),
+        });
+    }
+    reject(errors)?;
+    let (Some(objective), Some(limit_s)) = (objective, limit_s) else {
+        return Err(Problem::internal("validated fields missing"));
+    };
+    let (text, origin) = scenario_text(&s, &req.scenario_id, &req.scenario)?;
+    let plant = tokio::task::spawn_blocking(move || {
+        let loaded = load_scenario(&text, &origin)?;
+        let plant = takt_scheduler::plant::from_model(&loaded.model).map_err(|e| {
+            Problem::validation(
+                e.to_string(),
+                vec![FieldError {
+                    field: "scenario".into(),
+                    message: e.to_string(),
+                }],
+            )
+        })?;
+        plant
+            .problem
+            .validate()
+            .map_err(|e| Problem::validation(e.to_string(), vec![]))?;
+        Ok::<_, Problem>((loaded.model, plant))
+    })
+    .await
+    .map_err(|e| Problem::internal(e.to_string()))??;
+    let seed = req.seed.unwrap_or(plant.0.seed);
+    let work: Work = Box::new(move |_progress| {
+        let (model, plant) = plant;
+        let p = &plant.problem;
+        let limits = takt_scheduler::tabu::Limits {
+            time: std::time::Duration::from_secs_f64(limit_s),
+            iterations: u64::MAX,
+        };
+        let solution = takt_scheduler::tabu::solve(p, &objective, seed, 1, limits);
+        let schedule =
+            takt_scheduler::decode(p, &solution).ok_or("the solver returned a cyclic solution")?;
+        let violations = takt_scheduler::check(p, &schedule);
+        if !violations.is_empty() {
+            return Err(format!("infeasible schedule: {violations:?}"));
+        }
+        let tb = &model.timebase;
+        let mut ops: Vec<_> = schedule.operations.iter().collect();
+        ops.sort_by_key(|o| (o.machine, o.start));
+        let operations: Vec<serde_json::Value> = ops
+            .iter()
+            .map(|o| {
+                serde_json::json!({
+                    "order": p.jobs[o.job].name,
+                    "operation": o.operation + 1,
+                    "machine": p.machine_name(o.machine),
+                    "setup_start": tb.rfc3339(o.setup_start as f64),
+                    "start": tb.rfc3339(o.start as f64),
+                    "end": tb.rfc3339(o.end as f64),
+                    "start_s": o.start,
+                    "end_s": o.end,
+                })
+            })
+            .collect();
+        Ok(serde_json::json!({
+            "scenario": model.name,
+            "objective": objective.to_string(),
+            "makespan_s": schedule.makespan(),
+            "weighted_tardiness_s": schedule.total_weighted_tardiness(p),
+            "late_orders": schedule.late_jobs(p),
+            "setup_s": schedule.total_setup(p),
+            "operations": operations,
+        }))
+    });
+    let id = tokio::task::spawn_blocking(move || s.jobs.submit("schedule", work))
+        .await
+        .map_err(|e| Problem::internal(e.to_string()))??;
+    Ok(accepted(id))
+}
+
 #[utoipa::path(get, path = "/jobs/{id}", params(("id" = String, Path)),
     responses((status = 200, description = "OK", body = JobView), (status = 404, description = "Not found (problem+json)", body = Problem)))]
 async fn get_job(
@@ -954,7 +1093,7 @@ async fn twin_stream(State(s): State<Shared>) -> Response {
     info(title = "takt", description = "A factory digital twin: simulation, what-if, maintenance plans and the live twin."),
     paths(
         health, ready, metrics, openapi, validate_scenario, create_scenario, list_scenarios, get_scenario,
-        create_simulation, create_maintenance_plan, get_job, cancel_job, job_events, ingest,
+        create_simulation, create_schedule, create_maintenance_plan, get_job, cancel_job, job_events, ingest,
         twin_state, twin_kpis, twin_forecast, twin_stream
     ),
     components(schemas(Problem, FieldError)),
@@ -1043,6 +1182,7 @@ pub fn router(server: Shared) -> Router {
         .route("/scenarios/validate", post(validate_scenario))
         .route("/scenarios/{id}", get(get_scenario))
         .route("/simulations", post(create_simulation))
+        .route("/schedules", post(create_schedule))
         .route("/maintenance-plans", post(create_maintenance_plan))
         .route("/jobs/{id}", get(get_job).delete(cancel_job))
         .route("/jobs/{id}/events", get(job_events))

@@ -424,6 +424,52 @@ fn every_route_answers_over_http_and_every_error_is_a_problem() {
         "bad-request",
     );
 
+    // A schedule of the body-in-white order book, as a job; the plan's operations come back.
+    let biw = std::fs::read_to_string(root().join("scenarios/body-in-white.toml")).expect("toml");
+    let sch = post(
+        &s,
+        "/schedules",
+        Some(WRITE),
+        &json!({"scenario": biw, "objective": "tardiness", "time_limit": "1s"}).to_string(),
+    );
+    assert_eq!(sch.status, 202, "{}", sch.text);
+    let done = wait_for_job(&s, sch.body["id"].as_str().unwrap_or(""));
+    assert_eq!(done["status"], "done", "{done}");
+    assert!(
+        done["result"]["operations"]
+            .as_array()
+            .is_some_and(|o| o.len() > 10),
+        "{done}"
+    );
+    // A scenario that names a file on the server (an order book CSV) is refused.
+    let moulding =
+        std::fs::read_to_string(root().join("scenarios/injection-moulding.toml")).expect("toml");
+    let sch = post(
+        &s,
+        "/schedules",
+        Some(WRITE),
+        &json!({"scenario": moulding}).to_string(),
+    );
+    assert_problem(&sch, 422, "validation");
+    assert_eq!(
+        sch.body["errors"][0]["field"], "demand.orders_csv",
+        "{}",
+        sch.text
+    );
+    let bad = post(
+        &s,
+        "/schedules",
+        Some(WRITE),
+        r#"{"scenario": "x", "objective": "fastest", "time_limit": "2h"}"#,
+    );
+    assert_problem(&bad, 422, "validation");
+    assert_eq!(
+        bad.body["errors"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        bad.text
+    );
+
     // A maintenance plan from the twin's ages, as a job.
     let m = post(
         &s,
@@ -466,6 +512,7 @@ fn every_route_answers_over_http_and_every_error_is_a_problem() {
         "/scenarios/validate",
         "/scenarios/{id}",
         "/simulations",
+        "/schedules",
         "/maintenance-plans",
         "/jobs/{id}",
         "/jobs/{id}/events",

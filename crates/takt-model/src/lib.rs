@@ -12,7 +12,9 @@ pub mod scenario;
 pub use compile::{Problem, compile};
 pub use distribution::{DistributionSpec, Sampler};
 pub use duration::{Secs, parse_duration};
-pub use load::{Diagnostic, Loaded, ScenarioError, load_file, load_str};
+pub use load::{
+    Diagnostic, Loaded, ScenarioError, compile_located, load_file, load_str, parse_scenario,
+};
 pub use model::*;
 pub use overrides::{Override, load_with_overrides, parse_override};
 pub use scenario::*;
