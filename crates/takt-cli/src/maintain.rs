@@ -22,9 +22,14 @@ pub struct MaintainArgs {
     #[arg(long)]
     scenario: PathBuf,
     /// The live twin's event store: plan from now (its newest event) with the ages of every
-    /// failure mode as mirrored. Without it the plan starts at the scenario's start, as new.
-    #[arg(long)]
+    /// failure mode as mirrored. Without it (or --history) the plan starts at the scenario's
+    /// start, as new.
+    #[arg(long, conflicts_with = "history")]
     db: Option<PathBuf>,
+    /// A recorded history (takt events, JSON Lines): mirrored in memory, then planned from its
+    /// last event with the ages it shows, as with --db.
+    #[arg(long)]
+    history: Option<PathBuf>,
     /// How far ahead to plan, e.g. 14d.
     #[arg(long, default_value = "14d", value_parser = crate::parse_secs)]
     horizon: f64,
@@ -78,13 +83,41 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
     // Ages and the start of the plan: from the twin, or the scenario's start with every part new.
     let mut ages: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
     let mut start_s = 0.0;
-    if let Some(db) = &args.db {
-        if !db.exists() {
-            bail!("{}: no such event store", db.display());
+    let window_start = crate::twin::window_start_ms(&model);
+    let twin = match (&args.db, &args.history) {
+        (Some(db), _) => {
+            if !db.exists() {
+                bail!("{}: no such event store", db.display());
+            }
+            let store = Store::open(db, Durability::Full).context("opening the event store")?;
+            Some(Twin::open(
+                &model,
+                store,
+                window_start,
+                crate::twin::config(5.0),
+            )?)
         }
-        let store = Store::open(db, Durability::Full).context("opening the event store")?;
-        let window_start = crate::twin::window_start_ms(&model);
-        let twin = Twin::open(&model, store, window_start, crate::twin::config(5.0))?;
+        (None, Some(history)) => {
+            let text = std::fs::read_to_string(history)
+                .with_context(|| format!("cannot read {}", history.display()))?;
+            let store = Store::memory().context("an in-memory event store")?;
+            let mut twin = Twin::open(&model, store, window_start, crate::twin::config(5.0))?;
+            let lines: Vec<&str> = text.lines().collect();
+            let mut rejected = 0;
+            for chunk in lines.chunks(10_000) {
+                rejected += twin.ingest_lines("history", chunk, 0)?.rejected.len();
+            }
+            if rejected > 0 {
+                tracing::warn!(
+                    rejected,
+                    "history: events refused (malformed or unknown assets)"
+                );
+            }
+            Some(twin)
+        }
+        (None, None) => None,
+    };
+    if let Some(twin) = twin {
         let now_ms = twin
             .newest_ms()
             .context("the event store holds no events: no ages to plan from")?;

@@ -16,6 +16,26 @@ pub struct PdmArgs {
 
 #[derive(clap::Subcommand)]
 enum PdmCommand {
+    /// Reliability from history: per machine and failure mode, the time-to-failure fitted with
+    /// censoring (exponential, Weibull, lognormal by AIC), its hazard now, the probability of a
+    /// failure within `--window` given the age the history shows, and the mean residual life.
+    Fit {
+        /// The recorded history (takt events, JSON Lines).
+        #[arg(long)]
+        history: PathBuf,
+        /// The plant the history is of (TOML): its machines, failure modes and their ageing bases.
+        #[arg(long)]
+        scenario: PathBuf,
+        /// The window of the conditional failure probability, e.g. 24h (operating time for modes
+        /// that age while processing).
+        #[arg(long, default_value = "24h", value_parser = crate::parse_secs)]
+        window: f64,
+        /// The same window for cycle-counted modes, in cycles.
+        #[arg(long, default_value_t = 1000.0)]
+        window_cycles: f64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Train and score a predictive-maintenance model on public data.
     Evaluate {
         #[command(subcommand)]
@@ -58,8 +78,189 @@ enum Dataset {
     },
 }
 
+/// One machine's failure mode as `takt pdm fit` reports it.
+#[derive(serde::Serialize)]
+struct ModeReliability {
+    machine: String,
+    mode: String,
+    basis: &'static str,
+    failures: usize,
+    censored: usize,
+    fit: Option<takt_twin::fit::Fit>,
+    /// Age now, in the mode's basis (seconds or cycles).
+    age: f64,
+    hazard_now: Option<f64>,
+    failure_within_window: Option<f64>,
+    mean_residual_life: Option<f64>,
+    /// The age by which 10% fail.
+    b10_life: Option<f64>,
+}
+
+fn fit(
+    history: &std::path::Path,
+    scenario: &std::path::Path,
+    (window_s, window_cycles): (f64, f64),
+    json: bool,
+) -> Result<ExitCode> {
+    use anyhow::Context;
+    let loaded = match crate::load(scenario)? {
+        Ok(l) => l,
+        Err(code) => return Ok(code),
+    };
+    let model = &loaded.model;
+    let text = std::fs::read_to_string(history)
+        .with_context(|| format!("cannot read {}", history.display()))?;
+    let mut events = Vec::new();
+    let mut bad = 0;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        match takt_twin::event::parse(line) {
+            Ok(c) => events.push(c),
+            Err(_) => bad += 1,
+        }
+    }
+    if events.is_empty() {
+        anyhow::bail!("{}: no readable events", history.display());
+    }
+    let observations = takt_twin::calibrate::observe(model, &events);
+    // Ages now: the history mirrored in memory up to its last event.
+    let window_start = crate::twin::window_start_ms(model);
+    let store = takt_twin::store::Store::memory().context("an in-memory event store")?;
+    let mut twin = takt_twin::Twin::open(model, store, window_start, crate::twin::config(5.0))?;
+    let lines: Vec<&str> = text.lines().collect();
+    for chunk in lines.chunks(10_000) {
+        twin.ingest_lines("history", chunk, 0)?;
+    }
+    let now_ms = twin.newest_ms().unwrap_or(window_start);
+    let ages = takt_twin::forecast::failure_ages(model, &twin.view(now_ms), now_ms);
+    let mut rows = Vec::new();
+    for (si, st) in model.stations.iter().enumerate() {
+        let obs = observations.get(&si);
+        for f in &st.failure_modes {
+            let sample = obs
+                .and_then(|o| o.ttf.get(&f.name))
+                .cloned()
+                .unwrap_or_default();
+            // As calibration does: no fit from fewer than MIN_OBSERVATIONS failures.
+            let best = (sample.observed.len() >= takt_twin::calibrate::MIN_OBSERVATIONS)
+                .then(|| {
+                    takt_twin::fit::fit_all(&sample.clone().clean())
+                        .into_iter()
+                        .next()
+                })
+                .flatten();
+            let window = if f.basis == takt_model::FailureBasis::Cycles {
+                window_cycles
+            } else {
+                window_s
+            };
+            for k in 0..st.machines {
+                let machine = st.machine_name(k);
+                let age = ages
+                    .get(&machine)
+                    .and_then(|a| a.get(&f.name))
+                    .copied()
+                    .unwrap_or(0.0);
+                let b10 = best.as_ref().and_then(|b| {
+                    // Bisection on the CDF out to 100 mean lives.
+                    let (mut lo, mut hi) = (0.0, 100.0 * b.mean.max(1e-9));
+                    if b.cdf(hi) < 0.1 {
+                        return None;
+                    }
+                    for _ in 0..100 {
+                        let mid = 0.5 * (lo + hi);
+                        if b.cdf(mid) < 0.1 { lo = mid } else { hi = mid }
+                    }
+                    Some(hi)
+                });
+                rows.push(ModeReliability {
+                    machine,
+                    mode: f.name.clone(),
+                    basis: match f.basis {
+                        takt_model::FailureBasis::Calendar => "calendar",
+                        takt_model::FailureBasis::Operating => "operating",
+                        takt_model::FailureBasis::Cycles => "cycles",
+                    },
+                    failures: sample.observed.len(),
+                    censored: sample.censored.len(),
+                    hazard_now: best.as_ref().map(|b| b.hazard(age)),
+                    failure_within_window: best
+                        .as_ref()
+                        .map(|b| b.conditional_failure(age, window)),
+                    mean_residual_life: best.as_ref().map(|b| b.mean_residual_life(age)),
+                    b10_life: b10,
+                    fit: best.clone(),
+                    age,
+                });
+            }
+        }
+    }
+    if bad > 0 {
+        eprintln!(
+            "note: {bad} line(s) of {} are not events and were skipped",
+            history.display()
+        );
+    }
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "now": takt_twin::event::format_ts(now_ms),
+                "window_s": window_s,
+            "window_cycles": window_cycles,
+                "modes": rows,
+            }))?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "reliability as of {} (window {window_s} s, or {window_cycles} cycles for counted modes; failures pooled per station)",
+        takt_twin::event::format_ts(now_ms)
+    );
+    let mut t = Table::new();
+    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+    t.set_header([
+        "machine",
+        "mode",
+        "basis",
+        "failures / censored",
+        "fit (AIC)",
+        "age",
+        "hazard now",
+        "P(fail in window)",
+        "mean residual life",
+        "B10 life",
+    ]);
+    let num = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.0}"));
+    for r in &rows {
+        t.add_row([
+            r.machine.clone(),
+            r.mode.clone(),
+            r.basis.to_string(),
+            format!("{} / {}", r.failures, r.censored),
+            r.fit
+                .as_ref()
+                .map_or("too few failures".into(), |f| f.spec()),
+            format!("{:.0}", r.age),
+            r.hazard_now.map_or("-".into(), |h| format!("{h:.3e}")),
+            r.failure_within_window
+                .map_or("-".into(), |p| format!("{:.1}%", 100.0 * p)),
+            num(r.mean_residual_life),
+            num(r.b10_life),
+        ]);
+    }
+    println!("{t}");
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn run(args: PdmArgs) -> Result<ExitCode> {
     match args.command {
+        PdmCommand::Fit {
+            history,
+            scenario,
+            window,
+            window_cycles,
+            json,
+        } => fit(&history, &scenario, (window, window_cycles), json),
         PdmCommand::Evaluate {
             dataset:
                 Dataset::Cmapss {

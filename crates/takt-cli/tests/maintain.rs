@@ -127,3 +127,83 @@ fn impossible_settings_are_refused_with_what_is_wrong() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("no machine to plan"), "{err}");
 }
+
+#[test]
+fn reliability_and_plans_come_from_a_recorded_history() {
+    // A shift of the bottling line recorded as events, as a plant would have logged it.
+    let trace = std::env::temp_dir().join(format!("takt-maintain-{}.jsonl", std::process::id()));
+    let trace_arg = trace.to_string_lossy().to_string();
+    let out = takt(&[
+        "run",
+        "scenarios/bottling-line.toml",
+        "--seed",
+        "3",
+        "--horizon",
+        "5d",
+        "--trace",
+        &trace_arg,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // `pdm fit`: the filler's breakdowns (Weibull shape 1.3, scale 12 h of calendar time: mean
+    // 39,900 s) are fitted from the history, and the risk over the next 6 hours follows from it.
+    let out = takt(&[
+        "pdm",
+        "fit",
+        "--history",
+        &trace_arg,
+        "--scenario",
+        "scenarios/bottling-line.toml",
+        "--window",
+        "6h",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let modes = v["modes"].as_array().cloned().unwrap_or_default();
+    let valve = modes
+        .iter()
+        .find(|m| m["machine"] == "Filler" && m["mode"] == "breakdown")
+        .cloned()
+        .unwrap_or(Value::Null);
+    assert!(f(&valve["failures"]) >= 5.0, "{valve}");
+    // From 7 failures the fitted mean's 95% interval spans a factor of about 4; the fit is within
+    // a factor of 2 of the truth, and the risk over the next 6 hours is a probability in between.
+    let mean = f(&valve["fit"]["mean"]);
+    assert!((19_950.0..79_800.0).contains(&mean), "{valve}");
+    let risk = f(&valve["failure_within_window"]);
+    assert!(risk > 0.05 && risk < 0.9, "{valve}");
+    // `maintain --history`: the plan starts at the history's last event, with the ages it shows.
+    let out = takt(&[
+        "maintain",
+        "--scenario",
+        "scenarios/bottling-line.toml",
+        "--history",
+        &trace_arg,
+        "--horizon",
+        "1d",
+        "--solver",
+        "greedy",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(
+        f(&v["settings"]["start_s"]) > 7.0 * 3600.0,
+        "{}",
+        v["settings"]
+    );
+    assert_eq!(v["machines"][0]["name"], "Filler", "{}", v["machines"]);
+    let _ = std::fs::remove_file(&trace);
+}
