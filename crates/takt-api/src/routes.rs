@@ -1192,7 +1192,6 @@ pub fn router(server: Shared) -> Router {
         .route("/twin/forecast", post(twin_forecast))
         .route("/twin/stream", get(twin_stream))
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(Arc::clone(&server), observe))
         .layer(middleware::from_fn_with_state(auth, crate::auth::require))
         .layer(DefaultBodyLimit::max(server.config.body_limit_bytes))
         .layer(middleware::from_fn_with_state(
@@ -1202,7 +1201,9 @@ pub fn router(server: Shared) -> Router {
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             server.config.request_timeout,
-        ));
+        ))
+        // Outermost, so that refusals (auth, size, timeout) are counted too.
+        .layer(middleware::from_fn_with_state(Arc::clone(&server), observe));
     if !server.config.cors_origins.is_empty() {
         let origins: Vec<HeaderValue> = server
             .config
