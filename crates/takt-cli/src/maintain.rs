@@ -69,8 +69,73 @@ pub struct MaintainArgs {
     compare: Option<u32>,
     #[arg(long)]
     seed: Option<u64>,
+    /// Write the scenario with the plan's windows as each planned station's `maintenance.at`, so
+    /// that `takt schedule`, `takt run` and `takt whatif` take them as planned stops.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
     #[arg(long)]
     json: bool,
+}
+
+/// The scenario file with each planned station's maintenance replaced by the plan's starts (a
+/// station the plan does not service loses its periodic maintenance, as in the comparison).
+fn write_plan(
+    scenario: &std::path::Path,
+    output: &std::path::Path,
+    machines: &[takt_maintenance::plant::PlannedMachine],
+    plan: &takt_maintenance::windows::MaintenancePlan,
+    start_s: f64,
+) -> Result<()> {
+    let text = std::fs::read_to_string(scenario)
+        .with_context(|| format!("cannot read {}", scenario.display()))?;
+    let mut table: toml::Table =
+        toml::from_str(&text).with_context(|| format!("{}", scenario.display()))?;
+    let Some(toml::Value::Array(stations)) = table.get_mut("stations") else {
+        bail!("{}: no [[stations]]", scenario.display());
+    };
+    for m in machines {
+        let Some(toml::Value::Table(st)) = stations.get_mut(m.station) else {
+            continue;
+        };
+        let at: Vec<toml::Value> = plan
+            .windows
+            .iter()
+            .filter(|w| w.machine == m.name)
+            .map(|w| toml::Value::Float((start_s + w.start_s).round()))
+            .collect();
+        if at.is_empty() {
+            st.remove("maintenance");
+            continue;
+        }
+        let mut mt = match st.remove("maintenance") {
+            Some(toml::Value::Table(t)) => t,
+            _ => {
+                let mut t = toml::Table::new();
+                t.insert(
+                    "duration".into(),
+                    toml::Value::String(format!("{}s", m.service_s)),
+                );
+                if let Some(c) = &m.crew {
+                    t.insert("crew".into(), toml::Value::String(c.clone()));
+                }
+                t
+            }
+        };
+        mt.remove("interval");
+        mt.remove("first");
+        mt.insert("at".into(), toml::Value::Array(at));
+        st.insert("maintenance".into(), toml::Value::Table(mt));
+    }
+    let header = format!(
+        "# Maintenance planned by `takt maintain` ({} windows, {}): each planned station's `maintenance.at`.\n",
+        plan.windows.len(),
+        plan.solver
+    );
+    let out = header + &toml::to_string_pretty(&table)?;
+    takt_model::load_str(&out, output, scenario.parent())
+        .map_err(|e| anyhow::anyhow!("the planned scenario is not valid: {e}"))?;
+    std::fs::write(output, out).with_context(|| format!("cannot write {}", output.display()))?;
+    Ok(())
 }
 
 pub fn run(args: MaintainArgs) -> Result<ExitCode> {
@@ -173,6 +238,9 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
         plan,
         comparison,
     } = output?;
+    if let Some(path) = &args.output {
+        write_plan(&args.scenario, path, &machines, &plan, start_s)?;
+    }
     let start_unix_s = model.timebase.start_unix_s as f64 + start_s;
     if args.json {
         let out = serde_json::json!({

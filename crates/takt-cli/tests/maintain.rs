@@ -19,6 +19,9 @@ fn f(v: &Value) -> f64 {
 
 #[test]
 fn the_plan_for_the_forging_shop_beats_run_to_failure_in_the_simulator() {
+    let planned_file =
+        std::env::temp_dir().join(format!("takt-planned-{}.toml", std::process::id()));
+    let planned_arg = planned_file.to_string_lossy().to_string();
     let out = takt(&[
         "maintain",
         "--scenario",
@@ -29,6 +32,8 @@ fn the_plan_for_the_forging_shop_beats_run_to_failure_in_the_simulator() {
         "greedy",
         "--compare",
         "30",
+        "-o",
+        &planned_arg,
         "--json",
     ]);
     assert!(
@@ -95,6 +100,20 @@ fn the_plan_for_the_forging_shop_beats_run_to_failure_in_the_simulator() {
     // Every planned service happened in the simulator.
     let services = estimate(&policies[2], "maintenances");
     assert_eq!(f(&services["mean"]), windows.len() as f64, "{services}");
+    // The scenario written with the plan's windows runs them: as many services in a run of it.
+    let out = takt(&["run", &planned_arg, "--horizon", "14d", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let ran: f64 = run["stations"]
+        .as_array()
+        .map(|s| s.iter().map(|s| f(&s["maintenances"])).sum())
+        .unwrap_or(0.0);
+    assert_eq!(ran, windows.len() as f64, "{}", run["stations"]);
+    let _ = std::fs::remove_file(&planned_file);
 }
 
 #[test]
