@@ -27,6 +27,16 @@ use utoipa::{OpenApi, ToSchema};
 
 type Shared = Arc<Server>;
 
+/// Runs blocking work (SQLite, compiling a scenario, simulating) on tokio's blocking pool, so the
+/// runtime's threads keep serving; a panic in the work becomes a 500 instead of a dropped connection.
+async fn blocking<R: Send + 'static>(
+    work: impl FnOnce() -> R + Send + 'static,
+) -> Result<R, Problem> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Problem::internal(e.to_string()))
+}
+
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -229,9 +239,7 @@ fn check_of(l: &Loaded) -> ScenarioCheck {
 #[utoipa::path(post, path = "/scenarios/validate", request_body = NewScenario,
     responses((status = 200, description = "OK", body = ScenarioCheck), (status = 422, description = "Does not validate: the failing fields (problem+json)", body = Problem)))]
 async fn validate_scenario(Body(req): Body<NewScenario>) -> Result<Json<ScenarioCheck>, Problem> {
-    let loaded = tokio::task::spawn_blocking(move || load_scenario(&req.toml, "scenario.toml"))
-        .await
-        .map_err(|e| Problem::internal(e.to_string()))??;
+    let loaded = blocking(move || load_scenario(&req.toml, "scenario.toml")).await??;
     Ok(Json(check_of(&loaded)))
 }
 
@@ -249,7 +257,7 @@ async fn create_scenario(
     State(s): State<Shared>,
     Body(req): Body<NewScenario>,
 ) -> Result<Response, Problem> {
-    let created = tokio::task::spawn_blocking(move || {
+    let created = blocking(move || {
         let loaded = load_scenario(&req.toml, "scenario.toml")?;
         let id =
             s.db.add_scenario(&loaded.model.name, &req.toml, now_ms())
@@ -260,8 +268,7 @@ async fn create_scenario(
             name: loaded.model.name,
         })
     })
-    .await
-    .map_err(|e| Problem::internal(e.to_string()))??;
+    .await??;
     let mut response = (StatusCode::CREATED, Json(&created)).into_response();
     if let Ok(v) = HeaderValue::from_str(&created.location) {
         response.headers_mut().insert(header::LOCATION, v);
@@ -458,9 +465,7 @@ async fn create_simulation(
     let (text, origin) = scenario_text(&s, &req.scenario_id, &req.scenario)?;
     let check_text = text.clone();
     let check_origin = origin.clone();
-    tokio::task::spawn_blocking(move || load_scenario(&check_text, &check_origin))
-        .await
-        .map_err(|e| Problem::internal(e.to_string()))??;
+    blocking(move || load_scenario(&check_text, &check_origin)).await??;
     let spec = takt_experiments::ExperimentSpec {
         base_text: text,
         origin: origin.into(),
@@ -478,9 +483,7 @@ async fn create_simulation(
         let x = takt_experiments::run(&spec, &|_, _| progress.step()).map_err(|e| e.to_string())?;
         serde_json::to_value(&x).map_err(|e| e.to_string())
     });
-    let id = tokio::task::spawn_blocking(move || s.jobs.submit("simulation", work))
-        .await
-        .map_err(|e| Problem::internal(e.to_string()))??;
+    let id = blocking(move || s.jobs.submit("simulation", work)).await??;
     Ok(accepted(id))
 }
 
@@ -611,9 +614,7 @@ async fn create_maintenance_plan(
         (s.scenario.clone(), (*s.model).clone(), ages, start_s)
     } else {
         let (text, origin) = scenario_text(&s, &req.scenario_id, &req.scenario)?;
-        let loaded = tokio::task::spawn_blocking(move || load_scenario(&text, &origin))
-            .await
-            .map_err(|e| Problem::internal(e.to_string()))??;
+        let loaded = blocking(move || load_scenario(&text, &origin)).await??;
         (loaded.scenario, loaded.model, Default::default(), 0.0)
     };
     let request = PlanRequest {
@@ -641,9 +642,7 @@ async fn create_maintenance_plan(
             .map_err(|e| e.to_string())?;
         serde_json::to_value(&out).map_err(|e| e.to_string())
     });
-    let id = tokio::task::spawn_blocking(move || s.jobs.submit("maintenance-plan", work))
-        .await
-        .map_err(|e| Problem::internal(e.to_string()))??;
+    let id = blocking(move || s.jobs.submit("maintenance-plan", work)).await??;
     Ok(accepted(id))
 }
 
@@ -703,7 +702,7 @@ async fn create_schedule(
         return Err(Problem::internal("validated fields missing"));
     };
     let (text, origin) = scenario_text(&s, &req.scenario_id, &req.scenario)?;
-    let plant = tokio::task::spawn_blocking(move || {
+    let plant = blocking(move || {
         let loaded = load_scenario(&text, &origin)?;
         let plant = takt_scheduler::plant::from_model(&loaded.model).map_err(|e| {
             Problem::validation(
@@ -720,8 +719,7 @@ async fn create_schedule(
             .map_err(|e| Problem::validation(e.to_string(), vec![]))?;
         Ok::<_, Problem>((loaded.model, plant))
     })
-    .await
-    .map_err(|e| Problem::internal(e.to_string()))??;
+    .await??;
     let seed = req.seed.unwrap_or(plant.0.seed);
     let work: Work = Box::new(move |_progress| {
         let (model, plant) = plant;
@@ -765,9 +763,7 @@ async fn create_schedule(
             "operations": operations,
         }))
     });
-    let id = tokio::task::spawn_blocking(move || s.jobs.submit("schedule", work))
-        .await
-        .map_err(|e| Problem::internal(e.to_string()))??;
+    let id = blocking(move || s.jobs.submit("schedule", work)).await??;
     Ok(accepted(id))
 }
 
@@ -779,9 +775,8 @@ async fn get_job(
 ) -> Result<Json<JobView>, Problem> {
     let jobs = Arc::clone(&s.jobs);
     let key = id.clone();
-    tokio::task::spawn_blocking(move || jobs.get(&key))
-        .await
-        .map_err(|e| Problem::internal(e.to_string()))??
+    blocking(move || jobs.get(&key))
+        .await??
         .map(Json)
         .ok_or_else(|| Problem::not_found(format!("no job `{id}`")))
 }
@@ -795,9 +790,8 @@ async fn cancel_job(
 ) -> Result<Json<JobView>, Problem> {
     let jobs = Arc::clone(&s.jobs);
     let key = id.clone();
-    tokio::task::spawn_blocking(move || jobs.cancel(&key))
-        .await
-        .map_err(|e| Problem::internal(e.to_string()))??
+    blocking(move || jobs.cancel(&key))
+        .await??
         .map(Json)
         .ok_or_else(|| Problem::not_found(format!("no job `{id}`")))
 }
@@ -896,12 +890,11 @@ async fn ingest(
     })?;
     let lines: Vec<String> = items.iter().map(|r| r.get().to_string()).collect();
     let twin = Arc::clone(&s.twin);
-    let report = tokio::task::spawn_blocking(move || {
+    let report = blocking(move || {
         let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
         twin.ingest("http", &refs, now_ms())
     })
-    .await
-    .map_err(|e| Problem::internal(e.to_string()))?
+    .await?
     .map_err(|e| Problem::internal(format!("the event store failed: {e}")))?;
     Ok(Json(IngestResult {
         accepted: report.accepted,
@@ -1061,12 +1054,10 @@ async fn twin_forecast(
         plan_replications: req.plan_replications,
     };
     let model = Arc::clone(&s.model);
-    let f = tokio::task::spawn_blocking(move || {
-        takt_twin::forecast::forecast(&model, &view, start_ms, now_ms, options)
-    })
-    .await
-    .map_err(|e| Problem::internal(e.to_string()))?
-    .map_err(|e| Problem::validation(e.to_string(), vec![]))?;
+    let f =
+        blocking(move || takt_twin::forecast::forecast(&model, &view, start_ms, now_ms, options))
+            .await?
+            .map_err(|e| Problem::validation(e.to_string(), vec![]))?;
     Ok(Json(f).into_response())
 }
 

@@ -165,13 +165,7 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
         (None, Some(history)) => {
             let text = std::fs::read_to_string(history)
                 .with_context(|| format!("cannot read {}", history.display()))?;
-            let store = Store::memory().context("an in-memory event store")?;
-            let mut twin = Twin::open(&model, store, window_start, crate::twin::config(5.0))?;
-            let lines: Vec<&str> = text.lines().collect();
-            let mut rejected = 0;
-            for chunk in lines.chunks(10_000) {
-                rejected += twin.ingest_lines("history", chunk, 0)?.rejected.len();
-            }
+            let (twin, rejected) = crate::twin::from_history(&model, &text)?;
             if rejected > 0 {
                 tracing::warn!(
                     rejected,

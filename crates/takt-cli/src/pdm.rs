@@ -124,12 +124,7 @@ fn fit(
     let observations = takt_twin::calibrate::observe(model, &events);
     // Ages now: the history mirrored in memory up to its last event.
     let window_start = crate::twin::window_start_ms(model);
-    let store = takt_twin::store::Store::memory().context("an in-memory event store")?;
-    let mut twin = takt_twin::Twin::open(model, store, window_start, crate::twin::config(5.0))?;
-    let lines: Vec<&str> = text.lines().collect();
-    for chunk in lines.chunks(10_000) {
-        twin.ingest_lines("history", chunk, 0)?;
-    }
+    let (twin, _) = crate::twin::from_history(model, &text)?;
     let now_ms = twin.newest_ms().unwrap_or(window_start);
     let ages = takt_twin::forecast::failure_ages(model, &twin.view(now_ms), now_ms);
     let mut rows = Vec::new();

@@ -175,6 +175,19 @@ pub(crate) fn window_start_ms(model: &Model) -> i64 {
     model.timebase.start_unix_s * 1000
 }
 
+/// A recorded history (the text of a takt event file) mirrored into an in-memory twin, in batches
+/// as a replay would send them, with how many events it refused (malformed or unknown assets).
+pub(crate) fn from_history(model: &Model, text: &str) -> Result<(Twin, usize)> {
+    let store = Store::memory().context("an in-memory event store")?;
+    let mut twin = Twin::open(model, store, window_start_ms(model), config(5.0))?;
+    let lines: Vec<&str> = text.lines().collect();
+    let mut rejected = 0;
+    for chunk in lines.chunks(10_000) {
+        rejected += twin.ingest_lines("history", chunk, 0)?.rejected.len();
+    }
+    Ok((twin, rejected))
+}
+
 pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
     let model = match load_model(&args.scenario)? {
         Ok(m) => m,

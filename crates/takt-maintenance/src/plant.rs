@@ -22,7 +22,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use takt_model::{DistributionSpec, FailureBasis, Model, Scenario};
 use takt_sim::Report;
-use takt_twin::fit::{Family, Fit, Parameter};
+use takt_twin::fit::Fit;
 
 /// What failures, services and stops cost, in one currency.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -74,28 +74,6 @@ pub enum PlantError {
     Invalid(String),
 }
 
-fn fit(family: Family, parameters: &[(&'static str, f64)], mean: f64, sd: f64) -> Fit {
-    Fit {
-        family,
-        parameters: parameters
-            .iter()
-            .map(|&(name, value)| Parameter {
-                name,
-                value,
-                low: value,
-                high: value,
-            })
-            .collect(),
-        mean,
-        sd,
-        log_likelihood: 0.0,
-        aic: 0.0,
-        ks: 0.0,
-        observed: 0,
-        censored: 0,
-    }
-}
-
 /// The Weibull shape whose coefficient of variation is `cv` (bisection on Γ(1 + 2/k) / Γ(1 +
 /// 1/k)² - 1 = cv², which falls as k grows), capped at 50 for nearly constant lives.
 fn weibull_shape_for_cv(cv: f64) -> f64 {
@@ -120,43 +98,23 @@ fn weibull_shape_for_cv(cv: f64) -> f64 {
 pub fn lifetime_of(spec: &DistributionSpec) -> Option<(Fit, bool)> {
     use DistributionSpec::*;
     let gamma = statrs::function::gamma::gamma;
-    let weibull = |shape: f64, scale: f64| {
-        let mean = scale * gamma(1.0 + 1.0 / shape);
-        let sd = scale * (gamma(1.0 + 2.0 / shape) - (mean / scale).powi(2)).sqrt();
-        fit(
-            Family::Weibull,
-            &[("shape", shape), ("scale", scale)],
-            mean,
-            sd,
-        )
-    };
     let matched = |mean: f64, sd: f64| -> Option<(Fit, bool)> {
         if !(mean > 0.0 && sd >= 0.0) {
             return None;
         }
         let shape = weibull_shape_for_cv((sd / mean).max(1e-3));
-        Some((weibull(shape, mean / gamma(1.0 + 1.0 / shape)), true))
+        Some((
+            Fit::known_weibull(shape, mean / gamma(1.0 + 1.0 / shape)),
+            true,
+        ))
     };
     match spec {
-        Exponential { mean } if *mean > 0.0 => Some((
-            fit(Family::Exponential, &[("mean", *mean)], *mean, *mean),
-            false,
-        )),
+        Exponential { mean } if *mean > 0.0 => Some((Fit::known_exponential(*mean), false)),
         Weibull { shape, scale } if *shape > 0.0 && *scale > 0.0 => {
-            Some((weibull(*shape, *scale), false))
+            Some((Fit::known_weibull(*shape, *scale), false))
         }
         Lognormal { mean, sd } if *mean > 0.0 && *sd > 0.0 => {
-            let sigma2 = (1.0 + (sd / mean).powi(2)).ln();
-            let mu = mean.ln() - sigma2 / 2.0;
-            Some((
-                fit(
-                    Family::Lognormal,
-                    &[("mu", mu), ("sigma", sigma2.sqrt())],
-                    *mean,
-                    *sd,
-                ),
-                false,
-            ))
+            Some((Fit::known_lognormal(*mean, *sd), false))
         }
         Constant { value } => matched(*value, 0.0),
         Normal { mean, sd } => matched(*mean, *sd),

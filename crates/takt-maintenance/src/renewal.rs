@@ -88,34 +88,11 @@ fn delayed(first: impl Fn(f64) -> f64, fresh: &[f64], step: f64, steps: usize) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use takt_twin::fit::{Family, Parameter};
-
-    fn fit(family: Family, parameters: &[(&'static str, f64)], mean: f64) -> Fit {
-        Fit {
-            family,
-            parameters: parameters
-                .iter()
-                .map(|&(name, value)| Parameter {
-                    name,
-                    value,
-                    low: value,
-                    high: value,
-                })
-                .collect(),
-            mean,
-            sd: mean,
-            log_likelihood: 0.0,
-            aic: 0.0,
-            ks: 0.0,
-            observed: 0,
-            censored: 0,
-        }
-    }
 
     #[test]
     fn exponential_lives_fail_at_a_constant_rate_from_any_age() {
         // A Poisson process: M(t) = t / mean, whatever the age (memoryless).
-        let life = fit(Family::Exponential, &[("mean", 10.0)], 10.0);
+        let life = Fit::known_exponential(10.0);
         for age in [0.0, 25.0] {
             let m = expected_failures(&life, age, 0.1, 500);
             for k in [10, 100, 500] {
@@ -136,7 +113,7 @@ mod tests {
         use rand_distr::{Distribution, Weibull};
         // Weibull shape 3, scale 100: mean 89.298, sd 32.44. Elementary renewal theorem with
         // the second-order term: M(t) ≈ t / mu + (sigma² / mu² - 1) / 2 for large t.
-        let life = fit(Family::Weibull, &[("shape", 3.0), ("scale", 100.0)], 89.298);
+        let life = Fit::known_weibull(3.0, 100.0);
         let m = expected_failures(&life, 0.0, 0.5, 2000);
         let (mu, sigma) = (89.298_f64, 32.44_f64);
         let asymptote = 1000.0 / mu + (sigma * sigma / (mu * mu) - 1.0) / 2.0;

@@ -8,27 +8,7 @@ use takt_maintenance::renewal::expected_failures;
 use takt_maintenance::windows::{
     MachineInput, MaintenancePlan, ModeInput, Problem, check, solve_greedy,
 };
-use takt_twin::fit::{Family, Fit, Parameter};
-
-fn weibull(shape: f64, scale: f64) -> Fit {
-    let p = |name, value| Parameter {
-        name,
-        value,
-        low: value,
-        high: value,
-    };
-    Fit {
-        family: Family::Weibull,
-        parameters: vec![p("shape", shape), p("scale", scale)],
-        mean: scale,
-        sd: scale,
-        log_likelihood: 0.0,
-        aic: 0.0,
-        ks: 0.0,
-        observed: 0,
-        censored: 0,
-    }
-}
+use takt_twin::fit::Fit;
 
 const HOUR: f64 = 3600.0;
 
@@ -39,7 +19,7 @@ fn machine(name: &str, line: &str, age_h: f64) -> MachineInput {
         // Wear-out: shape 3, scale 100 h.
         modes: vec![ModeInput {
             name: "wear".into(),
-            lifetime: weibull(3.0, 100.0 * HOUR),
+            lifetime: Fit::known_weibull(3.0, 100.0 * HOUR),
             age: age_h * HOUR,
             per_second: 1.0,
             production_only: false,
@@ -201,7 +181,7 @@ fn random_problem(seed: u64) -> Problem {
             modes: vec![
                 ModeInput {
                     name: "wear".into(),
-                    lifetime: weibull(
+                    lifetime: Fit::known_weibull(
                         rng.random_range(1.2..4.0),
                         rng.random_range(150.0..600.0) * HOUR,
                     ),
@@ -212,7 +192,7 @@ fn random_problem(seed: u64) -> Problem {
                 },
                 ModeInput {
                     name: "jam".into(),
-                    lifetime: weibull(1.0, rng.random_range(500.0..5000.0)),
+                    lifetime: Fit::known_weibull(1.0, rng.random_range(500.0..5000.0)),
                     age: rng.random_range(0.0..2000.0),
                     per_second: 10.0 / HOUR,
                     production_only: false,
@@ -304,7 +284,7 @@ fn modes_age_in_their_own_basis_and_any_of_them_counts_for_the_risk() {
         modes: vec![
             ModeInput {
                 name: "wear".into(),
-                lifetime: weibull(1.0, 100.0 * HOUR),
+                lifetime: Fit::known_weibull(1.0, 100.0 * HOUR),
                 age: 50.0 * HOUR,
                 per_second: 1.0,
                 production_only: false,
@@ -312,7 +292,7 @@ fn modes_age_in_their_own_basis_and_any_of_them_counts_for_the_risk() {
             },
             ModeInput {
                 name: "jam".into(),
-                lifetime: weibull(1.0, 1000.0),
+                lifetime: Fit::known_weibull(1.0, 1000.0),
                 age: 300.0,
                 per_second: 10.0 / HOUR,
                 production_only: false,
@@ -362,7 +342,7 @@ fn modes_counted_in_production_time_do_not_age_off_shift() {
     p.production = vec![1.0, 1.0, 0.0, 1.0, 1.0, 0.0];
     let mode = |production_only| ModeInput {
         name: "m".into(),
-        lifetime: weibull(2.0, 5000.0),
+        lifetime: Fit::known_weibull(2.0, 5000.0),
         age: 0.0,
         per_second: 100.0 / HOUR,
         production_only,

@@ -57,6 +57,62 @@ pub struct Fit {
 }
 
 impl Fit {
+    /// A lifetime known by its parameters rather than fitted to data (a scenario's distribution, a
+    /// planning assumption): each interval is the value itself, and no data stand behind it.
+    fn known(family: Family, parameters: &[(&'static str, f64)], mean: f64, sd: f64) -> Fit {
+        Fit {
+            family,
+            parameters: parameters
+                .iter()
+                .map(|&(name, value)| Parameter {
+                    name,
+                    value,
+                    low: value,
+                    high: value,
+                })
+                .collect(),
+            mean,
+            sd,
+            log_likelihood: 0.0,
+            aic: 0.0,
+            ks: 0.0,
+            observed: 0,
+            censored: 0,
+        }
+    }
+
+    /// A known exponential life of mean `mean`.
+    pub fn known_exponential(mean: f64) -> Fit {
+        Fit::known(Family::Exponential, &[("mean", mean)], mean, mean)
+    }
+
+    /// A known Weibull life: F(t) = 1 - exp(-(t / scale)^shape).
+    pub fn known_weibull(shape: f64, scale: f64) -> Fit {
+        let mean = scale * gamma(1.0 + 1.0 / shape);
+        let sd = scale
+            * (gamma(1.0 + 2.0 / shape) - (mean / scale).powi(2))
+                .max(0.0)
+                .sqrt();
+        Fit::known(
+            Family::Weibull,
+            &[("shape", shape), ("scale", scale)],
+            mean,
+            sd,
+        )
+    }
+
+    /// A known lognormal life given by the mean and standard deviation of the life itself.
+    pub fn known_lognormal(mean: f64, sd: f64) -> Fit {
+        let sigma2 = (1.0 + (sd / mean).powi(2)).ln();
+        let mu = mean.ln() - sigma2 / 2.0;
+        Fit::known(
+            Family::Lognormal,
+            &[("mu", mu), ("sigma", sigma2.sqrt())],
+            mean,
+            sd,
+        )
+    }
+
     pub fn parameter(&self, name: &str) -> Option<&Parameter> {
         self.parameters.iter().find(|p| p.name == name)
     }
@@ -577,30 +633,18 @@ mod tests {
 
     #[test]
     fn hazard_risk_and_residual_life_match_closed_forms() {
-        let weibull = Fit {
-            family: Family::Weibull,
-            parameters: vec![
-                Parameter {
-                    name: "shape",
-                    value: 2.0,
-                    low: 2.0,
-                    high: 2.0,
-                },
-                Parameter {
-                    name: "scale",
-                    value: 100.0,
-                    low: 100.0,
-                    high: 100.0,
-                },
-            ],
-            mean: 100.0 * gamma(1.5),
-            sd: 100.0 * (gamma(2.0) - gamma(1.5).powi(2)).sqrt(),
-            log_likelihood: 0.0,
-            aic: 0.0,
-            ks: 0.0,
-            observed: 0,
-            censored: 0,
-        };
+        let weibull = Fit::known_weibull(2.0, 100.0);
+        // The moments of a known life are the family's: mean 100 Γ(1.5), sd 100 √(Γ(2) - Γ(1.5)²).
+        assert!((weibull.mean - 100.0 * gamma(1.5)).abs() < 1e-9);
+        assert!((weibull.sd - 100.0 * (gamma(2.0) - gamma(1.5).powi(2)).sqrt()).abs() < 1e-9);
+        let lognormal = Fit::known_lognormal(50.0, 20.0);
+        let (mu, sigma) = (
+            lognormal.parameter("mu").map_or(f64::NAN, |p| p.value),
+            lognormal.parameter("sigma").map_or(f64::NAN, |p| p.value),
+        );
+        // E[T] = exp(mu + sigma²/2), Var[T] = (exp(sigma²) - 1) E[T]².
+        assert!(((mu + sigma * sigma / 2.0).exp() - 50.0).abs() < 1e-9);
+        assert!((((sigma * sigma).exp() - 1.0) * 2500.0 - 400.0).abs() < 1e-6);
         // Weibull hazard k/l (t/l)^(k-1): at 50, 2/100 * 0.5 = 0.01.
         assert!((weibull.hazard(50.0) - 0.01).abs() < 1e-12);
         // P(T <= 60 | T > 50) = 1 - exp(-(0.6^2 - 0.5^2)) = 1 - exp(-0.11).

@@ -3,9 +3,13 @@
 //! `seq` is unique, so a resent event is recognised as a duplicate across restarts too. With
 //! `synchronous = FULL` (the default) a commit survives a power cut; `NORMAL` survives a killed
 //! process, not a power cut, and is faster.
+//!
+//! [`Store::memory`] keeps the same contract in plain memory (a set of `asset` + `seq` and the
+//! texts in order), for replays that need no durability: back-testing as fast as the mirror goes.
 
 use crate::event::{Checked, parse};
 use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
@@ -25,7 +29,21 @@ pub enum Durability {
 }
 
 pub struct Store {
-    conn: Connection,
+    backend: Backend,
+}
+
+enum Backend {
+    Sqlite(Connection),
+    Memory(Memory),
+}
+
+/// What an in-memory store holds: the texts of the events in the order accepted, the `seq`s seen
+/// per asset (deduplication) and the dead letters.
+#[derive(Default)]
+struct Memory {
+    bodies: Vec<String>,
+    seen: HashMap<String, HashSet<u64>>,
+    dead: Vec<DeadLetter>,
 }
 
 /// One refused payload, kept for inspection.
@@ -53,9 +71,12 @@ impl Store {
         Store::init(conn)
     }
 
-    /// A store in memory: deduplication without durability (tests, quick replays).
+    /// A store in memory: deduplication without durability (tests, replays for back-testing). It
+    /// cannot fail; the `Result` keeps it interchangeable with [`Store::open`].
     pub fn memory() -> Result<Store, StoreError> {
-        Store::init(Connection::open_in_memory()?)
+        Ok(Store {
+            backend: Backend::Memory(Memory::default()),
+        })
     }
 
     fn init(conn: Connection) -> Result<Store, StoreError> {
@@ -77,7 +98,9 @@ impl Store {
                  reason TEXT NOT NULL
              );",
         )?;
-        Ok(Store { conn })
+        Ok(Store {
+            backend: Backend::Sqlite(conn),
+        })
     }
 
     /// Stores a batch in one transaction: each checked event with its JSON text as received. Returns,
@@ -88,7 +111,11 @@ impl Store {
         events: &[(Checked, String)],
         dead: &[DeadLetter],
     ) -> Result<Vec<bool>, StoreError> {
-        let tx = self.conn.transaction()?;
+        let conn = match &mut self.backend {
+            Backend::Sqlite(conn) => conn,
+            Backend::Memory(m) => return Ok(m.append(events, dead)),
+        };
+        let tx = conn.transaction()?;
         let mut new = Vec::with_capacity(events.len());
         {
             let mut insert = tx.prepare_cached(
@@ -117,9 +144,19 @@ impl Store {
 
     /// Every stored event in the order it was accepted.
     pub fn for_each(&self, mut f: impl FnMut(Checked)) -> Result<u64, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, body FROM events ORDER BY id")?;
+        let conn = match &self.backend {
+            Backend::Sqlite(conn) => conn,
+            Backend::Memory(m) => {
+                for (i, body) in m.bodies.iter().enumerate() {
+                    f(parse(body).map_err(|e| StoreError::Corrupt {
+                        id: i as i64 + 1,
+                        message: e.to_string(),
+                    })?);
+                }
+                return Ok(m.bodies.len() as u64);
+            }
+        };
+        let mut stmt = conn.prepare("SELECT id, body FROM events ORDER BY id")?;
         let mut rows = stmt.query([])?;
         let mut n = 0;
         while let Some(row) = rows.next()? {
@@ -136,23 +173,34 @@ impl Store {
     }
 
     pub fn event_count(&self) -> Result<u64, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT COUNT(*) FROM events", [], |r| r.get::<_, i64>(0))?
-            as u64)
+        let conn = match &self.backend {
+            Backend::Sqlite(conn) => conn,
+            Backend::Memory(m) => return Ok(m.bodies.len() as u64),
+        };
+        Ok(conn.query_row("SELECT COUNT(*) FROM events", [], |r| r.get::<_, i64>(0))? as u64)
     }
 
     pub fn dead_letter_count(&self) -> Result<u64, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT COUNT(*) FROM dead_letters", [], |r| {
+        let conn = match &self.backend {
+            Backend::Sqlite(conn) => conn,
+            Backend::Memory(m) => return Ok(m.dead.len() as u64),
+        };
+        Ok(
+            conn.query_row("SELECT COUNT(*) FROM dead_letters", [], |r| {
                 r.get::<_, i64>(0)
-            })? as u64)
+            })? as u64,
+        )
     }
 
     /// The most recent dead letters, newest first.
     pub fn dead_letters(&self, limit: u32) -> Result<Vec<DeadLetter>, StoreError> {
-        let mut stmt = self.conn.prepare(
+        let conn = match &self.backend {
+            Backend::Sqlite(conn) => conn,
+            Backend::Memory(m) => {
+                return Ok(m.dead.iter().rev().take(limit as usize).cloned().collect());
+            }
+        };
+        let mut stmt = conn.prepare(
             "SELECT received_ms, source, payload, reason FROM dead_letters ORDER BY id DESC LIMIT ?1",
         )?;
         let rows = stmt.query_map([limit], |r| {
@@ -168,8 +216,11 @@ impl Store {
 
     /// Whether an event is stored.
     pub fn contains(&self, asset: &str, seq: u64) -> Result<bool, StoreError> {
-        Ok(self
-            .conn
+        let conn = match &self.backend {
+            Backend::Sqlite(conn) => conn,
+            Backend::Memory(m) => return Ok(m.seen.get(asset).is_some_and(|s| s.contains(&seq))),
+        };
+        Ok(conn
             .query_row(
                 "SELECT 1 FROM events WHERE asset = ?1 AND seq = ?2",
                 params![asset, seq as i64],
@@ -177,5 +228,116 @@ impl Store {
             )
             .optional()?
             .is_some())
+    }
+}
+
+impl Memory {
+    fn append(&mut self, events: &[(Checked, String)], dead: &[DeadLetter]) -> Vec<bool> {
+        let new = events
+            .iter()
+            .map(|(c, body)| {
+                let seq = c.event.seq;
+                let is_new = match self.seen.get_mut(c.event.asset.as_str()) {
+                    Some(seqs) => seqs.insert(seq),
+                    None => {
+                        self.seen
+                            .insert(c.event.asset.clone(), HashSet::from([seq]));
+                        true
+                    }
+                };
+                if is_new {
+                    self.bodies.push(body.clone());
+                }
+                is_new
+            })
+            .collect();
+        self.dead.extend_from_slice(dead);
+        new
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(asset: &str, seq: u64, good: u64) -> (Checked, String) {
+        let text = format!(
+            r#"{{"ts":"2026-01-05T06:00:{:02}Z","asset":"{asset}","kind":"count","seq":{seq},"good":{good}}}"#,
+            seq % 60
+        );
+        match parse(&text) {
+            Ok(c) => (c, text),
+            Err(e) => panic!("{text}: {e}"),
+        }
+    }
+
+    /// The in-memory store keeps the SQLite store's contract: duplicates by asset + seq within a
+    /// batch and across batches, events read back in the order accepted, dead letters newest first.
+    #[test]
+    fn the_memory_store_behaves_as_the_database() {
+        let path = std::env::temp_dir().join(format!("takt-store-test-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let stores = [Store::open(&path, Durability::Normal), Store::memory()];
+        let mut seen = Vec::new();
+        for store in stores {
+            let mut store = store.unwrap_or_else(|e| panic!("{e}"));
+            let letter = |n: i64| DeadLetter {
+                received_ms: n,
+                source: "test".into(),
+                payload: "{".into(),
+                reason: format!("bad {n}"),
+            };
+            let first = store
+                .append(
+                    &[event("A", 1, 1), event("B", 1, 2), event("A", 1, 3)],
+                    &[letter(1)],
+                )
+                .unwrap_or_else(|e| panic!("{e}"));
+            let second = store
+                .append(&[event("B", 2, 4), event("B", 1, 5)], &[letter(2)])
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(first, [true, true, false]);
+            assert_eq!(second, [true, false]);
+            let mut goods = Vec::new();
+            let n = store
+                .for_each(|c| {
+                    if let crate::event::Body::Count(b) = &c.event.body {
+                        goods.push((c.event.asset.clone(), c.event.seq, b.good));
+                    }
+                })
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(n, 3);
+            let counts = (
+                store.event_count().ok(),
+                store.dead_letter_count().ok(),
+                store.contains("B", 2).ok(),
+                store.contains("A", 2).ok(),
+                store.contains("C", 1).ok(),
+            );
+            let letters: Vec<String> = store
+                .dead_letters(1)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .into_iter()
+                .map(|d| d.reason)
+                .collect();
+            seen.push((goods, counts, letters));
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        assert_eq!(
+            seen[0].0,
+            [
+                ("A".to_string(), 1, 1),
+                ("B".to_string(), 1, 2),
+                ("B".to_string(), 2, 4)
+            ]
+        );
+        assert_eq!(
+            seen[0].1,
+            (Some(3), Some(2), Some(true), Some(false), Some(false))
+        );
+        assert_eq!(seen[0].2, ["bad 2"]);
+        assert_eq!(seen[0], seen[1]);
     }
 }
