@@ -42,6 +42,23 @@ pub fn load(name: &str) -> Arc<Model> {
     }
 }
 
+/// CPU seconds this process has used (user + system, every thread) from /proc/self/stat, in clock
+/// ticks of 10 ms; NaN where /proc is not available. Unlike elapsed time it does not grow when other
+/// programs share the cores: with n free cores, work of c CPU seconds takes about c / n seconds.
+pub fn cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            // The command name (field 2) may hold spaces; the fields after its ')' are plain.
+            let rest = &s[s.rfind(')')? + 1..];
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let utime: f64 = fields.get(11)?.parse().ok()?;
+            let stime: f64 = fields.get(12)?.parse().ok()?;
+            Some((utime + stime) / 100.0)
+        })
+        .unwrap_or(f64::NAN)
+}
+
 /// Peak resident memory of this process (VmHWM), KiB; 0 where /proc is not available.
 pub fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")

@@ -98,6 +98,8 @@ pub struct Server {
     pub twin: Arc<twin::TwinHandle>,
     pub metrics: metrics::Metrics,
     pub limiter: routes::RateLimiter,
+    /// The plan's runs for the forecasts' deviation flags: the same for every forecast of a shift.
+    pub plans: Arc<takt_twin::forecast::PlanCache>,
 }
 
 impl Server {
@@ -129,6 +131,7 @@ impl Server {
             twin,
             metrics: metrics::Metrics::default(),
             limiter,
+            plans: Arc::default(),
         }))
     }
 }

@@ -1054,10 +1054,19 @@ async fn twin_forecast(
         plan_replications: req.plan_replications,
     };
     let model = Arc::clone(&s.model);
-    let f =
-        blocking(move || takt_twin::forecast::forecast(&model, &view, start_ms, now_ms, options))
-            .await?
-            .map_err(|e| Problem::validation(e.to_string(), vec![]))?;
+    let plans = Arc::clone(&s.plans);
+    let f = blocking(move || {
+        takt_twin::forecast::forecast_with_plans(
+            &model,
+            &view,
+            start_ms,
+            now_ms,
+            options,
+            Some(&plans),
+        )
+    })
+    .await?
+    .map_err(|e| Problem::validation(e.to_string(), vec![]))?;
     Ok(Json(f).into_response())
 }
 

@@ -476,16 +476,15 @@ impl Simulation {
 
     // ----- component access: entities are created by the engine itself, so absence is a bug -----
 
+    #[inline]
     pub(crate) fn comp<T: Component>(&self, e: Entity) -> &T {
         match self.world.get::<T>(e) {
             Some(c) => c,
-            None => panic!(
-                "engine invariant: {e:?} lacks {}",
-                std::any::type_name::<T>()
-            ),
+            None => missing::<T>(e),
         }
     }
 
+    #[inline]
     pub(crate) fn comp_mut<T: Component<Mutability = bevy_ecs::component::Mutable>>(
         &mut self,
         e: Entity,
@@ -493,10 +492,12 @@ impl Simulation {
         fetch_mut::<T>(&mut self.world, e)
     }
 
+    #[inline]
     fn machine(&self, m: Entity) -> &Machine {
         self.comp::<Machine>(m)
     }
 
+    #[inline]
     fn machine_mut(&mut self, m: Entity) -> Mut<'_, Machine> {
         self.comp_mut::<Machine>(m)
     }
@@ -785,10 +786,11 @@ impl Simulation {
             q.level_integral += q.parts.len() as f64 * (now - q.level_since);
             q.level_since = now;
             match q.parts.remove(i) {
-                Some(e) => e,
+                Some(e) => (e, !q.waiting.is_empty()),
                 None => return false,
             }
         };
+        let (entry, someone_waits) = entry;
         // Setup if the product changes, else straight to processing.
         let (activity, duration) = {
             let mut streams = fetch_mut::<MachineStreams>(&mut self.world, m);
@@ -817,8 +819,11 @@ impl Simulation {
             mach.counts.setups += u64::from(activity == Activity::Setup);
         });
         // The machine is busy now: only then may the freed place pull a waiter in (which can call back
-        // into this station).
-        self.on_room(input);
+        // into this station). Starting an activity changes no buffer, so the line of waiters is still
+        // the one seen above.
+        if someone_waits {
+            self.on_room(input);
+        }
         true
     }
 
@@ -892,7 +897,16 @@ impl Simulation {
         if !self.topo.has_operating_modes[station] {
             return;
         }
-        let elapsed = self.now - self.machine(m).segment_start;
+        let segment_start = self.machine(m).segment_start;
+        self.end_segment_from(m, station, segment_start);
+    }
+
+    /// [`Simulation::end_segment`] when the caller has read the segment's start already.
+    fn end_segment_from(&mut self, m: Entity, station: usize, segment_start: f64) {
+        if !self.topo.has_operating_modes[station] {
+            return;
+        }
+        let elapsed = self.now - segment_start;
         let mut modes = fetch_mut::<FailureModes>(&mut self.world, m);
         for (fi, f) in self.model.stations[station]
             .failure_modes
@@ -908,7 +922,7 @@ impl Simulation {
     }
 
     fn on_activity_end(&mut self, m: Entity, epoch: u32) -> bool {
-        let (activity, station, part, product, operation, due) = {
+        let (activity, station, part, product, operation, due, segment_start) = {
             let mach = self.machine(m);
             if mach.epoch != epoch || mach.stopped() {
                 return false;
@@ -921,11 +935,13 @@ impl Simulation {
                 mach.product,
                 mach.operation,
                 mach.due,
+                mach.segment_start,
             )
         };
         match (activity, part) {
             (Activity::Setup, _) => self.start_processing(m),
             (Activity::Processing, Some(part)) => {
+                self.end_segment_from(m, station, segment_start);
                 self.complete_cycle(m, station, part, product, operation, due)
             }
             _ => return false,
@@ -942,7 +958,6 @@ impl Simulation {
         operation: u32,
         due: f64,
     ) {
-        self.end_segment(m, station);
         let routing = &self.model.products[product as usize].routing;
         let op = &routing[operation as usize];
         let last_step = operation as usize + 1 == routing.len();
@@ -1509,17 +1524,25 @@ impl Simulation {
 }
 
 /// A component of an engine-made entity, borrowing only the World (so the model can be read alongside).
+#[inline]
 pub(crate) fn fetch_mut<T: Component<Mutability = bevy_ecs::component::Mutable>>(
     world: &mut World,
     e: Entity,
 ) -> Mut<'_, T> {
     match world.get_mut::<T>(e) {
         Some(c) => c,
-        None => panic!(
-            "engine invariant: {e:?} lacks {}",
-            std::any::type_name::<T>()
-        ),
+        None => missing::<T>(e),
     }
+}
+
+/// An engine-made entity without a component it always has: a bug, reported out of the hot path.
+#[cold]
+#[inline(never)]
+fn missing<T>(e: Entity) -> ! {
+    panic!(
+        "engine invariant: {e:?} lacks {}",
+        std::any::type_name::<T>()
+    )
 }
 
 /// The index of the part a dispatching rule picks from a queue (never empty here).

@@ -636,7 +636,8 @@ pub fn condition_of(
 }
 
 /// What one replication of the forecast (or the plan) gives.
-struct Outcome {
+/// What one run gives the forecast.
+pub struct Outcome {
     plant_good: f64,
     station_good: Vec<f64>,
     /// Per station: processing, planned busy, ideal seconds, produced pieces.
@@ -678,6 +679,40 @@ pub fn forecast(
     now_ms: i64,
     options: ForecastOptions,
 ) -> Result<Forecast, ForecastError> {
+    forecast_with_plans(model, view, window_start_ms, now_ms, options, None)
+}
+
+/// The plan's runs (the scenario from its start) depend only on the model, the seed, how many and
+/// to when, not on the plant's state: a server forecasting the same shift again and again keeps them
+/// here and runs only the forecast itself. One cache serves one model.
+#[derive(Default)]
+pub struct PlanCache {
+    runs: std::sync::Mutex<BTreeMap<PlanKey, Arc<Vec<Outcome>>>>,
+}
+
+/// Seed, number of runs, and the horizon's bits.
+type PlanKey = (u64, u32, u64);
+
+impl PlanCache {
+    /// How many sets of plan runs are kept.
+    pub fn len(&self) -> usize {
+        self.runs.lock().map_or(0, |r| r.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// [`forecast`], taking the plan's runs from `plans` when it has them (and keeping them there).
+pub fn forecast_with_plans(
+    model: &Arc<Model>,
+    view: &BTreeMap<String, AssetState>,
+    window_start_ms: i64,
+    now_ms: i64,
+    options: ForecastOptions,
+    plans: Option<&PlanCache>,
+) -> Result<Forecast, ForecastError> {
     if options.replications == 0 {
         return Err(ForecastError::NoReplications);
     }
@@ -702,15 +737,36 @@ pub fn forecast(
             Ok(outcome(&sim.report()))
         })
         .collect::<Result<Vec<_>, ConditionError>>()?;
-    let plan: Vec<Outcome> = (0..options.plan_replications)
-        .into_par_iter()
-        .map(|r| {
-            let mut sim =
-                Simulation::new(Arc::clone(model), rng::replication_seed(options.seed, r));
-            sim.run_until(until_s);
-            outcome(&sim.report())
-        })
-        .collect();
+    let run_plan = || -> Arc<Vec<Outcome>> {
+        Arc::new(
+            (0..options.plan_replications)
+                .into_par_iter()
+                .map(|r| {
+                    let mut sim =
+                        Simulation::new(Arc::clone(model), rng::replication_seed(options.seed, r));
+                    sim.run_until(until_s);
+                    outcome(&sim.report())
+                })
+                .collect(),
+        )
+    };
+    let key = (options.seed, options.plan_replications, until_s.to_bits());
+    let plan: Arc<Vec<Outcome>> = match plans {
+        None => run_plan(),
+        Some(cache) => {
+            let cached = cache.runs.lock().ok().and_then(|r| r.get(&key).cloned());
+            match cached {
+                Some(runs) => runs,
+                None => {
+                    let runs = run_plan();
+                    if let Ok(mut r) = cache.runs.lock() {
+                        r.insert(key, Arc::clone(&runs));
+                    }
+                    runs
+                }
+            }
+        }
+    };
     let mean = |xs: Vec<f64>| (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64);
 
     // What was observed in the window, per station.

@@ -22,6 +22,11 @@ pub mod store;
 use event::{Checked, Event, EventError, StateCode};
 use mirror::{AssetState, Mirror, MirrorConfig};
 use serde::Serialize;
+use std::borrow::Cow;
+
+/// One event of a batch on its way in: its index in the batch, its source, the parse result and the
+/// text as received.
+type Received<'a> = (usize, Cow<'a, str>, Result<Checked, EventError>, String);
 use std::collections::BTreeMap;
 use store::{DeadLetter, Store, StoreError};
 use takt_model::Model;
@@ -192,7 +197,7 @@ impl Twin {
             .with_min_len(256)
             .enumerate()
             .filter(|(_, l)| !l.trim().is_empty())
-            .map(|(i, l)| (i, source.to_string(), event::parse(l), (*l).to_string()))
+            .map(|(i, l)| (i, Cow::Borrowed(source), event::parse(l), (*l).to_string()))
             .collect();
         self.ingest_checked(parsed, received_ms)
     }
@@ -209,7 +214,7 @@ impl Twin {
             .enumerate()
             .map(|(i, e)| {
                 let raw = serde_json::to_string(&e).unwrap_or_default();
-                (i, source.to_string(), event::check(e), raw)
+                (i, Cow::Borrowed(source), event::check(e), raw)
             })
             .collect();
         self.ingest_checked(parsed, received_ms)
@@ -224,14 +229,16 @@ impl Twin {
         let parsed = parsed
             .into_iter()
             .enumerate()
-            .map(|(i, (source, r, raw))| (i, source, r, raw))
+            .map(|(i, (source, r, raw))| (i, Cow::Owned(source), r, raw))
             .collect();
         self.ingest_checked(parsed, received_ms)
     }
 
+    /// `(index in the batch, source, parse result, text as received)` per event; the source is
+    /// borrowed when the whole batch has one, so an event costs no copy of it.
     fn ingest_checked(
         &mut self,
-        parsed: Vec<(usize, String, Result<Checked, EventError>, String)>,
+        parsed: Vec<Received<'_>>,
         received_ms: i64,
     ) -> Result<IngestReport, TwinError> {
         let mut report = IngestReport::default();
@@ -250,16 +257,16 @@ impl Twin {
                 ),
                 Err(e) => e.to_string(),
             };
-            tracing::debug!(source, index, %reason, "event rejected");
+            tracing::debug!(%source, index, %reason, "event rejected");
             dead.push(DeadLetter {
                 received_ms,
-                source,
+                source: source.into_owned(),
                 payload: raw,
                 reason: reason.clone(),
             });
             report.rejected.push(Rejection { index, reason });
         }
-        let new = self.store.append(&good, &dead)?;
+        let new = self.store.append(&mut good, &dead)?;
         for ((c, _), is_new) in good.into_iter().zip(new) {
             if is_new {
                 report.accepted += 1;

@@ -293,20 +293,29 @@ impl Mirror {
 
     /// Takes an event of a known asset (the caller rejects unknown ones).
     pub fn offer(&mut self, c: Checked) {
-        let asset = c.event.asset.clone();
-        let newest = self.newest_ms.entry(asset.clone()).or_insert(i64::MIN);
+        // Looked up by reference first: a known asset costs no copy of its name per event.
+        let newest = match self.newest_ms.get_mut(c.event.asset.as_str()) {
+            Some(n) => n,
+            None => self
+                .newest_ms
+                .entry(c.event.asset.clone())
+                .or_insert(i64::MIN),
+        };
         *newest = (*newest).max(c.ts_ms);
         let horizon = newest.saturating_sub(self.config.reorder_window_ms);
         if self.config.reorder_window_ms == 0 {
             apply(&mut self.assets, self.window_start_ms, c);
             return;
         }
-        let queue = self.pending.entry(asset).or_default();
+        let queue = match self.pending.get_mut(c.event.asset.as_str()) {
+            Some(q) => q,
+            None => self.pending.entry(c.event.asset.clone()).or_default(),
+        };
         // Keep the queue sorted by time stamp, then arrival (stable).
         let at = queue.partition_point(|p| p.ts_ms <= c.ts_ms);
         queue.insert(at, c);
         let ready = queue.partition_point(|p| p.ts_ms <= horizon);
-        for e in queue.drain(..ready).collect::<Vec<_>>() {
+        for e in queue.drain(..ready) {
             apply(&mut self.assets, self.window_start_ms, e);
         }
     }

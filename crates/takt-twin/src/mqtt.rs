@@ -168,13 +168,19 @@ fn store(
     if batch.is_empty() {
         return Ok(());
     }
-    let mut parsed = Vec::new();
-    for p in batch.iter() {
-        let source = format!("mqtt:{}", p.topic);
-        for (result, raw) in decode(&config.site, &p.topic, &p.payload) {
-            parsed.push((source.clone(), result, raw));
-        }
-    }
+    // Decoding and parsing need only the message: spread over the cores, in order (as in
+    // `Twin::ingest_lines`).
+    use rayon::prelude::*;
+    let parsed: Vec<_> = batch
+        .par_iter()
+        .with_min_len(256)
+        .flat_map_iter(|p| {
+            let source = format!("mqtt:{}", p.topic);
+            decode(&config.site, &p.topic, &p.payload)
+                .into_iter()
+                .map(move |(result, raw)| (source.clone(), result, raw))
+        })
+        .collect();
     stats.messages += batch.len() as u64;
     let report = twin.ingest_parsed(parsed, now_ms())?;
     if !report.rejected.is_empty() {

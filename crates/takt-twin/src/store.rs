@@ -9,7 +9,7 @@
 
 use crate::event::{Checked, parse};
 use rusqlite::{Connection, OptionalExtension, params};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
@@ -42,9 +42,14 @@ enum Backend {
 #[derive(Default)]
 struct Memory {
     bodies: Vec<String>,
-    seen: HashMap<String, HashSet<u64>>,
+    /// A handful of assets, compared as strings.
+    seen: BTreeMap<String, SeqSet>,
     dead: Vec<DeadLetter>,
 }
+
+/// The `seq`s seen of one asset, hashed with Fx: the keys are the plant's own counters, and the
+/// default SipHash cost more than the rest of storing an event.
+type SeqSet = HashSet<u64, rustc_hash::FxBuildHasher>;
 
 /// One refused payload, kept for inspection.
 #[derive(Debug, Clone, PartialEq)]
@@ -106,9 +111,11 @@ impl Store {
     /// Stores a batch in one transaction: each checked event with its JSON text as received. Returns,
     /// per event, whether it is new (false: a duplicate of a stored one). Dead letters are stored
     /// with it.
+    /// The texts of new events may be taken (left empty): the caller needs only the checked events
+    /// afterwards.
     pub fn append(
         &mut self,
-        events: &[(Checked, String)],
+        events: &mut [(Checked, String)],
         dead: &[DeadLetter],
     ) -> Result<Vec<bool>, StoreError> {
         let conn = match &mut self.backend {
@@ -121,7 +128,7 @@ impl Store {
             let mut insert = tx.prepare_cached(
                 "INSERT OR IGNORE INTO events (asset, seq, ts_ms, kind, body) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
-            for (c, body) in events {
+            for (c, body) in events.iter() {
                 let n = insert.execute(params![
                     c.event.asset,
                     c.event.seq as i64,
@@ -232,21 +239,22 @@ impl Store {
 }
 
 impl Memory {
-    fn append(&mut self, events: &[(Checked, String)], dead: &[DeadLetter]) -> Vec<bool> {
+    fn append(&mut self, events: &mut [(Checked, String)], dead: &[DeadLetter]) -> Vec<bool> {
         let new = events
-            .iter()
+            .iter_mut()
             .map(|(c, body)| {
                 let seq = c.event.seq;
                 let is_new = match self.seen.get_mut(c.event.asset.as_str()) {
                     Some(seqs) => seqs.insert(seq),
                     None => {
-                        self.seen
-                            .insert(c.event.asset.clone(), HashSet::from([seq]));
+                        let mut seqs = SeqSet::default();
+                        seqs.insert(seq);
+                        self.seen.insert(c.event.asset.clone(), seqs);
                         true
                     }
                 };
                 if is_new {
-                    self.bodies.push(body.clone());
+                    self.bodies.push(std::mem::take(body));
                 }
                 is_new
             })
@@ -289,12 +297,12 @@ mod tests {
             };
             let first = store
                 .append(
-                    &[event("A", 1, 1), event("B", 1, 2), event("A", 1, 3)],
+                    &mut [event("A", 1, 1), event("B", 1, 2), event("A", 1, 3)],
                     &[letter(1)],
                 )
                 .unwrap_or_else(|e| panic!("{e}"));
             let second = store
-                .append(&[event("B", 2, 4), event("B", 1, 5)], &[letter(2)])
+                .append(&mut [event("B", 2, 4), event("B", 1, 5)], &[letter(2)])
                 .unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(first, [true, true, false]);
             assert_eq!(second, [true, false]);

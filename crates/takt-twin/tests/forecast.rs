@@ -200,3 +200,38 @@ fn the_forecast_range_covers_what_the_shift_actually_did_nine_times_in_ten() {
         assert!((47..=59).contains(&n), "{what}: {n} of {seeds} covered");
     }
 }
+
+/// A server keeps the plan's runs between forecasts: the second forecast reads them from the cache
+/// and says exactly what a forecast without the cache says; another horizon is another plan.
+#[test]
+fn plans_kept_between_forecasts_change_nothing() {
+    use takt_twin::forecast::{PlanCache, forecast_with_plans};
+    let model = bottling();
+    let (view, _, now_ms) = mirrored(&model, 5, 5.0 * 3600.0);
+    let start_ms = model.timebase.start_unix_s * 1000;
+    let options = ForecastOptions {
+        replications: 8,
+        seed: 3,
+        until_s: Some(6.0 * 3600.0),
+        plan_replications: 6,
+    };
+    let plans = PlanCache::default();
+    let uncached = forecast(&model, &view, start_ms, now_ms, options).expect("forecast");
+    for _ in 0..2 {
+        let f = forecast_with_plans(&model, &view, start_ms, now_ms, options, Some(&plans))
+            .expect("forecast");
+        // Compared as JSON: a figure without data is NaN, which never equals itself.
+        assert_eq!(
+            serde_json::to_string(&f).ok(),
+            serde_json::to_string(&uncached).ok()
+        );
+        assert!(f.plan_plant_good.is_some_and(|g| g > 0.0));
+        assert_eq!(plans.len(), 1);
+    }
+    let later = ForecastOptions {
+        until_s: Some(6.5 * 3600.0),
+        ..options
+    };
+    forecast_with_plans(&model, &view, start_ms, now_ms, later, Some(&plans)).expect("forecast");
+    assert_eq!(plans.len(), 2);
+}
