@@ -23,13 +23,13 @@ use event::{Checked, Event, EventError, StateCode};
 use mirror::{AssetState, Mirror, MirrorConfig};
 use serde::Serialize;
 use std::borrow::Cow;
+use std::collections::BTreeMap;
+use store::{DeadLetter, Store, StoreError};
+use takt_model::Model;
 
 /// One event of a batch on its way in: its index in the batch, its source, the parse result and the
 /// text as received.
 type Received<'a> = (usize, Cow<'a, str>, Result<Checked, EventError>, String);
-use std::collections::BTreeMap;
-use store::{DeadLetter, Store, StoreError};
-use takt_model::Model;
 
 /// What happened to a batch.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
