@@ -10,14 +10,15 @@
 //! Broker settings matter for throughput and loss: mosquitto sends at most `max_inflight_messages`
 //! (default 20) unacknowledged messages per client, and queues at most `max_queued_messages`
 //! (default 1000) for a slow or disconnected client, dropping the rest. For a plant feed raise both
-//! (e.g. 1000 and 1000000) and enable `persistence`; see README.
+//! (the window to a few batches, e.g. 4000 for batches of 1000, so the broker sends the next batch
+//! while the twin stores the last; the queue to e.g. 1000000) and enable `persistence`; see README.
 
 use crate::event::{self, Checked, EventError};
 use crate::{IngestReport, Twin, TwinError};
-use rumqttc::{
-    Client, ConnectionError, Event, MqttOptions, Packet, Publish, QoS, RecvTimeoutError,
-};
+use rumqttc::{Client, Connection, ConnectionError, Event, MqttOptions, Packet, Publish, QoS};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone)]
@@ -53,6 +54,12 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 const IDLE: Duration = Duration::from_millis(2);
 
 /// Listens until `stop` is set; `on_batch` sees every stored batch.
+///
+/// rumqttc's event loop runs on a thread of its own that only ever waits on it, never with a
+/// timeout: a poll cut short by a timeout can drop a request it has already taken (an
+/// acknowledgement or a subscription), and a loop that both polls and acknowledges deadlocks once
+/// more acknowledgements wait than the request queue holds (it blocks in `ack` while nobody
+/// polls). The events come over a channel, which waits with a timeout safely.
 pub fn listen(
     twin: &mut Twin,
     config: &MqttConfig,
@@ -65,92 +72,144 @@ pub fn listen(
         .set_manual_acks(true)
         .set_clean_session(false)
         .set_max_packet_size(1 << 20, 1 << 20);
-    let (client, mut connection) = Client::new(options, 10_000);
+    let (client, connection) = Client::new(options, 10_000);
+    let done = Arc::new(AtomicBool::new(false));
+    let events = spawn_connection(connection, config, Arc::clone(&done));
     let filter = config.topic_filter();
     let mut stats = ListenStats::default();
     let mut batch: Vec<Publish> = Vec::with_capacity(config.batch);
     let mut first_at: Option<Instant> = None;
-    let mut backoff = Duration::from_millis(100);
     let mut connected_once = false;
-    while !stop.load(Ordering::Relaxed) {
-        // A partial batch is stored as soon as the stream pauses: the broker sends no more than
-        // its in-flight window (mosquitto: `max_inflight_messages`, 20 by default) before we ack.
-        let wait = first_at.map_or(Duration::from_millis(100), |t| {
-            IDLE.min(config.batch_wait.saturating_sub(t.elapsed()))
-        });
-        let mut idle = false;
-        match connection.recv_timeout(wait) {
-            Ok(Ok(Event::Incoming(Packet::Publish(p)))) => {
-                first_at.get_or_insert_with(Instant::now);
-                batch.push(p);
-            }
-            Ok(Ok(Event::Incoming(Packet::ConnAck(ack)))) => {
-                backoff = Duration::from_millis(100);
-                if connected_once {
-                    stats.reconnects += 1;
-                    tracing::info!("MQTT: reconnected to {}:{}", config.host, config.port);
+    let result = (|| {
+        while !stop.load(Ordering::Relaxed) {
+            // A partial batch is stored as soon as the stream pauses: the broker sends no more
+            // than its in-flight window (mosquitto: `max_inflight_messages`, 20 by default)
+            // before we ack.
+            let wait = first_at.map_or(Duration::from_millis(100), |t| {
+                IDLE.min(config.batch_wait.saturating_sub(t.elapsed()))
+            });
+            let mut idle = false;
+            match events.recv_timeout(wait) {
+                Ok(Ok(Event::Incoming(Packet::Publish(p)))) => {
+                    first_at.get_or_insert_with(Instant::now);
+                    batch.push(p);
                 }
-                connected_once = true;
-                if !ack.session_present
-                    && let Err(e) = client.subscribe(&filter, QoS::AtLeastOnce)
-                {
-                    tracing::warn!("MQTT: cannot subscribe to {filter}: {e}");
+                Ok(Ok(Event::Incoming(Packet::ConnAck(ack)))) => {
+                    if connected_once {
+                        stats.reconnects += 1;
+                        tracing::info!("MQTT: reconnected to {}:{}", config.host, config.port);
+                    }
+                    connected_once = true;
+                    if !ack.session_present
+                        && let Err(e) = client.subscribe(&filter, QoS::AtLeastOnce)
+                    {
+                        tracing::warn!("MQTT: cannot subscribe to {filter}: {e}");
+                    }
                 }
+                Ok(Ok(_)) => {}
+                Ok(Err(())) => {
+                    // Whatever arrived is stored; its acknowledgements died with the connection,
+                    // so the broker sends it again and it counts as duplicates.
+                    store(
+                        twin,
+                        config,
+                        &client,
+                        &mut batch,
+                        false,
+                        &mut stats,
+                        &mut on_batch,
+                    )?;
+                    first_at = None;
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => idle = true,
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => {
-                // Whatever arrived is stored; its acknowledgements died with the connection, so the
-                // broker sends it again and it counts as duplicates.
+            let due = idle || first_at.is_some_and(|t| t.elapsed() >= config.batch_wait);
+            if batch.len() >= config.batch || (due && !batch.is_empty()) {
                 store(
                     twin,
                     config,
                     &client,
                     &mut batch,
-                    false,
+                    true,
                     &mut stats,
                     &mut on_batch,
                 )?;
                 first_at = None;
-                log_connection_error(&e, config, backoff);
-                std::thread::sleep(backoff);
-                backoff = (backoff * 2).min(MAX_BACKOFF);
-                continue;
             }
-            Err(RecvTimeoutError::Timeout) => idle = true,
-            Err(RecvTimeoutError::Disconnected) => break,
         }
-        let due = idle || first_at.is_some_and(|t| t.elapsed() >= config.batch_wait);
-        if batch.len() >= config.batch || (due && !batch.is_empty()) {
-            store(
-                twin,
-                config,
-                &client,
-                &mut batch,
-                true,
-                &mut stats,
-                &mut on_batch,
-            )?;
-            first_at = None;
-        }
-    }
-    store(
-        twin,
-        config,
-        &client,
-        &mut batch,
-        true,
-        &mut stats,
-        &mut on_batch,
-    )?;
+        store(
+            twin,
+            config,
+            &client,
+            &mut batch,
+            true,
+            &mut stats,
+            &mut on_batch,
+        )
+    })();
+    // The connection thread ends at its next event: the DISCONNECT going out, or the request
+    // queue closing when `client` is dropped here.
+    done.store(true, Ordering::Relaxed);
     let _ = client.disconnect();
-    Ok(stats)
+    result.map(|()| stats)
 }
 
-fn log_connection_error(e: &ConnectionError, config: &MqttConfig, backoff: Duration) {
+/// What the connection thread passes on: an event, or `Err(())` for a lost connection (logged
+/// there, and retried after a backoff).
+type Incoming = Result<Event, ()>;
+
+/// Runs the event loop on its own thread until `done` is set, the request queue closes or the
+/// listener is gone. A lost connection is retried with exponential backoff, reset on CONNACK.
+/// The channel is unbounded: the broker's in-flight window bounds what QoS 1 delivers before we
+/// acknowledge.
+fn spawn_connection(
+    mut connection: Connection,
+    config: &MqttConfig,
+    done: Arc<AtomicBool>,
+) -> mpsc::Receiver<Incoming> {
+    let (tx, rx) = mpsc::channel();
+    let (host, port) = (config.host.clone(), config.port);
+    let spawned = std::thread::Builder::new()
+        .name("takt-mqtt".into())
+        .spawn(move || {
+            let mut backoff = Duration::from_millis(100);
+            while !done.load(Ordering::Relaxed) {
+                let Ok(event) = connection.recv() else {
+                    break;
+                };
+                let event = match event {
+                    Ok(e) => {
+                        if matches!(e, Event::Incoming(Packet::ConnAck(_))) {
+                            backoff = Duration::from_millis(100);
+                        }
+                        Ok(e)
+                    }
+                    Err(e) => {
+                        log_connection_error(&e, &host, port, backoff);
+                        Err(e)
+                    }
+                };
+                let failed = event.is_err();
+                if tx.send(event.map_err(|_| ())).is_err() {
+                    break;
+                }
+                if failed {
+                    std::thread::sleep(backoff);
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        // Without the thread no event arrives: the receiver reports the sender gone at once.
+        tracing::error!("MQTT: cannot start the connection thread: {e}");
+    }
+    rx
+}
+
+fn log_connection_error(e: &ConnectionError, host: &str, port: u16, backoff: Duration) {
     tracing::warn!(
-        "MQTT: connection to {}:{} failed ({e}); retrying in {:.1} s",
-        config.host,
-        config.port,
+        "MQTT: connection to {host}:{port} failed ({e}); retrying in {:.1} s",
         backoff.as_secs_f64()
     );
 }
