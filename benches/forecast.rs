@@ -8,6 +8,10 @@
 //! which do not depend on how busy the shared machine is.
 
 use std::sync::Arc;
+
+/// The allocator of the `takt` binary, so that the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::time::Instant;
 use takt_model::load_file;
 use takt_sim::Simulation;

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use takt_model::Model;
 use takt_twin::mirror::MirrorConfig;
 use takt_twin::store::{Durability, Store};
-use takt_twin::{Twin, TwinState};
+use takt_twin::{IngestReport, Twin, TwinState};
 
 #[derive(clap::Args)]
 pub struct ReplayArgs {
@@ -229,16 +229,13 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
     let source = args.file.display().to_string();
     let started = Instant::now();
     let mut first_ts: Option<i64> = None;
-    let mut batch: Vec<String> = Vec::with_capacity(args.batch);
     let (mut accepted, mut duplicates, mut rejected) = (0u64, 0u64, 0u64);
     let mut first_rejections: Vec<String> = Vec::new();
     let mut line_no = 0usize;
-    let mut batch_first_line = 1usize;
     let stdout = std::io::stdout();
-    let mut flush = |twin: &mut Twin, batch: &mut Vec<String>, first_line: usize| -> Result<()> {
-        let refs: Vec<&str> = batch.iter().map(String::as_str).collect();
-        let now = chrono_now_ms();
-        let r = twin.ingest_lines(&source, &refs, now)?;
+    // What each stored batch did: counted, its first rejections kept with their line numbers.
+    let accepted_before = twin.counters().accepted;
+    let mut record = |r: &IngestReport, first_line: usize| -> Result<()> {
         accepted += r.accepted;
         duplicates += r.duplicates;
         rejected += r.rejected.len() as u64;
@@ -251,17 +248,16 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
         }
         if args.print_acks {
             let mut out = stdout.lock();
-            writeln!(out, "acked {}", twin.counters().accepted)?;
+            writeln!(out, "acked {}", accepted_before + accepted)?;
             out.flush()?;
         }
-        batch.clear();
         Ok(())
     };
     let is_csv = args
         .file
         .extension()
         .is_some_and(|x| x.eq_ignore_ascii_case("csv"));
-    let lines: Box<dyn Iterator<Item = Result<String>>> = if is_csv {
+    let lines: Box<dyn Iterator<Item = Result<String>> + Send> = if is_csv {
         // The flat CSV form: each row becomes the JSON event of the same fields; the header counts
         // as line 1, so rows keep their line numbers.
         let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(file);
@@ -285,35 +281,85 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
                 .map(|l| l.map_err(anyhow::Error::from)),
         )
     };
-    for line in lines {
+    let first_line = line_no + 1;
+    let mut lines = lines.map(|line| {
         let line = line.with_context(|| format!("reading {}", args.file.display()))?;
         line_no += 1;
         bar.inc(line.len() as u64 + 1);
-        if let Speed::Factor(f) = args.speed
-            && let Some(ts) = quick_ts(&line)
-        {
-            let first = *first_ts.get_or_insert(ts);
-            let due = Duration::from_secs_f64(((ts - first) as f64 / 1000.0 / f).max(0.0));
-            let elapsed = started.elapsed();
-            if due > elapsed {
-                // Hand over what we have before waiting, so the twin is current while it waits.
-                if !batch.is_empty() {
-                    flush(&mut twin, &mut batch, batch_first_line)?;
-                    batch_first_line = line_no;
+        Ok::<_, anyhow::Error>((line_no, line))
+    });
+    match args.speed {
+        Speed::Max => {
+            // As fast as possible: the next batch is read while the twin stores the last. A read
+            // error ends the batches; it is reported once what was read is stored.
+            let mut read_error = None;
+            let batches = std::iter::from_fn(|| {
+                let mut batch = Vec::with_capacity(args.batch);
+                for item in lines.by_ref() {
+                    match item {
+                        Ok((_, line)) => {
+                            batch.push(line);
+                            if batch.len() >= args.batch {
+                                break;
+                            }
+                        }
+                        Err(e) => {
+                            read_error = Some(e);
+                            break;
+                        }
+                    }
                 }
-                std::thread::sleep(due - elapsed);
+                (!batch.is_empty()).then_some(batch)
+            });
+            let mut failed = None;
+            twin.ingest_pipelined(&source, batches, chrono_now_ms, |k, _, r| {
+                // Every batch but the last is full.
+                if let Err(e) = record(r, first_line + k * args.batch) {
+                    failed.get_or_insert(e);
+                }
+                Ok(())
+            })?;
+            if let Some(e) = failed.or(read_error) {
+                return Err(e);
             }
         }
-        if batch.is_empty() {
-            batch_first_line = line_no;
+        Speed::Factor(f) => {
+            let mut batch: Vec<String> = Vec::with_capacity(args.batch);
+            let mut batch_first_line = 1usize;
+            let mut flush = |twin: &mut Twin, batch: &mut Vec<String>, first_line: usize| {
+                let refs: Vec<&str> = batch.iter().map(String::as_str).collect();
+                let r = twin.ingest_lines(&source, &refs, chrono_now_ms())?;
+                record(&r, first_line)?;
+                batch.clear();
+                Ok::<_, anyhow::Error>(())
+            };
+            for item in lines {
+                let (n, line) = item?;
+                if let Some(ts) = quick_ts(&line) {
+                    let first = *first_ts.get_or_insert(ts);
+                    let due = Duration::from_secs_f64(((ts - first) as f64 / 1000.0 / f).max(0.0));
+                    let elapsed = started.elapsed();
+                    if due > elapsed {
+                        // Hand over what we have before waiting, so the twin is current while it
+                        // waits.
+                        if !batch.is_empty() {
+                            flush(&mut twin, &mut batch, batch_first_line)?;
+                        }
+                        std::thread::sleep(due - elapsed);
+                    }
+                }
+                if batch.is_empty() {
+                    batch_first_line = n;
+                }
+                batch.push(line);
+                if batch.len() >= args.batch {
+                    flush(&mut twin, &mut batch, batch_first_line)?;
+                }
+            }
+            if !batch.is_empty() {
+                flush(&mut twin, &mut batch, batch_first_line)?;
+            }
         }
-        batch.push(line);
-        if batch.len() >= args.batch {
-            flush(&mut twin, &mut batch, batch_first_line)?;
-        }
-    }
-    if !batch.is_empty() {
-        flush(&mut twin, &mut batch, batch_first_line)?;
     }
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();

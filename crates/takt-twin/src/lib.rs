@@ -31,6 +31,27 @@ use takt_model::Model;
 /// text as received.
 type Received<'a> = (usize, Cow<'a, str>, Result<Checked, EventError>, String);
 
+/// A batch of lines read and checked, not yet stored: [`parse_batch`], then [`Twin::ingest_batch`].
+pub struct ParsedBatch<'a> {
+    events: Vec<Received<'a>>,
+}
+
+/// Parses and checks a batch of JSON lines from `source` (blank lines are skipped). Needs nothing
+/// of the twin, and is most of the cost of an event: it runs on every core, in chunks big enough
+/// to pay for the hand-over; the order is kept (rayon's collect).
+pub fn parse_batch<'a>(source: &'a str, lines: &[&str]) -> ParsedBatch<'a> {
+    use rayon::prelude::*;
+    ParsedBatch {
+        events: lines
+            .par_iter()
+            .with_min_len(256)
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| (i, Cow::Borrowed(source), event::parse(l), (*l).to_string()))
+            .collect(),
+    }
+}
+
 /// What happened to a batch.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct IngestReport {
@@ -189,17 +210,54 @@ impl Twin {
         lines: &[&str],
         received_ms: i64,
     ) -> Result<IngestReport, TwinError> {
-        // Parsing is most of the cost of an event and needs nothing but the line: it runs on every
-        // core, in chunks big enough to pay for the hand-over. Order is kept (rayon's collect).
-        use rayon::prelude::*;
-        let parsed = lines
-            .par_iter()
-            .with_min_len(256)
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-            .map(|(i, l)| (i, Cow::Borrowed(source), event::parse(l), (*l).to_string()))
-            .collect();
-        self.ingest_checked(parsed, received_ms)
+        self.ingest_batch(parse_batch(source, lines), received_ms)
+    }
+
+    /// Stores and mirrors a batch read by [`parse_batch`]; returns once it is durable. The same as
+    /// [`Twin::ingest_lines`] in two steps, so that a replay can read the next batch while the twin
+    /// stores and mirrors this one.
+    pub fn ingest_batch(
+        &mut self,
+        batch: ParsedBatch<'_>,
+        received_ms: i64,
+    ) -> Result<IngestReport, TwinError> {
+        self.ingest_checked(batch.events, received_ms)
+    }
+
+    /// Ingests `batches` of lines in order, taking and reading batch k + 1 (on the other cores)
+    /// while the twin stores and mirrors batch k: the replay path as fast as possible. The batches
+    /// are pulled on the reading side too, so reading a file overlaps storing. `on_report` sees
+    /// each batch's report with the batch's position and lines; the first error stops the replay.
+    pub fn ingest_pipelined<B, I>(
+        &mut self,
+        source: &str,
+        batches: I,
+        received_ms: impl Fn() -> i64,
+        mut on_report: impl FnMut(usize, &B, &IngestReport) -> Result<(), TwinError>,
+    ) -> Result<(), TwinError>
+    where
+        B: AsRef<[String]> + Send,
+        I: IntoIterator<Item = B>,
+        I::IntoIter: Send,
+    {
+        let mut batches = batches.into_iter();
+        let mut take = || {
+            batches.next().map(|lines| {
+                let refs: Vec<&str> = lines.as_ref().iter().map(String::as_str).collect();
+                let parsed = parse_batch(source, &refs);
+                (lines, parsed)
+            })
+        };
+        let mut pending = take();
+        let mut k = 0;
+        while let Some((lines, parsed)) = pending {
+            let now = received_ms();
+            let (next, report) = rayon::join(&mut take, || self.ingest_batch(parsed, now));
+            on_report(k, &lines, &report?)?;
+            pending = next;
+            k += 1;
+        }
+        Ok(())
     }
 
     /// Like [`Twin::ingest_lines`] for events already deserialized.
