@@ -99,7 +99,7 @@ pub enum Activity {
 pub struct Machine {
     pub station: u32,
     pub activity: Activity,
-    pub part: Option<Entity>,
+    pub part: Option<Part>,
     /// Product, routing step and due date of the part held (valid while `part` is some).
     pub product: u32,
     pub operation: u32,
@@ -243,7 +243,9 @@ pub struct PieceCounts {
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct QueueEntry {
-    pub part: Entity,
+    /// When the part entered the plant, and its order (for lead times and order completion).
+    pub released_at: f64,
+    pub order_entity: Option<Entity>,
     pub product: u32,
     /// The routing step the part waits for.
     pub operation: u32,
@@ -257,12 +259,12 @@ pub struct QueueEntry {
 }
 
 /// Who waits for room in a full buffer, first come first served.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum Waiter {
     /// A blocked machine holding a finished part.
     Machine(Entity),
     /// A newly released part whose first buffer was full.
-    Release(Entity),
+    Release(Part),
 }
 
 #[derive(Component, Debug, Clone, Serialize, Deserialize)]
@@ -277,15 +279,28 @@ pub struct BufferQueue {
     pub max_level: u32,
 }
 
+impl QueueEntry {
+    /// The part waiting.
+    pub fn part(&self) -> Part {
+        Part {
+            product: self.product,
+            released_at: self.released_at,
+            due: self.due,
+            order: self.order_entity,
+        }
+    }
+}
+
 impl BufferQueue {
     pub fn has_room(&self) -> bool {
         self.capacity.is_none_or(|c| (self.parts.len() as u32) < c)
     }
 }
 
-/// A part in the plant. Its routing step travels with it in queue entries and on machines, so that
-/// the hot path never looks the part up.
-#[derive(Component, Debug, Clone, Serialize, Deserialize)]
+/// A part in the plant: plain data that travels in queue entries and on machines, not an entity.
+/// A shift releases tens of thousands of parts; as entities, spawning and despawning them and
+/// looking them up on every move cost about a tenth of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Part {
     pub product: u32,
     pub released_at: f64,

@@ -292,7 +292,7 @@ impl Simulation {
                     name: bc.buffer.clone(),
                 })?;
             // Parts in line come in long runs of one product and order: resolve each run once,
-            // then spawn the whole line in one batch (a buffer may hold a shift's worth of parts).
+            // then put the whole line in at once (a buffer may hold a shift's worth of parts).
             let mut resolved: Option<(&QueuedPart, usize, usize, Option<usize>)> = None;
             let mut line = Vec::with_capacity(bc.parts.len());
             for (j, qp) in bc.parts.iter().enumerate() {
@@ -315,12 +315,9 @@ impl Simulation {
                 line.push((sim.part_of(product, order), step as u32));
             }
             spawned += line.len() as u64;
-            let parts: Vec<Part> = line.iter().map(|(p, _)| p.clone()).collect();
-            let ids: Vec<Entity> = sim.world.spawn_batch(parts).collect();
-            let entries: Vec<QueueEntry> = ids
+            let entries: Vec<QueueEntry> = line
                 .iter()
-                .zip(&line)
-                .map(|(&id, (p, step))| sim.queue_entry(id, p.product, *step, p.due))
+                .map(|(p, step)| sim.queue_entry(*p, *step))
                 .collect();
             let mut q = fetch_mut::<BufferQueue>(&mut sim.world, sim.topo.buffers[bi]);
             q.parts.extend(entries);
@@ -359,7 +356,7 @@ impl Simulation {
                 let product = names.product(&hp.product)?;
                 let step = names.step(&place, product, hp.step, |s| s == station)?;
                 let order = names.order(&place, &hp.order, product, now)?;
-                let part = sim.spawn_part(product, order);
+                let part = sim.part_of(product, order);
                 if let Some(oi) = order {
                     in_plant[oi] += 1;
                 }
@@ -367,7 +364,7 @@ impl Simulation {
                 machine.part = Some(part);
                 machine.product = product as u32;
                 machine.operation = step as u32;
-                machine.due = sim.comp::<Part>(part).due;
+                machine.due = part.due;
                 machine.last_product = Some(product as u32);
                 let mut streams = fetch_mut::<MachineStreams>(&mut sim.world, m);
                 match hp.work {
@@ -633,11 +630,6 @@ impl Simulation {
             due,
             order: order.map(|oi| self.topo.orders[oi]),
         }
-    }
-
-    fn spawn_part(&mut self, product: usize, order: Option<usize>) -> Entity {
-        let part = self.part_of(product, order);
-        self.world.spawn(part).id()
     }
 }
 

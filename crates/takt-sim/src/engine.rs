@@ -611,9 +611,8 @@ impl Simulation {
     }
 
     /// Model index of a part's order, [`NO_ORDER`] for a part without one.
-    fn order_index(&self, part: Entity) -> u32 {
-        self.comp::<Part>(part)
-            .order
+    fn order_index(&self, part: &Part) -> u32 {
+        part.order
             .map_or(NO_ORDER, |o| self.comp::<OrderState>(o).index)
     }
 
@@ -633,22 +632,19 @@ impl Simulation {
 
     /// A new part enters the plant at its first operation.
     fn release_part(&mut self, product: u32, due: f64, order: Option<Entity>) {
-        let part = self
-            .world
-            .spawn(Part {
-                product,
-                released_at: self.now,
-                due,
-                order,
-            })
-            .id();
+        let part = Part {
+            product,
+            released_at: self.now,
+            due,
+            order,
+        };
         self.plant.released += 1;
         self.plant.wip_change(self.now, true);
         let order_index = order.map_or(NO_ORDER, |o| self.comp::<OrderState>(o).index);
         let buffer = self.choose_buffer(product, 0, order_index);
         let b = self.topo.buffers[buffer];
         if self.comp::<BufferQueue>(b).has_room() {
-            let entry = self.queue_entry(part, product, 0, due);
+            let entry = self.queue_entry(part, 0);
             self.enqueue(buffer, entry);
         } else {
             self.comp_mut::<BufferQueue>(b)
@@ -657,25 +653,20 @@ impl Simulation {
         }
     }
 
-    pub(crate) fn queue_entry(
-        &self,
-        part: Entity,
-        product: u32,
-        operation: u32,
-        due: f64,
-    ) -> QueueEntry {
+    pub(crate) fn queue_entry(&self, part: Part, operation: u32) -> QueueEntry {
         QueueEntry {
-            part,
-            product,
+            released_at: part.released_at,
+            order_entity: part.order,
+            product: part.product,
             operation,
             // Only a plan needs to know the order of a waiting part.
             order: if self.plan.is_some() {
-                self.order_index(part)
+                self.order_index(&part)
             } else {
                 NO_ORDER
             },
-            due,
-            mean_s: self.model.products[product as usize].routing[operation as usize]
+            due: part.due,
+            mean_s: self.model.products[part.product as usize].routing[operation as usize]
                 .process_mean_s,
         }
     }
@@ -811,7 +802,7 @@ impl Simulation {
             }
         };
         self.start_activity(m, activity, duration, |mach| {
-            mach.part = Some(entry.part);
+            mach.part = Some(entry.part());
             mach.product = entry.product;
             mach.operation = entry.operation;
             mach.due = entry.due;
@@ -922,7 +913,7 @@ impl Simulation {
     }
 
     fn on_activity_end(&mut self, m: Entity, epoch: u32) -> bool {
-        let (activity, station, part, product, operation, due, segment_start) = {
+        let (activity, station, part, product, operation, segment_start) = {
             let mach = self.machine(m);
             if mach.epoch != epoch || mach.stopped() {
                 return false;
@@ -934,7 +925,6 @@ impl Simulation {
                 mach.part,
                 mach.product,
                 mach.operation,
-                mach.due,
                 mach.segment_start,
             )
         };
@@ -942,7 +932,7 @@ impl Simulation {
             (Activity::Setup, _) => self.start_processing(m),
             (Activity::Processing, Some(part)) => {
                 self.end_segment_from(m, station, segment_start);
-                self.complete_cycle(m, station, part, product, operation, due)
+                self.complete_cycle(m, station, part, product, operation)
             }
             _ => return false,
         }
@@ -953,10 +943,9 @@ impl Simulation {
         &mut self,
         m: Entity,
         station: usize,
-        part: Entity,
+        part: Part,
         product: u32,
         operation: u32,
-        due: f64,
     ) {
         let routing = &self.model.products[product as usize].routing;
         let op = &routing[operation as usize];
@@ -975,7 +964,7 @@ impl Simulation {
         let rework = !scrap && u < op.scrap_probability + op.rework_probability;
         let good = !scrap && !rework;
         let order = if self.plan.is_some() {
-            self.order_index(part)
+            self.order_index(&part)
         } else {
             NO_ORDER
         };
@@ -1019,7 +1008,7 @@ impl Simulation {
             match next {
                 None => self.depart(part, scrap),
                 Some((buffer, true)) => {
-                    let entry = self.queue_entry(part, product, operation + 1, due);
+                    let entry = self.queue_entry(part, operation + 1);
                     self.enqueue(buffer, entry);
                 }
                 Some((buffer, false)) => self
@@ -1090,12 +1079,8 @@ impl Simulation {
     }
 
     /// A part leaves the plant: finished (good) or scrapped.
-    fn depart(&mut self, part: Entity, scrapped: bool) {
-        let (released_at, order) = {
-            let p = self.comp::<Part>(part);
-            (p.released_at, p.order)
-        };
-        self.world.despawn(part);
+    fn depart(&mut self, part: Part, scrapped: bool) {
+        let (released_at, order) = (part.released_at, part.order);
         let now = self.now;
         let sojourn = now - released_at;
         let plant = &mut self.plant;
@@ -1145,11 +1130,7 @@ impl Simulation {
             };
             match waiter {
                 Waiter::Release(part) => {
-                    let (product, due) = {
-                        let p = self.comp::<Part>(part);
-                        (p.product, p.due)
-                    };
-                    let entry = self.queue_entry(part, product, 0, due);
+                    let entry = self.queue_entry(part, 0);
                     self.enqueue(buffer, entry);
                 }
                 Waiter::Machine(m) => self.unload_blocked(m, buffer),
@@ -1159,13 +1140,13 @@ impl Simulation {
 
     /// A blocked machine hands its finished part to the buffer of the part's next operation.
     fn unload_blocked(&mut self, m: Entity, buffer: usize) {
-        let (part, product, operation, due) = {
+        let (part, operation) = {
             let mach = self.machine(m);
             let Some(part) = mach.part else { return };
-            (part, mach.product, mach.operation, mach.due)
+            (part, mach.operation)
         };
         self.free_machine(m);
-        let entry = self.queue_entry(part, product, operation + 1, due);
+        let entry = self.queue_entry(part, operation + 1);
         self.enqueue(buffer, entry);
         self.try_start(m);
     }

@@ -2,7 +2,8 @@
 //! calendar, the clock and the statistics. Restoring it into a fresh World and running on gives the
 //! same results, bit for bit, as the run it was taken from; the live twin forks its mirrored state this
 //! way to forecast. Entity ids are not stable across Worlds, so restore maps each recorded id to the
-//! new entity and rewrites every reference (parts on machines and in queues, calendar events, crews).
+//! new entity and rewrites every reference (orders of the parts on machines and in queues, calendar
+//! events, crews).
 
 use crate::components::*;
 use crate::engine::{Event, PlantStats, Scheduled, Simulation, Topology};
@@ -12,7 +13,8 @@ use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 use takt_model::{FailureBasis, Model};
 
-pub const SNAPSHOT_FORMAT: u32 = 1;
+/// 2: parts are data in queue entries and on machines, no longer entities of their own.
+pub const SNAPSHOT_FORMAT: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MachineRecord {
@@ -38,7 +40,6 @@ pub struct Snapshot {
     pub machines: Vec<MachineRecord>,
     pub crews: Vec<(Entity, CrewState)>,
     pub orders: Vec<(Entity, OrderState)>,
-    pub parts: Vec<(Entity, Part)>,
     /// The production plan the machines follow, if any, and how far they are.
     #[serde(default)]
     pub plan: Option<crate::plan::PlanState>,
@@ -58,9 +59,6 @@ impl Simulation {
     /// Captures the whole state of the run.
     pub fn snapshot(&self) -> Snapshot {
         let topo = self.topology();
-        let mut parts = Vec::new();
-        let mut push_part =
-            |e: Entity, sim: &Simulation| parts.push((e, sim.comp::<Part>(e).clone()));
         let buffers: Vec<(Entity, BufferQueue)> = topo
             .buffers
             .iter()
@@ -76,22 +74,6 @@ impl Simulation {
                 streams: self.comp::<MachineStreams>(m).clone(),
             })
             .collect();
-        // Every part in the plant is in a queue, on a machine, or waiting to be released into a queue.
-        for (_, q) in &buffers {
-            for entry in &q.parts {
-                push_part(entry.part, self);
-            }
-            for w in &q.waiting {
-                if let Waiter::Release(p) = w {
-                    push_part(*p, self);
-                }
-            }
-        }
-        for r in &machines {
-            if let Some(p) = r.machine.part {
-                push_part(p, self);
-            }
-        }
         let mut calendar: Vec<Scheduled> = self.calendar.iter().copied().collect();
         calendar.sort_by(|a, b| b.cmp(a));
         Snapshot {
@@ -117,7 +99,6 @@ impl Simulation {
                 .iter()
                 .map(|&o| (o, self.comp::<OrderState>(o).clone()))
                 .collect(),
-            parts,
             plan: self.plan.as_deref().cloned(),
         }
     }
@@ -202,10 +183,6 @@ impl Simulation {
                 e
             })
             .collect();
-        for (old, p) in &snap.parts {
-            let e = world.spawn(p.clone()).id();
-            map.insert(*old, e);
-        }
         let remap = |e: Entity| map.get(&e).copied().ok_or(SnapshotError::Dangling(e));
 
         // Rewrite every stored reference.
@@ -213,8 +190,8 @@ impl Simulation {
             let Some(mut mach) = world.get_mut::<Machine>(m) else {
                 continue;
             };
-            if let Some(p) = mach.part {
-                mach.part = Some(remap(p)?);
+            if let Some(order) = mach.part.as_mut().and_then(|p| p.order.as_mut()) {
+                *order = remap(*order)?;
             }
         }
         for &b in &buffers {
@@ -222,22 +199,20 @@ impl Simulation {
                 continue;
             };
             for entry in q.parts.iter_mut() {
-                entry.part = remap(entry.part)?;
+                if let Some(order) = entry.order_entity.as_mut() {
+                    *order = remap(*order)?;
+                }
             }
             for w in q.waiting.iter_mut() {
                 *w = match *w {
                     Waiter::Machine(m) => Waiter::Machine(remap(m)?),
-                    Waiter::Release(p) => Waiter::Release(remap(p)?),
+                    Waiter::Release(mut p) => {
+                        if let Some(order) = p.order.as_mut() {
+                            *order = remap(*order)?;
+                        }
+                        Waiter::Release(p)
+                    }
                 };
-            }
-        }
-        for (old, p) in &snap.parts {
-            if let Some(order) = p.order {
-                let new_order = remap(order)?;
-                let e = remap(*old)?;
-                if let Some(mut part) = world.get_mut::<Part>(e) {
-                    part.order = Some(new_order);
-                }
             }
         }
         for &c in &crews {
