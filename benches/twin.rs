@@ -24,7 +24,7 @@ use takt_model::load_file;
 use takt_sim::Simulation;
 use takt_twin::mirror::{Mirror, MirrorConfig};
 use takt_twin::store::{Durability, Store};
-use takt_twin::{Twin, assets_of, event};
+use takt_twin::{Twin, TwinError, assets_of, event};
 
 fn rate(n: usize, seconds: f64) -> String {
     format!("{:>12.0} events/s ({seconds:.3} s)", n as f64 / seconds)
@@ -90,7 +90,8 @@ fn main() {
         };
         let t = Instant::now();
         // As `takt replay --speed max`: batches of 1,000, the next read while the last is stored.
-        if let Err(e) = twin.ingest_pipelined("bench", lines.chunks(1000), || 0, |_, _, _| Ok(())) {
+        let done = |_: usize, _: &&[String], _: &takt_twin::IngestReport| Ok::<_, TwinError>(());
+        if let Err(e) = twin.ingest_pipelined("bench", lines.chunks(1000), || 0, done) {
             panic!("{e}");
         }
         let s = t.elapsed().as_secs_f64();

@@ -311,15 +311,11 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
                 }
                 (!batch.is_empty()).then_some(batch)
             });
-            let mut failed = None;
             twin.ingest_pipelined(&source, batches, chrono_now_ms, |k, _, r| {
                 // Every batch but the last is full.
-                if let Err(e) = record(r, first_line + k * args.batch) {
-                    failed.get_or_insert(e);
-                }
-                Ok(())
+                record(r, first_line + k * args.batch)
             })?;
-            if let Some(e) = failed.or(read_error) {
+            if let Some(e) = read_error {
                 return Err(e);
             }
         }

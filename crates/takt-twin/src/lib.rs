@@ -227,18 +227,20 @@ impl Twin {
     /// Ingests `batches` of lines in order, taking and reading batch k + 1 (on the other cores)
     /// while the twin stores and mirrors batch k: the replay path as fast as possible. The batches
     /// are pulled on the reading side too, so reading a file overlaps storing. `on_report` sees
-    /// each batch's report with the batch's position and lines; the first error stops the replay.
-    pub fn ingest_pipelined<B, I>(
+    /// each batch's report, once the batch is durable, with the batch's position and lines; the
+    /// first error, the twin's or `on_report`'s, stops the replay.
+    pub fn ingest_pipelined<B, I, E>(
         &mut self,
         source: &str,
         batches: I,
         received_ms: impl Fn() -> i64,
-        mut on_report: impl FnMut(usize, &B, &IngestReport) -> Result<(), TwinError>,
-    ) -> Result<(), TwinError>
+        mut on_report: impl FnMut(usize, &B, &IngestReport) -> Result<(), E>,
+    ) -> Result<(), E>
     where
         B: AsRef<[String]> + Send,
         I: IntoIterator<Item = B>,
         I::IntoIter: Send,
+        E: From<TwinError>,
     {
         let mut batches = batches.into_iter();
         let mut take = || {

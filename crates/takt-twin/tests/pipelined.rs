@@ -9,7 +9,7 @@ use takt_model::{Model, Timebase};
 use takt_sim::{Simulation, TraceRecord, TraceSink};
 use takt_twin::mirror::MirrorConfig;
 use takt_twin::store::Store;
-use takt_twin::{IngestReport, Twin};
+use takt_twin::{IngestReport, Twin, TwinError};
 
 #[derive(Clone)]
 struct Lines(Arc<Mutex<Vec<String>>>, Timebase);
@@ -81,7 +81,7 @@ fn pipelined_ingestion_is_ingestion_batch_by_batch() {
             |k, batch, r| {
                 assert_eq!(batch.len(), batches[k].len());
                 reports.push((k, r.clone()));
-                Ok(())
+                Ok::<_, TwinError>(())
             },
         )
         .expect("pipelined");
