@@ -4,38 +4,17 @@
 //! prediction range must cover the actual end-of-shift output about nine times in ten over many
 //! seeds.
 
-use std::path::Path;
-use std::sync::{Arc, Mutex};
-use takt_model::{Model, Timebase};
+mod common;
+
+use common::{Lines, bottling};
+use std::sync::Arc;
+use takt_model::Model;
+use takt_sim::Simulation;
 use takt_sim::components::Activity;
 use takt_sim::condition::Work;
-use takt_sim::{Simulation, TraceRecord, TraceSink};
 use takt_twin::assets_of;
 use takt_twin::forecast::{ForecastOptions, condition_of, forecast};
 use takt_twin::mirror::{Mirror, MirrorConfig};
-
-/// Collects the trace as event lines, the form sensors send.
-#[derive(Clone)]
-struct Lines(Arc<Mutex<Vec<String>>>, Timebase);
-
-impl TraceSink for Lines {
-    fn record(&mut self, r: &TraceRecord<'_>) {
-        if let Ok(mut v) = self.0.lock() {
-            v.push(r.to_json(&self.1).to_string());
-        }
-    }
-}
-
-fn bottling() -> Arc<Model> {
-    let path = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../scenarios/bottling-line.toml"
-    ));
-    match takt_model::load_file(path) {
-        Ok(l) => Arc::new(l.model),
-        Err(e) => panic!("shipped scenario: {e}"),
-    }
-}
 
 /// Runs `seed` to `cut_s` with a trace, mirrors the trace, and returns the mirror's view, the
 /// simulation (to run on) and the moment in Unix ms.

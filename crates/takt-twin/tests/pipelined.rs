@@ -3,35 +3,14 @@
 //! counters and the same mirrored state, with bad lines, unknown assets, blank lines and duplicates
 //! mixed into a simulated recording.
 
-use std::path::Path;
-use std::sync::{Arc, Mutex};
-use takt_model::{Model, Timebase};
-use takt_sim::{Simulation, TraceRecord, TraceSink};
+mod common;
+
+use common::{Lines, bottling};
+use std::sync::Arc;
+use takt_sim::Simulation;
 use takt_twin::mirror::MirrorConfig;
 use takt_twin::store::Store;
 use takt_twin::{IngestReport, Twin, TwinError};
-
-#[derive(Clone)]
-struct Lines(Arc<Mutex<Vec<String>>>, Timebase);
-
-impl TraceSink for Lines {
-    fn record(&mut self, r: &TraceRecord<'_>) {
-        if let Ok(mut v) = self.0.lock() {
-            v.push(r.to_json(&self.1).to_string());
-        }
-    }
-}
-
-fn bottling() -> Arc<Model> {
-    let path = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../scenarios/bottling-line.toml"
-    ));
-    match takt_model::load_file(path) {
-        Ok(l) => Arc::new(l.model),
-        Err(e) => panic!("shipped scenario: {e}"),
-    }
-}
 
 #[test]
 fn pipelined_ingestion_is_ingestion_batch_by_batch() {
