@@ -366,7 +366,6 @@ impl Simulation {
                 machine.operation = step as u32;
                 machine.due = part.due;
                 machine.last_product = Some(product as u32);
-                let mut streams = fetch_mut::<MachineStreams>(&mut sim.world, m);
                 match hp.work {
                     Work::Setup { elapsed_s } => {
                         finite_non_negative(&place, "elapsed_s", elapsed_s)?;
@@ -376,15 +375,16 @@ impl Simulation {
                             _ => None,
                         };
                         machine.activity = Activity::Setup;
-                        machine.remaining_s =
-                            setup.map_or(0.0, |s| s.sample_residual(elapsed_s, &mut streams.setup));
+                        machine.remaining_s = setup.map_or(0.0, |s| {
+                            s.sample_residual(elapsed_s, &mut machine.streams.setup)
+                        });
                     }
                     Work::Processing { elapsed_s } => {
                         finite_non_negative(&place, "elapsed_s", elapsed_s)?;
                         machine.activity = Activity::Processing;
                         machine.remaining_s = model.products[product].routing[step]
                             .process_time
-                            .sample_residual(elapsed_s, &mut streams.process);
+                            .sample_residual(elapsed_s, &mut machine.streams.process);
                     }
                     Work::Blocked => {
                         if step + 1 == model.products[product].routing.len() {
@@ -416,9 +416,8 @@ impl Simulation {
                     check_since(&place, *since_s, now)?;
                     machine.active_failures = 1;
                     machine.last_failure_mode = fi as u16;
-                    let mut modes = fetch_mut::<FailureModes>(&mut sim.world, m);
-                    modes.0[fi].active = true;
-                    modes.0[fi].failed_at = *since_s;
+                    machine.modes[fi].active = true;
+                    machine.modes[fi].failed_at = *since_s;
                     in_progress.push((*since_s, m, InProgress::Repair(fi)));
                 }
                 Some(Stop::PlannedDown { since_s }) => {
@@ -476,7 +475,7 @@ impl Simulation {
             // Budgets drawn given the age each mode has reached; calendar clocks run unless the
             // machine is down or in maintenance (then they start when it is repaired).
             for (fi, f) in st.failure_modes.iter().enumerate() {
-                if sim.comp::<FailureModes>(m).0[fi].active {
+                if sim.comp::<Machine>(m).modes[fi].active {
                     continue;
                 }
                 let age = machine_ages
@@ -484,7 +483,7 @@ impl Simulation {
                     .copied()
                     .unwrap_or(0.0);
                 let budget = sim.draw_ttf_after(m, fi, age);
-                fetch_mut::<FailureModes>(&mut sim.world, m).0[fi].remaining = budget;
+                fetch_mut::<Machine>(&mut sim.world, m).modes[fi].remaining = budget;
             }
             if !frozen && sim.topo.has_calendar_modes[station] {
                 sim.thaw_calendar_clocks(m, station);
@@ -545,7 +544,7 @@ impl Simulation {
                     if has_crew {
                         let d = f.ttr.sample_residual(
                             elapsed,
-                            &mut fetch_mut::<MachineStreams>(&mut sim.world, m).failures[fi].1,
+                            &mut fetch_mut::<Machine>(&mut sim.world, m).streams.failures[fi].1,
                         );
                         sim.schedule(
                             now + d,
@@ -564,7 +563,7 @@ impl Simulation {
                     }
                     let d = mt.duration.sample_residual(
                         elapsed,
-                        &mut fetch_mut::<MachineStreams>(&mut sim.world, m).maintenance,
+                        &mut fetch_mut::<Machine>(&mut sim.world, m).streams.maintenance,
                     );
                     sim.schedule(now + d, Event::MaintenanceEnd(m));
                 }

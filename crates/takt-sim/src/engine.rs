@@ -13,7 +13,7 @@ use sketches_ddsketch::{Config, DDSketch};
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 use std::sync::Arc;
-use takt_model::{FailureBasis, Model};
+use takt_model::{FailureBasis, FailureMode, Model};
 
 /// Things that happen at an instant. Small and `Copy`: the calendar holds millions of them.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -248,9 +248,8 @@ impl Simulation {
                     due: NEVER,
                     clock: StateClock::new(0.0, MachineState::Starved),
                     counts: PieceCounts::default(),
-                };
-                let modes = FailureModes(
-                    st.failure_modes
+                    modes: st
+                        .failure_modes
                         .iter()
                         .map(|_| ModeState {
                             remaining: 0.0,
@@ -263,8 +262,9 @@ impl Simulation {
                             repair_s: 0.0,
                         })
                         .collect(),
-                );
-                machines.push(world.spawn((machine, modes, streams)).id());
+                    streams,
+                };
+                machines.push(world.spawn(machine).id());
             }
         }
         let crews = model
@@ -328,11 +328,11 @@ impl Simulation {
             let st = &model.stations[station];
             for (fi, f) in st.failure_modes.iter().enumerate() {
                 let draw = self.draw_ttf(m, fi);
-                let mut modes = self.comp_mut::<FailureModes>(m);
-                modes.0[fi].remaining = draw;
+                let mut mach = self.machine_mut(m);
+                mach.modes[fi].remaining = draw;
                 if f.basis == FailureBasis::Calendar {
-                    modes.0[fi].due_at = draw;
-                    let epoch = modes.0[fi].epoch;
+                    mach.modes[fi].due_at = draw;
+                    let epoch = mach.modes[fi].epoch;
                     self.schedule(
                         draw,
                         Event::Failure {
@@ -458,8 +458,7 @@ impl Simulation {
                 mode,
                 epoch,
             } => {
-                let modes = self.comp::<FailureModes>(machine);
-                let st = &modes.0[mode as usize];
+                let st = &self.machine(machine).modes[mode as usize];
                 if st.epoch != epoch || st.active {
                     return false;
                 }
@@ -513,15 +512,16 @@ impl Simulation {
 
     /// Re-derives the machine's reported state and books the time spent in the previous one.
     fn update_state(&mut self, m: Entity) {
-        self.with_machine(m, |_| ());
+        self.with_machine(m, |_, _| ());
     }
 
-    /// Applies `change` to a machine and books any change of its reported state, with one lookup.
-    fn with_machine<R>(&mut self, m: Entity, change: impl FnOnce(&mut Machine) -> R) -> R {
+    /// Applies `change` to a machine (the model alongside, for what it needs to look up) and books
+    /// any change of its reported state, with one lookup.
+    fn with_machine<R>(&mut self, m: Entity, change: impl FnOnce(&mut Machine, &Model) -> R) -> R {
         let now = self.now;
         let (result, changed) = {
-            let mut mach = self.machine_mut(m);
-            let result = change(&mut mach);
+            let mut mach = fetch_mut::<Machine>(&mut self.world, m);
+            let result = change(&mut mach, &self.model);
             let new = mach.state();
             let changed = (mach.clock.state != new).then(|| {
                 mach.clock.switch(now, new);
@@ -743,7 +743,7 @@ impl Simulation {
             (mach.station as usize, mach.last_product)
         };
         let st = &self.model.stations[station];
-        let input = st.input_buffer;
+        let (input, dispatch) = (st.input_buffer, st.dispatch);
         let now = self.now;
         // Under a plan: only the machine's current lot, once all of it is there.
         let planned = match &mut self.plan {
@@ -764,7 +764,7 @@ impl Simulation {
                 return false;
             }
             let i = match planned {
-                None => select(&q.parts, st.dispatch, last_product),
+                None => select(&q.parts, dispatch, last_product),
                 Some((o, k)) => match q
                     .parts
                     .iter()
@@ -776,38 +776,41 @@ impl Simulation {
             };
             q.level_integral += q.parts.len() as f64 * (now - q.level_since);
             q.level_since = now;
-            match q.parts.remove(i) {
+            let taken = if i == 0 {
+                q.parts.pop_front()
+            } else {
+                q.parts.remove(i)
+            };
+            match taken {
                 Some(e) => (e, !q.waiting.is_empty()),
                 None => return false,
             }
         };
         let (entry, someone_waits) = entry;
-        // Setup if the product changes, else straight to processing.
-        let (activity, duration) = {
-            let mut streams = fetch_mut::<MachineStreams>(&mut self.world, m);
-            let setup = match (&st.changeover, last_product) {
+        self.start_activity(m, |mach, model| {
+            // Setup if the product changes, else straight to processing.
+            let setup = match (&model.stations[station].changeover, last_product) {
                 (Some(c), Some(from)) => c
                     .between(from as usize, entry.product as usize)
-                    .map(|s| s.sample(&mut streams.setup)),
+                    .map(|s| s.sample(&mut mach.streams.setup)),
                 _ => None,
             };
-            match setup {
+            let (activity, duration_s) = match setup {
                 Some(d) => (Activity::Setup, d),
                 None => (
                     Activity::Processing,
-                    self.model.products[entry.product as usize].routing[entry.operation as usize]
+                    model.products[entry.product as usize].routing[entry.operation as usize]
                         .process_time
-                        .sample(&mut streams.process),
+                        .sample(&mut mach.streams.process),
                 ),
-            }
-        };
-        self.start_activity(m, activity, duration, |mach| {
+            };
             mach.part = Some(entry.part());
             mach.product = entry.product;
             mach.operation = entry.operation;
             mach.due = entry.due;
             mach.last_product = Some(entry.product);
             mach.counts.setups += u64::from(activity == Activity::Setup);
+            (activity, duration_s)
         });
         // The machine is busy now: only then may the freed place pull a waiter in (which can call back
         // into this station). Starting an activity changes no buffer, so the line of waiters is still
@@ -818,59 +821,56 @@ impl Simulation {
         true
     }
 
+    /// The held part's processing starts (after its setup, or again for rework).
     fn start_processing(&mut self, m: Entity) {
-        let (product, operation) = {
-            let mach = self.machine(m);
-            (mach.product as usize, mach.operation as usize)
-        };
-        let d = self.model.products[product].routing[operation]
-            .process_time
-            .sample(&mut fetch_mut::<MachineStreams>(&mut self.world, m).process);
-        self.start_activity(m, Activity::Processing, d, |_| ());
+        self.start_activity(m, |mach, model| {
+            let d = model.products[mach.product as usize].routing[mach.operation as usize]
+                .process_time
+                .sample(&mut mach.streams.process);
+            (Activity::Processing, d)
+        });
     }
 
+    /// Starts a setup or processing, with one lookup of the machine: `pick` sets what the machine
+    /// takes on and returns the activity and its duration (drawn from the machine's own streams).
+    /// A processing segment arms the operating-time failures that fall inside it.
     fn start_activity(
         &mut self,
         m: Entity,
-        activity: Activity,
-        duration_s: f64,
-        also: impl FnOnce(&mut Machine),
+        pick: impl FnOnce(&mut Machine, &Model) -> (Activity, f64),
     ) {
         let now = self.now;
-        let (epoch, station) = self.with_machine(m, |mach| {
-            also(mach);
+        let (epoch, end, failures) = self.with_machine(m, |mach, model| {
+            let (activity, duration_s) = pick(mach, model);
             mach.activity = activity;
             mach.epoch = mach.epoch.wrapping_add(1);
             mach.activity_end = now + duration_s;
             mach.remaining_s = duration_s;
             mach.segment_start = now;
-            (mach.epoch, mach.station as usize)
+            let failures = if activity == Activity::Processing {
+                let modes = &model.stations[mach.station as usize].failure_modes;
+                operating_failures_due(mach, modes, now, duration_s)
+            } else {
+                Vec::new()
+            };
+            (mach.epoch, now + duration_s, failures)
         });
-        self.schedule(now + duration_s, Event::ActivityEnd { machine: m, epoch });
-        if activity == Activity::Processing && self.topo.has_operating_modes[station] {
-            self.arm_operating_failures(m, station, duration_s);
-        }
+        self.schedule(end, Event::ActivityEnd { machine: m, epoch });
+        self.schedule_failures(m, failures);
     }
 
     /// Schedules the failures of operating-time modes that fall inside the coming processing segment.
     pub(crate) fn arm_operating_failures(&mut self, m: Entity, station: usize, segment_s: f64) {
         let now = self.now;
-        let mut due = Vec::new();
-        {
-            // Disjoint borrows of the model and the World: no Arc clone on this per-cycle path.
-            let mut modes = fetch_mut::<FailureModes>(&mut self.world, m);
-            for (fi, f) in self.model.stations[station]
-                .failure_modes
-                .iter()
-                .enumerate()
-            {
-                let ms = &mut modes.0[fi];
-                if f.basis == FailureBasis::Operating && !ms.active && ms.remaining < segment_s {
-                    ms.epoch = ms.epoch.wrapping_add(1);
-                    due.push((now + ms.remaining.max(0.0), fi as u16, ms.epoch));
-                }
-            }
-        }
+        // Disjoint borrows of the model and the World: no Arc clone on this per-cycle path.
+        let mut mach = fetch_mut::<Machine>(&mut self.world, m);
+        let modes = &self.model.stations[station].failure_modes;
+        let due = operating_failures_due(&mut mach, modes, now, segment_s);
+        self.schedule_failures(m, due);
+    }
+
+    /// Schedules `(time, mode, epoch)` failures of a machine.
+    fn schedule_failures(&mut self, m: Entity, due: Vec<(f64, u16, u32)>) {
         for (t, mode, epoch) in due {
             self.schedule(
                 t,
@@ -888,57 +888,59 @@ impl Simulation {
         if !self.topo.has_operating_modes[station] {
             return;
         }
-        let segment_start = self.machine(m).segment_start;
-        self.end_segment_from(m, station, segment_start);
-    }
-
-    /// [`Simulation::end_segment`] when the caller has read the segment's start already.
-    fn end_segment_from(&mut self, m: Entity, station: usize, segment_start: f64) {
-        if !self.topo.has_operating_modes[station] {
-            return;
-        }
-        let elapsed = self.now - segment_start;
-        let mut modes = fetch_mut::<FailureModes>(&mut self.world, m);
-        for (fi, f) in self.model.stations[station]
-            .failure_modes
-            .iter()
-            .enumerate()
-        {
-            let ms = &mut modes.0[fi];
-            if f.basis == FailureBasis::Operating && !ms.active {
-                ms.remaining -= elapsed;
-                ms.epoch = ms.epoch.wrapping_add(1);
-            }
-        }
+        let now = self.now;
+        let mut mach = fetch_mut::<Machine>(&mut self.world, m);
+        let elapsed = now - mach.segment_start;
+        age_operating_clocks(
+            &mut mach,
+            &self.model.stations[station].failure_modes,
+            elapsed,
+        );
     }
 
     fn on_activity_end(&mut self, m: Entity, epoch: u32) -> bool {
-        let (activity, station, part, product, operation, segment_start) = {
-            let mach = self.machine(m);
+        let now = self.now;
+        // One lookup: the end of a processing segment ages the operating-time clocks, and the
+        // quality of the piece is drawn, before anything else touches the machine.
+        let (activity, station, part, product, operation, quality) = {
+            let mut mach = fetch_mut::<Machine>(&mut self.world, m);
             if mach.epoch != epoch || mach.stopped() {
                 return false;
             }
             let station = mach.station as usize;
+            let (product, operation) = (mach.product, mach.operation);
+            let mut quality = 1.0;
+            if mach.activity == Activity::Processing && mach.part.is_some() {
+                let elapsed = now - mach.segment_start;
+                let modes = &self.model.stations[station].failure_modes;
+                age_operating_clocks(&mut mach, modes, elapsed);
+                let op = &self.model.products[product as usize].routing[operation as usize];
+                // Only operations that can scrap or rework draw from the quality stream.
+                if op.scrap_probability > 0.0 || op.rework_probability > 0.0 {
+                    quality = mach.streams.quality.random::<f64>();
+                }
+            }
             (
                 mach.activity,
                 station,
                 mach.part,
-                mach.product,
-                mach.operation,
-                mach.segment_start,
+                product,
+                operation,
+                quality,
             )
         };
         match (activity, part) {
             (Activity::Setup, _) => self.start_processing(m),
             (Activity::Processing, Some(part)) => {
-                self.end_segment_from(m, station, segment_start);
-                self.complete_cycle(m, station, part, product, operation)
+                self.complete_cycle(m, station, part, product, operation, quality)
             }
             _ => return false,
         }
         true
     }
 
+    /// A piece is done: it is counted and goes on (or waits for room, is scrapped, or is reworked);
+    /// `u` is the quality draw, uniform on [0, 1).
     fn complete_cycle(
         &mut self,
         m: Entity,
@@ -946,20 +948,13 @@ impl Simulation {
         part: Part,
         product: u32,
         operation: u32,
+        u: f64,
     ) {
         let routing = &self.model.products[product as usize].routing;
         let op = &routing[operation as usize];
         let last_step = operation as usize + 1 == routing.len();
         let ideal = self.model.stations[station].ideal_cycle_s[product as usize]
             .unwrap_or(op.process_mean_s);
-        // Only operations that can scrap or rework draw from the quality stream.
-        let u = if op.scrap_probability > 0.0 || op.rework_probability > 0.0 {
-            fetch_mut::<MachineStreams>(&mut self.world, m)
-                .quality
-                .random::<f64>()
-        } else {
-            1.0
-        };
         let scrap = u < op.scrap_probability;
         let rework = !scrap && u < op.scrap_probability + op.rework_probability;
         let good = !scrap && !rework;
@@ -977,15 +972,23 @@ impl Simulation {
                     .has_room(),
             )
         });
-        self.with_machine(m, |mach| {
+        let cycle_modes = self.topo.has_cycle_modes[station];
+        let failing = self.with_machine(m, |mach, model| {
             let c = &mut mach.counts;
             c.produced += 1;
             c.ideal_s += ideal;
             c.scrap += u64::from(scrap);
             c.rework += u64::from(rework);
             c.good += u64::from(good);
+            // Cycle-counted failure modes age by one cycle; those that run out fail below, once
+            // the piece has gone on.
+            let failing = if cycle_modes {
+                count_cycle(mach, &model.stations[station].failure_modes)
+            } else {
+                Vec::new()
+            };
             if rework {
-                return;
+                return failing;
             }
             if let Some((buffer, false)) = next {
                 mach.activity = Activity::Blocked;
@@ -995,6 +998,7 @@ impl Simulation {
                 mach.activity = Activity::Idle;
                 mach.blocked_on = None;
             }
+            failing
         });
         if self.trace.is_some() {
             self.emit_count(m, u32::from(good), u32::from(scrap), u32::from(rework));
@@ -1017,8 +1021,8 @@ impl Simulation {
                     .push_back(Waiter::Machine(m)),
             }
         }
-        if self.topo.has_cycle_modes[station] {
-            self.count_cycle(m, station);
+        for fi in failing {
+            self.fail(m, fi);
         }
         self.try_start(m);
     }
@@ -1047,35 +1051,11 @@ impl Simulation {
     }
 
     fn free_machine(&mut self, m: Entity) {
-        self.with_machine(m, |mach| {
+        self.with_machine(m, |mach, _| {
             mach.part = None;
             mach.activity = Activity::Idle;
             mach.blocked_on = None;
         });
-    }
-
-    /// Cycle-counted failure modes age by one cycle; a mode whose count runs out fails now.
-    fn count_cycle(&mut self, m: Entity, station: usize) {
-        let mut failing = Vec::new();
-        {
-            let mut modes = fetch_mut::<FailureModes>(&mut self.world, m);
-            for (fi, f) in self.model.stations[station]
-                .failure_modes
-                .iter()
-                .enumerate()
-            {
-                let ms = &mut modes.0[fi];
-                if f.basis == FailureBasis::Cycles && !ms.active {
-                    ms.remaining -= 1.0;
-                    if ms.remaining <= 0.0 {
-                        failing.push(fi);
-                    }
-                }
-            }
-        }
-        for fi in failing {
-            self.fail(m, fi);
-        }
     }
 
     /// A part leaves the plant: finished (good) or scrapped.
@@ -1233,9 +1213,9 @@ impl Simulation {
     fn freeze_calendar_clocks(&mut self, m: Entity, station: usize) {
         let model = Arc::clone(&self.model);
         let now = self.now;
-        let mut modes = self.comp_mut::<FailureModes>(m);
+        let mut mach = self.machine_mut(m);
         for (fi, f) in model.stations[station].failure_modes.iter().enumerate() {
-            let ms = &mut modes.0[fi];
+            let ms = &mut mach.modes[fi];
             if f.basis == FailureBasis::Calendar && !ms.active {
                 ms.remaining = (ms.due_at - now).max(0.0);
                 ms.epoch = ms.epoch.wrapping_add(1);
@@ -1248,9 +1228,9 @@ impl Simulation {
         let now = self.now;
         let mut due = Vec::new();
         {
-            let mut modes = self.comp_mut::<FailureModes>(m);
+            let mut mach = self.machine_mut(m);
             for (fi, f) in model.stations[station].failure_modes.iter().enumerate() {
-                let ms = &mut modes.0[fi];
+                let ms = &mut mach.modes[fi];
                 if f.basis == FailureBasis::Calendar && !ms.active {
                     ms.due_at = now + ms.remaining;
                     ms.epoch = ms.epoch.wrapping_add(1);
@@ -1280,10 +1260,9 @@ impl Simulation {
         let station = self.machine(m).station as usize;
         let model = Arc::clone(&self.model);
         let f = &model.stations[station].failure_modes[mode];
-        let x = f.ttf.sample_residual(
-            age,
-            &mut self.comp_mut::<MachineStreams>(m).failures[mode].0,
-        );
+        let x = f
+            .ttf
+            .sample_residual(age, &mut self.machine_mut(m).streams.failures[mode].0);
         if f.basis == FailureBasis::Cycles {
             x.round().max(1.0)
         } else {
@@ -1294,10 +1273,11 @@ impl Simulation {
     fn fail(&mut self, m: Entity, mode: usize) {
         let now = self.now;
         {
-            let mut modes = self.comp_mut::<FailureModes>(m);
-            modes.0[mode].active = true;
-            modes.0[mode].failed_at = now;
-            modes.0[mode].failures += 1;
+            let mut mach = self.machine_mut(m);
+            let ms = &mut mach.modes[mode];
+            ms.active = true;
+            ms.failed_at = now;
+            ms.failures += 1;
         }
         self.change_flags(m, |mach| {
             mach.active_failures += 1;
@@ -1321,7 +1301,7 @@ impl Simulation {
         let model = Arc::clone(&self.model);
         let d = model.stations[station].failure_modes[mode]
             .ttr
-            .sample(&mut self.comp_mut::<MachineStreams>(m).failures[mode].1);
+            .sample(&mut self.machine_mut(m).streams.failures[mode].1);
         self.schedule(
             self.now + d,
             Event::RepairEnd {
@@ -1339,8 +1319,8 @@ impl Simulation {
         }
         let fresh = self.draw_ttf(m, mode);
         {
-            let mut modes = self.comp_mut::<FailureModes>(m);
-            let ms = &mut modes.0[mode];
+            let mut mach = self.machine_mut(m);
+            let ms = &mut mach.modes[mode];
             ms.active = false;
             ms.remaining = fresh;
             ms.repairs += 1;
@@ -1426,7 +1406,7 @@ impl Simulation {
         };
         let d = mt
             .duration
-            .sample(&mut self.comp_mut::<MachineStreams>(m).maintenance);
+            .sample(&mut self.machine_mut(m).streams.maintenance);
         self.change_flags(m, |mach| {
             mach.planned_down = true;
             mach.maintenance_waiting = false;
@@ -1446,11 +1426,12 @@ impl Simulation {
         }
         if mt.renews {
             for fi in 0..model.stations[station].failure_modes.len() {
-                if !self.comp::<FailureModes>(m).0[fi].active {
+                if !self.machine(m).modes[fi].active {
                     let fresh = self.draw_ttf(m, fi);
-                    let mut modes = self.comp_mut::<FailureModes>(m);
-                    modes.0[fi].remaining = fresh;
-                    modes.0[fi].epoch = modes.0[fi].epoch.wrapping_add(1);
+                    let mut mach = self.machine_mut(m);
+                    let ms = &mut mach.modes[fi];
+                    ms.remaining = fresh;
+                    ms.epoch = ms.epoch.wrapping_add(1);
                 }
             }
         }
@@ -1480,12 +1461,10 @@ impl Simulation {
     pub fn reset_statistics(&mut self) {
         let now = self.now;
         for &m in &self.topo.machines.clone() {
-            {
-                let mut mach = self.machine_mut(m);
-                mach.clock = StateClock::new(now, mach.clock.state);
-                mach.counts = PieceCounts::default();
-            }
-            for ms in self.comp_mut::<FailureModes>(m).0.iter_mut() {
+            let mut mach = self.machine_mut(m);
+            mach.clock = StateClock::new(now, mach.clock.state);
+            mach.counts = PieceCounts::default();
+            for ms in mach.modes.iter_mut() {
                 (ms.failures, ms.repairs, ms.repair_s) = (0, 0, 0.0);
             }
         }
@@ -1524,6 +1503,49 @@ fn missing<T>(e: Entity) -> ! {
         "engine invariant: {e:?} lacks {}",
         std::any::type_name::<T>()
     )
+}
+
+/// Operating-time failure clocks of a machine age by the `elapsed_s` of a processing segment that
+/// ends; their scheduled failures are cancelled (re-armed when the next segment starts).
+fn age_operating_clocks(mach: &mut Machine, modes: &[FailureMode], elapsed_s: f64) {
+    for (ms, f) in mach.modes.iter_mut().zip(modes) {
+        if f.basis == FailureBasis::Operating && !ms.active {
+            ms.remaining -= elapsed_s;
+            ms.epoch = ms.epoch.wrapping_add(1);
+        }
+    }
+}
+
+/// The `(time, mode, epoch)` failures of operating-time modes due inside a processing segment of
+/// `segment_s` starting `now`.
+fn operating_failures_due(
+    mach: &mut Machine,
+    modes: &[FailureMode],
+    now: f64,
+    segment_s: f64,
+) -> Vec<(f64, u16, u32)> {
+    let mut due = Vec::new();
+    for (fi, (ms, f)) in mach.modes.iter_mut().zip(modes).enumerate() {
+        if f.basis == FailureBasis::Operating && !ms.active && ms.remaining < segment_s {
+            ms.epoch = ms.epoch.wrapping_add(1);
+            due.push((now + ms.remaining.max(0.0), fi as u16, ms.epoch));
+        }
+    }
+    due
+}
+
+/// Cycle-counted failure modes age by one cycle; returns those whose count ran out.
+fn count_cycle(mach: &mut Machine, modes: &[FailureMode]) -> Vec<usize> {
+    let mut failing = Vec::new();
+    for (fi, (ms, f)) in mach.modes.iter_mut().zip(modes).enumerate() {
+        if f.basis == FailureBasis::Cycles && !ms.active {
+            ms.remaining -= 1.0;
+            if ms.remaining <= 0.0 {
+                failing.push(fi);
+            }
+        }
+    }
+    failing
 }
 
 /// The index of the part a dispatching rule picks from a queue (never empty here).

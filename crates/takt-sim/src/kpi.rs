@@ -219,7 +219,7 @@ impl Simulation {
                 setups += c.setups;
                 maintenances += c.maintenances;
                 ideal_s += c.ideal_s;
-                for (k, ms) in self.comp::<FailureModes>(m).0.iter().enumerate() {
+                for (k, ms) in self.comp::<Machine>(m).modes.iter().enumerate() {
                     failures[k] += ms.failures;
                     repairs[k] += ms.repairs;
                     repair_s[k] += ms.repair_s;

@@ -14,14 +14,13 @@ use std::sync::Arc;
 use takt_model::{FailureBasis, Model};
 
 /// 2: parts are data in queue entries and on machines, no longer entities of their own.
-pub const SNAPSHOT_FORMAT: u32 = 2;
+/// 3: a machine's failure modes and random streams are part of its `Machine` component.
+pub const SNAPSHOT_FORMAT: u32 = 3;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MachineRecord {
     pub id: Entity,
     pub machine: Machine,
-    pub modes: FailureModes,
-    pub streams: MachineStreams,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -70,8 +69,6 @@ impl Simulation {
             .map(|&m| MachineRecord {
                 id: m,
                 machine: self.comp::<Machine>(m).clone(),
-                modes: self.comp::<FailureModes>(m).clone(),
-                streams: self.comp::<MachineStreams>(m).clone(),
             })
             .collect();
         let mut calendar: Vec<Scheduled> = self.calendar.iter().copied().collect();
@@ -153,15 +150,13 @@ impl Simulation {
                 .ok_or_else(|| {
                     SnapshotError::Mismatch(format!("machine of unknown station {station}"))
                 })?;
-            if r.modes.0.len() != modes || r.streams.failures.len() != modes {
+            if r.machine.modes.len() != modes || r.machine.streams.failures.len() != modes {
                 return Err(SnapshotError::Mismatch(format!(
                     "a machine of station `{}` has a different number of failure modes",
                     model.stations[station].name
                 )));
             }
-            let e = world
-                .spawn((r.machine.clone(), r.modes.clone(), r.streams.clone()))
-                .id();
+            let e = world.spawn(r.machine.clone()).id();
             map.insert(r.id, e);
             machines.push(e);
         }
