@@ -52,6 +52,20 @@ pub fn parse_batch<'a>(source: &'a str, lines: &[&str]) -> ParsedBatch<'a> {
     }
 }
 
+/// [`parse_batch`] of lines the caller hands over: each text is kept as received without a copy.
+pub fn parse_owned_batch(source: &str, lines: Vec<String>) -> ParsedBatch<'_> {
+    use rayon::prelude::*;
+    ParsedBatch {
+        events: lines
+            .into_par_iter()
+            .with_min_len(256)
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| (i, Cow::Borrowed(source), event::parse(&l), l))
+            .collect(),
+    }
+}
+
 /// What happened to a batch.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct IngestReport {
@@ -226,36 +240,34 @@ impl Twin {
 
     /// Ingests `batches` of lines in order, taking and reading batch k + 1 (on the other cores)
     /// while the twin stores and mirrors batch k: the replay path as fast as possible. The batches
-    /// are pulled on the reading side too, so reading a file overlaps storing. `on_report` sees
-    /// each batch's report, once the batch is durable, with the batch's position and lines; the
-    /// first error, the twin's or `on_report`'s, stops the replay.
-    pub fn ingest_pipelined<B, I, E>(
+    /// are pulled on the reading side too, so reading a file overlaps storing; their texts are kept
+    /// as handed over, without a copy. `on_report` sees each batch's report, once the batch is
+    /// durable, with the batch's position and number of lines; the first error, the twin's or
+    /// `on_report`'s, stops the replay.
+    pub fn ingest_pipelined<I, E>(
         &mut self,
         source: &str,
         batches: I,
         received_ms: impl Fn() -> i64,
-        mut on_report: impl FnMut(usize, &B, &IngestReport) -> Result<(), E>,
+        mut on_report: impl FnMut(usize, usize, &IngestReport) -> Result<(), E>,
     ) -> Result<(), E>
     where
-        B: AsRef<[String]> + Send,
-        I: IntoIterator<Item = B>,
+        I: IntoIterator<Item = Vec<String>>,
         I::IntoIter: Send,
         E: From<TwinError>,
     {
         let mut batches = batches.into_iter();
         let mut take = || {
-            batches.next().map(|lines| {
-                let refs: Vec<&str> = lines.as_ref().iter().map(String::as_str).collect();
-                let parsed = parse_batch(source, &refs);
-                (lines, parsed)
-            })
+            batches
+                .next()
+                .map(|lines| (lines.len(), parse_owned_batch(source, lines)))
         };
         let mut pending = take();
         let mut k = 0;
         while let Some((lines, parsed)) = pending {
             let now = received_ms();
             let (next, report) = rayon::join(&mut take, || self.ingest_batch(parsed, now));
-            on_report(k, &lines, &report?)?;
+            on_report(k, lines, &report?)?;
             pending = next;
             k += 1;
         }

@@ -258,29 +258,44 @@ impl AssetState {
 pub struct Mirror {
     config: MirrorConfig,
     window_start_ms: i64,
-    assets: BTreeMap<String, AssetState>,
-    /// Per asset, events waiting to be applied in time order.
-    pending: BTreeMap<String, Vec<Checked>>,
-    newest_ms: BTreeMap<String, i64>,
+    /// Each asset's slot by name: an event costs one lookup of its asset's name.
+    index: BTreeMap<String, usize>,
+    slots: Vec<Slot>,
+}
+
+/// One asset: its state, and the events waiting to be applied in time order.
+#[derive(Debug, Clone)]
+struct Slot {
+    state: AssetState,
+    pending: Vec<Checked>,
+    newest_ms: i64,
 }
 
 impl Mirror {
     /// A mirror of `assets`, counting KPIs from `window_start_ms`.
     pub fn new(assets: &[String], window_start_ms: i64, config: MirrorConfig) -> Mirror {
+        let mut index = BTreeMap::new();
+        let mut slots = Vec::new();
+        for a in assets {
+            index.entry(a.clone()).or_insert_with(|| {
+                slots.push(Slot {
+                    state: AssetState::new(),
+                    pending: Vec::new(),
+                    newest_ms: i64::MIN,
+                });
+                slots.len() - 1
+            });
+        }
         Mirror {
             config,
             window_start_ms,
-            assets: assets
-                .iter()
-                .map(|a| (a.clone(), AssetState::new()))
-                .collect(),
-            pending: BTreeMap::new(),
-            newest_ms: BTreeMap::new(),
+            index,
+            slots,
         }
     }
 
     pub fn knows(&self, asset: &str) -> bool {
-        self.assets.contains_key(asset)
+        self.index.contains_key(asset)
     }
 
     pub fn window_start_ms(&self) -> i64 {
@@ -291,43 +306,39 @@ impl Mirror {
         self.config
     }
 
-    /// Takes an event of a known asset (the caller rejects unknown ones).
+    /// Takes an event of a known asset (the caller rejects unknown ones; this ignores them).
     pub fn offer(&mut self, c: Checked) {
-        // Looked up by reference first: a known asset costs no copy of its name per event.
-        let newest = match self.newest_ms.get_mut(c.event.asset.as_str()) {
-            Some(n) => n,
-            None => self
-                .newest_ms
-                .entry(c.event.asset.clone())
-                .or_insert(i64::MIN),
+        let Some(&i) = self.index.get(c.event.asset.as_str()) else {
+            return;
         };
-        *newest = (*newest).max(c.ts_ms);
-        let horizon = newest.saturating_sub(self.config.reorder_window_ms);
+        let slot = &mut self.slots[i];
+        slot.newest_ms = slot.newest_ms.max(c.ts_ms);
+        let horizon = slot.newest_ms.saturating_sub(self.config.reorder_window_ms);
         if self.config.reorder_window_ms == 0 {
-            apply(&mut self.assets, self.window_start_ms, c);
+            apply(&mut slot.state, self.window_start_ms, c);
             return;
         }
-        let queue = match self.pending.get_mut(c.event.asset.as_str()) {
-            Some(q) => q,
-            None => self.pending.entry(c.event.asset.clone()).or_default(),
-        };
+        let queue = &mut slot.pending;
         // Keep the queue sorted by time stamp, then arrival (stable).
         let at = queue.partition_point(|p| p.ts_ms <= c.ts_ms);
         queue.insert(at, c);
         let ready = queue.partition_point(|p| p.ts_ms <= horizon);
         for e in queue.drain(..ready) {
-            apply(&mut self.assets, self.window_start_ms, e);
+            apply(&mut slot.state, self.window_start_ms, e);
         }
     }
 
     /// The state as of now: what was applied plus what still waits for reordering, with assets
     /// silent for too long shown as UNKNOWN.
     pub fn view(&self, now_ms: i64) -> BTreeMap<String, AssetState> {
-        let mut assets = self.assets.clone();
-        for queue in self.pending.values() {
-            for e in queue {
-                apply(&mut assets, self.window_start_ms, e.clone());
+        let mut assets: BTreeMap<String, AssetState> = BTreeMap::new();
+        for (name, &i) in &self.index {
+            let slot = &self.slots[i];
+            let mut a = slot.state.clone();
+            for e in &slot.pending {
+                apply(&mut a, self.window_start_ms, e.clone());
             }
+            assets.insert(name.clone(), a);
         }
         for a in assets.values_mut() {
             if let Some(seen) = a.last_seen_ms
@@ -345,10 +356,8 @@ impl Mirror {
     }
 }
 
-fn apply(assets: &mut BTreeMap<String, AssetState>, window_start_ms: i64, c: Checked) {
-    let Some(a) = assets.get_mut(&c.event.asset) else {
-        return;
-    };
+/// Applies an event to its asset's state.
+fn apply(a: &mut AssetState, window_start_ms: i64, c: Checked) {
     let ts = c.ts_ms;
     let late = ts < a.applied_ms;
     a.events += 1;

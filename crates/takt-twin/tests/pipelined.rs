@@ -55,10 +55,10 @@ fn pipelined_ingestion_is_ingestion_batch_by_batch() {
     pipelined
         .ingest_pipelined(
             "test",
-            batches.iter(),
+            batches.iter().cloned(),
             || 7,
-            |k, batch, r| {
-                assert_eq!(batch.len(), batches[k].len());
+            |k, lines, r| {
+                assert_eq!(lines, batches[k].len());
                 reports.push((k, r.clone()));
                 Ok::<_, TwinError>(())
             },
