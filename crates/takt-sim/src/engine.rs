@@ -674,6 +674,7 @@ impl Simulation {
     /// Among the eligible stations of an operation, the input buffer with the fewest parts per machine
     /// that has room (the first listed on ties); if none has room, the one with the fewest waiting.
     /// Under a plan, the buffer of the station planned for the order's step.
+    #[inline]
     pub(crate) fn choose_buffer(&self, product: u32, operation: u32, order: u32) -> usize {
         if let Some(plan) = &self.plan
             && order != NO_ORDER
@@ -1549,6 +1550,7 @@ fn count_cycle(mach: &mut Machine, modes: &[FailureMode]) -> Vec<usize> {
 }
 
 /// The index of the part a dispatching rule picks from a queue (never empty here).
+#[inline]
 fn select(
     parts: &VecDeque<QueueEntry>,
     rule: takt_model::DispatchRule,
