@@ -711,13 +711,17 @@ impl Simulation {
 
     fn enqueue(&mut self, buffer: usize, entry: QueueEntry) {
         let now = self.now;
-        {
-            let mut q = self.comp_mut::<BufferQueue>(self.topo.buffers[buffer]);
-            q.level_integral += q.parts.len() as f64 * (now - q.level_since);
-            q.level_since = now;
-            q.parts.push_back(entry);
-            q.max_level = q.max_level.max(q.parts.len() as u32);
-        }
+        push_entry(
+            &mut fetch_mut::<BufferQueue>(&mut self.world, self.topo.buffers[buffer]),
+            now,
+            entry,
+        );
+        self.arrived(buffer, entry);
+    }
+
+    /// A part was put in a buffer: a plan counts it, and a machine of the buffer's station may
+    /// start it.
+    fn arrived(&mut self, buffer: usize, entry: QueueEntry) {
         if let Some(plan) = &mut self.plan
             && entry.order != NO_ORDER
         {
@@ -964,14 +968,22 @@ impl Simulation {
         } else {
             NO_ORDER
         };
-        // Where a good part goes next, and whether there is room for it.
+        // A good part goes on to the buffer of its next operation if it has room, else the
+        // machine waits for room there, blocked; one lookup of the buffer. Nothing between this
+        // and the machine's change below reads either. The station of the buffer hears of the
+        // part below, once the machine has changed.
         let next = (good && !last_step).then(|| {
             let buffer = self.choose_buffer(product, operation + 1, order);
-            (
-                buffer,
-                self.comp::<BufferQueue>(self.topo.buffers[buffer])
-                    .has_room(),
-            )
+            let entry = self.queue_entry(part, operation + 1);
+            let now = self.now;
+            let mut q = fetch_mut::<BufferQueue>(&mut self.world, self.topo.buffers[buffer]);
+            let room = q.has_room();
+            if room {
+                push_entry(&mut q, now, entry);
+            } else {
+                q.waiting.push_back(Waiter::Machine(m));
+            }
+            (buffer, room, entry)
         });
         let cycle_modes = self.topo.has_cycle_modes[station];
         let failing = self.with_machine(m, |mach, model| {
@@ -991,7 +1003,7 @@ impl Simulation {
             if rework {
                 return failing;
             }
-            if let Some((buffer, false)) = next {
+            if let Some((buffer, false, _)) = next {
                 mach.activity = Activity::Blocked;
                 mach.blocked_on = Some(buffer as u32);
             } else {
@@ -1012,14 +1024,8 @@ impl Simulation {
         } else {
             match next {
                 None => self.depart(part, scrap),
-                Some((buffer, true)) => {
-                    let entry = self.queue_entry(part, operation + 1);
-                    self.enqueue(buffer, entry);
-                }
-                Some((buffer, false)) => self
-                    .comp_mut::<BufferQueue>(self.topo.buffers[buffer])
-                    .waiting
-                    .push_back(Waiter::Machine(m)),
+                Some((buffer, true, entry)) => self.arrived(buffer, entry),
+                Some((_, false, _)) => {}
             }
         }
         for fi in failing {
@@ -1504,6 +1510,14 @@ fn missing<T>(e: Entity) -> ! {
         "engine invariant: {e:?} lacks {}",
         std::any::type_name::<T>()
     )
+}
+
+/// Puts a part at the end of a buffer's line, booking the time at the old level.
+fn push_entry(q: &mut BufferQueue, now: f64, entry: QueueEntry) {
+    q.level_integral += q.parts.len() as f64 * (now - q.level_since);
+    q.level_since = now;
+    q.parts.push_back(entry);
+    q.max_level = q.max_level.max(q.parts.len() as u32);
 }
 
 /// Operating-time failure clocks of a machine age by the `elapsed_s` of a processing segment that
