@@ -162,8 +162,6 @@ pub struct Simulation {
     pub(crate) plan: Option<Box<crate::plan::PlanState>>,
 }
 
-const HOUSEKEEPING_EVERY: u64 = 1 << 16;
-
 impl Simulation {
     /// Builds the plant at t = 0 with every random stream derived from `seed`, and schedules its first
     /// events. Nothing runs until [`Simulation::run_until`].
@@ -421,10 +419,6 @@ impl Simulation {
             self.now = next.time;
             if self.dispatch(next.event) {
                 self.events += 1;
-                if self.events.is_multiple_of(HOUSEKEEPING_EVERY) {
-                    // Despawned parts otherwise accumulate in bevy's removal trackers.
-                    self.world.clear_trackers();
-                }
             }
         }
         if until > self.now {
