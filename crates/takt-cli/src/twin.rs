@@ -322,11 +322,11 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
         Speed::Factor(f) => {
             let mut batch: Vec<String> = Vec::with_capacity(args.batch);
             let mut batch_first_line = 1usize;
+            // The batch is handed over: its texts are kept as read, without a copy.
             let mut flush = |twin: &mut Twin, batch: &mut Vec<String>, first_line: usize| {
-                let refs: Vec<&str> = batch.iter().map(String::as_str).collect();
-                let r = twin.ingest_lines(&source, &refs, chrono_now_ms())?;
+                let parsed = takt_twin::parse_owned_batch(&source, std::mem::take(batch));
+                let r = twin.ingest_batch(parsed, chrono_now_ms())?;
                 record(&r, first_line)?;
-                batch.clear();
                 Ok::<_, anyhow::Error>(())
             };
             for item in lines {

@@ -41,27 +41,33 @@ pub struct ParsedBatch<'a> {
 /// to pay for the hand-over; the order is kept (rayon's collect).
 pub fn parse_batch<'a>(source: &'a str, lines: &[&str]) -> ParsedBatch<'a> {
     use rayon::prelude::*;
-    ParsedBatch {
-        events: lines
-            .par_iter()
-            .with_min_len(256)
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-            .map(|(i, l)| (i, Cow::Borrowed(source), event::parse(l), (*l).to_string()))
-            .collect(),
-    }
+    parse_each(source, lines.par_iter().copied())
 }
 
 /// [`parse_batch`] of lines the caller hands over: each text is kept as received without a copy.
 pub fn parse_owned_batch(source: &str, lines: Vec<String>) -> ParsedBatch<'_> {
     use rayon::prelude::*;
+    parse_each(source, lines.into_par_iter())
+}
+
+/// Both of the above: the text kept is the line itself when owned, a copy when borrowed.
+fn parse_each<'a, L>(
+    source: &'a str,
+    lines: impl rayon::iter::IndexedParallelIterator<Item = L>,
+) -> ParsedBatch<'a>
+where
+    L: AsRef<str> + Into<String> + Send,
+{
+    use rayon::prelude::*;
     ParsedBatch {
         events: lines
-            .into_par_iter()
             .with_min_len(256)
             .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-            .map(|(i, l)| (i, Cow::Borrowed(source), event::parse(&l), l))
+            .filter(|(_, l)| !l.as_ref().trim().is_empty())
+            .map(|(i, l)| {
+                let parsed = event::parse(l.as_ref());
+                (i, Cow::Borrowed(source), parsed, l.into())
+            })
             .collect(),
     }
 }
