@@ -12,7 +12,7 @@
 //! from the moment, so the report covers only the forecast part.
 
 use crate::components::*;
-use crate::engine::{Event, PlantStats, Simulation, fetch_mut};
+use crate::engine::{Event, PlantStats, Simulation};
 use bevy_ecs::entity::Entity;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -319,7 +319,7 @@ impl Simulation {
                 .iter()
                 .map(|(p, step)| sim.queue_entry(*p, *step))
                 .collect();
-            let mut q = fetch_mut::<BufferQueue>(&mut sim.world, sim.topo.buffers[bi]);
+            let mut q = sim.world.get_mut::<BufferQueue>(sim.topo.buffers[bi]);
             if q.parts.is_empty() {
                 // Taken over without a copy: a buffer may hold a shift's worth of parts.
                 q.parts = entries.into();
@@ -446,7 +446,7 @@ impl Simulation {
                     ));
                 }
             }
-            *fetch_mut::<Machine>(&mut sim.world, m) = machine;
+            *sim.world.get_mut::<Machine>(m) = machine;
         }
 
         // Every machine: shift flag, failure clocks, maintenance, and its clock from now.
@@ -462,7 +462,7 @@ impl Simulation {
             let machine_ages = ages.get(name.as_str()).copied();
             let off = st.follows_calendar && calendar_on.is_some_and(|(on, _)| !on);
             let (frozen, running) = {
-                let mut mach = fetch_mut::<Machine>(&mut sim.world, m);
+                let mut mach = sim.world.get_mut::<Machine>(m);
                 mach.off_shift = off;
                 mach.next_maintenance_at = st
                     .maintenance
@@ -488,7 +488,7 @@ impl Simulation {
                     .copied()
                     .unwrap_or(0.0);
                 let budget = sim.draw_ttf_after(m, fi, age);
-                fetch_mut::<Machine>(&mut sim.world, m).modes[fi].remaining = budget;
+                sim.world.get_mut::<Machine>(m).modes[fi].remaining = budget;
             }
             if !frozen && sim.topo.has_calendar_modes[station] {
                 sim.thaw_calendar_clocks(m, station);
@@ -501,7 +501,7 @@ impl Simulation {
             }
             if running {
                 let (epoch, remaining, processing) = {
-                    let mut mach = fetch_mut::<Machine>(&mut sim.world, m);
+                    let mut mach = sim.world.get_mut::<Machine>(m);
                     mach.epoch = mach.epoch.wrapping_add(1);
                     mach.activity_end = now + mach.remaining_s;
                     (
@@ -520,7 +520,7 @@ impl Simulation {
         // Repairs and maintenance under way take their crews, earliest first; the rest wait in line.
         in_progress.sort_by(|a, b| a.0.total_cmp(&b.0));
         for crew in sim.topo.crews.clone() {
-            fetch_mut::<CrewState>(&mut sim.world, crew).busy_since = now;
+            sim.world.get_mut::<CrewState>(crew).busy_since = now;
         }
         for (since, m, what) in in_progress {
             let station = sim.comp::<Machine>(m).station as usize;
@@ -532,8 +532,7 @@ impl Simulation {
                     let has_crew = match f.crew {
                         None => true,
                         Some(c) => {
-                            let mut crew =
-                                fetch_mut::<CrewState>(&mut sim.world, sim.topo.crews[c]);
+                            let mut crew = sim.world.get_mut::<CrewState>(sim.topo.crews[c]);
                             if crew.free > 0 {
                                 crew.free -= 1;
                                 true
@@ -549,7 +548,7 @@ impl Simulation {
                     if has_crew {
                         let d = f.ttr.sample_residual(
                             elapsed,
-                            &mut fetch_mut::<Machine>(&mut sim.world, m).streams.failures[fi].1,
+                            &mut sim.world.get_mut::<Machine>(m).streams.failures[fi].1,
                         );
                         sim.schedule(
                             now + d,
@@ -563,12 +562,12 @@ impl Simulation {
                 InProgress::Maintenance => {
                     let Some(mt) = &st.maintenance else { continue };
                     if let Some(c) = mt.crew {
-                        let mut crew = fetch_mut::<CrewState>(&mut sim.world, sim.topo.crews[c]);
+                        let mut crew = sim.world.get_mut::<CrewState>(sim.topo.crews[c]);
                         crew.free = crew.free.saturating_sub(1);
                     }
                     let d = mt.duration.sample_residual(
                         elapsed,
-                        &mut fetch_mut::<Machine>(&mut sim.world, m).streams.maintenance,
+                        &mut sim.world.get_mut::<Machine>(m).streams.maintenance,
                     );
                     sim.schedule(now + d, Event::MaintenanceEnd(m));
                 }
@@ -582,7 +581,7 @@ impl Simulation {
                 sim.schedule(o.release_s, Event::OrderRelease(order));
                 continue;
             }
-            let mut os = fetch_mut::<OrderState>(&mut sim.world, order);
+            let mut os = sim.world.get_mut::<OrderState>(order);
             os.released = true;
             os.outstanding = in_plant[oi];
             os.good = done[oi].map_or(0, |d| d.good);
@@ -597,7 +596,7 @@ impl Simulation {
             let source = sim.topo.source;
             let first = now
                 + a.interarrival
-                    .sample(&mut fetch_mut::<Source>(&mut sim.world, source).interarrival);
+                    .sample(&mut sim.world.get_mut::<Source>(source).interarrival);
             if a.until_s.is_none_or(|u| first <= u) {
                 sim.schedule(first, Event::Arrival);
             }
@@ -609,7 +608,8 @@ impl Simulation {
 
         // Blocked machines wait in line for their buffer; then whatever can move, moves.
         for (m, buffer) in blocked {
-            fetch_mut::<BufferQueue>(&mut sim.world, sim.topo.buffers[buffer])
+            sim.world
+                .get_mut::<BufferQueue>(sim.topo.buffers[buffer])
                 .waiting
                 .push_back(Waiter::Machine(m));
         }

@@ -4,6 +4,7 @@
 //! carries against the component's, and ignores a stale one (lazy cancellation).
 
 use crate::components::*;
+use crate::lookup::{Looked, PlantWorld};
 use crate::rng;
 use crate::trace::{TraceKind, TraceRecord, TraceSink};
 use bevy_ecs::prelude::*;
@@ -148,7 +149,7 @@ pub struct Topology {
 /// One replication of a plant model: build it, run it, read its KPIs, snapshot and restore it.
 pub struct Simulation {
     pub(crate) model: Arc<Model>,
-    pub(crate) world: World,
+    pub(crate) world: PlantWorld,
     pub(crate) calendar: BinaryHeap<Scheduled>,
     pub(crate) now: f64,
     pub(crate) seq: u64,
@@ -301,7 +302,7 @@ impl Simulation {
         let topo = crate::snapshot::topology(&model, source, machines, buffers, crews, orders);
         Simulation {
             model,
-            world,
+            world: PlantWorld::new(world),
             calendar: BinaryHeap::new(),
             now: 0.0,
             seq: 0,
@@ -386,7 +387,7 @@ impl Simulation {
     }
 
     pub fn world(&self) -> &World {
-        &self.world
+        self.world.world()
     }
 
     pub fn plant_stats(&self) -> &PlantStats {
@@ -470,19 +471,13 @@ impl Simulation {
     // ----- component access: entities are created by the engine itself, so absence is a bug -----
 
     #[inline]
-    pub(crate) fn comp<T: Component>(&self, e: Entity) -> &T {
-        match self.world.get::<T>(e) {
-            Some(c) => c,
-            None => missing::<T>(e),
-        }
+    pub(crate) fn comp<T: Looked>(&self, e: Entity) -> &T {
+        self.world.get::<T>(e)
     }
 
     #[inline]
-    pub(crate) fn comp_mut<T: Component<Mutability = bevy_ecs::component::Mutable>>(
-        &mut self,
-        e: Entity,
-    ) -> Mut<'_, T> {
-        fetch_mut::<T>(&mut self.world, e)
+    pub(crate) fn comp_mut<T: Looked>(&mut self, e: Entity) -> Mut<'_, T> {
+        self.world.get_mut::<T>(e)
     }
 
     #[inline]
@@ -514,7 +509,7 @@ impl Simulation {
     fn with_machine<R>(&mut self, m: Entity, change: impl FnOnce(&mut Machine, &Model) -> R) -> R {
         let now = self.now;
         let (result, changed) = {
-            let mut mach = fetch_mut::<Machine>(&mut self.world, m);
+            let mut mach = self.world.get_mut::<Machine>(m);
             let result = change(&mut mach, &self.model);
             let new = mach.state();
             let changed = (mach.clock.state != new).then(|| {
@@ -586,7 +581,7 @@ impl Simulation {
         };
         let now = self.now;
         let (product, next) = {
-            let mut src = fetch_mut::<Source>(&mut self.world, self.topo.source);
+            let mut src = self.world.get_mut::<Source>(self.topo.source);
             src.arrivals += 1;
             let product = if a.mix_products.len() == 1 {
                 a.mix_products[0]
@@ -706,7 +701,7 @@ impl Simulation {
     fn enqueue(&mut self, buffer: usize, entry: QueueEntry) {
         let now = self.now;
         push_entry(
-            &mut fetch_mut::<BufferQueue>(&mut self.world, self.topo.buffers[buffer]),
+            &mut self.world.get_mut::<BufferQueue>(self.topo.buffers[buffer]),
             now,
             entry,
         );
@@ -758,7 +753,7 @@ impl Simulation {
             }
         };
         let entry = {
-            let mut q = fetch_mut::<BufferQueue>(&mut self.world, self.topo.buffers[input]);
+            let mut q = self.world.get_mut::<BufferQueue>(self.topo.buffers[input]);
             if q.parts.is_empty() {
                 return false;
             }
@@ -862,7 +857,7 @@ impl Simulation {
     pub(crate) fn arm_operating_failures(&mut self, m: Entity, station: usize, segment_s: f64) {
         let now = self.now;
         // Disjoint borrows of the model and the World: no Arc clone on this per-cycle path.
-        let mut mach = fetch_mut::<Machine>(&mut self.world, m);
+        let mut mach = self.world.get_mut::<Machine>(m);
         let modes = &self.model.stations[station].failure_modes;
         let due = operating_failures_due(&mut mach, modes, now, segment_s);
         self.schedule_failures(m, due);
@@ -888,7 +883,7 @@ impl Simulation {
             return;
         }
         let now = self.now;
-        let mut mach = fetch_mut::<Machine>(&mut self.world, m);
+        let mut mach = self.world.get_mut::<Machine>(m);
         let elapsed = now - mach.segment_start;
         age_operating_clocks(
             &mut mach,
@@ -902,7 +897,7 @@ impl Simulation {
         // One lookup: the end of a processing segment ages the operating-time clocks, and the
         // quality of the piece is drawn, before anything else touches the machine.
         let (activity, station, part, product, operation, quality) = {
-            let mut mach = fetch_mut::<Machine>(&mut self.world, m);
+            let mut mach = self.world.get_mut::<Machine>(m);
             if mach.epoch != epoch || mach.stopped() {
                 return false;
             }
@@ -970,7 +965,7 @@ impl Simulation {
             let buffer = self.choose_buffer(product, operation + 1, order);
             let entry = self.queue_entry(part, operation + 1);
             let now = self.now;
-            let mut q = fetch_mut::<BufferQueue>(&mut self.world, self.topo.buffers[buffer]);
+            let mut q = self.world.get_mut::<BufferQueue>(self.topo.buffers[buffer]);
             let room = q.has_room();
             if room {
                 push_entry(&mut q, now, entry);
@@ -1482,28 +1477,6 @@ impl Simulation {
         }
         self.plant = PlantStats::new(now, self.plant.wip, self.plant.completed_total);
     }
-}
-
-/// A component of an engine-made entity, borrowing only the World (so the model can be read alongside).
-#[inline]
-pub(crate) fn fetch_mut<T: Component<Mutability = bevy_ecs::component::Mutable>>(
-    world: &mut World,
-    e: Entity,
-) -> Mut<'_, T> {
-    match world.get_mut::<T>(e) {
-        Some(c) => c,
-        None => missing::<T>(e),
-    }
-}
-
-/// An engine-made entity without a component it always has: a bug, reported out of the hot path.
-#[cold]
-#[inline(never)]
-fn missing<T>(e: Entity) -> ! {
-    panic!(
-        "engine invariant: {e:?} lacks {}",
-        std::any::type_name::<T>()
-    )
 }
 
 /// Puts a part at the end of a buffer's line, booking the time at the old level.

@@ -17,6 +17,7 @@ pub mod components;
 pub mod condition;
 pub mod engine;
 pub mod kpi;
+mod lookup;
 pub mod plan;
 pub mod replicate;
 pub mod rng;

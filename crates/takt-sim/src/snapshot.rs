@@ -256,7 +256,7 @@ impl Simulation {
         let topo = topology(&model, source, machines, buffers, crews, orders);
         Ok(Simulation {
             model,
-            world,
+            world: crate::lookup::PlantWorld::new(world),
             calendar,
             now: snap.now,
             seq: snap.seq,
