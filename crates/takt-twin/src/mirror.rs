@@ -14,7 +14,7 @@ use crate::event::{
     OperationBody, SampleBody, StateBody, StateCode,
 };
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MirrorConfig {
@@ -263,11 +263,13 @@ pub struct Mirror {
     slots: Vec<Slot>,
 }
 
-/// One asset: its state, and the events waiting to be applied in time order.
+/// One asset: its state, and the events waiting to be applied in time order (a ring: events
+/// mostly arrive in order, join at the back and leave from the front, and none of the others
+/// moves).
 #[derive(Debug, Clone)]
 struct Slot {
     state: AssetState,
-    pending: Vec<Checked>,
+    pending: VecDeque<Checked>,
     newest_ms: i64,
 }
 
@@ -280,7 +282,7 @@ impl Mirror {
             index.entry(a.clone()).or_insert_with(|| {
                 slots.push(Slot {
                     state: AssetState::new(),
-                    pending: Vec::new(),
+                    pending: VecDeque::new(),
                     newest_ms: i64::MIN,
                 });
                 slots.len() - 1
@@ -320,8 +322,12 @@ impl Mirror {
         }
         let queue = &mut slot.pending;
         // Keep the queue sorted by time stamp, then arrival (stable).
-        let at = queue.partition_point(|p| p.ts_ms <= c.ts_ms);
-        queue.insert(at, c);
+        if queue.back().is_none_or(|p| p.ts_ms <= c.ts_ms) {
+            queue.push_back(c);
+        } else {
+            let at = queue.partition_point(|p| p.ts_ms <= c.ts_ms);
+            queue.insert(at, c);
+        }
         let ready = queue.partition_point(|p| p.ts_ms <= horizon);
         for e in queue.drain(..ready) {
             apply(&mut slot.state, self.window_start_ms, e);
