@@ -93,7 +93,7 @@ impl Store {
                  ts_ms INTEGER NOT NULL,
                  kind TEXT NOT NULL,
                  body TEXT NOT NULL,
-                 UNIQUE (asset, seq)
+                 UNIQUE (seq, asset)
              );
              CREATE TABLE IF NOT EXISTS dead_letters (
                  id INTEGER PRIMARY KEY,
