@@ -228,18 +228,23 @@ fn store(
         return Ok(());
     }
     // Decoding and parsing need only the message: spread over the cores, in order (as in
-    // `Twin::ingest_lines`).
+    // `Twin::ingest_lines`). One result per message, collected in place; the events then move
+    // once into the batch for the twin.
     use rayon::prelude::*;
-    let parsed: Vec<_> = batch
+    let decoded: Vec<_> = batch
         .par_iter()
         .with_min_len(256)
-        .flat_map_iter(|p| {
-            let source = format!("mqtt:{}", p.topic);
-            decode(&config.site, &p.topic, &p.payload)
-                .into_iter()
-                .map(move |(result, raw)| (source.clone(), result, raw))
-        })
+        .map(|p| decode(&config.site, &p.topic, &p.payload))
         .collect();
+    let mut parsed = Vec::with_capacity(decoded.iter().map(Vec::len).sum());
+    for (p, events) in batch.iter().zip(decoded) {
+        let source = format!("mqtt:{}", p.topic);
+        parsed.extend(
+            events
+                .into_iter()
+                .map(|(result, raw)| (source.clone(), result, raw)),
+        );
+    }
     stats.messages += batch.len() as u64;
     let report = twin.ingest_parsed(parsed, now_ms())?;
     if !report.rejected.is_empty() {
@@ -271,9 +276,18 @@ pub fn decode(
     payload: &[u8],
 ) -> Vec<(Result<Checked, EventError>, String)> {
     let text = String::from_utf8_lossy(payload).into_owned();
-    let parts: Vec<&str> = topic.split('/').collect();
-    let (asset, kind) = match parts.as_slice() {
-        ["takt", s, _line, asset, kind] if *s == site => (*asset, *kind),
+    let mut parts = topic.split('/');
+    let mut next = || parts.next();
+    let levels = [next(), next(), next(), next(), next(), next()];
+    let (asset, kind) = match levels {
+        [
+            Some("takt"),
+            Some(s),
+            Some(_line),
+            Some(asset),
+            Some(kind),
+            None,
+        ] if s == site => (asset, kind),
         _ => {
             let e = EventError {
                 field: String::new(),
@@ -340,8 +354,15 @@ mod tests {
             d[0].0.as_ref().err().map(|e| e.field.as_str()),
             Some("kind")
         );
-        let d = decode("plant", "other/topic", ok.as_bytes());
-        assert!(d[0].0.is_err());
+        for topic in [
+            "other/topic",
+            "takt/plant/line1/Filler/count/extra",
+            "takt/elsewhere/line1/Filler/count",
+            "takt/plant/line1/Filler",
+        ] {
+            let d = decode("plant", topic, ok.as_bytes());
+            assert!(d[0].0.is_err(), "{topic}");
+        }
         let batch = format!("[{ok},{}]", ok.replace("\"seq\":1", "\"seq\":2"));
         let d = decode("plant", "takt/plant/line1/Filler/count", batch.as_bytes());
         assert_eq!(d.iter().filter(|x| x.0.is_ok()).count(), 2);
