@@ -246,6 +246,8 @@ impl Listener {
             client_id: client_id.into(),
             batch: 5000,
             batch_wait: std::time::Duration::from_millis(50),
+            credentials: None,
+            tls: None,
         };
         let stop = Arc::new(AtomicBool::new(false));
         let stored = Arc::new(AtomicU64::new(0));

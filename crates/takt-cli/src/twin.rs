@@ -132,8 +132,56 @@ pub struct ListenArgs {
     batch_wait: f64,
     #[arg(long, default_value = "2s", value_parser = crate::parse_secs)]
     reorder_window: f64,
+    /// Log in to the broker as this user; the password comes from --mqtt-password-file or the
+    /// environment variable TAKT_MQTT_PASSWORD (never from the command line, which others can read).
+    #[arg(long)]
+    mqtt_user: Option<String>,
+    /// A file whose first line is the broker password (for --mqtt-user).
+    #[arg(long, requires = "mqtt_user")]
+    mqtt_password_file: Option<PathBuf>,
+    /// Connect over TLS, trusting the operating system's root certificates (or --mqtt-ca).
+    #[arg(long)]
+    mqtt_tls: bool,
+    /// Connect over TLS, trusting the CA certificates in this PEM file.
+    #[arg(long)]
+    mqtt_ca: Option<PathBuf>,
+    /// The twin's client certificate chain (PEM), for brokers that require one; with --mqtt-key.
+    #[arg(long, requires = "mqtt_key")]
+    mqtt_cert: Option<PathBuf>,
+    /// The private key (PEM) of --mqtt-cert.
+    #[arg(long, requires = "mqtt_cert")]
+    mqtt_key: Option<PathBuf>,
     #[arg(long)]
     json: bool,
+}
+
+/// The login of `takt twin listen`: the user, and the password from its file or the environment.
+fn mqtt_credentials(args: &ListenArgs) -> Result<Option<takt_twin::mqtt::MqttCredentials>> {
+    let Some(username) = args.mqtt_user.clone() else {
+        return Ok(None);
+    };
+    let password = match &args.mqtt_password_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("--mqtt-password-file: cannot read {}", path.display()))?;
+            match text.lines().next() {
+                Some(line) if !line.is_empty() => line.to_string(),
+                _ => bail!(
+                    "--mqtt-password-file: {} has no password on its first line",
+                    path.display()
+                ),
+            }
+        }
+        None => std::env::var("TAKT_MQTT_PASSWORD").map_err(|_| {
+            anyhow::anyhow!(
+                "--mqtt-user needs a password: --mqtt-password-file FILE or TAKT_MQTT_PASSWORD"
+            )
+        })?,
+    };
+    Ok(Some(takt_twin::mqtt::MqttCredentials {
+        username,
+        password,
+    }))
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -582,6 +630,26 @@ fn listen(args: ListenArgs) -> Result<ExitCode> {
     if args.batch == 0 {
         bail!("--batch must be at least 1");
     }
+    let mqtt = takt_twin::mqtt::MqttConfig {
+        host,
+        port,
+        site: args.site.clone(),
+        client_id: args.client_id.clone(),
+        batch: args.batch,
+        batch_wait: Duration::from_secs_f64(args.batch_wait.max(0.001)),
+        credentials: mqtt_credentials(&args)?,
+        tls: (args.mqtt_tls || args.mqtt_ca.is_some() || args.mqtt_cert.is_some()).then(|| {
+            takt_twin::mqtt::MqttTls {
+                ca_file: args.mqtt_ca.clone(),
+                client_cert: args.mqtt_cert.clone().zip(args.mqtt_key.clone()),
+            }
+        }),
+    };
+    // The login and TLS files are checked before anything is opened: a bad one is named now, not
+    // at the first connection.
+    if let Some(tls) = &mqtt.tls {
+        takt_twin::mqtt::tls_client_config(tls).context("--mqtt-ca/--mqtt-cert/--mqtt-key")?;
+    }
     let store = Store::open(&args.db, Durability::Full).context("opening the event store")?;
     let mut twin = Twin::open(
         &model,
@@ -597,17 +665,15 @@ fn listen(args: ListenArgs) -> Result<ExitCode> {
             stop.store(true, std::sync::atomic::Ordering::Relaxed);
         });
     }
-    let mqtt = takt_twin::mqtt::MqttConfig {
-        host,
-        port,
-        site: args.site.clone(),
-        client_id: args.client_id.clone(),
-        batch: args.batch,
-        batch_wait: Duration::from_secs_f64(args.batch_wait.max(0.001)),
-    };
     tracing::info!("listening on {} for {}", args.mqtt, mqtt.topic_filter());
+    let how = match (&mqtt.tls, &mqtt.credentials) {
+        (Some(_), Some(c)) => format!(" over TLS as {}", c.username),
+        (Some(_), None) => " over TLS".to_string(),
+        (None, Some(c)) => format!(" as {}", c.username),
+        (None, None) => String::new(),
+    };
     eprintln!(
-        "takt twin: listening on {} to {} (store {}); stop with Ctrl-C",
+        "takt twin: listening on {}{how} to {} (store {}); stop with Ctrl-C",
         args.mqtt,
         mqtt.topic_filter(),
         args.db.display()

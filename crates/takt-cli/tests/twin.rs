@@ -486,3 +486,57 @@ fn a_forecast_from_the_replayed_state_reaches_the_end_of_the_shift_and_refuses_b
         assert!(err.contains(message), "{flag} {value}: {err}");
     }
 }
+
+/// `takt twin listen` refuses a login without a password and TLS files it cannot use, naming
+/// what is wrong, before it opens (or creates) the event store.
+#[test]
+fn listen_checks_its_login_and_tls_files_first() {
+    let dir = temp("listen-settings");
+    let db = dir.join("events.db");
+    let listen = |extra: &[&str]| {
+        let mut args = vec!["twin", "listen", "--site", "plant", "--scenario"];
+        let bottling = scenario("bottling-line.toml");
+        args.push(&bottling);
+        let db = db.to_string_lossy().into_owned();
+        args.extend(["--db", &db, "--duration", "1s"]);
+        args.extend(extra);
+        Command::new(env!("CARGO_BIN_EXE_takt"))
+            .args(&args)
+            .env_remove("TAKT_MQTT_PASSWORD")
+            .output()
+            .expect("takt runs")
+    };
+    let stderr = |out: &Output| String::from_utf8_lossy(&out.stderr).into_owned();
+
+    let out = listen(&["--mqtt-user", "twin"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("TAKT_MQTT_PASSWORD"),
+        "{}",
+        stderr(&out)
+    );
+
+    let empty = dir.join("password");
+    std::fs::write(&empty, "\n").expect("file");
+    let empty_arg = empty.to_string_lossy().into_owned();
+    let out = listen(&["--mqtt-user", "twin", "--mqtt-password-file", &empty_arg]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains(&empty_arg), "{}", stderr(&out));
+
+    let missing = dir.join("missing-ca.pem").to_string_lossy().into_owned();
+    let out = listen(&["--mqtt-ca", &missing]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains(&missing), "{}", stderr(&out));
+
+    let not_pem = dir.join("ca.pem");
+    std::fs::write(&not_pem, "not a certificate\n").expect("file");
+    let not_pem = not_pem.to_string_lossy().into_owned();
+    let out = listen(&["--mqtt-ca", &not_pem]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains(&not_pem), "{}", stderr(&out));
+
+    let out = listen(&["--mqtt-cert", &not_pem]);
+    assert!(!out.status.success(), "a certificate without its key");
+    assert!(!db.exists(), "nothing was opened");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -145,6 +145,8 @@ pub struct Twin {
 pub enum TwinError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("MQTT: {0}")]
+    Mqtt(#[from] mqtt::MqttError),
 }
 
 /// What the twin knows of an asset from the scenario.

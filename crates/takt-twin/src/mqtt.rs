@@ -7,6 +7,12 @@
 //! as a dead letter; it never stops the good ones. A lost connection is retried with exponential
 //! backoff (0.1 s doubling to 5 s).
 //!
+//! A plant's broker usually wants a login and TLS: [`MqttConfig::credentials`] sends a user name and
+//! password, [`MqttConfig::tls`] connects over TLS (rustls with the *ring* provider) trusting a CA
+//! file or the operating system's roots, with a client certificate where the broker requires one.
+//! A refusal that no retry can mend (bad user name or password, not authorized, a certificate that
+//! does not verify) ends [`listen`] with an error that says so, instead of retrying forever.
+//!
 //! Broker settings matter for throughput and loss: mosquitto sends at most `max_inflight_messages`
 //! (default 20) unacknowledged messages per client, and queues at most `max_queued_messages`
 //! (default 1000) for a slow or disconnected client, dropping the rest. For a plant feed raise both
@@ -15,7 +21,11 @@
 
 use crate::event::{self, Checked, EventError};
 use crate::{IngestReport, Twin, TwinError};
-use rumqttc::{Client, Connection, ConnectionError, Event, MqttOptions, Packet, Publish, QoS};
+use rumqttc::{
+    Client, ConnectReturnCode, Connection, ConnectionError, Event, MqttOptions, Packet, Publish,
+    QoS, TlsConfiguration, Transport,
+};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -31,6 +41,48 @@ pub struct MqttConfig {
     pub batch: usize,
     /// A batch is stored at the latest this long after its first message.
     pub batch_wait: Duration,
+    /// User name and password sent on CONNECT; `None` connects anonymously.
+    pub credentials: Option<MqttCredentials>,
+    /// Connect over TLS; `None` is plain TCP.
+    pub tls: Option<MqttTls>,
+}
+
+/// A login at the broker. `Debug` does not show the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MqttCredentials {
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for MqttCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MqttCredentials")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// TLS to the broker. The broker's certificate must verify against `ca_file` (PEM, one or more
+/// certificates) or, without one, the operating system's trusted roots, and name the host the
+/// twin connects to (a DNS name or an IP address in its subject alternative names).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MqttTls {
+    pub ca_file: Option<PathBuf>,
+    /// The twin's certificate chain and private key (PEM files), for brokers that require a client
+    /// certificate (`require_certificate true` in mosquitto).
+    pub client_cert: Option<(PathBuf, PathBuf)>,
+}
+
+/// Why listening could not start or cannot go on.
+#[derive(Debug, thiserror::Error)]
+pub enum MqttError {
+    #[error("{}: {problem}", path.display())]
+    TlsFile { path: PathBuf, problem: String },
+    #[error("TLS settings: {0}")]
+    Tls(String),
+    #[error("the broker at {broker} refused the connection: {reason}")]
+    Refused { broker: String, reason: String },
 }
 
 impl MqttConfig {
@@ -72,6 +124,15 @@ pub fn listen(
         .set_manual_acks(true)
         .set_clean_session(false)
         .set_max_packet_size(1 << 20, 1 << 20);
+    if let Some(login) = &config.credentials {
+        options.set_credentials(&login.username, &login.password);
+    }
+    if let Some(tls) = &config.tls {
+        let client_config = tls_client_config(tls)?;
+        options.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(
+            Arc::new(client_config),
+        )));
+    }
     let (client, connection) = Client::new(options, 10_000);
     let done = Arc::new(AtomicBool::new(false));
     let events = spawn_connection(connection, config, Arc::clone(&done));
@@ -107,7 +168,7 @@ pub fn listen(
                     }
                 }
                 Ok(Ok(_)) => {}
-                Ok(Err(())) => {
+                Ok(Err(fatal)) => {
                     // Whatever arrived is stored; its acknowledgements died with the connection,
                     // so the broker sends it again and it counts as duplicates.
                     store(
@@ -120,6 +181,9 @@ pub fn listen(
                         &mut on_batch,
                     )?;
                     first_at = None;
+                    if let Some(e) = fatal {
+                        return Err(e.into());
+                    }
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => idle = true,
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
@@ -155,9 +219,10 @@ pub fn listen(
     result.map(|()| stats)
 }
 
-/// What the connection thread passes on: an event, or `Err(())` for a lost connection (logged
-/// there, and retried after a backoff).
-type Incoming = Result<Event, ()>;
+/// What the connection thread passes on: an event, or an error for a lost connection: `None` when
+/// it is retried after a backoff (logged there), the reason when no retry can mend it (the thread
+/// then ends).
+type Incoming = Result<Event, Option<MqttError>>;
 
 /// Runs the event loop on its own thread until `done` is set, the request queue closes or the
 /// listener is gone. A lost connection is retried with exponential backoff, reset on CONNACK.
@@ -185,13 +250,21 @@ fn spawn_connection(
                         }
                         Ok(e)
                     }
-                    Err(e) => {
-                        log_connection_error(&e, &host, port, backoff);
-                        Err(e)
-                    }
+                    Err(e) => match fatal_reason(&e) {
+                        Some(reason) => {
+                            let broker = format!("{host}:{port}");
+                            tracing::error!("MQTT: the broker at {broker} refused: {reason}");
+                            let _ = tx.send(Err(Some(MqttError::Refused { broker, reason })));
+                            break;
+                        }
+                        None => {
+                            log_connection_error(&e, &host, port, backoff);
+                            Err(None)
+                        }
+                    },
                 };
                 let failed = event.is_err();
-                if tx.send(event.map_err(|_| ())).is_err() {
+                if tx.send(event).is_err() {
                     break;
                 }
                 if failed {
@@ -205,6 +278,108 @@ fn spawn_connection(
         tracing::error!("MQTT: cannot start the connection thread: {e}");
     }
     rx
+}
+
+/// Why a failed connection cannot succeed on a retry, or `None` when it may (the broker away, the
+/// network down, a connection cut).
+fn fatal_reason(e: &ConnectionError) -> Option<String> {
+    match e {
+        ConnectionError::ConnectionRefused(code) => match code {
+            ConnectReturnCode::BadUserNamePassword => Some("bad user name or password".into()),
+            ConnectReturnCode::NotAuthorized => Some(
+                "not authorized (check the user name and password, or the broker's ACL)".into(),
+            ),
+            ConnectReturnCode::BadClientId => Some("client id rejected".into()),
+            ConnectReturnCode::RefusedProtocolVersion => Some("MQTT 3.1.1 not accepted".into()),
+            // The broker is up but cannot serve now: worth retrying.
+            ConnectReturnCode::ServiceUnavailable | ConnectReturnCode::Success => None,
+        },
+        ConnectionError::Tls(rumqttc::TlsError::DNSName(e)) => {
+            Some(format!("TLS: the host is not a valid server name ({e})"))
+        }
+        // A TLS handshake that failed on a certificate or a protocol alert: the same settings fail
+        // the same way next time. It may come at the handshake or, with TLS 1.3, at the first
+        // read (the broker rejecting the twin's certificate), wrapped in I/O errors.
+        other => rustls_error(other).map(|e| format!("TLS: {e}")),
+    }
+}
+
+/// The rustls error somewhere in `e`'s chain of causes. An `io::Error` wrapping another error does
+/// not list it as its source, so each level is also opened as an `io::Error`.
+fn rustls_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    let mut level: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = level {
+        if let Some(found) = err.downcast_ref::<rustls::Error>() {
+            return Some(found);
+        }
+        if let Some(found) = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        {
+            return Some(found);
+        }
+        level = err.source();
+    }
+    None
+}
+
+/// The rustls client settings of `tls`: the trusted roots, and the client certificate if any.
+pub fn tls_client_config(tls: &MqttTls) -> Result<rustls::ClientConfig, MqttError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let file_error = |path: &Path, problem: String| MqttError::TlsFile {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let certificates = |path: &Path| -> Result<Vec<CertificateDer<'static>>, MqttError> {
+        let certs = CertificateDer::pem_file_iter(path)
+            .map_err(|e| file_error(path, e.to_string()))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| file_error(path, e.to_string()))?;
+        if certs.is_empty() {
+            return Err(file_error(path, "no PEM certificate in it".into()));
+        }
+        Ok(certs)
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    match &tls.ca_file {
+        Some(path) => {
+            for cert in certificates(path)? {
+                roots
+                    .add(cert)
+                    .map_err(|e| file_error(path, format!("not a usable CA certificate: {e}")))?;
+            }
+        }
+        None => {
+            let native = rustls_native_certs::load_native_certs();
+            for e in &native.errors {
+                tracing::warn!("MQTT TLS: a system certificate could not be read: {e}");
+            }
+            let (added, _) = roots.add_parsable_certificates(native.certs);
+            if added == 0 {
+                return Err(MqttError::Tls(
+                    "no CA file given and no trusted root found in the operating system".into(),
+                ));
+            }
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| MqttError::Tls(e.to_string()))?
+        .with_root_certificates(roots);
+    match &tls.client_cert {
+        None => Ok(builder.with_no_client_auth()),
+        Some((cert, key)) => {
+            let chain = certificates(cert)?;
+            let key_der = PrivateKeyDer::from_pem_file(key)
+                .map_err(|e| file_error(key, format!("no usable PEM private key in it ({e})")))?;
+            builder
+                .with_client_auth_cert(chain, key_der)
+                .map_err(|e| file_error(cert, format!("client certificate and key: {e}")))
+        }
+    }
 }
 
 fn log_connection_error(e: &ConnectionError, host: &str, port: u16, backoff: Duration) {

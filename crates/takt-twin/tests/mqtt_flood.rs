@@ -4,9 +4,10 @@
 //! forever in `ack` once the queue was full. Runs against a real mosquitto on loopback (installed
 //! by `scripts/setup.sh`); skipped without one, except in CI.
 
+mod common;
+
 use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -17,49 +18,17 @@ use takt_twin::{Counters, Twin};
 
 const MESSAGES: u64 = 15_000;
 
-fn mosquitto() -> Option<PathBuf> {
-    ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
-}
-
 #[test]
 fn a_batch_larger_than_the_request_queue_is_acknowledged() {
-    let Some(bin) = mosquitto() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "mosquitto missing in CI: scripts/setup.sh installs it"
-        );
-        eprintln!("skipped: mosquitto is not installed (scripts/setup.sh installs it)");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let Some(broker) = common::Broker::start(
+        dir.path(),
+        "allow_anonymous true",
+        "max_inflight_messages 30000\nmax_queued_messages 1000000",
+    ) else {
         return;
     };
-    let dir = tempfile::tempdir().expect("temp dir");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port");
-    let config = dir.path().join("mosquitto.conf");
-    std::fs::write(
-        &config,
-        format!(
-            "listener {port} 127.0.0.1\nallow_anonymous true\nmax_inflight_messages 30000\n\
-             max_queued_messages 1000000\nuser root\n"
-        ),
-    )
-    .expect("config");
-    let mut broker = Command::new(bin)
-        .arg("-c")
-        .arg(&config)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("mosquitto starts");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "mosquitto did not open {port}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let port = broker.port;
 
     let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/bottling-line.toml");
     let model = takt_model::load_file(&scenario).expect("scenario").model;
@@ -72,6 +41,8 @@ fn a_batch_larger_than_the_request_queue_is_acknowledged() {
         // One batch may take every message: up to 15,000 acknowledgements at once.
         batch: MESSAGES as usize,
         batch_wait: Duration::from_secs(3),
+        credentials: None,
+        tls: None,
     };
     // A first session subscribes and leaves; the broker keeps it (clean_session = false) and
     // queues what is published meanwhile, then sends it all at once to the second session.
@@ -129,8 +100,7 @@ fn a_batch_larger_than_the_request_queue_is_acknowledged() {
     let (stats, counters) = second.stop();
     assert_eq!((stats.messages, stats.accepted), (MESSAGES, MESSAGES));
     assert_eq!(counters.accepted, MESSAGES);
-    let _ = broker.kill();
-    let _ = broker.wait();
+    drop(broker);
 }
 
 /// A twin (in memory) listening on a thread of its own.
