@@ -2,7 +2,8 @@
 //! async runtime. The queue has a fixed length: a full queue refuses new jobs (the handler answers
 //! 503 with Retry-After) rather than letting memory grow. A job's result is committed to the
 //! server's store before its status turns `done`. Cancelling a queued job means it never runs; a
-//! running job finishes its computation in the background and its result is dropped.
+//! running simulation stops within a step of its replications (its worker is free again), other
+//! running work finishes its computation in the background and its result is dropped.
 
 use crate::db::Db;
 use crate::problem::Problem;
@@ -31,6 +32,10 @@ impl Progress {
     }
     pub fn cancelled(&self) -> bool {
         self.cancelled.load(Ordering::Relaxed)
+    }
+    /// The flag `DELETE /jobs/{id}` sets, for work that can stop early.
+    pub fn cancel_flag(&self) -> &AtomicBool {
+        &self.cancelled
     }
 }
 

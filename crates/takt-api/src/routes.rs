@@ -480,7 +480,12 @@ async fn create_simulation(
     };
     let work: Work = Box::new(move |progress| {
         progress.set_total(u64::from(req.replications) * (1 + spec.variants.len() as u64));
-        let x = takt_experiments::run(&spec, &|_, _| progress.step()).map_err(|e| e.to_string())?;
+        let x = takt_experiments::run_cancellable(
+            &spec,
+            &|_, _| progress.step(),
+            progress.cancel_flag(),
+        )
+        .map_err(|e| e.to_string())?;
         serde_json::to_value(&x).map_err(|e| e.to_string())
     });
     let id = blocking(move || s.jobs.submit("simulation", work)).await??;

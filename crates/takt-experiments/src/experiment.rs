@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use takt_model::{Model, ScenarioError, load_with_overrides};
 use takt_sim::{Simulation, StateFractions, mean_ci95, rng};
 
@@ -57,6 +58,8 @@ pub enum ExperimentError {
     Variant { name: String, error: ScenarioError },
     #[error("{0}")]
     Invalid(String),
+    #[error("cancelled")]
+    Cancelled,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -122,29 +125,51 @@ struct Run {
     series: Vec<f64>,
 }
 
-fn run_job(model: &Arc<Model>, seed: u64, replication: u32, points: usize) -> Run {
+/// One replication, run to the horizon in `points` steps (the throughput series); `None` when
+/// `cancel` is set, which is looked at before each step.
+fn run_job(
+    model: &Arc<Model>,
+    seed: u64,
+    replication: u32,
+    points: usize,
+    cancel: &AtomicBool,
+) -> Option<Run> {
     let mut sim = Simulation::new(Arc::clone(model), rng::replication_seed(seed, replication));
     let horizon = model.horizon_s;
     let dt = horizon / points as f64;
     let mut series = Vec::with_capacity(points);
     let mut last = 0;
     for k in 1..=points {
+        if cancel.load(Ordering::Relaxed) {
+            return None;
+        }
         let t = if k == points { horizon } else { dt * k as f64 };
         sim.run_until(t);
         let done = sim.plant_stats().completed_total;
         series.push((done - last) as f64 * 3600.0 / dt);
         last = done;
     }
-    Run {
+    Some(Run {
         report: kpi::as_json(&sim.report()),
         series,
-    }
+    })
 }
 
 /// Runs the experiment; `progress(done, total)` is called as replications finish.
 pub fn run(
     spec: &ExperimentSpec,
     progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<Experiment, ExperimentError> {
+    run_cancellable(spec, progress, &AtomicBool::new(false))
+}
+
+/// [`run`], stopped early with [`ExperimentError::Cancelled`] once `cancel` is set: no
+/// replication starts after that, and those under way stop at their next step of the throughput
+/// series (a `series_points`-th of the horizon).
+pub fn run_cancellable(
+    spec: &ExperimentSpec,
+    progress: &(dyn Fn(u64, u64) + Sync),
+    cancel: &AtomicBool,
 ) -> Result<Experiment, ExperimentError> {
     // The base first, then the variants; all must load.
     let mut all = vec![VariantSpec {
@@ -202,10 +227,11 @@ pub fn run(
             let mut base = models[0].clone();
             base.warmup_s = 0.0;
             let base = Arc::new(base);
-            let runs: Vec<Run> = (0..pilots)
+            let runs: Option<Vec<Run>> = (0..pilots)
                 .into_par_iter()
-                .map(|r| run_job(&base, seed, r, points.max(100)))
+                .map(|r| run_job(&base, seed, r, points.max(100), cancel))
                 .collect();
+            let runs = runs.ok_or(ExperimentError::Cancelled)?;
             let n = runs[0].series.len();
             let mean: Vec<f64> = (0..n)
                 .map(|i| runs.iter().map(|r| r.series[i]).sum::<f64>() / pilots as f64)
@@ -248,15 +274,16 @@ pub fn run(
             .collect();
         let total = u64::from(target) * models.len() as u64;
         let finished = std::sync::atomic::AtomicU64::new(done_count);
-        let mut new: Vec<(usize, u32, Run)> = jobs
+        let new: Option<Vec<(usize, u32, Run)>> = jobs
             .par_iter()
             .map(|&(v, r)| {
-                let run = run_job(&models[v], seed, r, points);
-                let d = finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                let run = run_job(&models[v], seed, r, points, cancel)?;
+                let d = finished.fetch_add(1, Ordering::Relaxed) + 1;
                 progress(d, total);
-                (v, r, run)
+                Some((v, r, run))
             })
             .collect();
+        let mut new = new.ok_or(ExperimentError::Cancelled)?;
         done_count = total;
         new.sort_by_key(|(v, r, _)| (*v, *r));
         for (v, _, run) in new {

@@ -9,6 +9,9 @@ pub mod kpi;
 pub mod variants;
 pub mod warmup;
 
-pub use experiment::{Experiment, ExperimentSpec, Replications, VariantResult, WarmupChoice, run};
+pub use experiment::{
+    Experiment, ExperimentError, ExperimentSpec, Replications, VariantResult, WarmupChoice, run,
+    run_cancellable,
+};
 pub use goal::{Goal, Ranking};
 pub use variants::{Sweep, VariantSpec};

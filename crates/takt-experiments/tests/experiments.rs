@@ -266,3 +266,40 @@ fn sweep_goal_and_report() {
             .contains("unknown KPI `thruput`")
     );
 }
+
+#[test]
+fn a_cancelled_experiment_stops_early() {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    let many = spec(
+        MM1,
+        &["same: stations.S.machines=1"],
+        Replications::Fixed(400),
+    );
+    // Cancelled before it starts: not one replication runs.
+    let finished = AtomicU64::new(0);
+    let cancel = AtomicBool::new(true);
+    let out = takt_experiments::run_cancellable(
+        &many,
+        &|_, _| {
+            finished.fetch_add(1, Ordering::Relaxed);
+        },
+        &cancel,
+    );
+    assert!(matches!(out, Err(ExperimentError::Cancelled)));
+    assert_eq!(finished.load(Ordering::Relaxed), 0);
+    // Cancelled once the first replications are done: the rest never run.
+    let cancel = AtomicBool::new(false);
+    let out = takt_experiments::run_cancellable(
+        &many,
+        &|done, _| {
+            finished.store(done, Ordering::Relaxed);
+            if done >= 4 {
+                cancel.store(true, Ordering::Relaxed);
+            }
+        },
+        &cancel,
+    );
+    assert!(matches!(out, Err(ExperimentError::Cancelled)));
+    let done = finished.load(Ordering::Relaxed);
+    assert!((4..100).contains(&done), "{done} of 800 replications ran");
+}
