@@ -330,10 +330,15 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
         )
     };
     let first_line = line_no + 1;
+    // The bar moves every 64 KiB: `inc` reads the clock, which per line cost ~2% of a replay.
+    let mut unshown_bytes = 0u64;
     let mut lines = lines.map(|line| {
         let line = line.with_context(|| format!("reading {}", args.file.display()))?;
         line_no += 1;
-        bar.inc(line.len() as u64 + 1);
+        unshown_bytes += line.len() as u64 + 1;
+        if unshown_bytes >= 1 << 16 {
+            bar.inc(std::mem::take(&mut unshown_bytes));
+        }
         Ok::<_, anyhow::Error>((line_no, line))
     });
     match args.speed {
