@@ -140,3 +140,105 @@ fn calibration_recovers_the_parameters_a_trace_was_made_with() {
     assert!(Path::new(&calibrated).exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A filler whose changeovers depend on the pair of products: each pair of the matrix is fitted
+/// from its own setups, and the default from the pairs the matrix does not list.
+const FILLER: &str = r#"
+schema_version = 1
+name = "changeover round trip"
+[run]
+horizon = "600h"
+seed = 11
+[[products]]
+name = "small"
+routing = [{ station = "Filler", process_time = "30s" }]
+[[products]]
+name = "large"
+routing = [{ station = "Filler", process_time = "40s" }]
+[[products]]
+name = "medium"
+routing = [{ station = "Filler", process_time = "35s" }]
+[[stations]]
+name = "Filler"
+changeover = { default = { dist = "lognormal", mean = "5m", sd = "1m" }, matrix = [
+  { from = "small", to = "large", time = { dist = "lognormal", mean = "20m", sd = "4m" } },
+  { from = "large", to = "small", time = { dist = "lognormal", mean = "10m", sd = "3m" } },
+] }
+[demand]
+arrivals = { interarrival = { dist = "exponential", mean = "15m" }, mix = { small = 0.4, large = 0.4, medium = 0.2 } }
+"#;
+
+#[test]
+fn changeovers_are_calibrated_per_pair_of_products() {
+    let dir = std::env::temp_dir().join(format!("takt-calibrate-pairs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let scenario = dir.join("filler.toml");
+    std::fs::write(&scenario, FILLER).expect("scenario");
+    let trace = dir.join("trace.jsonl");
+    let run = takt(&[
+        "run",
+        &scenario.to_string_lossy(),
+        "--trace",
+        &trace.to_string_lossy(),
+        "--json",
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let calibrated = dir.join("calibrated.toml");
+    let out = takt(&[
+        "calibrate",
+        &trace.to_string_lossy(),
+        "--scenario",
+        &scenario.to_string_lossy(),
+        "-o",
+        &calibrated.to_string_lossy(),
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let x: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let results = x["calibrated"].as_array().expect("results");
+    // Lognormal with mean m and sd s: sigma^2 = ln(1 + (s/m)^2), mu = ln m - sigma^2 / 2.
+    for (what, mean_s, sd_s) in [
+        ("Filler changeover small -> large", 1200.0f64, 240.0f64),
+        ("Filler changeover large -> small", 600.0, 180.0),
+        ("Filler changeover, pairs not in the matrix", 300.0, 60.0),
+    ] {
+        let s2 = (1.0 + (sd_s / mean_s).powi(2)).ln();
+        let fit = fit_of(results, what, "lognormal");
+        covers(fit, "sigma", s2.sqrt());
+        covers(fit, "mu", mean_s.ln() - s2 / 2.0);
+    }
+    // The calibrated file carries each pair's fit where the scenario listed it.
+    let text = std::fs::read_to_string(&calibrated).expect("calibrated");
+    let table: toml::Table = toml::from_str(&text).expect("TOML");
+    let matrix = &table["stations"][0]["changeover"]["matrix"];
+    for (i, (from, mean_s)) in [("small", 1200.0), ("large", 600.0)].iter().enumerate() {
+        assert_eq!(matrix[i]["from"].as_str(), Some(*from));
+        let time = matrix[i]["time"].to_string();
+        let written = results
+            .iter()
+            .find(|r| r["path"] == format!("stations.Filler.changeover.matrix[{i}].time"))
+            .expect("written back");
+        assert!(
+            time.contains("lognormal"),
+            "{time} (from {})",
+            written["value"]
+        );
+        // Seconds, written as a TOML float or integer.
+        let mean = match &matrix[i]["time"]["mean"] {
+            toml::Value::Float(m) => *m,
+            toml::Value::Integer(m) => *m as f64,
+            other => panic!("mean {other}"),
+        };
+        assert!((mean - mean_s).abs() < 0.1 * mean_s, "{time}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

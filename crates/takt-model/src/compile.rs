@@ -342,6 +342,7 @@ pub fn compile(s: &Scenario) -> Result<Model, Vec<Problem>> {
                 let default = p.sampler(&format!("{path}.changeover.default"), &c.default);
                 let mut matrix = vec![None; n_products * n_products];
                 let mut matrix_mean_s = vec![None; n_products * n_products];
+                let mut entries = Vec::with_capacity(c.matrix.len());
                 for (ei, e) in c.matrix.iter().enumerate() {
                     let ep = format!("{path}.changeover.matrix[{ei}]");
                     let from = products.get(&e.from).copied();
@@ -354,6 +355,7 @@ pub fn compile(s: &Scenario) -> Result<Model, Vec<Problem>> {
                     }
                     let sampler = p.sampler(&format!("{ep}.time"), &e.time);
                     if let (Some(f), Some(t)) = (from, to) {
+                        entries.push((f, t));
                         if f == t {
                             p.push(ep, "a changeover from a product to itself never happens");
                         } else {
@@ -368,6 +370,7 @@ pub fn compile(s: &Scenario) -> Result<Model, Vec<Problem>> {
                     default_mean_s: c.default.mean(),
                     matrix_mean_s,
                     n_products,
+                    entries,
                 }
             });
             let mut mode_names = HashSet::new();

@@ -148,6 +148,9 @@ pub struct Changeover {
     pub default_mean_s: f64,
     pub matrix_mean_s: Vec<Option<f64>>,
     pub n_products: usize,
+    /// The scenario's matrix entries as (from, to) products, in the file's order: entry `i` is
+    /// `changeover.matrix[i]` (calibration writes back there).
+    pub entries: Vec<(usize, usize)>,
 }
 
 impl Changeover {

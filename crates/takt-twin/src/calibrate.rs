@@ -8,7 +8,10 @@
 //!   planned maintenance (PLANNED_DOWN) and the end of the record censor the running interval.
 //! - **time to repair**: each UNPLANNED_DOWN run.
 //! - **cycle time** per product: RUNNING time between consecutive counts.
-//! - **changeover**: each run of SETUP until production starts.
+//! - **changeover**: each run of SETUP until production starts, with the product counted before
+//!   it and the one counted after it. Each pair the scenario's changeover matrix lists is fitted
+//!   from its own setups; the default from the setups of every other pair (and those whose product
+//!   before is unknown).
 //! - **scrap rate** per product: scrap / all pieces counted.
 //!
 //! Machines of one station are pooled. Times are fitted with `fit::fit_all` (exponential, Weibull,
@@ -27,9 +30,18 @@ pub struct StationObservations {
     pub ttr: BTreeMap<String, Vec<f64>>,
     /// Cycle times by product.
     pub cycle_s: BTreeMap<String, Vec<f64>>,
-    pub setup_s: Vec<f64>,
+    pub setups: Vec<Setup>,
     /// (good, scrap, rework) by product.
     pub pieces: BTreeMap<String, (u64, u64, u64)>,
+}
+
+/// One observed changeover: its duration, and the products counted before and after it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setup {
+    /// `None` when no piece was counted before the setup in the record.
+    pub from: Option<String>,
+    pub to: String,
+    pub secs: f64,
 }
 
 /// One asset's running account.
@@ -42,6 +54,9 @@ struct Tracker {
     running_since_count_s: f64,
     setup_s: f64,
     in_setup: bool,
+    /// The product of the last piece counted, and the one before the running setup.
+    last_product: Option<String>,
+    setup_from: Option<String>,
 }
 
 /// Collects observations per station (by index) from events; events of unknown assets are ignored.
@@ -143,8 +158,9 @@ pub fn observe(model: &Model, events: &[Checked]) -> BTreeMap<usize, StationObse
                             *started = true;
                         }
                     }
-                    if *state == StateCode::Setup {
+                    if *state == StateCode::Setup && !tr.in_setup {
                         tr.in_setup = true;
+                        tr.setup_from.clone_from(&tr.last_product);
                     }
                     tr.state = Some((*state, e.ts_ms, String::new()));
                 }
@@ -167,10 +183,15 @@ pub fn observe(model: &Model, events: &[Checked]) -> BTreeMap<usize, StationObse
                     }
                     tr.running_since_count_s = 0.0;
                     if tr.in_setup && tr.setup_s > 0.0 {
-                        obs.setup_s.push(tr.setup_s);
+                        obs.setups.push(Setup {
+                            from: tr.setup_from.take(),
+                            to: product.clone(),
+                            secs: tr.setup_s,
+                        });
                     }
                     tr.in_setup = false;
                     tr.setup_s = 0.0;
+                    tr.last_product = Some(product.clone());
                     for (mode, (age, _)) in tr.age.iter_mut() {
                         if basis.get(mode) == Some(&FailureBasis::Cycles) {
                             *age += (good + scrap + rework) as f64;
@@ -253,12 +274,47 @@ pub fn calibrate(model: &Model, obs: &BTreeMap<usize, StationObservations>) -> V
                 );
             }
         }
-        if st.changeover.is_some() {
+        if let Some(changeover) = &st.changeover {
+            // Each listed pair from its own setups, the default from all the others.
+            let name = |p: usize| model.products[p].name.as_str();
+            let listed = |s: &Setup| {
+                changeover
+                    .entries
+                    .iter()
+                    .any(|&(f, t)| s.from.as_deref() == Some(name(f)) && s.to == name(t))
+            };
+            for (ei, &(from, to)) in changeover.entries.iter().enumerate() {
+                let observed = o
+                    .setups
+                    .iter()
+                    .filter(|s| s.from.as_deref() == Some(name(from)) && s.to == name(to))
+                    .map(|s| s.secs)
+                    .collect();
+                fitted(
+                    format!("stations.{}.changeover.matrix[{ei}].time", st.name),
+                    format!("{} changeover {} -> {}", st.name, name(from), name(to)),
+                    Sample {
+                        observed,
+                        censored: vec![],
+                    },
+                    &mut out,
+                );
+            }
+            let what = if changeover.entries.is_empty() {
+                format!("{} changeover", st.name)
+            } else {
+                format!("{} changeover, pairs not in the matrix", st.name)
+            };
             fitted(
                 format!("stations.{}.changeover.default", st.name),
-                format!("{} changeover", st.name),
+                what,
                 Sample {
-                    observed: o.setup_s.clone(),
+                    observed: o
+                        .setups
+                        .iter()
+                        .filter(|s| !listed(s))
+                        .map(|s| s.secs)
+                        .collect(),
                     censored: vec![],
                 },
                 &mut out,
