@@ -216,6 +216,12 @@ fn changeovers_are_calibrated_per_pair_of_products() {
         covers(fit, "sigma", s2.sqrt());
         covers(fit, "mu", mean_s.ln() - s2 / 2.0);
     }
+    // A constant cycle time is written as the constant (not a lognormal of zero spread).
+    let cycle = results
+        .iter()
+        .find(|r| r["what"] == "small step 1 cycle time")
+        .expect("cycle time calibrated");
+    assert_eq!(cycle["value"], r#"{ dist = "constant", value = 30 }"#);
     // The calibrated file carries each pair's fit where the scenario listed it.
     let text = std::fs::read_to_string(&calibrated).expect("calibrated");
     let table: toml::Table = toml::from_str(&text).expect("TOML");

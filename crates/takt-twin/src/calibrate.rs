@@ -15,7 +15,8 @@
 //! - **scrap rate** per product: scrap / all pieces counted.
 //!
 //! Machines of one station are pooled. Times are fitted with `fit::fit_all` (exponential, Weibull,
-//! lognormal; the lowest AIC wins) and written back as scenario overrides.
+//! lognormal; the lowest AIC wins) and written back as scenario overrides; observations that all
+//! lie within two clock ticks of each other are written as the constant they are.
 
 use crate::event::{Body, Checked, CountBody, StateBody, StateCode};
 use crate::fit::{Fit, Sample, fit_all};
@@ -228,6 +229,10 @@ pub struct Calibrated {
 /// At least this many observations are needed to fit a distribution.
 pub const MIN_OBSERVATIONS: usize = 5;
 
+/// Observations no further apart than this (two ticks of millisecond time stamps, in seconds or
+/// cycles) are read as one constant.
+pub const CONSTANT_SPREAD: f64 = 0.002;
+
 /// Fits everything the observations allow.
 pub fn calibrate(model: &Model, obs: &BTreeMap<usize, StationObservations>) -> Vec<Calibrated> {
     let mut out = Vec::new();
@@ -236,6 +241,29 @@ pub fn calibrate(model: &Model, obs: &BTreeMap<usize, StationObservations>) -> V
             return;
         }
         let n = sample.observed.len() + sample.censored.len();
+        // Observations that differ by no more than the events' clock (time stamps in ms) show a
+        // constant: a distribution fitted to them would be degenerate (zero spread, no interval).
+        let (low, high) = sample
+            .observed
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| {
+                (l.min(x), h.max(x))
+            });
+        if sample.censored.is_empty() && high - low <= CONSTANT_SPREAD {
+            let mean = sample.observed.iter().sum::<f64>() / sample.observed.len() as f64;
+            out.push(Calibrated {
+                path,
+                what,
+                value: format!(
+                    "{{ dist = \"constant\", value = {} }}",
+                    (mean * 1000.0).round() / 1000.0
+                ),
+                fit: None,
+                alternatives: vec![],
+                observations: n,
+            });
+            return;
+        }
         let mut fits = fit_all(&sample);
         if fits.is_empty() {
             return;
