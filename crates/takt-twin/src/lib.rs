@@ -145,7 +145,7 @@ pub struct Twin {
 pub enum TwinError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("MQTT: {0}")]
+    #[error(transparent)]
     Mqtt(#[from] mqtt::MqttError),
 }
 

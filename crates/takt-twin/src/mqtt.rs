@@ -77,11 +77,11 @@ pub struct MqttTls {
 /// Why listening could not start or cannot go on.
 #[derive(Debug, thiserror::Error)]
 pub enum MqttError {
-    #[error("{}: {problem}", path.display())]
+    #[error("MQTT TLS: {}: {problem}", path.display())]
     TlsFile { path: PathBuf, problem: String },
-    #[error("TLS settings: {0}")]
+    #[error("MQTT TLS settings: {0}")]
     Tls(String),
-    #[error("the broker at {broker} refused the connection: {reason}")]
+    #[error("MQTT: the broker at {broker} refused the connection: {reason}")]
     Refused { broker: String, reason: String },
 }
 
