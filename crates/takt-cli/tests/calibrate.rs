@@ -3,7 +3,7 @@
 //! valid and runs.
 
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn takt(args: &[&str]) -> Output {
@@ -55,13 +55,14 @@ fn covers(fit: &Value, name: &str, truth: f64) {
     );
 }
 
-#[test]
-fn calibration_recovers_the_parameters_a_trace_was_made_with() {
-    let dir = std::env::temp_dir().join(format!("takt-calibrate-{}", std::process::id()));
+/// Simulates `scenario` with a trace in a fresh folder `name`, calibrates from the trace into
+/// `calibrated.toml` there: the folder, the calibrated file and the fitted quantities.
+fn round_trip(name: &str, scenario_text: &str) -> (PathBuf, PathBuf, Vec<Value>) {
+    let dir = std::env::temp_dir().join(format!("takt-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let scenario = dir.join("press.toml");
-    std::fs::write(&scenario, PRESS).expect("scenario");
+    let scenario = dir.join("scenario.toml");
+    std::fs::write(&scenario, scenario_text).expect("scenario");
     let trace = dir.join("trace.jsonl");
     let run = takt(&[
         "run",
@@ -91,7 +92,14 @@ fn calibration_recovers_the_parameters_a_trace_was_made_with() {
         String::from_utf8_lossy(&out.stderr)
     );
     let x: Value = serde_json::from_slice(&out.stdout).expect("json");
-    let results = x["calibrated"].as_array().expect("results");
+    let results = x["calibrated"].as_array().expect("results").clone();
+    (dir, calibrated, results)
+}
+
+#[test]
+fn calibration_recovers_the_parameters_a_trace_was_made_with() {
+    let (dir, calibrated, results) = round_trip("calibrate", PRESS);
+    let results = &results;
 
     // Weibull time to failure: shape 1.5, scale 2 h.
     let ttf = fit_of(results, "time to failure", "weibull");
@@ -170,41 +178,8 @@ arrivals = { interarrival = { dist = "exponential", mean = "15m" }, mix = { smal
 
 #[test]
 fn changeovers_are_calibrated_per_pair_of_products() {
-    let dir = std::env::temp_dir().join(format!("takt-calibrate-pairs-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let scenario = dir.join("filler.toml");
-    std::fs::write(&scenario, FILLER).expect("scenario");
-    let trace = dir.join("trace.jsonl");
-    let run = takt(&[
-        "run",
-        &scenario.to_string_lossy(),
-        "--trace",
-        &trace.to_string_lossy(),
-        "--json",
-    ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let calibrated = dir.join("calibrated.toml");
-    let out = takt(&[
-        "calibrate",
-        &trace.to_string_lossy(),
-        "--scenario",
-        &scenario.to_string_lossy(),
-        "-o",
-        &calibrated.to_string_lossy(),
-        "--json",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let x: Value = serde_json::from_slice(&out.stdout).expect("json");
-    let results = x["calibrated"].as_array().expect("results");
+    let (dir, calibrated, results) = round_trip("calibrate-pairs", FILLER);
+    let results = &results;
     // Lognormal with mean m and sd s: sigma^2 = ln(1 + (s/m)^2), mu = ln m - sigma^2 / 2.
     for (what, mean_s, sd_s) in [
         ("Filler changeover small -> large", 1200.0f64, 240.0f64),
