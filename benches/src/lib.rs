@@ -46,7 +46,13 @@ pub fn load(name: &str) -> Arc<Model> {
 /// ticks of 10 ms; NaN where /proc is not available. Unlike elapsed time it does not grow when other
 /// programs share the cores: with n free cores, work of c CPU seconds takes about c / n seconds.
 pub fn cpu_seconds() -> f64 {
-    std::fs::read_to_string("/proc/self/stat")
+    cpu_seconds_of("self")
+}
+
+/// CPU seconds (user + system) used so far by process `pid` (or `"self"`); NaN where /proc is not
+/// available.
+pub fn cpu_seconds_of(pid: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
         .and_then(|s| {
             // The command name (field 2) may hold spaces; the fields after its ')' are plain.
