@@ -74,6 +74,9 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
                 .with_context(|| format!("--speed: `{text}` is not like `60x` or `max`"))?,
         ),
     };
+    if args.replay.is_none() {
+        crate::twin::warn_if_shift_is_over(&loaded.model);
+    }
     let replay = match &args.replay {
         None => None,
         Some(path) => {

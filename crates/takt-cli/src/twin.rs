@@ -223,6 +223,25 @@ pub(crate) fn window_start_ms(model: &Model) -> i64 {
     model.timebase.start_unix_s * 1000
 }
 
+/// For a twin fed live: says so when the scenario's shift is already over by the clock. The twin
+/// follows the scenario's one shift from its `[run] start`: after it, live KPIs keep counting
+/// from that start and forecasts are refused.
+pub(crate) fn warn_if_shift_is_over(model: &Model) {
+    let end_ms = window_start_ms(model) + (model.horizon_s * 1000.0) as i64;
+    let now_ms = chrono_now_ms();
+    if now_ms > end_ms {
+        let (start, end) = (
+            takt_twin::event::format_ts(window_start_ms(model)),
+            takt_twin::event::format_ts(end_ms),
+        );
+        tracing::warn!("the scenario's shift {start} .. {end} is over");
+        eprintln!(
+            "warning: the scenario's shift ({start} .. {end}) is over: live KPIs count from its start \
+             and forecasts are refused; set [run] start to the running shift's start"
+        );
+    }
+}
+
 /// A recorded history (the text of a takt event file) mirrored into an in-memory twin, in batches
 /// as a replay would send them, with how many events it refused (malformed or unknown assets).
 pub(crate) fn from_history(model: &Model, text: &str) -> Result<(Twin, usize)> {
@@ -670,6 +689,7 @@ fn listen(args: ListenArgs) -> Result<ExitCode> {
             stop.store(true, std::sync::atomic::Ordering::Relaxed);
         });
     }
+    warn_if_shift_is_over(&model);
     tracing::info!("listening on {} for {}", args.mqtt, mqtt.topic_filter());
     let how = match (&mqtt.tls, &mqtt.credentials) {
         (Some(_), Some(c)) => format!(" over TLS as {}", c.username),

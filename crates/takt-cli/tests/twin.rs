@@ -540,3 +540,41 @@ fn listen_checks_its_login_and_tls_files_first() {
     assert!(!db.exists(), "nothing was opened");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A twin fed live from a scenario whose shift is over by the clock says so: its KPIs would count
+/// from that start and its forecasts are refused.
+#[test]
+fn listen_warns_when_the_scenarios_shift_is_over() {
+    let dir = temp("listen-over");
+    let db = dir.join("events.db").to_string_lossy().into_owned();
+    // A port nobody listens on: the twin retries in the background for the short duration.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let broker = format!("127.0.0.1:{port}");
+    let out = takt(&[
+        "twin",
+        "listen",
+        "--mqtt",
+        &broker,
+        "--site",
+        "plant",
+        "--scenario",
+        &scenario("bottling-line.toml"),
+        "--db",
+        &db,
+        "--duration",
+        "0.3s",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    // The bottling line's shift is 2026-01-05 06:00-14:00 (+01:00).
+    assert!(
+        stderr.contains(
+            "the scenario's shift (2026-01-05T05:00:00.000Z .. 2026-01-05T13:00:00.000Z) is over"
+        ),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -35,7 +35,10 @@ use takt_sim::{ConditionError, PlantCondition, Report, Simulation, mean_ci95, rn
 pub enum ForecastError {
     #[error("the moment {now} is before the scenario's start {start}")]
     BeforeStart { now: String, start: String },
-    #[error("the horizon {until} is not after the moment {now}")]
+    #[error(
+        "the horizon {until} is not after the moment {now}: a forecast covers the scenario's shift, \
+         from its [run] start to its horizon; for a later shift set [run] start to that shift's start"
+    )]
     HorizonPassed { now: String, until: String },
     #[error("at least one replication is needed")]
     NoReplications,
