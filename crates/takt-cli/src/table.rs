@@ -178,8 +178,11 @@ pub fn render(r: &Value) -> String {
         for b in buffers {
             bt.add_row(vec![
                 fmt(&b["name"], Unit::Plain(0)),
+                // One run's report holds the number; a summary of replications its mean (the
+                // same in every replication).
                 b["capacity"]
                     .as_u64()
+                    .or_else(|| b["capacity"]["mean"].as_f64().map(|m| m.round() as u64))
                     .map_or("unlimited".into(), |c| c.to_string()),
                 fmt(&b["level_mean"], Unit::Plain(2)),
                 fmt(&b["level_max"], Unit::Plain(0)),

@@ -129,6 +129,14 @@ fn replications_give_means_with_confidence_intervals() {
             .as_f64()
             .is_some_and(|h| h > 0.0)
     );
+    // The table of a summary shows the buffers' capacities (a summary holds them as means).
+    let t = takt(&["run", &f.to_string_lossy(), "--replications", "2"]);
+    let table = String::from_utf8_lossy(&t.stdout);
+    let row = table
+        .lines()
+        .find(|l| l.contains("conveyor-fill-label"))
+        .unwrap_or_else(|| panic!("no buffer row in\n{table}"));
+    assert!(row.contains("240"), "{row}");
 }
 
 #[test]
