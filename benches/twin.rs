@@ -203,19 +203,11 @@ fn mqtt_rate(model: &Arc<takt_model::Model>, lines: &[String], window: i64) {
         println!("mqtt: the broker acknowledged {acked} of {n} publications");
     }
     let broker_pid = broker.id().to_string();
-    let cpu = (
-        takt_benches::cpu_seconds(),
-        takt_benches::cpu_seconds_of(&broker_pid),
-    );
+    let cpu = CpuMark::now(&broker_pid);
     let t0 = Instant::now();
     let drain = Listener::start(model, &db, window, port, "takt-bench-backlog", n);
     report("mqtt backlog (mosquitto, QoS 1, WAL FULL)", n, t0, drain);
-    println!(
-        "  CPU over {:.2} s: twin {:.2} s, mosquitto {:.2} s",
-        t0.elapsed().as_secs_f64(),
-        takt_benches::cpu_seconds() - cpu.0,
-        takt_benches::cpu_seconds_of(&broker_pid) - cpu.1
-    );
+    cpu.print("twin");
 
     // Live: the twin listens while the publisher sends.
     let live = Listener::start(
@@ -227,10 +219,7 @@ fn mqtt_rate(model: &Arc<takt_model::Model>, lines: &[String], window: i64) {
         n,
     );
     std::thread::sleep(std::time::Duration::from_millis(500));
-    let cpu = (
-        takt_benches::cpu_seconds(),
-        takt_benches::cpu_seconds_of(&broker_pid),
-    );
+    let cpu = CpuMark::now(&broker_pid);
     let t0 = Instant::now();
     let lean_payloads = payloads.clone();
     let acked = publish(port, "takt-bench-pub-2", payloads);
@@ -239,12 +228,7 @@ fn mqtt_rate(model: &Arc<takt_model::Model>, lines: &[String], window: i64) {
     }
     report("mqtt live (mosquitto, QoS 1, WAL FULL)   ", n, t0, live);
     // Where the two cores went meanwhile: is it CPU that bounds the live rate?
-    println!(
-        "  CPU over {:.2} s: twin and publisher {:.2} s, mosquitto {:.2} s",
-        t0.elapsed().as_secs_f64(),
-        takt_benches::cpu_seconds() - cpu.0,
-        takt_benches::cpu_seconds_of(&broker_pid) - cpu.1
-    );
+    cpu.print("twin and publisher");
 
     // Live again, the same messages from a publisher that costs next to no CPU: pre-encoded
     // packets written on a plain socket. The plant's gateways run on machines of their own; the
@@ -258,10 +242,7 @@ fn mqtt_rate(model: &Arc<takt_model::Model>, lines: &[String], window: i64) {
         n,
     );
     std::thread::sleep(std::time::Duration::from_millis(500));
-    let cpu = (
-        takt_benches::cpu_seconds(),
-        takt_benches::cpu_seconds_of(&broker_pid),
-    );
+    let cpu = CpuMark::now(&broker_pid);
     let t0 = Instant::now();
     match lean::publish(port, "takt-bench-pub-3", &lean_payloads) {
         Ok(acked) if acked < n => {
@@ -271,16 +252,41 @@ fn mqtt_rate(model: &Arc<takt_model::Model>, lines: &[String], window: i64) {
         Err(e) => println!("mqtt: the lean publisher failed: {e}"),
     }
     report("mqtt live, lean publisher (QoS 1, WAL FULL)", n, t0, live);
-    println!(
-        "  CPU over {:.2} s: twin and publisher {:.2} s, mosquitto {:.2} s",
-        t0.elapsed().as_secs_f64(),
-        takt_benches::cpu_seconds() - cpu.0,
-        takt_benches::cpu_seconds_of(&broker_pid) - cpu.1
-    );
+    cpu.print("twin and publisher");
 
     let _ = broker.kill();
     let _ = broker.wait();
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The CPU seconds this process and the broker had used at a moment, to tell how the two cores
+/// were shared over a row.
+struct CpuMark<'a> {
+    broker_pid: &'a str,
+    this_s: f64,
+    broker_s: f64,
+    at: Instant,
+}
+
+impl<'a> CpuMark<'a> {
+    fn now(broker_pid: &'a str) -> Self {
+        CpuMark {
+            broker_pid,
+            this_s: takt_benches::cpu_seconds(),
+            broker_s: takt_benches::cpu_seconds_of(broker_pid),
+            at: Instant::now(),
+        }
+    }
+
+    /// Prints what each side used since the mark; `this` names what runs in this process.
+    fn print(&self, this: &str) {
+        println!(
+            "  CPU over {:.2} s: {this} {:.2} s, mosquitto {:.2} s",
+            self.at.elapsed().as_secs_f64(),
+            takt_benches::cpu_seconds() - self.this_s,
+            takt_benches::cpu_seconds_of(self.broker_pid) - self.broker_s
+        );
+    }
 }
 
 /// A twin listening on its own thread until it has stored `n` events (0: until finished).
