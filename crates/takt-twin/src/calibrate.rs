@@ -305,17 +305,14 @@ pub fn calibrate(model: &Model, obs: &BTreeMap<usize, StationObservations>) -> V
         if let Some(changeover) = &st.changeover {
             // Each listed pair from its own setups, the default from all the others.
             let name = |p: usize| model.products[p].name.as_str();
-            let listed = |s: &Setup| {
-                changeover
-                    .entries
-                    .iter()
-                    .any(|&(f, t)| s.from.as_deref() == Some(name(f)) && s.to == name(t))
+            let between = |s: &Setup, (from, to): (usize, usize)| {
+                s.from.as_deref() == Some(name(from)) && s.to == name(to)
             };
             for (ei, &(from, to)) in changeover.entries.iter().enumerate() {
                 let observed = o
                     .setups
                     .iter()
-                    .filter(|s| s.from.as_deref() == Some(name(from)) && s.to == name(to))
+                    .filter(|s| between(s, (from, to)))
                     .map(|s| s.secs)
                     .collect();
                 fitted(
@@ -340,7 +337,7 @@ pub fn calibrate(model: &Model, obs: &BTreeMap<usize, StationObservations>) -> V
                     observed: o
                         .setups
                         .iter()
-                        .filter(|s| !listed(s))
+                        .filter(|s| !changeover.entries.iter().any(|&e| between(s, e)))
                         .map(|s| s.secs)
                         .collect(),
                     censored: vec![],
