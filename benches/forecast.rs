@@ -48,7 +48,7 @@ fn main() {
         let mut sim = Simulation::new(Arc::clone(&model), 1);
         sim.set_trace(Box::new(sink.clone()));
         sim.run_until(cut_s);
-        let mut mirror = Mirror::new(&names, start_ms, MirrorConfig::default());
+        let mut mirror = Mirror::new(&names, model.shift_clock(), MirrorConfig::default());
         for line in sink.lines() {
             if let Ok(c) = takt_twin::event::parse(&line) {
                 mirror.offer(c);
@@ -91,7 +91,7 @@ fn main() {
             .map(|_| {
                 let cpu = takt_benches::cpu_seconds();
                 let t = Instant::now();
-                if let Err(e) = forecast(&model, &view, start_ms, now_ms, options) {
+                if let Err(e) = forecast(&model, &view, now_ms, options) {
                     panic!("{e}");
                 }
                 (t.elapsed().as_secs_f64(), takt_benches::cpu_seconds() - cpu)

@@ -49,7 +49,6 @@ fn main() {
     let lines = sink.lines();
     let n = lines.len();
     println!("recording: {hours} h of the bottling line, {n} events");
-    let window = model.timebase.start_unix_s * 1000;
     let names: Vec<String> = assets_of(&model).into_iter().map(|(a, _)| a).collect();
 
     // Warm the allocator and caches once before timing.
@@ -63,7 +62,7 @@ fn main() {
     assert_eq!(parsed.len(), n);
 
     let t = Instant::now();
-    let mut mirror = Mirror::new(&names, window, MirrorConfig::default());
+    let mut mirror = Mirror::new(&names, model.shift_clock(), MirrorConfig::default());
     for l in &lines {
         if let Ok(c) = event::parse(l) {
             mirror.offer(c);
@@ -75,7 +74,7 @@ fn main() {
     );
 
     let t = Instant::now();
-    let mut mirror = Mirror::new(&names, window, MirrorConfig::default());
+    let mut mirror = Mirror::new(&names, model.shift_clock(), MirrorConfig::default());
     for c in parsed {
         mirror.offer(c);
     }
@@ -85,7 +84,7 @@ fn main() {
     );
 
     let ingest = |store: Store| -> f64 {
-        let mut twin = match Twin::open(&model, store, window, MirrorConfig::default()) {
+        let mut twin = match Twin::open(&model, store, MirrorConfig::default()) {
             Ok(t) => t,
             Err(e) => panic!("{e}"),
         };
@@ -119,7 +118,7 @@ fn main() {
         println!("{label} {}", rate(n, ingest(store)));
     }
     let _ = std::fs::remove_dir_all(&dir);
-    mqtt_rate(&model, &lines, window);
+    mqtt_rate(&model, &lines);
 }
 
 /// MQTT ingestion against a real mosquitto on loopback (when installed: `scripts/setup.sh`), `n`
@@ -140,7 +139,7 @@ fn main() {
 ///
 /// Each row also says in how many batches (transactions) the events were stored: live, the twin
 /// stores what arrived while it stored the last batch (group commit), so its batches are smaller.
-fn mqtt_rate(model: &Arc<takt_model::Model>, lines: &[String], window: i64) {
+fn mqtt_rate(model: &Arc<takt_model::Model>, lines: &[String]) {
     let Some(bin) = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"]
         .iter()
         .map(std::path::PathBuf::from)
@@ -196,7 +195,7 @@ fn mqtt_rate(model: &Arc<takt_model::Model>, lines: &[String], window: i64) {
 
     // Backlog: subscribe once (the session persists), leave, publish everything, come back.
     let db = dir.join("backlog.db");
-    let ready = Listener::start(model, &db, window, port, "takt-bench-backlog", 0);
+    let ready = Listener::start(model, &db, port, "takt-bench-backlog", 0);
     let _ = ready.finish();
     let acked = publish(port, "takt-bench-pub-1", payloads.clone());
     if acked < n {
@@ -205,19 +204,12 @@ fn mqtt_rate(model: &Arc<takt_model::Model>, lines: &[String], window: i64) {
     let broker_pid = broker.id().to_string();
     let cpu = CpuMark::now(&broker_pid);
     let t0 = Instant::now();
-    let drain = Listener::start(model, &db, window, port, "takt-bench-backlog", n);
+    let drain = Listener::start(model, &db, port, "takt-bench-backlog", n);
     report("mqtt backlog (mosquitto, QoS 1, WAL FULL)", n, t0, drain);
     cpu.print("twin");
 
     // Live: the twin listens while the publisher sends.
-    let live = Listener::start(
-        model,
-        &dir.join("live.db"),
-        window,
-        port,
-        "takt-bench-live",
-        n,
-    );
+    let live = Listener::start(model, &dir.join("live.db"), port, "takt-bench-live", n);
     std::thread::sleep(std::time::Duration::from_millis(500));
     let cpu = CpuMark::now(&broker_pid);
     let t0 = Instant::now();
@@ -236,7 +228,6 @@ fn mqtt_rate(model: &Arc<takt_model::Model>, lines: &[String], window: i64) {
     let live = Listener::start(
         model,
         &dir.join("live-lean.db"),
-        window,
         port,
         "takt-bench-live-lean",
         n,
@@ -301,15 +292,14 @@ impl Listener {
     fn start(
         model: &Arc<takt_model::Model>,
         db: &std::path::Path,
-        window: i64,
         port: u16,
         client_id: &str,
         n: usize,
     ) -> Listener {
         use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
         let store = Store::open(db, Durability::Full).unwrap_or_else(|e| panic!("{e}"));
-        let mut twin = Twin::open(model, store, window, MirrorConfig::default())
-            .unwrap_or_else(|e| panic!("{e}"));
+        let mut twin =
+            Twin::open(model, store, MirrorConfig::default()).unwrap_or_else(|e| panic!("{e}"));
         let config = takt_twin::mqtt::MqttConfig {
             host: "127.0.0.1".into(),
             port,

@@ -615,7 +615,7 @@ async fn create_maintenance_plan(
             )
         })?;
         let ages = takt_twin::forecast::failure_ages(&s.model, &view, now);
-        let start_s = (now - s.twin.window_start_ms) as f64 / 1000.0;
+        let start_s = (now - s.twin.start_ms) as f64 / 1000.0;
         (s.scenario.clone(), (*s.model).clone(), ages, start_s)
     } else {
         let (text, origin) = scenario_text(&s, &req.scenario_id, &req.scenario)?;
@@ -943,7 +943,10 @@ pub struct AssetKpis {
 #[derive(Serialize, ToSchema)]
 pub struct Kpis {
     pub window: String,
+    /// The running shift's name, if the calendar names it.
+    pub shift: Option<String>,
     pub window_start: String,
+    pub window_end: String,
     pub now: String,
     pub assets: Vec<AssetKpis>,
 }
@@ -964,7 +967,9 @@ async fn twin_kpis(
     let state = s.twin.snapshot();
     Ok(Json(Kpis {
         window,
+        shift: state.shift.clone(),
         window_start: state.window_start.clone(),
+        window_end: state.window_end.clone(),
         now: state.now.clone(),
         assets: state
             .assets
@@ -1034,7 +1039,7 @@ async fn twin_forecast(
             vec![],
         ));
     };
-    let start_ms = s.twin.window_start_ms;
+    let start_ms = s.twin.start_ms;
     let until_s = match &req.until {
         None => None,
         Some(text) => match takt_twin::event::parse_ts(text) {
@@ -1061,14 +1066,7 @@ async fn twin_forecast(
     let model = Arc::clone(&s.model);
     let plans = Arc::clone(&s.plans);
     let f = blocking(move || {
-        takt_twin::forecast::forecast_with_plans(
-            &model,
-            &view,
-            start_ms,
-            now_ms,
-            options,
-            Some(&plans),
-        )
+        takt_twin::forecast::forecast_with_plans(&model, &view, now_ms, options, Some(&plans))
     })
     .await?
     .map_err(|e| Problem::validation(e.to_string(), vec![]))?;

@@ -13,7 +13,8 @@ use tokio::sync::broadcast;
 
 pub struct TwinHandle {
     pub model: Arc<Model>,
-    pub window_start_ms: i64,
+    /// The scenario's start, Unix ms: t = 0 of model time.
+    pub start_ms: i64,
     twin: Mutex<Twin>,
     snapshot: RwLock<Arc<TwinState>>,
     changes: broadcast::Sender<Arc<TwinState>>,
@@ -27,17 +28,17 @@ impl TwinHandle {
         reorder_window: Duration,
     ) -> Result<TwinHandle, TwinError> {
         let store = Store::open(path, Durability::Full)?;
-        let window_start_ms = model.timebase.start_unix_s * 1000;
+        let start_ms = model.timebase.start_unix_s * 1000;
         let config = MirrorConfig {
             reorder_window_ms: reorder_window.as_millis() as i64,
             ..MirrorConfig::default()
         };
-        let twin = Twin::open(&model, store, window_start_ms, config)?;
-        let snapshot = Arc::new(twin.state(twin.newest_ms().unwrap_or(window_start_ms)));
+        let twin = Twin::open(&model, store, config)?;
+        let snapshot = Arc::new(twin.state(twin.newest_ms().unwrap_or(start_ms)));
         let (changes, _) = broadcast::channel(64);
         Ok(TwinHandle {
             model,
-            window_start_ms,
+            start_ms,
             twin: Mutex::new(twin),
             snapshot: RwLock::new(snapshot),
             changes,
@@ -59,7 +60,7 @@ impl TwinHandle {
         let (report, state) = {
             let mut twin = self.lock();
             let report = twin.ingest_lines(source, lines, received_ms)?;
-            let now = twin.newest_ms().unwrap_or(self.window_start_ms);
+            let now = twin.newest_ms().unwrap_or(self.start_ms);
             (report, Arc::new(twin.state(now)))
         };
         if report.accepted > 0 || !report.rejected.is_empty() {
@@ -93,7 +94,7 @@ impl TwinHandle {
     ) {
         let twin = self.lock();
         let now = twin.newest_ms();
-        (now, twin.view(now.unwrap_or(self.window_start_ms)))
+        (now, twin.view(now.unwrap_or(self.start_ms)))
     }
 }
 

@@ -148,19 +148,14 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
     // Ages and the start of the plan: from the twin, or the scenario's start with every part new.
     let mut ages: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
     let mut start_s = 0.0;
-    let window_start = crate::twin::window_start_ms(&model);
+    let model_start_ms = crate::twin::start_ms(&model);
     let twin = match (&args.db, &args.history) {
         (Some(db), _) => {
             if !db.exists() {
                 bail!("{}: no such event store", db.display());
             }
             let store = Store::open(db, Durability::Full).context("opening the event store")?;
-            Some(Twin::open(
-                &model,
-                store,
-                window_start,
-                crate::twin::config(5.0),
-            )?)
+            Some(Twin::open(&model, store, crate::twin::config(5.0))?)
         }
         (None, Some(history)) => {
             let text = std::fs::read_to_string(history)
@@ -180,7 +175,7 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
         let now_ms = twin
             .newest_ms()
             .context("the event store holds no events: no ages to plan from")?;
-        start_s = (now_ms - window_start) as f64 / 1000.0;
+        start_s = (now_ms - model_start_ms) as f64 / 1000.0;
         ages = takt_twin::forecast::failure_ages(&model, &twin.view(now_ms), now_ms);
     }
     let solver = match args.solver.as_str() {

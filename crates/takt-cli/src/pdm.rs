@@ -123,9 +123,10 @@ fn fit(
     }
     let observations = takt_twin::calibrate::observe(model, &events);
     // Ages now: the history mirrored in memory up to its last event.
-    let window_start = crate::twin::window_start_ms(model);
     let (twin, _) = crate::twin::from_history(model, &text)?;
-    let now_ms = twin.newest_ms().unwrap_or(window_start);
+    let now_ms = twin
+        .newest_ms()
+        .unwrap_or_else(|| crate::twin::start_ms(model));
     let ages = takt_twin::forecast::failure_ages(model, &twin.view(now_ms), now_ms);
     let mut rows = Vec::new();
     for (si, st) in model.stations.iter().enumerate() {

@@ -75,7 +75,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         ),
     };
     if args.replay.is_none() {
-        crate::twin::warn_if_shift_is_over(&loaded.model);
+        crate::twin::warn_if_past_the_plan(&loaded.model);
     }
     let replay = match &args.replay {
         None => None,

@@ -218,26 +218,28 @@ pub(crate) fn config(reorder_window_s: f64) -> MirrorConfig {
     }
 }
 
-/// KPIs count from the scenario's start (`run.start`), so a replay and a rebuild agree.
-pub(crate) fn window_start_ms(model: &Model) -> i64 {
+/// The scenario's start (`run.start`), Unix ms: t = 0 of model time, and the moment a twin
+/// without events shows.
+pub(crate) fn start_ms(model: &Model) -> i64 {
     model.timebase.start_unix_s * 1000
 }
 
-/// For a twin fed live: says so when the scenario's shift is already over by the clock. The twin
-/// follows the scenario's one shift from its `[run] start`: after it, live KPIs keep counting
-/// from that start and forecasts are refused.
-pub(crate) fn warn_if_shift_is_over(model: &Model) {
-    let end_ms = window_start_ms(model) + (model.horizon_s * 1000.0) as i64;
+/// For a twin fed live: says so when the scenario's plan is already over by the clock. KPIs still
+/// count per shift, but the scenario's orders were all released long ago and a forecast has no
+/// plan to compare with.
+pub(crate) fn warn_if_past_the_plan(model: &Model) {
+    let end_ms = start_ms(model) + (model.horizon_s * 1000.0) as i64;
     let now_ms = chrono_now_ms();
     if now_ms > end_ms {
         let (start, end) = (
-            takt_twin::event::format_ts(window_start_ms(model)),
+            takt_twin::event::format_ts(start_ms(model)),
             takt_twin::event::format_ts(end_ms),
         );
-        tracing::warn!("the scenario's shift {start} .. {end} is over");
+        tracing::warn!("the scenario's plan {start} .. {end} is over");
         eprintln!(
-            "warning: the scenario's shift ({start} .. {end}) is over: live KPIs count from its start \
-             and forecasts are refused; set [run] start to the running shift's start"
+            "warning: the scenario's plan ({start} .. {end}) is over: live KPIs count per shift, \
+             but forecasts see none of its orders and have no plan to compare with; set [run] start \
+             (and the orders) to the days the plant runs now"
         );
     }
 }
@@ -246,7 +248,7 @@ pub(crate) fn warn_if_shift_is_over(model: &Model) {
 /// as a replay would send them, with how many events it refused (malformed or unknown assets).
 pub(crate) fn from_history(model: &Model, text: &str) -> Result<(Twin, usize)> {
     let store = Store::memory().context("an in-memory event store")?;
-    let mut twin = Twin::open(model, store, window_start_ms(model), config(5.0))?;
+    let mut twin = Twin::open(model, store, config(5.0))?;
     let lines: Vec<&str> = text.lines().collect();
     let mut rejected = 0;
     for chunk in lines.chunks(10_000) {
@@ -274,12 +276,7 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
         None => Store::memory(),
     }
     .context("opening the event store")?;
-    let mut twin = Twin::open(
-        &model,
-        store,
-        window_start_ms(&model),
-        config(args.reorder_window),
-    )?;
+    let mut twin = Twin::open(&model, store, config(args.reorder_window))?;
     let file = std::fs::File::open(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
@@ -432,8 +429,8 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     let now = match args.at {
-        Some(s) => window_start_ms(&model) + (s * 1000.0).round() as i64,
-        None => twin.newest_ms().unwrap_or(window_start_ms(&model)),
+        Some(s) => start_ms(&model) + (s * 1000.0).round() as i64,
+        None => twin.newest_ms().unwrap_or(start_ms(&model)),
     };
     let state = twin.state(now);
     if args.json {
@@ -482,13 +479,8 @@ pub fn twin(args: TwinArgs) -> Result<ExitCode> {
                 bail!("{}: no such event store", db.display());
             }
             let store = Store::open(&db, Durability::Full).context("opening the event store")?;
-            let twin = Twin::open(
-                &model,
-                store,
-                window_start_ms(&model),
-                config(reorder_window),
-            )?;
-            let now = twin.newest_ms().unwrap_or(window_start_ms(&model));
+            let twin = Twin::open(&model, store, config(reorder_window))?;
+            let now = twin.newest_ms().unwrap_or(start_ms(&model));
             let state = twin.state(now);
             if json {
                 println!("{}", serde_json::to_string_pretty(&state)?);
@@ -509,8 +501,7 @@ fn forecast(args: ForecastArgs) -> Result<ExitCode> {
         bail!("{}: no such event store", args.db.display());
     }
     let store = Store::open(&args.db, Durability::Full).context("opening the event store")?;
-    let window_start = window_start_ms(&model);
-    let twin = Twin::open(&model, store, window_start, config(args.reorder_window))?;
+    let twin = Twin::open(&model, store, config(args.reorder_window))?;
     let now_ms = match &args.at {
         Some(ts) => takt_twin::event::parse_ts(ts).map_err(|e| anyhow::anyhow!("--at: {e}"))?,
         None => twin
@@ -544,7 +535,7 @@ fn forecast(args: ForecastArgs) -> Result<ExitCode> {
     let model = std::sync::Arc::new(model);
     let started = Instant::now();
     let view = twin.view(now_ms);
-    let f = takt_twin::forecast::forecast(&model, &view, window_start, now_ms, options)?;
+    let f = takt_twin::forecast::forecast(&model, &view, now_ms, options)?;
     tracing::info!(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "forecast"
@@ -675,12 +666,7 @@ fn listen(args: ListenArgs) -> Result<ExitCode> {
         takt_twin::mqtt::tls_client_config(tls).context("--mqtt-ca/--mqtt-cert/--mqtt-key")?;
     }
     let store = Store::open(&args.db, Durability::Full).context("opening the event store")?;
-    let mut twin = Twin::open(
-        &model,
-        store,
-        window_start_ms(&model),
-        config(args.reorder_window),
-    )?;
+    let mut twin = Twin::open(&model, store, config(args.reorder_window))?;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     if let Some(seconds) = args.duration {
         let stop = std::sync::Arc::clone(&stop);
@@ -689,7 +675,7 @@ fn listen(args: ListenArgs) -> Result<ExitCode> {
             stop.store(true, std::sync::atomic::Ordering::Relaxed);
         });
     }
-    warn_if_shift_is_over(&model);
+    warn_if_past_the_plan(&model);
     tracing::info!("listening on {} for {}", args.mqtt, mqtt.topic_filter());
     let how = match (&mqtt.tls, &mqtt.credentials) {
         (Some(_), Some(c)) => format!(" over TLS as {}", c.username),
@@ -721,7 +707,7 @@ fn listen(args: ListenArgs) -> Result<ExitCode> {
             "{} messages in {seconds:.1} s: {} accepted, {} duplicates, {} rejected, {} reconnects",
             stats.messages, stats.accepted, stats.duplicates, stats.rejected, stats.reconnects
         );
-        let now = twin.newest_ms().unwrap_or(window_start_ms(&model));
+        let now = twin.newest_ms().unwrap_or(start_ms(&model));
         print_state(&twin.state(now));
     }
     Ok(ExitCode::SUCCESS)
@@ -746,9 +732,15 @@ fn pct(x: Option<f64>) -> String {
 
 fn print_state(state: &TwinState) {
     println!(
-        "twin at {} (KPIs since {}): {} events accepted, {} duplicates, {} rejected",
+        "twin at {} (KPIs of the shift{} {} .. {}): {} events accepted, {} duplicates, {} rejected",
         state.now,
+        state
+            .shift
+            .as_ref()
+            .map(|n| format!(" `{n}`"))
+            .unwrap_or_default(),
         state.window_start,
+        state.window_end,
         state.counters.accepted,
         state.counters.duplicates,
         state.counters.rejected

@@ -101,6 +101,75 @@ fn a_replayed_trace_gives_the_simulators_own_kpis() {
     }
 }
 
+/// A day replayed whole: at its end the twin shows the late shift alone (14:00-22:00 local),
+/// which the simulator reports when its statistics reset at the end of the early shift.
+#[test]
+fn a_replayed_day_gives_the_late_shifts_own_kpis() {
+    let dir = temp("day");
+    let path = dir.join("day.jsonl");
+    // The shipped line with an order for the late shift: the early shift's orders are done by 14:00.
+    let day = dir.join("bottling-day.toml");
+    let text = std::fs::read_to_string(scenario("bottling-line.toml")).expect("scenario");
+    std::fs::write(
+        &day,
+        text + "\n[[demand.orders]]\nid = \"SO-4730\"\nproduct = \"cola-033\"\n\
+                quantity = 20000\nrelease = \"8h\"\ndue = \"16h\"\n",
+    )
+    .expect("day scenario");
+    let report = json(&takt(&[
+        "run",
+        &day.to_string_lossy(),
+        "--horizon",
+        "16h",
+        "--warmup",
+        "8h",
+        "--trace",
+        &path.to_string_lossy(),
+        "--json",
+    ]));
+    let state = json(&takt(&[
+        "replay",
+        &path.to_string_lossy(),
+        "--scenario",
+        &scenario("bottling-line.toml"),
+        "--at",
+        "16h",
+        "--json",
+    ]));
+    assert_eq!(state["shift"], "late");
+    assert_eq!(state["window_start"], "2026-01-05T13:00:00.000Z");
+    assert_eq!(state["window_end"], "2026-01-05T21:00:00.000Z");
+    let assets = state["assets"].as_array().expect("assets");
+    let mut late_good = 0;
+    for station in report["stations"].as_array().expect("stations") {
+        let name = station["name"].as_str().expect("name");
+        let mirrored = assets
+            .iter()
+            .find(|a| a["asset"] == name)
+            .unwrap_or_else(|| panic!("{name} mirrored"));
+        assert_eq!(mirrored["good"], station["good"], "{name} good");
+        assert_eq!(mirrored["scrap"], station["scrap"], "{name} scrap");
+        late_good += station["good"].as_u64().expect("good");
+        for kpi in ["availability", "performance", "quality", "oee"] {
+            match (mirrored[kpi].as_f64(), station[kpi].as_f64()) {
+                (Some(a), Some(b)) => {
+                    assert!(
+                        (a - b).abs() < 1e-3,
+                        "{name} {kpi}: twin {a}, simulator {b}"
+                    )
+                }
+                (a, b) => assert_eq!(a, b, "{name} {kpi}"),
+            }
+        }
+    }
+    // A busy late shift: an idle one would prove little.
+    assert!(
+        late_good > 30_000,
+        "{late_good} good pieces in the late shift"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_killed_replay_loses_no_acknowledged_event_and_rebuilds_its_state() {
     let dir = temp("kill");
@@ -541,10 +610,10 @@ fn listen_checks_its_login_and_tls_files_first() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A twin fed live from a scenario whose shift is over by the clock says so: its KPIs would count
-/// from that start and its forecasts are refused.
+/// A twin fed live from a scenario whose plan is over by the clock says so: its KPIs still count
+/// per shift, but its forecasts see none of the plan's orders and have no plan to compare with.
 #[test]
-fn listen_warns_when_the_scenarios_shift_is_over() {
+fn listen_warns_when_the_scenarios_plan_is_over() {
     let dir = temp("listen-over");
     let db = dir.join("events.db").to_string_lossy().into_owned();
     // A port nobody listens on: the twin retries in the background for the short duration.
@@ -569,10 +638,10 @@ fn listen_warns_when_the_scenarios_shift_is_over() {
     ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    // The bottling line's shift is 2026-01-05 06:00-14:00 (+01:00).
+    // The bottling line's plan is the shift of 2026-01-05 06:00-14:00 (+01:00).
     assert!(
         stderr.contains(
-            "the scenario's shift (2026-01-05T05:00:00.000Z .. 2026-01-05T13:00:00.000Z) is over"
+            "the scenario's plan (2026-01-05T05:00:00.000Z .. 2026-01-05T13:00:00.000Z) is over"
         ),
         "{stderr}"
     );

@@ -480,10 +480,10 @@ pub fn compile(s: &Scenario) -> Result<Model, Vec<Problem>> {
         }
     }
 
-    let calendar = s
+    let (calendar, shifts) = s
         .calendar
         .as_ref()
-        .and_then(|c| compile_calendar(&mut p, c));
+        .map_or((None, Vec::new()), |c| compile_calendar(&mut p, c));
 
     // Demand.
     let d = &s.demand;
@@ -606,6 +606,7 @@ pub fn compile(s: &Scenario) -> Result<Model, Vec<Problem>> {
         buffers: buffer_list,
         crews: crew_list,
         calendar,
+        shifts,
         arrivals,
         orders,
     })
@@ -657,11 +658,13 @@ fn parse_clock(text: &str) -> Result<f64, String> {
     Ok(f64::from(h * 3600 + m * 60))
 }
 
-fn compile_calendar(p: &mut Problems, c: &CalendarSpec) -> Option<Calendar> {
+/// The calendar's production time, and its shifts one per day they run on.
+fn compile_calendar(p: &mut Problems, c: &CalendarSpec) -> (Option<Calendar>, Vec<WeeklyShift>) {
     // Work on whole minutes of the week: exact, and small enough (10,080 slots).
     const MINUTES: usize = 7 * 24 * 60;
     let mut on = vec![false; MINUTES];
     let mut ok = true;
+    let mut shifts = Vec::new();
     let mark = |slots: &mut Vec<bool>, day: usize, start_s: f64, len_s: f64, value: bool| {
         let start = day * 1440 + (start_s / 60.0) as usize;
         let len = (len_s / 60.0).round() as usize;
@@ -688,6 +691,11 @@ fn compile_calendar(p: &mut Problems, c: &CalendarSpec) -> Option<Calendar> {
         };
         for d in days {
             mark(&mut on, d, start, len, true);
+            shifts.push(WeeklyShift {
+                name: sh.name.clone(),
+                start_s: d as f64 * 86_400.0 + start,
+                length_s: len,
+            });
         }
     }
     for (i, br) in c.breaks.iter().enumerate() {
@@ -709,7 +717,7 @@ fn compile_calendar(p: &mut Problems, c: &CalendarSpec) -> Option<Calendar> {
         }
     }
     if !ok {
-        return None;
+        return (None, Vec::new());
     }
     let mut on_intervals = Vec::new();
     let mut i = 0;
@@ -729,12 +737,12 @@ fn compile_calendar(p: &mut Problems, c: &CalendarSpec) -> Option<Calendar> {
             "calendar",
             "the calendar has no production time left (breaks cover every shift)",
         );
-        return None;
+        return (None, Vec::new());
     }
     if on_intervals.len() == 1 && on_intervals[0] == (0.0, WEEK_S) {
-        return None; // around the clock
+        return (None, shifts); // around the clock
     }
-    Some(Calendar { on_intervals })
+    (Some(Calendar { on_intervals }), shifts)
 }
 
 /// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).

@@ -8,6 +8,7 @@ pub mod load;
 pub mod model;
 pub mod overrides;
 pub mod scenario;
+pub mod shift;
 
 pub use compile::{Problem, compile};
 pub use distribution::{DistributionSpec, Sampler};
@@ -18,3 +19,4 @@ pub use load::{
 pub use model::*;
 pub use overrides::{Override, load_with_overrides, parse_override};
 pub use scenario::*;
+pub use shift::{ShiftClock, ShiftWindow};

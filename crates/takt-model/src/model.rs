@@ -19,6 +19,10 @@ pub struct Model {
     pub buffers: Vec<Buffer>,
     pub crews: Vec<Crew>,
     pub calendar: Option<Calendar>,
+    /// The calendar's shifts, one per day they run on (empty without a calendar): what the live
+    /// twin's shift clock (`Model::shift_clock`) follows. Kept apart from `calendar`, which merges
+    /// them into production time (and is `None` for a plant that never stops).
+    pub shifts: Vec<WeeklyShift>,
     pub arrivals: Option<Arrivals>,
     pub orders: Vec<Order>,
 }
@@ -266,6 +270,15 @@ pub struct Buffer {
 pub struct Crew {
     pub name: String,
     pub count: u32,
+}
+
+/// One shift of the week, in the plant's local time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeeklyShift {
+    pub name: Option<String>,
+    /// From local Monday 00:00, seconds.
+    pub start_s: f64,
+    pub length_s: f64,
 }
 
 /// A weekly pattern of production time, as sorted, disjoint `[start, end)` seconds from local Monday 00:00.

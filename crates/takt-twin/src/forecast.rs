@@ -12,14 +12,20 @@
 //!    recording from start-up); parts are assigned to orders first released, first served, as FIFO
 //!    buffers do. What could not be inferred exactly is said in `warnings`.
 //! 2. [`forecast`] runs replications from that condition (`Simulation::from_condition`, one seed per
-//!    replication) to the horizon, adds what was observed so far, and summarises each figure as a
-//!    mean with its 95% confidence interval and a 90% prediction range (5th to 95th percentile over
-//!    replications: where the actual end of shift should fall nine times in ten). The plan is the
-//!    scenario itself run from its start to the same horizon: an output whose prediction range
-//!    excludes the plan's mean, or an order likely late that the plan had on time, is flagged.
+//!    replication) to the end of the running shift (or a given horizon), adds what was observed so
+//!    far in the shift, and summarises each figure as a mean with its 95% confidence interval and a
+//!    90% prediction range (5th to 95th percentile over replications: where the actual end of shift
+//!    should fall nine times in ten). The plan is the scenario itself run from its start to the same
+//!    horizon, its figures counted from the shift's start (a warm-up up to there): an output whose
+//!    prediction range excludes the plan's mean, or an order likely late that the plan had on time,
+//!    is flagged. Past the scenario's horizon there is no plan to compare with.
+//!
+//! Model time stays the scenario's: t = 0 is its `[run] start`, and a shift days later is simply
+//! at a later t, where the calendar, the orders' release and due times and the failure ages all
+//! keep their meaning.
 
 use crate::event::{StateCode, format_ts};
-use crate::mirror::{AgeBasis, AssetState};
+use crate::mirror::{AgeBasis, AssetState, shift_of};
 use crate::{AssetInfo, assets_of};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -35,11 +41,18 @@ use takt_sim::{ConditionError, PlantCondition, Report, Simulation, mean_ci95, rn
 pub enum ForecastError {
     #[error("the moment {now} is before the scenario's start {start}")]
     BeforeStart { now: String, start: String },
-    #[error(
-        "the horizon {until} is not after the moment {now}: a forecast covers the scenario's shift, \
-         from its [run] start to its horizon; for a later shift set [run] start to that shift's start"
-    )]
+    #[error("the horizon {until} is not after the moment {now}: nothing is left to forecast")]
     HorizonPassed { now: String, until: String },
+    #[error(
+        "the shift{name} ended at {end}, before the moment {now}; the next starts at {next}: \
+         give a horizon to forecast past the end of the shift"
+    )]
+    ShiftOver {
+        name: String,
+        end: String,
+        now: String,
+        next: String,
+    },
     #[error("at least one replication is needed")]
     NoReplications,
     #[error("the mirrored state does not fit the scenario: {0}")]
@@ -50,8 +63,8 @@ pub enum ForecastError {
 pub struct ForecastOptions {
     pub replications: u32,
     pub seed: u64,
-    /// Model seconds to forecast to; `None`: the scenario's horizon (for a one-shift scenario, the
-    /// end of the shift).
+    /// Model seconds (from the scenario's start) to forecast to; `None`: the end of the running
+    /// shift.
     pub until_s: Option<f64>,
     /// Replications of the plan (the scenario from its start); 0 skips the comparison.
     pub plan_replications: u32,
@@ -141,6 +154,9 @@ pub struct Deviation {
 pub struct Forecast {
     pub now: String,
     pub until: String,
+    /// The shift whose figures "so far" and "at end" count: its name, if any, and start.
+    pub shift: Option<String>,
+    pub shift_start: String,
     pub now_s: f64,
     pub until_s: f64,
     pub replications: u32,
@@ -673,16 +689,15 @@ fn outcome(report: &Report) -> Outcome {
     }
 }
 
-/// Forecasts from the mirrored `view` at `now_ms` (see the module docs). The KPI window of the
-/// figures "so far" and "at end" starts at `window_start_ms`.
+/// Forecasts from the mirrored `view` at `now_ms` (see the module docs). The figures "so far" and
+/// "at end" count in the shift the view shows.
 pub fn forecast(
     model: &Arc<Model>,
     view: &BTreeMap<String, AssetState>,
-    window_start_ms: i64,
     now_ms: i64,
     options: ForecastOptions,
 ) -> Result<Forecast, ForecastError> {
-    forecast_with_plans(model, view, window_start_ms, now_ms, options, None)
+    forecast_with_plans(model, view, now_ms, options, None)
 }
 
 /// The plan's runs (the scenario from its start) depend only on the model, the seed, how many and
@@ -693,8 +708,8 @@ pub struct PlanCache {
     runs: std::sync::Mutex<BTreeMap<PlanKey, Arc<Vec<Outcome>>>>,
 }
 
-/// Seed, number of runs, and the horizon's bits.
-type PlanKey = (u64, u32, u64);
+/// Seed, number of runs, and the bits of the horizon and of the shift's start.
+type PlanKey = (u64, u32, u64, u64);
 
 impl PlanCache {
     /// How many sets of plan runs are kept.
@@ -711,7 +726,6 @@ impl PlanCache {
 pub fn forecast_with_plans(
     model: &Arc<Model>,
     view: &BTreeMap<String, AssetState>,
-    window_start_ms: i64,
     now_ms: i64,
     options: ForecastOptions,
     plans: Option<&PlanCache>,
@@ -719,16 +733,41 @@ pub fn forecast_with_plans(
     if options.replications == 0 {
         return Err(ForecastError::NoReplications);
     }
-    let (condition, warnings) = condition_of(model, view, now_ms)?;
+    let (condition, mut warnings) = condition_of(model, view, now_ms)?;
     let now_s = condition.now_s;
-    let until_s = options.until_s.unwrap_or(model.horizon_s);
+    let start_ms = model.timebase.start_unix_s * 1000;
+    let shift = shift_of(view).unwrap_or_else(|| model.shift_clock().at(now_ms));
+    let model_s = |ms: i64| (ms - start_ms) as f64 / 1000.0;
     let stamp = |s: f64| model.timebase.rfc3339(s);
+    let until_s = match options.until_s {
+        Some(u) => u,
+        None if shift.end_ms <= now_ms => {
+            return Err(ForecastError::ShiftOver {
+                name: shift.name.map(|n| format!(" `{n}`")).unwrap_or_default(),
+                end: stamp(model_s(shift.end_ms)),
+                now: stamp(now_s),
+                next: stamp(model_s(shift.next_start_ms)),
+            });
+        }
+        None => model_s(shift.end_ms),
+    };
     if until_s <= now_s {
         return Err(ForecastError::HorizonPassed {
             now: stamp(now_s),
             until: stamp(until_s),
         });
     }
+    // The plan counts from the shift's start: the scenario's statistics reset there.
+    let shift_start_s = model_s(shift.start_ms).max(model.warmup_s);
+    let plan_replications = if until_s > model.horizon_s && options.plan_replications > 0 {
+        warnings.push(format!(
+            "the scenario's plan ends at {}: there is no plan to compare with after it",
+            stamp(model.horizon_s)
+        ));
+        0
+    } else {
+        options.plan_replications
+    };
     // A condition that does not fit the model fails every replication alike: the first error is
     // the answer.
     let runs: Vec<Outcome> = (0..options.replications)
@@ -741,19 +780,34 @@ pub fn forecast_with_plans(
         })
         .collect::<Result<Vec<_>, ConditionError>>()?;
     let run_plan = || -> Arc<Vec<Outcome>> {
+        let plan_model = if shift_start_s > model.warmup_s {
+            Arc::new(Model {
+                warmup_s: shift_start_s,
+                ..Model::clone(model)
+            })
+        } else {
+            Arc::clone(model)
+        };
         Arc::new(
-            (0..options.plan_replications)
+            (0..plan_replications)
                 .into_par_iter()
                 .map(|r| {
-                    let mut sim =
-                        Simulation::new(Arc::clone(model), rng::replication_seed(options.seed, r));
+                    let mut sim = Simulation::new(
+                        Arc::clone(&plan_model),
+                        rng::replication_seed(options.seed, r),
+                    );
                     sim.run_until(until_s);
                     outcome(&sim.report())
                 })
                 .collect(),
         )
     };
-    let key = (options.seed, options.plan_replications, until_s.to_bits());
+    let key = (
+        options.seed,
+        plan_replications,
+        until_s.to_bits(),
+        shift_start_s.to_bits(),
+    );
     let plan: Arc<Vec<Outcome>> = match plans {
         None => run_plan(),
         Some(cache) => {
@@ -781,7 +835,7 @@ pub fn forecast_with_plans(
         for k in 0..st.machines {
             let name = st.machine_name(k);
             let Some(a) = view.get(&name) else { continue };
-            let d = a.state_durations_ms(window_start_ms, now_ms);
+            let d = a.state_durations_ms(now_ms);
             let secs = |s: StateCode| d[s.index()] as f64 / 1000.0;
             let window_s = d.iter().sum::<i64>() as f64 / 1000.0;
             let o = &mut observed[si];
@@ -973,6 +1027,8 @@ pub fn forecast_with_plans(
     Ok(Forecast {
         now: stamp(now_s),
         until: stamp(until_s),
+        shift: shift.name.clone(),
+        shift_start: stamp(model_s(shift.start_ms)),
         now_s,
         until_s,
         replications: options.replications,

@@ -127,7 +127,10 @@ pub struct AssetView {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TwinState {
     pub now: String,
+    /// The shift the KPIs count in: its name (if the calendar gives one), start and end.
+    pub shift: Option<String>,
     pub window_start: String,
+    pub window_end: String,
     pub assets: Vec<AssetView>,
     pub counters: Counters,
 }
@@ -205,17 +208,12 @@ pub fn assets_of(model: &Model) -> Vec<(String, AssetInfo)> {
 }
 
 impl Twin {
-    /// A twin of `model` over `store`, rebuilt from what the store holds. KPIs count from
-    /// `window_start_ms` (Unix ms; e.g. the start of the shift).
-    pub fn open(
-        model: &Model,
-        store: Store,
-        window_start_ms: i64,
-        config: MirrorConfig,
-    ) -> Result<Twin, TwinError> {
+    /// A twin of `model` over `store`, rebuilt from what the store holds. KPIs count in the
+    /// running shift of the model's shift clock.
+    pub fn open(model: &Model, store: Store, config: MirrorConfig) -> Result<Twin, TwinError> {
         let assets: BTreeMap<String, AssetInfo> = assets_of(model).into_iter().collect();
         let names: Vec<String> = assets.keys().cloned().collect();
-        let mut mirror = Mirror::new(&names, window_start_ms, config);
+        let mut mirror = Mirror::new(&names, model.shift_clock(), config);
         let mut newest_ms: Option<i64> = None;
         let accepted = store.for_each(|c| {
             newest_ms = Some(newest_ms.map_or(c.ts_ms, |n| n.max(c.ts_ms)));
@@ -381,15 +379,15 @@ impl Twin {
         self.counters
     }
 
-    /// The mirrored plant at `now_ms` with live KPIs over the window.
+    /// The mirrored plant at `now_ms` with live KPIs over the running shift.
     pub fn state(&self, now_ms: i64) -> TwinState {
-        let window = self.mirror.window_start_ms();
         let view = self.mirror.view(now_ms);
+        let shift = mirror::shift_of(&view).unwrap_or_else(|| self.mirror.shift_clock().at(now_ms));
         let assets = view
             .into_iter()
             .map(|(name, st)| {
                 let info = self.assets.get(&name).cloned().unwrap_or_default();
-                let d = st.state_durations_ms(window, now_ms);
+                let d = st.state_durations_ms(now_ms);
                 let secs = |s: StateCode| d[s.index()] as f64 / 1000.0;
                 let window_s = d.iter().sum::<i64>() as f64 / 1000.0;
                 let pbt = window_s - secs(StateCode::Off) - secs(StateCode::PlannedDown);
@@ -423,7 +421,9 @@ impl Twin {
             .collect();
         TwinState {
             now: event::format_ts(now_ms),
-            window_start: event::format_ts(window),
+            shift: shift.name,
+            window_start: event::format_ts(shift.start_ms),
+            window_end: event::format_ts(shift.end_ms),
             assets,
             counters: self.counters,
         }

@@ -1,6 +1,12 @@
 //! The mirrored plant: per asset, its state and since when, the reason, piece counts, the current
-//! work order, active alarms, the latest signal values, and the time spent in each state since the
-//! KPI window began (for live OEE).
+//! work order, active alarms, the latest signal values, and the time spent in each state in the
+//! running shift (for live OEE).
+//!
+//! KPIs count in the window of the running shift (`takt_model::ShiftClock`). An asset's window rolls
+//! when one of its events falls at or after the next shift's start, and a view rolls it when `now`
+//! is past the end of its shift and the next one has started: the window's counts and state times
+//! start again from zero, while what outlasts a shift (lifetime counts and times, failure ages, the
+//! part on the machine) carries on. Time outside the shift (a night, a weekend) is in no window.
 //!
 //! Events are applied in time order per asset. Arrival may be out of order by up to
 //! `reorder_window_ms`: events wait in a small per-asset buffer until the asset's newest time stamp
@@ -15,6 +21,7 @@ use crate::event::{
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
+use takt_model::{ShiftClock, ShiftWindow};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MirrorConfig {
@@ -48,7 +55,7 @@ pub struct AssetState {
     /// Since when (Unix ms); `None` before the first state event.
     pub since_ms: Option<i64>,
     pub reason: String,
-    /// Pieces since the KPI window began.
+    /// Pieces in the shift's window.
     pub good: u64,
     pub scrap: u64,
     pub rework: u64,
@@ -68,7 +75,10 @@ pub struct AssetState {
     pub last_seen_ms: Option<i64>,
     pub events: u64,
     pub late_events: u64,
-    /// Milliseconds in each state (by `StateCode::index`) inside the KPI window, up to `since_ms`.
+    /// The shift the window counts (`None` before the first event).
+    #[serde(skip)]
+    pub shift: Option<ShiftWindow>,
+    /// Milliseconds in each state (by `StateCode::index`) inside the shift's window, up to `since_ms`.
     #[serde(skip)]
     pub state_ms: [i64; 9],
     /// The last running total of a `total` counter (good, scrap, rework).
@@ -151,6 +161,7 @@ impl AssetState {
             last_seen_ms: None,
             events: 0,
             late_events: 0,
+            shift: None,
             state_ms: [0; 9],
             last_total: None,
             applied_ms: i64::MIN,
@@ -224,10 +235,13 @@ impl AssetState {
             .sum()
     }
 
-    /// Books the time since the last state change into the totals, as of `ts`.
-    fn book_until(&mut self, ts: i64, window_start_ms: i64) {
+    /// Books the time since the last state change into the totals, as of `ts`: the part inside the
+    /// shift into the window's, all of it into the lifetime's.
+    fn book_until(&mut self, ts: i64) {
         let Some(s) = self.since_ms else { return };
-        self.state_ms[self.state.index()] += (ts - s.max(window_start_ms)).max(0);
+        if let Some(w) = &self.shift {
+            self.state_ms[self.state.index()] += (ts.min(w.end_ms) - s.max(w.start_ms)).max(0);
+        }
         self.life_ms[self.state.index()] += (ts - s).max(0);
         if self.activity == Some(self.state) {
             self.activity_ms += (ts - s.max(self.activity_clock_ms)).max(0);
@@ -244,20 +258,49 @@ fn up_ms(life: &[i64; 9]) -> i64 {
 }
 
 impl AssetState {
-    /// Time in each state inside the window `[window_start_ms, now_ms)`.
-    pub fn state_durations_ms(&self, window_start_ms: i64, now_ms: i64) -> [i64; 9] {
+    /// Time in each state inside the shift's window, up to `now_ms` (or the shift's end).
+    pub fn state_durations_ms(&self, now_ms: i64) -> [i64; 9] {
         let mut d = self.state_ms;
-        if let Some(since) = self.since_ms {
-            d[self.state.index()] += (now_ms - since.max(window_start_ms)).max(0);
+        if let (Some(since), Some(w)) = (self.since_ms, &self.shift) {
+            d[self.state.index()] += (now_ms.min(w.end_ms) - since.max(w.start_ms)).max(0);
         }
         d
     }
+
+    /// Starts the window of `shift`: the window's counts and state times from zero.
+    fn roll(&mut self, shift: ShiftWindow) {
+        self.good = 0;
+        self.scrap = 0;
+        self.rework = 0;
+        self.pieces_by_product.clear();
+        self.good_by_product.clear();
+        self.state_ms = [0; 9];
+        self.shift = Some(shift);
+    }
+
+    /// Moves the window on to the shift of an event at `ts`, if that is a later one.
+    fn roll_to_event(&mut self, clock: &ShiftClock, ts: i64) {
+        match &self.shift {
+            None => self.shift = Some(clock.at(ts)),
+            Some(w) if ts >= w.next_start_ms => self.roll(clock.at(ts)),
+            Some(_) => {}
+        }
+    }
+}
+
+/// The shift the assets of a view count in: the latest any of them does (they agree unless some
+/// asset's newest event is after the moment of the view).
+pub fn shift_of(view: &BTreeMap<String, AssetState>) -> Option<ShiftWindow> {
+    view.values()
+        .filter_map(|a| a.shift.as_ref())
+        .max_by_key(|w| w.start_ms)
+        .cloned()
 }
 
 #[derive(Debug, Clone)]
 pub struct Mirror {
     config: MirrorConfig,
-    window_start_ms: i64,
+    clock: ShiftClock,
     /// Each asset's slot by name: an event costs one lookup of its asset's name.
     index: BTreeMap<String, usize>,
     slots: Vec<Slot>,
@@ -274,8 +317,8 @@ struct Slot {
 }
 
 impl Mirror {
-    /// A mirror of `assets`, counting KPIs from `window_start_ms`.
-    pub fn new(assets: &[String], window_start_ms: i64, config: MirrorConfig) -> Mirror {
+    /// A mirror of `assets`, counting KPIs in the shifts of `clock`.
+    pub fn new(assets: &[String], clock: ShiftClock, config: MirrorConfig) -> Mirror {
         let mut index = BTreeMap::new();
         let mut slots = Vec::new();
         for a in assets {
@@ -290,7 +333,7 @@ impl Mirror {
         }
         Mirror {
             config,
-            window_start_ms,
+            clock,
             index,
             slots,
         }
@@ -300,8 +343,8 @@ impl Mirror {
         self.index.contains_key(asset)
     }
 
-    pub fn window_start_ms(&self) -> i64 {
-        self.window_start_ms
+    pub fn shift_clock(&self) -> &ShiftClock {
+        &self.clock
     }
 
     pub fn config(&self) -> MirrorConfig {
@@ -317,7 +360,7 @@ impl Mirror {
         slot.newest_ms = slot.newest_ms.max(c.ts_ms);
         let horizon = slot.newest_ms.saturating_sub(self.config.reorder_window_ms);
         if self.config.reorder_window_ms == 0 {
-            apply(&mut slot.state, self.window_start_ms, c);
+            apply(&mut slot.state, &self.clock, c);
             return;
         }
         let queue = &mut slot.pending;
@@ -330,19 +373,27 @@ impl Mirror {
         }
         let ready = queue.partition_point(|p| p.ts_ms <= horizon);
         for e in queue.drain(..ready) {
-            apply(&mut slot.state, self.window_start_ms, e);
+            apply(&mut slot.state, &self.clock, e);
         }
     }
 
-    /// The state as of now: what was applied plus what still waits for reordering, with assets
-    /// silent for too long shown as UNKNOWN.
+    /// The state as of now: what was applied plus what still waits for reordering, in the window of
+    /// the shift shown at `now_ms`, with assets silent for too long shown as UNKNOWN.
     pub fn view(&self, now_ms: i64) -> BTreeMap<String, AssetState> {
         let mut assets: BTreeMap<String, AssetState> = BTreeMap::new();
         for (name, &i) in &self.index {
             let slot = &self.slots[i];
             let mut a = slot.state.clone();
             for e in &slot.pending {
-                apply(&mut a, self.window_start_ms, e.clone());
+                apply(&mut a, &self.clock, e.clone());
+            }
+            match &a.shift {
+                None => a.shift = Some(self.clock.at(now_ms)),
+                Some(w) => {
+                    if let Some(later) = self.clock.shown_at(w, now_ms) {
+                        a.roll(later);
+                    }
+                }
             }
             assets.insert(name.clone(), a);
         }
@@ -352,7 +403,7 @@ impl Mirror {
                 && a.state != StateCode::Unknown
             {
                 let since = seen + self.config.silence_ms;
-                a.book_until(since, self.window_start_ms);
+                a.book_until(since);
                 a.state = StateCode::Unknown;
                 a.since_ms = Some(since);
                 a.reason = "silent".into();
@@ -363,9 +414,10 @@ impl Mirror {
 }
 
 /// Applies an event to its asset's state.
-fn apply(a: &mut AssetState, window_start_ms: i64, c: Checked) {
+fn apply(a: &mut AssetState, clock: &ShiftClock, c: Checked) {
     let ts = c.ts_ms;
     let late = ts < a.applied_ms;
+    a.roll_to_event(clock, ts);
     a.events += 1;
     a.late_events += u64::from(late);
     a.first_seen_ms = Some(a.first_seen_ms.map_or(ts, |f| f.min(ts)));
@@ -374,7 +426,7 @@ fn apply(a: &mut AssetState, window_start_ms: i64, c: Checked) {
     match c.event.body {
         Body::State(StateBody { state, reason }) => {
             if a.since_ms.is_none_or(|s| ts >= s) {
-                a.book_until(ts, window_start_ms);
+                a.book_until(ts);
                 let renewal = |a: &AssetState| {
                     let life = a.life_ms;
                     Renewal {
@@ -481,7 +533,7 @@ fn apply(a: &mut AssetState, window_start_ms: i64, c: Checked) {
                 }
                 a.part_product = known;
             }
-            if ts >= window_start_ms {
+            if a.shift.as_ref().is_some_and(|w| w.contains(ts)) {
                 a.good += g;
                 a.scrap += s;
                 a.rework += r;
@@ -566,13 +618,18 @@ mod tests {
 
     const T0: i64 = 1_767_600_000_000;
 
+    /// One window of a day from `T0`.
+    fn day() -> ShiftClock {
+        ShiftClock::periods(T0, 86_400_000)
+    }
+
     #[test]
     fn out_of_order_events_within_the_window_are_applied_in_time_order() {
         let config = MirrorConfig {
             reorder_window_ms: 5_000,
             silence_ms: 60_000,
         };
-        let mut m = Mirror::new(&["M1".to_string()], T0, config);
+        let mut m = Mirror::new(&["M1".to_string()], day(), config);
         m.offer(ev(0, 1, r#""kind":"state","state":"RUNNING""#));
         m.offer(ev(
             10,
@@ -584,7 +641,7 @@ mod tests {
         let v = m.view(T0 + 40_000);
         let a = &v["M1"];
         assert_eq!(a.state, StateCode::Running);
-        let d = a.state_durations_ms(T0, T0 + 40_000);
+        let d = a.state_durations_ms(T0 + 40_000);
         assert_eq!(d[StateCode::Running.index()], 8_000 + 10_000);
         assert_eq!(d[StateCode::Starved.index()], 2_000);
         assert_eq!(d[StateCode::UnplannedDown.index()], 20_000);
@@ -602,7 +659,7 @@ mod tests {
 
     #[test]
     fn totals_count_steps_and_survive_a_reset() {
-        let mut m = Mirror::new(&["M1".to_string()], T0, MirrorConfig::default());
+        let mut m = Mirror::new(&["M1".to_string()], day(), MirrorConfig::default());
         for (t, seq, total) in [(0, 1, 10), (5, 2, 12), (9, 3, 15), (12, 4, 2), (20, 5, 4)] {
             m.offer(ev(
                 t,
@@ -612,5 +669,56 @@ mod tests {
         }
         // 10 is the baseline; then +2, +3, reset to 2 (+2), +2.
         assert_eq!(m.view(T0 + 30_000)["M1"].good, 9);
+    }
+
+    #[test]
+    fn the_window_rolls_at_the_next_shift_and_lifetime_figures_carry_on() {
+        // Shifts of 100 s back to back from T0, with the reorder window on.
+        let clock = ShiftClock::periods(T0, 100_000);
+        let mut m = Mirror::new(&["M1".to_string()], clock, MirrorConfig::default());
+        m.offer(ev(0, 1, r#""kind":"state","state":"RUNNING""#));
+        m.offer(ev(40, 2, r#""kind":"count","good":5,"scrap":1"#));
+        m.offer(ev(
+            60,
+            3,
+            r#""kind":"state","state":"UNPLANNED_DOWN","reason":"jam""#,
+        ));
+        // At the end of the first shift, the view still shows it, whole.
+        let v = m.view(T0 + 100_000);
+        let a = &v["M1"];
+        assert_eq!(a.shift.as_ref().map(|w| w.start_ms), Some(T0));
+        assert_eq!((a.good, a.scrap), (5, 1));
+        let d = a.state_durations_ms(T0 + 100_000);
+        assert_eq!(d[StateCode::Running.index()], 60_000);
+        assert_eq!(d[StateCode::UnplannedDown.index()], 40_000);
+        // Past it: the next shift, the stop carried over, nothing counted yet.
+        let v = m.view(T0 + 130_000);
+        let a = &v["M1"];
+        assert_eq!(a.shift.as_ref().map(|w| w.start_ms), Some(T0 + 100_000));
+        assert_eq!((a.good, a.scrap, a.state), (0, 0, StateCode::UnplannedDown));
+        let d = a.state_durations_ms(T0 + 130_000);
+        assert_eq!(d.iter().sum::<i64>(), 30_000);
+        assert_eq!(d[StateCode::UnplannedDown.index()], 30_000);
+        // Events of the next shift roll the mirror itself; lifetime figures and ages carry on.
+        m.offer(ev(150, 4, r#""kind":"state","state":"RUNNING""#));
+        m.offer(ev(170, 5, r#""kind":"count","good":2"#));
+        m.offer(ev(180, 6, r#""kind":"state","state":"IDLE""#));
+        let v = m.view(T0 + 190_000);
+        let a = &v["M1"];
+        assert_eq!((a.good, a.scrap), (2, 0));
+        let d = a.state_durations_ms(T0 + 190_000);
+        assert_eq!(d[StateCode::UnplannedDown.index()], 50_000);
+        assert_eq!(d[StateCode::Running.index()], 30_000);
+        assert_eq!(d[StateCode::Idle.index()], 10_000);
+        assert_eq!(a.lifetime_by_product[""], [7, 1, 0]);
+        assert_eq!(
+            a.lifetime_ms(T0 + 190_000)[StateCode::Running.index()],
+            90_000
+        );
+        // Operating age of the jam: running since its repair ended at 150 s.
+        assert_eq!(
+            a.failure_age("jam", AgeBasis::Operating, T0 + 190_000),
+            30.0
+        );
     }
 }

@@ -2,62 +2,79 @@
 //! twin forecasts the rest from what it mirrored, and the same simulation runs on to the end of the
 //! shift. The inferred starting state must match the simulator's own at the moment, and the 90%
 //! prediction range must cover the actual end-of-shift output about nine times in ten over many
-//! seeds.
+//! seeds. The same holds in the second shift of a day, whose figures count from its own start.
 
 mod common;
 
-use common::{Lines, bottling};
+use common::{Lines, bottling, bottling_two_shifts};
 use std::sync::Arc;
 use takt_model::Model;
 use takt_sim::Simulation;
 use takt_sim::components::Activity;
 use takt_sim::condition::Work;
 use takt_twin::assets_of;
-use takt_twin::forecast::{ForecastOptions, condition_of, forecast};
+use takt_twin::forecast::{ForecastError, ForecastOptions, condition_of, forecast};
 use takt_twin::mirror::{Mirror, MirrorConfig};
+
+type View = std::collections::BTreeMap<String, takt_twin::mirror::AssetState>;
 
 /// Runs `seed` to `cut_s` with a trace, mirrors the trace, and returns the mirror's view, the
 /// simulation (to run on) and the moment in Unix ms.
-fn mirrored(
-    model: &Arc<Model>,
-    seed: u64,
-    cut_s: f64,
-) -> (
-    std::collections::BTreeMap<String, takt_twin::mirror::AssetState>,
-    Simulation,
-    i64,
-) {
+fn mirrored(model: &Arc<Model>, seed: u64, cut_s: f64) -> (View, Simulation, i64) {
+    let (mirror, sim, now_ms) = mirror_of(model, seed, cut_s);
+    (mirror.view(now_ms), sim, now_ms)
+}
+
+/// [`mirrored`], with the mirror itself to view at other moments.
+fn mirror_of(model: &Arc<Model>, seed: u64, cut_s: f64) -> (Mirror, Simulation, i64) {
     let mut sim = Simulation::new(Arc::clone(model), seed);
     let lines = Lines(Arc::default(), model.timebase);
     sim.set_trace(Box::new(lines.clone()));
     sim.run_until(cut_s);
-    let start_ms = model.timebase.start_unix_s * 1000;
     let names: Vec<String> = assets_of(model).into_iter().map(|(n, _)| n).collect();
     let config = MirrorConfig {
         reorder_window_ms: 0,
         silence_ms: i64::MAX / 4,
     };
-    let mut mirror = Mirror::new(&names, start_ms, config);
+    let mut mirror = Mirror::new(&names, model.shift_clock(), config);
     for line in lines.0.lock().map(|v| v.clone()).unwrap_or_default() {
         match takt_twin::event::parse(&line) {
             Ok(c) => mirror.offer(c),
             Err(e) => panic!("trace line does not parse: {e}: {line}"),
         }
     }
-    let now_ms = start_ms + (cut_s * 1000.0).round() as i64;
-    let view = mirror.view(now_ms);
+    let now_ms = model.timebase.start_unix_s * 1000 + (cut_s * 1000.0).round() as i64;
     sim.take_trace();
-    (view, sim, now_ms)
+    (mirror, sim, now_ms)
 }
 
 #[test]
 fn the_inferred_state_is_the_simulators_own_at_the_moment() {
-    let model = bottling();
     // 3 h 17 min into the shift, several seeds: buffers, parts on machines, stops and orders.
-    for seed in 1..=6 {
-        let cut_s = 3.0 * 3600.0 + 17.0 * 60.0 + seed as f64 * 7.3;
-        let (view, sim, now_ms) = mirrored(&model, seed, cut_s);
-        let (condition, warnings) = condition_of(&model, &view, now_ms).expect("condition");
+    the_inferred_state_is_the_simulators_own(&bottling(), 3.0 * 3600.0 + 17.0 * 60.0, 1..=6);
+}
+
+/// In the late shift, orders of both shifts in the plant: the balance runs over the whole history.
+#[test]
+fn in_the_second_shift_the_inferred_state_is_still_the_simulators_own() {
+    the_inferred_state_is_the_simulators_own(
+        &bottling_two_shifts(),
+        9.0 * 3600.0 + 17.0 * 60.0,
+        1..=4,
+    );
+}
+
+/// Mirrors `seeds` to `cut_s` (a few seconds apart) and compares the inferred state with the
+/// simulator's: buffers, parts on machines, stops and orders.
+fn the_inferred_state_is_the_simulators_own(
+    model: &Arc<Model>,
+    cut_s: f64,
+    seeds: std::ops::RangeInclusive<u64>,
+) {
+    for seed in seeds {
+        let cut_s = cut_s + seed as f64 * 7.3;
+        let (view, sim, now_ms) = mirrored(model, seed, cut_s);
+        let (condition, warnings) = condition_of(model, &view, now_ms).expect("condition");
         assert!(warnings.is_empty(), "{warnings:?}");
         let snap = sim.snapshot();
         for (bi, (_, q)) in snap.buffers.iter().enumerate() {
@@ -117,14 +134,38 @@ fn the_inferred_state_is_the_simulators_own_at_the_moment() {
                 "seed {seed}: machine {mi} stopped"
             );
         }
+        // Good parts per order. Which order a scrapped part belonged to is not sensed: scrap is
+        // spread over a product's orders in proportion to their parts out, so where a product has
+        // two orders under way each is exact to within a few parts, and their sum exactly.
+        let mut by_product = vec![(0u32, 0u32); model.products.len()];
         for (oi, (_, os)) in snap.orders.iter().enumerate() {
-            let id = &model.orders[oi].id;
+            let o = &model.orders[oi];
             let good = condition
                 .orders
                 .iter()
-                .find(|o| &o.order == id)
-                .map_or(0, |o| o.good);
-            assert_eq!(good, os.good, "seed {seed}: good parts of {id}");
+                .find(|c| c.order == o.id)
+                .map_or(0, |c| c.good);
+            let shared = model
+                .orders
+                .iter()
+                .filter(|q| q.product == o.product && q.release_s <= cut_s)
+                .count()
+                > 1;
+            if shared {
+                assert!(
+                    good.abs_diff(os.good) <= o.quantity / 500,
+                    "seed {seed}: good parts of {}: {good} inferred, {} actual",
+                    o.id,
+                    os.good
+                );
+            } else {
+                assert_eq!(good, os.good, "seed {seed}: good parts of {}", o.id);
+            }
+            by_product[o.product].0 += good;
+            by_product[o.product].1 += os.good;
+        }
+        for (p, (inferred, actual)) in by_product.into_iter().enumerate() {
+            assert_eq!(inferred, actual, "seed {seed}: good parts of product {p}");
         }
     }
 }
@@ -146,8 +187,7 @@ fn the_forecast_range_covers_what_the_shift_actually_did_nine_times_in_ten() {
             until_s: Some(until_s),
             plan_replications: 0,
         };
-        let start_ms = model.timebase.start_unix_s * 1000;
-        let f = forecast(&model, &view, start_ms, now_ms, options).expect("forecast");
+        let f = forecast(&model, &view, now_ms, options).expect("forecast");
         sim.run_until(until_s);
         let actual = sim.report();
         let figures = [
@@ -187,7 +227,6 @@ fn plans_kept_between_forecasts_change_nothing() {
     use takt_twin::forecast::{PlanCache, forecast_with_plans};
     let model = bottling();
     let (view, _, now_ms) = mirrored(&model, 5, 5.0 * 3600.0);
-    let start_ms = model.timebase.start_unix_s * 1000;
     let options = ForecastOptions {
         replications: 8,
         seed: 3,
@@ -195,10 +234,10 @@ fn plans_kept_between_forecasts_change_nothing() {
         plan_replications: 6,
     };
     let plans = PlanCache::default();
-    let uncached = forecast(&model, &view, start_ms, now_ms, options).expect("forecast");
+    let uncached = forecast(&model, &view, now_ms, options).expect("forecast");
     for _ in 0..2 {
-        let f = forecast_with_plans(&model, &view, start_ms, now_ms, options, Some(&plans))
-            .expect("forecast");
+        let f =
+            forecast_with_plans(&model, &view, now_ms, options, Some(&plans)).expect("forecast");
         // Compared as JSON: a figure without data is NaN, which never equals itself.
         assert_eq!(
             serde_json::to_string(&f).ok(),
@@ -211,6 +250,93 @@ fn plans_kept_between_forecasts_change_nothing() {
         until_s: Some(6.5 * 3600.0),
         ..options
     };
-    forecast_with_plans(&model, &view, start_ms, now_ms, later, Some(&plans)).expect("forecast");
+    forecast_with_plans(&model, &view, now_ms, later, Some(&plans)).expect("forecast");
     assert_eq!(plans.len(), 2);
+}
+
+/// The late shift of a day, mirrored from the day's start: the twin's figures so far are the
+/// shift's alone (the simulator's, with its statistics reset at 8 h), a forecast runs to the end of
+/// the shift unless told otherwise, its range covers what the shift then did about nine times in
+/// ten, and the plan it compares with is the plan's late shift.
+#[test]
+fn in_the_second_shift_the_forecast_counts_and_covers_that_shift() {
+    let late_start_s = 8.0 * 3600.0;
+    let model = Arc::new(Model {
+        warmup_s: late_start_s,
+        ..Model::clone(&bottling_two_shifts())
+    });
+    let seeds = 30u64;
+    let mut covered = [0u32; 3];
+    let mut actual_plant = Vec::new();
+    let mut plan_plant = None;
+    for seed in 0..seeds {
+        // From 12 h to 15 h (18:00 to 21:00 local): the orders of the late shift under way.
+        let cut_s = 12.0 * 3600.0 + (seed as f64 * 331.0) % 10_800.0;
+        let (mirror, mut sim, now_ms) = mirror_of(&model, 3000 + seed, cut_s);
+        let view = mirror.view(now_ms);
+        let options = ForecastOptions {
+            replications: 60,
+            seed: 91 + seed,
+            until_s: None,
+            plan_replications: if seed == 0 { 12 } else { 0 },
+        };
+        let f = forecast(&model, &view, now_ms, options).expect("forecast");
+        assert_eq!(f.shift.as_deref(), Some("late"));
+        assert_eq!(f.until_s, 16.0 * 3600.0, "to the end of the late shift");
+        // So far: the simulator's own figures since 14:00.
+        let so_far = sim.report();
+        assert_eq!(f.plant_good_so_far, so_far.completed, "seed {seed}: plant");
+        for (st, sim_st) in f.stations.iter().zip(&so_far.stations) {
+            assert_eq!(st.good_so_far, sim_st.good, "seed {seed}: {}", st.station);
+        }
+        if seed == 0 {
+            plan_plant = f.plan_plant_good;
+            // Past the end of the day's last shift nothing is left in it to forecast.
+            let evening = mirror.view(now_ms + 6 * 3_600_000);
+            let refused = forecast(&model, &evening, now_ms + 6 * 3_600_000, options);
+            assert!(
+                matches!(refused, Err(ForecastError::ShiftOver { .. })),
+                "{refused:?}"
+            );
+        }
+        sim.run_until(16.0 * 3600.0);
+        let actual = sim.report();
+        actual_plant.push(actual.completed as f64);
+        let figures = [
+            ("plant", actual.completed as f64, &f.plant_good_at_end),
+            (
+                "Filler",
+                actual.stations[0].good as f64,
+                &f.stations[0].good_at_end,
+            ),
+            (
+                "CasePacker",
+                actual.stations[2].good as f64,
+                &f.stations[2].good_at_end,
+            ),
+        ];
+        for (k, (what, x, range)) in figures.into_iter().enumerate() {
+            covered[k] += u32::from(range.covers(x));
+            eprintln!(
+                "seed {seed} {cut_s:.0} s: {what} {x} in [{:.0}, {:.0}]",
+                range.p05, range.p95
+            );
+        }
+    }
+    // Nominal 90%; ranges from 60 replications cover a little less, and the one-shift test above
+    // runs at 0.84 (50-51 of 60). About Binomial(30, 0.84): mean 25, sd 2; 18 or fewer has
+    // probability about 0.3%. Seen: 23-24. A forecast that counted the early shift in, or started
+    // from a wrong state, covers far less (and the figures so far are checked exactly above).
+    for (what, n) in ["plant", "Filler", "CasePacker"].into_iter().zip(covered) {
+        eprintln!("{what}: {n} of {seeds} covered");
+        assert!(n >= 19, "{what}: {n} of {seeds} covered");
+    }
+    // The plan's late shift and the actual late shifts estimate the same mean (sd of the
+    // difference ~3% here); the plan's whole day would be about twice as much.
+    let actual_mean = actual_plant.iter().sum::<f64>() / actual_plant.len() as f64;
+    let plan = plan_plant.expect("the plan's late shift");
+    assert!(
+        (plan / actual_mean - 1.0).abs() < 0.12,
+        "plan {plan:.0}, actual mean {actual_mean:.0}"
+    );
 }

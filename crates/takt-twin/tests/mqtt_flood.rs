@@ -32,7 +32,6 @@ fn a_batch_larger_than_the_request_queue_is_acknowledged() {
 
     let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/bottling-line.toml");
     let model = takt_model::load_file(&scenario).expect("scenario").model;
-    let start_ms = model.timebase.start_unix_s * 1000;
     let mqtt = MqttConfig {
         host: "127.0.0.1".into(),
         port,
@@ -46,7 +45,7 @@ fn a_batch_larger_than_the_request_queue_is_acknowledged() {
     };
     // A first session subscribes and leaves; the broker keeps it (clean_session = false) and
     // queues what is published meanwhile, then sends it all at once to the second session.
-    let first = Listening::start(&model, &mqtt, start_ms);
+    let first = Listening::start(&model, &mqtt);
     std::thread::sleep(Duration::from_millis(500));
     let (stats, _) = first.stop();
     assert_eq!(stats.messages, 0);
@@ -87,7 +86,7 @@ fn a_batch_larger_than_the_request_queue_is_acknowledged() {
     }
 
     // The second session gets the backlog, stores it and must come back from acknowledging it.
-    let second = Listening::start(&model, &mqtt, start_ms);
+    let second = Listening::start(&model, &mqtt);
     let deadline = Instant::now() + Duration::from_secs(60);
     while second.stored.load(Ordering::Relaxed) < MESSAGES && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
@@ -111,11 +110,10 @@ struct Listening {
 }
 
 impl Listening {
-    fn start(model: &takt_model::Model, mqtt: &MqttConfig, start_ms: i64) -> Listening {
+    fn start(model: &takt_model::Model, mqtt: &MqttConfig) -> Listening {
         let mut twin = Twin::open(
             model,
             Store::memory().expect("store"),
-            start_ms,
             MirrorConfig::default(),
         )
         .expect("twin");

@@ -81,12 +81,10 @@ fn listen_on_thread(
     stop: Arc<AtomicBool>,
 ) -> std::thread::JoinHandle<Result<ListenStats, TwinError>> {
     let model = common::bottling();
-    let start_ms = model.timebase.start_unix_s * 1000;
     std::thread::spawn(move || {
         let mut twin = Twin::open(
             &model,
             Store::memory().expect("store"),
-            start_ms,
             MirrorConfig::default(),
         )
         .expect("twin");

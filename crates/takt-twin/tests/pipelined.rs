@@ -31,13 +31,10 @@ fn pipelined_ingestion_is_ingestion_batch_by_batch() {
     let resent: Vec<String> = lines[3_000..3_400].to_vec();
     lines.extend(resent);
     let batches: Vec<Vec<String>> = lines.chunks(700).map(<[String]>::to_vec).collect();
-
-    let start_ms = model.timebase.start_unix_s * 1000;
     let open = || {
         Twin::open(
             &model,
             Store::memory().expect("store"),
-            start_ms,
             MirrorConfig::default(),
         )
         .expect("twin")

@@ -21,14 +21,42 @@ impl TraceSink for Lines {
     }
 }
 
+const BOTTLING: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../scenarios/bottling-line.toml"
+);
+
 pub fn bottling() -> Arc<Model> {
-    let path = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../scenarios/bottling-line.toml"
-    ));
-    match takt_model::load_file(path) {
+    match takt_model::load_file(Path::new(BOTTLING)) {
         Ok(l) => Arc::new(l.model),
         Err(e) => panic!("shipped scenario: {e}"),
+    }
+}
+
+/// The bottling line over a day of two shifts, early (06:00-14:00) and late (14:00-22:00): the
+/// early shift's orders as shipped, and two more released at the start of the late shift (8 h).
+pub fn bottling_two_shifts() -> Arc<Model> {
+    let text = std::fs::read_to_string(BOTTLING).expect("shipped scenario");
+    assert!(text.contains("horizon = \"8h\""));
+    let text = text.replace("horizon = \"8h\"", "horizon = \"16h\"")
+        + r#"
+[[demand.orders]]
+id = "SO-4720"
+product = "cola-050"
+quantity = 16000
+release = "8h"
+due = "11h30m"
+
+[[demand.orders]]
+id = "SO-4721"
+product = "water-100"
+quantity = 14000
+release = "8h"
+due = "16h"
+"#;
+    match takt_model::load_str(&text, Path::new("bottling-two-shifts.toml"), None) {
+        Ok(l) => Arc::new(l.model),
+        Err(e) => panic!("two shifts: {e}"),
     }
 }
 
