@@ -88,7 +88,7 @@ pub struct ForecastArgs {
     #[arg(long)]
     at: Option<String>,
     /// Forecast to this moment (RFC 3339) or this long after `--at` (`2h`); by default the end of the
-    /// scenario's horizon (for a one-shift scenario, the end of the shift).
+    /// running shift (of the scenario's calendar; without one, of its horizon).
     #[arg(long)]
     until: Option<String>,
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
@@ -556,8 +556,16 @@ fn print_forecast(f: &takt_twin::forecast::Forecast) {
         None => format!("{:.0}", i.mean),
     };
     println!(
-        "forecast from {} to {} ({} replications, seed {})",
-        f.now, f.until, f.replications, f.seed
+        "forecast from {} to {} ({} replications, seed {}); so far = in the shift{} since {}",
+        f.now,
+        f.until,
+        f.replications,
+        f.seed,
+        f.shift
+            .as_ref()
+            .map(|n| format!(" `{n}`"))
+            .unwrap_or_default(),
+        f.shift_start
     );
     let mut t = Table::new();
     t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);

@@ -282,6 +282,10 @@ fn every_route_answers_over_http_and_every_error_is_a_problem() {
     assert_eq!(assets, ["CasePacker", "Filler", "Labeller"]);
     let kpis = get(&s, "/twin/kpis?window=shift", Some(READ));
     assert_eq!(kpis.status, 200, "{}", kpis.text);
+    // The events are of the early shift (06:00-14:00 +01:00) of the scenario's calendar.
+    assert_eq!(kpis.body["shift"], "early", "{}", kpis.text);
+    assert_eq!(kpis.body["window_start"], "2026-01-05T05:00:00.000Z");
+    assert_eq!(kpis.body["window_end"], "2026-01-05T13:00:00.000Z");
     assert!(
         kpis.body["assets"][1]["availability"]
             .as_f64()
