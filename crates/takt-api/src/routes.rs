@@ -998,7 +998,7 @@ fn default_plan_replications() -> u32 {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ForecastRequest {
-    /// Until when: an RFC 3339 time or a span from now (`2h`); default the scenario's horizon.
+    /// Until when: an RFC 3339 time or a span from now (`2h`); default the end of the running shift.
     pub until: Option<String>,
     #[serde(default = "default_forecast_replications")]
     pub replications: u32,
@@ -1008,8 +1008,8 @@ pub struct ForecastRequest {
     pub seed: Option<u64>,
 }
 
-/// Forks the twin's state into the simulator and forecasts output, OEE and orders to the horizon
-/// with intervals, and flags deviations from plan (`takt twin forecast --json`'s result).
+/// Forks the twin's state into the simulator and forecasts output, OEE and orders to the end of the
+/// running shift (or `until`) with intervals, and flags deviations from plan (`takt twin forecast --json`'s result).
 #[utoipa::path(post, path = "/twin/forecast", request_body = ForecastRequest,
     responses((status = 200, description = "the forecast", body = Object), (status = 422, description = "Does not validate: the failing fields (problem+json)", body = Problem)))]
 async fn twin_forecast(
