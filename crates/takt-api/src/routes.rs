@@ -924,7 +924,8 @@ async fn twin_state(State(s): State<Shared>) -> Response {
 
 #[derive(Deserialize, ToSchema, utoipa::IntoParams)]
 pub struct KpiQuery {
-    /// `shift`: the KPI window from the start of the scenario's shift (the only one so far).
+    /// `shift` (the default): the running shift, from its start to now. `previous`: the shift
+    /// before it, complete.
     pub window: Option<String>,
 }
 
@@ -932,6 +933,10 @@ pub struct KpiQuery {
 pub struct AssetKpis {
     pub asset: String,
     pub station: String,
+    /// The asset's window when it is not the one above (an asset silent through a whole shift
+    /// keeps, as its previous one, the last shift it counted in).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_start: Option<String>,
     pub availability: Option<f64>,
     pub performance: Option<f64>,
     pub quality: Option<f64>,
@@ -943,15 +948,16 @@ pub struct AssetKpis {
 #[derive(Serialize, ToSchema)]
 pub struct Kpis {
     pub window: String,
-    /// The running shift's name, if the calendar names it.
+    /// The shift's name, if the calendar names it; `null` with `window_start` for a previous
+    /// shift no asset has yet.
     pub shift: Option<String>,
-    pub window_start: String,
-    pub window_end: String,
+    pub window_start: Option<String>,
+    pub window_end: Option<String>,
     pub now: String,
     pub assets: Vec<AssetKpis>,
 }
 
-/// ISO 22400 KPIs per machine over the running shift.
+/// ISO 22400 KPIs per machine over the running shift, or the shift before it.
 #[utoipa::path(get, path = "/twin/kpis", params(KpiQuery),
     responses((status = 200, description = "OK", body = Kpis), (status = 400, description = "Malformed request (problem+json)", body = Problem)))]
 async fn twin_kpis(
@@ -959,33 +965,72 @@ async fn twin_kpis(
     Query(q): Query<KpiQuery>,
 ) -> Result<Json<Kpis>, Problem> {
     let window = q.window.unwrap_or_else(|| "shift".into());
-    if window != "shift" {
-        return Err(Problem::bad_request(format!(
-            "window `{window}` is not known: use `shift`"
-        )));
-    }
     let state = s.twin.snapshot();
-    Ok(Json(Kpis {
-        window,
-        shift: state.shift.clone(),
-        window_start: state.window_start.clone(),
-        window_end: state.window_end.clone(),
-        now: state.now.clone(),
-        assets: state
-            .assets
-            .iter()
-            .map(|a| AssetKpis {
-                asset: a.asset.clone(),
-                station: a.station.clone(),
-                availability: a.availability,
-                performance: a.performance,
-                quality: a.quality,
-                oee: a.oee,
-                good: a.state.good,
-                scrap: a.state.scrap,
-            })
-            .collect(),
-    }))
+    let kpis = match window.as_str() {
+        "shift" => Kpis {
+            shift: state.shift.clone(),
+            window_start: Some(state.window_start.clone()),
+            window_end: Some(state.window_end.clone()),
+            now: state.now.clone(),
+            assets: state
+                .assets
+                .iter()
+                .map(|a| AssetKpis {
+                    asset: a.asset.clone(),
+                    station: a.station.clone(),
+                    window_start: None,
+                    availability: a.kpis.availability,
+                    performance: a.kpis.performance,
+                    quality: a.kpis.quality,
+                    oee: a.kpis.oee,
+                    good: a.state.good,
+                    scrap: a.state.scrap,
+                })
+                .collect(),
+            window,
+        },
+        "previous" => {
+            // The latest previous shift of any asset names the window.
+            let latest = state
+                .assets
+                .iter()
+                .filter_map(|a| a.previous_shift.as_ref())
+                .max_by(|a, b| a.start.cmp(&b.start));
+            Kpis {
+                shift: latest.and_then(|p| p.shift.clone()),
+                window_start: latest.map(|p| p.start.clone()),
+                window_end: latest.map(|p| p.end.clone()),
+                now: state.now.clone(),
+                assets: state
+                    .assets
+                    .iter()
+                    .filter_map(|a| {
+                        let p = a.previous_shift.as_ref()?;
+                        Some(AssetKpis {
+                            asset: a.asset.clone(),
+                            station: a.station.clone(),
+                            window_start: latest
+                                .filter(|l| l.start != p.start)
+                                .map(|_| p.start.clone()),
+                            availability: p.kpis.availability,
+                            performance: p.kpis.performance,
+                            quality: p.kpis.quality,
+                            oee: p.kpis.oee,
+                            good: p.good,
+                            scrap: p.scrap,
+                        })
+                    })
+                    .collect(),
+                window,
+            }
+        }
+        _ => {
+            return Err(Problem::bad_request(format!(
+                "window `{window}` is not known: use `shift` or `previous`"
+            )));
+        }
+    };
+    Ok(Json(kpis))
 }
 
 fn default_forecast_replications() -> u32 {

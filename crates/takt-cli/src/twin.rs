@@ -767,11 +767,41 @@ fn print_state(state: &TwinState) {
             a.state.reason.clone(),
             a.state.good.to_string(),
             a.state.scrap.to_string(),
-            pct(a.availability),
-            pct(a.performance),
-            pct(a.quality),
-            pct(a.oee),
+            pct(a.kpis.availability),
+            pct(a.kpis.performance),
+            pct(a.kpis.quality),
+            pct(a.kpis.oee),
             a.state.alarms.keys().cloned().collect::<Vec<_>>().join(" "),
+        ]);
+    }
+    println!("{t}");
+    // The shift before, for the handover: each asset's own (they agree unless one was silent).
+    let previous: Vec<_> = state
+        .assets
+        .iter()
+        .filter_map(|a| a.previous_shift.as_ref().map(|p| (&a.asset, p)))
+        .collect();
+    if previous.is_empty() {
+        return;
+    }
+    println!("the shift before:");
+    let mut t = Table::new();
+    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+    t.set_header([
+        "asset", "shift", "from", "to", "good", "scrap", "avail", "perf", "quality", "OEE",
+    ]);
+    for (asset, p) in previous {
+        t.add_row([
+            asset.clone(),
+            p.shift.clone().unwrap_or_default(),
+            p.start.clone(),
+            p.end.clone(),
+            p.good.to_string(),
+            p.scrap.to_string(),
+            pct(p.kpis.availability),
+            pct(p.kpis.performance),
+            pct(p.kpis.quality),
+            pct(p.kpis.oee),
         ]);
     }
     println!("{t}");

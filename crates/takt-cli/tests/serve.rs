@@ -286,6 +286,16 @@ fn every_route_answers_over_http_and_every_error_is_a_problem() {
     assert_eq!(kpis.body["shift"], "early", "{}", kpis.text);
     assert_eq!(kpis.body["window_start"], "2026-01-05T05:00:00.000Z");
     assert_eq!(kpis.body["window_end"], "2026-01-05T13:00:00.000Z");
+    // No shift has ended yet: no figures of a previous one.
+    let previous = get(&s, "/twin/kpis?window=previous", Some(READ));
+    assert_eq!(previous.status, 200, "{}", previous.text);
+    assert_eq!(
+        previous.body["window_start"],
+        Value::Null,
+        "{}",
+        previous.text
+    );
+    assert_eq!(previous.body["assets"].as_array().map(Vec::len), Some(0));
     assert!(
         kpis.body["assets"][1]["availability"]
             .as_f64()

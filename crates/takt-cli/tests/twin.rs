@@ -102,7 +102,8 @@ fn a_replayed_trace_gives_the_simulators_own_kpis() {
 }
 
 /// A day replayed whole: at its end the twin shows the late shift alone (14:00-22:00 local),
-/// which the simulator reports when its statistics reset at the end of the early shift.
+/// which the simulator reports when its statistics reset at the end of the early shift, and the
+/// early shift whole as the shift before.
 #[test]
 fn a_replayed_day_gives_the_late_shifts_own_kpis() {
     let dir = temp("day");
@@ -167,6 +168,34 @@ fn a_replayed_day_gives_the_late_shifts_own_kpis() {
         late_good > 30_000,
         "{late_good} good pieces in the late shift"
     );
+    // The early shift, kept whole for the handover: the simulator's first 8 hours.
+    let early = json(&takt(&[
+        "run",
+        &day.to_string_lossy(),
+        "--horizon",
+        "8h",
+        "--json",
+    ]));
+    for station in early["stations"].as_array().expect("stations") {
+        let name = station["name"].as_str().expect("name");
+        let before = &assets
+            .iter()
+            .find(|a| a["asset"] == name)
+            .unwrap_or_else(|| panic!("{name} mirrored"))["previous_shift"];
+        assert_eq!(before["shift"], "early");
+        assert_eq!(before["start"], "2026-01-05T05:00:00.000Z");
+        assert_eq!(before["good"], station["good"], "{name} good, early shift");
+        for kpi in ["availability", "performance", "quality", "oee"] {
+            let (a, b) = (
+                before[kpi].as_f64().expect("twin kpi"),
+                station[kpi].as_f64().expect("sim kpi"),
+            );
+            assert!(
+                (a - b).abs() < 1e-3,
+                "{name} {kpi}: twin {a}, simulator {b}"
+            );
+        }
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

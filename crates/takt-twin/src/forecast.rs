@@ -842,7 +842,10 @@ pub fn forecast_with_plans(
             o.0 += a.good;
             o.1[0] += secs(StateCode::Running);
             o.1[1] += window_s - secs(StateCode::Off) - secs(StateCode::PlannedDown);
-            o.1[2] += info.get(&name).and_then(|i| i.ideal_s(a)).unwrap_or(0.0);
+            o.1[2] += info
+                .get(&name)
+                .and_then(|i| i.ideal_s(&a.pieces_by_product))
+                .unwrap_or(0.0);
             o.1[3] += (a.good + a.scrap + a.rework) as f64;
             // Good pieces of products whose last step this station does leave the plant.
             for (p, n) in &a.good_by_product {

@@ -114,14 +114,73 @@ pub struct AssetView {
     #[serde(flatten)]
     pub state: AssetState,
     pub since: Option<String>,
-    /// ISO 22400 over the KPI window: availability = running / (window − off − planned down),
-    /// performance = Σ ideal cycle × pieces (per product) / running, quality = good / pieces.
+    /// ISO 22400 over the running shift's window, up to now.
+    #[serde(flatten)]
+    pub kpis: Kpis,
+    /// The shift before, complete (`None` until a shift has ended).
+    pub previous_shift: Option<ShiftKpis>,
+}
+
+/// ISO 22400 over a window: availability = running / (window − off − planned down),
+/// performance = Σ ideal cycle × pieces (per product) / running, quality = good / pieces.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Kpis {
     pub availability: Option<f64>,
     pub performance: Option<f64>,
     pub quality: Option<f64>,
     pub oee: Option<f64>,
     /// Seconds in each state inside the window.
     pub state_s: BTreeMap<&'static str, f64>,
+}
+
+impl Kpis {
+    /// From the window's piece counts and milliseconds per state (by `StateCode::index`).
+    fn of(
+        info: &AssetInfo,
+        (good, scrap, rework): (u64, u64, u64),
+        pieces_by_product: &BTreeMap<String, u64>,
+        state_ms: &[i64; 9],
+    ) -> Kpis {
+        let secs = |s: StateCode| state_ms[s.index()] as f64 / 1000.0;
+        let window_s = state_ms.iter().sum::<i64>() as f64 / 1000.0;
+        let pbt = window_s - secs(StateCode::Off) - secs(StateCode::PlannedDown);
+        let running = secs(StateCode::Running);
+        let pieces = (good + scrap + rework) as f64;
+        let ratio = |a: f64, b: f64| (b > 0.0).then(|| a / b);
+        let availability = ratio(running, pbt);
+        let performance = info
+            .ideal_s(pieces_by_product)
+            .and_then(|i| ratio(i, running));
+        let quality = ratio(good as f64, pieces);
+        let oee = match (availability, performance, quality) {
+            (Some(a), Some(p), Some(q)) => Some(a * p * q),
+            _ => None,
+        };
+        Kpis {
+            availability,
+            performance,
+            quality,
+            oee,
+            state_s: StateCode::ALL
+                .iter()
+                .filter(|s| state_ms[s.index()] > 0)
+                .map(|s| (s.name(), secs(*s)))
+                .collect(),
+        }
+    }
+}
+
+/// A shift that ended, with its figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ShiftKpis {
+    pub shift: Option<String>,
+    pub start: String,
+    pub end: String,
+    pub good: u64,
+    pub scrap: u64,
+    pub rework: u64,
+    #[serde(flatten)]
+    pub kpis: Kpis,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -165,8 +224,8 @@ pub struct AssetInfo {
 impl AssetInfo {
     /// Σ ideal cycle × pieces per product in the window (ISO 22400 performance numerator); pieces of
     /// unknown product at the station's mean ideal cycle.
-    pub fn ideal_s(&self, st: &AssetState) -> Option<f64> {
-        st.pieces_by_product
+    pub fn ideal_s(&self, pieces_by_product: &BTreeMap<String, u64>) -> Option<f64> {
+        pieces_by_product
             .iter()
             .map(|(p, n)| {
                 self.ideal_cycle_s
@@ -387,35 +446,34 @@ impl Twin {
             .into_iter()
             .map(|(name, st)| {
                 let info = self.assets.get(&name).cloned().unwrap_or_default();
-                let d = st.state_durations_ms(now_ms);
-                let secs = |s: StateCode| d[s.index()] as f64 / 1000.0;
-                let window_s = d.iter().sum::<i64>() as f64 / 1000.0;
-                let pbt = window_s - secs(StateCode::Off) - secs(StateCode::PlannedDown);
-                let running = secs(StateCode::Running);
-                let pieces = (st.good + st.scrap + st.rework) as f64;
-                let ratio = |a: f64, b: f64| (b > 0.0).then(|| a / b);
-                let availability = ratio(running, pbt);
-                let ideal_s = info.ideal_s(&st);
-                let performance = ideal_s.and_then(|i| ratio(i, running));
-                let quality = ratio(st.good as f64, pieces);
-                let oee = match (availability, performance, quality) {
-                    (Some(a), Some(p), Some(q)) => Some(a * p * q),
-                    _ => None,
-                };
+                let counts = (st.good, st.scrap, st.rework);
+                let kpis = Kpis::of(
+                    &info,
+                    counts,
+                    &st.pieces_by_product,
+                    &st.state_durations_ms(now_ms),
+                );
+                let previous_shift = st.previous.as_deref().map(|p| ShiftKpis {
+                    shift: p.shift.name.clone(),
+                    start: event::format_ts(p.shift.start_ms),
+                    end: event::format_ts(p.shift.end_ms),
+                    good: p.good,
+                    scrap: p.scrap,
+                    rework: p.rework,
+                    kpis: Kpis::of(
+                        &info,
+                        (p.good, p.scrap, p.rework),
+                        &p.pieces_by_product,
+                        &p.state_ms,
+                    ),
+                });
                 AssetView {
                     asset: name,
                     station: info.station,
                     since: st.since_ms.map(event::format_ts),
                     state: st,
-                    availability,
-                    performance,
-                    quality,
-                    oee,
-                    state_s: StateCode::ALL
-                        .iter()
-                        .filter(|s| d[s.index()] > 0)
-                        .map(|s| (s.name(), secs(*s)))
-                        .collect(),
+                    kpis,
+                    previous_shift,
                 }
             })
             .collect();

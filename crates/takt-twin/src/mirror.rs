@@ -78,6 +78,9 @@ pub struct AssetState {
     /// The shift the window counts (`None` before the first event).
     #[serde(skip)]
     pub shift: Option<ShiftWindow>,
+    /// The window before, as it stood at its shift's end (for the shift handover).
+    #[serde(skip)]
+    pub previous: Option<Box<ShiftFigures>>,
     /// Milliseconds in each state (by `StateCode::index`) inside the shift's window, up to `since_ms`.
     #[serde(skip)]
     pub state_ms: [i64; 9],
@@ -121,6 +124,19 @@ pub struct AssetState {
     first_seen_ms: Option<i64>,
 }
 
+/// What an asset counted in one shift's window, complete to the shift's end.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShiftFigures {
+    pub shift: ShiftWindow,
+    pub good: u64,
+    pub scrap: u64,
+    pub rework: u64,
+    /// Pieces (good, scrap and rework) per product.
+    pub pieces_by_product: BTreeMap<String, u64>,
+    /// Milliseconds in each state (by `StateCode::index`) inside the shift.
+    pub state_ms: [i64; 9],
+}
+
 /// Where an asset's lifetime totals stood when a failure mode was renewed.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Renewal {
@@ -162,6 +178,7 @@ impl AssetState {
             events: 0,
             late_events: 0,
             shift: None,
+            previous: None,
             state_ms: [0; 9],
             last_total: None,
             applied_ms: i64::MIN,
@@ -267,8 +284,20 @@ impl AssetState {
         d
     }
 
-    /// Starts the window of `shift`: the window's counts and state times from zero.
+    /// Starts the window of `shift`: the window's counts and state times from zero; the window
+    /// that ends is kept, complete to its shift's end, as the previous one.
     fn roll(&mut self, shift: ShiftWindow) {
+        if let Some(ended) = &self.shift {
+            let state_ms = self.state_durations_ms(ended.end_ms);
+            self.previous = Some(Box::new(ShiftFigures {
+                shift: ended.clone(),
+                good: self.good,
+                scrap: self.scrap,
+                rework: self.rework,
+                pieces_by_product: std::mem::take(&mut self.pieces_by_product),
+                state_ms,
+            }));
+        }
         self.good = 0;
         self.scrap = 0;
         self.rework = 0;
@@ -691,11 +720,21 @@ mod tests {
         let d = a.state_durations_ms(T0 + 100_000);
         assert_eq!(d[StateCode::Running.index()], 60_000);
         assert_eq!(d[StateCode::UnplannedDown.index()], 40_000);
-        // Past it: the next shift, the stop carried over, nothing counted yet.
+        assert_eq!(a.previous, None);
+        // Past it: the next shift, the stop carried over, nothing counted yet; the first shift
+        // kept whole as the previous one.
         let v = m.view(T0 + 130_000);
         let a = &v["M1"];
         assert_eq!(a.shift.as_ref().map(|w| w.start_ms), Some(T0 + 100_000));
         assert_eq!((a.good, a.scrap, a.state), (0, 0, StateCode::UnplannedDown));
+        let before = a.previous.as_deref().expect("the first shift");
+        assert_eq!(
+            (before.shift.start_ms, before.good, before.scrap),
+            (T0, 5, 1)
+        );
+        assert_eq!(before.state_ms[StateCode::Running.index()], 60_000);
+        assert_eq!(before.state_ms[StateCode::UnplannedDown.index()], 40_000);
+        assert_eq!(before.pieces_by_product[""], 6);
         let d = a.state_durations_ms(T0 + 130_000);
         assert_eq!(d.iter().sum::<i64>(), 30_000);
         assert_eq!(d[StateCode::UnplannedDown.index()], 30_000);
