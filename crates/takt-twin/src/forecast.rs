@@ -44,8 +44,8 @@ pub enum ForecastError {
     #[error("the horizon {until} is not after the moment {now}: nothing is left to forecast")]
     HorizonPassed { now: String, until: String },
     #[error(
-        "the shift{name} ended at {end}, before the moment {now}; the next starts at {next}: \
-         give a horizon to forecast past the end of the shift"
+        "the shift{name} is over at {now} (it ended at {end}; the next starts at {next}): \
+         give a horizon (`until`) to forecast past its end"
     )]
     ShiftOver {
         name: String,
