@@ -51,12 +51,13 @@ enum Kind {
 }
 
 impl ShiftClock {
-    /// Periods of `length_ms` (at least 1 ms) from `origin_ms`, unnamed.
+    /// Periods of `length_ms` from `origin_ms`, unnamed. The length is held between 1 ms and
+    /// some 35,000 years, so that no moment's arithmetic overflows.
     pub fn periods(origin_ms: i64, length_ms: i64) -> ShiftClock {
         ShiftClock {
             kind: Kind::Periods {
                 origin_ms,
-                length_ms: length_ms.max(1),
+                length_ms: length_ms.clamp(1, 1 << 50),
             },
         }
     }
@@ -79,7 +80,7 @@ impl ShiftClock {
         list.sort_by_key(|s| s.0);
         list.dedup_by_key(|s| s.0);
         if list.is_empty() {
-            return ShiftClock::periods(monday_ms, i64::MAX / 4);
+            return ShiftClock::periods(monday_ms, i64::MAX);
         }
         ShiftClock {
             kind: Kind::Weekly {
@@ -239,5 +240,11 @@ mod tests {
         assert_eq!((w.start_ms, w.end_ms), (MONDAY + 8 * H, MONDAY + 16 * H));
         assert_eq!(clock.at(MONDAY - 1).start_ms, MONDAY - 8 * H);
         assert_eq!(w.name, None);
+        // A horizon of any length: no overflow at either end of the time stamps an event can have.
+        let endless = ShiftClock::periods(MONDAY, i64::MAX);
+        for t in [-62_135_596_800_000, MONDAY, 253_402_300_799_999] {
+            let w = endless.at(t);
+            assert!(w.start_ms <= t && t < w.end_ms);
+        }
     }
 }
