@@ -284,8 +284,8 @@ fn every_route_answers_over_http_and_every_error_is_a_problem() {
     assert_eq!(kpis.status, 200, "{}", kpis.text);
     // The events are of the early shift (06:00-14:00 +01:00) of the scenario's calendar.
     assert_eq!(kpis.body["shift"], "early", "{}", kpis.text);
-    assert_eq!(kpis.body["window_start"], "2026-01-05T05:00:00.000Z");
-    assert_eq!(kpis.body["window_end"], "2026-01-05T13:00:00.000Z");
+    assert_eq!(kpis.body["window_start"], "2026-01-05T06:00:00.000+01:00");
+    assert_eq!(kpis.body["window_end"], "2026-01-05T14:00:00.000+01:00");
     // No shift has ended yet: no figures of a previous one.
     let previous = get(&s, "/twin/kpis?window=previous", Some(READ));
     assert_eq!(previous.status, 200, "{}", previous.text);

@@ -138,8 +138,8 @@ fn a_replayed_day_gives_the_late_shifts_own_kpis() {
         "--json",
     ]));
     assert_eq!(state["shift"], "late");
-    assert_eq!(state["window_start"], "2026-01-05T13:00:00.000Z");
-    assert_eq!(state["window_end"], "2026-01-05T21:00:00.000Z");
+    assert_eq!(state["window_start"], "2026-01-05T14:00:00.000+01:00");
+    assert_eq!(state["window_end"], "2026-01-05T22:00:00.000+01:00");
     let assets = state["assets"].as_array().expect("assets");
     let mut late_good = 0;
     for station in report["stations"].as_array().expect("stations") {
@@ -183,7 +183,7 @@ fn a_replayed_day_gives_the_late_shifts_own_kpis() {
             .find(|a| a["asset"] == name)
             .unwrap_or_else(|| panic!("{name} mirrored"))["previous_shift"];
         assert_eq!(before["shift"], "early");
-        assert_eq!(before["start"], "2026-01-05T05:00:00.000Z");
+        assert_eq!(before["start"], "2026-01-05T06:00:00.000+01:00");
         assert_eq!(before["good"], station["good"], "{name} good, early shift");
         for kpi in ["availability", "performance", "quality", "oee"] {
             let (a, b) = (

@@ -770,6 +770,17 @@ pub fn format_ts(ms: i64) -> String {
     )
 }
 
+/// RFC 3339 in the plant's local time (`offset_min` east of UTC), to the millisecond.
+pub fn format_plant_ts(ms: i64, offset_min: i32) -> String {
+    let offset = chrono::FixedOffset::east_opt(offset_min * 60);
+    match (chrono::DateTime::from_timestamp_millis(ms), offset) {
+        (Some(t), Some(o)) => t
+            .with_timezone(&o)
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        _ => format_ts(ms),
+    }
+}
+
 /// RFC 3339 in the plant's local time (`offset_min` east of UTC), to the second.
 pub fn format_local_ts(ms: i64, offset_min: i32) -> String {
     let offset = chrono::FixedOffset::east_opt(offset_min * 60);

@@ -201,6 +201,8 @@ pub struct Twin {
     assets: BTreeMap<String, AssetInfo>,
     counters: Counters,
     newest_ms: Option<i64>,
+    /// The plant's UTC offset, minutes: the state's times are shown in plant time, as its shifts.
+    utc_offset_min: i32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -289,6 +291,7 @@ impl Twin {
                 rejected,
             },
             newest_ms,
+            utc_offset_min: model.timebase.utc_offset_min,
         })
     }
 
@@ -440,6 +443,7 @@ impl Twin {
 
     /// The mirrored plant at `now_ms` with live KPIs over the running shift.
     pub fn state(&self, now_ms: i64) -> TwinState {
+        let ts = |ms: i64| event::format_plant_ts(ms, self.utc_offset_min);
         let view = self.mirror.view(now_ms);
         let shift = mirror::shift_of(&view).unwrap_or_else(|| self.mirror.shift_clock().at(now_ms));
         let assets = view
@@ -455,8 +459,8 @@ impl Twin {
                 );
                 let previous_shift = st.previous.as_deref().map(|p| ShiftKpis {
                     shift: p.shift.name.clone(),
-                    start: event::format_ts(p.shift.start_ms),
-                    end: event::format_ts(p.shift.end_ms),
+                    start: ts(p.shift.start_ms),
+                    end: ts(p.shift.end_ms),
                     good: p.good,
                     scrap: p.scrap,
                     rework: p.rework,
@@ -470,7 +474,7 @@ impl Twin {
                 AssetView {
                     asset: name,
                     station: info.station,
-                    since: st.since_ms.map(event::format_ts),
+                    since: st.since_ms.map(ts),
                     state: st,
                     kpis,
                     previous_shift,
@@ -478,10 +482,10 @@ impl Twin {
             })
             .collect();
         TwinState {
-            now: event::format_ts(now_ms),
+            now: ts(now_ms),
             shift: shift.name,
-            window_start: event::format_ts(shift.start_ms),
-            window_end: event::format_ts(shift.end_ms),
+            window_start: ts(shift.start_ms),
+            window_end: ts(shift.end_ms),
             assets,
             counters: self.counters,
         }
