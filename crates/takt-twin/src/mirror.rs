@@ -416,17 +416,8 @@ impl Mirror {
             for e in &slot.pending {
                 apply(&mut a, &self.clock, e.clone());
             }
-            match &a.shift {
-                None => a.shift = Some(self.clock.at(now_ms)),
-                Some(w) => {
-                    if let Some(later) = self.clock.shown_at(w, now_ms) {
-                        a.roll(later);
-                    }
-                }
-            }
-            assets.insert(name.clone(), a);
-        }
-        for a in assets.values_mut() {
+            // Silence first: an asset that fell silent in the shift that ended shows UNKNOWN
+            // from then on in that shift's figures too.
             if let Some(seen) = a.last_seen_ms
                 && now_ms - seen > self.config.silence_ms
                 && a.state != StateCode::Unknown
@@ -437,6 +428,15 @@ impl Mirror {
                 a.since_ms = Some(since);
                 a.reason = "silent".into();
             }
+            match &a.shift {
+                None => a.shift = Some(self.clock.at(now_ms)),
+                Some(w) => {
+                    if let Some(later) = self.clock.shown_at(w, now_ms) {
+                        a.roll(later);
+                    }
+                }
+            }
+            assets.insert(name.clone(), a);
         }
         assets
     }
@@ -759,5 +759,31 @@ mod tests {
             a.failure_age("jam", AgeBasis::Operating, T0 + 190_000),
             30.0
         );
+    }
+
+    #[test]
+    fn an_asset_silent_into_the_next_shift_is_unknown_in_both() {
+        // Shifts of 100 s; silence after 30 s.
+        let config = MirrorConfig {
+            reorder_window_ms: 0,
+            silence_ms: 30_000,
+        };
+        let mut m = Mirror::new(
+            &["M1".to_string()],
+            ShiftClock::periods(T0, 100_000),
+            config,
+        );
+        m.offer(ev(0, 1, r#""kind":"state","state":"RUNNING""#));
+        m.offer(ev(50, 2, r#""kind":"count","good":1"#));
+        // Last seen at 50 s: UNKNOWN from 80 s, in the shift that ended and in the next.
+        let v = m.view(T0 + 150_000);
+        let a = &v["M1"];
+        assert_eq!(a.state, StateCode::Unknown);
+        let before = a.previous.as_deref().expect("the first shift");
+        assert_eq!(before.state_ms[StateCode::Running.index()], 80_000);
+        assert_eq!(before.state_ms[StateCode::Unknown.index()], 20_000);
+        let d = a.state_durations_ms(T0 + 150_000);
+        assert_eq!(d[StateCode::Unknown.index()], 50_000);
+        assert_eq!(d.iter().sum::<i64>(), 50_000);
     }
 }
