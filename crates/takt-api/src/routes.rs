@@ -726,14 +726,22 @@ async fn create_schedule(
     })
     .await??;
     let seed = req.seed.unwrap_or(plant.0.seed);
-    let work: Work = Box::new(move |_progress| {
+    let work: Work = Box::new(move |progress| {
         let (model, plant) = plant;
         let p = &plant.problem;
         let limits = takt_scheduler::tabu::Limits {
             time: std::time::Duration::from_secs_f64(limit_s),
             iterations: u64::MAX,
         };
-        let solution = takt_scheduler::tabu::solve(p, &objective, seed, 1, limits);
+        // A cancelled job stops searching at once (its result is then dropped).
+        let solution = takt_scheduler::tabu::solve_until_stopped(
+            p,
+            &objective,
+            seed,
+            1,
+            limits,
+            progress.cancel_flag(),
+        );
         let schedule =
             takt_scheduler::decode(p, &solution).ok_or("the solver returned a cyclic solution")?;
         let violations = takt_scheduler::check(p, &schedule);

@@ -647,6 +647,34 @@ fn limits_answer_413_429_and_503_and_the_server_keeps_serving() {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
+    // A running schedule stops searching when cancelled, not at its 60 s time limit.
+    let bottling =
+        std::fs::read_to_string(root().join("scenarios/bottling-line.toml")).expect("toml");
+    let plan = json!({"scenario": bottling, "time_limit": "60s"}).to_string();
+    let a = post(&s, "/schedules", Some(WRITE), &plan);
+    assert_eq!(a.status, 202, "{}", a.text);
+    let id = a.body["id"].as_str().unwrap_or("").to_string();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while get(&s, &format!("/jobs/{id}"), Some(READ)).body["status"] != "running" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the schedule never ran"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let cancelled_at = std::time::Instant::now();
+    assert_eq!(delete(&s, &format!("/jobs/{id}")).status, 200);
+    loop {
+        let job = get(&s, &format!("/jobs/{id}"), Some(READ)).body;
+        if job["status"] == "cancelled" {
+            break;
+        }
+        assert!(
+            cancelled_at.elapsed() < Duration::from_secs(15),
+            "a cancelled schedule still searches: {job}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     assert_eq!(get(&s, "/health", None).status, 200);
 }
 

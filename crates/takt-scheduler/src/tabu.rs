@@ -16,6 +16,7 @@ use rand::{Rng, RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy)]
@@ -269,13 +270,15 @@ fn swap_estimate(
     (head_v + dur(v) + tail_v).max(head_u + dur(u) + tail_u)
 }
 
-/// One tabu search from `start`; returns the best solution and its cost.
+/// One tabu search from `start`; returns the best solution and its cost. It ends at its limits, or
+/// early with the best so far once `stop` is set (read with the clock, every 64 iterations).
 pub fn search(
     p: &Problem,
     objective: &Objective,
     start: Solution,
     seed: u64,
     limits: Limits,
+    stop: &AtomicBool,
 ) -> (Solution, Cost) {
     let ctx = Context::new(p);
     let deadline = Instant::now() + limits.time;
@@ -300,7 +303,7 @@ pub fn search(
     let mut machine_succ = vec![None; ctx.owner.len()];
     let mut tail = vec![0i64; ctx.owner.len()];
     for iter in 0..limits.iterations {
-        if iter % 64 == 0 && Instant::now() >= deadline {
+        if iter % 64 == 0 && (Instant::now() >= deadline || stop.load(Ordering::Relaxed)) {
             break;
         }
         let moves = neighbourhood(p, &ctx, objective, &cur, &cur_t, &mut rng);
@@ -439,6 +442,26 @@ pub fn solve(
     searches: u32,
     limits: Limits,
 ) -> Solution {
+    solve_until_stopped(
+        p,
+        objective,
+        seed,
+        searches,
+        limits,
+        &AtomicBool::new(false),
+    )
+}
+
+/// [`solve`] that a caller can stop early (a cancelled job): once `stop` is set, every search
+/// returns the best it has found, and the best of them is the answer.
+pub fn solve_until_stopped(
+    p: &Problem,
+    objective: &Objective,
+    seed: u64,
+    searches: u32,
+    limits: Limits,
+    stop: &AtomicBool,
+) -> Solution {
     let ctx = Context::new(p);
     let start = [
         Rule::MostWorkRemaining,
@@ -464,6 +487,7 @@ pub fn solve(
                 start.clone(),
                 seed.wrapping_add(u64::from(i)),
                 limits,
+                stop,
             );
             (cost, i, s)
         })

@@ -46,6 +46,41 @@ fn tabu_search_reaches_the_ft06_optimum() {
     assert_eq!(sol, again);
 }
 
+/// A stopped search (a cancelled job) answers at once with a feasible schedule: the best of the
+/// dispatching rules and what the search had found, not after its time limit.
+#[test]
+fn a_stopped_search_ends_at_once_with_a_feasible_schedule() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let p = read(FT06, Format::Jssp, "ft06").expect("reads");
+    let unlimited = Limits {
+        time: Duration::from_secs(60),
+        iterations: u64::MAX,
+    };
+    let stop = AtomicBool::new(false);
+    let started = std::time::Instant::now();
+    let sol = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            std::thread::sleep(Duration::from_millis(200));
+            stop.store(true, Ordering::Relaxed);
+        });
+        takt_scheduler::tabu::solve_until_stopped(
+            &p,
+            &Objective::makespan(),
+            1,
+            2,
+            unlimited,
+            &stop,
+        )
+    });
+    // Far from the 60 s limit (the stop is read every 64 iterations).
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(feasible(&p, &sol) >= 55);
+}
+
 #[test]
 fn the_checker_catches_every_kind_of_violation() {
     let mut p = read("2 2\n0 3 1 2\n1 4 0 1\n", Format::Jssp, "small").expect("reads");
