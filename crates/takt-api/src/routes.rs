@@ -643,8 +643,16 @@ async fn create_maintenance_plan(
     };
     let work: Work = Box::new(move |progress| {
         progress.set_total(steps(&request));
-        let out = plan_plant(&scenario, &model, &ages, &request, &|| progress.step())
-            .map_err(|e| e.to_string())?;
+        // A cancelled job starts no further simulation run.
+        let out = plan_plant(
+            &scenario,
+            &model,
+            &ages,
+            &request,
+            &|| progress.step(),
+            progress.cancel_flag(),
+        )
+        .map_err(|e| e.to_string())?;
         serde_json::to_value(&out).map_err(|e| e.to_string())
     });
     let id = blocking(move || s.jobs.submit("maintenance-plan", work)).await??;

@@ -218,7 +218,15 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
         )
     };
-    let output = plan_plant(&loaded.scenario, &model, &ages, &request, &|| bar.inc(1));
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let output = plan_plant(
+        &loaded.scenario,
+        &model,
+        &ages,
+        &request,
+        &|| bar.inc(1),
+        &never,
+    );
     bar.finish_and_clear();
     let PlanOutput {
         settings,

@@ -675,6 +675,34 @@ fn limits_answer_413_429_and_503_and_the_server_keeps_serving() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    // A running maintenance plan starts no further simulation run once cancelled: its progress
+    // stops short of the 5 + 3 x 100 runs it announced (computed to its end, they all count).
+    let plan = json!({"scenario": bottling, "horizon": "14d", "solver": "greedy", "compare": 100})
+        .to_string();
+    let a = post(&s, "/maintenance-plans", Some(WRITE), &plan);
+    assert_eq!(a.status, 202, "{}", a.text);
+    let id = a.body["id"].as_str().unwrap_or("").to_string();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while get(&s, &format!("/jobs/{id}"), Some(READ)).body["status"] != "running" {
+        assert!(std::time::Instant::now() < deadline, "the plan never ran");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let cancelled_at = std::time::Instant::now();
+    assert_eq!(delete(&s, &format!("/jobs/{id}")).status, 200);
+    loop {
+        let job = get(&s, &format!("/jobs/{id}"), Some(READ)).body;
+        if job["status"] == "cancelled" {
+            let (done, total) = (&job["progress"]["done"], &job["progress"]["total"]);
+            assert_eq!(total, 305, "{job}");
+            assert!(done.as_u64().is_some_and(|d| d < 305), "{job}");
+            break;
+        }
+        assert!(
+            cancelled_at.elapsed() < Duration::from_secs(15),
+            "a cancelled maintenance plan still simulates: {job}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     assert_eq!(get(&s, "/health", None).status, 200);
 }
 

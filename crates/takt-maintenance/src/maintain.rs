@@ -8,6 +8,7 @@ use crate::windows::{MaintenancePlan, WindowError, check, solve_greedy};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use takt_model::{Model, Scenario};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -63,13 +64,16 @@ pub fn steps(req: &PlanRequest) -> u64 {
 }
 
 /// Plans `scenario` (compiled as `model`) from the `ages` of its failure modes (per machine and
-/// mode, in the mode's basis; absent: new); `progress` is called once per simulation run.
+/// mode, in the mode's basis; absent: new); `progress` is called once per simulation run. Once
+/// `stop` is set (a cancelled job), no further simulation run starts and the plan ends with
+/// [`PolicyError::Stopped`].
 pub fn plan_plant(
     scenario: &Scenario,
     model: &Model,
     ages: &BTreeMap<String, BTreeMap<String, f64>>,
     req: &PlanRequest,
     progress: &(dyn Fn() + Sync),
+    stop: &AtomicBool,
 ) -> Result<PlanOutput, PlanError> {
     if req.compare.is_some() && req.settings.start_s > 0.0 {
         return Err(PlanError::CompareFromState);
@@ -89,6 +93,9 @@ pub fn plan_plant(
         req.baseline_replications,
         progress,
     );
+    if stop.load(Ordering::Relaxed) {
+        return Err(PolicyError::Stopped.into());
+    }
     let plant = plant_problem(scenario, model, &baseline, ages, &req.settings)?;
     if plant.machines.is_empty() {
         return Err(PlanError::NothingToPlan(if plant.notes.is_empty() {
@@ -130,6 +137,7 @@ pub fn plan_plant(
                     seed: req.seed,
                 },
                 progress,
+                stop,
             )?)
         }
     };

@@ -14,6 +14,7 @@ use crate::windows::{MachineInput, MaintenancePlan};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use takt_model::{DistributionSpec, MaintenanceSpec, Model, Scenario, Secs, compile};
 use takt_sim::{Report, Simulation, mean_ci95, rng};
 
@@ -56,6 +57,8 @@ pub enum PolicyError {
     Scenario { policy: String, detail: String },
     #[error("{0}")]
     Invalid(String),
+    #[error("stopped before every run was done")]
+    Stopped,
 }
 
 /// A policy: its name, what it does, and each planned station's maintenance under it.
@@ -199,6 +202,7 @@ pub struct Runs {
 }
 
 /// Runs every policy `runs.replications` times over `runs.horizon_s` from the scenario's start.
+/// Once `stop` is set, no further run starts and the comparison ends with [`PolicyError::Stopped`].
 pub fn compare(
     scenario: &Scenario,
     machines: &[PlannedMachine],
@@ -206,6 +210,7 @@ pub fn compare(
     costs: &Costs,
     runs: Runs,
     progress: &(dyn Fn() + Sync),
+    stop: &AtomicBool,
 ) -> Result<Comparison, PolicyError> {
     let Runs {
         horizon_s,
@@ -243,13 +248,17 @@ pub fn compare(
     let outcomes: Vec<Outcome> = jobs
         .par_iter()
         .map(|&(p, r)| {
+            if stop.load(Ordering::Relaxed) {
+                return None;
+            }
             let mut sim = Simulation::new(Arc::clone(&models[p]), rng::replication_seed(seed, r));
             sim.run_until(horizon_s);
             let o = outcome(&sim.report(), machines, costs);
             progress();
-            o
+            Some(o)
         })
-        .collect();
+        .collect::<Option<Vec<Outcome>>>()
+        .ok_or(PolicyError::Stopped)?;
     let per_policy: Vec<&[Outcome]> = outcomes.chunks(replications as usize).collect();
     type Get = fn(&Outcome) -> f64;
     let kpis: [(&'static str, &'static str, Get); 6] = [
