@@ -178,6 +178,33 @@ fn wait_for_job(s: &Server, id: &str) -> Value {
     }
 }
 
+/// Waits, at most `within`, for job `id` to have `status`, and returns the job.
+fn wait_for_status(s: &Server, id: &str, status: &str, within: Duration) -> Value {
+    let started = Instant::now();
+    loop {
+        let job = get(s, &format!("/jobs/{id}"), Some(READ)).body;
+        if job["status"] == status {
+            return job;
+        }
+        assert!(
+            started.elapsed() < within,
+            "job {id} not {status} after {within:?}: {job}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Posts a job to `route`, cancels it once it runs, and returns it once it is cancelled, which
+/// must take well under its own length.
+fn cancel_while_running(s: &Server, route: &str, body: &str) -> Value {
+    let a = post(s, route, Some(WRITE), body);
+    assert_eq!(a.status, 202, "{}", a.text);
+    let id = a.body["id"].as_str().unwrap_or("").to_string();
+    wait_for_status(s, &id, "running", Duration::from_secs(20));
+    assert_eq!(delete(s, &format!("/jobs/{id}")).status, 200);
+    wait_for_status(s, &id, "cancelled", Duration::from_secs(15))
+}
+
 /// Reads a server-sent event stream until `until` appears in it (or a limit), returning the text.
 fn read_stream(s: &Server, path: &str, until: &str) -> String {
     let mut r = agent()
@@ -620,7 +647,6 @@ fn limits_answer_413_429_and_503_and_the_server_keeps_serving() {
     // simulation stops within a step of its replications (not after its 200 replications, a
     // minute and more of work), which frees its worker.
     assert!(!ids.is_empty());
-    let cancelled_at = std::time::Instant::now();
     for id in &ids {
         let a = delete(&s, &format!("/jobs/{id}"));
         assert_eq!(a.status, 200, "{}", a.text);
@@ -635,74 +661,23 @@ fn limits_answer_413_429_and_503_and_the_server_keeps_serving() {
         }
     }
     for id in &ids {
-        loop {
-            let job = get(&s, &format!("/jobs/{id}"), Some(READ)).body;
-            if job["status"] == "cancelled" {
-                break;
-            }
-            assert!(
-                cancelled_at.elapsed() < Duration::from_secs(15),
-                "a cancelled job still computes: {job}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        wait_for_status(&s, id, "cancelled", Duration::from_secs(15));
     }
     // A running schedule stops searching when cancelled, not at its 60 s time limit.
     let bottling =
         std::fs::read_to_string(root().join("scenarios/bottling-line.toml")).expect("toml");
     let plan = json!({"scenario": bottling, "time_limit": "60s"}).to_string();
-    let a = post(&s, "/schedules", Some(WRITE), &plan);
-    assert_eq!(a.status, 202, "{}", a.text);
-    let id = a.body["id"].as_str().unwrap_or("").to_string();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while get(&s, &format!("/jobs/{id}"), Some(READ)).body["status"] != "running" {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the schedule never ran"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let cancelled_at = std::time::Instant::now();
-    assert_eq!(delete(&s, &format!("/jobs/{id}")).status, 200);
-    loop {
-        let job = get(&s, &format!("/jobs/{id}"), Some(READ)).body;
-        if job["status"] == "cancelled" {
-            break;
-        }
-        assert!(
-            cancelled_at.elapsed() < Duration::from_secs(15),
-            "a cancelled schedule still searches: {job}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    cancel_while_running(&s, "/schedules", &plan);
     // A running maintenance plan starts no further simulation run once cancelled: its progress
     // stops short of the 5 + 3 x 100 runs it announced (computed to its end, they all count).
     let plan = json!({"scenario": bottling, "horizon": "14d", "solver": "greedy", "compare": 100})
         .to_string();
-    let a = post(&s, "/maintenance-plans", Some(WRITE), &plan);
-    assert_eq!(a.status, 202, "{}", a.text);
-    let id = a.body["id"].as_str().unwrap_or("").to_string();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while get(&s, &format!("/jobs/{id}"), Some(READ)).body["status"] != "running" {
-        assert!(std::time::Instant::now() < deadline, "the plan never ran");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let cancelled_at = std::time::Instant::now();
-    assert_eq!(delete(&s, &format!("/jobs/{id}")).status, 200);
-    loop {
-        let job = get(&s, &format!("/jobs/{id}"), Some(READ)).body;
-        if job["status"] == "cancelled" {
-            let (done, total) = (&job["progress"]["done"], &job["progress"]["total"]);
-            assert_eq!(total, 305, "{job}");
-            assert!(done.as_u64().is_some_and(|d| d < 305), "{job}");
-            break;
-        }
-        assert!(
-            cancelled_at.elapsed() < Duration::from_secs(15),
-            "a cancelled maintenance plan still simulates: {job}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let job = cancel_while_running(&s, "/maintenance-plans", &plan);
+    assert_eq!(job["progress"]["total"], 305, "{job}");
+    assert!(
+        job["progress"]["done"].as_u64().is_some_and(|d| d < 305),
+        "{job}"
+    );
     assert_eq!(get(&s, "/health", None).status, 200);
 }
 

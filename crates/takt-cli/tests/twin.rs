@@ -58,6 +58,31 @@ fn trace(dir: &Path, horizon: &str) -> PathBuf {
     path
 }
 
+/// The asset `name` of a twin's state (`takt replay --json`).
+fn asset_named<'a>(state: &'a Value, name: &str) -> &'a Value {
+    state["assets"]
+        .as_array()
+        .and_then(|assets| assets.iter().find(|a| a["asset"] == name))
+        .unwrap_or_else(|| panic!("{name} mirrored"))
+}
+
+/// The twin's good pieces and ISO 22400 KPIs of an asset (`mirrored`) are the simulator's for its
+/// station: equal counts, KPIs within 1e-3 (time stamps carry milliseconds: the twin's clock is the
+/// simulator's, rounded).
+fn assert_same_kpis(mirrored: &Value, station: &Value, what: &str) {
+    assert_eq!(mirrored["good"], station["good"], "{what}: good");
+    for kpi in ["availability", "performance", "quality", "oee"] {
+        let (a, b) = (
+            mirrored[kpi].as_f64().expect("twin kpi"),
+            station[kpi].as_f64().expect("sim kpi"),
+        );
+        assert!(
+            (a - b).abs() < 1e-3,
+            "{what} {kpi}: twin {a}, simulator {b}"
+        );
+    }
+}
+
 #[test]
 fn a_replayed_trace_gives_the_simulators_own_kpis() {
     let dir = temp("kpis");
@@ -78,26 +103,11 @@ fn a_replayed_trace_gives_the_simulators_own_kpis() {
         "2h",
         "--json",
     ]));
-    let assets = state["assets"].as_array().expect("assets");
     for station in report["stations"].as_array().expect("stations") {
         let name = station["name"].as_str().expect("name");
-        let mirrored = assets
-            .iter()
-            .find(|a| a["asset"] == name)
-            .unwrap_or_else(|| panic!("{name} mirrored"));
-        assert_eq!(mirrored["good"], station["good"], "{name} good");
+        let mirrored = asset_named(&state, name);
         assert_eq!(mirrored["scrap"], station["scrap"], "{name} scrap");
-        for kpi in ["availability", "performance", "quality", "oee"] {
-            let (a, b) = (
-                mirrored[kpi].as_f64().expect("twin kpi"),
-                station[kpi].as_f64().expect("sim kpi"),
-            );
-            // Time stamps carry milliseconds: the twin's clock is the sim's, rounded.
-            assert!(
-                (a - b).abs() < 1e-3,
-                "{name} {kpi}: twin {a}, simulator {b}"
-            );
-        }
+        assert_same_kpis(mirrored, station, name);
     }
 }
 
@@ -140,28 +150,13 @@ fn a_replayed_day_gives_the_late_shifts_own_kpis() {
     assert_eq!(state["shift"], "late");
     assert_eq!(state["window_start"], "2026-01-05T14:00:00.000+01:00");
     assert_eq!(state["window_end"], "2026-01-05T22:00:00.000+01:00");
-    let assets = state["assets"].as_array().expect("assets");
     let mut late_good = 0;
     for station in report["stations"].as_array().expect("stations") {
         let name = station["name"].as_str().expect("name");
-        let mirrored = assets
-            .iter()
-            .find(|a| a["asset"] == name)
-            .unwrap_or_else(|| panic!("{name} mirrored"));
-        assert_eq!(mirrored["good"], station["good"], "{name} good");
+        let mirrored = asset_named(&state, name);
         assert_eq!(mirrored["scrap"], station["scrap"], "{name} scrap");
         late_good += station["good"].as_u64().expect("good");
-        for kpi in ["availability", "performance", "quality", "oee"] {
-            match (mirrored[kpi].as_f64(), station[kpi].as_f64()) {
-                (Some(a), Some(b)) => {
-                    assert!(
-                        (a - b).abs() < 1e-3,
-                        "{name} {kpi}: twin {a}, simulator {b}"
-                    )
-                }
-                (a, b) => assert_eq!(a, b, "{name} {kpi}"),
-            }
-        }
+        assert_same_kpis(mirrored, station, name);
     }
     // A busy late shift: an idle one would prove little.
     assert!(
@@ -178,23 +173,10 @@ fn a_replayed_day_gives_the_late_shifts_own_kpis() {
     ]));
     for station in early["stations"].as_array().expect("stations") {
         let name = station["name"].as_str().expect("name");
-        let before = &assets
-            .iter()
-            .find(|a| a["asset"] == name)
-            .unwrap_or_else(|| panic!("{name} mirrored"))["previous_shift"];
+        let before = &asset_named(&state, name)["previous_shift"];
         assert_eq!(before["shift"], "early");
         assert_eq!(before["start"], "2026-01-05T06:00:00.000+01:00");
-        assert_eq!(before["good"], station["good"], "{name} good, early shift");
-        for kpi in ["availability", "performance", "quality", "oee"] {
-            let (a, b) = (
-                before[kpi].as_f64().expect("twin kpi"),
-                station[kpi].as_f64().expect("sim kpi"),
-            );
-            assert!(
-                (a - b).abs() < 1e-3,
-                "{name} {kpi}: twin {a}, simulator {b}"
-            );
-        }
+        assert_same_kpis(before, station, &format!("{name}, early shift"));
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -772,22 +772,18 @@ pub fn format_ts(ms: i64) -> String {
 
 /// RFC 3339 in the plant's local time (`offset_min` east of UTC), to the millisecond.
 pub fn format_plant_ts(ms: i64, offset_min: i32) -> String {
-    let offset = chrono::FixedOffset::east_opt(offset_min * 60);
-    match (chrono::DateTime::from_timestamp_millis(ms), offset) {
-        (Some(t), Some(o)) => t
-            .with_timezone(&o)
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        _ => format_ts(ms),
-    }
+    format_in(ms, offset_min, chrono::SecondsFormat::Millis)
 }
 
 /// RFC 3339 in the plant's local time (`offset_min` east of UTC), to the second.
 pub fn format_local_ts(ms: i64, offset_min: i32) -> String {
+    format_in(ms, offset_min, chrono::SecondsFormat::Secs)
+}
+
+fn format_in(ms: i64, offset_min: i32, precision: chrono::SecondsFormat) -> String {
     let offset = chrono::FixedOffset::east_opt(offset_min * 60);
     match (chrono::DateTime::from_timestamp_millis(ms), offset) {
-        (Some(t), Some(o)) => t
-            .with_timezone(&o)
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        (Some(t), Some(o)) => t.with_timezone(&o).to_rfc3339_opts(precision, true),
         _ => format_ts(ms),
     }
 }

@@ -190,26 +190,12 @@ fn the_forecast_range_covers_what_the_shift_actually_did_nine_times_in_ten() {
         let f = forecast(&model, &view, now_ms, options).expect("forecast");
         sim.run_until(until_s);
         let actual = sim.report();
-        let figures = [
-            ("plant", actual.completed as f64, &f.plant_good_at_end),
-            (
-                "Filler",
-                actual.stations[0].good as f64,
-                &f.stations[0].good_at_end,
-            ),
-            (
-                "CasePacker",
-                actual.stations[2].good as f64,
-                &f.stations[2].good_at_end,
-            ),
-        ];
-        for (k, (what, x, range)) in figures.into_iter().enumerate() {
-            covered[k] += u32::from(range.covers(x));
-            eprintln!(
-                "seed {seed} {cut_s:.0} s: {what} {x} in [{:.0}, {:.0}]",
-                range.p05, range.p95
-            );
-        }
+        count_covered(
+            &f,
+            &actual,
+            &mut covered,
+            &format!("seed {seed} {cut_s:.0} s"),
+        );
     }
     // Nominal 90% (a little less with ranges from 100 replications): the count is about
     // Binomial(60, 0.9), mean 54, sd 2.3, and [47, 59] holds with probability 0.99. A forecast that
@@ -217,6 +203,36 @@ fn the_forecast_range_covers_what_the_shift_actually_did_nine_times_in_ten() {
     for (what, n) in ["plant", "Filler", "CasePacker"].into_iter().zip(covered) {
         eprintln!("{what}: {n} of {seeds} covered");
         assert!((47..=59).contains(&n), "{what}: {n} of {seeds} covered");
+    }
+}
+
+/// The figures whose coverage the tests count: the plant's good output, the Filler's and the
+/// CasePacker's; counts each one the forecast's 90% range covers into `covered`.
+fn count_covered(
+    f: &takt_twin::forecast::Forecast,
+    actual: &takt_sim::Report,
+    covered: &mut [u32; 3],
+    label: &str,
+) {
+    let figures = [
+        ("plant", actual.completed as f64, &f.plant_good_at_end),
+        (
+            "Filler",
+            actual.stations[0].good as f64,
+            &f.stations[0].good_at_end,
+        ),
+        (
+            "CasePacker",
+            actual.stations[2].good as f64,
+            &f.stations[2].good_at_end,
+        ),
+    ];
+    for (k, (what, x, range)) in figures.into_iter().enumerate() {
+        covered[k] += u32::from(range.covers(x));
+        eprintln!(
+            "{label}: {what} {x} in [{:.0}, {:.0}]",
+            range.p05, range.p95
+        );
     }
 }
 
@@ -302,26 +318,12 @@ fn in_the_second_shift_the_forecast_counts_and_covers_that_shift() {
         sim.run_until(16.0 * 3600.0);
         let actual = sim.report();
         actual_plant.push(actual.completed as f64);
-        let figures = [
-            ("plant", actual.completed as f64, &f.plant_good_at_end),
-            (
-                "Filler",
-                actual.stations[0].good as f64,
-                &f.stations[0].good_at_end,
-            ),
-            (
-                "CasePacker",
-                actual.stations[2].good as f64,
-                &f.stations[2].good_at_end,
-            ),
-        ];
-        for (k, (what, x, range)) in figures.into_iter().enumerate() {
-            covered[k] += u32::from(range.covers(x));
-            eprintln!(
-                "seed {seed} {cut_s:.0} s: {what} {x} in [{:.0}, {:.0}]",
-                range.p05, range.p95
-            );
-        }
+        count_covered(
+            &f,
+            &actual,
+            &mut covered,
+            &format!("seed {seed} {cut_s:.0} s"),
+        );
     }
     // Nominal 90%; ranges from 60 replications cover a little less, and the one-shift test above
     // runs at 0.84 (50-51 of 60). About Binomial(30, 0.84): mean 25, sd 2; 18 or fewer has
