@@ -38,10 +38,10 @@ pub struct ReplayArgs {
     /// How far out of order events may arrive and still be applied in order, e.g. 2s.
     #[arg(long, default_value = "2s", value_parser = crate::parse_secs)]
     reorder_window: f64,
-    /// The moment to show the plant at, as a time from the scenario start (e.g. `5m`); default: the
-    /// newest event.
-    #[arg(long, value_parser = crate::parse_secs)]
-    at: Option<f64>,
+    /// The moment to show the plant at: an RFC 3339 time, or a time from the scenario's start
+    /// (e.g. `5m`); default: the newest event.
+    #[arg(long, value_parser = parse_moment)]
+    at: Option<Moment>,
     #[arg(long)]
     json: bool,
     /// Print `acked N` on stdout after each stored batch (N: events accepted so far).
@@ -218,6 +218,23 @@ pub(crate) fn config(reorder_window_s: f64) -> MirrorConfig {
     }
 }
 
+/// A moment on the command line: an RFC 3339 time, or a time from the scenario's start.
+#[derive(Debug, Clone, Copy)]
+pub enum Moment {
+    FromStart(f64),
+    /// Unix ms.
+    Unix(i64),
+}
+
+fn parse_moment(text: &str) -> Result<Moment, String> {
+    if let Ok(ms) = takt_twin::event::parse_ts(text) {
+        return Ok(Moment::Unix(ms));
+    }
+    crate::parse_secs(text).map(Moment::FromStart).map_err(|e| {
+        format!("`{text}` is neither an RFC 3339 time nor a time from the scenario's start ({e})")
+    })
+}
+
 /// The scenario's start (`run.start`), Unix ms: t = 0 of model time, and the moment a twin
 /// without events shows.
 pub(crate) fn start_ms(model: &Model) -> i64 {
@@ -231,10 +248,9 @@ pub(crate) fn warn_if_past_the_plan(model: &Model) {
     let end_ms = start_ms(model) + (model.horizon_s * 1000.0) as i64;
     let now_ms = chrono_now_ms();
     if now_ms > end_ms {
-        let (start, end) = (
-            takt_twin::event::format_ts(start_ms(model)),
-            takt_twin::event::format_ts(end_ms),
-        );
+        let plant_time =
+            |ms: i64| takt_twin::event::format_plant_ts(ms, model.timebase.utc_offset_min);
+        let (start, end) = (plant_time(start_ms(model)), plant_time(end_ms));
         tracing::warn!("the scenario's plan {start} .. {end} is over");
         eprintln!(
             "warning: the scenario's plan ({start} .. {end}) is over: live KPIs count per shift, \
@@ -429,7 +445,8 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     let now = match args.at {
-        Some(s) => start_ms(&model) + (s * 1000.0).round() as i64,
+        Some(Moment::FromStart(s)) => start_ms(&model) + (s * 1000.0).round() as i64,
+        Some(Moment::Unix(ms)) => ms,
         None => twin.newest_ms().unwrap_or(start_ms(&model)),
     };
     let state = twin.state(now);

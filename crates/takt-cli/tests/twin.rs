@@ -144,7 +144,7 @@ fn a_replayed_day_gives_the_late_shifts_own_kpis() {
         "--scenario",
         &scenario("bottling-line.toml"),
         "--at",
-        "16h",
+        "2026-01-05T22:00:00+01:00",
         "--json",
     ]));
     assert_eq!(state["shift"], "late");
@@ -652,7 +652,7 @@ fn listen_warns_when_the_scenarios_plan_is_over() {
     // The bottling line's plan is the shift of 2026-01-05 06:00-14:00 (+01:00).
     assert!(
         stderr.contains(
-            "the scenario's plan (2026-01-05T05:00:00.000Z .. 2026-01-05T13:00:00.000Z) is over"
+            "the scenario's plan (2026-01-05T06:00:00.000+01:00 .. 2026-01-05T14:00:00.000+01:00) is over"
         ),
         "{stderr}"
     );
