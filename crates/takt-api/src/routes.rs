@@ -961,6 +961,28 @@ pub struct AssetKpis {
     pub scrap: u64,
 }
 
+impl AssetKpis {
+    /// Asset `a`'s figures of one window: its `kpis` and (good, scrap) pieces.
+    fn of(
+        a: &takt_twin::AssetView,
+        kpis: &takt_twin::Kpis,
+        (good, scrap): (u64, u64),
+        window_start: Option<String>,
+    ) -> AssetKpis {
+        AssetKpis {
+            asset: a.asset.clone(),
+            station: a.station.clone(),
+            window_start,
+            availability: kpis.availability,
+            performance: kpis.performance,
+            quality: kpis.quality,
+            oee: kpis.oee,
+            good,
+            scrap,
+        }
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct Kpis {
     pub window: String,
@@ -991,17 +1013,7 @@ async fn twin_kpis(
             assets: state
                 .assets
                 .iter()
-                .map(|a| AssetKpis {
-                    asset: a.asset.clone(),
-                    station: a.station.clone(),
-                    window_start: None,
-                    availability: a.kpis.availability,
-                    performance: a.kpis.performance,
-                    quality: a.kpis.quality,
-                    oee: a.kpis.oee,
-                    good: a.state.good,
-                    scrap: a.state.scrap,
-                })
+                .map(|a| AssetKpis::of(a, &a.kpis, (a.state.good, a.state.scrap), None))
                 .collect(),
             window,
         },
@@ -1022,19 +1034,10 @@ async fn twin_kpis(
                     .iter()
                     .filter_map(|a| {
                         let p = a.previous_shift.as_ref()?;
-                        Some(AssetKpis {
-                            asset: a.asset.clone(),
-                            station: a.station.clone(),
-                            window_start: latest
-                                .filter(|l| l.start != p.start)
-                                .map(|_| p.start.clone()),
-                            availability: p.kpis.availability,
-                            performance: p.kpis.performance,
-                            quality: p.kpis.quality,
-                            oee: p.kpis.oee,
-                            good: p.good,
-                            scrap: p.scrap,
-                        })
+                        let own_window = latest
+                            .filter(|l| l.start != p.start)
+                            .map(|_| p.start.clone());
+                        Some(AssetKpis::of(a, &p.kpis, (p.good, p.scrap), own_window))
                     })
                     .collect(),
                 window,

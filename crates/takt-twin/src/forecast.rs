@@ -736,7 +736,7 @@ pub fn forecast_with_plans(
     let (condition, mut warnings) = condition_of(model, view, now_ms)?;
     let now_s = condition.now_s;
     let start_ms = model.timebase.start_unix_s * 1000;
-    let shift = shift_of(view).unwrap_or_else(|| model.shift_clock().at(now_ms));
+    let shift = shift_of(view, &model.shift_clock(), now_ms);
     let model_s = |ms: i64| (ms - start_ms) as f64 / 1000.0;
     let stamp = |s: f64| model.timebase.rfc3339(s);
     let until_s = match options.until_s {

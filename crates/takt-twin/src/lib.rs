@@ -445,7 +445,7 @@ impl Twin {
     pub fn state(&self, now_ms: i64) -> TwinState {
         let ts = |ms: i64| event::format_plant_ts(ms, self.utc_offset_min);
         let view = self.mirror.view(now_ms);
-        let shift = mirror::shift_of(&view).unwrap_or_else(|| self.mirror.shift_clock().at(now_ms));
+        let shift = mirror::shift_of(&view, self.mirror.shift_clock(), now_ms);
         let assets = view
             .into_iter()
             .map(|(name, st)| {

@@ -317,13 +317,19 @@ impl AssetState {
     }
 }
 
-/// The shift the assets of a view count in: the latest any of them does (they agree unless some
-/// asset's newest event is after the moment of the view).
-pub fn shift_of(view: &BTreeMap<String, AssetState>) -> Option<ShiftWindow> {
+/// The shift the assets of a view at `now_ms` count in: the latest any of them does (they agree
+/// unless some asset's newest event is after the moment of the view); for a plant without assets,
+/// the clock's shift at `now_ms`.
+pub fn shift_of(
+    view: &BTreeMap<String, AssetState>,
+    clock: &ShiftClock,
+    now_ms: i64,
+) -> ShiftWindow {
     view.values()
         .filter_map(|a| a.shift.as_ref())
         .max_by_key(|w| w.start_ms)
         .cloned()
+        .unwrap_or_else(|| clock.at(now_ms))
 }
 
 #[derive(Debug, Clone)]
