@@ -41,8 +41,8 @@ fn main() {
         }
         let model = Arc::new(model);
         let n = 16;
-        let (_, t1) = timed(|| one.install(|| run_replications(&model, 1, n, &|| {})));
-        let (_, tn) = timed(|| run_replications(&model, 1, n, &|| {}));
+        let (_, t1) = timed(|| one.install(|| run_replications(&model, 1, n, &|| {}, None)));
+        let (_, tn) = timed(|| run_replications(&model, 1, n, &|| {}, None));
         println!(
             "{name:<26} {:>9.0}s {:>14.1} {:>14.1} {:>9.2}",
             model.horizon_s,
@@ -82,7 +82,7 @@ fn main() {
         let mut m = (*base).clone();
         m.horizon_s = horizon;
         let m = Arc::new(m);
-        let (_, secs) = timed(|| run_replications(&m, 1, reps, &|| {}));
+        let (_, secs) = timed(|| run_replications(&m, 1, reps, &|| {}, None));
         println!(
             "  {reps:>3} x {horizon:e}: {secs:.3} s -> {:.4} s per unit",
             secs / (f64::from(reps) * horizon / 1e5)

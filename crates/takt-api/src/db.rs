@@ -57,9 +57,17 @@ impl Db {
              CREATE TABLE IF NOT EXISTS jobs (
                  n INTEGER PRIMARY KEY AUTOINCREMENT,
                  kind TEXT NOT NULL, status TEXT NOT NULL, result TEXT, error TEXT,
-                 created_ms INTEGER NOT NULL, finished_ms INTEGER);
+                 created_ms INTEGER NOT NULL, finished_ms INTEGER, key TEXT);
              UPDATE jobs SET status = 'interrupted', error = 'the server stopped before the job finished'
                  WHERE status IN ('queued', 'running');",
+        )?;
+        // A store written before jobs had unguessable ids: its jobs keep their old ids (`j<n>`).
+        if conn.prepare("SELECT key FROM jobs LIMIT 0").is_err() {
+            conn.execute_batch("ALTER TABLE jobs ADD COLUMN key TEXT;")?;
+        }
+        conn.execute_batch(
+            "UPDATE jobs SET key = 'j' || n WHERE key IS NULL;
+             CREATE UNIQUE INDEX IF NOT EXISTS jobs_by_key ON jobs (key);",
         )?;
         Ok(Db {
             conn: Mutex::new(conn),
@@ -113,26 +121,21 @@ impl Db {
         .optional()?)
     }
 
+    /// A new queued job. Its id is 128 random bits from the operating system's generator
+    /// (`j` and 32 hex digits), so that one job's id tells nothing of another's.
     pub fn add_job(&self, kind: &str, now_ms: i64) -> Result<String, DbError> {
-        let c = self.conn();
-        c.execute(
-            "INSERT INTO jobs (kind, status, created_ms) VALUES (?1, 'queued', ?2)",
-            params![kind, now_ms],
+        let id = format!("j{:032x}", rand::random::<u128>());
+        self.conn().execute(
+            "INSERT INTO jobs (kind, status, created_ms, key) VALUES (?1, 'queued', ?2, ?3)",
+            params![kind, now_ms, id],
         )?;
-        Ok(format!("j{}", c.last_insert_rowid()))
-    }
-
-    fn job_n(id: &str) -> Option<i64> {
-        id.strip_prefix('j').and_then(|n| n.parse().ok())
+        Ok(id)
     }
 
     pub fn set_status(&self, id: &str, status: &str) -> Result<(), DbError> {
-        let Some(n) = Self::job_n(id) else {
-            return Ok(());
-        };
         self.conn().execute(
-            "UPDATE jobs SET status = ?1 WHERE n = ?2",
-            params![status, n],
+            "UPDATE jobs SET status = ?1 WHERE key = ?2",
+            params![status, id],
         )?;
         Ok(())
     }
@@ -146,25 +149,19 @@ impl Db {
         error: Option<&str>,
         now_ms: i64,
     ) -> Result<(), DbError> {
-        let Some(n) = Self::job_n(id) else {
-            return Ok(());
-        };
         let text = result.map(|r| r.to_string());
         self.conn().execute(
-            "UPDATE jobs SET status = ?1, result = ?2, error = ?3, finished_ms = ?4 WHERE n = ?5",
-            params![status, text, error, now_ms, n],
+            "UPDATE jobs SET status = ?1, result = ?2, error = ?3, finished_ms = ?4 WHERE key = ?5",
+            params![status, text, error, now_ms, id],
         )?;
         Ok(())
     }
 
     pub fn job(&self, id: &str) -> Result<Option<StoredJob>, DbError> {
-        let Some(n) = Self::job_n(id) else {
-            return Ok(None);
-        };
         let c = self.conn();
         Ok(c.query_row(
-            "SELECT kind, status, result, error, created_ms, finished_ms FROM jobs WHERE n = ?1",
-            params![n],
+            "SELECT kind, status, result, error, created_ms, finished_ms FROM jobs WHERE key = ?1",
+            params![id],
             |r| {
                 let result: Option<String> = r.get(2)?;
                 Ok(StoredJob {

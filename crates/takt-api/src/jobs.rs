@@ -1,26 +1,54 @@
-//! Long work (simulations, maintenance plans) as jobs on a bounded pool of worker threads, off the
-//! async runtime. The queue has a fixed length: a full queue refuses new jobs (the handler answers
-//! 503 with Retry-After) rather than letting memory grow. A job's result is committed to the
-//! server's store before its status turns `done`. Cancelling a queued job means it never runs; a
-//! running simulation stops within a step of its replications (its worker is free again), other
-//! running work finishes its computation in the background and its result is dropped.
+//! Long work (simulations, schedules, maintenance plans) as jobs on a bounded pool of worker
+//! threads, off the async runtime. The queue has a fixed length: a full queue refuses new jobs (the
+//! handler answers 503 with Retry-After) rather than letting memory grow. A job's result is
+//! committed to the server's store before its status turns `done`.
+//!
+//! Every job's work reads one stop flag (`Progress::cancel_flag`) between its steps. Three things
+//! raise it, and the job's end says which: `DELETE /jobs/{id}` (`cancelled`), the server's time
+//! limit for a job (`failed`, naming the limit), and a shutdown that outlasts its grace period
+//! (`interrupted`). A queued job whose flag is raised never starts.
 
 use crate::db::Db;
 use crate::problem::Problem;
 use serde::Serialize;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 use utoipa::ToSchema;
 
+/// Why a job's stop flag was raised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum StopReason {
+    None = 0,
+    Cancelled = 1,
+    TimeLimit = 2,
+    Shutdown = 3,
+}
+
 /// A job's live progress, shared with its work.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Progress {
     done: AtomicU64,
     total: AtomicU64,
-    cancelled: AtomicBool,
+    stop: AtomicBool,
+    why: AtomicU8,
+    started: Mutex<Option<Instant>>,
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Progress {
+            done: AtomicU64::new(0),
+            total: AtomicU64::new(0),
+            stop: AtomicBool::new(false),
+            why: AtomicU8::new(StopReason::None as u8),
+            started: Mutex::new(None),
+        }
+    }
 }
 
 impl Progress {
@@ -31,11 +59,29 @@ impl Progress {
         self.done.fetch_add(1, Ordering::Relaxed);
     }
     pub fn cancelled(&self) -> bool {
-        self.cancelled.load(Ordering::Relaxed)
+        self.stop.load(Ordering::Relaxed)
     }
-    /// The flag `DELETE /jobs/{id}` sets, for work that can stop early.
+    /// The flag the work reads between its steps: raised by a cancel, the time limit or a shutdown.
     pub fn cancel_flag(&self) -> &AtomicBool {
-        &self.cancelled
+        &self.stop
+    }
+    /// Raises the flag; the first reason given is the one the job's end reports.
+    fn raise(&self, why: StopReason) {
+        let _ = self.why.compare_exchange(
+            StopReason::None as u8,
+            why as u8,
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
+        self.stop.store(true, Ordering::Relaxed);
+    }
+    fn reason(&self) -> StopReason {
+        match self.why.load(Ordering::Relaxed) {
+            1 => StopReason::Cancelled,
+            2 => StopReason::TimeLimit,
+            3 => StopReason::Shutdown,
+            _ => StopReason::None,
+        }
     }
 }
 
@@ -60,6 +106,8 @@ pub struct JobView {
 }
 
 pub struct Jobs {
+    /// How long one job may run before its flag is raised.
+    time_limit: Duration,
     sender: Mutex<Option<SyncSender<(String, Work)>>>,
     live: Mutex<HashMap<String, Arc<Progress>>>,
     db: Arc<Db>,
@@ -75,10 +123,13 @@ fn now_ms() -> i64 {
 }
 
 impl Jobs {
-    pub fn start(db: Arc<Db>, workers: usize, queue: usize) -> Arc<Jobs> {
+    /// Starts `workers` threads over a queue of `queue` jobs; a job running longer than
+    /// `time_limit` is stopped (a watchdog looks every 100 ms).
+    pub fn start(db: Arc<Db>, workers: usize, queue: usize, time_limit: Duration) -> Arc<Jobs> {
         let (sender, receiver) = sync_channel::<(String, Work)>(queue.max(1));
         let receiver = Arc::new(Mutex::new(receiver));
         let jobs = Arc::new(Jobs {
+            time_limit,
             sender: Mutex::new(Some(sender)),
             live: Mutex::new(HashMap::new()),
             db,
@@ -107,7 +158,37 @@ impl Jobs {
         if let Ok(mut w) = jobs.workers.lock() {
             *w = handles;
         }
+        let watched = Arc::downgrade(&jobs);
+        let _ = std::thread::Builder::new()
+            .name("takt-job-watchdog".into())
+            .spawn(move || {
+                while let Some(jobs) = watched.upgrade() {
+                    jobs.stop_overdue();
+                    drop(jobs);
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            });
         jobs
+    }
+
+    /// Raises the flag of every job that has run past the time limit.
+    fn stop_overdue(&self) {
+        let Ok(live) = self.live.lock() else { return };
+        for p in live.values() {
+            let started = p.started.lock().ok().and_then(|s| *s);
+            if started.is_some_and(|t| t.elapsed() > self.time_limit) {
+                p.raise(StopReason::TimeLimit);
+            }
+        }
+    }
+
+    /// Raises the flag of every job, queued or running, for a shutdown.
+    fn stop_all(&self) {
+        if let Ok(live) = self.live.lock() {
+            for p in live.values() {
+                p.raise(StopReason::Shutdown);
+            }
+        }
     }
 
     fn progress_of(&self, id: &str) -> Option<Arc<Progress>> {
@@ -123,20 +204,46 @@ impl Jobs {
                 tracing::error!(job = id, error = %e, "cannot store the job's end");
             }
         };
-        if progress.cancelled() {
-            return; // `cancel` has stored it as cancelled
+        match progress.reason() {
+            StopReason::None => {}
+            StopReason::Shutdown => {
+                return finish(
+                    "interrupted",
+                    None,
+                    Some("the server stopped before the job started"),
+                );
+            }
+            _ => return, // `cancel` has stored it as cancelled
         }
         if let Err(e) = self.db.set_status(id, "running") {
             tracing::error!(job = id, error = %e, "cannot store the job's status");
         }
+        if let Ok(mut started) = progress.started.lock() {
+            *started = Some(Instant::now());
+        }
         self.running.fetch_add(1, Ordering::Relaxed);
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&progress)));
         self.running.fetch_sub(1, Ordering::Relaxed);
-        match outcome {
-            _ if progress.cancelled() => finish("cancelled", None, Some("cancelled while running")),
-            Ok(Ok(result)) => finish("done", Some(&result), None),
-            Ok(Err(e)) => finish("failed", None, Some(&e)),
-            Err(_) => finish("failed", None, Some("the job panicked")),
+        let limit = format!(
+            "stopped after the server's time limit for a job ({} s)",
+            self.time_limit.as_secs_f64()
+        );
+        match (progress.reason(), outcome) {
+            (StopReason::Cancelled, _) => {
+                finish("cancelled", None, Some("cancelled while running"))
+            }
+            (StopReason::TimeLimit, _) => finish("failed", None, Some(&limit)),
+            (StopReason::Shutdown, _) => finish(
+                "interrupted",
+                None,
+                Some("the server stopped before the job finished"),
+            ),
+            (StopReason::None, Ok(Ok(result))) => finish("done", Some(&result), None),
+            (StopReason::None, Ok(Err(e))) => finish("failed", None, Some(&e)),
+            (StopReason::None, Err(_)) => finish("failed", None, Some("the job panicked")),
+        }
+        if let Ok(mut started) = progress.started.lock() {
+            *started = None; // the watchdog looks at running jobs only
         }
         tracing::info!(job = id, "job finished");
     }
@@ -202,7 +309,7 @@ impl Jobs {
         if matches!(view.status.as_str(), "queued" | "running")
             && let Some(p) = self.progress_of(id)
         {
-            p.cancelled.store(true, Ordering::Relaxed);
+            p.raise(StopReason::Cancelled);
             if view.status == "queued" {
                 // It never starts: say so now rather than when a worker reaches it.
                 self.db
@@ -227,16 +334,44 @@ impl Jobs {
         )
     }
 
-    /// Takes no more jobs and waits for the queued and running ones to finish.
-    pub fn shutdown(&self) {
+    /// Takes no more jobs and waits up to `grace` for the queued and running ones to finish; then
+    /// stops them all (each ends `interrupted`) and waits up to `grace` again for the workers to
+    /// see it. A worker still busy after that is left behind: the process exits without it, and
+    /// its job is marked `interrupted` when the store is next opened.
+    pub fn shutdown(&self, grace: Duration) {
         if let Ok(mut s) = self.sender.lock() {
             s.take();
+        }
+        // What has not started will not: it ends `interrupted` as its worker reaches it.
+        if let Ok(live) = self.live.lock() {
+            for p in live.values() {
+                if p.started.lock().is_ok_and(|s| s.is_none()) {
+                    p.raise(StopReason::Shutdown);
+                }
+            }
         }
         let handles: Vec<JoinHandle<()>> = self
             .workers
             .lock()
             .map(|mut w| w.drain(..).collect())
             .unwrap_or_default();
+        let all_done = |deadline: Instant| {
+            while Instant::now() < deadline {
+                if handles.iter().all(JoinHandle::is_finished) {
+                    return true;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            handles.iter().all(JoinHandle::is_finished)
+        };
+        if !all_done(Instant::now() + grace) {
+            tracing::warn!("jobs still running after the grace period: stopping them");
+            self.stop_all();
+            if !all_done(Instant::now() + grace) {
+                tracing::error!("a job did not stop; leaving it behind");
+                return;
+            }
+        }
         for h in handles {
             let _ = h.join();
         }

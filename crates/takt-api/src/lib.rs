@@ -48,6 +48,12 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// How far out of order events may arrive and still be applied in order.
     pub reorder_window: Duration,
+    /// How long one job may run before it is stopped (and fails, naming this limit).
+    pub job_time_limit: Duration,
+    /// On shutdown: how long requests, then jobs, may take to finish before they are cut off.
+    pub shutdown_grace: Duration,
+    /// How far ahead of the server's clock an event's time stamp may be (sensor clocks drift).
+    pub max_clock_skew: Duration,
 }
 
 impl Config {
@@ -64,8 +70,33 @@ impl Config {
             ingest_per_s: 500.0,
             cors_origins: Vec::new(),
             reorder_window: Duration::from_secs(2),
+            job_time_limit: Duration::from_secs(3600),
+            shutdown_grace: Duration::from_secs(10),
+            max_clock_skew: Duration::from_secs(300),
         }
     }
+}
+
+/// Checks an origin for CORS: `http://` or `https://`, a host, an optional port, nothing after.
+/// `*` is refused: the API writes, so the browsers' pages that may call it are named one by one.
+pub fn check_origin(origin: &str) -> Result<(), String> {
+    let bad = |why: &str| Err(format!("--cors `{origin}`: {why}"));
+    if origin.contains('*') {
+        return bad("a wildcard is not accepted; name each origin (e.g. https://board.example)");
+    }
+    let Some(rest) = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+    else {
+        return bad("an origin starts with http:// or https://");
+    };
+    if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ']) {
+        return bad("an origin is a scheme, a host and an optional port, with no path");
+    }
+    if axum::http::HeaderValue::from_str(origin).is_err() {
+        return bad("not a valid header value");
+    }
+    Ok(())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -115,11 +146,17 @@ impl Server {
         })?;
         let model = Arc::new(model);
         let db = Arc::new(db::Db::open(&config.data_dir.join("server.sqlite"))?);
-        let jobs = jobs::Jobs::start(Arc::clone(&db), config.workers, config.queue);
+        let jobs = jobs::Jobs::start(
+            Arc::clone(&db),
+            config.workers,
+            config.queue,
+            config.job_time_limit,
+        );
         let twin = Arc::new(twin::TwinHandle::open(
             Arc::clone(&model),
             &config.data_dir.join("twin.sqlite"),
             config.reorder_window,
+            config.max_clock_skew,
         )?);
         let limiter = routes::RateLimiter::new(config.ingest_per_s);
         Ok(Arc::new(Server {
@@ -144,16 +181,30 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let app = routes::router(Arc::clone(&server));
     let addr = server.config.listen;
-    axum::serve(
+    let grace = server.config.shutdown_grace;
+    let (signalled, mut on_signal) = tokio::sync::watch::channel(false);
+    let shutdown = async move {
+        shutdown.await;
+        let _ = signalled.send(true);
+    };
+    let serving = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .map_err(|source| ServeError::Bind { addr, source })?;
-    // In-flight requests are done; let running jobs finish and store their results.
+    .with_graceful_shutdown(shutdown);
+    // In-flight requests get the grace period; a stream that never ends (an open
+    // `/twin/stream`, a forecast whose client stays) is cut off after it.
+    let cut_off = async move {
+        let _ = on_signal.wait_for(|s| *s).await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        served = serving => served.map_err(|source| ServeError::Bind { addr, source })?,
+        () = cut_off => tracing::warn!("requests still open after the grace period: closing them"),
+    }
+    // Let running jobs finish and store their results, within the grace period; then stop them.
     let jobs = Arc::clone(&server.jobs);
-    let _ = tokio::task::spawn_blocking(move || jobs.shutdown()).await;
+    let _ = tokio::task::spawn_blocking(move || jobs.shutdown(grace)).await;
     Ok(())
 }
 
@@ -178,7 +229,8 @@ pub fn run(
             path: "the async runtime".into(),
             source,
         })?;
-    runtime.block_on(async move {
+    let grace = server.config.shutdown_grace;
+    let served = runtime.block_on(async move {
         let addr = server.config.listen;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -191,7 +243,10 @@ pub fn run(
             tokio::spawn(twin::replay(Arc::clone(&server.twin), r.lines, r.speed));
         }
         serve(server, listener, shutdown_signal()).await
-    })
+    });
+    // Blocking work still under way (a forecast told to stop) gets the grace period, not forever.
+    runtime.shutdown_timeout(grace);
+    served
 }
 
 async fn shutdown_signal() {

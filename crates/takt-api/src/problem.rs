@@ -44,6 +44,16 @@ impl Problem {
         }
     }
 
+    /// A body sent without `Content-Type: application/json` (415).
+    pub fn not_json() -> Self {
+        Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "media-type",
+            "The body must be JSON",
+            "send the body with `Content-Type: application/json`",
+        )
+    }
+
     pub fn bad_request(detail: impl Into<String>) -> Self {
         Problem::new(
             StatusCode::BAD_REQUEST,
@@ -165,12 +175,7 @@ impl From<JsonRejection> for Problem {
                 e.body_text()
                     .trim_start_matches("Failed to parse the request body as JSON: ")
             )),
-            JsonRejection::MissingJsonContentType(_) => Problem::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "media-type",
-                "The body must be JSON",
-                "send the body with `Content-Type: application/json`",
-            ),
+            JsonRejection::MissingJsonContentType(_) => Problem::not_json(),
             JsonRejection::BytesRejection(e) => {
                 if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                     Problem::new(

@@ -91,24 +91,17 @@ async fn health() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
+/// What anyone may learn without a token: that the server is ready, nothing of the plant.
 #[derive(Serialize, ToSchema)]
 pub struct Readiness {
     pub ready: bool,
-    /// Events in the twin's store.
-    pub events: u64,
-    pub scenario: String,
 }
 
-/// Ready once the twin is rebuilt and its store answers.
+/// Ready once the twin is rebuilt (the server answers only after that). Open to probes without a
+/// token, so it says nothing else; the counts are in `/metrics` and `/twin/state`.
 #[utoipa::path(get, path = "/ready", responses((status = 200, description = "OK", body = Readiness), (status = 503, description = "Busy or not ready (problem+json, Retry-After)", body = Problem)))]
-async fn ready(State(s): State<Shared>) -> Response {
-    let counters = s.twin.snapshot().counters;
-    Json(Readiness {
-        ready: true,
-        events: counters.accepted,
-        scenario: s.model.name.clone(),
-    })
-    .into_response()
+async fn ready() -> Json<Readiness> {
+    Json(Readiness { ready: true })
 }
 
 /// Prometheus text format: requests and latencies per route, events accepted / duplicate /
@@ -209,19 +202,10 @@ fn scenario_problem(e: ScenarioError) -> Problem {
 }
 
 /// A scenario sent in a request. It may not name files on the server (an order book CSV): the
-/// orders go inline, in `[demand] orders`.
+/// model's loader refuses one when it is given no directory to read from.
 fn load_scenario(text: &str, origin: &str) -> Result<Loaded, Problem> {
     let path = std::path::Path::new(origin);
     let scenario = parse_scenario(text, path).map_err(scenario_problem)?;
-    if scenario.demand.orders_csv.is_some() {
-        return Err(Problem::validation(
-            "a scenario sent to the server cannot name a file on it",
-            vec![FieldError {
-                field: "demand.orders_csv".into(),
-                message: "put the orders inline in `[demand] orders` instead of a CSV file".into(),
-            }],
-        ));
-    }
     compile_located(scenario, text, path, None).map_err(scenario_problem)
 }
 
@@ -465,7 +449,8 @@ async fn create_simulation(
     let (text, origin) = scenario_text(&s, &req.scenario_id, &req.scenario)?;
     let check_text = text.clone();
     let check_origin = origin.clone();
-    blocking(move || load_scenario(&check_text, &check_origin)).await??;
+    let check_variants = variants.clone();
+    blocking(move || check_simulation(&check_text, &check_origin, &check_variants)).await??;
     let spec = takt_experiments::ExperimentSpec {
         base_text: text,
         origin: origin.into(),
@@ -490,6 +475,34 @@ async fn create_simulation(
     });
     let id = blocking(move || s.jobs.submit("simulation", work)).await??;
     Ok(accepted(id))
+}
+
+/// The base and each variant compile before a simulation job is accepted, so a bad override is a
+/// 422 naming its variant, not a failed job.
+fn check_simulation(
+    text: &str,
+    origin: &str,
+    variants: &[takt_experiments::VariantSpec],
+) -> Result<(), Problem> {
+    load_scenario(text, origin)?;
+    let mut errors = Vec::new();
+    for (k, v) in variants.iter().enumerate() {
+        let origin = std::path::Path::new(origin);
+        if let Err(e) = takt_model::load_with_overrides(text, origin, None, &v.overrides) {
+            let diagnostics = e.diagnostics();
+            errors.extend(diagnostics.iter().map(|d| FieldError {
+                field: format!("variants[{k}].overrides: {}", d.path),
+                message: d.message.clone(),
+            }));
+            if diagnostics.is_empty() {
+                errors.push(FieldError {
+                    field: format!("variants[{k}].overrides"),
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+    reject(errors)
 }
 
 fn default_horizon() -> String {
@@ -886,6 +899,18 @@ async fn ingest(
     headers: HeaderMap,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<IngestResult>, Problem> {
+    // JSON only, as on every other route (the body is read raw here, for speed).
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| {
+            let m = m.trim().to_ascii_lowercase();
+            m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+        });
+    if !json {
+        return Err(Problem::not_json());
+    }
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             too_large(e.body_text())
@@ -1129,12 +1154,33 @@ async fn twin_forecast(
     };
     let model = Arc::clone(&s.model);
     let plans = Arc::clone(&s.plans);
+    // The forecast runs while this request does: when the client goes away or the request's
+    // time is up, the handler is dropped, and with it this guard, which stops the forecast.
+    let stop = StopOnDrop::default();
+    let flag = Arc::clone(&stop.0);
     let f = blocking(move || {
-        takt_twin::forecast::forecast_with_plans(&model, &view, now_ms, options, Some(&plans))
+        takt_twin::forecast::forecast_with_plans(
+            &model,
+            &view,
+            now_ms,
+            options,
+            Some(&plans),
+            &flag,
+        )
     })
     .await?
     .map_err(|e| Problem::validation(e.to_string(), vec![]))?;
     Ok(Json(f).into_response())
+}
+
+/// Raises its flag when dropped: blocking work a request started stops with the request.
+#[derive(Default)]
+struct StopOnDrop(Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// Server-sent events of the twin's state, one `state` event per accepted batch.

@@ -26,6 +26,7 @@ impl TwinHandle {
         model: Arc<Model>,
         path: &Path,
         reorder_window: Duration,
+        max_clock_skew: Duration,
     ) -> Result<TwinHandle, TwinError> {
         let store = Store::open(path, Durability::Full)?;
         let start_ms = model.timebase.start_unix_s * 1000;
@@ -33,7 +34,10 @@ impl TwinHandle {
             reorder_window_ms: reorder_window.as_millis() as i64,
             ..MirrorConfig::default()
         };
-        let twin = Twin::open(&model, store, config)?;
+        let mut twin = Twin::open(&model, store, config)?;
+        twin.set_time_gate(takt_twin::TimeGate::Live {
+            skew_ms: max_clock_skew.as_millis() as i64,
+        });
         let snapshot = Arc::new(twin.state(twin.newest_ms().unwrap_or(start_ms)));
         let (changes, _) = broadcast::channel(64);
         Ok(TwinHandle {

@@ -116,6 +116,14 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    let holds_connections = match &cli.command {
+        Command::Serve(_) => true,
+        Command::Twin(args) => args.is_listen(),
+        _ => false,
+    };
+    if !holds_connections {
+        quiet_on_broken_pipe();
+    }
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Validate { file } => validate(&file),
@@ -135,6 +143,18 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// A command whose reader has gone (`takt twin schema | head -1`) ends quietly, as Unix tools do:
+/// the default action of SIGPIPE ends the process, where Rust's runtime would ignore the signal and
+/// `println!` would panic on the EPIPE. Not for `serve` and `twin listen`: a peer that closes its
+/// connection must not end them.
+fn quiet_on_broken_pipe() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to its default, before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
@@ -218,7 +238,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
                 .with_context(|| format!("cannot create trace file {}", path.display()))?;
             sim.set_trace(Box::new(sink));
         }
-        sim.run();
+        sim.run_to_horizon(&[])?;
         if let Some(mut sink) = sim.take_trace() {
             sink.flush().context("cannot write the trace file")?;
         }
@@ -235,7 +255,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
-        let reports = run_replications(&model, seed, replications, &|| bar.inc(1));
+        let reports = run_replications(&model, seed, replications, &|| bar.inc(1), None)?;
         bar.finish_and_clear();
         summarize(&reports, seed)
     };

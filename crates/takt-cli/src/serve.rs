@@ -47,6 +47,20 @@ pub struct ServeArgs {
     /// Jobs that may wait for a worker; more are refused with 503.
     #[arg(long, default_value_t = 32)]
     queue: usize,
+    /// How long one job may run before it is stopped (and fails, naming the limit).
+    #[arg(long, default_value = "1h", value_parser = positive_duration)]
+    job_time_limit: Duration,
+    /// How far ahead of this machine's clock an event's time stamp may be; later ones are
+    /// rejected (a sensor clock gone wrong would otherwise move the twin's clock on).
+    #[arg(long, default_value = "5m", value_parser = positive_duration)]
+    max_clock_skew: Duration,
+}
+
+fn positive_duration(text: &str) -> Result<Duration, String> {
+    match takt_model::parse_duration(text)? {
+        s if s > 0.0 => Ok(Duration::from_secs_f64(s)),
+        _ => Err("must be > 0".into()),
+    }
 }
 
 pub fn run(args: ServeArgs) -> Result<ExitCode> {
@@ -54,6 +68,9 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         Ok(l) => l,
         Err(code) => return Ok(code),
     };
+    for origin in &args.cors {
+        takt_api::check_origin(origin).map_err(anyhow::Error::msg)?;
+    }
     let auth = if args.insecure_no_auth {
         tracing::warn!(
             "AUTHENTICATION IS OFF (--insecure-no-auth): anyone who reaches {} can read and write. Use it on your own machine only.",
@@ -98,6 +115,8 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     config.cors_origins = args.cors.clone();
     config.queue = args.queue;
     config.request_timeout = Duration::from_secs(120);
+    config.job_time_limit = args.job_time_limit;
+    config.max_clock_skew = args.max_clock_skew;
     if let Some(w) = args.workers {
         config.workers = w.max(1);
     }

@@ -55,6 +55,13 @@ pub struct TwinArgs {
     command: TwinCommand,
 }
 
+impl TwinArgs {
+    /// `takt twin listen` holds network connections for as long as it runs.
+    pub(crate) fn is_listen(&self) -> bool {
+        matches!(self.command, TwinCommand::Listen(_))
+    }
+}
+
 #[derive(clap::Subcommand)]
 enum TwinCommand {
     /// Rebuild the twin from its event store and print the mirrored plant.
@@ -468,6 +475,15 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
         }
         print_state(&state);
     }
+    if rejected > 0 && accepted == 0 && duplicates == 0 {
+        eprintln!(
+            "error: every one of the {rejected} event(s) in {source} was rejected: nothing was replayed"
+        );
+        for r in first_rejections.iter().take(3) {
+            eprintln!("  {r}");
+        }
+        return Ok(ExitCode::from(1));
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -692,6 +708,8 @@ fn listen(args: ListenArgs) -> Result<ExitCode> {
     }
     let store = Store::open(&args.db, Durability::Full).context("opening the event store")?;
     let mut twin = Twin::open(&model, store, config(args.reorder_window))?;
+    // A live feed: events more than five minutes ahead of this machine's clock are refused.
+    twin.set_time_gate(takt_twin::TimeGate::LIVE);
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     if let Some(seconds) = args.duration {
         let stop = std::sync::Arc::clone(&stop);

@@ -233,7 +233,10 @@ fn every_route_answers_over_http_and_every_error_is_a_problem() {
 
     // Open routes, and the roles.
     assert_eq!(get(&s, "/health", None).body["status"], "ok");
-    assert_eq!(get(&s, "/ready", None).status, 200);
+    // Probes without a token learn that the server is ready, and nothing of the plant.
+    let ready = get(&s, "/ready", None);
+    assert_eq!(ready.status, 200);
+    assert_eq!(ready.body, json!({"ready": true}), "{}", ready.text);
     assert_problem(&get(&s, "/twin/state", None), 401, "unauthorized");
     assert_problem(
         &get(&s, "/twin/state", Some("wrong-token-0123456789")),
@@ -266,6 +269,9 @@ fn every_route_answers_over_http_and_every_error_is_a_problem() {
         {"asset": "Filler", "kind": "state", "seq": 99999, "state": "FLYING", "ts": "2026-01-05T06:01:00+01:00"},
         {"asset": "Filler", "kind": "count", "seq": 99998, "good": -3, "ts": "2026-01-05T06:01:00+01:00"},
         {"asset": "Filler", "kind": "state", "seq": 99997, "state": "RUNNING", "ts": "yesterday"},
+        // A sensor clock gone wrong, and a counter that would wrap: refused, they change nothing.
+        {"asset": "Filler", "kind": "state", "seq": 99996, "state": "UNPLANNED_DOWN", "ts": "9999-12-31T23:59:59Z"},
+        {"asset": "Filler", "kind": "count", "seq": 99995, "good": 18446744073709551516u64, "ts": "2026-01-05T06:01:00+01:00"},
     ]);
     let a = post(&s, "/twin/events", Some(WRITE), &mixed.to_string());
     assert_eq!(a.status, 200, "{}", a.text);
@@ -275,7 +281,30 @@ fn every_route_answers_over_http_and_every_error_is_a_problem() {
         .iter()
         .filter_map(|r| r["index"].as_u64())
         .collect();
-    assert_eq!(indexes, [1, 2, 3, 4], "{}", a.text);
+    assert_eq!(indexes, [1, 2, 3, 4, 5, 6], "{}", a.text);
+    assert!(
+        rejected[4]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("ahead of the receiving clock")),
+        "{}",
+        a.text
+    );
+    assert!(
+        rejected[5]["reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("good:")),
+        "{}",
+        a.text
+    );
+    // The body is JSON on this route as on every other.
+    let plain = answer(
+        agent()
+            .post(format!("{}/twin/events", s.base))
+            .header("Content-Type", "text/plain")
+            .header("Authorization", format!("Bearer {WRITE}"))
+            .send(batch.as_str()),
+    );
+    assert_problem(&plain, 415, "media-type");
     assert!(
         rejected[0]["reason"]
             .as_str()
@@ -301,7 +330,15 @@ fn every_route_answers_over_http_and_every_error_is_a_problem() {
     let state = get(&s, "/twin/state", Some(READ));
     assert_eq!(state.status, 200);
     assert_eq!(state.body["counters"]["accepted"], 1001, "{}", state.text);
-    assert_eq!(state.body["counters"]["rejected"], 4, "{}", state.text);
+    assert_eq!(state.body["counters"]["rejected"], 6, "{}", state.text);
+    // The refused stamp of year 9999 moved nothing: the twin's clock is the recording's.
+    assert!(
+        state.body["now"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("2026-01-05T06:0")),
+        "{}",
+        state.text
+    );
     let assets: Vec<&str> = state.body["assets"]
         .as_array()
         .map(|a| a.iter().filter_map(|x| x["asset"].as_str()).collect())
@@ -363,6 +400,22 @@ fn every_route_answers_over_http_and_every_error_is_a_problem() {
         .map(|e| e.iter().filter_map(|x| x["field"].as_str()).collect())
         .unwrap_or_default();
     assert_eq!(fields, ["replications", "until"], "{}", bad.text);
+    // A horizon past what any duration may be, or further ahead than a forecast looks, is refused
+    // at once rather than run.
+    for (until, says) in [
+        ("1e308", "longest duration"),
+        ("99999999999999999999999w", "longest duration"),
+        ("30d", "at most 168 h ahead"),
+    ] {
+        let far = post(
+            &s,
+            "/twin/forecast",
+            Some(WRITE),
+            &json!({"replications": 2, "until": until}).to_string(),
+        );
+        assert_problem(&far, 422, "validation");
+        assert!(far.text.contains(says), "{until}: {}", far.text);
+    }
 
     // Scenarios: validate, store, list, get; errors located in the file.
     let toml = std::fs::read_to_string(root().join("scenarios/reference-line.toml")).expect("toml");
@@ -426,6 +479,11 @@ fn every_route_answers_over_http_and_every_error_is_a_problem() {
     );
     assert_eq!(sim.status, 202, "{}", sim.text);
     let job = sim.body["id"].as_str().unwrap_or("").to_string();
+    // Job ids are 128 random bits: one tells nothing of the next.
+    assert!(
+        job.len() == 33 && job.starts_with('j') && job[1..].chars().all(|c| c.is_ascii_hexdigit()),
+        "{job}"
+    );
     let events_text = read_stream(&s, &format!("/jobs/{job}/events"), "event: end");
     assert!(events_text.contains("event: end"), "{events_text}");
     let done = wait_for_job(&s, &job);
@@ -492,11 +550,34 @@ fn every_route_answers_over_http_and_every_error_is_a_problem() {
         &json!({"scenario": moulding}).to_string(),
     );
     assert_problem(&sch, 422, "validation");
-    assert_eq!(
-        sch.body["errors"][0]["field"], "demand.orders_csv",
+    assert!(
+        sch.body["errors"][0]["field"]
+            .as_str()
+            .is_some_and(|f| f.ends_with("demand.orders_csv")),
         "{}",
         sch.text
     );
+    // Nor through a what-if override: the server opens no path it is sent, and says nothing of
+    // the file (not even whether it exists).
+    for path in ["/proc/self/environ", "/etc/passwd", "/no/such/file.csv"] {
+        let sim = post(
+            &s,
+            "/simulations",
+            Some(WRITE),
+            &json!({"scenario": biw, "replications": 2,
+                "variants": [{"name": "x", "overrides": [format!("demand.orders_csv=\"{path}\"")]}]})
+            .to_string(),
+        );
+        assert_problem(&sim, 422, "validation");
+        assert!(
+            sim.text.contains("may not name a file")
+                && !sim.text.contains("root:")
+                && !sim.text.contains("PATH=")
+                && !sim.text.contains("No such file"),
+            "{}",
+            sim.text
+        );
+    }
     let bad = post(
         &s,
         "/schedules",

@@ -14,8 +14,8 @@ use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use takt_model::{Model, ScenarioError, load_with_overrides};
-use takt_sim::{Simulation, StateFractions, mean_ci95, rng};
+use takt_model::{Model, RunLimits, ScenarioError, load_with_overrides};
+use takt_sim::{RunStopped, Simulation, StateFractions, mean_ci95, rng};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Replications {
@@ -60,6 +60,12 @@ pub enum ExperimentError {
     Invalid(String),
     #[error("cancelled")]
     Cancelled,
+    #[error("variant `{variant}`, replication {replication}: {source}")]
+    Run {
+        variant: String,
+        replication: u32,
+        source: RunStopped,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -125,34 +131,76 @@ struct Run {
     series: Vec<f64>,
 }
 
-/// One replication, run to the horizon in `points` steps (the throughput series); `None` when
-/// `cancel` is set, which is looked at before each step.
+/// One replication, run to the horizon in `points` steps (the throughput series), within the
+/// default budgets; it stops when any of `stop` is raised.
 fn run_job(
     model: &Arc<Model>,
     seed: u64,
     replication: u32,
     points: usize,
-    cancel: &AtomicBool,
-) -> Option<Run> {
+    stop: &[&AtomicBool],
+) -> Result<Run, RunStopped> {
     let mut sim = Simulation::new(Arc::clone(model), rng::replication_seed(seed, replication));
     let horizon = model.horizon_s;
     let dt = horizon / points as f64;
     let mut series = Vec::with_capacity(points);
     let mut last = 0;
+    let limits = RunLimits::default();
     for k in 1..=points {
-        if cancel.load(Ordering::Relaxed) {
-            return None;
-        }
         let t = if k == points { horizon } else { dt * k as f64 };
-        sim.run_until(t);
+        sim.run_guarded(t, &limits, stop)?;
         let done = sim.plant_stats().completed_total;
         series.push((done - last) as f64 * 3600.0 / dt);
         last = done;
     }
-    Some(Run {
+    Ok(Run {
         report: kpi::as_json(&sim.report()),
         series,
     })
+}
+
+/// Runs replication r of variant v, stopped when any of the flags is raised.
+type RunOne<'a> = dyn Fn(usize, u32, &[&AtomicBool]) -> Result<Run, RunStopped> + Sync + 'a;
+
+/// Runs `jobs` (variant, replication) in parallel. The first replication a budget stops stops
+/// the others and is the error, named by its variant; a raised `cancel` is
+/// [`ExperimentError::Cancelled`].
+fn run_jobs(
+    jobs: &[(usize, u32)],
+    names: &[String],
+    cancel: &AtomicBool,
+    run: &RunOne<'_>,
+) -> Result<Vec<(usize, u32, Run)>, ExperimentError> {
+    let failed = AtomicBool::new(false);
+    type Outcome = Result<(usize, u32, Run), (usize, u32, RunStopped)>;
+    let results: Vec<Outcome> = jobs
+        .par_iter()
+        .map(|&(v, r)| {
+            run(v, r, &[cancel, &failed])
+                .map(|run| (v, r, run))
+                .map_err(|e| {
+                    if !matches!(e, RunStopped::Stopped { .. }) {
+                        failed.store(true, Ordering::Relaxed);
+                    }
+                    (v, r, e)
+                })
+        })
+        .collect();
+    let budget = results.iter().find_map(|x| match x {
+        Err((v, r, e)) if !matches!(e, RunStopped::Stopped { .. }) => Some((*v, *r, e.clone())),
+        _ => None,
+    });
+    if let Some((v, r, source)) = budget {
+        return Err(ExperimentError::Run {
+            variant: names[v].clone(),
+            replication: r,
+            source,
+        });
+    }
+    results
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| ExperimentError::Cancelled)
 }
 
 /// Runs the experiment; `progress(done, total)` is called as replications finish.
@@ -209,6 +257,7 @@ pub fn run_cancellable(
         }
         models.push(m);
     }
+    let names: Vec<String> = all.iter().map(|v| v.name.clone()).collect();
     let seed = models[0].seed;
     let horizon = models[0].horizon_s;
     if models.iter().any(|m| m.horizon_s != horizon) {
@@ -227,11 +276,13 @@ pub fn run_cancellable(
             let mut base = models[0].clone();
             base.warmup_s = 0.0;
             let base = Arc::new(base);
-            let runs: Option<Vec<Run>> = (0..pilots)
-                .into_par_iter()
-                .map(|r| run_job(&base, seed, r, points.max(100), cancel))
-                .collect();
-            let runs = runs.ok_or(ExperimentError::Cancelled)?;
+            let pilot_jobs: Vec<(usize, u32)> = (0..pilots).map(|r| (0, r)).collect();
+            let runs: Vec<Run> = run_jobs(&pilot_jobs, &names, cancel, &|_, r, stop| {
+                run_job(&base, seed, r, points.max(100), stop)
+            })?
+            .into_iter()
+            .map(|(_, _, run)| run)
+            .collect();
             let n = runs[0].series.len();
             let mean: Vec<f64> = (0..n)
                 .map(|i| runs.iter().map(|r| r.series[i]).sum::<f64>() / pilots as f64)
@@ -274,16 +325,12 @@ pub fn run_cancellable(
             .collect();
         let total = u64::from(target) * models.len() as u64;
         let finished = std::sync::atomic::AtomicU64::new(done_count);
-        let new: Option<Vec<(usize, u32, Run)>> = jobs
-            .par_iter()
-            .map(|&(v, r)| {
-                let run = run_job(&models[v], seed, r, points, cancel)?;
-                let d = finished.fetch_add(1, Ordering::Relaxed) + 1;
-                progress(d, total);
-                Some((v, r, run))
-            })
-            .collect();
-        let mut new = new.ok_or(ExperimentError::Cancelled)?;
+        let mut new = run_jobs(&jobs, &names, cancel, &|v, r, stop| {
+            let run = run_job(&models[v], seed, r, points, stop)?;
+            let d = finished.fetch_add(1, Ordering::Relaxed) + 1;
+            progress(d, total);
+            Ok(run)
+        })?;
         done_count = total;
         new.sort_by_key(|(v, r, _)| (*v, *r));
         for (v, _, run) in new {

@@ -92,7 +92,12 @@ pub fn plan_plant(
         req.seed,
         req.baseline_replications,
         progress,
-    );
+        Some(stop),
+    )
+    .map_err(|e| match e {
+        takt_sim::RunStopped::Stopped { .. } => PolicyError::Stopped,
+        budget => PolicyError::Run(budget),
+    })?;
     if stop.load(Ordering::Relaxed) {
         return Err(PolicyError::Stopped.into());
     }

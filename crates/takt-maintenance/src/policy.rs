@@ -59,6 +59,8 @@ pub enum PolicyError {
     Invalid(String),
     #[error("stopped before every run was done")]
     Stopped,
+    #[error(transparent)]
+    Run(takt_sim::RunStopped),
 }
 
 /// A policy: its name, what it does, and each planned station's maintenance under it.
@@ -249,16 +251,19 @@ pub fn compare(
         .par_iter()
         .map(|&(p, r)| {
             if stop.load(Ordering::Relaxed) {
-                return None;
+                return Err(PolicyError::Stopped);
             }
             let mut sim = Simulation::new(Arc::clone(&models[p]), rng::replication_seed(seed, r));
-            sim.run_until(horizon_s);
+            sim.run_guarded(horizon_s, &takt_model::RunLimits::default(), &[stop])
+                .map_err(|e| match e {
+                    takt_sim::RunStopped::Stopped { .. } => PolicyError::Stopped,
+                    budget => PolicyError::Run(budget),
+                })?;
             let o = outcome(&sim.report(), machines, costs);
             progress();
-            Some(o)
+            Ok(o)
         })
-        .collect::<Option<Vec<Outcome>>>()
-        .ok_or(PolicyError::Stopped)?;
+        .collect::<Result<Vec<Outcome>, PolicyError>>()?;
     let per_policy: Vec<&[Outcome]> = outcomes.chunks(replications as usize).collect();
     type Get = fn(&Outcome) -> f64;
     let kpis: [(&'static str, &'static str, Get); 6] = [

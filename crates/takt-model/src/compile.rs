@@ -69,6 +69,11 @@ fn unknown(kind: &str, name: &str, known: &HashMap<String, usize>) -> String {
 
 /// Checks the scenario and builds the model, or returns every problem found.
 pub fn compile(s: &Scenario) -> Result<Model, Vec<Problem>> {
+    // Sizes first: past a limit, building the model could itself take the memory the limit guards.
+    let too_large = crate::limits::check(s);
+    if !too_large.is_empty() {
+        return Err(too_large);
+    }
     let mut p = Problems::default();
     if s.schema_version != SCHEMA_VERSION {
         p.push(
@@ -584,7 +589,8 @@ pub fn compile(s: &Scenario) -> Result<Model, Vec<Problem>> {
             })
         })
         .collect();
-    if arrivals.is_none() && d.orders.is_empty() {
+    // An order book's own problems (an empty one included) are its file's: see `load.rs`.
+    if arrivals.is_none() && d.orders.is_empty() && d.orders_csv.is_none() {
         p.push(
             "demand",
             "no demand: give `arrivals`, `orders` or `orders_csv`",

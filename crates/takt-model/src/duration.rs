@@ -79,6 +79,11 @@ fn check_seconds(v: f64) -> Result<f64, String> {
         Err("duration must be finite".into())
     } else if v < 0.0 {
         Err(format!("negative duration ({v} s): durations must be >= 0"))
+    } else if v > crate::limits::MAX_DURATION_S {
+        Err(format!(
+            "{v:e} s is longer than the longest duration takt accepts, 1,000 years ({} s)",
+            crate::limits::MAX_DURATION_S
+        ))
     } else {
         Ok(v)
     }
@@ -151,5 +156,24 @@ mod tests {
         assert!(parse_duration("").is_err());
         assert!(parse_duration("1h30").is_err());
         assert!(parse_duration("1h-30m").is_err());
+    }
+
+    #[test]
+    fn durations_have_a_maximum() {
+        for text in ["1e308", "99999999999999999999999w", "365250.01d", "1e300s"] {
+            assert!(parse_duration(text).is_err(), "{text}");
+        }
+        assert!(
+            parse_duration("1e308")
+                .unwrap_err()
+                .contains("longer than the longest duration")
+        );
+        assert_eq!(parse_duration("365250d"), Ok(crate::limits::MAX_DURATION_S));
+        let seconds: Result<Secs, _> = toml::from_str::<toml::Table>("x = 1e308")
+            .unwrap()
+            .remove("x")
+            .unwrap()
+            .try_into();
+        assert!(seconds.is_err());
     }
 }

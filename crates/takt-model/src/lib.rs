@@ -4,6 +4,7 @@
 pub mod compile;
 pub mod distribution;
 pub mod duration;
+pub mod limits;
 pub mod load;
 pub mod model;
 pub mod overrides;
@@ -13,6 +14,7 @@ pub mod shift;
 pub use compile::{Problem, compile};
 pub use distribution::{DistributionSpec, Sampler};
 pub use duration::{Secs, parse_duration};
+pub use limits::RunLimits;
 pub use load::{
     Diagnostic, Loaded, ScenarioError, compile_located, load_file, load_str, parse_scenario,
 };

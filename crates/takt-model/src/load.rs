@@ -74,7 +74,8 @@ pub fn load_file(path: &Path) -> Result<Loaded, ScenarioError> {
     load_str(&text, path, path.parent())
 }
 
-/// Like [`load_file`] for text in memory; `origin` names it in diagnostics.
+/// Like [`load_file`] for text in memory; `origin` names it in diagnostics. With `base_dir` `None`
+/// the text may name no file (see [`compile_located`]).
 pub fn load_str(
     text: &str,
     origin: &Path,
@@ -86,20 +87,58 @@ pub fn load_str(
 
 /// Compiles an already parsed scenario (for instance one changed by what-if overrides); `text`, when
 /// given, is the file the diagnostics' lines refer to.
+///
+/// `base_dir` is where the files a scenario names (its `orders_csv`) are read from. `None` means the
+/// scenario came from outside (an HTTP request): it may name no file at all, and one that does is
+/// refused with a diagnostic before anything is opened, whatever the path (or the override that set
+/// it) says. This is the one place the model reads a file a scenario names.
 pub fn compile_located(
     mut scenario: Scenario,
     text: &str,
     origin: &Path,
     base_dir: Option<&Path>,
 ) -> Result<Loaded, ScenarioError> {
+    if scenario.demand.orders_csv.is_some() && base_dir.is_none() {
+        let locator = (!text.is_empty())
+            .then(|| DeTable::parse(text).ok())
+            .flatten();
+        let (line, column) = locator
+            .as_ref()
+            .map_or((0, 0), |t| line_col(text, locate(t, "demand.orders_csv")));
+        return Err(ScenarioError::Invalid(vec![Diagnostic {
+            file: origin.to_path_buf(),
+            line,
+            column,
+            path: "demand.orders_csv".into(),
+            message: "this scenario may not name a file: put the orders inline in \
+                      `[demand] orders` instead of a CSV file"
+                .into(),
+        }]));
+    }
     let mut diagnostics = Vec::new();
-    if let Some(csv) = scenario.demand.orders_csv.clone() {
-        let csv_path = base_dir.unwrap_or(Path::new(".")).join(&csv);
-        match read_orders_csv(&csv_path) {
-            Ok(mut orders) => scenario.demand.orders.append(&mut orders),
-            Err(mut d) => diagnostics.append(&mut d),
+    // Orders from the CSV follow the inline ones; a problem the compiler finds with one of them
+    // (`demand.orders[i]`, i past the inline ones) is reported at its CSV line.
+    let inline_orders = scenario.demand.orders.len();
+    let mut csv_lines = Vec::new();
+    let mut csv_file = PathBuf::new();
+    if let (Some(csv), Some(base_dir)) = (scenario.demand.orders_csv.clone(), base_dir) {
+        csv_file = base_dir.join(&csv);
+        // The good rows are compiled with the rest even when others are bad, so that every
+        // problem of the book is found in one pass.
+        let (rows, mut problems) = read_order_book(&csv_file);
+        diagnostics.append(&mut problems);
+        for (order, line) in rows {
+            scenario.demand.orders.push(order);
+            csv_lines.push(line);
         }
     }
+    let csv_place = |path: &str| -> Option<(usize, String)> {
+        let rest = path.strip_prefix("demand.orders[")?;
+        let (index, field) = rest.split_once(']')?;
+        let index: usize = index.parse().ok()?;
+        let line = *csv_lines.get(index.checked_sub(inline_orders)?)?;
+        Some((line, field.trim_start_matches('.').to_string()))
+    };
     // Without the text (a scenario changed by overrides) problems carry their field paths only.
     let locator = (!text.is_empty())
         .then(|| DeTable::parse(text).ok())
@@ -109,6 +148,15 @@ pub fn compile_located(
         Ok(_) => Err(ScenarioError::Invalid(diagnostics)),
         Err(problems) => {
             diagnostics.extend(problems.into_iter().map(|p| {
+                if let Some((line, field)) = csv_place(&p.path) {
+                    return Diagnostic {
+                        file: csv_file.clone(),
+                        line,
+                        column: 0,
+                        path: field,
+                        message: p.message,
+                    };
+                }
                 let (line, column) = locator
                     .as_ref()
                     .map_or((0, 0), |t| line_col(text, locate(t, &p.path)));
@@ -385,6 +433,20 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 /// durations from t = 0, due may be empty; priority weighs tardiness, default 1). Problems name the CSV
 /// line and column.
 pub fn read_orders_csv(path: &Path) -> Result<Vec<OrderSpec>, Vec<Diagnostic>> {
+    match read_order_book(path) {
+        (rows, problems) if problems.is_empty() => {
+            Ok(rows.into_iter().map(|(order, _)| order).collect())
+        }
+        (_, problems) => Err(problems),
+    }
+}
+
+/// [`read_orders_csv`], each order with its line in the file. A byte-order mark is skipped; a file
+/// without the header, without orders or with more than [`MAX_ORDERS`](crate::limits::MAX_ORDERS)
+/// is an error, as are duplicate ids and quantities of 0, each at its line. Returns the good rows
+/// and the problems of the others.
+type OrderRows = Vec<(OrderSpec, usize)>;
+fn read_order_book(path: &Path) -> (OrderRows, Vec<Diagnostic>) {
     let located = |line: usize, path_s: &str, message: String| Diagnostic {
         file: path.to_path_buf(),
         line,
@@ -392,34 +454,47 @@ pub fn read_orders_csv(path: &Path) -> Result<Vec<OrderSpec>, Vec<Diagnostic>> {
         path: path_s.to_string(),
         message,
     };
-    let mut reader = match csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_path(path)
-    {
-        Ok(r) => r,
-        Err(e) => return Err(vec![located(0, "", format!("cannot read order book: {e}"))]),
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            return (
+                Vec::new(),
+                vec![located(0, "", format!("cannot read order book: {e}"))],
+            );
+        }
     };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
-        Err(e) => return Err(vec![located(1, "", format!("bad header: {e}"))]),
+        Err(e) => return (Vec::new(), vec![located(1, "", format!("bad header: {e}"))]),
     };
     let col = |name: &str| headers.iter().position(|h| h == name);
     let (Some(c_id), Some(c_product), Some(c_qty)) = (col("id"), col("product"), col("quantity"))
     else {
-        return Err(vec![located(
-            1,
-            "",
-            format!(
-                "the header must name at least id, product, quantity (and optionally release, due); got `{}`",
-                headers.iter().collect::<Vec<_>>().join(",")
-            ),
-        )]);
+        return (
+            Vec::new(),
+            vec![located(
+                1,
+                "",
+                format!(
+                    "the header must name at least id, product, quantity (and optionally release, due); got `{}`",
+                    headers.iter().collect::<Vec<_>>().join(",")
+                ),
+            )],
+        );
     };
     let (c_release, c_due, c_priority) = (col("release"), col("due"), col("priority"));
     let mut orders = Vec::new();
     let mut diags = Vec::new();
+    let mut first_line_of = std::collections::HashMap::new();
     for (i, record) in reader.records().enumerate() {
-        let line = i + 2;
+        let line = match &record {
+            Ok(r) => r.position().map_or(i + 2, |p| p.line() as usize),
+            Err(_) => i + 2,
+        };
         let record = match record {
             Ok(r) => r,
             Err(e) => {
@@ -486,18 +561,49 @@ pub fn read_orders_csv(path: &Path) -> Result<Vec<OrderSpec>, Vec<Diagnostic>> {
             ));
             continue;
         }
-        orders.push(OrderSpec {
-            id: field(Some(c_id)).to_string(),
-            product: field(Some(c_product)).to_string(),
-            quantity,
-            release: crate::duration::Secs(release.unwrap_or(0.0)),
-            due: due.map(crate::duration::Secs),
-            priority,
-        });
+        if quantity == 0 {
+            diags.push(located(line, "quantity", "quantity must be >= 1".into()));
+            continue;
+        }
+        let id = field(Some(c_id));
+        if let Some(first) = first_line_of.get(id) {
+            diags.push(located(
+                line,
+                "id",
+                format!("duplicate order id `{id}` (first at line {first})"),
+            ));
+            continue;
+        }
+        first_line_of.insert(id.to_string(), line);
+        if orders.len() == crate::limits::MAX_ORDERS {
+            diags.push(located(
+                line,
+                "",
+                format!(
+                    "more than {} orders; takt accepts at most that many",
+                    crate::limits::MAX_ORDERS
+                ),
+            ));
+            break;
+        }
+        orders.push((
+            OrderSpec {
+                id: id.to_string(),
+                product: field(Some(c_product)).to_string(),
+                quantity,
+                release: crate::duration::Secs(release.unwrap_or(0.0)),
+                due: due.map(crate::duration::Secs),
+                priority,
+            },
+            line,
+        ));
     }
-    if diags.is_empty() {
-        Ok(orders)
-    } else {
-        Err(diags)
+    if orders.is_empty() && diags.is_empty() {
+        diags.push(located(
+            1,
+            "",
+            "the order book has no orders: give one per line under the header".into(),
+        ));
     }
+    (orders, diags)
 }

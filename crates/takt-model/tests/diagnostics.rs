@@ -166,3 +166,159 @@ orders_csv = "orders.csv"
     assert_eq!(loaded.model.orders[1].release_s, 3600.0);
     assert_eq!(loaded.model.orders[0].due_s, Some(28_800.0));
 }
+
+const SMALL: &str = r#"schema_version = 1
+name = "small"
+[run]
+horizon = "8h"
+[[products]]
+name = "A"
+routing = [{ station = "S", process_time = "1m" }]
+[[stations]]
+name = "S"
+machines = 1
+[demand.arrivals]
+interarrival = { dist = "exponential", mean = "2m" }
+mix = { A = 1 }
+"#;
+
+#[test]
+fn sizes_past_their_limits_are_refused_at_validation() {
+    // A hundred million machines validated and then took the process's memory.
+    let found = problems(&SMALL.replace("machines = 1", "machines = 100000000"));
+    assert!(
+        found.iter().any(|(line, path, m)| *line == 10
+            && path == "stations[0].machines"
+            && m.contains("at most 1000")),
+        "{found:?}"
+    );
+    // A part every nanosecond over eight hours: 2.9e13 parts, refused before a run.
+    let found = problems(&SMALL.replace(r#"mean = "2m""#, "mean = 1e-9"));
+    assert!(
+        found.iter().any(|(line, path, m)| *line == 12
+            && path == "demand.arrivals.interarrival"
+            && m.contains("at most 1e8")),
+        "{found:?}"
+    );
+    // A horizon past the longest duration: refused where it is written.
+    let found = problems(&SMALL.replace(r#"horizon = "8h""#, "horizon = 1e308"));
+    assert!(
+        found.iter().any(|(line, path, m)| *line == 4
+            && path == "run.horizon"
+            && m.contains("longest duration")),
+        "{found:?}"
+    );
+    let found = problems(&SMALL.replace(
+        r#"horizon = "8h""#,
+        r#"horizon = "99999999999999999999999w""#,
+    ));
+    assert!(
+        found.iter().any(|(_, p, _)| p == "run.horizon"),
+        "{found:?}"
+    );
+    assert!(load_str(SMALL, Path::new("plant.toml"), None).is_ok());
+}
+
+#[test]
+fn a_scenario_without_a_directory_may_name_no_file() {
+    // Whatever the path says, nothing is opened: the same refusal for a file that exists, one
+    // that does not, and one outside any directory.
+    let dir = temp_dir("nofile");
+    std::fs::write(dir.join("orders.csv"), "id,product,quantity\nO1,A,10\n").expect("csv");
+    for path in [
+        "orders.csv",
+        "/etc/passwd",
+        "/proc/self/environ",
+        "../../no/such.csv",
+    ] {
+        let text = SMALL.replace(
+            "[demand.arrivals]",
+            &format!("[demand]\norders_csv = \"{path}\"\n[demand.arrivals]"),
+        );
+        let found = problems(&text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, 12, "{found:?}");
+        assert_eq!(found[0].1, "demand.orders_csv");
+        assert!(found[0].2.contains("may not name a file"), "{found:?}");
+    }
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("takt-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// The order book's problems, located in the CSV (not in the scenario), with no word of "no
+/// demand" besides.
+fn csv_problems(csv: &[u8]) -> Vec<(String, usize, String, String)> {
+    let dir = temp_dir(&format!("csv-{}", csv.len()));
+    std::fs::write(dir.join("orders.csv"), csv).expect("csv");
+    let text = r#"schema_version = 1
+name = "csv"
+[run]
+horizon = "1d"
+[[products]]
+name = "A"
+routing = [{ station = "S", process_time = "1m" }]
+[[stations]]
+name = "S"
+[demand]
+orders_csv = "orders.csv"
+"#;
+    match load_str(text, &dir.join("plant.toml"), Some(&dir)) {
+        Ok(_) => Vec::new(),
+        Err(e) => e
+            .diagnostics()
+            .iter()
+            .map(|d| {
+                let file = d.file.file_name().map(|f| f.to_string_lossy().into_owned());
+                (
+                    file.unwrap_or_default(),
+                    d.line,
+                    d.path.clone(),
+                    d.message.clone(),
+                )
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn order_book_problems_name_their_csv_line() {
+    let found = csv_problems(
+        b"id,product,quantity,release,due\nO1,A,0,0,8h\nO2,Z,5,0,\nO3,A,5,0,\nO3,A,6,0,\n",
+    );
+    let at = |line: usize, field: &str| {
+        found
+            .iter()
+            .any(|(f, l, p, _)| f == "orders.csv" && *l == line && p == field)
+    };
+    assert!(at(2, "quantity"), "{found:?}");
+    assert!(at(3, "product"), "{found:?}");
+    assert!(at(5, "id"), "{found:?}");
+    assert!(
+        found
+            .iter()
+            .all(|(f, _, _, m)| f == "orders.csv" && !m.contains("no demand")),
+        "{found:?}"
+    );
+    // A byte-order mark (as spreadsheets write it) is not part of the header.
+    assert!(csv_problems(b"\xef\xbb\xbfid,product,quantity\nO1,A,3\n").is_empty());
+    // Without a header, or without orders, the book is an error, not silently empty.
+    let found = csv_problems(b"O1,A,3,0,8h\nO2,A,4,0,8h\n");
+    assert!(
+        found
+            .iter()
+            .any(|(f, l, _, m)| f == "orders.csv" && *l == 1 && m.contains("header")),
+        "{found:?}"
+    );
+    let found = csv_problems(b"id,product,quantity\n");
+    assert!(
+        found
+            .iter()
+            .any(|(f, _, _, m)| f == "orders.csv" && m.contains("no orders")),
+        "{found:?}"
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+}

@@ -71,8 +71,17 @@ pub fn read(text: &str, format: Format, name: &str) -> Result<Problem, InstanceE
         ));
     }
     let (n_jobs, machines) = (h[0] as usize, h[1] as usize);
+    if n_jobs > MAX_JOBS || machines > MAX_MACHINES {
+        return Err(err(
+            hl,
+            format!(
+                "{n_jobs} jobs on {machines} machines: takt reads at most {MAX_JOBS} jobs and {MAX_MACHINES} machines"
+            ),
+        ));
+    }
     let base = if format == Format::FjspSdst { 1 } else { 0 };
-    let mut jobs = Vec::with_capacity(n_jobs);
+    // The header's count is checked against the lines there are before anything is sized by it.
+    let mut jobs = Vec::with_capacity(n_jobs.min(lines.len()));
     for j in 0..n_jobs {
         let &(ln, line) = content
             .next()
@@ -100,6 +109,15 @@ pub fn read(text: &str, format: Format, name: &str) -> Result<Problem, InstanceE
             Format::Jssp => {
                 if v.len() % 2 != 0 || v.is_empty() {
                     return Err(err(ln, "a job line is pairs of machine and time"));
+                }
+                if v.len() / 2 != machines {
+                    return Err(err(
+                        ln,
+                        format!(
+                            "a job line has {} operations; the header says {machines} machines, and a job visits each once",
+                            v.len() / 2
+                        ),
+                    ));
                 }
                 for pair in v.chunks(2) {
                     operations.push(Operation {
@@ -178,10 +196,27 @@ pub fn read(text: &str, format: Format, name: &str) -> Result<Problem, InstanceE
     } else {
         None
     };
+    if let Some(&(ln, _)) = content.next() {
+        return Err(err(
+            ln,
+            format!(
+                "more lines than the header announces ({n_jobs} jobs{}): the header and the job lines disagree",
+                if format == Format::FjspSdst {
+                    ", then a setup matrix per machine"
+                } else {
+                    ""
+                }
+            ),
+        ));
+    }
     let mut p = Problem::new(name, machines, jobs);
     p.setups = setups;
     Ok(p)
 }
+
+/// The largest instance read: jobs, and machines.
+pub const MAX_JOBS: usize = 100_000;
+pub const MAX_MACHINES: usize = 10_000;
 
 #[cfg(test)]
 mod tests {
@@ -220,5 +255,21 @@ mod tests {
                 .contains("ends after")
         );
         assert!(read("", Format::Jssp, "t").is_err());
+    }
+
+    #[test]
+    fn a_header_that_disagrees_with_its_lines_is_an_error() {
+        // Three job lines under a header of two.
+        let e = read("2 2\n0 3 1 2\n1 4 0 1\n0 1 1 1\n", Format::Jssp, "t").unwrap_err();
+        assert_eq!(e.line, 4, "{e}");
+        assert!(e.message.contains("disagree"), "{e}");
+        // A job of one operation on a two-machine job shop.
+        let e = read("2 2\n0 3\n1 4 0 1\n", Format::Jssp, "t").unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+        // A header that would size memory by itself.
+        let e = read("1000000000000 2\n0 3 1 2\n", Format::Jssp, "t").unwrap_err();
+        assert!(e.message.contains("at most"), "{e}");
+        let e = read("3 2\n0 3 1 2\n", Format::Jssp, "t").unwrap_err();
+        assert!(e.message.contains("expected 3 job lines"), "{e}");
     }
 }

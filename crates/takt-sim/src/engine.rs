@@ -408,15 +408,27 @@ impl Simulation {
         self.trace.take()
     }
 
-    /// Handles every event up to and including time `until`, then sets the clock to `until`.
+    /// Handles every event up to and including time `until`, then sets the clock to `until`. It has
+    /// no budget: a run of a plant from outside goes through [`Simulation::run_guarded`].
     pub fn run_until(&mut self, until: f64) {
+        while !self.run_events(until, u64::MAX).0 {}
+    }
+
+    /// Handles at most `max` calendar entries up to and including `until`. Returns whether `until`
+    /// was reached (the clock is then set to it) and how many entries were handled.
+    pub(crate) fn run_events(&mut self, until: f64, max: u64) -> (bool, u64) {
+        let mut handled = 0;
         while let Some(next) = self.calendar.peek() {
             if next.time > until {
                 break;
             }
+            if handled == max {
+                return (false, handled);
+            }
             let Some(next) = self.calendar.pop() else {
                 break;
             };
+            handled += 1;
             self.now = next.time;
             if self.dispatch(next.event) {
                 self.events += 1;
@@ -425,6 +437,7 @@ impl Simulation {
         if until > self.now {
             self.now = until;
         }
+        (true, handled)
     }
 
     /// Runs to the model's horizon.

@@ -16,6 +16,7 @@
 pub mod components;
 pub mod condition;
 pub mod engine;
+pub mod guard;
 pub mod kpi;
 mod lookup;
 pub mod plan;
@@ -27,8 +28,11 @@ pub mod trace;
 pub use components::MachineState;
 pub use condition::{ConditionError, PlantCondition};
 pub use engine::{Event, Simulation};
+pub use guard::RunStopped;
 pub use kpi::{Report, StateFractions, StationReport};
 pub use plan::{Plan, PlanError};
-pub use replicate::{mean_ci95, run_one, run_replications, summarize, summarize_json};
+pub use replicate::{
+    mean_ci95, run_one, run_one_guarded, run_replications, summarize, summarize_json,
+};
 pub use snapshot::{Snapshot, SnapshotError};
 pub use trace::{TraceKind, TraceRecord, TraceSink, VecSink};

@@ -3,12 +3,14 @@
 //! gets the same seed, whatever the number of threads, so results do not depend on the machine.
 
 use crate::engine::Simulation;
+use crate::guard::RunStopped;
 use crate::kpi::Report;
 use crate::rng;
 use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use takt_model::Model;
 
 /// Runs replication `replication` of `model` to its horizon.
@@ -18,21 +20,51 @@ pub fn run_one(model: Arc<Model>, seed: u64, replication: u32) -> Report {
     sim.report()
 }
 
-/// Runs `n` replications in parallel; `on_done` is called as each finishes (progress bars).
+/// [`run_one`] within the default budgets, stopped when any of `stop` is raised.
+pub fn run_one_guarded(
+    model: Arc<Model>,
+    seed: u64,
+    replication: u32,
+    stop: &[&AtomicBool],
+) -> Result<Report, RunStopped> {
+    let mut sim = Simulation::new(model, rng::replication_seed(seed, replication));
+    sim.run_to_horizon(stop)?;
+    Ok(sim.report())
+}
+
+/// Runs `n` replications in parallel, each within the default budgets; `on_done` is called as each
+/// finishes (progress bars). The first replication stopped by a budget stops the others and is the
+/// error; `cancel`, when raised, stops them all.
 pub fn run_replications(
     model: &Arc<Model>,
     seed: u64,
     n: u32,
     on_done: &(dyn Fn() + Sync),
-) -> Vec<Report> {
-    (0..n)
+    cancel: Option<&AtomicBool>,
+) -> Result<Vec<Report>, RunStopped> {
+    let stop = AtomicBool::new(false);
+    let never = AtomicBool::new(false);
+    let cancel = cancel.unwrap_or(&never);
+    let reports = (0..n)
         .into_par_iter()
         .map(|r| {
-            let report = run_one(Arc::clone(model), seed, r);
+            let report = run_one_guarded(Arc::clone(model), seed, r, &[&stop, cancel]);
+            if report.is_err() {
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
             on_done();
             report
         })
-        .collect()
+        .collect::<Vec<_>>();
+    // The budget's own error, not the `Stopped` it caused in the others.
+    if let Some(e) = reports
+        .iter()
+        .filter_map(|r| r.as_ref().err())
+        .min_by_key(|e| matches!(e, RunStopped::Stopped { .. }))
+    {
+        return Err(e.clone());
+    }
+    reports.into_iter().collect()
 }
 
 /// Mean and 95% confidence half-width (Student t, n - 1 degrees of freedom); the half-width is `None`

@@ -171,12 +171,12 @@ fn replications_do_not_depend_on_the_number_of_threads() {
         .num_threads(1)
         .build()
         .expect("pool")
-        .install(|| run_replications(&m, 5, 6, &|| {}));
+        .install(|| run_replications(&m, 5, 6, &|| {}, None).expect("runs"));
     let many = rayon::ThreadPoolBuilder::new()
         .num_threads(4)
         .build()
         .expect("pool")
-        .install(|| run_replications(&m, 5, 6, &|| {}));
+        .install(|| run_replications(&m, 5, 6, &|| {}, None).expect("runs"));
     assert_eq!(
         one.iter().map(json).collect::<Vec<_>>(),
         many.iter().map(json).collect::<Vec<_>>()

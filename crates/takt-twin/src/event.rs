@@ -629,6 +629,12 @@ fn parse_slowly(text: &str) -> Result<Checked, EventError> {
     })
 }
 
+/// The most pieces one `delta` count may carry: a machine counts a cycle or a batch at a time.
+pub const MAX_PIECES_PER_COUNT: u64 = 1_000_000;
+/// The largest running total a `total` counter (or an operation's quantity) may carry: 2^53, the
+/// largest whole number every JSON reader holds exactly.
+pub const MAX_COUNTER_TOTAL: u64 = 1 << 53;
+
 /// Checks an event already deserialized (the HTTP API receives batches as JSON arrays).
 pub fn check(event: Event) -> Result<Checked, EventError> {
     let ts_ms = parse_ts(&event.ts).map_err(|m| EventError::at("ts", m))?;
@@ -659,6 +665,40 @@ pub fn check(event: Event) -> Result<Checked, EventError> {
                     ));
                 }
             }
+        }
+        Body::Count(CountBody {
+            mode,
+            good,
+            scrap,
+            rework,
+            ..
+        }) => {
+            let (max, what) = match mode {
+                CountMode::Delta => (MAX_PIECES_PER_COUNT, "pieces in one count"),
+                CountMode::Total => (MAX_COUNTER_TOTAL, "a counter's running total"),
+            };
+            for (name, n) in [("good", good), ("scrap", scrap), ("rework", rework)] {
+                if *n > max {
+                    return Err(EventError::at(
+                        name,
+                        format!("{n} is more than takt accepts for {what} ({max})"),
+                    ));
+                }
+            }
+        }
+        Body::Operation(OperationBody {
+            quantity,
+            good,
+            scrap,
+            ..
+        }) if [quantity, good, scrap]
+            .into_iter()
+            .any(|n| n.is_some_and(|n| n > MAX_COUNTER_TOTAL)) =>
+        {
+            return Err(EventError::at(
+                "quantity",
+                format!("quantities above {MAX_COUNTER_TOTAL} are not accepted"),
+            ));
         }
         Body::Alarm(AlarmBody { code, .. }) if code.is_empty() => {
             return Err(EventError::at("code", "must not be empty"));

@@ -31,7 +31,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use takt_model::{FailureBasis, Model};
+use std::sync::atomic::AtomicBool;
+use takt_model::{FailureBasis, Model, RunLimits};
 use takt_sim::condition::{
     BufferCondition, HeldPart, MachineCondition, OrderCondition, QueuedPart, Stop, Work,
 };
@@ -53,8 +54,20 @@ pub enum ForecastError {
         now: String,
         next: String,
     },
+    #[error(
+        "the horizon {until} is {ahead_h:.1} h after the moment {now}; a forecast looks at most \
+         {max_h:.0} h ahead"
+    )]
+    TooFarAhead {
+        now: String,
+        until: String,
+        ahead_h: f64,
+        max_h: f64,
+    },
     #[error("at least one replication is needed")]
     NoReplications,
+    #[error("a forecast run: {0}")]
+    Run(#[from] takt_sim::RunStopped),
     #[error("the mirrored state does not fit the scenario: {0}")]
     Condition(#[from] ConditionError),
 }
@@ -697,8 +710,12 @@ pub fn forecast(
     now_ms: i64,
     options: ForecastOptions,
 ) -> Result<Forecast, ForecastError> {
-    forecast_with_plans(model, view, now_ms, options, None)
+    forecast_with_plans(model, view, now_ms, options, None, &AtomicBool::new(false))
 }
+
+/// The furthest a forecast looks ahead of its moment: a week. The twin forecasts the shift; a week
+/// of 100 replications is already minutes of work.
+pub const MAX_AHEAD_S: f64 = 7.0 * 86_400.0;
 
 /// The plan's runs (the scenario from its start) depend only on the model, the seed, how many and
 /// to when, not on the plant's state: a server forecasting the same shift again and again keeps them
@@ -723,13 +740,17 @@ impl PlanCache {
 }
 
 /// [`forecast`], taking the plan's runs from `plans` when it has them (and keeping them there).
+/// Every run is held to the default [`RunLimits`] and ends, with [`ForecastError::Run`], once
+/// `stop` is raised (the client went away, or the server's time for the request is up).
 pub fn forecast_with_plans(
     model: &Arc<Model>,
     view: &BTreeMap<String, AssetState>,
     now_ms: i64,
     options: ForecastOptions,
     plans: Option<&PlanCache>,
+    stop: &AtomicBool,
 ) -> Result<Forecast, ForecastError> {
+    let limits = RunLimits::default();
     if options.replications == 0 {
         return Err(ForecastError::NoReplications);
     }
@@ -757,6 +778,14 @@ pub fn forecast_with_plans(
             until: stamp(until_s),
         });
     }
+    if until_s - now_s > MAX_AHEAD_S {
+        return Err(ForecastError::TooFarAhead {
+            now: stamp(now_s),
+            until: stamp(until_s),
+            ahead_h: (until_s - now_s) / 3600.0,
+            max_h: MAX_AHEAD_S / 3600.0,
+        });
+    }
     // The plan counts from the shift's start: the scenario's statistics reset there.
     let shift_start_s = model_s(shift.start_ms).max(model.warmup_s);
     let plan_replications = if until_s > model.horizon_s && options.plan_replications > 0 {
@@ -775,11 +804,11 @@ pub fn forecast_with_plans(
         .map(|r| {
             let seed = rng::replication_seed(options.seed, r);
             let mut sim = Simulation::from_condition(Arc::clone(model), seed, &condition)?;
-            sim.run_until(until_s);
+            sim.run_guarded(until_s, &limits, &[stop])?;
             Ok(outcome(&sim.report()))
         })
-        .collect::<Result<Vec<_>, ConditionError>>()?;
-    let run_plan = || -> Arc<Vec<Outcome>> {
+        .collect::<Result<Vec<_>, ForecastError>>()?;
+    let run_plan = || -> Result<Arc<Vec<Outcome>>, ForecastError> {
         let plan_model = if shift_start_s > model.warmup_s {
             Arc::new(Model {
                 warmup_s: shift_start_s,
@@ -788,19 +817,18 @@ pub fn forecast_with_plans(
         } else {
             Arc::clone(model)
         };
-        Arc::new(
-            (0..plan_replications)
-                .into_par_iter()
-                .map(|r| {
-                    let mut sim = Simulation::new(
-                        Arc::clone(&plan_model),
-                        rng::replication_seed(options.seed, r),
-                    );
-                    sim.run_until(until_s);
-                    outcome(&sim.report())
-                })
-                .collect(),
-        )
+        (0..plan_replications)
+            .into_par_iter()
+            .map(|r| {
+                let mut sim = Simulation::new(
+                    Arc::clone(&plan_model),
+                    rng::replication_seed(options.seed, r),
+                );
+                sim.run_guarded(until_s, &limits, &[stop])?;
+                Ok(outcome(&sim.report()))
+            })
+            .collect::<Result<Vec<_>, ForecastError>>()
+            .map(Arc::new)
     };
     let key = (
         options.seed,
@@ -809,13 +837,13 @@ pub fn forecast_with_plans(
         shift_start_s.to_bits(),
     );
     let plan: Arc<Vec<Outcome>> = match plans {
-        None => run_plan(),
+        None => run_plan()?,
         Some(cache) => {
             let cached = cache.runs.lock().ok().and_then(|r| r.get(&key).cloned());
             match cached {
                 Some(runs) => runs,
                 None => {
-                    let runs = run_plan();
+                    let runs = run_plan()?;
                     if let Ok(mut r) = cache.runs.lock() {
                         r.insert(key, Arc::clone(&runs));
                     }

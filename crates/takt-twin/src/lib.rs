@@ -194,7 +194,34 @@ pub struct TwinState {
     pub counters: Counters,
 }
 
+/// How far ahead an event's time stamp may be and still be accepted. An event from the future
+/// would move the twin's clock there for good (its shift, its silence, its reordering), so it is
+/// rejected with the reason instead, and never changes what later events do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeGate {
+    /// A live feed: at most `skew_ms` ahead of the clock that received the batch.
+    Live { skew_ms: i64 },
+    /// A recording (or the store, when it is opened): at most `gap_ms` ahead of the latest of the
+    /// receiving clock, the end of the scenario's plan, and the newest event accepted.
+    Recording { gap_ms: i64 },
+}
+
+impl TimeGate {
+    /// A live feed's default: five minutes for clocks that drift.
+    pub const LIVE: TimeGate = TimeGate::Live {
+        skew_ms: 5 * 60_000,
+    };
+    /// A recording's default: a week past what it has shown so far.
+    pub const RECORDING: TimeGate = TimeGate::Recording {
+        gap_ms: 7 * 86_400_000,
+    };
+}
+
 pub struct Twin {
+    /// What a new event's time stamp is held to.
+    gate: TimeGate,
+    /// Where the scenario's plan ends, Unix ms.
+    plan_end_ms: i64,
     mirror: Mirror,
     store: Store,
     /// Asset name -> its station and ideal cycles.
@@ -271,17 +298,52 @@ pub fn assets_of(model: &Model) -> Vec<(String, AssetInfo)> {
 impl Twin {
     /// A twin of `model` over `store`, rebuilt from what the store holds. KPIs count in the
     /// running shift of the model's shift clock.
-    pub fn open(model: &Model, store: Store, config: MirrorConfig) -> Result<Twin, TwinError> {
+    pub fn open(model: &Model, mut store: Store, config: MirrorConfig) -> Result<Twin, TwinError> {
         let assets: BTreeMap<String, AssetInfo> = assets_of(model).into_iter().collect();
         let names: Vec<String> = assets.keys().cloned().collect();
         let mut mirror = Mirror::new(&names, model.shift_clock(), config);
         let mut newest_ms: Option<i64> = None;
-        let accepted = store.for_each(|c| {
-            newest_ms = Some(newest_ms.map_or(c.ts_ms, |n| n.max(c.ts_ms)));
-            mirror.offer(c);
+        let plan_end_ms = model
+            .timebase
+            .start_unix_s
+            .saturating_mul(1000)
+            .saturating_add((model.horizon_s * 1000.0) as i64);
+        // Every stored event is checked again by today's rules (and the recording's time gate,
+        // from the clock now): what an earlier version let in and these refuse moves to the dead
+        // letters instead of poisoning the state.
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let mut accepted = 0;
+        let mut refused = Vec::new();
+        store.for_each_text(|id, text| {
+            let reason = match event::parse(text) {
+                Err(e) => e.to_string(),
+                Ok(c) => {
+                    match too_far_ahead(TimeGate::RECORDING, &c, now_ms, plan_end_ms, newest_ms) {
+                        Some(reason) => reason,
+                        None => {
+                            newest_ms = Some(newest_ms.map_or(c.ts_ms, |n| n.max(c.ts_ms)));
+                            mirror.offer(c);
+                            accepted += 1;
+                            return;
+                        }
+                    }
+                }
+            };
+            refused.push((id, reason));
         })?;
+        if !refused.is_empty() {
+            tracing::warn!(
+                events = refused.len(),
+                "stored events refused by today's checks: moved to the dead letters"
+            );
+            store.quarantine(&refused, now_ms)?;
+        }
         let rejected = store.dead_letter_count()?;
         Ok(Twin {
+            gate: TimeGate::RECORDING,
+            plan_end_ms,
             mirror,
             store,
             assets,
@@ -398,8 +460,19 @@ impl Twin {
         for (index, source, result, raw) in parsed {
             let reason = match result {
                 Ok(c) if self.mirror.knows(&c.event.asset) => {
-                    good.push((c, raw));
-                    continue;
+                    match too_far_ahead(
+                        self.gate,
+                        &c,
+                        received_ms,
+                        self.plan_end_ms,
+                        self.newest_ms,
+                    ) {
+                        None => {
+                            good.push((c, raw));
+                            continue;
+                        }
+                        Some(reason) => reason,
+                    }
                 }
                 Ok(c) => format!(
                     "asset: unknown asset `{}` (the scenario has {})",
@@ -431,6 +504,12 @@ impl Twin {
         self.counters.duplicates += report.duplicates;
         self.counters.rejected += report.rejected.len() as u64;
         Ok(report)
+    }
+
+    /// Holds new events' time stamps to `gate` (the default is [`TimeGate::RECORDING`]; a live
+    /// feed sets [`TimeGate::Live`]).
+    pub fn set_time_gate(&mut self, gate: TimeGate) {
+        self.gate = gate;
     }
 
     pub fn store(&self) -> &Store {
@@ -499,5 +578,61 @@ impl Twin {
     /// The newest event time stamp accepted (Unix ms), if any.
     pub fn newest_ms(&self) -> Option<i64> {
         self.newest_ms
+    }
+}
+
+/// The reason an event is refused by `gate`, or `None` when its time stamp is acceptable.
+fn too_far_ahead(
+    gate: TimeGate,
+    c: &Checked,
+    received_ms: i64,
+    plan_end_ms: i64,
+    newest_ms: Option<i64>,
+) -> Option<String> {
+    let (limit, against) = match gate {
+        TimeGate::Live { skew_ms } => (
+            received_ms.saturating_add(skew_ms),
+            format!(
+                "{} ahead of the receiving clock ({})",
+                human_span(c.ts_ms.saturating_sub(received_ms)),
+                event::format_ts(received_ms)
+            ),
+        ),
+        TimeGate::Recording { gap_ms } => {
+            let reference = received_ms
+                .max(plan_end_ms)
+                .max(newest_ms.unwrap_or(i64::MIN));
+            (
+                reference.saturating_add(gap_ms),
+                format!(
+                    "{} after the recording so far, the scenario's plan and the clock ({})",
+                    human_span(c.ts_ms.saturating_sub(reference)),
+                    event::format_ts(reference)
+                ),
+            )
+        }
+    };
+    let allowed = match gate {
+        TimeGate::Live { skew_ms } => skew_ms,
+        TimeGate::Recording { gap_ms } => gap_ms,
+    };
+    (c.ts_ms > limit).then(|| {
+        format!(
+            "ts: {} is {against}; at most {} is accepted",
+            c.event.ts,
+            human_span(allowed)
+        )
+    })
+}
+
+/// A span of milliseconds in the largest unit that keeps it readable.
+fn human_span(ms: i64) -> String {
+    let s = ms as f64 / 1000.0;
+    match s {
+        s if s >= 365.25 * 86_400.0 => format!("{:.1} years", s / (365.25 * 86_400.0)),
+        s if s >= 86_400.0 => format!("{:.1} days", s / 86_400.0),
+        s if s >= 3600.0 => format!("{:.1} h", s / 3600.0),
+        s if s >= 60.0 => format!("{:.1} min", s / 60.0),
+        s => format!("{s:.1} s"),
     }
 }

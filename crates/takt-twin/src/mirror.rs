@@ -542,15 +542,15 @@ fn apply(a: &mut AssetState, clock: &ShiftClock, c: Checked) {
             };
             match a.lifetime_by_product.get_mut(&key) {
                 Some(life) => {
-                    life[0] += g;
-                    life[1] += s;
-                    life[2] += r;
+                    life[0] = life[0].saturating_add(g);
+                    life[1] = life[1].saturating_add(s);
+                    life[2] = life[2].saturating_add(r);
                 }
                 None => {
                     a.lifetime_by_product.insert(key.clone(), [g, s, r]);
                 }
             }
-            if g + s > 0 {
+            if g > 0 || s > 0 {
                 match a.last_out_ms_by_product.get_mut(&key) {
                     Some(last) => *last = (*last).max(ts),
                     None => {
@@ -558,7 +558,7 @@ fn apply(a: &mut AssetState, clock: &ShiftClock, c: Checked) {
                     }
                 }
             }
-            if !late && g + s + r > 0 {
+            if !late && (g > 0 || s > 0 || r > 0) {
                 // A cycle ended: the next part's work starts now.
                 a.activity_ms = 0;
                 a.activity_clock_ms = ts;
@@ -569,17 +569,19 @@ fn apply(a: &mut AssetState, clock: &ShiftClock, c: Checked) {
                 a.part_product = known;
             }
             if a.shift.as_ref().is_some_and(|w| w.contains(ts)) {
-                a.good += g;
-                a.scrap += s;
-                a.rework += r;
+                a.good = a.good.saturating_add(g);
+                a.scrap = a.scrap.saturating_add(s);
+                a.rework = a.rework.saturating_add(r);
                 // Pieces by product: the count's own, else the running work order's product.
                 let product = if product.is_empty() {
                     a.product.clone().unwrap_or_default()
                 } else {
                     product
                 };
-                *a.good_by_product.entry(product.clone()).or_insert(0) += g;
-                *a.pieces_by_product.entry(product).or_insert(0) += g + s + r;
+                let good = a.good_by_product.entry(product.clone()).or_insert(0);
+                *good = good.saturating_add(g);
+                let pieces = a.pieces_by_product.entry(product).or_insert(0);
+                *pieces = pieces.saturating_add(g).saturating_add(s).saturating_add(r);
             }
         }
         Body::Sample(SampleBody { signals }) => {

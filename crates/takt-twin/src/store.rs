@@ -181,6 +181,74 @@ impl Store {
         Ok(n)
     }
 
+    /// Every stored event's row id and text, in the order accepted, unchecked: for a repair that
+    /// checks them again by today's rules.
+    pub fn for_each_text(&self, mut f: impl FnMut(i64, &str)) -> Result<(), StoreError> {
+        let conn = match &self.backend {
+            Backend::Sqlite(conn) => conn,
+            Backend::Memory(m) => {
+                for (i, body) in m.bodies.iter().enumerate() {
+                    f(i as i64 + 1, body);
+                }
+                return Ok(());
+            }
+        };
+        let mut stmt = conn.prepare("SELECT id, body FROM events ORDER BY id")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let id: i64 = row.get(0)?;
+            let body: String = row.get(1)?;
+            f(id, &body);
+        }
+        Ok(())
+    }
+
+    /// Moves stored events (by row id, with the reason) to the dead letters, in one transaction:
+    /// events an earlier version accepted that today's checks refuse. Their `asset` + `seq` stay
+    /// free, so a corrected resend is accepted.
+    pub fn quarantine(
+        &mut self,
+        rows: &[(i64, String)],
+        received_ms: i64,
+    ) -> Result<(), StoreError> {
+        let conn = match &mut self.backend {
+            Backend::Sqlite(conn) => conn,
+            Backend::Memory(m) => {
+                let mut gone = BTreeMap::new();
+                for (id, reason) in rows {
+                    gone.insert(*id, reason);
+                }
+                let bodies = std::mem::take(&mut m.bodies);
+                for (i, body) in bodies.into_iter().enumerate() {
+                    match gone.get(&(i as i64 + 1)) {
+                        Some(reason) => m.dead.push(DeadLetter {
+                            received_ms,
+                            source: "store repair".into(),
+                            payload: body,
+                            reason: (*reason).clone(),
+                        }),
+                        None => m.bodies.push(body),
+                    }
+                }
+                return Ok(());
+            }
+        };
+        let tx = conn.transaction()?;
+        {
+            let mut letter = tx.prepare_cached(
+                "INSERT INTO dead_letters (received_ms, source, payload, reason)
+                 SELECT ?1, 'store repair', body, ?2 FROM events WHERE id = ?3",
+            )?;
+            let mut delete = tx.prepare_cached("DELETE FROM events WHERE id = ?1")?;
+            for (id, reason) in rows {
+                letter.execute(params![received_ms, reason, id])?;
+                delete.execute(params![id])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     pub fn event_count(&self) -> Result<u64, StoreError> {
         let conn = match &self.backend {
             Backend::Sqlite(conn) => conn,

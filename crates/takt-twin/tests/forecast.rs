@@ -252,8 +252,15 @@ fn plans_kept_between_forecasts_change_nothing() {
     let plans = PlanCache::default();
     let uncached = forecast(&model, &view, now_ms, options).expect("forecast");
     for _ in 0..2 {
-        let f =
-            forecast_with_plans(&model, &view, now_ms, options, Some(&plans)).expect("forecast");
+        let f = forecast_with_plans(
+            &model,
+            &view,
+            now_ms,
+            options,
+            Some(&plans),
+            &Default::default(),
+        )
+        .expect("forecast");
         // Compared as JSON: a figure without data is NaN, which never equals itself.
         assert_eq!(
             serde_json::to_string(&f).ok(),
@@ -266,7 +273,15 @@ fn plans_kept_between_forecasts_change_nothing() {
         until_s: Some(6.5 * 3600.0),
         ..options
     };
-    forecast_with_plans(&model, &view, now_ms, later, Some(&plans)).expect("forecast");
+    forecast_with_plans(
+        &model,
+        &view,
+        now_ms,
+        later,
+        Some(&plans),
+        &Default::default(),
+    )
+    .expect("forecast");
     assert_eq!(plans.len(), 2);
 }
 

@@ -17,7 +17,7 @@ pub fn model(toml: &str) -> Arc<Model> {
 }
 
 pub fn reps(model: &Arc<Model>, n: u32) -> Vec<Report> {
-    run_replications(model, model.seed, n, &|| {})
+    run_replications(model, model.seed, n, &|| {}, None).expect("runs")
 }
 
 /// Mean and 99% Student-t half-width.
