@@ -54,6 +54,10 @@ pub struct ServeArgs {
     /// rejected (a sensor clock gone wrong would otherwise move the twin's clock on).
     #[arg(long, default_value = "5m", value_parser = positive_duration)]
     max_clock_skew: Duration,
+    /// On Ctrl-C or SIGTERM: how long open requests, then running jobs, may take to finish before
+    /// they are cut off (jobs cut off end `interrupted`).
+    #[arg(long, default_value = "10s", value_parser = positive_duration)]
+    shutdown_grace: Duration,
 }
 
 fn positive_duration(text: &str) -> Result<Duration, String> {
@@ -117,6 +121,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     config.request_timeout = Duration::from_secs(120);
     config.job_time_limit = args.job_time_limit;
     config.max_clock_skew = args.max_clock_skew;
+    config.shutdown_grace = args.shutdown_grace;
     if let Some(w) = args.workers {
         config.workers = w.max(1);
     }

@@ -494,3 +494,72 @@ fn schedule_aggregate_assigns_orders_to_shifts_within_capacity() {
             .is_some_and(|s| s.starts_with("2026-01-05T06:00"))
     );
 }
+
+#[test]
+fn hostile_command_lines_end_with_a_word_not_a_panic_or_a_hang() {
+    // Durations past 1,000 years are refused where they are parsed.
+    let reference = scenarios_dir().join("reference-line.toml");
+    let reference = reference.to_str().unwrap_or_default();
+    for horizon in ["1e308", "99999999999999999999999w"] {
+        let out = takt(&["run", reference, "--horizon", horizon]);
+        assert_eq!(out.status.code(), Some(2), "{horizon}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("longest duration takt accepts"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    // A wildcard origin is refused before the server says it listens.
+    let bottling = scenarios_dir().join("bottling-line.toml");
+    let out = takt(&[
+        "serve",
+        "--scenario",
+        bottling.to_str().unwrap_or_default(),
+        "--listen",
+        "127.0.0.1:0",
+        "--insecure-no-auth",
+        "--cors",
+        "*",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("wildcard"), "{err}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("listening"));
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_command_quietly() {
+    // `takt twin schema | true`: the reader is gone before the first line is written.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_takt"))
+        .args(["twin", "schema"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("takt runs");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("ends");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.is_empty(), "{err}");
+}
+
+#[test]
+fn a_replay_of_which_every_line_is_rejected_fails() {
+    let dir = std::env::temp_dir().join(format!("takt-cli-replay-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("bad.jsonl");
+    std::fs::write(
+        &file,
+        "{\"ts\":\"2026-01-05T06:00:00+01:00\",\"asset\":\"Mixer\",\"seq\":1,\"kind\":\"state\",\"state\":\"RUNNING\"}\nnot json\n",
+    )
+    .expect("write");
+    let bottling = scenarios_dir().join("bottling-line.toml");
+    let out = takt(&[
+        "replay",
+        file.to_str().unwrap_or_default(),
+        "--scenario",
+        bottling.to_str().unwrap_or_default(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("every one of the 2 event(s)"), "{err}");
+}

@@ -763,6 +763,58 @@ fn limits_answer_413_429_and_503_and_the_server_keeps_serving() {
 }
 
 #[test]
+fn sigterm_ends_the_server_within_its_grace_period_whatever_is_open() {
+    let dir = data_dir("sigterm");
+    let mut s = Server::start(&dir, &["--shutdown-grace", "1s", "--workers", "1"]);
+    let bottling =
+        std::fs::read_to_string(root().join("scenarios/bottling-line.toml")).expect("toml");
+    // A job of an hour's work, and a stream that never ends by itself.
+    let sim = post(
+        &s,
+        "/simulations",
+        Some(WRITE),
+        &json!({"scenario": bottling, "replications": 1000, "horizon": "30d"}).to_string(),
+    );
+    assert_eq!(sim.status, 202, "{}", sim.text);
+    let id = sim.body["id"].as_str().unwrap_or("").to_string();
+    wait_for_status(&s, &id, "running", Duration::from_secs(20));
+    let stream_base = s.base.clone();
+    std::thread::spawn(move || {
+        let r = agent()
+            .get(format!("{stream_base}/twin/stream"))
+            .header("Authorization", format!("Bearer {READ}"))
+            .call();
+        if let Ok(mut r) = r {
+            let _ = std::io::copy(&mut r.body_mut().as_reader(), &mut std::io::sink());
+        }
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let t = std::time::Instant::now();
+    let killed = Command::new("kill")
+        .args(["-TERM", &s.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = loop {
+        if let Some(status) = s.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "still running {:?} after SIGTERM",
+            t.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    // Grace for the requests, then for the job: about two seconds, never the job's hour.
+    assert!(t.elapsed() < Duration::from_secs(6), "{:?}", t.elapsed());
+    let again = Server::start(&dir, &[]);
+    let job = get(&again, &format!("/jobs/{id}"), Some(READ));
+    assert_eq!(job.body["status"], "interrupted", "{}", job.text);
+}
+
+#[test]
 fn a_killed_server_keeps_every_acknowledged_event_and_rebuilds_the_same_state() {
     let events = recording();
     let batches: Vec<String> = events
