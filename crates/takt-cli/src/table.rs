@@ -78,6 +78,9 @@ pub fn render(r: &Value) -> String {
             ""
         }
     );
+    if let Some(words) = takt_sim::deadlock::describe(r) {
+        let _ = writeln!(out, "{words}");
+    }
     let mut plant = Table::new();
     plant
         .load_style(UTF8_FULL_CONDENSED)

@@ -219,6 +219,9 @@ fn tables(x: &takt_experiments::Experiment) -> String {
             _ => String::new(),
         }
     );
+    for (name, words) in x.deadlocks() {
+        out.push_str(&format!("variant `{name}`: {words}\n"));
+    }
     let headline: Vec<&(String, String)> = x
         .kpis
         .iter()

@@ -126,6 +126,18 @@ pub struct Experiment {
     pub ranking: Option<Ranking>,
 }
 
+impl Experiment {
+    /// Each variant whose plant locked up in some replication, with the deadlock in words.
+    pub fn deadlocks(&self) -> Vec<(String, String)> {
+        self.variants
+            .iter()
+            .filter_map(|v| {
+                takt_sim::deadlock::describe(&v.summary).map(|words| (v.name.clone(), words))
+            })
+            .collect()
+    }
+}
+
 struct Run {
     report: Value,
     series: Vec<f64>,

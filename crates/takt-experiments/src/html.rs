@@ -301,7 +301,7 @@ pub fn render(x: &Experiment) -> String {
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>takt what-if: {}</title>",
         esc(&x.scenario)
     );
-    h.push_str("<style>body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right;vertical-align:top}th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}td.sig{background:#fff3c4}small{color:#555}figure{display:inline-block;margin:8px 16px 16px 0}figcaption{font-weight:600;font-size:13px;margin-bottom:4px}.note{color:#555;font-size:13px}</style></head><body>");
+    h.push_str("<style>body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right;vertical-align:top}th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}td.sig{background:#fff3c4}small{color:#555}figure{display:inline-block;margin:8px 16px 16px 0}figcaption{font-weight:600;font-size:13px;margin-bottom:4px}.note{color:#555;font-size:13px}.warn{background:#fde2e1;border-left:4px solid #b3261e;padding:8px}</style></head><body>");
     let _ = write!(
         h,
         "<h1>What-if: {}</h1><p class=\"note\">{} variant(s) besides the base; {} replications each with common random numbers (seed {}); horizon {} s, warm-up {} s ({}). Values are means ± 95% confidence half-widths; Δ is the paired difference to the base, highlighted where significant.</p>",
@@ -323,6 +323,14 @@ pub fn render(x: &Experiment) -> String {
             } else {
                 "not reached within the replication cap"
             }
+        );
+    }
+    for (name, words) in x.deadlocks() {
+        let _ = write!(
+            h,
+            "<p class=\"warn\"><strong>Variant {}:</strong> {}</p>",
+            esc(&name),
+            esc(&words)
         );
     }
     // Variants and their overrides.

@@ -167,6 +167,8 @@ pub struct Report {
     pub buffers: Vec<BufferReport>,
     pub crews: Vec<CrewReport>,
     pub orders: Option<OrdersReport>,
+    /// Machines that wait for room only each other could make: the plant can never move again.
+    pub deadlock: Option<crate::deadlock::Deadlock>,
 }
 
 fn ratio(a: f64, b: f64) -> Option<f64> {
@@ -351,6 +353,7 @@ impl Simulation {
             buffers,
             crews,
             orders,
+            deadlock: self.deadlock(),
         }
     }
 

@@ -15,6 +15,7 @@
 
 pub mod components;
 pub mod condition;
+pub mod deadlock;
 pub mod engine;
 pub mod guard;
 pub mod kpi;
@@ -27,6 +28,7 @@ pub mod trace;
 
 pub use components::MachineState;
 pub use condition::{ConditionError, PlantCondition};
+pub use deadlock::Deadlock;
 pub use engine::{Event, Simulation};
 pub use guard::RunStopped;
 pub use kpi::{Report, StateFractions, StationReport};

@@ -100,11 +100,26 @@ pub fn summarize(reports: &[Report], base_seed: u64) -> Value {
 }
 
 /// [`summarize`] for reports already in JSON form.
+/// A deadlock is not averaged: the summary says in how many replications the plant locked up,
+/// and shows the first of them (`{"replications", "of", "first": {"replication", ...}}`).
 pub fn summarize_json(reports: &[Value], base_seed: u64) -> Value {
     let mut merged = merge(&reports.iter().collect::<Vec<_>>());
+    let deadlocks: Vec<(usize, &Value)> = reports
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.get("deadlock").filter(|d| !d.is_null()).map(|d| (i, d)))
+        .collect();
     if let Value::Object(map) = &mut merged {
         map.insert("seed".into(), json!(base_seed));
         map.insert("replications".into(), json!(reports.len()));
+        let deadlock = deadlocks.first().map(|(i, first)| {
+            let mut first = (*first).clone();
+            if let Value::Object(f) = &mut first {
+                f.insert("replication".into(), json!(i));
+            }
+            json!({"replications": deadlocks.len(), "of": reports.len(), "first": first})
+        });
+        map.insert("deadlock".into(), deadlock.unwrap_or(Value::Null));
     }
     merged
 }

@@ -676,10 +676,13 @@ pub struct Outcome {
     station_times: Vec<[f64; 4]>,
     /// Per order: completion time, if by the horizon.
     completion_s: Vec<Option<f64>>,
+    /// The deadlock the run ended in, if it locked up.
+    deadlock: Option<takt_sim::Deadlock>,
 }
 
 fn outcome(report: &Report) -> Outcome {
     Outcome {
+        deadlock: report.deadlock.clone(),
         plant_good: report.completed as f64,
         station_good: report.stations.iter().map(|s| s.good as f64).collect(),
         station_times: report
@@ -808,6 +811,19 @@ pub fn forecast_with_plans(
             Ok(outcome(&sim.report()))
         })
         .collect::<Result<Vec<_>, ForecastError>>()?;
+    let locked: Vec<&takt_sim::Deadlock> =
+        runs.iter().filter_map(|o| o.deadlock.as_ref()).collect();
+    if let Some(first) = locked.first() {
+        warnings.push(format!(
+            "DEADLOCK in {} of {} replications: the machines {} (stations {}) end up waiting for \
+             room only each other could make (first at {}); the forecast counts the standstill",
+            locked.len(),
+            runs.len(),
+            first.machines.join(", "),
+            first.stations.join(", "),
+            stamp(first.since_s),
+        ));
+    }
     let run_plan = || -> Result<Arc<Vec<Outcome>>, ForecastError> {
         let plan_model = if shift_start_s > model.warmup_s {
             Arc::new(Model {
