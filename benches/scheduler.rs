@@ -22,7 +22,90 @@ fn best_known(dir: &Path) -> Vec<(String, Option<i64>)> {
         .collect()
 }
 
+/// The time limit on big order books: the bottling line with `n` orders (a week of releases, due
+/// within three days), planned for tardiness with a limit of 2 s. The limit covers building the
+/// problem, the dispatching rules, the search, decoding and the check; it is met when the whole
+/// is within the limit plus 10% (or 0.5 s). `TAKT_BIG_BOOKS=2000,4000,20000` (the default).
+fn big_books() {
+    let books: Vec<usize> = std::env::var("TAKT_BIG_BOOKS")
+        .unwrap_or_else(|_| "2000,4000,20000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/bottling-line.toml");
+    let Ok(base) = std::fs::read_to_string(&path) else {
+        println!("skipped: {} not readable", path.display());
+        return;
+    };
+    let limit = Duration::from_secs(2);
+    println!(
+        "time limit {:.1} s on big order books (bottling line, objective tardiness):",
+        limit.as_secs_f64()
+    );
+    println!(
+        "{:>8} {:>10} {:>10} {:>10} {:>8}",
+        "orders", "build s", "total s", "vs limit", "met"
+    );
+    let products = ["cola-033", "cola-050", "water-100"];
+    for n in books {
+        // A deterministic book: releases over a week, due 1 to 72 hours after.
+        let mut text = base.clone();
+        for i in 0..n {
+            let release = (i as u64 * 7_919) % (7 * 86_400);
+            let due = release + 3_600 + (i as u64 * 104_729) % (71 * 3_600);
+            text.push_str(&format!(
+                "\n[[demand.orders]]\nid = \"B{i}\"\nproduct = \"{}\"\nquantity = {}\nrelease = {release}\ndue = {due}\n",
+                products[i % 3],
+                50 + (i * 37) % 450
+            ));
+        }
+        let loaded = match takt_model::load_str(&text, Path::new("big-book.toml"), None) {
+            Ok(l) => l,
+            Err(e) => {
+                println!("{n:>8} does not load: {e}");
+                continue;
+            }
+        };
+        let t = std::time::Instant::now();
+        let Ok(plant) = takt_scheduler::plant::from_model(&loaded.model) else {
+            println!("{n:>8} no plant problem");
+            continue;
+        };
+        let build = t.elapsed();
+        let objective: Objective = "tardiness"
+            .parse()
+            .unwrap_or_else(|_| Objective::makespan());
+        let sol = solve(
+            &plant.problem,
+            &objective,
+            1,
+            2,
+            Limits {
+                time: limit.saturating_sub(t.elapsed()),
+                iterations: u64::MAX,
+            },
+        );
+        let feasible =
+            decode(&plant.problem, &sol).is_some_and(|s| check(&plant.problem, &s).is_empty());
+        let total = t.elapsed().as_secs_f64();
+        let allowed = (limit.as_secs_f64() * 1.1).max(limit.as_secs_f64() + 0.5);
+        println!(
+            "{n:>8} {:>10.3} {total:>10.3} {:>9.0}% {:>8}",
+            build.as_secs_f64(),
+            100.0 * total / limit.as_secs_f64(),
+            if !feasible {
+                "INFEASIBLE"
+            } else if total <= allowed {
+                "yes"
+            } else {
+                "NO"
+            }
+        );
+    }
+}
+
 fn main() {
+    big_books();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/jssp");
     if !root.exists() {
         println!("skipped: {} not present", root.display());

@@ -162,6 +162,8 @@ fn load_plant(scenario: &Path, orders: Option<&Path>) -> Result<Result<PlantSour
 }
 
 pub fn run(args: ScheduleArgs) -> Result<ExitCode> {
+    // The time limit counts from here: reading the book and building the problem are in it.
+    let began = Instant::now();
     let (problem, source, name) = match (&args.scenario, &args.instance) {
         (Some(path), _) => {
             let src = match load_plant(path, args.orders.as_deref())? {
@@ -214,7 +216,7 @@ pub fn run(args: ScheduleArgs) -> Result<ExitCode> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() as u32));
     let started = Instant::now();
     let (solution, proven_optimal) =
-        solve_with(&problem, &objective, &args, searches).context("solving")?;
+        solve_with(&problem, &objective, &args, searches, began).context("solving")?;
     let elapsed = started.elapsed().as_secs_f64();
     let Some(schedule) = decode(&problem, &solution) else {
         bail!("internal error: the solver returned a cyclic solution");
@@ -282,9 +284,10 @@ fn solve_with(
     objective: &Objective,
     args: &ScheduleArgs,
     searches: u32,
+    began: Instant,
 ) -> Result<(Solution, Option<bool>)> {
     let limits = Limits {
-        time: Duration::from_secs_f64(args.time_limit),
+        time: Duration::from_secs_f64(args.time_limit).saturating_sub(began.elapsed()),
         iterations: args.iterations,
     };
     let quick = Limits {
@@ -306,15 +309,18 @@ fn solve_with(
             (s, Some(proven))
         }
         SolverChoice::Auto => {
-            // Half the budget to the search; on small makespan problems the rest to proving it optimal.
-            let half = Limits {
-                time: limits.time / 2,
+            // On small makespan problems half the budget to the search and the rest to proving
+            // it optimal; otherwise all of it to the search.
+            let prove = problem.n_ops() <= 60 && objective.is_makespan();
+            let search = Limits {
+                time: if prove { limits.time / 2 } else { limits.time },
                 iterations: limits.iterations,
             };
-            let found = solve(problem, objective, args.seed, searches, half);
+            let found = solve(problem, objective, args.seed, searches, search);
             let makespan = |x: &Solution| decode(problem, x).map_or(i64::MAX, |d| d.makespan());
-            let attempt = if problem.n_ops() <= 60 && objective.is_makespan() {
-                exact(problem, &found, args.time_limit / 2.0, false)?
+            let attempt = if prove {
+                let left = Duration::from_secs_f64(args.time_limit).saturating_sub(began.elapsed());
+                exact(problem, &found, left.as_secs_f64(), false)?
             } else {
                 None
             };

@@ -24,6 +24,16 @@ const ATCS_K1: f64 = 2.0;
 const ATCS_K2: f64 = 0.75;
 
 pub fn dispatch(p: &Problem, rule: Rule) -> Solution {
+    dispatch_until(p, rule, &|| false).unwrap_or_else(|| job_order(p))
+}
+
+/// [`dispatch`] that gives up (`None`) once `stop` says so; it is asked every 64 operations. Each
+/// step looks at every job, so on a large book a rule can take longer than a time limit allows.
+pub fn dispatch_until(
+    p: &Problem,
+    rule: Rule,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Option<Solution> {
     let ids = p.op_ids();
     let n = p.n_ops();
     let mut next = vec![0usize; p.jobs.len()];
@@ -55,7 +65,10 @@ pub fn dispatch(p: &Problem, rule: Rule) -> Solution {
         .collect();
     let mean_processing =
         remaining.iter().filter_map(|r| r.first()).sum::<i64>() as f64 / n.max(1) as f64;
-    for _ in 0..n {
+    for step in 0..n {
+        if step % 64 == 0 && stop() {
+            return None;
+        }
         // Every candidate (job, machine) with its earliest start and end.
         let mut cands = Vec::new();
         for (j, job) in p.jobs.iter().enumerate() {
@@ -132,6 +145,45 @@ pub fn dispatch(p: &Problem, rule: Rule) -> Solution {
         machine_ready[m] = end;
         job_ready[j] = end;
         next[j] += 1;
+    }
+    Some(sol)
+}
+
+/// Jobs one after the other (earliest due date, then release, then order), each operation on the
+/// eligible machine that can finish it first. Every machine sequence follows that one order of
+/// jobs, so the schedule is acyclic. Linear in the operations: the start a search has when a time
+/// limit leaves no room for the dispatching rules.
+pub fn job_order(p: &Problem) -> Solution {
+    let ids = p.op_ids();
+    let n = p.n_ops();
+    let mut order: Vec<usize> = (0..p.jobs.len()).collect();
+    order.sort_by_key(|&j| (p.jobs[j].due.unwrap_or(i64::MAX), p.jobs[j].release, j));
+    let mut machine_ready = vec![0i64; p.machines];
+    let mut last: Vec<Option<usize>> = vec![None; p.machines];
+    let mut sol = Solution {
+        machine_of: vec![0; n],
+        sequences: vec![Vec::new(); p.machines],
+    };
+    for j in order {
+        let mut ready = p.jobs[j].release;
+        for (k, op) in p.jobs[j].operations.iter().enumerate() {
+            let id = ids[j][k];
+            let best = op
+                .alternatives
+                .iter()
+                .map(|&(m, d)| {
+                    let s = p.setup(m, last[m], id);
+                    let (_, _, end) = p.place(m, ready, machine_ready[m], s, d);
+                    (end, m)
+                })
+                .min();
+            let Some((end, m)) = best else { continue };
+            sol.machine_of[id] = m;
+            sol.sequences[m].push(id);
+            last[m] = Some(id);
+            machine_ready[m] = end;
+            ready = end;
+        }
     }
     sol
 }

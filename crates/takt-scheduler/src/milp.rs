@@ -147,7 +147,15 @@ pub fn solve(p: &Problem, seconds: f64, warm: Option<&Solution>) -> Result<MilpR
         .collect();
     let mut sequences = vec![Vec::new(); p.machines];
     let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| starts[a].total_cmp(&starts[b]).then(a.cmp(&b)));
+    // Starts are whole seconds; the solver's are within its tolerance of them. Rounded, ties go
+    // to the lower operation id, which follows each job's order, so the sequences are acyclic
+    // even where operations of no time share a start.
+    order.sort_by(|&a, &b| {
+        starts[a]
+            .round()
+            .total_cmp(&starts[b].round())
+            .then(a.cmp(&b))
+    });
     for i in order {
         sequences[machine_of[i]].push(i);
     }

@@ -30,6 +30,17 @@ pub enum PlantError {
     NoOrders,
     #[error("order `{order}`: lot time {seconds:.0} s does not fit in whole seconds")]
     TooLong { order: String, seconds: f64 },
+    #[error(
+        "order `{order}`: its step {step} at `{station}` takes no time on the machine (the \
+         step's mean processing time is {mean_s} s); a schedule needs each lot to take time: give \
+         the step its processing time"
+    )]
+    NoWork {
+        order: String,
+        step: usize,
+        station: String,
+        mean_s: f64,
+    },
 }
 
 /// Breaks are laid out this far past the last release at most (beyond it machines never stop).
@@ -57,8 +68,23 @@ pub fn from_model(model: &Model) -> Result<PlantProblem, PlantError> {
     for o in &model.orders {
         let product = &model.products[o.product];
         let mut operations = Vec::new();
-        for step in &product.routing {
+        for (k, step) in product.routing.iter().enumerate() {
             let lot_s = f64::from(o.quantity) * step.process_mean_s;
+            // Lots of no time tie on their starts, and the order of tied lots on a machine is
+            // then no one's: the plan and its check would disagree about the setups between them.
+            if lot_s.round() < 1.0 {
+                return Err(PlantError::NoWork {
+                    order: o.id.clone(),
+                    step: k + 1,
+                    station: step
+                        .stations
+                        .iter()
+                        .map(|&s| model.stations[s].name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" or "),
+                    mean_s: step.process_mean_s,
+                });
+            }
             if !(lot_s.is_finite() && lot_s < 1e15) {
                 return Err(PlantError::TooLong {
                     order: o.id.clone(),

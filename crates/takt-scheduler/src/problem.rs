@@ -356,11 +356,15 @@ impl Problem {
         (setup_start, start, self.finish(machine, start, duration))
     }
 
-    /// Working (not on a break) time of `machine` inside `[from, to)`.
+    /// Working (not on a break) time of `machine` inside `[from, to)`. The breaks are sorted and
+    /// apart: only those that reach into the span are looked at (a calendar lays out years of them).
     pub fn working_time(&self, machine: usize, from: i64, to: i64) -> i64 {
-        let off: i64 = self.breaks[machine]
+        let b = &self.breaks[machine];
+        let first = b.partition_point(|w| w.1 <= from);
+        let off: i64 = b[first..]
             .iter()
-            .map(|&(a, b)| (b.min(to) - a.max(from)).max(0))
+            .take_while(|w| w.0 < to)
+            .map(|&(a, e)| (e.min(to) - a.max(from)).max(0))
             .sum();
         (to - from) - off
     }

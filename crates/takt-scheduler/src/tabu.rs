@@ -9,7 +9,7 @@
 //! iteration limit the result is deterministic for a seed.
 
 use crate::decode::{Context, Solution, Timing, critical_path, critical_path_to, times};
-use crate::dispatch::{Rule, dispatch};
+use crate::dispatch::{Rule, dispatch_until, job_order};
 use crate::objective::{Cost, Criterion, Objective, better};
 use crate::problem::Problem;
 use rand::{Rng, RngExt, SeedableRng};
@@ -302,8 +302,11 @@ pub fn search(
         && p.unavailable.iter().all(Vec::is_empty);
     let mut machine_succ = vec![None; ctx.owner.len()];
     let mut tail = vec![0i64; ctx.owner.len()];
+    // The clock is read before every iteration and every few moves: on a large book one
+    // iteration's moves take long (each is timed in full), and the limit is the caller's.
+    let past = || Instant::now() >= deadline || stop.load(Ordering::Relaxed);
     for iter in 0..limits.iterations {
-        if iter % 64 == 0 && (Instant::now() >= deadline || stop.load(Ordering::Relaxed)) {
+        if past() {
             break;
         }
         let moves = neighbourhood(p, &ctx, objective, &cur, &cur_t, &mut rng);
@@ -317,7 +320,12 @@ pub fn search(
             tails(&ctx, &cur, &cur_t, &mut machine_succ, &mut tail);
         }
         let mut chosen: Option<(Cost, u64, Move, Option<Timing>)> = None;
-        for &mv in &moves {
+        let mut out_of_time = false;
+        for (k, &mv) in moves.iter().enumerate() {
+            if k % 8 == 7 && past() {
+                out_of_time = true;
+                break;
+            }
             let tabu = match mv {
                 Move::Swap { m, pos } => {
                     let (a, b) = (cur.sequences[m][pos], cur.sequences[m][pos + 1]);
@@ -354,6 +362,9 @@ pub fn search(
             {
                 chosen = Some((cost, tie, mv, timing));
             }
+        }
+        if out_of_time {
+            break;
         }
         let Some((cost, _, mv, timing)) = chosen else {
             // Every move is tabu: lift all restrictions.
@@ -454,6 +465,10 @@ pub fn solve(
 
 /// [`solve`] that a caller can stop early (a cancelled job): once `stop` is set, every search
 /// returns the best it has found, and the best of them is the answer.
+///
+/// `limits.time` covers all of it: the dispatching rules (run in parallel, each dropped if the
+/// time runs out before it is done; the jobs in due-date order are the start then), and the
+/// searches, which end at the same deadline.
 pub fn solve_until_stopped(
     p: &Problem,
     objective: &Objective,
@@ -462,22 +477,34 @@ pub fn solve_until_stopped(
     limits: Limits,
     stop: &AtomicBool,
 ) -> Solution {
+    let deadline = Instant::now() + limits.time;
+    let past = || Instant::now() >= deadline || stop.load(Ordering::Relaxed);
     let ctx = Context::new(p);
-    let start = [
+    let rules = [
         Rule::MostWorkRemaining,
         Rule::EarliestDueDate,
         Rule::ShortestProcessing,
         Rule::Atcs,
-    ]
-    .into_iter()
-    .map(|r| dispatch(p, r))
-    .filter_map(|s| times(p, &ctx, &s).map(|t| (objective.cost(p, &ctx, &t), s)))
-    .reduce(|a, b| if better(&b.0, &a.0) { b } else { a })
-    .map(|(_, s)| s)
-    .unwrap_or_else(|| dispatch(p, Rule::MostWorkRemaining));
+    ];
+    let mut starts: Vec<Option<Solution>> = rules
+        .into_par_iter()
+        .map(|r| dispatch_until(p, r, &past))
+        .collect();
+    starts.push(Some(job_order(p)));
+    let start = starts
+        .into_iter()
+        .flatten()
+        .filter_map(|s| times(p, &ctx, &s).map(|t| (objective.cost(p, &ctx, &t), s)))
+        .reduce(|a, b| if better(&b.0, &a.0) { b } else { a })
+        .map(|(_, s)| s)
+        .unwrap_or_else(|| job_order(p));
     if limits.iterations == 0 {
         return start;
     }
+    let limits = Limits {
+        time: deadline.saturating_duration_since(Instant::now()),
+        ..limits
+    };
     (0..searches.max(1))
         .into_par_iter()
         .map(|i| {

@@ -235,6 +235,19 @@ fn a_scenario_without_orders_is_refused_and_a_broken_plan_too() {
         format!("{head}[demand]\narrivals = {{ interarrival = \"1m\", mix = {{ A = 1 }} }}\n");
     let loaded = load_str(&text, Path::new("x.toml"), None).expect("a valid scenario");
     assert_eq!(from_model(&loaded.model).err(), Some(PlantError::NoOrders));
+    // Lots of no time: named, not an "internal error" about the plan afterwards.
+    let mut zero = model("");
+    for p in &mut zero.products {
+        for step in &mut p.routing {
+            step.process_mean_s = 0.0;
+        }
+    }
+    match from_model(&zero) {
+        Err(e @ PlantError::NoWork { .. }) => {
+            assert!(e.to_string().contains("takes no time"), "{e}")
+        }
+        other => panic!("{:?}", other.err()),
+    }
     let m = Arc::new(model(""));
     let plant = from_model(&m).expect("plant problem");
     let schedule = feasible(
