@@ -42,6 +42,8 @@ pub struct Config {
     pub queue: usize,
     /// The most replications one request may ask for.
     pub max_replications: u32,
+    /// The most variants one simulation request may compare with its base.
+    pub max_variants: usize,
     /// Ingestion requests per second per client (token or address), with a burst of twice that.
     pub ingest_per_s: f64,
     /// Origins allowed by CORS; empty: no CORS headers.
@@ -67,6 +69,7 @@ impl Config {
             workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             queue: 32,
             max_replications: 1000,
+            max_variants: 100,
             ingest_per_s: 500.0,
             cors_origins: Vec::new(),
             reorder_window: Duration::from_secs(2),

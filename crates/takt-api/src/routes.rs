@@ -426,6 +426,16 @@ async fn create_simulation(
         &mut errors,
     );
     let horizon_s = duration_of("horizon", &req.horizon, &mut errors);
+    if req.variants.len() > s.config.max_variants {
+        errors.push(FieldError {
+            field: "variants".into(),
+            message: format!(
+                "{} variants; one request may compare at most {}",
+                req.variants.len(),
+                s.config.max_variants
+            ),
+        });
+    }
     let mut variants = Vec::new();
     for (k, v) in req.variants.iter().enumerate() {
         let mut overrides = Vec::new();
@@ -450,7 +460,8 @@ async fn create_simulation(
     let check_text = text.clone();
     let check_origin = origin.clone();
     let check_variants = variants.clone();
-    blocking(move || check_simulation(&check_text, &check_origin, &check_variants)).await??;
+    blocking(move || check_simulation(&check_text, &check_origin, &check_variants, horizon_s))
+        .await??;
     let spec = takt_experiments::ExperimentSpec {
         base_text: text,
         origin: origin.into(),
@@ -483,9 +494,18 @@ fn check_simulation(
     text: &str,
     origin: &str,
     variants: &[takt_experiments::VariantSpec],
+    horizon_s: Option<f64>,
 ) -> Result<(), Problem> {
-    load_scenario(text, origin)?;
+    let base = load_scenario(text, origin)?;
     let mut errors = Vec::new();
+    if let Some(h) = horizon_s
+        && let Err(message) = takt_model::limits::check_horizon(&base.model, h)
+    {
+        errors.push(FieldError {
+            field: "horizon".into(),
+            message,
+        });
+    }
     for (k, v) in variants.iter().enumerate() {
         let origin = std::path::Path::new(origin);
         if let Err(e) = takt_model::load_with_overrides(text, origin, None, &v.overrides) {

@@ -214,6 +214,8 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     if model.horizon_s <= 0.0 {
         bail!("the horizon must be > 0");
     }
+    takt_model::limits::check_horizon(model, model.horizon_s)
+        .map_err(|m| anyhow::anyhow!("--horizon: {m}"))?;
     if model.warmup_s >= model.horizon_s {
         bail!(
             "the warm-up ({} s) must be shorter than the horizon ({} s)",

@@ -512,6 +512,19 @@ fn every_route_answers_over_http_and_every_error_is_a_problem() {
         ),
         (json!({"scenario_id": "s404"}), "scenario_id"),
         (json!({"replications": 3}), "scenario_id"),
+        // Sizes past their limits are refused before a job is queued: a horizon that would
+        // release billions of parts, too many variants, a variant of a hundred million machines.
+        (json!({"scenario_id": id, "horizon": "300000d"}), "horizon"),
+        (
+            json!({"scenario_id": id, "variants": (0..101)
+                .map(|k| json!({"name": format!("v{k}"), "overrides": []}))
+                .collect::<Vec<_>>()}),
+            "variants",
+        ),
+        (
+            json!({"scenario_id": id, "variants": [{"name": "huge", "overrides": ["stations.M1.machines=100000000"]}]}),
+            "variants[0].overrides: stations[0].machines",
+        ),
     ] {
         let a = post(&s, "/simulations", Some(WRITE), &body.to_string());
         assert_problem(&a, 422, "validation");

@@ -262,6 +262,8 @@ pub fn run_cancellable(
         })?;
         let mut m = loaded.model;
         if let Some(h) = spec.horizon_s {
+            takt_model::limits::check_horizon(&m, h)
+                .map_err(|e| ExperimentError::Invalid(format!("variant `{}`: {e}", v.name)))?;
             m.horizon_s = h;
         }
         if let Some(s) = spec.seed {

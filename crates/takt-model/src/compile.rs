@@ -536,6 +536,7 @@ pub fn compile(s: &Scenario) -> Result<Model, Vec<Problem>> {
             .collect();
         Arrivals {
             interarrival,
+            mean_interarrival_s: a.interarrival.mean(),
             mix_products,
             mix_cumulative,
             due_in_s: a.due_in.map(|x| x.0),

@@ -176,3 +176,22 @@ pub(crate) fn check(s: &Scenario) -> Vec<Problem> {
     }
     problems
 }
+
+/// Checks a compiled model run to `horizon_s` (a horizon given on the command line or in a
+/// request, past the scenario's own check) against [`MAX_PIECES_RELEASED`].
+pub fn check_horizon(model: &crate::model::Model, horizon_s: f64) -> Result<(), String> {
+    let mut pieces: f64 = model.orders.iter().map(|o| f64::from(o.quantity)).sum();
+    if let Some(a) = &model.arrivals
+        && a.mean_interarrival_s > 0.0
+    {
+        let span = a.until_s.map_or(horizon_s, |u| u.min(horizon_s));
+        pieces += span / a.mean_interarrival_s;
+    }
+    if pieces > MAX_PIECES_RELEASED {
+        return Err(format!(
+            "over a horizon of {horizon_s:.0} s the plant releases about {pieces:.3e} pieces; takt \
+             releases at most {MAX_PIECES_RELEASED:.0e} over a horizon"
+        ));
+    }
+    Ok(())
+}

@@ -315,6 +315,8 @@ impl Calendar {
 #[derive(Debug, Clone)]
 pub struct Arrivals {
     pub interarrival: Sampler,
+    /// The interarrival time's mean, seconds (for the limit on pieces released).
+    pub mean_interarrival_s: f64,
     pub mix_products: Vec<usize>,
     pub mix_cumulative: Vec<f64>,
     pub due_in_s: Option<f64>,
