@@ -74,6 +74,17 @@ pub enum ProblemError {
         machine: usize,
         machines: usize,
     },
+    #[error(
+        "job `{job}` operation {operation}: processing time {time} on machine {machine}; every \
+         operation takes at least one time unit (operations of no time tie on their starts, and \
+         no order among them, nor the setups between them, could be checked)"
+    )]
+    NoTime {
+        job: String,
+        operation: usize,
+        machine: usize,
+        time: i64,
+    },
     #[error("job `{job}` operation {operation}: negative processing time {time}")]
     NegativeTime {
         job: String,
@@ -149,6 +160,14 @@ impl Problem {
                         return Err(ProblemError::NegativeTime {
                             job: name(),
                             operation: k,
+                            time: d,
+                        });
+                    }
+                    if d == 0 {
+                        return Err(ProblemError::NoTime {
+                            job: name(),
+                            operation: k,
+                            machine: m,
                             time: d,
                         });
                     }
