@@ -182,40 +182,30 @@ interarrival = { dist = "exponential", mean = "2m" }
 mix = { A = 1 }
 "#;
 
+/// `text` is refused with a problem at `line` and `path` whose message says `says`.
+fn assert_refused_at(text: &str, line: usize, path: &str, says: &str) {
+    let found = problems(text);
+    assert!(
+        found
+            .iter()
+            .any(|(l, p, m)| *l == line && p == path && m.contains(says)),
+        "{found:?}"
+    );
+}
+
 #[test]
 fn sizes_past_their_limits_are_refused_at_validation() {
     // A hundred million machines validated and then took the process's memory.
-    let found = problems(&SMALL.replace("machines = 1", "machines = 100000000"));
-    assert!(
-        found.iter().any(|(line, path, m)| *line == 10
-            && path == "stations[0].machines"
-            && m.contains("at most 1000")),
-        "{found:?}"
-    );
+    let machines = SMALL.replace("machines = 1", "machines = 100000000");
+    assert_refused_at(&machines, 10, "stations[0].machines", "at most 1000");
     // A part every nanosecond over eight hours: 2.9e13 parts, refused before a run.
-    let found = problems(&SMALL.replace(r#"mean = "2m""#, "mean = 1e-9"));
-    assert!(
-        found.iter().any(|(line, path, m)| *line == 12
-            && path == "demand.arrivals.interarrival"
-            && m.contains("at most 1e8")),
-        "{found:?}"
-    );
-    // A horizon past the longest duration: refused where it is written.
-    let found = problems(&SMALL.replace(r#"horizon = "8h""#, "horizon = 1e308"));
-    assert!(
-        found.iter().any(|(line, path, m)| *line == 4
-            && path == "run.horizon"
-            && m.contains("longest duration")),
-        "{found:?}"
-    );
-    let found = problems(&SMALL.replace(
-        r#"horizon = "8h""#,
-        r#"horizon = "99999999999999999999999w""#,
-    ));
-    assert!(
-        found.iter().any(|(_, p, _)| p == "run.horizon"),
-        "{found:?}"
-    );
+    let flood = SMALL.replace(r#"mean = "2m""#, "mean = 1e-9");
+    assert_refused_at(&flood, 12, "demand.arrivals.interarrival", "at most 1e8");
+    // Horizons past the longest duration: refused where they are written.
+    for horizon in ["1e308", r#""99999999999999999999999w""#] {
+        let text = SMALL.replace(r#"horizon = "8h""#, &format!("horizon = {horizon}"));
+        assert_refused_at(&text, 4, "run.horizon", "longest duration");
+    }
     assert!(load_str(SMALL, Path::new("plant.toml"), None).is_ok());
 }
 
