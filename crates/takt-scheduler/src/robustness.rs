@@ -62,7 +62,7 @@ pub fn run_plan(
     let mut t = 0.0;
     while !sim.orders_complete() && t < cap_s {
         t = (t + 86_400.0).min(cap_s);
-        sim.run_until(t);
+        sim.run_guarded(t, &takt_model::RunLimits::default(), &[])?;
     }
     let report = sim.report();
     let orders = report.orders.map(|o| o.orders).unwrap_or_default();

@@ -34,7 +34,7 @@ pub use guard::RunStopped;
 pub use kpi::{Report, StateFractions, StationReport};
 pub use plan::{Plan, PlanError};
 pub use replicate::{
-    mean_ci95, run_one, run_one_guarded, run_replications, summarize, summarize_json,
+    mean_ci95, run_one, run_replications, summarize, summarize_json,
 };
 pub use snapshot::{Snapshot, SnapshotError};
 pub use trace::{TraceKind, TraceRecord, TraceSink, VecSink};

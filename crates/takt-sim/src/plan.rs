@@ -21,8 +21,10 @@ pub struct Plan {
     pub lots: Vec<Vec<(u32, u32)>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PlanError {
+    #[error("the run of the plan: {0}")]
+    Run(#[from] crate::guard::RunStopped),
     #[error("the plan has {found} machines, the plant has {expected}")]
     Machines { found: usize, expected: usize },
     #[error("the plan names order {order}, the plant has {orders} orders")]

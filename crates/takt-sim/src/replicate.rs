@@ -13,15 +13,9 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use takt_model::Model;
 
-/// Runs replication `replication` of `model` to its horizon.
-pub fn run_one(model: Arc<Model>, seed: u64, replication: u32) -> Report {
-    let mut sim = Simulation::new(model, rng::replication_seed(seed, replication));
-    sim.run();
-    sim.report()
-}
-
-/// [`run_one`] within the default budgets, stopped when any of `stop` is raised.
-pub fn run_one_guarded(
+/// Runs replication `replication` of `model` to its horizon within the default budgets, stopped
+/// when any of `stop` is raised.
+pub fn run_one(
     model: Arc<Model>,
     seed: u64,
     replication: u32,
@@ -48,7 +42,7 @@ pub fn run_replications(
     let reports = (0..n)
         .into_par_iter()
         .map(|r| {
-            let report = run_one_guarded(Arc::clone(model), seed, r, &[&stop, cancel]);
+            let report = run_one(Arc::clone(model), seed, r, &[&stop, cancel]);
             if report.is_err() {
                 stop.store(true, std::sync::atomic::Ordering::Relaxed);
             }
