@@ -128,6 +128,8 @@ fn impossible_settings_are_refused_with_what_is_wrong() {
             "the repair cost must be a number >= 0, not -3",
         ),
         (vec!["--bucket", "0"], "the bucket must be > 0"),
+        // Buckets of a millisecond over two weeks: refused before any run.
+        (vec!["--bucket", "1ms"], "at most 100000 are planned"),
         (
             vec!["--db", "no-such.db"],
             "no-such.db: no such event store",

@@ -58,6 +58,10 @@ pub enum PlanError {
     Broken(String),
 }
 
+/// The most buckets a plan's horizon is cut into (two weeks in minutes are 20,160; a year in
+/// five-minute buckets 105,120).
+pub const MAX_BUCKETS: usize = 100_000;
+
 /// Steps `plan_plant` reports through `progress`: the baseline runs and three policies' runs.
 pub fn steps(req: &PlanRequest) -> u64 {
     u64::from(req.baseline_replications) + 3 * u64::from(req.compare.unwrap_or(0))
@@ -83,6 +87,20 @@ pub fn plan_plant(
             PlantError::Invalid("the baseline needs at least one replication".into()).into(),
         );
     }
+    // Sizes before any run: the buckets the windows are placed in, and the parts the baseline's
+    // horizon releases.
+    let buckets = req.settings.horizon_s / req.settings.bucket_s;
+    // (A bucket of no length is refused with its own words by `plant_problem`.)
+    if buckets.is_finite() && buckets > MAX_BUCKETS as f64 {
+        return Err(PlantError::Invalid(format!(
+            "a horizon of {} s in buckets of {} s is {buckets:.3e} buckets; at most {MAX_BUCKETS} \
+             are planned: give longer buckets or a shorter horizon",
+            req.settings.horizon_s, req.settings.bucket_s
+        ))
+        .into());
+    }
+    takt_model::limits::check_horizon(model, req.settings.horizon_s)
+        .map_err(|m| PlantError::Invalid(format!("the horizon: {m}")))?;
     let mut baseline_model = model.clone();
     baseline_model.horizon_s = req.settings.horizon_s;
     baseline_model.warmup_s = 0.0;

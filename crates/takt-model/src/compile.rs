@@ -410,8 +410,17 @@ pub fn compile(s: &Scenario) -> Result<Model, Vec<Problem>> {
                 let mp = format!("{path}.maintenance");
                 let times = match (m.interval, m.at.is_empty()) {
                     (Some(interval), true) => {
-                        if interval.0 <= 0.0 {
-                            p.push(format!("{mp}.interval"), "maintenance interval must be > 0");
+                        let duration = m.duration.mean();
+                        if interval.0 < 1.0 || interval.0 <= duration {
+                            p.push(
+                                format!("{mp}.interval"),
+                                format!(
+                                    "the interval ({} s) must be at least a second and longer than \
+                                     the maintenance itself ({duration} s on average): a service \
+                                     cannot start before the last one is done",
+                                    interval.0
+                                ),
+                            );
                         }
                         MaintenanceTimes::Every {
                             first_s: m.first.map_or(interval.0, |f| f.0),

@@ -243,15 +243,27 @@ impl Maintenance {
         }
     }
 
-    /// Every planned start before `until_s`.
-    pub fn starts_before(&self, until_s: f64) -> Vec<f64> {
+    /// Every planned start before `until_s`; `Err(n)` when there are more than `max` (n, counted
+    /// from the interval, is how many there would be).
+    pub fn starts_before(&self, until_s: f64, max: usize) -> Result<Vec<f64>, f64> {
+        if let MaintenanceTimes::Every {
+            first_s,
+            interval_s,
+        } = &self.times
+        {
+            let n = ((until_s - first_s) / interval_s).ceil().max(0.0);
+            if n > max as f64 {
+                return Err(n);
+            }
+        }
         let mut out = Vec::new();
         let mut next = self.first_s();
         while let Some(t) = next.filter(|t| *t < until_s) {
             out.push(t);
-            next = self.following(t);
+            // A start that does not move on (an interval lost in the start's rounding) ends it.
+            next = self.following(t).filter(|n| *n > t);
         }
-        out
+        Ok(out)
     }
 }
 

@@ -207,6 +207,18 @@ fn sizes_past_their_limits_are_refused_at_validation() {
         assert_refused_at(&text, 4, "run.horizon", "longest duration");
     }
     assert!(load_str(SMALL, Path::new("plant.toml"), None).is_ok());
+    // A service every millisecond (found by the fuzzer: the scheduler laid out a window per
+    // start over five years, until memory ran out) is refused where it is written.
+    let services = SMALL.replace(
+        "machines = 1",
+        "machines = 1\nmaintenance = { interval = \"1ms\", duration = \"10m\" }",
+    );
+    assert_refused_at(
+        &services,
+        11,
+        "stations[0].maintenance.interval",
+        "at least a second",
+    );
 }
 
 #[test]

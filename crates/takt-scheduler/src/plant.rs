@@ -31,6 +31,11 @@ pub enum PlantError {
     #[error("order `{order}`: lot time {seconds:.0} s does not fit in whole seconds")]
     TooLong { order: String, seconds: f64 },
     #[error(
+        "station `{station}`: its maintenance interval lays out {windows:.3e} windows over the \
+         plan's span; at most {MAX_WINDOWS} are laid out: lengthen the interval"
+    )]
+    TooManyWindows { station: String, windows: f64 },
+    #[error(
         "order `{order}`: its step {step} at `{station}` takes no time on the machine (the \
          step's mean processing time is {mean_s} s); a schedule needs each lot to take time: give \
          the step its processing time"
@@ -45,6 +50,8 @@ pub enum PlantError {
 
 /// Breaks are laid out this far past the last release at most (beyond it machines never stop).
 const MAX_PLANNING_S: f64 = 5.0 * 365.0 * 86_400.0;
+/// Planned maintenance windows laid out per machine at most.
+pub const MAX_WINDOWS: usize = 1_000_000;
 
 pub fn from_model(model: &Model) -> Result<PlantProblem, PlantError> {
     if model.orders.is_empty() {
@@ -161,6 +168,9 @@ pub fn from_model(model: &Model) -> Result<PlantProblem, PlantError> {
             if !on {
                 off.push((secs(t), secs(next)));
             }
+            if next <= t {
+                break; // a calendar that does not move on: no more breaks to lay out
+            }
             t = next;
         }
         off
@@ -176,13 +186,19 @@ pub fn from_model(model: &Model) -> Result<PlantProblem, PlantError> {
                 w.extend(off.iter().copied());
             }
             if let Some(m) = &st.maintenance {
-                for t in m.starts_before(limit) {
+                let starts = m.starts_before(limit, MAX_WINDOWS).map_err(|windows| {
+                    PlantError::TooManyWindows {
+                        station: st.name.clone(),
+                        windows,
+                    }
+                })?;
+                for t in starts {
                     w.push((secs(t), secs(t + m.duration_mean_s)));
                 }
             }
-            merge(w)
+            Ok(merge(w))
         })
-        .collect();
+        .collect::<Result<_, PlantError>>()?;
     let mut problem = Problem::new(model.name.clone(), machines.len(), jobs);
     problem.machine_names = names;
     problem.setups = setups;
