@@ -13,7 +13,7 @@ pub const MAX_STATIONS: usize = 10_000;
 pub const MAX_MACHINES_PER_STATION: u32 = 1_000;
 /// Machines in one plant, all stations together.
 pub const MAX_MACHINES: u64 = 100_000;
-/// Buffers, products, crews: each list.
+/// Buffers, products, crews, the calendar's shifts and breaks: each list.
 pub const MAX_LIST_ITEMS: usize = 10_000;
 /// Operations on one product's routing.
 pub const MAX_ROUTING_STEPS: usize = 1_000;
@@ -73,6 +73,10 @@ pub(crate) fn check(s: &Scenario) -> Vec<Problem> {
     list(&mut push, "products", s.products.len(), MAX_LIST_ITEMS);
     list(&mut push, "buffers", s.buffers.len(), MAX_LIST_ITEMS);
     list(&mut push, "crews", s.crews.len(), MAX_LIST_ITEMS);
+    if let Some(c) = &s.calendar {
+        list(&mut push, "calendar.shifts", c.shifts.len(), MAX_LIST_ITEMS);
+        list(&mut push, "calendar.breaks", c.breaks.len(), MAX_LIST_ITEMS);
+    }
     list(
         &mut push,
         "demand.orders",
