@@ -25,8 +25,11 @@ pub struct Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line > 0 {
+        if self.line > 0 && self.column > 0 {
             write!(f, "{}:{}:{}: ", self.file.display(), self.line, self.column)?;
+        } else if self.line > 0 {
+            // A CSV line: its field is named by the path instead of a column.
+            write!(f, "{}:{}: ", self.file.display(), self.line)?;
         } else {
             write!(f, "{}: ", self.file.display())?;
         }
