@@ -61,9 +61,38 @@ impl TwinHandle {
         lines: &[&str],
         received_ms: i64,
     ) -> Result<IngestReport, TwinError> {
+        self.ingest_under(None, source, lines, received_ms)
+    }
+
+    /// [`TwinHandle::ingest`] for the recording the server replays: its events are held to the
+    /// recording's time gate, not to the live clock skew (a recording may be dated ahead).
+    pub fn ingest_recording(
+        &self,
+        source: &str,
+        lines: &[&str],
+        received_ms: i64,
+    ) -> Result<IngestReport, TwinError> {
+        self.ingest_under(
+            Some(takt_twin::TimeGate::RECORDING),
+            source,
+            lines,
+            received_ms,
+        )
+    }
+
+    fn ingest_under(
+        &self,
+        gate: Option<takt_twin::TimeGate>,
+        source: &str,
+        lines: &[&str],
+        received_ms: i64,
+    ) -> Result<IngestReport, TwinError> {
         let (report, state) = {
             let mut twin = self.lock();
-            let report = twin.ingest_lines(source, lines, received_ms)?;
+            let report = match gate {
+                Some(gate) => twin.ingest_lines_under(gate, source, lines, received_ms)?,
+                None => twin.ingest_lines(source, lines, received_ms)?,
+            };
             let now = twin.newest_ms().unwrap_or(self.start_ms);
             (report, Arc::new(twin.state(now)))
         };
@@ -139,7 +168,7 @@ async fn flush(twin: &Arc<TwinHandle>, batch: &mut Vec<String>) -> u64 {
         .map_or(0, |d| d.as_millis() as i64);
     let result = tokio::task::spawn_blocking(move || {
         let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-        twin.ingest("replay", &refs, now_ms)
+        twin.ingest_recording("replay", &refs, now_ms)
     })
     .await;
     match result {

@@ -512,6 +512,21 @@ impl Twin {
         self.gate = gate;
     }
 
+    /// [`Twin::ingest_lines`] under `gate` for this batch only: a server that takes live events
+    /// replays a recording it was started with as a recording.
+    pub fn ingest_lines_under(
+        &mut self,
+        gate: TimeGate,
+        source: &str,
+        lines: &[&str],
+        received_ms: i64,
+    ) -> Result<IngestReport, TwinError> {
+        let own = std::mem::replace(&mut self.gate, gate);
+        let report = self.ingest_lines(source, lines, received_ms);
+        self.gate = own;
+        report
+    }
+
     pub fn store(&self) -> &Store {
         &self.store
     }

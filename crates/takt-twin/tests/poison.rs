@@ -131,6 +131,25 @@ fn a_live_feed_takes_events_up_to_its_clock_skew() {
         "{}",
         report.rejected[0].reason
     );
+    // A recording the server replays is held to the recording's gate for its batch only.
+    let replayed = [line(
+        3,
+        "2026-01-05T08:00:00+01:00",
+        r#""kind":"state","state":"IDLE""#,
+    )];
+    let refs: Vec<&str> = replayed.iter().map(String::as_str).collect();
+    let report = t
+        .ingest_lines_under(TimeGate::RECORDING, "replay", &refs, received)
+        .expect("ingest");
+    assert_eq!(report.accepted, 1, "{:?}", report.rejected);
+    let live = [line(
+        4,
+        "2026-01-05T07:10:00+01:00",
+        r#""kind":"state","state":"RUNNING""#,
+    )];
+    let refs: Vec<&str> = live.iter().map(String::as_str).collect();
+    let report = t.ingest_lines("test", &refs, received).expect("ingest");
+    assert_eq!(report.rejected.len(), 1, "the live gate is back");
 }
 
 /// An event as an earlier version stored it, past today's checks.
