@@ -115,16 +115,8 @@ fn missing_sections_are_named() {
     assert_eq!(paths, vec!["run", "products", "stations", "demand"]);
 }
 
-#[test]
-fn orders_csv_problems_name_file_line_and_column() {
-    let dir = std::env::temp_dir().join(format!("takt-orders-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    std::fs::write(
-        dir.join("orders.csv"),
-        "id,product,quantity,release,due\nO1,A,10,0,8h\nO2,A,ten,0,8h\nO3,A,5,1h,soon\nO4,Z,5,0,\n",
-    )
-    .expect("write csv");
-    let text = r#"schema_version = 1
+/// A plant whose orders come from `orders.csv` beside it.
+const CSV_PLANT: &str = r#"schema_version = 1
 name = "csv"
 [run]
 horizon = "1d"
@@ -136,6 +128,17 @@ name = "S"
 [demand]
 orders_csv = "orders.csv"
 "#;
+
+#[test]
+fn orders_csv_problems_name_file_line_and_column() {
+    let dir = std::env::temp_dir().join(format!("takt-orders-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(
+        dir.join("orders.csv"),
+        "id,product,quantity,release,due\nO1,A,10,0,8h\nO2,A,ten,0,8h\nO3,A,5,1h,soon\nO4,Z,5,0,\n",
+    )
+    .expect("write csv");
+    let text = CSV_PLANT;
     let err = load_str(text, &dir.join("plant.toml"), Some(&dir)).expect_err("must fail");
     let d = err.diagnostics();
     assert!(
@@ -256,18 +259,7 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
 fn csv_problems(csv: &[u8]) -> Vec<(String, usize, String, String)> {
     let dir = temp_dir(&format!("csv-{}", csv.len()));
     std::fs::write(dir.join("orders.csv"), csv).expect("csv");
-    let text = r#"schema_version = 1
-name = "csv"
-[run]
-horizon = "1d"
-[[products]]
-name = "A"
-routing = [{ station = "S", process_time = "1m" }]
-[[stations]]
-name = "S"
-[demand]
-orders_csv = "orders.csv"
-"#;
+    let text = CSV_PLANT;
     match load_str(text, &dir.join("plant.toml"), Some(&dir)) {
         Ok(_) => Vec::new(),
         Err(e) => e
