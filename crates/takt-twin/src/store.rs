@@ -204,9 +204,9 @@ impl Store {
     }
 
     /// Moves stored events (by row id, with the reason) to the dead letters, in one transaction:
-    /// events an earlier version accepted that today's checks refuse. In a database their `asset`
-    /// + `seq` are free again, so a corrected resend is accepted (a store in memory is empty when
-    /// it is opened, and keeps them).
+    /// events an earlier version accepted that today's checks refuse. In a database their asset
+    /// and sequence number are free again, so a corrected resend is accepted (a store in memory
+    /// is empty when it is opened, and keeps them).
     pub fn quarantine(
         &mut self,
         rows: &[(i64, String)],
