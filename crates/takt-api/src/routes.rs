@@ -20,6 +20,9 @@ use std::time::Instant;
 use takt_model::{
     Loaded, ScenarioError, compile_located, parse_duration, parse_override, parse_scenario,
 };
+use takt_scheduler::planning::{
+    self, PlanningError, PlantScheduleRequest, SolveRequest, Solver, schedule_plant,
+};
 use tokio_stream::StreamExt;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -708,16 +711,23 @@ pub struct ScheduleRequest {
     /// `makespan`, `tardiness`, `late`, `setup`; `+` for a weighted sum, `,` for a ranking.
     #[serde(default = "default_objective")]
     pub objective: String,
-    /// The search's time budget, at most 60 s.
+    /// `auto` (default), `dispatch`, `search` or `milp` (makespan only, in a build with it).
+    #[serde(default)]
+    pub solver: Solver,
+    /// The time budget of the whole solve, at most 60 s.
     #[serde(default = "default_time_limit")]
     pub time_limit: String,
     pub seed: Option<u64>,
+    /// Run the plan this many times in the simulator (failures, repairs and scrap as in the
+    /// scenario): each order's chance to be on time.
+    pub robustness_replications: Option<u32>,
 }
 
-/// A detailed schedule of the scenario's order book on its machines (dispatching, then tabu
-/// search), checked for feasibility before it is stored; `takt schedule`'s plan.
+/// A detailed schedule of the scenario's order book on its machines, checked for feasibility
+/// before it is stored: `takt schedule`'s plan (`takt_scheduler::planning::schedule_plant`), the
+/// same JSON as `takt schedule --json` (`PlantSchedule`).
 #[utoipa::path(post, path = "/schedules", request_body = ScheduleRequest,
-    responses((status = 202, description = "Accepted: the job is queued", body = JobAccepted), (status = 422, description = "Does not validate: the failing fields (problem+json)", body = Problem), (status = 503, description = "Busy or not ready (problem+json, Retry-After)", body = Problem)))]
+    responses((status = 202, description = "Accepted: the job is queued; its result is a `PlantSchedule`", body = JobAccepted), (status = 422, description = "Does not validate: the failing fields (problem+json)", body = Problem), (status = 503, description = "Busy or not ready (problem+json, Retry-After)", body = Problem)))]
 async fn create_schedule(
     State(s): State<Shared>,
     Body(req): Body<ScheduleRequest>,
@@ -743,12 +753,26 @@ async fn create_schedule(
             message: "must be at most 60 s".into(),
         });
     }
+    if let Some(n) = req.robustness_replications {
+        replications_ok(
+            "robustness_replications",
+            n,
+            s.config.max_replications,
+            &mut errors,
+        );
+    }
+    if req.solver == Solver::Milp && objective.as_ref().is_some_and(|o| !o.is_makespan()) {
+        errors.push(FieldError {
+            field: "solver".into(),
+            message: PlanningError::MilpNeedsMakespan.to_string(),
+        });
+    }
     reject(errors)?;
     let (Some(objective), Some(limit_s)) = (objective, limit_s) else {
         return Err(Problem::internal("validated fields missing"));
     };
     let (text, origin) = scenario_text(&s, &req.scenario_id, &req.scenario)?;
-    let plant = blocking(move || {
+    let (model, plant) = blocking(move || {
         let loaded = load_scenario(&text, &origin)?;
         let plant = takt_scheduler::plant::from_model(&loaded.model).map_err(|e| {
             Problem::validation(
@@ -763,59 +787,34 @@ async fn create_schedule(
             .problem
             .validate()
             .map_err(|e| Problem::validation(e.to_string(), vec![]))?;
-        Ok::<_, Problem>((loaded.model, plant))
+        Ok::<_, Problem>((Arc::new(loaded.model), plant))
     })
     .await??;
-    let seed = req.seed.unwrap_or(plant.0.seed);
-    let work: Work = Box::new(move |progress| {
-        let (model, plant) = plant;
-        let p = &plant.problem;
-        let limits = takt_scheduler::tabu::Limits {
-            time: std::time::Duration::from_secs_f64(limit_s),
+    let request = PlantScheduleRequest {
+        solve: SolveRequest {
+            objective,
+            solver: req.solver,
+            time_limit_s: limit_s,
             iterations: u64::MAX,
-        };
-        // A cancelled job stops searching at once (its result is then dropped).
-        let solution = takt_scheduler::tabu::solve_until_stopped(
-            p,
-            &objective,
-            seed,
-            1,
-            limits,
+            // One job, one worker of the pool.
+            searches: 1,
+            seed: req.seed.unwrap_or(model.seed),
+        },
+        robustness_replications: req.robustness_replications,
+    };
+    let work: Work = Box::new(move |progress| {
+        progress.set_total(planning::steps(&request));
+        // The limit counts from the job's start: a queued job has all of its time.
+        let (plan, _) = schedule_plant(
+            &model,
+            &plant,
+            &request,
+            std::time::Instant::now(),
+            &|| progress.step(),
             progress.cancel_flag(),
-        );
-        let schedule =
-            takt_scheduler::decode(p, &solution).ok_or("the solver returned a cyclic solution")?;
-        let violations = takt_scheduler::check(p, &schedule);
-        if !violations.is_empty() {
-            return Err(format!("infeasible schedule: {violations:?}"));
-        }
-        let tb = &model.timebase;
-        let mut ops: Vec<_> = schedule.operations.iter().collect();
-        ops.sort_by_key(|o| (o.machine, o.start));
-        let operations: Vec<serde_json::Value> = ops
-            .iter()
-            .map(|o| {
-                serde_json::json!({
-                    "order": p.jobs[o.job].name,
-                    "operation": o.operation + 1,
-                    "machine": p.machine_name(o.machine),
-                    "setup_start": tb.rfc3339(o.setup_start as f64),
-                    "start": tb.rfc3339(o.start as f64),
-                    "end": tb.rfc3339(o.end as f64),
-                    "start_s": o.start,
-                    "end_s": o.end,
-                })
-            })
-            .collect();
-        Ok(serde_json::json!({
-            "scenario": model.name,
-            "objective": objective.to_string(),
-            "makespan_s": schedule.makespan(),
-            "weighted_tardiness_s": schedule.total_weighted_tardiness(p),
-            "late_orders": schedule.late_jobs(p),
-            "setup_s": schedule.total_setup(p),
-            "operations": operations,
-        }))
+        )
+        .map_err(|e| e.to_string())?;
+        serde_json::to_value(&plan).map_err(|e| e.to_string())
     });
     let id = blocking(move || s.jobs.submit("schedule", work)).await??;
     Ok(accepted(id))
@@ -1229,7 +1228,7 @@ async fn twin_stream(State(s): State<Shared>) -> Response {
         create_simulation, create_schedule, create_maintenance_plan, get_job, cancel_job, job_events, ingest,
         twin_state, twin_kpis, twin_forecast, twin_stream
     ),
-    components(schemas(Problem, FieldError)),
+    components(schemas(Problem, FieldError, takt_scheduler::planning::PlantSchedule)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;

@@ -5,19 +5,21 @@
 use anyhow::{Context, Result, bail};
 use comfy_table::Table;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
 use takt_model::load::{compile_located, parse_scenario};
 use takt_model::{Model, ScenarioError};
 use takt_scheduler::instances::{Format, read};
 use takt_scheduler::objective::Objective;
+use takt_scheduler::planning::{
+    InstanceSchedule, MAX_ROBUSTNESS_REPLICATIONS, PlantSchedule, PlantScheduleRequest, Robustness,
+    SolveRequest, Solver, schedule_instance, schedule_plant, steps,
+};
 use takt_scheduler::plant::{PlantError, PlantProblem, from_model};
-use takt_scheduler::robustness::{Outcome, evaluate};
-use takt_scheduler::tabu::{Limits, solve};
-use takt_scheduler::{Problem, Schedule, Solution, check, decode};
+use takt_scheduler::{Problem, Schedule};
 
 #[derive(clap::Args)]
 pub struct ScheduleArgs {
@@ -51,8 +53,8 @@ pub struct ScheduleArgs {
     seed: u64,
     /// dispatch (instant), search (tabu), milp (exact, makespan only, needs the `milp` build
     /// feature), or auto (search, then with `milp` an attempt to prove optimality on small instances).
-    #[arg(long, default_value = "auto")]
-    solver: SolverChoice,
+    #[arg(long, default_value = "auto", value_parser = parse_solver)]
+    solver: Solver,
     #[arg(long)]
     json: bool,
     /// Write the schedule as an SVG Gantt chart.
@@ -81,37 +83,8 @@ fn parse_objective(text: &str) -> Result<Objective, String> {
     text.parse()
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum SolverChoice {
-    Auto,
-    Dispatch,
-    Search,
-    Milp,
-}
-
-/// Tries to prove `warm` optimal (or improve it) with the exact model; `None` when not applicable.
-#[cfg(feature = "milp")]
-fn exact(
-    problem: &Problem,
-    warm: &Solution,
-    seconds: f64,
-    required: bool,
-) -> Result<Option<(Solution, bool)>> {
-    match takt_scheduler::milp::solve(problem, seconds, Some(warm)) {
-        Ok(r) => Ok(Some((r.solution, r.proven_optimal))),
-        Err(e) if required => bail!("{e}"),
-        Err(_) => Ok(None),
-    }
-}
-
-#[cfg(not(feature = "milp"))]
-fn exact(_: &Problem, _: &Solution, _: f64, required: bool) -> Result<Option<(Solution, bool)>> {
-    if required {
-        bail!(
-            "this takt was built without the MILP solver: build with `cargo build --release -p takt-cli --features milp` (scripts/setup.sh installs what HiGHS needs)"
-        );
-    }
-    Ok(None)
+fn parse_solver(text: &str) -> Result<Solver, String> {
+    text.parse()
 }
 
 /// A plant's problem with what maps it back to the plant.
@@ -164,172 +137,112 @@ fn load_plant(scenario: &Path, orders: Option<&Path>) -> Result<Result<PlantSour
 pub fn run(args: ScheduleArgs) -> Result<ExitCode> {
     // The time limit counts from here: reading the book and building the problem are in it.
     let began = Instant::now();
-    let (problem, source, name) = match (&args.scenario, &args.instance) {
+    if let Some(n) = args.evaluate
+        && (n == 0 || n > MAX_ROBUSTNESS_REPLICATIONS)
+    {
+        bail!("--evaluate needs between 1 and {MAX_ROBUSTNESS_REPLICATIONS} replications, got {n}");
+    }
+    let searches = args
+        .searches
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() as u32));
+    let solve = |objective: Objective| SolveRequest {
+        objective: args.objective.clone().unwrap_or(objective),
+        solver: args.solver,
+        time_limit_s: args.time_limit,
+        iterations: args.iterations,
+        searches,
+        seed: args.seed,
+    };
+    let never = AtomicBool::new(false);
+    match (&args.scenario, &args.instance) {
         (Some(path), _) => {
             let src = match load_plant(path, args.orders.as_deref())? {
                 Ok(s) => s,
                 Err(code) => return Ok(code),
             };
-            let name = src.model.name.clone();
-            (src.plant.problem.clone(), Some(src), name)
+            if args.aggregate {
+                return aggregate(&src, &args);
+            }
+            let request = PlantScheduleRequest {
+                solve: solve(SolveRequest::plant_objective()),
+                robustness_replications: args.evaluate,
+            };
+            let bar = ProgressBar::new(steps(&request)).with_style(
+                ProgressStyle::with_template(
+                    "{spinner} running the plan {pos}/{len} [{bar:30}] {elapsed}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            if steps(&request) == 0 {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+            }
+            let (plan, schedule) = schedule_plant(
+                &src.model,
+                &src.plant,
+                &request,
+                began,
+                &|| bar.inc(1),
+                &never,
+            )
+            .with_context(|| format!("{}", path.display()))?;
+            bar.finish_and_clear();
+            if let Some(gantt) = &args.gantt {
+                let clock = |t: i64| short_time(&src.model, t);
+                std::fs::write(
+                    gantt,
+                    takt_scheduler::gantt::svg(&src.plant.problem, &schedule, &clock),
+                )
+                .with_context(|| format!("cannot write {}", gantt.display()))?;
+            }
+            if let Some(csv) = &args.csv {
+                write_plant_csv(csv, &plan)
+                    .with_context(|| format!("cannot write {}", csv.display()))?;
+            }
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&plan)?);
+            } else {
+                print_plant(&plan, &src.model, src.plant.problem.machines);
+                if let Some(r) = &plan.robustness {
+                    print_robustness(r);
+                }
+            }
         }
         (None, Some(path)) => {
+            if args.aggregate {
+                bail!("--aggregate plans a scenario's order book");
+            }
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
             let name = path
                 .file_stem()
                 .map_or_else(String::new, |s| s.to_string_lossy().to_string());
-            let p =
+            let problem =
                 read(&text, args.format, &name).with_context(|| format!("{}", path.display()))?;
-            (p, None, name)
+            let plan = schedule_instance(&problem, &solve(Objective::makespan()), began, &never)
+                .with_context(|| format!("{}", path.display()))?;
+            if let Some(gantt) = &args.gantt {
+                let schedule = Schedule {
+                    operations: plan.schedule.clone(),
+                };
+                std::fs::write(
+                    gantt,
+                    takt_scheduler::gantt::svg(&problem, &schedule, &|t| t.to_string()),
+                )
+                .with_context(|| format!("cannot write {}", gantt.display()))?;
+            }
+            if let Some(csv) = &args.csv {
+                write_instance_csv(csv, &problem, &plan)
+                    .with_context(|| format!("cannot write {}", csv.display()))?;
+            }
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&plan)?);
+            } else {
+                print_instance(&problem, &plan);
+            }
         }
         (None, None) => bail!("give a scenario (takt schedule plant.toml) or --instance FILE"),
-    };
-    problem
-        .validate()
-        .with_context(|| format!("{name}: the problem cannot be scheduled"))?;
-    if args.aggregate {
-        return match &source {
-            Some(src) => aggregate(src, &args),
-            None => bail!("--aggregate plans a scenario's order book"),
-        };
-    }
-    let objective = args.objective.clone().unwrap_or_else(|| {
-        if source.is_some() {
-            Objective {
-                levels: vec![vec![(1.0, takt_scheduler::objective::Criterion::Tardiness)]],
-            }
-        } else {
-            Objective::makespan()
-        }
-    });
-    if let Some(n) = args.evaluate
-        && (n == 0 || n > crate::MAX_REPLICATIONS)
-    {
-        bail!(
-            "--evaluate needs between 1 and {} replications, got {n}",
-            crate::MAX_REPLICATIONS
-        );
-    }
-    let searches = args
-        .searches
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() as u32));
-    let started = Instant::now();
-    let (solution, proven_optimal) =
-        solve_with(&problem, &objective, &args, searches, began).context("solving")?;
-    let elapsed = started.elapsed().as_secs_f64();
-    let Some(schedule) = decode(&problem, &solution) else {
-        bail!("internal error: the solver returned a cyclic solution");
-    };
-    let violations = check(&problem, &schedule);
-    if !violations.is_empty() {
-        bail!("internal error: infeasible schedule: {:?}", violations);
-    }
-    let clock = |t: i64| match &source {
-        Some(s) => short_time(&s.model, t),
-        None => t.to_string(),
-    };
-    if let Some(path) = &args.gantt {
-        std::fs::write(
-            path,
-            takt_scheduler::gantt::svg(&problem, &schedule, &clock),
-        )
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    if let Some(path) = &args.csv {
-        write_csv(path, &problem, &schedule, source.as_ref())
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    let robustness = match (&source, args.evaluate) {
-        (Some(src), Some(n)) => Some(run_evaluation(src, &schedule, n, args.seed)?),
-        _ => None,
-    };
-    let summary = json!({
-        "instance": name,
-        "objective": objective.to_string(),
-        "makespan": schedule.makespan(),
-        "weighted_tardiness": schedule.total_weighted_tardiness(&problem),
-        "late_jobs": schedule.late_jobs(&problem),
-        "total_setup": schedule.total_setup(&problem),
-        "proven_optimal": proven_optimal,
-        "seconds": elapsed,
-    });
-    if args.json {
-        let mut out = summary;
-        if let Some(src) = &source {
-            out["time_unit"] = json!("s");
-            out["start"] = json!(src.model.timebase.rfc3339(0.0));
-            out["operations"] = Value::Array(operation_rows(&problem, &schedule, src));
-            out["orders"] = Value::Array(order_rows(&problem, &schedule, src));
-        } else {
-            out["schedule"] = serde_json::to_value(&schedule.operations)?;
-        }
-        if let Some((plan, outcomes)) = &robustness {
-            out["evaluation"] = evaluation_json(&problem, plan, outcomes);
-        }
-        println!("{}", serde_json::to_string_pretty(&out)?);
-    } else if let Some(src) = &source {
-        print_plant(&problem, &schedule, src, &summary, &objective);
-        if let Some((plan, outcomes)) = &robustness {
-            print_evaluation(&problem, plan, outcomes);
-        }
-    } else {
-        print_instance(&problem, &schedule, &name, elapsed, proven_optimal);
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn solve_with(
-    problem: &Problem,
-    objective: &Objective,
-    args: &ScheduleArgs,
-    searches: u32,
-    began: Instant,
-) -> Result<(Solution, Option<bool>)> {
-    let limits = Limits {
-        time: Duration::from_secs_f64(args.time_limit).saturating_sub(began.elapsed()),
-        iterations: args.iterations,
-    };
-    let quick = Limits {
-        time: limits.time,
-        iterations: 0,
-    };
-    Ok(match args.solver {
-        SolverChoice::Dispatch => (solve(problem, objective, args.seed, searches, quick), None),
-        SolverChoice::Search => (solve(problem, objective, args.seed, searches, limits), None),
-        SolverChoice::Milp => {
-            if !objective.is_makespan() {
-                bail!(
-                    "the MILP minimises makespan only: use --objective makespan, or --solver search"
-                );
-            }
-            let warm = solve(problem, objective, args.seed, searches, quick);
-            let (s, proven) =
-                exact(problem, &warm, args.time_limit, true)?.unwrap_or((warm, false));
-            (s, Some(proven))
-        }
-        SolverChoice::Auto => {
-            // On small makespan problems half the budget to the search and the rest to proving
-            // it optimal; otherwise all of it to the search.
-            let prove = problem.n_ops() <= 60 && objective.is_makespan();
-            let search = Limits {
-                time: if prove { limits.time / 2 } else { limits.time },
-                iterations: limits.iterations,
-            };
-            let found = solve(problem, objective, args.seed, searches, search);
-            let makespan = |x: &Solution| decode(problem, x).map_or(i64::MAX, |d| d.makespan());
-            let attempt = if prove {
-                let left = Duration::from_secs_f64(args.time_limit).saturating_sub(began.elapsed());
-                exact(problem, &found, left.as_secs_f64(), false)?
-            } else {
-                None
-            };
-            match attempt {
-                Some((s, proven)) if makespan(&s) <= makespan(&found) => (s, Some(proven)),
-                _ => (found, None),
-            }
-        }
-    })
 }
 
 #[cfg(feature = "milp")]
@@ -345,8 +258,8 @@ fn aggregate(src: &PlantSource, args: &ScheduleArgs) -> Result<ExitCode> {
     let seconds = started.elapsed().as_secs_f64();
     if args.json {
         let mut out = serde_json::to_value(&plan)?;
-        out["seconds"] = json!(seconds);
-        out["bucket_starts"] = json!(
+        out["seconds"] = serde_json::json!(seconds);
+        out["bucket_starts"] = serde_json::json!(
             plan.bucket_starts_s
                 .iter()
                 .map(|&s| src.model.timebase.rfc3339(s as f64))
@@ -418,144 +331,92 @@ fn short_time(model: &Model, t: i64) -> String {
         .map_or(full.clone(), |s| s.replace('T', " "))
 }
 
+/// `01-05 06:00` of an RFC 3339 time.
+fn short(rfc3339: &str) -> String {
+    rfc3339
+        .get(5..16)
+        .map_or(rfc3339.to_string(), |s| s.replace('T', " "))
+}
+
 fn hours(seconds: f64) -> String {
     format!("{:.1}", seconds / 3600.0)
 }
 
-/// Station, product and quantity of an operation of a plant problem.
-fn describe(src: &PlantSource, job: usize, machine: usize) -> (String, String, u32) {
-    let order = &src.model.orders[job];
-    let station = &src.model.stations[src.plant.machines[machine].0].name;
-    (
-        station.clone(),
-        src.model.products[order.product].name.clone(),
-        order.quantity,
-    )
-}
-
-fn operation_rows(p: &Problem, s: &Schedule, src: &PlantSource) -> Vec<Value> {
-    let tb = &src.model.timebase;
-    let mut ops: Vec<_> = s.operations.iter().collect();
-    ops.sort_by_key(|o| (o.machine, o.start));
-    ops.iter()
-        .map(|o| {
-            let (station, product, quantity) = describe(src, o.job, o.machine);
-            json!({
-                "order": p.jobs[o.job].name,
-                "operation": o.operation + 1,
-                "product": product,
-                "quantity": quantity,
-                "station": station,
-                "machine": p.machine_name(o.machine),
-                "setup_start_s": o.setup_start,
-                "start_s": o.start,
-                "end_s": o.end,
-                "setup_start": tb.rfc3339(o.setup_start as f64),
-                "start": tb.rfc3339(o.start as f64),
-                "end": tb.rfc3339(o.end as f64),
-            })
-        })
-        .collect()
-}
-
-fn order_rows(p: &Problem, s: &Schedule, src: &PlantSource) -> Vec<Value> {
-    let tb = &src.model.timebase;
-    s.completions(p)
-        .iter()
-        .zip(&p.jobs)
-        .map(|(&c, j)| {
-            json!({
-                "order": j.name,
-                "release_s": j.release,
-                "due_s": j.due,
-                "completion_s": c,
-                "completion": tb.rfc3339(c as f64),
-                "lateness_s": j.due.map(|d| c - d),
-                "late": j.due.is_some_and(|d| c > d),
-                "priority": j.weight,
-            })
-        })
-        .collect()
-}
-
-fn write_csv(path: &Path, p: &Problem, s: &Schedule, src: Option<&PlantSource>) -> Result<()> {
+/// One row per operation, by start, e.g. for the ERP.
+fn write_plant_csv(path: &Path, plan: &PlantSchedule) -> Result<()> {
     let mut w = csv::Writer::from_path(path)?;
-    match src {
-        Some(src) => {
-            let tb = &src.model.timebase;
-            w.write_record([
-                "order",
-                "operation",
-                "product",
-                "quantity",
-                "station",
-                "machine",
-                "setup_start",
-                "start",
-                "end",
-                "due",
-            ])?;
-            let mut ops: Vec<_> = s.operations.iter().collect();
-            ops.sort_by_key(|o| (o.start, o.machine));
-            for o in ops {
-                let (station, product, quantity) = describe(src, o.job, o.machine);
-                let due = p.jobs[o.job]
-                    .due
-                    .map_or(String::new(), |d| tb.rfc3339(d as f64));
-                w.write_record([
-                    p.jobs[o.job].name.clone(),
-                    (o.operation + 1).to_string(),
-                    product,
-                    quantity.to_string(),
-                    station,
-                    p.machine_name(o.machine),
-                    tb.rfc3339(o.setup_start as f64),
-                    tb.rfc3339(o.start as f64),
-                    tb.rfc3339(o.end as f64),
-                    due,
-                ])?;
-            }
-        }
-        None => {
-            w.write_record(["job", "operation", "machine", "setup_start", "start", "end"])?;
-            for o in &s.operations {
-                w.write_record([
-                    p.jobs[o.job].name.clone(),
-                    (o.operation + 1).to_string(),
-                    p.machine_name(o.machine),
-                    o.setup_start.to_string(),
-                    o.start.to_string(),
-                    o.end.to_string(),
-                ])?;
-            }
-        }
+    w.write_record([
+        "order",
+        "operation",
+        "product",
+        "quantity",
+        "station",
+        "machine",
+        "setup_start",
+        "start",
+        "end",
+        "due",
+    ])?;
+    let due: std::collections::HashMap<&str, &str> = plan
+        .orders
+        .iter()
+        .filter_map(|o| Some((o.order.as_str(), o.due.as_deref()?)))
+        .collect();
+    let mut ops: Vec<_> = plan.operations.iter().collect();
+    ops.sort_by(|a, b| (a.start_s, &a.machine).cmp(&(b.start_s, &b.machine)));
+    for o in ops {
+        w.write_record([
+            o.order.as_str(),
+            &o.operation.to_string(),
+            &o.product,
+            &o.quantity.to_string(),
+            &o.station,
+            &o.machine,
+            &o.setup_start,
+            &o.start,
+            &o.end,
+            due.get(o.order.as_str()).copied().unwrap_or(""),
+        ])?;
     }
     w.flush()?;
     Ok(())
 }
 
-fn print_instance(
-    p: &Problem,
-    s: &Schedule,
-    name: &str,
-    elapsed: f64,
-    proven_optimal: Option<bool>,
-) {
+fn write_instance_csv(path: &Path, p: &Problem, plan: &InstanceSchedule) -> Result<()> {
+    let mut w = csv::Writer::from_path(path)?;
+    w.write_record(["job", "operation", "machine", "setup_start", "start", "end"])?;
+    for o in &plan.schedule {
+        w.write_record([
+            p.jobs[o.job].name.clone(),
+            (o.operation + 1).to_string(),
+            p.machine_name(o.machine),
+            o.setup_start.to_string(),
+            o.start.to_string(),
+            o.end.to_string(),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+fn print_instance(p: &Problem, plan: &InstanceSchedule) {
     println!(
-        "{name}: {} jobs, {} machines, {} operations -> makespan {}{} (setups {}), {elapsed:.2} s, feasible",
+        "{}: {} jobs, {} machines, {} operations -> makespan {}{} (setups {}), {:.2} s, feasible",
+        plan.instance,
         p.jobs.len(),
         p.machines,
         p.n_ops(),
-        s.makespan(),
-        match proven_optimal {
+        plan.makespan,
+        match plan.proven_optimal {
             Some(true) => ", proven optimal",
             Some(false) => ", optimality not proven",
             None => "",
         },
-        s.total_setup(p)
+        plan.setup,
+        plan.seconds,
     );
     for m in 0..p.machines {
-        let mut on: Vec<_> = s.operations.iter().filter(|o| o.machine == m).collect();
+        let mut on: Vec<_> = plan.schedule.iter().filter(|o| o.machine == m).collect();
         on.sort_by_key(|o| o.start);
         let seq: Vec<String> = on
             .iter()
@@ -565,230 +426,129 @@ fn print_instance(
     }
 }
 
-fn print_plant(p: &Problem, s: &Schedule, src: &PlantSource, summary: &Value, obj: &Objective) {
-    let completions = s.completions(p);
+fn print_plant(plan: &PlantSchedule, model: &Model, machines: usize) {
     println!(
-        "{}: {} orders, {} operations on {} machines, objective {obj}, {:.2} s, feasible",
-        p.name,
-        p.jobs.len(),
-        p.n_ops(),
-        p.machines,
-        summary["seconds"].as_f64().unwrap_or(0.0)
+        "{}: {} orders, {} operations on {machines} machines, objective {}, {:.2} s, feasible",
+        plan.scenario,
+        plan.orders.len(),
+        plan.operations.len(),
+        plan.objective,
+        plan.seconds,
     );
     println!(
         "plan: makespan {} h (ends {}), weighted tardiness {} h, {} of {} orders late, setups {} h",
-        hours(s.makespan() as f64),
-        short_time(&src.model, s.makespan()),
-        hours(s.total_weighted_tardiness(p)),
-        s.late_jobs(p),
-        p.jobs.iter().filter(|j| j.due.is_some()).count(),
-        hours(s.total_setup(p) as f64),
+        hours(plan.makespan_s as f64),
+        short(&plan.ends),
+        hours(plan.weighted_tardiness_s),
+        plan.late_orders,
+        plan.orders_with_due,
+        hours(plan.setup_s as f64),
     );
     let mut ops = Table::new();
     ops.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
     ops.set_header([
         "machine", "order", "op", "product", "qty", "setup", "start", "end",
     ]);
-    let mut sorted: Vec<_> = s.operations.iter().collect();
-    sorted.sort_by_key(|o| (o.machine, o.start));
-    for o in sorted {
-        let (_, product, quantity) = describe(src, o.job, o.machine);
+    for o in &plan.operations {
         ops.add_row([
-            p.machine_name(o.machine),
-            p.jobs[o.job].name.clone(),
-            (o.operation + 1).to_string(),
-            product,
-            quantity.to_string(),
-            if o.start > o.setup_start {
-                short_time(&src.model, o.setup_start)
+            o.machine.clone(),
+            o.order.clone(),
+            o.operation.to_string(),
+            o.product.clone(),
+            o.quantity.to_string(),
+            if o.start_s > o.setup_start_s {
+                short(&o.setup_start)
             } else {
                 String::new()
             },
-            short_time(&src.model, o.start),
-            short_time(&src.model, o.end),
+            short(&o.start),
+            short(&o.end),
         ]);
     }
     println!("{ops}");
     let mut orders = Table::new();
     orders.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
     orders.set_header(["order", "release", "due", "completion", "lateness h", ""]);
-    for (j, job) in p.jobs.iter().enumerate() {
-        let c = completions[j];
+    for o in &plan.orders {
         orders.add_row([
-            job.name.clone(),
-            short_time(&src.model, job.release),
-            job.due.map_or(String::new(), |d| short_time(&src.model, d)),
-            short_time(&src.model, c),
-            job.due.map_or(String::new(), |d| hours((c - d) as f64)),
-            if job.due.is_some_and(|d| c > d) {
-                "LATE".into()
-            } else {
-                String::new()
-            },
+            o.order.clone(),
+            short_time(model, o.release_s),
+            o.due.as_deref().map_or(String::new(), short),
+            short(&o.completion),
+            o.lateness_s.map_or(String::new(), |l| hours(l as f64)),
+            if o.late { "LATE".into() } else { String::new() },
         ]);
     }
     println!("{orders}");
 }
 
-/// The plan's own figures and the simulated outcomes.
-struct PlanFigures {
-    makespan_s: f64,
-    weighted_tardiness_s: f64,
-    late: f64,
-    on_time_rate: Option<f64>,
-}
-
-fn run_evaluation(
-    src: &PlantSource,
-    schedule: &Schedule,
-    n: u32,
-    seed: u64,
-) -> Result<(PlanFigures, Vec<Outcome>)> {
-    let p = &src.plant.problem;
-    let with_due = p.jobs.iter().filter(|j| j.due.is_some()).count();
-    let late = schedule.late_jobs(p);
-    let plan = PlanFigures {
-        makespan_s: schedule.makespan() as f64,
-        weighted_tardiness_s: schedule.total_weighted_tardiness(p),
-        late: late as f64,
-        on_time_rate: (with_due > 0).then(|| (with_due - late) as f64 / with_due as f64),
-    };
-    // Far beyond any plausible delay: ten times the plan, and four weeks more.
-    let cap_s = 10.0 * plan.makespan_s + 4.0 * 604_800.0;
-    let bar = ProgressBar::new(u64::from(n)).with_style(
-        ProgressStyle::with_template("{spinner} evaluating {pos}/{len} [{bar:30}] {elapsed}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let outcomes = evaluate(&src.model, &src.plant, schedule, n, seed, cap_s, &|| {
-        bar.inc(1)
-    })
-    .context("running the plan in the simulator")?;
-    bar.finish_and_clear();
-    Ok((plan, outcomes))
-}
-
-/// Mean, 95% CI half-width and the 10/50/90% quantiles.
-fn distribution(xs: &[f64]) -> Value {
-    let (mean, ci) = takt_sim::mean_ci95(xs);
-    let mut sorted = xs.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let q = |p: f64| {
-        if sorted.is_empty() {
-            f64::NAN
-        } else {
-            sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-        }
-    };
-    json!({"mean": mean, "ci95": ci, "p10": q(0.1), "p50": q(0.5), "p90": q(0.9)})
-}
-
-fn evaluation_json(p: &Problem, plan: &PlanFigures, outcomes: &[Outcome]) -> Value {
-    let col = |f: &dyn Fn(&Outcome) -> Option<f64>| -> Vec<f64> {
-        outcomes.iter().filter_map(f).collect()
-    };
-    let n = outcomes.len().max(1) as f64;
-    let per_order: Vec<Value> = p
-        .jobs
-        .iter()
-        .enumerate()
-        .map(|(j, job)| {
-            let on_time = job.due.map(|d| {
-                outcomes
-                    .iter()
-                    .filter(|o| o.completions_s[j].is_some_and(|c| c <= d as f64))
-                    .count() as f64
-                    / n
-            });
-            json!({
-                "order": job.name,
-                "completion_s": distribution(&col(&|o| o.completions_s[j])),
-                "on_time_probability": on_time,
-            })
-        })
-        .collect();
-    json!({
-        "replications": outcomes.len(),
-        "plan": {
-            "makespan_s": plan.makespan_s,
-            "weighted_tardiness_s": plan.weighted_tardiness_s,
-            "late_orders": plan.late,
-            "on_time_rate": plan.on_time_rate,
-        },
-        "simulated": {
-            "makespan_s": distribution(&col(&|o| o.makespan_s)),
-            "weighted_tardiness_s": distribution(&col(&|o| Some(o.weighted_tardiness_s))),
-            "late_orders": distribution(&col(&|o| Some(f64::from(o.late_orders)))),
-            "on_time_rate": distribution(&col(&|o| o.on_time_rate)),
-            "runs_with_unfinished_orders": outcomes.iter().filter(|o| o.unfinished > 0).count(),
-        },
-        "orders": per_order,
-    })
-}
-
-fn print_evaluation(p: &Problem, plan: &PlanFigures, outcomes: &[Outcome]) {
-    let e = evaluation_json(p, plan, outcomes);
+fn print_robustness(r: &Robustness) {
     println!(
         "robustness: the plan run {} times in the simulator (failures, repairs, scrap and process times drawn as in the scenario)",
-        outcomes.len()
+        r.replications
     );
     let mut t = Table::new();
     t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
     t.set_header(["", "plan", "simulated mean ± 95% CI", "p10", "p50", "p90"]);
-    let fmt = |v: &Value, scale: f64, digits: usize| {
-        v.as_f64()
-            .map_or("-".to_string(), |x| format!("{:.*}", digits, x / scale))
+    let fmt = |v: Option<f64>, scale: f64, digits: usize| {
+        v.map_or("-".to_string(), |x| format!("{:.*}", digits, x / scale))
     };
-    for (label, key, scale, digits, plan_value) in [
-        ("makespan h", "makespan_s", 3600.0, 1, Some(plan.makespan_s)),
+    let s = &r.simulated;
+    for (label, d, scale, digits, plan_value) in [
         (
-            "weighted tardiness h",
-            "weighted_tardiness_s",
+            "makespan h",
+            &s.makespan_s,
             3600.0,
             1,
-            Some(plan.weighted_tardiness_s),
+            Some(r.plan.makespan_s),
         ),
-        ("late orders", "late_orders", 1.0, 1, Some(plan.late)),
-        ("on-time rate", "on_time_rate", 1.0, 3, plan.on_time_rate),
+        (
+            "weighted tardiness h",
+            &s.weighted_tardiness_s,
+            3600.0,
+            1,
+            Some(r.plan.weighted_tardiness_s),
+        ),
+        (
+            "late orders",
+            &s.late_orders,
+            1.0,
+            1,
+            Some(r.plan.late_orders as f64),
+        ),
+        ("on-time rate", &s.on_time_rate, 1.0, 3, r.plan.on_time_rate),
     ] {
-        let d = &e["simulated"][key];
-        let mean = fmt(&d["mean"], scale, digits);
-        let ci = d["ci95"]
-            .as_f64()
+        let ci = d
+            .ci95
             .map_or(String::new(), |h| format!(" ± {:.*}", digits, h / scale));
         t.add_row([
             label.to_string(),
-            plan_value.map_or("-".into(), |v| format!("{:.*}", digits, v / scale)),
-            format!("{mean}{ci}"),
-            fmt(&d["p10"], scale, digits),
-            fmt(&d["p50"], scale, digits),
-            fmt(&d["p90"], scale, digits),
+            fmt(plan_value, scale, digits),
+            format!("{}{ci}", fmt(d.mean, scale, digits)),
+            fmt(d.p10, scale, digits),
+            fmt(d.p50, scale, digits),
+            fmt(d.p90, scale, digits),
         ]);
     }
     println!("{t}");
-    let unfinished = e["simulated"]["runs_with_unfinished_orders"]
-        .as_u64()
-        .unwrap_or(0);
-    if unfinished > 0 {
-        println!("{unfinished} run(s) stopped before every order was finished (counted late)");
+    if s.runs_with_unfinished_orders > 0 {
+        println!(
+            "{} run(s) stopped before every order was finished (counted late)",
+            s.runs_with_unfinished_orders
+        );
     }
-    let mut risky: Vec<(f64, String)> = e["orders"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|o| {
-            Some((
-                o["on_time_probability"].as_f64()?,
-                o["order"].as_str()?.to_string(),
-            ))
-        })
-        .filter(|(pr, _)| *pr < 0.9)
-        .collect();
-    risky.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let risky = r.at_risk(0.9);
     if !risky.is_empty() {
         let list: Vec<String> = risky
             .iter()
             .take(10)
-            .map(|(pr, o)| format!("{o} {:.0}%", pr * 100.0))
+            .map(|o| {
+                format!(
+                    "{} {:.0}%",
+                    o.order,
+                    o.on_time_probability.unwrap_or(1.0) * 100.0
+                )
+            })
             .collect();
         println!(
             "orders at risk (on time in under 90% of runs): {}",

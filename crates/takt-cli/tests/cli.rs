@@ -414,8 +414,8 @@ fn schedule_plans_an_order_book_and_evaluates_it_in_the_simulator() {
         );
     }
     let late = orders.iter().filter(|o| o["late"] == true).count();
-    assert_eq!(x["late_jobs"].as_u64(), Some(late as u64));
-    let e = &x["evaluation"];
+    assert_eq!(x["late_orders"].as_u64(), Some(late as u64));
+    let e = &x["robustness"];
     assert_eq!(e["replications"], 3);
     assert!(
         e["simulated"]["makespan_s"]["mean"]

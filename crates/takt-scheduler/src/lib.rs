@@ -18,6 +18,7 @@ pub mod instances;
 #[cfg(feature = "milp")]
 pub mod milp;
 pub mod objective;
+pub mod planning;
 pub mod plant;
 pub mod problem;
 pub mod robustness;

@@ -33,6 +33,6 @@ pub use engine::{Event, Simulation};
 pub use guard::RunStopped;
 pub use kpi::{Report, StateFractions, StationReport};
 pub use plan::{Plan, PlanError};
-pub use replicate::{mean_ci95, run_one, run_replications, summarize, summarize_json};
+pub use replicate::{mean_ci95, quantile, run_one, run_replications, summarize, summarize_json};
 pub use snapshot::{Snapshot, SnapshotError};
 pub use trace::{TraceKind, TraceRecord, TraceSink, VecSink};

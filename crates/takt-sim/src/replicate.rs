@@ -78,6 +78,19 @@ pub fn mean_ci95(xs: &[f64]) -> (f64, Option<f64>) {
     (mean, Some(if h <= 1e-12 * mean.abs() { 0.0 } else { h }))
 }
 
+/// Quantile `p` (0 to 1) of sorted values, by linear interpolation between order statistics
+/// (type 7 of Hyndman and Fan, the default of R and numpy): takt's one quantile definition, used by
+/// forecasts, schedule robustness and reports alike. `NaN` for no values.
+pub fn quantile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let h = (sorted.len() - 1) as f64 * p.clamp(0.0, 1.0);
+    let lo = h.floor() as usize;
+    let hi = h.ceil() as usize;
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
 /// Quantile `p` of Student's t with `df` degrees of freedom.
 pub fn t_quantile(p: f64, df: usize) -> f64 {
     StudentsT::new(0.0, 1.0, df as f64).map_or(1.959_964, |t| t.inverse_cdf(p))

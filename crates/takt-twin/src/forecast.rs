@@ -36,7 +36,7 @@ use takt_model::{FailureBasis, Model, RunLimits};
 use takt_sim::condition::{
     BufferCondition, HeldPart, MachineCondition, OrderCondition, QueuedPart, Stop, Work,
 };
-use takt_sim::{ConditionError, PlantCondition, Report, Simulation, mean_ci95, rng};
+use takt_sim::{ConditionError, PlantCondition, Report, Simulation, mean_ci95, quantile, rng};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ForecastError {
@@ -116,14 +116,6 @@ impl Interval {
     pub fn covers(&self, x: f64) -> bool {
         self.p05 <= x && x <= self.p95
     }
-}
-
-/// Linear interpolation between order statistics (type 7, as R and numpy default).
-fn quantile(sorted: &[f64], p: f64) -> f64 {
-    let h = (sorted.len() - 1) as f64 * p;
-    let lo = h.floor() as usize;
-    let hi = h.ceil() as usize;
-    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
