@@ -86,7 +86,7 @@ struct ModeReliability {
     basis: &'static str,
     failures: usize,
     censored: usize,
-    fit: Option<takt_twin::fit::Fit>,
+    fit: Option<takt_model::fit::Fit>,
     /// Age now, in the mode's basis (seconds or cycles).
     age: f64,
     hazard_now: Option<f64>,
@@ -139,7 +139,7 @@ fn fit(
             // As calibration does: no fit from fewer than MIN_OBSERVATIONS failures.
             let best = (sample.observed.len() >= takt_twin::calibrate::MIN_OBSERVATIONS)
                 .then(|| {
-                    takt_twin::fit::fit_all(&sample.clone().clean())
+                    takt_model::fit::fit_all(&sample.clone().clean())
                         .into_iter()
                         .next()
                 })

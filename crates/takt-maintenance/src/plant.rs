@@ -22,7 +22,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use takt_model::{DistributionSpec, FailureBasis, Model, Scenario};
 use takt_sim::Report;
-use takt_twin::fit::Fit;
+use takt_model::fit::Fit;
 
 /// What failures, services and stops cost, in one currency.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

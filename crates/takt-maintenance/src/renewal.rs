@@ -7,7 +7,7 @@
 //! point, which is second-order accurate (checked against M(t) = t / mean for the exponential and
 //! against Monte Carlo for wear-out Weibull lives in the tests).
 
-use takt_twin::fit::Fit;
+use takt_model::fit::Fit;
 
 /// Expected failures at grid points `0, h, 2h, ...`: `values[k]` is E[N(k h)].
 #[derive(Debug, Clone, PartialEq)]

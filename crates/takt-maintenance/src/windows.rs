@@ -21,7 +21,7 @@
 
 use crate::renewal::{Renewal, expected_failures};
 use serde::Serialize;
-use takt_twin::fit::Fit;
+use takt_model::fit::Fit;
 
 /// The MILP stops within this relative gap of the optimum (0.1%: well inside the uncertainty of
 /// any lifetime fitted from history).

@@ -8,7 +8,7 @@ use takt_maintenance::renewal::expected_failures;
 use takt_maintenance::windows::{
     MachineInput, MaintenancePlan, ModeInput, Problem, check, solve_greedy,
 };
-use takt_twin::fit::Fit;
+use takt_model::fit::Fit;
 
 const HOUR: f64 = 3600.0;
 

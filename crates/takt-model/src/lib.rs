@@ -4,6 +4,7 @@
 pub mod compile;
 pub mod distribution;
 pub mod duration;
+pub mod fit;
 pub mod limits;
 pub mod load;
 pub mod model;

@@ -13,7 +13,6 @@
 pub mod adapters;
 pub mod calibrate;
 pub mod event;
-pub mod fit;
 pub mod forecast;
 pub mod mirror;
 pub mod mqtt;
