@@ -25,7 +25,7 @@ fn main() {
         Ok(l) => Arc::new(l.model),
         Err(e) => panic!("{e}"),
     };
-    let start_ms = model.timebase.start_unix_s * 1000;
+    let start_ms = model.timebase.start_ms();
     let names: Vec<String> = assets_of(&model).into_iter().map(|(a, _)| a).collect();
     println!(
         "bottling line, horizon {} h, {} threads",

@@ -113,7 +113,7 @@ async fn ready() -> Json<Readiness> {
 async fn metrics(State(s): State<Shared>) -> Response {
     let state = s.twin.snapshot();
     let (queued, running) = s.jobs.load();
-    let newest_ms = takt_twin::event::parse_ts(&state.now).unwrap_or(0);
+    let newest_ms = takt_model::time::parse_rfc3339_ms(&state.now).unwrap_or(0);
     let lag_s = if state.counters.accepted > 0 {
         (now_ms() - newest_ms) as f64 / 1000.0
     } else {
@@ -651,7 +651,7 @@ async fn create_maintenance_plan(
             )
         })?;
         let ages = takt_twin::forecast::failure_ages(&s.model, &view, now);
-        let start_s = (now - s.twin.start_ms) as f64 / 1000.0;
+        let start_s = s.model.timebase.model_s(now);
         (s.scenario.clone(), (*s.model).clone(), ages, start_s)
     } else {
         let (text, origin) = scenario_text(&s, &req.scenario_id, &req.scenario)?;
@@ -1147,21 +1147,17 @@ async fn twin_forecast(
             vec![],
         ));
     };
-    let start_ms = s.twin.start_ms;
     let until_s = match &req.until {
         None => None,
-        Some(text) => match takt_twin::event::parse_ts(text) {
-            Ok(ms) => Some((ms - start_ms) as f64 / 1000.0),
-            Err(_) => match parse_duration(text) {
-                Ok(d) => Some((now_ms - start_ms) as f64 / 1000.0 + d),
-                Err(e) => {
-                    errors.push(FieldError {
-                        field: "until".into(),
-                        message: format!("neither an RFC 3339 time nor a duration ({e})"),
-                    });
-                    None
-                }
-            },
+        Some(text) => match takt_model::time::parse_moment_after(text, now_ms) {
+            Ok(ms) => Some(s.model.timebase.model_s(ms)),
+            Err(e) => {
+                errors.push(FieldError {
+                    field: "until".into(),
+                    message: e,
+                });
+                None
+            }
         },
     };
     reject(errors)?;

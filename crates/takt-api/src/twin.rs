@@ -29,7 +29,7 @@ impl TwinHandle {
         max_clock_skew: Duration,
     ) -> Result<TwinHandle, TwinError> {
         let store = Store::open(path, Durability::Full)?;
-        let start_ms = model.timebase.start_unix_s * 1000;
+        let start_ms = model.timebase.start_ms();
         let config = MirrorConfig {
             reorder_window_ms: reorder_window.as_millis() as i64,
             ..MirrorConfig::default()

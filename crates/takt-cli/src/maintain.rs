@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use takt_maintenance::maintain::{PlanOutput, PlanRequest, Solver, plan_plant, steps};
 use takt_maintenance::plant::{Costs, Settings};
+use takt_model::time::Precision;
 use takt_twin::Twin;
 use takt_twin::store::{Durability, Store};
 
@@ -148,7 +149,6 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
     // Ages and the start of the plan: from the twin, or the scenario's start with every part new.
     let mut ages: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
     let mut start_s = 0.0;
-    let model_start_ms = crate::twin::start_ms(&model);
     let twin = match (&args.db, &args.history) {
         (Some(db), _) => {
             if !db.exists() {
@@ -175,7 +175,7 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
         let now_ms = twin
             .newest_ms()
             .context("the event store holds no events: no ages to plan from")?;
-        start_s = (now_ms - model_start_ms) as f64 / 1000.0;
+        start_s = model.timebase.model_s(now_ms);
         ages = takt_twin::forecast::failure_ages(&model, &twin.view(now_ms), now_ms);
     }
     let solver = match args.solver.as_str() {
@@ -238,13 +238,13 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
     if let Some(path) = &args.output {
         write_plan(&args.scenario, path, &machines, &plan, start_s)?;
     }
-    let start_unix_s = model.timebase.start_unix_s as f64 + start_s;
     if args.json {
         let out = serde_json::json!({
             "scenario": model.name,
-            "start": takt_twin::event::format_local_ts(
-                ((start_unix_s) * 1000.0).round() as i64,
-                model.timebase.utc_offset_min
+            "start": takt_model::time::format_ms(
+                model.timebase.unix_ms(start_s),
+                model.timebase.utc_offset_min,
+                Precision::Seconds
             ),
             "settings": settings,
             "machines": machines,
@@ -256,9 +256,10 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let when = |s: f64| {
-        takt_twin::event::format_local_ts(
-            ((start_unix_s + s) * 1000.0).round() as i64,
+        takt_model::time::format_ms(
+            model.timebase.unix_ms(start_s + s),
             model.timebase.utc_offset_min,
+            Precision::Seconds,
         )
     };
     println!(

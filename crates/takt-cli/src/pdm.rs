@@ -126,7 +126,7 @@ fn fit(
     let (twin, _) = crate::twin::from_history(model, &text)?;
     let now_ms = twin
         .newest_ms()
-        .unwrap_or_else(|| crate::twin::start_ms(model));
+        .unwrap_or_else(|| model.timebase.start_ms());
     let ages = takt_twin::forecast::failure_ages(model, &twin.view(now_ms), now_ms);
     let mut rows = Vec::new();
     for (si, st) in model.stations.iter().enumerate() {
@@ -200,7 +200,7 @@ fn fit(
         println!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
-                "now": takt_twin::event::format_ts(now_ms),
+                "now": takt_model::time::format_utc_ms(now_ms),
                 "window_s": window_s,
             "window_cycles": window_cycles,
                 "modes": rows,
@@ -210,7 +210,7 @@ fn fit(
     }
     println!(
         "reliability as of {} (window {window_s} s, or {window_cycles} cycles for counted modes; failures pooled per station)",
-        takt_twin::event::format_ts(now_ms)
+        takt_model::time::format_utc_ms(now_ms)
     );
     let mut t = Table::new();
     t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);

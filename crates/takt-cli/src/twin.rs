@@ -234,7 +234,7 @@ pub enum Moment {
 }
 
 fn parse_moment(text: &str) -> Result<Moment, String> {
-    if let Ok(ms) = takt_twin::event::parse_ts(text) {
+    if let Ok(ms) = takt_model::time::parse_rfc3339_ms(text) {
         return Ok(Moment::Unix(ms));
     }
     crate::parse_secs(text).map(Moment::FromStart).map_err(|e| {
@@ -242,22 +242,15 @@ fn parse_moment(text: &str) -> Result<Moment, String> {
     })
 }
 
-/// The scenario's start (`run.start`), Unix ms: t = 0 of model time, and the moment a twin
-/// without events shows.
-pub(crate) fn start_ms(model: &Model) -> i64 {
-    model.timebase.start_unix_s * 1000
-}
-
 /// For a twin fed live: says so when the scenario's plan is already over by the clock. KPIs still
 /// count per shift, but the scenario's orders were all released long ago and a forecast has no
 /// plan to compare with.
 pub(crate) fn warn_if_past_the_plan(model: &Model) {
-    let end_ms = start_ms(model) + (model.horizon_s * 1000.0) as i64;
+    let end_ms = model.timebase.start_ms() + (model.horizon_s * 1000.0) as i64;
     let now_ms = chrono_now_ms();
     if now_ms > end_ms {
-        let plant_time =
-            |ms: i64| takt_twin::event::format_plant_ts(ms, model.timebase.utc_offset_min);
-        let (start, end) = (plant_time(start_ms(model)), plant_time(end_ms));
+        let plant_time = |ms: i64| model.timebase.format_ms(ms);
+        let (start, end) = (plant_time(model.timebase.start_ms()), plant_time(end_ms));
         tracing::warn!("the scenario's plan {start} .. {end} is over");
         eprintln!(
             "warning: the scenario's plan ({start} .. {end}) is over: live KPIs count per shift, \
@@ -452,9 +445,9 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     let now = match args.at {
-        Some(Moment::FromStart(s)) => start_ms(&model) + (s * 1000.0).round() as i64,
+        Some(Moment::FromStart(s)) => model.timebase.start_ms() + (s * 1000.0).round() as i64,
         Some(Moment::Unix(ms)) => ms,
-        None => twin.newest_ms().unwrap_or(start_ms(&model)),
+        None => twin.newest_ms().unwrap_or(model.timebase.start_ms()),
     };
     let state = twin.state(now);
     if args.json {
@@ -513,7 +506,7 @@ pub fn twin(args: TwinArgs) -> Result<ExitCode> {
             }
             let store = Store::open(&db, Durability::Full).context("opening the event store")?;
             let twin = Twin::open(&model, store, config(reorder_window))?;
-            let now = twin.newest_ms().unwrap_or(start_ms(&model));
+            let now = twin.newest_ms().unwrap_or(model.timebase.start_ms());
             let state = twin.state(now);
             if json {
                 println!("{}", serde_json::to_string_pretty(&state)?);
@@ -536,28 +529,21 @@ fn forecast(args: ForecastArgs) -> Result<ExitCode> {
     let store = Store::open(&args.db, Durability::Full).context("opening the event store")?;
     let twin = Twin::open(&model, store, config(args.reorder_window))?;
     let now_ms = match &args.at {
-        Some(ts) => takt_twin::event::parse_ts(ts).map_err(|e| anyhow::anyhow!("--at: {e}"))?,
+        Some(ts) => {
+            takt_model::time::parse_rfc3339_ms(ts).map_err(|e| anyhow::anyhow!("--at: {e}"))?
+        }
         None => twin
             .newest_ms()
             .context("the event store holds no events: nothing to forecast from")?,
     };
-    let start_ms = model.timebase.start_unix_s * 1000;
     let until_s = match &args.until {
         None => None,
-        Some(text) => {
-            let ms = match takt_twin::event::parse_ts(text) {
-                Ok(ms) => ms,
-                Err(_) => {
-                    let d = crate::parse_secs(text).map_err(|e| {
-                        anyhow::anyhow!(
-                            "--until: `{text}` is neither an RFC 3339 time nor a duration ({e})"
-                        )
-                    })?;
-                    now_ms + (d * 1000.0).round() as i64
-                }
-            };
-            Some((ms - start_ms) as f64 / 1000.0)
-        }
+        Some(text) => Some(
+            model.timebase.model_s(
+                takt_model::time::parse_moment_after(text, now_ms)
+                    .map_err(|e| anyhow::anyhow!("--until: {e}"))?,
+            ),
+        ),
     };
     let options = takt_twin::forecast::ForecastOptions {
         replications: args.replications,
@@ -750,7 +736,7 @@ fn listen(args: ListenArgs) -> Result<ExitCode> {
             "{} messages in {seconds:.1} s: {} accepted, {} duplicates, {} rejected, {} reconnects",
             stats.messages, stats.accepted, stats.duplicates, stats.rejected, stats.reconnects
         );
-        let now = twin.newest_ms().unwrap_or(start_ms(&model));
+        let now = twin.newest_ms().unwrap_or(model.timebase.start_ms());
         print_state(&twin.state(now));
     }
     Ok(ExitCode::SUCCESS)
@@ -760,7 +746,7 @@ fn listen(args: ListenArgs) -> Result<ExitCode> {
 fn quick_ts(line: &str) -> Option<i64> {
     let start = line.find("\"ts\":\"")? + 6;
     let end = start + line[start..].find('"')?;
-    takt_twin::event::parse_ts(&line[start..end]).ok()
+    takt_model::time::parse_rfc3339_ms(&line[start..end]).ok()
 }
 
 fn chrono_now_ms() -> i64 {

@@ -29,14 +29,7 @@ pub fn parse_hour(text: &str) -> Option<i64> {
     if !(1..=12).contains(&m) || !(1..=31).contains(&day) || !(0..24).contains(&hour) {
         return None;
     }
-    // Days from the civil date (Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some((era * 146_097 + doe - 719_468) * 24 + hour)
+    Some(takt_model::time::days_from_civil(y, m as u32, day as u32) * 24 + hour)
 }
 
 /// What is known of a machine: its events by hour, and its model and age.

@@ -20,9 +20,9 @@
 use crate::windows::{MachineInput, ModeInput, Problem};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use takt_model::fit::Fit;
 use takt_model::{DistributionSpec, FailureBasis, Model, Scenario};
 use takt_sim::Report;
-use takt_model::fit::Fit;
 
 /// What failures, services and stops cost, in one currency.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -761,17 +761,6 @@ fn compile_calendar(p: &mut Problems, c: &CalendarSpec) -> (Option<Calendar>, Ve
     (Some(Calendar { on_intervals }), shifts)
 }
 
-/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 fn timebase_of(dt: &toml::value::Datetime) -> Result<Timebase, String> {
     let (Some(date), Some(time)) = (dt.date, dt.time) else {
         return Err("start needs a full date and time, e.g. 2026-01-05T06:00:00+01:00".into());
@@ -785,7 +774,7 @@ fn timebase_of(dt: &toml::value::Datetime) -> Result<Timebase, String> {
             );
         }
     };
-    let days = days_from_civil(
+    let days = crate::time::days_from_civil(
         i64::from(date.year),
         u32::from(date.month),
         u32::from(date.day),
@@ -816,11 +805,5 @@ mod tests {
         assert_eq!(parse_clock("06:30"), Ok(23_400.0));
         assert!(parse_clock("25:00").is_err());
         assert!(parse_clock("6h").is_err());
-    }
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(2026, 1, 5) * 86_400, 1_767_571_200);
     }
 }

@@ -11,6 +11,7 @@ pub mod model;
 pub mod overrides;
 pub mod scenario;
 pub mod shift;
+pub mod time;
 
 pub use compile::{Problem, compile};
 pub use distribution::{DistributionSpec, Sampler};

@@ -49,45 +49,6 @@ impl Default for Timebase {
     }
 }
 
-impl Timebase {
-    /// RFC 3339 timestamp, in the plant's offset with millisecond precision, of simulation time `t_s`.
-    pub fn rfc3339(&self, t_s: f64) -> String {
-        let total_ms = (self.start_unix_s as f64 * 1000.0 + t_s * 1000.0).round() as i64
-            + i64::from(self.utc_offset_min) * 60_000;
-        let (days, ms_of_day) = (
-            total_ms.div_euclid(86_400_000),
-            total_ms.rem_euclid(86_400_000),
-        );
-        let (y, m, d) = civil_from_days(days);
-        let secs = ms_of_day / 1000;
-        let sign = if self.utc_offset_min < 0 { '-' } else { '+' };
-        let off = self.utc_offset_min.unsigned_abs();
-        format!(
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}{sign}{:02}:{:02}",
-            secs / 3600,
-            secs % 3600 / 60,
-            secs % 60,
-            ms_of_day % 1000,
-            off / 60,
-            off % 60
-        )
-    }
-}
-
-/// Civil date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
 #[derive(Debug, Clone)]
 pub struct Product {
     pub name: String,
@@ -361,10 +322,6 @@ mod tests {
             week_phase_s: 0.0,
         };
         assert_eq!(cet.rfc3339(0.0), "2026-01-05T00:00:00.000+01:00");
-        for days in [-1000, 0, 59, 365, 20_000, 738_000] {
-            let (y, m, d) = civil_from_days(days);
-            assert_eq!(crate::compile::days_from_civil(y, m, d), days);
-        }
     }
 
     #[test]

@@ -146,7 +146,7 @@ impl ShiftClock {
 impl Model {
     /// The model's shift clock: its calendar's shifts, or periods of its horizon from its start.
     pub fn shift_clock(&self) -> ShiftClock {
-        let start_ms = self.timebase.start_unix_s * 1000;
+        let start_ms = self.timebase.start_ms();
         if self.shifts.is_empty() {
             ShiftClock::periods(start_ms, (self.horizon_s * 1000.0).round() as i64)
         } else {

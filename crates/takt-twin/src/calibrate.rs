@@ -19,9 +19,9 @@
 //! lie within two clock ticks of each other are written as the constant they are.
 
 use crate::event::{Body, Checked, CountBody, StateBody, StateCode};
-use takt_model::fit::{Fit, Sample, fit_all};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use takt_model::fit::{Fit, Sample, fit_all};
 use takt_model::{FailureBasis, Model};
 
 /// What the events of one station show.

@@ -24,7 +24,7 @@
 //! at a later t, where the calendar, the orders' release and due times and the failure ages all
 //! keep their meaning.
 
-use crate::event::{StateCode, format_ts};
+use crate::event::StateCode;
 use crate::mirror::{AgeBasis, AssetState, shift_of};
 use crate::{AssetInfo, assets_of};
 use rayon::prelude::*;
@@ -32,6 +32,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use takt_model::time::format_utc_ms as format_ts;
 use takt_model::{FailureBasis, Model, RunLimits};
 use takt_sim::condition::{
     BufferCondition, HeldPart, MachineCondition, OrderCondition, QueuedPart, Stop, Work,
@@ -232,7 +233,7 @@ pub fn condition_of(
     view: &BTreeMap<String, AssetState>,
     now_ms: i64,
 ) -> Result<(PlantCondition, Vec<String>), ForecastError> {
-    let start_ms = model.timebase.start_unix_s * 1000;
+    let start_ms = model.timebase.start_ms();
     if now_ms < start_ms {
         return Err(ForecastError::BeforeStart {
             now: format_ts(now_ms),
@@ -751,7 +752,7 @@ pub fn forecast_with_plans(
     }
     let (condition, mut warnings) = condition_of(model, view, now_ms)?;
     let now_s = condition.now_s;
-    let start_ms = model.timebase.start_unix_s * 1000;
+    let start_ms = model.timebase.start_ms();
     let shift = shift_of(view, &model.shift_clock(), now_ms);
     let model_s = |ms: i64| (ms - start_ms) as f64 / 1000.0;
     let stamp = |s: f64| model.timebase.rfc3339(s);

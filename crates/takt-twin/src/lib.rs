@@ -536,7 +536,13 @@ impl Twin {
 
     /// The mirrored plant at `now_ms` with live KPIs over the running shift.
     pub fn state(&self, now_ms: i64) -> TwinState {
-        let ts = |ms: i64| event::format_plant_ts(ms, self.utc_offset_min);
+        let ts = |ms: i64| {
+            takt_model::time::format_ms(
+                ms,
+                self.utc_offset_min,
+                takt_model::time::Precision::Millis,
+            )
+        };
         let view = self.mirror.view(now_ms);
         let shift = mirror::shift_of(&view, self.mirror.shift_clock(), now_ms);
         let assets = view
@@ -609,7 +615,7 @@ fn too_far_ahead(
             format!(
                 "{} ahead of the receiving clock ({})",
                 human_span(c.ts_ms.saturating_sub(received_ms)),
-                event::format_ts(received_ms)
+                takt_model::time::format_utc_ms(received_ms)
             ),
         ),
         TimeGate::Recording { gap_ms } => {
@@ -621,7 +627,7 @@ fn too_far_ahead(
                 format!(
                     "{} after the recording so far, the scenario's plan and the clock ({})",
                     human_span(c.ts_ms.saturating_sub(reference)),
-                    event::format_ts(reference)
+                    takt_model::time::format_utc_ms(reference)
                 ),
             )
         }

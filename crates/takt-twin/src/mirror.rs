@@ -646,7 +646,7 @@ mod tests {
     use crate::event::parse;
 
     fn ev(ts_s: i64, seq: u64, body: &str) -> Checked {
-        let ts = crate::event::format_ts(1_767_600_000_000 + ts_s * 1000);
+        let ts = takt_model::time::format_utc_ms(1_767_600_000_000 + ts_s * 1000);
         parse(&format!(
             r#"{{"ts":"{ts}","asset":"M1","seq":{seq},{body}}}"#
         ))

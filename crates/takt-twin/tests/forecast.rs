@@ -43,7 +43,7 @@ fn mirror_of(model: &Arc<Model>, seed: u64, cut_s: f64) -> (Mirror, Simulation, 
             Err(e) => panic!("trace line does not parse: {e}: {line}"),
         }
     }
-    let now_ms = model.timebase.start_unix_s * 1000 + (cut_s * 1000.0).round() as i64;
+    let now_ms = model.timebase.start_ms() + (cut_s * 1000.0).round() as i64;
     sim.take_trace();
     (mirror, sim, now_ms)
 }

@@ -90,7 +90,7 @@ pub fn convert(
             stats.skipped_lines += 1;
             continue;
         }
-        let Ok(ts_ms) = crate::event::parse_ts(fields[0]) else {
+        let Ok(ts_ms) = takt_model::time::parse_rfc3339_ms(fields[0]) else {
             stats.skipped_lines += 1;
             continue;
         };
@@ -137,7 +137,7 @@ pub fn convert(
     let mut push = |events: &mut Vec<Event>, ts_ms: i64, body: Body| {
         seq += 1;
         events.push(Event {
-            ts: crate::event::format_ts(ts_ms),
+            ts: takt_model::time::format_utc_ms(ts_ms),
             asset: asset.to_string(),
             seq,
             body,

@@ -29,23 +29,6 @@ pub struct BadRow {
     pub reason: String,
 }
 
-/// Local time stamp (several common layouts) to Unix ms at `utc_offset_min`.
-pub fn local_ts_ms(text: &str, utc_offset_min: i32) -> Option<i64> {
-    let text = text.trim().trim_matches('"');
-    let formats = [
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S",
-        "%Y/%m/%d %H:%M:%S%.f",
-        "%Y/%m/%d %H:%M:%S",
-        "%m/%d/%Y %I:%M:%S %p",
-    ];
-    formats.iter().find_map(|f| {
-        chrono::NaiveDateTime::parse_from_str(text, f)
-            .ok()
-            .map(|t| t.and_utc().timestamp_millis() - i64::from(utc_offset_min) * 60_000)
-    })
-}
-
 /// Events in time order (stable), numbered from 1.
 fn finish(mut timed: Vec<(i64, String, Body)>) -> Vec<Event> {
     timed.sort_by_key(|t| t.0);
@@ -53,7 +36,7 @@ fn finish(mut timed: Vec<(i64, String, Body)>) -> Vec<Event> {
         .into_iter()
         .enumerate()
         .map(|(i, (ms, asset, body))| Event {
-            ts: crate::event::format_ts(ms),
+            ts: takt_model::time::format_utc_ms(ms),
             asset,
             seq: i as u64 + 1,
             body,
@@ -127,7 +110,7 @@ pub fn azure(
                 }
             };
             let get = |name: &str| col(name).and_then(|c| rec.get(c)).unwrap_or("");
-            let Some(ms) = local_ts_ms(get("datetime"), utc_offset_min) else {
+            let Some(ms) = takt_model::time::parse_local_ms(get("datetime"), utc_offset_min) else {
                 fail(format!("datetime: `{}` is not a time", get("datetime")));
                 continue;
             };
@@ -225,8 +208,8 @@ pub fn jobshop(log: &str, utc_offset_min: i32) -> (Vec<Event>, Vec<BadRow>) {
         };
         let get = |name: &str| cols.get(name).and_then(|&c| rec.get(c)).unwrap_or("");
         let (Some(start), Some(end)) = (
-            local_ts_ms(get("start timestamp"), utc_offset_min),
-            local_ts_ms(get("complete timestamp"), utc_offset_min),
+            takt_model::time::parse_local_ms(get("start timestamp"), utc_offset_min),
+            takt_model::time::parse_local_ms(get("complete timestamp"), utc_offset_min),
         ) else {
             fail("Start/Complete Timestamp: not a time".into());
             continue;
