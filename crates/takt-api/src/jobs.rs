@@ -100,9 +100,21 @@ pub struct JobView {
     /// `queued`, `running`, `done`, `failed`, `cancelled` or `interrupted` (the server stopped).
     pub status: String,
     pub progress: Option<ProgressView>,
-    #[schema(value_type = Object)]
+    /// By `kind`: a `simulation` gives an `Experiment`, a `schedule` a `PlantSchedule`, a
+    /// `maintenance-plan` a `PlanOutput`; `null` until the job is done.
+    #[schema(value_type = Option<JobResult>)]
     pub result: Option<serde_json::Value>,
     pub error: Option<String>,
+}
+
+/// What a finished job gives, by its kind (for the API document; results are stored as JSON).
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum JobResult {
+    Simulation(takt_experiments::Experiment),
+    Schedule(takt_scheduler::planning::PlantSchedule),
+    MaintenancePlan(takt_maintenance::maintain::PlanOutput),
 }
 
 pub struct Jobs {

@@ -211,11 +211,10 @@ pub async fn serve(
     Ok(())
 }
 
-/// A recording to feed into the twin while serving: its lines, paced at `speed` x real time
-/// (`None`: as fast as possible).
+/// A recording to feed into the twin while serving: its lines, paced at `speed`.
 pub struct Replay {
     pub lines: Vec<String>,
-    pub speed: Option<f64>,
+    pub speed: takt_twin::replay::Speed,
 }
 
 /// Builds the runtime, binds `server.config.listen`, calls `ready` with the bound address, feeds

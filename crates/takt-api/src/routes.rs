@@ -21,8 +21,9 @@ use takt_model::{
     Loaded, ScenarioError, compile_located, parse_duration, parse_override, parse_scenario,
 };
 use takt_scheduler::planning::{
-    self, PlanningError, PlantScheduleRequest, SolveRequest, Solver, schedule_plant,
+    self, PlanningError, PlantScheduleRequest, ScheduleSolver, SolveRequest, schedule_plant,
 };
+use takt_twin::{KpiReport, KpiWindow, TwinState};
 use tokio_stream::StreamExt;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -713,7 +714,7 @@ pub struct ScheduleRequest {
     pub objective: String,
     /// `auto` (default), `dispatch`, `search` or `milp` (makespan only, in a build with it).
     #[serde(default)]
-    pub solver: Solver,
+    pub solver: ScheduleSolver,
     /// The time budget of the whole solve, at most 60 s.
     #[serde(default = "default_time_limit")]
     pub time_limit: String,
@@ -761,7 +762,7 @@ async fn create_schedule(
             &mut errors,
         );
     }
-    if req.solver == Solver::Milp && objective.as_ref().is_some_and(|o| !o.is_makespan()) {
+    if req.solver == ScheduleSolver::Milp && objective.as_ref().is_some_and(|o| !o.is_makespan()) {
         errors.push(FieldError {
             field: "solver".into(),
             message: PlanningError::MilpNeedsMakespan.to_string(),
@@ -977,7 +978,7 @@ async fn ingest(
 
 /// The mirrored plant as of the newest event: every machine's state and since when, counts,
 /// current product, live OEE over the KPI window, and the ingestion counters.
-#[utoipa::path(get, path = "/twin/state", responses((status = 200, description = "the twin's state", body = Object)))]
+#[utoipa::path(get, path = "/twin/state", responses((status = 200, description = "the twin's state", body = TwinState)))]
 async fn twin_state(State(s): State<Shared>) -> Response {
     Json(&*s.twin.snapshot()).into_response()
 }
@@ -989,111 +990,20 @@ pub struct KpiQuery {
     pub window: Option<String>,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct AssetKpis {
-    pub asset: String,
-    pub station: String,
-    /// The asset's window when it is not the one above (an asset silent through a whole shift
-    /// keeps, as its previous one, the last shift it counted in).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub window_start: Option<String>,
-    pub availability: Option<f64>,
-    pub performance: Option<f64>,
-    pub quality: Option<f64>,
-    pub oee: Option<f64>,
-    pub good: u64,
-    pub scrap: u64,
-}
-
-impl AssetKpis {
-    /// Asset `a`'s figures of one window: its `kpis` and (good, scrap) pieces.
-    fn of(
-        a: &takt_twin::AssetView,
-        kpis: &takt_twin::Kpis,
-        (good, scrap): (u64, u64),
-        window_start: Option<String>,
-    ) -> AssetKpis {
-        AssetKpis {
-            asset: a.asset.clone(),
-            station: a.station.clone(),
-            window_start,
-            availability: kpis.availability,
-            performance: kpis.performance,
-            quality: kpis.quality,
-            oee: kpis.oee,
-            good,
-            scrap,
-        }
-    }
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Kpis {
-    pub window: String,
-    /// The shift's name, if the calendar names it; `null` with `window_start` for a previous
-    /// shift no asset has yet.
-    pub shift: Option<String>,
-    pub window_start: Option<String>,
-    pub window_end: Option<String>,
-    pub now: String,
-    pub assets: Vec<AssetKpis>,
-}
-
 /// ISO 22400 KPIs per machine over the running shift, or the shift before it.
 #[utoipa::path(get, path = "/twin/kpis", params(KpiQuery),
-    responses((status = 200, description = "OK", body = Kpis), (status = 400, description = "Malformed request (problem+json)", body = Problem)))]
+    responses((status = 200, description = "OK", body = KpiReport), (status = 400, description = "Malformed request (problem+json)", body = Problem)))]
 async fn twin_kpis(
     State(s): State<Shared>,
     Query(q): Query<KpiQuery>,
-) -> Result<Json<Kpis>, Problem> {
-    let window = q.window.unwrap_or_else(|| "shift".into());
-    let state = s.twin.snapshot();
-    let kpis = match window.as_str() {
-        "shift" => Kpis {
-            shift: state.shift.clone(),
-            window_start: Some(state.window_start.clone()),
-            window_end: Some(state.window_end.clone()),
-            now: state.now.clone(),
-            assets: state
-                .assets
-                .iter()
-                .map(|a| AssetKpis::of(a, &a.kpis, (a.state.good, a.state.scrap), None))
-                .collect(),
-            window,
-        },
-        "previous" => {
-            // The latest previous shift of any asset names the window.
-            let latest = state
-                .assets
-                .iter()
-                .filter_map(|a| a.previous_shift.as_ref())
-                .max_by(|a, b| a.start.cmp(&b.start));
-            Kpis {
-                shift: latest.and_then(|p| p.shift.clone()),
-                window_start: latest.map(|p| p.start.clone()),
-                window_end: latest.map(|p| p.end.clone()),
-                now: state.now.clone(),
-                assets: state
-                    .assets
-                    .iter()
-                    .filter_map(|a| {
-                        let p = a.previous_shift.as_ref()?;
-                        let own_window = latest
-                            .filter(|l| l.start != p.start)
-                            .map(|_| p.start.clone());
-                        Some(AssetKpis::of(a, &p.kpis, (p.good, p.scrap), own_window))
-                    })
-                    .collect(),
-                window,
-            }
-        }
-        _ => {
-            return Err(Problem::bad_request(format!(
-                "window `{window}` is not known: use `shift` or `previous`"
-            )));
-        }
-    };
-    Ok(Json(kpis))
+) -> Result<Json<KpiReport>, Problem> {
+    let window: KpiWindow = q
+        .window
+        .as_deref()
+        .unwrap_or("shift")
+        .parse()
+        .map_err(Problem::bad_request)?;
+    Ok(Json(s.twin.snapshot().kpis(window)))
 }
 
 fn default_forecast_replications() -> u32 {
@@ -1119,7 +1029,7 @@ pub struct ForecastRequest {
 /// Forks the twin's state into the simulator and forecasts output, OEE and orders to the end of the
 /// running shift (or `until`) with intervals, and flags deviations from plan (`takt twin forecast --json`'s result).
 #[utoipa::path(post, path = "/twin/forecast", request_body = ForecastRequest,
-    responses((status = 200, description = "the forecast", body = Object), (status = 422, description = "Does not validate: the failing fields (problem+json)", body = Problem)))]
+    responses((status = 200, description = "the forecast", body = takt_twin::forecast::Forecast), (status = 422, description = "Does not validate: the failing fields (problem+json)", body = Problem)))]
 async fn twin_forecast(
     State(s): State<Shared>,
     Body(req): Body<ForecastRequest>,
@@ -1218,13 +1128,13 @@ async fn twin_stream(State(s): State<Shared>) -> Response {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "takt", description = "A factory digital twin: simulation, what-if, maintenance plans and the live twin."),
+    info(title = "takt", version = takt_twin::WIRE_VERSION, description = "A factory digital twin: simulation, what-if, schedules, maintenance plans and the live twin.\n\nCompatibility: within a major version, fields of answers are only added, never removed, renamed or given another meaning; clients ignore fields they do not know. Times come as RFC 3339 in the plant's offset and as Unix milliseconds (`_ms`); durations are seconds (`_s`); fractions are 0 to 1."),
     paths(
         health, ready, metrics, openapi, validate_scenario, create_scenario, list_scenarios, get_scenario,
         create_simulation, create_schedule, create_maintenance_plan, get_job, cancel_job, job_events, ingest,
         twin_state, twin_kpis, twin_forecast, twin_stream
     ),
-    components(schemas(Problem, FieldError, takt_scheduler::planning::PlantSchedule)),
+    components(schemas(Problem, FieldError)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;

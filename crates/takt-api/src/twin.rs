@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use takt_model::Model;
 use takt_twin::mirror::MirrorConfig;
+use takt_twin::replay::{BATCH, HAND_OVER_BEFORE_WAIT, Pacer, Speed};
 use takt_twin::store::{Durability, Store};
 use takt_twin::{IngestReport, Twin, TwinError, TwinState};
 use tokio::sync::broadcast;
@@ -132,24 +133,21 @@ impl TwinHandle {
 }
 
 /// Feeds a recording into the twin through the same ingestion path as `POST /twin/events`, paced
-/// by the events' own time stamps at `speed` x real time (`None`: as fast as possible), in
-/// batches of what falls due every 100 ms.
-pub async fn replay(twin: Arc<TwinHandle>, lines: Vec<String>, speed: Option<f64>) {
-    let ts_of = |line: &str| takt_twin::event::parse(line).ok().map(|c| c.ts_ms);
-    let first_ms = lines.iter().find_map(|l| ts_of(l)).unwrap_or(0);
+/// by the events' own time stamps (`takt_twin::replay`, as `takt replay` paces them).
+pub async fn replay(twin: Arc<TwinHandle>, lines: Vec<String>, speed: Speed) {
+    let mut pacer = Pacer::new(speed);
     let started = tokio::time::Instant::now();
     let mut batch: Vec<String> = Vec::new();
     let mut fed = 0u64;
     for line in lines {
-        if let (Some(speed), Some(ts)) = (speed, ts_of(&line)) {
-            let due = Duration::from_secs_f64(((ts - first_ms).max(0) as f64 / 1000.0) / speed);
-            if started + due > tokio::time::Instant::now() + Duration::from_millis(100) {
-                fed += flush(&twin, &mut batch).await;
-                tokio::time::sleep_until(started + due).await;
-            }
+        if let Some(due) = pacer.due(&line)
+            && started + due > tokio::time::Instant::now() + HAND_OVER_BEFORE_WAIT
+        {
+            fed += flush(&twin, &mut batch).await;
+            tokio::time::sleep_until(started + due).await;
         }
         batch.push(line);
-        if batch.len() >= 1000 {
+        if batch.len() >= BATCH {
             fed += flush(&twin, &mut batch).await;
         }
     }

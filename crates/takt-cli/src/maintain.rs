@@ -14,6 +14,7 @@ use takt_maintenance::maintain::{PlanOutput, PlanRequest, Solver, plan_plant, st
 use takt_maintenance::plant::{Costs, Settings};
 use takt_model::time::Precision;
 use takt_twin::Twin;
+use takt_twin::mirror::MirrorConfig;
 use takt_twin::store::{Durability, Store};
 
 #[derive(clap::Args)]
@@ -155,12 +156,17 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
                 bail!("{}: no such event store", db.display());
             }
             let store = Store::open(db, Durability::Full).context("opening the event store")?;
-            Some(Twin::open(&model, store, crate::twin::config(5.0))?)
+            Some(Twin::open(
+                &model,
+                store,
+                MirrorConfig::with_reorder_window_s(5.0),
+            )?)
         }
         (None, Some(history)) => {
             let text = std::fs::read_to_string(history)
                 .with_context(|| format!("cannot read {}", history.display()))?;
-            let (twin, rejected) = crate::twin::from_history(&model, &text)?;
+            let (twin, rejected) =
+                Twin::from_history(&model, &text, MirrorConfig::with_reorder_window_s(5.0))?;
             if rejected > 0 {
                 tracing::warn!(
                     rejected,

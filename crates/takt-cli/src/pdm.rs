@@ -123,7 +123,11 @@ fn fit(
     }
     let observations = takt_twin::calibrate::observe(model, &events);
     // Ages now: the history mirrored in memory up to its last event.
-    let (twin, _) = crate::twin::from_history(model, &text)?;
+    let (twin, _) = takt_twin::Twin::from_history(
+        model,
+        &text,
+        takt_twin::mirror::MirrorConfig::with_reorder_window_s(5.0),
+    )?;
     let now_ms = twin
         .newest_ms()
         .unwrap_or_else(|| model.timebase.start_ms());

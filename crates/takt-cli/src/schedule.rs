@@ -16,10 +16,10 @@ use takt_scheduler::instances::{Format, read};
 use takt_scheduler::objective::Objective;
 use takt_scheduler::planning::{
     InstanceSchedule, MAX_ROBUSTNESS_REPLICATIONS, PlantSchedule, PlantScheduleRequest, Robustness,
-    SolveRequest, Solver, schedule_instance, schedule_plant, steps,
+    ScheduleSolver, SolveRequest, schedule_instance, schedule_plant, steps,
 };
 use takt_scheduler::plant::{PlantError, PlantProblem, from_model};
-use takt_scheduler::{Problem, Schedule};
+use takt_scheduler::{Schedule, ShopProblem};
 
 #[derive(clap::Args)]
 pub struct ScheduleArgs {
@@ -54,7 +54,7 @@ pub struct ScheduleArgs {
     /// dispatch (instant), search (tabu), milp (exact, makespan only, needs the `milp` build
     /// feature), or auto (search, then with `milp` an attempt to prove optimality on small instances).
     #[arg(long, default_value = "auto", value_parser = parse_solver)]
-    solver: Solver,
+    solver: ScheduleSolver,
     #[arg(long)]
     json: bool,
     /// Write the schedule as an SVG Gantt chart.
@@ -83,7 +83,7 @@ fn parse_objective(text: &str) -> Result<Objective, String> {
     text.parse()
 }
 
-fn parse_solver(text: &str) -> Result<Solver, String> {
+fn parse_solver(text: &str) -> Result<ScheduleSolver, String> {
     text.parse()
 }
 
@@ -382,7 +382,7 @@ fn write_plant_csv(path: &Path, plan: &PlantSchedule) -> Result<()> {
     Ok(())
 }
 
-fn write_instance_csv(path: &Path, p: &Problem, plan: &InstanceSchedule) -> Result<()> {
+fn write_instance_csv(path: &Path, p: &ShopProblem, plan: &InstanceSchedule) -> Result<()> {
     let mut w = csv::Writer::from_path(path)?;
     w.write_record(["job", "operation", "machine", "setup_start", "start", "end"])?;
     for o in &plan.schedule {
@@ -399,7 +399,7 @@ fn write_instance_csv(path: &Path, p: &Problem, plan: &InstanceSchedule) -> Resu
     Ok(())
 }
 
-fn print_instance(p: &Problem, plan: &InstanceSchedule) {
+fn print_instance(p: &ShopProblem, plan: &InstanceSchedule) {
     println!(
         "{}: {} jobs, {} machines, {} operations -> makespan {}{} (setups {}), {:.2} s, feasible",
         plan.instance,

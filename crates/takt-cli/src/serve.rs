@@ -85,16 +85,10 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     } else {
         Auth::load(args.tokens.as_deref())?
     };
-    let speed = match args.speed.as_str() {
-        "max" => None,
-        text => Some(
-            text.trim_end_matches('x')
-                .parse::<f64>()
-                .ok()
-                .filter(|s| s.is_finite() && *s > 0.0)
-                .with_context(|| format!("--speed: `{text}` is not like `60x` or `max`"))?,
-        ),
-    };
+    let speed: takt_twin::replay::Speed = args
+        .speed
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--speed: {e}"))?;
     if args.replay.is_none() {
         crate::twin::warn_if_past_the_plan(&loaded.model);
     }

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use takt_model::Model;
 use takt_twin::mirror::MirrorConfig;
+use takt_twin::replay::{HAND_OVER_BEFORE_WAIT, Pacer, Speed};
 use takt_twin::store::{Durability, Store};
 use takt_twin::{IngestReport, Twin, TwinState};
 
@@ -191,21 +192,8 @@ fn mqtt_credentials(args: &ListenArgs) -> Result<Option<takt_twin::mqtt::MqttCre
     }))
 }
 
-#[derive(Clone, Copy, PartialEq)]
-pub enum Speed {
-    Max,
-    Factor(f64),
-}
-
 fn parse_speed(text: &str) -> Result<Speed, String> {
-    if text == "max" {
-        return Ok(Speed::Max);
-    }
-    let factor = text.strip_suffix('x').unwrap_or(text);
-    match factor.parse::<f64>() {
-        Ok(f) if f.is_finite() && f > 0.0 => Ok(Speed::Factor(f)),
-        _ => Err(format!("`{text}` is not `max` or a speed-up like `60x`")),
-    }
+    text.parse()
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -216,13 +204,6 @@ enum DurabilityArg {
 
 fn load_model(path: &Path) -> Result<Result<Model, ExitCode>> {
     Ok(crate::load(path)?.map(|l| l.model))
-}
-
-pub(crate) fn config(reorder_window_s: f64) -> MirrorConfig {
-    MirrorConfig {
-        reorder_window_ms: (reorder_window_s * 1000.0).round() as i64,
-        ..MirrorConfig::default()
-    }
 }
 
 /// A moment on the command line: an RFC 3339 time, or a time from the scenario's start.
@@ -260,19 +241,6 @@ pub(crate) fn warn_if_past_the_plan(model: &Model) {
     }
 }
 
-/// A recorded history (the text of a takt event file) mirrored into an in-memory twin, in batches
-/// as a replay would send them, with how many events it refused (malformed or unknown assets).
-pub(crate) fn from_history(model: &Model, text: &str) -> Result<(Twin, usize)> {
-    let store = Store::memory().context("an in-memory event store")?;
-    let mut twin = Twin::open(model, store, config(5.0))?;
-    let lines: Vec<&str> = text.lines().collect();
-    let mut rejected = 0;
-    for chunk in lines.chunks(10_000) {
-        rejected += twin.ingest_lines("history", chunk, 0)?.rejected.len();
-    }
-    Ok((twin, rejected))
-}
-
 pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
     let model = match load_model(&args.scenario)? {
         Ok(m) => m,
@@ -292,7 +260,11 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
         None => Store::memory(),
     }
     .context("opening the event store")?;
-    let mut twin = Twin::open(&model, store, config(args.reorder_window))?;
+    let mut twin = Twin::open(
+        &model,
+        store,
+        MirrorConfig::with_reorder_window_s(args.reorder_window),
+    )?;
     let file = std::fs::File::open(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
@@ -308,7 +280,6 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
     };
     let source = args.file.display().to_string();
     let started = Instant::now();
-    let mut first_ts: Option<i64> = None;
     let (mut accepted, mut duplicates, mut rejected) = (0u64, 0u64, 0u64);
     let mut first_rejections: Vec<String> = Vec::new();
     let mut line_no = 0usize;
@@ -414,20 +385,18 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
                 record(&r, first_line)?;
                 Ok::<_, anyhow::Error>(())
             };
+            let mut pacer = Pacer::new(Speed::Factor(f));
             for item in lines {
                 let (n, line) = item?;
-                if let Some(ts) = quick_ts(&line) {
-                    let first = *first_ts.get_or_insert(ts);
-                    let due = Duration::from_secs_f64(((ts - first) as f64 / 1000.0 / f).max(0.0));
-                    let elapsed = started.elapsed();
-                    if due > elapsed {
-                        // Hand over what we have before waiting, so the twin is current while it
-                        // waits.
-                        if !batch.is_empty() {
-                            flush(&mut twin, &mut batch, batch_first_line)?;
-                        }
-                        std::thread::sleep(due - elapsed);
+                if let Some(due) = pacer.due(&line)
+                    && due > started.elapsed() + HAND_OVER_BEFORE_WAIT
+                {
+                    // Hand over what we have before waiting, so the twin is current while it
+                    // waits.
+                    if !batch.is_empty() {
+                        flush(&mut twin, &mut batch, batch_first_line)?;
                     }
+                    std::thread::sleep(due.saturating_sub(started.elapsed()));
                 }
                 if batch.is_empty() {
                     batch_first_line = n;
@@ -505,7 +474,11 @@ pub fn twin(args: TwinArgs) -> Result<ExitCode> {
                 bail!("{}: no such event store", db.display());
             }
             let store = Store::open(&db, Durability::Full).context("opening the event store")?;
-            let twin = Twin::open(&model, store, config(reorder_window))?;
+            let twin = Twin::open(
+                &model,
+                store,
+                MirrorConfig::with_reorder_window_s(reorder_window),
+            )?;
             let now = twin.newest_ms().unwrap_or(model.timebase.start_ms());
             let state = twin.state(now);
             if json {
@@ -527,7 +500,11 @@ fn forecast(args: ForecastArgs) -> Result<ExitCode> {
         bail!("{}: no such event store", args.db.display());
     }
     let store = Store::open(&args.db, Durability::Full).context("opening the event store")?;
-    let twin = Twin::open(&model, store, config(args.reorder_window))?;
+    let twin = Twin::open(
+        &model,
+        store,
+        MirrorConfig::with_reorder_window_s(args.reorder_window),
+    )?;
     let now_ms = match &args.at {
         Some(ts) => {
             takt_model::time::parse_rfc3339_ms(ts).map_err(|e| anyhow::anyhow!("--at: {e}"))?
@@ -693,7 +670,11 @@ fn listen(args: ListenArgs) -> Result<ExitCode> {
         takt_twin::mqtt::tls_client_config(tls).context("--mqtt-ca/--mqtt-cert/--mqtt-key")?;
     }
     let store = Store::open(&args.db, Durability::Full).context("opening the event store")?;
-    let mut twin = Twin::open(&model, store, config(args.reorder_window))?;
+    let mut twin = Twin::open(
+        &model,
+        store,
+        MirrorConfig::with_reorder_window_s(args.reorder_window),
+    )?;
     // A live feed: events more than five minutes ahead of this machine's clock are refused.
     twin.set_time_gate(takt_twin::TimeGate::LIVE);
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -742,13 +723,6 @@ fn listen(args: ListenArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The time stamp of a line without a full parse (pacing only; the twin parses properly).
-fn quick_ts(line: &str) -> Option<i64> {
-    let start = line.find("\"ts\":\"")? + 6;
-    let end = start + line[start..].find('"')?;
-    takt_model::time::parse_rfc3339_ms(&line[start..end]).ok()
-}
-
 fn chrono_now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -783,16 +757,16 @@ fn print_state(state: &TwinState) {
     for a in &state.assets {
         t.add_row([
             a.asset.clone(),
-            a.state.state.name().to_string(),
+            a.state.name().to_string(),
             a.since.clone().unwrap_or_default(),
-            a.state.reason.clone(),
-            a.state.good.to_string(),
-            a.state.scrap.to_string(),
+            a.reason.clone(),
+            a.good.to_string(),
+            a.scrap.to_string(),
             pct(a.kpis.availability),
             pct(a.kpis.performance),
             pct(a.kpis.quality),
             pct(a.kpis.oee),
-            a.state.alarms.keys().cloned().collect::<Vec<_>>().join(" "),
+            a.alarms.keys().cloned().collect::<Vec<_>>().join(" "),
         ]);
     }
     println!("{t}");

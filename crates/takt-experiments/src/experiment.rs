@@ -69,6 +69,7 @@ pub enum ExperimentError {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Difference {
     pub mean: f64,
     pub ci95: Option<f64>,
@@ -77,6 +78,7 @@ pub struct Difference {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Estimate {
     pub key: String,
     pub mean: Option<f64>,
@@ -86,6 +88,7 @@ pub struct Estimate {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StationSummary {
     pub name: String,
     pub oee: f64,
@@ -96,6 +99,7 @@ pub struct StationSummary {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VariantResult {
     pub name: String,
     pub description: Option<String>,
@@ -110,6 +114,7 @@ pub struct VariantResult {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Experiment {
     pub scenario: String,
     pub seed: u64,

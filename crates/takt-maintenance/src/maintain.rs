@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use takt_model::{Model, Scenario};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Solver {
     Greedy,
     /// The MILP with a time limit (the `milp` feature); greedy in a build without it.
@@ -21,6 +22,7 @@ pub enum Solver {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlanRequest {
     pub settings: Settings,
     /// Replications of the baseline run that measures how fast each mode ages.
@@ -32,6 +34,7 @@ pub struct PlanRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlanOutput {
     pub settings: Settings,
     pub machines: Vec<PlannedMachine>,

@@ -17,7 +17,7 @@
 //! - Stations with several machines are not planned yet (their machines share one maintenance
 //!   spec in the engine); they are listed in `notes`.
 
-use crate::windows::{MachineInput, ModeInput, Problem};
+use crate::windows::{MachineInput, ModeInput, WindowProblem};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use takt_model::fit::Fit;
@@ -26,6 +26,7 @@ use takt_sim::Report;
 
 /// What failures, services and stops cost, in one currency.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Costs {
     /// Parts and labour of one repair after a failure.
     pub repair: f64,
@@ -36,6 +37,7 @@ pub struct Costs {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Settings {
     /// Simulation time the plan starts at (0: the scenario's start), seconds.
     pub start_s: f64,
@@ -52,6 +54,7 @@ pub struct Settings {
 
 /// A planned machine: its station in the model and the modes in the problem.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlannedMachine {
     pub station: usize,
     pub name: String,
@@ -61,8 +64,9 @@ pub struct PlannedMachine {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlantProblem {
-    pub problem: Problem,
+    pub problem: WindowProblem,
     pub machines: Vec<PlannedMachine>,
     /// What was left out or assumed, and why.
     pub notes: Vec<String>,
@@ -340,7 +344,7 @@ pub fn plant_problem(
         }
     });
     Ok(PlantProblem {
-        problem: Problem {
+        problem: WindowProblem {
             bucket_s: settings.bucket_s,
             buckets,
             machines,

@@ -19,7 +19,8 @@ use takt_model::{DistributionSpec, MaintenanceSpec, Model, Scenario, Secs, compi
 use takt_sim::{Report, Simulation, mean_ci95, rng};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Difference {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PolicyDifference {
     pub mean: f64,
     pub ci95: Option<f64>,
     /// The 95% interval excludes 0.
@@ -27,23 +28,26 @@ pub struct Difference {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Estimate {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PolicyEstimate {
     pub key: &'static str,
     pub label: &'static str,
     pub mean: f64,
     pub ci95: Option<f64>,
     /// This policy minus run to failure, paired by replication (absent for run to failure).
-    pub difference: Option<Difference>,
+    pub difference: Option<PolicyDifference>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PolicyResult {
     pub name: String,
     pub description: String,
-    pub estimates: Vec<Estimate>,
+    pub estimates: Vec<PolicyEstimate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Comparison {
     pub replications: u32,
     pub seed: u64,
@@ -292,13 +296,13 @@ pub fn compare(
                             .map(|(a, b)| get(a) - get(b))
                             .collect();
                         let (mean, ci95) = mean_ci95(&d);
-                        Difference {
+                        PolicyDifference {
                             mean,
                             ci95,
                             significant: ci95.is_some_and(|h| mean.abs() > h),
                         }
                     });
-                    Estimate {
+                    PolicyEstimate {
                         key,
                         label,
                         mean,

@@ -33,6 +33,7 @@ const GRID_PER_BUCKET: usize = 8;
 
 /// One way a machine fails, and how it ages.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModeInput {
     pub name: String,
     /// Time-to-failure distribution in the mode's basis (seconds of calendar or operating time, or
@@ -51,6 +52,7 @@ pub struct ModeInput {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MachineInput {
     pub name: String,
     /// The line the machine stands in: servicing it stops the line.
@@ -95,7 +97,7 @@ impl MachineInput {
 
 /// A mode's age reached at each bucket boundary from now (0 at bucket 0), in its basis: its rate
 /// times the production fraction of each bucket, or times 1 for modes that age around the clock.
-pub fn ageing(p: &Problem, mode: &ModeInput) -> Vec<f64> {
+pub fn ageing(p: &WindowProblem, mode: &ModeInput) -> Vec<f64> {
     let mut clock = Vec::with_capacity(p.buckets + 1);
     let mut t = 0.0;
     clock.push(t);
@@ -122,7 +124,8 @@ fn span_risk(m: &MachineInput, clocks: &[Vec<f64>], a: usize, b: usize, fresh: b
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Problem {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WindowProblem {
     pub bucket_s: f64,
     pub buckets: usize,
     pub machines: Vec<MachineInput>,
@@ -142,6 +145,7 @@ pub struct Problem {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Window {
     pub machine: String,
     pub start_bucket: usize,
@@ -162,6 +166,7 @@ pub struct Window {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MachinePlan {
     pub machine: String,
     pub services: usize,
@@ -171,6 +176,7 @@ pub struct MachinePlan {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MaintenancePlan {
     pub windows: Vec<Window>,
     pub machines: Vec<MachinePlan>,
@@ -244,7 +250,7 @@ impl MachineModel {
     }
 }
 
-fn validate(p: &Problem) -> Result<(), WindowError> {
+fn validate(p: &WindowProblem) -> Result<(), WindowError> {
     let invalid = |m: String| Err(WindowError::Invalid(m));
     if !(p.bucket_s.is_finite() && p.bucket_s > 0.0) {
         return invalid(format!("bucket_s must be > 0, not {}", p.bucket_s));
@@ -327,7 +333,7 @@ fn begins(m: &MachineInput, n: Node) -> usize {
     }
 }
 
-fn ends(p: &Problem, n: Node) -> usize {
+fn ends(p: &WindowProblem, n: Node) -> usize {
     match n {
         Node::Now => 0,
         Node::Service(s) => s,
@@ -335,7 +341,7 @@ fn ends(p: &Problem, n: Node) -> usize {
     }
 }
 
-fn models(p: &Problem) -> Result<Vec<MachineModel>, WindowError> {
+fn models(p: &WindowProblem) -> Result<Vec<MachineModel>, WindowError> {
     validate(p)?;
     let steps = p.buckets * GRID_PER_BUCKET;
     let mut out = Vec::with_capacity(p.machines.len());
@@ -451,7 +457,7 @@ fn reachable(arcs: &[Arc]) -> bool {
 
 /// Turns chosen service starts (per machine, increasing) into a plan, with its expected cost.
 fn plan_of(
-    p: &Problem,
+    p: &WindowProblem,
     models: &[MachineModel],
     chosen: &[Vec<usize>],
     solver: &'static str,
@@ -537,14 +543,17 @@ fn plan_of(
 /// A fast plan: machines with the costliest run to failure first, each by its cheapest path of
 /// services given what is already planned (a line already standing costs nothing more; a bucket
 /// whose crew is taken is closed).
-pub fn solve_greedy(p: &Problem) -> Result<MaintenancePlan, WindowError> {
+pub fn solve_greedy(p: &WindowProblem) -> Result<MaintenancePlan, WindowError> {
     let models = models(p)?;
     let chosen = greedy_chosen(p, &models)?;
     Ok(plan_of(p, &models, &chosen, "greedy"))
 }
 
 /// The greedy plan's service starts per machine.
-fn greedy_chosen(p: &Problem, models: &[MachineModel]) -> Result<Vec<Vec<usize>>, WindowError> {
+fn greedy_chosen(
+    p: &WindowProblem,
+    models: &[MachineModel],
+) -> Result<Vec<Vec<usize>>, WindowError> {
     // Machines that must be serviced first, the one whose first service is due soonest leading;
     // then the others, the costliest to leave first.
     let must = |i: usize| models[i].risk(&p.machines[i], Node::Now, 0, p.buckets) > p.max_risk;
@@ -592,7 +601,7 @@ fn greedy_chosen(p: &Problem, models: &[MachineModel]) -> Result<Vec<Vec<usize>>
 
 /// Plans the machines one at a time in `order`; on failure, the machine that found no path.
 fn greedy_in_order(
-    p: &Problem,
+    p: &WindowProblem,
     models: &[MachineModel],
     order: &[usize],
 ) -> Result<Vec<Vec<usize>>, (usize, WindowError)> {
@@ -669,7 +678,7 @@ fn greedy_in_order(
 
 /// The optimal plan of the MILP (see the module docs).
 #[cfg(feature = "milp")]
-pub fn solve_milp(p: &Problem, time_limit_s: f64) -> Result<MaintenancePlan, WindowError> {
+pub fn solve_milp(p: &WindowProblem, time_limit_s: f64) -> Result<MaintenancePlan, WindowError> {
     use good_lp::{
         Expression, Solution, SolutionStatus, SolverModel, Variable, WithInitialSolution, highs,
         variable, variables,
@@ -825,7 +834,7 @@ fn path_of(starts: &[usize]) -> Vec<Node> {
 /// overlap, lie inside the horizon and the allowed buckets, stay within the crew's capacity, and
 /// every span between two renewals of a machine keeps its risk within the limit. Returns the
 /// violations.
-pub fn check(p: &Problem, plan: &MaintenancePlan) -> Vec<String> {
+pub fn check(p: &WindowProblem, plan: &MaintenancePlan) -> Vec<String> {
     let mut problems = Vec::new();
     let mut crew = vec![0u32; p.buckets];
     for m in &p.machines {

@@ -6,7 +6,7 @@ use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use takt_maintenance::renewal::expected_failures;
 use takt_maintenance::windows::{
-    MachineInput, MaintenancePlan, ModeInput, Problem, check, solve_greedy,
+    MachineInput, MaintenancePlan, ModeInput, WindowProblem, check, solve_greedy,
 };
 use takt_model::fit::Fit;
 
@@ -32,8 +32,8 @@ fn machine(name: &str, line: &str, age_h: f64) -> MachineInput {
 }
 
 /// Six 8-hour buckets; the line stands anyway in bucket 2 (a planned stop).
-fn two_machines(crew_in_stop: u32) -> Problem {
-    Problem {
+fn two_machines(crew_in_stop: u32) -> WindowProblem {
+    WindowProblem {
         bucket_s: 8.0 * HOUR,
         buckets: 6,
         machines: vec![machine("A", "L", 30.0), machine("B", "L", 35.0)],
@@ -48,7 +48,7 @@ fn two_machines(crew_in_stop: u32) -> Problem {
 /// The plan's expected cost recomputed from its windows alone: per machine, the spans between
 /// renewals (now, each service's end, the horizon) and their expected failures by the renewal
 /// function; each service's cost; the line's value in every bucket it stands.
-fn cost_of(p: &Problem, plan: &MaintenancePlan) -> f64 {
+fn cost_of(p: &WindowProblem, plan: &MaintenancePlan) -> f64 {
     let mut cost = 0.0;
     let mut stopped = std::collections::BTreeSet::new();
     let horizon = p.buckets as f64 * p.bucket_s;
@@ -169,7 +169,7 @@ fn bad_input_is_refused_with_what_is_wrong() {
     assert_eq!(e, Some("A: no value for line `M`".into()));
 }
 
-fn random_problem(seed: u64) -> Problem {
+fn random_problem(seed: u64) -> WindowProblem {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let buckets = 42; // two weeks of 8-hour shifts
     let lines = ["L1", "L2", "L3"];
@@ -219,7 +219,7 @@ fn random_problem(seed: u64) -> Problem {
             (l.to_string(), values)
         })
         .collect();
-    Problem {
+    WindowProblem {
         bucket_s: 8.0 * HOUR,
         buckets,
         machines,
@@ -312,7 +312,7 @@ fn modes_age_in_their_own_basis_and_any_of_them_counts_for_the_risk() {
     // Repairs renew: exponential lives fail at a constant rate, one expected failure of each mode
     // in 100 h, whatever the age. Planned alone over 100 one-hour buckets with no service worth
     // its cost, the plan expects 1 + 1 failures at 100 + 10.
-    let problem = Problem {
+    let problem = WindowProblem {
         bucket_s: HOUR,
         buckets: 100,
         machines: vec![MachineInput {

@@ -9,17 +9,17 @@ use std::collections::{HashMap, HashSet};
 
 /// One thing wrong with a scenario, located by field path (and by file line once the loader resolves it).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
+pub struct ScenarioFinding {
     pub path: String,
     pub message: String,
 }
 
 #[derive(Default)]
-struct Problems(Vec<Problem>);
+struct Problems(Vec<ScenarioFinding>);
 
 impl Problems {
     fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.0.push(Problem {
+        self.0.push(ScenarioFinding {
             path: path.into(),
             message: message.into(),
         });
@@ -68,7 +68,7 @@ fn unknown(kind: &str, name: &str, known: &HashMap<String, usize>) -> String {
 }
 
 /// Checks the scenario and builds the model, or returns every problem found.
-pub fn compile(s: &Scenario) -> Result<Model, Vec<Problem>> {
+pub fn compile(s: &Scenario) -> Result<Model, Vec<ScenarioFinding>> {
     // Sizes first: past a limit, building the model could itself take the memory the limit guards.
     let too_large = crate::limits::check(s);
     if !too_large.is_empty() {

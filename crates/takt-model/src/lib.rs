@@ -13,7 +13,7 @@ pub mod scenario;
 pub mod shift;
 pub mod time;
 
-pub use compile::{Problem, compile};
+pub use compile::{ScenarioFinding, compile};
 pub use distribution::{DistributionSpec, Sampler};
 pub use duration::{Secs, parse_duration};
 pub use limits::RunLimits;

@@ -54,13 +54,13 @@ impl Default for RunLimits {
     }
 }
 
-use crate::compile::Problem;
+use crate::compile::ScenarioFinding;
 use crate::scenario::Scenario;
 
 /// Every size of the scenario against its limit; the problems name the field.
-pub(crate) fn check(s: &Scenario) -> Vec<Problem> {
+pub(crate) fn check(s: &Scenario) -> Vec<ScenarioFinding> {
     let mut problems = Vec::new();
-    let mut push = |path: String, message: String| problems.push(Problem { path, message });
+    let mut push = |path: String, message: String| problems.push(ScenarioFinding { path, message });
     let list = |push: &mut dyn FnMut(String, String), path: &str, len: usize, max: usize| {
         if len > max {
             push(

@@ -7,7 +7,7 @@
 //! file's TOML before it is read, so a wrong path or a value of the wrong type is reported with the
 //! path, exactly as a mistake in the file would be.
 
-use crate::compile::Problem;
+use crate::compile::ScenarioFinding;
 use crate::load::{Diagnostic, Loaded, ScenarioError, compile_located};
 use crate::scenario::Scenario;
 use std::path::Path;
@@ -71,9 +71,9 @@ fn split_index(segment: &str) -> Result<(&str, Option<usize>), String> {
 }
 
 /// Sets one field of a scenario's TOML.
-pub fn apply(root: &mut Table, o: &Override) -> Result<(), Problem> {
+pub fn apply(root: &mut Table, o: &Override) -> Result<(), ScenarioFinding> {
     let segments: Vec<&str> = o.path.split('.').collect();
-    set_in(root, &segments, "", &o.value).map_err(|message| Problem {
+    set_in(root, &segments, "", &o.value).map_err(|message| ScenarioFinding {
         path: o.path.clone(),
         message,
     })

@@ -1,13 +1,13 @@
 //! An independent feasibility checker: it reads only the problem and the start/end times of a
 //! schedule, never the solver's sequences, so that every solver is judged the same way.
 
-use crate::problem::{Problem, Schedule};
+use crate::problem::{Schedule, ShopProblem};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation(pub String);
 
 /// Every constraint the schedule breaks (empty when feasible).
-pub fn check(p: &Problem, s: &Schedule) -> Vec<Violation> {
+pub fn check(p: &ShopProblem, s: &Schedule) -> Vec<Violation> {
     let mut v = Vec::new();
     let mut bad = |m: String| v.push(Violation(m));
     let owner = p.op_owner();

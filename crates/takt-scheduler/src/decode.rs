@@ -2,7 +2,7 @@
 //! operation as early as its job predecessor, its machine predecessor plus setup, the job's release
 //! and the machine's unavailability allow (a semi-active schedule).
 
-use crate::problem::{Problem, Schedule, ScheduledOp};
+use crate::problem::{Schedule, ScheduledOp, ShopProblem};
 
 /// Machine assignment and sequences, by global operation id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,7 +24,7 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn new(p: &Problem) -> Self {
+    pub fn new(p: &ShopProblem) -> Self {
         let owner = p.op_owner();
         let n = owner.len();
         let job_pred = (0..n).map(|i| (owner[i].1 > 0).then(|| i - 1)).collect();
@@ -66,7 +66,7 @@ pub struct Timing {
 }
 
 /// Times of a solution, or `None` when its sequences contradict the job routings (a cycle).
-pub fn times(p: &Problem, ctx: &Context, sol: &Solution) -> Option<Timing> {
+pub fn times(p: &ShopProblem, ctx: &Context, sol: &Solution) -> Option<Timing> {
     let n = ctx.owner.len();
     let mut machine_pred = vec![None; n];
     let mut machine_succ = vec![None; n];
@@ -133,7 +133,7 @@ pub fn times(p: &Problem, ctx: &Context, sol: &Solution) -> Option<Timing> {
 }
 
 /// The schedule of a solution, or `None` for a cyclic one.
-pub fn decode(p: &Problem, sol: &Solution) -> Option<Schedule> {
+pub fn decode(p: &ShopProblem, sol: &Solution) -> Option<Schedule> {
     let ctx = Context::new(p);
     let t = times(p, &ctx, sol)?;
     Some(Schedule {

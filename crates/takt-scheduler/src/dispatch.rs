@@ -3,7 +3,7 @@
 //! priority rule. Instant, and a good start for the search.
 
 use crate::decode::Solution;
-use crate::problem::Problem;
+use crate::problem::ShopProblem;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rule {
@@ -23,14 +23,14 @@ pub enum Rule {
 const ATCS_K1: f64 = 2.0;
 const ATCS_K2: f64 = 0.75;
 
-pub fn dispatch(p: &Problem, rule: Rule) -> Solution {
+pub fn dispatch(p: &ShopProblem, rule: Rule) -> Solution {
     dispatch_until(p, rule, &|| false).unwrap_or_else(|| job_order(p))
 }
 
 /// [`dispatch`] that gives up (`None`) once `stop` says so; it is asked every 64 operations. Each
 /// step looks at every job, so on a large book a rule can take longer than a time limit allows.
 pub fn dispatch_until(
-    p: &Problem,
+    p: &ShopProblem,
     rule: Rule,
     stop: &(dyn Fn() -> bool + Sync),
 ) -> Option<Solution> {
@@ -153,7 +153,7 @@ pub fn dispatch_until(
 /// eligible machine that can finish it first. Every machine sequence follows that one order of
 /// jobs, so the schedule is acyclic. Linear in the operations: the start a search has when a time
 /// limit leaves no room for the dispatching rules.
-pub fn job_order(p: &Problem) -> Solution {
+pub fn job_order(p: &ShopProblem) -> Solution {
     let ids = p.op_ids();
     let n = p.n_ops();
     let mut order: Vec<usize> = (0..p.jobs.len()).collect();

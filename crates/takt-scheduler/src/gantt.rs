@@ -2,7 +2,7 @@
 //! setups in grey before them, unavailability hatched, breaks (off-shift, planned maintenance)
 //! shaded, operations of late jobs outlined in red.
 
-use crate::problem::{Problem, Schedule};
+use crate::problem::{Schedule, ShopProblem};
 use std::fmt::Write as _;
 
 const COLORS: [&str; 10] = [
@@ -11,7 +11,7 @@ const COLORS: [&str; 10] = [
 ];
 
 /// The chart; `label` writes a time of the axis (plain numbers for benchmarks, clock times for plants).
-pub fn svg(p: &Problem, s: &Schedule, label: &dyn Fn(i64) -> String) -> String {
+pub fn svg(p: &ShopProblem, s: &Schedule, label: &dyn Fn(i64) -> String) -> String {
     let (left, row, top, width) = (120.0, 26.0, 46.0, 1200.0);
     let horizon = s
         .makespan()

@@ -2,7 +2,7 @@
 //! (`jssp`), Brandimarte flexible job shop (`fjsp`), and Fattahi flexible job shop with
 //! sequence-dependent setups (`fjsp-sdst`). Errors name the line and what is wrong.
 
-use crate::problem::{Job, Operation, Problem, Setups};
+use crate::problem::{Job, Operation, Setups, ShopProblem};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("line {line}: {message}")]
@@ -51,7 +51,7 @@ fn err(line: usize, message: impl Into<String>) -> InstanceError {
     }
 }
 
-pub fn read(text: &str, format: Format, name: &str) -> Result<Problem, InstanceError> {
+pub fn read(text: &str, format: Format, name: &str) -> Result<ShopProblem, InstanceError> {
     let lines: Vec<(usize, &str)> = text.lines().enumerate().map(|(i, l)| (i + 1, l)).collect();
     let mut content = lines.iter().filter(|(_, l)| !l.trim().is_empty());
     let &(hl, header) = content.next().ok_or_else(|| err(1, "empty instance"))?;
@@ -209,7 +209,7 @@ pub fn read(text: &str, format: Format, name: &str) -> Result<Problem, InstanceE
             ),
         ));
     }
-    let mut p = Problem::new(name, machines, jobs);
+    let mut p = ShopProblem::new(name, machines, jobs);
     p.setups = setups;
     Ok(p)
 }

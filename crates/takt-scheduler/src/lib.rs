@@ -26,4 +26,4 @@ pub mod tabu;
 
 pub use check::{Violation, check};
 pub use decode::{Solution, decode};
-pub use problem::{Job, Operation, Problem, ProblemError, Schedule, ScheduledOp, Setups};
+pub use problem::{Job, Operation, ProblemError, Schedule, ScheduledOp, Setups, ShopProblem};

@@ -5,7 +5,7 @@
 //! search is the tool there), which is why it reports whether optimality was proven.
 
 use crate::decode::Solution;
-use crate::problem::Problem;
+use crate::problem::ShopProblem;
 use good_lp::solvers::highs::highs;
 use good_lp::{
     Expression, ProblemVariables, ResolutionError, Solution as _, SolutionStatus, SolverModel,
@@ -29,7 +29,11 @@ pub struct MilpResult {
 }
 
 /// Solves `p` for makespan within `seconds`, starting from `warm` if given.
-pub fn solve(p: &Problem, seconds: f64, warm: Option<&Solution>) -> Result<MilpResult, MilpError> {
+pub fn solve(
+    p: &ShopProblem,
+    seconds: f64,
+    warm: Option<&Solution>,
+) -> Result<MilpResult, MilpError> {
     if p.setups.is_some() {
         return Err(MilpError::Unsupported("sequence-dependent setups"));
     }

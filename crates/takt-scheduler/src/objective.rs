@@ -4,7 +4,7 @@
 //! `late,tardiness` or `tardiness+0.5*setup`. Makespan always breaks the last tie.
 
 use crate::decode::{Context, Timing};
-use crate::problem::Problem;
+use crate::problem::ShopProblem;
 use std::fmt;
 use std::str::FromStr;
 
@@ -61,7 +61,7 @@ impl Objective {
     }
 
     /// The cost of a timed solution.
-    pub fn cost(&self, p: &Problem, ctx: &Context, t: &Timing) -> Cost {
+    pub fn cost(&self, p: &ShopProblem, ctx: &Context, t: &Timing) -> Cost {
         let (mut tardiness, mut late) = (0.0, 0.0);
         if self.uses(Criterion::Tardiness) || self.uses(Criterion::Late) {
             for (j, job) in p.jobs.iter().enumerate() {

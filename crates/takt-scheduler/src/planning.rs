@@ -10,7 +10,7 @@
 
 use crate::objective::{Criterion, Objective};
 use crate::plant::PlantProblem;
-use crate::problem::{Problem, ProblemError, Schedule};
+use crate::problem::{ProblemError, Schedule, ShopProblem};
 use crate::robustness::{Outcome, plan_of, run_plan};
 use crate::tabu::{Limits, solve_until_stopped};
 use crate::{Solution, check, decode};
@@ -26,7 +26,7 @@ use takt_model::Model;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
-pub enum Solver {
+pub enum ScheduleSolver {
     /// The search, then (with the `milp` build feature) an attempt to prove optimality on small
     /// makespan problems.
     #[default]
@@ -39,14 +39,14 @@ pub enum Solver {
     Milp,
 }
 
-impl FromStr for Solver {
+impl FromStr for ScheduleSolver {
     type Err = String;
     fn from_str(text: &str) -> Result<Self, String> {
         match text {
-            "auto" => Ok(Solver::Auto),
-            "dispatch" => Ok(Solver::Dispatch),
-            "search" => Ok(Solver::Search),
-            "milp" => Ok(Solver::Milp),
+            "auto" => Ok(ScheduleSolver::Auto),
+            "dispatch" => Ok(ScheduleSolver::Dispatch),
+            "search" => Ok(ScheduleSolver::Search),
+            "milp" => Ok(ScheduleSolver::Milp),
             other => Err(format!(
                 "`{other}` is not a solver: auto, dispatch, search or milp"
             )),
@@ -58,7 +58,7 @@ impl FromStr for Solver {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SolveRequest {
     pub objective: Objective,
-    pub solver: Solver,
+    pub solver: ScheduleSolver,
     /// Counted from the `started` instant given with the request: everything is in it.
     pub time_limit_s: f64,
     /// Iteration cap per search (with it, a result is reproducible for a seed).
@@ -80,7 +80,7 @@ impl SolveRequest {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PlanningError {
     #[error("the problem cannot be scheduled: {0}")]
-    Problem(#[from] ProblemError),
+    ShopProblem(#[from] ProblemError),
     #[error("the MILP minimises makespan only: choose the makespan objective, or the search")]
     MilpNeedsMakespan,
     #[error(
@@ -113,7 +113,7 @@ pub struct Solved {
 /// Solves `problem` for `req` within `req.time_limit_s` counted from `started`; once `stop` is set
 /// the searches return the best found so far. The schedule is checked before it is returned.
 pub fn solve_problem(
-    problem: &Problem,
+    problem: &ShopProblem,
     req: &SolveRequest,
     started: Instant,
     stop: &AtomicBool,
@@ -133,9 +133,9 @@ pub fn solve_problem(
     let search =
         |l: Limits| solve_until_stopped(problem, &req.objective, req.seed, req.searches, l, stop);
     let (solution, proven_optimal) = match req.solver {
-        Solver::Dispatch => (search(quick), None),
-        Solver::Search => (search(limits), None),
-        Solver::Milp => {
+        ScheduleSolver::Dispatch => (search(quick), None),
+        ScheduleSolver::Search => (search(limits), None),
+        ScheduleSolver::Milp => {
             if !req.objective.is_makespan() {
                 return Err(PlanningError::MilpNeedsMakespan);
             }
@@ -144,7 +144,7 @@ pub fn solve_problem(
                 exact(problem, &warm, left().as_secs_f64(), true)?.unwrap_or((warm, false));
             (s, Some(proven))
         }
-        Solver::Auto => {
+        ScheduleSolver::Auto => {
             // On small makespan problems half the budget to the search and the rest to proving
             // it optimal; otherwise all of it to the search.
             let prove =
@@ -183,7 +183,7 @@ pub fn solve_problem(
 /// Tries to prove `warm` optimal (or improve it) with the exact model; `None` when not applicable.
 #[cfg(feature = "milp")]
 fn exact(
-    problem: &Problem,
+    problem: &ShopProblem,
     warm: &Solution,
     seconds: f64,
     required: bool,
@@ -197,7 +197,7 @@ fn exact(
 
 #[cfg(not(feature = "milp"))]
 fn exact(
-    _: &Problem,
+    _: &ShopProblem,
     _: &Solution,
     _: f64,
     required: bool,
@@ -214,7 +214,7 @@ fn exact(
 pub struct InstanceSchedule {
     pub instance: String,
     pub objective: String,
-    pub solver: Solver,
+    pub solver: ScheduleSolver,
     pub makespan: i64,
     pub weighted_tardiness: f64,
     pub late_jobs: usize,
@@ -228,7 +228,7 @@ pub struct InstanceSchedule {
 
 /// Schedules a benchmark instance.
 pub fn schedule_instance(
-    problem: &Problem,
+    problem: &ShopProblem,
     req: &SolveRequest,
     started: Instant,
     stop: &AtomicBool,
@@ -291,7 +291,7 @@ pub struct PlannedOperation {
 /// A machine of the plan and the times it does not work, up to the plan's end.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct PlannedMachine {
+pub struct ScheduledMachine {
     /// `Station.k`.
     pub machine: String,
     pub station: String,
@@ -336,7 +336,7 @@ pub struct PlannedOrder {
 pub struct PlantSchedule {
     pub scenario: String,
     pub objective: String,
-    pub solver: Solver,
+    pub solver: ScheduleSolver,
     /// `Some` when the MILP ran: whether it proved the plan optimal.
     pub proven_optimal: Option<bool>,
     /// Seconds spent solving.
@@ -352,7 +352,7 @@ pub struct PlantSchedule {
     pub orders_with_due: usize,
     pub setup_s: i64,
     /// Every machine with the times it does not work up to the makespan.
-    pub machines: Vec<PlannedMachine>,
+    pub machines: Vec<ScheduledMachine>,
     /// By machine, then start.
     pub operations: Vec<PlannedOperation>,
     /// In the book's order.
@@ -553,7 +553,7 @@ pub fn schedule_plant(
         .machines
         .iter()
         .enumerate()
-        .map(|(m, &(station, _))| PlannedMachine {
+        .map(|(m, &(station, _))| ScheduledMachine {
             machine: problem.machine_name(m),
             station: model.stations[station].name.clone(),
             breaks: within(&problem.breaks[m]),

@@ -10,14 +10,14 @@
 //!   windows (mean duration) of every machine. Work pauses over a break and resumes after it, as in
 //!   the simulator. Failures are not planned for; `--evaluate` measures what they do to the plan.
 
-use crate::problem::{Job, Operation, Problem, Setups};
+use crate::problem::{Job, Operation, Setups, ShopProblem};
 use takt_model::Model;
 use takt_model::model::WEEK_S;
 
 /// Where a problem came from, to map it back to the plant.
 #[derive(Debug, Clone)]
 pub struct PlantProblem {
-    pub problem: Problem,
+    pub problem: ShopProblem,
     /// (station index, machine index within the station) of every problem machine.
     pub machines: Vec<(usize, u32)>,
 }
@@ -199,7 +199,7 @@ pub fn from_model(model: &Model) -> Result<PlantProblem, PlantError> {
             Ok(merge(w))
         })
         .collect::<Result<_, PlantError>>()?;
-    let mut problem = Problem::new(model.name.clone(), machines.len(), jobs);
+    let mut problem = ShopProblem::new(model.name.clone(), machines.len(), jobs);
     problem.machine_names = names;
     problem.setups = setups;
     problem.setup_needs_job = true;

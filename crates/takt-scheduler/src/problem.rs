@@ -41,7 +41,7 @@ impl Setups {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Problem {
+pub struct ShopProblem {
     pub name: String,
     pub machines: usize,
     /// For output; `M0`, `M1`, ... when empty.
@@ -103,10 +103,10 @@ pub enum ProblemError {
     BadSetups,
 }
 
-impl Problem {
+impl ShopProblem {
     /// A problem without setups, unavailability or breaks.
-    pub fn new(name: impl Into<String>, machines: usize, jobs: Vec<Job>) -> Problem {
-        Problem {
+    pub fn new(name: impl Into<String>, machines: usize, jobs: Vec<Job>) -> ShopProblem {
+        ShopProblem {
             name: name.into(),
             machines,
             machine_names: Vec::new(),
@@ -421,7 +421,7 @@ impl Schedule {
     }
 
     /// Completion time of each job.
-    pub fn completions(&self, p: &Problem) -> Vec<i64> {
+    pub fn completions(&self, p: &ShopProblem) -> Vec<i64> {
         let mut c = vec![0; p.jobs.len()];
         for o in &self.operations {
             c[o.job] = c[o.job].max(o.end);
@@ -429,7 +429,7 @@ impl Schedule {
         c
     }
 
-    pub fn total_weighted_tardiness(&self, p: &Problem) -> f64 {
+    pub fn total_weighted_tardiness(&self, p: &ShopProblem) -> f64 {
         self.completions(p)
             .iter()
             .zip(&p.jobs)
@@ -437,7 +437,7 @@ impl Schedule {
             .sum()
     }
 
-    pub fn late_jobs(&self, p: &Problem) -> usize {
+    pub fn late_jobs(&self, p: &ShopProblem) -> usize {
         self.completions(p)
             .iter()
             .zip(&p.jobs)
@@ -446,7 +446,7 @@ impl Schedule {
     }
 
     /// The setup time the problem requires between consecutive operations on each machine.
-    pub fn total_setup(&self, p: &Problem) -> i64 {
+    pub fn total_setup(&self, p: &ShopProblem) -> i64 {
         let mut total = 0;
         for m in 0..p.machines {
             let mut on: Vec<usize> = (0..self.operations.len())
@@ -466,7 +466,7 @@ impl Schedule {
 mod tests {
     use super::*;
 
-    fn one_machine(breaks: Vec<(i64, i64)>, setup_needs_job: bool) -> Problem {
+    fn one_machine(breaks: Vec<(i64, i64)>, setup_needs_job: bool) -> ShopProblem {
         let job = Job {
             name: "j".into(),
             release: 0,
@@ -476,7 +476,7 @@ mod tests {
                 alternatives: vec![(0, 5)],
             }],
         };
-        let mut p = Problem::new("t", 1, vec![job]);
+        let mut p = ShopProblem::new("t", 1, vec![job]);
         p.breaks[0] = breaks;
         p.setup_needs_job = setup_needs_job;
         p

@@ -11,7 +11,7 @@
 use crate::decode::{Context, Solution, Timing, critical_path, critical_path_to, times};
 use crate::dispatch::{Rule, dispatch_until, job_order};
 use crate::objective::{Cost, Criterion, Objective, better};
-use crate::problem::Problem;
+use crate::problem::ShopProblem;
 use rand::{Rng, RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
@@ -74,7 +74,7 @@ fn undo(sol: &mut Solution, mv: Move) {
 }
 
 /// Late jobs, most weighted tardiness first, at most `limit`.
-fn late_jobs(p: &Problem, ctx: &Context, t: &Timing, limit: usize) -> Vec<usize> {
+fn late_jobs(p: &ShopProblem, ctx: &Context, t: &Timing, limit: usize) -> Vec<usize> {
     let mut late: Vec<(f64, usize)> = p
         .jobs
         .iter()
@@ -105,7 +105,7 @@ fn blocks(path: &[usize], t: &Timing) -> Vec<Vec<usize>> {
 const MAX_MOVES: usize = 200;
 
 fn neighbourhood(
-    p: &Problem,
+    p: &ShopProblem,
     ctx: &Context,
     objective: &Objective,
     sol: &Solution,
@@ -273,7 +273,7 @@ fn swap_estimate(
 /// One tabu search from `start`; returns the best solution and its cost. It ends at its limits, or
 /// early with the best so far once `stop` is set (read with the clock, every 64 iterations).
 pub fn search(
-    p: &Problem,
+    p: &ShopProblem,
     objective: &Objective,
     start: Solution,
     seed: u64,
@@ -447,7 +447,7 @@ pub fn search(
 /// The best of the dispatching rules, then `searches` tabu searches in parallel (seeds `seed`,
 /// `seed + 1`, ...). Ties go to the lowest seed, so the result does not depend on the threads.
 pub fn solve(
-    p: &Problem,
+    p: &ShopProblem,
     objective: &Objective,
     seed: u64,
     searches: u32,
@@ -470,7 +470,7 @@ pub fn solve(
 /// time runs out before it is done; the jobs in due-date order are the start then), and the
 /// searches, which end at the same deadline.
 pub fn solve_until_stopped(
-    p: &Problem,
+    p: &ShopProblem,
     objective: &Objective,
     seed: u64,
     searches: u32,

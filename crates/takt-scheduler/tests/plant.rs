@@ -114,7 +114,7 @@ fn limits(iterations: u64) -> Limits {
     }
 }
 
-fn feasible(p: &takt_scheduler::Problem, s: &takt_scheduler::Solution) -> Schedule {
+fn feasible(p: &takt_scheduler::ShopProblem, s: &takt_scheduler::Solution) -> Schedule {
     let schedule = decode(p, s).expect("acyclic");
     let v = check(p, &schedule);
     assert!(v.is_empty(), "{v:?}");
@@ -340,7 +340,7 @@ fn the_aggregate_plan_is_a_capacity_feasible_relaxation() {
 fn the_aggregate_plan_matches_a_hand_solved_case() {
     use takt_scheduler::aggregate::plan;
     use takt_scheduler::plant::PlantProblem;
-    use takt_scheduler::{Job, Operation, Problem};
+    use takt_scheduler::{Job, Operation, ShopProblem};
     // One machine, two orders of 6 h due at 8 h, buckets of 8 h: 4 h must spill into the second
     // bucket, late by 8 h for 2/3 of a lot: 16/3 h.
     let job = |name: &str| Job {
@@ -353,7 +353,7 @@ fn the_aggregate_plan_matches_a_hand_solved_case() {
         }],
     };
     let plant = PlantProblem {
-        problem: Problem::new("hand", 1, vec![job("a"), job("b")]),
+        problem: ShopProblem::new("hand", 1, vec![job("a"), job("b")]),
         machines: vec![(0, 0)],
     };
     let agg = plan(&plant, &["M".into()], 8 * 3600, 0).expect("plan");

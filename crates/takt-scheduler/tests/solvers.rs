@@ -9,7 +9,7 @@ use takt_scheduler::dispatch::{Rule, dispatch};
 use takt_scheduler::instances::{Format, read};
 use takt_scheduler::objective::Objective;
 use takt_scheduler::tabu::{Limits, solve};
-use takt_scheduler::{Problem, Setups, check, decode};
+use takt_scheduler::{Setups, ShopProblem, check, decode};
 
 fn limits(iterations: u64) -> Limits {
     Limits {
@@ -18,7 +18,7 @@ fn limits(iterations: u64) -> Limits {
     }
 }
 
-fn feasible(p: &Problem, sol: &takt_scheduler::Solution) -> i64 {
+fn feasible(p: &ShopProblem, sol: &takt_scheduler::Solution) -> i64 {
     let s = decode(p, sol).expect("acyclic");
     let v = check(p, &s);
     assert!(v.is_empty(), "{}: {v:?}", p.name);
@@ -86,7 +86,7 @@ fn the_checker_catches_every_kind_of_violation() {
     let mut p = read("2 2\n0 3 1 2\n1 4 0 1\n", Format::Jssp, "small").expect("reads");
     let good = decode(&p, &dispatch(&p, Rule::MostWorkRemaining)).expect("decodes");
     assert!(check(&p, &good).is_empty());
-    let broken = |f: &dyn Fn(&mut takt_scheduler::Schedule), needle: &str, p: &Problem| {
+    let broken = |f: &dyn Fn(&mut takt_scheduler::Schedule), needle: &str, p: &ShopProblem| {
         let mut s = good.clone();
         f(&mut s);
         let v = check(p, &s);
@@ -180,7 +180,7 @@ fn shared_benchmarks_are_feasible_for_every_solver() {
 
 /// A book of 20,000 jobs of three operations on three machines: one dispatching rule alone looks
 /// at every job for each of the 60,000 operations (over a billion placements).
-fn big_book() -> Problem {
+fn big_book() -> ShopProblem {
     let jobs = (0..20_000)
         .map(|j| takt_scheduler::problem::Job {
             name: format!("J{j}"),
@@ -194,7 +194,7 @@ fn big_book() -> Problem {
                 .collect(),
         })
         .collect();
-    Problem::new("big", 3, jobs)
+    ShopProblem::new("big", 3, jobs)
 }
 
 #[test]

@@ -21,6 +21,7 @@ use takt_model::Model;
 
 /// The plant at one moment, by the model's names.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlantCondition {
     /// Simulated seconds since the model's t = 0 at which this holds.
     pub now_s: f64,
@@ -32,6 +33,7 @@ pub struct PlantCondition {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MachineCondition {
     /// The simulator's machine name: the station's name, or `station.k`.
     pub machine: String,
@@ -48,6 +50,7 @@ pub struct MachineCondition {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HeldPart {
     pub product: String,
     pub order: Option<String>,
@@ -57,6 +60,7 @@ pub struct HeldPart {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "activity")]
 pub enum Work {
     /// Changing over for the part, for `elapsed_s` so far.
@@ -68,6 +72,7 @@ pub enum Work {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "stop")]
 pub enum Stop {
     /// Broken down in failure mode `mode` since `since_s`; the repair runs (or waits for its crew).
@@ -77,6 +82,7 @@ pub enum Stop {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BufferCondition {
     pub buffer: String,
     /// Waiting parts, first in line first.
@@ -84,6 +90,7 @@ pub struct BufferCondition {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QueuedPart {
     pub product: String,
     pub order: Option<String>,
@@ -92,6 +99,7 @@ pub struct QueuedPart {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderCondition {
     pub order: String,
     /// Parts of the order that have left the plant good, and scrapped.

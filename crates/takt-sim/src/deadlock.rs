@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 /// Machines that can never work again, found at the moment of a report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Deadlock {
     /// Since when, simulated seconds: the latest moment one of the machines became blocked.
     pub since_s: f64,

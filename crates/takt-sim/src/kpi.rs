@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 /// Fractions of the measured window per machine state (a station averages its machines).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StateFractions {
     pub processing: f64,
     pub setup: f64,
@@ -50,6 +51,7 @@ impl StateFractions {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FailureModeReport {
     pub name: String,
     pub failures: u64,
@@ -60,6 +62,7 @@ pub struct FailureModeReport {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StationReport {
     pub name: String,
     pub machines: u32,
@@ -92,6 +95,7 @@ pub struct StationReport {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BufferReport {
     pub name: String,
     pub capacity: Option<u32>,
@@ -100,6 +104,7 @@ pub struct BufferReport {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CrewReport {
     pub name: String,
     pub count: u32,
@@ -109,6 +114,7 @@ pub struct CrewReport {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderReport {
     pub id: String,
     pub product: String,
@@ -126,6 +132,7 @@ pub struct OrderReport {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrdersReport {
     pub count: u32,
     pub completed: u32,
@@ -139,6 +146,7 @@ pub struct OrdersReport {
 
 /// Everything one replication measured. The JSON form is a contract scripts rely on.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Report {
     pub scenario: String,
     pub seed: u64,

@@ -86,6 +86,7 @@ pub struct ForecastOptions {
 
 /// One forecast figure over the replications.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Interval {
     pub mean: f64,
     /// 95% confidence half-width of the mean.
@@ -120,6 +121,7 @@ impl Interval {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StationForecast {
     pub station: String,
     /// Good pieces in the KPI window so far, and by the horizon.
@@ -133,6 +135,7 @@ pub struct StationForecast {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderForecast {
     pub id: String,
     pub quantity: u32,
@@ -148,6 +151,7 @@ pub struct OrderForecast {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Deviation {
     /// A station, `plant`, or an order id.
     pub subject: String,
@@ -157,6 +161,7 @@ pub struct Deviation {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Forecast {
     pub now: String,
     pub until: String,

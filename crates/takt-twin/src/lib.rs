@@ -16,15 +16,20 @@ pub mod event;
 pub mod forecast;
 pub mod mirror;
 pub mod mqtt;
+pub mod replay;
 pub mod store;
+pub mod view;
 
-use event::{Checked, Event, EventError, StateCode};
+use event::{Checked, Event, EventError};
 use mirror::{AssetState, Mirror, MirrorConfig};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use store::{DeadLetter, Store, StoreError};
 use takt_model::Model;
+pub use view::{
+    AssetKpis, AssetView, Counters, KpiReport, KpiWindow, Kpis, ShiftKpis, TwinState, WIRE_VERSION,
+};
 
 /// One event of a batch on its way in: its index in the batch, its source, the parse result and the
 /// text as received.
@@ -95,102 +100,6 @@ pub struct Rejection {
     /// Position in the batch (0-based).
     pub index: usize,
     pub reason: String,
-}
-
-/// Counters since the twin started (accepted and dead letters include what the store held).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct Counters {
-    pub accepted: u64,
-    pub duplicates: u64,
-    pub rejected: u64,
-}
-
-/// One asset as the API and the CLI show it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AssetView {
-    pub asset: String,
-    pub station: String,
-    #[serde(flatten)]
-    pub state: AssetState,
-    pub since: Option<String>,
-    /// ISO 22400 over the running shift's window, up to now.
-    #[serde(flatten)]
-    pub kpis: Kpis,
-    /// The shift before, complete (`None` until a shift has ended).
-    pub previous_shift: Option<ShiftKpis>,
-}
-
-/// ISO 22400 over a window: availability = running / (window − off − planned down),
-/// performance = Σ ideal cycle × pieces (per product) / running, quality = good / pieces.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Kpis {
-    pub availability: Option<f64>,
-    pub performance: Option<f64>,
-    pub quality: Option<f64>,
-    pub oee: Option<f64>,
-    /// Seconds in each state inside the window.
-    pub state_s: BTreeMap<&'static str, f64>,
-}
-
-impl Kpis {
-    /// From the window's piece counts and milliseconds per state (by `StateCode::index`).
-    fn of(
-        info: &AssetInfo,
-        (good, scrap, rework): (u64, u64, u64),
-        pieces_by_product: &BTreeMap<String, u64>,
-        state_ms: &[i64; 9],
-    ) -> Kpis {
-        let secs = |s: StateCode| state_ms[s.index()] as f64 / 1000.0;
-        let window_s = state_ms.iter().sum::<i64>() as f64 / 1000.0;
-        let pbt = window_s - secs(StateCode::Off) - secs(StateCode::PlannedDown);
-        let running = secs(StateCode::Running);
-        let pieces = (good + scrap + rework) as f64;
-        let ratio = |a: f64, b: f64| (b > 0.0).then(|| a / b);
-        let availability = ratio(running, pbt);
-        let performance = info
-            .ideal_s(pieces_by_product)
-            .and_then(|i| ratio(i, running));
-        let quality = ratio(good as f64, pieces);
-        let oee = match (availability, performance, quality) {
-            (Some(a), Some(p), Some(q)) => Some(a * p * q),
-            _ => None,
-        };
-        Kpis {
-            availability,
-            performance,
-            quality,
-            oee,
-            state_s: StateCode::ALL
-                .iter()
-                .filter(|s| state_ms[s.index()] > 0)
-                .map(|s| (s.name(), secs(*s)))
-                .collect(),
-        }
-    }
-}
-
-/// A shift that ended, with its figures.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ShiftKpis {
-    pub shift: Option<String>,
-    pub start: String,
-    pub end: String,
-    pub good: u64,
-    pub scrap: u64,
-    pub rework: u64,
-    #[serde(flatten)]
-    pub kpis: Kpis,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TwinState {
-    pub now: String,
-    /// The shift the KPIs count in: its name (if the calendar gives one), start and end.
-    pub shift: Option<String>,
-    pub window_start: String,
-    pub window_end: String,
-    pub assets: Vec<AssetView>,
-    pub counters: Counters,
 }
 
 /// How far ahead an event's time stamp may be and still be accepted. An event from the future
@@ -295,6 +204,23 @@ pub fn assets_of(model: &Model) -> Vec<(String, AssetInfo)> {
 }
 
 impl Twin {
+    /// A recorded history (the text of a takt event file) mirrored into a twin in memory, in
+    /// batches as a replay sends them, with how many events it refused (malformed, unknown
+    /// assets, past the recording's time gate).
+    pub fn from_history(
+        model: &Model,
+        text: &str,
+        config: MirrorConfig,
+    ) -> Result<(Twin, usize), TwinError> {
+        let mut twin = Twin::open(model, Store::memory()?, config)?;
+        let lines: Vec<&str> = text.lines().collect();
+        let mut rejected = 0;
+        for chunk in lines.chunks(10_000) {
+            rejected += twin.ingest_lines("history", chunk, 0)?.rejected.len();
+        }
+        Ok((twin, rejected))
+    }
+
     /// A twin of `model` over `store`, rebuilt from what the store holds. KPIs count in the
     /// running shift of the model's shift clock.
     pub fn open(model: &Model, mut store: Store, config: MirrorConfig) -> Result<Twin, TwinError> {
@@ -560,6 +486,8 @@ impl Twin {
                     shift: p.shift.name.clone(),
                     start: ts(p.shift.start_ms),
                     end: ts(p.shift.end_ms),
+                    start_ms: p.shift.start_ms,
+                    end_ms: p.shift.end_ms,
                     good: p.good,
                     scrap: p.scrap,
                     rework: p.rework,
@@ -570,21 +498,17 @@ impl Twin {
                         &p.state_ms,
                     ),
                 });
-                AssetView {
-                    asset: name,
-                    station: info.station,
-                    since: st.since_ms.map(ts),
-                    state: st,
-                    kpis,
-                    previous_shift,
-                }
+                AssetView::of(name, info, &st, kpis, previous_shift, &ts)
             })
             .collect();
         TwinState {
             now: ts(now_ms),
+            now_ms,
             shift: shift.name,
             window_start: ts(shift.start_ms),
             window_end: ts(shift.end_ms),
+            window_start_ms: shift.start_ms,
+            window_end_ms: shift.end_ms,
             assets,
             counters: self.counters,
         }

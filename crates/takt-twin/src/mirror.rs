@@ -19,7 +19,6 @@ use crate::event::{
     AlarmAction, AlarmBody, Body, Checked, CountBody, CountMode, MaintenanceBody, OperationAction,
     OperationBody, SampleBody, StateBody, StateCode,
 };
-use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
 use takt_model::{ShiftClock, ShiftWindow};
 
@@ -31,6 +30,16 @@ pub struct MirrorConfig {
     pub silence_ms: i64,
 }
 
+impl MirrorConfig {
+    /// The default, with a reorder window of `seconds`.
+    pub fn with_reorder_window_s(seconds: f64) -> MirrorConfig {
+        MirrorConfig {
+            reorder_window_ms: (seconds * 1000.0).round() as i64,
+            ..MirrorConfig::default()
+        }
+    }
+}
+
 impl Default for MirrorConfig {
     fn default() -> Self {
         MirrorConfig {
@@ -40,16 +49,15 @@ impl Default for MirrorConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SignalValue {
     pub value: f64,
-    #[serde(skip_serializing_if = "String::is_empty")]
     pub unit: String,
     pub ts_ms: i64,
 }
 
 /// What the twin knows about one asset.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AssetState {
     pub state: StateCode,
     /// Since when (Unix ms); `None` before the first state event.
@@ -65,7 +73,6 @@ pub struct AssetState {
     /// Pieces (good, scrap and rework) per product in the window; `""` for pieces of unknown product.
     pub pieces_by_product: BTreeMap<String, u64>,
     /// Good pieces per product in the window.
-    #[serde(skip)]
     pub good_by_product: BTreeMap<String, u64>,
     /// Active alarms: code -> severity.
     pub alarms: BTreeMap<String, String>,
@@ -76,51 +83,35 @@ pub struct AssetState {
     pub events: u64,
     pub late_events: u64,
     /// The shift the window counts (`None` before the first event).
-    #[serde(skip)]
     pub shift: Option<ShiftWindow>,
     /// The window before, as it stood at its shift's end (for the shift handover).
-    #[serde(skip)]
     pub previous: Option<Box<ShiftFigures>>,
     /// Milliseconds in each state (by `StateCode::index`) inside the shift's window, up to `since_ms`.
-    #[serde(skip)]
     pub state_ms: [i64; 9],
     /// The last running total of a `total` counter (good, scrap, rework).
-    #[serde(skip)]
     last_total: Option<(u64, u64, u64)>,
     /// Newest time stamp applied.
-    #[serde(skip)]
     applied_ms: i64,
     /// What the asset does with its part, whatever stops it: the last of RUNNING, SETUP, BLOCKED
     /// and STARVED/IDLE (no part) it reported. A forecast reads it to know what a stopped machine holds.
-    #[serde(skip)]
     pub activity: Option<StateCode>,
     /// Time in `activity` (RUNNING or SETUP) on the current part, up to `activity_clock_ms`.
-    #[serde(skip)]
     activity_ms: i64,
-    #[serde(skip)]
     activity_clock_ms: i64,
     /// Product of the part on the asset when known (its count, or its work order, told it).
-    #[serde(skip)]
     pub part_product: Option<String>,
     /// Product of the last piece counted.
-    #[serde(skip)]
     pub last_product: Option<String>,
     /// Milliseconds in each state over the whole history (not only the KPI window), up to `since_ms`.
-    #[serde(skip)]
     life_ms: [i64; 9],
     /// Pieces (good, scrap, rework) per product over the whole history.
-    #[serde(skip)]
     pub lifetime_by_product: BTreeMap<String, [u64; 3]>,
     /// Per product, when a piece last left the asset (good or scrap), Unix ms.
-    #[serde(skip)]
     pub last_out_ms_by_product: BTreeMap<String, i64>,
     /// Last renewal per failure mode (the reason of an UNPLANNED_DOWN that ended), and the last
     /// planned maintenance that ended (it renews every mode).
-    #[serde(skip)]
     renewals: BTreeMap<String, Renewal>,
-    #[serde(skip)]
     maintained: Option<Renewal>,
-    #[serde(skip)]
     first_seen_ms: Option<i64>,
 }
 
