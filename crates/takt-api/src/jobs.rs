@@ -112,9 +112,9 @@ pub struct JobView {
 #[serde(untagged)]
 #[allow(dead_code)]
 pub enum JobResult {
-    Simulation(takt_experiments::Experiment),
-    Schedule(takt_scheduler::planning::PlantSchedule),
-    MaintenancePlan(takt_maintenance::maintain::PlanOutput),
+    Simulation(Box<takt_experiments::Experiment>),
+    Schedule(Box<takt_scheduler::planning::PlantSchedule>),
+    MaintenancePlan(Box<takt_maintenance::maintain::PlanOutput>),
 }
 
 pub struct Jobs {

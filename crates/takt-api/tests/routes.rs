@@ -256,10 +256,10 @@ fn conforms(doc: &Value, schema: &Value, value: &Value, at: &str) -> Vec<String>
         Value::Array(_) => "array",
         Value::Object(_) => "object",
     };
-    if !types.is_empty()
-        && !types.contains(&kind)
-        && !(kind == "integer" && types.contains(&"number"))
-    {
+    let allowed = types.is_empty()
+        || types.contains(&kind)
+        || (kind == "integer" && types.contains(&"number"));
+    if !allowed {
         return vec![format!("{at}: a {kind}, documented as {types:?}")];
     }
     let mut problems = Vec::new();

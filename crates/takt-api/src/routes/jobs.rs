@@ -1,0 +1,538 @@
+//! Jobs: simulations (what-if), schedules and maintenance plans, queued on the worker pool;
+//! their state, cancellation and progress stream.
+
+use super::*;
+
+#[derive(Serialize, ToSchema)]
+pub struct JobAccepted {
+    pub id: String,
+    pub status: String,
+    pub location: String,
+}
+
+pub(super) fn accepted(id: String) -> Response {
+    let location = format!("/jobs/{id}");
+    let mut response = (
+        StatusCode::ACCEPTED,
+        Json(JobAccepted {
+            id,
+            status: "queued".into(),
+            location: location.clone(),
+        }),
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    response
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VariantRequest {
+    pub name: String,
+    /// `path=value` overrides, as `takt whatif --variant` takes them.
+    pub overrides: Vec<String>,
+}
+
+pub(super) fn default_replications() -> u32 {
+    10
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SimulationRequest {
+    /// A stored scenario's id...
+    pub scenario_id: Option<String>,
+    /// ...or a scenario file (TOML).
+    pub scenario: Option<String>,
+    #[serde(default = "default_replications")]
+    pub replications: u32,
+    pub seed: Option<u64>,
+    /// Simulated span, e.g. `8h` (default: the scenario's).
+    pub horizon: Option<String>,
+    /// What-if variants compared with the base over common random numbers.
+    #[serde(default)]
+    pub variants: Vec<VariantRequest>,
+}
+
+/// Runs a scenario (and its variants) as a job: KPIs with 95% intervals, paired differences to the
+/// base. The result is `takt whatif --json`'s.
+#[utoipa::path(post, path = "/simulations", request_body = SimulationRequest,
+    responses((status = 202, description = "Accepted: the job is queued", body = JobAccepted), (status = 422, description = "Does not validate: the failing fields (problem+json)", body = Problem), (status = 503, description = "Busy or not ready (problem+json, Retry-After)", body = Problem)))]
+pub(super) async fn create_simulation(
+    State(s): State<Shared>,
+    Body(req): Body<SimulationRequest>,
+) -> Result<Response, Problem> {
+    let mut errors = Vec::new();
+    replications_ok(
+        "replications",
+        req.replications,
+        s.config.max_replications,
+        &mut errors,
+    );
+    let horizon_s = duration_of("horizon", &req.horizon, &mut errors);
+    if req.variants.len() > s.config.max_variants {
+        errors.push(FieldError {
+            field: "variants".into(),
+            message: format!(
+                "{} variants; one request may compare at most {}",
+                req.variants.len(),
+                s.config.max_variants
+            ),
+        });
+    }
+    let mut variants = Vec::new();
+    for (k, v) in req.variants.iter().enumerate() {
+        let mut overrides = Vec::new();
+        for (j, o) in v.overrides.iter().enumerate() {
+            match parse_override(o) {
+                Ok(o) => overrides.push(o),
+                Err(e) => errors.push(FieldError {
+                    field: format!("variants[{k}].overrides[{j}]"),
+                    message: e,
+                }),
+            }
+        }
+        variants.push(takt_experiments::VariantSpec {
+            name: v.name.clone(),
+            description: None,
+            overrides,
+            sweep_point: Vec::new(),
+        });
+    }
+    reject(errors)?;
+    let (text, origin) = scenario_text(&s, &req.scenario_id, &req.scenario)?;
+    let check_text = text.clone();
+    let check_origin = origin.clone();
+    let check_variants = variants.clone();
+    blocking(move || check_simulation(&check_text, &check_origin, &check_variants, horizon_s))
+        .await??;
+    let spec = takt_experiments::ExperimentSpec {
+        base_text: text,
+        origin: origin.into(),
+        base_dir: None,
+        variants,
+        replications: takt_experiments::Replications::Fixed(req.replications),
+        warmup: takt_experiments::WarmupChoice::Scenario,
+        seed: req.seed,
+        horizon_s,
+        series_points: 24,
+        goal: None,
+    };
+    let work: Work = Box::new(move |progress| {
+        progress.set_total(u64::from(req.replications) * (1 + spec.variants.len() as u64));
+        let x = takt_experiments::run_cancellable(
+            &spec,
+            &|_, _| progress.step(),
+            progress.cancel_flag(),
+        )
+        .map_err(|e| e.to_string())?;
+        serde_json::to_value(&x).map_err(|e| e.to_string())
+    });
+    let id = blocking(move || s.jobs.submit("simulation", work)).await??;
+    Ok(accepted(id))
+}
+
+/// The base and each variant compile before a simulation job is accepted, so a bad override is a
+/// 422 naming its variant, not a failed job.
+pub(super) fn check_simulation(
+    text: &str,
+    origin: &str,
+    variants: &[takt_experiments::VariantSpec],
+    horizon_s: Option<f64>,
+) -> Result<(), Problem> {
+    let base = load_scenario(text, origin)?;
+    let mut errors = Vec::new();
+    if let Some(h) = horizon_s
+        && let Err(message) = takt_model::limits::check_horizon(&base.model, h)
+    {
+        errors.push(FieldError {
+            field: "horizon".into(),
+            message,
+        });
+    }
+    for (k, v) in variants.iter().enumerate() {
+        let origin = std::path::Path::new(origin);
+        if let Err(e) = takt_model::load_with_overrides(text, origin, None, &v.overrides) {
+            let diagnostics = e.diagnostics();
+            errors.extend(diagnostics.iter().map(|d| FieldError {
+                field: format!("variants[{k}].overrides: {}", d.path),
+                message: d.message.clone(),
+            }));
+            if diagnostics.is_empty() {
+                errors.push(FieldError {
+                    field: format!("variants[{k}].overrides"),
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+    reject(errors)
+}
+
+pub(super) fn default_horizon() -> String {
+    "14d".into()
+}
+pub(super) fn default_bucket() -> String {
+    "4h".into()
+}
+pub(super) fn default_service() -> String {
+    "1h".into()
+}
+pub(super) fn default_repair_cost() -> f64 {
+    800.0
+}
+pub(super) fn default_service_cost() -> f64 {
+    300.0
+}
+pub(super) fn default_downtime_cost() -> f64 {
+    1000.0
+}
+pub(super) fn default_max_risk() -> f64 {
+    1.0
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MaintenanceRequest {
+    pub scenario_id: Option<String>,
+    pub scenario: Option<String>,
+    /// Plan from the twin's state now (the ages it has mirrored); the scenario must be the twin's.
+    #[serde(default)]
+    pub from_twin: bool,
+    #[serde(default = "default_horizon")]
+    pub horizon: String,
+    #[serde(default = "default_bucket")]
+    pub bucket: String,
+    #[serde(default = "default_repair_cost")]
+    pub repair_cost: f64,
+    #[serde(default = "default_service_cost")]
+    pub service_cost: f64,
+    /// Lost margin per hour a station stands in production time.
+    #[serde(default = "default_downtime_cost")]
+    pub downtime_cost: f64,
+    #[serde(default = "default_service")]
+    pub service_duration: String,
+    #[serde(default = "default_max_risk")]
+    pub max_risk: f64,
+    pub crew: Option<u32>,
+    /// `greedy` or `milp` (the default in a build with the MILP).
+    pub solver: Option<String>,
+    /// Replications per policy for the comparison in the simulator.
+    pub compare: Option<u32>,
+    pub seed: Option<u64>,
+}
+
+/// Maintenance windows for a plant as a job (`takt maintain --json`'s result).
+#[utoipa::path(post, path = "/maintenance-plans", request_body = MaintenanceRequest,
+    responses((status = 202, description = "Accepted: the job is queued", body = JobAccepted), (status = 422, description = "Does not validate: the failing fields (problem+json)", body = Problem), (status = 503, description = "Busy or not ready (problem+json, Retry-After)", body = Problem)))]
+pub(super) async fn create_maintenance_plan(
+    State(s): State<Shared>,
+    Body(req): Body<MaintenanceRequest>,
+) -> Result<Response, Problem> {
+    use takt_maintenance::maintain::{PlanRequest, Solver, plan_plant, steps};
+    use takt_maintenance::plant::{Costs, Settings};
+    let mut errors = Vec::new();
+    let horizon_s = duration_of("horizon", &Some(req.horizon.clone()), &mut errors);
+    let bucket_s = duration_of("bucket", &Some(req.bucket.clone()), &mut errors);
+    let service_s = duration_of(
+        "service_duration",
+        &Some(req.service_duration.clone()),
+        &mut errors,
+    );
+    non_negative("repair_cost", req.repair_cost, &mut errors);
+    non_negative("service_cost", req.service_cost, &mut errors);
+    non_negative("downtime_cost", req.downtime_cost, &mut errors);
+    if !(0.0..=1.0).contains(&req.max_risk) {
+        errors.push(FieldError {
+            field: "max_risk".into(),
+            message: format!("must be in [0, 1], not {}", req.max_risk),
+        });
+    }
+    if let Some(n) = req.compare {
+        replications_ok("compare", n, s.config.max_replications, &mut errors);
+    }
+    let solver = match req.solver.as_deref() {
+        Some("greedy") => Some(Solver::Greedy),
+        None | Some("milp") => Some(Solver::Milp { time_limit_s: 20.0 }),
+        Some(other) => {
+            errors.push(FieldError {
+                field: "solver".into(),
+                message: format!("`{other}` is not `greedy` or `milp`"),
+            });
+            None
+        }
+    };
+    if req.from_twin && req.compare.is_some() {
+        errors.push(FieldError {
+            field: "compare".into(),
+            message: "a plan from the twin's state cannot be compared in the simulator yet".into(),
+        });
+    }
+    if req.from_twin && (req.scenario.is_some() || req.scenario_id.is_some()) {
+        errors.push(FieldError {
+            field: "from_twin".into(),
+            message: "plans from the twin use the twin's own scenario: drop `scenario`".into(),
+        });
+    }
+    reject(errors)?;
+    let (Some(horizon_s), Some(bucket_s), Some(service_s), Some(solver)) =
+        (horizon_s, bucket_s, service_s, solver)
+    else {
+        return Err(Problem::internal("validated fields missing"));
+    };
+    let (scenario, model, ages, start_s) = if req.from_twin {
+        let (now, view) = s.twin.view();
+        let now = now.ok_or_else(|| {
+            Problem::validation(
+                "the twin has no events yet",
+                vec![FieldError {
+                    field: "from_twin".into(),
+                    message: "no events to take ages from".into(),
+                }],
+            )
+        })?;
+        let ages = takt_twin::forecast::failure_ages(&s.model, &view, now);
+        let start_s = s.model.timebase.model_s(now);
+        (s.scenario.clone(), (*s.model).clone(), ages, start_s)
+    } else {
+        let (text, origin) = scenario_text(&s, &req.scenario_id, &req.scenario)?;
+        let loaded = blocking(move || load_scenario(&text, &origin)).await??;
+        (loaded.scenario, loaded.model, Default::default(), 0.0)
+    };
+    let request = PlanRequest {
+        settings: Settings {
+            start_s,
+            horizon_s,
+            bucket_s,
+            costs: Costs {
+                repair: req.repair_cost,
+                service: req.service_cost,
+                downtime_per_hour: req.downtime_cost,
+            },
+            service_s,
+            max_risk: req.max_risk,
+            crew: req.crew,
+        },
+        baseline_replications: 5,
+        seed: req.seed.unwrap_or(model.seed),
+        solver,
+        compare: req.compare,
+    };
+    let work: Work = Box::new(move |progress| {
+        progress.set_total(steps(&request));
+        // A cancelled job starts no further simulation run.
+        let out = plan_plant(
+            &scenario,
+            &model,
+            &ages,
+            &request,
+            &|| progress.step(),
+            progress.cancel_flag(),
+        )
+        .map_err(|e| e.to_string())?;
+        serde_json::to_value(&out).map_err(|e| e.to_string())
+    });
+    let id = blocking(move || s.jobs.submit("maintenance-plan", work)).await??;
+    Ok(accepted(id))
+}
+
+pub(super) fn default_objective() -> String {
+    "tardiness".into()
+}
+pub(super) fn default_time_limit() -> String {
+    "5s".into()
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleRequest {
+    pub scenario_id: Option<String>,
+    /// A scenario with an order book (`[demand] orders`).
+    pub scenario: Option<String>,
+    /// `makespan`, `tardiness`, `late`, `setup`; `+` for a weighted sum, `,` for a ranking.
+    #[serde(default = "default_objective")]
+    pub objective: String,
+    /// `auto` (default), `dispatch`, `search` or `milp` (makespan only, in a build with it).
+    #[serde(default)]
+    pub solver: ScheduleSolver,
+    /// The time budget of the whole solve, at most 60 s.
+    #[serde(default = "default_time_limit")]
+    pub time_limit: String,
+    pub seed: Option<u64>,
+    /// Run the plan this many times in the simulator (failures, repairs and scrap as in the
+    /// scenario): each order's chance to be on time.
+    pub robustness_replications: Option<u32>,
+}
+
+/// A detailed schedule of the scenario's order book on its machines, checked for feasibility
+/// before it is stored: `takt schedule`'s plan (`takt_scheduler::planning::schedule_plant`), the
+/// same JSON as `takt schedule --json` (`PlantSchedule`).
+#[utoipa::path(post, path = "/schedules", request_body = ScheduleRequest,
+    responses((status = 202, description = "Accepted: the job is queued; its result is a `PlantSchedule`", body = JobAccepted), (status = 422, description = "Does not validate: the failing fields (problem+json)", body = Problem), (status = 503, description = "Busy or not ready (problem+json, Retry-After)", body = Problem)))]
+pub(super) async fn create_schedule(
+    State(s): State<Shared>,
+    Body(req): Body<ScheduleRequest>,
+) -> Result<Response, Problem> {
+    let mut errors = Vec::new();
+    let objective = match req
+        .objective
+        .parse::<takt_scheduler::objective::Objective>()
+    {
+        Ok(o) => Some(o),
+        Err(e) => {
+            errors.push(FieldError {
+                field: "objective".into(),
+                message: e.to_string(),
+            });
+            None
+        }
+    };
+    let limit_s = duration_of("time_limit", &Some(req.time_limit.clone()), &mut errors);
+    if limit_s.is_some_and(|l| l > 60.0) {
+        errors.push(FieldError {
+            field: "time_limit".into(),
+            message: "must be at most 60 s".into(),
+        });
+    }
+    if let Some(n) = req.robustness_replications {
+        replications_ok(
+            "robustness_replications",
+            n,
+            s.config.max_replications,
+            &mut errors,
+        );
+    }
+    if req.solver == ScheduleSolver::Milp && objective.as_ref().is_some_and(|o| !o.is_makespan()) {
+        errors.push(FieldError {
+            field: "solver".into(),
+            message: PlanningError::MilpNeedsMakespan.to_string(),
+        });
+    }
+    reject(errors)?;
+    let (Some(objective), Some(limit_s)) = (objective, limit_s) else {
+        return Err(Problem::internal("validated fields missing"));
+    };
+    let (text, origin) = scenario_text(&s, &req.scenario_id, &req.scenario)?;
+    let (model, plant) = blocking(move || {
+        let loaded = load_scenario(&text, &origin)?;
+        let plant = takt_scheduler::plant::from_model(&loaded.model).map_err(|e| {
+            Problem::validation(
+                e.to_string(),
+                vec![FieldError {
+                    field: "scenario".into(),
+                    message: e.to_string(),
+                }],
+            )
+        })?;
+        plant
+            .problem
+            .validate()
+            .map_err(|e| Problem::validation(e.to_string(), vec![]))?;
+        Ok::<_, Problem>((Arc::new(loaded.model), plant))
+    })
+    .await??;
+    let request = PlantScheduleRequest {
+        solve: SolveRequest {
+            objective,
+            solver: req.solver,
+            time_limit_s: limit_s,
+            iterations: u64::MAX,
+            // One job, one worker of the pool.
+            searches: 1,
+            seed: req.seed.unwrap_or(model.seed),
+        },
+        robustness_replications: req.robustness_replications,
+    };
+    let work: Work = Box::new(move |progress| {
+        progress.set_total(planning::steps(&request));
+        // The limit counts from the job's start: a queued job has all of its time.
+        let (plan, _) = schedule_plant(
+            &model,
+            &plant,
+            &request,
+            std::time::Instant::now(),
+            &|| progress.step(),
+            progress.cancel_flag(),
+        )
+        .map_err(|e| e.to_string())?;
+        serde_json::to_value(&plan).map_err(|e| e.to_string())
+    });
+    let id = blocking(move || s.jobs.submit("schedule", work)).await??;
+    Ok(accepted(id))
+}
+
+#[utoipa::path(get, path = "/jobs/{id}", params(("id" = String, Path)),
+    responses((status = 200, description = "OK", body = JobView), (status = 404, description = "Not found (problem+json)", body = Problem)))]
+pub(super) async fn get_job(
+    State(s): State<Shared>,
+    Path(id): Path<String>,
+) -> Result<Json<JobView>, Problem> {
+    let jobs = Arc::clone(&s.jobs);
+    let key = id.clone();
+    blocking(move || jobs.get(&key))
+        .await??
+        .map(Json)
+        .ok_or_else(|| Problem::not_found(format!("no job `{id}`")))
+}
+
+/// Cancels a job: a queued one never runs; a running one's result is dropped.
+#[utoipa::path(delete, path = "/jobs/{id}", params(("id" = String, Path)),
+    responses((status = 200, description = "OK", body = JobView), (status = 404, description = "Not found (problem+json)", body = Problem)))]
+pub(super) async fn cancel_job(
+    State(s): State<Shared>,
+    Path(id): Path<String>,
+) -> Result<Json<JobView>, Problem> {
+    let jobs = Arc::clone(&s.jobs);
+    let key = id.clone();
+    blocking(move || jobs.cancel(&key))
+        .await??
+        .map(Json)
+        .ok_or_else(|| Problem::not_found(format!("no job `{id}`")))
+}
+
+/// Server-sent events: the job's view every half second until it ends (`event: end`).
+#[utoipa::path(get, path = "/jobs/{id}/events", params(("id" = String, Path)),
+    responses((status = 200, description = "text/event-stream of JobView", content_type = "text/event-stream"), (status = 404, description = "Not found (problem+json)", body = Problem)))]
+pub(super) async fn job_events(
+    State(s): State<Shared>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    if s.jobs.get(&id)?.is_none() {
+        return Err(Problem::not_found(format!("no job `{id}`")));
+    }
+    let jobs = Arc::clone(&s.jobs);
+    let stream = async_stream(jobs, id);
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
+}
+
+pub(super) fn async_stream(
+    jobs: Arc<crate::jobs::Jobs>,
+    id: String,
+) -> impl tokio_stream::Stream<Item = Result<Event, std::convert::Infallible>> {
+    let ticks = tokio_stream::wrappers::IntervalStream::new(tokio::time::interval(
+        std::time::Duration::from_millis(500),
+    ));
+    let mut ended = false;
+    ticks
+        .map(move |_| jobs.get(&id).ok().flatten())
+        .take_while(move |view| {
+            let go = !ended;
+            ended = view
+                .as_ref()
+                .is_none_or(|v| !matches!(v.status.as_str(), "queued" | "running"));
+            go
+        })
+        .map(|view| {
+            let done = view
+                .as_ref()
+                .is_none_or(|v| !matches!(v.status.as_str(), "queued" | "running"));
+            let data = serde_json::to_string(&view).unwrap_or_default();
+            Ok(Event::default()
+                .event(if done { "end" } else { "progress" })
+                .data(data))
+        })
+}

@@ -1,0 +1,271 @@
+//! The routes, their handlers and the OpenAPI document generated from them (utoipa). Handlers
+//! check what they are sent before any work starts (a 4xx that names the field), run blocking work
+//! off the async runtime, and answer JSON.
+
+use crate::Server;
+use crate::jobs::{JobView, Work};
+use crate::problem::{Body, FieldError, Problem, non_negative};
+use axum::Router;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use takt_model::{
+    Loaded, ScenarioError, compile_located, parse_duration, parse_override, parse_scenario,
+};
+use takt_scheduler::planning::{
+    self, PlanningError, PlantScheduleRequest, ScheduleSolver, SolveRequest, schedule_plant,
+};
+use takt_twin::{KpiReport, KpiWindow, TwinState};
+use tokio_stream::StreamExt;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::timeout::TimeoutLayer;
+use utoipa::{OpenApi, ToSchema};
+
+type Shared = Arc<Server>;
+
+/// Runs blocking work (SQLite, compiling a scenario, simulating) on tokio's blocking pool, so the
+/// runtime's threads keep serving; a panic in the work becomes a 500 instead of a dropped connection.
+async fn blocking<R: Send + 'static>(
+    work: impl FnOnce() -> R + Send + 'static,
+) -> Result<R, Problem> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Problem::internal(e.to_string()))
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Per-client token buckets for ingestion: `rate` requests per second, bursts of twice that.
+pub struct RateLimiter {
+    rate: f64,
+    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+}
+
+impl RateLimiter {
+    pub fn new(rate: f64) -> RateLimiter {
+        RateLimiter {
+            rate,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes a token for `client`, or says how many seconds until one is free.
+    fn take(&self, client: &str) -> Result<(), u64> {
+        if !(self.rate.is_finite() && self.rate > 0.0) {
+            return Ok(());
+        }
+        let Ok(mut buckets) = self.buckets.lock() else {
+            return Ok(());
+        };
+        let now = Instant::now();
+        let burst = 2.0 * self.rate;
+        let (tokens, at) = buckets.entry(client.to_string()).or_insert((burst, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.rate).min(burst);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - *tokens) / self.rate).ceil().max(1.0) as u64)
+        }
+    }
+}
+
+pub(super) fn replications_ok(field: &str, n: u32, max: u32, errors: &mut Vec<FieldError>) {
+    if n == 0 || n > max {
+        errors.push(FieldError {
+            field: field.into(),
+            message: format!("must be between 1 and {max}, not {n}"),
+        });
+    }
+}
+
+pub(super) fn duration_of(
+    field: &str,
+    text: &Option<String>,
+    errors: &mut Vec<FieldError>,
+) -> Option<f64> {
+    let t = text.as_ref()?;
+    match parse_duration(t) {
+        Ok(d) if d > 0.0 => Some(d),
+        Ok(d) => {
+            errors.push(FieldError {
+                field: field.into(),
+                message: format!("must be > 0, not {d} s"),
+            });
+            None
+        }
+        Err(e) => {
+            errors.push(FieldError {
+                field: field.into(),
+                message: e,
+            });
+            None
+        }
+    }
+}
+
+pub(super) fn reject(errors: Vec<FieldError>) -> Result<(), Problem> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Problem::validation(
+            format!("{} field(s) do not validate", errors.len()),
+            errors,
+        ))
+    }
+}
+
+mod jobs;
+mod operations;
+mod scenarios;
+mod twin;
+use jobs::*;
+use operations::*;
+use scenarios::*;
+use twin::*;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "takt", version = takt_twin::WIRE_VERSION, description = "A factory digital twin: simulation, what-if, schedules, maintenance plans and the live twin.\n\nCompatibility: within a major version, fields of answers are only added, never removed, renamed or given another meaning; clients ignore fields they do not know. Times come as RFC 3339 in the plant's offset and as Unix milliseconds (`_ms`); durations are seconds (`_s`); fractions are 0 to 1."),
+    paths(
+        health, ready, metrics, openapi, validate_scenario, create_scenario, list_scenarios, get_scenario,
+        create_simulation, create_schedule, create_maintenance_plan, get_job, cancel_job, job_events, ingest,
+        twin_state, twin_kpis, twin_forecast, twin_stream
+    ),
+    components(schemas(Problem, FieldError)),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        if let Some(c) = openapi.components.as_mut() {
+            c.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+        }
+        openapi.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]);
+    }
+}
+
+/// Counts and times every request by its route template.
+async fn observe(State(s): State<Shared>, request: Request, next: Next) -> Response {
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let started = Instant::now();
+    let response = next.run(request).await;
+    s.metrics.observe(
+        &method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
+}
+
+fn too_large(detail: String) -> Problem {
+    Problem::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too-large",
+        "The body is too large",
+        detail,
+    )
+}
+
+/// Refuses a body whose announced length is over the limit before reading it (a longer body
+/// without a length is cut off at the limit by `DefaultBodyLimit`).
+async fn announced_length(State(s): State<Shared>, request: Request, next: Next) -> Response {
+    let limit = s.config.body_limit_bytes;
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Some(n) = announced
+        && n > limit as u64
+    {
+        return too_large(format!("{n} bytes announced; the limit is {limit}")).into_response();
+    }
+    next.run(request).await
+}
+
+async fn not_found(request: Request) -> Problem {
+    Problem::not_found(format!(
+        "no route {} {} (see /openapi.json)",
+        request.method(),
+        request.uri().path()
+    ))
+}
+
+pub fn router(server: Shared) -> Router {
+    let auth = Arc::new(server.config.auth.clone());
+    let mut app = Router::new()
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
+        .route("/scenarios", post(create_scenario).get(list_scenarios))
+        .route("/scenarios/validate", post(validate_scenario))
+        .route("/scenarios/{id}", get(get_scenario))
+        .route("/simulations", post(create_simulation))
+        .route("/schedules", post(create_schedule))
+        .route("/maintenance-plans", post(create_maintenance_plan))
+        .route("/jobs/{id}", get(get_job).delete(cancel_job))
+        .route("/jobs/{id}/events", get(job_events))
+        .route("/twin/events", post(ingest))
+        .route("/twin/state", get(twin_state))
+        .route("/twin/kpis", get(twin_kpis))
+        .route("/twin/forecast", post(twin_forecast))
+        .route("/twin/stream", get(twin_stream))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(auth, crate::auth::require))
+        .layer(DefaultBodyLimit::max(server.config.body_limit_bytes))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&server),
+            announced_length,
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            server.config.request_timeout,
+        ))
+        // Outermost, so that refusals (auth, size, timeout) are counted too.
+        .layer(middleware::from_fn_with_state(Arc::clone(&server), observe));
+    if !server.config.cors_origins.is_empty() {
+        let origins: Vec<HeaderValue> = server
+            .config
+            .cors_origins
+            .iter()
+            .filter_map(|o| HeaderValue::from_str(o).ok())
+            .collect();
+        app = app.layer(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::list(origins))
+                .allow_methods([Method::GET, Method::POST, Method::DELETE])
+                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
+        );
+    }
+    app.with_state(server)
+}

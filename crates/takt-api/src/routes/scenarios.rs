@@ -1,0 +1,154 @@
+//! Stored scenarios: validate, create, list, read (and the text a job runs from).
+
+use super::*;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewScenario {
+    /// The scenario file (TOML), as `takt validate` reads it.
+    pub toml: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ScenarioCheck {
+    pub valid: bool,
+    pub name: String,
+    pub stations: usize,
+    pub products: usize,
+    pub horizon_s: f64,
+}
+
+pub(super) fn scenario_problem(e: ScenarioError) -> Problem {
+    match e {
+        ScenarioError::Invalid(diags) => Problem::validation(
+            format!("the scenario has {} problem(s)", diags.len()),
+            diags
+                .iter()
+                .map(|d| FieldError {
+                    field: if d.line > 0 {
+                        format!("{}:{}:{}: {}", d.file.display(), d.line, d.column, d.path)
+                    } else {
+                        d.path.clone()
+                    },
+                    message: d.message.clone(),
+                })
+                .collect(),
+        ),
+        other => Problem::bad_request(other.to_string()),
+    }
+}
+
+/// A scenario sent in a request. It may not name files on the server (an order book CSV): the
+/// model's loader refuses one when it is given no directory to read from.
+pub(super) fn load_scenario(text: &str, origin: &str) -> Result<Loaded, Problem> {
+    let path = std::path::Path::new(origin);
+    let scenario = parse_scenario(text, path).map_err(scenario_problem)?;
+    compile_located(scenario, text, path, None).map_err(scenario_problem)
+}
+
+pub(super) fn check_of(l: &Loaded) -> ScenarioCheck {
+    ScenarioCheck {
+        valid: true,
+        name: l.model.name.clone(),
+        stations: l.model.stations.len(),
+        products: l.model.products.len(),
+        horizon_s: l.model.horizon_s,
+    }
+}
+
+/// Checks a scenario without storing it: every problem with its line, column and field.
+#[utoipa::path(post, path = "/scenarios/validate", request_body = NewScenario,
+    responses((status = 200, description = "OK", body = ScenarioCheck), (status = 422, description = "Does not validate: the failing fields (problem+json)", body = Problem)))]
+pub(super) async fn validate_scenario(
+    Body(req): Body<NewScenario>,
+) -> Result<Json<ScenarioCheck>, Problem> {
+    let loaded = blocking(move || load_scenario(&req.toml, "scenario.toml")).await??;
+    Ok(Json(check_of(&loaded)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ScenarioCreated {
+    pub id: String,
+    pub name: String,
+    pub location: String,
+}
+
+/// Stores a scenario once it validates.
+#[utoipa::path(post, path = "/scenarios", request_body = NewScenario,
+    responses((status = 201, description = "Created", body = ScenarioCreated), (status = 422, description = "Does not validate: the failing fields (problem+json)", body = Problem)))]
+pub(super) async fn create_scenario(
+    State(s): State<Shared>,
+    Body(req): Body<NewScenario>,
+) -> Result<Response, Problem> {
+    let created = blocking(move || {
+        let loaded = load_scenario(&req.toml, "scenario.toml")?;
+        let id =
+            s.db.add_scenario(&loaded.model.name, &req.toml, now_ms())
+                .map_err(|e| Problem::internal(e.to_string()))?;
+        Ok::<_, Problem>(ScenarioCreated {
+            location: format!("/scenarios/{id}"),
+            id,
+            name: loaded.model.name,
+        })
+    })
+    .await??;
+    let mut response = (StatusCode::CREATED, Json(&created)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&created.location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(response)
+}
+
+#[utoipa::path(get, path = "/scenarios", responses((status = 200, description = "OK", body = Vec<crate::db::ScenarioSummary>)))]
+pub(super) async fn list_scenarios(
+    State(s): State<Shared>,
+) -> Result<Json<Vec<crate::db::ScenarioSummary>>, Problem> {
+    s.db.scenarios()
+        .map(Json)
+        .map_err(|e| Problem::internal(e.to_string()))
+}
+
+#[utoipa::path(get, path = "/scenarios/{id}", params(("id" = String, Path)),
+    responses((status = 200, description = "OK", body = crate::db::StoredScenario), (status = 404, description = "Not found (problem+json)", body = Problem)))]
+pub(super) async fn get_scenario(
+    State(s): State<Shared>,
+    Path(id): Path<String>,
+) -> Result<Json<crate::db::StoredScenario>, Problem> {
+    s.db.scenario(&id)
+        .map_err(|e| Problem::internal(e.to_string()))?
+        .map(Json)
+        .ok_or_else(|| Problem::not_found(format!("no scenario `{id}`")))
+}
+
+/// The scenario of a request: a stored one by id, or TOML in the request; exactly one.
+pub(super) fn scenario_text(
+    s: &Server,
+    id: &Option<String>,
+    toml: &Option<String>,
+) -> Result<(String, String), Problem> {
+    match (id, toml) {
+        (Some(id), None) => {
+            let stored =
+                s.db.scenario(id)
+                    .map_err(|e| Problem::internal(e.to_string()))?
+                    .ok_or_else(|| {
+                        Problem::validation(
+                            format!("no scenario `{id}`"),
+                            vec![FieldError {
+                                field: "scenario_id".into(),
+                                message: format!("no scenario `{id}` is stored"),
+                            }],
+                        )
+                    })?;
+            Ok((stored.toml, format!("{id}.toml")))
+        }
+        (None, Some(t)) => Ok((t.clone(), "scenario.toml".into())),
+        _ => Err(Problem::validation(
+            "give `scenario_id` or `scenario`, not both or neither",
+            vec![FieldError {
+                field: "scenario_id".into(),
+                message: "give exactly one of `scenario_id` and `scenario`".into(),
+            }],
+        )),
+    }
+}

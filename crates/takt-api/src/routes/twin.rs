@@ -1,0 +1,235 @@
+//! The live twin: events in, state, KPIs, the forecast and the state stream.
+
+use super::*;
+
+#[derive(Serialize, ToSchema)]
+pub struct IngestResult {
+    pub accepted: u64,
+    pub duplicates: u64,
+    pub rejected: Vec<RejectedEvent>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RejectedEvent {
+    /// Position in the batch (0-based).
+    pub index: usize,
+    pub reason: String,
+}
+
+/// Ingests a batch of events in the takt schema (a JSON array; see `docs/events.md`). Each event
+/// is checked on its own: bad ones are refused with their index and reason and kept as dead
+/// letters, good ones are stored durably before the answer (idempotent by asset + seq).
+#[utoipa::path(post, path = "/twin/events", request_body(content = Vec<Object>, description = "events in the takt schema"),
+    responses((status = 200, description = "OK", body = IngestResult), (status = 400, description = "Malformed request (problem+json)", body = Problem), (status = 413, description = "Body too large (problem+json)", body = Problem), (status = 429, description = "Rate limited (problem+json, Retry-After)", body = Problem)))]
+pub(super) async fn ingest(
+    State(s): State<Shared>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Json<IngestResult>, Problem> {
+    // JSON only, as on every other route (the body is read raw here, for speed).
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| {
+            let m = m.trim().to_ascii_lowercase();
+            m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+        });
+    if !json {
+        return Err(Problem::not_json());
+    }
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large(e.body_text())
+        } else {
+            Problem::bad_request(e.body_text())
+        }
+    })?;
+    let client = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map_or_else(|| peer.ip().to_string(), |t| t.to_string());
+    if let Err(wait) = s.limiter.take(&client) {
+        return Err(Problem::rate_limited(
+            format!(
+                "more than {} ingestion requests per second",
+                s.config.ingest_per_s
+            ),
+            wait,
+        ));
+    }
+    let items: Vec<&serde_json::value::RawValue> = serde_json::from_slice(&body).map_err(|e| {
+        Problem::bad_request(format!("the body must be a JSON array of events: {e}"))
+    })?;
+    let lines: Vec<String> = items.iter().map(|r| r.get().to_string()).collect();
+    let twin = Arc::clone(&s.twin);
+    let report = blocking(move || {
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        twin.ingest("http", &refs, now_ms())
+    })
+    .await?
+    .map_err(|e| Problem::internal(format!("the event store failed: {e}")))?;
+    Ok(Json(IngestResult {
+        accepted: report.accepted,
+        duplicates: report.duplicates,
+        rejected: report
+            .rejected
+            .into_iter()
+            .map(|r| RejectedEvent {
+                index: r.index,
+                reason: r.reason,
+            })
+            .collect(),
+    }))
+}
+
+/// The mirrored plant as of the newest event: every machine's state and since when, counts,
+/// current product, live OEE over the KPI window, and the ingestion counters.
+#[utoipa::path(get, path = "/twin/state", responses((status = 200, description = "the twin's state", body = TwinState)))]
+pub(super) async fn twin_state(State(s): State<Shared>) -> Response {
+    Json(&*s.twin.snapshot()).into_response()
+}
+
+#[derive(Deserialize, ToSchema, utoipa::IntoParams)]
+pub struct KpiQuery {
+    /// `shift` (the default): the running shift, from its start to now. `previous`: the shift
+    /// before it, complete.
+    pub window: Option<String>,
+}
+
+/// ISO 22400 KPIs per machine over the running shift, or the shift before it.
+#[utoipa::path(get, path = "/twin/kpis", params(KpiQuery),
+    responses((status = 200, description = "OK", body = KpiReport), (status = 400, description = "Malformed request (problem+json)", body = Problem)))]
+pub(super) async fn twin_kpis(
+    State(s): State<Shared>,
+    Query(q): Query<KpiQuery>,
+) -> Result<Json<KpiReport>, Problem> {
+    let window: KpiWindow = q
+        .window
+        .as_deref()
+        .unwrap_or("shift")
+        .parse()
+        .map_err(Problem::bad_request)?;
+    Ok(Json(s.twin.snapshot().kpis(window)))
+}
+
+pub(super) fn default_forecast_replications() -> u32 {
+    100
+}
+pub(super) fn default_plan_replications() -> u32 {
+    30
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForecastRequest {
+    /// Until when: an RFC 3339 time or a span from now (`2h`); default the end of the running shift.
+    pub until: Option<String>,
+    #[serde(default = "default_forecast_replications")]
+    pub replications: u32,
+    /// Runs of the plan for the deviation flags (0 skips them).
+    #[serde(default = "default_plan_replications")]
+    pub plan_replications: u32,
+    pub seed: Option<u64>,
+}
+
+/// Forks the twin's state into the simulator and forecasts output, OEE and orders to the end of the
+/// running shift (or `until`) with intervals, and flags deviations from plan (`takt twin forecast --json`'s result).
+#[utoipa::path(post, path = "/twin/forecast", request_body = ForecastRequest,
+    responses((status = 200, description = "the forecast", body = takt_twin::forecast::Forecast), (status = 422, description = "Does not validate: the failing fields (problem+json)", body = Problem)))]
+pub(super) async fn twin_forecast(
+    State(s): State<Shared>,
+    Body(req): Body<ForecastRequest>,
+) -> Result<Response, Problem> {
+    let mut errors = Vec::new();
+    replications_ok(
+        "replications",
+        req.replications,
+        s.config.max_replications,
+        &mut errors,
+    );
+    if req.plan_replications > s.config.max_replications {
+        errors.push(FieldError {
+            field: "plan_replications".into(),
+            message: format!(
+                "must be at most {}, not {}",
+                s.config.max_replications, req.plan_replications
+            ),
+        });
+    }
+    let (now, view) = s.twin.view();
+    let Some(now_ms) = now else {
+        return Err(Problem::validation(
+            "the twin has no events yet: nothing to forecast from",
+            vec![],
+        ));
+    };
+    let until_s = match &req.until {
+        None => None,
+        Some(text) => match takt_model::time::parse_moment_after(text, now_ms) {
+            Ok(ms) => Some(s.model.timebase.model_s(ms)),
+            Err(e) => {
+                errors.push(FieldError {
+                    field: "until".into(),
+                    message: e,
+                });
+                None
+            }
+        },
+    };
+    reject(errors)?;
+    let options = takt_twin::forecast::ForecastOptions {
+        replications: req.replications,
+        seed: req.seed.unwrap_or(s.model.seed),
+        until_s,
+        plan_replications: req.plan_replications,
+    };
+    let model = Arc::clone(&s.model);
+    let plans = Arc::clone(&s.plans);
+    // The forecast runs while this request does: when the client goes away or the request's
+    // time is up, the handler is dropped, and with it this guard, which stops the forecast.
+    let stop = StopOnDrop::default();
+    let flag = Arc::clone(&stop.0);
+    let f = blocking(move || {
+        takt_twin::forecast::forecast_with_plans(
+            &model,
+            &view,
+            now_ms,
+            options,
+            Some(&plans),
+            &flag,
+        )
+    })
+    .await?
+    .map_err(|e| Problem::validation(e.to_string(), vec![]))?;
+    Ok(Json(f).into_response())
+}
+
+/// Raises its flag when dropped: blocking work a request started stops with the request.
+#[derive(Default)]
+struct StopOnDrop(Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Server-sent events of the twin's state, one `state` event per accepted batch.
+#[utoipa::path(get, path = "/twin/stream", responses((status = 200, description = "text/event-stream of the twin's state", content_type = "text/event-stream")))]
+pub(super) async fn twin_stream(State(s): State<Shared>) -> Response {
+    let first = s.twin.snapshot();
+    let changes =
+        tokio_stream::wrappers::BroadcastStream::new(s.twin.subscribe()).filter_map(|r| r.ok());
+    let stream = tokio_stream::once(first).chain(changes).map(|state| {
+        Ok::<_, std::convert::Infallible>(
+            Event::default()
+                .event("state")
+                .data(serde_json::to_string(&*state).unwrap_or_default()),
+        )
+    });
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
