@@ -6,12 +6,12 @@
 //! events, crews).
 
 use crate::components::*;
-use crate::engine::{Event, PlantStats, Scheduled, Simulation, Topology};
+use crate::engine::{Event, PlantStats, Scheduled, Simulation};
 use bevy_ecs::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
-use takt_model::{FailureBasis, Model};
+use takt_model::Model;
 
 /// 2: parts are data in queue entries and on machines, no longer entities of their own.
 /// 3: a machine's failure modes and random streams are part of its `Machine` component.
@@ -253,7 +253,7 @@ impl Simulation {
             };
             calendar.push(Scheduled { event, ..*s });
         }
-        let topo = topology(&model, source, machines, buffers, crews, orders);
+        let topo = crate::engine::topology(&model, source, machines, buffers, crews, orders);
         Ok(Simulation {
             model,
             world: crate::lookup::PlantWorld::new(world),
@@ -268,44 +268,5 @@ impl Simulation {
             trace_seq: snap.trace_seq,
             plan: snap.plan.clone().map(Box::new),
         })
-    }
-}
-
-/// The topology of a model over given entities (in model order).
-pub(crate) fn topology(
-    model: &Model,
-    source: Entity,
-    machines: Vec<Entity>,
-    buffers: Vec<Entity>,
-    crews: Vec<Entity>,
-    orders: Vec<Entity>,
-) -> Topology {
-    let mut machine_names = Vec::new();
-    let mut station_machines = Vec::new();
-    for st in &model.stations {
-        let first = machine_names.len();
-        for k in 0..st.machines {
-            machine_names.push(st.machine_name(k));
-        }
-        station_machines.push((first, machine_names.len()));
-    }
-    let basis = |b: FailureBasis| -> Vec<bool> {
-        model
-            .stations
-            .iter()
-            .map(|s| s.failure_modes.iter().any(|f| f.basis == b))
-            .collect()
-    };
-    Topology {
-        source,
-        machines,
-        machine_names,
-        station_machines,
-        buffers,
-        crews,
-        orders,
-        has_operating_modes: basis(FailureBasis::Operating),
-        has_cycle_modes: basis(FailureBasis::Cycles),
-        has_calendar_modes: basis(FailureBasis::Calendar),
     }
 }

@@ -1,0 +1,476 @@
+//! Machines: starting work, processing and setup, the end of a cycle (good, scrap, rework), moving
+//! parts on, blocking, and the failure clocks that age with work.
+
+use super::*;
+
+impl Simulation {
+    /// An idle, running machine takes the next part its dispatching rule picks; returns whether it did.
+    pub(crate) fn try_start(&mut self, m: Entity) -> bool {
+        let (station, last_product) = {
+            let mach = self.machine(m);
+            if mach.activity != Activity::Idle || mach.stopped() {
+                return false;
+            }
+            (mach.station as usize, mach.last_product)
+        };
+        let st = &self.model.stations[station];
+        let (input, dispatch) = (st.input_buffer, st.dispatch);
+        let now = self.now;
+        // Under a plan: only the machine's current lot, once all of it is there.
+        let planned = match &mut self.plan {
+            None => None,
+            Some(plan) => {
+                let station_machines = self.topo.station_machines[station];
+                let mi =
+                    (station_machines.0..station_machines.1).find(|&i| self.topo.machines[i] == m);
+                match mi.and_then(|mi| plan.current_lot(mi)) {
+                    Some((o, k)) if plan.lot_ready(o, k) => Some((o as u32, k as u32)),
+                    _ => return false,
+                }
+            }
+        };
+        let entry = {
+            let mut q = self.world.get_mut::<BufferQueue>(self.topo.buffers[input]);
+            if q.parts.is_empty() {
+                return false;
+            }
+            let i = match planned {
+                None => select(&q.parts, dispatch, last_product),
+                Some((o, k)) => match q
+                    .parts
+                    .iter()
+                    .position(|e| e.order == o && e.operation == k)
+                {
+                    Some(i) => i,
+                    None => return false,
+                },
+            };
+            q.level_integral += q.parts.len() as f64 * (now - q.level_since);
+            q.level_since = now;
+            let taken = if i == 0 {
+                q.parts.pop_front()
+            } else {
+                q.parts.remove(i)
+            };
+            match taken {
+                Some(e) => (e, !q.waiting.is_empty()),
+                None => return false,
+            }
+        };
+        let (entry, someone_waits) = entry;
+        self.start_activity(m, |mach, model| {
+            // Setup if the product changes, else straight to processing.
+            let setup = match (&model.stations[station].changeover, last_product) {
+                (Some(c), Some(from)) => c
+                    .between(from as usize, entry.product as usize)
+                    .map(|s| s.sample(&mut mach.streams.setup)),
+                _ => None,
+            };
+            let (activity, duration_s) = match setup {
+                Some(d) => (Activity::Setup, d),
+                None => (
+                    Activity::Processing,
+                    model.products[entry.product as usize].routing[entry.operation as usize]
+                        .process_time
+                        .sample(&mut mach.streams.process),
+                ),
+            };
+            mach.part = Some(entry.part());
+            mach.product = entry.product;
+            mach.operation = entry.operation;
+            mach.due = entry.due;
+            mach.last_product = Some(entry.product);
+            mach.counts.setups += u64::from(activity == Activity::Setup);
+            (activity, duration_s)
+        });
+        // The machine is busy now: only then may the freed place pull a waiter in (which can call back
+        // into this station). Starting an activity changes no buffer, so the line of waiters is still
+        // the one seen above.
+        if someone_waits {
+            self.on_room(input);
+        }
+        true
+    }
+
+    /// The held part's processing starts (after its setup, or again for rework).
+    pub(super) fn start_processing(&mut self, m: Entity) {
+        self.start_activity(m, |mach, model| {
+            let d = model.products[mach.product as usize].routing[mach.operation as usize]
+                .process_time
+                .sample(&mut mach.streams.process);
+            (Activity::Processing, d)
+        });
+    }
+
+    /// Starts a setup or processing, with one lookup of the machine: `pick` sets what the machine
+    /// takes on and returns the activity and its duration (drawn from the machine's own streams).
+    /// A processing segment arms the operating-time failures that fall inside it.
+    pub(super) fn start_activity(
+        &mut self,
+        m: Entity,
+        pick: impl FnOnce(&mut Machine, &Model) -> (Activity, f64),
+    ) {
+        let now = self.now;
+        let (epoch, end, failures) = self.with_machine(m, |mach, model| {
+            let (activity, duration_s) = pick(mach, model);
+            mach.activity = activity;
+            mach.epoch = mach.epoch.wrapping_add(1);
+            mach.activity_end = now + duration_s;
+            mach.remaining_s = duration_s;
+            mach.segment_start = now;
+            let failures = if activity == Activity::Processing {
+                let modes = &model.stations[mach.station as usize].failure_modes;
+                operating_failures_due(mach, modes, now, duration_s)
+            } else {
+                Vec::new()
+            };
+            (mach.epoch, now + duration_s, failures)
+        });
+        self.schedule(end, Event::ActivityEnd { machine: m, epoch });
+        self.schedule_failures(m, failures);
+    }
+
+    /// Schedules the failures of operating-time modes that fall inside the coming processing segment.
+    pub(crate) fn arm_operating_failures(&mut self, m: Entity, station: usize, segment_s: f64) {
+        let now = self.now;
+        // Disjoint borrows of the model and the World: no Arc clone on this per-cycle path.
+        let mut mach = self.world.get_mut::<Machine>(m);
+        let modes = &self.model.stations[station].failure_modes;
+        let due = operating_failures_due(&mut mach, modes, now, segment_s);
+        self.schedule_failures(m, due);
+    }
+
+    /// Schedules `(time, mode, epoch)` failures of a machine.
+    pub(super) fn schedule_failures(&mut self, m: Entity, due: Vec<(f64, u16, u32)>) {
+        for (t, mode, epoch) in due {
+            self.schedule(
+                t,
+                Event::Failure {
+                    machine: m,
+                    mode,
+                    epoch,
+                },
+            );
+        }
+    }
+
+    /// Ends the current processing segment: operating-time clocks age by its length.
+    pub(super) fn end_segment(&mut self, m: Entity, station: usize) {
+        if !self.topo.has_operating_modes[station] {
+            return;
+        }
+        let now = self.now;
+        let mut mach = self.world.get_mut::<Machine>(m);
+        let elapsed = now - mach.segment_start;
+        age_operating_clocks(
+            &mut mach,
+            &self.model.stations[station].failure_modes,
+            elapsed,
+        );
+    }
+
+    pub(super) fn on_activity_end(&mut self, m: Entity, epoch: u32) -> bool {
+        let now = self.now;
+        // One lookup: the end of a processing segment ages the operating-time clocks, and the
+        // quality of the piece is drawn, before anything else touches the machine.
+        let (activity, station, part, product, operation, quality) = {
+            let mut mach = self.world.get_mut::<Machine>(m);
+            if mach.epoch != epoch || mach.stopped() {
+                return false;
+            }
+            let station = mach.station as usize;
+            let (product, operation) = (mach.product, mach.operation);
+            let mut quality = 1.0;
+            if mach.activity == Activity::Processing && mach.part.is_some() {
+                let elapsed = now - mach.segment_start;
+                let modes = &self.model.stations[station].failure_modes;
+                age_operating_clocks(&mut mach, modes, elapsed);
+                let op = &self.model.products[product as usize].routing[operation as usize];
+                // Only operations that can scrap or rework draw from the quality stream.
+                if op.scrap_probability > 0.0 || op.rework_probability > 0.0 {
+                    quality = mach.streams.quality.random::<f64>();
+                }
+            }
+            (
+                mach.activity,
+                station,
+                mach.part,
+                product,
+                operation,
+                quality,
+            )
+        };
+        match (activity, part) {
+            (Activity::Setup, _) => self.start_processing(m),
+            (Activity::Processing, Some(part)) => {
+                self.complete_cycle(m, station, part, product, operation, quality)
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// A piece is done: it is counted and goes on (or waits for room, is scrapped, or is reworked);
+    /// `u` is the quality draw, uniform on [0, 1).
+    pub(super) fn complete_cycle(
+        &mut self,
+        m: Entity,
+        station: usize,
+        part: Part,
+        product: u32,
+        operation: u32,
+        u: f64,
+    ) {
+        let routing = &self.model.products[product as usize].routing;
+        let op = &routing[operation as usize];
+        let last_step = operation as usize + 1 == routing.len();
+        let ideal = self.model.stations[station].ideal_cycle_s[product as usize]
+            .unwrap_or(op.process_mean_s);
+        let scrap = u < op.scrap_probability;
+        let rework = !scrap && u < op.scrap_probability + op.rework_probability;
+        let good = !scrap && !rework;
+        let order = if self.plan.is_some() {
+            self.order_index(&part)
+        } else {
+            NO_ORDER
+        };
+        // A good part goes on to the buffer of its next operation if it has room, else the
+        // machine waits for room there, blocked; one lookup of the buffer. Nothing between this
+        // and the machine's change below reads either. The station of the buffer hears of the
+        // part below, once the machine has changed.
+        let next = (good && !last_step).then(|| {
+            let buffer = self.choose_buffer(product, operation + 1, order);
+            let entry = self.queue_entry(part, operation + 1);
+            let now = self.now;
+            let mut q = self.world.get_mut::<BufferQueue>(self.topo.buffers[buffer]);
+            let room = q.has_room();
+            if room {
+                push_entry(&mut q, now, entry);
+            } else {
+                q.waiting.push_back(Waiter::Machine(m));
+            }
+            (buffer, room, entry)
+        });
+        let cycle_modes = self.topo.has_cycle_modes[station];
+        let failing = self.with_machine(m, |mach, model| {
+            let c = &mut mach.counts;
+            c.produced += 1;
+            c.ideal_s += ideal;
+            c.scrap += u64::from(scrap);
+            c.rework += u64::from(rework);
+            c.good += u64::from(good);
+            // Cycle-counted failure modes age by one cycle; those that run out fail below, once
+            // the piece has gone on.
+            let failing = if cycle_modes {
+                count_cycle(mach, &model.stations[station].failure_modes)
+            } else {
+                Vec::new()
+            };
+            if rework {
+                return failing;
+            }
+            if let Some((buffer, false, _)) = next {
+                mach.activity = Activity::Blocked;
+                mach.blocked_on = Some(buffer as u32);
+            } else {
+                mach.part = None;
+                mach.activity = Activity::Idle;
+                mach.blocked_on = None;
+            }
+            failing
+        });
+        if self.trace.is_some() {
+            self.emit_count(m, u32::from(good), u32::from(scrap), u32::from(rework));
+        }
+        if !rework && order != NO_ORDER {
+            self.plan_step_done(order as usize, operation as usize, scrap);
+        }
+        if rework {
+            self.start_processing(m);
+        } else {
+            match next {
+                None => self.depart(part, scrap),
+                Some((buffer, true, entry)) => self.arrived(buffer, entry),
+                Some((_, false, _)) => {}
+            }
+        }
+        for fi in failing {
+            self.fail(m, fi);
+        }
+        self.try_start(m);
+    }
+
+    /// A part of a planned lot is done with its step. A scrapped part is one fewer to wait for at
+    /// every later step: their machines may be able to start now.
+    pub(super) fn plan_step_done(&mut self, order: usize, step: usize, scrapped: bool) {
+        let Some(plan) = &mut self.plan else { return };
+        plan.finished[order][step] += 1;
+        if !scrapped {
+            return;
+        }
+        plan.scrapped[order][step] += 1;
+        let later: Vec<u32> = plan.machine_of[order][step + 1..].to_vec();
+        for mi in later {
+            let m = self.topo.machines[mi as usize];
+            self.try_start(m);
+        }
+    }
+
+    /// Every buffer takes any number of parts (for plans, see `plan.rs`).
+    pub(crate) fn unlimit_buffers(&mut self) {
+        for &b in &self.topo.buffers.clone() {
+            self.comp_mut::<BufferQueue>(b).capacity = None;
+        }
+    }
+
+    pub(super) fn free_machine(&mut self, m: Entity) {
+        self.with_machine(m, |mach, _| {
+            mach.part = None;
+            mach.activity = Activity::Idle;
+            mach.blocked_on = None;
+        });
+    }
+
+    /// A part leaves the plant: finished (good) or scrapped.
+    pub(super) fn depart(&mut self, part: Part, scrapped: bool) {
+        let (released_at, order) = (part.released_at, part.order);
+        let now = self.now;
+        let sojourn = now - released_at;
+        let plant = &mut self.plant;
+        plant.wip_change(now, false);
+        plant.departures += 1;
+        plant.sojourn_sum_s += sojourn;
+        if scrapped {
+            plant.scrapped += 1;
+        } else {
+            plant.completed += 1;
+            plant.completed_total += 1;
+            plant.lead_time_sum_s += sojourn;
+            plant.lead_time.add(sojourn);
+        }
+        // An order is complete when all its parts have left, good or scrapped (the report gives the
+        // shortfall): a planner sizes orders with a scrap allowance, as the plant does.
+        if let Some(order) = order {
+            let mut o = self.comp_mut::<OrderState>(order);
+            o.outstanding = o.outstanding.saturating_sub(1);
+            o.good += u32::from(!scrapped);
+            if o.outstanding == 0 && o.completed_at.is_none() {
+                o.completed_at = Some(now);
+            }
+        }
+    }
+
+    /// Room was made in a buffer: the first waiter able to move goes in (a stopped machine keeps its
+    /// place in line and is skipped until it runs again).
+    pub(crate) fn on_room(&mut self, buffer: usize) {
+        let b = self.topo.buffers[buffer];
+        loop {
+            let waiter = {
+                let q = self.comp::<BufferQueue>(b);
+                if !q.has_room() || q.waiting.is_empty() {
+                    return;
+                }
+                let pos = q.waiting.iter().position(|w| match w {
+                    Waiter::Release(_) => true,
+                    Waiter::Machine(m) => !self.machine(*m).stopped(),
+                });
+                let Some(pos) = pos else { return };
+                let mut q = self.comp_mut::<BufferQueue>(b);
+                match q.waiting.remove(pos) {
+                    Some(w) => w,
+                    None => return,
+                }
+            };
+            match waiter {
+                Waiter::Release(part) => {
+                    let entry = self.queue_entry(part, 0);
+                    self.enqueue(buffer, entry);
+                }
+                Waiter::Machine(m) => self.unload_blocked(m, buffer),
+            }
+        }
+    }
+
+    /// A blocked machine hands its finished part to the buffer of the part's next operation.
+    pub(super) fn unload_blocked(&mut self, m: Entity, buffer: usize) {
+        let (part, operation) = {
+            let mach = self.machine(m);
+            let Some(part) = mach.part else { return };
+            (part, mach.operation)
+        };
+        self.free_machine(m);
+        let entry = self.queue_entry(part, operation + 1);
+        self.enqueue(buffer, entry);
+        self.try_start(m);
+    }
+}
+
+/// Operating-time failure clocks of a machine age by the `elapsed_s` of a processing segment that
+/// ends; their scheduled failures are cancelled (re-armed when the next segment starts).
+fn age_operating_clocks(mach: &mut Machine, modes: &[FailureMode], elapsed_s: f64) {
+    for (ms, f) in mach.modes.iter_mut().zip(modes) {
+        if f.basis == FailureBasis::Operating && !ms.active {
+            ms.remaining -= elapsed_s;
+            ms.epoch = ms.epoch.wrapping_add(1);
+        }
+    }
+}
+
+/// The `(time, mode, epoch)` failures of operating-time modes due inside a processing segment of
+/// `segment_s` starting `now`.
+fn operating_failures_due(
+    mach: &mut Machine,
+    modes: &[FailureMode],
+    now: f64,
+    segment_s: f64,
+) -> Vec<(f64, u16, u32)> {
+    let mut due = Vec::new();
+    for (fi, (ms, f)) in mach.modes.iter_mut().zip(modes).enumerate() {
+        if f.basis == FailureBasis::Operating && !ms.active && ms.remaining < segment_s {
+            ms.epoch = ms.epoch.wrapping_add(1);
+            due.push((now + ms.remaining.max(0.0), fi as u16, ms.epoch));
+        }
+    }
+    due
+}
+
+/// Cycle-counted failure modes age by one cycle; returns those whose count ran out.
+fn count_cycle(mach: &mut Machine, modes: &[FailureMode]) -> Vec<usize> {
+    let mut failing = Vec::new();
+    for (fi, (ms, f)) in mach.modes.iter_mut().zip(modes).enumerate() {
+        if f.basis == FailureBasis::Cycles && !ms.active {
+            ms.remaining -= 1.0;
+            if ms.remaining <= 0.0 {
+                failing.push(fi);
+            }
+        }
+    }
+    failing
+}
+
+/// The index of the part a dispatching rule picks from a queue (never empty here).
+#[inline]
+fn select(
+    parts: &VecDeque<QueueEntry>,
+    rule: takt_model::DispatchRule,
+    last: Option<u32>,
+) -> usize {
+    use takt_model::DispatchRule::*;
+    let argmin = |key: &dyn Fn(&QueueEntry) -> f64| {
+        let mut best = 0;
+        for (i, e) in parts.iter().enumerate().skip(1) {
+            if key(e) < key(&parts[best]) {
+                best = i;
+            }
+        }
+        best
+    };
+    match rule {
+        Fifo => 0,
+        Edd => argmin(&|e| e.due),
+        Spt => argmin(&|e| e.mean_s),
+        SameProduct => last
+            .and_then(|p| parts.iter().position(|e| e.product == p))
+            .unwrap_or(0),
+    }
+}
