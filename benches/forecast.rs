@@ -16,7 +16,8 @@ use std::time::Instant;
 use takt_model::load_file;
 use takt_sim::Simulation;
 use takt_twin::assets_of;
-use takt_twin::forecast::{ForecastOptions, condition_of, forecast};
+use takt_twin::condition::condition_of;
+use takt_twin::forecast::{ForecastOptions, forecast};
 use takt_twin::mirror::{Mirror, MirrorConfig};
 
 fn main() {

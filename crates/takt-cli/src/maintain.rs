@@ -182,7 +182,7 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
             .newest_ms()
             .context("the event store holds no events: no ages to plan from")?;
         start_s = model.timebase.model_s(now_ms);
-        ages = takt_twin::forecast::failure_ages(&model, &twin.view(now_ms), now_ms);
+        ages = takt_twin::condition::failure_ages(&model, &twin.view(now_ms), now_ms);
     }
     let solver = match args.solver.as_str() {
         "greedy" => Solver::Greedy,

@@ -131,7 +131,7 @@ fn fit(
     let now_ms = twin
         .newest_ms()
         .unwrap_or_else(|| model.timebase.start_ms());
-    let ages = takt_twin::forecast::failure_ages(model, &twin.view(now_ms), now_ms);
+    let ages = takt_twin::condition::failure_ages(model, &twin.view(now_ms), now_ms);
     let mut rows = Vec::new();
     for (si, st) in model.stations.iter().enumerate() {
         let obs = observations.get(&si);

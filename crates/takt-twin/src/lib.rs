@@ -12,6 +12,7 @@
 
 pub mod adapters;
 pub mod calibrate;
+pub mod condition;
 pub mod event;
 pub mod forecast;
 pub mod mirror;

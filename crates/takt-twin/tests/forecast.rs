@@ -13,7 +13,8 @@ use takt_sim::Simulation;
 use takt_sim::components::Activity;
 use takt_sim::condition::Work;
 use takt_twin::assets_of;
-use takt_twin::forecast::{ForecastError, ForecastOptions, condition_of, forecast};
+use takt_twin::condition::condition_of;
+use takt_twin::forecast::{ForecastError, ForecastOptions, forecast};
 use takt_twin::mirror::{Mirror, MirrorConfig};
 
 type View = std::collections::BTreeMap<String, takt_twin::mirror::AssetState>;

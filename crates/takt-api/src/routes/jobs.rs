@@ -293,7 +293,7 @@ pub(super) async fn create_maintenance_plan(
                 }],
             )
         })?;
-        let ages = takt_twin::forecast::failure_ages(&s.model, &view, now);
+        let ages = takt_twin::condition::failure_ages(&s.model, &view, now);
         let start_s = s.model.timebase.model_s(now);
         (s.scenario.clone(), (*s.model).clone(), ages, start_s)
     } else {
