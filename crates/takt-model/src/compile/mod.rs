@@ -7,6 +7,10 @@ use crate::model::*;
 use crate::scenario::*;
 use std::collections::{HashMap, HashSet};
 
+mod calendar;
+mod demand;
+use calendar::{compile_calendar, timebase_of};
+
 /// One thing wrong with a scenario, located by field path (and by file line once the loader resolves it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScenarioFinding {
@@ -121,7 +125,6 @@ pub fn compile(s: &Scenario) -> Result<Model, Vec<ScenarioFinding>> {
     if s.stations.is_empty() {
         p.push("stations", "at least one station is needed");
     }
-    let n_products = s.products.len();
 
     // Crews.
     let crew_list: Vec<Crew> = s
@@ -141,18 +144,78 @@ pub fn compile(s: &Scenario) -> Result<Model, Vec<ScenarioFinding>> {
             }
         })
         .collect();
-    let crew_ref = |p: &mut Problems, path: String, name: &Option<String>| {
-        name.as_ref().and_then(|n| {
-            crews.get(n).copied().or_else(|| {
-                p.push(path, unknown("crew", n, &crews));
-                None
-            })
-        })
-    };
 
-    // Routings.
+    let (product_list, visits) = compile_products(&mut p, s, &stations);
+
+    // Buffers: declared ones first (keeping their indices), then an implicit queue per station without one.
+    let mut buffer_list: Vec<Buffer> = s
+        .buffers
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            if b.capacity == Some(0) {
+                p.push(
+                    format!("buffers[{i}].capacity"),
+                    "capacity must be >= 1 (omit it for an unlimited buffer)",
+                );
+            }
+            Buffer {
+                name: b.name.clone(),
+                capacity: b.capacity,
+                station: usize::MAX,
+                implicit: false,
+            }
+        })
+        .collect();
+
+    let station_list = compile_stations(
+        &mut p,
+        s,
+        &Names {
+            products: &products,
+            buffers: &declared_buffers,
+            crews: &crews,
+        },
+        &mut buffer_list,
+        &visits,
+    );
+
+    let (calendar, shifts) = s
+        .calendar
+        .as_ref()
+        .map_or((None, Vec::new()), |c| compile_calendar(&mut p, c));
+
+    let (arrivals, orders) = demand::compile_demand(&mut p, &s.demand, &products);
+
+    if !p.0.is_empty() {
+        return Err(p.0);
+    }
+    Ok(Model {
+        name: s.name.clone(),
+        horizon_s: run.horizon.0,
+        warmup_s: run.warmup.0,
+        seed: run.seed,
+        replications: run.replications,
+        timebase,
+        products: product_list,
+        stations: station_list,
+        buffers: buffer_list,
+        crews: crew_list,
+        calendar,
+        shifts,
+        arrivals,
+        orders,
+    })
+}
+
+/// Products and their routings; per station the (product, mean process time) of the steps it
+/// does.
+fn compile_products(
+    p: &mut Problems,
+    s: &Scenario,
+    stations: &HashMap<String, usize>,
+) -> (Vec<Product>, Vec<Vec<(usize, f64)>>) {
     let mut visits: Vec<Vec<(usize, f64)>> = vec![Vec::new(); s.stations.len()]; // per station: (product, mean)
-    let mut first_stations = HashSet::new();
     let product_list: Vec<Product> = s
         .products
         .iter()
@@ -204,7 +267,7 @@ pub fn compile(s: &Scenario) -> Result<Model, Vec<ScenarioFinding>> {
                         .iter()
                         .filter_map(|n| {
                             stations.get(n).copied().or_else(|| {
-                                p.push(format!("{path}.{field}"), unknown("station", n, &stations));
+                                p.push(format!("{path}.{field}"), unknown("station", n, stations));
                                 None
                             })
                         })
@@ -213,12 +276,9 @@ pub fn compile(s: &Scenario) -> Result<Model, Vec<ScenarioFinding>> {
                     let mean = op.process_time.mean();
                     for &st in &station_idx {
                         visits[st].push((pi, mean));
-                        if oi == 0 {
-                            first_stations.insert(st);
-                        }
                     }
-                    let scrap = probability(&mut p, &format!("{path}.scrap"), op.scrap);
-                    let rework = probability(&mut p, &format!("{path}.rework"), op.rework);
+                    let scrap = probability(p, &format!("{path}.scrap"), op.scrap);
+                    let rework = probability(p, &format!("{path}.rework"), op.rework);
                     if scrap + rework >= 1.0 {
                         p.push(
                             format!("{path}.rework"),
@@ -242,27 +302,36 @@ pub fn compile(s: &Scenario) -> Result<Model, Vec<ScenarioFinding>> {
         })
         .collect();
 
-    // Buffers: declared ones first (keeping their indices), then an implicit queue per station without one.
-    let mut buffer_list: Vec<Buffer> = s
-        .buffers
-        .iter()
-        .enumerate()
-        .map(|(i, b)| {
-            if b.capacity == Some(0) {
-                p.push(
-                    format!("buffers[{i}].capacity"),
-                    "capacity must be >= 1 (omit it for an unlimited buffer)",
-                );
-            }
-            Buffer {
-                name: b.name.clone(),
-                capacity: b.capacity,
-                station: usize::MAX,
-                implicit: false,
-            }
-        })
-        .collect();
+    (product_list, visits)
+}
 
+/// The name indices stations refer to.
+struct Names<'a> {
+    products: &'a HashMap<String, usize>,
+    buffers: &'a HashMap<String, usize>,
+    crews: &'a HashMap<String, usize>,
+}
+
+/// Stations with their machines, input buffers (implicit ones added to `buffer_list`), setups,
+/// changeovers, failure modes and maintenance; then whether every declared buffer feeds a station
+/// on some routing.
+fn compile_stations(
+    p: &mut Problems,
+    s: &Scenario,
+    names: &Names,
+    buffer_list: &mut Vec<Buffer>,
+    visits: &[Vec<(usize, f64)>],
+) -> Vec<Station> {
+    let (products, declared_buffers, crews) = (names.products, names.buffers, names.crews);
+    let n_products = s.products.len();
+    let crew_ref = |p: &mut Problems, path: String, name: &Option<String>| {
+        name.as_ref().and_then(|n| {
+            crews.get(n).copied().or_else(|| {
+                p.push(path, unknown("crew", n, crews));
+                None
+            })
+        })
+    };
     let station_list: Vec<Station> = s
         .stations
         .iter()
@@ -289,7 +358,7 @@ pub fn compile(s: &Scenario) -> Result<Model, Vec<ScenarioFinding>> {
                         b
                     }
                     None => {
-                        p.push(format!("{path}.input_buffer"), unknown("buffer", name, &declared_buffers));
+                        p.push(format!("{path}.input_buffer"), unknown("buffer", name, declared_buffers));
                         0
                     }
                 },
@@ -323,7 +392,7 @@ pub fn compile(s: &Scenario) -> Result<Model, Vec<ScenarioFinding>> {
                     for (name, secs) in map {
                         let fp = format!("{path}.ideal_cycle_time.{name}");
                         match products.get(name) {
-                            None => p.push(fp, unknown("product", name, &products)),
+                            None => p.push(fp, unknown("product", name, products)),
                             Some(_) if secs.0 <= 0.0 => p.push(fp, "ideal cycle time must be > 0"),
                             Some(&pi) => ideal_cycle_s[pi] = Some(secs.0),
                         }
@@ -353,10 +422,10 @@ pub fn compile(s: &Scenario) -> Result<Model, Vec<ScenarioFinding>> {
                     let from = products.get(&e.from).copied();
                     let to = products.get(&e.to).copied();
                     if from.is_none() {
-                        p.push(format!("{ep}.from"), unknown("product", &e.from, &products));
+                        p.push(format!("{ep}.from"), unknown("product", &e.from, products));
                     }
                     if to.is_none() {
-                        p.push(format!("{ep}.to"), unknown("product", &e.to, &products));
+                        p.push(format!("{ep}.to"), unknown("product", &e.to, products));
                     }
                     let sampler = p.sampler(&format!("{ep}.time"), &e.time);
                     if let (Some(f), Some(t)) = (from, to) {
@@ -402,7 +471,7 @@ pub fn compile(s: &Scenario) -> Result<Model, Vec<ScenarioFinding>> {
                         ttr: p.sampler(&format!("{fp}.ttr"), &f.ttr),
                         ttf_mean: f.ttf.mean(),
                         ttr_mean_s: f.ttr.mean(),
-                        crew: crew_ref(&mut p, format!("{fp}.crew"), &f.crew),
+                        crew: crew_ref(p, format!("{fp}.crew"), &f.crew),
                     }
                 })
                 .collect();
@@ -450,7 +519,7 @@ pub fn compile(s: &Scenario) -> Result<Model, Vec<ScenarioFinding>> {
                     times,
                     duration: p.sampler(&format!("{mp}.duration"), &m.duration),
                     duration_mean_s: m.duration.mean(),
-                    crew: crew_ref(&mut p, format!("{mp}.crew"), &m.crew),
+                    crew: crew_ref(p, format!("{mp}.crew"), &m.crew),
                     renews: m.renews,
                 }
             });
@@ -494,307 +563,12 @@ pub fn compile(s: &Scenario) -> Result<Model, Vec<ScenarioFinding>> {
         }
     }
 
-    let (calendar, shifts) = s
-        .calendar
-        .as_ref()
-        .map_or((None, Vec::new()), |c| compile_calendar(&mut p, c));
-
-    // Demand.
-    let d = &s.demand;
-    let arrivals = d.arrivals.as_ref().map(|a| {
-        let interarrival = p.sampler("demand.arrivals.interarrival", &a.interarrival);
-        if a.interarrival.mean() <= 0.0 {
-            p.push(
-                "demand.arrivals.interarrival",
-                "mean inter-arrival time must be > 0",
-            );
-        }
-        let mut mix_products = Vec::new();
-        let mut weights = Vec::new();
-        let mut unknown_products = 0;
-        for (name, w) in &a.mix {
-            let mp = format!("demand.arrivals.mix.{name}");
-            match products.get(name) {
-                None => {
-                    unknown_products += 1;
-                    p.push(mp, unknown("product", name, &products));
-                }
-                Some(_) if !(w.is_finite() && *w >= 0.0) => {
-                    p.push(mp, format!("weight must be >= 0, got {w}"))
-                }
-                Some(&pi) => {
-                    mix_products.push(pi);
-                    weights.push(*w);
-                }
-            }
-        }
-        let total: f64 = weights.iter().sum();
-        if a.mix.is_empty() || (total <= 0.0 && unknown_products == 0) {
-            p.push(
-                "demand.arrivals.mix",
-                "the product mix needs at least one product with weight > 0",
-            );
-        }
-        let mut acc = 0.0;
-        let mix_cumulative = weights
-            .iter()
-            .map(|w| {
-                acc += w / total.max(f64::MIN_POSITIVE);
-                acc
-            })
-            .collect();
-        Arrivals {
-            interarrival,
-            mean_interarrival_s: a.interarrival.mean(),
-            mix_products,
-            mix_cumulative,
-            due_in_s: a.due_in.map(|x| x.0),
-            until_s: a.until.map(|x| x.0),
-        }
-    });
-    let mut ids = HashSet::new();
-    let orders: Vec<Order> = d
-        .orders
-        .iter()
-        .enumerate()
-        .filter_map(|(oi, o)| {
-            let op = format!("demand.orders[{oi}]");
-            if !ids.insert(o.id.as_str()) {
-                p.push(format!("{op}.id"), format!("duplicate order id `{}`", o.id));
-            }
-            if o.quantity == 0 {
-                p.push(format!("{op}.quantity"), "quantity must be >= 1");
-            }
-            if !(o.priority.is_finite() && o.priority > 0.0) {
-                p.push(
-                    format!("{op}.priority"),
-                    format!("priority must be a number > 0, got {}", o.priority),
-                );
-            }
-            if let Some(due) = o.due
-                && due.0 < o.release.0
-            {
-                p.push(
-                    format!("{op}.due"),
-                    format!(
-                        "due date ({} s) is before the release ({} s)",
-                        due.0, o.release.0
-                    ),
-                );
-            }
-            let product = products.get(&o.product).copied();
-            if product.is_none() {
-                p.push(
-                    format!("{op}.product"),
-                    unknown("product", &o.product, &products),
-                );
-            }
-            Some(Order {
-                id: o.id.clone(),
-                product: product?,
-                quantity: o.quantity,
-                release_s: o.release.0,
-                due_s: o.due.map(|x| x.0),
-                priority: o.priority,
-            })
-        })
-        .collect();
-    // An order book's own problems (an empty one included) are its file's: see `load.rs`.
-    if arrivals.is_none() && d.orders.is_empty() && d.orders_csv.is_none() {
-        p.push(
-            "demand",
-            "no demand: give `arrivals`, `orders` or `orders_csv`",
-        );
-    }
-
-    if !p.0.is_empty() {
-        return Err(p.0);
-    }
-    Ok(Model {
-        name: s.name.clone(),
-        horizon_s: run.horizon.0,
-        warmup_s: run.warmup.0,
-        seed: run.seed,
-        replications: run.replications,
-        timebase,
-        products: product_list,
-        stations: station_list,
-        buffers: buffer_list,
-        crews: crew_list,
-        calendar,
-        shifts,
-        arrivals,
-        orders,
-    })
-}
-
-const DAY_NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-
-/// `"mon-fri"`, `"sat,sun"`, `"daily"` -> day indices (0 = Monday).
-fn parse_days(text: &str) -> Result<Vec<usize>, String> {
-    let day = |s: &str| {
-        let s = s.trim().to_ascii_lowercase();
-        DAY_NAMES
-            .iter()
-            .position(|d| s.starts_with(d) && s.len() >= 3)
-            .ok_or_else(|| format!("unknown day `{s}`: use mon, tue, wed, thu, fri, sat, sun"))
-    };
-    let t = text.trim().to_ascii_lowercase();
-    if t == "daily" || t == "all" {
-        return Ok((0..7).collect());
-    }
-    let mut out = Vec::new();
-    for part in t.split(',') {
-        if let Some((a, b)) = part.split_once('-') {
-            let (a, b) = (day(a)?, day(b)?);
-            let mut d = a;
-            loop {
-                out.push(d);
-                if d == b {
-                    break;
-                }
-                d = (d + 1) % 7;
-            }
-        } else {
-            out.push(day(part)?);
-        }
-    }
-    Ok(out)
-}
-
-/// `"06:00"` -> seconds after midnight.
-fn parse_clock(text: &str) -> Result<f64, String> {
-    let bad = || format!("`{text}` is not a time of day: expected HH:MM (00:00 to 24:00)");
-    let (h, m) = text.trim().split_once(':').ok_or_else(bad)?;
-    let h: u32 = h.parse().map_err(|_| bad())?;
-    let m: u32 = m.parse().map_err(|_| bad())?;
-    if m >= 60 || h > 24 || (h == 24 && m > 0) {
-        return Err(bad());
-    }
-    Ok(f64::from(h * 3600 + m * 60))
-}
-
-/// The calendar's production time, and its shifts one per day they run on.
-fn compile_calendar(p: &mut Problems, c: &CalendarSpec) -> (Option<Calendar>, Vec<WeeklyShift>) {
-    // Work on whole minutes of the week: exact, and small enough (10,080 slots).
-    const MINUTES: usize = 7 * 24 * 60;
-    let mut on = vec![false; MINUTES];
-    let mut ok = true;
-    let mut shifts = Vec::new();
-    let mark = |slots: &mut Vec<bool>, day: usize, start_s: f64, len_s: f64, value: bool| {
-        let start = day * 1440 + (start_s / 60.0) as usize;
-        let len = (len_s / 60.0).round() as usize;
-        for i in 0..len {
-            slots[(start + i) % MINUTES] = value;
-        }
-    };
-    if c.shifts.is_empty() {
-        p.push("calendar.shifts", "a calendar needs at least one shift");
-    }
-    for (i, sh) in c.shifts.iter().enumerate() {
-        let path = format!("calendar.shifts[{i}]");
-        let days = parse_days(&sh.days).map_err(|m| p.push(format!("{path}.days"), m));
-        let start = parse_clock(&sh.start).map_err(|m| p.push(format!("{path}.start"), m));
-        let end = parse_clock(&sh.end).map_err(|m| p.push(format!("{path}.end"), m));
-        let (Ok(days), Ok(start), Ok(end)) = (days, start, end) else {
-            ok = false;
-            continue;
-        };
-        let len = if end > start {
-            end - start
-        } else {
-            end + 86_400.0 - start
-        };
-        for d in days {
-            mark(&mut on, d, start, len, true);
-            shifts.push(WeeklyShift {
-                name: sh.name.clone(),
-                start_s: d as f64 * 86_400.0 + start,
-                length_s: len,
-            });
-        }
-    }
-    for (i, br) in c.breaks.iter().enumerate() {
-        let path = format!("calendar.breaks[{i}]");
-        let days = parse_days(&br.days).map_err(|m| p.push(format!("{path}.days"), m));
-        let start = parse_clock(&br.start).map_err(|m| p.push(format!("{path}.start"), m));
-        let (Ok(days), Ok(start)) = (days, start) else {
-            ok = false;
-            continue;
-        };
-        if br.duration.0 % 60.0 != 0.0 {
-            p.push(
-                format!("{path}.duration"),
-                "break durations are whole minutes",
-            );
-        }
-        for d in days {
-            mark(&mut on, d, start, br.duration.0, false);
-        }
-    }
-    if !ok {
-        return (None, Vec::new());
-    }
-    let mut on_intervals = Vec::new();
-    let mut i = 0;
-    while i < MINUTES {
-        if on[i] {
-            let start = i;
-            while i < MINUTES && on[i] {
-                i += 1;
-            }
-            on_intervals.push((start as f64 * 60.0, i as f64 * 60.0));
-        } else {
-            i += 1;
-        }
-    }
-    if on_intervals.is_empty() {
-        p.push(
-            "calendar",
-            "the calendar has no production time left (breaks cover every shift)",
-        );
-        return (None, Vec::new());
-    }
-    if on_intervals.len() == 1 && on_intervals[0] == (0.0, WEEK_S) {
-        return (None, shifts); // around the clock
-    }
-    (Some(Calendar { on_intervals }), shifts)
-}
-
-fn timebase_of(dt: &toml::value::Datetime) -> Result<Timebase, String> {
-    let (Some(date), Some(time)) = (dt.date, dt.time) else {
-        return Err("start needs a full date and time, e.g. 2026-01-05T06:00:00+01:00".into());
-    };
-    let offset_min = match dt.offset {
-        Some(toml::value::Offset::Z) => 0,
-        Some(toml::value::Offset::Custom { minutes }) => i32::from(minutes),
-        None => {
-            return Err(
-                "start needs a UTC offset (Z or +hh:mm), e.g. 2026-01-05T06:00:00+01:00".into(),
-            );
-        }
-    };
-    let days = crate::time::days_from_civil(
-        i64::from(date.year),
-        u32::from(date.month),
-        u32::from(date.day),
-    );
-    let local_secs = days * 86_400
-        + i64::from(time.hour) * 3600
-        + i64::from(time.minute) * 60
-        + i64::from(time.second.unwrap_or(0));
-    // 1970-01-01 was a Thursday: Monday-based weekday = (days + 3) mod 7.
-    let weekday = (days + 3).rem_euclid(7);
-    Ok(Timebase {
-        start_unix_s: local_secs - i64::from(offset_min) * 60,
-        utc_offset_min: offset_min,
-        week_phase_s: (weekday * 86_400 + local_secs.rem_euclid(86_400)) as f64,
-    })
+    station_list
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::calendar::{parse_clock, parse_days};
 
     #[test]
     fn days_and_clock() {
