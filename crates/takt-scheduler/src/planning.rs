@@ -11,7 +11,7 @@
 use crate::objective::{Criterion, Objective};
 use crate::plant::PlantProblem;
 use crate::problem::{ProblemError, Schedule, ShopProblem};
-use crate::robustness::{Outcome, plan_of, run_plan};
+use crate::robustness::{PlanRun, plan_of, run_plan};
 use crate::tabu::{Limits, solve_until_stopped};
 use crate::{Solution, check, decode};
 use rayon::prelude::*;
@@ -604,7 +604,7 @@ fn robustness(
     // Far beyond any plausible delay: ten times the plan, and four weeks more.
     let cap_s = 10.0 * plan.makespan_s + 4.0 * 604_800.0;
     let sequences = plan_of(plant, schedule);
-    let outcomes: Vec<Outcome> = (0..n)
+    let outcomes: Vec<PlanRun> = (0..n)
         .into_par_iter()
         .map(|r| {
             if stop.load(Ordering::Relaxed) {
@@ -615,7 +615,7 @@ fn robustness(
             Ok(out)
         })
         .collect::<Result<_, _>>()?;
-    let col = |f: &dyn Fn(&Outcome) -> Option<f64>| -> Vec<f64> {
+    let col = |f: &dyn Fn(&PlanRun) -> Option<f64>| -> Vec<f64> {
         outcomes.iter().filter_map(f).collect()
     };
     let runs = outcomes.len().max(1) as f64;

@@ -14,7 +14,7 @@ use takt_sim::{Plan, PlanError, Simulation, rng::replication_seed};
 
 /// What one replication of the plan did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Outcome {
+pub struct PlanRun {
     /// Completion of the last order, seconds from t = 0 (`None` if some order never finished).
     pub makespan_s: Option<f64>,
     /// Σ priority × tardiness over orders with due dates, seconds.
@@ -52,7 +52,7 @@ pub fn run_plan(
     seed: u64,
     replication: u32,
     cap_s: f64,
-) -> Result<Outcome, PlanError> {
+) -> Result<PlanRun, PlanError> {
     let mut sim = Simulation::with_plan(
         Arc::clone(model),
         replication_seed(seed, replication),
@@ -83,7 +83,7 @@ pub fn run_plan(
     let makespan = completions
         .iter()
         .try_fold(0.0f64, |m, c| c.map(|c| m.max(c)));
-    Ok(Outcome {
+    Ok(PlanRun {
         makespan_s: makespan,
         weighted_tardiness_s: tardiness,
         late_orders: late,
@@ -103,7 +103,7 @@ pub fn evaluate(
     seed: u64,
     cap_s: f64,
     on_done: &(dyn Fn() + Sync),
-) -> Result<Vec<Outcome>, PlanError> {
+) -> Result<Vec<PlanRun>, PlanError> {
     let plan = plan_of(plant, schedule);
     (0..replications)
         .into_par_iter()

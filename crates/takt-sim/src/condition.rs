@@ -12,7 +12,7 @@
 //! from the moment, so the report covers only the forecast part.
 
 use crate::components::*;
-use crate::engine::{Event, PlantStats, Simulation};
+use crate::engine::{PlantStats, SimEvent, Simulation};
 use bevy_ecs::entity::Entity;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -504,7 +504,7 @@ impl Simulation {
             if st.maintenance.is_some() {
                 let at = sim.comp::<Machine>(m).next_maintenance_at;
                 if at < NEVER {
-                    sim.schedule(at, Event::MaintenanceDue(m));
+                    sim.schedule(at, SimEvent::MaintenanceDue(m));
                 }
             }
             if running {
@@ -518,7 +518,7 @@ impl Simulation {
                         mach.activity == Activity::Processing,
                     )
                 };
-                sim.schedule(now + remaining, Event::ActivityEnd { machine: m, epoch });
+                sim.schedule(now + remaining, SimEvent::ActivityEnd { machine: m, epoch });
                 if processing && sim.topo.has_operating_modes[station] {
                     sim.arm_operating_failures(m, station, remaining);
                 }
@@ -560,7 +560,7 @@ impl Simulation {
                         );
                         sim.schedule(
                             now + d,
-                            Event::RepairEnd {
+                            SimEvent::RepairEnd {
                                 machine: m,
                                 mode: fi as u16,
                             },
@@ -577,7 +577,7 @@ impl Simulation {
                         elapsed,
                         &mut sim.world.get_mut::<Machine>(m).streams.maintenance,
                     );
-                    sim.schedule(now + d, Event::MaintenanceEnd(m));
+                    sim.schedule(now + d, SimEvent::MaintenanceEnd(m));
                 }
             }
         }
@@ -586,7 +586,7 @@ impl Simulation {
         for (oi, o) in model.orders.iter().enumerate() {
             let order = sim.topo.orders[oi];
             if o.release_s > now {
-                sim.schedule(o.release_s, Event::OrderRelease(order));
+                sim.schedule(o.release_s, SimEvent::OrderRelease(order));
                 continue;
             }
             let mut os = sim.world.get_mut::<OrderState>(order);
@@ -598,7 +598,7 @@ impl Simulation {
             }
         }
         if let Some((_, next)) = calendar_on {
-            sim.schedule(next, Event::CalendarChange);
+            sim.schedule(next, SimEvent::CalendarChange);
         }
         if let Some(a) = &model.arrivals {
             let source = sim.topo.source;
@@ -606,11 +606,11 @@ impl Simulation {
                 + a.interarrival
                     .sample(&mut sim.world.get_mut::<Source>(source).interarrival);
             if a.until_s.is_none_or(|u| first <= u) {
-                sim.schedule(first, Event::Arrival);
+                sim.schedule(first, SimEvent::Arrival);
             }
         }
         if model.warmup_s > now {
-            sim.schedule(model.warmup_s, Event::WarmupEnd);
+            sim.schedule(model.warmup_s, SimEvent::WarmupEnd);
         }
         sim.plant = PlantStats::new(now, spawned, 0);
 

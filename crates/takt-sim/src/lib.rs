@@ -29,7 +29,7 @@ pub mod trace;
 pub use components::MachineState;
 pub use condition::{ConditionError, PlantCondition};
 pub use deadlock::Deadlock;
-pub use engine::{Event, Simulation};
+pub use engine::{SimEvent, Simulation};
 pub use guard::RunStopped;
 pub use kpi::{Report, StateFractions, StationReport};
 pub use plan::{Plan, PlanError};

@@ -6,7 +6,7 @@
 //! events, crews).
 
 use crate::components::*;
-use crate::engine::{Event, PlantStats, Scheduled, Simulation};
+use crate::engine::{PlantStats, Scheduled, SimEvent, Simulation};
 use bevy_ecs::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BinaryHeap, HashMap};
@@ -229,27 +229,27 @@ impl Simulation {
         let mut calendar = BinaryHeap::with_capacity(snap.calendar.len());
         for s in &snap.calendar {
             let event = match s.event {
-                Event::OrderRelease(o) => Event::OrderRelease(remap(o)?),
-                Event::ActivityEnd { machine, epoch } => Event::ActivityEnd {
+                SimEvent::OrderRelease(o) => SimEvent::OrderRelease(remap(o)?),
+                SimEvent::ActivityEnd { machine, epoch } => SimEvent::ActivityEnd {
                     machine: remap(machine)?,
                     epoch,
                 },
-                Event::Failure {
+                SimEvent::Failure {
                     machine,
                     mode,
                     epoch,
-                } => Event::Failure {
+                } => SimEvent::Failure {
                     machine: remap(machine)?,
                     mode,
                     epoch,
                 },
-                Event::RepairEnd { machine, mode } => Event::RepairEnd {
+                SimEvent::RepairEnd { machine, mode } => SimEvent::RepairEnd {
                     machine: remap(machine)?,
                     mode,
                 },
-                Event::MaintenanceDue(m) => Event::MaintenanceDue(remap(m)?),
-                Event::MaintenanceEnd(m) => Event::MaintenanceEnd(remap(m)?),
-                e @ (Event::Arrival | Event::CalendarChange | Event::WarmupEnd) => e,
+                SimEvent::MaintenanceDue(m) => SimEvent::MaintenanceDue(remap(m)?),
+                SimEvent::MaintenanceEnd(m) => SimEvent::MaintenanceEnd(remap(m)?),
+                e @ (SimEvent::Arrival | SimEvent::CalendarChange | SimEvent::WarmupEnd) => e,
             };
             calendar.push(Scheduled { event, ..*s });
         }

@@ -179,8 +179,7 @@ pub struct Forecast {
 }
 
 /// What one replication of the forecast (or the plan) gives.
-/// What one run gives the forecast.
-pub struct Outcome {
+pub struct ForecastRun {
     plant_good: f64,
     station_good: Vec<f64>,
     /// Per station: processing, planned busy, ideal seconds, produced pieces.
@@ -191,8 +190,8 @@ pub struct Outcome {
     deadlock: Option<takt_sim::Deadlock>,
 }
 
-fn outcome(report: &Report) -> Outcome {
-    Outcome {
+fn outcome(report: &Report) -> ForecastRun {
+    ForecastRun {
         deadlock: report.deadlock.clone(),
         plant_good: report.completed as f64,
         station_good: report.stations.iter().map(|s| s.good as f64).collect(),
@@ -236,7 +235,7 @@ pub const MAX_AHEAD_S: f64 = 7.0 * 86_400.0;
 /// here and runs only the forecast itself. One cache serves one model.
 #[derive(Default)]
 pub struct PlanCache {
-    runs: std::sync::Mutex<BTreeMap<PlanKey, Arc<Vec<Outcome>>>>,
+    runs: std::sync::Mutex<BTreeMap<PlanKey, Arc<Vec<ForecastRun>>>>,
 }
 
 /// Seed, number of runs, and the bits of the horizon and of the shift's start.
@@ -313,7 +312,7 @@ pub fn forecast_with_plans(
     };
     // A condition that does not fit the model fails every replication alike: the first error is
     // the answer.
-    let runs: Vec<Outcome> = (0..options.replications)
+    let runs: Vec<ForecastRun> = (0..options.replications)
         .into_par_iter()
         .map(|r| {
             let seed = rng::replication_seed(options.seed, r);
@@ -335,7 +334,7 @@ pub fn forecast_with_plans(
             stamp(first.since_s),
         ));
     }
-    let run_plan = || -> Result<Arc<Vec<Outcome>>, ForecastError> {
+    let run_plan = || -> Result<Arc<Vec<ForecastRun>>, ForecastError> {
         let plan_model = if shift_start_s > model.warmup_s {
             Arc::new(Model {
                 warmup_s: shift_start_s,
@@ -363,7 +362,7 @@ pub fn forecast_with_plans(
         until_s.to_bits(),
         shift_start_s.to_bits(),
     );
-    let plan: Arc<Vec<Outcome>> = match plans {
+    let plan: Arc<Vec<ForecastRun>> = match plans {
         None => run_plan()?,
         Some(cache) => {
             let cached = cache.runs.lock().ok().and_then(|r| r.get(&key).cloned());
@@ -465,7 +464,7 @@ pub fn forecast_with_plans(
                     .map(|o| good_so_far as f64 + o.station_good[si])
                     .collect(),
             );
-            let combined = |o: &Outcome| {
+            let combined = |o: &ForecastRun| {
                 let t = o.station_times[si];
                 let (run, pbt, ideal, produced) =
                     (obs[0] + t[0], obs[1] + t[1], obs[2] + t[2], obs[3] + t[3]);
@@ -522,7 +521,7 @@ pub fn forecast_with_plans(
                 .collect();
             // Share finished by the due date; unknown when the due date is past the horizon and
             // some runs had not finished by then.
-            let share = |rs: &[Outcome], by: Option<f64>| {
+            let share = |rs: &[ForecastRun], by: Option<f64>| {
                 let unfinished = rs
                     .iter()
                     .any(|r| r.completion_s.get(oi).copied().flatten().is_none());

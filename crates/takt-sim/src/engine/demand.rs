@@ -23,7 +23,7 @@ impl Simulation {
         };
         let due = a.due_in_s.map_or(NEVER, |d| now + d);
         if a.until_s.is_none_or(|u| next <= u) {
-            self.schedule(next, Event::Arrival);
+            self.schedule(next, SimEvent::Arrival);
         }
         self.release_part(product as u32, due, None);
     }

@@ -126,7 +126,7 @@ impl Simulation {
             };
             (mach.epoch, now + duration_s, failures)
         });
-        self.schedule(end, Event::ActivityEnd { machine: m, epoch });
+        self.schedule(end, SimEvent::ActivityEnd { machine: m, epoch });
         self.schedule_failures(m, failures);
     }
 
@@ -145,7 +145,7 @@ impl Simulation {
         for (t, mode, epoch) in due {
             self.schedule(
                 t,
-                Event::Failure {
+                SimEvent::Failure {
                     machine: m,
                     mode,
                     epoch,

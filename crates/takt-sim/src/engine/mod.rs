@@ -26,7 +26,7 @@ mod stops;
 
 /// Things that happen at an instant. Small and `Copy`: the calendar holds millions of them.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub enum Event {
+pub enum SimEvent {
     Arrival,
     OrderRelease(Entity),
     ActivityEnd {
@@ -54,7 +54,7 @@ pub enum Event {
 pub struct Scheduled {
     pub time: f64,
     pub seq: u64,
-    pub event: Event,
+    pub event: SimEvent,
 }
 
 impl PartialEq for Scheduled {
@@ -342,7 +342,7 @@ impl Simulation {
                     let epoch = mach.modes[fi].epoch;
                     self.schedule(
                         draw,
-                        Event::Failure {
+                        SimEvent::Failure {
                             machine: m,
                             mode: fi as u16,
                             epoch,
@@ -351,12 +351,12 @@ impl Simulation {
                 }
             }
             if let Some(first) = st.maintenance.as_ref().and_then(|mt| mt.first_s()) {
-                self.schedule(first, Event::MaintenanceDue(m));
+                self.schedule(first, SimEvent::MaintenanceDue(m));
             }
         }
         for (oi, o) in model.orders.iter().enumerate() {
             let order = self.topo.orders[oi];
-            self.schedule(o.release_s, Event::OrderRelease(order));
+            self.schedule(o.release_s, SimEvent::OrderRelease(order));
         }
         if let Some(a) = &model.arrivals {
             let source = self.topo.source;
@@ -364,11 +364,11 @@ impl Simulation {
                 .interarrival
                 .sample(&mut self.comp_mut::<Source>(source).interarrival);
             if a.until_s.is_none_or(|u| first <= u) {
-                self.schedule(first, Event::Arrival);
+                self.schedule(first, SimEvent::Arrival);
             }
         }
         if model.warmup_s > 0.0 {
-            self.schedule(model.warmup_s, Event::WarmupEnd);
+            self.schedule(model.warmup_s, SimEvent::WarmupEnd);
         }
     }
 
@@ -454,7 +454,7 @@ impl Simulation {
         self.run_until(horizon);
     }
 
-    pub(crate) fn schedule(&mut self, time: f64, event: Event) {
+    pub(crate) fn schedule(&mut self, time: f64, event: SimEvent) {
         self.seq += 1;
         self.calendar.push(Scheduled {
             time,
@@ -464,12 +464,14 @@ impl Simulation {
     }
 
     /// Returns whether the event did anything (false for a stale, cancelled one).
-    fn dispatch(&mut self, event: Event) -> bool {
+    fn dispatch(&mut self, event: SimEvent) -> bool {
         match event {
-            Event::Arrival => self.on_arrival(),
-            Event::OrderRelease(order) => self.on_order_release(order),
-            Event::ActivityEnd { machine, epoch } => return self.on_activity_end(machine, epoch),
-            Event::Failure {
+            SimEvent::Arrival => self.on_arrival(),
+            SimEvent::OrderRelease(order) => self.on_order_release(order),
+            SimEvent::ActivityEnd { machine, epoch } => {
+                return self.on_activity_end(machine, epoch);
+            }
+            SimEvent::Failure {
                 machine,
                 mode,
                 epoch,
@@ -480,11 +482,11 @@ impl Simulation {
                 }
                 self.fail(machine, mode as usize);
             }
-            Event::RepairEnd { machine, mode } => self.on_repair_end(machine, mode as usize),
-            Event::MaintenanceDue(machine) => self.on_maintenance_due(machine),
-            Event::MaintenanceEnd(machine) => self.on_maintenance_end(machine),
-            Event::CalendarChange => self.on_calendar_change(),
-            Event::WarmupEnd => self.reset_statistics(),
+            SimEvent::RepairEnd { machine, mode } => self.on_repair_end(machine, mode as usize),
+            SimEvent::MaintenanceDue(machine) => self.on_maintenance_due(machine),
+            SimEvent::MaintenanceEnd(machine) => self.on_maintenance_end(machine),
+            SimEvent::CalendarChange => self.on_calendar_change(),
+            SimEvent::WarmupEnd => self.reset_statistics(),
         }
         true
     }

@@ -64,7 +64,7 @@ impl Simulation {
                     mach.epoch = mach.epoch.wrapping_add(1);
                     mach.epoch
                 };
-                self.schedule(now + remaining, Event::ActivityEnd { machine: m, epoch });
+                self.schedule(now + remaining, SimEvent::ActivityEnd { machine: m, epoch });
                 if activity == Activity::Processing && self.topo.has_operating_modes[station] {
                     self.arm_operating_failures(m, station, remaining);
                 }
@@ -112,7 +112,7 @@ impl Simulation {
         for (t, mode, epoch) in due {
             self.schedule(
                 t,
-                Event::Failure {
+                SimEvent::Failure {
                     machine: m,
                     mode,
                     epoch,
@@ -175,7 +175,7 @@ impl Simulation {
             .sample(&mut self.machine_mut(m).streams.failures[mode].1);
         self.schedule(
             self.now + d,
-            Event::RepairEnd {
+            SimEvent::RepairEnd {
                 machine: m,
                 mode: mode as u16,
             },
@@ -255,7 +255,7 @@ impl Simulation {
         let next = mt.following(self.machine(m).next_maintenance_at);
         self.machine_mut(m).next_maintenance_at = next.unwrap_or(NEVER);
         if let Some(next) = next {
-            self.schedule(next, Event::MaintenanceDue(m));
+            self.schedule(next, SimEvent::MaintenanceDue(m));
         }
         if self.machine(m).planned_down || self.machine(m).maintenance_waiting {
             return; // the previous one is still going on or waiting for its crew: skip this one
@@ -283,7 +283,7 @@ impl Simulation {
             mach.maintenance_waiting = false;
             mach.counts.maintenances += 1;
         });
-        self.schedule(self.now + d, Event::MaintenanceEnd(m));
+        self.schedule(self.now + d, SimEvent::MaintenanceEnd(m));
     }
 
     pub(super) fn on_maintenance_end(&mut self, m: Entity) {
@@ -325,7 +325,7 @@ impl Simulation {
                 }
             }
         }
-        self.schedule(next, Event::CalendarChange);
+        self.schedule(next, SimEvent::CalendarChange);
     }
 
     /// Discards the statistics gathered so far (end of warm-up); the model state is untouched.
