@@ -27,6 +27,11 @@ use std::sync::Arc;
 use std::time::Duration;
 use takt_model::{Model, Scenario};
 
+/// A CORS origin that is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct OriginError(pub String);
+
 /// How the server runs.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -82,7 +87,11 @@ impl Config {
 
 /// Checks an origin for CORS: `http://` or `https://`, a host, an optional port, nothing after.
 /// `*` is refused: the API writes, so the browsers' pages that may call it are named one by one.
-pub fn check_origin(origin: &str) -> Result<(), String> {
+pub fn check_origin(origin: &str) -> Result<(), OriginError> {
+    check_origin_message(origin).map_err(OriginError)
+}
+
+fn check_origin_message(origin: &str) -> Result<(), String> {
     let bad = |why: &str| Err(format!("--cors `{origin}`: {why}"));
     if origin.contains('*') {
         return bad("a wildcard is not accepted; name each origin (e.g. https://board.example)");

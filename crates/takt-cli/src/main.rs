@@ -103,7 +103,7 @@ struct RunArgs {
 /// Every replication's report is kept for the summary: a bound keeps memory bounded.
 pub(crate) const MAX_REPLICATIONS: u32 = 100_000;
 
-pub(crate) fn parse_secs(text: &str) -> Result<f64, String> {
+pub(crate) fn parse_secs(text: &str) -> Result<f64, takt_model::duration::DurationError> {
     parse_duration(text)
 }
 

@@ -61,7 +61,7 @@ pub struct ServeArgs {
 }
 
 fn positive_duration(text: &str) -> Result<Duration, String> {
-    match takt_model::parse_duration(text)? {
+    match takt_model::parse_duration(text).map_err(|e| e.0)? {
         s if s > 0.0 => Ok(Duration::from_secs_f64(s)),
         _ => Err("must be > 0".into()),
     }

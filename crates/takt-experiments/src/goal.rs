@@ -4,6 +4,11 @@
 
 use serde::Serialize;
 
+/// A goal or constraint of an experiment that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct GoalError(pub String);
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Goal {
@@ -26,7 +31,11 @@ pub struct Constraint {
     pub bound: f64,
 }
 
-pub fn parse_goal(text: &str) -> Result<Goal, String> {
+pub fn parse_goal(text: &str) -> Result<Goal, GoalError> {
+    parse_goal_message(text).map_err(GoalError)
+}
+
+fn parse_goal_message(text: &str) -> Result<Goal, String> {
     let t = text.trim();
     let (dir, key) = t
         .split_once(char::is_whitespace)
@@ -42,7 +51,11 @@ pub fn parse_goal(text: &str) -> Result<Goal, String> {
     })
 }
 
-pub fn parse_constraint(text: &str) -> Result<Constraint, String> {
+pub fn parse_constraint(text: &str) -> Result<Constraint, GoalError> {
+    parse_constraint_message(text).map_err(GoalError)
+}
+
+fn parse_constraint_message(text: &str) -> Result<Constraint, String> {
     let (key, relation, bound) = if let Some((k, b)) = text.split_once("<=") {
         (k, Relation::AtMost, b)
     } else if let Some((k, b)) = text.split_once(">=") {

@@ -5,6 +5,11 @@
 use serde::{Deserialize, Serialize};
 use takt_model::{Override, parse_override};
 
+/// A variant, overlay or sweep that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct VariantError(pub String);
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VariantSpec {
     pub name: String,
@@ -21,7 +26,11 @@ fn overrides_as_text<S: serde::Serializer>(o: &[Override], s: S) -> Result<S::Ok
 }
 
 /// `name: path=value; path=value`.
-pub fn parse_variant(text: &str) -> Result<VariantSpec, String> {
+pub fn parse_variant(text: &str) -> Result<VariantSpec, VariantError> {
+    parse_variant_message(text).map_err(VariantError)
+}
+
+fn parse_variant_message(text: &str) -> Result<VariantSpec, String> {
     let (name, body) = text
         .split_once(':')
         .ok_or_else(|| format!("`{text}`: expected \"name: path=value; path=value\""))?;
@@ -34,7 +43,8 @@ pub fn parse_variant(text: &str) -> Result<VariantSpec, String> {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(parse_override)
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.0)?;
     if overrides.is_empty() {
         return Err(format!("variant `{name}` changes nothing"));
     }
@@ -56,7 +66,11 @@ struct OverlayFile {
 }
 
 /// An overlay file: `name = "three shifts"` and a `[set]` table whose keys are quoted paths.
-pub fn parse_overlay(text: &str, origin: &str) -> Result<VariantSpec, String> {
+pub fn parse_overlay(text: &str, origin: &str) -> Result<VariantSpec, VariantError> {
+    parse_overlay_message(text, origin).map_err(VariantError)
+}
+
+fn parse_overlay_message(text: &str, origin: &str) -> Result<VariantSpec, String> {
     let file: OverlayFile =
         toml::from_str(text).map_err(|e| format!("{origin}: {}", e.message().trim()))?;
     if file.set.is_empty() {
@@ -87,7 +101,11 @@ pub struct Sweep {
 }
 
 /// `path=from..to:step` (inclusive), or `path=a,b,c`.
-pub fn parse_sweep(text: &str) -> Result<Sweep, String> {
+pub fn parse_sweep(text: &str) -> Result<Sweep, VariantError> {
+    parse_sweep_message(text).map_err(VariantError)
+}
+
+fn parse_sweep_message(text: &str) -> Result<Sweep, String> {
     let (path, range) = text
         .split_once('=')
         .ok_or_else(|| format!("`{text}`: expected path=from..to:step or path=a,b,c"))?;

@@ -13,6 +13,11 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// A distribution whose parameters cannot be sampled.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct DistributionError(pub String);
+
 /// A distribution as written in a scenario. Time parameters are seconds.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "dist", rename_all = "lowercase")]
@@ -105,7 +110,11 @@ impl DistributionSpec {
     }
 
     /// Checks the parameters and builds the sampler; the error says which parameter is impossible.
-    pub fn sampler(&self) -> Result<Sampler, String> {
+    pub fn sampler(&self) -> Result<Sampler, DistributionError> {
+        self.sampler_message().map_err(DistributionError)
+    }
+
+    fn sampler_message(&self) -> Result<Sampler, String> {
         use DistributionSpec::*;
         let finite = |name: &str, v: f64| {
             if v.is_finite() {
@@ -615,7 +624,7 @@ mod tests {
         ];
         for (spec, needle) in bad {
             let err = spec.sampler().expect_err("must be rejected");
-            assert!(err.contains(needle), "{spec:?}: {err}");
+            assert!(err.0.contains(needle), "{spec:?}: {err}");
         }
     }
 

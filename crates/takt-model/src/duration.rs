@@ -6,6 +6,11 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use std::fmt;
 
+/// A duration that cannot be read (the text says why, with the offending value).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct DurationError(pub String);
+
 /// A non-negative duration in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default)]
 pub struct Secs(pub f64);
@@ -19,7 +24,11 @@ impl Secs {
 /// Parses `"2.5m"`-style text, or a sum such as `"1h30m"`, into seconds. Negative values are rejected:
 /// no duration in a plant model can be negative, and saying so here names the offending field through
 /// the deserializer's path.
-pub fn parse_duration(text: &str) -> Result<f64, String> {
+pub fn parse_duration(text: &str) -> Result<f64, DurationError> {
+    parse_duration_message(text).map_err(DurationError)
+}
+
+fn parse_duration_message(text: &str) -> Result<f64, String> {
     let bad = || {
         format!(
             "`{text}` is not a duration: expected a number followed by ms, s, m, h, d or w (e.g. \"45s\", \"2.5m\", \"1h30m\")"
@@ -141,15 +150,17 @@ mod tests {
 
     #[test]
     fn rejects_bad_text() {
-        assert!(parse_duration("-5s").unwrap_err().contains("negative"));
+        assert!(parse_duration("-5s").unwrap_err().0.contains("negative"));
         assert!(
             parse_duration("5 parsecs")
                 .unwrap_err()
+                .0
                 .contains("unknown time unit")
         );
         assert!(
             parse_duration("fast")
                 .unwrap_err()
+                .0
                 .contains("not a duration")
         );
         assert!(parse_duration("inf").is_err());
@@ -166,6 +177,7 @@ mod tests {
         assert!(
             parse_duration("1e308")
                 .unwrap_err()
+                .0
                 .contains("longer than the longest duration")
         );
         assert_eq!(parse_duration("365250d"), Ok(crate::limits::MAX_DURATION_S));

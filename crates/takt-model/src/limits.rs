@@ -57,6 +57,11 @@ impl Default for RunLimits {
 use crate::compile::ScenarioFinding;
 use crate::scenario::Scenario;
 
+/// A size past one of takt's documented limits.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct LimitError(pub String);
+
 /// Every size of the scenario against its limit; the problems name the field.
 pub(crate) fn check(s: &Scenario) -> Vec<ScenarioFinding> {
     let mut problems = Vec::new();
@@ -183,7 +188,11 @@ pub(crate) fn check(s: &Scenario) -> Vec<ScenarioFinding> {
 
 /// Checks a compiled model run to `horizon_s` (a horizon given on the command line or in a
 /// request, past the scenario's own check) against [`MAX_PIECES_RELEASED`].
-pub fn check_horizon(model: &crate::model::Model, horizon_s: f64) -> Result<(), String> {
+pub fn check_horizon(model: &crate::model::Model, horizon_s: f64) -> Result<(), LimitError> {
+    check_horizon_message(model, horizon_s).map_err(LimitError)
+}
+
+fn check_horizon_message(model: &crate::model::Model, horizon_s: f64) -> Result<(), String> {
     let mut pieces: f64 = model.orders.iter().map(|o| f64::from(o.quantity)).sum();
     if let Some(a) = &model.arrivals
         && a.mean_interarrival_s > 0.0

@@ -538,7 +538,7 @@ fn read_order_book(path: &Path) -> (OrderRows, Vec<Diagnostic>) {
             }
             crate::duration::parse_duration(text)
                 .map(Some)
-                .map_err(|m| diags.push(located(line, name, m)))
+                .map_err(|m| diags.push(located(line, name, m.0)))
         };
         let (Ok(release), Ok(due)) = (
             duration("release", c_release, &mut diags),

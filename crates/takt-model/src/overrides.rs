@@ -13,6 +13,11 @@ use crate::scenario::Scenario;
 use std::path::Path;
 use toml::{Table, Value};
 
+/// An override (`path=value`) that cannot be read or applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct OverrideError(pub String);
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Override {
     pub path: String,
@@ -26,7 +31,11 @@ impl std::fmt::Display for Override {
 }
 
 /// Parses `path=value`.
-pub fn parse_override(text: &str) -> Result<Override, String> {
+pub fn parse_override(text: &str) -> Result<Override, OverrideError> {
+    parse_override_message(text).map_err(OverrideError)
+}
+
+fn parse_override_message(text: &str) -> Result<Override, String> {
     let (path, value) = text.split_once('=').ok_or_else(|| {
         format!("`{text}` is not an override: expected path=value, e.g. stations.Filler.machines=2")
     })?;

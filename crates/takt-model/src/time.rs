@@ -11,6 +11,11 @@
 
 use crate::model::Timebase;
 
+/// A time that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct TimeError(pub String);
+
 /// How finely a time is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Precision {
@@ -46,7 +51,11 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 /// Unix milliseconds of an RFC 3339 time stamp with an offset.
-pub fn parse_rfc3339_ms(ts: &str) -> Result<i64, String> {
+pub fn parse_rfc3339_ms(ts: &str) -> Result<i64, TimeError> {
+    parse_rfc3339_ms_message(ts).map_err(TimeError)
+}
+
+fn parse_rfc3339_ms_message(ts: &str) -> Result<i64, String> {
     if let Some(ms) = common_rfc3339_ms(ts) {
         return Ok(ms);
     }
@@ -166,7 +175,11 @@ pub fn parse_local_ms(text: &str, utc_offset_min: i32) -> Option<i64> {
 
 /// A moment written as an RFC 3339 time or as a duration after `now_ms` (`8h`, `30min`), as a
 /// forecast's `until` is: Unix milliseconds.
-pub fn parse_moment_after(text: &str, now_ms: i64) -> Result<i64, String> {
+pub fn parse_moment_after(text: &str, now_ms: i64) -> Result<i64, TimeError> {
+    parse_moment_after_message(text, now_ms).map_err(TimeError)
+}
+
+fn parse_moment_after_message(text: &str, now_ms: i64) -> Result<i64, String> {
     if let Ok(ms) = parse_rfc3339_ms(text) {
         return Ok(ms);
     }
@@ -252,7 +265,7 @@ mod tests {
         assert_eq!(parse_moment_after("2h", 5), Ok(5 + 7_200_000));
         assert!(
             parse_moment_after("soon", 0)
-                .is_err_and(|e| e.contains("neither an RFC 3339 time nor a duration"))
+                .is_err_and(|e| e.0.contains("neither an RFC 3339 time nor a duration"))
         );
     }
 

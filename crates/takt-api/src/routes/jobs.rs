@@ -90,7 +90,7 @@ pub(super) async fn create_simulation(
                 Ok(o) => overrides.push(o),
                 Err(e) => errors.push(FieldError {
                     field: format!("variants[{k}].overrides[{j}]"),
-                    message: e,
+                    message: e.to_string(),
                 }),
             }
         }
@@ -149,7 +149,7 @@ pub(super) fn check_simulation(
     {
         errors.push(FieldError {
             field: "horizon".into(),
-            message,
+            message: message.to_string(),
         });
     }
     for (k, v) in variants.iter().enumerate() {

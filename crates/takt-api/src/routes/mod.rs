@@ -110,7 +110,7 @@ pub(super) fn duration_of(
         Err(e) => {
             errors.push(FieldError {
                 field: field.into(),
-                message: e,
+                message: e.to_string(),
             });
             None
         }

@@ -172,7 +172,7 @@ pub(super) async fn twin_forecast(
             Err(e) => {
                 errors.push(FieldError {
                     field: "until".into(),
-                    message: e,
+                    message: e.to_string(),
                 });
                 None
             }

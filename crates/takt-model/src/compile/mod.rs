@@ -31,7 +31,7 @@ impl Problems {
 
     fn sampler(&mut self, path: &str, spec: &DistributionSpec) -> Sampler {
         spec.sampler().unwrap_or_else(|m| {
-            self.push(path, m);
+            self.push(path, m.0);
             Sampler::Constant(0.0)
         })
     }

@@ -329,7 +329,7 @@ pub const MAX_COUNTER_TOTAL: u64 = 1 << 53;
 
 /// Checks an event already deserialized (the HTTP API receives batches as JSON arrays).
 pub fn check(event: Event) -> Result<Checked, EventError> {
-    let ts_ms = parse_rfc3339_ms(&event.ts).map_err(|m| EventError::at("ts", m))?;
+    let ts_ms = parse_rfc3339_ms(&event.ts).map_err(|m| EventError::at("ts", m.0))?;
     if event.asset.trim().is_empty() {
         return Err(EventError::at("asset", "must not be empty"));
     }
