@@ -4,9 +4,8 @@
 //! a decoder from machine sequences to start times, a dispatching heuristic for an instant first
 //! answer, and a tabu search over the critical path for makespan.
 //!
-//! Status: see `crates/takt-scheduler/PLAN.md` for what the scheduling issue still asks (MILP through
-//! good_lp, weighted objectives, scenario order books, robustness in the simulator, Gantt output,
-//! the OR-Tools comparison).
+//! Front-ends call [`planning::schedule_plant`] or [`planning::schedule_instance`]: one typed
+//! request and result for the CLI and the API. What is left: `PLAN.md` at the repository's root.
 
 #[cfg(feature = "milp")]
 pub mod aggregate;
