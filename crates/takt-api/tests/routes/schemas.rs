@@ -1,105 +1,13 @@
-//! The API's routes on the router, without a socket (tower's `oneshot`), as axum's testing example
-//! does. The binary-level tests (`takt-cli/tests/serve.rs`) keep what needs a process: the wire,
-//! kill -9, SIGTERM.
+//! Typed results: a schedule job against the library's plan, field-by-field validation, and every
+//! answer against its schema in the API document.
 
-use axum::body::Body;
-use axum::extract::ConnectInfo;
-use axum::http::{Method, Request, StatusCode};
+use crate::harness::{App, BODY_IN_WHITE, BOTTLING};
+use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::time::{Duration, Instant};
-use tower::ServiceExt;
-
-const BOTTLING: &str = include_str!("../../../scenarios/bottling-line.toml");
-const BODY_IN_WHITE: &str = include_str!("../../../scenarios/body-in-white.toml");
-
-/// A server on a temporary store, its router, and a runtime to drive it.
-struct App {
-    server: Arc<takt_api::Server>,
-    router: axum::Router,
-    runtime: tokio::runtime::Runtime,
-    _dir: tempfile::TempDir,
-}
-
-impl App {
-    fn new() -> App {
-        let dir = tempfile::tempdir().expect("dir");
-        let loaded =
-            takt_model::load_str(BOTTLING, Path::new("bottling.toml"), None).expect("shipped");
-        let mut config = takt_api::Config::new(
-            "127.0.0.1:0".parse().expect("addr"),
-            dir.path().to_path_buf(),
-            takt_api::auth::Auth::Insecure,
-        );
-        config.workers = 1;
-        let server = takt_api::Server::open(config, loaded.scenario, loaded.model).expect("server");
-        let router = takt_api::routes::router(Arc::clone(&server));
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        App {
-            server,
-            router,
-            runtime,
-            _dir: dir,
-        }
-    }
-
-    /// The status and the body (JSON, or the text as a JSON string).
-    fn call(&self, method: Method, path: &str, body: Option<&Value>) -> (StatusCode, Value) {
-        let mut request = Request::builder().method(method).uri(path);
-        if body.is_some() {
-            request = request.header("content-type", "application/json");
-        }
-        let mut request = request
-            .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
-            .expect("request");
-        let peer: SocketAddr = "127.0.0.1:9".parse().expect("addr");
-        request.extensions_mut().insert(ConnectInfo(peer));
-        self.runtime.block_on(async {
-            let answer = self
-                .router
-                .clone()
-                .oneshot(request)
-                .await
-                .expect("infallible");
-            let status = answer.status();
-            let bytes = axum::body::to_bytes(answer.into_body(), 64 << 20)
-                .await
-                .expect("body");
-            let text = String::from_utf8_lossy(&bytes).to_string();
-            (
-                status,
-                serde_json::from_str(&text).unwrap_or(Value::String(text)),
-            )
-        })
-    }
-
-    /// Waits for a job to end, and returns its view.
-    fn finished(&self, id: &str) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            let (status, view) = self.call(Method::GET, &format!("/jobs/{id}"), None);
-            assert_eq!(status, StatusCode::OK, "{view}");
-            if !matches!(view["status"].as_str(), Some("queued" | "running")) {
-                return view;
-            }
-            assert!(Instant::now() < deadline, "job {id} still runs: {view}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for App {
-    fn drop(&mut self) {
-        self.server.jobs.shutdown(Duration::from_millis(100));
-    }
-}
+use std::time::Instant;
 
 /// `POST /schedules` gives the library's plan, field for field: the same typed result that
 /// `takt schedule --json` prints (dispatching is deterministic, so the two can be compared).
@@ -314,7 +222,7 @@ fn every_answer_matches_its_schema_in_the_api_document() {
         assert!(problems.is_empty(), "{problems:#?}");
     };
     // Feed the twin five minutes of the bottling line.
-    let recording = include_str!("../../../replay/bottling-line-5min.jsonl");
+    let recording = crate::harness::RECORDING;
     let events: Vec<Value> = recording
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())

@@ -1,0 +1,5 @@
+//! The API's routes, tested on the router without a socket.
+
+mod every_route;
+mod harness;
+mod schemas;
