@@ -79,11 +79,11 @@ pub struct ScheduleArgs {
     bucket_offset: f64,
 }
 
-fn parse_objective(text: &str) -> Result<Objective, String> {
+fn parse_objective(text: &str) -> Result<Objective, takt_scheduler::objective::ObjectiveError> {
     text.parse()
 }
 
-fn parse_solver(text: &str) -> Result<ScheduleSolver, String> {
+fn parse_solver(text: &str) -> Result<ScheduleSolver, takt_scheduler::planning::SolverError> {
     text.parse()
 }
 

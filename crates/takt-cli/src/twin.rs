@@ -192,7 +192,7 @@ fn mqtt_credentials(args: &ListenArgs) -> Result<Option<takt_twin::mqtt::MqttCre
     }))
 }
 
-fn parse_speed(text: &str) -> Result<Speed, String> {
+fn parse_speed(text: &str) -> Result<Speed, takt_twin::replay::SpeedError> {
     text.parse()
 }
 

@@ -19,18 +19,27 @@ pub enum Format {
 }
 
 impl std::str::FromStr for Format {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "jssp" => Ok(Format::Jssp),
-            "fjsp" => Ok(Format::Fjsp),
-            "fjsp-sdst" => Ok(Format::FjspSdst),
-            other => Err(format!(
-                "unknown instance format `{other}`: use jssp, fjsp or fjsp-sdst"
-            )),
-        }
+    type Err = FormatError;
+    fn from_str(s: &str) -> Result<Self, FormatError> {
+        parse_format(s).map_err(FormatError)
     }
 }
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    match s {
+        "jssp" => Ok(Format::Jssp),
+        "fjsp" => Ok(Format::Fjsp),
+        "fjsp-sdst" => Ok(Format::FjspSdst),
+        other => Err(format!(
+            "unknown instance format `{other}`: use jssp, fjsp or fjsp-sdst"
+        )),
+    }
+}
+
+/// A benchmark format that is not known.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct FormatError(pub String);
 
 /// Numbers of one line, with the line number for errors.
 fn numbers(line_no: usize, line: &str) -> Result<Vec<i64>, InstanceError> {

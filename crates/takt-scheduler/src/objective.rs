@@ -102,49 +102,56 @@ pub fn better(a: &Cost, b: &Cost) -> bool {
 }
 
 impl FromStr for Objective {
-    type Err = String;
+    type Err = ObjectiveError;
 
-    fn from_str(text: &str) -> Result<Objective, String> {
-        let mut levels = Vec::new();
-        for level in text.split(',') {
-            let mut terms = Vec::new();
-            for term in level.split('+') {
-                let term = term.trim();
-                let (weight, name) = match term.split_once('*') {
-                    Some((w, n)) => (
-                        w.trim()
-                            .parse::<f64>()
-                            .ok()
-                            .filter(|w| w.is_finite() && *w > 0.0)
-                            .ok_or_else(|| {
-                                format!("`{}` in `{term}` is not a weight > 0", w.trim())
-                            })?,
-                        n.trim(),
-                    ),
-                    None => (1.0, term),
-                };
-                let c = match name {
-                    "makespan" => Criterion::Makespan,
-                    "tardiness" | "weighted-tardiness" => Criterion::Tardiness,
-                    "late" | "late-jobs" | "late-orders" => Criterion::Late,
-                    "setup" | "setups" | "changeover" => Criterion::Setup,
-                    _ => {
-                        return Err(format!(
-                            "unknown criterion `{name}`: use makespan, tardiness, late or setup, \
-                             weighted with `+` (tardiness+0.5*setup) or ranked with `,` (late,tardiness)"
-                        ));
-                    }
-                };
-                terms.push((weight, c));
-            }
-            levels.push(terms);
-        }
-        if levels.len() > MAX_LEVELS {
-            return Err(format!("at most {MAX_LEVELS} levels separated by `,`"));
-        }
-        Ok(Objective { levels })
+    fn from_str(text: &str) -> Result<Objective, ObjectiveError> {
+        parse_objective(text).map_err(ObjectiveError)
     }
 }
+
+fn parse_objective(text: &str) -> Result<Objective, String> {
+    let mut levels = Vec::new();
+    for level in text.split(',') {
+        let mut terms = Vec::new();
+        for term in level.split('+') {
+            let term = term.trim();
+            let (weight, name) = match term.split_once('*') {
+                Some((w, n)) => (
+                    w.trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|w| w.is_finite() && *w > 0.0)
+                        .ok_or_else(|| format!("`{}` in `{term}` is not a weight > 0", w.trim()))?,
+                    n.trim(),
+                ),
+                None => (1.0, term),
+            };
+            let c = match name {
+                "makespan" => Criterion::Makespan,
+                "tardiness" | "weighted-tardiness" => Criterion::Tardiness,
+                "late" | "late-jobs" | "late-orders" => Criterion::Late,
+                "setup" | "setups" | "changeover" => Criterion::Setup,
+                _ => {
+                    return Err(format!(
+                        "unknown criterion `{name}`: use makespan, tardiness, late or setup, \
+                         weighted with `+` (tardiness+0.5*setup) or ranked with `,` (late,tardiness)"
+                    ));
+                }
+            };
+            terms.push((weight, c));
+        }
+        levels.push(terms);
+    }
+    if levels.len() > MAX_LEVELS {
+        return Err(format!("at most {MAX_LEVELS} levels separated by `,`"));
+    }
+    Ok(Objective { levels })
+}
+
+/// An objective that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ObjectiveError(pub String);
 
 impl fmt::Display for Objective {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -40,19 +40,28 @@ pub enum ScheduleSolver {
 }
 
 impl FromStr for ScheduleSolver {
-    type Err = String;
-    fn from_str(text: &str) -> Result<Self, String> {
-        match text {
-            "auto" => Ok(ScheduleSolver::Auto),
-            "dispatch" => Ok(ScheduleSolver::Dispatch),
-            "search" => Ok(ScheduleSolver::Search),
-            "milp" => Ok(ScheduleSolver::Milp),
-            other => Err(format!(
-                "`{other}` is not a solver: auto, dispatch, search or milp"
-            )),
-        }
+    type Err = SolverError;
+    fn from_str(text: &str) -> Result<Self, SolverError> {
+        parse_solver(text).map_err(SolverError)
     }
 }
+
+fn parse_solver(text: &str) -> Result<ScheduleSolver, String> {
+    match text {
+        "auto" => Ok(ScheduleSolver::Auto),
+        "dispatch" => Ok(ScheduleSolver::Dispatch),
+        "search" => Ok(ScheduleSolver::Search),
+        "milp" => Ok(ScheduleSolver::Milp),
+        other => Err(format!(
+            "`{other}` is not a solver: auto, dispatch, search or milp"
+        )),
+    }
+}
+
+/// A solver that is not known.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SolverError(pub String);
 
 /// What to solve for and within what.
 #[derive(Debug, Clone, PartialEq)]

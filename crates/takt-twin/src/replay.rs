@@ -17,17 +17,26 @@ pub enum Speed {
 }
 
 impl FromStr for Speed {
-    type Err = String;
-    fn from_str(text: &str) -> Result<Speed, String> {
-        if text == "max" {
-            return Ok(Speed::Max);
-        }
-        match text.strip_suffix('x').unwrap_or(text).parse::<f64>() {
-            Ok(f) if f.is_finite() && f > 0.0 => Ok(Speed::Factor(f)),
-            _ => Err(format!("`{text}` is not `max` or a speed-up like `60x`")),
-        }
+    type Err = SpeedError;
+    fn from_str(text: &str) -> Result<Speed, SpeedError> {
+        parse_speed(text).map_err(SpeedError)
     }
 }
+
+fn parse_speed(text: &str) -> Result<Speed, String> {
+    if text == "max" {
+        return Ok(Speed::Max);
+    }
+    match text.strip_suffix('x').unwrap_or(text).parse::<f64>() {
+        Ok(f) if f.is_finite() && f > 0.0 => Ok(Speed::Factor(f)),
+        _ => Err(format!("`{text}` is not `max` or a speed-up like `60x`")),
+    }
+}
+
+/// A replay speed that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SpeedError(pub String);
 
 /// Events per batch handed to the twin, unless a wait comes first.
 pub const BATCH: usize = 1000;

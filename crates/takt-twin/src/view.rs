@@ -243,17 +243,26 @@ pub enum KpiWindow {
 }
 
 impl std::str::FromStr for KpiWindow {
-    type Err = String;
-    fn from_str(text: &str) -> Result<KpiWindow, String> {
-        match text {
-            "shift" => Ok(KpiWindow::Shift),
-            "previous" => Ok(KpiWindow::Previous),
-            other => Err(format!(
-                "window `{other}` is not known: use `shift` or `previous`"
-            )),
-        }
+    type Err = KpiWindowError;
+    fn from_str(text: &str) -> Result<KpiWindow, KpiWindowError> {
+        parse_kpiwindow(text).map_err(KpiWindowError)
     }
 }
+
+fn parse_kpiwindow(text: &str) -> Result<KpiWindow, String> {
+    match text {
+        "shift" => Ok(KpiWindow::Shift),
+        "previous" => Ok(KpiWindow::Previous),
+        other => Err(format!(
+            "window `{other}` is not known: use `shift` or `previous`"
+        )),
+    }
+}
+
+/// A KPI window that is not known.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct KpiWindowError(pub String);
 
 /// One asset's ISO 22400 figures over a window.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -110,7 +110,7 @@ pub(super) async fn twin_kpis(
         .as_deref()
         .unwrap_or("shift")
         .parse()
-        .map_err(Problem::bad_request)?;
+        .map_err(|e: takt_twin::view::KpiWindowError| Problem::bad_request(e.0))?;
     Ok(Json(s.twin.snapshot().kpis(window)))
 }
 
