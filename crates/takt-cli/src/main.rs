@@ -100,8 +100,9 @@ struct RunArgs {
     trace: Option<PathBuf>,
 }
 
-/// Every replication's report is kept for the summary: a bound keeps memory bounded.
-pub(crate) const MAX_REPLICATIONS: u32 = 100_000;
+/// Every replication's report is kept for the summary: a bound keeps memory bounded. The same
+/// limit as a scenario's `run.replications` (a command-line override may not pass it).
+pub(crate) const MAX_REPLICATIONS: u32 = takt_model::limits::MAX_REPLICATIONS;
 
 pub(crate) fn parse_secs(text: &str) -> Result<f64, takt_model::duration::DurationError> {
     parse_duration(text)
