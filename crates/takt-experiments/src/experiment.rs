@@ -434,7 +434,7 @@ fn paired(a: &[Option<f64>], b: &[Option<f64>]) -> Option<Difference> {
     let d: Vec<f64> = a
         .iter()
         .zip(b)
-        .filter_map(|(x, y)| Some((*x)? - (*y)?))
+        .filter_map(|(x, y)| Some(difference((*x)?, (*y)?)))
         .collect();
     if d.is_empty() {
         return None;
@@ -445,6 +445,18 @@ fn paired(a: &[Option<f64>], b: &[Option<f64>]) -> Option<Difference> {
         ci95,
         significant: ci95.is_some_and(|h| mean.abs() > h),
     })
+}
+
+/// `x - y`, with a difference within floating-point rounding of the two values (a relative 1e-12:
+/// the same figure summed in another order) taken as none. Two runs of the same plant that differ
+/// only elsewhere then show a difference of exactly 0, never a significant one.
+fn difference(x: f64, y: f64) -> f64 {
+    let d = x - y;
+    if d.abs() <= 1e-12 * x.abs().max(y.abs()) {
+        0.0
+    } else {
+        d
+    }
 }
 
 fn variant_result(
@@ -602,4 +614,21 @@ fn rank(
         ranked,
         best: best.map(|b| all[b].name.clone()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding_noise_is_no_difference() {
+        // The same OEE computed in two orders: 3e-17 apart.
+        let base = [Some(0.1 + 0.2), Some(0.7 * 3.0), Some(0.594)];
+        let variant = [Some(0.3), Some(2.1), Some(0.594 + 1e-17)];
+        let d = paired(&variant, &base).expect("pairs");
+        assert_eq!((d.mean, d.ci95, d.significant), (0.0, Some(0.0), false));
+        // A real difference, the same in every replication, stays significant.
+        let d = paired(&[Some(0.247), Some(0.247)], &[Some(0.495), Some(0.495)]).expect("pairs");
+        assert!(d.significant && d.mean < -0.2, "{d:?}");
+    }
 }
