@@ -129,8 +129,16 @@ pub fn solve_problem(
 ) -> Result<Solved, PlanningError> {
     problem.validate()?;
     let called = Instant::now();
-    let left =
-        || Duration::from_secs_f64(req.time_limit_s.max(0.0)).saturating_sub(started.elapsed());
+    let left = || {
+        // Held to takt's longest duration (an infinite limit included: a deadline must be an
+        // instant); NaN or below 0 is no time at all.
+        let limit_s = req
+            .time_limit_s
+            .clamp(0.0, takt_model::limits::MAX_DURATION_S);
+        Duration::try_from_secs_f64(limit_s)
+            .unwrap_or(Duration::ZERO)
+            .saturating_sub(started.elapsed())
+    };
     let limits = Limits {
         time: left(),
         iterations: req.iterations,
@@ -656,4 +664,45 @@ fn robustness(
         },
         orders,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::problem::{Job, Operation};
+
+    #[test]
+    fn any_time_limit_is_taken_without_a_panic() {
+        let op = |machine: usize, time: i64| Operation {
+            alternatives: vec![(machine, time)],
+        };
+        let job = |name: &str, operations: Vec<Operation>| Job {
+            name: name.into(),
+            release: 0,
+            due: None,
+            weight: 1.0,
+            operations,
+        };
+        let problem = ShopProblem::new(
+            "two jobs",
+            2,
+            vec![
+                job("a", vec![op(0, 3), op(1, 2)]),
+                job("b", vec![op(1, 2), op(0, 4)]),
+            ],
+        );
+        for limit_s in [f64::INFINITY, f64::NAN, -1.0, 1e300, 0.0] {
+            let req = SolveRequest {
+                objective: Objective::makespan(),
+                solver: ScheduleSolver::Search,
+                time_limit_s: limit_s,
+                iterations: 50,
+                searches: 1,
+                seed: 1,
+            };
+            let solved = solve_problem(&problem, &req, Instant::now(), &AtomicBool::new(false))
+                .expect("a schedule");
+            assert!(solved.schedule.makespan() >= 7, "{limit_s}");
+        }
+    }
 }
