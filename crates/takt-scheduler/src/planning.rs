@@ -11,10 +11,9 @@
 use crate::objective::{Criterion, Objective};
 use crate::plant::PlantProblem;
 use crate::problem::{ProblemError, Schedule, ShopProblem};
-use crate::robustness::{PlanRun, plan_of, run_plan};
+use crate::robustness::{EvaluateError, PlanRun, evaluate};
 use crate::tabu::{Limits, solve_until_stopped};
 use crate::{Solution, check, decode};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -618,20 +617,11 @@ fn robustness(
         late_orders: late,
         on_time_rate: (with_due > 0).then(|| (with_due - late) as f64 / with_due as f64),
     };
-    // Far beyond any plausible delay: ten times the plan, and four weeks more.
-    let cap_s = 10.0 * plan.makespan_s + 4.0 * 604_800.0;
-    let sequences = plan_of(plant, schedule);
-    let outcomes: Vec<PlanRun> = (0..n)
-        .into_par_iter()
-        .map(|r| {
-            if stop.load(Ordering::Relaxed) {
-                return Err(PlanningError::Stopped);
-            }
-            let out = run_plan(model, &sequences, seed, r, cap_s)?;
-            progress();
-            Ok(out)
-        })
-        .collect::<Result<_, _>>()?;
+    let outcomes =
+        evaluate(model, plant, schedule, n, seed, progress, stop).map_err(|e| match e {
+            EvaluateError::Plan(e) => PlanningError::Simulation(e),
+            EvaluateError::Stopped => PlanningError::Stopped,
+        })?;
     let col = |f: &dyn Fn(&PlanRun) -> Option<f64>| -> Vec<f64> {
         outcomes.iter().filter_map(f).collect()
     };

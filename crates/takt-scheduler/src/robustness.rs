@@ -9,6 +9,7 @@ use crate::problem::Schedule;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use takt_model::Model;
 use takt_sim::{Plan, PlanError, Simulation, rng::replication_seed};
 
@@ -93,24 +94,40 @@ pub fn run_plan(
     })
 }
 
+/// Why [`evaluate`] gave no runs.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EvaluateError {
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// `stop` was raised before every run had started.
+    #[error("stopped")]
+    Stopped,
+}
+
 /// `replications` runs of the plan in parallel (replication r has the same seed whatever the threads).
-/// A run stops at the latest at `cap_s`.
+/// A run stops once every order is done, at the latest far beyond any plausible delay: ten times
+/// the plan's makespan and four weeks more. `on_done` is called after each run. Once `stop` is
+/// set, no further run starts.
 pub fn evaluate(
     model: &Arc<Model>,
     plant: &PlantProblem,
     schedule: &Schedule,
     replications: u32,
     seed: u64,
-    cap_s: f64,
     on_done: &(dyn Fn() + Sync),
-) -> Result<Vec<PlanRun>, PlanError> {
+    stop: &AtomicBool,
+) -> Result<Vec<PlanRun>, EvaluateError> {
+    let cap_s = 10.0 * schedule.makespan() as f64 + 4.0 * 604_800.0;
     let plan = plan_of(plant, schedule);
     (0..replications)
         .into_par_iter()
         .map(|r| {
-            let out = run_plan(model, &plan, seed, r, cap_s);
+            if stop.load(Ordering::Relaxed) {
+                return Err(EvaluateError::Stopped);
+            }
+            let out = run_plan(model, &plan, seed, r, cap_s)?;
             on_done();
-            out
+            Ok(out)
         })
         .collect()
 }
