@@ -9,6 +9,7 @@
 //! (`interrupted`). A queued job whose flag is raised never starts.
 
 use crate::db::Db;
+use crate::now_ms;
 use crate::problem::Problem;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -126,12 +127,6 @@ pub struct Jobs {
     workers: Mutex<Vec<JoinHandle<()>>>,
     queued: AtomicUsize,
     running: AtomicUsize,
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 impl Jobs {

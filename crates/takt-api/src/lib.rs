@@ -32,6 +32,13 @@ use takt_model::{Model, Scenario};
 #[error("{0}")]
 pub struct OriginError(pub String);
 
+/// The wall clock, Unix milliseconds: when the server received or stored something.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
 /// How the server runs.
 #[derive(Debug, Clone)]
 pub struct Config {

@@ -161,9 +161,7 @@ async fn flush(twin: &Arc<TwinHandle>, batch: &mut Vec<String>) -> u64 {
     }
     let lines = std::mem::take(batch);
     let twin = Arc::clone(twin);
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
+    let now_ms = crate::now_ms();
     let result = tokio::task::spawn_blocking(move || {
         let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
         twin.ingest_recording("replay", &refs, now_ms)

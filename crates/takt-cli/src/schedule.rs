@@ -38,7 +38,7 @@ pub struct ScheduleArgs {
     /// What to minimise: makespan, tardiness (weighted by priority), late (orders), setup; `+` for a
     /// weighted sum (tardiness+0.5*setup), `,` for a ranking (late,tardiness). Default: tardiness for a
     /// scenario, makespan for an instance.
-    #[arg(long, value_parser = parse_objective)]
+    #[arg(long)]
     objective: Option<Objective>,
     /// Time budget of the search, e.g. 10s.
     #[arg(long, default_value = "10s", value_parser = crate::parse_secs)]
@@ -53,7 +53,7 @@ pub struct ScheduleArgs {
     seed: u64,
     /// dispatch (instant), search (tabu), milp (exact, makespan only, needs the `milp` build
     /// feature), or auto (search, then with `milp` an attempt to prove optimality on small instances).
-    #[arg(long, default_value = "auto", value_parser = parse_solver)]
+    #[arg(long, default_value = "auto")]
     solver: ScheduleSolver,
     #[arg(long)]
     json: bool,
@@ -77,14 +77,6 @@ pub struct ScheduleArgs {
     /// Where buckets start, from the scenario start: e.g. 6h when shifts begin at 06:00.
     #[arg(long, default_value = "0s", value_parser = crate::parse_secs)]
     bucket_offset: f64,
-}
-
-fn parse_objective(text: &str) -> Result<Objective, takt_scheduler::objective::ObjectiveError> {
-    text.parse()
-}
-
-fn parse_solver(text: &str) -> Result<ScheduleSolver, takt_scheduler::planning::SolverError> {
-    text.parse()
 }
 
 /// A plant's problem with what maps it back to the plant.
@@ -326,9 +318,7 @@ fn aggregate(_: &PlantSource, _: &ScheduleArgs) -> Result<ExitCode> {
 
 /// `01-05 06:00`: month, day and local time of a plan time (tables and charts).
 fn short_time(model: &Model, t: i64) -> String {
-    let full = model.timebase.rfc3339(t as f64);
-    full.get(5..16)
-        .map_or(full.clone(), |s| s.replace('T', " "))
+    short(&model.timebase.rfc3339(t as f64))
 }
 
 /// `01-05 06:00` of an RFC 3339 time.

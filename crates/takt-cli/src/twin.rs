@@ -25,7 +25,7 @@ pub struct ReplayArgs {
     #[arg(long)]
     scenario: PathBuf,
     /// `max` (as fast as possible) or a speed-up such as `60x` (one recorded minute per second).
-    #[arg(long, default_value = "max", value_parser = parse_speed)]
+    #[arg(long, default_value = "max")]
     speed: Speed,
     /// Event store (SQLite, WAL); without it the replay is kept in memory.
     #[arg(long)]
@@ -190,10 +190,6 @@ fn mqtt_credentials(args: &ListenArgs) -> Result<Option<takt_twin::mqtt::MqttCre
         username,
         password,
     }))
-}
-
-fn parse_speed(text: &str) -> Result<Speed, takt_twin::replay::SpeedError> {
-    text.parse()
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -18,6 +18,7 @@ use crate::event::StateCode;
 use crate::forecast::ForecastError;
 use crate::mirror::{AgeBasis, AssetState};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use takt_model::model::Station;
 use takt_model::time::format_utc_ms;
 use takt_model::{FailureBasis, Model};
 use takt_sim::PlantCondition;
@@ -36,23 +37,26 @@ pub fn failure_ages(
     for st in &model.stations {
         for k in 0..st.machines {
             let name = st.machine_name(k);
-            let Some(asset) = view.get(&name) else {
-                continue;
-            };
-            let mine: BTreeMap<String, f64> = st
-                .failure_modes
-                .iter()
-                .map(|f| {
-                    (
-                        f.name.clone(),
-                        asset.failure_age(&f.name, age_basis(f.basis), now_ms),
-                    )
-                })
-                .collect();
-            ages.insert(name, mine);
+            if let Some(asset) = view.get(&name) {
+                ages.insert(name, mode_ages(st, asset, now_ms));
+            }
         }
     }
     ages
+}
+
+/// The ages of `station`'s failure modes on `asset` at `now_ms`, each in its mode's basis.
+fn mode_ages(station: &Station, asset: &AssetState, now_ms: i64) -> BTreeMap<String, f64> {
+    station
+        .failure_modes
+        .iter()
+        .map(|f| {
+            (
+                f.name.clone(),
+                asset.failure_age(&f.name, age_basis(f.basis), now_ms),
+            )
+        })
+        .collect()
 }
 
 /// How the mirror ages a failure mode counted in the model's basis.
@@ -210,16 +214,6 @@ fn read_machines(r: &mut Reading) -> Machines {
                     work,
                 });
             }
-            let failure_ages = st
-                .failure_modes
-                .iter()
-                .map(|f| {
-                    (
-                        f.name.clone(),
-                        a.failure_age(&f.name, age_basis(f.basis), r.now_ms),
-                    )
-                })
-                .collect();
             out.conditions.push(MachineCondition {
                 machine: name,
                 last_product: r
@@ -227,7 +221,7 @@ fn read_machines(r: &mut Reading) -> Machines {
                     .map(|p| model.products[p].name.clone()),
                 part: None,
                 stop,
-                failure_ages,
+                failure_ages: mode_ages(st, a, r.now_ms),
             });
             out.station.push(si);
             out.lifetime.push(counts);

@@ -2,9 +2,9 @@
 //! check what they are sent before any work starts (a 4xx that names the field), run blocking work
 //! off the async runtime, and answer JSON.
 
-use crate::Server;
 use crate::jobs::{JobView, Work};
 use crate::problem::{Body, FieldError, Problem, non_negative};
+use crate::{Server, now_ms};
 use axum::Router;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -39,12 +39,6 @@ async fn blocking<R: Send + 'static>(
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| Problem::internal(e.to_string()))
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// Per-client token buckets for ingestion: `rate` requests per second, bursts of twice that.

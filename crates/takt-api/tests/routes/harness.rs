@@ -186,16 +186,7 @@ impl App {
 
     /// Waits for a job to end, and returns its view.
     pub fn finished(&self, id: &str) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(300);
-        loop {
-            let (status, view) = self.call(Method::GET, &format!("/jobs/{id}"), None);
-            assert_eq!(status, StatusCode::OK, "{view}");
-            if !matches!(view["status"].as_str(), Some("queued" | "running")) {
-                return view;
-            }
-            assert!(Instant::now() < deadline, "job {id} still runs: {view}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_for_job(self, id)
     }
 }
 
@@ -240,7 +231,8 @@ pub fn recording() -> Vec<Value> {
         .collect()
 }
 
-/// Waits for job `id` (read with the read token) to end.
+/// Waits for job `id` to end (read with the read token, which a server without authentication
+/// ignores), and returns its view.
 pub fn wait_for_job(s: &App, id: &str) -> Value {
     let started = Instant::now();
     loop {
