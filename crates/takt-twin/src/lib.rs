@@ -499,7 +499,7 @@ impl Twin {
                         &p.state_ms,
                     ),
                 });
-                AssetView::of(name, info, &st, kpis, previous_shift, &ts)
+                AssetView::of(name, info, st, kpis, previous_shift, &ts)
             })
             .collect();
         TwinState {

@@ -91,11 +91,12 @@ pub struct AssetView {
 }
 
 impl AssetView {
-    /// The view of mirrored state `st` of asset `asset`; `format` writes a Unix ms time.
+    /// The view of mirrored state `st` of asset `asset` (its parts moved, not copied: a view is
+    /// built after every ingested batch); `format` writes a Unix ms time.
     pub(crate) fn of(
         asset: String,
         info: AssetInfo,
-        st: &AssetState,
+        st: AssetState,
         kpis: Kpis,
         previous_shift: Option<ShiftKpis>,
         format: &dyn Fn(i64) -> String,
@@ -106,35 +107,35 @@ impl AssetView {
             state: st.state,
             since: st.since_ms.map(format),
             since_ms: st.since_ms,
-            reason: st.reason.clone(),
+            reason: st.reason,
             good: st.good,
             scrap: st.scrap,
             rework: st.rework,
-            work_order: st.work_order.clone(),
-            operation: st.operation.clone(),
-            product: st.product.clone(),
-            pieces_by_product: st.pieces_by_product.clone(),
-            alarms: st.alarms.clone(),
+            work_order: st.work_order,
+            operation: st.operation,
+            product: st.product,
+            pieces_by_product: st.pieces_by_product,
+            alarms: st.alarms,
             signals: st
                 .signals
-                .iter()
+                .into_iter()
                 .map(|(name, s)| {
                     (
-                        name.clone(),
+                        name,
                         SignalReading {
                             value: s.value,
-                            unit: s.unit.clone(),
+                            unit: s.unit,
                             ts_ms: s.ts_ms,
                         },
                     )
                 })
                 .collect(),
-            last_maintenance: st.last_maintenance.as_ref().map(|(action, component, ms)| {
+            last_maintenance: st.last_maintenance.map(|(action, component, ms)| {
                 MaintenanceRecord {
-                    action: action.clone(),
-                    component: component.clone(),
-                    at: format(*ms),
-                    at_ms: *ms,
+                    action,
+                    component,
+                    at: format(ms),
+                    at_ms: ms,
                 }
             }),
             last_seen_ms: st.last_seen_ms,
