@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use takt_model::{Loaded, ScenarioError, load_file, parse_duration};
-use takt_sim::{Simulation, rng, run_replications, summarize};
+use takt_sim::{Report, Simulation, rng, run_replications, summarize};
 
 /// mimalloc instead of the system allocator: ingesting an event allocates a few short strings on
 /// the parsing threads that the store and the mirror free on another, which glibc's allocator makes
@@ -234,7 +234,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     let seed = model.seed;
     let model = Arc::new(loaded.model);
 
-    let output = if replications == 1 {
+    let output: Vec<Report> = if replications == 1 {
         let mut sim = Simulation::new(Arc::clone(&model), rng::replication_seed(seed, 0));
         if let Some(path) = &args.trace {
             let sink = trace_file::JsonLinesTrace::create(path, model.timebase)
@@ -245,7 +245,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         if let Some(mut sink) = sim.take_trace() {
             sink.flush().context("cannot write the trace file")?;
         }
-        serde_json::to_value(sim.report())?
+        vec![sim.report()]
     } else {
         if args.trace.is_some() {
             bail!(
@@ -260,12 +260,17 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         );
         let reports = run_replications(&model, seed, replications, &|| bar.inc(1), None)?;
         bar.finish_and_clear();
-        summarize(&reports, seed)
+        reports
     };
+    // One run prints its report; several their summary. JSON keys come sorted, as always.
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&output)?);
+        let json = match output.as_slice() {
+            [one] => serde_json::to_value(one)?,
+            many => serde_json::to_value(summarize(many, seed))?,
+        };
+        println!("{}", serde_json::to_string_pretty(&json)?);
     } else {
-        print!("{}", table::render(&output));
+        print!("{}", table::render(&summarize(&output, seed)));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,26 +1,15 @@
-//! Readable tables of a report, from its JSON form, so a single run and a replicated one (numbers as
-//! `{"mean", "ci95"}`) print alike.
+//! Readable tables of a report. A single run is a summary of one replication (figures with no
+//! interval), so one run and many print alike.
 
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
-use serde_json::Value;
 use std::fmt::Write as _;
+use takt_sim::summary::{IntervalEstimate, ReplicatedReport};
 
 #[derive(Clone, Copy)]
 enum Unit {
     Plain(usize),
     Percent,
     Duration,
-}
-
-fn number(v: &Value) -> Option<(f64, Option<f64>)> {
-    match v {
-        Value::Number(n) => n.as_f64().map(|x| (x, None)),
-        Value::Object(o) => {
-            let mean = o.get("mean")?.as_f64()?;
-            Some((mean, o.get("ci95").and_then(Value::as_f64)))
-        }
-        _ => None,
-    }
 }
 
 fn duration(secs: f64) -> String {
@@ -36,41 +25,36 @@ fn duration(secs: f64) -> String {
     }
 }
 
-fn fmt(v: &Value, unit: Unit) -> String {
-    let Some((mean, ci)) = number(v) else {
-        return match v {
-            Value::String(s) => s.clone(),
-            _ => "-".into(),
-        };
-    };
-    let one = |x: f64| match unit {
+fn one(x: f64, unit: Unit) -> String {
+    match unit {
         Unit::Plain(decimals) => format!("{x:.decimals$}"),
         Unit::Percent => format!("{:.1}%", x * 100.0),
         Unit::Duration => duration(x),
-    };
-    match ci {
-        Some(h) => format!("{} ± {}", one(mean), one(h)),
-        None => one(mean),
     }
 }
 
-/// The mean alone, for values that do not vary between replications (window, counts of things).
-fn fmt_mean(v: &Value, unit: Unit) -> String {
-    match number(v) {
-        Some((mean, _)) => fmt(&serde_json::json!(mean), unit),
-        None => fmt(v, unit),
+/// A figure with its 95% half-width where it has one.
+fn fmt(v: &IntervalEstimate, unit: Unit) -> String {
+    match v.ci95 {
+        Some(h) => format!("{} ± {}", one(v.mean, unit), one(h, unit)),
+        None => one(v.mean, unit),
     }
 }
 
-pub fn render(r: &Value) -> String {
+/// A figure that may be absent (no failures, no finished part): "-" then.
+fn fmt_some(v: Option<&IntervalEstimate>, unit: Unit) -> String {
+    v.map_or_else(|| "-".into(), |v| fmt(v, unit))
+}
+
+pub fn render(r: &ReplicatedReport) -> String {
     let mut out = String::new();
-    let reps = r.get("replications").and_then(Value::as_u64).unwrap_or(1);
+    let reps = r.replications;
     let _ = writeln!(
         out,
         "{} - measured {} after {} warm-up, {} replication(s){}",
-        fmt(&r["scenario"], Unit::Plain(0)),
-        fmt_mean(&r["window_s"], Unit::Duration),
-        fmt_mean(&r["warmup_s"], Unit::Duration),
+        r.scenario,
+        duration(r.window_s.mean),
+        duration(r.warmup_s.mean),
         reps,
         if reps > 1 {
             ", mean ± 95% CI half-width"
@@ -78,62 +62,78 @@ pub fn render(r: &Value) -> String {
             ""
         }
     );
-    if let Some(words) = takt_sim::deadlock::describe(r) {
-        let _ = writeln!(out, "{words}");
+    if let Some(deadlock) = &r.deadlock {
+        let _ = writeln!(out, "{}", deadlock.in_words());
     }
     let mut plant = Table::new();
     plant
         .load_style(UTF8_FULL_CONDENSED)
         .set_header(vec!["plant KPI", "value"]);
-    let rows: [(&str, &str, Unit); 13] = [
-        ("throughput per hour", "throughput_per_hour", Unit::Plain(2)),
-        ("completed (good)", "completed", Unit::Plain(0)),
-        ("scrapped", "scrapped", Unit::Plain(0)),
-        ("WIP (time average)", "wip_mean", Unit::Plain(2)),
-        ("lead time mean", "lead_time_mean_s", Unit::Duration),
-        ("lead time p50", "lead_time_p50_s", Unit::Duration),
-        ("lead time p95", "lead_time_p95_s", Unit::Duration),
-        ("energy kWh", "energy_kwh", Unit::Plain(1)),
+    let rows: [(&str, String); 13] = [
+        (
+            "throughput per hour",
+            fmt(&r.throughput_per_hour, Unit::Plain(2)),
+        ),
+        ("completed (good)", fmt(&r.completed, Unit::Plain(0))),
+        ("scrapped", fmt(&r.scrapped, Unit::Plain(0))),
+        ("WIP (time average)", fmt(&r.wip_mean, Unit::Plain(2))),
+        (
+            "lead time mean",
+            fmt_some(r.lead_time_mean_s.as_ref(), Unit::Duration),
+        ),
+        (
+            "lead time p50",
+            fmt_some(r.lead_time_p50_s.as_ref(), Unit::Duration),
+        ),
+        (
+            "lead time p95",
+            fmt_some(r.lead_time_p95_s.as_ref(), Unit::Duration),
+        ),
+        ("energy kWh", fmt(&r.energy_kwh, Unit::Plain(1))),
         (
             "kWh per good part",
-            "energy_kwh_per_good_part",
-            Unit::Plain(3),
+            fmt_some(r.energy_kwh_per_good_part.as_ref(), Unit::Plain(3)),
         ),
-        ("events", "events", Unit::Plain(0)),
-        ("bottleneck (active period)", "bottleneck", Unit::Plain(0)),
-        ("departures per hour", "departures_per_hour", Unit::Plain(2)),
+        ("events", fmt(&r.events, Unit::Plain(0))),
+        (
+            "bottleneck (active period)",
+            r.bottleneck.clone().unwrap_or_else(|| "-".into()),
+        ),
+        (
+            "departures per hour",
+            fmt(&r.departures_per_hour, Unit::Plain(2)),
+        ),
         (
             "time in plant, all departures",
-            "sojourn_mean_s",
-            Unit::Duration,
+            fmt_some(r.sojourn_mean_s.as_ref(), Unit::Duration),
         ),
     ];
-    for (label, key, unit) in rows {
+    for (label, value) in rows {
         plant.add_row(vec![
             Cell::new(label),
-            Cell::new(fmt(&r[key], unit)).set_alignment(CellAlignment::Right),
+            Cell::new(value).set_alignment(CellAlignment::Right),
         ]);
     }
-    if let Some(o) = r.get("orders").filter(|o| !o.is_null()) {
+    if let Some(o) = &r.orders {
         plant.add_row(vec![
             "orders completed".into(),
             format!(
                 "{} of {}",
-                fmt(&o["completed"], Unit::Plain(1)),
-                fmt(&o["count"], Unit::Plain(0))
+                fmt(&o.completed, Unit::Plain(1)),
+                fmt(&o.count, Unit::Plain(0))
             ),
         ]);
         plant.add_row(vec![
             "orders on time".into(),
-            fmt(&o["on_time_rate"], Unit::Percent),
+            fmt_some(o.on_time_rate.as_ref(), Unit::Percent),
         ]);
         plant.add_row(vec![
             "mean tardiness".into(),
-            fmt(&o["tardiness_mean_s"], Unit::Duration),
+            fmt_some(o.tardiness_mean_s.as_ref(), Unit::Duration),
         ]);
         plant.add_row(vec![
             "makespan".into(),
-            fmt(&o["makespan_s"], Unit::Duration),
+            fmt_some(o.makespan_s.as_ref(), Unit::Duration),
         ]);
     }
     let _ = writeln!(out, "{plant}");
@@ -145,32 +145,31 @@ pub fn render(r: &Value) -> String {
             "station", "OEE", "avail.", "perf.", "quality", "produced", "scrap", "MTBF", "MTTR",
             "proc.", "setup", "starved", "blocked", "down", "planned", "off", "kWh",
         ]);
-    for s in r["stations"].as_array().into_iter().flatten() {
-        let f = &s["state_fractions"];
+    for s in &r.stations {
+        let f = &s.state_fractions;
         st.add_row(vec![
-            fmt(&s["name"], Unit::Plain(0)),
-            fmt(&s["oee"], Unit::Percent),
-            fmt(&s["availability"], Unit::Percent),
-            fmt(&s["performance"], Unit::Percent),
-            fmt(&s["quality"], Unit::Percent),
-            fmt(&s["produced"], Unit::Plain(0)),
-            fmt(&s["scrap"], Unit::Plain(0)),
-            fmt(&s["mtbf_s"], Unit::Duration),
-            fmt(&s["mttr_s"], Unit::Duration),
-            fmt(&f["processing"], Unit::Percent),
-            fmt(&f["setup"], Unit::Percent),
-            fmt(&f["starved"], Unit::Percent),
-            fmt(&f["blocked"], Unit::Percent),
-            fmt(&f["down"], Unit::Percent),
-            fmt(&f["planned_down"], Unit::Percent),
-            fmt(&f["off_shift"], Unit::Percent),
-            fmt(&s["energy_kwh"], Unit::Plain(1)),
+            s.name.clone(),
+            fmt_some(s.oee.as_ref(), Unit::Percent),
+            fmt_some(s.availability.as_ref(), Unit::Percent),
+            fmt_some(s.performance.as_ref(), Unit::Percent),
+            fmt_some(s.quality.as_ref(), Unit::Percent),
+            fmt(&s.produced, Unit::Plain(0)),
+            fmt(&s.scrap, Unit::Plain(0)),
+            fmt_some(s.mtbf_s.as_ref(), Unit::Duration),
+            fmt_some(s.mttr_s.as_ref(), Unit::Duration),
+            fmt(&f.processing, Unit::Percent),
+            fmt(&f.setup, Unit::Percent),
+            fmt(&f.starved, Unit::Percent),
+            fmt(&f.blocked, Unit::Percent),
+            fmt(&f.down, Unit::Percent),
+            fmt(&f.planned_down, Unit::Percent),
+            fmt(&f.off_shift, Unit::Percent),
+            fmt(&s.energy_kwh, Unit::Plain(1)),
         ]);
     }
     let _ = writeln!(out, "{st}");
 
-    let buffers: Vec<&Value> = r["buffers"].as_array().into_iter().flatten().collect();
-    if !buffers.is_empty() {
+    if !r.buffers.is_empty() {
         let mut bt = Table::new();
         bt.load_style(UTF8_FULL_CONDENSED).set_header(vec![
             "buffer",
@@ -178,17 +177,14 @@ pub fn render(r: &Value) -> String {
             "mean level",
             "max level",
         ]);
-        for b in buffers {
+        for b in &r.buffers {
             bt.add_row(vec![
-                fmt(&b["name"], Unit::Plain(0)),
-                // One run's report holds the number; a summary of replications its mean (the
-                // same in every replication).
-                b["capacity"]
-                    .as_u64()
-                    .or_else(|| b["capacity"]["mean"].as_f64().map(|m| m.round() as u64))
-                    .map_or("unlimited".into(), |c| c.to_string()),
-                fmt(&b["level_mean"], Unit::Plain(2)),
-                fmt(&b["level_max"], Unit::Plain(0)),
+                b.name.clone(),
+                // The same in every replication.
+                b.capacity
+                    .map_or("unlimited".into(), |c| (c.mean.round() as u64).to_string()),
+                fmt(&b.level_mean, Unit::Plain(2)),
+                fmt(&b.level_max, Unit::Plain(0)),
             ]);
         }
         let _ = writeln!(out, "{bt}");

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use takt_model::{Model, RunLimits, ScenarioError, load_with_overrides};
-use takt_sim::{RunStopped, Simulation, StateFractions, mean_ci95, rng};
+use takt_sim::{ReplicatedReport, Report, RunStopped, Simulation, StateFractions, mean_ci95, rng};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Replications {
@@ -109,8 +109,8 @@ pub struct VariantResult {
     pub stations: Vec<StationSummary>,
     /// Good parts per hour in each interval, mean over replications.
     pub throughput_series: Vec<f64>,
-    /// Every KPI of the report as `{"mean", "ci95"}`.
-    pub summary: Value,
+    /// Every figure of the report over the variant's replications.
+    pub summary: ReplicatedReport,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -137,13 +137,16 @@ impl Experiment {
         self.variants
             .iter()
             .filter_map(|v| {
-                takt_sim::deadlock::describe(&v.summary).map(|words| (v.name.clone(), words))
+                let deadlock = v.summary.deadlock.as_ref()?;
+                Some((v.name.clone(), deadlock.in_words()))
             })
             .collect()
     }
 }
 
 struct Run {
+    typed: Report,
+    /// The report as JSON, where KPIs are looked up by key (`stations.Filler.oee`).
     report: Value,
     series: Vec<f64>,
 }
@@ -170,8 +173,10 @@ fn run_job(
         series.push((done - last) as f64 * 3600.0 / dt);
         last = done;
     }
+    let typed = sim.report();
     Ok(Run {
-        report: kpi::as_json(&sim.report()),
+        report: kpi::as_json(&typed),
+        typed,
         series,
     })
 }
@@ -527,7 +532,7 @@ fn variant_result(
     let throughput_series = (0..n)
         .map(|i| runs.iter().map(|r| r.series[i]).sum::<f64>() / runs.len() as f64)
         .collect();
-    let reports: Vec<Value> = runs.iter().map(|r| r.report.clone()).collect();
+    let reports: Vec<Report> = runs.iter().map(|r| r.typed.clone()).collect();
     VariantResult {
         name: spec.name.clone(),
         description: spec.description.clone(),
@@ -536,7 +541,7 @@ fn variant_result(
         estimates,
         stations,
         throughput_series,
-        summary: takt_sim::summarize_json(&reports, seed),
+        summary: takt_sim::summarize(&reports, seed),
     }
 }
 

@@ -84,42 +84,21 @@ impl Simulation {
     }
 }
 
-/// The deadlock of a report or of a summary of replications (their JSON), in words; `None` when
-/// the plant never locked up.
-pub fn describe(report: &serde_json::Value) -> Option<String> {
-    let d = report.get("deadlock").filter(|d| !d.is_null())?;
-    let (first, how_often) = match d.get("first") {
-        Some(first) => (
-            first,
-            format!(
-                " in {} of {} replications (first: replication {})",
-                d["replications"], d["of"], first["replication"]
-            ),
-        ),
-        None => (d, String::new()),
-    };
-    let names = |key: &str| {
-        first[key]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(serde_json::Value::as_str)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })
-            .unwrap_or_default()
-    };
-    let since_s = first["since_s"].as_f64().unwrap_or(0.0);
-    let since = if since_s < 3600.0 {
-        format!("{:.1} min", since_s / 60.0)
-    } else {
-        format!("{:.2} h", since_s / 3600.0)
-    };
-    Some(format!(
-        "DEADLOCK{how_often}: from {since} into the run the machines {} (stations {}) wait for \
-         room in buffers only each other could empty; nothing moves after that, and the figures \
-         count the standstill. Enlarge a buffer on the loop, or break the cycle in the routing.",
-        names("machines"),
-        names("stations"),
-    ))
+impl Deadlock {
+    /// In words, for people: since when, which machines, and what to do about it; `how_often`
+    /// follows "DEADLOCK" (" in 3 of 10 replications", or nothing for one run).
+    pub fn in_words(&self, how_often: &str) -> String {
+        let since = if self.since_s < 3600.0 {
+            format!("{:.1} min", self.since_s / 60.0)
+        } else {
+            format!("{:.2} h", self.since_s / 3600.0)
+        };
+        format!(
+            "DEADLOCK{how_often}: from {since} into the run the machines {} (stations {}) wait for \
+             room in buffers only each other could empty; nothing moves after that, and the figures \
+             count the standstill. Enlarge a buffer on the loop, or break the cycle in the routing.",
+            self.machines.join(", "),
+            self.stations.join(", "),
+        )
+    }
 }

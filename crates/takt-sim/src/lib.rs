@@ -24,6 +24,7 @@ pub mod plan;
 pub mod replicate;
 pub mod rng;
 pub mod snapshot;
+pub mod summary;
 pub mod trace;
 
 pub use components::MachineState;
@@ -33,6 +34,7 @@ pub use engine::{SimEvent, Simulation};
 pub use guard::RunStopped;
 pub use kpi::{Report, StateFractions, StationReport};
 pub use plan::{Plan, PlanError};
-pub use replicate::{mean_ci95, quantile, run_one, run_replications, summarize, summarize_json};
+pub use replicate::{mean_ci95, quantile, run_one, run_replications};
 pub use snapshot::{Snapshot, SnapshotError};
+pub use summary::{IntervalEstimate, ReplicatedReport, summarize};
 pub use trace::{TraceKind, TraceRecord, TraceSink, VecSink};

@@ -1,13 +1,13 @@
-//! Independent replications in parallel (rayon, one World per job) and their summary: every number of
-//! the report becomes `{"mean": x, "ci95": h}` with a Student-t 95% half-width. Replication `r` always
-//! gets the same seed, whatever the number of threads, so results do not depend on the machine.
+//! Independent replications in parallel (rayon, one World per job), and the statistics over them
+//! (Student-t 95% half-widths, quantiles); their typed summary is [`crate::summary`]. Replication
+//! `r` always gets the same seed, whatever the number of threads, so results do not depend on the
+//! machine.
 
 use crate::engine::Simulation;
 use crate::guard::RunStopped;
 use crate::kpi::Report;
 use crate::rng;
 use rayon::prelude::*;
-use serde_json::{Map, Value, json};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -96,101 +96,6 @@ pub fn t_quantile(p: f64, df: usize) -> f64 {
     StudentsT::new(0.0, 1.0, df as f64).map_or(1.959_964, |t| t.inverse_cdf(p))
 }
 
-/// Summarises replications into one JSON document shaped like a single report, with every number
-/// replaced by `{"mean", "ci95"}`; strings take their most frequent value; `seed` is the base seed.
-pub fn summarize(reports: &[Report], base_seed: u64) -> Value {
-    let values: Vec<Value> = reports
-        .iter()
-        .map(|r| serde_json::to_value(r).unwrap_or(Value::Null))
-        .collect();
-    summarize_json(&values, base_seed)
-}
-
-/// [`summarize`] for reports already in JSON form.
-/// A deadlock is not averaged: the summary says in how many replications the plant locked up,
-/// and shows the first of them (`{"replications", "of", "first": {"replication", ...}}`).
-pub fn summarize_json(reports: &[Value], base_seed: u64) -> Value {
-    let mut merged = merge(&reports.iter().collect::<Vec<_>>());
-    let deadlocks: Vec<(usize, &Value)> = reports
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| r.get("deadlock").filter(|d| !d.is_null()).map(|d| (i, d)))
-        .collect();
-    if let Value::Object(map) = &mut merged {
-        map.insert("seed".into(), json!(base_seed));
-        map.insert("replications".into(), json!(reports.len()));
-        let deadlock = deadlocks.first().map(|(i, first)| {
-            let mut first = (*first).clone();
-            if let Value::Object(f) = &mut first {
-                f.insert("replication".into(), json!(i));
-            }
-            json!({"replications": deadlocks.len(), "of": reports.len(), "first": first})
-        });
-        map.insert("deadlock".into(), deadlock.unwrap_or(Value::Null));
-    }
-    merged
-}
-
-fn merge(values: &[&Value]) -> Value {
-    let present: Vec<&Value> = values.iter().copied().filter(|v| !v.is_null()).collect();
-    let Some(first) = present.first() else {
-        return Value::Null;
-    };
-    match first {
-        Value::Number(_) | Value::Bool(_) => {
-            let xs: Vec<f64> = present
-                .iter()
-                .filter_map(|v| match v {
-                    Value::Number(n) => n.as_f64(),
-                    Value::Bool(b) => Some(f64::from(u8::from(*b))),
-                    _ => None,
-                })
-                .collect();
-            let (mean, ci) = mean_ci95(&xs);
-            json!({ "mean": mean, "ci95": ci })
-        }
-        Value::String(_) => {
-            // The most frequent value (the first on ties): e.g. the usual bottleneck.
-            let mut best: (&Value, usize) = (first, 0);
-            for v in &present {
-                let count = present.iter().filter(|w| *w == v).count();
-                if count > best.1 {
-                    best = (v, count);
-                }
-            }
-            best.0.clone()
-        }
-        Value::Array(first_items) => {
-            let same_len = present
-                .iter()
-                .all(|v| v.as_array().is_some_and(|a| a.len() == first_items.len()));
-            if !same_len {
-                return (*first).clone();
-            }
-            Value::Array(
-                (0..first_items.len())
-                    .map(|i| {
-                        let column: Vec<&Value> = present.iter().filter_map(|v| v.get(i)).collect();
-                        merge(&column)
-                    })
-                    .collect(),
-            )
-        }
-        Value::Object(first_map) => {
-            let mut out = Map::new();
-            for key in first_map.keys() {
-                let column: Vec<&Value> = present
-                    .iter()
-                    .map(|v| v.get(key).unwrap_or(&Value::Null))
-                    .collect();
-                out.insert(key.clone(), merge(&column));
-            }
-            Value::Object(out)
-        }
-        Value::Null => Value::Null,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,19 +109,5 @@ mod tests {
         assert!((h - 1.9629).abs() < 1e-3, "{h}");
         assert_eq!(mean_ci95(&[4.0]).1, None);
         assert_eq!(mean_ci95(&[0.1 + 0.2, 0.3, 0.1 + 0.2]).1, Some(0.0));
-    }
-
-    #[test]
-    fn merge_keeps_shape() {
-        let a = json!({"x": 1.0, "s": "A", "o": null, "v": [1, 2], "b": true});
-        let b = json!({"x": 3.0, "s": "B", "o": 2.0, "v": [3, 4], "b": false});
-        let c = json!({"x": 2.0, "s": "B", "o": null, "v": [5, 6], "b": true});
-        let m = merge(&[&a, &b, &c]);
-        assert_eq!(m["x"]["mean"], json!(2.0));
-        assert_eq!(m["s"], json!("B"));
-        assert_eq!(m["o"]["mean"], json!(2.0));
-        assert_eq!(m["o"]["ci95"], Value::Null);
-        assert_eq!(m["v"][1]["mean"], json!(4.0));
-        assert!((m["b"]["mean"].as_f64().unwrap_or(0.0) - 2.0 / 3.0).abs() < 1e-12);
     }
 }

@@ -50,22 +50,19 @@ fn a_cyclic_routing_that_locks_up_is_reported_with_its_moment_and_machines() {
     // within a few cycles both machines hold a part for the other's full buffer (at 138 s).
     assert!((60.0..=300.0).contains(&d.since_s), "{}", d.since_s);
     assert_eq!(report.completed, 0);
-    let words = takt_sim::deadlock::describe(&serde_json::to_value(sim.report()).expect("json"))
-        .expect("words");
+    let words = d.in_words("");
     assert!(
         words.starts_with(&format!("DEADLOCK: from {:.1} min", d.since_s / 60.0)),
         "{words}"
     );
     // Summaries of replications count them.
     let summary = takt_sim::summarize(&common::reps(&model, 4), 1);
-    assert_eq!(
-        summary["deadlock"]["replications"], 4,
-        "{}",
-        summary["deadlock"]
-    );
+    let deadlock = summary.deadlock.expect("counted");
+    assert_eq!(deadlock.replications, 4, "{deadlock:?}");
     assert!(
-        takt_sim::deadlock::describe(&summary)
-            .is_some_and(|w| w.starts_with("DEADLOCK in 4 of 4 replications")),
+        deadlock
+            .in_words()
+            .starts_with("DEADLOCK in 4 of 4 replications"),
     );
     // Parts every 150 s instead of every 20 s (the loop's load 0.4 instead of 3), and it flows.
     let open = common::model(&LOOP.replace(r#"interarrival = "20s""#, r#"interarrival = "150s""#));
