@@ -174,7 +174,8 @@ fn azure_evaluation_prints_precision_and_recall_per_component() {
     let out = takt(&["pdm", "evaluate", "azure", "--data", &data]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    let expected =
-        format!("PdM_errors.csv:{line}: `2015-02-30 25:00:00` is not a YYYY-MM-DD HH:MM:SS time");
+    let expected = format!(
+        "PdM_errors.csv:{line}: datetime: `2015-02-30 25:00:00` is not a YYYY-MM-DD HH:MM:SS time"
+    );
     assert!(err.contains(&expected), "{err}");
 }

@@ -13,7 +13,8 @@ use crate::boost::{BoostConfig, Boosted};
 use crate::{DataError, format_error, read};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use takt_sources::azure_pdm::{self, Table};
 
 pub const COMPONENTS: [&str; 4] = ["comp1", "comp2", "comp3", "comp4"];
 const ERRORS: [&str; 5] = ["error1", "error2", "error3", "error4", "error5"];
@@ -21,15 +22,7 @@ const HORIZON_H: i64 = 24;
 
 /// Hours since 1970-01-01 00:00 of a `YYYY-MM-DD HH:MM:SS` stamp (the tables' naive hourly times).
 pub fn parse_hour(text: &str) -> Option<i64> {
-    let t = text.trim().trim_matches('"');
-    let (date, time) = t.split_once(' ')?;
-    let mut d = date.split('-').map(|p| p.parse::<i64>());
-    let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
-    let hour: i64 = time.split(':').next()?.parse().ok()?;
-    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || !(0..24).contains(&hour) {
-        return None;
-    }
-    Some(takt_model::time::days_from_civil(y, m as u32, day as u32) * 24 + hour)
+    takt_model::time::parse_local_ms(text, 0).map(|ms| ms.div_euclid(3_600_000))
 }
 
 /// What is known of a machine: its events by hour, and its model and age.
@@ -44,80 +37,59 @@ struct Machine {
     failures: Vec<(i64, usize)>,
 }
 
-/// Rows of a CSV with a header, as (line number, fields without quotes), each with `fields` fields.
-fn rows(path: &Path, fields: usize) -> Result<Vec<(usize, Vec<String>)>, DataError> {
-    let text = read(path)?;
-    text.lines()
-        .enumerate()
-        .skip(1)
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            let f: Vec<String> = l
-                .split(',')
-                .map(|f| f.trim().trim_matches('"').to_string())
-                .collect();
-            if f.len() == fields {
-                Ok((i + 1, f))
-            } else {
-                Err(format_error(
-                    path,
-                    i + 1,
-                    format!("{} fields, expected {fields}", f.len()),
-                ))
-            }
-        })
-        .collect()
+/// The rows of a table read by [`takt_sources::azure_pdm`]; the first bad row is the error.
+fn table_rows<T>(
+    dir: &Path,
+    table: Table,
+    read_rows: impl Fn(&str) -> takt_sources::azure_pdm::Rows<T>,
+) -> Result<(PathBuf, Vec<T>), DataError> {
+    let path = dir.join(table.file_name());
+    let (rows, bad) = read_rows(&read(&path)?);
+    match bad.into_iter().next() {
+        Some(e) => Err(format_error(&path, e.line, e.reason)),
+        None => Ok((path, rows)),
+    }
 }
 
 fn load(dir: &Path) -> Result<BTreeMap<u32, Machine>, DataError> {
     let mut machines: BTreeMap<u32, Machine> = BTreeMap::new();
-    let id = |path: &Path, line: usize, f: &str| {
-        f.parse::<u32>()
-            .map_err(|_| format_error(path, line, format!("machineID `{f}` is not a whole number")))
-    };
-    let path = dir.join("PdM_machines.csv");
-    for (line, f) in rows(&path, 3)? {
-        let m = machines.entry(id(&path, line, &f[0])?).or_default();
-        m.model = f[1]
-            .trim_start_matches("model")
-            .parse()
-            .map_err(|_| format_error(&path, line, format!("model `{}` is not modelN", f[1])))?;
-        m.age = f[2]
-            .parse()
-            .map_err(|_| format_error(&path, line, format!("age `{}` is not a number", f[2])))?;
+    let (path, rows) = table_rows(dir, Table::Machines, azure_pdm::machines)?;
+    for row in rows {
+        let m = machines.entry(row.machine).or_default();
+        m.model = row.model.trim_start_matches("model").parse().map_err(|_| {
+            format_error(
+                &path,
+                row.line,
+                format!("model `{}` is not modelN", row.model),
+            )
+        })?;
+        m.age = row.age_years;
     }
-    for (file, names, what) in [
-        ("PdM_errors.csv", &ERRORS[..], 0),
-        ("PdM_maint.csv", &COMPONENTS[..], 1),
-        ("PdM_failures.csv", &COMPONENTS[..], 2),
+    for (table, names) in [
+        (Table::Errors, &ERRORS[..]),
+        (Table::Maintenance, &COMPONENTS[..]),
+        (Table::Failures, &COMPONENTS[..]),
     ] {
-        let path = dir.join(file);
-        for (line, f) in rows(&path, 3)? {
-            let hour = parse_hour(&f[0]).ok_or_else(|| {
+        let (path, rows) = table_rows(dir, table, |text| azure_pdm::stamped(table, text))?;
+        for row in rows {
+            let hour = row.local_ms.div_euclid(3_600_000);
+            let k = names.iter().position(|n| *n == row.what).ok_or_else(|| {
                 format_error(
                     &path,
-                    line,
-                    format!("`{}` is not a YYYY-MM-DD HH:MM:SS time", f[0]),
+                    row.line,
+                    format!("`{}` is not one of {}", row.what, names.join(", ")),
                 )
             })?;
-            let k = names.iter().position(|n| *n == f[2]).ok_or_else(|| {
+            let m = machines.get_mut(&row.machine).ok_or_else(|| {
                 format_error(
                     &path,
-                    line,
-                    format!("`{}` is not one of {}", f[2], names.join(", ")),
+                    row.line,
+                    format!("machine {} is not in PdM_machines.csv", row.machine),
                 )
             })?;
-            let machine = id(&path, line, &f[1])?;
-            let m = machines.get_mut(&machine).ok_or_else(|| {
-                format_error(
-                    &path,
-                    line,
-                    format!("machine {machine} is not in PdM_machines.csv"),
-                )
-            })?;
-            match what {
-                0 => m.errors.push((hour, k)),
-                1 => m.replacements.push((hour, k)),
+            match table {
+                Table::Errors => m.errors.push((hour, k)),
+                Table::Maintenance => m.replacements.push((hour, k)),
                 _ => m.failures.push((hour, k)),
             }
         }

@@ -71,7 +71,17 @@ fn columns(r: &mut csv::Reader<&[u8]>) -> BTreeMap<String, usize> {
         .unwrap_or_default()
 }
 
-/// The Azure PdM tables (any of them may be empty text).
+impl From<takt_sources::RowError> for BadRow {
+    fn from(e: takt_sources::RowError) -> BadRow {
+        BadRow {
+            table: e.table.into(),
+            line: e.line,
+            reason: e.reason,
+        }
+    }
+}
+
+/// The Azure PdM tables (any of them may be empty text), read by [`takt_sources::azure_pdm`].
 pub fn azure(
     telemetry: &str,
     errors: &str,
@@ -79,104 +89,72 @@ pub fn azure(
     maintenance: &str,
     utc_offset_min: i32,
 ) -> (Vec<Event>, Vec<BadRow>) {
+    use takt_sources::azure_pdm::{self, Table};
+    let offset_ms = i64::from(utc_offset_min) * 60_000;
+    let asset = |machine: u32| format!("machine{machine}");
     let mut timed = Vec::new();
-    let mut bad = Vec::new();
-    for (table, text) in [
-        ("telemetry", telemetry),
-        ("errors", errors),
-        ("failures", failures),
-        ("maint", maintenance),
-    ] {
-        if text.trim().is_empty() {
+    let (rows, errors_read) = azure_pdm::telemetry(telemetry);
+    let mut bad: Vec<BadRow> = errors_read.into_iter().map(BadRow::from).collect();
+    for row in rows {
+        let signals: BTreeMap<String, Signal> = [
+            ("volt", row.volt, "V"),
+            ("rotate", row.rotate_rev_per_min, "rev/min"),
+            ("pressure", row.pressure_kpa, "kPa"),
+            ("vibration", row.vibration_mm_per_s, "mm/s"),
+        ]
+        .into_iter()
+        .filter_map(|(name, value, unit)| {
+            let signal = Signal {
+                value: value?,
+                unit: unit.into(),
+            };
+            Some((name.to_string(), signal))
+        })
+        .collect();
+        if signals.is_empty() {
+            bad.push(BadRow {
+                table: Table::Telemetry.name().into(),
+                line: row.line,
+                reason: "no readable signal".into(),
+            });
             continue;
         }
-        let mut r = reader(text);
-        let cols = columns(&mut r);
-        let col = |name: &str| cols.get(name).copied();
-        for (i, rec) in r.records().enumerate() {
-            let line = i + 2;
-            let mut fail = |reason: String| {
-                bad.push(BadRow {
-                    table: table.into(),
-                    line,
-                    reason,
-                })
-            };
-            let rec = match rec {
-                Ok(r) => r,
-                Err(e) => {
-                    fail(e.to_string());
-                    continue;
-                }
-            };
-            let get = |name: &str| col(name).and_then(|c| rec.get(c)).unwrap_or("");
-            let Some(ms) = takt_model::time::parse_local_ms(get("datetime"), utc_offset_min) else {
-                fail(format!("datetime: `{}` is not a time", get("datetime")));
-                continue;
-            };
-            let machine = get("machineid");
-            if machine.is_empty() {
-                fail("machineID: missing".into());
-                continue;
-            }
-            let asset = format!("machine{machine}");
+        let body = Body::Sample(SampleBody { signals });
+        timed.push((row.local_ms - offset_ms, asset(row.machine), body));
+    }
+    for (table, text) in [
+        (Table::Errors, errors),
+        (Table::Failures, failures),
+        (Table::Maintenance, maintenance),
+    ] {
+        let (rows, errors_read) = azure_pdm::stamped(table, text);
+        bad.extend(errors_read.into_iter().map(BadRow::from));
+        for row in rows {
+            let ms = row.local_ms - offset_ms;
             match table {
-                "telemetry" => {
-                    let mut signals = BTreeMap::new();
-                    for (name, unit) in [
-                        ("volt", "V"),
-                        ("rotate", "rev/min"),
-                        ("pressure", "kPa"),
-                        ("vibration", "mm/s"),
-                    ] {
-                        if let Ok(v) = get(name).parse::<f64>()
-                            && v.is_finite()
-                        {
-                            signals.insert(
-                                name.to_string(),
-                                Signal {
-                                    value: v,
-                                    unit: unit.into(),
-                                },
-                            );
-                        }
-                    }
-                    if signals.is_empty() {
-                        fail("no readable signal".into());
-                        continue;
-                    }
-                    timed.push((ms, asset, Body::Sample(SampleBody { signals })));
-                }
-                "errors" => {
-                    let code = get("errorid").to_string();
+                Table::Errors => {
                     for action in [AlarmAction::Raised, AlarmAction::Cleared] {
-                        timed.push((
-                            ms,
-                            asset.clone(),
-                            Body::Alarm(AlarmBody {
-                                code: code.clone(),
-                                severity: "error".into(),
-                                action,
-                                text: String::new(),
-                            }),
-                        ));
+                        let body = Body::Alarm(AlarmBody {
+                            code: row.what.clone(),
+                            severity: "error".into(),
+                            action,
+                            text: String::new(),
+                        });
+                        timed.push((ms, asset(row.machine), body));
                     }
                 }
                 _ => {
-                    let (component, reason) = if table == "failures" {
-                        (get("failure"), "failure")
+                    let reason = if table == Table::Failures {
+                        "failure"
                     } else {
-                        (get("comp"), "scheduled")
+                        "scheduled"
                     };
-                    timed.push((
-                        ms,
-                        asset,
-                        Body::Maintenance(MaintenanceBody {
-                            action: "replace".into(),
-                            component: component.to_string(),
-                            reason: reason.into(),
-                        }),
-                    ));
+                    let body = Body::Maintenance(MaintenanceBody {
+                        action: "replace".into(),
+                        component: row.what,
+                        reason: reason.into(),
+                    });
+                    timed.push((ms, asset(row.machine), body));
                 }
             }
         }
