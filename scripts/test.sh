@@ -17,3 +17,6 @@ export CMAKE_TOOLCHAIN_FILE="$PWD/scripts/highs-test.cmake"
 cargo test --workspace --all-targets --all-features --locked --no-run
 # Runs unit, integration and documentation tests (benches are only built above, never run here).
 cargo test --workspace --all-features --locked
+# The screens: types from the API document, lint, the committed bundle, and browser tests against
+# the takt binary built above.
+scripts/web.sh

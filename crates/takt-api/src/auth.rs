@@ -116,9 +116,10 @@ impl Auth {
     }
 }
 
-/// Paths anyone may read: liveness, readiness, the API document.
+/// Paths anyone may read: liveness, readiness, the API document, and the screens' own files
+/// (code that holds no data; the page asks for a token before it reads any).
 fn open_path(path: &str) -> bool {
-    matches!(path, "/health" | "/ready" | "/openapi.json")
+    matches!(path, "/" | "/health" | "/ready" | "/openapi.json") || path.starts_with("/assets/")
 }
 
 /// The role a request needs: read for GET and HEAD, write for the rest.

@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod problem;
 pub mod routes;
 pub mod twin;
+pub mod web;
 
 use auth::Auth;
 use std::net::SocketAddr;

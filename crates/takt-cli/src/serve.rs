@@ -123,13 +123,15 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     let name = server.model.name.clone();
     let replaying = args.replay.as_ref().map(|p| p.display().to_string());
     takt_api::run(server, replay, |addr| {
-        // The first line says where: scripts and tests read it.
-        println!("listening on http://{addr}");
+        // The first line says where to look: people open it, scripts and tests read it.
+        println!("takt: open the line board at http://{addr}/");
         println!("  twin of `{name}`, stores in {}", args.data.display());
         if let Some(r) = &replaying {
             println!("  replaying {r} at {}", args.speed);
         }
-        println!("  live state:   http://{addr}/twin/state   (stream: /twin/stream)");
+        println!(
+            "  live state:   http://{addr}/twin/state   (stream: /twin/stream, layout: /twin/layout)"
+        );
         println!("  KPIs:         http://{addr}/twin/kpis?window=shift");
         println!(
             "  API document: http://{addr}/openapi.json   health: /health   metrics: /metrics"

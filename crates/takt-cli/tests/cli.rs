@@ -507,7 +507,7 @@ fn hostile_command_lines_end_with_a_word_not_a_panic_or_a_hang() {
         assert!(err.contains("longest duration takt accepts"), "{err}");
         assert!(!err.contains("panicked"), "{err}");
     }
-    // A wildcard origin is refused before the server says it listens.
+    // A wildcard origin is refused before the server says where it listens.
     let bottling = scenarios_dir().join("bottling-line.toml");
     let out = takt(&[
         "serve",
@@ -522,7 +522,7 @@ fn hostile_command_lines_end_with_a_word_not_a_panic_or_a_hang() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("wildcard"), "{err}");
-    assert!(!String::from_utf8_lossy(&out.stdout).contains("listening"));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("line board"));
     assert!(!err.contains("panicked"), "{err}");
 }
 

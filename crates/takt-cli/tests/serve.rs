@@ -58,8 +58,9 @@ impl Server {
         std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
         let base = line
             .trim()
-            .strip_prefix("listening on ")
+            .strip_prefix("takt: open the line board at ")
             .unwrap_or_else(|| panic!("unexpected first line `{line}`"))
+            .trim_end_matches('/')
             .to_string();
         Server { child, base }
     }

@@ -5,6 +5,7 @@ pub mod compile;
 pub mod distribution;
 pub mod duration;
 pub mod fit;
+pub mod layout;
 pub mod limits;
 pub mod load;
 pub mod model;

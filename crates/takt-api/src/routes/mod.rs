@@ -137,7 +137,7 @@ use twin::*;
     paths(
         health, ready, metrics, openapi, validate_scenario, create_scenario, list_scenarios, get_scenario,
         create_simulation, create_schedule, create_maintenance_plan, get_job, cancel_job, job_events, ingest,
-        twin_state, twin_kpis, twin_forecast, twin_stream
+        twin_layout, twin_state, twin_kpis, twin_forecast, twin_stream
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&BearerAuth)
@@ -230,10 +230,13 @@ pub fn router(server: Shared) -> Router {
         .route("/jobs/{id}", get(get_job).delete(cancel_job))
         .route("/jobs/{id}/events", get(job_events))
         .route("/twin/events", post(ingest))
+        .route("/twin/layout", get(twin_layout))
         .route("/twin/state", get(twin_state))
         .route("/twin/kpis", get(twin_kpis))
         .route("/twin/forecast", post(twin_forecast))
         .route("/twin/stream", get(twin_stream))
+        .route("/", get(crate::web::index))
+        .route("/assets/{*file}", get(crate::web::asset))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(auth, crate::auth::require))
         .layer(DefaultBodyLimit::max(server.config.body_limit_bytes))

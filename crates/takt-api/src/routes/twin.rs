@@ -1,6 +1,7 @@
 //! The live twin: events in, state, KPIs, the forecast and the state stream.
 
 use super::*;
+use takt_model::layout::PlantLayout;
 
 #[derive(Serialize, ToSchema)]
 pub struct IngestResult {
@@ -82,6 +83,13 @@ pub(super) async fn ingest(
             })
             .collect(),
     }))
+}
+
+/// The twin's plant as a line: its stations in flow order with their machines and input buffers,
+/// and the flows between them (what the line board draws).
+#[utoipa::path(get, path = "/twin/layout", responses((status = 200, description = "the plant as a line", body = PlantLayout)))]
+pub(super) async fn twin_layout(State(s): State<Shared>) -> Json<PlantLayout> {
+    Json(PlantLayout::of(&s.model))
 }
 
 /// The mirrored plant as of the newest event: every machine's state and since when, counts,

@@ -3,3 +3,4 @@
 mod every_route;
 mod harness;
 mod schemas;
+mod screens;

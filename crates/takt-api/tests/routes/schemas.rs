@@ -236,6 +236,7 @@ fn every_answer_matches_its_schema_in_the_api_document() {
         ("/health", "200"),
         ("/ready", "200"),
         ("/scenarios", "200"),
+        ("/twin/layout", "200"),
         ("/twin/state", "200"),
         ("/twin/kpis", "200"),
         ("/twin/kpis?window=previous", "200"),
@@ -286,4 +287,27 @@ fn every_answer_matches_its_schema_in_the_api_document() {
         assert_eq!(view["status"], "done", "{path}: {view}");
         check("/jobs/{id}", "get", "200", &view);
     }
+}
+
+/// The screens are typed from the API document: `web/openapi.json` is this server's document, and
+/// `web/src/api-schema.d.ts` is generated from it (scripts/web.sh). A change to an answer's type
+/// shows here first; `TAKT_UPDATE_WEB_API=1 cargo test -p takt-api` writes the new document,
+/// then scripts/web.sh regenerates the types and type-checks the pages against them.
+#[test]
+fn the_screens_are_typed_from_this_api_document() {
+    use utoipa::OpenApi;
+    let document = takt_api::routes::ApiDoc::openapi()
+        .to_pretty_json()
+        .expect("document")
+        + "\n";
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/openapi.json");
+    if std::env::var_os("TAKT_UPDATE_WEB_API").is_some() {
+        std::fs::write(&path, &document).expect("write web/openapi.json");
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == document,
+        "web/openapi.json is not this server's API document: run \
+         `TAKT_UPDATE_WEB_API=1 cargo test -p takt-api --test routes` and scripts/web.sh"
+    );
 }

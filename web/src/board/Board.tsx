@@ -1,0 +1,74 @@
+// The live line board (shift leader; a laptop or a shop-floor TV): the line in flow order with each
+// machine's state, the shift's figures, where the time went, the shift before and the forecast.
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { get, type AssetView, type PlantLayout } from "../api";
+import { duration, offsetText, plantClock, plantTime } from "../format";
+import { ForecastPanel } from "./ForecastPanel";
+import { Line } from "./Line";
+import { useLiveTwin } from "./live";
+import { Previous } from "./Previous";
+import { TimeChart, type MachineTimes } from "./TimeChart";
+
+/** After this long without a connection, the machines' last states are no longer shown as current. */
+const OFFLINE_AFTER_MS = 5000;
+
+/** How long ago, from this screen's own clock (the plant's clock may be a replay's). */
+function ago(ms: number): string {
+  return `${duration(Math.max(ms, 0) / 1000)} ago`;
+}
+
+export function Board() {
+  const [layout, setLayout] = useState<PlantLayout | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const live = useLiveTwin();
+  const [clock, setClock] = useState(Date.now());
+  useEffect(() => {
+    get<PlantLayout>("/twin/layout").then(setLayout, (e: unknown) => setError(e instanceof Error ? e.message : String(e)));
+    const timer = window.setInterval(() => setClock(Date.now()), 1000);
+    return () => window.clearInterval(timer);
+  }, []);
+  const assets = useMemo(() => new Map<string, AssetView>((live.state?.assets ?? []).map((a) => [a.asset, a])), [live.state]);
+  const ordered = useMemo(() => (layout ? layout.stations.flatMap((s) => s.machines) : []), [layout]);
+  const shiftTimes = useMemo<MachineTimes[]>(
+    () => ordered.map((m) => ({ name: m, state_s: assets.get(m)?.state_s ?? {} })),
+    [ordered, assets],
+  );
+
+  if (error) return <p class="error" role="alert">The plant's layout could not be read: {error}</p>;
+  if (!layout) return <p class="quiet">Reading the plant…</p>;
+  const offset = layout.utc_offset_min;
+  const state = live.state;
+  const offline = !live.status.connected && clock - live.status.since_ms > OFFLINE_AFTER_MS;
+  return (
+    <main class="board" aria-label="line board">
+      <section class="board-head">
+        <h1>{layout.plant}</h1>
+        {state ? (
+          <p>
+            <span>
+              {state.shift ? `${state.shift} shift` : "shift"} {plantClock(state.window_start_ms, offset)}–{plantClock(state.window_end_ms, offset)}
+            </span>
+            <span> · plant time {plantTime(state.now_ms, offset, true)} ({offsetText(offset)})</span>
+            <span> · {duration((state.window_end_ms - state.now_ms) / 1000)} to the shift's end</span>
+          </p>
+        ) : null}
+        <p class={`connection ${live.status.connected ? "up" : "down"}`} role="status" data-testid="connection">
+          {live.status.connected
+            ? `live · ${live.received} updates`
+            : `connection lost ${ago(clock - live.status.since_ms)}${live.status.error ? ` (${live.status.error})` : ""}: reconnecting`}
+        </p>
+      </section>
+      {offline ? (
+        <p class="banner" role="alert" data-testid="offline-banner">
+          No connection to the takt server for {ago(clock - live.status.since_ms).replace(" ago", "")}: the machines below show as unknown until it is back.
+        </p>
+      ) : null}
+      <Line layout={layout} assets={assets} now_ms={state?.now_ms ?? 0} offline={offline} />
+      <div class="panels">
+        <TimeChart machines={shiftTimes} title="Where the running shift's time went" testId="time-chart" />
+        <ForecastPanel />
+        <Previous layout={layout} assets={assets} />
+      </div>
+    </main>
+  );
+}

@@ -1,0 +1,153 @@
+// The forecast to the end of the shift: each station's and the plant's good parts, as the median
+// and the 90 % range of the simulated futures, against the plan; and each order's chance to be
+// finished by its due time. Refreshed every two minutes, or at a click.
+import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
+import { ApiError, post, type Forecast } from "../api";
+import { Chart, type ChartOption } from "../chart";
+import { count, offsetOf, percent, plantTime } from "../format";
+
+const REFRESH_MS = 120_000;
+
+type Row = { name: string; so_far: number; p05: number; p50: number; p95: number; plan: number | null };
+
+function rows(f: Forecast): Row[] {
+  const stations = f.stations.map((s) => ({
+    name: s.station,
+    so_far: s.good_so_far,
+    p05: s.good_at_end.p05,
+    p50: s.good_at_end.p50,
+    p95: s.good_at_end.p95,
+    plan: s.plan_good ?? null,
+  }));
+  return [
+    ...stations,
+    {
+      name: "plant",
+      so_far: f.plant_good_so_far,
+      p05: f.plant_good_at_end.p05,
+      p50: f.plant_good_at_end.p50,
+      p95: f.plant_good_at_end.p95,
+      plan: f.plan_plant_good ?? null,
+    },
+  ];
+}
+
+export function ForecastPanel() {
+  const [forecast, setForecast] = useState<Forecast | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const refresh = useCallback(async () => {
+    setBusy(true);
+    try {
+      setForecast(await post<Forecast>("/twin/forecast", {}));
+      setError(null);
+    } catch (e) {
+      setError(
+        e instanceof ApiError && e.status === 403
+          ? "A forecast runs the simulator: it needs a token with the write role."
+          : e instanceof ApiError
+            ? e.message
+            : "The forecast could not be run: no connection to the takt server.",
+      );
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  useEffect(() => {
+    void refresh();
+    const timer = window.setInterval(() => void refresh(), REFRESH_MS);
+    return () => window.clearInterval(timer);
+  }, [refresh]);
+
+  const option = useMemo<ChartOption | null>(() => {
+    if (!forecast) return null;
+    const r = rows(forecast);
+    return {
+      tooltip: {
+        trigger: "axis",
+        axisPointer: { type: "shadow" },
+        formatter: (items: { dataIndex: number }[]) => {
+          const row = r[items[0]?.dataIndex ?? 0];
+          if (!row) return "";
+          return `${row.name}<br/>so far ${count(row.so_far)} good<br/>at the end: ${count(row.p50)} (90 % range ${count(row.p05)} to ${count(row.p95)})<br/>plan ${count(row.plan)}`;
+        },
+      },
+      legend: { top: 0, data: ["so far", "90 % range at shift end", "plan"] },
+      grid: { left: 110, right: 30, top: 34, bottom: 30 },
+      xAxis: { type: "value", name: "good parts", nameLocation: "middle", nameGap: 22, axisLabel: { formatter: (v: number) => count(v) } },
+      yAxis: { type: "category", data: r.map((x) => x.name), inverse: true },
+      series: [
+        { name: "so far", type: "bar", data: r.map((x) => x.so_far), itemStyle: { color: "#009E73" }, barGap: "-100%", barWidth: 10 },
+        { name: "range base", type: "bar", stack: "range", data: r.map((x) => x.p05), itemStyle: { color: "transparent" }, barWidth: 22, tooltip: { show: false } },
+        { name: "90 % range at shift end", type: "bar", stack: "range", data: r.map((x) => Math.max(x.p95 - x.p05, 0.002 * Math.max(x.p95, 1))), itemStyle: { color: "rgba(0,114,178,0.35)", borderColor: "#0072B2" }, barWidth: 22 },
+        {
+          name: "plan",
+          type: "line",
+          data: r.map((x) => x.plan),
+          lineStyle: { opacity: 0 },
+          symbol: "diamond",
+          symbolSize: 14,
+          itemStyle: { color: "#D55E00" },
+        },
+      ],
+    };
+  }, [forecast]);
+
+  const offset = forecast ? offsetOf(forecast.now) : 0;
+  return (
+    <section class="panel forecast" aria-label="forecast to the end of the shift" data-testid="forecast">
+      <h2>
+        Forecast to {forecast ? plantTime(Date.parse(forecast.until), offset).slice(11) : "the end of the shift"}
+        <button type="button" onClick={() => void refresh()} disabled={busy}>
+          {busy ? "running…" : "refresh"}
+        </button>
+      </h2>
+      {error ? <p class="error" role="alert">{error}</p> : null}
+      {forecast ? (
+        <>
+          <p class="quiet">
+            {forecast.replications} simulated futures from the plant as it stood at {plantTime(Date.parse(forecast.now), offset, true)}.
+            Bars: good parts so far; band: 90 % of the futures at the shift's end; ◆: the plan.
+          </p>
+          {option ? <Chart option={option} height={70 + 40 * (forecast.stations.length + 1)} label="good parts at the end of the shift against plan" testId="forecast-chart" /> : null}
+          {forecast.deviations.length ? (
+            <ul class="deviations">
+              {forecast.deviations.map((d) => (
+                <li key={`${d.flag}-${d.subject}`}>
+                  <strong>{d.subject}</strong>: {d.detail}
+                </li>
+              ))}
+            </ul>
+          ) : null}
+          {forecast.orders.length ? (
+            <table>
+              <caption>Orders: chance to be finished by their due time</caption>
+              <thead>
+                <tr>
+                  <th scope="col">order</th>
+                  <th scope="col" class="num">quantity</th>
+                  <th scope="col">due</th>
+                  <th scope="col" class="num">on time</th>
+                  <th scope="col" class="num">planned</th>
+                </tr>
+              </thead>
+              <tbody>
+                {forecast.orders.map((o) => (
+                  <tr key={o.id} class={o.p_on_time != null && o.p_on_time < 0.5 ? "late" : ""}>
+                    <td>{o.id}</td>
+                    <td class="num">{count(o.quantity)}</td>
+                    <td>{o.due ? plantTime(Date.parse(o.due), offset) : "–"}</td>
+                    <td class="num">{o.complete_now ? "done" : percent(o.p_on_time)}</td>
+                    <td class="num">{percent(o.plan_p_on_time)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          ) : null}
+        </>
+      ) : !error ? (
+        <p class="quiet">Simulating the rest of the shift…</p>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,127 @@
+// The line in flow order: a column per stage, each station with its machines' state (colour and
+// word), reason and since when, the shift's good and scrap, and its ISO 22400 figures; between the
+// columns, the buffers that feed the next stage.
+import type { AssetView, PlantLayout } from "../api";
+import { count, duration, percent, plantClock } from "../format";
+import { look } from "../states";
+
+type Station = PlantLayout["stations"][number];
+
+function Kpi(props: { name: string; value: number | null | undefined; flag?: string | undefined }) {
+  return (
+    <div class="kpi">
+      <span class="kpi-name">{props.name}</span>
+      <span class="kpi-value">
+        {percent(props.value)}
+        {props.flag ? (
+          <span class="flag" title={props.flag}>
+            {" "}
+            ⚑
+          </span>
+        ) : null}
+      </span>
+    </div>
+  );
+}
+
+/** Performance over 100 % means the standard cycle is slower than the machine: said, not hidden. */
+export function overStandard(asset: AssetView): string | undefined {
+  return asset.performance != null && asset.performance > 1.0005
+    ? `performance ${percent(asset.performance)}: faster than the standard cycle, check the standard`
+    : undefined;
+}
+
+function MachineCard(props: { asset: AssetView | undefined; name: string; now_ms: number; offset: number; offline: boolean }) {
+  const a = props.asset;
+  const state = props.offline || !a ? "UNKNOWN" : a.state;
+  const l = look(state);
+  const flag = a ? overStandard(a) : undefined;
+  const since = a?.since_ms ?? null;
+  return (
+    <article class="machine" data-testid={`machine-${props.name}`} data-state={state} aria-label={`${props.name}: ${l.word}`}>
+      <header>
+        <h3>{props.name}</h3>
+        <span class={`state ${state === "UNKNOWN" ? "state-unknown" : ""}`} style={{ background: l.colour, color: l.ink }}>
+          {l.word}
+        </span>
+      </header>
+      <p class="reason">
+        {props.offline ? "no connection to the server" : a?.reason ? a.reason : "\u00a0"}
+      </p>
+      <p class="since">
+        {since != null && !props.offline
+          ? `since ${plantClock(since, props.offset)} (${duration((props.now_ms - since) / 1000)})`
+          : "\u00a0"}
+      </p>
+      <dl class="counts">
+        <div>
+          <dt>good</dt>
+          <dd data-testid={`good-${props.name}`}>{count(a?.good)}</dd>
+        </div>
+        <div>
+          <dt>scrap</dt>
+          <dd>{count(a?.scrap)}</dd>
+        </div>
+      </dl>
+      <div class="kpis">
+        <Kpi name="A" value={a?.availability} />
+        <Kpi name="P" value={a?.performance} flag={flag} />
+        <Kpi name="Q" value={a?.quality} />
+        <Kpi name="OEE" value={a?.oee} flag={flag} />
+      </div>
+      {flag ? <p class="warning">{flag}</p> : null}
+    </article>
+  );
+}
+
+/** The buffer a station takes its parts from, when the scenario declares one. */
+function Buffer(props: { station: Station; first: boolean }) {
+  const b = props.station.input_buffer;
+  if (b.implicit) {
+    return <div class="buffer">{props.first ? "start of the line" : "\u00a0"}</div>;
+  }
+  return (
+    <div class="buffer" aria-label={`buffer ${b.name}`}>
+      <span class="arrow" aria-hidden="true">
+        →
+      </span>
+      <span class="buffer-name">{b.name}</span>
+      <span class="buffer-capacity">{b.capacity == null ? "unlimited" : `holds ${count(b.capacity)}`}</span>
+    </div>
+  );
+}
+
+export function Line(props: {
+  layout: PlantLayout;
+  assets: Map<string, AssetView>;
+  now_ms: number;
+  offline: boolean;
+}) {
+  const stages: Station[][] = [];
+  for (const s of props.layout.stations) (stages[s.stage] ??= []).push(s);
+  const offset = props.layout.utc_offset_min;
+  return (
+    <section class="line" aria-label="the line in flow order">
+      {stages.map((stations, stage) => (
+        <div class="stage" key={stage}>
+          {stations.map((s) => (
+            <div class="station" key={s.name} data-testid={`station-${s.name}`}>
+              <Buffer station={s} first={stage === 0} />
+              {s.machines.length > 1 || s.machines[0] !== s.name ? <h2 class="station-name">{s.name}</h2> : null}
+              {s.machines.map((m) => (
+                <MachineCard
+                  key={m}
+                  name={m}
+                  asset={props.assets.get(m)}
+                  now_ms={props.now_ms}
+                  offset={offset}
+                  offline={props.offline}
+                />
+              ))}
+            </div>
+          ))}
+        </div>
+      ))}
+    </section>
+  );
+}

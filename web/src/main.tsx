@@ -1,0 +1,65 @@
+// takt's screens: one page, one view per task, chosen by the address's fragment (#/board).
+import { render } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { onAuthNeeded, setToken, token } from "./api";
+import { TokenForm } from "./Auth";
+import { Board } from "./board/Board";
+import "./styles.css";
+
+const VIEWS = [{ path: "#/board", name: "Line board", view: () => <Board /> }] as const;
+
+function currentView() {
+  return VIEWS.find((v) => v.path === window.location.hash) ?? VIEWS[0];
+}
+
+function App() {
+  const [view, setView] = useState(currentView());
+  const [needToken, setNeedToken] = useState(false);
+  const [generation, setGeneration] = useState(0);
+  useEffect(() => {
+    const onHash = () => setView(currentView());
+    window.addEventListener("hashchange", onHash);
+    const off = onAuthNeeded(() => setNeedToken(true));
+    return () => {
+      window.removeEventListener("hashchange", onHash);
+      off();
+    };
+  }, []);
+  return (
+    <>
+      <nav class="top" aria-label="screens">
+        <span class="brand">takt</span>
+        {VIEWS.map((v) => (
+          <a key={v.path} href={v.path} aria-current={v === view ? "page" : undefined}>
+            {v.name}
+          </a>
+        ))}
+        {token() ? (
+          <button
+            type="button"
+            class="link"
+            onClick={() => {
+              setToken(null);
+              setGeneration((g) => g + 1);
+            }}
+          >
+            forget token
+          </button>
+        ) : null}
+      </nav>
+      {needToken ? (
+        <TokenForm
+          onDone={() => {
+            setNeedToken(false);
+            setGeneration((g) => g + 1);
+          }}
+        />
+      ) : (
+        <div key={`${view.path}-${generation}`}>{view.view()}</div>
+      )}
+    </>
+  );
+}
+
+const root = document.getElementById("app");
+if (root) render(<App />, root);

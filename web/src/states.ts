@@ -1,0 +1,34 @@
+// Machine states as people on the shop floor name them, each with a colour from the Okabe–Ito
+// palette (told apart with the common colour-vision deficiencies) and always with its word, so
+// colour is never the only cue.
+
+export type StateLook = { word: string; colour: string; ink: string; loss: boolean };
+
+const LOOKS: Record<string, StateLook> = {
+  RUNNING: { word: "running", colour: "#009E73", ink: "#fff", loss: false },
+  IDLE: { word: "idle", colour: "#F0E442", ink: "#000", loss: true },
+  STARVED: { word: "starved", colour: "#F0E442", ink: "#000", loss: true },
+  BLOCKED: { word: "blocked", colour: "#E69F00", ink: "#000", loss: true },
+  UNPLANNED_DOWN: { word: "down", colour: "#D55E00", ink: "#fff", loss: true },
+  SETUP: { word: "setup", colour: "#56B4E9", ink: "#000", loss: true },
+  PLANNED_DOWN: { word: "planned stop", colour: "#0072B2", ink: "#fff", loss: true },
+  OFF: { word: "off shift", colour: "#999999", ink: "#000", loss: false },
+  UNKNOWN: { word: "unknown", colour: "#FFFFFF", ink: "#000", loss: false },
+};
+
+export function look(state: string): StateLook {
+  return LOOKS[state] ?? { word: state.toLowerCase(), colour: "#FFFFFF", ink: "#000", loss: false };
+}
+
+/** Every state, in the order a legend lists them. */
+export const STATE_ORDER = [
+  "RUNNING",
+  "SETUP",
+  "STARVED",
+  "IDLE",
+  "BLOCKED",
+  "UNPLANNED_DOWN",
+  "PLANNED_DOWN",
+  "OFF",
+  "UNKNOWN",
+];

@@ -1,0 +1,122 @@
+// The line board against a real takt server: what a shift leader sees, live.
+import { expect, test, type Page } from "@playwright/test";
+import { countEvent, MACHINES, send, stateEvent } from "./plant";
+import { killServer, startServer } from "./server";
+
+/** Fails the test on any console error, and on any request that leaves the server under test. */
+function watch(page: Page, baseURL: string) {
+  const problems: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(`console: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("request", (r) => {
+    const url = r.url();
+    if (!url.startsWith(baseURL) && !url.startsWith("data:")) problems.push(`request left the server: ${url}`);
+  });
+  return problems;
+}
+
+test.beforeAll(async ({ request }) => {
+  const start = Date.now() - 120_000;
+  await send(request, [
+    ...MACHINES.map((m) => stateEvent(m, "RUNNING", "production", start)),
+    ...MACHINES.map((m) => countEvent(m, 40, start + 60_000)),
+  ]);
+});
+
+test("the board shows every station of the bottling line in flow order, first paint within 1 s", async ({ page, baseURL }) => {
+  const problems = watch(page, baseURL!);
+  const started = Date.now();
+  await page.goto("/");
+  await expect(page.getByTestId("machine-CasePacker")).toBeVisible();
+  const paint_ms = Date.now() - started;
+  console.log(`board: stations shown ${paint_ms} ms after navigation`);
+  expect(paint_ms).toBeLessThan(1000);
+  const order = await page.locator("[data-testid^=machine-]").evaluateAll((cards) => cards.map((c) => c.getAttribute("data-testid")));
+  expect(order).toEqual(MACHINES.map((m) => `machine-${m}`));
+  for (const m of MACHINES) await expect(page.getByTestId(`machine-${m}`)).toHaveAttribute("data-state", "RUNNING");
+  await expect(page.getByText("conveyor-fill-label")).toBeVisible();
+  await expect(page.getByTestId("forecast-chart")).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId("connection")).toContainText("live");
+  await page.screenshot({ path: "test-results/board.png", fullPage: true });
+  expect(problems).toEqual([]);
+});
+
+test("a state event posted to the twin shows on the board within 1 s", async ({ page, request, baseURL }) => {
+  const problems = watch(page, baseURL!);
+  await page.goto("/");
+  await expect(page.getByTestId("connection")).toContainText("live");
+  const filler = page.getByTestId("machine-Filler");
+  await expect(filler).toHaveAttribute("data-state", "RUNNING");
+  const sent = Date.now();
+  await send(request, [stateEvent("Filler", "UNPLANNED_DOWN", "valve fault")]);
+  await expect(filler).toHaveAttribute("data-state", "UNPLANNED_DOWN", { timeout: 1000 });
+  console.log(`board: state shown ${Date.now() - sent} ms after the event was accepted`);
+  await expect(filler).toContainText("down");
+  await expect(filler).toContainText("valve fault");
+  await page.screenshot({ path: "test-results/board-down.png", fullPage: true });
+  await send(request, [stateEvent("Filler", "RUNNING", "production")]);
+  await expect(filler).toHaveAttribute("data-state", "RUNNING", { timeout: 1000 });
+  expect(problems).toEqual([]);
+});
+
+test("the board says when its server is gone, shows the machines as unknown, and recovers with their states", async ({ page, playwright }) => {
+  const port = 18094;
+  let server = await startServer(port);
+  const plant = await playwright.request.newContext({ baseURL: server.url });
+  await send(plant, [stateEvent("Labeller", "BLOCKED", "case packer full")]);
+  await page.goto(`${server.url}/`);
+  await expect(page.getByTestId("connection")).toContainText("live");
+  await expect(page.getByTestId("machine-Labeller")).toHaveAttribute("data-state", "BLOCKED");
+  await killServer(server);
+  await expect(page.getByTestId("connection")).toContainText("connection lost", { timeout: 5_000 });
+  await expect(page.getByTestId("offline-banner")).toBeVisible({ timeout: 10_000 });
+  await expect(page.getByTestId("machine-Labeller")).toHaveAttribute("data-state", "UNKNOWN");
+  await page.screenshot({ path: "test-results/board-offline.png", fullPage: true });
+  // The same store: the twin comes back with what it had accepted.
+  server = await startServer(port, server.data);
+  await expect(page.getByTestId("connection")).toContainText("live", { timeout: 20_000 });
+  await expect(page.getByTestId("machine-Labeller")).toHaveAttribute("data-state", "BLOCKED");
+  await plant.dispose();
+  await killServer(server);
+});
+
+test("the board keeps up with 1,000 events a second without freezing", async ({ page, request }) => {
+  await page.goto("/");
+  await expect(page.getByTestId("connection")).toContainText("live");
+  // The longest gap between animation frames while the events pour in: a frozen page has long ones.
+  await page.evaluate(() => {
+    const w = window as unknown as { longestFrameGap: number };
+    w.longestFrameGap = 0;
+    let last = performance.now();
+    const tick = (now: number) => {
+      w.longestFrameGap = Math.max(w.longestFrameGap, now - last);
+      last = now;
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+  const state = (await (await request.get("/twin/state")).json()) as { assets: { asset: string; good: number }[] };
+  const before = state.assets.find((a) => a.asset === "CasePacker")?.good ?? 0;
+  const seconds = 5;
+  let sent = 0;
+  const t0 = Date.now();
+  for (let k = 0; k < seconds * 10; k++) {
+    // 100 events every 100 ms: one good part per event, spread over the three machines.
+    const batch = Array.from({ length: 100 }, (_, i) => countEvent(MACHINES[i % 3]!, 1));
+    await send(request, batch);
+    sent += batch.length;
+    const wait = t0 + (k + 1) * 100 - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+  const rate = (sent / (Date.now() - t0)) * 1000;
+  console.log(`board: ${sent} events at ${Math.round(rate)} events/s`);
+  expect(rate).toBeGreaterThan(900);
+  // Every third event of each batch of 100 (i % 3 == 2) is the CasePacker's: 33 per batch.
+  const expected = before + 33 * (sent / 100);
+  await expect(page.getByTestId("good-CasePacker")).toHaveText(new Intl.NumberFormat("en-GB").format(expected), { timeout: 2000 });
+  const gap = await page.evaluate(() => (window as unknown as { longestFrameGap: number }).longestFrameGap);
+  console.log(`board: longest gap between frames under load ${Math.round(gap)} ms`);
+  expect(gap).toBeLessThan(500);
+});
