@@ -334,6 +334,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/twin/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Each machine's states over the running shift (or the one before) at one-minute resolution, and
+         *     its stops by state and reason (a failure mode for `UNPLANNED_DOWN`), longest first.
+         */
+        get: operations["twin_timeline"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -362,6 +382,15 @@ export interface components {
              *     keeps, as its previous one, the last shift it counted in).
              */
             window_start?: string | null;
+        };
+        /** @description One machine's timeline and stops. */
+        AssetTimeline: {
+            asset: string;
+            /** @description In time order; minutes without news are left out. */
+            segments: components["schemas"]["TimelineSegment"][];
+            station: string;
+            /** @description Every state but RUNNING, longest first. */
+            stops: components["schemas"]["StopReason"][];
         };
         /** @description One asset as the API and the CLI show it. */
         AssetView: components["schemas"]["Kpis"] & {
@@ -1400,6 +1429,16 @@ export interface components {
             /** @enum {string} */
             stop: "planned_down";
         };
+        /** @description Time lost to one state with one reason in the window, and how often it began. */
+        StopReason: {
+            /** Format: double */
+            duration_s: number;
+            /** Format: int32 */
+            episodes: number;
+            /** @description The reason sent with the state (a failure mode, a stop reason); empty when none was sent. */
+            reason: string;
+            state: string;
+        };
         StoredScenario: {
             /** Format: int64 */
             created_ms: number;
@@ -1414,6 +1453,39 @@ export interface components {
             end_s: number;
             /** Format: int64 */
             start_s: number;
+        };
+        /** @description The machines' timelines over a shift. */
+        TimelineReport: {
+            assets: components["schemas"]["AssetTimeline"][];
+            /**
+             * Format: double
+             * @description The resolution of the segments, seconds.
+             */
+            bucket_s: number;
+            /** Format: int64 */
+            now_ms: number;
+            shift?: string | null;
+            /** @description `shift` or `previous`. */
+            window: string;
+            window_end: string;
+            /** Format: int64 */
+            window_end_ms: number;
+            window_start: string;
+            /** Format: int64 */
+            window_start_ms: number;
+        };
+        /** @description A run of minutes in which the same state took the most time. */
+        TimelineSegment: {
+            /** Format: int64 */
+            end_ms: number;
+            /** Format: int64 */
+            start_ms: number;
+            /** @description The state with the most time in each of these minutes. */
+            state: string;
+            /** @description Seconds in every state within the segment (short stops inside a running minute show here). */
+            state_s: {
+                [key: string]: number;
+            };
         };
         /** @description The mirrored plant at a moment. */
         TwinState: {
@@ -2110,6 +2182,41 @@ export interface operations {
                 };
                 content: {
                     "text/event-stream": unknown;
+                };
+            };
+        };
+    };
+    twin_timeline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description `shift` (the default): the running shift, from its start to now. `previous`: the shift
+                 *     before it, complete.
+                 */
+                window: string | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimelineReport"];
+                };
+            };
+            /** @description Malformed request (problem+json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };

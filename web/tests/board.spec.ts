@@ -58,6 +58,10 @@ test("a state event posted to the twin shows on the board within 1 s", async ({ 
   await page.screenshot({ path: "test-results/board-down.png", fullPage: true });
   await send(request, [stateEvent("Filler", "RUNNING", "production")]);
   await expect(filler).toHaveAttribute("data-state", "RUNNING", { timeout: 1000 });
+  // The stop is in the shift's stops by reason, with its failure mode.
+  await expect(page.getByTestId("stops")).toContainText("valve fault", { timeout: 8000 });
+  await expect(page.getByTestId("timeline-chart")).toBeVisible();
+  await page.screenshot({ path: "test-results/board-stops.png", fullPage: true });
   expect(problems).toEqual([]);
 });
 

@@ -119,6 +119,14 @@ impl TwinHandle {
         self.changes.subscribe()
     }
 
+    /// The machines' timelines and stops over the running shift or the one before, as of the
+    /// newest event (as the state is).
+    pub fn timeline(&self, window: takt_twin::KpiWindow) -> takt_twin::timeline::TimelineReport {
+        let twin = self.lock();
+        let now = twin.newest_ms().unwrap_or(self.start_ms);
+        twin.timeline(now, window)
+    }
+
     /// The newest event time and the mirrored assets then (for a forecast).
     pub fn view(
         &self,

@@ -15,10 +15,12 @@ pub mod calibrate;
 pub mod condition;
 pub mod event;
 pub mod forecast;
+pub mod history;
 pub mod mirror;
 pub mod mqtt;
 pub mod replay;
 pub mod store;
+pub mod timeline;
 pub mod view;
 
 use event::{Checked, Event, EventError};

@@ -19,6 +19,7 @@ use crate::event::{
     AlarmAction, AlarmBody, Body, Checked, CountBody, CountMode, MaintenanceBody, OperationAction,
     OperationBody, SampleBody, StateBody, StateCode,
 };
+use crate::history::{AssetHistory, WindowHistory};
 use std::collections::{BTreeMap, VecDeque};
 use takt_model::{ShiftClock, ShiftWindow};
 
@@ -340,6 +341,26 @@ struct Slot {
     state: AssetState,
     pending: VecDeque<Checked>,
     newest_ms: i64,
+    history: AssetHistory,
+}
+
+impl Slot {
+    fn apply(&mut self, clock: &ShiftClock, c: Checked) {
+        apply_booked(&mut self.state, &mut self.history, clock, c);
+    }
+}
+
+/// Applies an event, and books the state it ends into the asset's history.
+fn apply_booked(a: &mut AssetState, history: &mut AssetHistory, clock: &ShiftClock, c: Checked) {
+    let before =
+        matches!(c.event.body, Body::State(_)).then(|| (a.state, a.since_ms, a.reason.clone()));
+    apply(a, clock, c);
+    if let Some((state, Some(since), reason)) = before
+        && let Some(now) = a.since_ms
+        && now > since
+    {
+        history.book(clock, state, &reason, since, now);
+    }
 }
 
 impl Mirror {
@@ -353,6 +374,7 @@ impl Mirror {
                     state: AssetState::new(),
                     pending: VecDeque::new(),
                     newest_ms: i64::MIN,
+                    history: AssetHistory::default(),
                 });
                 slots.len() - 1
             });
@@ -386,7 +408,7 @@ impl Mirror {
         slot.newest_ms = slot.newest_ms.max(c.ts_ms);
         let horizon = slot.newest_ms.saturating_sub(self.config.reorder_window_ms);
         if self.config.reorder_window_ms == 0 {
-            apply(&mut slot.state, &self.clock, c);
+            slot.apply(&self.clock, c);
             return;
         }
         let queue = &mut slot.pending;
@@ -397,10 +419,58 @@ impl Mirror {
             let at = queue.partition_point(|p| p.ts_ms <= c.ts_ms);
             queue.insert(at, c);
         }
-        let ready = queue.partition_point(|p| p.ts_ms <= horizon);
-        for e in queue.drain(..ready) {
-            apply(&mut slot.state, &self.clock, e);
+        while slot.pending.front().is_some_and(|p| p.ts_ms <= horizon) {
+            if let Some(e) = slot.pending.pop_front() {
+                slot.apply(&self.clock, e);
+            }
         }
+    }
+
+    /// Each asset's history over `window` as of `now_ms`: milliseconds per state in each minute
+    /// from the window's start to its end (or now), and time and episodes per (state, reason) in
+    /// the window. As in [`Mirror::view`], events still held for reordering count, and the open
+    /// state counts up to now (an asset silent too long as UNKNOWN from then).
+    pub fn history_in(&self, window: &ShiftWindow, now_ms: i64) -> Vec<WindowHistory> {
+        let end = window.end_ms.min(now_ms.max(window.start_ms + 1));
+        self.index
+            .iter()
+            .map(|(name, &i)| {
+                let slot = &self.slots[i];
+                // What is not booked yet, apart (a few minutes; the history itself is not copied).
+                let mut recent = AssetHistory::default();
+                let mut a = slot.state.clone();
+                for e in &slot.pending {
+                    apply_booked(&mut a, &mut recent, &self.clock, e.clone());
+                }
+                if let Some(since) = a.since_ms
+                    && now_ms > since
+                {
+                    let silent_from = a
+                        .last_seen_ms
+                        .map_or(i64::MAX, |seen| seen + self.config.silence_ms);
+                    let until = now_ms.min(silent_from.max(since));
+                    recent.book(&self.clock, a.state, &a.reason, since, until);
+                    recent.book(&self.clock, StateCode::Unknown, "silent", until, now_ms);
+                }
+                let mut minutes = slot.history.minutes(window.start_ms, end);
+                for (m, r) in minutes.iter_mut().zip(recent.minutes(window.start_ms, end)) {
+                    for (x, y) in m.iter_mut().zip(r) {
+                        *x = x.saturating_add(y);
+                    }
+                }
+                let mut stops = slot.history.stops(window.start_ms);
+                for (key, r) in recent.stops(window.start_ms) {
+                    let total = stops.entry(key).or_default();
+                    total.ms += r.ms;
+                    total.episodes += r.episodes;
+                }
+                WindowHistory {
+                    asset: name.clone(),
+                    minutes,
+                    stops,
+                }
+            })
+            .collect()
     }
 
     /// The state as of now: what was applied plus what still waits for reordering, in the window of

@@ -7,7 +7,7 @@ import { ForecastPanel } from "./ForecastPanel";
 import { Line } from "./Line";
 import { useLiveTwin } from "./live";
 import { Previous } from "./Previous";
-import { TimeChart, type MachineTimes } from "./TimeChart";
+import { ShiftHistory } from "./ShiftHistory";
 
 /** After this long without a connection, the machines' last states are no longer shown as current. */
 const OFFLINE_AFTER_MS = 5000;
@@ -29,10 +29,6 @@ export function Board() {
   }, []);
   const assets = useMemo(() => new Map<string, AssetView>((live.state?.assets ?? []).map((a) => [a.asset, a])), [live.state]);
   const ordered = useMemo(() => (layout ? layout.stations.flatMap((s) => s.machines) : []), [layout]);
-  const shiftTimes = useMemo<MachineTimes[]>(
-    () => ordered.map((m) => ({ name: m, state_s: assets.get(m)?.state_s ?? {} })),
-    [ordered, assets],
-  );
 
   if (error) return <p class="error" role="alert">The plant's layout could not be read: {error}</p>;
   if (!layout) return <p class="quiet">Reading the plant…</p>;
@@ -64,8 +60,8 @@ export function Board() {
         </p>
       ) : null}
       <Line layout={layout} assets={assets} now_ms={state?.now_ms ?? 0} offline={offline} />
+      <ShiftHistory machines={ordered} offset={offset} changes={live.received} />
       <div class="panels">
-        <TimeChart machines={shiftTimes} title="Where the running shift's time went" testId="time-chart" />
         <ForecastPanel />
         <Previous layout={layout} assets={assets} />
       </div>

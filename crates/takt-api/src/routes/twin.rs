@@ -2,6 +2,7 @@
 
 use super::*;
 use takt_model::layout::PlantLayout;
+use takt_twin::timeline::TimelineReport;
 
 #[derive(Serialize, ToSchema)]
 pub struct IngestResult {
@@ -120,6 +121,24 @@ pub(super) async fn twin_kpis(
         .parse()
         .map_err(|e: takt_twin::view::KpiWindowError| Problem::bad_request(e.0))?;
     Ok(Json(s.twin.snapshot().kpis(window)))
+}
+
+/// Each machine's states over the running shift (or the one before) at one-minute resolution, and
+/// its stops by state and reason (a failure mode for `UNPLANNED_DOWN`), longest first.
+#[utoipa::path(get, path = "/twin/timeline", params(KpiQuery),
+    responses((status = 200, description = "OK", body = TimelineReport), (status = 400, description = "Malformed request (problem+json)", body = Problem)))]
+pub(super) async fn twin_timeline(
+    State(s): State<Shared>,
+    Query(q): Query<KpiQuery>,
+) -> Result<Json<TimelineReport>, Problem> {
+    let window: KpiWindow = q
+        .window
+        .as_deref()
+        .unwrap_or("shift")
+        .parse()
+        .map_err(|e: takt_twin::view::KpiWindowError| Problem::bad_request(e.0))?;
+    let twin = Arc::clone(&s.twin);
+    Ok(Json(blocking(move || twin.timeline(window)).await?))
 }
 
 pub(super) fn default_forecast_replications() -> u32 {

@@ -240,6 +240,8 @@ fn every_answer_matches_its_schema_in_the_api_document() {
         ("/twin/state", "200"),
         ("/twin/kpis", "200"),
         ("/twin/kpis?window=previous", "200"),
+        ("/twin/timeline", "200"),
+        ("/twin/timeline?window=previous", "200"),
     ] {
         let (code, body) = app.call(Method::GET, path, None);
         assert_eq!(code.as_str(), status, "{path}: {body}");

@@ -1,0 +1,76 @@
+// Stops by reason over the shift, longest first with their cumulative share: where a shift leader
+// looks first. A failure's reason is its failure mode.
+import { useMemo } from "preact/hooks";
+import { Chart, type ChartOption } from "../chart";
+import { count, duration, percent } from "../format";
+import { look } from "../states";
+import type { TimelineReport } from "./history";
+
+const SHOWN = 10;
+
+export function Pareto(props: { report: TimelineReport }) {
+  const stops = useMemo(
+    () =>
+      props.report.assets
+        .flatMap((a) =>
+          a.stops
+            .filter((s) => look(s.state).loss && s.duration_s > 0)
+            .map((s) => ({ ...s, machine: a.asset, label: `${a.asset} · ${look(s.state).word}${s.reason ? ` · ${s.reason}` : ""}` })),
+        )
+        .sort((a, b) => b.duration_s - a.duration_s),
+    [props.report],
+  );
+  const total = stops.reduce((sum, s) => sum + s.duration_s, 0);
+  const top = stops.slice(0, SHOWN);
+  const option = useMemo<ChartOption>(() => {
+    let running = 0;
+    const cumulative = top.map((s) => (running += s.duration_s) / Math.max(total, 1e-9));
+    return {
+      tooltip: {
+        trigger: "axis",
+        formatter: (items: { dataIndex: number }[]) => {
+          const s = top[items[0]?.dataIndex ?? 0];
+          return s ? `${s.label}<br/>${duration(s.duration_s)} in ${count(s.episodes)} stop(s)<br/>${percent(cumulative[items[0]?.dataIndex ?? 0])} of all stop time up to here` : "";
+        },
+      },
+      grid: { left: 80, right: 50, top: 20, bottom: 90 },
+      xAxis: { type: "category", data: top.map((s) => s.label), axisLabel: { rotate: 30, fontSize: 11, width: 160, overflow: "truncate" } },
+      yAxis: [
+        { type: "value", axisLabel: { formatter: (v: number) => duration(v) } },
+        { type: "value", max: 1, axisLabel: { formatter: (v: number) => `${Math.round(v * 100)} %` }, splitLine: { show: false } },
+      ],
+      series: [
+        { type: "bar", data: top.map((s) => ({ value: s.duration_s, itemStyle: { color: look(s.state).colour, borderColor: "#333", borderWidth: 0.5 } })) },
+        { type: "line", yAxisIndex: 1, data: cumulative, itemStyle: { color: "#333" }, symbolSize: 6 },
+      ],
+    };
+  }, [top, total]);
+  if (!top.length) return <p class="quiet">No stops in this window.</p>;
+  return (
+    <>
+      <Chart option={option} height={300} label="stops by reason, longest first" testId="pareto-chart" />
+      <table class="losses" data-testid="stops">
+        <thead>
+          <tr>
+            <th scope="col">machine</th>
+            <th scope="col">state</th>
+            <th scope="col">reason</th>
+            <th scope="col" class="num">time</th>
+            <th scope="col" class="num">stops</th>
+          </tr>
+        </thead>
+        <tbody>
+          {top.map((s) => (
+            <tr key={s.label}>
+              <td>{s.machine}</td>
+              <td>{look(s.state).word}</td>
+              <td>{s.reason || "–"}</td>
+              <td class="num">{duration(s.duration_s)}</td>
+              <td class="num">{count(s.episodes)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}

@@ -1,0 +1,37 @@
+// The timeline and the stops of the running shift, or of the one before for the handover.
+import { useState } from "preact/hooks";
+import { plantTime } from "../format";
+import { useTimeline, type Window } from "./history";
+import { Pareto } from "./Pareto";
+import { Timeline } from "./Timeline";
+
+export function ShiftHistory(props: { machines: string[]; offset: number; changes: number }) {
+  const [window, setWindow] = useState<Window>("shift");
+  const { report, error } = useTimeline(window, props.changes);
+  const span = report ? `${report.shift ?? "shift"} ${plantTime(report.window_start_ms, props.offset)}–${plantTime(report.window_end_ms, props.offset).slice(11)}` : "";
+  return (
+    <section class="panel wide" aria-label="the shift's timeline and stops" data-testid="shift-history">
+      <h2>
+        States and stops · {span}
+        <span class="switch" role="group" aria-label="which shift">
+          <button type="button" aria-pressed={window === "shift"} onClick={() => setWindow("shift")}>
+            running shift
+          </button>
+          <button type="button" aria-pressed={window === "previous"} onClick={() => setWindow("previous")}>
+            shift before
+          </button>
+        </span>
+      </h2>
+      {error ? <p class="error" role="alert">{error}</p> : null}
+      {report ? (
+        <div class="history">
+          <Timeline report={report} machines={props.machines} offset={props.offset} />
+          <div>
+            <h3>Stops by reason</h3>
+            <Pareto report={report} />
+          </div>
+        </div>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,46 @@
+// The machines' timelines and stops over the running shift or the one before (/twin/timeline),
+// read again when the twin's state changes (at most every 5 s) and every 15 s while shown.
+import { useEffect, useRef, useState } from "preact/hooks";
+import { get, type Schemas } from "../api";
+
+export type TimelineReport = Schemas["TimelineReport"];
+export type Window = "shift" | "previous";
+
+const REFRESH_MS = 15_000;
+const AT_MOST_EVERY_MS = 5_000;
+
+export function useTimeline(window: Window, changes: number): { report: TimelineReport | null; error: string | null } {
+  const [report, setReport] = useState<TimelineReport | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const last = useRef(0);
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    const timer = setInterval(() => setTick((t) => t + 1), REFRESH_MS);
+    return () => clearInterval(timer);
+  }, []);
+  // A change of the twin's state asks for a new read, held back to one per AT_MOST_EVERY_MS.
+  useEffect(() => {
+    const wait = last.current + AT_MOST_EVERY_MS - Date.now();
+    if (wait <= 0) {
+      setTick((t) => t + 1);
+      return;
+    }
+    const timer = setTimeout(() => setTick((t) => t + 1), wait);
+    return () => clearTimeout(timer);
+  }, [changes]);
+  useEffect(() => {
+    const stop = new AbortController();
+    last.current = Date.now();
+    get<TimelineReport>(`/twin/timeline?window=${window}`, stop.signal).then(
+      (r) => {
+        setReport(r);
+        setError(null);
+      },
+      (e: unknown) => {
+        if (!stop.signal.aborted) setError(e instanceof Error ? e.message : String(e));
+      },
+    );
+    return () => stop.abort();
+  }, [window, tick]);
+  return { report, error };
+}
