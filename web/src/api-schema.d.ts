@@ -219,6 +219,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/twin/buffers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The parts waiting in each buffer now. Machine events do not sense buffers: the levels are
+         *     inferred by conservation along the routings (as a forecast's starting state is).
+         */
+        get: operations["twin_buffers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/twin/events": {
         parameters: {
             query?: never;
@@ -453,6 +473,33 @@ export interface components {
             buffer: string;
             /** @description Waiting parts, first in line first. */
             parts: components["schemas"]["QueuedPart"][];
+        };
+        /** @description A buffer's parts now, as [`condition_of`] infers them. */
+        BufferLevel: {
+            buffer: string;
+            /**
+             * Format: int32
+             * @description Parts it holds at most; absent: unlimited.
+             */
+            capacity?: number | null;
+            /**
+             * Format: int64
+             * @description Parts waiting in it now (inferred, see `warnings`); absent when they cannot be inferred.
+             */
+            parts?: number | null;
+            /** @description The station that takes its parts. */
+            station: string;
+        };
+        /**
+         * @description `GET /twin/buffers`: every buffer's parts now. Machine events do not sense buffers: the levels
+         *     are inferred by conservation along the routings, assuming the history began with the plant
+         *     empty at the scenario's start; what could not be inferred exactly is in `warnings`.
+         */
+        BufferLevels: {
+            buffers: components["schemas"]["BufferLevel"][];
+            /** Format: int64 */
+            now_ms: number;
+            warnings: string[];
         };
         Comparison: {
             /** Format: double */
@@ -2002,6 +2049,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    twin_buffers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BufferLevels"];
                 };
             };
         };

@@ -37,6 +37,8 @@ test("the board shows every station of the bottling line in flow order, first pa
   expect(order).toEqual(MACHINES.map((m) => `machine-${m}`));
   for (const m of MACHINES) await expect(page.getByTestId(`machine-${m}`)).toHaveAttribute("data-state", "RUNNING");
   await expect(page.getByText("conveyor-fill-label")).toBeVisible();
+  // The buffers' levels, inferred from the machines' counts (40 out of each: none waiting).
+  await expect(page.getByTestId("buffer-conveyor-fill-label")).toHaveText("0 of 240");
   await expect(page.getByTestId("forecast-chart")).toBeVisible({ timeout: 30_000 });
   await expect(page.getByTestId("connection")).toContainText("live");
   await page.screenshot({ path: "test-results/board.png", fullPage: true });

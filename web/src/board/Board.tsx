@@ -7,6 +7,7 @@ import { ForecastPanel } from "./ForecastPanel";
 import { Line } from "./Line";
 import { useLiveTwin } from "./live";
 import { Previous } from "./Previous";
+import { useBuffers } from "./history";
 import { ShiftHistory } from "./ShiftHistory";
 
 /** After this long without a connection, the machines' last states are no longer shown as current. */
@@ -28,6 +29,11 @@ export function Board() {
     return () => window.clearInterval(timer);
   }, []);
   const assets = useMemo(() => new Map<string, AssetView>((live.state?.assets ?? []).map((a) => [a.asset, a])), [live.state]);
+  const levels = useBuffers(live.received);
+  const buffers = useMemo(
+    () => new Map<string, number | null>((levels?.buffers ?? []).map((b) => [b.buffer, b.parts ?? null])),
+    [levels],
+  );
   const ordered = useMemo(() => (layout ? layout.stations.flatMap((s) => s.machines) : []), [layout]);
 
   if (error) return <p class="error" role="alert">The plant's layout could not be read: {error}</p>;
@@ -59,7 +65,7 @@ export function Board() {
           No connection to the takt server for {ago(clock - live.status.since_ms).replace(" ago", "")}: the machines below show as unknown until it is back.
         </p>
       ) : null}
-      <Line layout={layout} assets={assets} now_ms={state?.now_ms ?? 0} offline={offline} />
+      <Line layout={layout} assets={assets} buffers={buffers} now_ms={state?.now_ms ?? 0} offline={offline} />
       <ShiftHistory machines={ordered} offset={offset} changes={live.received} />
       <div class="panels">
         <ForecastPanel />

@@ -74,9 +74,11 @@ function MachineCard(props: { asset: AssetView | undefined; name: string; now_ms
   );
 }
 
-/** The buffer a station takes its parts from, when the scenario declares one. */
-function Buffer(props: { station: Station; first: boolean }) {
+/** The buffer a station takes its parts from, when the scenario declares one, with its level. */
+function Buffer(props: { station: Station; first: boolean; parts: number | null | undefined }) {
   const b = props.station.input_buffer;
+  const level =
+    props.parts == null ? null : b.capacity == null ? `${count(props.parts)} parts` : `${count(props.parts)} of ${count(b.capacity)}`;
   if (b.implicit) {
     return <div class="buffer">{props.first ? "start of the line" : "\u00a0"}</div>;
   }
@@ -86,7 +88,12 @@ function Buffer(props: { station: Station; first: boolean }) {
         →
       </span>
       <span class="buffer-name">{b.name}</span>
-      <span class="buffer-capacity">{b.capacity == null ? "unlimited" : `holds ${count(b.capacity)}`}</span>
+      {level != null && b.capacity != null ? (
+        <meter min={0} max={b.capacity} value={props.parts ?? 0} aria-label={`${b.name} level`} title="inferred from the machines' counts" />
+      ) : null}
+      <span class="buffer-capacity" data-testid={`buffer-${b.name}`} title="inferred from the machines' counts">
+        {level ?? (b.capacity == null ? "unlimited" : `holds ${count(b.capacity)}`)}
+      </span>
     </div>
   );
 }
@@ -94,6 +101,7 @@ function Buffer(props: { station: Station; first: boolean }) {
 export function Line(props: {
   layout: PlantLayout;
   assets: Map<string, AssetView>;
+  buffers: Map<string, number | null>;
   now_ms: number;
   offline: boolean;
 }) {
@@ -106,7 +114,7 @@ export function Line(props: {
         <div class="stage" key={stage}>
           {stations.map((s) => (
             <div class="station" key={s.name} data-testid={`station-${s.name}`}>
-              <Buffer station={s} first={stage === 0} />
+              <Buffer station={s} first={stage === 0} parts={props.offline ? null : props.buffers.get(s.input_buffer.name)} />
               {s.machines.length > 1 || s.machines[0] !== s.name ? <h2 class="station-name">{s.name}</h2> : null}
               {s.machines.map((m) => (
                 <MachineCard

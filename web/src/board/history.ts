@@ -1,16 +1,25 @@
-// The machines' timelines and stops over the running shift or the one before (/twin/timeline),
-// read again when the twin's state changes (at most every 5 s) and every 15 s while shown.
+// Answers the board reads again when the twin's state changes (at most every 5 s) and every 15 s
+// while shown: the machines' timelines and stops (/twin/timeline), the buffers' levels.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { get, type Schemas } from "../api";
 
 export type TimelineReport = Schemas["TimelineReport"];
+export type BufferLevels = Schemas["BufferLevels"];
 export type Window = "shift" | "previous";
 
 const REFRESH_MS = 15_000;
 const AT_MOST_EVERY_MS = 5_000;
 
 export function useTimeline(window: Window, changes: number): { report: TimelineReport | null; error: string | null } {
-  const [report, setReport] = useState<TimelineReport | null>(null);
+  return usePolled<TimelineReport>(`/twin/timeline?window=${window}`, changes);
+}
+
+export function useBuffers(changes: number): BufferLevels | null {
+  return usePolled<BufferLevels>("/twin/buffers", changes).report;
+}
+
+function usePolled<T>(path: string, changes: number): { report: T | null; error: string | null } {
+  const [report, setReport] = useState<T | null>(null);
   const [error, setError] = useState<string | null>(null);
   const last = useRef(0);
   const [tick, setTick] = useState(0);
@@ -31,7 +40,7 @@ export function useTimeline(window: Window, changes: number): { report: Timeline
   useEffect(() => {
     const stop = new AbortController();
     last.current = Date.now();
-    get<TimelineReport>(`/twin/timeline?window=${window}`, stop.signal).then(
+    get<T>(path, stop.signal).then(
       (r) => {
         setReport(r);
         setError(null);
@@ -41,6 +50,6 @@ export function useTimeline(window: Window, changes: number): { report: Timeline
       },
     );
     return () => stop.abort();
-  }, [window, tick]);
+  }, [path, tick]);
   return { report, error };
 }

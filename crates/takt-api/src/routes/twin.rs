@@ -2,6 +2,7 @@
 
 use super::*;
 use takt_model::layout::PlantLayout;
+use takt_twin::condition::BufferLevels;
 use takt_twin::timeline::TimelineReport;
 
 #[derive(Serialize, ToSchema)]
@@ -139,6 +140,21 @@ pub(super) async fn twin_timeline(
         .map_err(|e: takt_twin::view::KpiWindowError| Problem::bad_request(e.0))?;
     let twin = Arc::clone(&s.twin);
     Ok(Json(blocking(move || twin.timeline(window)).await?))
+}
+
+/// The parts waiting in each buffer now. Machine events do not sense buffers: the levels are
+/// inferred by conservation along the routings (as a forecast's starting state is).
+#[utoipa::path(get, path = "/twin/buffers",
+    responses((status = 200, description = "OK", body = BufferLevels)))]
+pub(super) async fn twin_buffers(State(s): State<Shared>) -> Result<Json<BufferLevels>, Problem> {
+    let (now, view) = s.twin.view();
+    let model = Arc::clone(&s.model);
+    Ok(Json(
+        blocking(move || {
+            takt_twin::condition::buffer_levels(&model, now.map(|now_ms| (&view, now_ms)))
+        })
+        .await?,
+    ))
 }
 
 pub(super) fn default_forecast_replications() -> u32 {

@@ -62,3 +62,54 @@ fn the_page_and_its_assets_are_served_from_the_binary_and_the_data_needs_a_token
         .collect();
     assert_eq!(names, ["Filler", "Labeller", "CasePacker"]);
 }
+
+/// The board's buffer levels are the forecast's starting state: the same inference, read live.
+#[test]
+fn buffer_levels_are_what_a_forecast_starts_from() {
+    use axum::http::{Method, StatusCode};
+    use serde_json::{Value, json};
+    let app = App::new();
+    let (status, empty) = app.call(Method::GET, "/twin/buffers", None);
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        empty["buffers"]
+            .as_array()
+            .expect("buffers")
+            .iter()
+            .all(|b| b["parts"].is_null())
+    );
+    let events: Vec<Value> = crate::harness::RECORDING
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("event"))
+        .collect();
+    for chunk in events.chunks(2000) {
+        let (status, body) = app.call(Method::POST, "/twin/events", Some(&json!(chunk)));
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let (status, levels) = app.call(Method::GET, "/twin/buffers", None);
+    assert_eq!(status, StatusCode::OK, "{levels}");
+    let (status, forecast) = app.call(
+        Method::POST,
+        "/twin/forecast",
+        Some(&json!({"replications": 2, "plan_replications": 0})),
+    );
+    assert_eq!(status, StatusCode::OK, "{forecast}");
+    let queued = |name: &str| {
+        forecast["initial_state"]["buffers"]
+            .as_array()
+            .expect("buffers")
+            .iter()
+            .find(|b| b["buffer"] == name)
+            .map_or(0, |b| b["parts"].as_array().map_or(0, Vec::len))
+    };
+    let buffers = levels["buffers"].as_array().expect("buffers");
+    assert_eq!(buffers.len(), 3, "{levels}");
+    for b in buffers {
+        let name = b["buffer"].as_str().expect("name");
+        let parts = b["parts"].as_u64().expect("inferred");
+        assert_eq!(parts as usize, queued(name), "{name}");
+        if let Some(capacity) = b["capacity"].as_u64() {
+            assert!(parts <= capacity, "{name}: {parts} > {capacity}");
+        }
+    }
+}
