@@ -77,6 +77,11 @@ export async function post<T>(path: string, body: unknown, signal?: AbortSignal)
   return (await response.json()) as T;
 }
 
+export async function remove(path: string): Promise<void> {
+  const response = await fetch(path, { method: "DELETE", headers: headers(false) });
+  if (!response.ok) return fail(response);
+}
+
 export type StreamStatus = { connected: boolean; since_ms: number; error: string | null };
 
 /**

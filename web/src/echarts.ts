@@ -1,6 +1,6 @@
 // ECharts, tree-shaken to the charts and components the screens use (loaded on demand by chart.tsx).
 import * as echarts from "echarts/core";
-import { BarChart, CustomChart, LineChart } from "echarts/charts";
+import { BarChart, CustomChart, LineChart, ScatterChart } from "echarts/charts";
 import {
   AriaComponent,
   DataZoomComponent,
@@ -16,6 +16,7 @@ echarts.use([
   BarChart,
   CustomChart,
   LineChart,
+  ScatterChart,
   AriaComponent,
   DataZoomComponent,
   GridComponent,

@@ -4,9 +4,13 @@ import { useEffect, useState } from "preact/hooks";
 import { onAuthNeeded, setToken, token } from "./api";
 import { TokenForm } from "./Auth";
 import { Board } from "./board/Board";
+import { ScheduleBoard } from "./schedule/ScheduleBoard";
 import "./styles.css";
 
-const VIEWS = [{ path: "#/board", name: "Line board", view: () => <Board /> }] as const;
+const VIEWS = [
+  { path: "#/board", name: "Line board", view: () => <Board /> },
+  { path: "#/schedule", name: "Schedule board", view: () => <ScheduleBoard /> },
+] as const;
 
 function currentView() {
   return VIEWS.find((v) => v.path === window.location.hash) ?? VIEWS[0];

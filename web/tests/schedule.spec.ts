@@ -1,0 +1,38 @@
+// The schedule board against a real takt server: a planner uploads a plant, plans its order book,
+// and reads the plan as a Gantt chart with its orders.
+import { expect, test } from "@playwright/test";
+import { readFileSync } from "node:fs";
+
+test("a schedule job runs from the form to a Gantt chart with the plan's orders", async ({ page, baseURL }) => {
+  const problems: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(`console: ${m.text()}`);
+  });
+  page.on("request", (r) => {
+    if (!r.url().startsWith(baseURL!) && !r.url().startsWith("blob:")) problems.push(`request left the server: ${r.url()}`);
+  });
+  await page.goto("/#/schedule");
+  await expect(page.getByRole("heading", { name: "Schedule board" })).toBeVisible();
+  await page.getByTestId("scenario-file").setInputFiles("../scenarios/body-in-white.toml");
+  await expect(page.getByText("Using body-in-white.toml")).toBeVisible();
+  await page.getByLabel("Solver").selectOption("dispatch");
+  await page.getByLabel("Robustness runs").fill("5");
+  await page.getByRole("button", { name: "Plan", exact: true }).click();
+  await expect(page.getByTestId("gantt")).toBeVisible({ timeout: 60_000 });
+  // Every order of the book is in the plan's table.
+  const ids = [...readFileSync("../scenarios/body-in-white.toml", "utf8").matchAll(/^id = "([^"]+)"/gm)].map((m) => m[1]!);
+  expect(ids.length).toBeGreaterThan(5);
+  const rows = page.getByTestId("plan-orders").locator("tbody tr");
+  await expect(rows).toHaveCount(ids.length);
+  for (const id of ids) await expect(page.getByTestId("plan-orders")).toContainText(id);
+  await expect(page.getByTestId("job-status")).toContainText("done");
+  // The CSV export holds every operation.
+  const download = page.waitForEvent("download");
+  await page.getByRole("button", { name: "export CSV" }).click();
+  const file = await (await download).path();
+  const lines = readFileSync(file, "utf8").trim().split("\n");
+  expect(lines[0]).toContain("order,step,product");
+  expect(lines.length).toBeGreaterThan(ids.length);
+  await page.screenshot({ path: "test-results/schedule.png", fullPage: true });
+  expect(problems).toEqual([]);
+});
