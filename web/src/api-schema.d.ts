@@ -1281,6 +1281,8 @@ export interface components {
         ScenarioCheck: {
             /** Format: double */
             horizon_s: number;
+            /** @description The plant as a line: what the scenario view draws. */
+            layout: components["schemas"]["PlantLayout"];
             name: string;
             products: number;
             stations: number;

@@ -1,6 +1,6 @@
 // ECharts, tree-shaken to the charts and components the screens use (loaded on demand by chart.tsx).
 import * as echarts from "echarts/core";
-import { BarChart, CustomChart, LineChart, ScatterChart } from "echarts/charts";
+import { BarChart, CustomChart, GraphChart, LineChart, ScatterChart } from "echarts/charts";
 import {
   AriaComponent,
   DataZoomComponent,
@@ -15,6 +15,7 @@ import { CanvasRenderer } from "echarts/renderers";
 echarts.use([
   BarChart,
   CustomChart,
+  GraphChart,
   LineChart,
   ScatterChart,
   AriaComponent,

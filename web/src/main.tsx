@@ -4,12 +4,14 @@ import { useEffect, useState } from "preact/hooks";
 import { onAuthNeeded, setToken, token } from "./api";
 import { TokenForm } from "./Auth";
 import { Board } from "./board/Board";
+import { ScenarioView } from "./scenario/ScenarioView";
 import { ScheduleBoard } from "./schedule/ScheduleBoard";
 import "./styles.css";
 
 const VIEWS = [
   { path: "#/board", name: "Line board", view: () => <Board /> },
   { path: "#/schedule", name: "Schedule board", view: () => <ScheduleBoard /> },
+  { path: "#/scenario", name: "Scenario", view: () => <ScenarioView /> },
 ] as const;
 
 function currentView() {

@@ -16,6 +16,8 @@ pub struct ScenarioCheck {
     pub stations: usize,
     pub products: usize,
     pub horizon_s: f64,
+    /// The plant as a line: what the scenario view draws.
+    pub layout: takt_model::layout::PlantLayout,
 }
 
 pub(super) fn scenario_problem(e: ScenarioError) -> Problem {
@@ -53,6 +55,7 @@ pub(super) fn check_of(l: &Loaded) -> ScenarioCheck {
         stations: l.model.stations.len(),
         products: l.model.products.len(),
         horizon_s: l.model.horizon_s,
+        layout: takt_model::layout::PlantLayout::of(&l.model),
     }
 }
 
