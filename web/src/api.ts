@@ -34,7 +34,8 @@ export class ApiError extends Error {
   }
 }
 
-/** Listeners told when the server wants a token (401) or a better one (403). */
+/** Listeners told when the server wants a token (401). A 403 (a read token asked to write) is the
+ * caller's error to show: the token is good for what it may do. */
 const authListeners = new Set<() => void>();
 export function onAuthNeeded(listener: () => void): () => void {
   authListeners.add(listener);
@@ -56,7 +57,7 @@ async function fail(response: Response): Promise<never> {
   } catch {
     problem = null;
   }
-  if (response.status === 401 || response.status === 403) authListeners.forEach((l) => l());
+  if (response.status === 401) authListeners.forEach((l) => l());
   throw new ApiError(response.status, problem);
 }
 

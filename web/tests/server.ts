@@ -8,10 +8,15 @@ const bin = process.env.TAKT_BIN ?? "../target/debug/takt";
 
 export type Server = { url: string; data: string; process: ChildProcess };
 
-export async function startServer(port: number, data: string = mkdtempSync(join(tmpdir(), "takt-web-"))): Promise<Server> {
+/** `auth`: the server's authentication arguments (default: none needed). */
+export async function startServer(
+  port: number,
+  data: string = mkdtempSync(join(tmpdir(), "takt-web-")),
+  auth: string[] = ["--insecure-no-auth"],
+): Promise<Server> {
   const child = spawn(
     bin,
-    ["serve", "--scenario", "../scenarios/bottling-line.toml", "--data", data, "--listen", `127.0.0.1:${port}`, "--insecure-no-auth"],
+    ["serve", "--scenario", "../scenarios/bottling-line.toml", "--data", data, "--listen", `127.0.0.1:${port}`, ...auth],
     { stdio: "ignore" },
   );
   const url = `http://127.0.0.1:${port}`;
