@@ -14,19 +14,7 @@ export function ScenarioPicker(props: { value: ScenarioChoice; onChange: (c: Sce
   return (
     <fieldset class="scenario-picker">
       <legend>Plant</legend>
-      <label>
-        Scenario file (TOML)
-        <input
-          type="file"
-          accept=".toml,text/plain"
-          data-testid="scenario-file"
-          onChange={(e) => {
-            const file = e.currentTarget.files?.[0];
-            if (!file) return;
-            void file.text().then((text) => props.onChange({ scenario: text, file: file.name }));
-          }}
-        />
-      </label>
+      <ScenarioFile onFile={(name, text) => props.onChange({ scenario: text, file: name })} />
       {stored.length ? (
         <label>
           or one stored on the server
@@ -48,6 +36,24 @@ export function ScenarioPicker(props: { value: ScenarioChoice; onChange: (c: Sce
       ) : null}
       {props.value && "file" in props.value ? <p class="quiet">Using {props.value.file}.</p> : null}
     </fieldset>
+  );
+}
+
+/** A scenario file (TOML) from this computer, read as text. */
+export function ScenarioFile(props: { onFile: (name: string, text: string) => void }) {
+  return (
+    <label class="file">
+      Scenario file (TOML)
+      <input
+        type="file"
+        accept=".toml,text/plain"
+        data-testid="scenario-file"
+        onChange={(e) => {
+          const file = e.currentTarget.files?.[0];
+          if (file) void file.text().then((text) => props.onFile(file.name, text));
+        }}
+      />
+    </label>
   );
 }
 

@@ -3,6 +3,7 @@
 import { useState } from "preact/hooks";
 import { ApiError, post, type Schemas } from "../api";
 import { duration } from "../format";
+import { ScenarioFile } from "../jobs/ScenarioPicker";
 import { PlantGraph } from "./PlantGraph";
 
 type Check = Schemas["ScenarioCheck"];
@@ -39,18 +40,7 @@ export function ScenarioView() {
   return (
     <main class="scenario" aria-label="scenario view">
       <h1>Scenario</h1>
-      <label class="file">
-        Scenario file (TOML)
-        <input
-          type="file"
-          accept=".toml,text/plain"
-          data-testid="scenario-file"
-          onChange={(e) => {
-            const f = e.currentTarget.files?.[0];
-            if (f) void f.text().then((text) => validate(f.name, text));
-          }}
-        />
-      </label>
+      <ScenarioFile onFile={validate} />
       {error ? (
         <p class="error" role="alert">
           {error}

@@ -108,6 +108,17 @@ pub struct KpiQuery {
     pub window: Option<String>,
 }
 
+impl KpiQuery {
+    /// The window asked for (`shift` when none is).
+    fn window(&self) -> Result<KpiWindow, Problem> {
+        self.window
+            .as_deref()
+            .unwrap_or("shift")
+            .parse()
+            .map_err(|e: takt_twin::view::KpiWindowError| Problem::bad_request(e.0))
+    }
+}
+
 /// ISO 22400 KPIs per machine over the running shift, or the shift before it.
 #[utoipa::path(get, path = "/twin/kpis", params(KpiQuery),
     responses((status = 200, description = "OK", body = KpiReport), (status = 400, description = "Malformed request (problem+json)", body = Problem)))]
@@ -115,12 +126,7 @@ pub(super) async fn twin_kpis(
     State(s): State<Shared>,
     Query(q): Query<KpiQuery>,
 ) -> Result<Json<KpiReport>, Problem> {
-    let window: KpiWindow = q
-        .window
-        .as_deref()
-        .unwrap_or("shift")
-        .parse()
-        .map_err(|e: takt_twin::view::KpiWindowError| Problem::bad_request(e.0))?;
+    let window = q.window()?;
     Ok(Json(s.twin.snapshot().kpis(window)))
 }
 
@@ -132,12 +138,7 @@ pub(super) async fn twin_timeline(
     State(s): State<Shared>,
     Query(q): Query<KpiQuery>,
 ) -> Result<Json<TimelineReport>, Problem> {
-    let window: KpiWindow = q
-        .window
-        .as_deref()
-        .unwrap_or("shift")
-        .parse()
-        .map_err(|e: takt_twin::view::KpiWindowError| Problem::bad_request(e.0))?;
+    let window = q.window()?;
     let twin = Arc::clone(&s.twin);
     Ok(Json(blocking(move || twin.timeline(window)).await?))
 }
