@@ -26,4 +26,11 @@ if ! git diff --quiet --exit-code -- src/api-schema.d.ts dist || [ -n "$(git ls-
   exit 1
 fi
 export TAKT_BIN="${TAKT_BIN:-$PWD/../target/debug/takt}"
+# Free loopback ports for the servers under test (the shared one, and two the tests start and stop).
+read -r TAKT_WEB_PORT TAKT_WEB_PORT_RESTART TAKT_WEB_PORT_AUTH < <(node -e '
+const net = require("node:net");
+const take = () => new Promise((ok) => { const s = net.createServer(); s.listen(0, "127.0.0.1", () => ok(s)); });
+Promise.all([take(), take(), take()]).then((ss) => { console.log(ss.map((s) => s.address().port).join(" ")); ss.forEach((s) => s.close()); });
+')
+export TAKT_WEB_PORT TAKT_WEB_PORT_RESTART TAKT_WEB_PORT_AUTH
 npx playwright test

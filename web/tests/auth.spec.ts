@@ -10,7 +10,7 @@ const READ = "read-token-for-the-board-0123456789";
 test("with tokens, the page asks for one, keeps it out of the URL and local storage, and shows the board", async ({ page }) => {
   const dir = mkdtempSync(join(tmpdir(), "takt-auth-"));
   writeFileSync(join(dir, "tokens"), `read ${READ}\n`);
-  const server = await startServer(18096, join(dir, "data"), ["--tokens", join(dir, "tokens")]);
+  const server = await startServer(Number(process.env.TAKT_WEB_PORT_AUTH ?? 18096), join(dir, "data"), ["--tokens", join(dir, "tokens")]);
   try {
     const problems: string[] = [];
     page.on("console", (m) => {

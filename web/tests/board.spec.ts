@@ -68,7 +68,7 @@ test("a state event posted to the twin shows on the board within 1 s", async ({ 
 });
 
 test("the board says when its server is gone, shows the machines as unknown, and recovers with their states", async ({ page, playwright }) => {
-  const port = 18094;
+  const port = Number(process.env.TAKT_WEB_PORT_RESTART ?? 18094);
   let server = await startServer(port);
   const plant = await playwright.request.newContext({ baseURL: server.url });
   await send(plant, [stateEvent("Labeller", "BLOCKED", "case packer full")]);
