@@ -1,0 +1,153 @@
+//! The mirror's unit tests.
+use super::*;
+use crate::event::parse;
+
+fn ev(ts_s: i64, seq: u64, body: &str) -> Checked {
+    let ts = takt_model::time::format_utc_ms(1_767_600_000_000 + ts_s * 1000);
+    parse(&format!(
+        r#"{{"ts":"{ts}","asset":"M1","seq":{seq},{body}}}"#
+    ))
+    .expect("event")
+}
+
+const T0: i64 = 1_767_600_000_000;
+
+/// One window of a day from `T0`.
+fn day() -> ShiftClock {
+    ShiftClock::periods(T0, 86_400_000)
+}
+
+#[test]
+fn out_of_order_events_within_the_window_are_applied_in_time_order() {
+    let config = MirrorConfig {
+        reorder_window_ms: 5_000,
+        silence_ms: 60_000,
+    };
+    let mut m = Mirror::new(&["M1".to_string()], day(), config);
+    m.offer(ev(0, 1, r#""kind":"state","state":"RUNNING""#));
+    m.offer(ev(
+        10,
+        3,
+        r#""kind":"state","state":"UNPLANNED_DOWN","reason":"jam""#,
+    ));
+    m.offer(ev(8, 2, r#""kind":"state","state":"STARVED""#)); // 2 s late: still in order
+    m.offer(ev(30, 4, r#""kind":"state","state":"RUNNING""#));
+    let v = m.view(T0 + 40_000);
+    let a = &v["M1"];
+    assert_eq!(a.state, StateCode::Running);
+    let d = a.state_durations_ms(T0 + 40_000);
+    assert_eq!(d[StateCode::Running.index()], 8_000 + 10_000);
+    assert_eq!(d[StateCode::Starved.index()], 2_000);
+    assert_eq!(d[StateCode::UnplannedDown.index()], 20_000);
+    assert_eq!(a.late_events, 0);
+    // 25 s late: beyond the window, it cannot rewrite the state.
+    m.offer(ev(5, 5, r#""kind":"state","state":"OFF""#));
+    m.offer(ev(40, 6, r#""kind":"count","good":3"#));
+    let v = m.view(T0 + 41_000);
+    assert_eq!(v["M1"].state, StateCode::Running);
+    assert_eq!(v["M1"].late_events, 1);
+    assert_eq!(v["M1"].good, 3);
+    // Silent for over a minute: UNKNOWN.
+    assert_eq!(m.view(T0 + 200_000)["M1"].state, StateCode::Unknown);
+}
+
+#[test]
+fn totals_count_steps_and_survive_a_reset() {
+    let mut m = Mirror::new(&["M1".to_string()], day(), MirrorConfig::default());
+    for (t, seq, total) in [(0, 1, 10), (5, 2, 12), (9, 3, 15), (12, 4, 2), (20, 5, 4)] {
+        m.offer(ev(
+            t,
+            seq,
+            &format!(r#""kind":"count","mode":"total","good":{total}"#),
+        ));
+    }
+    // 10 is the baseline; then +2, +3, reset to 2 (+2), +2.
+    assert_eq!(m.view(T0 + 30_000)["M1"].good, 9);
+}
+
+#[test]
+fn the_window_rolls_at_the_next_shift_and_lifetime_figures_carry_on() {
+    // Shifts of 100 s back to back from T0, with the reorder window on.
+    let clock = ShiftClock::periods(T0, 100_000);
+    let mut m = Mirror::new(&["M1".to_string()], clock, MirrorConfig::default());
+    m.offer(ev(0, 1, r#""kind":"state","state":"RUNNING""#));
+    m.offer(ev(40, 2, r#""kind":"count","good":5,"scrap":1"#));
+    m.offer(ev(
+        60,
+        3,
+        r#""kind":"state","state":"UNPLANNED_DOWN","reason":"jam""#,
+    ));
+    // At the end of the first shift, the view still shows it, whole.
+    let v = m.view(T0 + 100_000);
+    let a = &v["M1"];
+    assert_eq!(a.shift.as_ref().map(|w| w.start_ms), Some(T0));
+    assert_eq!((a.good, a.scrap), (5, 1));
+    let d = a.state_durations_ms(T0 + 100_000);
+    assert_eq!(d[StateCode::Running.index()], 60_000);
+    assert_eq!(d[StateCode::UnplannedDown.index()], 40_000);
+    assert_eq!(a.previous, None);
+    // Past it: the next shift, the stop carried over, nothing counted yet; the first shift
+    // kept whole as the previous one.
+    let v = m.view(T0 + 130_000);
+    let a = &v["M1"];
+    assert_eq!(a.shift.as_ref().map(|w| w.start_ms), Some(T0 + 100_000));
+    assert_eq!((a.good, a.scrap, a.state), (0, 0, StateCode::UnplannedDown));
+    let before = a.previous.as_deref().expect("the first shift");
+    assert_eq!(
+        (before.shift.start_ms, before.good, before.scrap),
+        (T0, 5, 1)
+    );
+    assert_eq!(before.state_ms[StateCode::Running.index()], 60_000);
+    assert_eq!(before.state_ms[StateCode::UnplannedDown.index()], 40_000);
+    assert_eq!(before.pieces_by_product[""], 6);
+    let d = a.state_durations_ms(T0 + 130_000);
+    assert_eq!(d.iter().sum::<i64>(), 30_000);
+    assert_eq!(d[StateCode::UnplannedDown.index()], 30_000);
+    // Events of the next shift roll the mirror itself; lifetime figures and ages carry on.
+    m.offer(ev(150, 4, r#""kind":"state","state":"RUNNING""#));
+    m.offer(ev(170, 5, r#""kind":"count","good":2"#));
+    m.offer(ev(180, 6, r#""kind":"state","state":"IDLE""#));
+    let v = m.view(T0 + 190_000);
+    let a = &v["M1"];
+    assert_eq!((a.good, a.scrap), (2, 0));
+    let d = a.state_durations_ms(T0 + 190_000);
+    assert_eq!(d[StateCode::UnplannedDown.index()], 50_000);
+    assert_eq!(d[StateCode::Running.index()], 30_000);
+    assert_eq!(d[StateCode::Idle.index()], 10_000);
+    assert_eq!(a.lifetime_by_product[""], [7, 1, 0]);
+    assert_eq!(
+        a.lifetime_ms(T0 + 190_000)[StateCode::Running.index()],
+        90_000
+    );
+    // Operating age of the jam: running since its repair ended at 150 s.
+    assert_eq!(
+        a.failure_age("jam", AgeBasis::Operating, T0 + 190_000),
+        30.0
+    );
+}
+
+#[test]
+fn an_asset_silent_into_the_next_shift_is_unknown_in_both() {
+    // Shifts of 100 s; silence after 30 s.
+    let config = MirrorConfig {
+        reorder_window_ms: 0,
+        silence_ms: 30_000,
+    };
+    let mut m = Mirror::new(
+        &["M1".to_string()],
+        ShiftClock::periods(T0, 100_000),
+        config,
+    );
+    m.offer(ev(0, 1, r#""kind":"state","state":"RUNNING""#));
+    m.offer(ev(50, 2, r#""kind":"count","good":1"#));
+    // Last seen at 50 s: UNKNOWN from 80 s, in the shift that ended and in the next.
+    let v = m.view(T0 + 150_000);
+    let a = &v["M1"];
+    assert_eq!(a.state, StateCode::Unknown);
+    let before = a.previous.as_deref().expect("the first shift");
+    assert_eq!(before.state_ms[StateCode::Running.index()], 80_000);
+    assert_eq!(before.state_ms[StateCode::Unknown.index()], 20_000);
+    let d = a.state_durations_ms(T0 + 150_000);
+    assert_eq!(d[StateCode::Unknown.index()], 50_000);
+    assert_eq!(d.iter().sum::<i64>(), 50_000);
+}
