@@ -463,15 +463,14 @@ impl Twin {
         self.counters
     }
 
+    /// Unix ms as RFC 3339 in the plant's offset, to the millisecond: every time the twin shows.
+    pub fn plant_time(&self, ms: i64) -> String {
+        takt_model::time::format_ms(ms, self.utc_offset_min, takt_model::time::Precision::Millis)
+    }
+
     /// The mirrored plant at `now_ms` with live KPIs over the running shift.
     pub fn state(&self, now_ms: i64) -> TwinState {
-        let ts = |ms: i64| {
-            takt_model::time::format_ms(
-                ms,
-                self.utc_offset_min,
-                takt_model::time::Precision::Millis,
-            )
-        };
+        let ts = |ms: i64| self.plant_time(ms);
         let view = self.mirror.view(now_ms);
         let shift = mirror::shift_of(&view, self.mirror.shift_clock(), now_ms);
         let assets = view

@@ -140,13 +140,7 @@ impl Twin {
                 }
             })
             .collect();
-        let ts = |ms: i64| {
-            takt_model::time::format_ms(
-                ms,
-                self.utc_offset_min,
-                takt_model::time::Precision::Millis,
-            )
-        };
+        let ts = |ms: i64| self.plant_time(ms);
         TimelineReport {
             window: name.into(),
             shift: shift.name.clone(),
