@@ -54,6 +54,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/jobs/{id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The self-contained HTML report of a finished simulation (`takt whatif --report`): tables and
+         *     charts, no script, nothing fetched. Sent as a download.
+         */
+        get: operations["job_report"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/maintenance-plans": {
         parameters: {
             query?: never;
@@ -611,6 +631,11 @@ export interface components {
             field: string;
             message: string;
         };
+        /**
+         * @description What kind of value a field takes: what a form offers to type.
+         * @enum {string}
+         */
+        FieldKind: "integer" | "number" | "duration" | "distribution" | "text" | "switch" | "list";
         /** @description The first deadlock met, with the replication it happened in (counted from 0). */
         FirstDeadlock: components["schemas"]["Deadlock"] & {
             replication: number;
@@ -925,6 +950,16 @@ export interface components {
              */
             on_time_probability?: number | null;
             order: string;
+        };
+        /** @description One field a variant may override. */
+        OverridePath: {
+            kind: components["schemas"]["FieldKind"];
+            /** @description As an override names it: `buffers.conveyor-fill-label.capacity`. */
+            path: string;
+            /** @description The value now, as TOML (`240`, `"25m"`, `{ dist = "weibull", ... }`). */
+            value: string;
+            /** @description Written in the file; `false`: the default, which the file leaves out. */
+            written: boolean;
         };
         /** @description The plan's own figures. */
         PlanFigures: {
@@ -1284,6 +1319,8 @@ export interface components {
             /** @description The plant as a line: what the scenario view draws. */
             layout: components["schemas"]["PlantLayout"];
             name: string;
+            /** @description Every field a what-if variant may override, with its value now (the studio's choices). */
+            override_paths: components["schemas"]["OverridePath"][];
             products: number;
             stations: number;
             valid: boolean;
@@ -1397,7 +1434,21 @@ export interface components {
         SimulationRequest: {
             /** @description Simulated span, e.g. `8h` (default: the scenario's). */
             horizon?: string | null;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description The cap with `precision` (default 200, at most the server's limit).
+             */
+            max_replications?: number | null;
+            /**
+             * Format: double
+             * @description Add replications in rounds until every headline KPI's 95 % half-width is within this share
+             *     of its mean (0.02: 2 %), or `max_replications` is reached.
+             */
+            precision?: number | null;
+            /**
+             * Format: int32
+             * @description Replications per variant; with `precision`, the first round.
+             */
             replications?: number;
             /** @description ...or a scenario file (TOML). */
             scenario?: string | null;
@@ -1405,6 +1456,11 @@ export interface components {
             scenario_id?: string | null;
             /** Format: int64 */
             seed?: number | null;
+            /**
+             * @description One or two fields swept over values, `path=from..to:step` or `path=a,b,c` (two make a
+             *     grid); each point is a variant.
+             */
+            sweeps?: string[];
             /** @description What-if variants compared with the base over common random numbers. */
             variants?: components["schemas"]["VariantRequest"][];
         };
@@ -1734,6 +1790,46 @@ export interface operations {
             };
             /** @description Not found (problem+json) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    job_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report as one HTML file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": unknown;
+                };
+            };
+            /** @description Not found (problem+json) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a finished simulation (problem+json) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

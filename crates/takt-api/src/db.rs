@@ -88,6 +88,27 @@ impl Db {
         Ok(format!("s{}", c.last_insert_rowid()))
     }
 
+    /// Stores a scenario unless the same text is stored already; its id either way.
+    pub fn add_scenario_once(
+        &self,
+        name: &str,
+        toml: &str,
+        now_ms: i64,
+    ) -> Result<String, DbError> {
+        let existing: Option<i64> = self
+            .conn()
+            .query_row(
+                "SELECT n FROM scenarios WHERE toml = ?1 ORDER BY n LIMIT 1",
+                params![toml],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match existing {
+            Some(n) => Ok(format!("s{n}")),
+            None => self.add_scenario(name, toml, now_ms),
+        }
+    }
+
     pub fn scenarios(&self) -> Result<Vec<ScenarioSummary>, DbError> {
         let c = self.conn();
         let mut q = c.prepare("SELECT n, name, created_ms FROM scenarios ORDER BY n")?;

@@ -56,6 +56,12 @@ impl Progress {
     pub fn set_total(&self, total: u64) {
         self.total.store(total, Ordering::Relaxed);
     }
+    /// Both at once, for work that learns its total as it goes (reported from several threads:
+    /// the count shown never goes back).
+    pub fn set(&self, done: u64, total: u64) {
+        self.total.store(total, Ordering::Relaxed);
+        self.done.fetch_max(done, Ordering::Relaxed);
+    }
     pub fn step(&self) {
         self.done.fetch_add(1, Ordering::Relaxed);
     }

@@ -193,6 +193,27 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Stores the twin's own scenario file among the scenarios (once), so that the screens and
+    /// scripts can run what-ifs, schedules and maintenance plans on the plant without uploading it.
+    /// A file that names other files (an order book CSV) cannot run from the store and stays out.
+    pub fn store_twin_scenario(&self, text: &str) -> Result<Option<String>, ServeError> {
+        let origin = std::path::Path::new("scenario.toml");
+        let Ok(scenario) = takt_model::parse_scenario(text, origin) else {
+            return Ok(None);
+        };
+        if takt_model::compile_located(scenario, text, origin, None).is_err() {
+            tracing::info!("the twin's scenario names other files: not stored for jobs");
+            return Ok(None);
+        }
+        Ok(Some(self.db.add_scenario_once(
+            &self.model.name,
+            text,
+            now_ms(),
+        )?))
+    }
+}
+
 /// Binds, prints nothing, serves until `shutdown` resolves, then drains requests and jobs.
 pub async fn serve(
     server: Arc<Server>,

@@ -84,6 +84,16 @@ impl Problem {
         )
     }
 
+    /// The resource exists but is not in a state that allows this (a report of a running job).
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Problem::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "Not in that state",
+            detail,
+        )
+    }
+
     pub fn unauthorized(detail: impl Into<String>) -> Self {
         Problem::new(
             StatusCode::UNAUTHORIZED,

@@ -120,6 +120,9 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         config.workers = w.max(1);
     }
     let server = Server::open(config, loaded.scenario, loaded.model)?;
+    let text = std::fs::read_to_string(&args.scenario)
+        .with_context(|| format!("cannot read {}", args.scenario.display()))?;
+    server.store_twin_scenario(&text)?;
     let name = server.model.name.clone();
     let replaying = args.replay.as_ref().map(|p| p.display().to_string());
     takt_api::run(server, replay, |addr| {

@@ -6,7 +6,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use takt_experiments::experiment::ExperimentError;
-use takt_experiments::{ExperimentSpec, Replications, WarmupChoice, goal, html, kpi, variants};
+use takt_experiments::{ExperimentSpec, WarmupChoice, goal, html, kpi, study, variants};
 
 #[derive(clap::Args)]
 pub struct WhatifArgs {
@@ -28,9 +28,9 @@ pub struct WhatifArgs {
     /// e.g. 2%.
     #[arg(long, value_parser = parse_percent)]
     precision: Option<f64>,
-    /// Cap on replications per variant with --precision.
-    #[arg(long, default_value_t = 200)]
-    max_replications: u32,
+    /// Cap on replications per variant with --precision (default 200).
+    #[arg(long)]
+    max_replications: Option<u32>,
     /// Warm-up: a duration, or `auto` (MSER-5 on the base's throughput). Default: the scenario's.
     #[arg(long, allow_hyphen_values = true)]
     warmup: Option<String>,
@@ -90,16 +90,7 @@ pub fn run(args: WhatifArgs) -> Result<ExitCode> {
             variants::parse_overlay(&t, &f.display().to_string()).map_err(anyhow::Error::msg)?,
         );
     }
-    let sweeps = args
-        .sweeps
-        .iter()
-        .map(|s| variants::parse_sweep(s))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(anyhow::Error::msg)?;
-    if sweeps.len() > 2 {
-        bail!("at most two sweeps (a grid); got {}", sweeps.len());
-    }
-    specs.extend(variants::expand_sweeps(&sweeps));
+    specs.extend(study::sweep_variants(&args.sweeps).map_err(anyhow::Error::msg)?);
     let goal = match &args.goal {
         None => {
             if !args.subject_to.is_empty() {
@@ -121,25 +112,13 @@ pub fn run(args: WhatifArgs) -> Result<ExitCode> {
         Some("auto") => WarmupChoice::Auto,
         Some(d) => WarmupChoice::Fixed(takt_model::parse_duration(d).map_err(anyhow::Error::msg)?),
     };
-    let replications = match (args.precision, args.replications) {
-        (Some(p), n) => Replications::Precision {
-            relative: p,
-            min: n.unwrap_or(10),
-            max: args.max_replications,
-        },
-        (None, Some(n)) => Replications::Fixed(n),
-        (None, None) => Replications::Fixed(10),
-    };
-    let most = match replications {
-        Replications::Fixed(n) => n,
-        Replications::Precision { max, .. } => max,
-    };
-    if !(2..=crate::MAX_REPLICATIONS).contains(&most) {
-        bail!(
-            "replications must be between 2 and {}, got {most}",
-            crate::MAX_REPLICATIONS
-        );
-    }
+    let replications = study::replications(
+        args.replications,
+        args.precision,
+        args.max_replications,
+        crate::MAX_REPLICATIONS,
+    )
+    .map_err(anyhow::Error::msg)?;
     let spec = ExperimentSpec {
         base_text: text,
         origin: args.file.clone(),

@@ -2,28 +2,28 @@
 //! `--subject-to "wip_mean<=40"` on KPI means. Variants whose paired difference to the best is not
 //! significant (its 95% interval covers 0) are reported as statistically indistinguishable from it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A goal or constraint of an experiment that cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct GoalError(pub String);
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Goal {
     pub maximize: bool,
     pub key: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Relation {
     AtMost,
     AtLeast,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Constraint {
     pub key: String,
@@ -83,7 +83,7 @@ impl Constraint {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RankedVariant {
     pub variant: String,
@@ -96,7 +96,7 @@ pub struct RankedVariant {
     pub indistinguishable_from_best: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Ranking {
     pub goal: Goal,

@@ -6,6 +6,7 @@ pub mod experiment;
 pub mod goal;
 pub mod html;
 pub mod kpi;
+pub mod study;
 pub mod variants;
 pub mod warmup;
 

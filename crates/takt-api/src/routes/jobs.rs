@@ -46,14 +46,24 @@ pub struct SimulationRequest {
     pub scenario_id: Option<String>,
     /// ...or a scenario file (TOML).
     pub scenario: Option<String>,
+    /// Replications per variant; with `precision`, the first round.
     #[serde(default = "default_replications")]
     pub replications: u32,
+    /// Add replications in rounds until every headline KPI's 95 % half-width is within this share
+    /// of its mean (0.02: 2 %), or `max_replications` is reached.
+    pub precision: Option<f64>,
+    /// The cap with `precision` (default 200, at most the server's limit).
+    pub max_replications: Option<u32>,
     pub seed: Option<u64>,
     /// Simulated span, e.g. `8h` (default: the scenario's).
     pub horizon: Option<String>,
     /// What-if variants compared with the base over common random numbers.
     #[serde(default)]
     pub variants: Vec<VariantRequest>,
+    /// One or two fields swept over values, `path=from..to:step` or `path=a,b,c` (two make a
+    /// grid); each point is a variant.
+    #[serde(default)]
+    pub sweeps: Vec<String>,
 }
 
 /// Runs a scenario (and its variants) as a job: KPIs with 95% intervals, paired differences to the
@@ -65,19 +75,30 @@ pub(super) async fn create_simulation(
     Body(req): Body<SimulationRequest>,
 ) -> Result<Response, Problem> {
     let mut errors = Vec::new();
-    replications_ok(
-        "replications",
-        req.replications,
+    let study_error = |e: takt_experiments::study::StudyError| FieldError {
+        field: e.field,
+        message: e.message,
+    };
+    let replications = takt_experiments::study::replications(
+        Some(req.replications),
+        req.precision,
+        req.max_replications,
         s.config.max_replications,
-        &mut errors,
-    );
+    )
+    .map_err(|e| errors.push(study_error(e)))
+    .ok();
     let horizon_s = duration_of("horizon", &req.horizon, &mut errors);
-    if req.variants.len() > s.config.max_variants {
+    let swept = takt_experiments::study::sweep_variants(&req.sweeps)
+        .map_err(|e| errors.push(study_error(e)))
+        .unwrap_or_default();
+    let compared = req.variants.len() + swept.len();
+    if compared > s.config.max_variants {
         errors.push(FieldError {
-            field: "variants".into(),
+            field: if swept.is_empty() { "variants" } else { "sweeps" }.into(),
             message: format!(
-                "{} variants; one request may compare at most {}",
+                "{compared} variants ({} named, {} sweep points); one request may compare at most {}",
                 req.variants.len(),
+                swept.len(),
                 s.config.max_variants
             ),
         });
@@ -101,7 +122,13 @@ pub(super) async fn create_simulation(
             sweep_point: Vec::new(),
         });
     }
+    variants.extend(swept);
     reject(errors)?;
+    let Some(replications) = replications else {
+        return Err(Problem::internal(
+            "replications refused without a field error",
+        ));
+    };
     let (text, origin) = scenario_text(&s, &req.scenario_id, &req.scenario)?;
     let check_text = text.clone();
     let check_origin = origin.clone();
@@ -113,7 +140,7 @@ pub(super) async fn create_simulation(
         origin: origin.into(),
         base_dir: None,
         variants,
-        replications: takt_experiments::Replications::Fixed(req.replications),
+        replications,
         warmup: takt_experiments::WarmupChoice::Scenario,
         seed: req.seed,
         horizon_s,
@@ -121,10 +148,15 @@ pub(super) async fn create_simulation(
         goal: None,
     };
     let work: Work = Box::new(move |progress| {
-        progress.set_total(u64::from(req.replications) * (1 + spec.variants.len() as u64));
+        let first_round = match spec.replications {
+            takt_experiments::Replications::Fixed(n) => n,
+            takt_experiments::Replications::Precision { min, .. } => min,
+        };
+        progress.set_total(u64::from(first_round.max(2)) * (1 + spec.variants.len() as u64));
+        // With a precision target, the total grows with each round.
         let x = takt_experiments::run_cancellable(
             &spec,
-            &|_, _| progress.step(),
+            &|done, total| progress.set(done, total),
             progress.cancel_flag(),
         )
         .map_err(|e| e.to_string())?;
@@ -475,6 +507,63 @@ pub(super) async fn get_job(
         .await??
         .map(Json)
         .ok_or_else(|| Problem::not_found(format!("no job `{id}`")))
+}
+
+/// The self-contained HTML report of a finished simulation (`takt whatif --report`): tables and
+/// charts, no script, nothing fetched. Sent as a download.
+#[utoipa::path(get, path = "/jobs/{id}/report", params(("id" = String, Path)),
+    responses((status = 200, description = "The report as one HTML file", content_type = "text/html"), (status = 404, description = "Not found (problem+json)", body = Problem), (status = 409, description = "Not a finished simulation (problem+json)", body = Problem)))]
+pub(super) async fn job_report(
+    State(s): State<Shared>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let jobs = Arc::clone(&s.jobs);
+    let key = id.clone();
+    let html = blocking(move || {
+        let job = jobs
+            .get(&key)?
+            .ok_or_else(|| Problem::not_found(format!("no job `{key}`")))?;
+        if job.kind != "simulation" {
+            return Err(Problem::conflict(format!(
+                "job `{key}` is a {}: only a simulation has a report",
+                job.kind
+            )));
+        }
+        let Some(result) = job.result.filter(|_| job.status == "done") else {
+            return Err(Problem::conflict(format!(
+                "job `{key}` is {}: its report exists once it is done",
+                job.status
+            )));
+        };
+        let experiment: takt_experiments::Experiment = serde_json::from_value(result)
+            .map_err(|e| Problem::internal(format!("the stored result does not read back: {e}")))?;
+        Ok(takt_experiments::html::render(&experiment))
+    })
+    .await??;
+    let mut response = html.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    // The report is data, not a page of this server: no script runs in it, and it is saved.
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; img-src data:"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"takt-whatif-{}.html\"",
+        id.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+    )) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
 }
 
 /// Cancels a job: a queued one never runs; a running one's result is dropped.

@@ -136,7 +136,7 @@ use twin::*;
     info(title = "takt", version = takt_twin::WIRE_VERSION, description = "A factory digital twin: simulation, what-if, schedules, maintenance plans and the live twin.\n\nCompatibility: within a major version, fields of answers are only added, never removed, renamed or given another meaning; clients ignore fields they do not know. Times come as RFC 3339 in the plant's offset and as Unix milliseconds (`_ms`); durations are seconds (`_s`); fractions are 0 to 1."),
     paths(
         health, ready, metrics, openapi, validate_scenario, create_scenario, list_scenarios, get_scenario,
-        create_simulation, create_schedule, create_maintenance_plan, get_job, cancel_job, job_events, ingest,
+        create_simulation, create_schedule, create_maintenance_plan, get_job, cancel_job, job_events, job_report, ingest,
         twin_layout, twin_state, twin_kpis, twin_timeline, twin_buffers, twin_forecast, twin_stream
     ),
     components(schemas(Problem, FieldError)),
@@ -229,6 +229,7 @@ pub fn router(server: Shared) -> Router {
         .route("/maintenance-plans", post(create_maintenance_plan))
         .route("/jobs/{id}", get(get_job).delete(cancel_job))
         .route("/jobs/{id}/events", get(job_events))
+        .route("/jobs/{id}/report", get(job_report))
         .route("/twin/events", post(ingest))
         .route("/twin/layout", get(twin_layout))
         .route("/twin/state", get(twin_state))

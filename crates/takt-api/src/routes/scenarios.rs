@@ -18,6 +18,8 @@ pub struct ScenarioCheck {
     pub horizon_s: f64,
     /// The plant as a line: what the scenario view draws.
     pub layout: takt_model::layout::PlantLayout,
+    /// Every field a what-if variant may override, with its value now (the studio's choices).
+    pub override_paths: Vec<takt_model::override_paths::OverridePath>,
 }
 
 pub(super) fn scenario_problem(e: ScenarioError) -> Problem {
@@ -48,8 +50,9 @@ pub(super) fn load_scenario(text: &str, origin: &str) -> Result<Loaded, Problem>
     compile_located(scenario, text, path, None).map_err(scenario_problem)
 }
 
-pub(super) fn check_of(l: &Loaded) -> ScenarioCheck {
+pub(super) fn check_of(text: &str, l: &Loaded) -> ScenarioCheck {
     ScenarioCheck {
+        override_paths: takt_model::override_paths::override_paths(text, &l.scenario),
         valid: true,
         name: l.model.name.clone(),
         stations: l.model.stations.len(),
@@ -65,8 +68,11 @@ pub(super) fn check_of(l: &Loaded) -> ScenarioCheck {
 pub(super) async fn validate_scenario(
     Body(req): Body<NewScenario>,
 ) -> Result<Json<ScenarioCheck>, Problem> {
-    let loaded = blocking(move || load_scenario(&req.toml, "scenario.toml")).await??;
-    Ok(Json(check_of(&loaded)))
+    let check = blocking(move || {
+        load_scenario(&req.toml, "scenario.toml").map(|loaded| check_of(&req.toml, &loaded))
+    })
+    .await??;
+    Ok(Json(check))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -4,3 +4,4 @@ mod every_route;
 mod harness;
 mod schemas;
 mod screens;
+mod studio;

@@ -1,0 +1,182 @@
+//! What the what-if studio asks of the API: the fields a variant may change, sweeps and precision
+//! targets as jobs, and the finished study's HTML report.
+
+use crate::harness::*;
+use serde_json::{Value, json};
+
+#[test]
+fn validation_offers_the_paths_a_variant_may_change() {
+    let s = App::with_tokens();
+    let a = post(
+        &s,
+        "/scenarios/validate",
+        Some(WRITE),
+        &json!({ "toml": BOTTLING }).to_string(),
+    );
+    assert_eq!(a.status, 200, "{}", a.text);
+    let paths = a.body["override_paths"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let find = |path: &str| -> Value {
+        paths
+            .iter()
+            .find(|p| p["path"] == path)
+            .cloned()
+            .unwrap_or_else(|| panic!("`{path}` not offered: {}", a.text))
+    };
+    assert_eq!(
+        find("buffers.conveyor-label-pack.capacity"),
+        json!({"path": "buffers.conveyor-label-pack.capacity", "value": "300", "kind": "integer", "written": true})
+    );
+    assert_eq!(find("stations.CasePacker.machines")["written"], false);
+    assert_eq!(
+        find("stations.Filler.failures.breakdown.ttr")["kind"],
+        "distribution"
+    );
+}
+
+#[test]
+fn the_twins_own_scenario_is_stored_once_for_the_screens() {
+    let s = App::with_tokens();
+    let first = s.server.store_twin_scenario(BOTTLING).expect("stores");
+    let again = s.server.store_twin_scenario(BOTTLING).expect("stores");
+    assert!(first.is_some());
+    assert_eq!(first, again);
+    let listed = get(&s, "/scenarios", Some(READ));
+    assert_eq!(
+        listed.body.as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        listed.text
+    );
+    assert_eq!(listed.body[0]["name"], "Bottling line - one shift");
+    // A plant whose order book is a CSV file cannot run from the store: it stays out.
+    let moulding = include_str!("../../../../scenarios/injection-moulding.toml");
+    if moulding.contains("orders_csv") {
+        assert_eq!(
+            s.server.store_twin_scenario(moulding).expect("no error"),
+            None
+        );
+    }
+}
+
+#[test]
+fn a_sweep_to_a_precision_runs_as_a_job_and_its_report_downloads() {
+    let s = App::with_tokens();
+    let sim = post(
+        &s,
+        "/simulations",
+        Some(WRITE),
+        &json!({"scenario": REFERENCE, "horizon": "20000s", "replications": 4,
+                "precision": 0.2, "max_replications": 8,
+                "sweeps": ["buffers.B1.capacity=2,8"]})
+        .to_string(),
+    );
+    assert_eq!(sim.status, 202, "{}", sim.text);
+    let id = sim.body["id"].as_str().unwrap_or("").to_string();
+    let done = s.finished(&id);
+    assert_eq!(done["status"], "done", "{done}");
+    let result = &done["result"];
+    let names: Vec<&str> = result["variants"]
+        .as_array()
+        .map(|v| v.iter().filter_map(|x| x["name"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(names, ["base", "capacity=2", "capacity=8"], "{result}");
+    assert_eq!(result["precision"], 0.2);
+    let n = result["replications"].as_u64().unwrap_or(0);
+    assert!((4..=8).contains(&n), "{n} replications");
+    // The progress counted every replication run, whatever the rounds.
+    assert_eq!(
+        done["progress"]["done"], done["progress"]["total"],
+        "{done}"
+    );
+    assert_eq!(done["progress"]["total"].as_u64(), Some(3 * n), "{done}");
+
+    let report = get(&s, &format!("/jobs/{id}/report"), Some(READ));
+    assert_eq!(report.status, 200, "{}", report.text);
+    assert_eq!(report.content_type, "text/html; charset=utf-8");
+    assert!(
+        report.text.starts_with("<!DOCTYPE html>") || report.text.starts_with("<!doctype html>")
+    );
+    assert!(
+        report.text.contains("capacity=8"),
+        "the report names the variants"
+    );
+    assert!(
+        !report.text.contains("<script"),
+        "the report runs no script"
+    );
+    let disposition = report.headers["content-disposition"].to_str().unwrap_or("");
+    assert!(disposition.starts_with("attachment;"), "{disposition}");
+    assert!(
+        report.headers["content-security-policy"]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("default-src 'none'")
+    );
+    // No report before the end, nor of another kind of job, nor of a job that does not exist.
+    assert_problem(&get(&s, "/jobs/j404/report", Some(READ)), 404, "not-found");
+    assert_problem(
+        &get(&s, &format!("/jobs/{id}/report"), None),
+        401,
+        "unauthorized",
+    );
+    let sch = post(
+        &s,
+        "/schedules",
+        Some(WRITE),
+        &json!({"scenario": BODY_IN_WHITE, "solver": "dispatch"}).to_string(),
+    );
+    assert_eq!(sch.status, 202, "{}", sch.text);
+    let schedule = sch.body["id"].as_str().unwrap_or("");
+    s.finished(schedule);
+    assert_problem(
+        &get(&s, &format!("/jobs/{schedule}/report"), Some(READ)),
+        409,
+        "conflict",
+    );
+}
+
+#[test]
+fn study_fields_are_refused_at_their_name() {
+    let s = App::with_tokens();
+    for (body, field) in [
+        (
+            json!({"scenario": REFERENCE, "sweeps": ["buffers.B1.capacity=1..x:1"]}),
+            "sweeps[0]",
+        ),
+        (
+            json!({"scenario": REFERENCE, "sweeps": ["a=1", "b=1", "c=1"]}),
+            "sweeps",
+        ),
+        (
+            json!({"scenario": REFERENCE, "sweeps": ["buffers.B1.capacity=1..200:1"]}),
+            "sweeps",
+        ),
+        (
+            json!({"scenario": REFERENCE, "precision": 1.5}),
+            "precision",
+        ),
+        (
+            json!({"scenario": REFERENCE, "max_replications": 40}),
+            "max_replications",
+        ),
+        (
+            json!({"scenario": REFERENCE, "precision": 0.05, "max_replications": 5000}),
+            "max_replications",
+        ),
+        (
+            json!({"scenario": REFERENCE, "replications": 1}),
+            "replications",
+        ),
+        (
+            json!({"scenario": REFERENCE, "sweeps": ["buffers.nowhere.capacity=1,2"]}),
+            "variants[0].overrides: buffers.nowhere.capacity",
+        ),
+    ] {
+        let a = post(&s, "/simulations", Some(WRITE), &body.to_string());
+        assert_problem(&a, 422, "validation");
+        assert_eq!(a.body["errors"][0]["field"], field, "{body}: {}", a.text);
+    }
+}
