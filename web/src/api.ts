@@ -67,6 +67,15 @@ export async function get<T>(path: string, signal?: AbortSignal): Promise<T> {
   return (await response.json()) as T;
 }
 
+/** An answer that is a file (a report), to save as it is. */
+export async function getBlob(path: string): Promise<Blob> {
+  const h = headers(false);
+  h.set("accept", "*/*");
+  const response = await fetch(path, { headers: h });
+  if (!response.ok) return fail(response);
+  return response.blob();
+}
+
 export async function post<T>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
   const response = await fetch(path, {
     method: "POST",

@@ -6,10 +6,12 @@ import { TokenForm } from "./Auth";
 import { Board } from "./board/Board";
 import { ScenarioView } from "./scenario/ScenarioView";
 import { ScheduleBoard } from "./schedule/ScheduleBoard";
+import { Studio } from "./whatif/Studio";
 import "./styles.css";
 
 const VIEWS = [
   { path: "#/board", name: "Line board", view: () => <Board /> },
+  { path: "#/whatif", name: "What-if studio", view: () => <Studio /> },
   { path: "#/schedule", name: "Schedule board", view: () => <ScheduleBoard /> },
   { path: "#/scenario", name: "Scenario", view: () => <ScenarioView /> },
 ] as const;

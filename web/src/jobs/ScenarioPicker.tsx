@@ -1,15 +1,26 @@
 // Which plant a job runs on: a scenario stored on the server, or a scenario file (TOML) from this
 // computer. A file is read here and sent as text; the server validates it and names any problem.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { get, type Schemas } from "../api";
 
 export type ScenarioChoice = { scenario_id: string } | { scenario: string; file: string } | null;
 
-export function ScenarioPicker(props: { value: ScenarioChoice; onChange: (c: ScenarioChoice) => void }) {
+/** `pickFirst`: choose the first stored scenario (the twin's own plant) until the user chooses. */
+export function ScenarioPicker(props: { value: ScenarioChoice; onChange: (c: ScenarioChoice) => void; pickFirst?: boolean }) {
   const [stored, setStored] = useState<Schemas["ScenarioSummary"][]>([]);
+  // The list is read once; the first is chosen through the latest `onChange`.
+  const onChange = useRef(props.onChange);
+  onChange.current = props.onChange;
+  const pickFirst = props.pickFirst ?? false;
   useEffect(() => {
-    get<Schemas["ScenarioSummary"][]>("/scenarios").then(setStored, () => setStored([]));
-  }, []);
+    get<Schemas["ScenarioSummary"][]>("/scenarios").then(
+      (list) => {
+        setStored(list);
+        if (pickFirst && list[0]) onChange.current({ scenario_id: list[0].id });
+      },
+      () => setStored([]),
+    );
+  }, [pickFirst]);
   const selected = props.value && "scenario_id" in props.value ? props.value.scenario_id : "";
   return (
     <fieldset class="scenario-picker">

@@ -3,6 +3,7 @@
 // due dates and chance to be on time, exported as CSV.
 import { useState } from "preact/hooks";
 import type { Schemas } from "../api";
+import { csvField, download } from "../download";
 import { count, duration, offsetOf, percent, plantTime } from "../format";
 import { JobProgress, useJob } from "../jobs/job";
 import { ScenarioPicker, scenarioFields, type ScenarioChoice } from "../jobs/ScenarioPicker";
@@ -14,25 +15,15 @@ function csv(plan: Plan): string {
   const offset = offsetOf(plan.start);
   const t0 = Date.parse(plan.start);
   const at = (s: number) => plantTime(t0 + s * 1000, offset, true);
-  const quote = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
   const rows = [
     ["order", "step", "product", "quantity", "station", "machine", "setup_start", "start", "end", "setup_min", "run_min"].join(","),
     ...plan.operations.map((o) =>
       [o.order, String(o.operation), o.product, String(o.quantity), o.station, o.machine, at(o.setup_start_s), at(o.start_s), at(o.end_s), ((o.start_s - o.setup_start_s) / 60).toFixed(1), ((o.end_s - o.start_s) / 60).toFixed(1)]
-        .map(quote)
+        .map(csvField)
         .join(","),
     ),
   ];
   return rows.join("\n") + "\n";
-}
-
-function download(name: string, text: string, type: string) {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
 export function ScheduleBoard() {

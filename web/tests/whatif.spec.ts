@@ -1,0 +1,88 @@
+// The what-if studio against a real takt server: a planner builds variants over the plant's fields,
+// adds a sweep, runs the study as a job, and reads the differences with their intervals, the
+// decision in words, the response curve, and the exports.
+import { expect, test } from "@playwright/test";
+import { readFileSync } from "node:fs";
+
+test("a what-if job runs from the form to its differences, decisions, curve and report", async ({ page, baseURL }) => {
+  const problems: string[] = [];
+  page.on("console", (m) => {
+    // A variant that does not compile is answered 422 (the browser logs it); anything else is a fault.
+    if (m.type() === "error" && !m.text().includes("status of 422")) problems.push(`console: ${m.text()}`);
+  });
+  page.on("request", (r) => {
+    if (!r.url().startsWith(baseURL!) && !r.url().startsWith("blob:")) problems.push(`request left the server: ${r.url()}`);
+  });
+  await page.goto("/#/whatif");
+  await expect(page.getByRole("heading", { name: "What-if studio" })).toBeVisible();
+  // The twin's own plant is chosen, and its fields are offered with their values now.
+  await expect(page.locator("select").first()).toHaveText(/Bottling line/);
+  await expect.poll(() => page.locator("#override-paths option").count()).toBeGreaterThan(40);
+
+  const first = page.getByTestId("variant").nth(0);
+  await first.getByLabel("Name").fill("bigger conveyors");
+  await first.getByLabel("Field").fill("buffers.conveyor-fill-label.capacity");
+  await expect(first.getByText("now 240")).toBeVisible();
+  await first.getByLabel("New value").fill("600");
+  await first.getByRole("button", { name: "add a change" }).click();
+  await first.getByLabel("Field").nth(1).fill("buffers.conveyor-label-pack.capacity");
+  await first.getByLabel("New value").nth(1).fill("600");
+  await page.getByRole("button", { name: "add a variant" }).click();
+  const second = page.getByTestId("variant").nth(1);
+  await second.getByLabel("Name").fill("second labeller");
+  await second.getByLabel("Field").fill("stations.Labeller.machines");
+  await expect(second.getByText("now 1 (default)")).toBeVisible();
+  await second.getByLabel("New value").fill("2");
+  await page.getByLabel("Values").fill("1,2,3");
+  await page.getByRole("group", { name: /Sweep/ }).getByLabel("Field").fill("crews.technician.count");
+  await page.getByLabel("Replications", { exact: true }).fill("5");
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+
+  const results = page.getByTestId("results");
+  await expect(results).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId("job-status")).toContainText("done");
+  const decisions = page.getByTestId("decisions");
+  // The shift's order book bounds its output: every variant makes the same, and says so.
+  await expect(decisions).toContainText("bigger conveyors: throughput per hour the same as the base in every replication");
+  await expect(decisions).toContainText("second labeller: throughput per hour");
+  // Where the orders finish is what bigger conveyors change: a relative and an absolute change
+  // with their intervals, and the verdict.
+  await page.getByLabel("KPI").selectOption({ label: "order makespan" });
+  await expect(decisions.locator("li").first()).toHaveText(/^bigger conveyors: order makespan −[\d.]+ % ± [\d.]+ % \(−\d+ min ± \d+ min\), (significant|no significant change: the 95 % interval includes 0)$/);
+  await expect(page.getByTestId("differences")).toBeVisible();
+  await expect(page.getByTestId("response-curve")).toBeVisible();
+  // The base, two named variants and three sweep points in the table's head.
+  await expect(page.getByTestId("kpi-table").locator("thead th")).toHaveCount(1 + 1 + 2 + 3);
+  await expect(page.getByTestId("kpi-table")).toContainText("parts/h");
+  // Another KPI redraws the decisions in its unit.
+  await page.getByLabel("KPI").selectOption({ label: "Labeller OEE" });
+  await expect(decisions).toContainText(/second labeller: Labeller OEE −[\d.]+ ± [\d.]+ pp, significant/);
+  await page.getByLabel("KPI").selectOption({ label: "order makespan" });
+  await page.screenshot({ path: "test-results/whatif.png", fullPage: true });
+
+  // Exports: every estimate as CSV, and the self-contained report from the server.
+  const csv = page.waitForEvent("download");
+  await page.getByRole("button", { name: "export CSV" }).click();
+  const rows = readFileSync(await (await csv).path(), "utf8").trim().split("\n");
+  expect(rows[0]).toBe("variant,kpi,label,mean,ci95,difference,difference_ci95,significant");
+  expect(rows.filter((r) => r.startsWith("bigger conveyors,throughput_per_hour,")).length).toBe(1);
+  const report = page.waitForEvent("download");
+  await page.getByRole("button", { name: "HTML report" }).click();
+  const html = readFileSync(await (await report).path(), "utf8");
+  expect(html).toMatch(/<html/i);
+  expect(html).toContain("second labeller");
+
+  // A value the field cannot take is refused at its variant, before any run.
+  await second.getByLabel("New value").fill("many");
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  await expect(page.getByRole("alert")).toContainText("variants[1]");
+
+  // A long study can be cancelled from the page.
+  await second.getByLabel("New value").fill("2");
+  await page.getByLabel("Replications", { exact: true }).fill("1000");
+  await page.getByLabel("Horizon").fill("5d");
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  await page.getByRole("button", { name: "cancel" }).click();
+  await expect(page.getByTestId("job-status")).toContainText("cancelled", { timeout: 30_000 });
+  expect(problems).toEqual([]);
+});
