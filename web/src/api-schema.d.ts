@@ -740,7 +740,7 @@ export interface components {
             status: string;
         };
         /** @description What a finished job gives, by its kind (for the API document; results are stored as JSON). */
-        JobResult: components["schemas"]["Experiment"] | components["schemas"]["PlantSchedule"] | components["schemas"]["PlanOutput"];
+        JobResult: components["schemas"]["Experiment"] | components["schemas"]["PlantSchedule"] | components["schemas"]["MaintenanceResult"];
         JobView: {
             error?: string | null;
             id: string;
@@ -901,6 +901,14 @@ export interface components {
             /** @description `greedy` or `milp` (the default in a build with the MILP). */
             solver?: string | null;
         };
+        /** @description A maintenance plan job's result: `takt maintain --json`'s, and the scenario with the plan in it. */
+        MaintenanceResult: components["schemas"]["PlanOutput"] & {
+            /**
+             * @description The scenario file with the plan's windows as its planned stations' `maintenance.at` (`takt
+             *     maintain -o`), ready to simulate or store; absent for a plan from the twin's state.
+             */
+            planned_scenario?: string | null;
+        };
         NewScenario: {
             /** @description The scenario file (TOML), as `takt validate` reads it. */
             toml: string;
@@ -961,6 +969,15 @@ export interface components {
             /** @description Written in the file; `false`: the default, which the file leaves out. */
             written: boolean;
         };
+        PlanCalendar: {
+            /** Format: double */
+            bucket_s: number;
+            /** @description Whether a service may start in each bucket (the shift calendar's rule). */
+            maintenance_allowed: boolean[];
+            /** @description The share of each bucket that is production time (0: off shift, a break, a holiday). */
+            production_share: number[];
+            risk: components["schemas"]["RiskCurve"][];
+        };
         /** @description The plan's own figures. */
         PlanFigures: {
             late_orders: number;
@@ -975,11 +992,19 @@ export interface components {
             weighted_tardiness_s: number;
         };
         PlanOutput: {
+            /**
+             * @description Production time per bucket and each machine's risk over the horizon, with and without the
+             *     plan (what the planner's calendar draws).
+             */
+            calendar: components["schemas"]["PlanCalendar"];
             comparison?: components["schemas"]["Comparison"] | null;
             machines: components["schemas"]["PlannedMachine"][];
             notes: string[];
             plan: components["schemas"]["MaintenancePlan"];
+            scenario: string;
             settings: components["schemas"]["Settings"];
+            /** @description The plan's start (its time 0) in plant time, RFC 3339 with the plant's offset. */
+            start: string;
         };
         /** @description A planned machine: its station in the model and the modes in the problem. */
         PlannedMachine: {
@@ -1305,6 +1330,17 @@ export interface components {
             state_fractions: components["schemas"]["ReplicatedStateFractions"];
             unplanned_downtime_s: components["schemas"]["IntervalEstimate"];
             utilisation: components["schemas"]["IntervalEstimate"];
+        };
+        /**
+         * @description A machine's chance of at least one failure (any mode) since its last renewal, from now to each
+         *     point: with the plan it falls to 0 at the end of each service; without, it only grows.
+         */
+        RiskCurve: {
+            /** @description Seconds from the plan's start. */
+            at_s: number[];
+            machine: string;
+            with_plan: number[];
+            without_plan: number[];
         };
         /** @description The plan run in the simulator. */
         Robustness: {

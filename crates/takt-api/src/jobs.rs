@@ -121,7 +121,7 @@ pub struct JobView {
 pub enum JobResult {
     Simulation(Box<takt_experiments::Experiment>),
     Schedule(Box<takt_scheduler::planning::PlantSchedule>),
-    MaintenancePlan(Box<takt_maintenance::maintain::PlanOutput>),
+    MaintenancePlan(Box<crate::routes::MaintenanceResult>),
 }
 
 pub struct Jobs {

@@ -79,8 +79,7 @@ pub struct MaintainArgs {
     json: bool,
 }
 
-/// The scenario file with each planned station's maintenance replaced by the plan's starts (a
-/// station the plan does not service loses its periodic maintenance, as in the comparison).
+/// Writes the scenario with the plan's windows as each planned station's `maintenance.at`.
 fn write_plan(
     scenario: &std::path::Path,
     output: &std::path::Path,
@@ -90,52 +89,15 @@ fn write_plan(
 ) -> Result<()> {
     let text = std::fs::read_to_string(scenario)
         .with_context(|| format!("cannot read {}", scenario.display()))?;
-    let mut table: toml::Table =
-        toml::from_str(&text).with_context(|| format!("{}", scenario.display()))?;
-    let Some(toml::Value::Array(stations)) = table.get_mut("stations") else {
-        bail!("{}: no [[stations]]", scenario.display());
-    };
-    for m in machines {
-        let Some(toml::Value::Table(st)) = stations.get_mut(m.station) else {
-            continue;
-        };
-        let at: Vec<toml::Value> = plan
-            .windows
-            .iter()
-            .filter(|w| w.machine == m.name)
-            .map(|w| toml::Value::Float((start_s + w.start_s).round()))
-            .collect();
-        if at.is_empty() {
-            st.remove("maintenance");
-            continue;
-        }
-        let mut mt = match st.remove("maintenance") {
-            Some(toml::Value::Table(t)) => t,
-            _ => {
-                let mut t = toml::Table::new();
-                t.insert(
-                    "duration".into(),
-                    toml::Value::String(format!("{}s", m.service_s)),
-                );
-                if let Some(c) = &m.crew {
-                    t.insert("crew".into(), toml::Value::String(c.clone()));
-                }
-                t
-            }
-        };
-        mt.remove("interval");
-        mt.remove("first");
-        mt.insert("at".into(), toml::Value::Array(at));
-        st.insert("maintenance".into(), toml::Value::Table(mt));
-    }
-    let header = format!(
-        "# Maintenance planned by `takt maintain` ({} windows, {}): each planned station's `maintenance.at`.\n",
-        plan.windows.len(),
-        plan.solver
-    );
-    let out = header + &toml::to_string_pretty(&table)?;
-    takt_model::load_str(&out, output, scenario.parent())
-        .map_err(|e| anyhow::anyhow!("the planned scenario is not valid: {e}"))?;
+    let out = takt_maintenance::planned::planned_scenario(
+        &text,
+        output,
+        scenario.parent(),
+        machines,
+        plan,
+        start_s,
+    )
+    .with_context(|| format!("{}", scenario.display()))?;
     std::fs::write(output, out).with_context(|| format!("cannot write {}", output.display()))?;
     Ok(())
 }
@@ -234,33 +196,28 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
         &never,
     );
     bar.finish_and_clear();
+    let output = output?;
+    if let Some(path) = &args.output {
+        write_plan(
+            &args.scenario,
+            path,
+            &output.machines,
+            &output.plan,
+            start_s,
+        )?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&output)?);
+        return Ok(ExitCode::SUCCESS);
+    }
     let PlanOutput {
         settings,
         machines,
         notes,
         plan,
         comparison,
-    } = output?;
-    if let Some(path) = &args.output {
-        write_plan(&args.scenario, path, &machines, &plan, start_s)?;
-    }
-    if args.json {
-        let out = serde_json::json!({
-            "scenario": model.name,
-            "start": takt_model::time::format_ms(
-                model.timebase.unix_ms(start_s),
-                model.timebase.utc_offset_min,
-                Precision::Seconds
-            ),
-            "settings": settings,
-            "machines": machines,
-            "notes": notes,
-            "plan": plan,
-            "comparison": comparison,
-        });
-        println!("{}", serde_json::to_string_pretty(&out)?);
-        return Ok(ExitCode::SUCCESS);
-    }
+        ..
+    } = output;
     let when = |s: f64| {
         takt_model::time::format_ms(
             model.timebase.unix_ms(start_s + s),

@@ -9,14 +9,17 @@
 //!   heuristic, an independent checker).
 //! - `plant.rs`: a plant's window problem (wear-out modes, ageing rates from a baseline run, costs).
 //! - `policy.rs`: run to failure, fixed interval and the optimized plan compared in the simulator.
+//! - `calendar.rs`: what the planner's screen draws: production time per bucket, risk over time.
 //! - `maintain.rs`: all of it for one plant, as the CLI and the HTTP API ask for it.
 //!
 //! The crate does no I/O beyond reading the data files it is pointed at.
 
 pub mod azure;
 pub mod boost;
+pub mod calendar;
 pub mod cmapss;
 pub mod maintain;
+pub mod planned;
 pub mod plant;
 pub mod policy;
 pub mod renewal;

@@ -2,6 +2,7 @@
 //! ask for it: a baseline run for the ageing rates, the window problem, the solver, the plan
 //! checked against its own rules, and optionally the policies compared in the simulator.
 
+use crate::calendar::{PlanCalendar, calendar};
 use crate::plant::{PlannedMachine, PlantError, Settings, plant_problem};
 use crate::policy::{Comparison, PolicyError, Runs, compare, standard_policies};
 use crate::windows::{MaintenancePlan, WindowError, check, solve_greedy};
@@ -36,11 +37,17 @@ pub struct PlanRequest {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlanOutput {
+    pub scenario: String,
+    /// The plan's start (its time 0) in plant time, RFC 3339 with the plant's offset.
+    pub start: String,
     pub settings: Settings,
     pub machines: Vec<PlannedMachine>,
     pub notes: Vec<String>,
     pub plan: MaintenancePlan,
     pub comparison: Option<Comparison>,
+    /// Production time per bucket and each machine's risk over the horizon, with and without the
+    /// plan (what the planner's calendar draws).
+    pub calendar: PlanCalendar,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -168,6 +175,13 @@ pub fn plan_plant(
         }
     };
     Ok(PlanOutput {
+        scenario: model.name.clone(),
+        start: takt_model::time::format_ms(
+            model.timebase.unix_ms(req.settings.start_s),
+            model.timebase.utc_offset_min,
+            takt_model::time::Precision::Seconds,
+        ),
+        calendar: calendar(&plant.problem, &plan),
         settings: req.settings.clone(),
         machines: plant.machines,
         notes: plant.notes,

@@ -256,6 +256,16 @@ pub struct MaintenanceRequest {
     pub seed: Option<u64>,
 }
 
+/// A maintenance plan job's result: `takt maintain --json`'s, and the scenario with the plan in it.
+#[derive(Serialize, ToSchema)]
+pub struct MaintenanceResult {
+    #[serde(flatten)]
+    pub plan: takt_maintenance::maintain::PlanOutput,
+    /// The scenario file with the plan's windows as its planned stations' `maintenance.at` (`takt
+    /// maintain -o`), ready to simulate or store; absent for a plan from the twin's state.
+    pub planned_scenario: Option<String>,
+}
+
 /// Maintenance windows for a plant as a job (`takt maintain --json`'s result).
 #[utoipa::path(post, path = "/maintenance-plans", request_body = MaintenanceRequest,
     responses((status = 202, description = "Accepted: the job is queued", body = JobAccepted), (status = 422, description = "Does not validate: the failing fields (problem+json)", body = Problem), (status = 503, description = "Busy or not ready (problem+json, Retry-After)", body = Problem)))]
@@ -314,7 +324,7 @@ pub(super) async fn create_maintenance_plan(
     else {
         return Err(Problem::internal("validated fields missing"));
     };
-    let (scenario, model, ages, start_s) = if req.from_twin {
+    let (scenario, model, ages, start_s, text) = if req.from_twin {
         let (now, view) = s.twin.view();
         let now = now.ok_or_else(|| {
             Problem::validation(
@@ -327,11 +337,18 @@ pub(super) async fn create_maintenance_plan(
         })?;
         let ages = takt_twin::condition::failure_ages(&s.model, &view, now);
         let start_s = s.model.timebase.model_s(now);
-        (s.scenario.clone(), (*s.model).clone(), ages, start_s)
+        (s.scenario.clone(), (*s.model).clone(), ages, start_s, None)
     } else {
         let (text, origin) = scenario_text(&s, &req.scenario_id, &req.scenario)?;
-        let loaded = blocking(move || load_scenario(&text, &origin)).await??;
-        (loaded.scenario, loaded.model, Default::default(), 0.0)
+        let checked = text.clone();
+        let loaded = blocking(move || load_scenario(&checked, &origin)).await??;
+        (
+            loaded.scenario,
+            loaded.model,
+            Default::default(),
+            0.0,
+            Some(text),
+        )
     };
     let request = PlanRequest {
         settings: Settings {
@@ -364,6 +381,23 @@ pub(super) async fn create_maintenance_plan(
             progress.cancel_flag(),
         )
         .map_err(|e| e.to_string())?;
+        let mut out = MaintenanceResult {
+            planned_scenario: None,
+            plan: out,
+        };
+        if let Some(text) = text {
+            match takt_maintenance::planned::planned_scenario(
+                &text,
+                std::path::Path::new("planned.toml"),
+                None,
+                &out.plan.machines,
+                &out.plan.plan,
+                start_s,
+            ) {
+                Ok(planned) => out.planned_scenario = Some(planned),
+                Err(e) => out.plan.notes.push(format!("no planned scenario: {e}")),
+            }
+        }
         serde_json::to_value(&out).map_err(|e| e.to_string())
     });
     let id = blocking(move || s.jobs.submit("maintenance-plan", work)).await??;

@@ -126,6 +126,7 @@ mod jobs;
 mod operations;
 mod scenarios;
 mod twin;
+pub use jobs::MaintenanceResult;
 use jobs::*;
 use operations::*;
 use scenarios::*;

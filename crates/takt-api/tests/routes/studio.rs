@@ -180,3 +180,60 @@ fn study_fields_are_refused_at_their_name() {
         assert_eq!(a.body["errors"][0]["field"], field, "{body}: {}", a.text);
     }
 }
+
+/// What the maintenance planner's page draws: the plan's start in plant time, its windows, the
+/// production time per bucket, risk over time with and without the plan, the policies compared,
+/// and the scenario with the plan in it (which validates).
+#[test]
+fn a_maintenance_plan_gives_its_calendar_risk_and_planned_scenario() {
+    let s = App::with_tokens();
+    let forging = include_str!("../../../../scenarios/forging-shop.toml");
+    let job = post(
+        &s,
+        "/maintenance-plans",
+        Some(WRITE),
+        &json!({"scenario": forging, "solver": "greedy", "compare": 2}).to_string(),
+    );
+    assert_eq!(job.status, 202, "{}", job.text);
+    let done = s.finished(job.body["id"].as_str().unwrap_or(""));
+    assert_eq!(done["status"], "done", "{done}");
+    let r = &done["result"];
+    assert!(
+        r["start"].as_str().is_some_and(|t| t.len() == 25),
+        "{}",
+        r["start"]
+    );
+    let buckets = (r["settings"]["horizon_s"].as_f64().unwrap_or(0.0)
+        / r["settings"]["bucket_s"].as_f64().unwrap_or(1.0))
+    .round() as usize;
+    let calendar = &r["calendar"];
+    assert_eq!(
+        calendar["production_share"].as_array().map(Vec::len),
+        Some(buckets)
+    );
+    let curves = calendar["risk"].as_array().cloned().unwrap_or_default();
+    assert_eq!(curves.len(), r["machines"].as_array().map_or(0, Vec::len));
+    for c in &curves {
+        let n = c["at_s"].as_array().map_or(0, Vec::len);
+        assert!(n > 2);
+        assert_eq!(c["with_plan"].as_array().map(Vec::len), Some(n));
+        assert_eq!(c["without_plan"].as_array().map(Vec::len), Some(n));
+    }
+    let policies: Vec<&str> = r["comparison"]["policies"]
+        .as_array()
+        .map(|p| p.iter().filter_map(|x| x["name"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        policies,
+        ["run to failure", "fixed interval", "optimized plan"]
+    );
+    let planned = r["planned_scenario"].as_str().unwrap_or("");
+    assert!(planned.contains("at = ["), "{planned}");
+    let check = post(
+        &s,
+        "/scenarios/validate",
+        Some(WRITE),
+        &json!({ "toml": planned }).to_string(),
+    );
+    assert_eq!(check.status, 200, "{}", check.text);
+}

@@ -120,7 +120,13 @@ pub fn ageing(p: &WindowProblem, mode: &ModeInput) -> Vec<f64> {
 
 /// The probability of a failure of any of `m`'s modes between buckets `a` and `b`, starting as
 /// good as new (`fresh`) or from the current ages at bucket 0 (`a` is then 0).
-fn span_risk(m: &MachineInput, clocks: &[Vec<f64>], a: usize, b: usize, fresh: bool) -> f64 {
+pub(crate) fn span_risk(
+    m: &MachineInput,
+    clocks: &[Vec<f64>],
+    a: usize,
+    b: usize,
+    fresh: bool,
+) -> f64 {
     m.risk_over(|k, mode| {
         let clock = &clocks[k];
         let age = if fresh { 0.0 } else { mode.age + clock[a] };
