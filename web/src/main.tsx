@@ -4,6 +4,7 @@ import { useEffect, useState } from "preact/hooks";
 import { onAuthNeeded, setToken, token } from "./api";
 import { TokenForm } from "./Auth";
 import { Board } from "./board/Board";
+import { Planner } from "./maintenance/Planner";
 import { ScenarioView } from "./scenario/ScenarioView";
 import { ScheduleBoard } from "./schedule/ScheduleBoard";
 import { Studio } from "./whatif/Studio";
@@ -13,6 +14,7 @@ const VIEWS = [
   { path: "#/board", name: "Line board", view: () => <Board /> },
   { path: "#/whatif", name: "What-if studio", view: () => <Studio /> },
   { path: "#/schedule", name: "Schedule board", view: () => <ScheduleBoard /> },
+  { path: "#/maintenance", name: "Maintenance planner", view: () => <Planner /> },
   { path: "#/scenario", name: "Scenario", view: () => <ScenarioView /> },
 ] as const;
 

@@ -1,0 +1,18 @@
+// The maintenance plan as the planner's page reads it: the job's result, its times in plant time,
+// and money in the currency the costs were entered in.
+import type { Schemas } from "../api";
+
+export type MaintenanceResult = Schemas["MaintenanceResult"];
+
+/** Okabe–Ito colours per machine, in the plan's order. */
+export const MACHINE_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#999999"];
+
+export function machineColour(index: number): string {
+  return MACHINE_COLOURS[index % MACHINE_COLOURS.length]!;
+}
+
+/** A sum of money, whole, with its currency: "12 400 EUR". */
+export function money(x: number | null | undefined, currency: string): string {
+  if (x == null || !Number.isFinite(x)) return "–";
+  return `${Math.round(x).toLocaleString("en-GB")} ${currency}`;
+}

@@ -1,0 +1,42 @@
+// The maintenance planner against a real takt server: a maintenance engineer plans two weeks of the
+// forging shop, reads the services on the calendar beside production time, the risk over time, the
+// plan against running to failure in the simulator, and takes the planned scenario.
+import { expect, test } from "@playwright/test";
+import { readFileSync } from "node:fs";
+
+test("a maintenance plan renders its calendar, risk, comparison and planned scenario", async ({ page, baseURL }) => {
+  const problems: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(`console: ${m.text()}`);
+  });
+  page.on("request", (r) => {
+    if (!r.url().startsWith(baseURL!) && !r.url().startsWith("blob:")) problems.push(`request left the server: ${r.url()}`);
+  });
+  await page.goto("/#/maintenance");
+  await expect(page.getByRole("heading", { name: "Maintenance planner" })).toBeVisible();
+  await page.getByTestId("scenario-file").setInputFiles("../scenarios/forging-shop.toml");
+  await expect(page.getByText("Using forging-shop.toml")).toBeVisible();
+  await page.getByLabel("Compare in the simulator (runs)").fill("4");
+  await page.getByRole("button", { name: "Plan", exact: true }).click();
+  await expect(page.getByTestId("maintenance-plan")).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId("job-status")).toContainText("done");
+  await expect(page.getByTestId("calendar")).toBeVisible();
+  await expect(page.getByTestId("risk-chart")).toBeVisible();
+  // Every service is listed with its start in plant time (the forging shop's offset).
+  const windows = page.getByTestId("windows").locator("tbody tr");
+  expect(await windows.count()).toBeGreaterThan(0);
+  await expect(windows.first().locator("td").nth(1)).toHaveText(/^2026-\d\d-\d\d \d\d:\d\d$/);
+  // The three policies side by side, and the verdict on cost in words.
+  await expect(page.getByTestId("policies").locator("thead th")).toHaveText(["figure", "run to failure", "fixed interval", "optimized plan"]);
+  await expect(page.getByTestId("policy-decision")).toContainText(/The optimized plan against running to failure: cost [+−]?[\d,]+ EUR ± [\d,]+ EUR, /);
+  await page.screenshot({ path: "test-results/maintenance.png", fullPage: true });
+  // The scenario with the plan in it: downloaded, and stored on the server for the other screens.
+  const file = page.waitForEvent("download");
+  await page.getByRole("button", { name: "download the planned scenario" }).click();
+  const planned = readFileSync(await (await file).path(), "utf8");
+  expect(planned).toContain("# Maintenance planned by takt");
+  expect(planned).toMatch(/at = \[/);
+  await page.getByRole("button", { name: "store on the server" }).click();
+  await expect(page.getByRole("button", { name: "stored on the server" })).toBeVisible();
+  expect(problems).toEqual([]);
+});
