@@ -889,6 +889,11 @@ export interface components {
             horizon?: string;
             /** Format: double */
             max_risk?: number;
+            /**
+             * @description The order book (CSV) the scenario's `demand.orders_csv` names, sent beside it: the server
+             *     opens no file a request names, so the book is written into the scenario.
+             */
+            order_book?: string | null;
             /** Format: double */
             repair_cost?: number;
             scenario?: string | null;
@@ -910,6 +915,11 @@ export interface components {
             planned_scenario?: string | null;
         };
         NewScenario: {
+            /**
+             * @description The order book (CSV) its `demand.orders_csv` names: written into the scenario, which is then
+             *     checked (or stored) as one file that names none.
+             */
+            order_book?: string | null;
             /** @description The scenario file (TOML), as `takt validate` reads it. */
             toml: string;
         };
@@ -1376,6 +1386,11 @@ export interface components {
             /** @description `makespan`, `tardiness`, `late`, `setup`; `+` for a weighted sum, `,` for a ranking. */
             objective?: string;
             /**
+             * @description The order book (CSV) the scenario's `demand.orders_csv` names, sent beside it: the server
+             *     opens no file a request names, so the book is written into the scenario.
+             */
+            order_book?: string | null;
+            /**
              * Format: int32
              * @description Run the plan this many times in the simulator (failures, repairs and scrap as in the
              *     scenario): each order's chance to be on time.
@@ -1475,6 +1490,11 @@ export interface components {
              * @description The cap with `precision` (default 200, at most the server's limit).
              */
             max_replications?: number | null;
+            /**
+             * @description The order book (CSV) the scenario's `demand.orders_csv` names, sent beside it: the server
+             *     opens no file a request names, so the book is written into the scenario.
+             */
+            order_book?: string | null;
             /**
              * Format: double
              * @description Add replications in rounds until every headline KPI's 95 % half-width is within this share

@@ -36,3 +36,27 @@ test("a schedule job runs from the form to a Gantt chart with the plan's orders"
   await page.screenshot({ path: "test-results/schedule.png", fullPage: true });
   expect(problems).toEqual([]);
 });
+
+test("a plant whose order book is a CSV file is planned with the book chosen beside it", async ({ page, baseURL }) => {
+  const problems: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(`console: ${m.text()}`);
+  });
+  page.on("request", (r) => {
+    if (!r.url().startsWith(baseURL!) && !r.url().startsWith("blob:")) problems.push(`request left the server: ${r.url()}`);
+  });
+  await page.goto("/#/schedule");
+  await page.getByTestId("scenario-file").setInputFiles("../scenarios/injection-moulding.toml");
+  // The scenario names its book: the page asks for that file by name.
+  await expect(page.getByText("Its order book: injection-moulding-orders.csv")).toBeVisible();
+  await page.getByTestId("order-book-file").setInputFiles("../scenarios/injection-moulding-orders.csv");
+  await expect(page.getByText("Using injection-moulding.toml with its order book.")).toBeVisible();
+  await page.getByLabel("Solver").selectOption("dispatch");
+  await page.getByLabel("Robustness runs").fill("0");
+  await page.getByRole("button", { name: "Plan", exact: true }).click();
+  await expect(page.getByTestId("gantt")).toBeVisible({ timeout: 60_000 });
+  const book = readFileSync("../scenarios/injection-moulding-orders.csv", "utf8").trim().split("\n").slice(1);
+  await expect(page.getByTestId("plan-orders").locator("tbody tr")).toHaveCount(book.length);
+  await page.screenshot({ path: "test-results/schedule-order-book.png", fullPage: true });
+  expect(problems).toEqual([]);
+});

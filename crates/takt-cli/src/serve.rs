@@ -120,8 +120,15 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         config.workers = w.max(1);
     }
     let server = Server::open(config, loaded.scenario, loaded.model)?;
-    let text = std::fs::read_to_string(&args.scenario)
+    let mut text = std::fs::read_to_string(&args.scenario)
         .with_context(|| format!("cannot read {}", args.scenario.display()))?;
+    // A book the scenario names beside it is written in, so the stored copy names no file.
+    if let Some(book) = &server.scenario.demand.orders_csv {
+        let dir = args.scenario.parent().unwrap_or(std::path::Path::new("."));
+        let csv = std::fs::read_to_string(dir.join(book))
+            .with_context(|| format!("cannot read {}", dir.join(book).display()))?;
+        text = takt_model::order_book::inline_order_book(&text, &args.scenario, &csv, book)?;
+    }
     server.store_twin_scenario(&text)?;
     let name = server.model.name.clone();
     let replaying = args.replay.as_ref().map(|p| p.display().to_string());

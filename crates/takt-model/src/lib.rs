@@ -9,6 +9,7 @@ pub mod layout;
 pub mod limits;
 pub mod load;
 pub mod model;
+pub mod order_book;
 pub mod override_paths;
 pub mod overrides;
 pub mod scenario;

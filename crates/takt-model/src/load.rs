@@ -128,7 +128,7 @@ pub fn compile_located(
         csv_file = base_dir.join(&csv);
         // The good rows are compiled with the rest even when others are bad, so that every
         // problem of the book is found in one pass.
-        let (rows, mut problems) = read_order_book(&csv_file);
+        let (rows, mut problems) = crate::order_book::read_order_book(&csv_file);
         diagnostics.append(&mut problems);
         for (order, line) in rows {
             scenario.demand.orders.push(order);
@@ -389,7 +389,7 @@ impl Parts<'_> {
 }
 
 /// The byte offset of the deepest existing value along a field path such as `stations[2].failures[0].ttr`.
-fn locate(root: &Spanned<DeTable<'_>>, path: &str) -> usize {
+pub(crate) fn locate(root: &Spanned<DeTable<'_>>, path: &str) -> usize {
     let mut best = root.span().start;
     let mut current: Option<&Spanned<DeValue<'_>>> = None;
     let mut first = true;
@@ -424,189 +424,10 @@ fn locate(root: &Spanned<DeTable<'_>>, path: &str) -> usize {
     best
 }
 
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let column = before.rfind('\n').map_or(offset, |i| offset - i - 1) + 1;
     (line, column)
-}
-
-/// Reads an order book: a header `id,product,quantity,release,due[,priority]` (release and due as
-/// durations from t = 0, due may be empty; priority weighs tardiness, default 1). Problems name the CSV
-/// line and column.
-pub fn read_orders_csv(path: &Path) -> Result<Vec<OrderSpec>, Vec<Diagnostic>> {
-    match read_order_book(path) {
-        (rows, problems) if problems.is_empty() => {
-            Ok(rows.into_iter().map(|(order, _)| order).collect())
-        }
-        (_, problems) => Err(problems),
-    }
-}
-
-/// [`read_orders_csv`], each order with its line in the file. A byte-order mark is skipped; a file
-/// without the header, without orders or with more than [`MAX_ORDERS`](crate::limits::MAX_ORDERS)
-/// is an error, as are duplicate ids and quantities of 0, each at its line. Returns the good rows
-/// and the problems of the others.
-type OrderRows = Vec<(OrderSpec, usize)>;
-fn read_order_book(path: &Path) -> (OrderRows, Vec<Diagnostic>) {
-    let located = |line: usize, path_s: &str, message: String| Diagnostic {
-        file: path.to_path_buf(),
-        line,
-        column: 0,
-        path: path_s.to_string(),
-        message,
-    };
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) => {
-            return (
-                Vec::new(),
-                vec![located(0, "", format!("cannot read order book: {e}"))],
-            );
-        }
-    };
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let headers = match reader.headers() {
-        Ok(h) => h.clone(),
-        Err(e) => return (Vec::new(), vec![located(1, "", format!("bad header: {e}"))]),
-    };
-    let col = |name: &str| headers.iter().position(|h| h == name);
-    let (Some(c_id), Some(c_product), Some(c_qty)) = (col("id"), col("product"), col("quantity"))
-    else {
-        return (
-            Vec::new(),
-            vec![located(
-                1,
-                "",
-                format!(
-                    "the header must name at least id, product, quantity (and optionally release, due); got `{}`",
-                    headers.iter().collect::<Vec<_>>().join(",")
-                ),
-            )],
-        );
-    };
-    let (c_release, c_due, c_priority) = (col("release"), col("due"), col("priority"));
-    let mut orders = Vec::new();
-    let mut diags = Vec::new();
-    let mut first_line_of = std::collections::HashMap::new();
-    for (i, record) in reader.records().enumerate() {
-        let line = match &record {
-            Ok(r) => r.position().map_or(i + 2, |p| p.line() as usize),
-            Err(_) => i + 2,
-        };
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                diags.push(located(line, "", e.to_string()));
-                continue;
-            }
-        };
-        let field = |c: Option<usize>| c.and_then(|c| record.get(c)).unwrap_or("");
-        let quantity = match field(Some(c_qty)).parse::<u32>() {
-            Ok(q) => q,
-            Err(_) => {
-                diags.push(located(
-                    line,
-                    "quantity",
-                    format!("`{}` is not a whole number", field(Some(c_qty))),
-                ));
-                continue;
-            }
-        };
-        let priority = match field(c_priority) {
-            "" => 1.0,
-            text => match text.parse::<f64>() {
-                Ok(w) => w,
-                Err(_) => {
-                    diags.push(located(
-                        line,
-                        "priority",
-                        format!("`{text}` is not a number"),
-                    ));
-                    continue;
-                }
-            },
-        };
-        let duration = |name: &str, c: Option<usize>, diags: &mut Vec<Diagnostic>| {
-            let text = field(c);
-            if text.is_empty() {
-                return Ok(None);
-            }
-            crate::duration::parse_duration(text)
-                .map(Some)
-                .map_err(|m| diags.push(located(line, name, m.0)))
-        };
-        let (Ok(release), Ok(due)) = (
-            duration("release", c_release, &mut diags),
-            duration("due", c_due, &mut diags),
-        ) else {
-            continue;
-        };
-        if let (Some(r), Some(d)) = (release, due)
-            && d < r
-        {
-            diags.push(located(
-                line,
-                "due",
-                format!("due date ({d} s) is before the release ({r} s)"),
-            ));
-            continue;
-        }
-        if !(priority.is_finite() && priority > 0.0) {
-            diags.push(located(
-                line,
-                "priority",
-                format!("priority must be a number > 0, got {priority}"),
-            ));
-            continue;
-        }
-        if quantity == 0 {
-            diags.push(located(line, "quantity", "quantity must be >= 1".into()));
-            continue;
-        }
-        let id = field(Some(c_id));
-        if let Some(first) = first_line_of.get(id) {
-            diags.push(located(
-                line,
-                "id",
-                format!("duplicate order id `{id}` (first at line {first})"),
-            ));
-            continue;
-        }
-        first_line_of.insert(id.to_string(), line);
-        if orders.len() == crate::limits::MAX_ORDERS {
-            diags.push(located(
-                line,
-                "",
-                format!(
-                    "more than {} orders; takt accepts at most that many",
-                    crate::limits::MAX_ORDERS
-                ),
-            ));
-            break;
-        }
-        orders.push((
-            OrderSpec {
-                id: id.to_string(),
-                product: field(Some(c_product)).to_string(),
-                quantity,
-                release: crate::duration::Secs(release.unwrap_or(0.0)),
-                due: due.map(crate::duration::Secs),
-                priority,
-            },
-            line,
-        ));
-    }
-    if orders.is_empty() && diags.is_empty() {
-        diags.push(located(
-            1,
-            "",
-            "the order book has no orders: give one per line under the header".into(),
-        ));
-    }
-    (orders, diags)
 }

@@ -3,7 +3,10 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { get, type Schemas } from "../api";
 
-export type ScenarioChoice = { scenario_id: string } | { scenario: string; file: string } | null;
+export type ScenarioChoice = { scenario_id: string } | { scenario: string; file: string; order_book?: string } | null;
+
+/** A scenario file from this computer and, where it names one (`orders_csv`), its order book. */
+export type ScenarioUpload = { name: string; text: string; order_book?: string };
 
 /** `pickFirst`: choose the first stored scenario (the twin's own plant) until the user chooses. */
 export function ScenarioPicker(props: { value: ScenarioChoice; onChange: (c: ScenarioChoice) => void; pickFirst?: boolean }) {
@@ -25,7 +28,7 @@ export function ScenarioPicker(props: { value: ScenarioChoice; onChange: (c: Sce
   return (
     <fieldset class="scenario-picker">
       <legend>Plant</legend>
-      <ScenarioFile onFile={(name, text) => props.onChange({ scenario: text, file: name })} />
+      <ScenarioFile onFile={(u) => props.onChange({ scenario: u.text, file: u.name, ...(u.order_book ? { order_book: u.order_book } : {}) })} />
       {stored.length ? (
         <label>
           or one stored on the server
@@ -45,31 +48,68 @@ export function ScenarioPicker(props: { value: ScenarioChoice; onChange: (c: Sce
           </select>
         </label>
       ) : null}
-      {props.value && "file" in props.value ? <p class="quiet">Using {props.value.file}.</p> : null}
+      {props.value && "file" in props.value ? (
+        <p class="quiet">
+          Using {props.value.file}
+          {props.value.order_book ? " with its order book" : ""}.
+        </p>
+      ) : null}
     </fieldset>
   );
 }
 
-/** A scenario file (TOML) from this computer, read as text. */
-export function ScenarioFile(props: { onFile: (name: string, text: string) => void }) {
+/** The CSV a scenario names as its order book, if it names one. */
+function orderBookOf(text: string): string | null {
+  return /^\s*(?:demand\.)?orders_csv\s*=\s*"([^"]+)"/m.exec(text)?.[1] ?? null;
+}
+
+/**
+ * A scenario file (TOML) from this computer, read as text; where it names its order book as a CSV
+ * file, that file too (the server opens no file a request names: the book travels beside it).
+ * `onFile` hears of each choice, the book absent until it is chosen.
+ */
+export function ScenarioFile(props: { onFile: (upload: ScenarioUpload) => void }) {
+  const [upload, setUpload] = useState<ScenarioUpload | null>(null);
+  const book = upload ? orderBookOf(upload.text) : null;
+  const choose = (u: ScenarioUpload) => {
+    setUpload(u);
+    props.onFile(u);
+  };
   return (
-    <label class="file">
-      Scenario file (TOML)
-      <input
-        type="file"
-        accept=".toml,text/plain"
-        data-testid="scenario-file"
-        onChange={(e) => {
-          const file = e.currentTarget.files?.[0];
-          if (file) void file.text().then((text) => props.onFile(file.name, text));
-        }}
-      />
-    </label>
+    <>
+      <label class="file">
+        Scenario file (TOML)
+        <input
+          type="file"
+          accept=".toml,text/plain"
+          data-testid="scenario-file"
+          onChange={(e) => {
+            const file = e.currentTarget.files?.[0];
+            if (file) void file.text().then((text) => choose({ name: file.name, text }));
+          }}
+        />
+      </label>
+      {upload && book ? (
+        <label class="file">
+          Its order book: {book}
+          <input
+            type="file"
+            accept=".csv,text/csv,text/plain"
+            data-testid="order-book-file"
+            onChange={(e) => {
+              const file = e.currentTarget.files?.[0];
+              if (file) void file.text().then((order_book) => choose({ ...upload, order_book }));
+            }}
+          />
+        </label>
+      ) : null}
+    </>
   );
 }
 
 /** The request fields that name the plant. */
-export function scenarioFields(c: ScenarioChoice): { scenario_id?: string; scenario?: string } {
+export function scenarioFields(c: ScenarioChoice): { scenario_id?: string; scenario?: string; order_book?: string } {
   if (!c) return {};
-  return "scenario_id" in c ? { scenario_id: c.scenario_id } : { scenario: c.scenario };
+  if ("scenario_id" in c) return { scenario_id: c.scenario_id };
+  return c.order_book ? { scenario: c.scenario, order_book: c.order_book } : { scenario: c.scenario };
 }

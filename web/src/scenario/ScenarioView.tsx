@@ -3,7 +3,7 @@
 import { useState } from "preact/hooks";
 import { ApiError, post, type Schemas } from "../api";
 import { duration } from "../format";
-import { ScenarioFile } from "../jobs/ScenarioPicker";
+import { ScenarioFile, type ScenarioUpload } from "../jobs/ScenarioPicker";
 import { PlantGraph } from "./PlantGraph";
 
 type Check = Schemas["ScenarioCheck"];
@@ -16,19 +16,20 @@ function located(field: string, message: string): Problem {
 }
 
 export function ScenarioView() {
-  const [file, setFile] = useState<{ name: string; text: string } | null>(null);
+  const [file, setFile] = useState<ScenarioUpload | null>(null);
   const [check, setCheck] = useState<Check | null>(null);
   const [problems, setProblems] = useState<Problem[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [stored, setStored] = useState<string | null>(null);
 
-  const validate = (name: string, text: string) => {
-    setFile({ name, text });
+  const request = (u: ScenarioUpload) => (u.order_book ? { toml: u.text, order_book: u.order_book } : { toml: u.text });
+  const validate = (u: ScenarioUpload) => {
+    setFile(u);
     setCheck(null);
     setProblems([]);
     setError(null);
     setStored(null);
-    post<Check>("/scenarios/validate", { toml: text }).then(setCheck, (e: unknown) => {
+    post<Check>("/scenarios/validate", request(u)).then(setCheck, (e: unknown) => {
       if (e instanceof ApiError && e.status === 422 && e.problem?.errors?.length) {
         setProblems(e.problem.errors.map((f) => located(f.field, f.message)));
       } else setError(e instanceof Error ? e.message : String(e));
@@ -55,7 +56,7 @@ export function ScenarioView() {
               disabled={!file || stored !== null}
               onClick={() => {
                 if (!file) return;
-                post<{ id: string }>("/scenarios", { toml: file.text }).then(
+                post<{ id: string }>("/scenarios", request(file)).then(
                   (r) => setStored(r.id),
                   (e: unknown) => setError(e instanceof Error ? e.message : String(e)),
                 );

@@ -48,7 +48,8 @@ export function ScheduleBoard() {
             objective,
             solver,
             time_limit: timeLimit,
-            robustness_replications: replications,
+            // 0 runs: no robustness check (the API takes the field's absence for that).
+            ...(replications > 0 ? { robustness_replications: replications } : {}),
           });
         }}
       >

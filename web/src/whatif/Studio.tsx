@@ -22,8 +22,9 @@ function useOverridePaths(choice: ScenarioChoice): { paths: OverridePath[]; erro
       "scenario_id" in choice
         ? get<Schemas["StoredScenario"]>(`/scenarios/${encodeURIComponent(choice.scenario_id)}`).then((s) => s.toml)
         : Promise.resolve(choice.scenario);
+    const book = "order_book" in choice && choice.order_book ? { order_book: choice.order_book } : {};
     text
-      .then((toml) => post<Schemas["ScenarioCheck"]>("/scenarios/validate", { toml }))
+      .then((toml) => post<Schemas["ScenarioCheck"]>("/scenarios/validate", { toml, ...book }))
       .then(
         (check) => !gone && setPaths(check.override_paths),
         (e: unknown) => !gone && setError(e instanceof Error ? e.message : String(e)),

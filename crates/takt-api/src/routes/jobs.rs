@@ -46,6 +46,9 @@ pub struct SimulationRequest {
     pub scenario_id: Option<String>,
     /// ...or a scenario file (TOML).
     pub scenario: Option<String>,
+    /// The order book (CSV) the scenario's `demand.orders_csv` names, sent beside it: the server
+    /// opens no file a request names, so the book is written into the scenario.
+    pub order_book: Option<String>,
     /// Replications per variant; with `precision`, the first round.
     #[serde(default = "default_replications")]
     pub replications: u32,
@@ -129,7 +132,7 @@ pub(super) async fn create_simulation(
             "replications refused without a field error",
         ));
     };
-    let (text, origin) = scenario_text(&s, &req.scenario_id, &req.scenario)?;
+    let (text, origin) = scenario_text(&s, &req.scenario_id, &req.scenario, &req.order_book)?;
     let check_text = text.clone();
     let check_origin = origin.clone();
     let check_variants = variants.clone();
@@ -230,6 +233,9 @@ pub(super) fn default_max_risk() -> f64 {
 pub struct MaintenanceRequest {
     pub scenario_id: Option<String>,
     pub scenario: Option<String>,
+    /// The order book (CSV) the scenario's `demand.orders_csv` names, sent beside it: the server
+    /// opens no file a request names, so the book is written into the scenario.
+    pub order_book: Option<String>,
     /// Plan from the twin's state now (the ages it has mirrored); the scenario must be the twin's.
     #[serde(default)]
     pub from_twin: bool,
@@ -339,7 +345,7 @@ pub(super) async fn create_maintenance_plan(
         let start_s = s.model.timebase.model_s(now);
         (s.scenario.clone(), (*s.model).clone(), ages, start_s, None)
     } else {
-        let (text, origin) = scenario_text(&s, &req.scenario_id, &req.scenario)?;
+        let (text, origin) = scenario_text(&s, &req.scenario_id, &req.scenario, &req.order_book)?;
         let checked = text.clone();
         let loaded = blocking(move || load_scenario(&checked, &origin)).await??;
         (
@@ -417,6 +423,9 @@ pub struct ScheduleRequest {
     pub scenario_id: Option<String>,
     /// A scenario with an order book (`[demand] orders`).
     pub scenario: Option<String>,
+    /// The order book (CSV) the scenario's `demand.orders_csv` names, sent beside it: the server
+    /// opens no file a request names, so the book is written into the scenario.
+    pub order_book: Option<String>,
     /// `makespan`, `tardiness`, `late`, `setup`; `+` for a weighted sum, `,` for a ranking.
     #[serde(default = "default_objective")]
     pub objective: String,
@@ -480,7 +489,7 @@ pub(super) async fn create_schedule(
     let (Some(objective), Some(limit_s)) = (objective, limit_s) else {
         return Err(Problem::internal("validated fields missing"));
     };
-    let (text, origin) = scenario_text(&s, &req.scenario_id, &req.scenario)?;
+    let (text, origin) = scenario_text(&s, &req.scenario_id, &req.scenario, &req.order_book)?;
     let (model, plant) = blocking(move || {
         let loaded = load_scenario(&text, &origin)?;
         let plant = takt_scheduler::plant::from_model(&loaded.model).map_err(|e| {

@@ -7,6 +7,9 @@ use super::*;
 pub struct NewScenario {
     /// The scenario file (TOML), as `takt validate` reads it.
     pub toml: String,
+    /// The order book (CSV) its `demand.orders_csv` names: written into the scenario, which is then
+    /// checked (or stored) as one file that names none.
+    pub order_book: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -69,7 +72,8 @@ pub(super) async fn validate_scenario(
     Body(req): Body<NewScenario>,
 ) -> Result<Json<ScenarioCheck>, Problem> {
     let check = blocking(move || {
-        load_scenario(&req.toml, "scenario.toml").map(|loaded| check_of(&req.toml, &loaded))
+        let text = with_order_book(req.toml, "scenario.toml", &req.order_book)?;
+        load_scenario(&text, "scenario.toml").map(|loaded| check_of(&text, &loaded))
     })
     .await??;
     Ok(Json(check))
@@ -90,9 +94,10 @@ pub(super) async fn create_scenario(
     Body(req): Body<NewScenario>,
 ) -> Result<Response, Problem> {
     let created = blocking(move || {
-        let loaded = load_scenario(&req.toml, "scenario.toml")?;
+        let text = with_order_book(req.toml, "scenario.toml", &req.order_book)?;
+        let loaded = load_scenario(&text, "scenario.toml")?;
         let id =
-            s.db.add_scenario(&loaded.model.name, &req.toml, now_ms())
+            s.db.add_scenario(&loaded.model.name, &text, now_ms())
                 .map_err(|e| Problem::internal(e.to_string()))?;
         Ok::<_, Problem>(ScenarioCreated {
             location: format!("/scenarios/{id}"),
@@ -131,6 +136,35 @@ pub(super) async fn get_scenario(
 
 /// The scenario of a request: a stored one by id, or TOML in the request; exactly one.
 pub(super) fn scenario_text(
+    s: &Server,
+    id: &Option<String>,
+    toml: &Option<String>,
+    order_book: &Option<String>,
+) -> Result<(String, String), Problem> {
+    let (text, origin) = stored_or_sent(s, id, toml)?;
+    Ok((with_order_book(text, &origin, order_book)?, origin))
+}
+
+/// The scenario with the order book sent beside it written in (see
+/// `takt_model::order_book::inline_order_book`); without one, as it is.
+pub(super) fn with_order_book(
+    text: String,
+    origin: &str,
+    order_book: &Option<String>,
+) -> Result<String, Problem> {
+    let Some(csv) = order_book else {
+        return Ok(text);
+    };
+    takt_model::order_book::inline_order_book(
+        &text,
+        std::path::Path::new(origin),
+        csv,
+        "order_book.csv",
+    )
+    .map_err(scenario_problem)
+}
+
+fn stored_or_sent(
     s: &Server,
     id: &Option<String>,
     toml: &Option<String>,

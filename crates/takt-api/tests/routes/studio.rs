@@ -52,13 +52,67 @@ fn the_twins_own_scenario_is_stored_once_for_the_screens() {
     );
     assert_eq!(listed.body[0]["name"], "Bottling line - one shift");
     // A plant whose order book is a CSV file cannot run from the store: it stays out.
-    let moulding = include_str!("../../../../scenarios/injection-moulding.toml");
-    if moulding.contains("orders_csv") {
-        assert_eq!(
-            s.server.store_twin_scenario(moulding).expect("no error"),
-            None
-        );
-    }
+    assert_eq!(
+        s.server.store_twin_scenario(MOULDING).expect("no error"),
+        None
+    );
+}
+
+const MOULDING: &str = include_str!("../../../../scenarios/injection-moulding.toml");
+const MOULDING_BOOK: &str = include_str!("../../../../scenarios/injection-moulding-orders.csv");
+
+/// A scenario that names its order book as a CSV runs when the book is sent beside it; a bad book is
+/// refused at its line; without the book the scenario is refused, naming `orders_csv`.
+#[test]
+fn an_order_book_sent_beside_its_scenario_is_planned() {
+    let s = App::with_tokens();
+    let check = post(
+        &s,
+        "/scenarios/validate",
+        Some(WRITE),
+        &json!({ "toml": MOULDING, "order_book": MOULDING_BOOK }).to_string(),
+    );
+    assert_eq!(check.status, 200, "{}", check.text);
+    let without = post(
+        &s,
+        "/scenarios/validate",
+        Some(WRITE),
+        &json!({ "toml": MOULDING }).to_string(),
+    );
+    assert_problem(&without, 422, "validation");
+    assert!(
+        without.text.contains("demand.orders_csv"),
+        "{}",
+        without.text
+    );
+    let bad_book = MOULDING_BOOK.replacen("PO-1001,cap-38,1500", "PO-1001,cap-38,lots", 1);
+    let bad = post(
+        &s,
+        "/schedules",
+        Some(WRITE),
+        &json!({"scenario": MOULDING, "order_book": bad_book}).to_string(),
+    );
+    assert_problem(&bad, 422, "validation");
+    assert_eq!(
+        bad.body["errors"][0]["field"], "order_book.csv:3:0: quantity",
+        "{}",
+        bad.text
+    );
+    let job = post(
+        &s,
+        "/schedules",
+        Some(WRITE),
+        &json!({"scenario": MOULDING, "order_book": MOULDING_BOOK, "solver": "dispatch"})
+            .to_string(),
+    );
+    assert_eq!(job.status, 202, "{}", job.text);
+    let done = s.finished(job.body["id"].as_str().unwrap_or(""));
+    assert_eq!(done["status"], "done", "{done}");
+    let orders = MOULDING_BOOK.lines().count() - 1;
+    assert_eq!(
+        done["result"]["orders"].as_array().map(Vec::len),
+        Some(orders)
+    );
 }
 
 #[test]
