@@ -1,5 +1,6 @@
 // The line board against a real takt server: what a shift leader sees, live.
 import { expect, test, type Page } from "@playwright/test";
+import { expectAccessible } from "./axe";
 import { countEvent, MACHINES, send, stateEvent } from "./plant";
 import { killServer, startServer } from "./server";
 
@@ -42,6 +43,7 @@ test("the board shows every station of the bottling line in flow order, first pa
   await expect(page.getByTestId("forecast-chart")).toBeVisible({ timeout: 30_000 });
   await expect(page.getByTestId("connection")).toContainText("live");
   await page.screenshot({ path: "test-results/board.png", fullPage: true });
+  await expectAccessible(page);
   expect(problems).toEqual([]);
 });
 

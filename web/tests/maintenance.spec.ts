@@ -2,6 +2,7 @@
 // forging shop, reads the services on the calendar beside production time, the risk over time, the
 // plan against running to failure in the simulator, and takes the planned scenario.
 import { expect, test } from "@playwright/test";
+import { expectAccessible } from "./axe";
 import { readFileSync } from "node:fs";
 
 test("a maintenance plan renders its calendar, risk, comparison and planned scenario", async ({ page, baseURL }) => {
@@ -30,6 +31,7 @@ test("a maintenance plan renders its calendar, risk, comparison and planned scen
   await expect(page.getByTestId("policies").locator("thead th")).toHaveText(["figure", "run to failure", "fixed interval", "optimized plan"]);
   await expect(page.getByTestId("policy-decision")).toContainText(/The optimized plan against running to failure: cost [+−]?[\d,]+ EUR ± [\d,]+ EUR, /);
   await page.screenshot({ path: "test-results/maintenance.png", fullPage: true });
+  await expectAccessible(page);
   // The scenario with the plan in it: downloaded, and stored on the server for the other screens.
   const file = page.waitForEvent("download");
   await page.getByRole("button", { name: "download the planned scenario" }).click();

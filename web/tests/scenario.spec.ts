@@ -1,6 +1,7 @@
 // The scenario view: a shipped plant drawn from its file; a broken one with its problems at their
 // lines.
 import { expect, test } from "@playwright/test";
+import { expectAccessible } from "./axe";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,6 +26,7 @@ test("a valid plant is drawn from its file and can be stored; a broken one shows
   await page.getByRole("button", { name: "store on the server" }).click();
   await expect(page.getByRole("button", { name: "stored on the server" })).toBeVisible();
   await page.screenshot({ path: "test-results/scenario.png", fullPage: true });
+  await expectAccessible(page);
   // The stored plant is offered by the schedule board.
   await page.goto("/#/schedule");
   await expect(page.locator("select option", { hasText: /forg/i })).toHaveCount(before + 1);
@@ -44,5 +46,6 @@ test("a valid plant is drawn from its file and can be stored; a broken one shows
   await expect(page.locator(`#line-${lineOfM9}`)).toHaveClass(/bad-line/);
   await expect(page.locator(`#line-${lineOfM9}`)).toContainText("M9");
   await page.screenshot({ path: "test-results/scenario-broken.png", fullPage: true });
+  await expectAccessible(page);
   expect(problems).toEqual([]);
 });

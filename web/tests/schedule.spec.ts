@@ -1,6 +1,7 @@
 // The schedule board against a real takt server: a planner uploads a plant, plans its order book,
 // and reads the plan as a Gantt chart with its orders.
 import { expect, test } from "@playwright/test";
+import { expectAccessible } from "./axe";
 import { readFileSync } from "node:fs";
 
 test("a schedule job runs from the form to a Gantt chart with the plan's orders", async ({ page, baseURL }) => {
@@ -34,6 +35,7 @@ test("a schedule job runs from the form to a Gantt chart with the plan's orders"
   expect(lines[0]).toContain("order,step,product");
   expect(lines.length).toBeGreaterThan(ids.length);
   await page.screenshot({ path: "test-results/schedule.png", fullPage: true });
+  await expectAccessible(page);
   expect(problems).toEqual([]);
 });
 

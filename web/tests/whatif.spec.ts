@@ -2,6 +2,7 @@
 // adds a sweep, runs the study as a job, and reads the differences with their intervals, the
 // decision in words, the response curve, and the exports.
 import { expect, test } from "@playwright/test";
+import { expectAccessible } from "./axe";
 import { readFileSync } from "node:fs";
 
 test("a what-if job runs from the form to its differences, decisions, curve and report", async ({ page, baseURL }) => {
@@ -59,6 +60,7 @@ test("a what-if job runs from the form to its differences, decisions, curve and 
   await expect(decisions).toContainText(/second labeller: Labeller OEE −[\d.]+ ± [\d.]+ pp, significant/);
   await page.getByLabel("KPI").selectOption({ label: "order makespan" });
   await page.screenshot({ path: "test-results/whatif.png", fullPage: true });
+  await expectAccessible(page);
 
   // Exports: every estimate as CSV, and the self-contained report from the server.
   const csv = page.waitForEvent("download");

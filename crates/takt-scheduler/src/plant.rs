@@ -25,7 +25,7 @@ pub struct PlantProblem {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PlantError {
     #[error(
-        "the scenario has no orders to schedule: give an order book (`--orders FILE.csv` or `[demand] orders`)"
+        "the scenario has no orders to schedule: give it an order book: `[demand] orders`, or a CSV (`takt schedule --orders`, or the order book sent beside the scenario)"
     )]
     NoOrders,
     #[error("order `{order}`: lot time {seconds:.0} s does not fit in whole seconds")]

@@ -87,7 +87,7 @@ export function ScenarioView() {
               </li>
             ))}
           </ol>
-          <pre class="source" aria-label={`${file.name} with its problems`}>
+          <pre class="source" tabIndex={0} aria-label={`${file.name} with its problems`}>
             {file.text.split("\n").map((text, i) => {
               const here = byLine.get(i + 1);
               return (

@@ -99,7 +99,7 @@ export function Results(props: { experiment: Experiment; jobId: string }) {
           <Chart option={response} height={320} label={`${label} over ${sweep.path}`} testId="response-curve" />
         </>
       ) : null}
-      <div class="scroll">
+      <div class="scroll" tabIndex={0} role="region" aria-label="all figures per variant">
         <table data-testid="kpi-table">
           <caption>Every KPI: the base's mean, and each variant's change (bold: significant)</caption>
           <thead>
