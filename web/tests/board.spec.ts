@@ -1,22 +1,9 @@
 // The line board against a real takt server: what a shift leader sees, live.
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { expectAccessible } from "./axe";
 import { countEvent, MACHINES, send, stateEvent } from "./plant";
 import { killServer, startServer } from "./server";
-
-/** Fails the test on any console error, and on any request that leaves the server under test. */
-function watch(page: Page, baseURL: string) {
-  const problems: string[] = [];
-  page.on("console", (m) => {
-    if (m.type() === "error") problems.push(`console: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  page.on("request", (r) => {
-    const url = r.url();
-    if (!url.startsWith(baseURL) && !url.startsWith("data:")) problems.push(`request left the server: ${url}`);
-  });
-  return problems;
-}
+import { watch } from "./watch";
 
 test.beforeAll(async ({ request }) => {
   const start = Date.now() - 120_000;

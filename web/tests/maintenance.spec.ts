@@ -3,16 +3,11 @@
 // plan against running to failure in the simulator, and takes the planned scenario.
 import { expect, test } from "@playwright/test";
 import { expectAccessible } from "./axe";
+import { watch } from "./watch";
 import { readFileSync } from "node:fs";
 
 test("a maintenance plan renders its calendar, risk, comparison and planned scenario", async ({ page, baseURL }) => {
-  const problems: string[] = [];
-  page.on("console", (m) => {
-    if (m.type() === "error") problems.push(`console: ${m.text()}`);
-  });
-  page.on("request", (r) => {
-    if (!r.url().startsWith(baseURL!) && !r.url().startsWith("blob:")) problems.push(`request left the server: ${r.url()}`);
-  });
+  const problems = watch(page, baseURL!);
   await page.goto("/#/maintenance");
   await expect(page.getByRole("heading", { name: "Maintenance planner" })).toBeVisible();
   await page.getByTestId("scenario-file").setInputFiles("../scenarios/forging-shop.toml");

@@ -2,19 +2,13 @@
 // lines.
 import { expect, test } from "@playwright/test";
 import { expectAccessible } from "./axe";
+import { watch } from "./watch";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 test("a valid plant is drawn from its file and can be stored; a broken one shows its problems at their lines", async ({ page, baseURL }) => {
-  const problems: string[] = [];
-  page.on("console", (m) => {
-    // The server answers a broken scenario with 422 (the browser logs it); anything else is a fault.
-    if (m.type() === "error" && !m.text().includes("status of 422")) problems.push(`console: ${m.text()}`);
-  });
-  page.on("request", (r) => {
-    if (!r.url().startsWith(baseURL!)) problems.push(`request left the server: ${r.url()}`);
-  });
+  const problems = watch(page, baseURL!, 422);
   // Other tests may have stored forging shops of their own (a planned one): count those first.
   const forgingShops = async () =>
     ((await (await page.request.get("/scenarios")).json()) as { name: string }[]).filter((s) => /forg/i.test(s.name)).length;

@@ -2,16 +2,11 @@
 // and reads the plan as a Gantt chart with its orders.
 import { expect, test } from "@playwright/test";
 import { expectAccessible } from "./axe";
+import { watch } from "./watch";
 import { readFileSync } from "node:fs";
 
 test("a schedule job runs from the form to a Gantt chart with the plan's orders", async ({ page, baseURL }) => {
-  const problems: string[] = [];
-  page.on("console", (m) => {
-    if (m.type() === "error") problems.push(`console: ${m.text()}`);
-  });
-  page.on("request", (r) => {
-    if (!r.url().startsWith(baseURL!) && !r.url().startsWith("blob:")) problems.push(`request left the server: ${r.url()}`);
-  });
+  const problems = watch(page, baseURL!);
   await page.goto("/#/schedule");
   await expect(page.getByRole("heading", { name: "Schedule board" })).toBeVisible();
   await page.getByTestId("scenario-file").setInputFiles("../scenarios/body-in-white.toml");
@@ -40,13 +35,7 @@ test("a schedule job runs from the form to a Gantt chart with the plan's orders"
 });
 
 test("a plant whose order book is a CSV file is planned with the book chosen beside it", async ({ page, baseURL }) => {
-  const problems: string[] = [];
-  page.on("console", (m) => {
-    if (m.type() === "error") problems.push(`console: ${m.text()}`);
-  });
-  page.on("request", (r) => {
-    if (!r.url().startsWith(baseURL!) && !r.url().startsWith("blob:")) problems.push(`request left the server: ${r.url()}`);
-  });
+  const problems = watch(page, baseURL!);
   await page.goto("/#/schedule");
   await page.getByTestId("scenario-file").setInputFiles("../scenarios/injection-moulding.toml");
   // The scenario names its book: the page asks for that file by name.

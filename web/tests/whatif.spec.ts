@@ -3,17 +3,11 @@
 // decision in words, the response curve, and the exports.
 import { expect, test } from "@playwright/test";
 import { expectAccessible } from "./axe";
+import { watch } from "./watch";
 import { readFileSync } from "node:fs";
 
 test("a what-if job runs from the form to its differences, decisions, curve and report", async ({ page, baseURL }) => {
-  const problems: string[] = [];
-  page.on("console", (m) => {
-    // A variant that does not compile is answered 422 (the browser logs it); anything else is a fault.
-    if (m.type() === "error" && !m.text().includes("status of 422")) problems.push(`console: ${m.text()}`);
-  });
-  page.on("request", (r) => {
-    if (!r.url().startsWith(baseURL!) && !r.url().startsWith("blob:")) problems.push(`request left the server: ${r.url()}`);
-  });
+  const problems = watch(page, baseURL!, 422);
   await page.goto("/#/whatif");
   await expect(page.getByRole("heading", { name: "What-if studio" })).toBeVisible();
   // The twin's own plant is chosen, and its fields are offered with their values now.

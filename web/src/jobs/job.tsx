@@ -72,9 +72,16 @@ export function useJob(): Job {
   return { view, error, running, start, cancel };
 }
 
-/** A job's progress in words and as a bar. */
+/** A job's progress in words and as a bar; a refused request in words instead. */
 export function JobProgress(props: { job: Job; what: string }) {
-  const { view, running } = props.job;
+  const { view, running, error } = props.job;
+  if (error) {
+    return (
+      <p class="error" role="alert">
+        {error}
+      </p>
+    );
+  }
   if (!running && !view) return null;
   const p = view?.progress;
   const status = view?.status ?? "starting";

@@ -107,11 +107,6 @@ export function Planner() {
         </button>
       </form>
       <JobProgress job={job} what="planning" />
-      {job.error ? (
-        <p class="error" role="alert">
-          {job.error}
-        </p>
-      ) : null}
       {result ? (
         <>
           <section class="panel" aria-label="the plan" data-testid="maintenance-plan">

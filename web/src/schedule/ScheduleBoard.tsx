@@ -90,11 +90,6 @@ export function ScheduleBoard() {
         </button>
       </form>
       <JobProgress job={job} what="planning" />
-      {job.error ? (
-        <p class="error" role="alert">
-          {job.error}
-        </p>
-      ) : null}
       {plan ? (
         <>
           <section class="panel" aria-label="the plan" data-testid="plan">

@@ -132,11 +132,6 @@ export function Studio() {
         </button>
       </form>
       <JobProgress job={job} what="simulating" />
-      {job.error ? (
-        <p class="error" role="alert">
-          {job.error}
-        </p>
-      ) : null}
       {experiment && job.view ? <Results experiment={experiment} jobId={job.view.id} /> : null}
     </main>
   );
