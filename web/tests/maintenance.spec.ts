@@ -25,6 +25,9 @@ test("a maintenance plan renders its calendar, risk, comparison and planned scen
   // The three policies side by side, and the verdict on cost in words.
   await expect(page.getByTestId("policies").locator("thead th")).toHaveText(["figure", "run to failure", "fixed interval", "optimized plan"]);
   await expect(page.getByTestId("policy-decision")).toContainText(/The optimized plan against running to failure: cost [+−]?[\d,]+ EUR ± [\d,]+ EUR, /);
+  // The MILP is asked for (the default); a build without it says that the greedy heuristic planned.
+  const solver = (await page.getByTestId("maintenance-plan").locator(".figures").textContent()) ?? "";
+  await expect(page.getByTestId("no-milp")).toHaveCount(/\(milp/.test(solver) ? 0 : 1);
   await page.screenshot({ path: "test-results/maintenance.png", fullPage: true });
   await expectAccessible(page);
   // The scenario with the plan in it: downloaded, and stored on the server for the other screens.

@@ -35,6 +35,7 @@ export function Planner() {
   const [solver, setSolver] = useState("milp");
   const [compare, setCompare] = useState(10);
   const [stored, setStored] = useState<string | null>(null);
+  const [asked, setAsked] = useState(solver);
   const job = useJob();
   const result = job.view?.status === "done" ? (job.view.result as MaintenanceResult | null) : null;
   const offset = result ? offsetOf(result.start) : 0;
@@ -47,6 +48,7 @@ export function Planner() {
         onSubmit={(e) => {
           e.preventDefault();
           setStored(null);
+          setAsked(solver);
           job.start("/maintenance-plans", {
             ...scenarioFields(scenario),
             horizon,
@@ -138,6 +140,11 @@ export function Planner() {
               </span>
               <span>({result.plan.solver}; failure model from the scenario's distributions)</span>
             </p>
+            {asked === "milp" && !result.plan.solver.startsWith("milp") ? (
+              <p class="warning" data-testid="no-milp">
+                This server was built without the MILP: the greedy heuristic planned instead (a build with the `milp` feature has it; see scripts/setup.sh).
+              </p>
+            ) : null}
             {result.notes.length ? (
               <ul class="deviations">
                 {result.notes.map((n) => (
