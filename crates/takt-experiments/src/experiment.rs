@@ -28,6 +28,24 @@ pub enum Replications {
     },
 }
 
+impl Replications {
+    /// Replications per variant in the first round (at least 2, for an interval).
+    pub fn first_round(&self) -> u32 {
+        match *self {
+            Replications::Fixed(n) => n.max(2),
+            Replications::Precision { min, .. } => min.max(2),
+        }
+    }
+
+    /// The most replications per variant the study may run.
+    pub fn most(&self) -> u32 {
+        match *self {
+            Replications::Fixed(n) => n.max(2),
+            Replications::Precision { max, .. } => max.max(self.first_round()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum WarmupChoice {
     /// As the scenario says.
@@ -334,10 +352,7 @@ pub fn run_cancellable(
         .collect();
 
     // Replications, in rounds when a precision is asked.
-    let (mut target, cap) = match spec.replications {
-        Replications::Fixed(n) => (n.max(2), n.max(2)),
-        Replications::Precision { min, max, .. } => (min.max(2), max.max(min.max(2))),
-    };
+    let (mut target, cap) = (spec.replications.first_round(), spec.replications.most());
     let mut runs: Vec<Vec<Run>> = (0..models.len()).map(|_| Vec::new()).collect();
     let mut done_count = 0u64;
     let kpi_keys;

@@ -72,14 +72,6 @@ pub fn replications(
     }
 }
 
-/// The most replications a study of `r` runs per variant.
-pub fn most_replications(r: &Replications) -> u32 {
-    match *r {
-        Replications::Fixed(n) => n,
-        Replications::Precision { max, .. } => max,
-    }
-}
-
 /// The variants of at most two sweeps (`path=from..to:step` or `path=a,b,c`; two make a grid).
 pub fn sweep_variants(sweeps: &[String]) -> Result<Vec<VariantSpec>, StudyError> {
     if sweeps.len() > 2 {
@@ -128,7 +120,7 @@ mod tests {
         );
         // A server allowing 50 caps a precision study there, not at 200.
         assert_eq!(
-            most_replications(&replications(None, Some(0.01), None, 50).expect("ok")),
+            replications(None, Some(0.01), None, 50).expect("ok").most(),
             50
         );
         let field = |r: Result<Replications, StudyError>| r.expect_err("refused").field;

@@ -151,11 +151,9 @@ pub(super) async fn create_simulation(
         goal: None,
     };
     let work: Work = Box::new(move |progress| {
-        let first_round = match spec.replications {
-            takt_experiments::Replications::Fixed(n) => n,
-            takt_experiments::Replications::Precision { min, .. } => min,
-        };
-        progress.set_total(u64::from(first_round.max(2)) * (1 + spec.variants.len() as u64));
+        progress.set_total(
+            u64::from(spec.replications.first_round()) * (1 + spec.variants.len() as u64),
+        );
         // With a precision target, the total grows with each round.
         let x = takt_experiments::run_cancellable(
             &spec,
