@@ -403,7 +403,7 @@ export interface components {
             asset: string;
             /**
              * Format: double
-             * @description Fractions, 0 to 1.
+             * @description Fractions, 0 to 1 (performance above 1: see `performance_above_standard`).
              */
             availability?: number | null;
             /** Format: int64 */
@@ -412,6 +412,8 @@ export interface components {
             oee?: number | null;
             /** Format: double */
             performance?: number | null;
+            /** @description Faster than the standard cycle: check the standard (`ideal_cycle_time`). */
+            performance_above_standard: boolean;
             /** Format: double */
             quality?: number | null;
             /** Format: int64 */
@@ -601,11 +603,8 @@ export interface components {
         Experiment: {
             /** Format: double */
             horizon_s: number;
-            /** @description (key, label) of the KPIs compared. */
-            kpis: [
-                string,
-                string
-            ][];
+            /** @description The KPIs compared, with their labels and quantities. */
+            kpis: components["schemas"]["KpiColumn"][];
             /** Format: double */
             precision?: number | null;
             precision_reached?: boolean | null;
@@ -750,6 +749,15 @@ export interface components {
             /** @description `queued`, `running`, `done`, `failed`, `cancelled` or `interrupted` (the server stopped). */
             status: string;
         };
+        /**
+         * @description A KPI a comparison reports: its key, its label for people and the quantity it measures (which
+         *     fixes its unit and format on every output).
+         */
+        KpiColumn: {
+            key: string;
+            label: string;
+            quantity: components["schemas"]["Quantity"];
+        };
         /** @description ISO 22400 KPIs per asset over one window. */
         KpiReport: {
             assets: components["schemas"]["AssetKpis"][];
@@ -777,8 +785,16 @@ export interface components {
             availability?: number | null;
             /** Format: double */
             oee?: number | null;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Above 1 where the machine beat its standard cycle; then `performance_above_standard`.
+             */
             performance?: number | null;
+            /**
+             * @description The performance reads above 100.0 %: faster than the standard cycle, so the standard
+             *     (`ideal_cycle_time`) is too slow or was beaten by chance. Shown flagged, never silently.
+             */
+            performance_above_standard: boolean;
             /** Format: double */
             quality?: number | null;
             /** @description Seconds in each state (`RUNNING`, `UNPLANNED_DOWN`, ...) inside the window. */
@@ -1181,6 +1197,11 @@ export interface components {
             /** Format: int64 */
             total: number;
         };
+        /**
+         * @description What a figure measures, which fixes how it is shown.
+         * @enum {string}
+         */
+        Quantity: "duration" | "share" | "count" | "rate_per_hour" | "parts" | "energy" | "energy_per_part" | "number";
         QueuedPart: {
             order?: string | null;
             product: string;

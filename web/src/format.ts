@@ -1,5 +1,6 @@
 // One presentation per quantity, on every screen: durations in h and min with the unit, fractions
 // as percent, counts as integers with thousands separators, times in plant time as ISO dates.
+// The same rules as the library's `takt_model::quantity` (the CLI's tables and the HTML reports).
 
 const integer = new Intl.NumberFormat("en-GB", { maximumFractionDigits: 0 });
 
@@ -13,13 +14,17 @@ export function percent(x: number | null | undefined): string {
   return x == null || !Number.isFinite(x) ? "–" : `${(x * 100).toFixed(1)} %`;
 }
 
-/** A duration in seconds: "2 h 05 min", "12 min", "45 s". */
+/** A duration in seconds: "2 h 05 min", "12 min", "6.4 min", "45 s", "2.4 s", "0.545 s". */
 export function duration(seconds: number | null | undefined): string {
   if (seconds == null || !Number.isFinite(seconds)) return "–";
   const sign = seconds < 0 ? "−" : "";
   const s = Math.abs(seconds);
-  if (s < 60) return `${sign}${Math.round(s)} s`;
-  if (s < 3600) return `${sign}${Math.round(s / 60)} min`;
+  if (s === 0) return "0 s";
+  if (s < 1) return `${sign}${s.toLocaleString("en-GB", { maximumSignificantDigits: 3 })} s`;
+  if (s < 10) return `${sign}${s.toFixed(1)} s`;
+  if (s < 59.5) return `${sign}${Math.round(s)} s`;
+  if (s < 599.5) return `${sign}${(s / 60).toFixed(1)} min`;
+  if (s < 3570) return `${sign}${Math.round(s / 60)} min`;
   const h = Math.floor(s / 3600);
   const min = Math.round((s - h * 3600) / 60);
   return min === 60 ? `${sign}${h + 1} h 00 min` : `${sign}${h} h ${String(min).padStart(2, "0")} min`;

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use takt_model::Model;
+use takt_model::quantity::count;
 use takt_twin::mirror::MirrorConfig;
 use takt_twin::replay::{HAND_OVER_BEFORE_WAIT, Pacer, Speed};
 use takt_twin::store::{Durability, Store};
@@ -726,7 +727,27 @@ fn chrono_now_ms() -> i64 {
 }
 
 fn pct(x: Option<f64>) -> String {
-    x.map_or("-".into(), |v| format!("{:.1}%", v * 100.0))
+    takt_model::quantity::Quantity::Share.maybe(x)
+}
+
+/// A performance, flagged (⚑) where it beats the standard cycle.
+fn performance(kpis: &takt_twin::view::Kpis, flagged: &mut bool) -> String {
+    if kpis.performance_above_standard {
+        *flagged = true;
+        format!("{} ⚑", pct(kpis.performance))
+    } else {
+        pct(kpis.performance)
+    }
+}
+
+fn standard_note(flagged: bool) {
+    if flagged {
+        let note = format!(
+            "⚑ performance above 100 %: {}",
+            takt_model::quantity::FASTER_THAN_STANDARD
+        );
+        println!("{}", takt_model::quantity::wrap(&note, 100));
+    }
 }
 
 fn print_state(state: &TwinState) {
@@ -750,22 +771,24 @@ fn print_state(state: &TwinState) {
         "asset", "state", "since", "reason", "good", "scrap", "avail", "perf", "quality", "OEE",
         "alarms",
     ]);
+    let mut flagged = false;
     for a in &state.assets {
         t.add_row([
             a.asset.clone(),
             a.state.name().to_string(),
             a.since.clone().unwrap_or_default(),
             a.reason.clone(),
-            a.good.to_string(),
-            a.scrap.to_string(),
+            count(a.good),
+            count(a.scrap),
             pct(a.kpis.availability),
-            pct(a.kpis.performance),
+            performance(&a.kpis, &mut flagged),
             pct(a.kpis.quality),
             pct(a.kpis.oee),
             a.alarms.keys().cloned().collect::<Vec<_>>().join(" "),
         ]);
     }
     println!("{t}");
+    standard_note(flagged);
     // The shift before, for the handover: each asset's own (they agree unless one was silent).
     let previous: Vec<_> = state
         .assets
@@ -781,19 +804,21 @@ fn print_state(state: &TwinState) {
     t.set_header([
         "asset", "shift", "from", "to", "good", "scrap", "avail", "perf", "quality", "OEE",
     ]);
+    let mut flagged = false;
     for (asset, p) in previous {
         t.add_row([
             asset.clone(),
             p.shift.clone().unwrap_or_default(),
             p.start.clone(),
             p.end.clone(),
-            p.good.to_string(),
-            p.scrap.to_string(),
+            count(p.good),
+            count(p.scrap),
             pct(p.kpis.availability),
-            pct(p.kpis.performance),
+            performance(&p.kpis, &mut flagged),
             pct(p.kpis.quality),
             pct(p.kpis.oee),
         ]);
     }
     println!("{t}");
+    standard_note(flagged);
 }

@@ -1,12 +1,14 @@
 //! `takt whatif`: variants, sweeps, replications to a precision, a goal; tables, JSON, an HTML report.
 
 use anyhow::{Context, Result, bail};
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::{CellAlignment, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use takt_experiments::experiment::ExperimentError;
-use takt_experiments::{ExperimentSpec, WarmupChoice, goal, html, kpi, study, variants};
+use takt_experiments::kpi::KpiColumn;
+use takt_experiments::{ExperimentSpec, WarmupChoice, decision, goal, html, kpi, study, variants};
+use takt_model::quantity::{duration, percent};
 
 #[derive(clap::Args)]
 pub struct WhatifArgs {
@@ -170,43 +172,36 @@ pub fn run(args: WhatifArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn num(x: f64) -> String {
-    let a = x.abs();
-    if a >= 1000.0 {
-        format!("{x:.0}")
-    } else if a >= 10.0 {
-        format!("{x:.1}")
-    } else if a >= 0.01 || a == 0.0 {
-        format!("{x:.3}")
-    } else {
-        format!("{x:.2e}")
-    }
-}
-
+/// The experiment for a terminal: what it says in words, then every KPI of every variant in its
+/// unit with its paired difference to the base, one row per KPI and variant (fits 100 columns).
 fn tables(x: &takt_experiments::Experiment) -> String {
     let mut out = format!(
-        "{}: {} variant(s) and the base, {} replications each (common random numbers, seed {}), warm-up {} s ({}){}\n",
+        "{}: {} variant(s) and the base, {} replications each (common random numbers, seed {}), {} measured after a warm-up of {} ({}){}\n",
         x.scenario,
         x.variants.len() - 1,
         x.replications,
         x.seed,
-        num(x.warmup_s),
+        duration(x.horizon_s - x.warmup_s),
+        duration(x.warmup_s),
         x.warmup_method,
         match (x.precision, x.precision_reached) {
-            (Some(p), Some(true)) => format!(", precision {:.1}% reached", p * 100.0),
-            (Some(p), _) => format!(", precision {:.1}% NOT reached within the cap", p * 100.0),
+            (Some(p), Some(true)) => format!(", precision {} reached", percent(p)),
+            (Some(p), _) => format!(", precision {} NOT reached within the cap", percent(p)),
             _ => String::new(),
         }
     );
     for (name, words) in x.deadlocks() {
         out.push_str(&format!("variant `{name}`: {words}\n"));
     }
-    let headline: Vec<&(String, String)> = x
+    for line in decision::summary(x) {
+        out.push_str(&format!("- {line}\n"));
+    }
+    let headline: Vec<&KpiColumn> = x
         .kpis
         .iter()
-        .filter(|(k, _)| kpi::HEADLINE.iter().any(|(h, _)| h == k))
+        .filter(|k| kpi::HEADLINE.iter().any(|(h, _)| *h == k.key))
         .collect();
-    let oee: Vec<&(String, String)> = x.kpis.iter().filter(|(k, _)| k.ends_with(".oee")).collect();
+    let oee: Vec<&KpiColumn> = x.kpis.iter().filter(|k| k.key.ends_with(".oee")).collect();
     for (title, keys) in [
         (
             "KPIs: mean ± 95% CI; Δ = paired difference to the base, * where significant",
@@ -215,55 +210,70 @@ fn tables(x: &takt_experiments::Experiment) -> String {
         ("OEE per station", &oee),
     ] {
         let mut t = Table::new();
-        t.load_style(UTF8_FULL_CONDENSED);
-        let mut header = vec!["variant".to_string()];
-        header.extend(keys.iter().map(|(_, l)| l.clone()));
-        t.set_header(header);
-        for v in &x.variants {
-            let mut row = vec![v.name.clone()];
-            for (key, _) in keys.iter() {
-                let cell =
-                    v.estimates
-                        .iter()
-                        .find(|e| &e.key == key)
-                        .map_or("-".to_string(), |e| {
-                            let mut c = match (e.mean, e.ci95) {
-                                (Some(m), Some(h)) => format!("{} ± {}", num(m), num(h)),
-                                (Some(m), None) => num(m),
-                                _ => "-".into(),
-                            };
-                            if let Some(d) = &e.difference {
-                                c.push_str(&format!(
-                                    "\nΔ {}{} ± {}{}",
-                                    if d.mean >= 0.0 { "+" } else { "" },
-                                    num(d.mean),
-                                    d.ci95.map_or("-".into(), num),
-                                    if d.significant { " *" } else { "" }
-                                ));
-                            }
-                            c
-                        });
-                row.push(cell);
+        t.load_style(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(100)
+            .set_header(vec!["KPI", "variant", "mean ± 95% CI", "Δ to the base"]);
+        for k in keys.iter() {
+            for (i, v) in x.variants.iter().enumerate() {
+                let e = v.estimates.iter().find(|e| e.key == k.key);
+                let value = e
+                    .and_then(|e| e.mean.map(|m| k.quantity.estimate(m, e.ci95)))
+                    .unwrap_or_else(|| "–".into());
+                let change = e.and_then(|e| e.difference.as_ref()).map_or_else(
+                    || {
+                        if i == 0 {
+                            "(base)".into()
+                        } else {
+                            "–".into()
+                        }
+                    },
+                    |d| {
+                        format!(
+                            "{}{}",
+                            k.quantity.change_within(d.mean, d.ci95),
+                            if d.significant { " *" } else { "" }
+                        )
+                    },
+                );
+                t.add_row(vec![
+                    if i == 0 {
+                        k.label.clone()
+                    } else {
+                        String::new()
+                    },
+                    v.name.clone(),
+                    value,
+                    change,
+                ]);
             }
-            t.add_row(row);
+        }
+        for c in [2, 3] {
+            if let Some(col) = t.column_mut(c) {
+                col.set_cell_alignment(CellAlignment::Right);
+            }
         }
         out.push_str(&format!("{title}\n{t}\n"));
     }
     if let Some(r) = &x.ranking {
+        let kpi = x.kpis.iter().find(|k| k.key == r.goal.key);
+        let quantity = kpi.map_or_else(|| kpi::quantity_of(&r.goal.key), |k| k.quantity);
         let mut t = Table::new();
-        t.load_style(UTF8_FULL_CONDENSED);
+        t.load_style(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(100);
         t.set_header(vec![
             "rank",
             "variant",
-            &r.goal.key,
-            "feasible",
-            "indistinguishable from best",
+            kpi.map_or(&r.goal.key, |k| &k.label),
+            "meets the constraints",
+            "like the best",
         ]);
         for (i, v) in r.ranked.iter().enumerate() {
             t.add_row(vec![
                 (i + 1).to_string(),
                 v.variant.clone(),
-                format!("{} ± {}", num(v.mean), v.ci95.map_or("-".into(), num)),
+                quantity.estimate(v.mean, v.ci95),
                 if v.feasible {
                     "yes".into()
                 } else {
@@ -277,10 +287,10 @@ fn tables(x: &takt_experiments::Experiment) -> String {
             ]);
         }
         out.push_str(&format!(
-            "goal: {} {} -> best: {}\n{t}\n",
-            if r.goal.maximize { "max" } else { "min" },
-            r.goal.key,
-            r.best.as_deref().unwrap_or("none feasible")
+            "goal: the {} {} -> best: {}\n{t}\n",
+            if r.goal.maximize { "highest" } else { "lowest" },
+            kpi.map_or(&r.goal.key, |k| &k.label),
+            r.best.as_deref().unwrap_or("none meets the constraints")
         ));
     }
     out

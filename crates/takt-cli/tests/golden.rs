@@ -38,6 +38,21 @@ fn takt_run_prints_the_same_reports() {
         "run-bottling-line-table",
         takt(&["run", "scenarios/bottling-line.toml"])
     );
+    // One replication of the cell beats its standard cycle: the performance is flagged, and said
+    // why, under the table.
+    insta::assert_snapshot!(
+        "run-okuma-cell-table",
+        takt(&["run", "scenarios/okuma-cell.toml"])
+    );
+    // Replications: figures with their intervals, a count as "3 of 3", within 100 columns.
+    let replicated = takt(&["run", "scenarios/bottling-line.toml", "--replications", "8"]);
+    for line in replicated.lines() {
+        assert!(
+            line.chars().count() <= 100,
+            "wider than 100 columns: {line}"
+        );
+    }
+    insta::assert_snapshot!("run-bottling-line-8-table", replicated);
 }
 
 #[test]

@@ -5,7 +5,7 @@
 //! replications are added in rounds until every headline KPI's half-width is within it (or the cap).
 
 use crate::goal::{Constraint, Goal, RankedVariant, Ranking};
-use crate::kpi;
+use crate::kpi::{self, KpiColumn};
 use crate::variants::VariantSpec;
 use crate::warmup::mser5;
 use rayon::prelude::*;
@@ -142,8 +142,8 @@ pub struct Experiment {
     pub replications: u32,
     pub precision: Option<f64>,
     pub precision_reached: Option<bool>,
-    /// (key, label) of the KPIs compared.
-    pub kpis: Vec<(String, String)>,
+    /// The KPIs compared, with their labels and quantities.
+    pub kpis: Vec<KpiColumn>,
     pub series_interval_s: f64,
     pub variants: Vec<VariantResult>,
     pub ranking: Option<Ranking>,
@@ -430,10 +430,10 @@ fn column(runs: &[Run], key: &str) -> Vec<Option<f64>> {
 
 /// The largest (half-width / (relative x |mean|)) over the headline KPIs and station OEEs of all
 /// variants; <= 1 means the precision is reached.
-fn worst_precision_ratio(runs: &[Vec<Run>], keys: &[(String, String)], relative: f64) -> f64 {
+fn worst_precision_ratio(runs: &[Vec<Run>], keys: &[KpiColumn], relative: f64) -> f64 {
     let mut worst: f64 = 0.0;
     for variant in runs {
-        for (key, _) in keys {
+        for KpiColumn { key, .. } in keys {
             let headline = kpi::HEADLINE.iter().any(|(k, _)| k == key) || key.ends_with(".oee");
             if !headline {
                 continue;
@@ -483,13 +483,13 @@ fn variant_result(
     spec: &VariantSpec,
     runs: &[Run],
     base: &[Run],
-    keys: &[(String, String)],
+    keys: &[KpiColumn],
     is_base: bool,
     seed: u64,
 ) -> VariantResult {
     let estimates = keys
         .iter()
-        .map(|(key, _)| {
+        .map(|KpiColumn { key, .. }| {
             let col = column(runs, key);
             let xs: Vec<f64> = col.iter().flatten().copied().collect();
             let (mean, ci95) = if xs.is_empty() {

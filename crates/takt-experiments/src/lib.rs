@@ -2,6 +2,7 @@
 //! the same seeds per replication (common random numbers) in parallel, compared pairwise with
 //! paired-t confidence intervals, ranked against a goal, and reported as tables, JSON and an HTML page.
 
+pub mod decision;
 pub mod experiment;
 pub mod goal;
 pub mod html;

@@ -254,9 +254,25 @@ fn sweep_goal_and_report() {
     let page = html::render(&x);
     assert!(page.contains("<svg") && page.contains("Sweep") && page.contains("machines=2"));
     assert!(
-        !page.contains("http://") && !page.contains("https://") && !page.contains("<script src"),
-        "self-contained"
+        !page.contains("http://") && !page.contains("https://") && !page.contains("<script"),
+        "self-contained, no script"
     );
+    // The decision comes first, in words: the best variant for the goal, then each variant's
+    // change with its interval; the comparison after it.
+    let decision = page.find("id=\"decision\"").expect("a decision section");
+    assert!(decision < page.find("id=\"comparison\"").expect("a comparison"));
+    assert!(page.contains("Best for the lowest WIP (time average): machines=2"));
+    assert!(page.contains("machines=2: WIP (time average) −"), "{page}");
+    // Figures in their units, never in scientific notation nor as bare seconds or fractions.
+    let text = strip_tags(&page[page.find("<body>").expect("a body")..]);
+    assert!(text.contains(" parts/h") && text.contains(" %") && text.contains(" pp"));
+    let scientific = text
+        .split_whitespace()
+        .find(|w| w.contains("e-") && w.chars().next().is_some_and(|c| c.is_ascii_digit()));
+    assert_eq!(scientific, None, "scientific notation in the report: {text}");
+    for bare in [" (s)", "0.594"] {
+        assert!(!text.contains(bare), "{bare} in {text}");
+    }
     // An unknown KPI in a goal is an error.
     s.goal = Some((parse_goal("max thruput").expect("goal"), vec![]));
     assert!(
@@ -302,4 +318,22 @@ fn a_cancelled_experiment_stops_early() {
     assert!(matches!(out, Err(ExperimentError::Cancelled)));
     let done = finished.load(Ordering::Relaxed);
     assert!((4..100).contains(&done), "{done} of 800 replications ran");
+}
+
+/// The text of an HTML page, tags removed (what a reader sees, near enough).
+fn strip_tags(page: &str) -> String {
+    let mut out = String::with_capacity(page.len());
+    let mut in_tag = false;
+    for c in page.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
 }

@@ -12,6 +12,7 @@ pub mod model;
 pub mod order_book;
 pub mod override_paths;
 pub mod overrides;
+pub mod quantity;
 pub mod scenario;
 pub mod shift;
 pub mod time;

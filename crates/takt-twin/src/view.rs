@@ -14,6 +14,7 @@ use crate::event::StateCode;
 use crate::mirror::AssetState;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use takt_model::quantity::performance_above_standard;
 
 /// The version of the wire format (the OpenAPI document's `info.version`).
 pub const WIRE_VERSION: &str = "1.1.0";
@@ -155,9 +156,13 @@ pub struct Kpis {
     /// Fractions (0 to 1); `null` where the window gives no basis (no planned time, no pieces,
     /// no ideal cycle time).
     pub availability: Option<f64>,
+    /// Above 1 where the machine beat its standard cycle; then `performance_above_standard`.
     pub performance: Option<f64>,
     pub quality: Option<f64>,
     pub oee: Option<f64>,
+    /// The performance reads above 100.0 %: faster than the standard cycle, so the standard
+    /// (`ideal_cycle_time`) is too slow or was beaten by chance. Shown flagged, never silently.
+    pub performance_above_standard: bool,
     /// Seconds in each state (`RUNNING`, `UNPLANNED_DOWN`, ...) inside the window.
     #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, f64>))]
     pub state_s: BTreeMap<&'static str, f64>,
@@ -191,6 +196,7 @@ impl Kpis {
             performance,
             quality,
             oee,
+            performance_above_standard: performance.is_some_and(performance_above_standard),
             state_s: StateCode::ALL
                 .iter()
                 .filter(|s| state_ms[s.index()] > 0)
@@ -275,11 +281,13 @@ pub struct AssetKpis {
     /// keeps, as its previous one, the last shift it counted in).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub window_start: Option<String>,
-    /// Fractions, 0 to 1.
+    /// Fractions, 0 to 1 (performance above 1: see `performance_above_standard`).
     pub availability: Option<f64>,
     pub performance: Option<f64>,
     pub quality: Option<f64>,
     pub oee: Option<f64>,
+    /// Faster than the standard cycle: check the standard (`ideal_cycle_time`).
+    pub performance_above_standard: bool,
     pub good: u64,
     pub scrap: u64,
 }
@@ -299,6 +307,7 @@ impl AssetKpis {
             performance: kpis.performance,
             quality: kpis.quality,
             oee: kpis.oee,
+            performance_above_standard: kpis.performance_above_standard,
             good,
             scrap,
         }

@@ -24,10 +24,11 @@ function Kpi(props: { name: string; value: number | null | undefined; flag?: str
   );
 }
 
-/** Performance over 100 % means the standard cycle is slower than the machine: said, not hidden. */
-export function overStandard(asset: AssetView): string | undefined {
-  return asset.performance != null && asset.performance > 1.0005
-    ? `performance ${percent(asset.performance)}: faster than the standard cycle, check the standard`
+/** Performance over 100 % means the standard cycle is slower than the machine: said, not hidden
+ * (the twin says when, in `performance_above_standard`). */
+export function overStandard(kpis: { performance?: number | null; performance_above_standard: boolean }): string | undefined {
+  return kpis.performance_above_standard
+    ? `performance ${percent(kpis.performance)}: faster than the standard cycle, check the standard`
     : undefined;
 }
 

@@ -31,7 +31,7 @@ export function Previous(props: { layout: PlantLayout; assets: Map<string, Asset
           <tbody>
             {rows.map(({ name, asset }) => {
               const p = asset?.previous_shift;
-              const flag = p && asset ? overStandard({ ...asset, performance: p.performance ?? null }) : undefined;
+              const flag = p ? overStandard(p) : undefined;
               return (
                 <tr key={name}>
                   <td>{name}</td>

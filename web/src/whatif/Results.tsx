@@ -6,10 +6,10 @@ import { Chart } from "../chart";
 import { download } from "../download";
 import { count, duration, percent } from "../format";
 import { differencesOption, responseOption, sweepOf } from "./charts";
-import { decision, estimateOf, experimentCsv, kpiChangeWithin, kpiEstimate, labelOf, type Experiment } from "./kpis";
+import { decision, estimateOf, experimentCsv, kpiChangeWithin, kpiEstimate, kpiOf, labelOf, type Experiment } from "./kpis";
 
 function firstKpi(x: Experiment): string {
-  return x.kpis.find(([k]) => k === "throughput_per_hour")?.[0] ?? x.kpis[0]?.[0] ?? "";
+  return x.kpis.find((k) => k.key === "throughput_per_hour")?.key ?? x.kpis[0]?.key ?? "";
 }
 
 export function Results(props: { experiment: Experiment; jobId: string }) {
@@ -67,7 +67,7 @@ export function Results(props: { experiment: Experiment; jobId: string }) {
       <label class="kpi-choice">
         KPI
         <select value={key} onChange={(e) => setKey(e.currentTarget.value)}>
-          {x.kpis.map(([k]) => (
+          {x.kpis.map(({ key: k }) => (
             <option key={k} value={k}>
               {labelOf(x, k)}
             </option>
@@ -75,7 +75,7 @@ export function Results(props: { experiment: Experiment; jobId: string }) {
         </select>
       </label>
       <p class="quiet">
-        Base: {kpiEstimate(key, estimateOf(x.variants[0]!, key)?.mean, estimateOf(x.variants[0]!, key)?.ci95)} (mean ± 95 % half-width). Differences are paired by
+        Base: {kpiEstimate(kpiOf(x, key), estimateOf(x.variants[0]!, key)?.mean, estimateOf(x.variants[0]!, key)?.ci95)} (mean ± 95 % half-width). Differences are paired by
         replication; a change is significant when its 95 % interval excludes 0.
       </p>
       <ul class="decisions" data-testid="decisions">
@@ -116,18 +116,18 @@ export function Results(props: { experiment: Experiment; jobId: string }) {
             </tr>
           </thead>
           <tbody>
-            {x.kpis.map(([k]) => {
+            {x.kpis.map(({ key: k }) => {
               const b = estimateOf(x.variants[0]!, k);
               return (
                 <tr key={k}>
                   <th scope="row">{labelOf(x, k)}</th>
-                  <td class="num">{kpiEstimate(k, b?.mean, b?.ci95)}</td>
+                  <td class="num">{kpiEstimate(kpiOf(x, k), b?.mean, b?.ci95)}</td>
                   {x.variants.slice(1).map((v) => {
                     const d = estimateOf(v, k)?.difference;
                     const same = d && d.mean === 0 && (d.ci95 ?? 0) === 0;
                     return (
                       <td key={v.name} class={`num${d?.significant ? " significant" : ""}${same ? " quiet" : ""}`}>
-                        {same ? "same in every run" : d ? kpiChangeWithin(k, d.mean, d.ci95) : "–"}
+                        {same ? "same in every run" : d ? kpiChangeWithin(kpiOf(x, k), d.mean, d.ci95) : "–"}
                       </td>
                     );
                   })}

@@ -3,14 +3,14 @@
 import type { CustomSeriesRenderItemAPI, CustomSeriesRenderItemParams, CustomSeriesRenderItemReturn } from "echarts";
 import type { ChartOption } from "../chart";
 import { duration } from "../format";
-import { estimateOf, labelOf, kpiChangeWithin, kpiEstimate, kpiValue, unitOf, type Experiment, type VariantResult } from "./kpis";
+import { estimateOf, labelOf, kpiChangeWithin, kpiEstimate, kpiOf, kpiValue, unitOf, type Experiment, type Kpi, type VariantResult } from "./kpis";
 
 const SIGNIFICANT = "#0072B2";
 const NOT_SIGNIFICANT = "#7f7f7f";
 
 /** Axis numbers in the KPI's unit: fractions as percent (points), seconds as durations. */
-function axisLabel(key: string, change: boolean) {
-  const unit = unitOf(key);
+function axisLabel(kpi: Kpi, change: boolean) {
+  const unit = unitOf(kpi);
   if (unit === "%") return (v: number) => `${change && v > 0 ? "+" : ""}${(v * 100).toFixed(1)} ${change ? "pp" : "%"}`;
   if (unit === "time") return (v: number) => (change && v > 0 ? "+" : "") + (v < 0 ? `−${duration(-v)}` : duration(v));
   return (v: number) => `${change && v > 0 ? "+" : ""}${v.toLocaleString("en-GB", { maximumFractionDigits: 3 })}`;
@@ -18,7 +18,7 @@ function axisLabel(key: string, change: boolean) {
 
 function axisName(x: Experiment, key: string, prefix: string): string {
   const label = labelOf(x, key);
-  const unit = unitOf(key);
+  const unit = unitOf(kpiOf(x, key));
   return `${prefix}${label}${unit && unit !== "time" && unit !== "%" ? ` (${unit})` : ""}`;
 }
 
@@ -34,7 +34,7 @@ export function differencesOption(x: Experiment, key: string): ChartOption {
     return {
       value: [i, mean, mean - h, mean + h],
       significant: d?.significant ?? false,
-      tip: `${v.name}<br/>${kpiChangeWithin(key, d?.mean, d?.ci95)} against the base<br/>${d?.significant ? "significant" : "not significant: the interval includes 0"}`,
+      tip: `${v.name}<br/>${kpiChangeWithin(kpiOf(x, key), d?.mean, d?.ci95)} against the base<br/>${d?.significant ? "significant" : "not significant: the interval includes 0"}`,
     };
   });
   const render = (_: CustomSeriesRenderItemParams, api: CustomSeriesRenderItemAPI): CustomSeriesRenderItemReturn => {
@@ -58,7 +58,7 @@ export function differencesOption(x: Experiment, key: string): ChartOption {
   };
   // Symmetric about 0, so that the side of zero a change falls on is seen at once.
   const reach = Math.max(...rows.flatMap((r) => [Math.abs(r.value[2]), Math.abs(r.value[3])]).filter(Number.isFinite), 0);
-  const edge = reach > 0 ? reach * 1.15 : unitOf(key) === "%" ? 0.01 : 1;
+  const edge = reach > 0 ? reach * 1.15 : unitOf(kpiOf(x, key)) === "%" ? 0.01 : 1;
   return {
     grid: { left: 190, right: 40, top: 20, bottom: 50 },
     tooltip: { trigger: "item", formatter: (p: { dataIndex: number }) => rows[p.dataIndex]?.tip ?? "" },
@@ -69,7 +69,7 @@ export function differencesOption(x: Experiment, key: string): ChartOption {
       name: axisName(x, key, "change of "),
       nameLocation: "middle",
       nameGap: 30,
-      axisLabel: { formatter: axisLabel(key, true) },
+      axisLabel: { formatter: axisLabel(kpiOf(x, key), true) },
     },
     yAxis: { type: "category", inverse: true, data: variants.map((v) => v.name), axisLabel: { width: 170, overflow: "truncate" } },
     series: [
@@ -142,7 +142,7 @@ export function responseOption(x: Experiment, key: string): ChartOption | null {
         silent: true,
         symbol: "none",
         lineStyle: { color: "#111", type: "dashed" },
-        label: { formatter: `base ${kpiValue(key, base.mean)}`, position: "insideEndTop" },
+        label: { formatter: `base ${kpiValue(kpiOf(x, key), base.mean)}`, position: "insideEndTop" },
         data: [{ yAxis: base.mean }],
       },
     });
@@ -162,7 +162,7 @@ export function responseOption(x: Experiment, key: string): ChartOption | null {
           ...shown.map((i) => {
             const line = sweep.lines[Math.floor(i.seriesIndex / 3)];
             const e = estimateOf(line?.points.find((p) => p.at === at)?.v ?? x.variants[0]!, key);
-            return `${line?.name ? `${line.name}: ` : ""}${kpiEstimate(key, e?.mean, e?.ci95)}`;
+            return `${line?.name ? `${line.name}: ` : ""}${kpiEstimate(kpiOf(x, key), e?.mean, e?.ci95)}`;
           }),
         ].join("<br/>");
       },
@@ -176,7 +176,7 @@ export function responseOption(x: Experiment, key: string): ChartOption | null {
       // Machine counts and capacities are whole: no ticks between them.
       minInterval: sweep.lines.every((l) => l.points.every((p) => Number.isInteger(p.at))) ? 1 : 0,
     },
-    yAxis: { type: "value", scale: true, name: axisName(x, key, ""), axisLabel: { formatter: axisLabel(key, false) } },
+    yAxis: { type: "value", scale: true, name: axisName(x, key, ""), axisLabel: { formatter: axisLabel(kpiOf(x, key), false) } },
     series,
   };
 }

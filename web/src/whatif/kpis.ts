@@ -1,4 +1,5 @@
-// A what-if KPI in its unit: one format per quantity (the same as on every other screen), the
+// A what-if KPI in its unit: one format per quantity (the same as on every other screen and in
+// the library's `takt_model::quantity`, whose Quantity the API sends with each KPI), the
 // difference to the base in that unit and relative to the base, and the decision in words.
 import type { Schemas } from "../api";
 import { csvField } from "../download";
@@ -7,16 +8,12 @@ import { duration, percent } from "../format";
 export type Experiment = Schemas["Experiment"];
 export type VariantResult = Schemas["VariantResult"];
 export type Estimate = Schemas["Estimate"];
+export type Kpi = Schemas["KpiColumn"];
+export type Quantity = Schemas["Quantity"];
 
-type Kind = "fraction" | "seconds" | "rate" | "parts" | "energy" | "number";
-
-function kindOf(key: string): Kind {
-  if (/\.(oee|availability|performance|quality)$/.test(key) || key.endsWith("_rate")) return "fraction";
-  if (key.endsWith("_s")) return "seconds";
-  if (key === "throughput_per_hour") return "rate";
-  if (key === "wip_mean") return "parts";
-  if (key.startsWith("energy_kwh")) return "energy";
-  return "number";
+/** The KPI of an experiment by key, with its label and quantity (a plain number when unknown). */
+export function kpiOf(x: Experiment, key: string): Kpi {
+  return x.kpis.find((k) => k.key === key) ?? { key, label: key, quantity: "number" };
 }
 
 function fixed(x: number, digits: number): string {
@@ -28,73 +25,108 @@ function significant(x: number): string {
   return x.toLocaleString("en-GB", { maximumSignificantDigits: 3 });
 }
 
-/** The unit a KPI's axis is labelled with. */
-export function unitOf(key: string): string {
-  return { fraction: "%", seconds: "time", rate: "parts/h", parts: "parts", energy: "kWh/part", number: "" }[kindOf(key)];
+/** The unit a KPI's axis is labelled with ("time" for durations, which name their own). */
+export function unitOf(kpi: Kpi): string {
+  const units: Record<Quantity, string> = {
+    share: "%",
+    duration: "time",
+    rate_per_hour: "parts/h",
+    parts: "parts",
+    energy: "kWh",
+    energy_per_part: "Wh/part",
+    count: "",
+    number: "",
+  };
+  return units[kpi.quantity];
+}
+
+/** The factor from the API's SI figure to what people read (kWh per part in Wh). */
+function scaled(kpi: Kpi, x: number): number {
+  return kpi.quantity === "energy_per_part" ? x * 1000 : x;
 }
 
 /** A KPI's value in its unit: "1 234.5 parts/h", "87.2 %", "2 h 05 min". */
-export function kpiValue(key: string, x: number | null | undefined): string {
+export function kpiValue(kpi: Kpi, x: number | null | undefined): string {
   if (x == null || !Number.isFinite(x)) return "–";
-  switch (kindOf(key)) {
-    case "fraction":
+  switch (kpi.quantity) {
+    case "share":
       return percent(x);
-    case "seconds":
+    case "duration":
       return duration(x);
-    case "rate":
+    case "rate_per_hour":
       return `${fixed(x, 1)} parts/h`;
     case "parts":
       return `${fixed(x, 1)} parts`;
     case "energy":
-      return `${significant(x)} kWh/part`;
+      return `${fixed(x, 1)} kWh`;
+    case "energy_per_part":
+      return `${significant(scaled(kpi, x))} Wh/part`;
+    case "count":
+      return Number.isInteger(x) || Math.abs(x) >= 100 ? fixed(x, 0) : fixed(x, 1);
     default:
-      return fixed(x, 3);
+      return significant(x);
   }
 }
 
 /** A change of a KPI, signed, in its unit: "+12.3 parts/h", "−1.2 pp", "+4 min". */
-export function kpiChange(key: string, d: number | null | undefined): string {
+export function kpiChange(kpi: Kpi, d: number | null | undefined): string {
   if (d == null || !Number.isFinite(d)) return "–";
   const sign = d > 0 ? "+" : d < 0 ? "−" : "";
   const a = Math.abs(d);
-  switch (kindOf(key)) {
-    case "fraction":
+  switch (kpi.quantity) {
+    case "share":
       return `${sign}${fixed(a * 100, 1)} pp`;
-    case "seconds":
+    case "duration":
       return `${sign}${duration(a)}`;
     default:
-      return `${sign}${kpiValue(key, a)}`;
+      return `${sign}${kpiValue(kpi, a)}`;
   }
 }
 
-/** A half-width in the KPI's unit, unsigned: "± 0.4 parts/h". */
-export function kpiHalfWidth(key: string, h: number | null | undefined): string {
-  if (h == null || !Number.isFinite(h)) return "";
-  return `± ${kindOf(key) === "fraction" ? `${fixed(h * 100, 1)} pp` : kpiValue(key, h)}`;
+/**
+ * A number beside a half-width `h`, both in the unit people read: quantities without a fixed
+ * number of decimals go to the half-width's precision (two significant digits), as the library's
+ * tables do, so that "14.53 ± 0.12" never reads "14.5 ± 0.121" or "−0.000946".
+ */
+function numberWithin(kpi: Kpi, v: number, h: number): string {
+  switch (kpi.quantity) {
+    case "share":
+      return fixed(v * 100, 1);
+    case "energy_per_part":
+    case "number": {
+      const width = Math.abs(scaled(kpi, h));
+      const digits = width > 0 ? Math.min(12, Math.max(0, 1 - Math.floor(Math.log10(width)))) : 3;
+      return fixed(scaled(kpi, v), digits);
+    }
+    case "count":
+      return h >= 1 ? fixed(v, 0) : fixed(v, 1);
+    default:
+      return fixed(v, 1);
+  }
 }
 
-/** A change with its half-width, the unit once: "−283.4 ± 183.4 parts", "+1.2 ± 0.3 pp", "−13 min ± 8 min". */
-export function kpiChangeWithin(key: string, d: number | null | undefined, h: number | null | undefined): string {
-  const change = kpiChange(key, d);
-  if (h == null || !Number.isFinite(h) || change === "–") return change;
-  const kind = kindOf(key);
-  if (kind === "seconds") return `${change} ± ${duration(h)}`;
-  const unit = kind === "fraction" ? "pp" : unitOf(key);
-  const number = (v: number) => (kind === "fraction" ? fixed(v * 100, 1) : kind === "energy" ? significant(v) : kind === "number" ? fixed(v, 3) : fixed(v, 1));
+/** A change with its half-width, the unit once: "−283.4 ± 183.4 parts", "+1.2 ± 0.3 pp", "−13 min ± 8.0 min". */
+export function kpiChangeWithin(kpi: Kpi, d: number | null | undefined, h: number | null | undefined): string {
+  const change = kpiChange(kpi, d);
+  if (h == null || !Number.isFinite(h) || h === 0 || change === "–") return change;
+  if (kpi.quantity === "duration") return `${change} ± ${duration(h)}`;
+  const unit = kpi.quantity === "share" ? "pp" : unitOf(kpi);
   const sign = d! > 0 ? "+" : d! < 0 ? "−" : "";
-  return `${sign}${number(Math.abs(d!))} ± ${number(h)}${unit ? ` ${unit}` : ""}`;
+  return `${sign}${numberWithin(kpi, Math.abs(d!), h)} ± ${numberWithin(kpi, h, h)}${unit ? ` ${unit}` : ""}`;
 }
 
-/** "1 234.5 ± 3.2 parts/h": a mean with its 95 % half-width. */
-export function kpiEstimate(key: string, mean: number | null | undefined, ci95: number | null | undefined): string {
-  const value = kpiValue(key, mean);
-  if (ci95 == null || !Number.isFinite(ci95) || value === "–") return value;
-  return `${value} ${kpiHalfWidth(key, ci95)}`;
+/** "1 234.5 ± 3.2 parts/h", "59.4 ± 0.3 %", "2 h 05 min ± 12 min": a mean with its 95 % half-width, the unit once. */
+export function kpiEstimate(kpi: Kpi, mean: number | null | undefined, ci95: number | null | undefined): string {
+  const value = kpiValue(kpi, mean);
+  if (ci95 == null || !Number.isFinite(ci95) || ci95 === 0 || value === "–") return value;
+  if (kpi.quantity === "duration") return `${value} ± ${duration(ci95)}`;
+  const unit = unitOf(kpi);
+  return `${numberWithin(kpi, mean!, ci95)} ± ${numberWithin(kpi, ci95, ci95)}${unit ? ` ${unit}` : ""}`;
 }
 
-/** A KPI's label for people: the library's, less a "(s)" (durations show their own units here). */
+/** A KPI's label for people, as the library names it. */
 export function labelOf(x: Experiment, key: string): string {
-  return (x.kpis.find(([k]) => k === key)?.[1] ?? key).replace(/ \(s\)$/, "");
+  return kpiOf(x, key).label;
 }
 
 export function estimateOf(v: VariantResult, key: string): Estimate | undefined {
@@ -111,7 +143,7 @@ export function relative(base: number | null | undefined, d: number, h: number |
 }
 
 /**
- * The decision in words for one variant and KPI: "bigger conveyors: throughput per hour +2.1 % ±
+ * The decision in words for one variant and KPI: "bigger conveyors: throughput +2.1 % ±
  * 0.4 % (+21.4 ± 4.1 parts/h), significant". A change whose 95 % interval covers zero is called
  * "no significant change", never shown as a gain; shares (OEE, on time) change in points, not in
  * percent of themselves.
@@ -124,8 +156,9 @@ export function decision(x: Experiment, v: VariantResult, key: string): { words:
   if (d.mean === 0 && (d.ci95 ?? 0) === 0) {
     return { words: `${v.name}: ${label} the same as the base in every replication`, significant: false };
   }
-  const absolute = kpiChangeWithin(key, d.mean, d.ci95);
-  const rel = kindOf(key) === "fraction" ? null : relative(base?.mean, d.mean, d.ci95);
+  const kpi = kpiOf(x, key);
+  const absolute = kpiChangeWithin(kpi, d.mean, d.ci95);
+  const rel = kpi.quantity === "share" ? null : relative(base?.mean, d.mean, d.ci95);
   const change = rel ? `${rel} (${absolute})` : absolute;
   const verdict = d.significant ? "significant" : "no significant change: the 95 % interval includes 0";
   return { words: `${v.name}: ${label} ${change}, ${verdict}`, significant: d.significant };
@@ -137,7 +170,7 @@ export function experimentCsv(x: Experiment): string {
   const n = (v: number | null | undefined) => (v == null || !Number.isFinite(v) ? "" : String(v));
   for (const v of x.variants) {
     for (const e of v.estimates) {
-      const label = x.kpis.find(([k]) => k === e.key)?.[1] ?? e.key;
+      const label = labelOf(x, e.key);
       rows.push(
         [csvField(v.name), csvField(e.key), csvField(label), n(e.mean), n(e.ci95), n(e.difference?.mean), n(e.difference?.ci95), e.difference ? String(e.difference.significant) : ""].join(","),
       );
