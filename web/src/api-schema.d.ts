@@ -1176,6 +1176,8 @@ export interface components {
             label: string;
             /** Format: double */
             mean: number;
+            /** @description What it measures, which fixes its unit and format (`money`: in the costs' currency). */
+            quantity: components["schemas"]["Quantity"];
         };
         PolicyResult: {
             description: string;
@@ -1201,7 +1203,7 @@ export interface components {
          * @description What a figure measures, which fixes how it is shown.
          * @enum {string}
          */
-        Quantity: "duration" | "share" | "count" | "rate_per_hour" | "parts" | "energy" | "energy_per_part" | "number";
+        Quantity: "duration" | "share" | "count" | "rate_per_hour" | "parts" | "energy" | "energy_per_part" | "money" | "number";
         QueuedPart: {
             order?: string | null;
             product: string;

@@ -4,7 +4,7 @@
 //! run to failure, a fixed interval and the plan in the simulator.
 
 use anyhow::{Context, Result, bail};
-use comfy_table::Table;
+use comfy_table::{ContentArrangement, Table};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use takt_maintenance::maintain::{PlanOutput, PlanRequest, Solver, plan_plant, steps};
 use takt_maintenance::plant::{Costs, Settings};
+use takt_model::quantity::{Quantity, duration, money, percent, wrap};
 use takt_model::time::Precision;
 use takt_twin::Twin;
 use takt_twin::mirror::MirrorConfig;
@@ -75,8 +76,20 @@ pub struct MaintainArgs {
     /// that `takt schedule`, `takt run` and `takt whatif` take them as planned stops.
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
+    /// The currency the costs are in, shown beside every amount.
+    #[arg(long, default_value = "EUR")]
+    currency: String,
+    /// The plan as JSON (times in seconds from the start, risks as fractions, costs as numbers).
     #[arg(long)]
     json: bool,
+}
+
+fn right_aligned(t: &mut Table, columns: std::ops::Range<usize>) {
+    for c in columns {
+        if let Some(col) = t.column_mut(c) {
+            col.set_cell_alignment(comfy_table::CellAlignment::Right);
+        }
+    }
 }
 
 /// Writes the scenario with the plan's windows as each planned station's `maintenance.at`.
@@ -218,55 +231,91 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
         comparison,
         ..
     } = output;
-    let when = |s: f64| {
+    let iso = |s: f64| {
         takt_model::time::format_ms(
             model.timebase.unix_ms(start_s + s),
             model.timebase.utc_offset_min,
             Precision::Seconds,
         )
     };
+    // "2026-01-10 16:00" in plant time; the offset is named once, in the heading.
+    let when = |s: f64| {
+        let t = iso(s);
+        format!("{} {}", &t[..10], &t[11..16])
+    };
+    let offset = iso(0.0)
+        .get(19..)
+        .unwrap_or_default()
+        .replace('Z', "+00:00");
+    let currency = &args.currency;
     println!(
-        "maintenance plan for {}: {} windows over {:.0} h from {} ({})",
-        model.name,
-        plan.windows.len(),
-        settings.horizon_s / 3600.0,
-        when(0.0),
-        plan.solver
+        "{}",
+        wrap(
+            &format!(
+                "maintenance plan for {}: {} over {} from {} (plant time, UTC{offset}), solver {}",
+                model.name,
+                match plan.windows.len() {
+                    1 => "1 service".to_string(),
+                    n => format!("{n} services"),
+                },
+                duration(settings.horizon_s),
+                when(0.0),
+                plan.solver
+            ),
+            100
+        )
     );
     let mut t = Table::new();
-    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-    t.set_header([
-        "machine",
-        "start",
-        "hours",
-        "crew",
-        "risk before",
-        "risk after",
-        "risk without",
-        "production cost",
-    ]);
+    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(100)
+        .set_header([
+            "machine",
+            "start",
+            "length",
+            "crew",
+            "risk before",
+            "risk after",
+            "risk without",
+            "production lost",
+        ]);
     for w in &plan.windows {
         t.add_row([
             w.machine.clone(),
             when(w.start_s),
-            format!("{:.1}", w.duration_s / 3600.0),
+            duration(w.duration_s),
             w.crew.to_string(),
-            format!("{:.1}%", 100.0 * w.risk_before),
-            format!("{:.1}%", 100.0 * w.risk_after),
-            format!("{:.1}%", 100.0 * w.risk_without),
-            format!("{:.0}", w.production_cost),
+            percent(w.risk_before),
+            percent(w.risk_after),
+            percent(w.risk_without),
+            money(w.production_cost, currency),
         ]);
     }
+    right_aligned(&mut t, 2..8);
     println!("{t}");
+    println!(
+        "{}",
+        wrap(
+            "A service renews the machine's planned modes (below). Each risk is the chance of a failure of those modes in one span of the machine's \
+             life: before = from the renewal before this service (its age now, or the previous \
+             service) to this service; after = from this service to the next one (or the end of \
+             the horizon); without = that same span had this service been skipped, so after \
+             against without is the risk the service removes. Two services close together say \
+             that a planned stop made the second one cheaper than the failures it prevents.",
+            100
+        )
+    );
     let mut t = Table::new();
-    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-    t.set_header([
-        "machine",
-        "modes planned",
-        "services",
-        "expected failures",
-        "run to failure",
-    ]);
+    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(100)
+        .set_header([
+            "machine",
+            "modes planned",
+            "services",
+            "expected failures",
+            "run to failure",
+        ]);
     for (m, p) in machines.iter().zip(&plan.machines) {
         t.add_row([
             m.name.clone(),
@@ -276,23 +325,27 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
             format!("{:.2}", p.run_to_failure_failures),
         ]);
     }
+    right_aligned(&mut t, 2..5);
     println!("{t}");
     println!(
-        "expected cost {:.0} (run to failure: {:.0})",
-        plan.expected_cost, plan.run_to_failure_cost
+        "expected cost {} (run to failure: {}), failures over the horizon as expected values",
+        money(plan.expected_cost, currency),
+        money(plan.run_to_failure_cost, currency)
     );
     for n in &notes {
-        println!("note: {n}");
+        println!("{}", wrap(&format!("note: {n}"), 100));
     }
     if let Some(c) = &comparison {
         println!(
-            "\npolicies in the simulator: {} replications each over {:.0} h, seed {}, the same random numbers",
+            "\npolicies in the simulator: {} replications each over {}, seed {}, the same random numbers",
             c.replications,
-            c.horizon_s / 3600.0,
+            duration(c.horizon_s),
             c.seed
         );
         let mut t = Table::new();
-        t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+        t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(100);
         let mut header = vec!["KPI".to_string()];
         header.extend(c.policies.iter().map(|p| p.name.clone()));
         t.set_header(header);
@@ -300,16 +353,18 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
             let mut row = vec![e.label.to_string()];
             for p in &c.policies {
                 let e = &p.estimates[k];
-                let digits = if e.mean.abs() < 10.0 { 3 } else { 0 };
-                let mut cell = match e.ci95 {
-                    Some(h) => format!("{:.*} ± {:.*}", digits, e.mean, digits, h),
-                    None => format!("{:.*}", digits, e.mean),
+                let with_currency = |text: String| {
+                    if e.quantity == Quantity::Money {
+                        format!("{text} {currency}")
+                    } else {
+                        text
+                    }
                 };
+                let mut cell = with_currency(e.quantity.estimate(e.mean, e.ci95));
                 if let Some(d) = &e.difference {
                     cell.push_str(&format!(
-                        "\n{:+.*}{}",
-                        digits,
-                        d.mean,
+                        "\n{}{}",
+                        with_currency(e.quantity.change_within(d.mean, d.ci95)),
                         if d.significant { " *" } else { "" }
                     ));
                 }
@@ -317,9 +372,10 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
             }
             t.add_row(row);
         }
+        right_aligned(&mut t, 1..c.policies.len() + 1);
         println!("{t}");
         println!(
-            "(second line: paired difference to run to failure; * = its 95% interval excludes 0)"
+            "(second line: paired difference to run to failure with its 95% interval; * where it excludes 0)"
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -56,6 +56,27 @@ fn takt_run_prints_the_same_reports() {
 }
 
 #[test]
+fn takt_maintain_prints_the_same_plan_and_says_what_its_risks_mean() {
+    // The greedy plan is deterministic; the table names units, plant time and the currency.
+    let out = takt(&[
+        "maintain",
+        "--scenario",
+        "scenarios/forging-shop.toml",
+        "--horizon",
+        "14d",
+        "--solver",
+        "greedy",
+    ]);
+    for line in out.lines() {
+        assert!(
+            line.chars().count() <= 100,
+            "wider than 100 columns: {line}"
+        );
+    }
+    insta::assert_snapshot!("maintain-forging-shop-table", out);
+}
+
+#[test]
 fn takt_schedule_prints_the_same_plan() {
     // Dispatching is deterministic; the time spent is the one figure that varies.
     let mut plan: serde_json::Value = serde_json::from_str(&takt(&[

@@ -269,7 +269,10 @@ fn sweep_goal_and_report() {
     let scientific = text
         .split_whitespace()
         .find(|w| w.contains("e-") && w.chars().next().is_some_and(|c| c.is_ascii_digit()));
-    assert_eq!(scientific, None, "scientific notation in the report: {text}");
+    assert_eq!(
+        scientific, None,
+        "scientific notation in the report: {text}"
+    );
     for bare in [" (s)", "0.594"] {
         assert!(!text.contains(bare), "{bare} in {text}");
     }

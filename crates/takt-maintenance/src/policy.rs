@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use takt_model::quantity::Quantity;
 use takt_model::{DistributionSpec, MaintenanceSpec, Model, Scenario, Secs, compile};
 use takt_sim::{Report, Simulation, mean_ci95, rng};
 
@@ -32,6 +33,8 @@ pub struct PolicyDifference {
 pub struct PolicyEstimate {
     pub key: &'static str,
     pub label: &'static str,
+    /// What it measures, which fixes its unit and format (`money`: in the costs' currency).
+    pub quantity: Quantity,
     pub mean: f64,
     pub ci95: Option<f64>,
     /// This policy minus run to failure, paired by replication (absent for run to failure).
@@ -270,15 +273,25 @@ pub fn compare(
         .collect::<Result<Vec<Outcome>, PolicyError>>()?;
     let per_policy: Vec<&[Outcome]> = outcomes.chunks(replications as usize).collect();
     type Get = fn(&Outcome) -> f64;
-    let kpis: [(&'static str, &'static str, Get); 6] = [
-        ("good", "good parts", |o| o.good),
-        ("availability", "availability (planned stations)", |o| {
-            o.availability
+    let kpis: [(&'static str, &'static str, Quantity, Get); 6] = [
+        ("good", "good parts", Quantity::Count, |o| o.good),
+        (
+            "availability",
+            "availability (planned stations)",
+            Quantity::Share,
+            |o| o.availability,
+        ),
+        ("oee", "OEE (planned stations)", Quantity::Share, |o| o.oee),
+        (
+            "failures",
+            "failures (planned modes)",
+            Quantity::Count,
+            |o| o.failures,
+        ),
+        ("maintenances", "planned services", Quantity::Count, |o| {
+            o.maintenances
         }),
-        ("oee", "OEE (planned stations)", |o| o.oee),
-        ("failures", "failures (planned modes)", |o| o.failures),
-        ("maintenances", "planned services", |o| o.maintenances),
-        ("cost", "cost", |o| o.cost),
+        ("cost", "cost", Quantity::Money, |o| o.cost),
     ];
     let results = policies
         .iter()
@@ -286,7 +299,7 @@ pub fn compare(
         .map(|(pi, p)| {
             let estimates = kpis
                 .iter()
-                .map(|&(key, label, get)| {
+                .map(|&(key, label, quantity, get)| {
                     let xs: Vec<f64> = per_policy[pi].iter().map(get).collect();
                     let (mean, ci95) = mean_ci95(&xs);
                     let difference = (pi > 0).then(|| {
@@ -304,6 +317,7 @@ pub fn compare(
                     });
                     PolicyEstimate {
                         key,
+                        quantity,
                         label,
                         mean,
                         ci95,

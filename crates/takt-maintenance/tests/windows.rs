@@ -110,6 +110,56 @@ fn two_machines_of_one_line_are_serviced_in_its_planned_stop() {
     assert!(plan.expected_cost < plan.run_to_failure_cost);
 }
 
+/// P(a Weibull life of `shape`, `scale_h` fails within `span_h` after reaching `age_h`).
+fn weibull_risk(shape: f64, scale_h: f64, age_h: f64, span_h: f64) -> f64 {
+    let h = |t: f64| (t / scale_h).powf(shape);
+    1.0 - (-(h(age_h + span_h) - h(age_h))).exp()
+}
+
+#[test]
+fn each_window_states_the_risks_of_the_spans_beside_it() {
+    // A at 60 h of a 100 h wear-out life, a limit that takes several services: each window's risk
+    // before is the span from the renewal before it (now, at A's age, or the service before, new),
+    // its risk after the span to the next service or the horizon, new, and its risk without the
+    // same span from the age it would have reached without this service. Computed here from the
+    // Weibull itself.
+    let mut p = two_machines(2);
+    p.machines = vec![machine("A", "L", 60.0)];
+    p.max_risk = 0.12;
+    let plan = solve_greedy(&p).expect("plan");
+    assert_eq!(check(&p, &plan), Vec::<String>::new());
+    assert!(plan.windows.len() >= 2, "{:?}", plan.windows);
+    let horizon_h = p.buckets as f64 * 8.0;
+    let hours = |s: f64| s / HOUR;
+    for (k, w) in plan.windows.iter().enumerate() {
+        let (since_h, age_h) = match k {
+            0 => (0.0, 60.0),
+            _ => {
+                let before = &plan.windows[k - 1];
+                (hours(before.start_s + before.duration_s), 0.0)
+            }
+        };
+        let end_h = hours(w.start_s + w.duration_s);
+        let next_h = plan
+            .windows
+            .get(k + 1)
+            .map_or(horizon_h, |n| hours(n.start_s));
+        let before = weibull_risk(3.0, 100.0, age_h, hours(w.start_s) - since_h);
+        let after = weibull_risk(3.0, 100.0, 0.0, next_h - end_h);
+        let without = weibull_risk(3.0, 100.0, age_h + end_h - since_h, next_h - end_h);
+        for (what, plan_says, expected) in [
+            ("before", w.risk_before, before),
+            ("after", w.risk_after, after),
+            ("without", w.risk_without, without),
+        ] {
+            assert!(
+                (plan_says - expected).abs() < 1e-9,
+                "window {k}: risk {what} {plan_says} but {expected}"
+            );
+        }
+    }
+}
+
 #[test]
 fn the_risk_limit_forces_an_early_service_or_is_reported_infeasible() {
     // B at 35 h of a 100 h wear-out life: P(fail within 8 h) = 0.036, within 16 h = 0.086; A at 30 h:

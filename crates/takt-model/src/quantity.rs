@@ -34,6 +34,9 @@ pub enum Quantity {
     Energy,
     /// Kilowatt-hours per good part in JSON; shown in watt-hours per part.
     EnergyPerPart,
+    /// An amount of money, in the currency its user names (shown beside it by the front end:
+    /// [`money`]).
+    Money,
     /// A number without a unit.
     Number,
 }
@@ -45,7 +48,7 @@ impl Quantity {
     /// The unit written after a number of this quantity ("" for durations, which carry their own).
     pub fn unit(self) -> &'static str {
         match self {
-            Quantity::Duration | Quantity::Count | Quantity::Number => "",
+            Quantity::Duration | Quantity::Count | Quantity::Money | Quantity::Number => "",
             Quantity::Share => "%",
             Quantity::RatePerHour => "parts/h",
             Quantity::Parts => "parts",
@@ -78,6 +81,7 @@ impl Quantity {
             Quantity::Duration => duration(x),
             Quantity::Share => grouped(x * 100.0, 1),
             Quantity::Count => count_mean(x),
+            Quantity::Money => grouped(x, 0),
             Quantity::RatePerHour | Quantity::Parts | Quantity::Energy => grouped(x, 1),
             Quantity::EnergyPerPart => significant(x * 1000.0, 3),
             Quantity::Number => significant(x, 3),
@@ -238,6 +242,11 @@ pub fn duration(seconds: f64) -> String {
     format!("{sign}{body}")
 }
 
+/// An amount in its currency, whole units with separators: "14,475 EUR".
+pub fn money(amount: f64, currency: &str) -> String {
+    with_unit(Quantity::Money.value(amount), currency)
+}
+
 /// A fraction in percent with one decimal: "87.2 %".
 pub fn percent(x: f64) -> String {
     Quantity::Share.value(x)
@@ -381,6 +390,7 @@ mod tests {
         assert_eq!(Quantity::Number.value(1.21e-4), "0.000121");
         assert_eq!(Quantity::Energy.value(-3.0), "-3.0 kWh");
         assert_eq!(Quantity::Share.maybe(None), "–");
+        assert_eq!(money(14_475.4, "EUR"), "14,475 EUR");
         assert_eq!(Quantity::Share.value(f64::NAN), "–");
     }
 

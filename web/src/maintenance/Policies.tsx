@@ -1,30 +1,32 @@
 // The plan against running to failure and a fixed interval, simulated with the same random
 // numbers: each figure's mean with its 95 % half-width, and each policy's paired difference to
 // running to failure (bold where significant).
+import type { Schemas } from "../api";
 import { count, percent } from "../format";
 import { money, type MaintenanceResult } from "./plan";
 
 type Comparison = NonNullable<MaintenanceResult["comparison"]>;
+type Quantity = Schemas["Quantity"];
 
-function figure(key: string, x: number, currency: string, signed = false): string {
+/** A figure in its unit, by the quantity the server names (costs in the engineer's currency). */
+function figure(quantity: Quantity, x: number, currency: string, signed = false): string {
   const sign = signed && x > 0 ? "+" : signed && x < 0 ? "−" : "";
   const a = signed ? Math.abs(x) : x;
-  switch (key) {
-    case "cost":
+  switch (quantity) {
+    case "money":
       return sign + money(a, currency);
-    case "availability":
-    case "oee":
+    case "share":
       return signed ? `${sign}${(a * 100).toFixed(1)} pp` : percent(a);
-    case "good":
-      return `${sign}${count(a)} parts`;
+    case "count":
+      return `${sign}${Number.isInteger(a) || a >= 100 ? count(a) : a.toFixed(1)}`;
     default:
       return `${sign}${a.toFixed(1)}`;
   }
 }
 
-function halfWidth(key: string, h: number | null | undefined, currency: string): string {
-  if (h == null || !Number.isFinite(h)) return "";
-  return ` ± ${key === "availability" || key === "oee" ? `${(h * 100).toFixed(1)} pp` : figure(key, h, currency)}`;
+function halfWidth(quantity: Quantity, h: number | null | undefined, currency: string): string {
+  if (h == null || !Number.isFinite(h) || h === 0) return "";
+  return ` ± ${quantity === "share" ? `${(h * 100).toFixed(1)} pp` : figure(quantity, h, currency)}`;
 }
 
 export function Policies(props: { comparison: Comparison; currency: string }) {
@@ -36,8 +38,8 @@ export function Policies(props: { comparison: Comparison; currency: string }) {
     <>
       {planned ? (
         <p class={planned.significant ? "decision significant" : "decision"} data-testid="policy-decision">
-          The optimized plan against running to failure: cost {figure("cost", planned.mean, props.currency, true)}
-          {halfWidth("cost", planned.ci95, props.currency)},{" "}
+          The optimized plan against running to failure: cost {figure("money", planned.mean, props.currency, true)}
+          {halfWidth("money", planned.ci95, props.currency)},{" "}
           {planned.significant ? (planned.mean < 0 ? "significantly cheaper" : "significantly dearer") : "no significant difference: the 95 % interval includes 0"}.
         </p>
       ) : null}
@@ -65,12 +67,12 @@ export function Policies(props: { comparison: Comparison; currency: string }) {
                 const d = e.difference;
                 return (
                   <td key={p.name} class="num">
-                    {figure(key, e.mean, props.currency)}
-                    {halfWidth(key, e.ci95, props.currency)}
+                    {figure(e.quantity, e.mean, props.currency)}
+                    {halfWidth(e.quantity, e.ci95, props.currency)}
                     {d ? (
                       <div class={d.significant ? "significant" : "quiet"}>
-                        {figure(key, d.mean, props.currency, true)}
-                        {halfWidth(key, d.ci95, props.currency)} vs run to failure
+                        {figure(e.quantity, d.mean, props.currency, true)}
+                        {halfWidth(e.quantity, d.ci95, props.currency)} vs run to failure
                       </div>
                     ) : null}
                   </td>

@@ -35,6 +35,7 @@ export function unitOf(kpi: Kpi): string {
     energy: "kWh",
     energy_per_part: "Wh/part",
     count: "",
+    money: "",
     number: "",
   };
   return units[kpi.quantity];

@@ -509,8 +509,9 @@ fn plan_of(
             cost += m.maintenance_cost + production;
             // The risk this service removes: the span after it, from the ages reached without it.
             let (since, next) = (begins(m, nodes[k]), ends(p, nodes[k + 2]).max(s + d));
-            let risk_without = m.risk_over(|k, mode| {
-                let clock = &model.clocks[k];
+            let risk_without = m.risk_over(|mode_index, mode| {
+                let clock = &model.clocks[mode_index];
+                // Aged since the renewal before this service: from its age now, or from 0.
                 let base = if nodes[k] == Node::Now { mode.age } else { 0.0 };
                 (
                     base + clock[s + d] - clock[since],
