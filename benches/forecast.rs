@@ -87,6 +87,7 @@ fn main() {
             seed: 7,
             until_s: None,
             plan_replications: 0,
+            min_deviation: takt_twin::forecast::DEFAULT_MIN_DEVIATION,
         };
         let mut times: Vec<(f64, f64)> = (0..5)
             .map(|_| {

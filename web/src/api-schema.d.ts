@@ -671,6 +671,12 @@ export interface components {
         };
         ForecastRequest: {
             /**
+             * Format: double
+             * @description The smallest gap to the plan flagged as a deviation, as a share of the plan (default 0.01,
+             *     1 %): a detectable but small gap is not one a shift leader acts on.
+             */
+            min_deviation?: number | null;
+            /**
              * Format: int32
              * @description Runs of the plan for the deviation flags (0 skips them).
              */

@@ -13,7 +13,6 @@ use std::sync::Arc;
 use takt_maintenance::maintain::{PlanOutput, PlanRequest, Solver, plan_plant, steps};
 use takt_maintenance::plant::{Costs, Settings};
 use takt_model::quantity::{Quantity, duration, money, percent, wrap};
-use takt_model::time::Precision;
 use takt_twin::Twin;
 use takt_twin::mirror::MirrorConfig;
 use takt_twin::store::{Durability, Store};
@@ -231,28 +230,14 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
         comparison,
         ..
     } = output;
-    let iso = |s: f64| {
-        takt_model::time::format_ms(
-            model.timebase.unix_ms(start_s + s),
-            model.timebase.utc_offset_min,
-            Precision::Seconds,
-        )
-    };
-    // "2026-01-10 16:00" in plant time; the offset is named once, in the heading.
-    let when = |s: f64| {
-        let t = iso(s);
-        format!("{} {}", &t[..10], &t[11..16])
-    };
-    let offset = iso(0.0)
-        .get(19..)
-        .unwrap_or_default()
-        .replace('Z', "+00:00");
+    let when = |s: f64| model.timebase.plant_minute(start_s + s);
+    let offset = model.timebase.offset_text();
     let currency = &args.currency;
     println!(
         "{}",
         wrap(
             &format!(
-                "maintenance plan for {}: {} over {} from {} (plant time, UTC{offset}), solver {}",
+                "maintenance plan for {}: {} over {} from {} (plant time, {offset}), solver {}",
                 model.name,
                 match plan.windows.len() {
                     1 => "1 service".to_string(),

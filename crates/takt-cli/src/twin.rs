@@ -110,6 +110,10 @@ pub struct ForecastArgs {
     seed: Option<u64>,
     #[arg(long, default_value = "2s", value_parser = crate::parse_secs)]
     reorder_window: f64,
+    /// The smallest gap to the plan flagged as a deviation, as a share of the plan (e.g. 2%): a
+    /// gap the forecast can detect but nobody would act on is not flagged.
+    #[arg(long, default_value = "1%", value_parser = crate::whatif::parse_percent)]
+    min_deviation: f64,
     #[arg(long)]
     json: bool,
 }
@@ -524,6 +528,7 @@ fn forecast(args: ForecastArgs) -> Result<ExitCode> {
         seed: args.seed.unwrap_or(model.seed),
         until_s,
         plan_replications: args.plan_replications,
+        min_deviation: args.min_deviation,
     };
     let model = std::sync::Arc::new(model);
     let started = Instant::now();
@@ -536,88 +541,138 @@ fn forecast(args: ForecastArgs) -> Result<ExitCode> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&f)?);
     } else {
-        print_forecast(&f);
+        print_forecast(&f, &model.timebase);
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_forecast(f: &takt_twin::forecast::Forecast) {
+/// The forecast for a terminal: counts with separators, times in plant time (the offset named
+/// once), and a word where a mean lies outside its own 90 % range.
+fn print_forecast(f: &takt_twin::forecast::Forecast, timebase: &takt_model::Timebase) {
+    use takt_model::quantity::Quantity;
     use takt_twin::forecast::Interval;
-    let range = |i: &Interval| format!("{:.0} to {:.0}", i.p05, i.p95);
-    let mean = |i: &Interval| match i.ci95 {
-        Some(h) => format!("{:.0} ± {:.0}", i.mean, h),
-        None => format!("{:.0}", i.mean),
+    let when = |s: f64| timebase.plant_minute(s);
+    let mut outside = false;
+    let range = |i: &Interval, outside: &mut bool| {
+        let text = format!(
+            "{} to {}",
+            Quantity::Count.value(i.p05.round()),
+            Quantity::Count.value(i.p95.round())
+        );
+        // Rounded as shown: a mean of 24,496.6 beside a range of 24,497 to 24,500 is inside.
+        if i.mean.round() < i.p05.round() || i.mean.round() > i.p95.round() {
+            *outside = true;
+            format!("{text} †")
+        } else {
+            text
+        }
     };
+    let mean = |i: &Interval| Quantity::Count.estimate(i.mean.round(), i.ci95.map(f64::round));
+    let plan = |p: Option<f64>| p.map_or("–".into(), |p| Quantity::Count.value(p.round()));
     println!(
-        "forecast from {} to {} ({} replications, seed {}); so far = in the shift{} since {}",
-        f.now,
-        f.until,
-        f.replications,
-        f.seed,
-        f.shift
-            .as_ref()
-            .map(|n| format!(" `{n}`"))
-            .unwrap_or_default(),
-        f.shift_start
+        "{}",
+        takt_model::quantity::wrap(
+            &format!(
+                "forecast from {} to {} (plant time, {}), {} replications, seed {}; so far = in the shift{} since {}",
+                when(f.now_s),
+                when(f.until_s),
+                timebase.offset_text(),
+                f.replications,
+                f.seed,
+                f.shift
+                    .as_ref()
+                    .map(|n| format!(" `{n}`"))
+                    .unwrap_or_default(),
+                f.shift_start.get(11..16).unwrap_or(&f.shift_start)
+            ),
+            100
+        )
     );
     let mut t = Table::new();
-    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-    t.set_header([
-        "good parts",
-        "so far",
-        "at end (mean ± 95% CI)",
-        "90% range",
-        "plan",
-        "OEE at end",
-        "availability",
-    ]);
-    let opt_pct = |i: &Option<Interval>| i.as_ref().map_or("-".into(), |i| pct(Some(i.mean)));
+    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+        .set_width(100)
+        .set_header([
+            "good parts",
+            "so far",
+            "at end (mean ± 95% CI)",
+            "90% range",
+            "plan",
+            "OEE at end",
+            "availability",
+        ]);
+    let opt_pct = |i: &Option<Interval>| i.as_ref().map_or("–".into(), |i| pct(Some(i.mean)));
     t.add_row([
         "plant".to_string(),
-        f.plant_good_so_far.to_string(),
+        count(f.plant_good_so_far),
         mean(&f.plant_good_at_end),
-        range(&f.plant_good_at_end),
-        f.plan_plant_good.map_or("-".into(), |p| format!("{p:.0}")),
-        "-".into(),
-        "-".into(),
+        range(&f.plant_good_at_end, &mut outside),
+        plan(f.plan_plant_good),
+        "–".into(),
+        "–".into(),
     ]);
     for s in &f.stations {
         t.add_row([
             s.station.clone(),
-            s.good_so_far.to_string(),
+            count(s.good_so_far),
             mean(&s.good_at_end),
-            range(&s.good_at_end),
-            s.plan_good.map_or("-".into(), |p| format!("{p:.0}")),
+            range(&s.good_at_end, &mut outside),
+            plan(s.plan_good),
             opt_pct(&s.oee_at_end),
             opt_pct(&s.availability_at_end),
         ]);
     }
+    for c in 1..7 {
+        if let Some(col) = t.column_mut(c) {
+            col.set_cell_alignment(comfy_table::CellAlignment::Right);
+        }
+    }
     println!("{t}");
+    if outside {
+        println!(
+            "{}",
+            takt_model::quantity::wrap(
+                "† the mean lies outside its 90 % range: most runs end inside the range, and a few \
+                 (fewer than one in twenty) end far from it, a failure that stops the line, say, \
+                 and pull the mean with them.",
+                100
+            )
+        );
+    }
     if !f.orders.is_empty() {
         let mut t = Table::new();
-        t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-        t.set_header([
-            "order",
-            "quantity",
-            "due",
-            "complete by the end",
-            "completion (h from start, 90% range)",
-            "on time",
-            "plan on time",
-        ]);
+        t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
+            .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+            .set_width(100)
+            .set_header([
+                "order",
+                "quantity",
+                "due",
+                "complete by the end",
+                "completion (90% range)",
+                "on time",
+                "plan on time",
+            ]);
         for o in &f.orders {
-            let hours = |s: f64| format!("{:.2}", s / 3600.0);
+            let clock = |s: f64| when(s).get(11..).map_or_else(|| when(s), str::to_string);
             t.add_row([
                 o.id.clone(),
-                o.quantity.to_string(),
-                o.due.clone().unwrap_or_default(),
+                count(u64::from(o.quantity)),
+                o.due
+                    .as_deref()
+                    .and_then(|d| takt_model::time::parse_rfc3339_ms(d).ok())
+                    .map_or("–".into(), |ms| when(timebase.model_s(ms))),
                 if o.complete_now {
                     "done".into()
                 } else {
                     pct(Some(o.p_complete))
                 },
-                o.completion_s.as_ref().map_or("-".into(), |c| {
-                    format!("{} ({} to {})", hours(c.mean), hours(c.p05), hours(c.p95))
+                o.completion_s.as_ref().map_or("–".into(), |c| {
+                    if c.p05 == c.p95 {
+                        when(c.mean)
+                    } else {
+                        format!("{} ({} to {})", when(c.mean), clock(c.p05), clock(c.p95))
+                    }
                 }),
                 pct(o.p_on_time),
                 pct(o.plan_p_on_time),
@@ -626,10 +681,16 @@ fn print_forecast(f: &takt_twin::forecast::Forecast) {
         println!("{t}");
     }
     for d in &f.deviations {
-        println!("DEVIATION {} {}: {}", d.subject, d.flag, d.detail);
+        println!(
+            "{}",
+            takt_model::quantity::wrap(
+                &format!("DEVIATION {} {}: {}", d.subject, d.flag, d.detail),
+                100
+            )
+        );
     }
     for w in &f.warnings {
-        println!("note: {w}");
+        println!("{}", takt_model::quantity::wrap(&format!("note: {w}"), 100));
     }
 }
 

@@ -58,7 +58,7 @@ pub struct WhatifArgs {
     report: Option<PathBuf>,
 }
 
-fn parse_percent(text: &str) -> Result<f64, String> {
+pub(crate) fn parse_percent(text: &str) -> Result<f64, String> {
     let t = text.trim();
     let (v, scale) = match t.strip_suffix('%') {
         Some(v) => (v, 0.01),

@@ -214,6 +214,23 @@ impl Timebase {
     pub fn format_ms(&self, ms: i64) -> String {
         format_ms(ms, self.utc_offset_min, Precision::Millis)
     }
+
+    /// Model time `t_s` as people read it, in plant time to the minute: "2026-01-05 10:38" (ISO
+    /// 8601's date and time; the offset is named once beside, [`Timebase::offset_text`]).
+    pub fn plant_minute(&self, t_s: f64) -> String {
+        let t = format_ms(self.unix_ms(t_s), self.utc_offset_min, Precision::Seconds);
+        match (t.get(..10), t.get(11..16)) {
+            (Some(day), Some(clock)) => format!("{day} {clock}"),
+            _ => t,
+        }
+    }
+
+    /// The plant's offset from UTC as people read it: "UTC+01:00".
+    pub fn offset_text(&self) -> String {
+        let m = self.utc_offset_min;
+        let sign = if m < 0 { '\u{2212}' } else { '+' };
+        format!("UTC{sign}{:02}:{:02}", m.abs() / 60, m.abs() % 60)
+    }
 }
 
 #[cfg(test)]

@@ -60,6 +60,10 @@ pub enum ForecastError {
     },
     #[error("at least one replication is needed")]
     NoReplications,
+    #[error(
+        "the smallest deviation worth flagging is a share of the plan from 0 to 1 (excluded), not {0}"
+    )]
+    MinDeviation(f64),
     #[error("a forecast run: {0}")]
     Run(#[from] takt_sim::RunStopped),
     #[error("the mirrored state does not fit the scenario: {0}")]
@@ -75,7 +79,15 @@ pub struct ForecastOptions {
     pub until_s: Option<f64>,
     /// Replications of the plan (the scenario from its start); 0 skips the comparison.
     pub plan_replications: u32,
+    /// The smallest gap to the plan worth a person's attention, as a share of the plan (0.01: 1 %):
+    /// output is flagged behind or ahead of plan only when its 90 % range lies wholly on one side
+    /// of the plan *and* the expected gap is at least this large. A detectable gap of 7 parts in
+    /// 24,452 is not a deviation a shift leader acts on.
+    pub min_deviation: f64,
 }
+
+/// The default practical size of a deviation from plan: 1 % of the planned output.
+pub const DEFAULT_MIN_DEVIATION: f64 = 0.01;
 
 /// One forecast figure over the replications.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -267,6 +279,9 @@ pub fn forecast_with_plans(
     if options.replications == 0 {
         return Err(ForecastError::NoReplications);
     }
+    if !(0.0..1.0).contains(&options.min_deviation) {
+        return Err(ForecastError::MinDeviation(options.min_deviation));
+    }
     let (condition, mut warnings) = condition_of(model, view, now_ms)?;
     let now_s = condition.now_s;
     let start_ms = model.timebase.start_ms();
@@ -433,6 +448,10 @@ pub fn forecast_with_plans(
     let mut deviations = Vec::new();
     let mut flag_output = |subject: &str, at_end: &Interval, plan: Option<f64>| {
         let Some(plan) = plan else { return };
+        // Large enough to matter, not only to detect.
+        if (at_end.mean - plan).abs() < options.min_deviation * plan.abs() {
+            return;
+        }
         let (flag, word) = if at_end.p95 < plan {
             ("behind_plan", "below")
         } else if at_end.p05 > plan {

@@ -187,6 +187,7 @@ fn the_forecast_range_covers_what_the_shift_actually_did_nine_times_in_ten() {
             seed: 77 + seed,
             until_s: Some(until_s),
             plan_replications: 0,
+            min_deviation: takt_twin::forecast::DEFAULT_MIN_DEVIATION,
         };
         let f = forecast(&model, &view, now_ms, options).expect("forecast");
         sim.run_until(until_s);
@@ -249,6 +250,7 @@ fn plans_kept_between_forecasts_change_nothing() {
         seed: 3,
         until_s: Some(6.0 * 3600.0),
         plan_replications: 6,
+        min_deviation: takt_twin::forecast::DEFAULT_MIN_DEVIATION,
     };
     let plans = PlanCache::default();
     let uncached = forecast(&model, &view, now_ms, options).expect("forecast");
@@ -311,6 +313,7 @@ fn in_the_second_shift_the_forecast_counts_and_covers_that_shift() {
             seed: 91 + seed,
             until_s: None,
             plan_replications: if seed == 0 { 12 } else { 0 },
+            min_deviation: takt_twin::forecast::DEFAULT_MIN_DEVIATION,
         };
         let f = forecast(&model, &view, now_ms, options).expect("forecast");
         assert_eq!(f.shift.as_deref(), Some("late"));
@@ -357,4 +360,62 @@ fn in_the_second_shift_the_forecast_counts_and_covers_that_shift() {
         (plan / actual_mean - 1.0).abs() < 0.12,
         "plan {plan:.0}, actual mean {actual_mean:.0}"
     );
+}
+
+/// Output is flagged off plan only when the gap is both detectable (the 90 % range wholly on one
+/// side) and large enough to act on (`min_deviation` of the plan): with no practical size the
+/// forecast flags what it can detect; at 1 % only gaps of 1 % or more; a bad size is refused.
+#[test]
+fn a_deviation_from_plan_has_a_practical_size() {
+    let model = bottling();
+    // Two hours into this shift the line runs some ten parts behind the plan's 24,450 by the
+    // shift's end: detectable (the whole 90 % range below), but 0.05 % of the plan.
+    let (view, _, now_ms) = mirrored(&model, 7, 2.0 * 3600.0);
+    let options = |min_deviation: f64| ForecastOptions {
+        replications: 40,
+        seed: 5,
+        until_s: None,
+        plan_replications: 30,
+        min_deviation,
+    };
+    let output_flags = |f: &takt_twin::forecast::Forecast| -> Vec<(String, f64, f64)> {
+        let plan_of = |subject: &str| {
+            if subject == "plant" {
+                f.plan_plant_good.map(|p| (f.plant_good_at_end.mean, p))
+            } else {
+                let s = f.stations.iter().find(|s| s.station == subject)?;
+                s.plan_good.map(|p| (s.good_at_end.mean, p))
+            }
+        };
+        f.deviations
+            .iter()
+            .filter(|d| d.flag != "order_at_risk")
+            .map(|d| {
+                let (mean, plan) = plan_of(&d.subject).expect("a plan for a flagged output");
+                (d.subject.clone(), mean, plan)
+            })
+            .collect()
+    };
+    let detected = output_flags(&forecast(&model, &view, now_ms, options(0.0)).expect("forecast"));
+    assert!(!detected.is_empty(), "a detectable gap to flag");
+    for size in [0.0001, 0.01] {
+        let kept = output_flags(&forecast(&model, &view, now_ms, options(size)).expect("forecast"));
+        for (subject, mean, plan) in &detected {
+            let large = (mean - plan).abs() >= size * plan;
+            assert_eq!(
+                large,
+                kept.iter().any(|(s, _, _)| s == subject),
+                "{subject} at {size}"
+            );
+        }
+        assert!(kept.len() <= detected.len());
+        // The plan's 24,450 against about 24,438: flagged at 0.01 %, not at 1 %.
+        assert_eq!(kept.is_empty(), size == 0.01, "{kept:?} at {size}");
+    }
+    let none = forecast(&model, &view, now_ms, options(0.5)).expect("forecast");
+    assert!(output_flags(&none).is_empty(), "{:?}", none.deviations);
+    assert!(matches!(
+        forecast(&model, &view, now_ms, options(1.5)),
+        Err(ForecastError::MinDeviation(_))
+    ));
 }

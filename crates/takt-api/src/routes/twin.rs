@@ -176,6 +176,9 @@ pub struct ForecastRequest {
     #[serde(default = "default_plan_replications")]
     pub plan_replications: u32,
     pub seed: Option<u64>,
+    /// The smallest gap to the plan flagged as a deviation, as a share of the plan (default 0.01,
+    /// 1 %): a detectable but small gap is not one a shift leader acts on.
+    pub min_deviation: Option<f64>,
 }
 
 /// Forks the twin's state into the simulator and forecasts output, OEE and orders to the end of the
@@ -199,6 +202,17 @@ pub(super) async fn twin_forecast(
             message: format!(
                 "must be at most {}, not {}",
                 s.config.max_replications, req.plan_replications
+            ),
+        });
+    }
+    let min_deviation = req
+        .min_deviation
+        .unwrap_or(takt_twin::forecast::DEFAULT_MIN_DEVIATION);
+    if !(0.0..1.0).contains(&min_deviation) {
+        errors.push(FieldError {
+            field: "min_deviation".into(),
+            message: format!(
+                "must be a share of the plan from 0 to 1 (excluded), not {min_deviation}"
             ),
         });
     }
@@ -228,6 +242,7 @@ pub(super) async fn twin_forecast(
         seed: req.seed.unwrap_or(s.model.seed),
         until_s,
         plan_replications: req.plan_replications,
+        min_deviation,
     };
     let model = Arc::clone(&s.model);
     let plans = Arc::clone(&s.plans);
