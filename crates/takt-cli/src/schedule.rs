@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 use takt_model::load::{compile_located, parse_scenario};
+use takt_model::quantity::{Quantity, count, duration, percent, wrap};
 use takt_model::{Model, ScenarioError};
 use takt_scheduler::instances::{Format, read};
 use takt_scheduler::objective::Objective;
@@ -179,10 +180,15 @@ pub fn run(args: ScheduleArgs) -> Result<ExitCode> {
             .with_context(|| format!("{}", path.display()))?;
             bar.finish_and_clear();
             if let Some(gantt) = &args.gantt {
-                let clock = |t: i64| short_time(&src.model, t);
+                let timebase = &src.model.timebase;
+                let clock = |t: i64| timebase.plant_minute(t as f64);
+                let axis = takt_scheduler::gantt::TimeAxis::Plant {
+                    seconds_past_midnight: timebase.seconds_past_midnight(),
+                    label: &clock,
+                };
                 std::fs::write(
                     gantt,
-                    takt_scheduler::gantt::svg(&src.plant.problem, &schedule, &clock),
+                    takt_scheduler::gantt::svg(&src.plant.problem, &schedule, &axis),
                 )
                 .with_context(|| format!("cannot write {}", gantt.display()))?;
             }
@@ -218,7 +224,11 @@ pub fn run(args: ScheduleArgs) -> Result<ExitCode> {
                 };
                 std::fs::write(
                     gantt,
-                    takt_scheduler::gantt::svg(&problem, &schedule, &|t| t.to_string()),
+                    takt_scheduler::gantt::svg(
+                        &problem,
+                        &schedule,
+                        &takt_scheduler::gantt::TimeAxis::Units,
+                    ),
                 )
                 .with_context(|| format!("cannot write {}", gantt.display()))?;
             }
@@ -261,12 +271,14 @@ fn aggregate(src: &PlantSource, args: &ScheduleArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "{}: aggregate plan of {} orders in {} buckets of {} h, {seconds:.2} s; weighted lateness {} h",
+        "{}: aggregate plan of {} orders in {} buckets of {}, solved in {}; weighted lateness {}; times in plant time ({})",
         src.model.name,
         plan.orders.len(),
         plan.bucket_starts_s.len(),
-        hours(plan.bucket_s as f64),
-        hours(plan.objective)
+        duration(plan.bucket_s as f64),
+        duration(seconds),
+        duration(plan.objective),
+        src.model.timebase.offset_text()
     );
     let mut t = Table::new();
     t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
@@ -274,10 +286,10 @@ fn aggregate(src: &PlantSource, args: &ScheduleArgs) -> Result<ExitCode> {
     header.extend(plan.groups.iter().map(|g| format!("{} load", g.group)));
     t.set_header(header);
     for (b, &start) in plan.bucket_starts_s.iter().enumerate() {
-        let mut row = vec![short_time(&src.model, start)];
+        let mut row = vec![src.model.timebase.plant_minute(start as f64)];
         for g in &plan.groups {
             row.push(if g.capacity_s[b] > 0.0 {
-                format!("{:.0}%", 100.0 * g.work_s[b] / g.capacity_s[b])
+                format!("{:.0} %", 100.0 * g.work_s[b] / g.capacity_s[b])
             } else if g.work_s[b] > 0.0 {
                 "over".into()
             } else {
@@ -289,20 +301,17 @@ fn aggregate(src: &PlantSource, args: &ScheduleArgs) -> Result<ExitCode> {
     println!("{t}");
     let mut o = Table::new();
     o.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-    o.set_header([
-        "order",
-        "due",
-        "done by (bucket end)",
-        "weighted lateness h",
-    ]);
+    o.set_header(["order", "due", "done by (bucket end)", "weighted lateness"]);
     for order in &plan.orders {
         o.add_row([
             order.order.clone(),
             order
                 .due_s
-                .map_or(String::new(), |d| short_time(&src.model, d)),
-            short_time(&src.model, order.completion_by_s),
-            hours(order.weighted_lateness_s),
+                .map_or(String::new(), |d| src.model.timebase.plant_minute(d as f64)),
+            src.model
+                .timebase
+                .plant_minute(order.completion_by_s as f64),
+            Quantity::Duration.change(order.weighted_lateness_s),
         ]);
     }
     println!("{o}");
@@ -314,22 +323,6 @@ fn aggregate(_: &PlantSource, _: &ScheduleArgs) -> Result<ExitCode> {
     bail!(
         "the aggregate plan needs the LP solver: build with `cargo build --release -p takt-cli --features milp` (scripts/setup.sh installs what HiGHS needs)"
     )
-}
-
-/// `01-05 06:00`: month, day and local time of a plan time (tables and charts).
-fn short_time(model: &Model, t: i64) -> String {
-    short(&model.timebase.rfc3339(t as f64))
-}
-
-/// `01-05 06:00` of an RFC 3339 time.
-fn short(rfc3339: &str) -> String {
-    rfc3339
-        .get(5..16)
-        .map_or(rfc3339.to_string(), |s| s.replace('T', " "))
-}
-
-fn hours(seconds: f64) -> String {
-    format!("{:.1}", seconds / 3600.0)
 }
 
 /// One row per operation, by start, e.g. for the ERP.
@@ -416,56 +409,90 @@ fn print_instance(p: &ShopProblem, plan: &InstanceSchedule) {
     }
 }
 
+/// The plan for a terminal: times in plant time (the offset named once), durations in h and min,
+/// within 100 columns.
 fn print_plant(plan: &PlantSchedule, model: &Model, machines: usize) {
+    let timebase = &model.timebase;
+    let at = |rfc3339: &str| {
+        takt_model::time::parse_rfc3339_ms(rfc3339).map_or_else(
+            |_| rfc3339.to_string(),
+            |ms| timebase.plant_minute(timebase.model_s(ms)),
+        )
+    };
+    // A time on the same day as `day` as its clock alone.
+    let clock_if_same_day = |time: String, day: &str| match time.split_once(' ') {
+        Some((d, clock)) if day.starts_with(d) => clock.to_string(),
+        _ => time,
+    };
     println!(
-        "{}: {} orders, {} operations on {machines} machines, objective {}, {:.2} s, feasible",
-        plan.scenario,
-        plan.orders.len(),
-        plan.operations.len(),
-        plan.objective,
-        plan.seconds,
+        "{}",
+        wrap(
+            &format!(
+                "{}: {} orders, {} operations on {machines} machines, objective {}, solved in {}, feasible; times in plant time ({})",
+                plan.scenario,
+                plan.orders.len(),
+                plan.operations.len(),
+                plan.objective,
+                duration(plan.seconds),
+                timebase.offset_text(),
+            ),
+            100
+        )
     );
     println!(
-        "plan: makespan {} h (ends {}), weighted tardiness {} h, {} of {} orders late, setups {} h",
-        hours(plan.makespan_s as f64),
-        short(&plan.ends),
-        hours(plan.weighted_tardiness_s),
-        plan.late_orders,
-        plan.orders_with_due,
-        hours(plan.setup_s as f64),
+        "{}",
+        wrap(
+            &format!(
+                "plan: makespan {} (ends {}), weighted tardiness {}, {} of {} orders late, setups {}",
+                duration(plan.makespan_s as f64),
+                at(&plan.ends),
+                duration(plan.weighted_tardiness_s),
+                plan.late_orders,
+                plan.orders_with_due,
+                duration(plan.setup_s as f64),
+            ),
+            100
+        )
     );
     let mut ops = Table::new();
-    ops.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-    ops.set_header([
-        "machine", "order", "op", "product", "qty", "setup", "start", "end",
-    ]);
+    ops.load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+        .set_width(100)
+        .set_header([
+            "machine", "order", "op", "product", "qty", "setup", "start", "end",
+        ]);
     for o in &plan.operations {
+        let start = at(&o.start);
         ops.add_row([
             o.machine.clone(),
             o.order.clone(),
             o.operation.to_string(),
             o.product.clone(),
-            o.quantity.to_string(),
+            count(o.quantity.into()),
             if o.start_s > o.setup_start_s {
-                short(&o.setup_start)
+                clock_if_same_day(at(&o.setup_start), &start)
             } else {
                 String::new()
             },
-            short(&o.start),
-            short(&o.end),
+            start.clone(),
+            clock_if_same_day(at(&o.end), &start),
         ]);
     }
     println!("{ops}");
     let mut orders = Table::new();
-    orders.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-    orders.set_header(["order", "release", "due", "completion", "lateness h", ""]);
+    orders
+        .load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+        .set_width(100)
+        .set_header(["order", "release", "due", "completion", "lateness", ""]);
     for o in &plan.orders {
         orders.add_row([
             o.order.clone(),
-            short_time(model, o.release_s),
-            o.due.as_deref().map_or(String::new(), short),
-            short(&o.completion),
-            o.lateness_s.map_or(String::new(), |l| hours(l as f64)),
+            timebase.plant_minute(o.release_s as f64),
+            o.due.as_deref().map_or(String::new(), at),
+            at(&o.completion),
+            o.lateness_s
+                .map_or(String::new(), |l| Quantity::Duration.change(l as f64)),
             if o.late { "LATE".into() } else { String::new() },
         ]);
     }
@@ -474,51 +501,60 @@ fn print_plant(plan: &PlantSchedule, model: &Model, machines: usize) {
 
 fn print_robustness(r: &Robustness) {
     println!(
-        "robustness: the plan run {} times in the simulator (failures, repairs, scrap and process times drawn as in the scenario)",
-        r.replications
+        "{}",
+        wrap(
+            &format!(
+                "robustness: the plan run {} times in the simulator (failures, repairs, scrap and process times drawn as in the scenario)",
+                r.replications
+            ),
+            100
+        )
     );
     let mut t = Table::new();
-    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-    t.set_header(["", "plan", "simulated mean ± 95% CI", "p10", "p50", "p90"]);
-    let fmt = |v: Option<f64>, scale: f64, digits: usize| {
-        v.map_or("-".to_string(), |x| format!("{:.*}", digits, x / scale))
-    };
+    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+        .set_width(100)
+        .set_header(["", "plan", "simulated mean ± 95% CI", "p10", "p50", "p90"]);
     let s = &r.simulated;
-    for (label, d, scale, digits, plan_value) in [
+    for (label, d, quantity, plan_value) in [
         (
-            "makespan h",
+            "makespan",
             &s.makespan_s,
-            3600.0,
-            1,
+            Quantity::Duration,
             Some(r.plan.makespan_s),
         ),
         (
-            "weighted tardiness h",
+            "weighted tardiness",
             &s.weighted_tardiness_s,
-            3600.0,
-            1,
+            Quantity::Duration,
             Some(r.plan.weighted_tardiness_s),
         ),
         (
             "late orders",
             &s.late_orders,
-            1.0,
-            1,
+            Quantity::Count,
             Some(r.plan.late_orders as f64),
         ),
-        ("on-time rate", &s.on_time_rate, 1.0, 3, r.plan.on_time_rate),
+        (
+            "on-time rate",
+            &s.on_time_rate,
+            Quantity::Share,
+            r.plan.on_time_rate,
+        ),
     ] {
-        let ci = d
-            .ci95
-            .map_or(String::new(), |h| format!(" ± {:.*}", digits, h / scale));
         t.add_row([
             label.to_string(),
-            fmt(plan_value, scale, digits),
-            format!("{}{ci}", fmt(d.mean, scale, digits)),
-            fmt(d.p10, scale, digits),
-            fmt(d.p50, scale, digits),
-            fmt(d.p90, scale, digits),
+            quantity.maybe(plan_value),
+            d.mean.map_or("–".into(), |m| quantity.estimate(m, d.ci95)),
+            quantity.maybe(d.p10),
+            quantity.maybe(d.p50),
+            quantity.maybe(d.p90),
         ]);
+    }
+    for c in 1..6 {
+        if let Some(col) = t.column_mut(c) {
+            col.set_cell_alignment(comfy_table::CellAlignment::Right);
+        }
     }
     println!("{t}");
     if s.runs_with_unfinished_orders > 0 {
@@ -534,15 +570,21 @@ fn print_robustness(r: &Robustness) {
             .take(10)
             .map(|o| {
                 format!(
-                    "{} {:.0}%",
+                    "{} {}",
                     o.order,
-                    o.on_time_probability.unwrap_or(1.0) * 100.0
+                    percent(o.on_time_probability.unwrap_or(1.0))
                 )
             })
             .collect();
         println!(
-            "orders at risk (on time in under 90% of runs): {}",
-            list.join(", ")
+            "{}",
+            wrap(
+                &format!(
+                    "orders at risk (on time in under 90 % of runs): {}",
+                    list.join(", ")
+                ),
+                100
+            )
         );
     }
 }

@@ -93,6 +93,70 @@ fn takt_schedule_prints_the_same_plan() {
     insta::assert_json_snapshot!("schedule-body-in-white-dispatch", plan);
 }
 
+/// The words of an SVG in order: every `<text>`'s content and every `<title>` (what a reader sees
+/// and what the tooltips say).
+fn svg_words(svg: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    for tag in ["<text", "<title>"] {
+        let mut rest = svg;
+        while let Some(at) = rest.find(tag) {
+            let after = &rest[at..];
+            let body = &after[after.find('>').map_or(0, |i| i + 1)..];
+            let end = body.find('<').unwrap_or(body.len());
+            if !body[..end].trim().is_empty() {
+                words.push(body[..end].to_string());
+            }
+            rest = &body[end..];
+        }
+    }
+    words
+}
+
+#[test]
+fn the_gantt_chart_names_its_units_and_its_times() {
+    // The plan of a plant: the title in h and min, ticks at round clock times, a day grid in
+    // plant time, each due date marked; the labels guarded as a whole.
+    let dir = tempfile_dir();
+    let gantt = dir.join("body-in-white.svg");
+    takt(&[
+        "schedule",
+        "scenarios/body-in-white.toml",
+        "--solver",
+        "dispatch",
+        "--gantt",
+        &gantt.to_string_lossy(),
+    ]);
+    let svg = std::fs::read_to_string(&gantt).expect("gantt");
+    let words = svg_words(&svg);
+    assert!(
+        words[0].contains("makespan ") && words[0].contains(" min"),
+        "{}",
+        words[0]
+    );
+    assert!(
+        words.iter().any(|w| w.contains(" due 20")),
+        "due dates marked"
+    );
+    insta::assert_snapshot!("gantt-body-in-white-words", words.join("\n"));
+    // A benchmark's times are units, said so (Fisher and Thompson's ft06).
+    let (instance, ft06) = (dir.join("ft06.txt"), dir.join("ft06.svg"));
+    std::fs::write(&instance, "6 6\n2 1 0 3 1 6 3 7 5 3 4 6\n1 8 2 5 4 10 5 10 0 10 3 4\n2 5 3 4 5 8 0 9 1 1 4 7\n1 5 0 5 2 5 3 3 4 8 5 9\n2 9 1 3 4 5 5 4 0 3 3 1\n1 3 3 3 5 9 0 10 4 4 2 1\n").expect("write ft06");
+    takt(&[
+        "schedule",
+        "--instance",
+        &instance.to_string_lossy(),
+        "--format",
+        "jssp",
+        "--gantt",
+        &ft06.to_string_lossy(),
+    ]);
+    let svg = std::fs::read_to_string(&ft06).expect("gantt");
+    assert_eq!(
+        svg_words(&svg)[0],
+        "ft06: makespan 55 time units, setups 0 time units"
+    );
+}
+
 #[test]
 fn takt_validate_prints_the_same_findings() {
     let dir = tempfile_dir();

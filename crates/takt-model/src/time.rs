@@ -225,6 +225,11 @@ impl Timebase {
         }
     }
 
+    /// The plant-time clock at t = 0, in seconds past midnight (where a day grid falls).
+    pub fn seconds_past_midnight(&self) -> i64 {
+        (self.start_unix_s + i64::from(self.utc_offset_min) * 60).rem_euclid(86_400)
+    }
+
     /// The plant's offset from UTC as people read it: "UTC+01:00".
     pub fn offset_text(&self) -> String {
         let m = self.utc_offset_min;
