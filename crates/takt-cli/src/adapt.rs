@@ -18,6 +18,7 @@ pub struct AdaptArgs {
 enum Source {
     /// An MTConnect SHDR recording of one machine.
     Mtconnect {
+        /// The SHDR recording (one line per sample, as an MTConnect adapter writes it).
         shdr: PathBuf,
         /// The device model (Devices.xml), to know which data items are conditions.
         #[arg(long)]
@@ -25,12 +26,14 @@ enum Source {
         /// The machine's name in the events (as the scenario names it).
         #[arg(long)]
         asset: String,
+        /// Where to write the takt events (JSON Lines).
         #[arg(short, long)]
         output: PathBuf,
     },
     /// The Azure predictive-maintenance tables (PdM_telemetry*.csv, PdM_errors.csv,
     /// PdM_failures.csv, PdM_maint.csv) in a directory.
     Azure {
+        /// The directory holding the tables.
         dir: PathBuf,
         /// Only these machine IDs, e.g. 1,2.
         #[arg(long, value_delimiter = ',')]
@@ -38,14 +41,18 @@ enum Source {
         /// The plant's UTC offset, e.g. +01:00 (the tables have local times).
         #[arg(long, default_value = "+00:00", value_parser = parse_offset, allow_hyphen_values = true)]
         utc_offset: i32,
+        /// Where to write the takt events (JSON Lines).
         #[arg(short, long)]
         output: PathBuf,
     },
     /// A job-shop MES log (CSV: Case ID, Activity, Resource, Start/Complete Timestamp, quantities).
     Jobshop {
+        /// The MES log (CSV).
         log: PathBuf,
+        /// The plant's UTC offset, e.g. +01:00 (the log has local times).
         #[arg(long, default_value = "+00:00", value_parser = parse_offset, allow_hyphen_values = true)]
         utc_offset: i32,
+        /// Where to write the takt events (JSON Lines).
         #[arg(short, long)]
         output: PathBuf,
     },

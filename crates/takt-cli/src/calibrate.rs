@@ -21,6 +21,7 @@ pub struct CalibrateArgs {
     /// Where to write the calibrated scenario.
     #[arg(short, long)]
     output: Option<PathBuf>,
+    /// Print the fits as JSON instead of tables.
     #[arg(long)]
     json: bool,
 }

@@ -12,7 +12,7 @@ mod twin;
 mod whatif;
 
 use anyhow::{Context, Result, bail};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -29,13 +29,19 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[derive(Parser)]
 #[command(
     name = "takt",
-    version,
-    about = "takt: a factory digital twin - simulate, compare, plan"
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("TAKT_COMMIT"), ")"),
+    about = "takt: a factory digital twin - simulate, compare, plan",
+    after_help = EXIT_CODES
 )]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
+
+/// The exit codes every command keeps (README "Exit codes").
+const EXIT_CODES: &str = "Exit codes: 0 done; 1 the input was read but is wrong (every problem is \
+printed with its file:line:col), or a check failed; 2 the command could not run (a wrong flag, a \
+file that cannot be read or written, a limit exceeded).";
 
 #[derive(Subcommand)]
 enum Command {
@@ -74,6 +80,16 @@ enum Command {
     /// The HTTP API (see /openapi.json): the live twin of one plant, scenarios, simulation and
     /// maintenance jobs. `--replay FILE` feeds a recording into the twin while serving.
     Serve(serve::ServeArgs),
+    /// Shell completions for takt: `takt completions bash > /etc/bash_completion.d/takt`.
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// The manual page (roff) of takt or of one of its commands: `takt man | man -l -`.
+    Man {
+        /// A command (`run`, `whatif`...) for its own page; none for takt's.
+        command: Option<String>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -137,6 +153,11 @@ fn main() -> ExitCode {
         Command::Pdm(args) => pdm::run(args),
         Command::Maintain(args) => maintain::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "takt", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man { command } => man(command.as_deref()),
     };
     match result {
         Ok(code) => code,
@@ -145,6 +166,26 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The manual page of takt, or of `command`.
+fn man(command: Option<&str>) -> Result<ExitCode> {
+    let cli = Cli::command();
+    let man = match command {
+        None => clap_mangen::Man::new(cli),
+        Some(name) => {
+            let page = cli
+                .find_subcommand(name)
+                .cloned()
+                .with_context(|| format!("`{name}` is not a takt command"))?;
+            clap_mangen::Man::new(page).title(format!("takt-{name}"))
+        }
+    };
+    let mut out = Vec::new();
+    man.render(&mut out)?;
+    use std::io::Write as _;
+    std::io::stdout().write_all(&out)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// A command whose reader has gone (`takt twin schema | head -1`) ends quietly, as Unix tools do:
@@ -273,4 +314,37 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         print!("{}", table::render(&summarize(&output, seed)));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Every flag and argument of every command says what it is for in `--help`.
+    #[test]
+    fn every_flag_has_help() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if matches!(id, "help" | "version") {
+                    continue;
+                }
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "takt", &mut missing);
+        assert!(missing.is_empty(), "without help: {missing:#?}");
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
 }

@@ -69,6 +69,7 @@ pub struct MaintainArgs {
     /// each over the same random numbers (from the scenario's start only).
     #[arg(long, value_parser = clap::value_parser!(u32).range(2..=10_000))]
     compare: Option<u32>,
+    /// Seed of the baseline and --compare runs (default: the scenario's).
     #[arg(long)]
     seed: Option<u64>,
     /// Write the scenario with the plan's windows as each planned station's `maintenance.at`, so

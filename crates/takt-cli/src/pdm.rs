@@ -33,6 +33,7 @@ enum PdmCommand {
         /// The same window for cycle-counted modes, in cycles.
         #[arg(long, default_value_t = 1000.0)]
         window_cycles: f64,
+        /// Print the fit as JSON instead of tables.
         #[arg(long)]
         json: bool,
     },
@@ -51,11 +52,13 @@ enum Dataset {
         /// The folder with train_FD00x.txt, test_FD00x.txt and RUL_FD00x.txt.
         #[arg(long)]
         data: PathBuf,
+        /// The C-MAPSS subset: FD001 and FD003 run in one operating condition, FD002 and FD004 in six.
         #[arg(long, default_value = "FD001", value_parser = ["FD001", "FD002", "FD003", "FD004"])]
         subset: String,
         /// Boosting rounds.
         #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..=5000))]
         trees: u32,
+        /// Print the scores as JSON instead of a table.
         #[arg(long)]
         json: bool,
     },
@@ -71,8 +74,10 @@ enum Dataset {
         /// One row per machine every this many hours.
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i64).range(1..=168))]
         step_hours: i64,
+        /// Boosting rounds.
         #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=5000))]
         trees: u32,
+        /// Print the scores as JSON instead of a table.
         #[arg(long)]
         json: bool,
     },
@@ -252,6 +257,18 @@ fn fit(
     Ok(ExitCode::SUCCESS)
 }
 
+/// A spinner with the time spent, on stderr while a long step runs (hidden when stderr is not a
+/// terminal): the evaluations read and train for tens of seconds.
+fn working(what: &str) -> indicatif::ProgressBar {
+    let spinner = indicatif::ProgressBar::new_spinner().with_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    spinner.set_message(what.to_string());
+    spinner.enable_steady_tick(std::time::Duration::from_millis(200));
+    spinner
+}
+
 pub fn run(args: PdmArgs) -> Result<ExitCode> {
     match args.command {
         PdmCommand::Fit {
@@ -274,7 +291,10 @@ pub fn run(args: PdmArgs) -> Result<ExitCode> {
                 trees: trees as usize,
                 ..BoostConfig::default()
             };
-            let e = takt_maintenance::cmapss::evaluate(&data, &subset, config)?;
+            let spinner = working(&format!("C-MAPSS {subset}: reading, training and scoring"));
+            let e = takt_maintenance::cmapss::evaluate(&data, &subset, config);
+            spinner.finish_and_clear();
+            let e = e?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&e)?);
             } else {
@@ -316,7 +336,10 @@ pub fn run(args: PdmArgs) -> Result<ExitCode> {
                 depth: 4,
                 ..BoostConfig::default()
             };
-            let e = takt_maintenance::azure::evaluate(&data, &split, step_hours, config)?;
+            let spinner = working("Azure PdM: reading the tables, training and scoring");
+            let e = takt_maintenance::azure::evaluate(&data, &split, step_hours, config);
+            spinner.finish_and_clear();
+            let e = e?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&e)?);
             } else {
@@ -333,7 +356,7 @@ pub fn run(args: PdmArgs) -> Result<ExitCode> {
                     "failing rows",
                     "flagged",
                 ]);
-                let num = |x: Option<f64>| x.map_or("-".into(), |v| format!("{v:.3}"));
+                let num = |x: Option<f64>| takt_model::quantity::Quantity::Share.maybe(x);
                 for c in &e.components {
                     t.add_row([
                         c.component.to_string(),

@@ -50,12 +50,14 @@ pub struct ScheduleArgs {
     /// Independent searches in parallel (default: the machine's cores).
     #[arg(long)]
     searches: Option<u32>,
+    /// Seed of the search and of the --evaluate runs: the same seed, the same plan.
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// dispatch (instant), search (tabu), milp (exact, makespan only, needs the `milp` build
     /// feature), or auto (search, then with `milp` an attempt to prove optimality on small instances).
     #[arg(long, default_value = "auto")]
     solver: ScheduleSolver,
+    /// Print the plan as JSON (times in RFC 3339 and in seconds from the start) instead of tables.
     #[arg(long)]
     json: bool,
     /// Write the schedule as an SVG Gantt chart.

@@ -17,6 +17,7 @@ pub struct ServeArgs {
     /// Where the stores live (twin.sqlite: events; server.sqlite: scenarios and jobs).
     #[arg(long, default_value = "takt-data")]
     data: PathBuf,
+    /// Where to listen, address:port (loopback by default; TLS belongs to a proxy in front).
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
     /// Bearer tokens: lines `read <token>` or `write <token>`; TAKT_READ_TOKENS and

@@ -44,6 +44,7 @@ pub struct ReplayArgs {
     /// (e.g. `5m`); default: the newest event.
     #[arg(long, value_parser = parse_moment)]
     at: Option<Moment>,
+    /// Print the mirrored plant as JSON instead of tables.
     #[arg(long)]
     json: bool,
     /// Print `acked N` on stdout after each stored batch (N: events accepted so far).
@@ -68,12 +69,16 @@ impl TwinArgs {
 enum TwinCommand {
     /// Rebuild the twin from its event store and print the mirrored plant.
     State {
+        /// The twin's event store (SQLite).
         #[arg(long)]
         db: PathBuf,
+        /// The plant the store mirrors (TOML).
         #[arg(long)]
         scenario: PathBuf,
+        /// How far out of order events may arrive and still be applied in order, e.g. 2s.
         #[arg(long, default_value = "2s", value_parser = crate::parse_secs)]
         reorder_window: f64,
+        /// Print the state as JSON instead of tables.
         #[arg(long)]
         json: bool,
     },
@@ -89,8 +94,10 @@ enum TwinCommand {
 
 #[derive(clap::Args)]
 pub struct ForecastArgs {
+    /// The twin's event store (SQLite), filled by `takt replay --db` or `takt twin listen`.
     #[arg(long)]
     db: PathBuf,
+    /// The plant the store mirrors (TOML); its orders are the plan the forecast is compared with.
     #[arg(long)]
     scenario: PathBuf,
     /// The moment to forecast from (RFC 3339); by default the newest event stored.
@@ -100,6 +107,7 @@ pub struct ForecastArgs {
     /// running shift (of the scenario's calendar; without one, of its horizon).
     #[arg(long)]
     until: Option<String>,
+    /// Forecast runs, each a replication of the rest of the window.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     replications: u32,
     /// Replications of the plan (the scenario from its start) to compare with; 0 skips it.
@@ -108,12 +116,14 @@ pub struct ForecastArgs {
     /// Seed of the forecast's random streams; by default the scenario's.
     #[arg(long)]
     seed: Option<u64>,
+    /// How far out of order events may arrive and still be applied in order, e.g. 2s.
     #[arg(long, default_value = "2s", value_parser = crate::parse_secs)]
     reorder_window: f64,
     /// The smallest gap to the plan flagged as a deviation, as a share of the plan (e.g. 2%): a
     /// gap the forecast can detect but nobody would act on is not flagged.
     #[arg(long, default_value = "1%", value_parser = crate::whatif::parse_percent)]
     min_deviation: f64,
+    /// Print the forecast as JSON (seconds, fractions) instead of tables.
     #[arg(long)]
     json: bool,
 }
@@ -126,6 +136,7 @@ pub struct ListenArgs {
     /// The site segment of the topics.
     #[arg(long)]
     site: String,
+    /// The plant the broker's events come from (TOML): its machines are the assets.
     #[arg(long)]
     scenario: PathBuf,
     /// Event store (SQLite, WAL).
@@ -143,6 +154,7 @@ pub struct ListenArgs {
     /// Longest wait before a partial batch is stored, e.g. 50ms.
     #[arg(long, default_value = "0.05s", value_parser = crate::parse_secs)]
     batch_wait: f64,
+    /// How far out of order events may arrive and still be applied in order, e.g. 2s.
     #[arg(long, default_value = "2s", value_parser = crate::parse_secs)]
     reorder_window: f64,
     /// Log in to the broker as this user; the password comes from --mqtt-password-file or the
@@ -164,6 +176,7 @@ pub struct ListenArgs {
     /// The private key (PEM) of --mqtt-cert.
     #[arg(long, requires = "mqtt_cert")]
     mqtt_key: Option<PathBuf>,
+    /// At the end, print the counts as JSON instead of a line and the mirrored plant.
     #[arg(long)]
     json: bool,
 }

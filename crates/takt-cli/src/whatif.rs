@@ -36,8 +36,10 @@ pub struct WhatifArgs {
     /// Warm-up: a duration, or `auto` (MSER-5 on the base's throughput). Default: the scenario's.
     #[arg(long, allow_hyphen_values = true)]
     warmup: Option<String>,
+    /// Seed of the random streams: the same seed gives the same result, bit for bit (overrides run.seed).
     #[arg(long)]
     seed: Option<u64>,
+    /// Simulated time span per replication, e.g. 8h, 3d (overrides run.horizon).
     #[arg(long, value_parser = crate::parse_secs, allow_hyphen_values = true)]
     horizon: Option<f64>,
     /// Rank variants: "max KPI" or "min KPI" (KPI as in the JSON report, e.g. throughput_per_hour,

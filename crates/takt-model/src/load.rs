@@ -43,10 +43,12 @@ impl fmt::Display for Diagnostic {
 /// Everything wrong with a scenario, in file order.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
-    #[error("cannot read {}: {source}", path.display())]
+    /// The reason is in the message, not a `source` too: an error chain printed whole (`{:#}`)
+    /// would say it twice.
+    #[error("cannot read {}: {reason}", path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     #[error("{} problem(s) in the scenario:\n{}", .0.len(), .0.iter().map(|d| format!("  {d}")).collect::<Vec<_>>().join("\n"))]
     Invalid(Vec<Diagnostic>),
@@ -70,9 +72,9 @@ pub struct Loaded {
 
 /// Reads, checks and compiles a scenario file; a CSV order book it names is read relative to it.
 pub fn load_file(path: &Path) -> Result<Loaded, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+    let text = std::fs::read_to_string(path).map_err(|reason| ScenarioError::Read {
         path: path.to_path_buf(),
-        source,
+        reason,
     })?;
     load_str(&text, path, path.parent())
 }
