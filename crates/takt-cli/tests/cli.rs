@@ -305,6 +305,11 @@ fn whatif_compares_variants_and_writes_a_report() {
             && page.contains("<svg")
             && page.contains("bigger conveyors")
     );
+    // Downtime by reason: the bottling line's failure modes, each with its time lost.
+    let downtime = &page[page.find("id=\"downtime\"").expect("a downtime table")..];
+    for reason in ["valve fault", "label jam", "carton jam"] {
+        assert!(downtime.contains(reason), "{reason}");
+    }
 
     let bad = takt(&[
         "whatif",

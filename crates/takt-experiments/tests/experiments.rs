@@ -263,6 +263,10 @@ fn sweep_goal_and_report() {
     assert!(decision < page.find("id=\"comparison\"").expect("a comparison"));
     assert!(page.contains("Best for the lowest WIP (time average): machines=2"));
     assert!(page.contains("machines=2: WIP (time average) −"), "{page}");
+    assert!(
+        !page.contains("id=\"downtime\""),
+        "no failure modes, no downtime table"
+    );
     // Figures in their units, never in scientific notation nor as bare seconds or fractions.
     let text = strip_tags(&page[page.find("<body>").expect("a body")..]);
     assert!(text.contains(" parts/h") && text.contains(" %") && text.contains(" pp"));

@@ -3,7 +3,8 @@
 //! It opens with the decision: the best variant for the goal, each variant's change against the
 //! base in words with its 95 % interval, and the differences charted about 0 for every headline
 //! KPI. Then the comparison table (every figure in its unit), the variants and their changes, the
-//! ranking, each station's OEE losses and time by state, throughput over time, and for sweeps each
+//! ranking, each station's OEE losses and time by state, downtime by reason, throughput over time,
+//! and for sweeps each
 //! headline KPI against the swept value with its band. Formats come from `takt_model::quantity`, the
 //! same as the CLI's tables and the screens.
 
@@ -28,7 +29,7 @@ const STATE_COLORS: [(&str, &str); 7] = [
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1280px;line-height:1.4}\
 table{border-collapse:collapse;font-size:13px;margin:4px 0 12px}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right;vertical-align:top;white-space:nowrap}.wide{overflow-x:auto;max-width:100%}\
-th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}td.text{text-align:left}td.sig{background:#fff3c4}\
+th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}td.text,th.text{text-align:left}td.sig{background:#fff3c4}\
 small{color:#555}figure{display:inline-block;margin:8px 16px 16px 0;vertical-align:top}figcaption{font-weight:600;font-size:13px;margin-bottom:4px}\
 .note{color:#555;font-size:13px}.warn{background:#fde2e1;border-left:4px solid #b3261e;padding:8px}\
 .decision{background:#eef4fb;border-left:4px solid #1f4e79;padding:8px 16px;font-size:15px}.decision li{margin:4px 0}\
@@ -287,6 +288,61 @@ fn stations_section(h: &mut String, x: &Experiment) {
     }
 }
 
+/// Unplanned downtime by reason (failure mode) per station, for each variant: the time lost and
+/// the failures behind it.
+fn downtime_section(h: &mut String, x: &Experiment) {
+    let Some(first) = x.variants.first() else {
+        return;
+    };
+    let reasons: Vec<(usize, &str, &str)> = first
+        .summary
+        .stations
+        .iter()
+        .enumerate()
+        .flat_map(|(si, s)| {
+            s.failure_modes
+                .iter()
+                .map(move |m| (si, s.name.as_str(), m.name.as_str()))
+        })
+        .collect();
+    if reasons.is_empty() {
+        return;
+    }
+    h.push_str("<h2 id=\"downtime\">Downtime by reason</h2><p class=\"note\">Unplanned downtime (failure to end of repair) per failure mode over the measured time, and the failures behind it: means ± 95 % half-widths.</p><div class=\"wide\"><table><tr><th>station</th><th class=\"text\">reason</th>");
+    for v in &x.variants {
+        let _ = write!(h, "<th>{}</th>", esc(&v.name));
+    }
+    h.push_str("</tr>");
+    for (si, station, reason) in reasons {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td class=\"text\">{}</td>",
+            esc(station),
+            esc(reason)
+        );
+        for v in &x.variants {
+            let mode = v
+                .summary
+                .stations
+                .get(si)
+                .and_then(|s| s.failure_modes.iter().find(|m| m.name == reason));
+            match mode {
+                Some(m) => {
+                    let _ = write!(
+                        h,
+                        "<td>{}<br><small>{} failures</small></td>",
+                        Quantity::Duration.estimate(m.downtime_s.mean, m.downtime_s.ci95),
+                        Quantity::Count.estimate(m.failures.mean, m.failures.ci95)
+                    );
+                }
+                None => h.push_str("<td>–</td>"),
+            }
+        }
+        h.push_str("</tr>");
+    }
+    h.push_str("</table></div>");
+}
+
 fn throughput_section(h: &mut String, x: &Experiment) {
     let series: Vec<Series> = x
         .variants
@@ -385,6 +441,7 @@ pub fn render(x: &Experiment) -> String {
     comparison_table(&mut h, x);
     variants_table(&mut h, x);
     stations_section(&mut h, x);
+    downtime_section(&mut h, x);
     throughput_section(&mut h, x);
     sweep_section(&mut h, x);
     h.push_str("<p class=\"note\">Made by takt. Self-contained: no network is needed to view this page.</p></body></html>\n");
