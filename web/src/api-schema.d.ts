@@ -99,8 +99,11 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Prometheus text format: requests and latencies per route, events accepted / duplicate /
-         *     rejected, jobs queued and running, and the twin's lag behind the wall clock.
+         * Prometheus (OpenMetrics) text: requests and latencies per route; the plant as the twin mirrors
+         *     it (each machine's state, the running shift's OEE, availability, performance and quality, good
+         *     and scrap parts, buffer levels inferred along the routings); events accepted, duplicate and
+         *     rejected; jobs queued and running; when the newest event happened and when an event last
+         *     arrived (`time() - takt_twin_last_accepted_timestamp_seconds` is how long the feed is silent).
          */
         get: operations["metrics"];
         put?: never;
@@ -1975,13 +1978,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Prometheus text exposition */
+            /** @description Prometheus / OpenMetrics text exposition */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/plain": unknown;
+                    "application/openmetrics-text": unknown;
                 };
             };
         };

@@ -1,87 +1,96 @@
-//! Request counts and latencies, exposed with the twin's and the job queue's figures in
-//! Prometheus' text format (`GET /metrics`).
+//! `GET /metrics` in the Prometheus (OpenMetrics) text format, with the `prometheus-client` crate:
+//! the server's own figures (requests and latencies per route) kept between scrapes, and the
+//! plant's read from the twin at each scrape (`routes::operations`): each machine's state, the
+//! running shift's OEE and its factors, good and scrap parts, buffer levels, the event counters
+//! and when the newest event happened and arrived. Names follow Prometheus' advice: a `takt_`
+//! prefix, base units in the name (`_seconds`, `_ratio` for 0 to 1), `_total` on counters,
+//! timestamps rather than ages (PromQL takes `time() - ...`).
 
-use std::collections::BTreeMap;
-use std::sync::Mutex;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::{Registry, Unit};
 
 /// Latency histogram bounds, seconds.
 const BOUNDS_S: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
 ];
 
-#[derive(Debug, Default)]
-struct Route {
-    /// Per status code.
-    count: BTreeMap<u16, u64>,
-    /// Per bound (cumulative when printed), then the sum.
-    buckets: [u64; BOUNDS_S.len()],
-    sum_s: f64,
-    total: u64,
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    route: String,
+    status: u16,
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    method: String,
+    route: String,
+}
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(BOUNDS_S)
+}
+
+/// The server's figures, kept between scrapes. Routes are templates (`/jobs/{id}`), so the label
+/// sets stay few.
+#[derive(Debug)]
 pub struct Metrics {
-    routes: Mutex<BTreeMap<(String, String), Route>>,
+    requests: Family<RequestLabels, Counter>,
+    durations: Family<RouteLabels, Histogram, fn() -> Histogram>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            requests: Family::default(),
+            durations: Family::new_with_constructor(latency_histogram),
+        }
+    }
 }
 
 impl Metrics {
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        let Ok(mut routes) = self.routes.lock() else {
-            return;
-        };
-        let r = routes
-            .entry((method.to_string(), route.to_string()))
-            .or_default();
-        *r.count.entry(status).or_default() += 1;
-        if let Some(k) = BOUNDS_S.iter().position(|b| seconds <= *b) {
-            r.buckets[k] += 1;
-        }
-        r.sum_s += seconds;
-        r.total += 1;
+        self.requests
+            .get_or_create(&RequestLabels {
+                method: method.to_string(),
+                route: route.to_string(),
+                status,
+            })
+            .inc();
+        self.durations
+            .get_or_create(&RouteLabels {
+                method: method.to_string(),
+                route: route.to_string(),
+            })
+            .observe(seconds);
     }
 
-    /// The text exposition: requests, latencies, and the `extra` gauges and counters given as
-    /// (name, type, help, value).
-    pub fn render(&self, extra: &[(&str, &str, &str, f64)]) -> String {
+    /// The exposition: the server's figures and whatever `scrape` registers in the same registry
+    /// (prefixed `takt_`).
+    pub fn render(&self, scrape: impl FnOnce(&mut Registry)) -> String {
+        let mut registry = Registry::with_prefix("takt");
+        registry.register(
+            "http_requests",
+            "HTTP requests by method, route and status",
+            self.requests.clone(),
+        );
+        registry.register_with_unit(
+            "http_request_duration",
+            "Time to answer, by method and route",
+            Unit::Seconds,
+            self.durations.clone(),
+        );
+        scrape(&mut registry);
         let mut out = String::new();
-        out += "# HELP takt_http_requests_total HTTP requests by method, route and status.\n";
-        out += "# TYPE takt_http_requests_total counter\n";
-        let routes = self.routes.lock().map(|r| {
-            r.iter()
-                .map(|(k, v)| (k.clone(), v.count.clone(), v.buckets, v.sum_s, v.total))
-                .collect::<Vec<_>>()
-        });
-        let routes = routes.unwrap_or_default();
-        for ((method, route), count, _, _, _) in &routes {
-            for (status, n) in count {
-                out += &format!(
-                    "takt_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}\n"
-                );
-            }
-        }
-        out += "# HELP takt_http_request_duration_seconds Time to answer, by method and route.\n";
-        out += "# TYPE takt_http_request_duration_seconds histogram\n";
-        for ((method, route), _, buckets, sum, total) in &routes {
-            let mut cumulative = 0;
-            for (b, n) in BOUNDS_S.iter().zip(buckets) {
-                cumulative += n;
-                out += &format!(
-                    "takt_http_request_duration_seconds_bucket{{method=\"{method}\",route=\"{route}\",le=\"{b}\"}} {cumulative}\n"
-                );
-            }
-            out += &format!(
-                "takt_http_request_duration_seconds_bucket{{method=\"{method}\",route=\"{route}\",le=\"+Inf\"}} {total}\n"
-            );
-            out += &format!(
-                "takt_http_request_duration_seconds_sum{{method=\"{method}\",route=\"{route}\"}} {sum}\n"
-            );
-            out += &format!(
-                "takt_http_request_duration_seconds_count{{method=\"{method}\",route=\"{route}\"}} {total}\n"
-            );
-        }
-        for (name, kind, help, value) in extra {
-            out += &format!("# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n");
-        }
+        // Writing into a String does not fail.
+        let _ = encode(&mut out, &registry);
         out
     }
 }
+
+/// The content type of the exposition.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";

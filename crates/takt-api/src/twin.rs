@@ -19,6 +19,8 @@ pub struct TwinHandle {
     twin: Mutex<Twin>,
     snapshot: RwLock<Arc<TwinState>>,
     changes: broadcast::Sender<Arc<TwinState>>,
+    /// This server's clock when it last accepted an event (Unix ms; `i64::MIN`: never).
+    last_accepted_ms: std::sync::atomic::AtomicI64,
 }
 
 impl TwinHandle {
@@ -47,6 +49,7 @@ impl TwinHandle {
             twin: Mutex::new(twin),
             snapshot: RwLock::new(snapshot),
             changes,
+            last_accepted_ms: std::sync::atomic::AtomicI64::new(i64::MIN),
         })
     }
 
@@ -97,6 +100,10 @@ impl TwinHandle {
             let now = twin.newest_ms().unwrap_or(self.start_ms);
             (report, Arc::new(twin.state(now)))
         };
+        if report.accepted > 0 {
+            self.last_accepted_ms
+                .fetch_max(received_ms, std::sync::atomic::Ordering::Relaxed);
+        }
         if report.accepted > 0 || !report.rejected.is_empty() {
             if let Ok(mut s) = self.snapshot.write() {
                 *s = Arc::clone(&state);
@@ -105,6 +112,14 @@ impl TwinHandle {
             let _ = self.changes.send(state);
         }
         Ok(report)
+    }
+
+    /// This server's clock when it last accepted an event, if it has since it started.
+    pub fn last_accepted_ms(&self) -> Option<i64> {
+        let ms = self
+            .last_accepted_ms
+            .load(std::sync::atomic::Ordering::Relaxed);
+        (ms != i64::MIN).then_some(ms)
     }
 
     /// The state as of the newest accepted event.

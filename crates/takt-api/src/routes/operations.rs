@@ -25,57 +25,203 @@ pub(super) async fn ready() -> Json<Readiness> {
     Json(Readiness { ready: true })
 }
 
-/// Prometheus text format: requests and latencies per route, events accepted / duplicate /
-/// rejected, jobs queued and running, and the twin's lag behind the wall clock.
-#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
+/// Prometheus (OpenMetrics) text: requests and latencies per route; the plant as the twin mirrors
+/// it (each machine's state, the running shift's OEE, availability, performance and quality, good
+/// and scrap parts, buffer levels inferred along the routings); events accepted, duplicate and
+/// rejected; jobs queued and running; when the newest event happened and when an event last
+/// arrived (`time() - takt_twin_last_accepted_timestamp_seconds` is how long the feed is silent).
+#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus / OpenMetrics text exposition", content_type = "application/openmetrics-text")))]
 pub(super) async fn metrics(State(s): State<Shared>) -> Response {
     let state = s.twin.snapshot();
     let (queued, running) = s.jobs.load();
-    let newest_ms = takt_model::time::parse_rfc3339_ms(&state.now).unwrap_or(0);
-    let lag_s = if state.counters.accepted > 0 {
-        (now_ms() - newest_ms) as f64 / 1000.0
-    } else {
-        0.0
-    };
-    let text = s.metrics.render(&[
+    let (now, view) = s.twin.view();
+    let buffers = now
+        .and_then(|now_ms| takt_twin::condition::condition_of(&s.model, &view, now_ms).ok())
+        .map(|(condition, _)| condition.buffers)
+        .unwrap_or_default();
+    let last_accepted_ms = s.twin.last_accepted_ms();
+    let text = s.metrics.render(|registry| {
+        plant_metrics(
+            registry,
+            &state,
+            &buffers,
+            (queued, running),
+            last_accepted_ms,
+        )
+    });
+    ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response()
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
+struct AssetLabels {
+    asset: String,
+    station: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
+struct StateLabels {
+    asset: String,
+    station: String,
+    state: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
+struct BufferLabels {
+    buffer: String,
+}
+
+type Ratio = prometheus_client::metrics::gauge::Gauge<f64, std::sync::atomic::AtomicU64>;
+
+/// The plant's and the twin's figures of one scrape.
+fn plant_metrics(
+    registry: &mut prometheus_client::registry::Registry,
+    state: &takt_twin::TwinState,
+    buffers: &[takt_sim::condition::BufferCondition],
+    (queued, running): (usize, usize),
+    last_accepted_ms: Option<i64>,
+) {
+    use prometheus_client::metrics::counter::ConstCounter;
+    use prometheus_client::metrics::family::Family;
+    use prometheus_client::metrics::gauge::ConstGauge;
+    use prometheus_client::registry::Unit;
+    let machine_state = Family::<StateLabels, Ratio>::default();
+    let ratios: [(&str, &str, Family<AssetLabels, Ratio>); 4] = [
         (
-            "takt_twin_events_accepted_total",
-            "counter",
-            "Events stored and mirrored.",
-            state.counters.accepted as f64,
+            "shift_oee",
+            "OEE of the running shift (ISO 22400), 0 to 1",
+            Family::default(),
         ),
         (
-            "takt_twin_events_duplicate_total",
-            "counter",
-            "Events already stored (same asset and seq).",
-            state.counters.duplicates as f64,
+            "shift_availability",
+            "Availability of the running shift, 0 to 1",
+            Family::default(),
         ),
         (
-            "takt_twin_events_rejected_total",
-            "counter",
-            "Events refused (malformed, unknown asset), kept as dead letters.",
-            state.counters.rejected as f64,
+            "shift_performance",
+            "Performance of the running shift, 0 to 1; above 1 the machine beat its standard cycle (check the standard)",
+            Family::default(),
         ),
         (
-            "takt_jobs_queued",
-            "gauge",
-            "Jobs waiting for a worker.",
-            queued as f64,
+            "shift_quality",
+            "Quality of the running shift (good / produced), 0 to 1",
+            Family::default(),
         ),
-        (
-            "takt_jobs_running",
-            "gauge",
-            "Jobs running.",
-            running as f64,
-        ),
-        (
-            "takt_twin_lag_seconds",
-            "gauge",
-            "Wall clock minus the newest event's time stamp.",
-            lag_s,
-        ),
-    ]);
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+    ];
+    let above_standard = Family::<AssetLabels, Ratio>::default();
+    let good = Family::<AssetLabels, Ratio>::default();
+    let scrap = Family::<AssetLabels, Ratio>::default();
+    for a in &state.assets {
+        let labels = AssetLabels {
+            asset: a.asset.clone(),
+            station: a.station.clone(),
+        };
+        for code in takt_twin::event::StateCode::ALL {
+            machine_state
+                .get_or_create(&StateLabels {
+                    asset: a.asset.clone(),
+                    station: a.station.clone(),
+                    state: code.name().to_string(),
+                })
+                .set(if a.state == code { 1.0 } else { 0.0 });
+        }
+        let k = &a.kpis;
+        for ((_, _, family), value) in
+            ratios
+                .iter()
+                .zip([k.oee, k.availability, k.performance, k.quality])
+        {
+            if let Some(v) = value {
+                family.get_or_create(&labels).set(v);
+            }
+        }
+        above_standard
+            .get_or_create(&labels)
+            .set(if k.performance_above_standard {
+                1.0
+            } else {
+                0.0
+            });
+        good.get_or_create(&labels).set(a.good as f64);
+        scrap.get_or_create(&labels).set(a.scrap as f64);
+    }
+    registry.register(
+        "machine_state",
+        "1 for the state each machine is in, 0 for the others (PackML-like codes)",
+        machine_state,
+    );
+    for (name, help, family) in ratios {
+        registry.register_with_unit(name, help, Unit::Other("ratio".into()), family);
+    }
+    registry.register(
+        "shift_performance_above_standard",
+        "1 where the running shift's performance reads above 100 %: the machine beat its standard cycle, so the standard (ideal_cycle_time) is too slow or was beaten by chance, and OEE may read above 1",
+        above_standard,
+    );
+    registry.register(
+        "shift_good_parts",
+        "Good parts in the running shift (from 0 at each shift's start)",
+        good,
+    );
+    registry.register(
+        "shift_scrap_parts",
+        "Scrapped parts in the running shift (from 0 at each shift's start)",
+        scrap,
+    );
+    let levels = Family::<BufferLabels, Ratio>::default();
+    for b in buffers {
+        levels
+            .get_or_create(&BufferLabels {
+                buffer: b.buffer.clone(),
+            })
+            .set(b.parts.len() as f64);
+    }
+    registry.register(
+        "buffer_parts",
+        "Parts waiting in each buffer, inferred from the machines' counts along the routings",
+        levels,
+    );
+    let c = &state.counters;
+    registry.register(
+        "twin_events_accepted",
+        "Events stored and mirrored",
+        ConstCounter::new(c.accepted),
+    );
+    registry.register(
+        "twin_events_duplicate",
+        "Events already stored (same asset and seq)",
+        ConstCounter::new(c.duplicates),
+    );
+    registry.register(
+        "twin_events_rejected",
+        "Events refused (malformed, unknown asset), kept as dead letters",
+        ConstCounter::new(c.rejected),
+    );
+    registry.register(
+        "jobs_queued",
+        "Jobs waiting for a worker",
+        ConstGauge::new(queued as i64),
+    );
+    registry.register(
+        "jobs_running",
+        "Jobs running",
+        ConstGauge::new(running as i64),
+    );
+    if c.accepted > 0 {
+        registry.register_with_unit(
+            "twin_newest_event_timestamp",
+            "The plant time of the newest event, Unix seconds (a replayed recording is dated in its past)",
+            Unit::Seconds,
+            ConstGauge::new(state.now_ms as f64 / 1000.0),
+        );
+    }
+    if let Some(ms) = last_accepted_ms {
+        registry.register_with_unit(
+            "twin_last_accepted_timestamp",
+            "When this server last accepted an event, Unix seconds of its clock",
+            Unit::Seconds,
+            ConstGauge::new(ms as f64 / 1000.0),
+        );
+    }
 }
 
 /// This document.

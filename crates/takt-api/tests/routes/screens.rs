@@ -113,3 +113,114 @@ fn buffer_levels_are_what_a_forecast_starts_from() {
         }
     }
 }
+
+/// The names a Prometheus exposition defines: each family (`# TYPE name kind`) and the series
+/// names it writes (`name_total`, `name_bucket`...).
+fn exported_names(exposition: &str) -> std::collections::BTreeSet<String> {
+    exposition
+        .lines()
+        .filter_map(|l| {
+            if let Some(rest) = l.strip_prefix("# TYPE ") {
+                rest.split_whitespace().next()
+            } else if l.starts_with('#') || l.trim().is_empty() {
+                None
+            } else {
+                l.split(['{', ' ']).next()
+            }
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn metrics_export_the_plant_and_the_shipped_dashboard_asks_only_for_them() {
+    let app = App::new();
+    let events: Vec<serde_json::Value> =
+        crate::harness::recording().into_iter().take(400).collect();
+    let answer = crate::harness::post(
+        &app,
+        "/twin/events",
+        Some(crate::harness::WRITE),
+        &serde_json::Value::Array(events).to_string(),
+    );
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let metrics = get(&app, "/metrics", Some(READ));
+    assert_eq!(metrics.status, 200);
+    assert!(
+        metrics
+            .content_type
+            .starts_with("application/openmetrics-text")
+    );
+    let text = &metrics.text;
+    assert!(text.ends_with("# EOF\n"), "OpenMetrics ends with # EOF");
+    // Every machine of the line has exactly one state at 1.
+    for station in ["Filler", "Labeller", "CasePacker"] {
+        let on: Vec<&str> = text
+            .lines()
+            .filter(|l| {
+                l.starts_with("takt_machine_state{")
+                    && l.contains(&format!("station=\"{station}\""))
+                    && l.ends_with(" 1.0")
+            })
+            .collect();
+        assert_eq!(on.len(), 1, "{station}: {on:?}\n{text}");
+    }
+    for name in [
+        "takt_shift_oee_ratio{",
+        "takt_shift_availability_ratio{",
+        "takt_shift_good_parts{",
+        "takt_buffer_parts{buffer=\"conveyor-fill-label\"}",
+        "takt_twin_events_accepted_total 400",
+        "takt_twin_last_accepted_timestamp_seconds ",
+        "takt_twin_newest_event_timestamp_seconds ",
+    ] {
+        assert!(text.contains(name), "{name} missing:\n{text}");
+    }
+    // Ratios are fractions, never percent; one above 1 comes with its flag (in these first
+    // minutes the Filler beats its standard cycle).
+    let value = |l: &str| -> f64 {
+        l.rsplit(' ')
+            .next()
+            .and_then(|v| v.parse().ok())
+            .expect("a number")
+    };
+    for l in text
+        .lines()
+        .filter(|l| l.starts_with("takt_shift_oee_ratio{"))
+    {
+        let labels = &l[l.find('{').expect("labels")..=l.find('}').expect("labels")];
+        let flag = text
+            .lines()
+            .find(|f| f.starts_with(&format!("takt_shift_performance_above_standard{labels}")))
+            .map(value);
+        assert!(
+            (0.0..=1.0).contains(&value(l)) || flag == Some(1.0),
+            "{l} without its flag"
+        );
+    }
+    // Each query of the shipped Grafana dashboard names only metrics takt exports.
+    let exported = exported_names(text);
+    let dashboard: serde_json::Value =
+        serde_json::from_str(include_str!("../../../../docs/grafana-dashboard.json"))
+            .expect("the dashboard is JSON");
+    let mut queries = 0;
+    for panel in dashboard["panels"].as_array().expect("panels") {
+        for target in panel["targets"].as_array().expect("targets") {
+            let expr = target["expr"].as_str().expect("a query");
+            queries += 1;
+            let names: Vec<&str> = expr
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .filter(|w| w.starts_with("takt_"))
+                .collect();
+            assert!(!names.is_empty(), "{expr}");
+            for name in names {
+                assert!(
+                    exported.contains(name),
+                    "panel `{}` asks for {name}, which takt does not export",
+                    panel["title"]
+                );
+            }
+        }
+    }
+    assert!(queries >= 10);
+}
