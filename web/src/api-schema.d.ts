@@ -340,6 +340,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/twin/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The shift report for the handover: each machine's OEE and its factors, the line's good parts
+         *     against the plan (the scenario from its start, 30 runs, kept per shift), and the downtime
+         *     Pareto by machine, state and reason (`takt twin report`).
+         */
+        get: operations["twin_report"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/twin/state": {
         parameters: {
             query?: never;
@@ -595,6 +616,24 @@ export interface components {
             /** @description The 95% interval of the paired difference excludes 0. */
             significant: boolean;
         };
+        /** @description Time lost on one machine to one state and reason. */
+        Downtime: {
+            asset: string;
+            /** Format: double */
+            cumulative_share: number;
+            /** Format: double */
+            duration_s: number;
+            /** Format: int32 */
+            episodes: number;
+            /** @description The reason sent with the state (a failure mode, a stop reason); empty when none was. */
+            reason: string;
+            /**
+             * Format: double
+             * @description This stop's share of all stop time in the report, and the running total (the Pareto).
+             */
+            share: number;
+            state: string;
+        };
         Estimate: {
             /** Format: double */
             ci95?: number | null;
@@ -843,6 +882,21 @@ export interface components {
              * @description Column in the line, from 0 (see the module documentation).
              */
             stage: number;
+        };
+        /** @description The line as a whole: what left it, against the plan, and the OEE where it left. */
+        LineShift: {
+            /**
+             * @description The station that ends the line (the last step of most products): the line's output and
+             *     OEE are counted there.
+             */
+            end_of_line: string;
+            /** Format: int64 */
+            good: number;
+            /** Format: double */
+            oee?: number | null;
+            performance_above_standard: boolean;
+            /** Format: double */
+            plan_good?: number | null;
         };
         MachineCondition: {
             /**
@@ -1495,6 +1549,38 @@ export interface components {
             /** Format: int64 */
             start_ms: number;
         };
+        /** @description The report of one shift. */
+        ShiftReport: {
+            /** @description Every stop but running, longest first. */
+            downtime: components["schemas"]["Downtime"][];
+            end: string;
+            /** Format: int64 */
+            end_ms: number;
+            /** @description Whether the shift has ended; a running shift's figures are so far. */
+            ended: boolean;
+            line: components["schemas"]["LineShift"];
+            notes: string[];
+            /**
+             * Format: int32
+             * @description Runs of the plan averaged (0: no plan, e.g. past the scenario's horizon).
+             */
+            plan_replications: number;
+            plant: string;
+            shift?: string | null;
+            start: string;
+            /** Format: int64 */
+            start_ms: number;
+            stations: components["schemas"]["StationShift"][];
+            /**
+             * @description What the figures count up to: the shift's end, or for a running shift its newest event
+             *     (the plan is counted to the same moment).
+             */
+            until: string;
+            /** Format: int64 */
+            until_ms: number;
+            /** @description `shift` (the running one, so far) or `previous` (the one before, complete). */
+            window: string;
+        };
         /** @description A signal's latest value. */
         SignalReading: {
             /** Format: int64 */
@@ -1596,6 +1682,32 @@ export interface components {
              * @description The plan's mean good pieces by the horizon.
              */
             plan_good?: number | null;
+            station: string;
+        };
+        /** @description One machine over the shift. */
+        StationShift: {
+            asset: string;
+            /**
+             * Format: double
+             * @description Fractions, 0 to 1 (a performance above 1 is flagged: `performance_above_standard`).
+             */
+            availability?: number | null;
+            /** Format: int64 */
+            good: number;
+            /** Format: double */
+            oee?: number | null;
+            /** Format: double */
+            performance?: number | null;
+            performance_above_standard: boolean;
+            /**
+             * Format: double
+             * @description The plan's mean good parts at the station's station over the shift.
+             */
+            plan_good?: number | null;
+            /** Format: double */
+            quality?: number | null;
+            /** Format: int64 */
+            scrap: number;
             station: string;
         };
         StationSummary: {
@@ -2395,6 +2507,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PlantLayout"];
+                };
+            };
+        };
+    };
+    twin_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description `previous` (the default): the shift before the running one, complete. `shift`: the running
+                 *     shift, so far.
+                 */
+                window: string | null;
+                /** @description `json` (the default) or `html`: a self-contained page, sent as a download. */
+                format: string | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the report (JSON, or with format=html a self-contained page) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShiftReport"];
+                };
+            };
+            /** @description Malformed request (problem+json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };

@@ -151,6 +151,8 @@ pub struct Server {
     pub limiter: routes::RateLimiter,
     /// The plan's runs for the forecasts' deviation flags: the same for every forecast of a shift.
     pub plans: Arc<takt_twin::forecast::PlanCache>,
+    /// The plans of shifts whose report was asked for (`GET /twin/report`).
+    pub report_plans: Arc<takt_twin::report::PlanMemo>,
 }
 
 impl Server {
@@ -189,6 +191,7 @@ impl Server {
             metrics: metrics::Metrics::default(),
             limiter,
             plans: Arc::default(),
+            report_plans: Arc::default(),
         }))
     }
 }

@@ -142,6 +142,14 @@ impl TwinHandle {
         twin.timeline(now, window)
     }
 
+    /// The report of the running shift or the one before, as of the newest event, without the
+    /// plan (`takt_twin::report::compare_with_plan` adds it, outside this lock).
+    pub fn shift_report(&self, window: takt_twin::KpiWindow) -> takt_twin::report::ShiftReport {
+        let twin = self.lock();
+        let now = twin.newest_ms().unwrap_or(self.start_ms);
+        twin.shift_report(&self.model, now, window)
+    }
+
     /// The newest event time and the mirrored assets then (for a forecast).
     pub fn view(
         &self,

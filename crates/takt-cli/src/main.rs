@@ -6,9 +6,11 @@ mod maintain;
 mod pdm;
 mod schedule;
 mod serve;
+mod shift_report;
 mod table;
 mod trace_file;
 mod twin;
+mod twin_forecast;
 mod whatif;
 
 use anyhow::{Context, Result, bail};

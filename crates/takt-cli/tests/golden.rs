@@ -77,6 +77,42 @@ fn takt_maintain_prints_the_same_plan_and_says_what_its_risks_mean() {
 }
 
 #[test]
+fn takt_twin_report_prints_the_same_shift() {
+    // The shipped five minutes of the bottling line, replayed into a store: the running shift's
+    // report, machines in line order, the line against the plan, the stops' Pareto.
+    let dir = tempfile_dir();
+    let db = dir.join("report.db");
+    let _ = std::fs::remove_file(&db);
+    takt(&[
+        "replay",
+        "replay/bottling-line-5min.jsonl",
+        "--scenario",
+        "scenarios/bottling-line.toml",
+        "--db",
+        &db.to_string_lossy(),
+    ]);
+    let out = takt(&[
+        "twin",
+        "report",
+        "--db",
+        &db.to_string_lossy(),
+        "--scenario",
+        "scenarios/bottling-line.toml",
+        "--shift",
+        "shift",
+        "--plan-replications",
+        "4",
+    ]);
+    for line in out.lines() {
+        assert!(
+            line.chars().count() <= 100,
+            "wider than 100 columns: {line}"
+        );
+    }
+    insta::assert_snapshot!("twin-report-bottling-5min", out);
+}
+
+#[test]
 fn takt_schedule_prints_the_same_plan() {
     // Dispatching is deterministic; the time spent is the one figure that varies.
     let mut plan: serde_json::Value = serde_json::from_str(&takt(&[

@@ -19,6 +19,7 @@ pub mod history;
 pub mod mirror;
 pub mod mqtt;
 pub mod replay;
+pub mod report;
 pub mod store;
 pub mod timeline;
 pub mod view;

@@ -138,7 +138,7 @@ use twin::*;
     paths(
         health, ready, metrics, openapi, validate_scenario, create_scenario, list_scenarios, get_scenario,
         create_simulation, create_schedule, create_maintenance_plan, get_job, cancel_job, job_events, job_report, ingest,
-        twin_layout, twin_state, twin_kpis, twin_timeline, twin_buffers, twin_forecast, twin_stream
+        twin_layout, twin_state, twin_kpis, twin_timeline, twin_report, twin_buffers, twin_forecast, twin_stream
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&BearerAuth)
@@ -236,6 +236,7 @@ pub fn router(server: Shared) -> Router {
         .route("/twin/state", get(twin_state))
         .route("/twin/kpis", get(twin_kpis))
         .route("/twin/timeline", get(twin_timeline))
+        .route("/twin/report", get(twin_report))
         .route("/twin/buffers", get(twin_buffers))
         .route("/twin/forecast", post(twin_forecast))
         .route("/twin/stream", get(twin_stream))

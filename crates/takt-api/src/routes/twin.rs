@@ -143,6 +143,83 @@ pub(super) async fn twin_timeline(
     Ok(Json(blocking(move || twin.timeline(window)).await?))
 }
 
+#[derive(Deserialize, ToSchema, utoipa::IntoParams)]
+pub struct ReportQuery {
+    /// `previous` (the default): the shift before the running one, complete. `shift`: the running
+    /// shift, so far.
+    pub window: Option<String>,
+    /// `json` (the default) or `html`: a self-contained page, sent as a download.
+    pub format: Option<String>,
+}
+
+/// The shift report for the handover: each machine's OEE and its factors, the line's good parts
+/// against the plan (the scenario from its start, 30 runs, kept per shift), and the downtime
+/// Pareto by machine, state and reason (`takt twin report`).
+#[utoipa::path(get, path = "/twin/report", params(ReportQuery),
+    responses((status = 200, description = "the report (JSON, or with format=html a self-contained page)", body = takt_twin::report::ShiftReport), (status = 400, description = "Malformed request (problem+json)", body = Problem)))]
+pub(super) async fn twin_report(
+    State(s): State<Shared>,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, Problem> {
+    let window: KpiWindow = q
+        .window
+        .as_deref()
+        .unwrap_or("previous")
+        .parse()
+        .map_err(|e: takt_twin::view::KpiWindowError| Problem::bad_request(e.0))?;
+    let html = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("html") => true,
+        Some(other) => {
+            return Err(Problem::bad_request(format!(
+                "format must be `json` or `html`, not `{other}`"
+            )));
+        }
+    };
+    let (twin, model, memo) = (
+        Arc::clone(&s.twin),
+        Arc::clone(&s.model),
+        Arc::clone(&s.report_plans),
+    );
+    let seed = model.seed;
+    let report = blocking(move || {
+        let mut report = twin.shift_report(window);
+        takt_twin::report::compare_with_plan(
+            &mut report,
+            &model,
+            default_plan_replications(),
+            seed,
+            Some(&memo),
+        )
+        .map(|()| report)
+    })
+    .await?
+    .map_err(|e| Problem::internal(e.to_string()))?;
+    if !html {
+        return Ok(Json(report).into_response());
+    }
+    let mut response = takt_twin::report::html(&report).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    // A report is data, not a page of this server: no script runs in it, and it is saved.
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"takt-shift-report.html\""),
+    );
+    Ok(response)
+}
+
 /// The parts waiting in each buffer now. Machine events do not sense buffers: the levels are
 /// inferred by conservation along the routings (as a forecast's starting state is).
 #[utoipa::path(get, path = "/twin/buffers",

@@ -243,6 +243,8 @@ fn every_answer_matches_its_schema_in_the_api_document() {
         ("/twin/timeline", "200"),
         ("/twin/timeline?window=previous", "200"),
         ("/twin/buffers", "200"),
+        ("/twin/report?window=shift", "200"),
+        ("/twin/report", "200"),
     ] {
         let (code, body) = app.call(Method::GET, path, None);
         assert_eq!(code.as_str(), status, "{path}: {body}");

@@ -224,3 +224,63 @@ fn metrics_export_the_plant_and_the_shipped_dashboard_asks_only_for_them() {
     }
     assert!(queries >= 10);
 }
+
+#[test]
+fn the_shift_report_comes_as_json_or_as_a_page_that_runs_nothing() {
+    let app = App::with_tokens();
+    let events: Vec<serde_json::Value> = crate::harness::recording();
+    let answer = crate::harness::post(
+        &app,
+        "/twin/events",
+        Some(crate::harness::WRITE),
+        &serde_json::Value::Array(events).to_string(),
+    );
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let report = get(&app, "/twin/report?window=shift", Some(READ));
+    assert_eq!(report.status, 200, "{}", report.text);
+    let r = &report.body;
+    assert_eq!(r["window"], "shift");
+    assert_eq!(r["ended"], false);
+    assert_eq!(r["line"]["end_of_line"], "CasePacker");
+    let stations: Vec<&str> = r["stations"]
+        .as_array()
+        .expect("stations")
+        .iter()
+        .filter_map(|s| s["station"].as_str())
+        .collect();
+    assert_eq!(
+        stations,
+        ["Filler", "Labeller", "CasePacker"],
+        "in line order"
+    );
+    assert!(
+        r["line"]["plan_good"].as_f64().is_some_and(|p| p > 0.0),
+        "{r}"
+    );
+    assert_eq!(r["plan_replications"], 30);
+    // The same shift again: the plan is kept, the figures are the same.
+    let again = get(&app, "/twin/report?window=shift", Some(READ));
+    assert_eq!(again.body["line"]["plan_good"], r["line"]["plan_good"]);
+    let page = get(&app, "/twin/report?window=shift&format=html", Some(READ));
+    assert_eq!(page.status, 200);
+    assert!(page.content_type.starts_with("text/html"));
+    assert!(
+        page.headers["content-security-policy"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("default-src 'none'")
+    );
+    assert!(
+        page.headers["content-disposition"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("attachment")
+    );
+    assert!(page.text.contains("Where the time went") && !page.text.contains("<script"));
+    assert_eq!(get(&app, "/twin/report?format=pdf", Some(READ)).status, 400);
+    assert_eq!(
+        get(&app, "/twin/report?window=week", Some(READ)).status,
+        400
+    );
+    assert_eq!(get(&app, "/twin/report", None).status, 401);
+}

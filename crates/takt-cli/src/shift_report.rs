@@ -1,0 +1,222 @@
+//! `takt twin report`: the shift report from the twin's event store, for the handover (the
+//! library's `takt_twin::report`): a table, `--json`, or `--html FILE`, a self-contained page.
+
+use anyhow::{Context, Result, bail};
+use comfy_table::{CellAlignment, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use takt_model::quantity::{FASTER_THAN_STANDARD, Quantity, count, duration, percent, wrap};
+use takt_twin::Twin;
+use takt_twin::mirror::MirrorConfig;
+use takt_twin::report::ShiftReport;
+use takt_twin::store::{Durability, Store};
+
+#[derive(clap::Args)]
+pub struct ReportArgs {
+    /// The twin's event store (SQLite), filled by `takt replay --db` or `takt twin listen`.
+    #[arg(long)]
+    db: PathBuf,
+    /// The plant the store mirrors (TOML); its orders are the plan the shift is compared with.
+    #[arg(long)]
+    scenario: PathBuf,
+    /// Which shift: `previous` (the one before the running shift, complete) or `shift` (the
+    /// running one, so far).
+    #[arg(long, default_value = "previous", value_parser = ["previous", "shift"])]
+    shift: String,
+    /// Runs of the plan averaged for the comparison (0: none).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(0..=1000))]
+    plan_replications: u32,
+    /// Seed of the plan's runs; by default the scenario's.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Also write the report as a self-contained HTML page.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// Print the report as JSON (seconds, fractions) instead of tables.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: ReportArgs) -> Result<ExitCode> {
+    let model = match crate::twin::load_model(&args.scenario)? {
+        Ok(m) => m,
+        Err(code) => return Ok(code),
+    };
+    if !args.db.exists() {
+        bail!("{}: no such event store", args.db.display());
+    }
+    let store = Store::open(&args.db, Durability::Full).context("opening the event store")?;
+    let twin = Twin::open(&model, store, MirrorConfig::default())?;
+    let Some(now) = twin.newest_ms() else {
+        bail!("{}: the event store holds no events", args.db.display());
+    };
+    let window = args
+        .shift
+        .parse::<takt_twin::KpiWindow>()
+        .map_err(|e| anyhow::anyhow!("--shift: {e}"))?;
+    let seed = args.seed.unwrap_or(model.seed);
+    let model = Arc::new(model);
+    let mut report = twin.shift_report(&model, now, window);
+    if args.plan_replications > 0 {
+        takt_twin::report::compare_with_plan(
+            &mut report,
+            &model,
+            args.plan_replications,
+            seed,
+            None,
+        )?;
+    }
+    if let Some(path) = &args.html {
+        std::fs::write(path, takt_twin::report::html(&report))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print(&report);
+        if let Some(path) = &args.html {
+            println!("report: {}", path.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn table(header: Vec<&str>) -> Table {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(100)
+        .set_header(header);
+    t
+}
+
+fn right(t: &mut Table, from: usize, to: usize) {
+    for c in from..to {
+        if let Some(col) = t.column_mut(c) {
+            col.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+}
+
+fn print(r: &ShiftReport) {
+    let plant = takt_twin::report::plant_time;
+    println!(
+        "{}",
+        wrap(
+            &format!(
+                "shift report for {}: {}{} to {} (plant time, {}){}",
+                r.plant,
+                r.shift
+                    .as_deref()
+                    .map_or(String::new(), |s| format!("shift `{s}`, ")),
+                plant(&r.start),
+                plant(&r.end),
+                takt_twin::report::offset_text(&r.start),
+                if r.ended {
+                    String::new()
+                } else {
+                    format!(
+                        ", still running: figures up to {}, the plan's too",
+                        plant(&r.until).get(11..).unwrap_or_default()
+                    )
+                }
+            ),
+            100
+        )
+    );
+    println!(
+        "{}",
+        wrap(
+            &format!(
+                "the line ({}): {}; OEE {}{}",
+                r.line.end_of_line,
+                takt_twin::report::against_plan(r.line.good, r.line.plan_good),
+                Quantity::Share.maybe(r.line.oee),
+                if r.line.performance_above_standard {
+                    " ⚑"
+                } else {
+                    ""
+                }
+            ),
+            100
+        )
+    );
+    let mut t = table(vec![
+        "machine",
+        "OEE",
+        "availability",
+        "performance",
+        "quality",
+        "good",
+        "scrap",
+        "plan (good)",
+    ]);
+    let mut flagged = false;
+    for s in &r.stations {
+        flagged |= s.performance_above_standard;
+        t.add_row(vec![
+            s.asset.clone(),
+            Quantity::Share.maybe(s.oee),
+            Quantity::Share.maybe(s.availability),
+            format!(
+                "{}{}",
+                Quantity::Share.maybe(s.performance),
+                if s.performance_above_standard {
+                    " ⚑"
+                } else {
+                    ""
+                }
+            ),
+            Quantity::Share.maybe(s.quality),
+            count(s.good),
+            count(s.scrap),
+            s.plan_good
+                .map_or("–".into(), |p| Quantity::Count.value(p.round())),
+        ]);
+    }
+    right(&mut t, 1, 8);
+    println!("{t}");
+    if flagged || r.line.performance_above_standard {
+        println!(
+            "{}",
+            wrap(
+                &format!("⚑ performance above 100 %: {FASTER_THAN_STANDARD}"),
+                100
+            )
+        );
+    }
+    if r.downtime.is_empty() {
+        println!("no stops recorded in the shift");
+    } else {
+        let mut t = table(vec![
+            "where the time went",
+            "state",
+            "reason",
+            "time",
+            "times",
+            "share",
+            "cumulative",
+        ]);
+        for d in &r.downtime {
+            t.add_row(vec![
+                d.asset.clone(),
+                d.state.clone(),
+                if d.reason.is_empty() {
+                    "–".into()
+                } else {
+                    d.reason.clone()
+                },
+                duration(d.duration_s),
+                count(u64::from(d.episodes)),
+                percent(d.share),
+                percent(d.cumulative_share),
+            ]);
+        }
+        right(&mut t, 3, 7);
+        println!("{t}");
+    }
+    for n in &r.notes {
+        println!("{}", wrap(&format!("note: {n}"), 100));
+    }
+}

@@ -1,0 +1,322 @@
+//! The shift report a shift leader hands over: each machine's ISO 22400 figures over the shift,
+//! the line's output against the plan, and where the time went (the downtime Pareto by machine,
+//! state and reason). `takt twin report` prints it as a table, JSON or a self-contained HTML page
+//! ([`html`]); `GET /twin/report` serves it.
+//!
+//! The plan is the scenario run from its start (its statistics counted from the shift's start)
+//! to the shift's end, averaged over replications, as the forecast compares against.
+
+mod html;
+
+pub use html::render as html;
+pub use html::{against_plan, offset as offset_text, plant as plant_time};
+
+use crate::Twin;
+use crate::forecast::ForecastError;
+use crate::view::{KpiWindow, Kpis};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use takt_model::{Model, RunLimits};
+use takt_sim::{Simulation, rng};
+
+/// One machine over the shift.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StationShift {
+    pub asset: String,
+    pub station: String,
+    /// Fractions, 0 to 1 (a performance above 1 is flagged: `performance_above_standard`).
+    pub availability: Option<f64>,
+    pub performance: Option<f64>,
+    pub quality: Option<f64>,
+    pub oee: Option<f64>,
+    pub performance_above_standard: bool,
+    pub good: u64,
+    pub scrap: u64,
+    /// The plan's mean good parts at the station's station over the shift.
+    pub plan_good: Option<f64>,
+}
+
+/// The line as a whole: what left it, against the plan, and the OEE where it left.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LineShift {
+    /// The station that ends the line (the last step of most products): the line's output and
+    /// OEE are counted there.
+    pub end_of_line: String,
+    pub good: u64,
+    pub plan_good: Option<f64>,
+    pub oee: Option<f64>,
+    pub performance_above_standard: bool,
+}
+
+/// Time lost on one machine to one state and reason.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Downtime {
+    pub asset: String,
+    pub state: String,
+    /// The reason sent with the state (a failure mode, a stop reason); empty when none was.
+    pub reason: String,
+    pub duration_s: f64,
+    pub episodes: u32,
+    /// This stop's share of all stop time in the report, and the running total (the Pareto).
+    pub share: f64,
+    pub cumulative_share: f64,
+}
+
+/// The report of one shift.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ShiftReport {
+    pub plant: String,
+    /// `shift` (the running one, so far) or `previous` (the one before, complete).
+    pub window: String,
+    pub shift: Option<String>,
+    pub start: String,
+    pub end: String,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    /// Whether the shift has ended; a running shift's figures are so far.
+    pub ended: bool,
+    /// What the figures count up to: the shift's end, or for a running shift its newest event
+    /// (the plan is counted to the same moment).
+    pub until: String,
+    pub until_ms: i64,
+    pub stations: Vec<StationShift>,
+    pub line: LineShift,
+    /// Every stop but running, longest first.
+    pub downtime: Vec<Downtime>,
+    /// Runs of the plan averaged (0: no plan, e.g. past the scenario's horizon).
+    pub plan_replications: u32,
+    pub notes: Vec<String>,
+}
+
+/// The station whose step ends the most products' routings (ties: the later station).
+fn end_of_line(model: &Model) -> Option<usize> {
+    let mut ends = vec![0usize; model.stations.len()];
+    for p in &model.products {
+        if let Some(last) = p.routing.last() {
+            for &s in &last.stations {
+                ends[s] += 1;
+            }
+        }
+    }
+    (0..ends.len())
+        .filter(|s| ends[*s] > 0)
+        .max_by_key(|s| (ends[*s], *s))
+}
+
+impl Twin {
+    /// The report of the running shift (so far) or the one before, as of `now_ms`, without the
+    /// plan (quick: it reads the mirror only; [`compare_with_plan`] adds the plan).
+    pub fn shift_report(&self, model: &Model, now_ms: i64, window: KpiWindow) -> ShiftReport {
+        let state = self.state(now_ms);
+        let timeline = self.timeline(now_ms, window);
+        let mut notes = Vec::new();
+        let mut stations = Vec::new();
+        for a in &state.assets {
+            let (kpis, good, scrap): (&Kpis, u64, u64) = match window {
+                KpiWindow::Shift => (&a.kpis, a.good, a.scrap),
+                KpiWindow::Previous => match &a.previous_shift {
+                    Some(p) if p.start_ms == timeline.window_start_ms => (&p.kpis, p.good, p.scrap),
+                    _ => {
+                        notes.push(format!(
+                            "{}: no figures for this shift (silent through it)",
+                            a.asset
+                        ));
+                        continue;
+                    }
+                },
+            };
+            stations.push(StationShift {
+                asset: a.asset.clone(),
+                station: a.station.clone(),
+                availability: kpis.availability,
+                performance: kpis.performance,
+                quality: kpis.quality,
+                oee: kpis.oee,
+                performance_above_standard: kpis.performance_above_standard,
+                good,
+                scrap,
+                plan_good: None,
+            });
+        }
+        // In line order (the scenario's), not by name.
+        let order = |station: &str| model.stations.iter().position(|s| s.name == station);
+        stations.sort_by(|a, b| (order(&a.station), &a.asset).cmp(&(order(&b.station), &b.asset)));
+        let last = end_of_line(model).map(|s| model.stations[s].name.clone());
+        let at_end: Vec<&StationShift> = stations
+            .iter()
+            .filter(|s| Some(&s.station) == last.as_ref())
+            .collect();
+        let line = LineShift {
+            end_of_line: last.clone().unwrap_or_default(),
+            good: at_end.iter().map(|s| s.good).sum(),
+            plan_good: None,
+            oee: match at_end.as_slice() {
+                [one] => one.oee,
+                _ => None,
+            },
+            performance_above_standard: at_end.iter().any(|s| s.performance_above_standard),
+        };
+        let total: f64 = timeline
+            .assets
+            .iter()
+            .flat_map(|a| a.stops.iter())
+            .map(|s| s.duration_s)
+            .sum();
+        let mut downtime: Vec<Downtime> = timeline
+            .assets
+            .iter()
+            .flat_map(|a| {
+                a.stops.iter().map(|s| Downtime {
+                    asset: a.asset.clone(),
+                    state: s.state.to_string(),
+                    reason: s.reason.clone(),
+                    duration_s: s.duration_s,
+                    episodes: s.episodes,
+                    share: 0.0,
+                    cumulative_share: 0.0,
+                })
+            })
+            .filter(|d| d.duration_s > 0.0)
+            .collect();
+        downtime.sort_by(|a, b| b.duration_s.total_cmp(&a.duration_s));
+        let mut running = 0.0;
+        for d in &mut downtime {
+            d.share = if total > 0.0 {
+                d.duration_s / total
+            } else {
+                0.0
+            };
+            running += d.share;
+            d.cumulative_share = running.min(1.0);
+        }
+        ShiftReport {
+            plant: model.name.clone(),
+            window: timeline.window.clone(),
+            shift: timeline.shift.clone(),
+            start: timeline.window_start.clone(),
+            end: timeline.window_end.clone(),
+            start_ms: timeline.window_start_ms,
+            end_ms: timeline.window_end_ms,
+            ended: now_ms >= timeline.window_end_ms,
+            until: if now_ms >= timeline.window_end_ms {
+                timeline.window_end.clone()
+            } else {
+                model
+                    .timebase
+                    .format_ms(now_ms.max(timeline.window_start_ms))
+            },
+            until_ms: now_ms.clamp(timeline.window_start_ms, timeline.window_end_ms),
+            stations,
+            line,
+            downtime,
+            plan_replications: 0,
+            notes,
+        }
+    }
+}
+
+/// The plan's figures for one shift: mean good parts per station, and out of the line.
+#[derive(Debug, Default)]
+struct PlanFigures {
+    stations: BTreeMap<String, f64>,
+    line: Option<f64>,
+}
+
+/// A shift's plan by its start, the moment counted to (Unix ms), replications and seed.
+type PlanKey = (i64, i64, u32, u64);
+
+/// The plans of shifts already compared, by (start, until, replications, seed): a server asked for
+/// the same shift's report again runs no plan. At most [`PlanMemo::KEPT`] are kept.
+#[derive(Debug, Default)]
+pub struct PlanMemo {
+    plans: Mutex<BTreeMap<PlanKey, Arc<PlanFigures>>>,
+}
+
+impl PlanMemo {
+    pub const KEPT: usize = 16;
+}
+
+/// Adds the plan to `report`: the scenario run from its start (its statistics counted from the
+/// shift's start) to the moment the report counts to (the shift's end, or now in a running shift), `replications` times with `seed`, averaged per station and
+/// for the line (kept in `memo` where one is given). No plan past the scenario's horizon (said
+/// in a note).
+pub fn compare_with_plan(
+    report: &mut ShiftReport,
+    model: &Arc<Model>,
+    replications: u32,
+    seed: u64,
+    memo: Option<&PlanMemo>,
+) -> Result<(), ForecastError> {
+    let start_s = model.timebase.model_s(report.start_ms);
+    let end_s = model.timebase.model_s(report.until_ms);
+    if replications == 0 {
+        return Ok(());
+    }
+    if end_s > model.horizon_s || end_s <= start_s.max(0.0) {
+        report.notes.push(format!(
+            "no plan to compare with: the scenario's plan ends at {}",
+            model.timebase.rfc3339(model.horizon_s)
+        ));
+        return Ok(());
+    }
+    let key = (report.start_ms, report.until_ms, replications, seed);
+    let known = memo.and_then(|m| m.plans.lock().ok()?.get(&key).cloned());
+    let figures = match known {
+        Some(f) => f,
+        None => {
+            let f = Arc::new(plan_figures(model, start_s, end_s, replications, seed)?);
+            if let Some(Ok(mut plans)) = memo.map(|m| m.plans.lock()) {
+                if plans.len() >= PlanMemo::KEPT {
+                    plans.clear();
+                }
+                plans.insert(key, Arc::clone(&f));
+            }
+            f
+        }
+    };
+    for st in &mut report.stations {
+        st.plan_good = figures.stations.get(&st.station).copied();
+    }
+    report.line.plan_good = figures.line;
+    report.plan_replications = replications;
+    Ok(())
+}
+
+fn plan_figures(
+    model: &Arc<Model>,
+    start_s: f64,
+    end_s: f64,
+    replications: u32,
+    seed: u64,
+) -> Result<PlanFigures, ForecastError> {
+    let plan_model = Arc::new(Model {
+        warmup_s: start_s.max(model.warmup_s),
+        ..Model::clone(model)
+    });
+    let plans: Vec<takt_sim::Report> = (0..replications)
+        .into_par_iter()
+        .map(|r| {
+            let mut sim = Simulation::new(Arc::clone(&plan_model), rng::replication_seed(seed, r));
+            sim.run_guarded(end_s, &RunLimits::default(), &[])?;
+            Ok(sim.report())
+        })
+        .collect::<Result<_, ForecastError>>()?;
+    let n = plans.len().max(1) as f64;
+    let mut stations = BTreeMap::new();
+    for r in &plans {
+        for s in &r.stations {
+            *stations.entry(s.name.clone()).or_insert(0.0) += s.good as f64 / n;
+        }
+    }
+    Ok(PlanFigures {
+        stations,
+        line: (!plans.is_empty())
+            .then(|| plans.iter().map(|r| r.completed as f64).sum::<f64>() / n),
+    })
+}

@@ -1,0 +1,78 @@
+//! The shift report against the simulator that made the events: a day of two shifts is simulated
+//! with a trace, the trace is mirrored, and the report of the early shift (the one before the
+//! running late shift) must count what the simulator counted in those eight hours, keep the line's
+//! order, and add its stops up to a whole Pareto.
+
+mod common;
+
+use common::{Lines, bottling_two_shifts};
+use std::sync::Arc;
+use takt_sim::Simulation;
+use takt_twin::mirror::MirrorConfig;
+use takt_twin::store::Store;
+use takt_twin::{KpiWindow, Twin};
+
+#[test]
+fn the_report_of_a_shift_counts_what_the_simulator_made_in_it() {
+    let model = bottling_two_shifts();
+    let seed = 17;
+    let mut sim = Simulation::new(Arc::clone(&model), seed);
+    let lines = Lines(Arc::default(), model.timebase);
+    sim.set_trace(Box::new(lines.clone()));
+    sim.run_until(10.0 * 3600.0);
+    sim.take_trace();
+    // The same run to the end of the early shift: what it made there.
+    let mut early = Simulation::new(Arc::clone(&model), seed);
+    early.run_until(8.0 * 3600.0);
+    let made = early.report();
+
+    let mut twin = Twin::open(
+        &model,
+        Store::memory().expect("store"),
+        MirrorConfig::default(),
+    )
+    .expect("twin");
+    let events = lines.0.lock().expect("lines").clone();
+    let refs: Vec<&str> = events.iter().map(String::as_str).collect();
+    let received = model.timebase.start_ms() + 11 * 3_600_000;
+    twin.ingest_lines("test", &refs, received).expect("ingest");
+    let now = model.timebase.start_ms() + 10 * 3_600_000;
+    let mut report = twin.shift_report(&model, now, KpiWindow::Previous);
+    takt_twin::report::compare_with_plan(&mut report, &model, 6, 3, None).expect("plan");
+
+    assert_eq!(report.window, "previous");
+    assert_eq!(report.shift.as_deref(), Some("early"));
+    assert!(report.ended);
+    // In the line's order, and each machine's good parts are the simulator's.
+    let names: Vec<&str> = report.stations.iter().map(|s| s.station.as_str()).collect();
+    assert_eq!(names, ["Filler", "Labeller", "CasePacker"]);
+    for s in &report.stations {
+        let simulated = made
+            .stations
+            .iter()
+            .find(|m| m.name == s.station)
+            .expect("station");
+        assert_eq!(s.good, simulated.good, "{}", s.station);
+        assert_eq!(s.scrap, simulated.scrap, "{}", s.station);
+        assert!(s.plan_good.is_some_and(|p| p > 0.0), "{}", s.station);
+    }
+    // The line's output is what left the plant, counted where the line ends.
+    assert_eq!(report.line.end_of_line, "CasePacker");
+    assert_eq!(report.line.good, made.completed);
+    assert!(report.line.plan_good.is_some_and(|p| p > 0.0));
+    // The Pareto: longest first, shares adding up to the whole.
+    assert!(!report.downtime.is_empty());
+    assert!(
+        report
+            .downtime
+            .windows(2)
+            .all(|w| w[0].duration_s >= w[1].duration_s)
+    );
+    let total: f64 = report.downtime.iter().map(|d| d.share).sum();
+    assert!((total - 1.0).abs() < 1e-9, "{total}");
+    assert!((report.downtime.last().expect("stops").cumulative_share - 1.0).abs() < 1e-9);
+    // The page says it in the same units.
+    let page = takt_twin::report::html(&report);
+    assert!(page.contains("Shift report: shift early, 2026-01-05"));
+    assert!(!page.contains("<script") && !page.contains("http"));
+}
