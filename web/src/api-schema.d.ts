@@ -1794,6 +1794,7 @@ export interface components {
         };
         /** @description The mirrored plant at a moment. */
         TwinState: {
+            /** @description In the line's order (the scenario's stations, then machines), not by name. */
             assets: components["schemas"]["AssetView"][];
             counters: components["schemas"]["Counters"];
             /** @description The moment shown: the newest event (or the scenario's start before any). */

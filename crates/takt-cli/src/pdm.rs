@@ -235,8 +235,25 @@ fn fit(
         "mean residual life",
         "B10 life",
     ]);
-    let num = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.0}"));
+    // Ages and lives in the mode's basis: durations for calendar and operating time, cycles for
+    // cycle-counted modes; hazards per hour or per 1,000 cycles.
+    use takt_model::quantity::{Quantity, duration, significant};
     for r in &rows {
+        let cycles = r.basis == "cycles";
+        let life = |x: f64| {
+            if cycles {
+                format!("{} cycles", Quantity::Count.value(x.round()))
+            } else {
+                duration(x)
+            }
+        };
+        let hazard = |h: f64| {
+            if cycles {
+                format!("{} per 1,000 cycles", significant(h * 1000.0, 3))
+            } else {
+                format!("{} per h", significant(h * 3600.0, 3))
+            }
+        };
         t.add_row([
             r.machine.clone(),
             r.mode.clone(),
@@ -245,12 +262,11 @@ fn fit(
             r.fit
                 .as_ref()
                 .map_or("too few failures".into(), |f| f.spec()),
-            format!("{:.0}", r.age),
-            r.hazard_now.map_or("-".into(), |h| format!("{h:.3e}")),
-            r.failure_within_window
-                .map_or("-".into(), |p| format!("{:.1}%", 100.0 * p)),
-            num(r.mean_residual_life),
-            num(r.b10_life),
+            life(r.age),
+            r.hazard_now.map_or("–".into(), hazard),
+            Quantity::Share.maybe(r.failure_within_window),
+            r.mean_residual_life.map_or("–".into(), life),
+            r.b10_life.map_or("–".into(), life),
         ]);
     }
     println!("{t}");

@@ -138,6 +138,9 @@ pub struct Twin {
     store: Store,
     /// Asset name -> its station and ideal cycles.
     assets: BTreeMap<String, AssetInfo>,
+    /// Asset name -> its place in the line (the scenario's order of stations and machines): the
+    /// state lists assets in that order, as people read a line, not by name.
+    line_order: BTreeMap<String, usize>,
     counters: Counters,
     newest_ms: Option<i64>,
     /// The plant's UTC offset, minutes: the state's times are shown in plant time, as its shifts.
@@ -228,6 +231,11 @@ impl Twin {
     /// A twin of `model` over `store`, rebuilt from what the store holds. KPIs count in the
     /// running shift of the model's shift clock.
     pub fn open(model: &Model, mut store: Store, config: MirrorConfig) -> Result<Twin, TwinError> {
+        let line_order: BTreeMap<String, usize> = assets_of(model)
+            .into_iter()
+            .enumerate()
+            .map(|(k, (name, _))| (name, k))
+            .collect();
         let assets: BTreeMap<String, AssetInfo> = assets_of(model).into_iter().collect();
         let names: Vec<String> = assets.keys().cloned().collect();
         let mut mirror = Mirror::new(&names, model.shift_clock(), config);
@@ -276,6 +284,7 @@ impl Twin {
             mirror,
             store,
             assets,
+            line_order,
             counters: Counters {
                 accepted,
                 duplicates: 0,
@@ -503,7 +512,9 @@ impl Twin {
                 });
                 AssetView::of(name, info, st, kpis, previous_shift, &ts)
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let mut assets = assets;
+        assets.sort_by_key(|a| self.line_order.get(&a.asset).copied());
         TwinState {
             now: ts(now_ms),
             now_ms,

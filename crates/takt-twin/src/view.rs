@@ -236,6 +236,7 @@ pub struct TwinState {
     pub window_end: String,
     pub window_start_ms: i64,
     pub window_end_ms: i64,
+    /// In the line's order (the scenario's stations, then machines), not by name.
     pub assets: Vec<AssetView>,
     pub counters: Counters,
 }
