@@ -40,6 +40,12 @@ struct Cli {
     command: Command,
 }
 
+#[derive(Subcommand)]
+enum ScenarioCommand {
+    /// Print the JSON Schema (draft 2020-12) of a scenario file.
+    Schema,
+}
+
 /// The exit codes every command keeps (README "Exit codes").
 const EXIT_CODES: &str = "Exit codes: 0 done; 1 the input was read but is wrong (every problem is \
 printed with its file:line:col), or a check failed; 2 the command could not run (a wrong flag, a \
@@ -82,6 +88,12 @@ enum Command {
     /// The HTTP API (see /openapi.json): the live twin of one plant, scenarios, simulation and
     /// maintenance jobs. `--replay FILE` feeds a recording into the twin while serving.
     Serve(serve::ServeArgs),
+    /// Scenario files: `takt scenario schema` prints their JSON Schema, for editors that check TOML
+    /// against one (taplo, Even Better TOML).
+    Scenario {
+        #[command(subcommand)]
+        command: ScenarioCommand,
+    },
     /// Shell completions for takt: `takt completions bash > /etc/bash_completion.d/takt`.
     Completions {
         /// The shell: bash, zsh, fish, elvish or powershell.
@@ -155,6 +167,14 @@ fn main() -> ExitCode {
         Command::Pdm(args) => pdm::run(args),
         Command::Maintain(args) => maintain::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Scenario {
+            command: ScenarioCommand::Schema,
+        } => serde_json::to_string_pretty(&takt_model::scenario::schema())
+            .map(|text| {
+                println!("{text}");
+                ExitCode::SUCCESS
+            })
+            .map_err(Into::into),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "takt", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)

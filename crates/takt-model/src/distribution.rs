@@ -365,7 +365,7 @@ fn pick<R: Rng + ?Sized>(cumulative: &[f64], rng: &mut R) -> usize {
 }
 
 /// The table form, tagged by `dist`. Time parameters accept duration strings.
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(tag = "dist", rename_all = "lowercase", deny_unknown_fields)]
 enum Tagged {
     Constant {
@@ -455,6 +455,22 @@ impl From<Tagged> for DistributionSpec {
                 weights,
             },
         }
+    }
+}
+
+/// In a scenario file a distribution is a constant duration, or a table tagged by `dist`.
+impl schemars::JsonSchema for DistributionSpec {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Distribution".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let constant = generator.subschema_for::<Secs>();
+        let table = generator.subschema_for::<Tagged>();
+        schemars::json_schema!({
+            "description": "A distribution: a constant duration (\"45s\" or seconds), or a table such as { dist = \"exponential\", mean = \"5m\" }.",
+            "anyOf": [constant, table]
+        })
     }
 }
 

@@ -123,6 +123,23 @@ impl<'de> Deserialize<'de> for Secs {
     }
 }
 
+/// In a scenario file a duration is seconds as a number, or a string with units ("45s", "1h30m").
+impl schemars::JsonSchema for Secs {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A duration: seconds as a number, or a string of numbers with units ms, s, m, h, d, w (\"45s\", \"2.5m\", \"1h30m\", \"3d\").",
+            "anyOf": [
+                { "type": "number", "minimum": 0 },
+                { "type": "string", "pattern": "^\\s*([0-9.eE+-]+\\s*(ms|s|m|h|d|w)\\s*)+$" }
+            ]
+        })
+    }
+}
+
 impl Serialize for Secs {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_f64(self.0)

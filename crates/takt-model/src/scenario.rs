@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// A whole plant: run control, products with routings, stations, buffers, crews, calendar, demand.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     pub schema_version: u32,
@@ -29,7 +29,7 @@ pub struct Scenario {
     pub demand: DemandSpec,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RunSpec {
     /// Simulated time span, counted from t = 0.
@@ -44,6 +44,7 @@ pub struct RunSpec {
     /// Local date and time of t = 0, with its UTC offset (TOML offset date-time). It places the shift
     /// calendar in the week and stamps traces. Default: Monday 2026-01-05T00:00:00Z.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub start: Option<toml::value::Datetime>,
 }
 
@@ -59,7 +60,7 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductSpec {
     pub name: String,
@@ -67,7 +68,7 @@ pub struct ProductSpec {
 }
 
 /// One step of a routing, done at one station or at any of a group of alternative stations.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OperationSpec {
     #[serde(default)]
@@ -86,7 +87,9 @@ pub struct OperationSpec {
     pub rework: f64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum DispatchRule {
     /// First in, first out.
@@ -100,14 +103,14 @@ pub enum DispatchRule {
     SameProduct,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum IdealCycleSpec {
     All(Secs),
     PerProduct(BTreeMap<String, Secs>),
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StationSpec {
     pub name: String,
@@ -136,7 +139,7 @@ pub struct StationSpec {
 }
 
 /// Electrical power drawn per machine in each state, kW.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PowerSpec {
     #[serde(default)]
@@ -155,7 +158,7 @@ pub struct PowerSpec {
 }
 
 /// Sequence-dependent setups: `matrix` entries first, `default` for any other product change.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeoverSpec {
     pub default: DistributionSpec,
@@ -163,7 +166,7 @@ pub struct ChangeoverSpec {
     pub matrix: Vec<ChangeoverEntry>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeoverEntry {
     pub from: String,
@@ -171,7 +174,9 @@ pub struct ChangeoverEntry {
     pub time: DistributionSpec,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum FailureBasis {
     /// Age grows whenever the machine is not down (idle and off-shift included).
@@ -183,7 +188,7 @@ pub enum FailureBasis {
     Cycles,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FailureModeSpec {
     pub name: String,
@@ -198,7 +203,7 @@ pub struct FailureModeSpec {
     pub crew: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MaintenanceSpec {
     /// Time between two planned maintenances; give either this or `at`.
@@ -218,7 +223,7 @@ pub struct MaintenanceSpec {
     pub renews: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BufferSpec {
     pub name: String,
@@ -227,7 +232,7 @@ pub struct BufferSpec {
     pub capacity: Option<u32>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CrewSpec {
     pub name: String,
@@ -236,7 +241,7 @@ pub struct CrewSpec {
 
 /// Weekly shift pattern in the plant's local time. Time outside shifts and inside breaks is off-shift:
 /// excluded from planned busy time.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarSpec {
     pub shifts: Vec<ShiftSpec>,
@@ -244,7 +249,7 @@ pub struct CalendarSpec {
     pub breaks: Vec<BreakSpec>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShiftSpec {
     #[serde(default)]
@@ -256,7 +261,7 @@ pub struct ShiftSpec {
     pub end: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BreakSpec {
     pub days: String,
@@ -264,7 +269,7 @@ pub struct BreakSpec {
     pub duration: Secs,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DemandSpec {
     #[serde(default)]
@@ -276,7 +281,7 @@ pub struct DemandSpec {
     pub orders_csv: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArrivalSpec {
     pub interarrival: DistributionSpec,
@@ -290,7 +295,7 @@ pub struct ArrivalSpec {
     pub until: Option<Secs>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderSpec {
     pub id: String,
@@ -309,4 +314,17 @@ pub struct OrderSpec {
 
 fn default_priority() -> f64 {
     1.0
+}
+
+/// The JSON Schema of a scenario file (draft 2020-12), generated from these types: editors that
+/// read TOML through a schema (taplo, Even Better TOML) check a file as it is typed. Durations and
+/// distributions take both their forms; `start` is a TOML date-time (a string in JSON).
+pub fn schema() -> schemars::Schema {
+    let mut schema = schemars::schema_for!(Scenario);
+    schema.insert(
+        "$id".into(),
+        "https://takt.invalid/schemas/scenario.schema.json".into(),
+    );
+    schema.insert("title".into(), "takt scenario".into());
+    schema
 }
