@@ -590,33 +590,76 @@ fn standard_note(flagged: bool) {
     }
 }
 
-fn print_state(state: &TwinState) {
-    println!(
-        "twin at {} (KPIs of the shift{} {} .. {}): {} events accepted, {} duplicates, {} rejected",
-        state.now,
-        state
-            .shift
-            .as_ref()
-            .map(|n| format!(" `{n}`"))
-            .unwrap_or_default(),
-        state.window_start,
-        state.window_end,
-        state.counters.accepted,
-        state.counters.duplicates,
-        state.counters.rejected
-    );
+/// "2026-01-05 06:00" of an RFC 3339 time (in plant time already); with `seconds`, "06:00:12"
+/// alone when it falls on `day`.
+fn plant_text(rfc3339: &str, day: Option<&str>) -> String {
+    let (date, clock) = (rfc3339.get(..10), rfc3339.get(11..19));
+    match (date, clock) {
+        (Some(d), Some(c)) if day == Some(d) => c.to_string(),
+        (Some(d), Some(c)) => format!("{d} {}", &c[..5]),
+        _ => rfc3339.to_string(),
+    }
+}
+
+/// A table within 100 columns, figures right-aligned from `figures_from`.
+fn narrow_table(header: &[&str], figures_from: usize) -> Table {
     let mut t = Table::new();
-    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-    t.set_header([
-        "asset", "state", "since", "reason", "good", "scrap", "avail", "perf", "quality", "OEE",
-        "alarms",
-    ]);
+    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+        .set_width(100)
+        .set_header(header.to_vec());
+    for c in figures_from..header.len() {
+        if let Some(col) = t.column_mut(c) {
+            col.set_cell_alignment(comfy_table::CellAlignment::Right);
+        }
+    }
+    t
+}
+
+fn print_state(state: &TwinState) {
+    let offset = state
+        .now
+        .rfind(['+', '-'])
+        .filter(|i| *i > 10)
+        .map_or("UTC".to_string(), |i| format!("UTC{}", &state.now[i..]));
+    println!(
+        "{}",
+        takt_model::quantity::wrap(
+            &format!(
+                "twin at {} (plant time, {offset}); KPIs of the shift{} from {} to {}; {} events accepted, {} duplicates, {} rejected",
+                plant_text(&state.now, None),
+                state
+                    .shift
+                    .as_ref()
+                    .map(|n| format!(" `{n}`"))
+                    .unwrap_or_default(),
+                plant_text(&state.window_start, None),
+                plant_text(&state.window_end, None),
+                count(state.counters.accepted),
+                count(state.counters.duplicates),
+                count(state.counters.rejected)
+            ),
+            100
+        )
+    );
+    let today = state.now.get(..10);
+    // Alarms get a column only when some machine has one.
+    let alarms = state.assets.iter().any(|a| !a.alarms.is_empty());
+    let mut header = vec![
+        "asset", "state", "since", "reason", "good", "scrap", "A", "P", "Q", "OEE",
+    ];
+    if alarms {
+        header.push("alarms");
+    }
+    let mut t = narrow_table(&header, 4);
     let mut flagged = false;
     for a in &state.assets {
-        t.add_row([
+        let mut row = vec![
             a.asset.clone(),
             a.state.name().to_string(),
-            a.since.clone().unwrap_or_default(),
+            a.since
+                .as_deref()
+                .map_or(String::new(), |s| plant_text(s, today)),
             a.reason.clone(),
             count(a.good),
             count(a.scrap),
@@ -624,10 +667,14 @@ fn print_state(state: &TwinState) {
             performance(&a.kpis, &mut flagged),
             pct(a.kpis.quality),
             pct(a.kpis.oee),
-            a.alarms.keys().cloned().collect::<Vec<_>>().join(" "),
-        ]);
+        ];
+        if alarms {
+            row.push(a.alarms.keys().cloned().collect::<Vec<_>>().join(" "));
+        }
+        t.add_row(row);
     }
     println!("{t}");
+    println!("A, P, Q: availability, performance and quality (ISO 22400); OEE = A × P × Q");
     standard_note(flagged);
     // The shift before, for the handover: each asset's own (they agree unless one was silent).
     let previous: Vec<_> = state
@@ -639,18 +686,19 @@ fn print_state(state: &TwinState) {
         return;
     }
     println!("the shift before:");
-    let mut t = Table::new();
-    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-    t.set_header([
-        "asset", "shift", "from", "to", "good", "scrap", "avail", "perf", "quality", "OEE",
-    ]);
+    let mut t = narrow_table(
+        &[
+            "asset", "shift", "from", "to", "good", "scrap", "A", "P", "Q", "OEE",
+        ],
+        4,
+    );
     let mut flagged = false;
     for (asset, p) in previous {
         t.add_row([
             asset.clone(),
             p.shift.clone().unwrap_or_default(),
-            p.start.clone(),
-            p.end.clone(),
+            plant_text(&p.start, None),
+            plant_text(&p.end, None),
             count(p.good),
             count(p.scrap),
             pct(p.kpis.availability),

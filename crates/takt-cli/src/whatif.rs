@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use takt_experiments::experiment::ExperimentError;
 use takt_experiments::kpi::KpiColumn;
 use takt_experiments::{ExperimentSpec, WarmupChoice, decision, goal, html, kpi, study, variants};
-use takt_model::quantity::{duration, percent};
+use takt_model::quantity::{duration, percent, wrap};
 
 #[derive(clap::Args)]
 pub struct WhatifArgs {
@@ -177,10 +177,13 @@ pub fn run(args: WhatifArgs) -> Result<ExitCode> {
 /// The experiment for a terminal: what it says in words, then every KPI of every variant in its
 /// unit with its paired difference to the base, one row per KPI and variant (fits 100 columns).
 fn tables(x: &takt_experiments::Experiment) -> String {
-    let mut out = format!(
-        "{}: {} variant(s) and the base, {} replications each (common random numbers, seed {}), {} measured after a warm-up of {} ({}){}\n",
+    let variants = match x.variants.len().saturating_sub(1) {
+        1 => "1 variant".to_string(),
+        n => format!("{n} variants"),
+    };
+    let header = format!(
+        "{}: {variants} and the base, {} replications each (common random numbers, seed {}), {} measured after a warm-up of {} ({}){}",
         x.scenario,
-        x.variants.len() - 1,
         x.replications,
         x.seed,
         duration(x.horizon_s - x.warmup_s),
@@ -192,11 +195,17 @@ fn tables(x: &takt_experiments::Experiment) -> String {
             _ => String::new(),
         }
     );
+    let mut out = format!("{}\n", wrap(&header, 100));
     for (name, words) in x.deadlocks() {
-        out.push_str(&format!("variant `{name}`: {words}\n"));
+        out.push_str(&format!(
+            "{}\n",
+            wrap(&format!("variant `{name}`: {words}"), 100)
+        ));
     }
     for line in decision::summary(x) {
-        out.push_str(&format!("- {line}\n"));
+        // Continued lines indented under the dash.
+        let wrapped = wrap(&format!("- {line}"), 98).replace('\n', "\n  ");
+        out.push_str(&format!("{wrapped}\n"));
     }
     let headline: Vec<&KpiColumn> = x
         .kpis

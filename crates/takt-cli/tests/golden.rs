@@ -77,6 +77,38 @@ fn takt_maintain_prints_the_same_plan_and_says_what_its_risks_mean() {
 }
 
 #[test]
+fn takt_whatif_states_its_decision_in_units() {
+    // Two variants of the bottling line and a goal: the decision in words first, then every
+    // headline KPI in its unit with its paired difference, within 100 columns.
+    let out = takt(&[
+        "whatif",
+        "scenarios/bottling-line.toml",
+        "--variant",
+        "bigger conveyors: buffers.conveyor-fill-label.capacity=600; buffers.conveyor-label-pack.capacity=600",
+        "--variant",
+        "second labeller: stations.Labeller.machines=2",
+        "--replications",
+        "5",
+        "--goal",
+        "min orders.makespan_s",
+    ]);
+    for line in out.lines() {
+        assert!(
+            line.chars().count() <= 100,
+            "wider than 100 columns: {line}"
+        );
+    }
+    let best = out
+        .find("- Best for the lowest order makespan")
+        .expect("the decision");
+    assert!(
+        best < out.find("KPIs: mean").expect("the table"),
+        "the decision first"
+    );
+    insta::assert_snapshot!("whatif-bottling-decision", out);
+}
+
+#[test]
 fn takt_twin_report_prints_the_same_shift() {
     // The shipped five minutes of the bottling line, replayed into a store: the running shift's
     // report, machines in line order, the line against the plan, the stops' Pareto.
