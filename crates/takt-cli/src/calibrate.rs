@@ -96,42 +96,111 @@ pub fn run(args: CalibrateArgs) -> Result<ExitCode> {
         println!("  {b}");
     }
     let mut t = Table::new();
-    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+        .set_width(100);
     t.set_header([
         "quantity",
         "n",
-        "fitted",
+        "fit: parameters [95% CI]",
         "mean",
-        "95% CI of parameters",
         "KS",
         "ΔAIC next",
     ]);
     for r in &results {
+        // In the quantity's unit: cycles for cycle-counted failure modes, else durations; shapes
+        // and phase counts are numbers.
+        let cycles = cycle_counted(model, &r.path);
+        let amount = |x: f64| {
+            if cycles {
+                format!("{} cycles", takt_model::quantity::significant(x, 4))
+            } else {
+                takt_model::quantity::duration(x)
+            }
+        };
+        let parameter = |name: &str, x: f64| {
+            // Shapes, phase counts and a lognormal's log-scale mu and sigma have no unit.
+            if matches!(name, "shape" | "k" | "mu" | "sigma") {
+                takt_model::quantity::significant(x, 3)
+            } else {
+                amount(x)
+            }
+        };
         let (mean, ci, ks, delta) = match &r.fit {
             Some(f) => (
-                format!("{:.4}", f.mean),
-                f.parameters
-                    .iter()
-                    .map(|p| format!("{} {:.4} [{:.4}, {:.4}]", p.name, p.value, p.low, p.high))
-                    .collect::<Vec<_>>()
-                    .join("; "),
+                amount(f.mean),
+                format!("{:?}: ", f.family).to_lowercase()
+                    + &f.parameters
+                        .iter()
+                        .map(|p| {
+                            format!(
+                                "{} {} [{}, {}]",
+                                p.name,
+                                parameter(p.name, p.value),
+                                parameter(p.name, p.low),
+                                parameter(p.name, p.high)
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; "),
                 format!("{:.3}", f.ks),
                 r.alternatives
                     .first()
                     .map_or(String::new(), |a| format!("{:.1}", a.aic - f.aic)),
             ),
-            None => (r.value.clone(), String::new(), String::new(), String::new()),
+            // A constant (every observation the same) or a scrap rate: the value in its unit.
+            None => {
+                let number = r
+                    .value
+                    .trim_start_matches("{ dist = \"constant\", value = ")
+                    .trim_end_matches(" }")
+                    .parse::<f64>()
+                    .ok();
+                let shown = match number {
+                    Some(x) if r.path.ends_with(".scrap") => {
+                        format!("{} %", takt_model::quantity::significant(x * 100.0, 2))
+                    }
+                    Some(x) => amount(x),
+                    None => r.value.clone(),
+                };
+                let kind = if r.path.ends_with(".scrap") {
+                    "rate"
+                } else {
+                    "constant"
+                };
+                (shown, kind.to_string(), String::new(), String::new())
+            }
         };
         t.add_row([
             r.what.clone(),
-            r.observations.to_string(),
-            r.value.clone(),
-            mean,
+            takt_model::quantity::count(r.observations as u64),
             ci,
+            mean,
             ks,
             delta,
         ]);
     }
     println!("{t}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether the fitted quantity at scenario `path` counts cycles: the time to failure of a failure
+/// mode whose basis is cycles.
+fn cycle_counted(model: &takt_model::Model, path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("stations.") else {
+        return false;
+    };
+    let Some((station, mode)) = rest.split_once(".failures[") else {
+        return false;
+    };
+    let Some((index, field)) = mode.split_once("].") else {
+        return false;
+    };
+    field == "ttf"
+        && model
+            .stations
+            .iter()
+            .find(|s| s.name == station)
+            .and_then(|s| s.failure_modes.get(index.parse::<usize>().ok()?))
+            .is_some_and(|m| m.basis == takt_model::FailureBasis::Cycles)
 }
