@@ -1,8 +1,8 @@
 //! `takt twin report`: the shift report from the twin's event store, for the handover (the
 //! library's `takt_twin::report`): a table, `--json`, or `--html FILE`, a self-contained page.
 
+use crate::table::narrow;
 use anyhow::{Context, Result, bail};
-use comfy_table::{CellAlignment, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -82,23 +82,6 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn table(header: Vec<&str>) -> Table {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(100)
-        .set_header(header);
-    t
-}
-
-fn right(t: &mut Table, from: usize, to: usize) {
-    for c in from..to {
-        if let Some(col) = t.column_mut(c) {
-            col.set_cell_alignment(CellAlignment::Right);
-        }
-    }
-}
-
 fn print(r: &ShiftReport) {
     let plant = takt_twin::report::plant_time;
     println!(
@@ -142,16 +125,19 @@ fn print(r: &ShiftReport) {
             100
         )
     );
-    let mut t = table(vec![
-        "machine",
-        "OEE",
-        "availability",
-        "performance",
-        "quality",
-        "good",
-        "scrap",
-        "plan (good)",
-    ]);
+    let mut t = narrow(
+        &[
+            "machine",
+            "OEE",
+            "availability",
+            "performance",
+            "quality",
+            "good",
+            "scrap",
+            "plan (good)",
+        ],
+        1,
+    );
     let mut flagged = false;
     for s in &r.stations {
         flagged |= s.performance_above_standard;
@@ -175,7 +161,6 @@ fn print(r: &ShiftReport) {
                 .map_or("–".into(), |p| Quantity::Count.value(p.round())),
         ]);
     }
-    right(&mut t, 1, 8);
     println!("{t}");
     if flagged || r.line.performance_above_standard {
         println!(
@@ -189,15 +174,18 @@ fn print(r: &ShiftReport) {
     if r.downtime.is_empty() {
         println!("no stops recorded in the shift");
     } else {
-        let mut t = table(vec![
-            "where the time went",
-            "state",
-            "reason",
-            "time",
-            "times",
-            "share",
-            "cumulative",
-        ]);
+        let mut t = narrow(
+            &[
+                "where the time went",
+                "state",
+                "reason",
+                "time",
+                "times",
+                "share",
+                "cumulative",
+            ],
+            3,
+        );
         for d in &r.downtime {
             t.add_row(vec![
                 d.asset.clone(),
@@ -213,7 +201,6 @@ fn print(r: &ShiftReport) {
                 percent(d.cumulative_share),
             ]);
         }
-        right(&mut t, 3, 7);
         println!("{t}");
     }
     for n in &r.notes {

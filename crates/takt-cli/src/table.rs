@@ -20,11 +20,22 @@ fn fmt_some(v: Option<&IntervalEstimate>, q: Quantity) -> String {
 }
 
 fn table(header: Vec<&str>) -> Table {
+    narrow(&header, header.len())
+}
+
+/// A table within 100 columns (cells wrap), figures right-aligned from column `figures_from` on:
+/// every table the CLI prints.
+pub(crate) fn narrow(header: &[&str], figures_from: usize) -> Table {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_width(100)
-        .set_header(header);
+        .set_header(header.to_vec());
+    for c in figures_from..header.len() {
+        if let Some(col) = t.column_mut(c) {
+            col.set_cell_alignment(CellAlignment::Right);
+        }
+    }
     t
 }
 

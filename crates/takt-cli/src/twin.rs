@@ -4,7 +4,6 @@
 //! `takt twin forecast --db FILE --scenario S`: forecasts the rest of the shift from the mirrored state.
 
 use anyhow::{Context, Result, bail};
-use comfy_table::Table;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -601,21 +600,6 @@ fn plant_text(rfc3339: &str, day: Option<&str>) -> String {
     }
 }
 
-/// A table within 100 columns, figures right-aligned from `figures_from`.
-fn narrow_table(header: &[&str], figures_from: usize) -> Table {
-    let mut t = Table::new();
-    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
-        .set_width(100)
-        .set_header(header.to_vec());
-    for c in figures_from..header.len() {
-        if let Some(col) = t.column_mut(c) {
-            col.set_cell_alignment(comfy_table::CellAlignment::Right);
-        }
-    }
-    t
-}
-
 fn print_state(state: &TwinState) {
     let offset = state
         .now
@@ -651,7 +635,7 @@ fn print_state(state: &TwinState) {
     if alarms {
         header.push("alarms");
     }
-    let mut t = narrow_table(&header, 4);
+    let mut t = crate::table::narrow(&header, 4);
     let mut flagged = false;
     for a in &state.assets {
         let mut row = vec![
@@ -686,7 +670,7 @@ fn print_state(state: &TwinState) {
         return;
     }
     println!("the shift before:");
-    let mut t = narrow_table(
+    let mut t = crate::table::narrow(
         &[
             "asset", "shift", "from", "to", "good", "scrap", "A", "P", "Q", "OEE",
         ],

@@ -581,30 +581,8 @@ pub(super) async fn job_report(
         Ok(takt_experiments::html::render(&experiment))
     })
     .await??;
-    let mut response = html.into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    // The report is data, not a page of this server: no script runs in it, and it is saved.
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; img-src data:"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"takt-whatif-{}.html\"",
-        id.chars()
-            .filter(char::is_ascii_alphanumeric)
-            .collect::<String>()
-    )) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(response)
+    let name: String = id.chars().filter(char::is_ascii_alphanumeric).collect();
+    Ok(html_download(html, &format!("takt-whatif-{name}.html")))
 }
 
 /// Cancels a job: a queued one never runs; a running one's result is dropped.

@@ -41,6 +41,33 @@ async fn blocking<R: Send + 'static>(
         .map_err(|e| Problem::internal(e.to_string()))
 }
 
+/// A self-contained report page sent as a download named `filename`: it is data, not a page of
+/// this server, so no script runs in it (`default-src 'none'`) and the browser saves it.
+fn html_download(html: String, filename: &str) -> Response {
+    let mut response = html.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; img-src data:"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    let safe: String = filename
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.'))
+        .collect();
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{safe}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
+}
+
 /// Per-client token buckets for ingestion: `rate` requests per second, bursts of twice that.
 pub struct RateLimiter {
     rate: f64,

@@ -198,26 +198,10 @@ pub(super) async fn twin_report(
     if !html {
         return Ok(Json(report).into_response());
     }
-    let mut response = takt_twin::report::html(&report).into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    // A report is data, not a page of this server: no script runs in it, and it is saved.
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"takt-shift-report.html\""),
-    );
-    Ok(response)
+    Ok(html_download(
+        takt_twin::report::html(&report),
+        "takt-shift-report.html",
+    ))
 }
 
 /// The parts waiting in each buffer now. Machine events do not sense buffers: the levels are

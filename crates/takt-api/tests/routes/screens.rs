@@ -114,6 +114,18 @@ fn buffer_levels_are_what_a_forecast_starts_from() {
     }
 }
 
+/// Posts the first `n` events of the shipped recording (all of it for `usize::MAX`).
+fn post_recording(app: &App, n: usize) {
+    let events: Vec<serde_json::Value> = crate::harness::recording().into_iter().take(n).collect();
+    let answer = crate::harness::post(
+        app,
+        "/twin/events",
+        Some(crate::harness::WRITE),
+        &serde_json::Value::Array(events).to_string(),
+    );
+    assert_eq!(answer.status, 200, "{}", answer.text);
+}
+
 /// The names a Prometheus exposition defines: each family (`# TYPE name kind`) and the series
 /// names it writes (`name_total`, `name_bucket`...).
 fn exported_names(exposition: &str) -> std::collections::BTreeSet<String> {
@@ -135,15 +147,7 @@ fn exported_names(exposition: &str) -> std::collections::BTreeSet<String> {
 #[test]
 fn metrics_export_the_plant_and_the_shipped_dashboard_asks_only_for_them() {
     let app = App::new();
-    let events: Vec<serde_json::Value> =
-        crate::harness::recording().into_iter().take(400).collect();
-    let answer = crate::harness::post(
-        &app,
-        "/twin/events",
-        Some(crate::harness::WRITE),
-        &serde_json::Value::Array(events).to_string(),
-    );
-    assert_eq!(answer.status, 200, "{}", answer.text);
+    post_recording(&app, 400);
     let metrics = get(&app, "/metrics", Some(READ));
     assert_eq!(metrics.status, 200);
     assert!(
@@ -228,14 +232,7 @@ fn metrics_export_the_plant_and_the_shipped_dashboard_asks_only_for_them() {
 #[test]
 fn the_shift_report_comes_as_json_or_as_a_page_that_runs_nothing() {
     let app = App::with_tokens();
-    let events: Vec<serde_json::Value> = crate::harness::recording();
-    let answer = crate::harness::post(
-        &app,
-        "/twin/events",
-        Some(crate::harness::WRITE),
-        &serde_json::Value::Array(events).to_string(),
-    );
-    assert_eq!(answer.status, 200, "{}", answer.text);
+    post_recording(&app, usize::MAX);
     let report = get(&app, "/twin/report?window=shift", Some(READ));
     assert_eq!(report.status, 200, "{}", report.text);
     let r = &report.body;
