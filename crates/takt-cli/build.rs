@@ -23,16 +23,24 @@ fn main() {
             format!(" {date}")
         }
     );
-    // Built again when the checked-out commit moves: HEAD, and the branch it names.
+    // Built again when the checked-out commit moves: HEAD, the branch it names, the packed refs.
+    // Only files that exist: cargo runs a build script on every build for a missing one.
     if let Some(dir) = git(&["rev-parse", "--absolute-git-dir"]) {
         let dir = Path::new(&dir);
-        println!("cargo:rerun-if-changed={}", dir.join("HEAD").display());
-        if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
-            println!("cargo:rerun-if-changed={}", dir.join(branch).display());
+        let branch = git(&["symbolic-ref", "-q", "HEAD"]).map(|b| dir.join(b));
+        for path in [
+            Some(dir.join("HEAD")),
+            branch,
+            Some(dir.join("packed-refs")),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|p| p.exists())
+        {
+            println!("cargo:rerun-if-changed={}", path.display());
         }
-        println!(
-            "cargo:rerun-if-changed={}",
-            dir.join("packed-refs").display()
-        );
+    } else {
+        // Outside a checkout: nothing to watch but this script.
+        println!("cargo:rerun-if-changed=build.rs");
     }
 }
