@@ -22,6 +22,16 @@ test("a schedule job runs from the form to a Gantt chart with the plan's orders"
   await expect(rows).toHaveCount(ids.length);
   for (const id of ids) await expect(page.getByTestId("plan-orders")).toContainText(id);
   await expect(page.getByTestId("job-status")).toContainText("done");
+  // Hovering an operation tells when the robustness check's runs finished its order.
+  const chart = page.getByTestId("gantt");
+  const box = (await chart.boundingBox())!;
+  let tip = "";
+  for (let x = box.x + 135; x < box.x + box.width - 35 && !tip.includes("simulated runs"); x += 3) {
+    await page.mouse.move(x, box.y + 35);
+    tip = await chart.innerText();
+  }
+  expect(tip).toMatch(/In 5 simulated runs: finished \d{4}-\d\d-\d\d \d\d:\d\d to \d{4}-\d\d-\d\d \d\d:\d\d/);
+  await page.mouse.move(0, 0);
   // The CSV export holds every operation.
   const download = page.waitForEvent("download");
   await page.getByRole("button", { name: "export CSV" }).click();

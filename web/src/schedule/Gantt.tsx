@@ -1,12 +1,13 @@
 // The plan as a Gantt chart: one row per machine, setups and processing told apart, off-shift time
 // and planned maintenance shaded, late orders outlined; zoom and pan in time (wheel, drag, the
-// slider); hover shows the operation in plant time with its units. Due dates of the orders on a
-// machine show as marks on its row.
+// slider); hover shows the operation in plant time with its units and, after a robustness check,
+// when the simulated runs finished its order. Due dates of the orders on a machine show as marks
+// on its row.
 import type { CustomSeriesRenderItemAPI, CustomSeriesRenderItemParams, CustomSeriesRenderItemReturn } from "echarts";
 import { useMemo } from "preact/hooks";
 import type { Schemas } from "../api";
 import { Chart, type ChartOption } from "../chart";
-import { count, duration, plantTime } from "../format";
+import { count, duration, percent, plantTime } from "../format";
 
 type Plan = Schemas["PlantSchedule"];
 
@@ -32,6 +33,18 @@ export function Gantt(props: { plan: Plan; offset: number }) {
     const colour = (p: string) => PRODUCT_COLOURS[products.indexOf(p) % PRODUCT_COLOURS.length]!;
     const late = new Set(plan.orders.filter((o) => o.late).map((o) => o.order));
     const due = new Map(plan.orders.map((o) => [o.order, o]));
+    // The robustness check's spread per order: when the simulated runs finished it, and how often
+    // on time.
+    const spread = new Map((plan.robustness?.orders ?? []).map((o) => [o.order, o]));
+    const simulated = (order: string): string => {
+      const r = spread.get(order);
+      if (!r) return "";
+      const c = r.completion_s;
+      const range = c.p10 != null && c.p90 != null ? `finished ${at(ms(c.p10))} to ${at(ms(c.p90))} (10th to 90th percentile)` : "";
+      const onTime = r.on_time_probability != null ? `on time in ${percent(r.on_time_probability)} of them` : "";
+      const words = [range, onTime].filter((w) => w !== "").join(", ");
+      return words ? `<br/>In ${count(plan.robustness!.replications)} simulated runs: ${words}` : "";
+    };
     const tips: string[] = [];
     const items: Item[] = [];
     const end = Math.max(...plan.operations.map((o) => o.end_s), plan.makespan_s, 1);
@@ -56,7 +69,7 @@ export function Gantt(props: { plan: Plan; offset: number }) {
         items.push({ value: [r, ms(o.setup_start_s), ms(o.start_s), tips.length - 1], itemStyle: { color: SETUP, decal: { symbol: "rect", dashArrayX: [1, 0], dashArrayY: [2, 3], rotation: -0.8, color: "rgba(0,0,0,0.35)" } } });
       }
       tips.push(
-        `Order ${o.order}, step ${o.operation}: ${count(o.quantity)} pcs of ${o.product} on ${o.machine}<br/>${at(ms(o.start_s))}–${at(ms(o.end_s))} (${duration(o.end_s - o.start_s)})${dueText}`,
+        `Order ${o.order}, step ${o.operation}: ${count(o.quantity)} pcs of ${o.product} on ${o.machine}<br/>${at(ms(o.start_s))}–${at(ms(o.end_s))} (${duration(o.end_s - o.start_s)})${dueText}${simulated(o.order)}`,
       );
       items.push({
         value: [r, ms(o.start_s), ms(o.end_s), tips.length - 1],
@@ -103,7 +116,14 @@ export function Gantt(props: { plan: Plan; offset: number }) {
         type: "time",
         min: t0,
         max: ms(end),
-        axisLabel: { formatter: (v: number) => at(v).replace(" ", "\n"), hideOverlap: true },
+        // One line per tick, as the printed Gantt: the date at midnight, the clock otherwise.
+        axisLabel: {
+          formatter: (v: number) => {
+            const t = at(v);
+            return t.endsWith(" 00:00") ? t.slice(0, 10) : t.slice(11);
+          },
+          hideOverlap: true,
+        },
         splitLine: { show: true, lineStyle: { color: "#e4e4e4" } },
         minInterval: 3_600_000,
       },
