@@ -601,11 +601,7 @@ fn plant_text(rfc3339: &str, day: Option<&str>) -> String {
 }
 
 fn print_state(state: &TwinState) {
-    let offset = state
-        .now
-        .rfind(['+', '-'])
-        .filter(|i| *i > 10)
-        .map_or("UTC".to_string(), |i| format!("UTC{}", &state.now[i..]));
+    let offset = takt_twin::report::offset_text(&state.now);
     println!(
         "{}",
         takt_model::quantity::wrap(

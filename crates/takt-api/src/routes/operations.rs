@@ -35,10 +35,8 @@ pub(super) async fn metrics(State(s): State<Shared>) -> Response {
     let state = s.twin.snapshot();
     let (queued, running) = s.jobs.load();
     let (now, view) = s.twin.view();
-    let buffers = now
-        .and_then(|now_ms| takt_twin::condition::condition_of(&s.model, &view, now_ms).ok())
-        .map(|(condition, _)| condition.buffers)
-        .unwrap_or_default();
+    // The same levels as `GET /twin/buffers`.
+    let buffers = takt_twin::condition::buffer_levels(&s.model, now.map(|now_ms| (&view, now_ms)));
     let last_accepted_ms = s.twin.last_accepted_ms();
     let text = s.metrics.render(|registry| {
         plant_metrics(
@@ -76,7 +74,7 @@ type Ratio = prometheus_client::metrics::gauge::Gauge<f64, std::sync::atomic::At
 fn plant_metrics(
     registry: &mut prometheus_client::registry::Registry,
     state: &takt_twin::TwinState,
-    buffers: &[takt_sim::condition::BufferCondition],
+    buffers: &takt_twin::condition::BufferLevels,
     (queued, running): (usize, usize),
     last_accepted_ms: Option<i64>,
 ) {
@@ -168,12 +166,15 @@ fn plant_metrics(
         scrap,
     );
     let levels = Family::<BufferLabels, Ratio>::default();
-    for b in buffers {
-        levels
-            .get_or_create(&BufferLabels {
-                buffer: b.buffer.clone(),
-            })
-            .set(b.parts.len() as f64);
+    for b in &buffers.buffers {
+        // No figure where the levels could not be inferred (said in `/twin/buffers`' warnings).
+        if let Some(parts) = b.parts {
+            levels
+                .get_or_create(&BufferLabels {
+                    buffer: b.buffer.clone(),
+                })
+                .set(parts as f64);
+        }
     }
     registry.register(
         "buffer_parts",
