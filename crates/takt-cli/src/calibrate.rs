@@ -8,7 +8,7 @@ use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use takt_model::overrides::{apply, parse_override};
-use takt_twin::calibrate::{calibrate, observe};
+use takt_twin::calibrate::{Calibrated, Measure, ObserveOptions, calibrate, observe};
 use takt_twin::event;
 
 #[derive(clap::Args)]
@@ -21,6 +21,11 @@ pub struct CalibrateArgs {
     /// Where to write the calibrated scenario.
     #[arg(short, long)]
     output: Option<PathBuf>,
+    /// The machines were as good as new when the record began (a `takt run --trace`, or a record
+    /// that starts after an overhaul): each first failure counts from the start. Without it, a
+    /// first failure's age is unknown and it is left out (and reported).
+    #[arg(long)]
+    new_at_start: bool,
     /// Print the fits as JSON instead of tables.
     #[arg(long)]
     json: bool,
@@ -49,14 +54,21 @@ pub fn run(args: CalibrateArgs) -> Result<ExitCode> {
     if events.is_empty() {
         bail!("{}: no readable events", args.history.display());
     }
-    let observations = observe(model, &events);
-    let results = calibrate(model, &observations);
+    let observations = observe(
+        model,
+        &events,
+        ObserveOptions {
+            new_at_start: args.new_at_start,
+        },
+    );
+    let calibration = calibrate(model, &observations);
+    let results = &calibration.calibrated;
     if let Some(path) = &args.output {
         let text = std::fs::read_to_string(&args.scenario)
             .with_context(|| format!("cannot read {}", args.scenario.display()))?;
         let mut table: toml::Table =
             toml::from_str(&text).with_context(|| format!("{}", args.scenario.display()))?;
-        for r in &results {
+        for r in results {
             let o = parse_override(&format!("{}={}", r.path, r.value))
                 .map_err(|e| anyhow::anyhow!("{}: {e}", r.path))?;
             apply(&mut table, &o).map_err(|p| anyhow::anyhow!("{}: {}", p.path, p.message))?;
@@ -78,16 +90,18 @@ pub fn run(args: CalibrateArgs) -> Result<ExitCode> {
             "events": events.len(),
             "unreadable": bad,
             "calibrated": results,
+            "skipped": calibration.skipped,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "{}: {} events ({} unreadable), {} quantities fitted{}",
+        "{}: {} events ({} unreadable), {} quantities fitted, {} left out{}",
         args.history.display(),
         events.len(),
         bad.len(),
         results.len(),
+        calibration.skipped.len(),
         args.output
             .as_ref()
             .map_or(String::new(), |p| format!(", written to {}", p.display()))
@@ -107,70 +121,8 @@ pub fn run(args: CalibrateArgs) -> Result<ExitCode> {
         "KS",
         "ΔAIC next",
     ]);
-    for r in &results {
-        // In the quantity's unit: cycles for cycle-counted failure modes, else durations; shapes
-        // and phase counts are numbers.
-        let cycles = cycle_counted(model, &r.path);
-        let amount = |x: f64| {
-            if cycles {
-                format!("{} cycles", takt_model::quantity::significant(x, 4))
-            } else {
-                takt_model::quantity::duration(x)
-            }
-        };
-        let parameter = |name: &str, x: f64| {
-            // Shapes, phase counts and a lognormal's log-scale mu and sigma have no unit.
-            if matches!(name, "shape" | "k" | "mu" | "sigma") {
-                takt_model::quantity::significant(x, 3)
-            } else {
-                amount(x)
-            }
-        };
-        let (mean, ci, ks, delta) = match &r.fit {
-            Some(f) => (
-                amount(f.mean),
-                format!("{:?}: ", f.family).to_lowercase()
-                    + &f.parameters
-                        .iter()
-                        .map(|p| {
-                            format!(
-                                "{} {} [{}, {}]",
-                                p.name,
-                                parameter(p.name, p.value),
-                                parameter(p.name, p.low),
-                                parameter(p.name, p.high)
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                format!("{:.3}", f.ks),
-                r.alternatives
-                    .first()
-                    .map_or(String::new(), |a| format!("{:.1}", a.aic - f.aic)),
-            ),
-            // A constant (every observation the same) or a scrap rate: the value in its unit.
-            None => {
-                let number = r
-                    .value
-                    .trim_start_matches("{ dist = \"constant\", value = ")
-                    .trim_end_matches(" }")
-                    .parse::<f64>()
-                    .ok();
-                let shown = match number {
-                    Some(x) if r.path.ends_with(".scrap") => {
-                        format!("{} %", takt_model::quantity::significant(x * 100.0, 2))
-                    }
-                    Some(x) => amount(x),
-                    None => r.value.clone(),
-                };
-                let kind = if r.path.ends_with(".scrap") {
-                    "rate"
-                } else {
-                    "constant"
-                };
-                (shown, kind.to_string(), String::new(), String::new())
-            }
-        };
+    for r in results {
+        let (mean, ci, ks, delta) = shown(r);
         t.add_row([
             r.what.clone(),
             takt_model::quantity::count(r.observations as u64),
@@ -181,26 +133,76 @@ pub fn run(args: CalibrateArgs) -> Result<ExitCode> {
         ]);
     }
     println!("{t}");
+    if !calibration.skipped.is_empty() {
+        println!("\nLeft out (the scenario keeps its values there):");
+        let mut t = Table::new();
+        t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
+            .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+            .set_width(100);
+        t.set_header(["what", "n", "why"]);
+        for s in &calibration.skipped {
+            t.add_row([
+                s.what.clone(),
+                takt_model::quantity::count(s.observations as u64),
+                s.reason.clone(),
+            ]);
+        }
+        println!("{t}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Whether the fitted quantity at scenario `path` counts cycles: the time to failure of a failure
-/// mode whose basis is cycles.
-fn cycle_counted(model: &takt_model::Model, path: &str) -> bool {
-    let Some(rest) = path.strip_prefix("stations.") else {
-        return false;
+/// A fitted quantity's mean, its parameters with their intervals, the goodness of fit and the
+/// margin to the next fit, in its unit.
+fn shown(r: &Calibrated) -> (String, String, String, String) {
+    let amount = |x: f64| match r.measure {
+        Measure::Cycles => format!("{} cycles", takt_model::quantity::significant(x, 4)),
+        Measure::Seconds => takt_model::quantity::duration(x),
+        Measure::Share => format!("{} %", takt_model::quantity::significant(x * 100.0, 2)),
     };
-    let Some((station, mode)) = rest.split_once(".failures[") else {
-        return false;
+    let parameter = |name: &str, x: f64| {
+        // Shapes, phase counts and a lognormal's log-scale mu and sigma have no unit.
+        if matches!(name, "shape" | "k" | "mu" | "sigma") {
+            takt_model::quantity::significant(x, 3)
+        } else {
+            amount(x)
+        }
     };
-    let Some((index, field)) = mode.split_once("].") else {
-        return false;
-    };
-    field == "ttf"
-        && model
-            .stations
-            .iter()
-            .find(|s| s.name == station)
-            .and_then(|s| s.failure_modes.get(index.parse::<usize>().ok()?))
-            .is_some_and(|m| m.basis == takt_model::FailureBasis::Cycles)
+    match (&r.fit, r.constant) {
+        (Some(f), _) => (
+            amount(f.mean),
+            format!("{:?}: ", f.family).to_lowercase()
+                + &f.parameters
+                    .iter()
+                    .map(|p| {
+                        format!(
+                            "{} {} [{}, {}]",
+                            p.name,
+                            parameter(p.name, p.value),
+                            parameter(p.name, p.low),
+                            parameter(p.name, p.high)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            format!("{:.3}", f.ks),
+            r.alternatives
+                .first()
+                .map_or(String::new(), |a| format!("{:.1}", a.aic - f.aic)),
+        ),
+        // A constant (every observation the same) or a scrap rate: the value in its unit.
+        (None, value) => {
+            let kind = if r.measure == Measure::Share {
+                "rate"
+            } else {
+                "constant"
+            };
+            (
+                value.map_or_else(|| r.value.clone(), amount),
+                kind.to_string(),
+                String::new(),
+                String::new(),
+            )
+        }
+    }
 }

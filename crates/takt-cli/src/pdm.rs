@@ -126,7 +126,7 @@ fn fit(
     if events.is_empty() {
         anyhow::bail!("{}: no readable events", history.display());
     }
-    let observations = takt_twin::calibrate::observe(model, &events);
+    let observations = takt_twin::calibrate::observe(model, &events, Default::default());
     // Ages now: the history mirrored in memory up to its last event.
     let (twin, _) = takt_twin::Twin::from_history(
         model,
@@ -139,7 +139,7 @@ fn fit(
     let ages = takt_twin::condition::failure_ages(model, &twin.view(now_ms), now_ms);
     let mut rows = Vec::new();
     for (si, st) in model.stations.iter().enumerate() {
-        let obs = observations.get(&si);
+        let obs = observations.stations.get(&si);
         for f in &st.failure_modes {
             let sample = obs
                 .and_then(|o| o.ttf.get(&f.name))

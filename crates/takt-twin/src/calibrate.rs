@@ -14,6 +14,11 @@
 //!   before is unknown).
 //! - **scrap rate** per product: scrap / all pieces counted.
 //!
+//! Nothing is left out in silence: every observation not used, and every quantity of the scenario
+//! the record could not fit, is reported as [`Skipped`] with its reason (events of assets the
+//! scenario does not know, failures whose reason names no failure mode, first failures whose age is
+//! unknown, repairs still running at the end, too few observations).
+//!
 //! Machines of one station are pooled. Times are fitted with `fit::fit_all` (exponential, Weibull,
 //! lognormal; the lowest AIC wins) and written back as scenario overrides; observations that all
 //! lie within two clock ticks of each other are written as the constant they are.
@@ -34,6 +39,42 @@ pub struct StationObservations {
     pub setups: Vec<Setup>,
     /// (good, scrap, rework) by product.
     pub pieces: BTreeMap<String, (u64, u64, u64)>,
+    /// Per failure mode: first failures of a machine, left out because its age when the record
+    /// began is unknown.
+    pub first_failures: BTreeMap<String, usize>,
+    /// Per failure mode: repairs still running when the record ended.
+    pub open_repairs: BTreeMap<String, usize>,
+}
+
+/// How the record is read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ObserveOptions {
+    /// The machines were as good as new when the record began (a `takt run --trace`, or a record
+    /// that starts after an overhaul): the first failure of each mode is a time to failure from
+    /// the record's start. Otherwise its age at the start is unknown and the first interval is
+    /// dropped.
+    pub new_at_start: bool,
+}
+
+/// What a record shows, station by station, and what of it could not be used.
+#[derive(Debug, Clone, Default)]
+pub struct Observed {
+    /// By station index.
+    pub stations: BTreeMap<usize, StationObservations>,
+    /// Observations left out, with the reason.
+    pub skipped: Vec<Skipped>,
+}
+
+/// Something the record held, or the scenario asked for, that calibration did not use.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Skipped {
+    /// What it is about, e.g. "Filler `valve fault` time to failure".
+    pub what: String,
+    /// The scenario path that keeps its value, where there is one.
+    pub path: Option<String>,
+    /// How many observations (events, failures, repairs, pieces) it concerns.
+    pub observations: usize,
+    pub reason: String,
 }
 
 /// One observed changeover: its duration, and the products counted before and after it.
@@ -60,8 +101,8 @@ struct Tracker {
     setup_from: Option<String>,
 }
 
-/// Collects observations per station (by index) from events; events of unknown assets are ignored.
-pub fn observe(model: &Model, events: &[Checked]) -> BTreeMap<usize, StationObservations> {
+/// Collects observations per station from events, and what could not be used.
+pub fn observe(model: &Model, events: &[Checked], options: ObserveOptions) -> Observed {
     let mut station_of: BTreeMap<String, usize> = BTreeMap::new();
     for (si, st) in model.stations.iter().enumerate() {
         for k in 0..st.machines {
@@ -69,20 +110,26 @@ pub fn observe(model: &Model, events: &[Checked]) -> BTreeMap<usize, StationObse
         }
     }
     let mut by_asset: BTreeMap<&str, Vec<&Checked>> = BTreeMap::new();
+    let mut strangers: BTreeMap<&str, usize> = BTreeMap::new();
     for e in events {
         if station_of.contains_key(&e.event.asset) {
             by_asset.entry(&e.event.asset).or_default().push(e);
+        } else {
+            *strangers.entry(&e.event.asset).or_default() += 1;
         }
     }
     let mut out: BTreeMap<usize, StationObservations> = BTreeMap::new();
+    // Per station and reason: failures that name no failure mode of the station.
+    let mut unknown_reasons: BTreeMap<usize, BTreeMap<String, usize>> = BTreeMap::new();
     for (asset, mut list) in by_asset {
         list.sort_by_key(|e| (e.ts_ms, e.event.seq));
         let si = station_of[asset];
         let st = &model.stations[si];
         let obs = out.entry(si).or_default();
+        let unknown_reasons = unknown_reasons.entry(si).or_default();
         let mut tr = Tracker::default();
         for m in &st.failure_modes {
-            tr.age.insert(m.name.clone(), (0.0, false));
+            tr.age.insert(m.name.clone(), (0.0, options.new_at_start));
         }
         let basis: BTreeMap<String, FailureBasis> = st
             .failure_modes
@@ -139,14 +186,16 @@ pub fn observe(model: &Model, events: &[Checked]) -> BTreeMap<usize, StationObse
                             single_mode.clone()
                         };
                         if let Some(mode) = mode {
-                            if let Some((age, started)) = tr.age.get(&mode).copied()
-                                && started
-                            {
-                                obs.ttf.entry(mode.clone()).or_default().observed.push(age);
+                            match tr.age.get(&mode).copied() {
+                                Some((age, true)) => {
+                                    obs.ttf.entry(mode.clone()).or_default().observed.push(age)
+                                }
+                                _ => *obs.first_failures.entry(mode.clone()).or_default() += 1,
                             }
                             tr.state = Some((*state, e.ts_ms, mode));
                             continue;
                         }
+                        *unknown_reasons.entry(reason.clone()).or_default() += 1;
                     }
                     if *state == StateCode::PlannedDown && previous != Some(StateCode::PlannedDown)
                     {
@@ -202,6 +251,11 @@ pub fn observe(model: &Model, events: &[Checked]) -> BTreeMap<usize, StationObse
                 _ => {}
             }
         }
+        if let Some((StateCode::UnplannedDown, _, mode)) = &tr.state
+            && !mode.is_empty()
+        {
+            *obs.open_repairs.entry(mode.clone()).or_default() += 1;
+        }
         // The end of the record censors what is running.
         for (mode, (age, started)) in &tr.age {
             if *started && *age > 0.0 {
@@ -209,7 +263,64 @@ pub fn observe(model: &Model, events: &[Checked]) -> BTreeMap<usize, StationObse
             }
         }
     }
-    out
+    let mut skipped = Vec::new();
+    for (asset, n) in strangers {
+        skipped.push(Skipped {
+            what: format!("events of `{asset}`"),
+            path: None,
+            observations: n,
+            reason: "not a machine of the scenario".into(),
+        });
+    }
+    for (si, reasons) in unknown_reasons {
+        let st = &model.stations[si];
+        for (reason, n) in reasons {
+            let modes = if st.failure_modes.is_empty() {
+                "it has none in the scenario".to_string()
+            } else {
+                st.failure_modes
+                    .iter()
+                    .map(|m| format!("`{}`", m.name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            skipped.push(Skipped {
+                what: format!("{} stops `{reason}`", st.name),
+                path: None,
+                observations: n,
+                reason: format!(
+                    "UNPLANNED_DOWN with a reason that names no failure mode of {} ({modes}): \
+                     neither a time to failure nor a repair",
+                    st.name
+                ),
+            });
+        }
+    }
+    Observed {
+        stations: out,
+        skipped,
+    }
+}
+
+/// `n` with the noun in its number.
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// The unit of a fitted quantity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    /// A duration in seconds.
+    Seconds,
+    /// Pieces counted: the age of a cycle-counted failure mode.
+    Cycles,
+    /// A fraction from 0 to 1 (a scrap rate).
+    Share,
 }
 
 /// One fitted quantity and where it goes in the scenario.
@@ -218,29 +329,124 @@ pub struct Calibrated {
     /// Scenario path, e.g. `stations.Filler.failures[0].ttf`.
     pub path: String,
     pub what: String,
+    /// The unit of the fit's parameters and of `constant`.
+    pub measure: Measure,
     /// The scenario value (TOML).
     pub value: String,
     /// The chosen fit, with the alternatives by AIC (for times).
     pub fit: Option<Fit>,
     pub alternatives: Vec<Fit>,
+    /// The value when no distribution was fitted: a constant time, or a scrap rate.
+    pub constant: Option<f64>,
     pub observations: usize,
+}
+
+/// What calibration fitted, and what it could not (the scenario keeps its values there).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Calibration {
+    pub calibrated: Vec<Calibrated>,
+    pub skipped: Vec<Skipped>,
 }
 
 /// At least this many observations are needed to fit a distribution.
 pub const MIN_OBSERVATIONS: usize = 5;
 
+/// At least this many pieces are needed to state a scrap rate.
+pub const MIN_PIECES_FOR_SCRAP: u64 = 20;
+
 /// Observations no further apart than this (two ticks of millisecond time stamps, in seconds or
 /// cycles) are read as one constant.
 pub const CONSTANT_SPREAD: f64 = 0.002;
 
-/// Fits everything the observations allow.
-pub fn calibrate(model: &Model, obs: &BTreeMap<usize, StationObservations>) -> Vec<Calibrated> {
-    let mut out = Vec::new();
-    let fitted = |path: String, what: String, sample: Sample, out: &mut Vec<Calibrated>| {
+/// One quantity to fit: where it goes, what it is, its unit and what one observation is called.
+struct Target {
+    path: String,
+    what: String,
+    measure: Measure,
+    /// One observation and several, e.g. ("failure", "failures").
+    noun: (&'static str, &'static str),
+    /// Observations of it the record held but could not use, and why.
+    left_out: Option<(usize, &'static str)>,
+}
+
+impl Target {
+    fn new(
+        path: String,
+        what: String,
+        measure: Measure,
+        noun: (&'static str, &'static str),
+    ) -> Self {
+        Target {
+            path,
+            what,
+            measure,
+            noun,
+            left_out: None,
+        }
+    }
+
+    /// `n` observations of it were in the record but could not be used, for `why`.
+    fn left_out(mut self, n: usize, why: &'static str) -> Self {
+        self.left_out = (n > 0).then_some((n, why));
+        self
+    }
+
+    /// The left-out observations, in words ("" when none).
+    fn left_out_text(&self) -> String {
+        match self.left_out {
+            Some((n, why)) => {
+                let (one, many) = self.noun;
+                format!("{} left out ({why})", plural(n, one, many))
+            }
+            None => String::new(),
+        }
+    }
+
+    fn skip(self, observations: usize, reason: String, out: &mut Calibration) {
+        out.skipped.push(Skipped {
+            what: self.what,
+            path: Some(self.path),
+            observations,
+            reason,
+        });
+    }
+
+    /// Fits `sample` into `out`, or says why not.
+    fn fit(self, sample: Sample, out: &mut Calibration) {
+        let n = sample.observed.len() + sample.censored.len();
         if sample.observed.len() < MIN_OBSERVATIONS {
+            let (one, many) = self.noun;
+            let mut reason = match (sample.observed.len(), self.left_out) {
+                (0, None) => format!("no {one} in the record"),
+                (0, Some((k, why))) => format!("no {one} usable: {k} left out ({why})"),
+                (k, None) => format!("{} observed", plural(k, one, many)),
+                (k, Some((l, why))) => {
+                    format!(
+                        "{} observed, {l} more left out ({why})",
+                        plural(k, one, many)
+                    )
+                }
+            };
+            if !sample.censored.is_empty() {
+                reason += &format!(
+                    "; {} censored by maintenance or the record's end",
+                    plural(sample.censored.len(), "interval", "intervals")
+                );
+            }
+            reason += &format!("; a fit needs at least {MIN_OBSERVATIONS} {many}");
+            let n = n + self.left_out.map_or(0, |l| l.0);
+            self.skip(n, reason, out);
             return;
         }
-        let n = sample.observed.len() + sample.censored.len();
+        // Fitted, but not from all the record held: say so beside the fit.
+        if let Some((k, _)) = self.left_out {
+            out.skipped.push(Skipped {
+                what: self.what.clone(),
+                path: Some(self.path.clone()),
+                observations: k,
+                reason: self.left_out_text(),
+            });
+        }
         // Observations that differ by no more than the events' clock (time stamps in ms) show a
         // constant: a distribution fitted to them would be degenerate (zero spread, no interval).
         let (low, high) = sample
@@ -251,58 +457,111 @@ pub fn calibrate(model: &Model, obs: &BTreeMap<usize, StationObservations>) -> V
             });
         if sample.censored.is_empty() && high - low <= CONSTANT_SPREAD {
             let mean = sample.observed.iter().sum::<f64>() / sample.observed.len() as f64;
-            out.push(Calibrated {
-                path,
-                what,
-                value: format!(
-                    "{{ dist = \"constant\", value = {} }}",
-                    (mean * 1000.0).round() / 1000.0
-                ),
+            let value = (mean * 1000.0).round() / 1000.0;
+            out.calibrated.push(Calibrated {
+                path: self.path,
+                what: self.what,
+                measure: self.measure,
+                value: format!("{{ dist = \"constant\", value = {value} }}"),
                 fit: None,
                 alternatives: vec![],
+                constant: Some(value),
                 observations: n,
             });
             return;
         }
         let mut fits = fit_all(&sample);
         if fits.is_empty() {
+            let reason = "no distribution could be fitted to them (exponential, Weibull and \
+                          lognormal all failed to converge)"
+                .to_string();
+            self.skip(n, reason, out);
             return;
         }
         let best = fits.remove(0);
-        out.push(Calibrated {
-            path,
-            what,
+        out.calibrated.push(Calibrated {
+            path: self.path,
+            what: self.what,
+            measure: self.measure,
             value: best.spec(),
             fit: Some(best),
             alternatives: fits,
+            constant: None,
             observations: n,
         });
+    }
+}
+
+const FAILURES: (&str, &str) = ("failure", "failures");
+const FIRST_FAILURE: &str = "the first of a machine: its age when the record began is unknown; \
+                             `--new-at-start` if the machines were new then";
+const REPAIRS: (&str, &str) = ("repair", "repairs");
+const SETUPS: (&str, &str) = ("setup", "setups");
+const CYCLES: (&str, &str) = ("cycle", "cycles");
+
+/// Fits everything the observations allow, and says what it could not fit.
+pub fn calibrate(model: &Model, observed: &Observed) -> Calibration {
+    let mut out = Calibration {
+        calibrated: Vec::new(),
+        skipped: observed.skipped.clone(),
     };
-    for (&si, o) in obs {
-        let st = &model.stations[si];
+    let empty = StationObservations::default();
+    for (si, st) in model.stations.iter().enumerate() {
+        let o = match observed.stations.get(&si) {
+            Some(o) => o,
+            None => {
+                out.skipped.push(Skipped {
+                    what: format!("station {}", st.name),
+                    path: Some(format!("stations.{}", st.name)),
+                    observations: 0,
+                    reason: "no events of its machines in the record: its failures, repairs \
+                             and changeovers keep the scenario's values"
+                        .into(),
+                });
+                &empty
+            }
+        };
+        let seen = observed.stations.contains_key(&si);
         for (fi, mode) in st.failure_modes.iter().enumerate() {
+            if !seen {
+                continue;
+            }
             let base = format!("stations.{}.failures[{fi}]", st.name);
-            if let Some(s) = o.ttf.get(&mode.name) {
-                fitted(
-                    format!("{base}.ttf"),
-                    format!("{} `{}` time to failure", st.name, mode.name),
-                    s.clone(),
-                    &mut out,
-                );
-            }
-            if let Some(r) = o.ttr.get(&mode.name) {
-                fitted(
-                    format!("{base}.ttr"),
-                    format!("{} `{}` time to repair", st.name, mode.name),
-                    Sample {
-                        observed: r.clone(),
-                        censored: vec![],
-                    },
-                    &mut out,
-                );
-            }
+            let measure = if mode.basis == FailureBasis::Cycles {
+                Measure::Cycles
+            } else {
+                Measure::Seconds
+            };
+            Target::new(
+                format!("{base}.ttf"),
+                format!("{} `{}` time to failure", st.name, mode.name),
+                measure,
+                FAILURES,
+            )
+            .left_out(
+                o.first_failures.get(&mode.name).copied().unwrap_or(0),
+                FIRST_FAILURE,
+            )
+            .fit(o.ttf.get(&mode.name).cloned().unwrap_or_default(), &mut out);
+            Target::new(
+                format!("{base}.ttr"),
+                format!("{} `{}` time to repair", st.name, mode.name),
+                Measure::Seconds,
+                REPAIRS,
+            )
+            .left_out(
+                o.open_repairs.get(&mode.name).copied().unwrap_or(0),
+                "still down when the record ended: the repair's length is unknown",
+            )
+            .fit(
+                Sample {
+                    observed: o.ttr.get(&mode.name).cloned().unwrap_or_default(),
+                    censored: vec![],
+                },
+                &mut out,
+            );
         }
-        if let Some(changeover) = &st.changeover {
+        if let Some(changeover) = st.changeover.as_ref().filter(|_| seen) {
             // Each listed pair from its own setups, the default from all the others.
             let name = |p: usize| model.products[p].name.as_str();
             let between = |s: &Setup, (from, to): (usize, usize)| {
@@ -315,9 +574,13 @@ pub fn calibrate(model: &Model, obs: &BTreeMap<usize, StationObservations>) -> V
                     .filter(|s| between(s, (from, to)))
                     .map(|s| s.secs)
                     .collect();
-                fitted(
+                Target::new(
                     format!("stations.{}.changeover.matrix[{ei}].time", st.name),
                     format!("{} changeover {} -> {}", st.name, name(from), name(to)),
+                    Measure::Seconds,
+                    SETUPS,
+                )
+                .fit(
                     Sample {
                         observed,
                         censored: vec![],
@@ -330,9 +593,13 @@ pub fn calibrate(model: &Model, obs: &BTreeMap<usize, StationObservations>) -> V
             } else {
                 format!("{} changeover, pairs not in the matrix", st.name)
             };
-            fitted(
+            Target::new(
                 format!("stations.{}.changeover.default", st.name),
                 what,
+                Measure::Seconds,
+                SETUPS,
+            )
+            .fit(
                 Sample {
                     observed: o
                         .setups
@@ -349,10 +616,17 @@ pub fn calibrate(model: &Model, obs: &BTreeMap<usize, StationObservations>) -> V
     // Routing steps: pooled over the step's eligible stations.
     for product in &model.products {
         for (k, step) in product.routing.iter().enumerate() {
+            if !step
+                .stations
+                .iter()
+                .any(|s| observed.stations.contains_key(s))
+            {
+                continue;
+            }
             let mut cycles = Vec::new();
             let (mut pieces, mut scrap) = (0u64, 0u64);
             for &s in &step.stations {
-                if let Some(o) = obs.get(&s) {
+                if let Some(o) = observed.stations.get(&s) {
                     cycles.extend(o.cycle_s.get(&product.name).into_iter().flatten());
                     if let Some(&(g, sc, r)) = o.pieces.get(&product.name) {
                         pieces += g + sc + r;
@@ -361,25 +635,43 @@ pub fn calibrate(model: &Model, obs: &BTreeMap<usize, StationObservations>) -> V
                 }
             }
             let base = format!("products.{}.routing[{k}]", product.name);
-            fitted(
+            Target::new(
                 format!("{base}.process_time"),
                 format!("{} step {} cycle time", product.name, k + 1),
+                Measure::Seconds,
+                CYCLES,
+            )
+            .fit(
                 Sample {
                     observed: cycles,
                     censored: vec![],
                 },
                 &mut out,
             );
-            if pieces >= 20 {
+            let scrap_target = Target::new(
+                format!("{base}.scrap"),
+                format!("{} step {} scrap rate", product.name, k + 1),
+                Measure::Share,
+                ("piece", "pieces"),
+            );
+            if pieces >= MIN_PIECES_FOR_SCRAP {
                 let rate = scrap as f64 / pieces as f64;
-                out.push(Calibrated {
-                    path: format!("{base}.scrap"),
-                    what: format!("{} step {} scrap rate", product.name, k + 1),
-                    value: format!("{:.5}", rate),
+                out.calibrated.push(Calibrated {
+                    path: scrap_target.path,
+                    what: scrap_target.what,
+                    measure: Measure::Share,
+                    value: format!("{rate:.5}"),
                     fit: None,
                     alternatives: vec![],
+                    constant: Some((rate * 1e5).round() / 1e5),
                     observations: pieces as usize,
                 });
+            } else {
+                let reason = format!(
+                    "{} counted; a rate needs at least {MIN_PIECES_FOR_SCRAP}",
+                    plural(pieces as usize, "piece", "pieces")
+                );
+                scrap_target.skip(pieces as usize, reason, &mut out);
             }
         }
     }
