@@ -65,6 +65,17 @@ fn cmapss_evaluation_prints_rmse_and_score() {
     let rmse = v["rmse"].as_f64().expect("rmse");
     assert!(v["score"].as_f64().is_some_and(|s| s >= 0.0));
     assert_eq!(v["test_engines"], 10);
+    // Each test engine's prediction comes with its interval, around the point.
+    let predictions = v["predictions"].as_array().expect("predictions");
+    assert_eq!(predictions.len(), 10);
+    for p in predictions {
+        let (low, rul, high) = (
+            p["low"].as_f64().expect("low"),
+            p["rul"].as_f64().expect("rul"),
+            p["high"].as_f64().expect("high"),
+        );
+        assert!(low <= rul && rul <= high, "{p}");
+    }
     // The drift tells the remaining life: far better than the spread of the truths (about 40).
     assert!(rmse < 20.0, "rmse {rmse}");
     let out = takt(&[
@@ -78,7 +89,10 @@ fn cmapss_evaluation_prints_rmse_and_score() {
     ]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("PHM08 score") && text.contains("anchor: linear regression"),
+        text.contains("PHM08 score")
+            && text.contains("published: linear regression")
+            && text.contains("a perfect prediction capped at 125")
+            && text.contains("90 % intervals for the true remaining life hold it for"),
         "{text}"
     );
 }
