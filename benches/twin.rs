@@ -92,7 +92,8 @@ fn main() {
         // As `takt replay --speed max`: batches of 1,000, the next read while the last is stored.
         // The batches are copied from the recording on the reading side, as the CLI reads them
         // from the file there.
-        let done = |_: usize, _: usize, _: &takt_twin::IngestReport| Ok::<_, TwinError>(());
+        let done =
+            |_: &mut Twin, _: usize, _: usize, _: &takt_twin::IngestReport| Ok::<_, TwinError>(());
         let batches = lines.chunks(1000).map(<[String]>::to_vec);
         if let Err(e) = twin.ingest_pipelined("bench", batches, || 0, done) {
             panic!("{e}");

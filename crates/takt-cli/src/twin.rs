@@ -43,6 +43,11 @@ pub struct ReplayArgs {
     /// (e.g. `5m`); default: the newest event.
     #[arg(long, value_parser = parse_moment)]
     at: Option<Moment>,
+    /// Alert rules (TOML, see docs/alerts.md), or `default` (a machine down or silent 10 min, the
+    /// line's OEE below 50 % after an hour), judged after each batch; the alerts raised and
+    /// cleared are printed after the plant (`alerts` in the JSON).
+    #[arg(long)]
+    alerts: Option<PathBuf>,
     /// Print the mirrored plant as JSON instead of tables.
     #[arg(long)]
     json: bool,
@@ -222,10 +227,11 @@ pub(crate) fn warn_if_past_the_plan(model: &Model) {
 }
 
 pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
-    let model = match load_model(&args.scenario)? {
-        Ok(m) => m,
+    let loaded = match crate::load(&args.scenario)? {
+        Ok(l) => l,
         Err(code) => return Ok(code),
     };
+    let model = loaded.model;
     if args.batch == 0 {
         bail!("--batch must be at least 1");
     }
@@ -245,6 +251,37 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
         store,
         MirrorConfig::with_reorder_window_s(args.reorder_window),
     )?;
+    let mut alerts = match &args.alerts {
+        Some(path) => {
+            let rules = if path.as_os_str() == "default" {
+                takt_twin::alerts::rules::defaults(&model)
+            } else {
+                match takt_twin::alerts::rules::load(path, &model) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return Ok(ExitCode::from(2));
+                    }
+                }
+            };
+            let lifetimes = takt_twin::alerts::Lifetimes::new(&model, |si, fi| {
+                takt_maintenance::plant::wear_out_lifetime(&loaded.scenario, si, fi)
+            });
+            Some((twin.alert_engine(rules)?, lifetimes))
+        }
+        None => None,
+    };
+    let mut alert_log: Vec<takt_twin::alerts::AlertChange> = Vec::new();
+    // After each stored batch: the rules judged at its newest event.
+    let mut judge = |twin: &mut Twin| -> Result<()> {
+        if let Some((engine, lifetimes)) = alerts.as_mut()
+            && let Some(now) = twin.newest_ms()
+        {
+            let state = twin.state(now);
+            alert_log.extend(twin.evaluate_alerts(engine, &model, &state, Some(lifetimes), now)?);
+        }
+        Ok(())
+    };
     let file = std::fs::File::open(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
@@ -347,9 +384,10 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
                 }
                 (!batch.is_empty()).then_some(batch)
             });
-            twin.ingest_pipelined(&source, batches, chrono_now_ms, |k, _, r| {
+            twin.ingest_pipelined(&source, batches, chrono_now_ms, |twin, k, _, r| {
                 // Every batch but the last is full.
-                record(r, first_line + k * args.batch)
+                record(r, first_line + k * args.batch)?;
+                judge(twin)
             })?;
             if let Some(e) = read_error {
                 return Err(e);
@@ -363,6 +401,7 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
                 let parsed = takt_twin::parse_owned_batch(&source, std::mem::take(batch));
                 let r = twin.ingest_batch(parsed, chrono_now_ms())?;
                 record(&r, first_line)?;
+                judge(twin)?;
                 Ok::<_, anyhow::Error>(())
             };
             let mut pacer = Pacer::new(Speed::Factor(f));
@@ -399,8 +438,13 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
         None => twin.newest_ms().unwrap_or(model.timebase.start_ms()),
     };
     let state = twin.state(now);
+    let alert_list = alert_list(&alert_log);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&state)?);
+        let mut out = serde_json::to_value(&state)?;
+        if let (Some(object), true) = (out.as_object_mut(), args.alerts.is_some()) {
+            object.insert("alerts".into(), serde_json::to_value(&alert_list)?);
+        }
+        println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         println!(
             "replayed {line_no} lines in {seconds:.2} s ({:.0} lines/s): {accepted} accepted, {duplicates} duplicates, {rejected} rejected{}",
@@ -416,6 +460,9 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
             println!("  rejected {r}");
         }
         print_state(&state);
+        if args.alerts.is_some() {
+            print_alerts(&alert_list, &model);
+        }
     }
     if rejected > 0 && accepted == 0 && duplicates == 0 {
         eprintln!(
@@ -689,4 +736,42 @@ fn print_state(state: &TwinState) {
     }
     println!("{t}");
     standard_note(flagged);
+}
+
+/// Each alert as it stands at the end (raised, cleared, acknowledged), in the order raised.
+fn alert_list(log: &[takt_twin::alerts::AlertChange]) -> Vec<takt_twin::alerts::Alert> {
+    let mut by_id: std::collections::BTreeMap<u64, takt_twin::alerts::Alert> =
+        std::collections::BTreeMap::new();
+    for change in log {
+        let a = change.alert();
+        by_id.insert(a.id, a.clone());
+    }
+    by_id.into_values().collect()
+}
+
+fn print_alerts(alerts: &[takt_twin::alerts::Alert], model: &Model) {
+    let open = alerts.iter().filter(|a| a.is_open()).count();
+    println!(
+        "\nAlerts: {} raised, {open} still open",
+        takt_model::quantity::count(alerts.len() as u64)
+    );
+    if alerts.is_empty() {
+        return;
+    }
+    let minute = |ms: i64| model.timebase.plant_minute(model.timebase.model_s(ms));
+    let mut t = comfy_table::Table::new();
+    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+        .set_width(100);
+    t.set_header(["raised", "cleared", "severity", "rule", "what"]);
+    for a in alerts {
+        t.add_row([
+            minute(a.raised_ms),
+            a.cleared_ms.map_or_else(|| "open".to_string(), minute),
+            a.severity.name().to_string(),
+            a.rule.clone(),
+            a.message.clone(),
+        ]);
+    }
+    println!("{t}");
 }

@@ -98,6 +98,15 @@ fn weibull_shape_for_cv(cv: f64) -> f64 {
     0.5 * (low + high)
 }
 
+/// The lifetime of failure mode `fi` of station `si` as the scenario gives it, if the mode wears
+/// out (a service lowers its risk): the twin's `failure_risk` alerts judge these only, since a
+/// mode that fails at random has the same risk whatever its age, and nothing to act on
+/// (`takt_twin::alerts::Lifetimes::new`).
+pub fn wear_out_lifetime(scenario: &Scenario, si: usize, fi: usize) -> Option<Fit> {
+    let spec = &scenario.stations.get(si)?.failures.get(fi)?.ttf;
+    lifetime_of(spec).map(|(life, _)| life).filter(wears_out)
+}
+
 /// A lifetime for planning from a scenario distribution, and whether it was matched by moments.
 pub fn lifetime_of(spec: &DistributionSpec) -> Option<(Fit, bool)> {
     use DistributionSpec::*;

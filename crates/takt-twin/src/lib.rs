@@ -11,6 +11,7 @@
 //! so a restarted twin shows the state it showed before, whatever killed it.
 
 pub mod adapters;
+pub mod alerts;
 pub mod calibrate;
 pub mod condition;
 pub mod event;
@@ -322,14 +323,14 @@ impl Twin {
     /// while the twin stores and mirrors batch k: the replay path as fast as possible. The batches
     /// are pulled on the reading side too, so reading a file overlaps storing; their texts are kept
     /// as handed over, without a copy. `on_report` sees each batch's report, once the batch is
-    /// durable, with the batch's position and number of lines; the first error, the twin's or
-    /// `on_report`'s, stops the replay.
+    /// durable, with the twin (to read or judge it after the batch), the batch's position and
+    /// number of lines; the first error, the twin's or `on_report`'s, stops the replay.
     pub fn ingest_pipelined<I, E>(
         &mut self,
         source: &str,
         batches: I,
         received_ms: impl Fn() -> i64,
-        mut on_report: impl FnMut(usize, usize, &IngestReport) -> Result<(), E>,
+        mut on_report: impl FnMut(&mut Twin, usize, usize, &IngestReport) -> Result<(), E>,
     ) -> Result<(), E>
     where
         I: IntoIterator<Item = Vec<String>>,
@@ -347,7 +348,8 @@ impl Twin {
         while let Some((lines, parsed)) = pending {
             let now = received_ms();
             let (next, report) = rayon::join(&mut take, || self.ingest_batch(parsed, now));
-            on_report(k, lines, &report?)?;
+            let report = report?;
+            on_report(self, k, lines, &report)?;
             pending = next;
             k += 1;
         }

@@ -331,6 +331,7 @@ pub struct Mirror {
     /// Each asset's slot by name: an event costs one lookup of its asset's name.
     index: BTreeMap<String, usize>,
     slots: Vec<Slot>,
+    keep_episodes: bool,
 }
 
 /// One asset: its state, and the events waiting to be applied in time order (a ring: events
@@ -342,16 +343,44 @@ struct Slot {
     pending: VecDeque<Checked>,
     newest_ms: i64,
     history: AssetHistory,
+    /// Unplanned stops that ended since they were last taken (kept only when asked for).
+    ended: Vec<Episode>,
 }
 
 impl Slot {
-    fn apply(&mut self, clock: &ShiftClock, c: Checked) {
-        apply_booked(&mut self.state, &mut self.history, clock, c);
+    fn apply(&mut self, clock: &ShiftClock, c: Checked, keep_episodes: bool) {
+        let ended = apply_booked(&mut self.state, &mut self.history, clock, c);
+        if keep_episodes
+            && let Some((state, reason, start_ms, end_ms)) = ended
+            && state == StateCode::UnplannedDown
+        {
+            self.ended.push(Episode {
+                state,
+                reason,
+                start_ms,
+                end_ms,
+            });
+        }
     }
 }
 
-/// Applies an event, and books the state it ends into the asset's history.
-fn apply_booked(a: &mut AssetState, history: &mut AssetHistory, clock: &ShiftClock, c: Checked) {
+/// A state an asset was in, from its start to its end (the next state event).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Episode {
+    pub state: StateCode,
+    pub reason: String,
+    pub start_ms: i64,
+    pub end_ms: i64,
+}
+
+/// Applies an event, and books the state it ends into the asset's history; returns that state,
+/// its reason, start and end.
+fn apply_booked(
+    a: &mut AssetState,
+    history: &mut AssetHistory,
+    clock: &ShiftClock,
+    c: Checked,
+) -> Option<(StateCode, String, i64, i64)> {
     let before =
         matches!(c.event.body, Body::State(_)).then(|| (a.state, a.since_ms, a.reason.clone()));
     apply(a, clock, c);
@@ -360,7 +389,9 @@ fn apply_booked(a: &mut AssetState, history: &mut AssetHistory, clock: &ShiftClo
         && now > since
     {
         history.book(clock, state, &reason, since, now);
+        return Some((state, reason, since, now));
     }
+    None
 }
 
 impl Mirror {
@@ -375,6 +406,7 @@ impl Mirror {
                     pending: VecDeque::new(),
                     newest_ms: i64::MIN,
                     history: AssetHistory::default(),
+                    ended: Vec::new(),
                 });
                 slots.len() - 1
             });
@@ -384,7 +416,25 @@ impl Mirror {
             clock,
             index,
             slots,
+            keep_episodes: false,
         }
+    }
+
+    /// Keeps the unplanned stops that end from now on, for [`Mirror::take_ended_stops`] (the
+    /// alert rules read them, so that a stop that began and ended between two judgements is seen).
+    pub fn keep_ended_stops(&mut self) {
+        self.keep_episodes = true;
+    }
+
+    /// The unplanned stops that ended since the last call, per asset.
+    pub fn take_ended_stops(&mut self) -> Vec<(String, Episode)> {
+        let mut out = Vec::new();
+        for (name, &i) in &self.index {
+            for e in std::mem::take(&mut self.slots[i].ended) {
+                out.push((name.clone(), e));
+            }
+        }
+        out
     }
 
     pub fn knows(&self, asset: &str) -> bool {
@@ -408,7 +458,7 @@ impl Mirror {
         slot.newest_ms = slot.newest_ms.max(c.ts_ms);
         let horizon = slot.newest_ms.saturating_sub(self.config.reorder_window_ms);
         if self.config.reorder_window_ms == 0 {
-            slot.apply(&self.clock, c);
+            slot.apply(&self.clock, c, self.keep_episodes);
             return;
         }
         let queue = &mut slot.pending;
@@ -421,7 +471,7 @@ impl Mirror {
         }
         while slot.pending.front().is_some_and(|p| p.ts_ms <= horizon) {
             if let Some(e) = slot.pending.pop_front() {
-                slot.apply(&self.clock, e);
+                slot.apply(&self.clock, e, self.keep_episodes);
             }
         }
     }
@@ -440,7 +490,7 @@ impl Mirror {
                 let mut recent = AssetHistory::default();
                 let mut a = slot.state.clone();
                 for e in &slot.pending {
-                    apply_booked(&mut a, &mut recent, &self.clock, e.clone());
+                    let _ = apply_booked(&mut a, &mut recent, &self.clock, e.clone());
                 }
                 if let Some(since) = a.since_ms
                     && now_ms > since

@@ -7,6 +7,7 @@
 //! [`Store::memory`] keeps the same contract in plain memory (a set of `asset` + `seq` and the
 //! texts in order), for replays that need no durability: back-testing as fast as the mirror goes.
 
+use crate::alerts::Alert;
 use crate::event::{Checked, parse};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::{BTreeMap, HashSet};
@@ -45,6 +46,7 @@ struct Memory {
     /// A handful of assets, compared as strings.
     seen: BTreeMap<String, SeqSet>,
     dead: Vec<DeadLetter>,
+    alerts: BTreeMap<u64, Alert>,
 }
 
 /// The `seq`s seen of one asset, hashed with Fx: the keys are the plant's own counters, and the
@@ -103,6 +105,11 @@ impl Store {
                  source TEXT NOT NULL,
                  payload TEXT NOT NULL,
                  reason TEXT NOT NULL
+             );
+             CREATE TABLE IF NOT EXISTS alerts (
+                 id INTEGER PRIMARY KEY,
+                 open INTEGER NOT NULL,
+                 body TEXT NOT NULL
              );",
         )?;
         Ok(Store {
@@ -290,6 +297,103 @@ impl Store {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Stores alerts as they are now (raised, cleared or acknowledged), in one transaction.
+    pub fn save_alerts<'a>(
+        &mut self,
+        alerts: impl IntoIterator<Item = &'a Alert>,
+    ) -> Result<(), StoreError> {
+        let conn = match &mut self.backend {
+            Backend::Sqlite(conn) => conn,
+            Backend::Memory(m) => {
+                for a in alerts {
+                    m.alerts.insert(a.id, a.clone());
+                }
+                return Ok(());
+            }
+        };
+        let tx = conn.transaction()?;
+        {
+            let mut put = tx.prepare_cached(
+                "INSERT OR REPLACE INTO alerts (id, open, body) VALUES (?1, ?2, ?3)",
+            )?;
+            for a in alerts {
+                let body = serde_json::to_string(a).map_err(|e| StoreError::Corrupt {
+                    id: a.id as i64,
+                    message: e.to_string(),
+                })?;
+                put.execute(params![a.id as i64, a.is_open(), body])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Stored alerts, newest first: the open ones only, or all; at most `limit`.
+    pub fn alerts(&self, open_only: bool, limit: u32) -> Result<Vec<Alert>, StoreError> {
+        let conn = match &self.backend {
+            Backend::Sqlite(conn) => conn,
+            Backend::Memory(m) => {
+                return Ok(m
+                    .alerts
+                    .values()
+                    .rev()
+                    .filter(|a| !open_only || a.is_open())
+                    .take(limit as usize)
+                    .cloned()
+                    .collect());
+            }
+        };
+        let mut query = conn.prepare_cached(
+            "SELECT id, body FROM alerts WHERE open >= ?1 ORDER BY id DESC LIMIT ?2",
+        )?;
+        let rows = query.query_map(params![i64::from(open_only), limit], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, body) = row?;
+            out.push(
+                serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
+                    id,
+                    message: e.to_string(),
+                })?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// One stored alert.
+    pub fn alert(&self, id: u64) -> Result<Option<Alert>, StoreError> {
+        let conn = match &self.backend {
+            Backend::Sqlite(conn) => conn,
+            Backend::Memory(m) => return Ok(m.alerts.get(&id).cloned()),
+        };
+        let body: Option<String> = conn
+            .query_row(
+                "SELECT body FROM alerts WHERE id = ?1",
+                params![id as i64],
+                |r| r.get(0),
+            )
+            .optional()?;
+        body.map(|b| {
+            serde_json::from_str(&b).map_err(|e| StoreError::Corrupt {
+                id: id as i64,
+                message: e.to_string(),
+            })
+        })
+        .transpose()
+    }
+
+    /// The highest alert id stored (0 when none).
+    pub fn last_alert_id(&self) -> Result<u64, StoreError> {
+        let conn = match &self.backend {
+            Backend::Sqlite(conn) => conn,
+            Backend::Memory(m) => return Ok(m.alerts.keys().next_back().copied().unwrap_or(0)),
+        };
+        let id: Option<i64> = conn.query_row("SELECT MAX(id) FROM alerts", [], |r| r.get(0))?;
+        Ok(id.unwrap_or(0) as u64)
     }
 
     /// Whether an event is stored.

@@ -54,7 +54,7 @@ fn pipelined_ingestion_is_ingestion_batch_by_batch() {
             "test",
             batches.iter().cloned(),
             || 7,
-            |k, lines, r| {
+            |_, k, lines, r| {
                 assert_eq!(lines, batches[k].len());
                 reports.push((k, r.clone()));
                 Ok::<_, TwinError>(())

@@ -57,6 +57,11 @@ impl StateCode {
         self as usize
     }
 
+    /// The state of its name (`RUNNING`, `UNPLANNED_DOWN`, ...).
+    pub fn parse(name: &str) -> Option<StateCode> {
+        StateCode::ALL.into_iter().find(|s| s.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             StateCode::Running => "RUNNING",

@@ -1,0 +1,146 @@
+//! Alerts in a replay, against what the events themselves say: a 16-hour bottling day from the
+//! simulator raises a `down` alert for exactly the stops that lasted the allowance (found here by
+//! reading the recording's state events, not by the engine), at the moment each passed it, cleared
+//! when it ended; the shorter stops raise nothing (no storm). The shipped Okuma recording, a demo
+//! machine mostly idle for an hour, raises the default rules' one OEE alert and nothing else.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn takt(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_takt"))
+        .args(args)
+        .output()
+        .expect("takt runs")
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn ok(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+/// (machine, start ms, end ms) of every UNPLANNED_DOWN in a recording, read from its events.
+fn stops(trace: &Path) -> Vec<(String, i64, i64)> {
+    let text = std::fs::read_to_string(trace).expect("trace");
+    let mut open: std::collections::BTreeMap<String, i64> = Default::default();
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let e: Value = serde_json::from_str(line).expect("event");
+        if e["kind"] != "state" {
+            continue;
+        }
+        let asset = e["asset"].as_str().expect("asset").to_string();
+        let ms = takt_model::time::parse_rfc3339_ms(e["ts"].as_str().expect("ts")).expect("time");
+        if let Some(start) = open.remove(&asset) {
+            out.push((asset.clone(), start, ms));
+        }
+        if e["state"] == "UNPLANNED_DOWN" {
+            open.insert(asset, ms);
+        }
+    }
+    out
+}
+
+fn replay(trace: &Path, scenario: &Path, alerts: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "replay".to_string(),
+        trace.to_string_lossy().into_owned(),
+        "--scenario".into(),
+        scenario.to_string_lossy().into_owned(),
+        "--alerts".into(),
+        alerts.to_string_lossy().into_owned(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    takt(&refs)
+}
+
+#[test]
+fn a_replayed_day_raises_one_alert_per_long_stop_and_none_for_the_short_ones() {
+    let dir = std::env::temp_dir().join(format!("takt-alerts-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let trace = dir.join("day.jsonl");
+    let scenario = root().join("scenarios/bottling-line.toml");
+    let run = takt(&[
+        "run",
+        &scenario.to_string_lossy(),
+        "--horizon",
+        "16h",
+        "--trace",
+        &trace.to_string_lossy(),
+        "--json",
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let rules = dir.join("rules.toml");
+    std::fs::write(&rules, "[[rule]]\nwhen = \"down\"\nlonger_than = \"5m\"\n").expect("rules");
+    let state = ok(&replay(&trace, &scenario, &rules, &["--json"]));
+    let alerts = state["alerts"].as_array().expect("alerts");
+    let all = stops(&trace);
+    let long: Vec<&(String, i64, i64)> = all.iter().filter(|s| s.2 - s.1 >= 300_000).collect();
+    eprintln!(
+        "{} stops, {} of at least 5 min, {} alerts",
+        all.len(),
+        long.len(),
+        alerts.len()
+    );
+    assert!(
+        all.len() > 10 && !long.is_empty(),
+        "a day with short and long stops"
+    );
+    assert_eq!(alerts.len(), long.len(), "{alerts:#?}");
+    for (alert, (machine, start, end)) in alerts.iter().zip(&long) {
+        assert_eq!(alert["asset"], machine.as_str());
+        assert_eq!(alert["kind"], "down");
+        assert_eq!(alert["raised_ms"].as_i64(), Some(start + 300_000));
+        assert_eq!(alert["cleared_ms"].as_i64(), Some(*end));
+    }
+    // Batches of 7 events judge far more often: the same alerts, to the millisecond.
+    let fine = ok(&replay(
+        &trace,
+        &scenario,
+        &rules,
+        &["--batch", "7", "--json"],
+    ));
+    assert_eq!(&fine["alerts"], &state["alerts"]);
+    // A rules file with a mistake is refused with its place.
+    std::fs::write(
+        &rules,
+        "[[rule]]\nwhen = \"down\"\nlonger_than = \"five\"\n",
+    )
+    .expect("rules");
+    let bad = replay(&trace, &scenario, &rules, &[]);
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("rules.toml: rule[0].longer_than:"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_okuma_recording_raises_the_one_alert_its_idle_hour_deserves() {
+    let state = ok(&replay(
+        &root().join("replay/okuma-mtconnect.jsonl"),
+        &root().join("scenarios/okuma-cell.toml"),
+        Path::new("default"),
+        &["--json"],
+    ));
+    let alerts = state["alerts"].as_array().expect("alerts");
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(alerts[0]["kind"], "oee_below");
+    assert_eq!(alerts[0]["asset"], "Okuma");
+    let oee = alerts[0]["value"].as_f64().expect("oee");
+    assert!(oee < 0.5, "{oee}");
+}
