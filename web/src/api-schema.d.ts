@@ -242,6 +242,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/twin/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The alert rules in force and the alerts they raised, newest first (`open=true`: those open
+         *     now). Live changes come on `/twin/stream` as `alert` events.
+         */
+        get: operations["twin_alerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/twin/alerts/{id}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledges an alert: a person has seen it and takes it on (stored with the alert, announced
+         *     on the stream and to webhooks). An alert may be acknowledged after it cleared; acknowledging
+         *     again replaces the note.
+         */
+        post: operations["acknowledge_alert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/twin/buffers": {
         parameters: {
             query?: never;
@@ -388,7 +429,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Server-sent events of the twin's state, one `state` event per accepted batch. */
+        /**
+         * Server-sent events of the twin: a `state` event per accepted batch, and an `alert` event per
+         *     alert raised, cleared or acknowledged (`{"change": "raised", "alert": {...}}`).
+         */
         get: operations["twin_stream"];
         put?: never;
         post?: never;
@@ -422,6 +466,65 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        Acknowledge: {
+            /** @description Who takes the alert on (a name or a role people know). */
+            by: string;
+            /** @description What is being done about it. */
+            note?: string;
+        };
+        /** @description Who saw an alert and took it on. */
+        Acknowledgement: {
+            /** Format: int64 */
+            at_ms: number;
+            by: string;
+            note: string;
+        };
+        /** @description An alert, open or cleared. */
+        Alert: {
+            acknowledged?: components["schemas"]["Acknowledgement"] | null;
+            /** @description The machine it concerns. */
+            asset: string;
+            /**
+             * Format: int64
+             * @description When it cleared (`null` while open).
+             */
+            cleared_ms?: number | null;
+            /** Format: int64 */
+            id: number;
+            kind: string;
+            /** @description What is wrong, in words, with its figures in their units. */
+            message: string;
+            /** @description The failure mode, for a `failure_risk` alert. */
+            mode?: string | null;
+            /** Format: int64 */
+            raised_ms: number;
+            /**
+             * @description The rule's name, and what kind of rule it is (`down`, `silent`, `oee_below`,
+             *     `failure_risk`).
+             */
+            rule: string;
+            severity: components["schemas"]["Severity"];
+            /**
+             * Format: double
+             * @description The figure that raised it: the allowance passed, seconds (down, silent), or a share (the
+             *     OEE, the risk).
+             */
+            value: number;
+        };
+        AlertList: {
+            alerts: components["schemas"]["Alert"][];
+            rules: components["schemas"]["AlertRuleView"][];
+        };
+        /** @description A rule as the server judges it. */
+        AlertRuleView: {
+            assets: string[];
+            /** @description The rule in words, with its thresholds. */
+            description: string;
+            name: string;
+            severity: components["schemas"]["Severity"];
+            /** @description `down`, `silent`, `oee_below` or `failure_risk`. */
+            when: string;
+        };
         /** @description One asset's ISO 22400 figures over a window. */
         AssetKpis: {
             asset: string;
@@ -1532,6 +1635,11 @@ export interface components {
              */
             start_s: number;
         };
+        /**
+         * @description How urgent an alert is.
+         * @enum {string}
+         */
+        Severity: "warning" | "critical";
         /** @description A shift that ended, with its figures. */
         ShiftKpis: components["schemas"]["Kpis"] & {
             end: string;
@@ -2352,6 +2460,85 @@ export interface operations {
             };
         };
     };
+    twin_alerts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `true`: only the alerts open now. Default: all, newest first. */
+                open: boolean | null;
+                /** @description At most this many (default 100, at most 1,000). */
+                limit: number | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertList"];
+                };
+            };
+            /** @description Malformed request (problem+json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    acknowledge_alert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the alert's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Acknowledge"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alert"];
+                };
+            };
+            /** @description No such alert (problem+json) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request (problem+json) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     twin_buffers: {
         parameters: {
             query?: never;
@@ -2578,7 +2765,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description text/event-stream of the twin's state */
+            /** @description text/event-stream of the twin's state and alerts */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -12,6 +12,7 @@
 //! - `routes.rs`: the handlers and the OpenAPI document.
 //! - `metrics.rs`: request counts and latencies in Prometheus' text format.
 
+pub mod alerts;
 pub mod auth;
 pub mod db;
 pub mod jobs;
@@ -69,6 +70,11 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// How far ahead of the server's clock an event's time stamp may be (sensor clocks drift).
     pub max_clock_skew: Duration,
+    /// The alert rules judged after every batch; `None`: the default rules
+    /// (`takt_twin::alerts::rules::defaults`); empty: no alerts.
+    pub alert_rules: Option<Vec<takt_twin::alerts::Rule>>,
+    /// URLs every alert change is POSTed to (`alerts::check_webhook`).
+    pub alert_webhooks: Vec<String>,
 }
 
 impl Config {
@@ -89,6 +95,8 @@ impl Config {
             job_time_limit: Duration::from_secs(3600),
             shutdown_grace: Duration::from_secs(10),
             max_clock_skew: Duration::from_secs(300),
+            alert_rules: None,
+            alert_webhooks: Vec::new(),
         }
     }
 }
@@ -180,6 +188,14 @@ impl Server {
             config.reorder_window,
             config.max_clock_skew,
         )?);
+        let rules = config
+            .alert_rules
+            .clone()
+            .unwrap_or_else(|| takt_twin::alerts::rules::defaults(&model));
+        let lifetimes = takt_twin::alerts::Lifetimes::new(&model, |si, fi| {
+            takt_maintenance::plant::wear_out_lifetime(&scenario, si, fi)
+        });
+        twin.enable_alerts(rules, lifetimes)?;
         let limiter = routes::RateLimiter::new(config.ingest_per_s);
         Ok(Arc::new(Server {
             config,
@@ -224,6 +240,9 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let app = routes::router(Arc::clone(&server));
+    for url in &server.config.alert_webhooks {
+        alerts::spawn_webhook(Arc::clone(&server.twin), url.clone());
+    }
     let addr = server.config.listen;
     let grace = server.config.shutdown_grace;
     let (signalled, mut on_signal) = tokio::sync::watch::channel(false);
@@ -251,6 +270,9 @@ pub async fn serve(
     let _ = tokio::task::spawn_blocking(move || jobs.shutdown(grace)).await;
     Ok(())
 }
+
+/// How often a live plant's alert rules are judged on the clock between batches.
+const ALERT_CLOCK: Duration = Duration::from_secs(15);
 
 /// A recording to feed into the twin while serving: its lines, paced at `speed`.
 pub struct Replay {
@@ -282,8 +304,24 @@ pub fn run(
             .local_addr()
             .map_err(|source| ServeError::Bind { addr, source })?;
         ready(bound);
-        if let Some(r) = replay {
-            tokio::spawn(twin::replay(Arc::clone(&server.twin), r.lines, r.speed));
+        match replay {
+            Some(r) => {
+                tokio::spawn(twin::replay(Arc::clone(&server.twin), r.lines, r.speed));
+            }
+            // A live plant: the rules are judged on the clock too, so that a machine that fell
+            // silent, or a stop that goes on with no event, is noticed.
+            None => {
+                let twin = Arc::clone(&server.twin);
+                tokio::spawn(async move {
+                    let mut every = tokio::time::interval(ALERT_CLOCK);
+                    loop {
+                        every.tick().await;
+                        let twin = Arc::clone(&twin);
+                        let _ = tokio::task::spawn_blocking(move || twin.judge_alerts_at(now_ms()))
+                            .await;
+                    }
+                });
+            }
         }
         serve(server, listener, shutdown_signal()).await
     });

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use takt_model::Model;
+use takt_twin::alerts::{Alert, AlertChange, AlertEngine, Lifetimes, Rule};
 use takt_twin::mirror::MirrorConfig;
 use takt_twin::replay::{BATCH, HAND_OVER_BEFORE_WAIT, Pacer, Speed};
 use takt_twin::store::{Durability, Store};
@@ -21,6 +22,14 @@ pub struct TwinHandle {
     changes: broadcast::Sender<Arc<TwinState>>,
     /// This server's clock when it last accepted an event (Unix ms; `i64::MIN`: never).
     last_accepted_ms: std::sync::atomic::AtomicI64,
+    /// The alert rules and what they hold open; locked after the twin, never before it.
+    alerting: Mutex<Option<Alerting>>,
+    alert_changes: broadcast::Sender<Arc<AlertChange>>,
+}
+
+struct Alerting {
+    engine: AlertEngine,
+    lifetimes: Lifetimes,
 }
 
 impl TwinHandle {
@@ -43,6 +52,7 @@ impl TwinHandle {
         });
         let snapshot = Arc::new(twin.state(twin.newest_ms().unwrap_or(start_ms)));
         let (changes, _) = broadcast::channel(64);
+        let (alert_changes, _) = broadcast::channel(1024);
         Ok(TwinHandle {
             model,
             start_ms,
@@ -50,7 +60,107 @@ impl TwinHandle {
             snapshot: RwLock::new(snapshot),
             changes,
             last_accepted_ms: std::sync::atomic::AtomicI64::new(i64::MIN),
+            alerting: Mutex::new(None),
+            alert_changes,
         })
+    }
+
+    /// Judges `rules` after every accepted batch from now on, taking on the alerts the store
+    /// holds open; `lifetimes` for `failure_risk` rules.
+    pub fn enable_alerts(&self, rules: Vec<Rule>, lifetimes: Lifetimes) -> Result<(), TwinError> {
+        let mut twin = self.lock();
+        let engine = twin.alert_engine(rules)?;
+        *self.lock_alerting() = Some(Alerting { engine, lifetimes });
+        Ok(())
+    }
+
+    fn lock_alerting(&self) -> std::sync::MutexGuard<'_, Option<Alerting>> {
+        self.alerting.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The rules judged (empty when alerts are off).
+    pub fn alert_rules(&self) -> Vec<Rule> {
+        self.lock_alerting()
+            .as_ref()
+            .map(|a| a.engine.rules().to_vec())
+            .unwrap_or_default()
+    }
+
+    /// Judges the rules at `now_ms` on the state then (under the twin's lock), stores and
+    /// announces what changed.
+    fn judge(&self, twin: &mut Twin, state: &TwinState, now_ms: i64) -> Vec<AlertChange> {
+        let mut alerting = self.lock_alerting();
+        let Some(a) = alerting.as_mut() else {
+            return Vec::new();
+        };
+        match twin.evaluate_alerts(
+            &mut a.engine,
+            &self.model,
+            state,
+            Some(&a.lifetimes),
+            now_ms,
+        ) {
+            Ok(changes) => changes,
+            Err(e) => {
+                tracing::error!(error = %e, "alerts: the store failed; judged again with the next batch");
+                Vec::new()
+            }
+        }
+    }
+
+    fn announce(&self, changes: Vec<AlertChange>) {
+        for c in changes {
+            let a = c.alert();
+            tracing::info!(alert = a.id, change = c.kind(), asset = %a.asset, message = %a.message, "alert");
+            // Nobody listening is fine.
+            let _ = self.alert_changes.send(Arc::new(c));
+        }
+    }
+
+    /// Judges the rules at `now_ms` (a live plant's clock: a machine that fell silent is noticed
+    /// though no event arrives), if that is after the newest event.
+    pub fn judge_alerts_at(&self, now_ms: i64) {
+        let changes = {
+            let mut twin = self.lock();
+            if twin.newest_ms().is_none_or(|n| n >= now_ms) {
+                return;
+            }
+            let state = twin.state(now_ms);
+            self.judge(&mut twin, &state, now_ms)
+        };
+        self.announce(changes);
+    }
+
+    /// Stored alerts, newest first.
+    pub fn alerts(&self, open_only: bool, limit: u32) -> Result<Vec<Alert>, TwinError> {
+        Ok(self.lock().alerts(open_only, limit)?)
+    }
+
+    /// Records that `by` took on alert `id`; `None` if there is no such alert or alerts are off.
+    pub fn acknowledge(
+        &self,
+        id: u64,
+        by: &str,
+        note: &str,
+        at_ms: i64,
+    ) -> Result<Option<Alert>, TwinError> {
+        let change = {
+            let mut twin = self.lock();
+            let mut alerting = self.lock_alerting();
+            let Some(a) = alerting.as_mut() else {
+                return Ok(None);
+            };
+            twin.acknowledge_alert(&mut a.engine, id, by, note, at_ms)?
+        };
+        let alert = change.as_ref().map(|c| c.alert().clone());
+        if let Some(c) = change {
+            self.announce(vec![c]);
+        }
+        Ok(alert)
+    }
+
+    pub fn subscribe_alerts(&self) -> broadcast::Receiver<Arc<AlertChange>> {
+        self.alert_changes.subscribe()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Twin> {
@@ -91,15 +201,22 @@ impl TwinHandle {
         lines: &[&str],
         received_ms: i64,
     ) -> Result<IngestReport, TwinError> {
-        let (report, state) = {
+        let (report, state, alerts) = {
             let mut twin = self.lock();
             let report = match gate {
                 Some(gate) => twin.ingest_lines_under(gate, source, lines, received_ms)?,
                 None => twin.ingest_lines(source, lines, received_ms)?,
             };
             let now = twin.newest_ms().unwrap_or(self.start_ms);
-            (report, Arc::new(twin.state(now)))
+            let state = twin.state(now);
+            let alerts = if report.accepted > 0 {
+                self.judge(&mut twin, &state, now)
+            } else {
+                Vec::new()
+            };
+            (report, Arc::new(state), alerts)
         };
+        self.announce(alerts);
         if report.accepted > 0 {
             self.last_accepted_ms
                 .fetch_max(received_ms, std::sync::atomic::Ordering::Relaxed);

@@ -33,6 +33,14 @@ pub struct ServeArgs {
     /// Replay pace: `60x` (60 times real time) or `max`.
     #[arg(long, default_value = "60x")]
     speed: String,
+    /// Alert rules (TOML, see docs/alerts.md): a file, `default` (a machine down 10 min, a
+    /// running machine silent 10 min, the line's OEE below 50 % after an hour) or `none`.
+    #[arg(long, default_value = "default")]
+    alerts: String,
+    /// POST every alert raised, cleared or acknowledged to this URL (JSON, retried with backoff);
+    /// repeat for several.
+    #[arg(long)]
+    alert_webhook: Vec<String>,
     /// Origins allowed to call the API from a browser (CORS); repeat for several.
     #[arg(long)]
     cors: Vec<String>,
@@ -108,7 +116,23 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             })
         }
     };
+    for url in &args.alert_webhook {
+        takt_api::alerts::check_webhook(url).map_err(anyhow::Error::msg)?;
+    }
+    let alert_rules = match args.alerts.as_str() {
+        "default" => None,
+        "none" => Some(Vec::new()),
+        path => match takt_twin::alerts::rules::load(std::path::Path::new(path), &loaded.model) {
+            Ok(rules) => Some(rules),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        },
+    };
     let mut config = Config::new(args.listen, args.data.clone(), auth);
+    config.alert_rules = alert_rules;
+    config.alert_webhooks = args.alert_webhook.clone();
     config.body_limit_bytes = args.body_limit_mib as usize * (1 << 20);
     config.ingest_per_s = args.ingest_rate;
     config.cors_origins = args.cors.clone();

@@ -43,8 +43,8 @@ pub struct ReplayArgs {
     /// (e.g. `5m`); default: the newest event.
     #[arg(long, value_parser = parse_moment)]
     at: Option<Moment>,
-    /// Alert rules (TOML, see docs/alerts.md), or `default` (a machine down or silent 10 min, the
-    /// line's OEE below 50 % after an hour), judged after each batch; the alerts raised and
+    /// Alert rules (TOML, see docs/alerts.md), or `default` (a machine down 10 min, a running
+    /// machine silent 10 min, the line's OEE below 50 % after an hour), judged after each batch; the alerts raised and
     /// cleared are printed after the plant (`alerts` in the JSON).
     #[arg(long)]
     alerts: Option<PathBuf>,

@@ -165,7 +165,8 @@ use twin::*;
     paths(
         health, ready, metrics, openapi, validate_scenario, create_scenario, list_scenarios, get_scenario,
         create_simulation, create_schedule, create_maintenance_plan, get_job, cancel_job, job_events, job_report, ingest,
-        twin_layout, twin_state, twin_kpis, twin_timeline, twin_report, twin_buffers, twin_forecast, twin_stream
+        twin_layout, twin_state, twin_kpis, twin_timeline, twin_report, twin_buffers, twin_forecast, twin_stream,
+        twin_alerts, acknowledge_alert
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&BearerAuth)
@@ -267,6 +268,8 @@ pub fn router(server: Shared) -> Router {
         .route("/twin/buffers", get(twin_buffers))
         .route("/twin/forecast", post(twin_forecast))
         .route("/twin/stream", get(twin_stream))
+        .route("/twin/alerts", get(twin_alerts))
+        .route("/twin/alerts/{id}/acknowledge", post(acknowledge_alert))
         .route("/", get(crate::web::index))
         .route("/assets/{*file}", get(crate::web::asset))
         .fallback(not_found)

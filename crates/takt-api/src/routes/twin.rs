@@ -336,20 +336,142 @@ impl Drop for StopOnDrop {
     }
 }
 
-/// Server-sent events of the twin's state, one `state` event per accepted batch.
-#[utoipa::path(get, path = "/twin/stream", responses((status = 200, description = "text/event-stream of the twin's state", content_type = "text/event-stream")))]
+/// Server-sent events of the twin: a `state` event per accepted batch, and an `alert` event per
+/// alert raised, cleared or acknowledged (`{"change": "raised", "alert": {...}}`).
+#[utoipa::path(get, path = "/twin/stream", responses((status = 200, description = "text/event-stream of the twin's state and alerts", content_type = "text/event-stream")))]
 pub(super) async fn twin_stream(State(s): State<Shared>) -> Response {
     let first = s.twin.snapshot();
     let changes =
         tokio_stream::wrappers::BroadcastStream::new(s.twin.subscribe()).filter_map(|r| r.ok());
-    let stream = tokio_stream::once(first).chain(changes).map(|state| {
+    let states = tokio_stream::once(first).chain(changes).map(|state| {
         Ok::<_, std::convert::Infallible>(
             Event::default()
                 .event("state")
                 .data(serde_json::to_string(&*state).unwrap_or_default()),
         )
     });
+    let alerts = tokio_stream::wrappers::BroadcastStream::new(s.twin.subscribe_alerts())
+        .filter_map(|r| r.ok())
+        .map(|change| {
+            Ok::<_, std::convert::Infallible>(
+                Event::default()
+                    .event("alert")
+                    .data(serde_json::to_string(&*change).unwrap_or_default()),
+            )
+        });
+    let stream = states.merge(alerts);
     Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response()
+}
+
+#[derive(Deserialize, ToSchema, utoipa::IntoParams)]
+pub struct AlertQuery {
+    /// `true`: only the alerts open now. Default: all, newest first.
+    pub open: Option<bool>,
+    /// At most this many (default 100, at most 1,000).
+    pub limit: Option<u32>,
+}
+
+/// A rule as the server judges it.
+#[derive(Serialize, ToSchema)]
+pub struct AlertRuleView {
+    pub name: String,
+    /// `down`, `silent`, `oee_below` or `failure_risk`.
+    pub when: String,
+    pub severity: takt_twin::alerts::Severity,
+    pub assets: Vec<String>,
+    /// The rule in words, with its thresholds.
+    pub description: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AlertList {
+    pub rules: Vec<AlertRuleView>,
+    pub alerts: Vec<takt_twin::alerts::Alert>,
+}
+
+/// The alert rules in force and the alerts they raised, newest first (`open=true`: those open
+/// now). Live changes come on `/twin/stream` as `alert` events.
+#[utoipa::path(get, path = "/twin/alerts", params(AlertQuery),
+    responses((status = 200, description = "OK", body = AlertList), (status = 400, description = "Malformed request (problem+json)", body = Problem)))]
+pub(super) async fn twin_alerts(
+    State(s): State<Shared>,
+    Query(q): Query<AlertQuery>,
+) -> Result<Json<AlertList>, Problem> {
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(Problem::validation(
+            "limit out of range",
+            vec![FieldError {
+                field: "limit".into(),
+                message: format!("{limit}: from 1 to 1000"),
+            }],
+        ));
+    }
+    let twin = Arc::clone(&s.twin);
+    let open = q.open.unwrap_or(false);
+    let alerts = blocking(move || twin.alerts(open, limit))
+        .await?
+        .map_err(|e| Problem::internal(format!("the event store failed: {e}")))?;
+    let rules = s
+        .twin
+        .alert_rules()
+        .into_iter()
+        .map(|r| AlertRuleView {
+            when: r.condition.kind().to_string(),
+            description: r.describe(),
+            name: r.name,
+            severity: r.severity,
+            assets: r.assets,
+        })
+        .collect();
+    Ok(Json(AlertList { rules, alerts }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Acknowledge {
+    /// Who takes the alert on (a name or a role people know).
+    pub by: String,
+    /// What is being done about it.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Acknowledges an alert: a person has seen it and takes it on (stored with the alert, announced
+/// on the stream and to webhooks). An alert may be acknowledged after it cleared; acknowledging
+/// again replaces the note.
+#[utoipa::path(post, path = "/twin/alerts/{id}/acknowledge", request_body = Acknowledge,
+    params(("id" = u64, Path, description = "the alert's id")),
+    responses((status = 200, description = "OK", body = takt_twin::alerts::Alert), (status = 404, description = "No such alert (problem+json)", body = Problem), (status = 422, description = "Invalid request (problem+json)", body = Problem)))]
+pub(super) async fn acknowledge_alert(
+    State(s): State<Shared>,
+    Path(id): Path<u64>,
+    Body(req): Body<Acknowledge>,
+) -> Result<Json<takt_twin::alerts::Alert>, Problem> {
+    let mut errors = Vec::new();
+    let by = req.by.trim().to_string();
+    if by.is_empty() || by.chars().count() > 100 || by.chars().any(char::is_control) {
+        errors.push(FieldError {
+            field: "by".into(),
+            message: "a name of 1 to 100 characters, without control characters".into(),
+        });
+    }
+    if req.note.chars().count() > 1000 {
+        errors.push(FieldError {
+            field: "note".into(),
+            message: "at most 1,000 characters".into(),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(Problem::validation("cannot acknowledge", errors));
+    }
+    let twin = Arc::clone(&s.twin);
+    let note = req.note;
+    blocking(move || twin.acknowledge(id, &by, &note, now_ms()))
+        .await?
+        .map_err(|e| Problem::internal(format!("the event store failed: {e}")))?
+        .map(Json)
+        .ok_or_else(|| Problem::not_found(format!("no alert {id}")))
 }

@@ -184,6 +184,21 @@ impl App {
         })
     }
 
+    /// Runs `future` on the server's runtime (a webhook's delivery, a receiver).
+    pub fn spawn<F>(&self, future: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.runtime.spawn(future)
+    }
+
+    /// Calls `f` inside the server's runtime (what spawns tasks needs one).
+    pub fn within<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _guard = self.runtime.enter();
+        f()
+    }
+
     /// Waits for a job to end, and returns its view.
     pub fn finished(&self, id: &str) -> Value {
         wait_for_job(self, id)

@@ -1,5 +1,6 @@
 //! The API's routes, tested on the router without a socket.
 
+mod alerts;
 mod every_route;
 mod harness;
 mod schemas;

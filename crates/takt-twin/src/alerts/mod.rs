@@ -70,6 +70,15 @@ pub enum AlertChange {
 }
 
 impl AlertChange {
+    /// `raised`, `cleared` or `acknowledged`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AlertChange::Raised(_) => "raised",
+            AlertChange::Cleared(_) => "cleared",
+            AlertChange::Acknowledged(_) => "acknowledged",
+        }
+    }
+
     pub fn alert(&self) -> &Alert {
         match self {
             AlertChange::Raised(a) | AlertChange::Cleared(a) | AlertChange::Acknowledged(a) => a,
@@ -336,7 +345,7 @@ impl AlertEngine {
                 },
                 Condition::Silent {
                     longer_than_s,
-                    ignore,
+                    while_in,
                 } => {
                     let was = self.last_known.get(&a.asset).copied();
                     match a.last_seen_ms {
@@ -344,7 +353,7 @@ impl AlertEngine {
                             let silent_s = (now - seen) as f64 / 1000.0;
                             if silent_s < *longer_than_s {
                                 Verdict::Clear
-                            } else if was.is_some_and(|s| ignore.contains(&s)) {
+                            } else if !was.is_some_and(|s| while_in.contains(&s)) {
                                 Verdict::Hold
                             } else {
                                 Verdict::Raise {

@@ -18,7 +18,7 @@
 //! within = "8h"
 //!
 //! [[rule]]
-//! when = "silent"            # no event from a machine for 10 minutes (not while OFF)
+//! when = "silent"            # no event from a running machine for 10 minutes
 //! longer_than = "10m"
 //! ```
 //!
@@ -66,8 +66,9 @@ enum RuleSpec {
         #[serde(default)]
         assets: Vec<String>,
         longer_than: String,
-        /// States in which a machine may be silent (default: OFF).
-        ignore_states: Option<Vec<String>>,
+        /// The states in which a machine must be heard from (default: RUNNING, which counts its
+        /// pieces; a machine down, starved or off may well say nothing).
+        while_states: Option<Vec<String>>,
     },
     OeeBelow {
         name: Option<String>,
@@ -102,12 +103,12 @@ struct RulesFile {
 pub enum Condition {
     /// A machine in UNPLANNED_DOWN for at least `longer_than_s`; clears when it leaves it.
     Down { longer_than_s: f64 },
-    /// No event from a machine for at least `longer_than_s`, unless it is in one of `ignore`;
+    /// No event for at least `longer_than_s` from a machine last known in one of `while_in`;
     /// clears on its next event.
     Silent {
         longer_than_s: f64,
         #[serde(skip)]
-        ignore: Vec<StateCode>,
+        while_in: Vec<StateCode>,
     },
     /// The running shift's OEE below `below` once the shift has run `after_s`; clears at
     /// `clear_above` or when a new shift begins.
@@ -145,6 +146,53 @@ pub struct Rule {
     pub assets: Vec<String>,
     #[serde(flatten)]
     pub condition: Condition,
+}
+
+impl Rule {
+    /// The rule in words, with its thresholds in their units.
+    pub fn describe(&self) -> String {
+        use takt_model::quantity::{duration, percent};
+        match &self.condition {
+            Condition::Down { longer_than_s } => {
+                format!(
+                    "a machine in UNPLANNED_DOWN longer than {}",
+                    duration(*longer_than_s)
+                )
+            }
+            Condition::Silent {
+                longer_than_s,
+                while_in,
+            } => format!(
+                "no event for {} from a machine in {}",
+                duration(*longer_than_s),
+                while_in
+                    .iter()
+                    .map(|s| s.name())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ),
+            Condition::OeeBelow {
+                below,
+                after_s,
+                clear_above,
+            } => format!(
+                "the shift's OEE below {} after {} (clears at {})",
+                percent(*below),
+                duration(*after_s),
+                percent(*clear_above)
+            ),
+            Condition::FailureRisk {
+                above,
+                within_s,
+                clear_below,
+            } => format!(
+                "a wear-out failure mode's risk of failing within {} above {} (clears below {}, or when renewed)",
+                duration(*within_s),
+                percent(*above),
+                percent(*clear_below)
+            ),
+        }
+    }
 }
 
 /// A rules file that cannot be used, located.
@@ -246,15 +294,15 @@ pub fn parse(text: &str, file: &str, model: &Model) -> Result<Vec<Rule>, RulesEr
                 severity,
                 assets,
                 longer_than,
-                ignore_states,
+                while_states,
             } => {
-                let ignore = match ignore_states {
-                    None => vec![StateCode::Off],
+                let while_in = match while_states {
+                    None => vec![StateCode::Running],
                     Some(names) => names
                         .iter()
                         .map(|n| {
                             StateCode::parse(n).ok_or_else(|| {
-                                at("ignore_states", format!("`{n}` is not a machine state"))
+                                at("while_states", format!("`{n}` is not a machine state"))
                             })
                         })
                         .collect::<Result<_, _>>()?,
@@ -265,7 +313,7 @@ pub fn parse(text: &str, file: &str, model: &Model) -> Result<Vec<Rule>, RulesEr
                     check_assets(assets, &machines)?,
                     Condition::Silent {
                         longer_than_s: duration("longer_than", &longer_than)?,
-                        ignore,
+                        while_in,
                     },
                 )
             }
@@ -341,8 +389,8 @@ pub fn parse(text: &str, file: &str, model: &Model) -> Result<Vec<Rule>, RulesEr
     Ok(rules)
 }
 
-/// The rules a shift leader starts from when none are given: a machine down 10 minutes, a machine
-/// silent 10 minutes (not while off shift), the line's OEE below 50 % after the first hour.
+/// The rules a shift leader starts from when none are given: a machine down 10 minutes, a running
+/// machine silent 10 minutes, the line's OEE below 50 % after the first hour.
 pub fn defaults(model: &Model) -> Vec<Rule> {
     const DEFAULTS: &str = r#"
 [[rule]]

@@ -243,7 +243,7 @@ fn oee_alerts_clear_only_above_their_clear_level() {
 }
 
 #[test]
-fn a_silent_machine_is_alerted_unless_it_went_off_shift() {
+fn a_running_machine_that_falls_silent_is_alerted_one_that_is_off_is_not() {
     let mut h = Harness::new("[[rule]]\nwhen = \"silent\"\nlonger_than = \"10m\"\n");
     h.feed(&[
         state("Press", 1000, 0, "RUNNING", ""),
