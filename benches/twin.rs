@@ -319,7 +319,7 @@ impl Listener {
                 let mut done = 0u64;
                 let mut batches = 0u64;
                 let mut finished = None;
-                let stats = takt_twin::mqtt::listen(&mut twin, &config, &stop, |r| {
+                let stats = takt_twin::mqtt::listen(&mut twin, &config, &stop, |_, r| {
                     done += r.accepted;
                     batches += 1;
                     stored.store(done, Ordering::Relaxed);

@@ -116,6 +116,10 @@ pub struct ListenArgs {
     /// MQTT client id (the broker keeps its session and unacknowledged messages).
     #[arg(long, default_value = "takt-twin")]
     client_id: String,
+    /// Alert rules (TOML, see docs/alerts.md), `default` or `none`: judged after each stored
+    /// batch and on the clock, stored, and published to `takt/<site>/alerts/<asset>`.
+    #[arg(long, default_value = "default")]
+    alerts: String,
     /// Stop after this long (e.g. 8h); default: run until killed.
     #[arg(long, value_parser = crate::parse_secs)]
     duration: Option<f64>,
@@ -520,9 +524,21 @@ pub fn twin(args: TwinArgs) -> Result<ExitCode> {
 }
 
 fn listen(args: ListenArgs) -> Result<ExitCode> {
-    let model = match load_model(&args.scenario)? {
-        Ok(m) => m,
+    let loaded = match crate::load(&args.scenario)? {
+        Ok(l) => l,
         Err(code) => return Ok(code),
+    };
+    let model = loaded.model;
+    let rules = match args.alerts.as_str() {
+        "default" => takt_twin::alerts::rules::defaults(&model),
+        "none" => Vec::new(),
+        path => match takt_twin::alerts::rules::load(Path::new(path), &model) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        },
     };
     let (host, port) = args
         .mqtt
@@ -582,8 +598,32 @@ fn listen(args: ListenArgs) -> Result<ExitCode> {
         mqtt.topic_filter(),
         args.db.display()
     );
+    let lifetimes = takt_twin::alerts::Lifetimes::new(&model, |si, fi| {
+        takt_maintenance::plant::wear_out_lifetime(&loaded.scenario, si, fi)
+    });
+    let publisher = (!rules.is_empty())
+        .then(|| takt_twin::alerts::publish::AlertPublisher::connect(&mqtt, &model.name))
+        .transpose()?;
+    let mut engine = twin.alert_engine(rules)?;
     let started = Instant::now();
-    let stats = takt_twin::mqtt::listen(&mut twin, &mqtt, &stop, |_| {})?;
+    let stats = takt_twin::mqtt::listen(&mut twin, &mqtt, &stop, |twin, report| {
+        let Some(publisher) = &publisher else { return };
+        // After each batch that brought news, at its newest event.
+        let Some(now) = twin.newest_ms().filter(|_| report.accepted > 0) else {
+            return;
+        };
+        let state = twin.state(now);
+        match twin.evaluate_alerts(&mut engine, &model, &state, Some(&lifetimes), now) {
+            Ok(changes) => {
+                for c in &changes {
+                    let a = c.alert();
+                    tracing::info!(alert = a.id, change = c.kind(), asset = %a.asset, message = %a.message, "alert");
+                    publisher.publish(c);
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "alerts: the store failed"),
+        }
+    })?;
     let seconds = started.elapsed().as_secs_f64();
     let out = serde_json::json!({
         "messages": stats.messages,

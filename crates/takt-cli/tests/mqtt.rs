@@ -242,3 +242,125 @@ fn the_twin_ingests_from_a_real_broker_and_survives_its_restart() {
     assert_eq!(state["counters"]["rejected"], 3);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn alerts_are_published_back_to_the_broker() {
+    let Some(bin) = mosquitto() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "mosquitto missing in CI: scripts/setup.sh installs it"
+        );
+        eprintln!("skipped: mosquitto is not installed (scripts/setup.sh installs it)");
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("takt-mqtt-alerts-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let port = free_port();
+    let config = dir.join("mosquitto.conf");
+    std::fs::write(
+        &config,
+        format!("listener {port} 127.0.0.1\nallow_anonymous true\nuser root\n"),
+    )
+    .expect("config");
+    let _broker = Broker::start(&bin, &config, port);
+    let rules = dir.join("rules.toml");
+    std::fs::write(&rules, "[[rule]]\nwhen = \"down\"\nlonger_than = \"1m\"\n").expect("rules");
+    let listener = Command::new(env!("CARGO_BIN_EXE_takt"))
+        .args([
+            "twin",
+            "listen",
+            "--mqtt",
+            &format!("127.0.0.1:{port}"),
+            "--site",
+            "test",
+            "--scenario",
+            &scenario(),
+            "--db",
+            &dir.join("twin.db").to_string_lossy(),
+            "--client-id",
+            &format!("takt-alerts-{}", std::process::id()),
+            "--alerts",
+            &rules.to_string_lossy(),
+            "--duration",
+            "6s",
+            "--json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("listener starts");
+    // A subscriber to the alerts, as a plant's notification service would be.
+    let mut options = MqttOptions::new("alert-reader", "127.0.0.1", port);
+    options.set_keep_alive(Duration::from_secs(5));
+    let (client, mut connection) = Client::new(options, 100);
+    client
+        .subscribe("takt/test/alerts/#", QoS::AtLeastOnce)
+        .expect("subscribe");
+    // Its connection is driven from the start, so the subscription is in place before any alert.
+    let (alerts, arrived) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for event in connection.iter() {
+            match event {
+                Ok(Event::Incoming(Packet::Publish(p))) => {
+                    if alerts.send(p).is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => return,
+            }
+        }
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    let event = |asset: &str, kind: &str, seq: u64, minute: u32, rest: &str| {
+        (
+            format!("takt/test/line1/{asset}/{kind}"),
+            format!(
+                r#"{{"ts":"2026-01-05T06:{minute:02}:00+01:00","asset":"{asset}","kind":"{kind}","seq":{seq}{rest}}}"#
+            ),
+        )
+    };
+    publish(
+        port,
+        "pub-alerts",
+        &[event(
+            "Filler",
+            "state",
+            1,
+            0,
+            r#","state":"UNPLANNED_DOWN","reason":"breakdown""#,
+        )],
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    publish(
+        port,
+        "pub-alerts",
+        &[event("CasePacker", "count", 2, 2, r#","good":1"#)],
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    publish(
+        port,
+        "pub-alerts",
+        &[event("Filler", "state", 3, 3, r#","state":"RUNNING""#)],
+    );
+    let mut received: Vec<(String, Value)> = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while received.len() < 2 && Instant::now() < deadline {
+        if let Ok(p) = arrived.recv_timeout(Duration::from_millis(200)) {
+            received.push((
+                p.topic.clone(),
+                serde_json::from_slice(&p.payload).expect("alert JSON"),
+            ));
+        }
+    }
+    let _ = listener.wait_with_output();
+    let _ = client.disconnect();
+    assert_eq!(received.len(), 2, "{received:?}");
+    assert_eq!(received[0].0, "takt/test/alerts/Filler");
+    assert_eq!(received[0].1["change"], "raised");
+    assert_eq!(received[0].1["alert"]["kind"], "down");
+    assert_eq!(received[1].1["change"], "cleared");
+    assert_eq!(received[0].1["alert"]["id"], received[1].1["alert"]["id"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -116,23 +116,10 @@ pub fn listen(
     twin: &mut Twin,
     config: &MqttConfig,
     stop: &AtomicBool,
-    mut on_batch: impl FnMut(&IngestReport),
+    mut on_batch: impl FnMut(&mut Twin, &IngestReport),
 ) -> Result<ListenStats, TwinError> {
-    let mut options = MqttOptions::new(&config.client_id, &config.host, config.port);
-    options
-        .set_keep_alive(Duration::from_secs(10))
-        .set_manual_acks(true)
-        .set_clean_session(false)
-        .set_max_packet_size(1 << 20, 1 << 20);
-    if let Some(login) = &config.credentials {
-        options.set_credentials(&login.username, &login.password);
-    }
-    if let Some(tls) = &config.tls {
-        let client_config = tls_client_config(tls)?;
-        options.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(
-            Arc::new(client_config),
-        )));
-    }
+    let mut options = options(config, &config.client_id)?;
+    options.set_manual_acks(true);
     let (client, connection) = Client::new(options, 10_000);
     let done = Arc::new(AtomicBool::new(false));
     let events = spawn_connection(connection, config, Arc::clone(&done));
@@ -397,7 +384,7 @@ fn store(
     batch: &mut Vec<Publish>,
     ack: bool,
     stats: &mut ListenStats,
-    on_batch: &mut impl FnMut(&IngestReport),
+    on_batch: &mut impl FnMut(&mut Twin, &IngestReport),
 ) -> Result<(), TwinError> {
     if batch.is_empty() {
         return Ok(());
@@ -432,7 +419,7 @@ fn store(
     stats.accepted += report.accepted;
     stats.duplicates += report.duplicates;
     stats.rejected += report.rejected.len() as u64;
-    on_batch(&report);
+    on_batch(twin, &report);
     if ack {
         for p in batch.iter() {
             if let Err(e) = client.ack(p) {
@@ -442,6 +429,26 @@ fn store(
     }
     batch.clear();
     Ok(())
+}
+
+/// The connection settings of `config` (broker, login, TLS) for a client named `client_id`, with
+/// a persistent session.
+pub(crate) fn options(config: &MqttConfig, client_id: &str) -> Result<MqttOptions, MqttError> {
+    let mut options = MqttOptions::new(client_id, &config.host, config.port);
+    options
+        .set_keep_alive(Duration::from_secs(10))
+        .set_clean_session(false)
+        .set_max_packet_size(1 << 20, 1 << 20);
+    if let Some(login) = &config.credentials {
+        options.set_credentials(&login.username, &login.password);
+    }
+    if let Some(tls) = &config.tls {
+        let client_config = tls_client_config(tls)?;
+        options.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(
+            Arc::new(client_config),
+        )));
+    }
+    Ok(options)
 }
 
 /// The events of one message, each checked against the topic it came on.

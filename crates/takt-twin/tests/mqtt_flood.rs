@@ -122,7 +122,7 @@ impl Listening {
         let thread = {
             let (stop, stored, mqtt) = (Arc::clone(&stop), Arc::clone(&stored), mqtt.clone());
             std::thread::spawn(move || {
-                let stats = listen(&mut twin, &mqtt, &stop, |r| {
+                let stats = listen(&mut twin, &mqtt, &stop, |_, r| {
                     stored.fetch_add(r.accepted, Ordering::Relaxed);
                 });
                 (stats.map_err(|e| e.to_string()), twin.counters())

@@ -88,7 +88,7 @@ fn listen_on_thread(
             MirrorConfig::default(),
         )
         .expect("twin");
-        listen(&mut twin, &mqtt, &stop, |_| {})
+        listen(&mut twin, &mqtt, &stop, |_, _| {})
     })
 }
 

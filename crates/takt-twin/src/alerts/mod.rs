@@ -10,6 +10,7 @@
 //! - **Deterministic.** The engine reads no clock: `now_ms` is the twin's time (its newest event),
 //!   or the server's clock for a live plant. Replaying a recording raises the same alerts.
 
+pub mod publish;
 pub mod rules;
 
 use crate::TwinState;

@@ -1,0 +1,84 @@
+//! Alerts over MQTT: each change is published, QoS 1, to `takt/<site>/alerts/<asset>` as JSON
+//! `{"change": "raised", "plant": ..., "alert": {...}}`, on the broker the twin listens to (with
+//! its login and TLS). The topic has four levels, so the twin's own subscription to
+//! `takt/<site>/+/+/+` never takes alerts for events. The session persists and rumqttc resends
+//! what the broker has not acknowledged after a reconnect; the alerts are stored before they are
+//! published.
+
+use super::AlertChange;
+use crate::mqtt::{MqttConfig, MqttError, options};
+use rumqttc::{Client, Event, Packet, QoS};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// A connection that publishes alert changes.
+pub struct AlertPublisher {
+    client: Client,
+    site: String,
+    plant: String,
+    /// Publications the broker acknowledged (PUBACK).
+    acknowledged: Arc<AtomicU64>,
+}
+
+impl AlertPublisher {
+    /// Connects (in the background, reconnecting with backoff) as `<client id>-alerts`.
+    pub fn connect(config: &MqttConfig, plant: &str) -> Result<AlertPublisher, MqttError> {
+        let options = options(config, &format!("{}-alerts", config.client_id))?;
+        let (client, mut connection) = Client::new(options, 1000);
+        let acknowledged = Arc::new(AtomicU64::new(0));
+        let acks = Arc::clone(&acknowledged);
+        let broker = format!("{}:{}", config.host, config.port);
+        std::thread::spawn(move || {
+            let mut backoff = Duration::from_millis(100);
+            for event in connection.iter() {
+                match event {
+                    Ok(Event::Incoming(Packet::PubAck(_))) => {
+                        acks.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Ok(Event::Incoming(Packet::ConnAck(_))) => backoff = Duration::from_millis(100),
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(broker = %broker, error = %e, "alerts over MQTT: connection lost; retrying");
+                        std::thread::sleep(backoff);
+                        backoff = (backoff * 2).min(Duration::from_secs(5));
+                    }
+                }
+            }
+        });
+        Ok(AlertPublisher {
+            client,
+            site: config.site.clone(),
+            plant: plant.to_string(),
+            acknowledged,
+        })
+    }
+
+    /// The topic of an alert about `asset`.
+    pub fn topic(&self, asset: &str) -> String {
+        format!("takt/{}/alerts/{asset}", self.site)
+    }
+
+    /// Queues a change for the broker (it is sent, and resent, by the connection's thread).
+    pub fn publish(&self, change: &AlertChange) {
+        let alert = change.alert();
+        let payload = serde_json::json!({
+            "change": change.kind(),
+            "plant": self.plant,
+            "alert": alert,
+        });
+        if let Err(e) = self.client.try_publish(
+            self.topic(&alert.asset),
+            QoS::AtLeastOnce,
+            false,
+            payload.to_string(),
+        ) {
+            tracing::error!(alert = alert.id, error = %e, "alerts over MQTT: not queued (the alert is stored)");
+        }
+    }
+
+    /// How many publications the broker has acknowledged.
+    pub fn acknowledged(&self) -> u64 {
+        self.acknowledged.load(Ordering::Relaxed)
+    }
+}
