@@ -11,6 +11,8 @@ export type PlantLayout = Schemas["PlantLayout"];
 export type Forecast = Schemas["Forecast"];
 export type ShiftKpis = Schemas["ShiftKpis"];
 export type Problem = Schemas["Problem"];
+export type Alert = Schemas["Alert"];
+export type AlertList = Schemas["AlertList"];
 
 const TOKEN_KEY = "takt.token";
 

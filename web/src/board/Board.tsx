@@ -3,6 +3,7 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { get, type AssetView, type PlantLayout } from "../api";
 import { duration, offsetText, plantClock, plantTime } from "../format";
+import { AlertsPanel } from "./Alerts";
 import { ForecastPanel } from "./ForecastPanel";
 import { Line } from "./Line";
 import { useLiveTwin } from "./live";
@@ -65,6 +66,7 @@ export function Board() {
           No connection to the takt server for {ago(clock - live.status.since_ms).replace(" ago", "")}: the machines below show as unknown until it is back.
         </p>
       ) : null}
+      <AlertsPanel changes={live.alerts} offset={offset} />
       <Line layout={layout} assets={assets} buffers={buffers} now_ms={state?.now_ms ?? 0} offline={offline} />
       <ShiftHistory machines={ordered} offset={offset} changes={live.received} />
       <div class="panels">

@@ -4,7 +4,8 @@
 import { useEffect, useState } from "preact/hooks";
 import { follow, get, type StreamStatus, type TwinState } from "../api";
 
-export type Live = { state: TwinState | null; status: StreamStatus; received: number };
+/** `alerts` counts the alert changes heard on the stream (raised, cleared, acknowledged). */
+export type Live = { state: TwinState | null; status: StreamStatus; received: number; alerts: number };
 
 const FRAME_MS = 250;
 
@@ -13,6 +14,7 @@ export function useLiveTwin(): Live {
     state: null,
     status: { connected: false, since_ms: Date.now(), error: null },
     received: 0,
+    alerts: 0,
   });
   useEffect(() => {
     const stop = new AbortController();
@@ -33,6 +35,10 @@ export function useLiveTwin(): Live {
     void follow(
       "/twin/stream",
       (message) => {
+        if (message.event === "alert") {
+          setLive((l) => ({ ...l, alerts: l.alerts + 1 }));
+          return;
+        }
         if (message.event !== "state") return;
         try {
           take(JSON.parse(message.data) as TwinState);

@@ -377,18 +377,29 @@ impl AlertEngine {
                     after_s,
                     clear_above,
                 } => {
-                    let into_shift_s = (now - inputs.state.window_start_ms) as f64 / 1000.0;
-                    match a.kpis.oee {
-                        _ if into_shift_s < *after_s => Verdict::Clear,
+                    // Judged on the time the twin has watched the machine this shift: before its
+                    // first event (a twin started mid-shift) or while it was silent, the state is
+                    // UNKNOWN, which says nothing of the machine and is taken out of the OEE's
+                    // planned time.
+                    let seconds = |state: &str| a.kpis.state_s.get(state).copied().unwrap_or(0.0);
+                    let total_s: f64 = a.kpis.state_s.values().sum();
+                    let watched_s = total_s - seconds("UNKNOWN");
+                    let planned_s = total_s - seconds("OFF") - seconds("PLANNED_DOWN");
+                    let known_oee = a.kpis.oee.and_then(|oee| {
+                        let known_planned_s = planned_s - seconds("UNKNOWN");
+                        (known_planned_s > 0.0).then(|| oee * planned_s / known_planned_s)
+                    });
+                    match known_oee {
+                        _ if watched_s < *after_s => Verdict::Clear,
                         Some(oee) if oee < *below => Verdict::Raise {
                             at_ms: None,
                             value: oee,
                             message: format!(
-                                "{} OEE {} this shift, below {} after {}",
+                                "{} OEE {} this shift, below {} (over the {} the twin has watched it)",
                                 a.asset,
                                 takt_model::quantity::percent(oee),
                                 takt_model::quantity::percent(*below),
-                                takt_model::quantity::duration(into_shift_s)
+                                takt_model::quantity::duration(watched_s)
                             ),
                         },
                         Some(oee) if oee >= *clear_above => Verdict::Clear,

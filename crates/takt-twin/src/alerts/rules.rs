@@ -110,8 +110,9 @@ pub enum Condition {
         #[serde(skip)]
         while_in: Vec<StateCode>,
     },
-    /// The running shift's OEE below `below` once the shift has run `after_s`; clears at
-    /// `clear_above` or when a new shift begins.
+    /// The running shift's OEE below `below` once the twin has watched the machine `after_s` of
+    /// the shift (time in UNKNOWN, before its first event or while silent, is left out of both);
+    /// clears at `clear_above` or when a new shift begins.
     OeeBelow {
         below: f64,
         after_s: f64,
@@ -176,7 +177,7 @@ impl Rule {
                 after_s,
                 clear_above,
             } => format!(
-                "the shift's OEE below {} after {} (clears at {})",
+                "the shift's OEE below {} once watched {} (clears at {})",
                 percent(*below),
                 duration(*after_s),
                 percent(*clear_above)
