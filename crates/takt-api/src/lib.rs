@@ -11,6 +11,7 @@
 //!   changes for the stream.
 //! - `routes.rs`: the handlers and the OpenAPI document.
 //! - `metrics.rs`: request counts and latencies in Prometheus' text format.
+//! - `alerts.rs`: alert changes POSTed to webhooks, retried with backoff.
 
 pub mod alerts;
 pub mod auth;
