@@ -496,6 +496,8 @@ export interface components {
             message: string;
             /** @description The failure mode, for a `failure_risk` alert. */
             mode?: string | null;
+            /** @description The order, for an `order_late` alert (whose `asset` is empty). */
+            order?: string | null;
             /** Format: int64 */
             raised_ms: number;
             /**

@@ -305,25 +305,28 @@ pub fn run(
             .local_addr()
             .map_err(|source| ServeError::Bind { addr, source })?;
         ready(bound);
-        match replay {
-            Some(r) => {
-                tokio::spawn(twin::replay(Arc::clone(&server.twin), r.lines, r.speed));
-            }
-            // A live plant: the rules are judged on the clock too, so that a machine that fell
-            // silent, or a stop that goes on with no event, is noticed.
-            None => {
-                let twin = Arc::clone(&server.twin);
-                tokio::spawn(async move {
-                    let mut every = tokio::time::interval(ALERT_CLOCK);
-                    loop {
-                        every.tick().await;
-                        let twin = Arc::clone(&twin);
-                        let _ = tokio::task::spawn_blocking(move || twin.judge_alerts_at(now_ms()))
-                            .await;
-                    }
-                });
-            }
+        let live = replay.is_none();
+        if let Some(r) = replay {
+            tokio::spawn(twin::replay(Arc::clone(&server.twin), r.lines, r.speed));
         }
+        // The rules are judged on the clock too: orders against a fresh forecast when one is
+        // due, and for a live plant every rule at the clock's time, so that a machine that fell
+        // silent, or a stop that goes on with no event, is noticed.
+        let twin = Arc::clone(&server.twin);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(ALERT_CLOCK);
+            loop {
+                every.tick().await;
+                let twin = Arc::clone(&twin);
+                let _ = tokio::task::spawn_blocking(move || {
+                    if live {
+                        twin.judge_alerts_at(now_ms());
+                    }
+                    twin.judge_orders();
+                })
+                .await;
+            }
+        });
         serve(server, listener, shutdown_signal()).await
     });
     // Blocking work still under way (a forecast told to stop) gets the grace period, not forever.

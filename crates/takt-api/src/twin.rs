@@ -131,6 +131,39 @@ impl TwinHandle {
         self.announce(changes);
     }
 
+    /// Forecasts the orders and judges the `order_late` rules, if one is due at the newest event;
+    /// the forecast (a fraction of a second) runs outside the twin's lock.
+    pub fn judge_orders(&self) {
+        let (now, view, replications) = {
+            let twin = self.lock();
+            let Some(now) = twin.newest_ms() else { return };
+            let alerting = self.lock_alerting();
+            let Some(n) = alerting
+                .as_ref()
+                .and_then(|a| a.engine.order_forecast_due(now))
+            else {
+                return;
+            };
+            (now, twin.view(now), n)
+        };
+        let forecast = takt_twin::alerts::order_forecast(&self.model, &view, now, replications);
+        let changes = {
+            let mut twin = self.lock();
+            let mut alerting = self.lock_alerting();
+            let Some(a) = alerting.as_mut() else { return };
+            let changes = a.engine.evaluate_orders(
+                forecast.as_ref().map(|f| f.orders.as_slice()),
+                now,
+                &takt_twin::alerts::due_text(&self.model),
+            );
+            if let Err(e) = twin.record_alerts(&changes) {
+                tracing::error!(error = %e, "alerts: the store failed");
+            }
+            changes
+        };
+        self.announce(changes);
+    }
+
     /// Stored alerts, newest first.
     pub fn alerts(&self, open_only: bool, limit: u32) -> Result<Vec<Alert>, TwinError> {
         Ok(self.lock().alerts(open_only, limit)?)

@@ -276,13 +276,16 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
         None => None,
     };
     let mut alert_log: Vec<takt_twin::alerts::AlertChange> = Vec::new();
-    // After each stored batch: the rules judged at its newest event.
+    let shared_model = std::sync::Arc::new(model.clone());
+    // After each stored batch: the rules judged at its newest event, and the orders on a forecast
+    // when an `order_late` rule's period has passed.
     let mut judge = |twin: &mut Twin| -> Result<()> {
         if let Some((engine, lifetimes)) = alerts.as_mut()
             && let Some(now) = twin.newest_ms()
         {
             let state = twin.state(now);
             alert_log.extend(twin.evaluate_alerts(engine, &model, &state, Some(lifetimes), now)?);
+            alert_log.extend(twin.order_alerts_if_due(engine, &shared_model, now)?);
         }
         Ok(())
     };
@@ -605,6 +608,7 @@ fn listen(args: ListenArgs) -> Result<ExitCode> {
         .then(|| takt_twin::alerts::publish::AlertPublisher::connect(&mqtt, &model.name))
         .transpose()?;
     let mut engine = twin.alert_engine(rules)?;
+    let shared_model = std::sync::Arc::new(model.clone());
     let started = Instant::now();
     let stats = takt_twin::mqtt::listen(&mut twin, &mqtt, &stop, |twin, report| {
         let Some(publisher) = &publisher else { return };
@@ -613,7 +617,13 @@ fn listen(args: ListenArgs) -> Result<ExitCode> {
             return;
         };
         let state = twin.state(now);
-        match twin.evaluate_alerts(&mut engine, &model, &state, Some(&lifetimes), now) {
+        let judged = twin
+            .evaluate_alerts(&mut engine, &model, &state, Some(&lifetimes), now)
+            .and_then(|mut changes| {
+                changes.extend(twin.order_alerts_if_due(&mut engine, &shared_model, now)?);
+                Ok(changes)
+            });
+        match judged {
             Ok(changes) => {
                 for c in &changes {
                     let a = c.alert();

@@ -162,3 +162,94 @@ fn the_okuma_recording_raises_the_one_alert_its_idle_hour_deserves() {
     assert!(oee < 0.5, "{oee}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A press that makes one bracket a minute, and two orders: 100 brackets due in an hour (they take
+/// 100 minutes: late, whatever happens) and 10 due in four hours (on time, whatever happens).
+const PRESS_ORDERS: &str = r#"
+schema_version = 1
+name = "press with orders"
+[run]
+start = 2026-01-05T06:00:00+01:00
+horizon = "4h"
+seed = 5
+[[products]]
+name = "bracket"
+routing = [{ station = "Press", process_time = "60s" }]
+[[stations]]
+name = "Press"
+[[demand.orders]]
+id = "RUSH-1"
+product = "bracket"
+quantity = 100
+release = "0h"
+due = "1h"
+[[demand.orders]]
+id = "EASY-2"
+product = "bracket"
+quantity = 10
+release = "0h"
+due = "4h"
+"#;
+
+#[test]
+fn an_order_that_cannot_make_its_due_date_is_alerted_and_one_that_can_is_not() {
+    let dir = std::env::temp_dir().join(format!("takt-alerts-orders-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let scenario = dir.join("press.toml");
+    std::fs::write(&scenario, PRESS_ORDERS).expect("scenario");
+    let trace = dir.join("press.jsonl");
+    let run = takt(&[
+        "run",
+        &scenario.to_string_lossy(),
+        "--trace",
+        &trace.to_string_lossy(),
+        "--json",
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let rules = dir.join("rules.toml");
+    std::fs::write(
+        &rules,
+        "[[rule]]\nwhen = \"order_late\"\nprobability = 0.5\nevery = \"10m\"\nahead = \"2h\"\nreplications = 20\n",
+    )
+    .expect("rules");
+    let state = ok(&replay(
+        &trace,
+        &scenario,
+        &rules,
+        &["--batch", "20", "--json"],
+    ));
+    let alerts = state["alerts"].as_array().expect("alerts");
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let rush = &alerts[0];
+    assert_eq!(rush["kind"], "order_late");
+    assert_eq!(rush["order"], "RUSH-1");
+    assert_eq!(rush["asset"], "");
+    assert!(rush["value"].as_f64().is_some_and(|p| p >= 0.5), "{rush}");
+    assert!(
+        rush["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("order RUSH-1 (100 pieces, due 2026-01-05 07:00): ")),
+        "{rush}"
+    );
+    // Raised within the first forecast period, long before the due date.
+    let start = takt_model::time::parse_rfc3339_ms("2026-01-05T06:00:00+01:00").expect("start");
+    let raised = rush["raised_ms"].as_i64().expect("raised");
+    assert!(
+        raised - start <= 11 * 60_000,
+        "raised {} min in",
+        (raised - start) / 60_000
+    );
+    // Cleared once the order is complete (100 minutes in), within a forecast period.
+    let cleared = rush["cleared_ms"].as_i64().expect("cleared");
+    assert!(
+        (100 * 60_000..=112 * 60_000).contains(&(cleared - start)),
+        "cleared {} min in",
+        (cleared - start) / 60_000
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

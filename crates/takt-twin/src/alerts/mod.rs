@@ -15,6 +15,7 @@ pub mod rules;
 
 use crate::TwinState;
 use crate::event::StateCode;
+use crate::forecast::OrderForecast;
 pub use rules::{Condition, Rule, RulesError, Severity};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -35,6 +36,9 @@ pub struct Alert {
     pub asset: String,
     /// The failure mode, for a `failure_risk` alert.
     pub mode: Option<String>,
+    /// The order, for an `order_late` alert (whose `asset` is empty).
+    #[serde(default)]
+    pub order: Option<String>,
     /// What is wrong, in words, with its figures in their units.
     pub message: String,
     /// The figure that raised it: the allowance passed, seconds (down, silent), or a share (the
@@ -140,6 +144,8 @@ pub struct AlertEngine {
     /// Per `failure_risk` rule, machine and mode: the age at the last judgement; a younger age
     /// now means a repair or a service renewed the mode, which clears its alert.
     risk_age: BTreeMap<(usize, String, String), f64>,
+    /// When the orders were last forecast for `order_late` rules (plant time, Unix ms).
+    last_order_forecast_ms: Option<i64>,
 }
 
 impl AlertEngine {
@@ -153,6 +159,7 @@ impl AlertEngine {
             last_known: BTreeMap::new(),
             alerted_stop: BTreeMap::new(),
             risk_age: BTreeMap::new(),
+            last_order_forecast_ms: None,
         };
         for a in open.into_iter().filter(Alert::is_open) {
             if let Some(r) = engine.rules.iter().position(|r| r.name == a.rule) {
@@ -217,6 +224,7 @@ impl AlertEngine {
                             severity: rule.severity,
                             asset: key.1.clone(),
                             mode: key.2.clone(),
+                            order: None,
                             message,
                             value,
                             raised_ms: at_ms.unwrap_or(inputs.now_ms),
@@ -244,6 +252,106 @@ impl AlertEngine {
             }
         }
         changes
+    }
+
+    /// The forecast `order_late` rules want now (replications, and how far ahead in seconds), if
+    /// one is due: the shortest period of plant time has passed since the last forecast.
+    pub fn order_forecast_due(&self, now_ms: i64) -> Option<(u32, f64)> {
+        let (every_s, replications, ahead_s) = self
+            .rules
+            .iter()
+            .filter_map(|r| match r.condition {
+                Condition::OrderLate {
+                    every_s,
+                    replications,
+                    ahead_s,
+                    ..
+                } => Some((every_s, replications, ahead_s)),
+                _ => None,
+            })
+            .fold(None, |acc: Option<(f64, u32, f64)>, (e, n, a)| {
+                Some(acc.map_or((e, n, a), |(ae, an, aa)| (ae.min(e), an.max(n), aa.max(a))))
+            })?;
+        match self.last_order_forecast_ms {
+            Some(last) if now_ms - last < (every_s * 1000.0) as i64 => None,
+            _ => Some((replications, ahead_s)),
+        }
+    }
+
+    /// Judges the `order_late` rules on a forecast made at `now_ms` (`None`: none could be made,
+    /// e.g. between shifts; the period starts again all the same).
+    pub fn evaluate_orders(
+        &mut self,
+        orders: Option<&[OrderForecast]>,
+        now_ms: i64,
+        plant_time: &dyn Fn(&str) -> String,
+    ) -> Vec<AlertChange> {
+        self.last_order_forecast_ms = Some(now_ms);
+        let Some(orders) = orders else {
+            return Vec::new();
+        };
+        let mut changes = Vec::new();
+        for r in 0..self.rules.len() {
+            let Condition::OrderLate {
+                probability,
+                clear_below,
+                ..
+            } = self.rules[r].condition
+            else {
+                continue;
+            };
+            for o in orders {
+                let key = (r, String::new(), Some(o.id.clone()));
+                let late = o.p_on_time.map(|p| 1.0 - p);
+                let open = self.open.contains_key(&key);
+                match late {
+                    _ if o.complete_now && open => self.clear(&key, now_ms, &mut changes),
+                    Some(late) if late >= probability && !open && !o.complete_now => {
+                        let rule = &self.rules[r];
+                        let due = o.due.as_deref().map(plant_time).unwrap_or_default();
+                        let alert = Alert {
+                            id: self.next_id,
+                            rule: rule.name.clone(),
+                            kind: rule.condition.kind().to_string(),
+                            severity: rule.severity,
+                            asset: String::new(),
+                            mode: None,
+                            order: Some(o.id.clone()),
+                            message: format!(
+                                "order {} ({} pieces, due {due}): {} likely to be late",
+                                o.id,
+                                takt_model::quantity::count(u64::from(o.quantity)),
+                                takt_model::quantity::percent(late)
+                            ),
+                            value: late,
+                            raised_ms: now_ms,
+                            cleared_ms: None,
+                            acknowledged: None,
+                        };
+                        self.next_id += 1;
+                        self.open.insert(key, alert.clone());
+                        changes.push(AlertChange::Raised(alert));
+                    }
+                    Some(late) if late < clear_below && open => {
+                        self.clear(&key, now_ms, &mut changes)
+                    }
+                    _ => {}
+                }
+            }
+        }
+        changes
+    }
+
+    fn clear(
+        &mut self,
+        key: &(usize, String, Option<String>),
+        now_ms: i64,
+        changes: &mut Vec<AlertChange>,
+    ) {
+        if let Some(mut alert) = self.open.remove(key) {
+            alert.cleared_ms = Some(now_ms);
+            changes.push(AlertChange::Cleared(alert));
+        }
     }
 
     /// A `down` rule on the stops that ended since the last judgement: one that lasted the
@@ -285,6 +393,7 @@ impl AlertEngine {
                         severity: rule.severity,
                         asset: asset.clone(),
                         mode: None,
+                        order: None,
                         message: format!(
                             "{asset} down{reason} since {}: over {}",
                             (inputs.plant_time)(stop.start_ms),
@@ -406,6 +515,8 @@ impl AlertEngine {
                         _ => Verdict::Hold,
                     }
                 }
+                // Judged on a forecast: `evaluate_orders`.
+                Condition::OrderLate { .. } => continue,
                 Condition::FailureRisk {
                     above,
                     within_s,
@@ -506,6 +617,36 @@ impl Lifetimes {
     }
 }
 
+/// The forecast `order_late` rules judge: `ahead_s` from the mirrored `view` at `now_ms`, with
+/// `replications` seeded by the scenario's seed; `None` where none can be made.
+pub fn order_forecast(
+    model: &std::sync::Arc<Model>,
+    view: &BTreeMap<String, crate::mirror::AssetState>,
+    now_ms: i64,
+    (replications, ahead_s): (u32, f64),
+) -> Option<crate::forecast::Forecast> {
+    let options = crate::forecast::ForecastOptions {
+        replications,
+        seed: model.seed,
+        until_s: Some(model.timebase.model_s(now_ms) + ahead_s),
+        plan_replications: 0,
+        min_deviation: crate::forecast::DEFAULT_MIN_DEVIATION,
+    };
+    crate::forecast::forecast(model, view, now_ms, options)
+        .map_err(|e| tracing::debug!(error = %e, "alerts: no order forecast now"))
+        .ok()
+}
+
+/// Writes an RFC 3339 time (an order's due date) as a plant minute.
+pub fn due_text(model: &Model) -> impl Fn(&str) -> String + '_ {
+    move |rfc3339: &str| {
+        takt_model::time::parse_rfc3339_ms(rfc3339).map_or_else(
+            |_| rfc3339.to_string(),
+            |ms| model.timebase.plant_minute(model.timebase.model_s(ms)),
+        )
+    }
+}
+
 impl crate::Twin {
     /// Judges the rules on `state` (the twin's state at `now_ms`), stores what was raised or
     /// cleared, and returns it. Failure risks come from the mirrored ages and `lifetimes`.
@@ -547,6 +688,41 @@ impl crate::Twin {
                 .save_alerts(changes.iter().map(AlertChange::alert))?;
         }
         Ok(changes)
+    }
+
+    /// Forecasts the orders if an `order_late` rule is due at `now_ms` (a forecast of the running
+    /// shift from the mirrored state, seeded by the scenario's seed), judges them, stores and
+    /// returns what changed. A forecast that cannot be made (between shifts) is skipped.
+    pub fn order_alerts_if_due(
+        &mut self,
+        engine: &mut AlertEngine,
+        model: &std::sync::Arc<Model>,
+        now_ms: i64,
+    ) -> Result<Vec<AlertChange>, crate::store::StoreError> {
+        let Some(wanted) = engine.order_forecast_due(now_ms) else {
+            return Ok(Vec::new());
+        };
+        let forecast = order_forecast(model, &self.view(now_ms), now_ms, wanted);
+        let plant_time = due_text(model);
+        let changes = engine.evaluate_orders(
+            forecast.as_ref().map(|f| f.orders.as_slice()),
+            now_ms,
+            &plant_time,
+        );
+        self.record_alerts(&changes)?;
+        Ok(changes)
+    }
+
+    /// Stores alerts as changes left them (for a caller that judged outside the twin's lock).
+    pub fn record_alerts(
+        &mut self,
+        changes: &[AlertChange],
+    ) -> Result<(), crate::store::StoreError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        self.store
+            .save_alerts(changes.iter().map(AlertChange::alert))
     }
 
     /// Records that `by` took on alert `id` (open or cleared); `None` if there is no such alert.

@@ -1,4 +1,5 @@
-//! Alerts over MQTT: each change is published, QoS 1, to `takt/<site>/alerts/<asset>` as JSON
+//! Alerts over MQTT: each change is published, QoS 1, to `takt/<site>/alerts/<asset>` (an order's:
+//! `takt/<site>/alerts/order-<id>`) as JSON
 //! `{"change": "raised", "plant": ..., "alert": {...}}`, on the broker the twin listens to (with
 //! its login and TLS). The topic has four levels, so the twin's own subscription to
 //! `takt/<site>/+/+/+` never takes alerts for events. The session persists and rumqttc resends
@@ -54,9 +55,14 @@ impl AlertPublisher {
         })
     }
 
-    /// The topic of an alert about `asset`.
-    pub fn topic(&self, asset: &str) -> String {
-        format!("takt/{}/alerts/{asset}", self.site)
+    /// The topic of an alert: `takt/<site>/alerts/<asset>`, or `.../order-<id>` for an order.
+    pub fn topic(&self, alert: &super::Alert) -> String {
+        match &alert.order {
+            Some(order) if alert.asset.is_empty() => {
+                format!("takt/{}/alerts/order-{order}", self.site)
+            }
+            _ => format!("takt/{}/alerts/{}", self.site, alert.asset),
+        }
     }
 
     /// Queues a change for the broker (it is sent, and resent, by the connection's thread).
@@ -68,7 +74,7 @@ impl AlertPublisher {
             "alert": alert,
         });
         if let Err(e) = self.client.try_publish(
-            self.topic(&alert.asset),
+            self.topic(alert),
             QoS::AtLeastOnce,
             false,
             payload.to_string(),

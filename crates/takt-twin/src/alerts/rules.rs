@@ -20,10 +20,18 @@
 //! [[rule]]
 //! when = "silent"            # no event from a running machine for 10 minutes
 //! longer_than = "10m"
+//!
+//!
+//! [[rule]]
+//! when = "order_late"        # an order more likely than not to miss its due date
+//! probability = 0.5
+//! every = "15m"              # a forecast this often (plant time) ...
+//! ahead = "1d"               # ... this far ahead: orders due within it are judged
 //! ```
 //!
 //! Every rule may also set `name` (default: its `when`), `severity` (`warning` or `critical`) and
-//! `assets` (default: every machine). Errors name the file, the line and the rule.
+//! `assets` (default: every machine; not for `order_late`). Errors name the file, the line and the
+//! rule.
 
 use crate::event::StateCode;
 use serde::{Deserialize, Serialize};
@@ -88,6 +96,15 @@ enum RuleSpec {
         within: String,
         clear_below: Option<f64>,
     },
+    OrderLate {
+        name: Option<String>,
+        severity: Option<Severity>,
+        probability: f64,
+        clear_below: Option<f64>,
+        every: Option<String>,
+        ahead: Option<String>,
+        replications: Option<u32>,
+    },
 }
 
 #[derive(Debug, Deserialize)]
@@ -125,6 +142,17 @@ pub enum Condition {
         within_s: f64,
         clear_below: f64,
     },
+    /// An order's probability of missing its due date at or above `probability`, from a forecast
+    /// `ahead_s` ahead with `replications`, run every `every_s` of plant time (orders due later
+    /// than the forecast sees are not judged); clears below `clear_below` or when the order is
+    /// complete.
+    OrderLate {
+        probability: f64,
+        clear_below: f64,
+        every_s: f64,
+        ahead_s: f64,
+        replications: u32,
+    },
 }
 
 impl Condition {
@@ -134,6 +162,7 @@ impl Condition {
             Condition::Silent { .. } => "silent",
             Condition::OeeBelow { .. } => "oee_below",
             Condition::FailureRisk { .. } => "failure_risk",
+            Condition::OrderLate { .. } => "order_late",
         }
     }
 }
@@ -191,6 +220,19 @@ impl Rule {
                 duration(*within_s),
                 percent(*above),
                 percent(*clear_below)
+            ),
+            Condition::OrderLate {
+                probability,
+                every_s,
+                ahead_s,
+                replications,
+                ..
+            } => format!(
+                "an order due within {} with a chance of {} or more to miss it (a forecast of {} runs every {})",
+                duration(*ahead_s),
+                percent(*probability),
+                replications,
+                duration(*every_s)
             ),
         }
     }
@@ -369,6 +411,62 @@ pub fn parse(text: &str, file: &str, model: &Model) -> Result<Vec<Rule>, RulesEr
                         above,
                         within_s: duration("within", &within)?,
                         clear_below,
+                    },
+                )
+            }
+            RuleSpec::OrderLate {
+                name,
+                severity,
+                probability,
+                clear_below,
+                every,
+                ahead,
+                replications,
+            } => {
+                let probability = share("probability", probability)?;
+                if probability == 0.0 {
+                    return Err(at("probability", "0 would raise every order".into()));
+                }
+                let clear_below = share(
+                    "clear_below",
+                    clear_below.unwrap_or((probability - 0.1).max(0.0)),
+                )?;
+                if clear_below > probability {
+                    return Err(at(
+                        "clear_below",
+                        format!(
+                            "{clear_below} is above `probability` ({probability}): it would never clear"
+                        ),
+                    ));
+                }
+                let replications = replications.unwrap_or(50);
+                if !(10..=1000).contains(&replications) {
+                    return Err(at(
+                        "replications",
+                        format!("{replications}: from 10 to 1,000"),
+                    ));
+                }
+                let every_s = duration("every", every.as_deref().unwrap_or("15m"))?;
+                let ahead_s = duration("ahead", ahead.as_deref().unwrap_or("1d"))?;
+                if ahead_s > crate::forecast::MAX_AHEAD_S {
+                    return Err(at("ahead", "at most a week".into()));
+                }
+                if every_s < 60.0 {
+                    return Err(at(
+                        "every",
+                        "at least 1 minute: each judgement runs a forecast".into(),
+                    ));
+                }
+                (
+                    name,
+                    severity.unwrap_or(Severity::Warning),
+                    Vec::new(),
+                    Condition::OrderLate {
+                        probability,
+                        clear_below,
+                        every_s,
+                        ahead_s,
+                        replications,
                     },
                 )
             }

@@ -426,6 +426,18 @@ fn rule_files_are_checked_with_located_errors() {
         err("[[rule]]\nwhen = \"failure_risk\"\nabove = 0.2\nclear_below = 0.3\nwithin = \"1h\"\n")
             .contains("would never clear")
     );
+    assert!(
+        err("[[rule]]\nwhen = \"order_late\"\nprobability = 0.5\nevery = \"10s\"\n")
+            .contains("rule[0].every: at least 1 minute")
+    );
+    assert!(
+        err("[[rule]]\nwhen = \"order_late\"\nprobability = 0.5\nahead = \"2w\"\n")
+            .contains("rule[0].ahead: at most a week")
+    );
+    assert!(
+        err("[[rule]]\nwhen = \"order_late\"\nprobability = 0.5\nassets = [\"Press\"]\n")
+            .contains("assets")
+    );
     // The defaults are valid for any plant.
     assert_eq!(rules::defaults(&model).len(), 3);
 }
