@@ -12,6 +12,9 @@
 
 pub mod publish;
 pub mod rules;
+mod twin;
+
+pub use twin::{Lifetimes, due_text, order_forecast};
 
 use crate::TwinState;
 use crate::event::StateCode;
@@ -216,23 +219,14 @@ impl AlertEngine {
                         },
                         false,
                     ) => {
-                        let rule = &self.rules[r];
-                        let alert = Alert {
-                            id: self.next_id,
-                            rule: rule.name.clone(),
-                            kind: rule.condition.kind().to_string(),
-                            severity: rule.severity,
-                            asset: key.1.clone(),
-                            mode: key.2.clone(),
-                            order: None,
+                        let alert = self.new_alert(
+                            r,
+                            (key.1.clone(), key.2.clone(), None),
                             message,
                             value,
-                            raised_ms: at_ms.unwrap_or(inputs.now_ms),
-                            cleared_ms: None,
-                            acknowledged: None,
-                        };
-                        self.next_id += 1;
-                        if let Condition::Down { longer_than_s } = rule.condition {
+                            at_ms.unwrap_or(inputs.now_ms),
+                        );
+                        if let Condition::Down { longer_than_s } = self.rules[r].condition {
                             self.alerted_stop.insert(
                                 (r, key.1.clone()),
                                 alert.raised_ms - (longer_than_s * 1000.0) as i64,
@@ -307,28 +301,20 @@ impl AlertEngine {
                 match late {
                     _ if o.complete_now && open => self.clear(&key, now_ms, &mut changes),
                     Some(late) if late >= probability && !open && !o.complete_now => {
-                        let rule = &self.rules[r];
                         let due = o.due.as_deref().map(plant_time).unwrap_or_default();
-                        let alert = Alert {
-                            id: self.next_id,
-                            rule: rule.name.clone(),
-                            kind: rule.condition.kind().to_string(),
-                            severity: rule.severity,
-                            asset: String::new(),
-                            mode: None,
-                            order: Some(o.id.clone()),
-                            message: format!(
-                                "order {} ({} pieces, due {due}): {} likely to be late",
-                                o.id,
-                                takt_model::quantity::count(u64::from(o.quantity)),
-                                takt_model::quantity::percent(late)
-                            ),
-                            value: late,
-                            raised_ms: now_ms,
-                            cleared_ms: None,
-                            acknowledged: None,
-                        };
-                        self.next_id += 1;
+                        let message = format!(
+                            "order {} ({} pieces, due {due}): {} likely to be late",
+                            o.id,
+                            takt_model::quantity::count(u64::from(o.quantity)),
+                            takt_model::quantity::percent(late)
+                        );
+                        let alert = self.new_alert(
+                            r,
+                            (String::new(), None, Some(o.id.clone())),
+                            message,
+                            late,
+                            now_ms,
+                        );
                         self.open.insert(key, alert.clone());
                         changes.push(AlertChange::Raised(alert));
                     }
@@ -340,6 +326,34 @@ impl AlertEngine {
             }
         }
         changes
+    }
+
+    /// A new alert of rule `r` about (asset, mode, order), numbered next.
+    fn new_alert(
+        &mut self,
+        r: usize,
+        (asset, mode, order): (String, Option<String>, Option<String>),
+        message: String,
+        value: f64,
+        raised_ms: i64,
+    ) -> Alert {
+        let rule = &self.rules[r];
+        let alert = Alert {
+            id: self.next_id,
+            rule: rule.name.clone(),
+            kind: rule.condition.kind().to_string(),
+            severity: rule.severity,
+            asset,
+            mode,
+            order,
+            message,
+            value,
+            raised_ms,
+            cleared_ms: None,
+            acknowledged: None,
+        };
+        self.next_id += 1;
+        alert
     }
 
     fn clear(
@@ -358,13 +372,12 @@ impl AlertEngine {
     /// allowance is raised (at its start plus the allowance) and cleared (at its end), unless it
     /// was raised while it ran; then that alert is cleared at its end.
     fn judge_ended_stops(&mut self, r: usize, inputs: &Inputs, changes: &mut Vec<AlertChange>) {
-        let rule = &self.rules[r];
-        let Condition::Down { longer_than_s } = rule.condition else {
+        let Condition::Down { longer_than_s } = self.rules[r].condition else {
             return;
         };
         let allowance_ms = (longer_than_s * 1000.0) as i64;
         for (asset, stop) in inputs.ended_stops {
-            if !rule.assets.contains(asset) || stop.end_ms - stop.start_ms < allowance_ms {
+            if !self.rules[r].assets.contains(asset) || stop.end_ms - stop.start_ms < allowance_ms {
                 continue;
             }
             let stop_key = (r, asset.clone());
@@ -381,30 +394,19 @@ impl AlertEngine {
                         // Raised and cleared already while it was seen running.
                         continue;
                     }
-                    let reason = if stop.reason.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ({})", stop.reason)
-                    };
-                    let alert = Alert {
-                        id: self.next_id,
-                        rule: rule.name.clone(),
-                        kind: rule.condition.kind().to_string(),
-                        severity: rule.severity,
-                        asset: asset.clone(),
-                        mode: None,
-                        order: None,
-                        message: format!(
-                            "{asset} down{reason} since {}: over {}",
-                            (inputs.plant_time)(stop.start_ms),
-                            takt_model::quantity::duration(longer_than_s)
-                        ),
-                        value: longer_than_s,
-                        raised_ms: stop.start_ms + allowance_ms,
-                        cleared_ms: None,
-                        acknowledged: None,
-                    };
-                    self.next_id += 1;
+                    let message = down_message(
+                        asset,
+                        &stop.reason,
+                        (inputs.plant_time)(stop.start_ms),
+                        longer_than_s,
+                    );
+                    let alert = self.new_alert(
+                        r,
+                        (asset.clone(), None, None),
+                        message,
+                        longer_than_s,
+                        stop.start_ms + allowance_ms,
+                    );
                     changes.push(AlertChange::Raised(alert.clone()));
                     alert
                 }
@@ -431,19 +433,14 @@ impl AlertEngine {
                     (StateCode::UnplannedDown, Some(since)) => {
                         let down_s = (now - since) as f64 / 1000.0;
                         if down_s >= *longer_than_s {
-                            let reason = if a.reason.is_empty() {
-                                String::new()
-                            } else {
-                                format!(" ({})", a.reason)
-                            };
                             Verdict::Raise {
                                 at_ms: Some(since + (longer_than_s * 1000.0) as i64),
                                 value: *longer_than_s,
-                                message: format!(
-                                    "{} down{reason} since {}: over {}",
-                                    a.asset,
+                                message: down_message(
+                                    &a.asset,
+                                    &a.reason,
                                     (inputs.plant_time)(since),
-                                    takt_model::quantity::duration(*longer_than_s)
+                                    *longer_than_s,
                                 ),
                             }
                         } else {
@@ -559,213 +556,17 @@ impl AlertEngine {
     }
 }
 
-/// Each machine's failure modes with the lifetime the plant expects of them (the scenario's
-/// time-to-failure distributions, or calibrated ones), for `failure_risk` rules.
-#[derive(Debug, Clone, Default)]
-pub struct Lifetimes {
-    /// Machine -> (mode, lifetime, basis).
-    by_asset: BTreeMap<String, Vec<(String, Fit, FailureBasis)>>,
-}
-
-impl Lifetimes {
-    /// `lifetime(station, mode)` gives the lifetime of failure mode `mode` of station `station`
-    /// (indices into the model), or `None` where it has none to judge by.
-    pub fn new(model: &Model, lifetime: impl Fn(usize, usize) -> Option<Fit>) -> Lifetimes {
-        let mut by_asset = BTreeMap::new();
-        for (si, st) in model.stations.iter().enumerate() {
-            let modes: Vec<(String, Fit, FailureBasis)> = st
-                .failure_modes
-                .iter()
-                .enumerate()
-                .filter_map(|(fi, m)| lifetime(si, fi).map(|f| (m.name.clone(), f, m.basis)))
-                .collect();
-            for k in 0..st.machines {
-                by_asset.insert(st.machine_name(k), modes.clone());
-            }
-        }
-        Lifetimes { by_asset }
-    }
-
-    /// The risk of each of `asset`'s modes failing within `within_s` from its age now. Ages in
-    /// operating time grow at most as fast as the clock, so their risk is an upper bound; modes
-    /// that age in counted cycles are left out (the span is a time).
-    pub fn risks(
-        &self,
-        ages: &BTreeMap<String, BTreeMap<String, f64>>,
-        asset: &str,
-        within_s: f64,
-    ) -> Vec<ModeRisk> {
-        let Some(modes) = self.by_asset.get(asset) else {
-            return Vec::new();
-        };
-        modes
-            .iter()
-            .filter(|(_, _, basis)| *basis != FailureBasis::Cycles)
-            .map(|(mode, life, _)| {
-                let age = ages
-                    .get(asset)
-                    .and_then(|a| a.get(mode))
-                    .copied()
-                    .unwrap_or(0.0);
-                ModeRisk {
-                    mode: mode.clone(),
-                    age,
-                    risk: life.conditional_failure(age, within_s),
-                }
-            })
-            .collect()
-    }
-}
-
-/// The forecast `order_late` rules judge: `ahead_s` from the mirrored `view` at `now_ms`, with
-/// `replications` seeded by the scenario's seed; `None` where none can be made.
-pub fn order_forecast(
-    model: &std::sync::Arc<Model>,
-    view: &BTreeMap<String, crate::mirror::AssetState>,
-    now_ms: i64,
-    (replications, ahead_s): (u32, f64),
-) -> Option<crate::forecast::Forecast> {
-    let options = crate::forecast::ForecastOptions {
-        replications,
-        seed: model.seed,
-        until_s: Some(model.timebase.model_s(now_ms) + ahead_s),
-        plan_replications: 0,
-        min_deviation: crate::forecast::DEFAULT_MIN_DEVIATION,
+/// "Filler down (breakdown) since 2026-01-05 17:37: over 10 min".
+fn down_message(asset: &str, reason: &str, since: String, allowance_s: f64) -> String {
+    let reason = if reason.is_empty() {
+        String::new()
+    } else {
+        format!(" ({reason})")
     };
-    crate::forecast::forecast(model, view, now_ms, options)
-        .map_err(|e| tracing::debug!(error = %e, "alerts: no order forecast now"))
-        .ok()
-}
-
-/// Writes an RFC 3339 time (an order's due date) as a plant minute.
-pub fn due_text(model: &Model) -> impl Fn(&str) -> String + '_ {
-    move |rfc3339: &str| {
-        takt_model::time::parse_rfc3339_ms(rfc3339).map_or_else(
-            |_| rfc3339.to_string(),
-            |ms| model.timebase.plant_minute(model.timebase.model_s(ms)),
-        )
-    }
-}
-
-impl crate::Twin {
-    /// Judges the rules on `state` (the twin's state at `now_ms`), stores what was raised or
-    /// cleared, and returns it. Failure risks come from the mirrored ages and `lifetimes`.
-    pub fn evaluate_alerts(
-        &mut self,
-        engine: &mut AlertEngine,
-        model: &Model,
-        state: &TwinState,
-        lifetimes: Option<&Lifetimes>,
-        now_ms: i64,
-    ) -> Result<Vec<AlertChange>, crate::store::StoreError> {
-        let needs_risks = engine
-            .rules()
-            .iter()
-            .any(|r| matches!(r.condition, Condition::FailureRisk { .. }));
-        let ages = match (needs_risks, lifetimes) {
-            (true, Some(_)) => Some(crate::condition::failure_ages(
-                model,
-                &self.view(now_ms),
-                now_ms,
-            )),
-            _ => None,
-        };
-        let risk = |asset: &str, within_s: f64| match (&ages, lifetimes) {
-            (Some(ages), Some(l)) => l.risks(ages, asset, within_s),
-            _ => Vec::new(),
-        };
-        let plant_time = |ms: i64| model.timebase.plant_minute(model.timebase.model_s(ms));
-        let ended_stops = self.mirror.take_ended_stops();
-        let changes = engine.evaluate(&Inputs {
-            state,
-            now_ms,
-            failure_risks: ages.is_some().then_some(&risk as FailureRisks),
-            plant_time: &plant_time,
-            ended_stops: &ended_stops,
-        });
-        if !changes.is_empty() {
-            self.store
-                .save_alerts(changes.iter().map(AlertChange::alert))?;
-        }
-        Ok(changes)
-    }
-
-    /// Forecasts the orders if an `order_late` rule is due at `now_ms` (a forecast of the running
-    /// shift from the mirrored state, seeded by the scenario's seed), judges them, stores and
-    /// returns what changed. A forecast that cannot be made (between shifts) is skipped.
-    pub fn order_alerts_if_due(
-        &mut self,
-        engine: &mut AlertEngine,
-        model: &std::sync::Arc<Model>,
-        now_ms: i64,
-    ) -> Result<Vec<AlertChange>, crate::store::StoreError> {
-        let Some(wanted) = engine.order_forecast_due(now_ms) else {
-            return Ok(Vec::new());
-        };
-        let forecast = order_forecast(model, &self.view(now_ms), now_ms, wanted);
-        let plant_time = due_text(model);
-        let changes = engine.evaluate_orders(
-            forecast.as_ref().map(|f| f.orders.as_slice()),
-            now_ms,
-            &plant_time,
-        );
-        self.record_alerts(&changes)?;
-        Ok(changes)
-    }
-
-    /// Stores alerts as changes left them (for a caller that judged outside the twin's lock).
-    pub fn record_alerts(
-        &mut self,
-        changes: &[AlertChange],
-    ) -> Result<(), crate::store::StoreError> {
-        if changes.is_empty() {
-            return Ok(());
-        }
-        self.store
-            .save_alerts(changes.iter().map(AlertChange::alert))
-    }
-
-    /// Records that `by` took on alert `id` (open or cleared); `None` if there is no such alert.
-    pub fn acknowledge_alert(
-        &mut self,
-        engine: &mut AlertEngine,
-        id: u64,
-        by: &str,
-        note: &str,
-        at_ms: i64,
-    ) -> Result<Option<AlertChange>, crate::store::StoreError> {
-        let Some(mut alert) = self.store.alert(id)? else {
-            return Ok(None);
-        };
-        alert.acknowledged = Some(Acknowledgement {
-            by: by.to_string(),
-            note: note.to_string(),
-            at_ms,
-        });
-        self.store.save_alerts([&alert])?;
-        engine.acknowledged(&alert);
-        Ok(Some(AlertChange::Acknowledged(alert)))
-    }
-
-    /// An engine over `rules` that takes on the alerts the store holds open (after a restart).
-    /// From now on the mirror keeps the stops that end, for the engine to judge.
-    pub fn alert_engine(
-        &mut self,
-        rules: Vec<Rule>,
-    ) -> Result<AlertEngine, crate::store::StoreError> {
-        self.mirror.keep_ended_stops();
-        let open = self.store.alerts(true, u32::MAX)?;
-        Ok(AlertEngine::new(rules, open, self.store.last_alert_id()?))
-    }
-
-    /// Stored alerts, newest first.
-    pub fn alerts(
-        &self,
-        open_only: bool,
-        limit: u32,
-    ) -> Result<Vec<Alert>, crate::store::StoreError> {
-        self.store.alerts(open_only, limit)
-    }
+    format!(
+        "{asset} down{reason} since {since}: over {}",
+        takt_model::quantity::duration(allowance_s)
+    )
 }
 
 #[cfg(test)]
