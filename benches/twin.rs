@@ -310,6 +310,7 @@ impl Listener {
             batch_wait: std::time::Duration::from_millis(50),
             credentials: None,
             tls: None,
+            quiet_tick: takt_twin::mqtt::QUIET_TICK,
         };
         let stop = Arc::new(AtomicBool::new(false));
         let stored = Arc::new(AtomicU64::new(0));

@@ -565,6 +565,7 @@ fn listen(args: ListenArgs) -> Result<ExitCode> {
                 client_cert: args.mqtt_cert.clone().zip(args.mqtt_key.clone()),
             }
         }),
+        quiet_tick: takt_twin::mqtt::QUIET_TICK,
     };
     // The login and TLS files are checked before anything is opened: a bad one is named now, not
     // at the first connection.
@@ -612,9 +613,14 @@ fn listen(args: ListenArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let stats = takt_twin::mqtt::listen(&mut twin, &mqtt, &stop, |twin, report| {
         let Some(publisher) = &publisher else { return };
-        // After each batch that brought news, at its newest event.
-        let Some(now) = twin.newest_ms().filter(|_| report.accepted > 0) else {
-            return;
+        // After each batch that brought news, at its newest event; while the plant says nothing,
+        // on this machine's clock (a live feed: a machine gone silent is noticed).
+        let now = match twin.newest_ms() {
+            Some(newest) if report.accepted > 0 => newest,
+            Some(newest) if report == &takt_twin::IngestReport::default() => {
+                newest.max(chrono_now_ms())
+            }
+            _ => return,
         };
         let state = twin.state(now);
         let judged = twin

@@ -45,6 +45,9 @@ pub struct MqttConfig {
     pub credentials: Option<MqttCredentials>,
     /// Connect over TLS; `None` is plain TCP.
     pub tls: Option<MqttTls>,
+    /// How often `listen` calls back with an empty report while no batch comes
+    /// ([`QUIET_TICK`] by default).
+    pub quiet_tick: Duration,
 }
 
 /// A login at the broker. `Debug` does not show the password.
@@ -102,10 +105,14 @@ pub struct ListenStats {
 }
 
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// How often `listen` calls back with an empty report while no batch comes, by default.
+pub const QUIET_TICK: Duration = Duration::from_secs(15);
 /// A pause in the stream this long stores the partial batch.
 const IDLE: Duration = Duration::from_millis(2);
 
-/// Listens until `stop` is set; `on_batch` sees every stored batch.
+/// Listens until `stop` is set; `on_batch` sees every stored batch, and an empty report every
+/// `config.quiet_tick` without one (so that what depends on the clock, an alert on a machine gone
+/// silent, is judged while the plant says nothing).
 ///
 /// rumqttc's event loop runs on a thread of its own that only ever waits on it, never with a
 /// timeout: a poll cut short by a timeout can drop a request it has already taken (an
@@ -128,6 +135,8 @@ pub fn listen(
     let mut batch: Vec<Publish> = Vec::with_capacity(config.batch);
     let mut first_at: Option<Instant> = None;
     let mut connected_once = false;
+    // When `on_batch` was last called (a batch stored, or a quiet tick).
+    let mut last_call = Instant::now();
     let result = (|| {
         while !stop.load(Ordering::Relaxed) {
             // A partial batch is stored as soon as the stream pauses: the broker sends no more
@@ -172,7 +181,13 @@ pub fn listen(
                         return Err(e.into());
                     }
                 }
-                Err(mpsc::RecvTimeoutError::Timeout) => idle = true,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    idle = true;
+                    if batch.is_empty() && last_call.elapsed() >= config.quiet_tick {
+                        on_batch(twin, &IngestReport::default());
+                        last_call = Instant::now();
+                    }
+                }
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
             let due = idle || first_at.is_some_and(|t| t.elapsed() >= config.batch_wait);
@@ -187,6 +202,7 @@ pub fn listen(
                     &mut on_batch,
                 )?;
                 first_at = None;
+                last_call = Instant::now();
             }
         }
         store(

@@ -42,6 +42,7 @@ fn a_batch_larger_than_the_request_queue_is_acknowledged() {
         batch_wait: Duration::from_secs(3),
         credentials: None,
         tls: None,
+        quiet_tick: takt_twin::mqtt::QUIET_TICK,
     };
     // A first session subscribes and leaves; the broker keeps it (clean_session = false) and
     // queues what is published meanwhile, then sends it all at once to the second session.

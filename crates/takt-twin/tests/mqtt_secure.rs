@@ -72,6 +72,7 @@ fn config(port: u16, password: &str, tls: MqttTls) -> MqttConfig {
             password: password.into(),
         }),
         tls: Some(tls),
+        quiet_tick: takt_twin::mqtt::QUIET_TICK,
     }
 }
 
