@@ -1642,6 +1642,11 @@ export interface components {
          * @enum {string}
          */
         Severity: "warning" | "critical";
+        /** @description An alert of the shift, with its times in plant time ("2026-01-05 17:47"). */
+        ShiftAlert: components["schemas"]["Alert"] & {
+            cleared?: string | null;
+            raised: string;
+        };
         /** @description A shift that ended, with its figures. */
         ShiftKpis: components["schemas"]["Kpis"] & {
             end: string;
@@ -1661,6 +1666,11 @@ export interface components {
         };
         /** @description The report of one shift. */
         ShiftReport: {
+            /**
+             * @description The alerts of the shift (raised in it, or open at its start), in the order raised: what
+             *     needed attention, and who took it on.
+             */
+            alerts: components["schemas"]["ShiftAlert"][];
             /** @description Every stop but running, longest first. */
             downtime: components["schemas"]["Downtime"][];
             end: string;

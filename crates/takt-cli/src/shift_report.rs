@@ -203,6 +203,31 @@ fn print(r: &ShiftReport) {
         }
         println!("{t}");
     }
+    if r.alerts.is_empty() {
+        println!("no alert recorded in the shift");
+        println!("(alerts are judged by takt serve, takt twin listen and takt replay --alerts)");
+    } else {
+        let mut t = narrow(
+            &["alert raised", "cleared", "severity", "what", "taken on by"],
+            5,
+        );
+        for a in &r.alerts {
+            t.add_row(vec![
+                a.raised.clone(),
+                a.cleared.clone().unwrap_or_else(|| "open".into()),
+                a.alert.severity.name().to_string(),
+                a.alert.message.clone(),
+                a.alert.acknowledged.as_ref().map_or("–".into(), |k| {
+                    if k.note.is_empty() {
+                        k.by.clone()
+                    } else {
+                        format!("{}: {}", k.by, k.note)
+                    }
+                }),
+            ]);
+        }
+        println!("{t}");
+    }
     for n in &r.notes {
         println!("{}", wrap(&format!("note: {n}"), 100));
     }

@@ -534,7 +534,7 @@ impl AlertEngine {
                                 at_ms: None,
                                 value: risk,
                                 message: format!(
-                                    "{} `{mode}`: {} risk of failing within {}",
+                                    "{} {mode}: {} risk of failing within {}",
                                     a.asset,
                                     takt_model::quantity::percent(risk),
                                     takt_model::quantity::duration(*within_s)

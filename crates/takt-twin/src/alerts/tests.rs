@@ -161,6 +161,27 @@ fn a_machine_down_too_long_raises_one_alert_per_stop_and_clears_when_it_runs() {
     let stored = h.twin.alerts(false, 10).expect("stored");
     assert_eq!(stored.len(), 2, "{stored:#?}");
     assert!(stored[0].is_open() && !stored[1].is_open());
+    // The shift report lists them in the order raised, in plant time, for the handover.
+    let now = h.twin.newest_ms().expect("now");
+    let report = h.twin.shift_report(&h.model, now, crate::KpiWindow::Shift);
+    let listed: Vec<(&str, Option<&str>)> = report
+        .alerts
+        .iter()
+        .map(|a| (a.raised.as_str(), a.cleared.as_deref()))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            ("2026-01-05 06:15", Some("2026-01-05 06:30")),
+            ("2026-01-05 06:50", None)
+        ]
+    );
+    let page = crate::report::html(&report);
+    assert!(
+        page.contains("<h2>Alerts</h2>")
+            && page.contains("Press down (jam) since 2026-01-05 06:40"),
+        "{page}"
+    );
 }
 
 #[test]

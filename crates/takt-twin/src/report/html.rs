@@ -168,6 +168,32 @@ pub fn render(r: &ShiftReport) -> String {
         }
         h.push_str("</table>");
     }
+    h.push_str("<h2>Alerts</h2>");
+    if r.alerts.is_empty() {
+        h.push_str("<p class=\"note\">No alert recorded in the shift.</p>");
+    } else {
+        h.push_str("<table><tr><th class=\"text\">raised</th><th class=\"text\">cleared</th><th class=\"text\">severity</th><th class=\"text\">what</th><th class=\"text\">taken on by</th></tr>");
+        for shift_alert in &r.alerts {
+            let a = &shift_alert.alert;
+            let taken = a.acknowledged.as_ref().map_or("–".to_string(), |k| {
+                if k.note.is_empty() {
+                    k.by.clone()
+                } else {
+                    format!("{}: {}", k.by, k.note)
+                }
+            });
+            let _ = write!(
+                h,
+                "<tr><td class=\"text\">{}</td><td class=\"text\">{}</td><td class=\"text\">{}</td><td class=\"text\">{}</td><td class=\"text\">{}</td></tr>",
+                esc(&shift_alert.raised),
+                esc(shift_alert.cleared.as_deref().unwrap_or("open")),
+                esc(a.severity.name()),
+                esc(&a.message),
+                esc(&taken)
+            );
+        }
+        h.push_str("</table>");
+    }
     for n in &r.notes {
         let _ = write!(h, "<p class=\"note\">{}</p>", esc(n));
     }

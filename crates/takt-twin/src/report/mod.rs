@@ -91,7 +91,20 @@ pub struct ShiftReport {
     pub downtime: Vec<Downtime>,
     /// Runs of the plan averaged (0: no plan, e.g. past the scenario's horizon).
     pub plan_replications: u32,
+    /// The alerts of the shift (raised in it, or open at its start), in the order raised: what
+    /// needed attention, and who took it on.
+    pub alerts: Vec<ShiftAlert>,
     pub notes: Vec<String>,
+}
+
+/// An alert of the shift, with its times in plant time ("2026-01-05 17:47").
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ShiftAlert {
+    #[serde(flatten)]
+    pub alert: crate::alerts::Alert,
+    pub raised: String,
+    pub cleared: Option<String>,
 }
 
 /// The station whose step ends the most products' routings (ties: the later station).
@@ -195,6 +208,30 @@ impl Twin {
             running += d.share;
             d.cumulative_share = running.min(1.0);
         }
+        let until_ms = now_ms.clamp(timeline.window_start_ms, timeline.window_end_ms);
+        let alerts = match self.alerts(false, ALERTS_KEPT) {
+            Ok(all) => {
+                let minute = |ms: i64| model.timebase.plant_minute(model.timebase.model_s(ms));
+                let mut shift: Vec<ShiftAlert> = all
+                    .into_iter()
+                    .filter(|a| {
+                        a.raised_ms < until_ms
+                            && a.cleared_ms.is_none_or(|c| c >= timeline.window_start_ms)
+                    })
+                    .map(|alert| ShiftAlert {
+                        raised: minute(alert.raised_ms),
+                        cleared: alert.cleared_ms.map(minute),
+                        alert,
+                    })
+                    .collect();
+                shift.reverse();
+                shift
+            }
+            Err(e) => {
+                notes.push(format!("the alerts could not be read: {e}"));
+                Vec::new()
+            }
+        };
         ShiftReport {
             plant: model.name.clone(),
             window: timeline.window.clone(),
@@ -211,15 +248,19 @@ impl Twin {
                     .timebase
                     .format_ms(now_ms.max(timeline.window_start_ms))
             },
-            until_ms: now_ms.clamp(timeline.window_start_ms, timeline.window_end_ms),
+            until_ms,
             stations,
             line,
             downtime,
             plan_replications: 0,
+            alerts,
             notes,
         }
     }
 }
+
+/// The newest alerts a report reads (a shift with more lists the newest of them).
+const ALERTS_KEPT: u32 = 1000;
 
 /// The plan's figures for one shift: mean good parts per station, and out of the line.
 #[derive(Debug, Default)]
