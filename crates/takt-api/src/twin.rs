@@ -102,7 +102,7 @@ impl TwinHandle {
         ) {
             Ok(changes) => changes,
             Err(e) => {
-                tracing::error!(error = %e, "alerts: the store failed; judged again with the next batch");
+                tracing::error!(error = %e, "alerts: not judged");
                 Vec::new()
             }
         }

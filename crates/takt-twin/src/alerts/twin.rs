@@ -93,7 +93,9 @@ pub fn due_text(model: &Model) -> impl Fn(&str) -> String + '_ {
 
 impl crate::Twin {
     /// Judges the rules on `state` (the twin's state at `now_ms`), stores what was raised or
-    /// cleared, and returns it. Failure risks come from the mirrored ages and `lifetimes`.
+    /// cleared, and returns it. Failure risks come from the mirrored ages and `lifetimes`. A store
+    /// that fails to keep the alerts is logged, and the changes are returned all the same, so
+    /// that they are still announced (the engine holds them open either way).
     pub fn evaluate_alerts(
         &mut self,
         engine: &mut AlertEngine,
@@ -127,11 +129,15 @@ impl crate::Twin {
             plant_time: &plant_time,
             ended_stops: &ended_stops,
         });
-        if !changes.is_empty() {
-            self.store
-                .save_alerts(changes.iter().map(AlertChange::alert))?;
-        }
+        self.keep(&changes);
         Ok(changes)
+    }
+
+    /// Stores alerts, logging a failure instead of losing the changes.
+    fn keep(&mut self, changes: &[AlertChange]) {
+        if let Err(e) = self.record_alerts(changes) {
+            tracing::error!(error = %e, alerts = changes.len(), "alerts: not stored (still announced)");
+        }
     }
 
     /// Forecasts the orders if an `order_late` rule is due at `now_ms` (a forecast of the running
@@ -153,7 +159,7 @@ impl crate::Twin {
             now_ms,
             &plant_time,
         );
-        self.record_alerts(&changes)?;
+        self.keep(&changes);
         Ok(changes)
     }
 
