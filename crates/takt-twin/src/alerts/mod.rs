@@ -173,7 +173,9 @@ impl AlertEngine {
                     );
                 }
                 engine.next_id = engine.next_id.max(a.id + 1);
-                engine.open.insert((r, a.asset.clone(), a.mode.clone()), a);
+                // Keyed as they were raised: a failure mode's by its mode, an order's by its id.
+                let subject = a.order.clone().or_else(|| a.mode.clone());
+                engine.open.insert((r, a.asset.clone(), subject), a);
             }
         }
         engine

@@ -462,3 +462,54 @@ fn rule_files_are_checked_with_located_errors() {
     // The defaults are valid for any plant.
     assert_eq!(rules::defaults(&model).len(), 3);
 }
+
+#[test]
+fn an_order_alert_open_before_a_restart_is_taken_on_not_raised_again() {
+    let model = model();
+    let rules = || {
+        rules::parse(
+            "[[rule]]\nwhen = \"order_late\"\nprobability = 0.5\nevery = \"10m\"\n",
+            "r",
+            &model,
+        )
+        .expect("rules")
+    };
+    let order = |p_on_time: f64, complete_now: bool| crate::forecast::OrderForecast {
+        id: "RUSH-1".into(),
+        quantity: 100,
+        due: Some("2026-01-05T07:00:00.000+01:00".into()),
+        complete_now,
+        p_complete: 1.0,
+        completion_s: None,
+        p_on_time: Some(p_on_time),
+        plan_p_on_time: None,
+    };
+    let due = |t: &str| t.to_string();
+    let mut engine = AlertEngine::new(rules(), Vec::new(), 0);
+    let raised = engine.evaluate_orders(Some(&[order(0.1, false)]), 1_000, &due);
+    let alert = match &raised[..] {
+        [AlertChange::Raised(a)] => a.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(alert.order.as_deref(), Some("RUSH-1"));
+    // A restart: the open alert comes back from the store.
+    let mut engine = AlertEngine::new(rules(), vec![alert.clone()], alert.id);
+    assert!(engine.order_forecast_due(2_000).is_some());
+    assert!(
+        engine
+            .evaluate_orders(Some(&[order(0.2, false)]), 2_000, &due)
+            .is_empty(),
+        "raised twice"
+    );
+    // Between the levels (late 45 %, clears below 40 %): held. Complete: cleared.
+    assert!(
+        engine
+            .evaluate_orders(Some(&[order(0.55, false)]), 3_000, &due)
+            .is_empty()
+    );
+    let cleared = engine.evaluate_orders(Some(&[order(1.0, true)]), 4_000, &due);
+    assert!(
+        matches!(&cleared[..], [AlertChange::Cleared(a)] if a.id == alert.id && a.cleared_ms == Some(4_000)),
+        "{cleared:?}"
+    );
+}
