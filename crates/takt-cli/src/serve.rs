@@ -119,19 +119,15 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     for url in &args.alert_webhook {
         takt_api::alerts::check_webhook(url).map_err(anyhow::Error::msg)?;
     }
-    let alert_rules = match args.alerts.as_str() {
-        "default" => None,
-        "none" => Some(Vec::new()),
-        path => match takt_twin::alerts::rules::load(std::path::Path::new(path), &loaded.model) {
-            Ok(rules) => Some(rules),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Ok(ExitCode::from(2));
-            }
-        },
+    let alert_rules = match takt_twin::alerts::rules::chosen(&args.alerts, &loaded.model) {
+        Ok(rules) => rules,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
     };
     let mut config = Config::new(args.listen, args.data.clone(), auth);
-    config.alert_rules = alert_rules;
+    config.alert_rules = Some(alert_rules);
     config.alert_webhooks = args.alert_webhook.clone();
     config.body_limit_bytes = args.body_limit_mib as usize * (1 << 20);
     config.ingest_per_s = args.ingest_rate;

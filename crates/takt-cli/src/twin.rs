@@ -43,11 +43,11 @@ pub struct ReplayArgs {
     /// (e.g. `5m`); default: the newest event.
     #[arg(long, value_parser = parse_moment)]
     at: Option<Moment>,
-    /// Alert rules (TOML, see docs/alerts.md), or `default` (a machine down 10 min, a running
-    /// machine silent 10 min, the line's OEE below 50 % after an hour), judged after each batch; the alerts raised and
-    /// cleared are printed after the plant (`alerts` in the JSON).
+    /// Alert rules (TOML, see docs/alerts.md), `default` (a machine down 10 min, a running
+    /// machine silent 10 min, the line's OEE below 50 % after an hour) or `none`, judged after
+    /// each batch; the alerts raised and cleared are printed after the plant (`alerts` in the JSON).
     #[arg(long)]
-    alerts: Option<PathBuf>,
+    alerts: Option<String>,
     /// Print the mirrored plant as JSON instead of tables.
     #[arg(long)]
     json: bool,
@@ -256,16 +256,12 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
         MirrorConfig::with_reorder_window_s(args.reorder_window),
     )?;
     let mut alerts = match &args.alerts {
-        Some(path) => {
-            let rules = if path.as_os_str() == "default" {
-                takt_twin::alerts::rules::defaults(&model)
-            } else {
-                match takt_twin::alerts::rules::load(path, &model) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        eprintln!("error: {e}");
-                        return Ok(ExitCode::from(2));
-                    }
+        Some(choice) => {
+            let rules = match takt_twin::alerts::rules::chosen(choice, &model) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ok(ExitCode::from(2));
                 }
             };
             let lifetimes = takt_twin::alerts::Lifetimes::new(&model, |si, fi| {
@@ -283,9 +279,7 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
         if let Some((engine, lifetimes)) = alerts.as_mut()
             && let Some(now) = twin.newest_ms()
         {
-            let state = twin.state(now);
-            alert_log.extend(twin.evaluate_alerts(engine, &model, &state, Some(lifetimes), now)?);
-            alert_log.extend(twin.order_alerts_if_due(engine, &shared_model, now)?);
+            alert_log.extend(twin.judge_alerts(engine, &shared_model, Some(lifetimes), now)?);
         }
         Ok(())
     };
@@ -532,16 +526,12 @@ fn listen(args: ListenArgs) -> Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let model = loaded.model;
-    let rules = match args.alerts.as_str() {
-        "default" => takt_twin::alerts::rules::defaults(&model),
-        "none" => Vec::new(),
-        path => match takt_twin::alerts::rules::load(Path::new(path), &model) {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Ok(ExitCode::from(2));
-            }
-        },
+    let rules = match takt_twin::alerts::rules::chosen(&args.alerts, &model) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
     };
     let (host, port) = args
         .mqtt
@@ -622,14 +612,7 @@ fn listen(args: ListenArgs) -> Result<ExitCode> {
             }
             _ => return,
         };
-        let state = twin.state(now);
-        let judged = twin
-            .evaluate_alerts(&mut engine, &model, &state, Some(&lifetimes), now)
-            .and_then(|mut changes| {
-                changes.extend(twin.order_alerts_if_due(&mut engine, &shared_model, now)?);
-                Ok(changes)
-            });
-        match judged {
+        match twin.judge_alerts(&mut engine, &shared_model, Some(&lifetimes), now) {
             Ok(changes) => {
                 for c in &changes {
                     let a = c.alert();

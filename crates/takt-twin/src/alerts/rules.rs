@@ -488,6 +488,16 @@ pub fn parse(text: &str, file: &str, model: &Model) -> Result<Vec<Rule>, RulesEr
     Ok(rules)
 }
 
+/// The rules an `--alerts` argument names: `default` ([`defaults`]), `none` (no rules), or a rules
+/// file to [`load`].
+pub fn chosen(choice: &str, model: &Model) -> Result<Vec<Rule>, RulesError> {
+    match choice {
+        "default" => Ok(defaults(model)),
+        "none" => Ok(Vec::new()),
+        path => load(Path::new(path), model),
+    }
+}
+
 /// The rules a shift leader starts from when none are given: a machine down 10 minutes, a running
 /// machine silent 10 minutes, the line's OEE below 50 % after the first hour.
 pub fn defaults(model: &Model) -> Vec<Rule> {

@@ -140,6 +140,22 @@ impl crate::Twin {
         }
     }
 
+    /// Judges every rule at `now_ms` on the twin's state then, the orders too when an
+    /// `order_late` rule's period has passed (inline: for a replay or a listener, which own the
+    /// twin; a server forecasts outside its lock), and stores and returns what changed.
+    pub fn judge_alerts(
+        &mut self,
+        engine: &mut AlertEngine,
+        model: &std::sync::Arc<Model>,
+        lifetimes: Option<&Lifetimes>,
+        now_ms: i64,
+    ) -> Result<Vec<AlertChange>, crate::store::StoreError> {
+        let state = self.state(now_ms);
+        let mut changes = self.evaluate_alerts(engine, model, &state, lifetimes, now_ms)?;
+        changes.extend(self.order_alerts_if_due(engine, model, now_ms)?);
+        Ok(changes)
+    }
+
     /// Forecasts the orders if an `order_late` rule is due at `now_ms` (a forecast of the running
     /// shift from the mirrored state, seeded by the scenario's seed), judges them, stores and
     /// returns what changed. A forecast that cannot be made (between shifts) is skipped.
