@@ -1,10 +1,15 @@
 // Browser tests of the screens: Debian's chromium (installed by scripts/setup.sh; no browser is
-// downloaded) against a real `takt serve` of the shipped bottling line on loopback, started with an
-// empty store of its own. TAKT_BIN names the binary (default: the debug build the test suite makes).
+// downloaded) against a real `takt serve` of the shipped bottling line on loopback (its calendar made
+// round-the-clock: tests/around-the-clock.ts), started with an empty store of its own. TAKT_BIN
+// names the binary (default: the debug build the test suite makes).
 import { defineConfig } from "@playwright/test";
+import { aroundTheClock } from "./tests/around-the-clock";
 
 const port = Number(process.env.TAKT_WEB_PORT ?? 18093);
 const bin = process.env.TAKT_BIN ?? "../target/debug/takt";
+// Written once by the main process; the workers it starts inherit the path.
+process.env.TAKT_WEB_SCENARIO ??= aroundTheClock();
+const scenario = process.env.TAKT_WEB_SCENARIO;
 
 export default defineConfig({
   testDir: "tests",
@@ -31,7 +36,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `sh -c 'data=$(mktemp -d) && exec ${bin} serve --scenario ../scenarios/bottling-line.toml --data "$data" --listen 127.0.0.1:${port} --insecure-no-auth'`,
+    command: `sh -c 'data=$(mktemp -d) && exec ${bin} serve --scenario ${scenario} --data "$data" --listen 127.0.0.1:${port} --insecure-no-auth'`,
     url: `http://127.0.0.1:${port}/ready`,
     timeout: 60_000,
     reuseExistingServer: false,

@@ -2,23 +2,10 @@
 // minutes shows as a critical alert at the top of the board; the shift leader takes it on with a
 // name and a note, and the board says who did; when the machine runs again the alert goes.
 import { expect, test } from "@playwright/test";
-import { createServer } from "node:net";
 import { expectAccessible } from "./axe";
 import { countEvent, stateEvent } from "./plant";
-import { killServer, startServer, type Server } from "./server";
+import { freePort, killServer, startServer, type Server } from "./server";
 import { watch } from "./watch";
-
-/** A free loopback port for the server of this file. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 let server: Server;
 

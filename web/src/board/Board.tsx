@@ -52,7 +52,11 @@ export function Board() {
               {state.shift ? `${state.shift} shift` : "shift"} {plantClock(state.window_start_ms, offset)}–{plantClock(state.window_end_ms, offset)}
             </span>
             <span> · plant time {plantTime(state.now_ms, offset, true)} ({offsetText(offset)})</span>
-            <span> · {duration((state.window_end_ms - state.now_ms) / 1000)} to the shift's end</span>
+            {state.now_ms < state.window_end_ms ? (
+              <span> · {duration((state.window_end_ms - state.now_ms) / 1000)} to the shift's end</span>
+            ) : (
+              <span data-testid="between-shifts"> · no shift running: this one ended {duration((state.now_ms - state.window_end_ms) / 1000)} ago</span>
+            )}
           </p>
         ) : null}
         <p class={`connection ${live.status.connected ? "up" : "down"}`} role="status" data-testid="connection">
@@ -70,7 +74,12 @@ export function Board() {
       <Line layout={layout} assets={assets} buffers={buffers} now_ms={state?.now_ms ?? 0} offline={offline} />
       <ShiftHistory machines={ordered} offset={offset} changes={live.received} />
       <div class="panels">
-        <ForecastPanel />
+        {/* Mounted once the twin's clock is known: between shifts it must not ask for a forecast. */}
+        {state ? (
+          <ForecastPanel
+            over={state.now_ms >= state.window_end_ms ? { shift: state.shift ?? null, ended_ms: state.window_end_ms, offset_min: offset } : null}
+          />
+        ) : null}
         <Previous layout={layout} assets={assets} />
       </div>
     </main>

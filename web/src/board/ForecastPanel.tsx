@@ -32,11 +32,17 @@ function rows(f: Forecast): Row[] {
   ];
 }
 
-export function ForecastPanel() {
+/** The shift that ended when no shift is running (the twin's clock is past its end), else null. */
+export type ShiftOver = { shift: string | null; ended_ms: number; offset_min: number };
+
+export function ForecastPanel({ over }: { over: ShiftOver | null }) {
   const [forecast, setForecast] = useState<Forecast | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const between = over !== null;
   const refresh = useCallback(async () => {
+    // Between shifts there is no rest of the shift to simulate: the server would refuse.
+    if (between) return;
     setBusy(true);
     try {
       setForecast(await post<Forecast>("/twin/forecast", {}));
@@ -52,7 +58,7 @@ export function ForecastPanel() {
     } finally {
       setBusy(false);
     }
-  }, []);
+  }, [between]);
   useEffect(() => {
     void refresh();
     const timer = window.setInterval(() => void refresh(), REFRESH_MS);
@@ -98,12 +104,18 @@ export function ForecastPanel() {
     <section class="panel forecast" aria-label="forecast to the end of the shift" data-testid="forecast">
       <h2>
         Forecast to {forecast ? plantTime(Date.parse(forecast.until), offset).slice(11) : "the end of the shift"}
-        <button type="button" onClick={() => void refresh()} disabled={busy}>
+        <button type="button" onClick={() => void refresh()} disabled={busy || between}>
           {busy ? "running…" : "refresh"}
         </button>
       </h2>
-      {error ? <p class="error" role="alert">{error}</p> : null}
-      {forecast ? (
+      {over ? (
+        <p class="quiet" data-testid="forecast-between-shifts">
+          No shift is running: the {over.shift ? `${over.shift} shift` : "shift"} ended at {plantTime(over.ended_ms, over.offset_min)}. The
+          forecast runs again once the next shift has begun.
+        </p>
+      ) : null}
+      {!over && error ? <p class="error" role="alert">{error}</p> : null}
+      {over ? null : forecast ? (
         <>
           <p class="quiet">
             {forecast.replications} simulated futures from the plant as it stood at {plantTime(Date.parse(forecast.now), offset, true)}.
