@@ -23,9 +23,13 @@ if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.
   echo "scripts/setup.sh: the screens' build needs Node.js >= 20.19 with npm (found: $(node --version 2>/dev/null || echo none))" >&2
   exit 1
 fi
-# The OpenAPI validator the HTTP API's tests check /openapi.json with, from PyPI, in a venv.
+# From PyPI, in a venv: the OpenAPI validator the HTTP API's tests check /openapi.json with, and
+# asyncua, the independent OPC UA server (scripts/opcua_machine.py) the OPC UA client is tested against.
 venv=target/tools-venv
 if [ ! -x "$venv/bin/openapi-spec-validator" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q "openapi-spec-validator==0.7.1"
+fi
+if ! "$venv/bin/python" -c 'import asyncua' 2>/dev/null; then
+  "$venv/bin/pip" install -q "asyncua==1.1.5"
 fi

@@ -11,6 +11,7 @@ mod table;
 mod trace_file;
 mod twin;
 mod twin_forecast;
+mod twin_listen;
 mod whatif;
 
 use anyhow::{Context, Result, bail};

@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use takt_model::Model;
 use takt_model::quantity::count;
 use takt_twin::mirror::MirrorConfig;
@@ -96,93 +96,7 @@ enum TwinCommand {
     Schema,
     /// Subscribe to an MQTT broker (topics takt/<site>/<line>/<asset>/<kind>) and mirror the plant
     /// into the store; each batch is acknowledged once it is stored.
-    Listen(ListenArgs),
-}
-
-#[derive(clap::Args)]
-pub struct ListenArgs {
-    /// The broker, host:port.
-    #[arg(long, default_value = "127.0.0.1:1883")]
-    mqtt: String,
-    /// The site segment of the topics.
-    #[arg(long)]
-    site: String,
-    /// The plant the broker's events come from (TOML): its machines are the assets.
-    #[arg(long)]
-    scenario: PathBuf,
-    /// Event store (SQLite, WAL).
-    #[arg(long)]
-    db: PathBuf,
-    /// MQTT client id (the broker keeps its session and unacknowledged messages).
-    #[arg(long, default_value = "takt-twin")]
-    client_id: String,
-    /// Alert rules (TOML, see docs/alerts.md), `default` or `none`: judged after each stored
-    /// batch and on the clock, stored, and published to `takt/<site>/alerts/<asset>`.
-    #[arg(long, default_value = "default")]
-    alerts: String,
-    /// Stop after this long (e.g. 8h); default: run until killed.
-    #[arg(long, value_parser = crate::parse_secs)]
-    duration: Option<f64>,
-    /// Messages per stored batch.
-    #[arg(long, default_value_t = 1000)]
-    batch: usize,
-    /// Longest wait before a partial batch is stored, e.g. 50ms.
-    #[arg(long, default_value = "0.05s", value_parser = crate::parse_secs)]
-    batch_wait: f64,
-    /// How far out of order events may arrive and still be applied in order, e.g. 2s.
-    #[arg(long, default_value = "2s", value_parser = crate::parse_secs)]
-    reorder_window: f64,
-    /// Log in to the broker as this user; the password comes from --mqtt-password-file or the
-    /// environment variable TAKT_MQTT_PASSWORD (never from the command line, which others can read).
-    #[arg(long)]
-    mqtt_user: Option<String>,
-    /// A file whose first line is the broker password (for --mqtt-user).
-    #[arg(long, requires = "mqtt_user")]
-    mqtt_password_file: Option<PathBuf>,
-    /// Connect over TLS, trusting the operating system's root certificates (or --mqtt-ca).
-    #[arg(long)]
-    mqtt_tls: bool,
-    /// Connect over TLS, trusting the CA certificates in this PEM file.
-    #[arg(long)]
-    mqtt_ca: Option<PathBuf>,
-    /// The twin's client certificate chain (PEM), for brokers that require one; with --mqtt-key.
-    #[arg(long, requires = "mqtt_key")]
-    mqtt_cert: Option<PathBuf>,
-    /// The private key (PEM) of --mqtt-cert.
-    #[arg(long, requires = "mqtt_cert")]
-    mqtt_key: Option<PathBuf>,
-    /// At the end, print the counts as JSON instead of a line and the mirrored plant.
-    #[arg(long)]
-    json: bool,
-}
-
-/// The login of `takt twin listen`: the user, and the password from its file or the environment.
-fn mqtt_credentials(args: &ListenArgs) -> Result<Option<takt_twin::mqtt::MqttCredentials>> {
-    let Some(username) = args.mqtt_user.clone() else {
-        return Ok(None);
-    };
-    let password = match &args.mqtt_password_file {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("--mqtt-password-file: cannot read {}", path.display()))?;
-            match text.lines().next() {
-                Some(line) if !line.is_empty() => line.to_string(),
-                _ => bail!(
-                    "--mqtt-password-file: {} has no password on its first line",
-                    path.display()
-                ),
-            }
-        }
-        None => std::env::var("TAKT_MQTT_PASSWORD").map_err(|_| {
-            anyhow::anyhow!(
-                "--mqtt-user needs a password: --mqtt-password-file FILE or TAKT_MQTT_PASSWORD"
-            )
-        })?,
-    };
-    Ok(Some(takt_twin::mqtt::MqttCredentials {
-        username,
-        password,
-    }))
+    Listen(Box<crate::twin_listen::ListenArgs>),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -486,7 +400,7 @@ pub fn twin(args: TwinArgs) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        TwinCommand::Listen(args) => listen(args),
+        TwinCommand::Listen(args) => crate::twin_listen::listen(*args),
         TwinCommand::Forecast(args) => crate::twin_forecast::run(args),
         TwinCommand::Report(args) => crate::shift_report::run(args),
         TwinCommand::State {
@@ -520,132 +434,7 @@ pub fn twin(args: TwinArgs) -> Result<ExitCode> {
     }
 }
 
-fn listen(args: ListenArgs) -> Result<ExitCode> {
-    let loaded = match crate::load(&args.scenario)? {
-        Ok(l) => l,
-        Err(code) => return Ok(code),
-    };
-    let model = loaded.model;
-    let rules = match takt_twin::alerts::rules::chosen(&args.alerts, &model) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(ExitCode::from(2));
-        }
-    };
-    let (host, port) = args
-        .mqtt
-        .rsplit_once(':')
-        .and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?)))
-        .with_context(|| format!("--mqtt `{}` is not host:port", args.mqtt))?;
-    if args.batch == 0 {
-        bail!("--batch must be at least 1");
-    }
-    let mqtt = takt_twin::mqtt::MqttConfig {
-        host,
-        port,
-        site: args.site.clone(),
-        client_id: args.client_id.clone(),
-        batch: args.batch,
-        batch_wait: Duration::from_secs_f64(args.batch_wait.max(0.001)),
-        credentials: mqtt_credentials(&args)?,
-        tls: (args.mqtt_tls || args.mqtt_ca.is_some() || args.mqtt_cert.is_some()).then(|| {
-            takt_twin::mqtt::MqttTls {
-                ca_file: args.mqtt_ca.clone(),
-                client_cert: args.mqtt_cert.clone().zip(args.mqtt_key.clone()),
-            }
-        }),
-        quiet_tick: takt_twin::mqtt::QUIET_TICK,
-    };
-    // The login and TLS files are checked before anything is opened: a bad one is named now, not
-    // at the first connection.
-    if let Some(tls) = &mqtt.tls {
-        takt_twin::mqtt::tls_client_config(tls).context("--mqtt-ca/--mqtt-cert/--mqtt-key")?;
-    }
-    let store = Store::open(&args.db, Durability::Full).context("opening the event store")?;
-    let mut twin = Twin::open(
-        &model,
-        store,
-        MirrorConfig::with_reorder_window_s(args.reorder_window),
-    )?;
-    // A live feed: events more than five minutes ahead of this machine's clock are refused.
-    twin.set_time_gate(takt_twin::TimeGate::LIVE);
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    if let Some(seconds) = args.duration {
-        let stop = std::sync::Arc::clone(&stop);
-        std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_secs_f64(seconds.max(0.0)));
-            stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        });
-    }
-    warn_if_past_the_plan(&model);
-    tracing::info!("listening on {} for {}", args.mqtt, mqtt.topic_filter());
-    let how = match (&mqtt.tls, &mqtt.credentials) {
-        (Some(_), Some(c)) => format!(" over TLS as {}", c.username),
-        (Some(_), None) => " over TLS".to_string(),
-        (None, Some(c)) => format!(" as {}", c.username),
-        (None, None) => String::new(),
-    };
-    eprintln!(
-        "takt twin: listening on {}{how} to {} (store {}); stop with Ctrl-C",
-        args.mqtt,
-        mqtt.topic_filter(),
-        args.db.display()
-    );
-    let lifetimes = takt_twin::alerts::Lifetimes::new(&model, |si, fi| {
-        takt_maintenance::plant::wear_out_lifetime(&loaded.scenario, si, fi)
-    });
-    let publisher = (!rules.is_empty())
-        .then(|| takt_twin::alerts::publish::AlertPublisher::connect(&mqtt, &model.name))
-        .transpose()?;
-    let mut engine = twin.alert_engine(rules)?;
-    let shared_model = std::sync::Arc::new(model.clone());
-    let started = Instant::now();
-    let stats = takt_twin::mqtt::listen(&mut twin, &mqtt, &stop, |twin, report| {
-        let Some(publisher) = &publisher else { return };
-        // After each batch that brought news, at its newest event; while the plant says nothing,
-        // on this machine's clock (a live feed: a machine gone silent is noticed).
-        let now = match twin.newest_ms() {
-            Some(newest) if report.accepted > 0 => newest,
-            Some(newest) if report == &takt_twin::IngestReport::default() => {
-                newest.max(chrono_now_ms())
-            }
-            _ => return,
-        };
-        match twin.judge_alerts(&mut engine, &shared_model, Some(&lifetimes), now) {
-            Ok(changes) => {
-                for c in &changes {
-                    let a = c.alert();
-                    tracing::info!(alert = a.id, change = c.kind(), asset = %a.asset, message = %a.message, "alert");
-                    publisher.publish(c);
-                }
-            }
-            Err(e) => tracing::error!(error = %e, "alerts: the store failed"),
-        }
-    })?;
-    let seconds = started.elapsed().as_secs_f64();
-    let out = serde_json::json!({
-        "messages": stats.messages,
-        "accepted": stats.accepted,
-        "duplicates": stats.duplicates,
-        "rejected": stats.rejected,
-        "reconnects": stats.reconnects,
-        "seconds": seconds,
-    });
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&out)?);
-    } else {
-        println!(
-            "{} messages in {seconds:.1} s: {} accepted, {} duplicates, {} rejected, {} reconnects",
-            stats.messages, stats.accepted, stats.duplicates, stats.rejected, stats.reconnects
-        );
-        let now = twin.newest_ms().unwrap_or(model.timebase.start_ms());
-        print_state(&twin.state(now));
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn chrono_now_ms() -> i64 {
+pub(crate) fn chrono_now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
@@ -686,7 +475,7 @@ fn plant_text(rfc3339: &str, day: Option<&str>) -> String {
     }
 }
 
-fn print_state(state: &TwinState) {
+pub(crate) fn print_state(state: &TwinState) {
     let offset = takt_twin::report::offset_text(&state.now);
     println!(
         "{}",

@@ -12,6 +12,7 @@
 
 pub mod adapters;
 pub mod alerts;
+mod batching;
 pub mod calibrate;
 pub mod condition;
 pub mod event;
@@ -19,6 +20,7 @@ pub mod forecast;
 pub mod history;
 pub mod mirror;
 pub mod mqtt;
+pub mod opcua;
 pub mod replay;
 pub mod report;
 pub mod store;
@@ -154,6 +156,8 @@ pub enum TwinError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Mqtt(#[from] mqtt::MqttError),
+    #[error(transparent)]
+    Opcua(#[from] opcua::OpcuaError),
 }
 
 /// What the twin knows of an asset from the scenario.

@@ -19,6 +19,7 @@
 //! (the window to a few batches, e.g. 4000 for batches of 1000, so the broker sends the next batch
 //! while the twin stores the last; the queue to e.g. 1000000) and enable `persistence`; see README.
 
+use crate::batching::Batching;
 use crate::event::{self, Checked, EventError};
 use crate::{IngestReport, Twin, TwinError};
 use rumqttc::{
@@ -29,7 +30,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[derive(Debug, Clone)]
 pub struct MqttConfig {
@@ -107,8 +108,6 @@ pub struct ListenStats {
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// How often `listen` calls back with an empty report while no batch comes, by default.
 pub const QUIET_TICK: Duration = Duration::from_secs(15);
-/// A pause in the stream this long stores the partial batch.
-const IDLE: Duration = Duration::from_millis(2);
 
 /// Listens until `stop` is set; `on_batch` sees every stored batch, and an empty report every
 /// `config.quiet_tick` without one (so that what depends on the clock, an alert on a machine gone
@@ -133,22 +132,17 @@ pub fn listen(
     let filter = config.topic_filter();
     let mut stats = ListenStats::default();
     let mut batch: Vec<Publish> = Vec::with_capacity(config.batch);
-    let mut first_at: Option<Instant> = None;
+    let mut batching = Batching::new(config.batch, config.batch_wait, config.quiet_tick);
     let mut connected_once = false;
-    // When `on_batch` was last called (a batch stored, or a quiet tick).
-    let mut last_call = Instant::now();
     let result = (|| {
         while !stop.load(Ordering::Relaxed) {
             // A partial batch is stored as soon as the stream pauses: the broker sends no more
             // than its in-flight window (mosquitto: `max_inflight_messages`, 20 by default)
             // before we ack.
-            let wait = first_at.map_or(Duration::from_millis(100), |t| {
-                IDLE.min(config.batch_wait.saturating_sub(t.elapsed()))
-            });
             let mut idle = false;
-            match events.recv_timeout(wait) {
+            match events.recv_timeout(batching.wait()) {
                 Ok(Ok(Event::Incoming(Packet::Publish(p)))) => {
-                    first_at.get_or_insert_with(Instant::now);
+                    batching.arrived();
                     batch.push(p);
                 }
                 Ok(Ok(Event::Incoming(Packet::ConnAck(ack)))) => {
@@ -176,22 +170,20 @@ pub fn listen(
                         &mut stats,
                         &mut on_batch,
                     )?;
-                    first_at = None;
+                    batching.stored();
                     if let Some(e) = fatal {
                         return Err(e.into());
                     }
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {
                     idle = true;
-                    if batch.is_empty() && last_call.elapsed() >= config.quiet_tick {
+                    if batching.quiet_tick_due(batch.len()) {
                         on_batch(twin, &IngestReport::default());
-                        last_call = Instant::now();
                     }
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
-            let due = idle || first_at.is_some_and(|t| t.elapsed() >= config.batch_wait);
-            if batch.len() >= config.batch || (due && !batch.is_empty()) {
+            if batching.store_due(batch.len(), idle) {
                 store(
                     twin,
                     config,
@@ -201,8 +193,7 @@ pub fn listen(
                     &mut stats,
                     &mut on_batch,
                 )?;
-                first_at = None;
-                last_call = Instant::now();
+                batching.stored();
             }
         }
         store(

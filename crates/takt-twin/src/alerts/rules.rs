@@ -261,16 +261,8 @@ pub fn parse(text: &str, file: &str, model: &Model) -> Result<Vec<Rule>, RulesEr
         file: file.to_string(),
         message,
     };
-    let parsed: RulesFile = toml::from_str(text).map_err(|e| {
-        let at = e
-            .span()
-            .map(|s| {
-                let line = text[..s.start.min(text.len())].matches('\n').count() + 1;
-                format!("line {line}: ")
-            })
-            .unwrap_or_default();
-        located(format!("{at}{}", e.message()))
-    })?;
+    let parsed: RulesFile =
+        toml::from_str(text).map_err(|e| located(crate::batching::toml_error(text, &e)))?;
     let machines: Vec<String> = crate::assets_of(model)
         .into_iter()
         .map(|(a, _)| a)

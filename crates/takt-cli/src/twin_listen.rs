@@ -1,0 +1,386 @@
+//! `takt twin listen`: the live twin fed by an MQTT broker or an OPC UA server, judging the alert
+//! rules after every stored batch and on the clock.
+
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use takt_model::Model;
+use takt_twin::alerts::publish::AlertPublisher;
+use takt_twin::alerts::{AlertEngine, Lifetimes};
+use takt_twin::mirror::MirrorConfig;
+use takt_twin::store::{Durability, Store};
+use takt_twin::{IngestReport, Twin};
+
+use crate::twin::{chrono_now_ms, print_state, warn_if_past_the_plan};
+
+#[derive(clap::Args)]
+pub struct ListenArgs {
+    /// The broker, host:port.
+    #[arg(long, default_value = "127.0.0.1:1883")]
+    mqtt: String,
+    /// The site segment of the topics. Needed over MQTT; with --opcua, alerts are also published
+    /// to the broker when it is given.
+    #[arg(long)]
+    site: Option<String>,
+    /// Subscribe to an OPC UA server instead of the broker: opc.tcp://host:port/path, with --map.
+    #[arg(long, requires = "map")]
+    opcua: Option<String>,
+    /// Which OPC UA node is which event (TOML, see docs/opcua.md).
+    #[arg(long, requires = "opcua")]
+    map: Option<PathBuf>,
+    /// OPC UA security: none, sign or sign-and-encrypt (Basic256Sha256).
+    #[arg(long, value_enum, default_value = "none")]
+    opcua_security: SecurityArg,
+    /// The twin's OPC UA certificates (own/, private/, trusted/, rejected/); default: `opcua-pki`
+    /// beside the store.
+    #[arg(long)]
+    opcua_pki: Option<PathBuf>,
+    /// Log in to the OPC UA server as this user; the password comes from --opcua-password-file or
+    /// the environment variable TAKT_OPCUA_PASSWORD (never from the command line).
+    #[arg(long, requires = "opcua")]
+    opcua_user: Option<String>,
+    /// A file whose first line is the OPC UA password (for --opcua-user).
+    #[arg(long, requires = "opcua_user")]
+    opcua_password_file: Option<PathBuf>,
+    /// The plant the broker's events come from (TOML): its machines are the assets.
+    #[arg(long)]
+    scenario: PathBuf,
+    /// Event store (SQLite, WAL).
+    #[arg(long)]
+    db: PathBuf,
+    /// MQTT client id (the broker keeps its session and unacknowledged messages).
+    #[arg(long, default_value = "takt-twin")]
+    client_id: String,
+    /// Alert rules (TOML, see docs/alerts.md), `default` or `none`: judged after each stored
+    /// batch and on the clock, stored, and published to `takt/<site>/alerts/<asset>`.
+    #[arg(long, default_value = "default")]
+    alerts: String,
+    /// Stop after this long (e.g. 8h); default: run until killed.
+    #[arg(long, value_parser = crate::parse_secs)]
+    duration: Option<f64>,
+    /// Messages per stored batch.
+    #[arg(long, default_value_t = 1000)]
+    batch: usize,
+    /// Longest wait before a partial batch is stored, e.g. 50ms.
+    #[arg(long, default_value = "0.05s", value_parser = crate::parse_secs)]
+    batch_wait: f64,
+    /// How far out of order events may arrive and still be applied in order, e.g. 2s.
+    #[arg(long, default_value = "2s", value_parser = crate::parse_secs)]
+    reorder_window: f64,
+    /// Log in to the broker as this user; the password comes from --mqtt-password-file or the
+    /// environment variable TAKT_MQTT_PASSWORD (never from the command line, which others can read).
+    #[arg(long)]
+    mqtt_user: Option<String>,
+    /// A file whose first line is the broker password (for --mqtt-user).
+    #[arg(long, requires = "mqtt_user")]
+    mqtt_password_file: Option<PathBuf>,
+    /// Connect over TLS, trusting the operating system's root certificates (or --mqtt-ca).
+    #[arg(long)]
+    mqtt_tls: bool,
+    /// Connect over TLS, trusting the CA certificates in this PEM file.
+    #[arg(long)]
+    mqtt_ca: Option<PathBuf>,
+    /// The twin's client certificate chain (PEM), for brokers that require one; with --mqtt-key.
+    #[arg(long, requires = "mqtt_key")]
+    mqtt_cert: Option<PathBuf>,
+    /// The private key (PEM) of --mqtt-cert.
+    #[arg(long, requires = "mqtt_cert")]
+    mqtt_key: Option<PathBuf>,
+    /// At the end, print the counts as JSON instead of a line and the mirrored plant.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum SecurityArg {
+    None,
+    Sign,
+    SignAndEncrypt,
+}
+
+/// A password for `user`: the first line of `file`, or the environment variable `env`.
+fn password(option: &str, file: Option<&Path>, env: &str) -> Result<String> {
+    match file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| {
+                format!("{option}-password-file: cannot read {}", path.display())
+            })?;
+            match text.lines().next() {
+                Some(line) if !line.is_empty() => Ok(line.to_string()),
+                _ => bail!(
+                    "{option}-password-file: {} has no password on its first line",
+                    path.display()
+                ),
+            }
+        }
+        None => std::env::var(env).map_err(|_| {
+            anyhow::anyhow!("{option}-user needs a password: {option}-password-file FILE or {env}")
+        }),
+    }
+}
+
+/// The MQTT settings of the listener (the broker, its login and TLS) for `site`.
+fn mqtt_config(args: &ListenArgs, site: &str) -> Result<takt_twin::mqtt::MqttConfig> {
+    let (host, port) = args
+        .mqtt
+        .rsplit_once(':')
+        .and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?)))
+        .with_context(|| format!("--mqtt `{}` is not host:port", args.mqtt))?;
+    let credentials = match &args.mqtt_user {
+        None => None,
+        Some(username) => Some(takt_twin::mqtt::MqttCredentials {
+            username: username.clone(),
+            password: password(
+                "--mqtt",
+                args.mqtt_password_file.as_deref(),
+                "TAKT_MQTT_PASSWORD",
+            )?,
+        }),
+    };
+    let mqtt = takt_twin::mqtt::MqttConfig {
+        host,
+        port,
+        site: site.to_string(),
+        client_id: args.client_id.clone(),
+        batch: args.batch,
+        batch_wait: Duration::from_secs_f64(args.batch_wait.max(0.001)),
+        credentials,
+        tls: (args.mqtt_tls || args.mqtt_ca.is_some() || args.mqtt_cert.is_some()).then(|| {
+            takt_twin::mqtt::MqttTls {
+                ca_file: args.mqtt_ca.clone(),
+                client_cert: args.mqtt_cert.clone().zip(args.mqtt_key.clone()),
+            }
+        }),
+        quiet_tick: takt_twin::mqtt::QUIET_TICK,
+    };
+    // The login and TLS files are checked before anything is opened: a bad one is named now, not
+    // at the first connection.
+    if let Some(tls) = &mqtt.tls {
+        takt_twin::mqtt::tls_client_config(tls).context("--mqtt-ca/--mqtt-cert/--mqtt-key")?;
+    }
+    Ok(mqtt)
+}
+
+/// The OPC UA settings of the listener.
+fn opcua_config(args: &ListenArgs, endpoint: &str) -> Result<takt_twin::opcua::OpcuaConfig> {
+    if !endpoint.starts_with("opc.tcp://") {
+        bail!("--opcua `{endpoint}` is not an OPC UA address (opc.tcp://host:port/path)");
+    }
+    let login = match &args.opcua_user {
+        None => None,
+        Some(username) => Some(takt_twin::opcua::OpcuaLogin {
+            username: username.clone(),
+            password: password(
+                "--opcua",
+                args.opcua_password_file.as_deref(),
+                "TAKT_OPCUA_PASSWORD",
+            )?,
+        }),
+    };
+    let pki_dir = args.opcua_pki.clone().unwrap_or_else(|| {
+        args.db
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .join("opcua-pki")
+    });
+    Ok(takt_twin::opcua::OpcuaConfig {
+        endpoint: endpoint.to_string(),
+        security: match args.opcua_security {
+            SecurityArg::None => takt_twin::opcua::Security::None,
+            SecurityArg::Sign => takt_twin::opcua::Security::Sign,
+            SecurityArg::SignAndEncrypt => takt_twin::opcua::Security::SignAndEncrypt,
+        },
+        login,
+        pki_dir,
+        batch: args.batch,
+        batch_wait: Duration::from_secs_f64(args.batch_wait.max(0.001)),
+        quiet_tick: takt_twin::mqtt::QUIET_TICK,
+    })
+}
+
+/// Judges the alert rules after a batch: at its newest event when it brought news; while the plant
+/// says nothing (an empty report), on this machine's clock, so that a machine gone silent is noticed.
+fn judge(
+    twin: &mut Twin,
+    report: &IngestReport,
+    engine: &mut AlertEngine,
+    model: &Arc<Model>,
+    lifetimes: &Lifetimes,
+    publisher: Option<&AlertPublisher>,
+) {
+    let now = match twin.newest_ms() {
+        Some(newest) if report.accepted > 0 => newest,
+        Some(newest) if report == &IngestReport::default() => newest.max(chrono_now_ms()),
+        _ => return,
+    };
+    match twin.judge_alerts(engine, model, Some(lifetimes), now) {
+        Ok(changes) => {
+            for c in &changes {
+                let a = c.alert();
+                tracing::info!(alert = a.id, change = c.kind(), asset = %a.asset, message = %a.message, "alert");
+                if let Some(p) = publisher {
+                    p.publish(c);
+                }
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "alerts: the store failed"),
+    }
+}
+
+pub(crate) fn listen(args: ListenArgs) -> Result<ExitCode> {
+    let loaded = match crate::load(&args.scenario)? {
+        Ok(l) => l,
+        Err(code) => return Ok(code),
+    };
+    let model = loaded.model;
+    let rules = match takt_twin::alerts::rules::chosen(&args.alerts, &model) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    if args.batch == 0 {
+        bail!("--batch must be at least 1");
+    }
+    // The mapping is checked against the plant before anything connects.
+    let opcua = match (&args.opcua, &args.map) {
+        (Some(endpoint), Some(map)) => {
+            let map = match takt_twin::opcua::map::load(map, &model) {
+                Ok(m) => m,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            Some((opcua_config(&args, endpoint)?, map))
+        }
+        _ => None,
+    };
+    let mqtt = match (&args.site, &opcua) {
+        (Some(site), _) => Some(mqtt_config(&args, site)?),
+        (None, None) => bail!("--site is needed to listen over MQTT (or give --opcua and --map)"),
+        (None, Some(_)) => None,
+    };
+    let store = Store::open(&args.db, Durability::Full).context("opening the event store")?;
+    let mut twin = Twin::open(
+        &model,
+        store,
+        MirrorConfig::with_reorder_window_s(args.reorder_window),
+    )?;
+    // A live feed: events more than five minutes ahead of this machine's clock are refused.
+    twin.set_time_gate(takt_twin::TimeGate::LIVE);
+    let stop = Arc::new(AtomicBool::new(false));
+    if let Some(seconds) = args.duration {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs_f64(seconds.max(0.0)));
+            stop.store(true, Ordering::Relaxed);
+        });
+    }
+    warn_if_past_the_plan(&model);
+    let lifetimes = Lifetimes::new(&model, |si, fi| {
+        takt_maintenance::plant::wear_out_lifetime(&loaded.scenario, si, fi)
+    });
+    let publisher = match &mqtt {
+        Some(mqtt) if !rules.is_empty() => Some(AlertPublisher::connect(mqtt, &model.name)?),
+        _ => None,
+    };
+    let mut engine = twin.alert_engine(rules)?;
+    let shared_model = Arc::new(model.clone());
+    let started = Instant::now();
+    let mut on_batch = |twin: &mut Twin, report: &IngestReport| {
+        judge(
+            twin,
+            report,
+            &mut engine,
+            &shared_model,
+            &lifetimes,
+            publisher.as_ref(),
+        )
+    };
+    let (what, stats) = match (&opcua, &mqtt) {
+        (Some((config, map)), _) => {
+            let how = match &config.login {
+                Some(l) => format!(" as {}", l.username),
+                None => String::new(),
+            };
+            eprintln!(
+                "takt twin: listening to {} ({} nodes, security {:?}{how}; certificates in {}) \
+                 (store {}); stop with Ctrl-C",
+                config.endpoint,
+                map.nodes.len(),
+                config.security,
+                config.pki_dir.display(),
+                args.db.display()
+            );
+            let s = takt_twin::opcua::listen(&mut twin, config, map, &stop, &mut on_batch)?;
+            let counts = Counts {
+                received: s.values,
+                accepted: s.accepted,
+                duplicates: s.duplicates,
+                rejected: s.rejected,
+                reconnects: s.reconnects,
+            };
+            ("values", counts)
+        }
+        (None, Some(mqtt)) => {
+            tracing::info!("listening on {} for {}", args.mqtt, mqtt.topic_filter());
+            let how = match (&mqtt.tls, &mqtt.credentials) {
+                (Some(_), Some(c)) => format!(" over TLS as {}", c.username),
+                (Some(_), None) => " over TLS".to_string(),
+                (None, Some(c)) => format!(" as {}", c.username),
+                (None, None) => String::new(),
+            };
+            eprintln!(
+                "takt twin: listening on {}{how} to {} (store {}); stop with Ctrl-C",
+                args.mqtt,
+                mqtt.topic_filter(),
+                args.db.display()
+            );
+            let s = takt_twin::mqtt::listen(&mut twin, mqtt, &stop, &mut on_batch)?;
+            let counts = Counts {
+                received: s.messages,
+                accepted: s.accepted,
+                duplicates: s.duplicates,
+                rejected: s.rejected,
+                reconnects: s.reconnects,
+            };
+            ("messages", counts)
+        }
+        (None, None) => unreachable!("checked above"),
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    let mut out = serde_json::json!({
+        "accepted": stats.accepted,
+        "duplicates": stats.duplicates,
+        "rejected": stats.rejected,
+        "reconnects": stats.reconnects,
+        "seconds": seconds,
+    });
+    out[what] = stats.received.into();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!(
+            "{} {what} in {seconds:.1} s: {} accepted, {} duplicates, {} rejected, {} reconnects",
+            stats.received, stats.accepted, stats.duplicates, stats.rejected, stats.reconnects
+        );
+        let now = twin.newest_ms().unwrap_or(model.timebase.start_ms());
+        print_state(&twin.state(now));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What a listener did, whichever protocol it spoke.
+struct Counts {
+    received: u64,
+    accepted: u64,
+    duplicates: u64,
+    rejected: u64,
+    reconnects: u64,
+}
