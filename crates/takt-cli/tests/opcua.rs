@@ -85,12 +85,16 @@ impl Drop for Machine {
     }
 }
 
-fn listen_command(port: u16, dir: &Path, password: &str, seconds: &str) -> Command {
+fn shipped_map() -> PathBuf {
+    root().join("scenarios/maps/bottling-line.opcua.toml")
+}
+
+fn listen_command(port: u16, dir: &Path, password: &str, seconds: &str, map: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_takt"));
     c.args(["twin", "listen", "--opcua"])
         .arg(format!("opc.tcp://127.0.0.1:{port}/takt/"))
         .arg("--map")
-        .arg(root().join("scenarios/maps/bottling-line.opcua.toml"))
+        .arg(map)
         .arg("--scenario")
         .arg(root().join("scenarios/bottling-line.toml"))
         .arg("--db")
@@ -196,7 +200,7 @@ fn a_machine_over_opc_ua_is_stored_once_through_a_server_restart() {
     let machine = Machine::start(&python, &dir, port);
 
     // The server's certificate is unknown: refused, and put where a person decides on it.
-    let first = listen_command(port, &dir, PASSWORD, "10s")
+    let first = listen_command(port, &dir, PASSWORD, "10s", &shipped_map())
         .output()
         .expect("runs");
     let stderr = String::from_utf8_lossy(&first.stderr);
@@ -217,15 +221,34 @@ fn a_machine_over_opc_ua_is_stored_once_through_a_server_restart() {
     std::fs::rename(&rejected[0], &trusted).expect("trusted");
 
     // A wrong password is refused in words, not retried forever.
-    let wrong = listen_command(port, &dir, "not-the-password", "10s")
+    let wrong = listen_command(port, &dir, "not-the-password", "10s", &shipped_map())
         .output()
         .expect("runs");
     let stderr = String::from_utf8_lossy(&wrong.stderr);
     assert!(!wrong.status.success(), "a wrong password was accepted");
     assert!(stderr.contains("refused the login"), "{stderr}");
 
+    // A mapped node the server does not have is named, not waited for.
+    let unknown = dir.join("unknown-node.toml");
+    std::fs::write(
+        &unknown,
+        "[[node]]\nnode = \"ns=2;s=Filler.Pressure\"\nasset = \"Filler\"\nkind = \"sample\"\nsignal = \"pressure\"\n",
+    )
+    .expect("a mapping");
+    let missing = listen_command(port, &dir, PASSWORD, "10s", &unknown)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(!missing.status.success(), "an unknown node was accepted");
+    assert!(
+        stderr.contains(
+            "node[0] `ns=2;s=Filler.Pressure` of the mapping cannot be monitored (BadNodeIdUnknown)"
+        ),
+        "{stderr}"
+    );
+
     // Listening, with the server killed and started again in the middle.
-    let listener = listen_command(port, &dir, PASSWORD, "12s")
+    let listener = listen_command(port, &dir, PASSWORD, "12s", &shipped_map())
         .spawn()
         .expect("the listener starts");
     std::thread::sleep(Duration::from_secs(4));
@@ -244,7 +267,7 @@ fn a_machine_over_opc_ua_is_stored_once_through_a_server_restart() {
     // when the server started, is stored already.
     let second_started_us = now_us();
     let second_run = stats(
-        &listen_command(port, &dir, PASSWORD, "2s")
+        &listen_command(port, &dir, PASSWORD, "2s", &shipped_map())
             .output()
             .expect("runs"),
     );
