@@ -14,7 +14,7 @@ export function TokenForm(props: { onDone: () => void }) {
       }}
     >
       <h1>This takt server wants a token</h1>
-      <p>Ask whoever runs it for a read token (to watch) or a write token (to run jobs and forecasts). It is kept for this browser tab only.</p>
+      <p>Ask whoever runs it for a read token (to watch), an operate token (a shift leader: to take alerts on and run the forecast) or a write token (to run jobs). It is kept for this browser tab only.</p>
       <label>
         Token
         <input type="password" autocomplete="off" value={value} onInput={(e) => setValue(e.currentTarget.value)} required minLength={16} />

@@ -1,7 +1,9 @@
-//! Bearer tokens with two roles: `read` (state, KPIs, results) and `write` (ingest, create, run;
-//! implies read). Tokens come from a file (`read <token>` / `write <token>` per line, `#`
-//! comments) or the environment (`TAKT_READ_TOKENS`, `TAKT_WRITE_TOKENS`, comma-separated) and
-//! are compared in constant time. `Auth::Insecure` lets everything through (local use only; the
+//! Bearer tokens with three roles, each including the one before: `read` (state, KPIs, results),
+//! `operate` (what a shift leader does on the line board: take an alert on, run the forecast to the
+//! end of the shift) and `write` (ingest, create, run). Tokens come from a file (`read <token>`,
+//! `operate <token>` or `write <token>` per line, `#` comments) or the environment
+//! (`TAKT_READ_TOKENS`, `TAKT_OPERATE_TOKENS`, `TAKT_WRITE_TOKENS`, comma-separated) and are
+//! compared in constant time. `Auth::Insecure` lets everything through (local use only; the
 //! server says so loudly at start).
 
 use crate::problem::Problem;
@@ -16,7 +18,19 @@ use subtle::ConstantTimeEq;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Role {
     Read,
+    /// A shift leader: read, take alerts on, run the forecast.
+    Operate,
     Write,
+}
+
+impl Role {
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Read => "read",
+            Role::Operate => "operate",
+            Role::Write => "write",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -32,12 +46,12 @@ pub enum AuthError {
         path: String,
         source: std::io::Error,
     },
-    #[error("{path}:{line}: expected `read <token>` or `write <token>`")]
+    #[error("{path}:{line}: expected `read <token>`, `operate <token>` or `write <token>`")]
     Format { path: String, line: usize },
     #[error("{path}:{line}: a token needs at least 16 characters")]
     Short { path: String, line: usize },
     #[error(
-        "no tokens configured: give --tokens FILE or TAKT_READ_TOKENS / TAKT_WRITE_TOKENS (or --insecure-no-auth for local use)"
+        "no tokens configured: give --tokens FILE or TAKT_READ_TOKENS / TAKT_OPERATE_TOKENS / TAKT_WRITE_TOKENS (or --insecure-no-auth for local use)"
     )]
     None,
 }
@@ -59,6 +73,7 @@ impl Auth {
                 }
                 let (role, token) = match line.split_once(char::is_whitespace) {
                     Some(("read", t)) => (Role::Read, t.trim()),
+                    Some(("operate", t)) => (Role::Operate, t.trim()),
                     Some(("write", t)) => (Role::Write, t.trim()),
                     _ => {
                         return Err(AuthError::Format {
@@ -78,6 +93,7 @@ impl Auth {
         }
         for (var, role) in [
             ("TAKT_READ_TOKENS", Role::Read),
+            ("TAKT_OPERATE_TOKENS", Role::Operate),
             ("TAKT_WRITE_TOKENS", Role::Write),
         ] {
             if let Ok(list) = std::env::var(var) {
@@ -122,13 +138,25 @@ fn open_path(path: &str) -> bool {
     matches!(path, "/" | "/health" | "/ready" | "/openapi.json") || path.starts_with("/assets/")
 }
 
-/// The role a request needs: read for GET and HEAD, write for the rest.
-fn needed(method: &Method) -> Role {
+/// The role a request needs: read for GET and HEAD; operate for what a shift leader does on the
+/// board (taking an alert on, the forecast to the end of the shift); write for the rest.
+pub fn needed(method: &Method, path: &str) -> Role {
     if method == Method::GET || method == Method::HEAD || method == Method::OPTIONS {
         Role::Read
+    } else if method == Method::POST && operated(path) {
+        Role::Operate
     } else {
         Role::Write
     }
+}
+
+/// `/twin/forecast` and `/twin/alerts/{id}/acknowledge`.
+fn operated(path: &str) -> bool {
+    path == "/twin/forecast"
+        || path
+            .strip_prefix("/twin/alerts/")
+            .and_then(|rest| rest.strip_suffix("/acknowledge"))
+            .is_some_and(|id| !id.is_empty() && !id.contains('/'))
 }
 
 pub async fn require(State(auth): State<Arc<Auth>>, request: Request, next: Next) -> Response {
@@ -147,11 +175,19 @@ pub async fn require(State(auth): State<Arc<Auth>>, request: Request, next: Next
     let Some(role) = auth.role_of(presented) else {
         return Problem::unauthorized("the token is not known").into_response();
     };
-    if role < needed(request.method()) {
+    let needs = needed(request.method(), request.uri().path());
+    if role < needs {
         return Problem::forbidden(format!(
-            "{} {} needs a write token",
+            "{} {} needs a token with the {} role{} (this one has the {} role)",
             request.method(),
-            request.uri().path()
+            request.uri().path(),
+            needs.name(),
+            if needs == Role::Operate {
+                " or write"
+            } else {
+                ""
+            },
+            role.name()
         ))
         .into_response();
     }

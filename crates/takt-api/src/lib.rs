@@ -4,7 +4,8 @@
 //! builds the routes over a `Server` for tests and embedding.
 //!
 //! - `problem.rs`: problem details and the JSON extractor that produces them.
-//! - `auth.rs`: bearer tokens with a read and a write role, compared in constant time.
+//! - `auth.rs`: bearer tokens with a read, an operate (shift leader) and a write role, compared in
+//!   constant time.
 //! - `db.rs`: the server's own store (scenarios, jobs and their results).
 //! - `jobs.rs`: the bounded worker pool for long work.
 //! - `twin.rs`: the twin behind the API: ingestion, a state snapshot readers never wait for,

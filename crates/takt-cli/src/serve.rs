@@ -20,7 +20,8 @@ pub struct ServeArgs {
     /// Where to listen, address:port (loopback by default; TLS belongs to a proxy in front).
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// Bearer tokens: lines `read <token>` or `write <token>`; TAKT_READ_TOKENS and
+    /// Bearer tokens: lines `read <token>`, `operate <token>` (a shift leader: take alerts on, run
+    /// the forecast) or `write <token>`; TAKT_READ_TOKENS, TAKT_OPERATE_TOKENS and
     /// TAKT_WRITE_TOKENS (comma-separated) add to them.
     #[arg(long)]
     tokens: Option<PathBuf>,

@@ -1,5 +1,5 @@
 // Open alerts for the shift leader, most urgent first: what is wrong, since when, and who took it
-// on; "Take on" records a name and a note with the alert (a write token is needed). The list is
+// on; "Take on" records a name and a note with the alert (an operate or write token is needed). The list is
 // read again whenever the stream announces an alert change.
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, get, post, type Alert, type AlertList } from "../api";
@@ -39,7 +39,7 @@ function TakeOn(props: { alert: Alert; onDone: () => void }) {
         setBusy(false);
         setError(
           err instanceof ApiError && err.status === 403
-            ? "Taking on an alert needs a write token."
+            ? "Taking on an alert needs a shift leader's token (operate role) or a write token."
             : err instanceof Error
               ? err.message
               : String(err),

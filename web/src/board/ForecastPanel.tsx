@@ -50,7 +50,7 @@ export function ForecastPanel({ over }: { over: ShiftOver | null }) {
     } catch (e) {
       setError(
         e instanceof ApiError && e.status === 403
-          ? "A forecast runs the simulator: it needs a token with the write role."
+          ? "A forecast runs the simulator: it needs a shift leader's token (operate role) or a write token."
           : e instanceof ApiError
             ? e.message
             : "The forecast could not be run: no connection to the takt server.",

@@ -1,8 +1,8 @@
 //! Alerts through the API: the default rules raise a stop that lasts 10 minutes, the list and the
-//! stream show it, a person with a write token acknowledges it, and a webhook that fails once gets
+//! stream show it, a shift leader (an operate token) acknowledges it, and a webhook that fails once gets
 //! it on the retry.
 
-use crate::harness::{App, READ, WRITE, assert_problem, get, post};
+use crate::harness::{App, OPERATE, READ, WRITE, assert_problem, get, post};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -67,7 +67,8 @@ fn a_long_stop_is_listed_streamed_and_acknowledged() {
         "{alert}"
     );
     let id = alert["id"].as_u64().expect("id");
-    // Acknowledging needs a write token, a name, and an alert that exists.
+    // Acknowledging needs a shift leader's (operate) or a write token, a name, and an alert that
+    // exists.
     let path = format!("/twin/alerts/{id}/acknowledge");
     let body = r#"{"by": "shift leader A. Meyer", "note": "fitter on the way"}"#;
     assert_problem(&post(&app, &path, Some(READ), body), 403, "forbidden");
@@ -86,7 +87,7 @@ fn a_long_stop_is_listed_streamed_and_acknowledged() {
         404,
         "not-found",
     );
-    let ack = post(&app, &path, Some(WRITE), body);
+    let ack = post(&app, &path, Some(OPERATE), body);
     assert_eq!(ack.status, 200, "{}", ack.text);
     assert_eq!(ack.body["acknowledged"]["by"], "shift leader A. Meyer");
     assert_eq!(

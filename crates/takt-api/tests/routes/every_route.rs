@@ -29,6 +29,22 @@ fn every_route_answers_and_every_error_is_a_problem() {
         403,
         "forbidden",
     );
+    // A shift leader's token reads, but does not feed the twin or run jobs.
+    assert_eq!(get(&s, "/twin/state", Some(OPERATE)).status, 200);
+    let refused = post(&s, "/twin/events", Some(OPERATE), "[]");
+    assert_problem(&refused, 403, "forbidden");
+    assert!(
+        refused
+            .text
+            .contains("needs a token with the write role (this one has the operate role)"),
+        "{}",
+        refused.text
+    );
+    assert_problem(
+        &post(&s, "/simulations", Some(OPERATE), "{}"),
+        403,
+        "forbidden",
+    );
 
     // Ingestion: accepted, then the same batch again is all duplicates; bad events are refused
     // one by one with their reason while the good ones are stored.
@@ -155,11 +171,20 @@ fn every_route_answers_and_every_error_is_a_problem() {
     let stream = s.read_stream("/twin/stream", "\n\n");
     assert!(stream.starts_with("event: state\ndata: {"), "{stream}");
 
-    // Forecast from the mirrored state.
+    // Forecast from the mirrored state: a shift leader's token runs it, a read token does not.
+    let refused = post(&s, "/twin/forecast", Some(READ), "{}");
+    assert_problem(&refused, 403, "forbidden");
+    assert!(
+        refused
+            .text
+            .contains("needs a token with the operate role or write"),
+        "{}",
+        refused.text
+    );
     let f = post(
         &s,
         "/twin/forecast",
-        Some(WRITE),
+        Some(OPERATE),
         r#"{"replications": 20, "plan_replications": 0, "until": "30m"}"#,
     );
     assert_eq!(f.status, 200, "{}", f.text);

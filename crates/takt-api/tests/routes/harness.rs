@@ -20,6 +20,8 @@ pub const RECORDING: &str = include_str!("../../../../replay/bottling-line-5min.
 
 pub const READ: &str = "read-token-0123456789abcdef";
 pub const WRITE: &str = "write-token-0123456789abcdef";
+/// A shift leader's token: reads, takes alerts on, runs the forecast.
+pub const OPERATE: &str = "operate-token-0123456789abcdef";
 
 /// A server of the bottling line on a temporary store, its router, and a runtime to drive it.
 pub struct App {
@@ -44,10 +46,11 @@ impl App {
         App::with_auth(Auth::Insecure)
     }
 
-    /// With a read and a write token ([`READ`], [`WRITE`]).
+    /// With a read, an operate and a write token ([`READ`], [`OPERATE`], [`WRITE`]).
     pub fn with_tokens() -> App {
         App::with_auth(Auth::Tokens(vec![
             (Role::Read, READ.to_string()),
+            (Role::Operate, OPERATE.to_string()),
             (Role::Write, WRITE.to_string()),
         ]))
     }
