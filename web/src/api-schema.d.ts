@@ -1917,6 +1917,13 @@ export interface components {
             /** @description In the line's order (the scenario's stations, then machines), not by name. */
             assets: components["schemas"]["AssetView"][];
             counters: components["schemas"]["Counters"];
+            /**
+             * @description When the next shift starts (the window's end when shifts follow each other): between
+             *     shifts, `now` is past `window_end` and before this.
+             */
+            next_shift_start: string;
+            /** Format: int64 */
+            next_shift_start_ms: number;
             /** @description The moment shown: the newest event (or the scenario's start before any). */
             now: string;
             /** Format: int64 */

@@ -38,10 +38,16 @@ test("between shifts the board says no shift is running and the forecast waits f
   const problems = watch(page, server.url);
   await page.goto(server.url);
   await expect(page.getByTestId("machine-Filler")).toHaveAttribute("data-state", "IDLE");
-  // Friday's late shift ended at 22:00, 38 hours before Sunday noon.
-  await expect(page.getByTestId("between-shifts")).toHaveText(" · no shift running: this one ended 38 h 00 min ago");
-  await expect(page.getByTestId("forecast-between-shifts")).toContainText("No shift is running: the late shift ended at");
-  await expect(page.getByTestId("forecast-between-shifts")).toContainText("22:00");
+  // Friday's late shift ended at 22:00, 38 hours before Sunday noon; Monday's early shift starts
+  // at 06:00, 18 hours after it.
+  const monday = new Date(sunday + 3600_000 + 18 * 3600_000).toISOString().slice(0, 10);
+  const friday = new Date(sunday + 3600_000 - 38 * 3600_000).toISOString().slice(0, 10);
+  await expect(page.getByTestId("between-shifts")).toHaveText(
+    ` · no shift running: this one ended 38 h 00 min ago, the next starts ${monday} 06:00`,
+  );
+  await expect(page.getByTestId("forecast-between-shifts")).toHaveText(
+    `No shift is running: the late shift ended at ${friday} 22:00. The forecast runs again once the next shift has begun, at ${monday} 06:00.`,
+  );
   await expect(page.getByRole("button", { name: "refresh" })).toBeDisabled();
   await page.screenshot({ path: "test-results/board-between-shifts.png", fullPage: true });
   await expectAccessible(page);

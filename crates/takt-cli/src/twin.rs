@@ -481,7 +481,7 @@ pub(crate) fn print_state(state: &TwinState) {
         "{}",
         takt_model::quantity::wrap(
             &format!(
-                "twin at {} (plant time, {offset}); KPIs of the shift{} from {} to {}; {} events accepted, {} duplicates, {} rejected",
+                "twin at {} (plant time, {offset}); KPIs of the shift{} from {} to {}{}; {} events accepted, {} duplicates, {} rejected",
                 plant_text(&state.now, None),
                 state
                     .shift
@@ -490,6 +490,14 @@ pub(crate) fn print_state(state: &TwinState) {
                     .unwrap_or_default(),
                 plant_text(&state.window_start, None),
                 plant_text(&state.window_end, None),
+                if state.now_ms >= state.window_end_ms {
+                    format!(
+                        " (no shift running; the next starts {})",
+                        plant_text(&state.next_shift_start, None)
+                    )
+                } else {
+                    String::new()
+                },
                 count(state.counters.accepted),
                 count(state.counters.duplicates),
                 count(state.counters.rejected)

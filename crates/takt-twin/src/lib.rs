@@ -529,6 +529,8 @@ impl Twin {
             window_end: ts(shift.end_ms),
             window_start_ms: shift.start_ms,
             window_end_ms: shift.end_ms,
+            next_shift_start: ts(shift.next_start_ms),
+            next_shift_start_ms: shift.next_start_ms,
             assets,
             counters: self.counters,
         }

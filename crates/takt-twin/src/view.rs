@@ -236,6 +236,10 @@ pub struct TwinState {
     pub window_end: String,
     pub window_start_ms: i64,
     pub window_end_ms: i64,
+    /// When the next shift starts (the window's end when shifts follow each other): between
+    /// shifts, `now` is past `window_end` and before this.
+    pub next_shift_start: String,
+    pub next_shift_start_ms: i64,
     /// In the line's order (the scenario's stations, then machines), not by name.
     pub assets: Vec<AssetView>,
     pub counters: Counters,

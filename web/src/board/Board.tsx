@@ -55,7 +55,11 @@ export function Board() {
             {state.now_ms < state.window_end_ms ? (
               <span> · {duration((state.window_end_ms - state.now_ms) / 1000)} to the shift's end</span>
             ) : (
-              <span data-testid="between-shifts"> · no shift running: this one ended {duration((state.now_ms - state.window_end_ms) / 1000)} ago</span>
+              <span data-testid="between-shifts">
+                {" "}
+                · no shift running: this one ended {duration((state.now_ms - state.window_end_ms) / 1000)} ago, the next starts{" "}
+                {plantTime(state.next_shift_start_ms, offset)}
+              </span>
             )}
           </p>
         ) : null}
@@ -77,7 +81,11 @@ export function Board() {
         {/* Mounted once the twin's clock is known: between shifts it must not ask for a forecast. */}
         {state ? (
           <ForecastPanel
-            over={state.now_ms >= state.window_end_ms ? { shift: state.shift ?? null, ended_ms: state.window_end_ms, offset_min: offset } : null}
+            over={
+              state.now_ms >= state.window_end_ms
+                ? { shift: state.shift ?? null, ended_ms: state.window_end_ms, next_ms: state.next_shift_start_ms, offset_min: offset }
+                : null
+            }
           />
         ) : null}
         <Previous layout={layout} assets={assets} />

@@ -33,7 +33,7 @@ function rows(f: Forecast): Row[] {
 }
 
 /** The shift that ended when no shift is running (the twin's clock is past its end), else null. */
-export type ShiftOver = { shift: string | null; ended_ms: number; offset_min: number };
+export type ShiftOver = { shift: string | null; ended_ms: number; next_ms: number; offset_min: number };
 
 export function ForecastPanel({ over }: { over: ShiftOver | null }) {
   const [forecast, setForecast] = useState<Forecast | null>(null);
@@ -111,7 +111,7 @@ export function ForecastPanel({ over }: { over: ShiftOver | null }) {
       {over ? (
         <p class="quiet" data-testid="forecast-between-shifts">
           No shift is running: the {over.shift ? `${over.shift} shift` : "shift"} ended at {plantTime(over.ended_ms, over.offset_min)}. The
-          forecast runs again once the next shift has begun.
+          forecast runs again once the next shift has begun, at {plantTime(over.next_ms, over.offset_min)}.
         </p>
       ) : null}
       {!over && error ? <p class="error" role="alert">{error}</p> : null}
