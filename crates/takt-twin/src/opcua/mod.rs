@@ -123,6 +123,10 @@ enum Incoming {
 
 /// Changes a server keeps per node between two publications.
 const QUEUE_SIZE: u32 = 100;
+/// At most this many changes in one publication (the server sends the rest in the next).
+const MAX_PER_PUBLISH: u32 = 10_000;
+/// Changes received and not yet stored, at most.
+const CHANNEL: usize = 100_000;
 
 /// Listens until `stop` is set; `on_batch` sees every stored batch, and an empty report every
 /// `config.quiet_tick` without one.
@@ -134,7 +138,10 @@ pub fn listen(
     mut on_batch: impl FnMut(&mut Twin, &IngestReport),
 ) -> Result<OpcuaStats, TwinError> {
     let done = Arc::new(AtomicBool::new(false));
-    let (tx, rx) = mpsc::channel();
+    // Bounded: when the twin cannot keep up, the client's thread waits in the callback, its
+    // publish requests wait with it, and the server keeps (or drops the oldest of) the changes:
+    // memory stays bounded whatever the server sends.
+    let (tx, rx) = mpsc::sync_channel(CHANNEL);
     let client = {
         let (config, map, done) = (config.clone(), map.clone(), Arc::clone(&done));
         std::thread::Builder::new()
@@ -272,7 +279,7 @@ fn now_ms() -> i64 {
 fn run_client(
     config: OpcuaConfig,
     map: NodeMap,
-    tx: mpsc::Sender<Incoming>,
+    tx: mpsc::SyncSender<Incoming>,
     done: Arc<AtomicBool>,
 ) {
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -342,7 +349,7 @@ fn newest_file(dir: &std::path::Path) -> Option<PathBuf> {
 async fn session(
     config: &OpcuaConfig,
     map: &NodeMap,
-    tx: &mpsc::Sender<Incoming>,
+    tx: &mpsc::SyncSender<Incoming>,
     done: &AtomicBool,
 ) -> Result<(), OpcuaError> {
     use futures::StreamExt;
@@ -497,7 +504,7 @@ async fn subscribe(
     session: &opcua::client::Session,
     map: &NodeMap,
     nodes: &HashMap<NodeId, usize>,
-    tx: &mpsc::Sender<Incoming>,
+    tx: &mpsc::SyncSender<Incoming>,
     config: &OpcuaConfig,
 ) -> Result<(), OpcuaError> {
     let refused = |reason: String| OpcuaError::Refused {
@@ -511,7 +518,7 @@ async fn subscribe(
             map.publishing_interval,
             60,
             10,
-            0,
+            MAX_PER_PUBLISH,
             0,
             true,
             DataChangeCallback::new(move |value, item| {
