@@ -4,7 +4,7 @@ independent implementation (Python's asyncua, installed by scripts/setup.sh into
 
 Address space (namespace `urn:takt:test:machine`, string node ids):
   Filler.State        String   RUNNING, then every `--cycle` ticks a stop: FAULT for 3 ticks
-  Filler.GoodParts    UInt32   running total of good parts: +1 per tick while RUNNING
+  Filler.GoodParts    UInt32   running total of good parts: +1 per tick (600 ms) while RUNNING
   Filler.Temperature  Double   degC
   Filler.Overheat     Boolean  true while FAULT
   Filler.SpeedSetpoint Double  bottles/min, written once at start
@@ -52,7 +52,8 @@ async def main():
     ap.add_argument("--certs", type=Path, required=True)
     ap.add_argument("--log", type=Path, required=True)
     ap.add_argument("--counter-file", type=Path, required=True)
-    ap.add_argument("--tick-ms", type=int, default=100)
+    # 600 ms: a bottle every tick while running, the filler's 100 bottles a minute.
+    ap.add_argument("--tick-ms", type=int, default=600)
     ap.add_argument("--cycle", type=int, default=10)
     args = ap.parse_args()
 

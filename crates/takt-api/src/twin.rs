@@ -7,10 +7,11 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use takt_model::Model;
 use takt_twin::alerts::{Alert, AlertChange, AlertEngine, Lifetimes, Rule};
+use takt_twin::event::{Checked, EventError};
 use takt_twin::mirror::MirrorConfig;
 use takt_twin::replay::{BATCH, HAND_OVER_BEFORE_WAIT, Pacer, Speed};
 use takt_twin::store::{Durability, Store};
-use takt_twin::{IngestReport, Twin, TwinError, TwinState};
+use takt_twin::{IngestReport, Sink, Twin, TwinError, TwinState};
 use tokio::sync::broadcast;
 
 pub struct TwinHandle {
@@ -227,6 +228,16 @@ impl TwinHandle {
         )
     }
 
+    /// Stores and mirrors events a listener of the server (OPC UA, MQTT) has parsed, as
+    /// [`TwinHandle::ingest`] does lines: the stream, the snapshot and the alerts follow.
+    pub fn ingest_parsed(
+        &self,
+        parsed: Vec<(String, Result<Checked, EventError>, String)>,
+        received_ms: i64,
+    ) -> Result<IngestReport, TwinError> {
+        self.ingest_with(received_ms, |twin| twin.ingest_parsed(parsed, received_ms))
+    }
+
     fn ingest_under(
         &self,
         gate: Option<takt_twin::TimeGate>,
@@ -234,12 +245,22 @@ impl TwinHandle {
         lines: &[&str],
         received_ms: i64,
     ) -> Result<IngestReport, TwinError> {
+        self.ingest_with(received_ms, |twin| match gate {
+            Some(gate) => twin.ingest_lines_under(gate, source, lines, received_ms),
+            None => twin.ingest_lines(source, lines, received_ms),
+        })
+    }
+
+    /// Ingests with `ingest` under the twin's lock, then judges the alerts, publishes the
+    /// snapshot and tells the stream.
+    fn ingest_with(
+        &self,
+        received_ms: i64,
+        ingest: impl FnOnce(&mut Twin) -> Result<IngestReport, TwinError>,
+    ) -> Result<IngestReport, TwinError> {
         let (report, state, alerts) = {
             let mut twin = self.lock();
-            let report = match gate {
-                Some(gate) => twin.ingest_lines_under(gate, source, lines, received_ms)?,
-                None => twin.ingest_lines(source, lines, received_ms)?,
-            };
+            let report = ingest(&mut twin)?;
             let now = twin.newest_ms().unwrap_or(self.start_ms);
             let state = twin.state(now);
             let alerts = if report.accepted > 0 {
@@ -310,6 +331,24 @@ impl TwinHandle {
         let twin = self.lock();
         let now = twin.newest_ms();
         (now, twin.view(now.unwrap_or(self.start_ms)))
+    }
+}
+
+/// The server's twin as a listener's [`Sink`]: each batch is stored under the twin's lock, and the
+/// stream, the snapshot and the alerts follow as after `POST /twin/events`.
+pub struct ServedTwin(pub Arc<TwinHandle>);
+
+impl Sink for ServedTwin {
+    fn ingest_parsed(
+        &mut self,
+        parsed: Vec<(String, Result<Checked, EventError>, String)>,
+        received_ms: i64,
+    ) -> Result<IngestReport, TwinError> {
+        self.0.ingest_parsed(parsed, received_ms)
+    }
+
+    fn utc_offset_min(&self) -> i32 {
+        self.0.model.timebase.utc_offset_min
     }
 }
 

@@ -3,6 +3,7 @@
 mod adapt;
 mod calibrate;
 mod maintain;
+mod opcua_args;
 mod pdm;
 mod schedule;
 mod serve;

@@ -1,10 +1,13 @@
 //! `takt serve --scenario S`: the HTTP API with the live twin of one plant, its stores in
-//! `--data`, optionally replaying a recording into the twin so there is something to see.
+//! `--data`, optionally replaying a recording into the twin so there is something to see, or fed
+//! by a machine's OPC UA server (`--opcua URL --map FILE`) as well as over HTTP.
 
 use anyhow::{Context, Result};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use takt_api::auth::Auth;
 use takt_api::{Config, Replay, Server};
@@ -31,6 +34,8 @@ pub struct ServeArgs {
     /// Replay a recording (takt events, JSON Lines) into the twin while serving.
     #[arg(long)]
     replay: Option<PathBuf>,
+    #[command(flatten)]
+    opcua: crate::opcua_args::OpcuaArgs,
     /// Replay pace: `60x` (60 times real time) or `max`.
     #[arg(long, default_value = "60x")]
     speed: String,
@@ -127,6 +132,17 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
+    // A plant's controller feeding the twin: the mapping is checked before anything is served.
+    let opcua = match args
+        .opcua
+        .resolve(&loaded.model, &args.data.join("twin"), 1000, 0.05)
+    {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return Ok(ExitCode::from(2));
+        }
+    };
     let mut config = Config::new(args.listen, args.data.clone(), auth);
     config.alert_rules = Some(alert_rules);
     config.alert_webhooks = args.alert_webhook.clone();
@@ -154,12 +170,38 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     server.store_twin_scenario(&text)?;
     let name = server.model.name.clone();
     let replaying = args.replay.as_ref().map(|p| p.display().to_string());
+    let stop = Arc::new(AtomicBool::new(false));
+    let feeding = opcua
+        .as_ref()
+        .map(|(c, m)| (c.endpoint.clone(), m.nodes.len()));
+    let listener = opcua.map(|(config, map)| {
+        let twin = takt_api::twin::ServedTwin(Arc::clone(&server.twin));
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let mut twin = twin;
+            match takt_twin::opcua::listen(&mut twin, &config, &map, &stop, |_, _| {}) {
+                Ok(s) => tracing::info!(
+                    values = s.values,
+                    accepted = s.accepted,
+                    duplicates = s.duplicates,
+                    rejected = s.rejected,
+                    reconnects = s.reconnects,
+                    "OPC UA: stopped listening"
+                ),
+                // The server goes on serving what it has; the reason is in its log.
+                Err(e) => tracing::error!("OPC UA: no longer listening: {e}"),
+            }
+        })
+    });
     takt_api::run(server, replay, |addr| {
         // The first line says where to look: people open it, scripts and tests read it.
         println!("takt: open the line board at http://{addr}/");
         println!("  twin of `{name}`, stores in {}", args.data.display());
         if let Some(r) = &replaying {
             println!("  replaying {r} at {}", args.speed);
+        }
+        if let Some((endpoint, nodes)) = &feeding {
+            println!("  fed by the OPC UA server {endpoint} ({nodes} nodes)");
         }
         println!(
             "  live state:   http://{addr}/twin/state   (stream: /twin/stream, layout: /twin/layout)"
@@ -172,5 +214,9 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         use std::io::Write;
         let _ = std::io::stdout().flush();
     })?;
+    stop.store(true, Ordering::Relaxed);
+    if let Some(l) = listener {
+        let _ = l.join();
+    }
     Ok(ExitCode::SUCCESS)
 }

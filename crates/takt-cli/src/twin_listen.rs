@@ -14,6 +14,7 @@ use takt_twin::mirror::MirrorConfig;
 use takt_twin::store::{Durability, Store};
 use takt_twin::{IngestReport, Twin};
 
+use crate::opcua_args::OpcuaArgs;
 use crate::twin::{chrono_now_ms, print_state, warn_if_past_the_plan};
 
 #[derive(clap::Args)]
@@ -25,26 +26,8 @@ pub struct ListenArgs {
     /// to the broker when it is given.
     #[arg(long)]
     site: Option<String>,
-    /// Subscribe to an OPC UA server instead of the broker: opc.tcp://host:port/path, with --map.
-    #[arg(long, requires = "map")]
-    opcua: Option<String>,
-    /// Which OPC UA node is which event (TOML, see docs/opcua.md).
-    #[arg(long, requires = "opcua")]
-    map: Option<PathBuf>,
-    /// OPC UA security: none, sign or sign-and-encrypt (Basic256Sha256).
-    #[arg(long, value_enum, default_value = "none")]
-    opcua_security: SecurityArg,
-    /// The twin's OPC UA certificates (own/, private/, trusted/, rejected/); default: `opcua-pki`
-    /// beside the store.
-    #[arg(long)]
-    opcua_pki: Option<PathBuf>,
-    /// Log in to the OPC UA server as this user; the password comes from --opcua-password-file or
-    /// the environment variable TAKT_OPCUA_PASSWORD (never from the command line).
-    #[arg(long, requires = "opcua")]
-    opcua_user: Option<String>,
-    /// A file whose first line is the OPC UA password (for --opcua-user).
-    #[arg(long, requires = "opcua_user")]
-    opcua_password_file: Option<PathBuf>,
+    #[command(flatten)]
+    opcua: OpcuaArgs,
     /// The plant the broker's events come from (TOML): its machines are the assets.
     #[arg(long)]
     scenario: PathBuf,
@@ -94,15 +77,8 @@ pub struct ListenArgs {
     json: bool,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum SecurityArg {
-    None,
-    Sign,
-    SignAndEncrypt,
-}
-
 /// A password for `user`: the first line of `file`, or the environment variable `env`.
-fn password(option: &str, file: Option<&Path>, env: &str) -> Result<String> {
+pub(crate) fn password(option: &str, file: Option<&Path>, env: &str) -> Result<String> {
     match file {
         Some(path) => {
             let text = std::fs::read_to_string(path).with_context(|| {
@@ -164,44 +140,6 @@ fn mqtt_config(args: &ListenArgs, site: &str) -> Result<takt_twin::mqtt::MqttCon
     Ok(mqtt)
 }
 
-/// The OPC UA settings of the listener.
-fn opcua_config(args: &ListenArgs, endpoint: &str) -> Result<takt_twin::opcua::OpcuaConfig> {
-    if !endpoint.starts_with("opc.tcp://") {
-        bail!("--opcua `{endpoint}` is not an OPC UA address (opc.tcp://host:port/path)");
-    }
-    let login = match &args.opcua_user {
-        None => None,
-        Some(username) => Some(takt_twin::opcua::OpcuaLogin {
-            username: username.clone(),
-            password: password(
-                "--opcua",
-                args.opcua_password_file.as_deref(),
-                "TAKT_OPCUA_PASSWORD",
-            )?,
-        }),
-    };
-    let pki_dir = args.opcua_pki.clone().unwrap_or_else(|| {
-        args.db
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."))
-            .join("opcua-pki")
-    });
-    Ok(takt_twin::opcua::OpcuaConfig {
-        endpoint: endpoint.to_string(),
-        security: match args.opcua_security {
-            SecurityArg::None => takt_twin::opcua::Security::None,
-            SecurityArg::Sign => takt_twin::opcua::Security::Sign,
-            SecurityArg::SignAndEncrypt => takt_twin::opcua::Security::SignAndEncrypt,
-        },
-        login,
-        pki_dir,
-        batch: args.batch,
-        batch_wait: Duration::from_secs_f64(args.batch_wait.max(0.001)),
-        quiet_tick: takt_twin::mqtt::QUIET_TICK,
-    })
-}
-
 /// Judges the alert rules after a batch: at its newest event when it brought news; while the plant
 /// says nothing (an empty report), on this machine's clock, so that a machine gone silent is noticed.
 fn judge(
@@ -248,18 +186,15 @@ pub(crate) fn listen(args: ListenArgs) -> Result<ExitCode> {
         bail!("--batch must be at least 1");
     }
     // The mapping is checked against the plant before anything connects.
-    let opcua = match (&args.opcua, &args.map) {
-        (Some(endpoint), Some(map)) => {
-            let map = match takt_twin::opcua::map::load(map, &model) {
-                Ok(m) => m,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return Ok(ExitCode::from(2));
-                }
-            };
-            Some((opcua_config(&args, endpoint)?, map))
+    let opcua = match args
+        .opcua
+        .resolve(&model, &args.db, args.batch, args.batch_wait)
+    {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return Ok(ExitCode::from(2));
         }
-        _ => None,
     };
     let mqtt = match (&args.site, &opcua) {
         (Some(site), _) => Some(mqtt_config(&args, site)?),

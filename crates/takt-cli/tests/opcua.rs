@@ -43,8 +43,19 @@ const PASSWORD: &str = "filler-2026";
 struct Machine(Child);
 
 impl Machine {
+    /// With a login required.
     fn start(python: &Path, dir: &Path, port: u16) -> Machine {
-        let child = Command::new(python)
+        Machine::start_with(python, dir, port, true)
+    }
+
+    fn start_with(python: &Path, dir: &Path, port: u16, login: bool) -> Machine {
+        let mut command = Command::new(python);
+        if login {
+            command
+                .env("TAKT_TEST_OPCUA_USER", USER)
+                .env("TAKT_TEST_OPCUA_PASSWORD", PASSWORD);
+        }
+        let child = command
             .arg(root().join("scripts/opcua_machine.py"))
             .args([
                 "--port",
@@ -60,8 +71,6 @@ impl Machine {
             .arg(dir.join("written.jsonl"))
             .arg("--counter-file")
             .arg(dir.join("counter"))
-            .env("TAKT_TEST_OPCUA_USER", USER)
-            .env("TAKT_TEST_OPCUA_PASSWORD", PASSWORD)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -335,4 +344,68 @@ fn now_us() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as i64)
+}
+
+/// The server's own twin fed by the machine (`takt serve --opcua`): the line board's state shows
+/// the filler as the controller says it is, with its temperature, without a bridge.
+#[test]
+fn the_served_twin_is_fed_by_a_machine_over_opc_ua() {
+    let Some(python) = python() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "asyncua missing in CI: scripts/setup.sh installs it into target/tools-venv"
+        );
+        eprintln!("skipped: asyncua is not installed (scripts/setup.sh installs it)");
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("takt-opcua-serve-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a folder");
+    let port = free_port();
+    let _machine = Machine::start_with(&python, &dir, port, false);
+    let http = free_port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_takt"))
+        .args(["serve", "--insecure-no-auth", "--listen"])
+        .arg(format!("127.0.0.1:{http}"))
+        .arg("--scenario")
+        .arg(root().join("scenarios/bottling-line.toml"))
+        .arg("--data")
+        .arg(dir.join("data"))
+        .arg("--opcua")
+        .arg(format!("opc.tcp://127.0.0.1:{port}/takt/"))
+        .arg("--map")
+        .arg(shipped_map())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("takt serve starts");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let filler = loop {
+        let state: Option<Value> = ureq::get(&format!("http://127.0.0.1:{http}/twin/state"))
+            .call()
+            .ok()
+            .and_then(|mut r| r.body_mut().read_json().ok());
+        let filler = state.and_then(|s| {
+            s["assets"]
+                .as_array()
+                .and_then(|a| a.iter().find(|a| a["asset"] == "Filler").cloned())
+        });
+        if let Some(f) = filler.filter(|f| f["signals"]["temperature"].is_object()) {
+            break f;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the served twin shows no value from the machine"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(
+        ["RUNNING", "UNPLANNED_DOWN"].contains(&filler["state"].as_str().unwrap_or("")),
+        "{filler}"
+    );
+    assert_eq!(filler["signals"]["temperature"]["unit"], "degC", "{filler}");
+    assert!(filler["events"].as_u64() >= Some(5), "{filler}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -150,6 +150,34 @@ pub struct Twin {
     utc_offset_min: i32,
 }
 
+/// Where a live listener (MQTT, OPC UA) puts what it receives: a twin of its own
+/// (`takt twin listen`), or a server's, locked batch by batch (`takt serve --opcua`).
+pub trait Sink {
+    /// Stores and mirrors events parsed by the listener: `(source, parse result, text as
+    /// received)`; returns once the batch is durable.
+    fn ingest_parsed(
+        &mut self,
+        parsed: Vec<(String, Result<Checked, EventError>, String)>,
+        received_ms: i64,
+    ) -> Result<IngestReport, TwinError>;
+    /// The plant's UTC offset, minutes: events made by the listener are stamped in plant time.
+    fn utc_offset_min(&self) -> i32;
+}
+
+impl Sink for Twin {
+    fn ingest_parsed(
+        &mut self,
+        parsed: Vec<(String, Result<Checked, EventError>, String)>,
+        received_ms: i64,
+    ) -> Result<IngestReport, TwinError> {
+        Twin::ingest_parsed(self, parsed, received_ms)
+    }
+
+    fn utc_offset_min(&self) -> i32 {
+        self.utc_offset_min
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum TwinError {
     #[error(transparent)]

@@ -21,7 +21,7 @@
 
 use crate::batching::Batching;
 use crate::event::{self, Checked, EventError};
-use crate::{IngestReport, Twin, TwinError};
+use crate::{IngestReport, Sink, TwinError};
 use rumqttc::{
     Client, ConnectReturnCode, Connection, ConnectionError, Event, MqttOptions, Packet, Publish,
     QoS, TlsConfiguration, Transport,
@@ -118,11 +118,11 @@ pub const QUIET_TICK: Duration = Duration::from_secs(15);
 /// acknowledgement or a subscription), and a loop that both polls and acknowledges deadlocks once
 /// more acknowledgements wait than the request queue holds (it blocks in `ack` while nobody
 /// polls). The events come over a channel, which waits with a timeout safely.
-pub fn listen(
-    twin: &mut Twin,
+pub fn listen<S: Sink>(
+    twin: &mut S,
     config: &MqttConfig,
     stop: &AtomicBool,
-    mut on_batch: impl FnMut(&mut Twin, &IngestReport),
+    mut on_batch: impl FnMut(&mut S, &IngestReport),
 ) -> Result<ListenStats, TwinError> {
     let mut options = options(config, &config.client_id)?;
     options.set_manual_acks(true);
@@ -384,14 +384,14 @@ fn log_connection_error(e: &ConnectionError, host: &str, port: u16, backoff: Dur
 }
 
 /// Stores a batch (durably), then acknowledges its messages.
-fn store(
-    twin: &mut Twin,
+fn store<S: Sink>(
+    twin: &mut S,
     config: &MqttConfig,
     client: &Client,
     batch: &mut Vec<Publish>,
     ack: bool,
     stats: &mut ListenStats,
-    on_batch: &mut impl FnMut(&mut Twin, &IngestReport),
+    on_batch: &mut impl FnMut(&mut S, &IngestReport),
 ) -> Result<(), TwinError> {
     if batch.is_empty() {
         return Ok(());

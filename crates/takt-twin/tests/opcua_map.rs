@@ -4,7 +4,7 @@
 
 use std::path::Path;
 use takt_twin::event::{AlarmAction, Body, CountMode, StateCode};
-use takt_twin::opcua::map::{self, Reading};
+use takt_twin::opcua::map::{self, Reading, Tallies};
 
 fn model() -> takt_model::Model {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/bottling-line.toml");
@@ -57,6 +57,10 @@ fn a_broken_mapping_is_refused_with_its_place() {
             "map.toml: line 4: unknown variant `temperature`, expected one of `state`, `count`, `sample`, `alarm`",
         ),
         (
+            "[[node]]\nnode = \"ns=2;s=A\"\nasset = \"Filler\"\nkind = \"count\"\n\n[[node]]\nnode = \"ns=2;s=B\"\nasset = \"Filler\"\nkind = \"count\"\npieces = \"good\"\n",
+            "map.toml: node[1].pieces: node[0] counts the good pieces of `Filler` already",
+        ),
+        (
             "publishing_interval = \"1ms\"\n[[node]]\nnode = \"ns=2;s=S\"\nasset = \"Filler\"\nkind = \"state\"\n",
             "map.toml: publishing_interval: from 10ms to 1h",
         ),
@@ -77,7 +81,9 @@ fn each_kind_of_node_becomes_its_event() {
     assert_eq!(map.publishing_interval.as_millis(), 100);
     let at_us = 1_767_589_200_123_456; // 2026-01-05T06:00:00.123456+01:00
     let event = |index: usize, reading: Reading| {
-        let (checked, raw) = map.event(index, &reading, at_us, 60);
+        let (checked, raw) = map
+            .event(index, &reading, at_us, 60, &mut Tallies::default())
+            .expect("an event");
         let checked = checked.unwrap_or_else(|e| panic!("{reading:?}: {e} ({raw})"));
         assert_eq!(checked.event.ts, "2026-01-05T06:00:00.123+01:00");
         assert_eq!(checked.event.asset, "Filler");
@@ -125,7 +131,15 @@ fn each_kind_of_node_becomes_its_event() {
 fn a_value_the_mapping_does_not_know_is_refused_in_words() {
     let map = shipped();
     let refused = |index: usize, reading: Reading| {
-        let (checked, raw) = map.event(index, &reading, 1_767_589_200_000_000, 60);
+        let (checked, raw) = map
+            .event(
+                index,
+                &reading,
+                1_767_589_200_000_000,
+                60,
+                &mut Tallies::default(),
+            )
+            .expect("an answer");
         let e = checked.expect_err("refused");
         // The dead letter keeps the node and the value as received.
         assert!(raw.contains("ns=2;s=Filler."), "{raw}");
@@ -145,14 +159,41 @@ fn a_value_the_mapping_does_not_know_is_refused_in_words() {
 fn without_a_states_table_the_value_is_a_state_name() {
     let text = "[[node]]\nnode = \"ns=3;i=1001\"\nasset = \"Labeller\"\nkind = \"state\"\n";
     let map = map::parse(text, "map.toml", &model()).expect("valid");
-    let (ok, _) = map.event(0, &Reading::Text("STARVED".into()), 0, 0);
+    let mut tallies = Tallies::default();
+    let (ok, _) = map
+        .event(0, &Reading::Text("STARVED".into()), 0, 0, &mut tallies)
+        .expect("an event");
     assert!(
         matches!(ok.expect("a state").event.body, Body::State(s) if s.state == StateCode::Starved)
     );
-    let (bad, _) = map.event(0, &Reading::Text("UNKNOWN".into()), 0, 0);
+    let (bad, _) = map
+        .event(0, &Reading::Text("UNKNOWN".into()), 0, 0, &mut tallies)
+        .expect("an answer");
     assert!(
         bad.expect_err("UNKNOWN is the twin's, not sent")
             .to_string()
             .contains("map it in the node's `states` table")
     );
+}
+
+#[test]
+fn a_good_and_a_scrap_counter_make_one_set_of_totals() {
+    // Two counter nodes of one machine: each count event carries both totals, so that the twin's
+    // running totals (good, scrap) stay consistent whichever node changed.
+    let text = "[[node]]\nnode = \"ns=2;s=Good\"\nasset = \"Filler\"\nkind = \"count\"\n\n\
+                [[node]]\nnode = \"ns=2;s=Scrap\"\nasset = \"Filler\"\nkind = \"count\"\npieces = \"scrap\"\n";
+    let map = map::parse(text, "map.toml", &model()).expect("valid");
+    let mut tallies = Tallies::default();
+    let mut totals = |index: usize, n: f64| {
+        map.event(index, &Reading::Number(n), 1_000_000, 60, &mut tallies)
+            .map(|(c, _)| match c.expect("a count").event.body {
+                Body::Count(c) => (c.mode, c.good, c.scrap),
+                other => panic!("{other:?}"),
+            })
+    };
+    // Nothing until the scrap counter has said where it stands.
+    assert_eq!(totals(0, 1200.0), None);
+    assert_eq!(totals(1, 7.0), Some((CountMode::Total, 1200, 7)));
+    assert_eq!(totals(0, 1201.0), Some((CountMode::Total, 1201, 7)));
+    assert_eq!(totals(1, 8.0), Some((CountMode::Total, 1201, 8)));
 }

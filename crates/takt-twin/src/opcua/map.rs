@@ -116,9 +116,28 @@ enum StateSpec {
 #[serde(rename_all = "snake_case")]
 pub enum Pieces {
     #[default]
-    Good,
-    Scrap,
-    Rework,
+    Good = 0,
+    Scrap = 1,
+    Rework = 2,
+}
+
+impl Pieces {
+    fn name(self) -> &'static str {
+        match self {
+            Pieces::Good => "good",
+            Pieces::Scrap => "scrap",
+            Pieces::Rework => "rework",
+        }
+    }
+}
+
+/// The latest running total of each counter node, per asset: a count event carries all of an
+/// asset's totals at once (good, scrap, rework), so that a good counter and a scrap counter on
+/// two nodes make one consistent set of totals. An asset's counts start once each of its counter
+/// nodes has sent a value (a subscription sends every node's value first).
+#[derive(Debug, Clone, Default)]
+pub struct Tallies {
+    latest: BTreeMap<String, [Option<u64>; 3]>,
 }
 
 /// What a node's values become.
@@ -321,6 +340,20 @@ pub fn parse(text: &str, file: &str, model: &Model) -> Result<NodeMap, MapError>
                 format!("`{node}` is mapped already by node[{j}]"),
             ));
         }
+        if let Meaning::Count { pieces, .. } = &meaning
+            && let Some(j) = nodes.iter().position(|n| {
+                n.asset == asset
+                    && matches!(&n.meaning, Meaning::Count { pieces: p, .. } if p == pieces)
+            })
+        {
+            return Err(at(
+                "pieces",
+                format!(
+                    "node[{j}] counts the {} pieces of `{asset}` already",
+                    pieces.name()
+                ),
+            ));
+        }
         nodes.push(MappedNode {
             node,
             asset,
@@ -350,16 +383,18 @@ fn state_names() -> String {
 }
 
 impl NodeMap {
-    /// The event of `reading`, sent by the node at `index` at `ts_ms` (Unix milliseconds; `ts_us`
-    /// the same moment in microseconds, for `seq`), in the plant's offset; `Err` with the event's
-    /// text as received when the value does not fit the mapping.
+    /// The event of `reading`, sent by the node at `index` at `ts_us` (Unix microseconds), in
+    /// the plant's offset; `Err` with the event's text as received when the value does not fit
+    /// the mapping; `None` for a counter while another counter of its asset has sent nothing yet
+    /// (`tallies` keeps the totals between calls).
     pub fn event(
         &self,
         index: usize,
         reading: &Reading,
         ts_us: i64,
         utc_offset_min: i32,
-    ) -> (Result<Checked, EventError>, String) {
+        tallies: &mut Tallies,
+    ) -> Option<(Result<Checked, EventError>, String)> {
         let mapped = &self.nodes[index];
         let ts = takt_model::time::format_ms(
             ts_us.div_euclid(1000),
@@ -375,13 +410,13 @@ impl NodeMap {
                 "opcua_node": mapped.node, "value": reading.text(),
             })
             .to_string();
-            (
+            Some((
                 Err(EventError {
                     field: "value".into(),
                     message: format!("node `{}`: {message}", mapped.node),
                 }),
                 raw,
-            )
+            ))
         };
         let body = match (&mapped.meaning, reading) {
             (Meaning::State(table), r) => {
@@ -409,17 +444,21 @@ impl NodeMap {
             (Meaning::Count { pieces, product }, Reading::Number(x))
                 if *x >= 0.0 && x.fract() == 0.0 && *x < 9.0e15 =>
             {
-                let n = *x as u64;
-                let (good, scrap, rework) = match pieces {
-                    Pieces::Good => (n, 0, 0),
-                    Pieces::Scrap => (0, n, 0),
-                    Pieces::Rework => (0, 0, n),
-                };
+                let totals = tallies.latest.entry(mapped.asset.clone()).or_default();
+                totals[*pieces as usize] = Some(*x as u64);
+                let waiting = self.nodes.iter().any(|n| {
+                    n.asset == mapped.asset
+                        && matches!(n.meaning, Meaning::Count { pieces: p, .. } if totals[p as usize].is_none())
+                });
+                if waiting {
+                    return None;
+                }
+                let total = |p: Pieces| totals[p as usize].unwrap_or(0);
                 Body::Count(event::CountBody {
                     mode: CountMode::Total,
-                    good,
-                    scrap,
-                    rework,
+                    good: total(Pieces::Good),
+                    scrap: total(Pieces::Scrap),
+                    rework: total(Pieces::Rework),
                     product: product.clone(),
                 })
             }
@@ -478,6 +517,6 @@ impl NodeMap {
             t_s: None,
         };
         let raw = serde_json::to_string(&e).unwrap_or_default();
-        (event::check(e), raw)
+        Some((event::check(e), raw))
     }
 }

@@ -25,8 +25,8 @@
 pub mod map;
 
 use crate::batching::Batching;
-use crate::{IngestReport, Twin, TwinError};
-use map::{NodeMap, Reading};
+use crate::{IngestReport, Sink, TwinError};
+use map::{NodeMap, Reading, Tallies};
 use opcua::client::{ClientBuilder, DataChangeCallback, IdentityToken, SessionPollResult};
 use opcua::types::{
     DataValue, MessageSecurityMode, MonitoredItemCreateRequest, NodeId, StatusCode,
@@ -130,12 +130,12 @@ const CHANNEL: usize = 100_000;
 
 /// Listens until `stop` is set; `on_batch` sees every stored batch, and an empty report every
 /// `config.quiet_tick` without one.
-pub fn listen(
-    twin: &mut Twin,
+pub fn listen<S: Sink>(
+    twin: &mut S,
     config: &OpcuaConfig,
     map: &NodeMap,
     stop: &AtomicBool,
-    mut on_batch: impl FnMut(&mut Twin, &IngestReport),
+    mut on_batch: impl FnMut(&mut S, &IngestReport),
 ) -> Result<OpcuaStats, TwinError> {
     let done = Arc::new(AtomicBool::new(false));
     // Bounded: when the twin cannot keep up, the client's thread waits in the callback, its
@@ -152,6 +152,7 @@ pub fn listen(
     let mut stats = OpcuaStats::default();
     let mut batch: Vec<(usize, DataValue)> = Vec::with_capacity(config.batch);
     let mut batching = Batching::new(config.batch, config.batch_wait, config.quiet_tick);
+    let mut tallies = Tallies::default();
     let result = (|| {
         while !stop.load(Ordering::Relaxed) {
             let mut idle = false;
@@ -162,7 +163,14 @@ pub fn listen(
                 }
                 Ok(Incoming::Reconnected) => stats.reconnects += 1,
                 Ok(Incoming::Fatal(e)) => {
-                    store(twin, map, &mut batch, &mut stats, &mut on_batch)?;
+                    store(
+                        twin,
+                        map,
+                        &mut batch,
+                        &mut tallies,
+                        &mut stats,
+                        &mut on_batch,
+                    )?;
                     return Err(e.into());
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {
@@ -174,11 +182,25 @@ pub fn listen(
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
             if batching.store_due(batch.len(), idle) {
-                store(twin, map, &mut batch, &mut stats, &mut on_batch)?;
+                store(
+                    twin,
+                    map,
+                    &mut batch,
+                    &mut tallies,
+                    &mut stats,
+                    &mut on_batch,
+                )?;
                 batching.stored();
             }
         }
-        store(twin, map, &mut batch, &mut stats, &mut on_batch)
+        store(
+            twin,
+            map,
+            &mut batch,
+            &mut tallies,
+            &mut stats,
+            &mut on_batch,
+        )
     })();
     done.store(true, Ordering::Relaxed);
     drop(rx);
@@ -187,24 +209,32 @@ pub fn listen(
 }
 
 /// Stores a batch of data changes (durably).
-fn store(
-    twin: &mut Twin,
+fn store<S: Sink>(
+    twin: &mut S,
     map: &NodeMap,
     batch: &mut Vec<(usize, DataValue)>,
+    tallies: &mut Tallies,
     stats: &mut OpcuaStats,
-    on_batch: &mut impl FnMut(&mut Twin, &IngestReport),
+    on_batch: &mut impl FnMut(&mut S, &IngestReport),
 ) -> Result<(), TwinError> {
     if batch.is_empty() {
         return Ok(());
     }
     let received_ms = now_ms();
-    let offset = twin.utc_offset_min;
+    let offset = twin.utc_offset_min();
+    stats.values += batch.len() as u64;
     let parsed: Vec<_> = batch
         .drain(..)
-        .map(|(index, value)| {
+        .filter_map(|(index, value)| {
             let source = format!("opcua:{}", map.nodes[index].node);
             let (result, raw) = match reading_of(&value) {
-                Ok(reading) => map.event(index, &reading, time_us(&value, received_ms), offset),
+                Ok(reading) => map.event(
+                    index,
+                    &reading,
+                    time_us(&value, received_ms),
+                    offset,
+                    tallies,
+                )?,
                 Err(problem) => (
                     Err(crate::event::EventError {
                         field: "value".into(),
@@ -213,10 +243,9 @@ fn store(
                     format!("{value:?}"),
                 ),
             };
-            (source, result, raw)
+            Some((source, result, raw))
         })
         .collect();
-    stats.values += parsed.len() as u64;
     let report = twin.ingest_parsed(parsed, received_ms)?;
     if !report.rejected.is_empty() {
         tracing::warn!(
