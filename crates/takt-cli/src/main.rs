@@ -3,6 +3,7 @@
 mod adapt;
 mod calibrate;
 mod maintain;
+mod mqtt_args;
 mod opcua_args;
 mod pdm;
 mod schedule;
@@ -89,7 +90,7 @@ enum Command {
     Maintain(maintain::MaintainArgs),
     /// The HTTP API (see /openapi.json): the live twin of one plant, scenarios, simulation and
     /// maintenance jobs. `--replay FILE` feeds a recording into the twin while serving.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Scenario files: `takt scenario schema` prints their JSON Schema, for editors that check TOML
     /// against one (taplo, Even Better TOML).
     Scenario {
@@ -168,7 +169,7 @@ fn main() -> ExitCode {
         Command::Calibrate(args) => calibrate::run(args),
         Command::Pdm(args) => pdm::run(args),
         Command::Maintain(args) => maintain::run(args),
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(*args),
         Command::Scenario {
             command: ScenarioCommand::Schema,
         } => serde_json::to_string_pretty(&takt_model::scenario::schema())

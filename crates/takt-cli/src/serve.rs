@@ -1,6 +1,7 @@
 //! `takt serve --scenario S`: the HTTP API with the live twin of one plant, its stores in
 //! `--data`, optionally replaying a recording into the twin so there is something to see, or fed
-//! by a machine's OPC UA server (`--opcua URL --map FILE`) as well as over HTTP.
+//! by a machine's OPC UA server (`--opcua URL --map FILE`) or an MQTT broker (`--site S`) as well
+//! as over HTTP.
 
 use anyhow::{Context, Result};
 use std::net::SocketAddr;
@@ -34,6 +35,8 @@ pub struct ServeArgs {
     /// Replay a recording (takt events, JSON Lines) into the twin while serving.
     #[arg(long)]
     replay: Option<PathBuf>,
+    #[command(flatten)]
+    mqtt: crate::mqtt_args::MqttArgs,
     #[command(flatten)]
     opcua: crate::opcua_args::OpcuaArgs,
     /// Replay pace: `60x` (60 times real time) or `max`.
@@ -132,7 +135,8 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    // A plant's controller feeding the twin: the mapping is checked before anything is served.
+    // A plant's controller or broker feeding the twin: the mapping, the login and TLS files
+    // are checked before anything is served.
     let opcua = match args
         .opcua
         .resolve(&loaded.model, &args.data.join("twin"), 1000, 0.05)
@@ -143,6 +147,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
+    let mqtt = args.mqtt.resolve(1000, 0.05)?;
     let mut config = Config::new(args.listen, args.data.clone(), auth);
     config.alert_rules = Some(alert_rules);
     config.alert_webhooks = args.alert_webhook.clone();
@@ -171,14 +176,17 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     let name = server.model.name.clone();
     let replaying = args.replay.as_ref().map(|p| p.display().to_string());
     let stop = Arc::new(AtomicBool::new(false));
-    let feeding = opcua
-        .as_ref()
-        .map(|(c, m)| (c.endpoint.clone(), m.nodes.len()));
-    let listener = opcua.map(|(config, map)| {
-        let twin = takt_api::twin::ServedTwin(Arc::clone(&server.twin));
+    let mut feeding = Vec::new();
+    let mut listeners = Vec::new();
+    if let Some((config, map)) = opcua {
+        feeding.push(format!(
+            "the OPC UA server {} ({} nodes)",
+            config.endpoint,
+            map.nodes.len()
+        ));
+        let mut twin = takt_api::twin::ServedTwin(Arc::clone(&server.twin));
         let stop = Arc::clone(&stop);
-        std::thread::spawn(move || {
-            let mut twin = twin;
+        listeners.push(std::thread::spawn(move || {
             match takt_twin::opcua::listen(&mut twin, &config, &map, &stop, |_, _| {}) {
                 Ok(s) => tracing::info!(
                     values = s.values,
@@ -191,8 +199,31 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
                 // The server goes on serving what it has; the reason is in its log.
                 Err(e) => tracing::error!("OPC UA: no longer listening: {e}"),
             }
-        })
-    });
+        }));
+    }
+    if let Some(config) = mqtt {
+        feeding.push(format!(
+            "the MQTT broker {}:{} ({})",
+            config.host,
+            config.port,
+            config.topic_filter()
+        ));
+        let mut twin = takt_api::twin::ServedTwin(Arc::clone(&server.twin));
+        let stop = Arc::clone(&stop);
+        listeners.push(std::thread::spawn(move || {
+            match takt_twin::mqtt::listen(&mut twin, &config, &stop, |_, _| {}) {
+                Ok(s) => tracing::info!(
+                    messages = s.messages,
+                    accepted = s.accepted,
+                    duplicates = s.duplicates,
+                    rejected = s.rejected,
+                    reconnects = s.reconnects,
+                    "MQTT: stopped listening"
+                ),
+                Err(e) => tracing::error!("MQTT: no longer listening: {e}"),
+            }
+        }));
+    }
     takt_api::run(server, replay, |addr| {
         // The first line says where to look: people open it, scripts and tests read it.
         println!("takt: open the line board at http://{addr}/");
@@ -200,8 +231,8 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         if let Some(r) = &replaying {
             println!("  replaying {r} at {}", args.speed);
         }
-        if let Some((endpoint, nodes)) = &feeding {
-            println!("  fed by the OPC UA server {endpoint} ({nodes} nodes)");
+        for source in &feeding {
+            println!("  fed by {source}");
         }
         println!(
             "  live state:   http://{addr}/twin/state   (stream: /twin/stream, layout: /twin/layout)"
@@ -215,7 +246,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         let _ = std::io::stdout().flush();
     })?;
     stop.store(true, Ordering::Relaxed);
-    if let Some(l) = listener {
+    for l in listeners {
         let _ = l.join();
     }
     Ok(ExitCode::SUCCESS)

@@ -14,18 +14,14 @@ use takt_twin::mirror::MirrorConfig;
 use takt_twin::store::{Durability, Store};
 use takt_twin::{IngestReport, Twin};
 
+use crate::mqtt_args::MqttArgs;
 use crate::opcua_args::OpcuaArgs;
 use crate::twin::{chrono_now_ms, print_state, warn_if_past_the_plan};
 
 #[derive(clap::Args)]
 pub struct ListenArgs {
-    /// The broker, host:port.
-    #[arg(long, default_value = "127.0.0.1:1883")]
-    mqtt: String,
-    /// The site segment of the topics. Needed over MQTT; with --opcua, alerts are also published
-    /// to the broker when it is given.
-    #[arg(long)]
-    site: Option<String>,
+    #[command(flatten)]
+    mqtt: MqttArgs,
     #[command(flatten)]
     opcua: OpcuaArgs,
     /// The plant the broker's events come from (TOML): its machines are the assets.
@@ -34,9 +30,6 @@ pub struct ListenArgs {
     /// Event store (SQLite, WAL).
     #[arg(long)]
     db: PathBuf,
-    /// MQTT client id (the broker keeps its session and unacknowledged messages).
-    #[arg(long, default_value = "takt-twin")]
-    client_id: String,
     /// Alert rules (TOML, see docs/alerts.md), `default` or `none`: judged after each stored
     /// batch and on the clock, stored, and published to `takt/<site>/alerts/<asset>`.
     #[arg(long, default_value = "default")]
@@ -53,25 +46,6 @@ pub struct ListenArgs {
     /// How far out of order events may arrive and still be applied in order, e.g. 2s.
     #[arg(long, default_value = "2s", value_parser = crate::parse_secs)]
     reorder_window: f64,
-    /// Log in to the broker as this user; the password comes from --mqtt-password-file or the
-    /// environment variable TAKT_MQTT_PASSWORD (never from the command line, which others can read).
-    #[arg(long)]
-    mqtt_user: Option<String>,
-    /// A file whose first line is the broker password (for --mqtt-user).
-    #[arg(long, requires = "mqtt_user")]
-    mqtt_password_file: Option<PathBuf>,
-    /// Connect over TLS, trusting the operating system's root certificates (or --mqtt-ca).
-    #[arg(long)]
-    mqtt_tls: bool,
-    /// Connect over TLS, trusting the CA certificates in this PEM file.
-    #[arg(long)]
-    mqtt_ca: Option<PathBuf>,
-    /// The twin's client certificate chain (PEM), for brokers that require one; with --mqtt-key.
-    #[arg(long, requires = "mqtt_key")]
-    mqtt_cert: Option<PathBuf>,
-    /// The private key (PEM) of --mqtt-cert.
-    #[arg(long, requires = "mqtt_cert")]
-    mqtt_key: Option<PathBuf>,
     /// At the end, print the counts as JSON instead of a line and the mirrored plant.
     #[arg(long)]
     json: bool,
@@ -96,48 +70,6 @@ pub(crate) fn password(option: &str, file: Option<&Path>, env: &str) -> Result<S
             anyhow::anyhow!("{option}-user needs a password: {option}-password-file FILE or {env}")
         }),
     }
-}
-
-/// The MQTT settings of the listener (the broker, its login and TLS) for `site`.
-fn mqtt_config(args: &ListenArgs, site: &str) -> Result<takt_twin::mqtt::MqttConfig> {
-    let (host, port) = args
-        .mqtt
-        .rsplit_once(':')
-        .and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?)))
-        .with_context(|| format!("--mqtt `{}` is not host:port", args.mqtt))?;
-    let credentials = match &args.mqtt_user {
-        None => None,
-        Some(username) => Some(takt_twin::mqtt::MqttCredentials {
-            username: username.clone(),
-            password: password(
-                "--mqtt",
-                args.mqtt_password_file.as_deref(),
-                "TAKT_MQTT_PASSWORD",
-            )?,
-        }),
-    };
-    let mqtt = takt_twin::mqtt::MqttConfig {
-        host,
-        port,
-        site: site.to_string(),
-        client_id: args.client_id.clone(),
-        batch: args.batch,
-        batch_wait: Duration::from_secs_f64(args.batch_wait.max(0.001)),
-        credentials,
-        tls: (args.mqtt_tls || args.mqtt_ca.is_some() || args.mqtt_cert.is_some()).then(|| {
-            takt_twin::mqtt::MqttTls {
-                ca_file: args.mqtt_ca.clone(),
-                client_cert: args.mqtt_cert.clone().zip(args.mqtt_key.clone()),
-            }
-        }),
-        quiet_tick: takt_twin::mqtt::QUIET_TICK,
-    };
-    // The login and TLS files are checked before anything is opened: a bad one is named now, not
-    // at the first connection.
-    if let Some(tls) = &mqtt.tls {
-        takt_twin::mqtt::tls_client_config(tls).context("--mqtt-ca/--mqtt-cert/--mqtt-key")?;
-    }
-    Ok(mqtt)
 }
 
 /// Judges the alert rules after a batch: at its newest event when it brought news; while the plant
@@ -196,8 +128,8 @@ pub(crate) fn listen(args: ListenArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let mqtt = match (&args.site, &opcua) {
-        (Some(site), _) => Some(mqtt_config(&args, site)?),
+    let mqtt = match (args.mqtt.resolve(args.batch, args.batch_wait)?, &opcua) {
+        (Some(mqtt), _) => Some(mqtt),
         (None, None) => bail!("--site is needed to listen over MQTT (or give --opcua and --map)"),
         (None, Some(_)) => None,
     };
@@ -264,7 +196,12 @@ pub(crate) fn listen(args: ListenArgs) -> Result<ExitCode> {
             ("values", counts)
         }
         (None, Some(mqtt)) => {
-            tracing::info!("listening on {} for {}", args.mqtt, mqtt.topic_filter());
+            tracing::info!(
+                "listening on {}:{} for {}",
+                mqtt.host,
+                mqtt.port,
+                mqtt.topic_filter()
+            );
             let how = match (&mqtt.tls, &mqtt.credentials) {
                 (Some(_), Some(c)) => format!(" over TLS as {}", c.username),
                 (Some(_), None) => " over TLS".to_string(),
@@ -272,8 +209,9 @@ pub(crate) fn listen(args: ListenArgs) -> Result<ExitCode> {
                 (None, None) => String::new(),
             };
             eprintln!(
-                "takt twin: listening on {}{how} to {} (store {}); stop with Ctrl-C",
-                args.mqtt,
+                "takt twin: listening on {}:{}{how} to {} (store {}); stop with Ctrl-C",
+                mqtt.host,
+                mqtt.port,
                 mqtt.topic_filter(),
                 args.db.display()
             );

@@ -364,3 +364,88 @@ fn alerts_are_published_back_to_the_broker() {
     assert_eq!(received[0].1["alert"]["id"], received[1].1["alert"]["id"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The server's own twin fed by the broker (`takt serve --site S --mqtt HOST:PORT`): an event a
+/// machine publishes shows in `GET /twin/state`, without a bridge.
+#[test]
+fn the_served_twin_is_fed_by_the_broker() {
+    let Some(bin) = mosquitto() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "mosquitto missing in CI: scripts/setup.sh installs it"
+        );
+        eprintln!("skipped: mosquitto is not installed (scripts/setup.sh installs it)");
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("takt-mqtt-serve-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let port = free_port();
+    let config = dir.join("mosquitto.conf");
+    std::fs::write(
+        &config,
+        format!("listener {port} 127.0.0.1\nallow_anonymous true\nuser root\n"),
+    )
+    .expect("config");
+    let _broker = Broker::start(&bin, &config, port);
+    let http = free_port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_takt"))
+        .args(["serve", "--insecure-no-auth", "--listen"])
+        .arg(format!("127.0.0.1:{http}"))
+        .args(["--scenario", &scenario(), "--data"])
+        .arg(dir.join("data"))
+        .args([
+            "--site",
+            "plant1",
+            "--client-id",
+            "takt-serve-test",
+            "--mqtt",
+        ])
+        .arg(format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("takt serve starts");
+    let state = || -> Option<Value> {
+        ureq::get(&format!("http://127.0.0.1:{http}/twin/state"))
+            .call()
+            .ok()
+            .and_then(|mut r| r.body_mut().read_json().ok())
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while state().is_none() {
+        assert!(Instant::now() < deadline, "takt serve did not answer");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The server subscribes once it is up; a message published before that is not retained, so
+    // the event is sent again until it shows (it is the same event: a duplicate, stored once).
+    let event = r#"{"ts":"2026-01-05T06:00:00+01:00","asset":"Filler","kind":"state","seq":1,"state":"UNPLANNED_DOWN","reason":"valve fault"}"#;
+    let filler = loop {
+        publish(
+            port,
+            "filler-plc",
+            &[(
+                "takt/plant1/line1/Filler/state".to_string(),
+                event.to_string(),
+            )],
+        );
+        let filler = state().and_then(|s| {
+            s["assets"]
+                .as_array()
+                .and_then(|a| a.iter().find(|a| a["asset"] == "Filler").cloned())
+        });
+        if let Some(f) = filler.filter(|f| f["state"] == "UNPLANNED_DOWN") {
+            break f;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the served twin never showed the published event"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(filler["reason"], "valve fault", "{filler}");
+    assert_eq!(filler["events"], 1, "{filler}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
