@@ -72,8 +72,8 @@ pub(crate) fn password(option: &str, file: Option<&Path>, env: &str) -> Result<S
     }
 }
 
-/// Judges the alert rules after a batch: at its newest event when it brought news; while the plant
-/// says nothing (an empty report), on this machine's clock, so that a machine gone silent is noticed.
+/// Judges the alert rules after a batch, at the moment `Twin::judging_moment` gives, and publishes
+/// what changed.
 fn judge(
     twin: &mut Twin,
     report: &IngestReport,
@@ -82,10 +82,8 @@ fn judge(
     lifetimes: &Lifetimes,
     publisher: Option<&AlertPublisher>,
 ) {
-    let now = match twin.newest_ms() {
-        Some(newest) if report.accepted > 0 => newest,
-        Some(newest) if report == &IngestReport::default() => newest.max(chrono_now_ms()),
-        _ => return,
+    let Some(now) = twin.judging_moment(report, chrono_now_ms()) else {
+        return;
     };
     match twin.judge_alerts(engine, model, Some(lifetimes), now) {
         Ok(changes) => {

@@ -513,3 +513,30 @@ fn an_order_alert_open_before_a_restart_is_taken_on_not_raised_again() {
         "{cleared:?}"
     );
 }
+
+#[test]
+fn a_listener_judges_at_the_newest_event_or_on_the_clock_when_quiet() {
+    let mut h = Harness::new("[[rule]]\nwhen = \"silent\"\nlonger_than = \"10m\"\n");
+    let empty = crate::IngestReport::default();
+    assert_eq!(h.twin.judging_moment(&empty, 5), None, "no event yet");
+    h.tick(3);
+    let newest = h.twin.newest_ms().expect("an event");
+    let news = crate::IngestReport {
+        accepted: 1,
+        ..Default::default()
+    };
+    let duplicates = crate::IngestReport {
+        duplicates: 1,
+        ..Default::default()
+    };
+    // After news: at the newest event, whatever the clock says.
+    assert_eq!(h.twin.judging_moment(&news, newest + 60_000), Some(newest));
+    // A quiet tick: on the clock, never before the newest event.
+    assert_eq!(
+        h.twin.judging_moment(&empty, newest + 60_000),
+        Some(newest + 60_000)
+    );
+    assert_eq!(h.twin.judging_moment(&empty, newest - 60_000), Some(newest));
+    // Only duplicates: nothing changed, nothing to judge.
+    assert_eq!(h.twin.judging_moment(&duplicates, newest + 60_000), None);
+}

@@ -156,6 +156,21 @@ impl crate::Twin {
         Ok(changes)
     }
 
+    /// The moment a live listener judges the rules at after a stored batch: the newest event when
+    /// the batch brought news; after a quiet tick (an empty report), the later of the newest event
+    /// and `clock_ms`, so that a machine gone silent is noticed on the clock; `None` when there is
+    /// nothing to judge (a batch of duplicates or refusals, or no event yet).
+    pub fn judging_moment(&self, report: &crate::IngestReport, clock_ms: i64) -> Option<i64> {
+        let newest = self.newest_ms()?;
+        if report.accepted > 0 {
+            Some(newest)
+        } else if report == &crate::IngestReport::default() {
+            Some(newest.max(clock_ms))
+        } else {
+            None
+        }
+    }
+
     /// Forecasts the orders if an `order_late` rule is due at `now_ms` (a forecast of the running
     /// shift from the mirrored state, seeded by the scenario's seed), judges them, stores and
     /// returns what changed. A forecast that cannot be made (between shifts) is skipped.
