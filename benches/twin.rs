@@ -286,7 +286,7 @@ struct Listener {
     stop: Arc<std::sync::atomic::AtomicBool>,
     stored: Arc<std::sync::atomic::AtomicU64>,
     n: usize,
-    thread: std::thread::JoinHandle<(takt_twin::mqtt::ListenStats, Option<Instant>, u64)>,
+    thread: std::thread::JoinHandle<(takt_twin::ListenStats, Option<Instant>, u64)>,
 }
 
 impl Listener {
@@ -347,7 +347,7 @@ impl Listener {
 
     /// Waits up to 60 s for the `n` events, then stops the twin.
     /// Also returns how many batches (transactions) the events came in.
-    fn finish(self) -> (takt_twin::mqtt::ListenStats, Option<Instant>, u64) {
+    fn finish(self) -> (takt_twin::ListenStats, Option<Instant>, u64) {
         use std::sync::atomic::Ordering;
         let deadline = Instant::now() + std::time::Duration::from_secs(60);
         while (self.stored.load(Ordering::Relaxed) as usize) < self.n && Instant::now() < deadline {

@@ -186,19 +186,8 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         ));
         let mut twin = takt_api::twin::ServedTwin(Arc::clone(&server.twin));
         let stop = Arc::clone(&stop);
-        listeners.push(std::thread::spawn(move || {
-            match takt_twin::opcua::listen(&mut twin, &config, &map, &stop, |_, _| {}) {
-                Ok(s) => tracing::info!(
-                    values = s.values,
-                    accepted = s.accepted,
-                    duplicates = s.duplicates,
-                    rejected = s.rejected,
-                    reconnects = s.reconnects,
-                    "OPC UA: stopped listening"
-                ),
-                // The server goes on serving what it has; the reason is in its log.
-                Err(e) => tracing::error!("OPC UA: no longer listening: {e}"),
-            }
+        listeners.push(feed("OPC UA", move || {
+            takt_twin::opcua::listen(&mut twin, &config, &map, &stop, |_, _| {})
         }));
     }
     if let Some(config) = mqtt {
@@ -210,18 +199,8 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         ));
         let mut twin = takt_api::twin::ServedTwin(Arc::clone(&server.twin));
         let stop = Arc::clone(&stop);
-        listeners.push(std::thread::spawn(move || {
-            match takt_twin::mqtt::listen(&mut twin, &config, &stop, |_, _| {}) {
-                Ok(s) => tracing::info!(
-                    messages = s.messages,
-                    accepted = s.accepted,
-                    duplicates = s.duplicates,
-                    rejected = s.rejected,
-                    reconnects = s.reconnects,
-                    "MQTT: stopped listening"
-                ),
-                Err(e) => tracing::error!("MQTT: no longer listening: {e}"),
-            }
+        listeners.push(feed("MQTT", move || {
+            takt_twin::mqtt::listen(&mut twin, &config, &stop, |_, _| {})
         }));
     }
     takt_api::run(server, replay, |addr| {
@@ -250,4 +229,23 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         let _ = l.join();
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs a listener feeding the served twin on a thread of its own; when it ends, says how it went
+/// in the log. The server goes on serving what it has either way.
+fn feed(
+    protocol: &'static str,
+    listen: impl FnOnce() -> Result<takt_twin::ListenStats, takt_twin::TwinError> + Send + 'static,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || match listen() {
+        Ok(s) => tracing::info!(
+            received = s.received,
+            accepted = s.accepted,
+            duplicates = s.duplicates,
+            rejected = s.rejected,
+            reconnects = s.reconnects,
+            "{protocol}: stopped listening"
+        ),
+        Err(e) => tracing::error!("{protocol}: no longer listening: {e}"),
+    })
 }

@@ -184,14 +184,7 @@ pub(crate) fn listen(args: ListenArgs) -> Result<ExitCode> {
                 args.db.display()
             );
             let s = takt_twin::opcua::listen(&mut twin, config, map, &stop, &mut on_batch)?;
-            let counts = Counts {
-                received: s.values,
-                accepted: s.accepted,
-                duplicates: s.duplicates,
-                rejected: s.rejected,
-                reconnects: s.reconnects,
-            };
-            ("values", counts)
+            ("values", s)
         }
         (None, Some(mqtt)) => {
             tracing::info!(
@@ -214,14 +207,7 @@ pub(crate) fn listen(args: ListenArgs) -> Result<ExitCode> {
                 args.db.display()
             );
             let s = takt_twin::mqtt::listen(&mut twin, mqtt, &stop, &mut on_batch)?;
-            let counts = Counts {
-                received: s.messages,
-                accepted: s.accepted,
-                duplicates: s.duplicates,
-                rejected: s.rejected,
-                reconnects: s.reconnects,
-            };
-            ("messages", counts)
+            ("messages", s)
         }
         (None, None) => unreachable!("checked above"),
     };
@@ -245,13 +231,4 @@ pub(crate) fn listen(args: ListenArgs) -> Result<ExitCode> {
         print_state(&twin.state(now));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// What a listener did, whichever protocol it spoke.
-struct Counts {
-    received: u64,
-    accepted: u64,
-    duplicates: u64,
-    rejected: u64,
-    reconnects: u64,
 }

@@ -150,6 +150,18 @@ pub struct Twin {
     utc_offset_min: i32,
 }
 
+/// What a live listening session (MQTT, OPC UA) did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListenStats {
+    /// Messages (MQTT) or data changes (OPC UA) received.
+    pub received: u64,
+    pub accepted: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+    /// Connections made again after a lost one.
+    pub reconnects: u64,
+}
+
 /// Where a live listener (MQTT, OPC UA) puts what it receives: a twin of its own
 /// (`takt twin listen`), or a server's, locked batch by batch (`takt serve --opcua`).
 pub trait Sink {

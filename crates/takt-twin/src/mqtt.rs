@@ -21,7 +21,7 @@
 
 use crate::batching::Batching;
 use crate::event::{self, Checked, EventError};
-use crate::{IngestReport, Sink, TwinError};
+use crate::{IngestReport, ListenStats, Sink, TwinError};
 use rumqttc::{
     Client, ConnectReturnCode, Connection, ConnectionError, Event, MqttOptions, Packet, Publish,
     QoS, TlsConfiguration, Transport,
@@ -93,16 +93,6 @@ impl MqttConfig {
     pub fn topic_filter(&self) -> String {
         format!("takt/{}/+/+/+", self.site)
     }
-}
-
-/// What a listening session did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ListenStats {
-    pub messages: u64,
-    pub accepted: u64,
-    pub duplicates: u64,
-    pub rejected: u64,
-    pub reconnects: u64,
 }
 
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
@@ -414,7 +404,7 @@ fn store<S: Sink>(
                 .map(|(result, raw)| (source.clone(), result, raw)),
         );
     }
-    stats.messages += batch.len() as u64;
+    stats.received += batch.len() as u64;
     let report = twin.ingest_parsed(parsed, now_ms())?;
     if !report.rejected.is_empty() {
         tracing::warn!(

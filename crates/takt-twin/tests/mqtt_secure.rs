@@ -14,11 +14,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use takt_twin::mirror::MirrorConfig;
-use takt_twin::mqtt::{
-    ListenStats, MqttConfig, MqttCredentials, MqttError, MqttTls, listen, tls_client_config,
-};
+use takt_twin::mqtt::{MqttConfig, MqttCredentials, MqttError, MqttTls, listen, tls_client_config};
 use takt_twin::store::Store;
-use takt_twin::{Twin, TwinError};
+use takt_twin::{ListenStats, Twin, TwinError};
 
 const EVENTS: u64 = 200;
 
@@ -200,7 +198,7 @@ fn a_broker_with_password_and_mutual_tls() {
     std::thread::sleep(Duration::from_secs(1));
     stop.store(true, Ordering::Relaxed);
     let stats = listener.join().expect("listener").expect("listening");
-    assert_eq!((stats.messages, stats.accepted), (EVENTS, EVENTS));
+    assert_eq!((stats.received, stats.accepted), (EVENTS, EVENTS));
     assert_eq!(stats.reconnects, 0);
 
     // A wrong password is refused at once, not retried.

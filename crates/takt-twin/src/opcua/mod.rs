@@ -25,7 +25,7 @@
 pub mod map;
 
 use crate::batching::Batching;
-use crate::{IngestReport, Sink, TwinError};
+use crate::{IngestReport, ListenStats, Sink, TwinError};
 use map::{NodeMap, Reading, Tallies};
 use opcua::client::{ClientBuilder, DataChangeCallback, IdentityToken, SessionPollResult};
 use opcua::types::{
@@ -102,18 +102,6 @@ pub enum OpcuaError {
     Refused { endpoint: String, reason: String },
 }
 
-/// What a listening session did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct OpcuaStats {
-    /// Data changes received.
-    pub values: u64,
-    pub accepted: u64,
-    pub duplicates: u64,
-    pub rejected: u64,
-    /// Sessions made again after a lost connection.
-    pub reconnects: u64,
-}
-
 /// What the client thread hands over.
 enum Incoming {
     Value(usize, DataValue),
@@ -136,7 +124,7 @@ pub fn listen<S: Sink>(
     map: &NodeMap,
     stop: &AtomicBool,
     mut on_batch: impl FnMut(&mut S, &IngestReport),
-) -> Result<OpcuaStats, TwinError> {
+) -> Result<ListenStats, TwinError> {
     let done = Arc::new(AtomicBool::new(false));
     // Bounded: when the twin cannot keep up, the client's thread waits in the callback, its
     // publish requests wait with it, and the server keeps (or drops the oldest of) the changes:
@@ -149,7 +137,7 @@ pub fn listen<S: Sink>(
             .spawn(move || run_client(config, map, tx, done))
             .map_err(|e| OpcuaError::Setup(format!("cannot start the client thread: {e}")))?
     };
-    let mut stats = OpcuaStats::default();
+    let mut stats = ListenStats::default();
     let mut batch: Vec<(usize, DataValue)> = Vec::with_capacity(config.batch);
     let mut batching = Batching::new(config.batch, config.batch_wait, config.quiet_tick);
     let mut tallies = Tallies::default();
@@ -214,7 +202,7 @@ fn store<S: Sink>(
     map: &NodeMap,
     batch: &mut Vec<(usize, DataValue)>,
     tallies: &mut Tallies,
-    stats: &mut OpcuaStats,
+    stats: &mut ListenStats,
     on_batch: &mut impl FnMut(&mut S, &IngestReport),
 ) -> Result<(), TwinError> {
     if batch.is_empty() {
@@ -222,7 +210,7 @@ fn store<S: Sink>(
     }
     let received_ms = now_ms();
     let offset = twin.utc_offset_min();
-    stats.values += batch.len() as u64;
+    stats.received += batch.len() as u64;
     let parsed: Vec<_> = batch
         .drain(..)
         .filter_map(|(index, value)| {
