@@ -563,12 +563,21 @@ async fn subscribe(
         .create_monitored_items(subscription, TimestampsToReturn::Both, items)
         .await
         .map_err(|e| refused(format!("cannot create the monitored items ({e})")))?;
-    for (i, result) in created.iter().enumerate() {
+    // One result per item asked for, in order; a server that answers with another number is not
+    // trusted to have made them.
+    if created.len() != map.nodes.len() {
+        return Err(refused(format!(
+            "the server answered {} of the {} monitored items asked for",
+            created.len(),
+            map.nodes.len()
+        )));
+    }
+    for (i, (result, node)) in created.iter().zip(&map.nodes).enumerate() {
         let status = result.result.status_code;
         if status.is_bad() {
             return Err(refused(format!(
                 "node[{i}] `{}` of the mapping cannot be monitored ({status})",
-                map.nodes[i].node
+                node.node
             )));
         }
     }
