@@ -25,9 +25,35 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// mosquitto, or `None` where it is not installed (outside CI: scripts/setup.sh installs it, and
+/// CI must have it).
+fn mosquitto_or_skip() -> Option<PathBuf> {
+    let found = mosquitto();
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "mosquitto missing in CI: scripts/setup.sh installs it"
+        );
+        eprintln!("skipped: mosquitto is not installed (scripts/setup.sh installs it)");
+    }
+    found
+}
+
 struct Broker(Child);
 
 impl Broker {
+    /// A broker on a free loopback port, anonymous, without persistence, configured in `dir`.
+    fn plain(bin: &Path, dir: &Path) -> (Broker, u16) {
+        let port = free_port();
+        let config = dir.join("mosquitto.conf");
+        std::fs::write(
+            &config,
+            format!("listener {port} 127.0.0.1\nallow_anonymous true\nuser root\n"),
+        )
+        .expect("config");
+        (Broker::start(bin, &config, port), port)
+    }
+
     fn start(bin: &Path, config: &Path, port: u16) -> Broker {
         let child = Command::new(bin)
             .arg("-c")
@@ -103,12 +129,7 @@ fn scenario() -> String {
 
 #[test]
 fn the_twin_ingests_from_a_real_broker_and_survives_its_restart() {
-    let Some(bin) = mosquitto() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "mosquitto missing in CI: scripts/setup.sh installs it"
-        );
-        eprintln!("skipped: mosquitto is not installed (scripts/setup.sh installs it)");
+    let Some(bin) = mosquitto_or_skip() else {
         return;
     };
     let dir = std::env::temp_dir().join(format!("takt-mqtt-{}", std::process::id()));
@@ -245,25 +266,13 @@ fn the_twin_ingests_from_a_real_broker_and_survives_its_restart() {
 
 #[test]
 fn alerts_are_published_back_to_the_broker() {
-    let Some(bin) = mosquitto() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "mosquitto missing in CI: scripts/setup.sh installs it"
-        );
-        eprintln!("skipped: mosquitto is not installed (scripts/setup.sh installs it)");
+    let Some(bin) = mosquitto_or_skip() else {
         return;
     };
     let dir = std::env::temp_dir().join(format!("takt-mqtt-alerts-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let port = free_port();
-    let config = dir.join("mosquitto.conf");
-    std::fs::write(
-        &config,
-        format!("listener {port} 127.0.0.1\nallow_anonymous true\nuser root\n"),
-    )
-    .expect("config");
-    let _broker = Broker::start(&bin, &config, port);
+    let (_broker, port) = Broker::plain(&bin, &dir);
     let rules = dir.join("rules.toml");
     std::fs::write(&rules, "[[rule]]\nwhen = \"down\"\nlonger_than = \"1m\"\n").expect("rules");
     let listener = Command::new(env!("CARGO_BIN_EXE_takt"))
@@ -369,25 +378,13 @@ fn alerts_are_published_back_to_the_broker() {
 /// machine publishes shows in `GET /twin/state`, without a bridge.
 #[test]
 fn the_served_twin_is_fed_by_the_broker() {
-    let Some(bin) = mosquitto() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "mosquitto missing in CI: scripts/setup.sh installs it"
-        );
-        eprintln!("skipped: mosquitto is not installed (scripts/setup.sh installs it)");
+    let Some(bin) = mosquitto_or_skip() else {
         return;
     };
     let dir = std::env::temp_dir().join(format!("takt-mqtt-serve-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let port = free_port();
-    let config = dir.join("mosquitto.conf");
-    std::fs::write(
-        &config,
-        format!("listener {port} 127.0.0.1\nallow_anonymous true\nuser root\n"),
-    )
-    .expect("config");
-    let _broker = Broker::start(&bin, &config, port);
+    let (_broker, port) = Broker::plain(&bin, &dir);
     let http = free_port();
     let mut server = Command::new(env!("CARGO_BIN_EXE_takt"))
         .args(["serve", "--insecure-no-auth", "--listen"])
