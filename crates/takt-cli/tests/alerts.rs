@@ -65,6 +65,19 @@ fn replay(trace: &Path, scenario: &Path, alerts: &Path, extra: &[&str]) -> Outpu
     takt(&refs)
 }
 
+/// `takt run scenario --trace trace` with `extra` options; it must succeed.
+fn simulate(scenario: &Path, trace: &Path, extra: &[&str]) {
+    let (scenario, trace) = (scenario.to_string_lossy(), trace.to_string_lossy());
+    let mut args = vec!["run", &scenario, "--trace", &trace, "--json"];
+    args.extend_from_slice(extra);
+    let run = takt(&args);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
+
 #[test]
 fn a_replayed_day_raises_one_alert_per_long_stop_and_none_for_the_short_ones() {
     let dir = std::env::temp_dir().join(format!("takt-alerts-{}", std::process::id()));
@@ -72,20 +85,7 @@ fn a_replayed_day_raises_one_alert_per_long_stop_and_none_for_the_short_ones() {
     std::fs::create_dir_all(&dir).expect("dir");
     let trace = dir.join("day.jsonl");
     let scenario = root().join("scenarios/bottling-line.toml");
-    let run = takt(&[
-        "run",
-        &scenario.to_string_lossy(),
-        "--horizon",
-        "16h",
-        "--trace",
-        &trace.to_string_lossy(),
-        "--json",
-    ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    simulate(&scenario, &trace, &["--horizon", "16h"]);
     let rules = dir.join("rules.toml");
     std::fs::write(&rules, "[[rule]]\nwhen = \"down\"\nlonger_than = \"5m\"\n").expect("rules");
     let state = ok(&replay(&trace, &scenario, &rules, &["--json"]));
@@ -199,18 +199,7 @@ fn an_order_that_cannot_make_its_due_date_is_alerted_and_one_that_can_is_not() {
     let scenario = dir.join("press.toml");
     std::fs::write(&scenario, PRESS_ORDERS).expect("scenario");
     let trace = dir.join("press.jsonl");
-    let run = takt(&[
-        "run",
-        &scenario.to_string_lossy(),
-        "--trace",
-        &trace.to_string_lossy(),
-        "--json",
-    ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    simulate(&scenario, &trace, &[]);
     let rules = dir.join("rules.toml");
     std::fs::write(
         &rules,
