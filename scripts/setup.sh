@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # System packages the build and the tests need, from Debian's registry: cmake and libclang-dev build
 # the HiGHS MILP solver (good_lp's `highs` feature); mosquitto is the real MQTT broker the live twin's
-# tests start on loopback; chromium is the browser the screens' tests drive. Node.js and npm (for the
+# tests start on loopback; postgresql is the shared store of a site, whose tests start a throwaway
+# cluster; chromium is the browser the screens' tests drive. Node.js and npm (for the
 # screens' build and tests) are the machine's own. Idempotent: does nothing when they are present.
 set -euo pipefail
 missing=()
 command -v cmake >/dev/null || missing+=(cmake)
 dpkg -s libclang-dev >/dev/null 2>&1 || missing+=(libclang-dev)
 command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
+# PostgreSQL, the shared store of a site: its tests start a throwaway cluster on loopback
+# (Debian keeps the server's programs in /usr/lib/postgresql/<version>/bin).
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 # The real browser the screens' tests drive (no browser is downloaded by the test tools).
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then

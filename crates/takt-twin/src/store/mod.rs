@@ -1,0 +1,263 @@
+//! Durable event storage behind one interface, [`Store`], with three backends:
+//! - an embedded SQLite database in WAL mode (the default, `sqlite.rs`);
+//! - PostgreSQL, shared by several servers (`postgres.rs`): events partitioned by week, a
+//!   retention, idempotency enforced by the database;
+//! - plain memory (`memory.rs`), for replays that need no durability: back-testing as fast as
+//!   the mirror goes.
+//!
+//! Every backend keeps one contract, tested on all three: a batch of events and the batch's dead
+//! letters go in one transaction, and only when it has committed are they acknowledged; `asset` +
+//! `seq` is unique, so a resent event is recognised as a duplicate, within a batch, across batches
+//! and across restarts; events are read back in the order they were accepted.
+//!
+//! The databases' schemas are versioned migrations (refinery; `migrations/sqlite`,
+//! `migrations/postgres`), applied when a store is opened. A store written before the schema had a
+//! version takes version 1 unchanged.
+
+mod memory;
+mod postgres;
+mod sqlite;
+
+use crate::alerts::Alert;
+use crate::event::{Checked, parse};
+use std::path::{Path, PathBuf};
+
+pub use postgres::{PostgresError, PostgresLocation};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("event store: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("event store (PostgreSQL): {0}")]
+    Postgres(#[from] PostgresError),
+    #[error("event store: the schema cannot be brought up to date: {0}")]
+    Migration(#[from] refinery::Error),
+    #[error("event store: stored event {id} cannot be read back: {message}")]
+    Corrupt { id: i64, message: String },
+}
+
+impl From<::postgres::Error> for StoreError {
+    fn from(e: ::postgres::Error) -> StoreError {
+        StoreError::Postgres(PostgresError::from(e))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// fsync on every commit: survives power loss.
+    Full,
+    /// Survives a crash of the process.
+    Normal,
+}
+
+/// Where a store lives: a SQLite file, or a PostgreSQL database.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoreLocation {
+    File(PathBuf),
+    Postgres(PostgresLocation),
+}
+
+impl StoreLocation {
+    /// A `postgres://` or `postgresql://` URL (its password not in it: see
+    /// [`PostgresLocation::parse`]), or else a file path.
+    pub fn parse(text: &str) -> Result<StoreLocation, PostgresError> {
+        if PostgresLocation::is_url(text) {
+            Ok(StoreLocation::Postgres(PostgresLocation::parse(text)?))
+        } else {
+            Ok(StoreLocation::File(PathBuf::from(text)))
+        }
+    }
+}
+
+impl std::fmt::Display for StoreLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreLocation::File(p) => write!(f, "{}", p.display()),
+            StoreLocation::Postgres(l) => write!(f, "{l}"),
+        }
+    }
+}
+
+/// What a backend does; [`Store`] adds the parsing of stored events and alerts.
+trait Backend: Send {
+    fn append(
+        &mut self,
+        events: &mut [(Checked, String)],
+        dead: &[DeadLetter],
+    ) -> Result<Vec<bool>, StoreError>;
+    fn for_each_text(&self, f: &mut dyn FnMut(i64, &str)) -> Result<(), StoreError>;
+    fn quarantine(&mut self, rows: &[(i64, String)], received_ms: i64) -> Result<(), StoreError>;
+    fn event_count(&self) -> Result<u64, StoreError>;
+    fn dead_letter_count(&self) -> Result<u64, StoreError>;
+    fn dead_letters(&self, limit: u32) -> Result<Vec<DeadLetter>, StoreError>;
+    fn save_alerts(&mut self, alerts: &[(u64, bool, String)]) -> Result<(), StoreError>;
+    /// Stored alerts' ids and texts, newest first.
+    fn alerts(&self, open_only: bool, limit: u32) -> Result<Vec<(u64, String)>, StoreError>;
+    fn alert(&self, id: u64) -> Result<Option<String>, StoreError>;
+    fn last_alert_id(&self) -> Result<u64, StoreError>;
+    fn contains(&self, asset: &str, seq: u64) -> Result<bool, StoreError>;
+}
+
+pub struct Store {
+    backend: Box<dyn Backend>,
+}
+
+/// One refused payload, kept for inspection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeadLetter {
+    pub received_ms: i64,
+    pub source: String,
+    pub payload: String,
+    pub reason: String,
+}
+
+impl Store {
+    /// Opens (or creates) the SQLite database file.
+    pub fn open(path: &Path, durability: Durability) -> Result<Store, StoreError> {
+        Ok(Store {
+            backend: Box::new(sqlite::Sqlite::open(path, durability)?),
+        })
+    }
+
+    /// Opens the store at `location`: a SQLite file with `durability`, or a PostgreSQL database
+    /// (whose commits are as durable as its own settings make them).
+    pub fn connect(location: &StoreLocation, durability: Durability) -> Result<Store, StoreError> {
+        match location {
+            StoreLocation::File(path) => Store::open(path, durability),
+            StoreLocation::Postgres(l) => Ok(Store {
+                backend: Box::new(postgres::Postgres::connect(l)?),
+            }),
+        }
+    }
+
+    /// A store in memory: deduplication without durability (tests, replays for back-testing). It
+    /// cannot fail; the `Result` keeps it interchangeable with [`Store::open`].
+    pub fn memory() -> Result<Store, StoreError> {
+        Ok(Store {
+            backend: Box::new(memory::Memory::default()),
+        })
+    }
+
+    /// Stores a batch in one transaction: each checked event with its JSON text as received. Returns,
+    /// per event, whether it is new (false: a duplicate of a stored one, or of one earlier in the
+    /// batch). Dead letters are stored with it.
+    /// The texts of new events may be taken (left empty): the caller needs only the checked events
+    /// afterwards.
+    pub fn append(
+        &mut self,
+        events: &mut [(Checked, String)],
+        dead: &[DeadLetter],
+    ) -> Result<Vec<bool>, StoreError> {
+        self.backend.append(events, dead)
+    }
+
+    /// Every stored event in the order it was accepted.
+    pub fn for_each(&self, mut f: impl FnMut(Checked)) -> Result<u64, StoreError> {
+        let mut n = 0;
+        let mut failed = None;
+        self.backend.for_each_text(&mut |id, body| {
+            if failed.is_some() {
+                return;
+            }
+            match parse(body) {
+                Ok(c) => {
+                    f(c);
+                    n += 1;
+                }
+                Err(e) => {
+                    failed = Some(StoreError::Corrupt {
+                        id,
+                        message: e.to_string(),
+                    })
+                }
+            }
+        })?;
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(n),
+        }
+    }
+
+    /// Every stored event's row id and text, in the order accepted, unchecked: for a repair that
+    /// checks them again by today's rules.
+    pub fn for_each_text(&self, mut f: impl FnMut(i64, &str)) -> Result<(), StoreError> {
+        self.backend.for_each_text(&mut f)
+    }
+
+    /// Moves stored events (by row id, with the reason) to the dead letters, in one transaction:
+    /// events an earlier version accepted that today's checks refuse. Their asset and sequence
+    /// number are free again, so a corrected resend is accepted.
+    pub fn quarantine(
+        &mut self,
+        rows: &[(i64, String)],
+        received_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.backend.quarantine(rows, received_ms)
+    }
+
+    pub fn event_count(&self) -> Result<u64, StoreError> {
+        self.backend.event_count()
+    }
+
+    pub fn dead_letter_count(&self) -> Result<u64, StoreError> {
+        self.backend.dead_letter_count()
+    }
+
+    /// The most recent dead letters, newest first.
+    pub fn dead_letters(&self, limit: u32) -> Result<Vec<DeadLetter>, StoreError> {
+        self.backend.dead_letters(limit)
+    }
+
+    /// Stores alerts as they are now (raised, cleared or acknowledged), in one transaction.
+    pub fn save_alerts<'a>(
+        &mut self,
+        alerts: impl IntoIterator<Item = &'a Alert>,
+    ) -> Result<(), StoreError> {
+        let rows = alerts
+            .into_iter()
+            .map(|a| {
+                serde_json::to_string(a)
+                    .map(|body| (a.id, a.is_open(), body))
+                    .map_err(|e| StoreError::Corrupt {
+                        id: a.id as i64,
+                        message: e.to_string(),
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.backend.save_alerts(&rows)
+    }
+
+    /// Stored alerts, newest first: the open ones only, or all; at most `limit`.
+    pub fn alerts(&self, open_only: bool, limit: u32) -> Result<Vec<Alert>, StoreError> {
+        self.backend
+            .alerts(open_only, limit)?
+            .into_iter()
+            .map(|(id, body)| parse_alert(id, &body))
+            .collect()
+    }
+
+    /// One stored alert.
+    pub fn alert(&self, id: u64) -> Result<Option<Alert>, StoreError> {
+        self.backend
+            .alert(id)?
+            .map(|body| parse_alert(id, &body))
+            .transpose()
+    }
+
+    /// The highest alert id stored (0 when none).
+    pub fn last_alert_id(&self) -> Result<u64, StoreError> {
+        self.backend.last_alert_id()
+    }
+
+    /// Whether an event is stored.
+    pub fn contains(&self, asset: &str, seq: u64) -> Result<bool, StoreError> {
+        self.backend.contains(asset, seq)
+    }
+}
+
+fn parse_alert(id: u64, body: &str) -> Result<Alert, StoreError> {
+    serde_json::from_str(body).map_err(|e| StoreError::Corrupt {
+        id: id as i64,
+        message: e.to_string(),
+    })
+}

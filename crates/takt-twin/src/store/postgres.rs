@@ -1,0 +1,524 @@
+//! The event store on PostgreSQL, shared by the servers of a site.
+//!
+//! - **Partitions.** `events` is partitioned by its time stamp, one partition per UTC week
+//!   (Monday to Monday), named `events_w<YYYYMMDD>` by the week's first day. A batch creates the
+//!   weeks it needs; the retention drops whole weeks, so old events go without a DELETE's cost.
+//! - **Idempotency.** A partitioned table's unique keys must hold its partition key, so `asset` +
+//!   `seq` is the primary key of a table of its own, `event_keys`: one `INSERT .. ON CONFLICT DO
+//!   NOTHING` per batch says which events are new, and only those go into `events`.
+//! - **Order.** Appends take a transaction-level advisory lock, so the servers' appends commit
+//!   one after another and the event ids commit in increasing order: whoever has read up to an
+//!   id has seen every event below it.
+//! - **Round trips.** A batch is a handful of statements whatever its size: the rows go as arrays
+//!   (`UNNEST`), not one statement per event.
+
+use super::{Backend, DeadLetter, StoreError};
+use crate::event::Checked;
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::{Client, NoTls};
+use std::collections::HashSet;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+mod migrations {
+    refinery::embed_migrations!("migrations/postgres");
+}
+
+/// One week, ms.
+const WEEK_MS: i64 = 7 * 86_400_000;
+/// 1970-01-05, the first Monday of Unix time, ms: weeks start on a Monday, 00:00 UTC.
+const FIRST_MONDAY_MS: i64 = 4 * 86_400_000;
+/// Advisory lock keys ("takt" and a number): appends, and schema migrations.
+pub(crate) const APPEND_LOCK: i64 = 0x7461_6b74_0001;
+pub(crate) const MIGRATION_LOCK: i64 = 0x7461_6b74_0002;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PostgresError {
+    #[error("`{url}` is not a PostgreSQL URL: {message}")]
+    Url { url: String, message: String },
+    #[error("{0}")]
+    Database(#[from] postgres::Error),
+}
+
+/// Where a PostgreSQL store lives: a `postgres://user@host:port/database` URL and the password,
+/// kept apart (a password is never shown, and never comes from a command line: see the CLI's
+/// `--store`), and how long events are kept.
+#[derive(Clone, PartialEq)]
+pub struct PostgresLocation {
+    /// The URL as given, without its password.
+    shown: String,
+    url: String,
+    password: Option<String>,
+    /// Events older than this before the newest stored event are dropped, a week at a time;
+    /// `None`: kept for ever.
+    pub retention_ms: Option<i64>,
+}
+
+impl std::fmt::Debug for PostgresLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresLocation")
+            .field("url", &self.shown)
+            .field("password", &self.password.as_ref().map(|_| "(hidden)"))
+            .field("retention_ms", &self.retention_ms)
+            .finish()
+    }
+}
+
+impl std::fmt::Display for PostgresLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.shown)
+    }
+}
+
+impl PostgresLocation {
+    pub fn is_url(text: &str) -> bool {
+        text.starts_with("postgres://") || text.starts_with("postgresql://")
+    }
+
+    /// Reads the URL (libpq's form: `postgres://user@host:port/database?options`). A password in
+    /// it is taken, and reported by [`PostgresLocation::has_password_in_url`].
+    pub fn parse(text: &str) -> Result<PostgresLocation, PostgresError> {
+        let config: postgres::Config =
+            text.parse()
+                .map_err(|e: postgres::Error| PostgresError::Url {
+                    url: redact(text),
+                    message: e.to_string(),
+                })?;
+        if config.get_dbname().is_none() {
+            return Err(PostgresError::Url {
+                url: redact(text),
+                message: "name the database: postgres://user@host:port/DATABASE".into(),
+            });
+        }
+        Ok(PostgresLocation {
+            shown: redact(text),
+            url: text.to_string(),
+            password: None,
+            retention_ms: None,
+        })
+    }
+
+    /// Whether the URL carries a password (it would show in the process list and shell history
+    /// if it came from a command line).
+    pub fn has_password_in_url(&self) -> bool {
+        self.shown != self.url
+    }
+
+    /// The password, from the environment or a file.
+    pub fn with_password(mut self, password: Option<String>) -> PostgresLocation {
+        self.password = password;
+        self
+    }
+
+    /// Opens a connection: ten seconds to connect, the application named `takt`.
+    pub fn connect(&self) -> Result<Client, PostgresError> {
+        let mut config: postgres::Config =
+            self.url
+                .parse()
+                .map_err(|e: postgres::Error| PostgresError::Url {
+                    url: self.shown.clone(),
+                    message: e.to_string(),
+                })?;
+        if let Some(p) = &self.password {
+            config.password(p);
+        }
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("takt");
+        }
+        Ok(config.connect(NoTls)?)
+    }
+
+    /// Brings a schema up to date with `runner`, one server at a time (a session advisory lock):
+    /// servers started together do not apply the same version twice.
+    pub fn migrate(
+        client: &mut Client,
+        mut runner: refinery::Runner,
+        history: &str,
+    ) -> Result<(), StoreError> {
+        client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])?;
+        let done = runner.set_migration_table_name(history).run(client);
+        client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])?;
+        done?;
+        Ok(())
+    }
+}
+
+/// `postgres://user:secret@host/db` shown as `postgres://user@host/db`.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}@{host}{tail}")
+        }
+        None => url.to_string(),
+    }
+}
+
+pub(super) struct Postgres {
+    client: Mutex<Client>,
+    retention_ms: Option<i64>,
+    /// The newest event's time stamp stored through this connection or found at opening (ms).
+    newest_ms: Option<i64>,
+    /// The first week still stored (its start, ms), as last seen.
+    oldest_week_ms: Option<i64>,
+}
+
+/// The table refinery records the applied versions in.
+const HISTORY: &str = "takt_twin_schema_history";
+
+/// The start of the week holding `ts_ms`.
+fn week_of(ts_ms: i64) -> i64 {
+    (ts_ms - FIRST_MONDAY_MS).div_euclid(WEEK_MS) * WEEK_MS + FIRST_MONDAY_MS
+}
+
+fn partition_name(week_ms: i64) -> String {
+    let day = chrono::DateTime::from_timestamp_millis(week_ms)
+        .map(|d| d.format("%Y%m%d").to_string())
+        .unwrap_or_else(|| format!("ms{week_ms}"));
+    format!("events_w{day}")
+}
+
+impl Postgres {
+    pub(super) fn connect(location: &PostgresLocation) -> Result<Postgres, StoreError> {
+        let mut client = location.connect()?;
+        PostgresLocation::migrate(&mut client, migrations::migrations::runner(), HISTORY)?;
+        let newest_ms: Option<i64> = client
+            .query_one("SELECT MAX(ts_ms) FROM event_keys", &[])?
+            .get(0);
+        let mut store = Postgres {
+            client: Mutex::new(client),
+            retention_ms: location.retention_ms,
+            newest_ms,
+            oldest_week_ms: None,
+        };
+        store.oldest_week_ms = store.weeks()?.first().copied();
+        store.apply_retention()?;
+        Ok(store)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Client> {
+        self.client.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The weeks stored, oldest first, from the catalogue.
+    fn weeks(&self) -> Result<Vec<i64>, StoreError> {
+        let rows = self.lock().query(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+             WHERE i.inhparent = 'events'::regclass",
+            &[],
+        )?;
+        let mut weeks: Vec<i64> = rows
+            .iter()
+            .filter_map(|r| {
+                let name: String = r.get(0);
+                let day = name.strip_prefix("events_w")?;
+                let date = chrono::NaiveDate::parse_from_str(day, "%Y%m%d").ok()?;
+                Some(date.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis())
+            })
+            .collect();
+        weeks.sort_unstable();
+        Ok(weeks)
+    }
+
+    /// Drops the weeks that ended before the retention's cut-off (the newest event less the
+    /// retention), with their keys, when there are any.
+    fn apply_retention(&mut self) -> Result<(), StoreError> {
+        let (Some(keep_ms), Some(newest), Some(oldest)) =
+            (self.retention_ms, self.newest_ms, self.oldest_week_ms)
+        else {
+            return Ok(());
+        };
+        let cut_ms = newest - keep_ms;
+        if oldest + WEEK_MS > cut_ms {
+            return Ok(());
+        }
+        let weeks = self.weeks()?;
+        let gone: Vec<i64> = weeks
+            .iter()
+            .copied()
+            .filter(|w| w + WEEK_MS <= cut_ms)
+            .collect();
+        let mut client = self.lock();
+        let mut tx = client.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
+        for w in &gone {
+            tx.batch_execute(&format!("DROP TABLE IF EXISTS {}", partition_name(*w)))?;
+        }
+        if let Some(last) = gone.last() {
+            tx.execute(
+                "DELETE FROM event_keys WHERE ts_ms < $1",
+                &[&(last + WEEK_MS)],
+            )?;
+        }
+        tx.commit()?;
+        drop(client);
+        tracing::info!(
+            weeks = gone.len(),
+            "event store: retention dropped old weeks"
+        );
+        self.oldest_week_ms = weeks.into_iter().find(|w| w + WEEK_MS > cut_ms);
+        Ok(())
+    }
+}
+
+impl Backend for Postgres {
+    fn append(
+        &mut self,
+        events: &mut [(Checked, String)],
+        dead: &[DeadLetter],
+    ) -> Result<Vec<bool>, StoreError> {
+        let mut weeks: Vec<i64> = events.iter().map(|(c, _)| week_of(c.ts_ms)).collect();
+        weeks.sort_unstable();
+        weeks.dedup();
+        let seqs: Vec<i64> = events.iter().map(|(c, _)| c.event.seq as i64).collect();
+        let assets: Vec<&str> = events.iter().map(|(c, _)| c.event.asset.as_str()).collect();
+        let times: Vec<i64> = events.iter().map(|(c, _)| c.ts_ms).collect();
+        let mut new = vec![false; events.len()];
+        {
+            let mut client = self.lock();
+            let mut tx = client.transaction()?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
+            for w in &weeks {
+                tx.batch_execute(&format!(
+                    "CREATE TABLE IF NOT EXISTS {} PARTITION OF events FOR VALUES FROM ({w}) TO ({})",
+                    partition_name(*w),
+                    w + WEEK_MS
+                ))?;
+            }
+            if !events.is_empty() {
+                let fresh = tx.query(
+                    "INSERT INTO event_keys (seq, asset, ts_ms)
+                     SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::bigint[])
+                     ON CONFLICT DO NOTHING RETURNING seq, asset",
+                    &[&seqs, &assets, &times],
+                )?;
+                let mut fresh: HashSet<(i64, String)> =
+                    fresh.iter().map(|r| (r.get(0), r.get(1))).collect();
+                // The first of a batch's copies is the new one, as in the other backends.
+                for (i, (c, _)) in events.iter().enumerate() {
+                    new[i] = fresh.remove(&(c.event.seq as i64, c.event.asset.clone()));
+                }
+                let picked = |i: usize| new[i];
+                let pick = |v: &[i64]| -> Vec<i64> {
+                    v.iter()
+                        .enumerate()
+                        .filter(|(i, _)| picked(*i))
+                        .map(|(_, x)| *x)
+                        .collect()
+                };
+                let (seqs, times) = (pick(&seqs), pick(&times));
+                let mut new_assets = Vec::new();
+                let mut kinds = Vec::new();
+                let mut bodies = Vec::new();
+                for (i, (c, body)) in events.iter().enumerate() {
+                    if new[i] {
+                        new_assets.push(c.event.asset.as_str());
+                        kinds.push(c.event.body.kind());
+                        bodies.push(body.as_str());
+                    }
+                }
+                tx.execute(
+                    "INSERT INTO events (asset, seq, ts_ms, kind, body)
+                     SELECT a, s, t, k, b
+                     FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[])
+                          WITH ORDINALITY AS u(a, s, t, k, b, n)
+                     ORDER BY n",
+                    &[&new_assets, &seqs, &times, &kinds, &bodies],
+                )?;
+            }
+            if !dead.is_empty() {
+                let received: Vec<i64> = dead.iter().map(|d| d.received_ms).collect();
+                let sources: Vec<&str> = dead.iter().map(|d| d.source.as_str()).collect();
+                let payloads: Vec<&str> = dead.iter().map(|d| d.payload.as_str()).collect();
+                let reasons: Vec<&str> = dead.iter().map(|d| d.reason.as_str()).collect();
+                tx.execute(
+                    "INSERT INTO dead_letters (received_ms, source, payload, reason)
+                     SELECT r, s, p, w
+                     FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[])
+                          WITH ORDINALITY AS u(r, s, p, w, n)
+                     ORDER BY n",
+                    &[&received, &sources, &payloads, &reasons],
+                )?;
+            }
+            tx.commit()?;
+        }
+        if let Some(newest) = times.iter().max() {
+            self.newest_ms = Some(self.newest_ms.map_or(*newest, |n| n.max(*newest)));
+        }
+        if let Some(first) = weeks.first() {
+            self.oldest_week_ms = Some(self.oldest_week_ms.map_or(*first, |o| o.min(*first)));
+        }
+        self.apply_retention()?;
+        Ok(new)
+    }
+
+    fn for_each_text(&self, f: &mut dyn FnMut(i64, &str)) -> Result<(), StoreError> {
+        let mut client = self.lock();
+        let mut rows = client.query_raw(
+            "SELECT id, body FROM events ORDER BY id",
+            std::iter::empty::<i64>(),
+        )?;
+        while let Some(row) = rows.next()? {
+            let id: i64 = row.get(0);
+            let body: &str = row.get(1);
+            f(id, body);
+        }
+        Ok(())
+    }
+
+    fn quarantine(&mut self, rows: &[(i64, String)], received_ms: i64) -> Result<(), StoreError> {
+        let mut client = self.lock();
+        let mut tx = client.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
+        for (id, reason) in rows {
+            tx.execute(
+                "WITH gone AS (DELETE FROM events WHERE id = $1 RETURNING asset, seq, body),
+                      freed AS (DELETE FROM event_keys k USING gone
+                                WHERE k.asset = gone.asset AND k.seq = gone.seq)
+                 INSERT INTO dead_letters (received_ms, source, payload, reason)
+                 SELECT $2, 'store repair', body, $3 FROM gone",
+                &[id, &received_ms, reason],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn event_count(&self) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .lock()
+            .query_one("SELECT COUNT(*) FROM events", &[])?
+            .get(0);
+        Ok(n as u64)
+    }
+
+    fn dead_letter_count(&self) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .lock()
+            .query_one("SELECT COUNT(*) FROM dead_letters", &[])?
+            .get(0);
+        Ok(n as u64)
+    }
+
+    fn dead_letters(&self, limit: u32) -> Result<Vec<DeadLetter>, StoreError> {
+        let rows = self.lock().query(
+            "SELECT received_ms, source, payload, reason FROM dead_letters ORDER BY id DESC LIMIT $1",
+            &[&i64::from(limit)],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| DeadLetter {
+                received_ms: r.get(0),
+                source: r.get(1),
+                payload: r.get(2),
+                reason: r.get(3),
+            })
+            .collect())
+    }
+
+    fn save_alerts(&mut self, alerts: &[(u64, bool, String)]) -> Result<(), StoreError> {
+        let mut client = self.lock();
+        let mut tx = client.transaction()?;
+        for (id, open, body) in alerts {
+            tx.execute(
+                "INSERT INTO alerts (id, open, body) VALUES ($1, $2, $3)
+                 ON CONFLICT (id) DO UPDATE SET open = excluded.open, body = excluded.body",
+                &[&(*id as i64), open, body],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn alerts(&self, open_only: bool, limit: u32) -> Result<Vec<(u64, String)>, StoreError> {
+        let rows = self.lock().query(
+            "SELECT id, body FROM alerts WHERE open OR NOT $1 ORDER BY id DESC LIMIT $2",
+            &[&open_only, &i64::from(limit)],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get::<_, i64>(0) as u64, r.get(1)))
+            .collect())
+    }
+
+    fn alert(&self, id: u64) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .lock()
+            .query_opt("SELECT body FROM alerts WHERE id = $1", &[&(id as i64)])?
+            .map(|r| r.get(0)))
+    }
+
+    fn last_alert_id(&self) -> Result<u64, StoreError> {
+        let id: Option<i64> = self
+            .lock()
+            .query_one("SELECT MAX(id) FROM alerts", &[])?
+            .get(0);
+        Ok(id.unwrap_or(0) as u64)
+    }
+
+    fn contains(&self, asset: &str, seq: u64) -> Result<bool, StoreError> {
+        Ok(self
+            .lock()
+            .query_opt(
+                "SELECT 1 FROM event_keys WHERE asset = $1 AND seq = $2",
+                &[&asset, &(seq as i64)],
+            )?
+            .is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weeks_start_on_monday_midnight_utc() {
+        // 2026-12-04 is a Friday; its week began on Monday 2026-11-30.
+        let monday = chrono::NaiveDate::from_ymd_opt(2026, 11, 30)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|d| d.and_utc().timestamp_millis());
+        let friday = chrono::NaiveDate::from_ymd_opt(2026, 12, 4)
+            .and_then(|d| d.and_hms_opt(13, 30, 0))
+            .map(|d| d.and_utc().timestamp_millis());
+        let (Some(monday), Some(friday)) = (monday, friday) else {
+            panic!("dates")
+        };
+        assert_eq!(week_of(friday), monday);
+        assert_eq!(week_of(monday), monday);
+        assert_eq!(week_of(monday - 1), monday - WEEK_MS);
+        assert_eq!(partition_name(monday), "events_w20261130");
+        // Before 1970 too.
+        assert_eq!(partition_name(week_of(-1)), "events_w19691229");
+    }
+
+    #[test]
+    fn a_password_never_shows() {
+        let l =
+            PostgresLocation::parse("postgres://takt:s3cret@db.plant:5433/site?connect_timeout=3");
+        let Ok(l) = l else { panic!("{l:?}") };
+        assert!(l.has_password_in_url());
+        assert_eq!(
+            l.to_string(),
+            "postgres://takt@db.plant:5433/site?connect_timeout=3"
+        );
+        assert!(!format!("{l:?}").contains("s3cret"));
+        let l = PostgresLocation::parse("postgresql://takt@db.plant/site")
+            .map(|l| l.with_password(Some("pw".into())));
+        let Ok(l) = l else { panic!("{l:?}") };
+        assert!(!l.has_password_in_url());
+        assert!(!format!("{l:?}").contains("pw\""));
+        let missing = PostgresLocation::parse("postgres://takt@db.plant");
+        assert!(
+            matches!(missing, Err(PostgresError::Url { .. })),
+            "{missing:?}"
+        );
+    }
+}

@@ -1,0 +1,326 @@
+//! The event store's contract on every backend: SQLite, memory and a real PostgreSQL (a throwaway
+//! cluster on loopback). Then what only the databases do: a store written before the schema had
+//! a version opens unchanged, PostgreSQL's weekly partitions and retention, and two servers
+//! writing one PostgreSQL database at once.
+
+#[path = "common/postgres.rs"]
+mod postgres;
+
+use postgres::Cluster;
+use takt_twin::alerts::{Alert, Severity};
+use takt_twin::event::{Body, Checked, parse};
+use takt_twin::store::{DeadLetter, Durability, PostgresLocation, Store, StoreLocation};
+
+fn event_at(asset: &str, seq: u64, good: u64, ts: &str) -> (Checked, String) {
+    let text =
+        format!(r#"{{"ts":"{ts}","asset":"{asset}","kind":"count","seq":{seq},"good":{good}}}"#);
+    match parse(&text) {
+        Ok(c) => (c, text),
+        Err(e) => panic!("{text}: {e}"),
+    }
+}
+
+fn event(asset: &str, seq: u64, good: u64) -> (Checked, String) {
+    event_at(
+        asset,
+        seq,
+        good,
+        &format!("2026-01-05T06:00:{:02}Z", seq % 60),
+    )
+}
+
+fn letter(n: i64) -> DeadLetter {
+    DeadLetter {
+        received_ms: n,
+        source: "test".into(),
+        payload: "{".into(),
+        reason: format!("bad {n}"),
+    }
+}
+
+fn alert(id: u64, open: bool) -> Alert {
+    Alert {
+        id,
+        rule: "filler down".into(),
+        kind: "down".into(),
+        severity: Severity::Critical,
+        asset: "Filler".into(),
+        mode: None,
+        order: None,
+        message: format!("alert {id}"),
+        value: 600.0,
+        raised_ms: 1_000 * id as i64,
+        cleared_ms: (!open).then_some(2_000 * id as i64),
+        acknowledged: None,
+    }
+}
+
+fn ok<T, E: std::fmt::Display>(r: Result<T, E>) -> T {
+    r.unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// What one store shows after the same script of appends, repairs and alerts.
+#[derive(Debug, PartialEq)]
+struct Seen {
+    new: Vec<Vec<bool>>,
+    goods: Vec<(String, u64, u64)>,
+    counts: (u64, u64),
+    contains: Vec<bool>,
+    newest_letters: Vec<String>,
+    open_alerts: Vec<(u64, String)>,
+    all_alerts: Vec<u64>,
+    last_alert: u64,
+    after_repair: (u64, u64, bool, Vec<bool>),
+}
+
+fn script(mut store: Store) -> Seen {
+    let new = vec![
+        ok(store.append(
+            &mut [event("A", 1, 1), event("B", 1, 2), event("A", 1, 3)],
+            &[letter(1)],
+        )),
+        ok(store.append(&mut [event("B", 2, 4), event("B", 1, 5)], &[letter(2)])),
+        ok(store.append(&mut [], &[])),
+    ];
+    let mut goods = Vec::new();
+    let n = ok(store.for_each(|c| {
+        if let Body::Count(b) = &c.event.body {
+            goods.push((c.event.asset.clone(), c.event.seq, b.good));
+        }
+    }));
+    assert_eq!(n as usize, goods.len());
+    let counts = (ok(store.event_count()), ok(store.dead_letter_count()));
+    let contains = [("B", 2), ("A", 2), ("C", 1)]
+        .iter()
+        .map(|(a, s)| ok(store.contains(a, *s)))
+        .collect();
+    let newest_letters = ok(store.dead_letters(1))
+        .into_iter()
+        .map(|d| d.reason)
+        .collect();
+    ok(store.save_alerts(&[alert(1, true), alert(2, true), alert(3, false)]));
+    ok(store.save_alerts(&[alert(2, false)]));
+    let open_alerts = ok(store.alerts(true, 10))
+        .into_iter()
+        .map(|a| (a.id, a.message))
+        .collect();
+    let all_alerts = ok(store.alerts(false, 2))
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    let last_alert = ok(store.last_alert_id());
+    assert_eq!(ok(store.alert(2)).map(|a| a.is_open()), Some(false));
+    assert!(ok(store.alert(9)).is_none());
+    // A repair moves the second stored event (B 1) to the dead letters; its key is free again.
+    let mut ids = Vec::new();
+    ok(store.for_each_text(|id, _| ids.push(id)));
+    ok(store.quarantine(&[(ids[1], "refused today".into())], 7));
+    let resent = ok(store.append(&mut [event("B", 1, 6)], &[]));
+    let after_repair = (
+        ok(store.event_count()),
+        ok(store.dead_letter_count()),
+        ok(store.contains("B", 1)),
+        resent,
+    );
+    Seen {
+        new,
+        goods,
+        counts,
+        contains,
+        newest_letters,
+        open_alerts,
+        all_alerts,
+        last_alert,
+        after_repair,
+    }
+}
+
+/// The memory store, SQLite and PostgreSQL behave alike, and as the contract says: duplicates by
+/// asset + seq within a batch and across batches (the first copy wins), events read back in the
+/// order accepted, dead letters newest first, alerts replaced by id, a repaired event's key free.
+#[test]
+fn every_backend_keeps_the_contract() {
+    let dir = ok(tempfile::tempdir());
+    let mut seen = vec![
+        script(ok(Store::memory())),
+        script(ok(Store::open(
+            &dir.path().join("twin.db"),
+            Durability::Normal,
+        ))),
+    ];
+    let cluster = Cluster::start();
+    if let Some(cluster) = &cluster {
+        let url = cluster.database("contract");
+        let location = ok(StoreLocation::parse(&url));
+        seen.push(script(ok(Store::connect(&location, Durability::Full))));
+    }
+    let expected = Seen {
+        new: vec![vec![true, true, false], vec![true, false], vec![]],
+        goods: vec![("A".into(), 1, 1), ("B".into(), 1, 2), ("B".into(), 2, 4)],
+        counts: (3, 2),
+        contains: vec![true, false, false],
+        newest_letters: vec!["bad 2".into()],
+        open_alerts: vec![(1, "alert 1".into())],
+        all_alerts: vec![3, 2],
+        last_alert: 3,
+        after_repair: (3, 3, true, vec![true]),
+    };
+    for (backend, s) in ["memory", "SQLite", "PostgreSQL"].iter().zip(&seen) {
+        assert_eq!(s, &expected, "{backend}");
+    }
+}
+
+/// A store that release 0.1.0 wrote, before its schema had a version (fixtures/README.md), opens
+/// with today's code: version 1 is recorded, nothing is lost, and it opens again.
+#[test]
+fn a_store_written_before_versions_opens_unchanged() {
+    let dir = ok(tempfile::tempdir());
+    let path = dir.path().join("twin.db");
+    ok(std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/twin-store-0.1.0.sqlite"
+        ),
+        &path,
+    ));
+    for _ in 0..2 {
+        let store = ok(Store::open(&path, Durability::Full));
+        assert_eq!(ok(store.event_count()), 300);
+        assert_eq!(ok(store.dead_letter_count()), 1);
+        let mut assets = std::collections::BTreeSet::new();
+        assert_eq!(
+            ok(store.for_each(|c| {
+                assets.insert(c.event.asset);
+            })),
+            300
+        );
+        assert_eq!(assets.len(), 3, "{assets:?}");
+        assert!(
+            ok(store.dead_letters(1))[0]
+                .reason
+                .contains("unknown asset `Nowhere`")
+        );
+    }
+    let conn = ok(rusqlite::Connection::open(&path));
+    let mut versions = ok(conn.prepare("SELECT version FROM takt_twin_schema_history"));
+    let versions: Vec<i64> = ok(ok(versions.query_map([], |r| r.get(0))).collect());
+    assert_eq!(versions, [1]);
+}
+
+fn partitions(cluster: &Cluster, db: &str) -> Vec<String> {
+    let list = cluster.sql(
+        db,
+        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+         WHERE i.inhparent = 'events'::regclass ORDER BY 1",
+    );
+    list.lines().map(str::to_string).collect()
+}
+
+/// PostgreSQL keeps events in one partition per UTC week (Monday to Monday), made as events
+/// arrive; the retention drops the weeks that ended before the newest event less the retention,
+/// with their keys, so a resend of a dropped event is stored again.
+#[test]
+fn postgres_keeps_weeks_and_drops_them_after_the_retention() {
+    let Some(cluster) = Cluster::start() else {
+        return;
+    };
+    let url = cluster.database("weeks");
+    let mut location = ok(PostgresLocation::parse(&url));
+    location.retention_ms = Some(14 * 86_400_000);
+    let location = StoreLocation::Postgres(location);
+    let mut store = ok(Store::connect(&location, Durability::Full));
+    // Monday 5 January 2026, the Sunday that ends its week, and the Monday after.
+    ok(store.append(
+        &mut [
+            event_at("Filler", 1, 1, "2026-01-05T00:00:00Z"),
+            event_at("Filler", 2, 2, "2026-01-11T23:59:59.999Z"),
+            event_at("Filler", 3, 3, "2026-01-12T00:00:00Z"),
+        ],
+        &[],
+    ));
+    assert_eq!(
+        partitions(&cluster, "weeks"),
+        ["events_w20260105", "events_w20260112"]
+    );
+    assert_eq!(
+        cluster.sql("weeks", "SELECT count(*) FROM events_w20260105"),
+        "2"
+    );
+    // 26 January less 14 days is the 12th: the first week ended then, and goes.
+    ok(store.append(&mut [event_at("Filler", 4, 4, "2026-01-26T08:00:00Z")], &[]));
+    assert_eq!(
+        partitions(&cluster, "weeks"),
+        ["events_w20260112", "events_w20260126"]
+    );
+    assert_eq!(ok(store.event_count()), 2);
+    assert!(!ok(store.contains("Filler", 1)));
+    assert!(ok(store.contains("Filler", 3)));
+    drop(store);
+    // Opened again, it holds what was kept, in order.
+    let store = ok(Store::connect(&location, Durability::Full));
+    let mut seqs = Vec::new();
+    ok(store.for_each(|c| seqs.push(c.event.seq)));
+    assert_eq!(seqs, [3, 4]);
+}
+
+/// Two servers on one PostgreSQL database, opened at the same moment (their migrations one after
+/// the other), append the same 2,000 events at once in batches of 100, in opposite orders: each
+/// event is stored once and called new by exactly one of them.
+#[test]
+fn two_servers_on_one_database_store_each_event_once() {
+    let Some(cluster) = Cluster::start() else {
+        return;
+    };
+    let url = cluster.database("site");
+    let events: Vec<(Checked, String)> = (0..2_000u64)
+        .map(|i| {
+            event_at(
+                ["Filler", "Labeller"][i as usize % 2],
+                i,
+                i,
+                &format!("2026-01-05T06:{:02}:{:02}Z", i / 60 % 60, i % 60),
+            )
+        })
+        .collect();
+    let handles: Vec<_> = [false, true]
+        .into_iter()
+        .map(|reversed| {
+            let url = url.clone();
+            let mut mine = events.clone();
+            if reversed {
+                mine.reverse();
+            }
+            std::thread::spawn(move || {
+                let location = ok(StoreLocation::parse(&url));
+                let mut store = ok(Store::connect(&location, Durability::Full));
+                let mut new = Vec::new();
+                for batch in mine.chunks_mut(100) {
+                    let flags = ok(store.append(batch, &[]));
+                    new.extend(
+                        batch
+                            .iter()
+                            .zip(flags)
+                            .filter(|(_, n)| *n)
+                            .map(|((c, _), _)| c.event.seq),
+                    );
+                }
+                new
+            })
+        })
+        .collect();
+    let mut new: Vec<u64> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap_or_else(|_| panic!("a server failed")))
+        .collect();
+    new.sort_unstable();
+    assert_eq!(new, (0..2_000).collect::<Vec<u64>>());
+    let store = ok(Store::connect(
+        &ok(StoreLocation::parse(&url)),
+        Durability::Full,
+    ));
+    assert_eq!(ok(store.event_count()), 2_000);
+    assert_eq!(
+        cluster.sql("site", "SELECT count(*) FROM takt_twin_schema_history"),
+        "1"
+    );
+}
