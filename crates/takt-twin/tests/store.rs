@@ -324,3 +324,23 @@ fn two_servers_on_one_database_store_each_event_once() {
         "1"
     );
 }
+
+/// The PostgreSQL client is synchronous with a runtime of its own: a store used from inside a
+/// server's or a listener's async runtime still works (each call runs on a thread of its own).
+#[test]
+fn a_postgres_store_works_inside_an_async_runtime() {
+    let Some(cluster) = Cluster::start() else {
+        return;
+    };
+    let url = cluster.database("inside");
+    let runtime = ok(tokio::runtime::Builder::new_current_thread().build());
+    let stored = runtime.block_on(async {
+        let mut store = ok(Store::connect(
+            &ok(StoreLocation::parse(&url)),
+            Durability::Full,
+        ));
+        let new = ok(store.append(&mut [event("A", 1, 1), event("A", 1, 1)], &[]));
+        (new, ok(store.event_count()))
+    });
+    assert_eq!(stored, (vec![true, false], 1));
+}

@@ -14,10 +14,9 @@
 
 use super::{Backend, DeadLetter, StoreError};
 use crate::event::Checked;
-use postgres::fallible_iterator::FallibleIterator;
 use postgres::{Client, NoTls};
 use std::collections::HashSet;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 use std::time::Duration;
 
 mod migrations {
@@ -111,7 +110,13 @@ impl PostgresLocation {
     }
 
     /// Opens a connection: ten seconds to connect, the application named `takt`.
-    pub fn connect(&self) -> Result<Client, PostgresError> {
+    pub fn connect(&self) -> Result<PostgresConnection, PostgresError> {
+        Ok(PostgresConnection {
+            client: Mutex::new(Some(outside_runtime(|| self.client())?)),
+        })
+    }
+
+    fn client(&self) -> Result<Client, PostgresError> {
         let mut config: postgres::Config =
             self.url
                 .parse()
@@ -134,16 +139,60 @@ impl PostgresLocation {
     /// Brings a schema up to date with `runner`, one server at a time (a session advisory lock):
     /// servers started together do not apply the same version twice.
     pub fn migrate(
-        client: &mut Client,
+        connection: &PostgresConnection,
         mut runner: refinery::Runner,
         history: &str,
     ) -> Result<(), StoreError> {
-        client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])?;
-        let done = runner.set_migration_table_name(history).run(client);
-        client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])?;
-        done?;
-        Ok(())
+        connection.with(|client| {
+            client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])?;
+            let done = runner.set_migration_table_name(history).run(client);
+            client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])?;
+            done?;
+            Ok(())
+        })
     }
+}
+
+/// One connection to PostgreSQL, shared under a lock. The client is synchronous and drives a
+/// runtime of its own, which cannot run inside another runtime's thread (a server's handler, a
+/// listener's task): there each call runs on a thread of its own, which it may borrow from.
+pub struct PostgresConnection {
+    /// Always `Some` but while it is dropped.
+    client: Mutex<Option<Client>>,
+}
+
+impl PostgresConnection {
+    /// Runs `f` with the client, holding the lock.
+    pub fn with<R: Send>(&self, f: impl FnOnce(&mut Client) -> R + Send) -> R {
+        let mut guard = self.client.lock().unwrap_or_else(|e| e.into_inner());
+        match guard.as_mut() {
+            Some(client) => outside_runtime(|| f(client)),
+            None => unreachable!("the connection is used after it was dropped"),
+        }
+    }
+}
+
+impl Drop for PostgresConnection {
+    /// Closing the connection drives the client's runtime too, and drops it.
+    fn drop(&mut self) {
+        let client = self
+            .client
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        outside_runtime(move || drop(client));
+    }
+}
+
+/// Runs `f` here, or on a scoped thread of its own when this thread is inside a tokio runtime.
+fn outside_runtime<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return f();
+    }
+    std::thread::scope(|scope| match scope.spawn(f).join() {
+        Ok(r) => r,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
 }
 
 /// `postgres://user:secret@host/db` shown as `postgres://user@host/db`.
@@ -163,7 +212,7 @@ fn redact(url: &str) -> String {
 }
 
 pub(super) struct Postgres {
-    client: Mutex<Client>,
+    db: PostgresConnection,
     retention_ms: Option<i64>,
     /// The newest event's time stamp stored through this connection or found at opening (ms).
     newest_ms: Option<i64>,
@@ -188,13 +237,13 @@ fn partition_name(week_ms: i64) -> String {
 
 impl Postgres {
     pub(super) fn connect(location: &PostgresLocation) -> Result<Postgres, StoreError> {
-        let mut client = location.connect()?;
-        PostgresLocation::migrate(&mut client, migrations::migrations::runner(), HISTORY)?;
-        let newest_ms: Option<i64> = client
-            .query_one("SELECT MAX(ts_ms) FROM event_keys", &[])?
+        let db = location.connect()?;
+        PostgresLocation::migrate(&db, migrations::migrations::runner(), HISTORY)?;
+        let newest_ms: Option<i64> = db
+            .with(|c| c.query_one("SELECT MAX(ts_ms) FROM event_keys", &[]))?
             .get(0);
         let mut store = Postgres {
-            client: Mutex::new(client),
+            db,
             retention_ms: location.retention_ms,
             newest_ms,
             oldest_week_ms: None,
@@ -204,17 +253,15 @@ impl Postgres {
         Ok(store)
     }
 
-    fn lock(&self) -> MutexGuard<'_, Client> {
-        self.client.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// The weeks stored, oldest first, from the catalogue.
     fn weeks(&self) -> Result<Vec<i64>, StoreError> {
-        let rows = self.lock().query(
-            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-             WHERE i.inhparent = 'events'::regclass",
-            &[],
-        )?;
+        let rows = self.db.with(|c| {
+            c.query(
+                "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                 WHERE i.inhparent = 'events'::regclass",
+                &[],
+            )
+        })?;
         let mut weeks: Vec<i64> = rows
             .iter()
             .filter_map(|r| {
@@ -246,20 +293,21 @@ impl Postgres {
             .copied()
             .filter(|w| w + WEEK_MS <= cut_ms)
             .collect();
-        let mut client = self.lock();
-        let mut tx = client.transaction()?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
-        for w in &gone {
-            tx.batch_execute(&format!("DROP TABLE IF EXISTS {}", partition_name(*w)))?;
-        }
-        if let Some(last) = gone.last() {
-            tx.execute(
-                "DELETE FROM event_keys WHERE ts_ms < $1",
-                &[&(last + WEEK_MS)],
-            )?;
-        }
-        tx.commit()?;
-        drop(client);
+        self.db.with(|client| -> Result<(), StoreError> {
+            let mut tx = client.transaction()?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
+            for w in &gone {
+                tx.batch_execute(&format!("DROP TABLE IF EXISTS {}", partition_name(*w)))?;
+            }
+            if let Some(last) = gone.last() {
+                tx.execute(
+                    "DELETE FROM event_keys WHERE ts_ms < $1",
+                    &[&(last + WEEK_MS)],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })?;
         tracing::info!(
             weeks = gone.len(),
             "event store: retention dropped old weeks"
@@ -283,7 +331,7 @@ impl Backend for Postgres {
         let times: Vec<i64> = events.iter().map(|(c, _)| c.ts_ms).collect();
         let mut new = vec![false; events.len()];
         {
-            let mut client = self.lock();
+            self.db.with(|client| -> Result<(), StoreError> {
             let mut tx = client.transaction()?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
             for w in &weeks {
@@ -349,6 +397,8 @@ impl Backend for Postgres {
                 )?;
             }
             tx.commit()?;
+                Ok(())
+            })?;
         }
         if let Some(newest) = times.iter().max() {
             self.newest_ms = Some(self.newest_ms.map_or(*newest, |n| n.max(*newest)));
@@ -360,59 +410,68 @@ impl Backend for Postgres {
         Ok(new)
     }
 
+    /// Reads in pages of 10,000 by id, so that a store of any size is read in bounded memory.
     fn for_each_text(&self, f: &mut dyn FnMut(i64, &str)) -> Result<(), StoreError> {
-        let mut client = self.lock();
-        let mut rows = client.query_raw(
-            "SELECT id, body FROM events ORDER BY id",
-            std::iter::empty::<i64>(),
-        )?;
-        while let Some(row) = rows.next()? {
-            let id: i64 = row.get(0);
-            let body: &str = row.get(1);
-            f(id, body);
+        let mut after = i64::MIN;
+        loop {
+            let rows = self.db.with(|c| {
+                c.query(
+                    "SELECT id, body FROM events WHERE id > $1 ORDER BY id LIMIT 10000",
+                    &[&after],
+                )
+            })?;
+            for row in &rows {
+                after = row.get(0);
+                f(after, row.get(1));
+            }
+            if rows.len() < 10_000 {
+                return Ok(());
+            }
         }
-        Ok(())
     }
 
     fn quarantine(&mut self, rows: &[(i64, String)], received_ms: i64) -> Result<(), StoreError> {
-        let mut client = self.lock();
-        let mut tx = client.transaction()?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
-        for (id, reason) in rows {
-            tx.execute(
-                "WITH gone AS (DELETE FROM events WHERE id = $1 RETURNING asset, seq, body),
-                      freed AS (DELETE FROM event_keys k USING gone
-                                WHERE k.asset = gone.asset AND k.seq = gone.seq)
-                 INSERT INTO dead_letters (received_ms, source, payload, reason)
-                 SELECT $2, 'store repair', body, $3 FROM gone",
-                &[id, &received_ms, reason],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
+        self.db.with(|client| {
+            let mut tx = client.transaction()?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
+            for (id, reason) in rows {
+                tx.execute(
+                    "WITH gone AS (DELETE FROM events WHERE id = $1 RETURNING asset, seq, body),
+                          freed AS (DELETE FROM event_keys k USING gone
+                                    WHERE k.asset = gone.asset AND k.seq = gone.seq)
+                     INSERT INTO dead_letters (received_ms, source, payload, reason)
+                     SELECT $2, 'store repair', body, $3 FROM gone",
+                    &[id, &received_ms, reason],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
     }
 
     fn event_count(&self) -> Result<u64, StoreError> {
         let n: i64 = self
-            .lock()
-            .query_one("SELECT COUNT(*) FROM events", &[])?
+            .db
+            .with(|c| c.query_one("SELECT COUNT(*) FROM events", &[]))?
             .get(0);
         Ok(n as u64)
     }
 
     fn dead_letter_count(&self) -> Result<u64, StoreError> {
         let n: i64 = self
-            .lock()
-            .query_one("SELECT COUNT(*) FROM dead_letters", &[])?
+            .db
+            .with(|c| c.query_one("SELECT COUNT(*) FROM dead_letters", &[]))?
             .get(0);
         Ok(n as u64)
     }
 
     fn dead_letters(&self, limit: u32) -> Result<Vec<DeadLetter>, StoreError> {
-        let rows = self.lock().query(
-            "SELECT received_ms, source, payload, reason FROM dead_letters ORDER BY id DESC LIMIT $1",
-            &[&i64::from(limit)],
-        )?;
+        let rows = self.db.with(|c| {
+            c.query(
+                "SELECT received_ms, source, payload, reason FROM dead_letters ORDER BY id DESC LIMIT $1",
+                &[&i64::from(limit)],
+            )
+        })?;
         Ok(rows
             .iter()
             .map(|r| DeadLetter {
@@ -425,24 +484,27 @@ impl Backend for Postgres {
     }
 
     fn save_alerts(&mut self, alerts: &[(u64, bool, String)]) -> Result<(), StoreError> {
-        let mut client = self.lock();
-        let mut tx = client.transaction()?;
-        for (id, open, body) in alerts {
-            tx.execute(
-                "INSERT INTO alerts (id, open, body) VALUES ($1, $2, $3)
-                 ON CONFLICT (id) DO UPDATE SET open = excluded.open, body = excluded.body",
-                &[&(*id as i64), open, body],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
+        self.db.with(|client| {
+            let mut tx = client.transaction()?;
+            for (id, open, body) in alerts {
+                tx.execute(
+                    "INSERT INTO alerts (id, open, body) VALUES ($1, $2, $3)
+                     ON CONFLICT (id) DO UPDATE SET open = excluded.open, body = excluded.body",
+                    &[&(*id as i64), open, body],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
     }
 
     fn alerts(&self, open_only: bool, limit: u32) -> Result<Vec<(u64, String)>, StoreError> {
-        let rows = self.lock().query(
-            "SELECT id, body FROM alerts WHERE open OR NOT $1 ORDER BY id DESC LIMIT $2",
-            &[&open_only, &i64::from(limit)],
-        )?;
+        let rows = self.db.with(|c| {
+            c.query(
+                "SELECT id, body FROM alerts WHERE open OR NOT $1 ORDER BY id DESC LIMIT $2",
+                &[&open_only, &i64::from(limit)],
+            )
+        })?;
         Ok(rows
             .iter()
             .map(|r| (r.get::<_, i64>(0) as u64, r.get(1)))
@@ -451,26 +513,28 @@ impl Backend for Postgres {
 
     fn alert(&self, id: u64) -> Result<Option<String>, StoreError> {
         Ok(self
-            .lock()
-            .query_opt("SELECT body FROM alerts WHERE id = $1", &[&(id as i64)])?
+            .db
+            .with(|c| c.query_opt("SELECT body FROM alerts WHERE id = $1", &[&(id as i64)]))?
             .map(|r| r.get(0)))
     }
 
     fn last_alert_id(&self) -> Result<u64, StoreError> {
         let id: Option<i64> = self
-            .lock()
-            .query_one("SELECT MAX(id) FROM alerts", &[])?
+            .db
+            .with(|c| c.query_one("SELECT MAX(id) FROM alerts", &[]))?
             .get(0);
         Ok(id.unwrap_or(0) as u64)
     }
 
     fn contains(&self, asset: &str, seq: u64) -> Result<bool, StoreError> {
         Ok(self
-            .lock()
-            .query_opt(
-                "SELECT 1 FROM event_keys WHERE asset = $1 AND seq = $2",
-                &[&asset, &(seq as i64)],
-            )?
+            .db
+            .with(|c| {
+                c.query_opt(
+                    "SELECT 1 FROM event_keys WHERE asset = $1 AND seq = $2",
+                    &[&asset, &(seq as i64)],
+                )
+            })?
             .is_some())
     }
 }
