@@ -175,8 +175,13 @@ impl Jobs {
         let _ = std::thread::Builder::new()
             .name("takt-job-watchdog".into())
             .spawn(move || {
+                let mut beaten = Instant::now();
                 while let Some(jobs) = watched.upgrade() {
                     jobs.stop_overdue();
+                    if beaten.elapsed() >= crate::db::HEARTBEAT {
+                        jobs.beat();
+                        beaten = Instant::now();
+                    }
                     drop(jobs);
                     std::thread::sleep(Duration::from_millis(100));
                 }
@@ -192,6 +197,41 @@ impl Jobs {
             if started.is_some_and(|t| t.elapsed() > self.time_limit) {
                 p.raise(StopReason::TimeLimit);
             }
+        }
+    }
+
+    /// Renews this server's jobs in a shared store and stops those another server was asked to
+    /// cancel (a queued one is stored `cancelled` now, as [`Jobs::cancel`] does).
+    fn beat(&self) {
+        let asked = match self.db.heartbeat(now_ms()) {
+            Ok(asked) => asked,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot renew the jobs' heartbeat");
+                return;
+            }
+        };
+        for id in asked {
+            if let Some(p) = self.progress_of(&id) {
+                tracing::info!(job = id, "cancelled through another server");
+                self.stop(&id, &p);
+            }
+        }
+    }
+
+    /// Raises a job's cancel flag; a job not started yet is stored `cancelled` now.
+    fn stop(&self, id: &str, progress: &Progress) {
+        progress.raise(StopReason::Cancelled);
+        let started = progress.started.lock().is_ok_and(|s| s.is_some());
+        if !started
+            && let Err(e) = self.db.finish(
+                id,
+                "cancelled",
+                None,
+                Some("cancelled before it started"),
+                now_ms(),
+            )
+        {
+            tracing::error!(job = id, error = %e, "cannot store the job's end");
         }
     }
 
@@ -319,21 +359,17 @@ impl Jobs {
         let Some(view) = self.get(id)? else {
             return Ok(None);
         };
-        if matches!(view.status.as_str(), "queued" | "running")
-            && let Some(p) = self.progress_of(id)
-        {
-            p.raise(StopReason::Cancelled);
-            if view.status == "queued" {
-                // It never starts: say so now rather than when a worker reaches it.
-                self.db
-                    .finish(
-                        id,
-                        "cancelled",
-                        None,
-                        Some("cancelled before it started"),
-                        now_ms(),
-                    )
-                    .map_err(|e| Problem::internal(e.to_string()))?;
+        if matches!(view.status.as_str(), "queued" | "running") {
+            match self.progress_of(id) {
+                // It never starts if queued: that is stored now rather than when a worker
+                // reaches it.
+                Some(p) => self.stop(id, &p),
+                // Another server's job (a shared store): it stops at that server's next
+                // heartbeat.
+                None => self
+                    .db
+                    .request_cancel(id)
+                    .map_err(|e| Problem::internal(e.to_string()))?,
             }
         }
         self.get(id)

@@ -47,8 +47,12 @@ pub(crate) fn now_ms() -> i64 {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
-    /// Holds `twin.sqlite` (events) and `server.sqlite` (scenarios, jobs).
+    /// Holds `twin.sqlite` (events) and `server.sqlite` (scenarios, jobs), unless `store` names
+    /// a PostgreSQL database.
     pub data_dir: PathBuf,
+    /// A PostgreSQL database holding both stores, shared by the servers of a site; `None`: the
+    /// SQLite files in `data_dir`.
+    pub store: Option<takt_twin::store::PostgresLocation>,
     pub auth: Auth,
     /// The largest request body, bytes.
     pub body_limit_bytes: usize,
@@ -84,6 +88,7 @@ impl Config {
         Config {
             listen,
             data_dir,
+            store: None,
             auth,
             body_limit_bytes: 16 << 20,
             request_timeout: Duration::from_secs(60),
@@ -166,18 +171,32 @@ pub struct Server {
 }
 
 impl Server {
-    /// Opens the stores in `config.data_dir` (creating it) and rebuilds the twin from its events.
+    /// Opens the stores (in `config.data_dir`, creating it, or in `config.store`) and rebuilds the
+    /// twin from its events.
     pub fn open(
         config: Config,
         scenario: Scenario,
         model: Model,
     ) -> Result<Arc<Server>, ServeError> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|source| ServeError::Io {
-            path: config.data_dir.display().to_string(),
-            source,
-        })?;
+        if config.store.is_none() {
+            std::fs::create_dir_all(&config.data_dir).map_err(|source| ServeError::Io {
+                path: config.data_dir.display().to_string(),
+                source,
+            })?;
+        }
         let model = Arc::new(model);
-        let db = Arc::new(db::Db::open(&config.data_dir.join("server.sqlite"))?);
+        use takt_twin::store::StoreLocation;
+        let (server_store, twin_store) = match &config.store {
+            Some(pg) => (
+                StoreLocation::Postgres(pg.clone()),
+                StoreLocation::Postgres(pg.clone()),
+            ),
+            None => (
+                StoreLocation::File(config.data_dir.join("server.sqlite")),
+                StoreLocation::File(config.data_dir.join("twin.sqlite")),
+            ),
+        };
+        let db = Arc::new(db::Db::connect(&server_store, now_ms())?);
         let jobs = jobs::Jobs::start(
             Arc::clone(&db),
             config.workers,
@@ -186,7 +205,7 @@ impl Server {
         );
         let twin = Arc::new(twin::TwinHandle::open(
             Arc::clone(&model),
-            &config.data_dir.join("twin.sqlite"),
+            &twin_store,
             config.reorder_window,
             config.max_clock_skew,
         )?);

@@ -2,7 +2,6 @@
 //! and mirrors it; then it publishes a snapshot of the state. Readers of `/twin/state` and the
 //! stream take the snapshot, so a long ingestion never delays them.
 
-use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use takt_model::Model;
@@ -10,7 +9,7 @@ use takt_twin::alerts::{Alert, AlertChange, AlertEngine, Lifetimes, Rule};
 use takt_twin::event::{Checked, EventError};
 use takt_twin::mirror::MirrorConfig;
 use takt_twin::replay::{BATCH, HAND_OVER_BEFORE_WAIT, Pacer, Speed};
-use takt_twin::store::{Durability, Store};
+use takt_twin::store::{Durability, Store, StoreLocation};
 use takt_twin::{IngestReport, Sink, Twin, TwinError, TwinState};
 use tokio::sync::broadcast;
 
@@ -34,14 +33,15 @@ struct Alerting {
 }
 
 impl TwinHandle {
-    /// Opens the event store at `path` (WAL, fsync on commit) and rebuilds the mirror from it.
+    /// Opens the event store at `location` (SQLite: WAL, fsync on commit) and rebuilds the
+    /// mirror from it.
     pub fn open(
         model: Arc<Model>,
-        path: &Path,
+        location: &StoreLocation,
         reorder_window: Duration,
         max_clock_skew: Duration,
     ) -> Result<TwinHandle, TwinError> {
-        let store = Store::open(path, Durability::Full)?;
+        let store = Store::connect(location, Durability::Full)?;
         let start_ms = model.timebase.start_ms();
         let config = MirrorConfig {
             reorder_window_ms: reorder_window.as_millis() as i64,

@@ -9,6 +9,7 @@ mod pdm;
 mod schedule;
 mod serve;
 mod shift_report;
+mod store_args;
 mod table;
 mod trace_file;
 mod twin;

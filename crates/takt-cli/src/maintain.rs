@@ -15,7 +15,6 @@ use takt_maintenance::plant::{Costs, Settings};
 use takt_model::quantity::{Quantity, duration, money, percent, wrap};
 use takt_twin::Twin;
 use takt_twin::mirror::MirrorConfig;
-use takt_twin::store::{Durability, Store};
 
 #[derive(clap::Args)]
 pub struct MaintainArgs {
@@ -26,8 +25,8 @@ pub struct MaintainArgs {
     /// The live twin's event store: plan from now (its newest event) with the ages of every
     /// failure mode as mirrored. Without it (or --history) the plan starts at the scenario's
     /// start, as new.
-    #[arg(long, conflicts_with = "history")]
-    db: Option<PathBuf>,
+    #[arg(long, conflicts_with = "history", value_name = "FILE|URL")]
+    db: Option<String>,
     /// A recorded history (takt events, JSON Lines): mirrored in memory, then planned from its
     /// last event with the ages it shows, as with --db.
     #[arg(long)]
@@ -127,10 +126,7 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
     let mut start_s = 0.0;
     let twin = match (&args.db, &args.history) {
         (Some(db), _) => {
-            if !db.exists() {
-                bail!("{}: no such event store", db.display());
-            }
-            let store = Store::open(db, Durability::Full).context("opening the event store")?;
+            let store = crate::store_args::open_existing(db)?;
             Some(Twin::open(
                 &model,
                 store,

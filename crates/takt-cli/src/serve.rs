@@ -18,9 +18,12 @@ pub struct ServeArgs {
     /// The plant the twin mirrors (TOML).
     #[arg(long)]
     scenario: PathBuf,
-    /// Where the stores live (twin.sqlite: events; server.sqlite: scenarios and jobs).
+    /// Where the stores live (twin.sqlite: events; server.sqlite: scenarios and jobs), unless
+    /// --store names a PostgreSQL database.
     #[arg(long, default_value = "takt-data")]
     data: PathBuf,
+    #[command(flatten)]
+    store: crate::store_args::StoreArgs,
     /// Where to listen, address:port (loopback by default; TLS belongs to a proxy in front).
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
@@ -78,7 +81,7 @@ pub struct ServeArgs {
     shutdown_grace: Duration,
 }
 
-fn positive_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn positive_duration(text: &str) -> Result<Duration, String> {
     match takt_model::parse_duration(text).map_err(|e| e.0)? {
         s if s > 0.0 => Ok(Duration::from_secs_f64(s)),
         _ => Err("must be > 0".into()),
@@ -149,6 +152,11 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     };
     let mqtt = args.mqtt.resolve(1000, 0.05)?;
     let mut config = Config::new(args.listen, args.data.clone(), auth);
+    config.store = args.store.postgres()?;
+    let stores = match &config.store {
+        Some(pg) => format!("the PostgreSQL database {pg}"),
+        None => args.data.display().to_string(),
+    };
     config.alert_rules = Some(alert_rules);
     config.alert_webhooks = args.alert_webhook.clone();
     config.body_limit_bytes = args.body_limit_mib as usize * (1 << 20);
@@ -206,7 +214,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     takt_api::run(server, replay, |addr| {
         // The first line says where to look: people open it, scripts and tests read it.
         println!("takt: open the line board at http://{addr}/");
-        println!("  twin of `{name}`, stores in {}", args.data.display());
+        println!("  twin of `{name}`, stores in {stores}");
         if let Some(r) = &replaying {
             println!("  replaying {r} at {}", args.speed);
         }

@@ -10,13 +10,12 @@ use takt_model::quantity::{FASTER_THAN_STANDARD, Quantity, count, duration, perc
 use takt_twin::Twin;
 use takt_twin::mirror::MirrorConfig;
 use takt_twin::report::ShiftReport;
-use takt_twin::store::{Durability, Store};
 
 #[derive(clap::Args)]
 pub struct ReportArgs {
-    /// The twin's event store (SQLite), filled by `takt replay --db` or `takt twin listen`.
-    #[arg(long)]
-    db: PathBuf,
+    /// The twin's event store, filled by `takt replay --db` or `takt twin listen`: a SQLite file, or a PostgreSQL URL (`postgres://user@host/db`, the password in TAKT_STORE_PASSWORD).
+    #[arg(long, value_name = "FILE|URL")]
+    db: String,
     /// The plant the store mirrors (TOML); its orders are the plan the shift is compared with.
     #[arg(long)]
     scenario: PathBuf,
@@ -43,13 +42,10 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
         Ok(m) => m,
         Err(code) => return Ok(code),
     };
-    if !args.db.exists() {
-        bail!("{}: no such event store", args.db.display());
-    }
-    let store = Store::open(&args.db, Durability::Full).context("opening the event store")?;
+    let store = crate::store_args::open_existing(&args.db)?;
     let twin = Twin::open(&model, store, MirrorConfig::default())?;
     let Some(now) = twin.newest_ms() else {
-        bail!("{}: the event store holds no events", args.db.display());
+        bail!("{}: the event store holds no events", args.db);
     };
     let window = args
         .shift

@@ -27,9 +27,9 @@ pub struct ReplayArgs {
     /// `max` (as fast as possible) or a speed-up such as `60x` (one recorded minute per second).
     #[arg(long, default_value = "max")]
     speed: Speed,
-    /// Event store (SQLite, WAL); without it the replay is kept in memory.
-    #[arg(long)]
-    db: Option<PathBuf>,
+    /// Event store: a SQLite file, or a PostgreSQL URL (`postgres://user@host/db`, the password in TAKT_STORE_PASSWORD); without it the replay is kept in memory.
+    #[arg(long, value_name = "FILE|URL")]
+    db: Option<String>,
     /// full: every batch survives a power cut; normal: survives a crash, faster.
     #[arg(long, default_value = "full")]
     durability: DurabilityArg,
@@ -73,9 +73,9 @@ impl TwinArgs {
 enum TwinCommand {
     /// Rebuild the twin from its event store and print the mirrored plant.
     State {
-        /// The twin's event store (SQLite).
-        #[arg(long)]
-        db: PathBuf,
+        /// The twin's event store: a SQLite file, or a PostgreSQL URL (`postgres://user@host/db`, the password in TAKT_STORE_PASSWORD).
+        #[arg(long, value_name = "FILE|URL")]
+        db: String,
         /// The plant the store mirrors (TOML).
         #[arg(long)]
         scenario: PathBuf,
@@ -154,16 +154,15 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
         bail!("--batch must be at least 1");
     }
     let store = match &args.db {
-        Some(path) => Store::open(
-            path,
+        Some(db) => crate::store_args::open(
+            db,
             match args.durability {
                 DurabilityArg::Full => Durability::Full,
                 DurabilityArg::Normal => Durability::Normal,
             },
-        ),
-        None => Store::memory(),
-    }
-    .context("opening the event store")?;
+        )?,
+        None => Store::memory().context("opening the event store")?,
+    };
     let mut twin = Twin::open(
         &model,
         store,
@@ -366,9 +365,9 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
             line_no as f64 / seconds.max(1e-9),
             args.db
                 .as_ref()
-                .map_or(String::from(" (in memory)"), |p| format!(
+                .map_or(String::from(" (in memory)"), |db| format!(
                     ", stored in {}",
-                    p.display()
+                    crate::store_args::location(db).map_or_else(|_| db.clone(), |l| l.to_string())
                 ))
         );
         for r in &first_rejections {
@@ -413,10 +412,7 @@ pub fn twin(args: TwinArgs) -> Result<ExitCode> {
                 Ok(m) => m,
                 Err(code) => return Ok(code),
             };
-            if !db.exists() {
-                bail!("{}: no such event store", db.display());
-            }
-            let store = Store::open(&db, Durability::Full).context("opening the event store")?;
+            let store = crate::store_args::open_existing(&db)?;
             let twin = Twin::open(
                 &model,
                 store,

@@ -2,7 +2,7 @@
 //! `takt_twin::forecast`), as tables in plant time or `--json`.
 
 use crate::twin::{load_model, pct};
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use comfy_table::Table;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,13 +10,12 @@ use std::time::Instant;
 use takt_model::quantity::count;
 use takt_twin::Twin;
 use takt_twin::mirror::MirrorConfig;
-use takt_twin::store::{Durability, Store};
 
 #[derive(clap::Args)]
 pub struct ForecastArgs {
-    /// The twin's event store (SQLite), filled by `takt replay --db` or `takt twin listen`.
-    #[arg(long)]
-    db: PathBuf,
+    /// The twin's event store, filled by `takt replay --db` or `takt twin listen`: a SQLite file, or a PostgreSQL URL (`postgres://user@host/db`, the password in TAKT_STORE_PASSWORD).
+    #[arg(long, value_name = "FILE|URL")]
+    db: String,
     /// The plant the store mirrors (TOML); its orders are the plan the forecast is compared with.
     #[arg(long)]
     scenario: PathBuf,
@@ -53,10 +52,7 @@ pub fn run(args: ForecastArgs) -> Result<ExitCode> {
         Ok(m) => m,
         Err(code) => return Ok(code),
     };
-    if !args.db.exists() {
-        bail!("{}: no such event store", args.db.display());
-    }
-    let store = Store::open(&args.db, Durability::Full).context("opening the event store")?;
+    let store = crate::store_args::open_existing(&args.db)?;
     let twin = Twin::open(
         &model,
         store,

@@ -11,7 +11,7 @@ use takt_model::Model;
 use takt_twin::alerts::publish::AlertPublisher;
 use takt_twin::alerts::{AlertEngine, Lifetimes};
 use takt_twin::mirror::MirrorConfig;
-use takt_twin::store::{Durability, Store};
+use takt_twin::store::Durability;
 use takt_twin::{IngestReport, Twin};
 
 use crate::mqtt_args::MqttArgs;
@@ -27,9 +27,9 @@ pub struct ListenArgs {
     /// The plant the broker's events come from (TOML): its machines are the assets.
     #[arg(long)]
     scenario: PathBuf,
-    /// Event store (SQLite, WAL).
-    #[arg(long)]
-    db: PathBuf,
+    /// Event store: a SQLite file, or a PostgreSQL URL (`postgres://user@host/db`, the password in TAKT_STORE_PASSWORD).
+    #[arg(long, value_name = "FILE|URL")]
+    db: String,
     /// Alert rules (TOML, see docs/alerts.md), `default` or `none`: judged after each stored
     /// batch and on the clock, stored, and published to `takt/<site>/alerts/<asset>`.
     #[arg(long, default_value = "default")]
@@ -116,10 +116,12 @@ pub(crate) fn listen(args: ListenArgs) -> Result<ExitCode> {
         bail!("--batch must be at least 1");
     }
     // The mapping is checked against the plant before anything connects.
-    let opcua = match args
-        .opcua
-        .resolve(&model, &args.db, args.batch, args.batch_wait)
-    {
+    let opcua = match args.opcua.resolve(
+        &model,
+        beside_the_store(&args.db),
+        args.batch,
+        args.batch_wait,
+    ) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -131,7 +133,7 @@ pub(crate) fn listen(args: ListenArgs) -> Result<ExitCode> {
         (None, None) => bail!("--site is needed to listen over MQTT (or give --opcua and --map)"),
         (None, Some(_)) => None,
     };
-    let store = Store::open(&args.db, Durability::Full).context("opening the event store")?;
+    let store = crate::store_args::open(&args.db, Durability::Full)?;
     let mut twin = Twin::open(
         &model,
         store,
@@ -181,7 +183,7 @@ pub(crate) fn listen(args: ListenArgs) -> Result<ExitCode> {
                 map.nodes.len(),
                 config.security,
                 config.pki_dir.display(),
-                args.db.display()
+                args.db
             );
             let s = takt_twin::opcua::listen(&mut twin, config, map, &stop, &mut on_batch)?;
             ("values", s)
@@ -204,7 +206,7 @@ pub(crate) fn listen(args: ListenArgs) -> Result<ExitCode> {
                 mqtt.host,
                 mqtt.port,
                 mqtt.topic_filter(),
-                args.db.display()
+                args.db
             );
             let s = takt_twin::mqtt::listen(&mut twin, mqtt, &stop, &mut on_batch)?;
             ("messages", s)
@@ -231,4 +233,14 @@ pub(crate) fn listen(args: ListenArgs) -> Result<ExitCode> {
         print_state(&twin.state(now));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where files go "beside the store" (the OPC UA certificates): the file's folder, or the working
+/// folder for a database.
+fn beside_the_store(db: &str) -> &std::path::Path {
+    if takt_twin::store::PostgresLocation::is_url(db) {
+        std::path::Path::new("store")
+    } else {
+        std::path::Path::new(db)
+    }
 }

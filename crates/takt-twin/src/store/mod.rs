@@ -22,7 +22,7 @@ use crate::alerts::Alert;
 use crate::event::{Checked, parse};
 use std::path::{Path, PathBuf};
 
-pub use postgres::{PostgresError, PostgresLocation};
+pub use postgres::{PostgresConnection, PostgresError, PostgresLocation};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
