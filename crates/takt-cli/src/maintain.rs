@@ -3,7 +3,7 @@
 //! `milp` build, else greedy), prints the windows and, with `--compare N`, runs the plant under
 //! run to failure, a fixed interval and the plan in the simulator.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use comfy_table::{ContentArrangement, Table};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::BTreeMap;
