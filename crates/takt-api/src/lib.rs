@@ -217,6 +217,12 @@ impl Server {
             takt_maintenance::plant::wear_out_lifetime(&scenario, si, fi)
         });
         twin.enable_alerts(rules, lifetimes)?;
+        if let Some(pg) = &config.store {
+            twin.follow(pg.clone()).map_err(|source| ServeError::Io {
+                path: "the thread that follows other servers' events".into(),
+                source,
+            })?;
+        }
         let limiter = routes::RateLimiter::new(config.ingest_per_s);
         Ok(Arc::new(Server {
             config,

@@ -9,7 +9,7 @@ use takt_twin::alerts::{Alert, AlertChange, AlertEngine, Lifetimes, Rule};
 use takt_twin::event::{Checked, EventError};
 use takt_twin::mirror::MirrorConfig;
 use takt_twin::replay::{BATCH, HAND_OVER_BEFORE_WAIT, Pacer, Speed};
-use takt_twin::store::{Durability, Store, StoreLocation};
+use takt_twin::store::{Durability, PostgresLocation, Store, StoreLocation};
 use takt_twin::{IngestReport, Sink, Twin, TwinError, TwinState};
 use tokio::sync::broadcast;
 
@@ -258,24 +258,27 @@ impl TwinHandle {
         received_ms: i64,
         ingest: impl FnOnce(&mut Twin) -> Result<IngestReport, TwinError>,
     ) -> Result<IngestReport, TwinError> {
-        let (report, state, alerts) = {
+        let (report, state, alerts, mirrored) = {
             let mut twin = self.lock();
+            let before = twin.counters().accepted;
             let report = ingest(&mut twin)?;
+            // This batch's events and other servers' (a shared store) that came with it.
+            let mirrored = twin.counters().accepted > before;
             let now = twin.newest_ms().unwrap_or(self.start_ms);
             let state = twin.state(now);
-            let alerts = if report.accepted > 0 {
+            let alerts = if mirrored {
                 self.judge(&mut twin, &state, now)
             } else {
                 Vec::new()
             };
-            (report, Arc::new(state), alerts)
+            (report, Arc::new(state), alerts, mirrored)
         };
         self.announce(alerts);
         if report.accepted > 0 {
             self.last_accepted_ms
                 .fetch_max(received_ms, std::sync::atomic::Ordering::Relaxed);
         }
-        if report.accepted > 0 || !report.rejected.is_empty() {
+        if mirrored || !report.rejected.is_empty() {
             if let Ok(mut s) = self.snapshot.write() {
                 *s = Arc::clone(&state);
             }
@@ -283,6 +286,28 @@ impl TwinHandle {
             let _ = self.changes.send(state);
         }
         Ok(report)
+    }
+
+    /// Mirrors what other servers sharing the store (PostgreSQL) store, as soon as they commit
+    /// it: a thread of its own LISTENs on the events channel and catches the twin up on every
+    /// notification, and at least once a second should one be lost (a reconnection). The state,
+    /// the stream and the alerts follow as after an ingestion here. It ends with the twin.
+    pub fn follow(self: &Arc<Self>, location: PostgresLocation) -> std::io::Result<()> {
+        let twin = Arc::downgrade(self);
+        std::thread::Builder::new()
+            .name("takt-twin-follow".into())
+            .spawn(move || follow(&twin, &location))
+            .map(|_| ())
+    }
+
+    /// Mirrors what other servers stored since this one last looked; see [`TwinHandle::follow`].
+    pub fn catch_up(&self, now_ms: i64) -> Result<u64, TwinError> {
+        let mut caught = 0;
+        self.ingest_with(now_ms, |twin| {
+            caught = twin.catch_up()?;
+            Ok(IngestReport::default())
+        })?;
+        Ok(caught)
     }
 
     /// This server's clock when it last accepted an event, if it has since it started.
@@ -396,6 +421,48 @@ async fn flush(twin: &Arc<TwinHandle>, batch: &mut Vec<String>) -> u64 {
         Err(e) => {
             tracing::error!(error = %e, "replay: ingestion panicked");
             0
+        }
+    }
+}
+
+/// The follower's loop: listens while the twin lives, connecting again a second after a failure.
+fn follow(twin: &std::sync::Weak<TwinHandle>, location: &PostgresLocation) {
+    use takt_twin::store::EVENTS_CHANNEL;
+    let mut listening = None;
+    loop {
+        let Some(handle) = twin.upgrade() else { return };
+        if listening.is_none() {
+            match location.connect().and_then(|c| {
+                c.with(|c| c.batch_execute(&format!("LISTEN {EVENTS_CHANNEL}")))?;
+                Ok(c)
+            }) {
+                Ok(c) => listening = Some(c),
+                Err(e) => {
+                    tracing::error!(store = %location, error = %e, "cannot listen for other servers' events");
+                }
+            }
+        }
+        if let Err(e) = handle.catch_up(crate::now_ms()) {
+            tracing::error!(error = %e, "cannot mirror other servers' events");
+        }
+        drop(handle);
+        match &listening {
+            Some(c) => {
+                let heard = c.with(|c| {
+                    use postgres::fallible_iterator::FallibleIterator;
+                    let mut notifications = c.notifications();
+                    let first = notifications.timeout_iter(Duration::from_secs(1)).next()?;
+                    // Several commits wake it once.
+                    while notifications.iter().next()?.is_some() {}
+                    Ok::<_, postgres::Error>(first.is_some())
+                });
+                if let Err(e) = heard {
+                    tracing::warn!(error = %e, "listening for other servers' events: connecting again");
+                    listening = None;
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+            }
+            None => std::thread::sleep(Duration::from_secs(1)),
         }
     }
 }

@@ -158,7 +158,7 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
     let solver = match args.solver.as_str() {
         "greedy" => Solver::Greedy,
         #[cfg(not(feature = "milp"))]
-        "milp" => bail!("this build has no MILP solver: build with `--features milp`"),
+        "milp" => anyhow::bail!("this build has no MILP solver: build with `--features milp`"),
         #[cfg(not(feature = "milp"))]
         _ => Solver::Greedy,
         #[cfg(feature = "milp")]

@@ -475,6 +475,8 @@ impl Twin {
             report.rejected.push(Rejection { index, reason });
         }
         let new = self.store.append(&mut good, &dead)?;
+        // Other servers' events stored before this batch go into the mirror first.
+        self.catch_up()?;
         for ((c, _), is_new) in good.into_iter().zip(new) {
             if is_new {
                 report.accepted += 1;
@@ -488,6 +490,37 @@ impl Twin {
         self.counters.duplicates += report.duplicates;
         self.counters.rejected += report.rejected.len() as u64;
         Ok(report)
+    }
+
+    /// Mirrors the events other servers sharing the store (PostgreSQL) stored since this twin
+    /// last read or wrote it, in the order stored; how many. Each is mirrored once: the store
+    /// gives each once. They were checked by the server that took them.
+    pub fn catch_up(&mut self) -> Result<u64, TwinError> {
+        let mut mirrored = 0;
+        loop {
+            let others = self.store.others()?;
+            if others.is_empty() {
+                self.counters.accepted += mirrored;
+                return Ok(mirrored);
+            }
+            for (id, text) in others {
+                match event::parse(&text) {
+                    Ok(c) if self.mirror.knows(&c.event.asset) => {
+                        self.newest_ms = Some(self.newest_ms.map_or(c.ts_ms, |n| n.max(c.ts_ms)));
+                        self.mirror.offer(c);
+                        mirrored += 1;
+                    }
+                    Ok(c) => tracing::warn!(
+                        id,
+                        asset = %c.event.asset,
+                        "another server stored an event of an asset this scenario does not have: not mirrored"
+                    ),
+                    Err(e) => {
+                        tracing::warn!(id, error = %e, "another server stored an event this server cannot read: not mirrored")
+                    }
+                }
+            }
+        }
     }
 
     /// Holds new events' time stamps to `gate` (the default is [`TimeGate::RECORDING`]; a live

@@ -22,7 +22,7 @@ use crate::alerts::Alert;
 use crate::event::{Checked, parse};
 use std::path::{Path, PathBuf};
 
-pub use postgres::{PostgresConnection, PostgresError, PostgresLocation};
+pub use postgres::{EVENTS_CHANNEL, PostgresConnection, PostgresError, PostgresLocation};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -96,6 +96,10 @@ trait Backend: Send {
     fn alert(&self, id: u64) -> Result<Option<String>, StoreError>;
     fn last_alert_id(&self) -> Result<u64, StoreError>;
     fn contains(&self, asset: &str, seq: u64) -> Result<bool, StoreError>;
+    /// See [`Store::others`]; a store with one writer has none.
+    fn others(&mut self) -> Result<Vec<(i64, String)>, StoreError> {
+        Ok(Vec::new())
+    }
 }
 
 pub struct Store {
@@ -247,6 +251,13 @@ impl Store {
     /// The highest alert id stored (0 when none).
     pub fn last_alert_id(&self) -> Result<u64, StoreError> {
         self.backend.last_alert_id()
+    }
+
+    /// The events that other servers sharing this store (PostgreSQL) stored since this one last
+    /// read or wrote it, in the order stored (by id), up to 10,000 at a time: what this server's
+    /// mirror has not seen. Each is given once. Empty for a store of one writer.
+    pub fn others(&mut self) -> Result<Vec<(i64, String)>, StoreError> {
+        self.backend.others()
     }
 
     /// Whether an event is stored.

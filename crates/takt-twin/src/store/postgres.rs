@@ -17,6 +17,7 @@ use crate::event::Checked;
 use postgres::{Client, NoTls};
 use std::collections::HashSet;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 mod migrations {
@@ -113,6 +114,7 @@ impl PostgresLocation {
     pub fn connect(&self) -> Result<PostgresConnection, PostgresError> {
         Ok(PostgresConnection {
             client: Mutex::new(Some(outside_runtime(|| self.client())?)),
+            location: self.clone(),
         })
     }
 
@@ -159,16 +161,36 @@ impl PostgresLocation {
 pub struct PostgresConnection {
     /// Always `Some` but while it is dropped.
     client: Mutex<Option<Client>>,
+    /// To connect again after the connection was lost (a restart of the database).
+    location: PostgresLocation,
 }
 
 impl PostgresConnection {
-    /// Runs `f` with the client, holding the lock.
+    /// Runs `f` with the client, holding the lock. A connection found lost (the database
+    /// restarted, the network failed) is opened again first; if that fails, `f` runs on the lost
+    /// one and reports its error. What was in flight when it was lost failed, and was never
+    /// acknowledged.
     pub fn with<R: Send>(&self, f: impl FnOnce(&mut Client) -> R + Send) -> R {
         let mut guard = self.client.lock().unwrap_or_else(|e| e.into_inner());
-        match guard.as_mut() {
-            Some(client) => outside_runtime(|| f(client)),
-            None => unreachable!("the connection is used after it was dropped"),
-        }
+        let slot: &mut Option<Client> = &mut guard;
+        outside_runtime(|| {
+            if slot.as_ref().is_some_and(Client::is_closed) {
+                match self.location.client() {
+                    Ok(client) => {
+                        tracing::warn!(store = %self.location, "the connection to PostgreSQL was lost: connected again");
+                        // The lost client's runtime is dropped here, off any async runtime.
+                        *slot = Some(client);
+                    }
+                    Err(e) => {
+                        tracing::error!(store = %self.location, error = %e, "the connection to PostgreSQL was lost");
+                    }
+                }
+            }
+            match slot.as_mut() {
+                Some(client) => f(client),
+                None => unreachable!("the connection is used after it was dropped"),
+            }
+        })
     }
 }
 
@@ -218,7 +240,16 @@ pub(super) struct Postgres {
     newest_ms: Option<i64>,
     /// The first week still stored (its start, ms), as last seen.
     oldest_week_ms: Option<i64>,
+    /// The highest event id this store has read or written: every event up to it has been
+    /// given to its reader (ids commit in increasing order, see the module's notes).
+    cursor: AtomicI64,
+    /// Other servers' events found by an append (under the appends' lock, before this one's own
+    /// events), waiting for [`Backend::others`].
+    from_others: Vec<(i64, String)>,
 }
+
+/// The channel an append notifies (in its transaction, so at its commit).
+pub const EVENTS_CHANNEL: &str = "takt_events";
 
 /// The table refinery records the applied versions in.
 const HISTORY: &str = "takt_twin_schema_history";
@@ -247,6 +278,8 @@ impl Postgres {
             retention_ms: location.retention_ms,
             newest_ms,
             oldest_week_ms: None,
+            cursor: AtomicI64::new(0),
+            from_others: Vec::new(),
         };
         store.oldest_week_ms = store.weeks()?.first().copied();
         store.apply_retention()?;
@@ -317,6 +350,82 @@ impl Postgres {
     }
 }
 
+/// Creates a week's partition unless it exists.
+fn create_week(week_ms: i64) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {} PARTITION OF events FOR VALUES FROM ({week_ms}) TO ({})",
+        partition_name(week_ms),
+        week_ms + WEEK_MS
+    )
+}
+
+/// Claims the batch's keys and stores the events whose key was free: per event whether it is new
+/// (the first of a batch's copies is the new one, as in the other backends), and the highest id
+/// given.
+fn insert_new(
+    tx: &mut postgres::Transaction<'_>,
+    events: &[(Checked, String)],
+) -> Result<(Vec<bool>, Option<i64>), StoreError> {
+    if events.is_empty() {
+        return Ok((Vec::new(), None));
+    }
+    let seqs: Vec<i64> = events.iter().map(|(c, _)| c.event.seq as i64).collect();
+    let assets: Vec<&str> = events.iter().map(|(c, _)| c.event.asset.as_str()).collect();
+    let times: Vec<i64> = events.iter().map(|(c, _)| c.ts_ms).collect();
+    let fresh = tx.query(
+        "INSERT INTO event_keys (seq, asset, ts_ms)
+         SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::bigint[])
+         ON CONFLICT DO NOTHING RETURNING seq, asset",
+        &[&seqs, &assets, &times],
+    )?;
+    let mut fresh: HashSet<(i64, String)> = fresh.iter().map(|r| (r.get(0), r.get(1))).collect();
+    let new: Vec<bool> = events
+        .iter()
+        .map(|(c, _)| fresh.remove(&(c.event.seq as i64, c.event.asset.clone())))
+        .collect();
+    let (mut n_assets, mut n_seqs, mut n_times, mut kinds, mut bodies) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for ((c, body), _) in events.iter().zip(&new).filter(|(_, is_new)| **is_new) {
+        n_assets.push(c.event.asset.as_str());
+        n_seqs.push(c.event.seq as i64);
+        n_times.push(c.ts_ms);
+        kinds.push(c.event.body.kind());
+        bodies.push(body.as_str());
+    }
+    if bodies.is_empty() {
+        return Ok((new, None));
+    }
+    let ids = tx.query(
+        "INSERT INTO events (asset, seq, ts_ms, kind, body)
+         SELECT a, s, t, k, b
+         FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[])
+              WITH ORDINALITY AS u(a, s, t, k, b, n)
+         ORDER BY n
+         RETURNING id",
+        &[&n_assets, &n_seqs, &n_times, &kinds, &bodies],
+    )?;
+    Ok((new, ids.iter().map(|r| r.get::<_, i64>(0)).max()))
+}
+
+fn insert_dead(tx: &mut postgres::Transaction<'_>, dead: &[DeadLetter]) -> Result<(), StoreError> {
+    if dead.is_empty() {
+        return Ok(());
+    }
+    let received: Vec<i64> = dead.iter().map(|d| d.received_ms).collect();
+    let sources: Vec<&str> = dead.iter().map(|d| d.source.as_str()).collect();
+    let payloads: Vec<&str> = dead.iter().map(|d| d.payload.as_str()).collect();
+    let reasons: Vec<&str> = dead.iter().map(|d| d.reason.as_str()).collect();
+    tx.execute(
+        "INSERT INTO dead_letters (received_ms, source, payload, reason)
+         SELECT r, s, p, w
+         FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[])
+              WITH ORDINALITY AS u(r, s, p, w, n)
+         ORDER BY n",
+        &[&received, &sources, &payloads, &reasons],
+    )?;
+    Ok(())
+}
+
 impl Backend for Postgres {
     fn append(
         &mut self,
@@ -326,82 +435,37 @@ impl Backend for Postgres {
         let mut weeks: Vec<i64> = events.iter().map(|(c, _)| week_of(c.ts_ms)).collect();
         weeks.sort_unstable();
         weeks.dedup();
-        let seqs: Vec<i64> = events.iter().map(|(c, _)| c.event.seq as i64).collect();
-        let assets: Vec<&str> = events.iter().map(|(c, _)| c.event.asset.as_str()).collect();
-        let times: Vec<i64> = events.iter().map(|(c, _)| c.ts_ms).collect();
-        let mut new = vec![false; events.len()];
-        {
-            self.db.with(|client| -> Result<(), StoreError> {
+        let cursor = self.cursor.load(Ordering::Relaxed);
+        let (new, from_others, newest_id) = self.db.with(|client| {
             let mut tx = client.transaction()?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
             for w in &weeks {
-                tx.batch_execute(&format!(
-                    "CREATE TABLE IF NOT EXISTS {} PARTITION OF events FOR VALUES FROM ({w}) TO ({})",
-                    partition_name(*w),
-                    w + WEEK_MS
-                ))?;
+                tx.batch_execute(&create_week(*w))?;
             }
-            if !events.is_empty() {
-                let fresh = tx.query(
-                    "INSERT INTO event_keys (seq, asset, ts_ms)
-                     SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::bigint[])
-                     ON CONFLICT DO NOTHING RETURNING seq, asset",
-                    &[&seqs, &assets, &times],
-                )?;
-                let mut fresh: HashSet<(i64, String)> =
-                    fresh.iter().map(|r| (r.get(0), r.get(1))).collect();
-                // The first of a batch's copies is the new one, as in the other backends.
-                for (i, (c, _)) in events.iter().enumerate() {
-                    new[i] = fresh.remove(&(c.event.seq as i64, c.event.asset.clone()));
-                }
-                let picked = |i: usize| new[i];
-                let pick = |v: &[i64]| -> Vec<i64> {
-                    v.iter()
-                        .enumerate()
-                        .filter(|(i, _)| picked(*i))
-                        .map(|(_, x)| *x)
-                        .collect()
-                };
-                let (seqs, times) = (pick(&seqs), pick(&times));
-                let mut new_assets = Vec::new();
-                let mut kinds = Vec::new();
-                let mut bodies = Vec::new();
-                for (i, (c, body)) in events.iter().enumerate() {
-                    if new[i] {
-                        new_assets.push(c.event.asset.as_str());
-                        kinds.push(c.event.body.kind());
-                        bodies.push(body.as_str());
-                    }
-                }
-                tx.execute(
-                    "INSERT INTO events (asset, seq, ts_ms, kind, body)
-                     SELECT a, s, t, k, b
-                     FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[])
-                          WITH ORDINALITY AS u(a, s, t, k, b, n)
-                     ORDER BY n",
-                    &[&new_assets, &seqs, &times, &kinds, &bodies],
-                )?;
+            // What others stored since this store last looked comes before this batch in the
+            // order of ids, so its reader mirrors it first.
+            let from_others: Vec<(i64, String)> = tx
+                .query(
+                    "SELECT id, body FROM events WHERE id > $1 ORDER BY id",
+                    &[&cursor],
+                )?
+                .iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect();
+            let mut newest_id = from_others.last().map_or(cursor, |(id, _)| *id);
+            let new = insert_new(&mut tx, events)?;
+            if let Some(last) = new.1 {
+                newest_id = newest_id.max(last);
+                tx.execute("SELECT pg_notify($1, '')", &[&EVENTS_CHANNEL])?;
             }
-            if !dead.is_empty() {
-                let received: Vec<i64> = dead.iter().map(|d| d.received_ms).collect();
-                let sources: Vec<&str> = dead.iter().map(|d| d.source.as_str()).collect();
-                let payloads: Vec<&str> = dead.iter().map(|d| d.payload.as_str()).collect();
-                let reasons: Vec<&str> = dead.iter().map(|d| d.reason.as_str()).collect();
-                tx.execute(
-                    "INSERT INTO dead_letters (received_ms, source, payload, reason)
-                     SELECT r, s, p, w
-                     FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[])
-                          WITH ORDINALITY AS u(r, s, p, w, n)
-                     ORDER BY n",
-                    &[&received, &sources, &payloads, &reasons],
-                )?;
-            }
+            insert_dead(&mut tx, dead)?;
             tx.commit()?;
-                Ok(())
-            })?;
-        }
-        if let Some(newest) = times.iter().max() {
-            self.newest_ms = Some(self.newest_ms.map_or(*newest, |n| n.max(*newest)));
+            Ok::<_, StoreError>((new.0, from_others, newest_id))
+        })?;
+        self.cursor.fetch_max(newest_id, Ordering::Relaxed);
+        self.from_others.extend(from_others);
+        if let Some(newest) = events.iter().map(|(c, _)| c.ts_ms).max() {
+            self.newest_ms = Some(self.newest_ms.map_or(newest, |n| n.max(newest)));
         }
         if let Some(first) = weeks.first() {
             self.oldest_week_ms = Some(self.oldest_week_ms.map_or(*first, |o| o.min(*first)));
@@ -422,6 +486,7 @@ impl Backend for Postgres {
             })?;
             for row in &rows {
                 after = row.get(0);
+                self.cursor.fetch_max(after, Ordering::Relaxed);
                 f(after, row.get(1));
             }
             if rows.len() < 10_000 {
@@ -524,6 +589,24 @@ impl Backend for Postgres {
             .with(|c| c.query_one("SELECT MAX(id) FROM alerts", &[]))?
             .get(0);
         Ok(id.unwrap_or(0) as u64)
+    }
+
+    fn others(&mut self) -> Result<Vec<(i64, String)>, StoreError> {
+        if !self.from_others.is_empty() {
+            return Ok(std::mem::take(&mut self.from_others));
+        }
+        let cursor = self.cursor.load(Ordering::Relaxed);
+        let rows = self.db.with(|c| {
+            c.query(
+                "SELECT id, body FROM events WHERE id > $1 ORDER BY id LIMIT 10000",
+                &[&cursor],
+            )
+        })?;
+        let others: Vec<(i64, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        if let Some((last, _)) = others.last() {
+            self.cursor.fetch_max(*last, Ordering::Relaxed);
+        }
+        Ok(others)
     }
 
     fn contains(&self, asset: &str, seq: u64) -> Result<bool, StoreError> {

@@ -1,0 +1,176 @@
+//! The servers of a site on one PostgreSQL (a throwaway cluster on loopback): `takt serve
+//! --store postgres://…` twice, as processes over real HTTP. An event accepted by either is
+//! mirrored by both within a second, each event once; the same event sent to both is stored
+//! once; a server killed (SIGKILL) in the middle of a stream of ingestion requests loses no
+//! acknowledged event, and the other goes on with the same plant as a single server fed the
+//! same events.
+
+mod common;
+#[path = "../../takt-twin/tests/common/postgres.rs"]
+mod postgres;
+
+use common::{READ, Server, WRITE, agent, data_dir, get, post, recording};
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+/// Waits, at most 5 s, until `s` has mirrored `accepted` events; how long that took.
+fn wait_for_accepted(s: &Server, accepted: u64) -> Duration {
+    let started = Instant::now();
+    loop {
+        let state = get(s, "/twin/state", Some(READ)).body;
+        let have = state["counters"]["accepted"].as_u64().unwrap_or(0);
+        if have >= accepted {
+            assert_eq!(have, accepted, "more events mirrored than stored");
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{} mirrored {have} of {accepted} events after 5 s",
+            s.base
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The state a single server on SQLite shows after `batches`: the reference.
+fn reference(batches: &[String]) -> Value {
+    let s = Server::start(&data_dir("site-reference"), &[]);
+    for b in batches {
+        assert_eq!(post(&s, "/twin/events", Some(WRITE), b).status, 200);
+    }
+    get(&s, "/twin/state", Some(READ)).body
+}
+
+fn batches_of(events: &[Value], size: usize) -> Vec<String> {
+    events
+        .chunks(size)
+        .map(|c| Value::Array(c.to_vec()).to_string())
+        .collect()
+}
+
+#[test]
+fn two_servers_on_one_postgres_mirror_every_event_once() {
+    let Some(cluster) = postgres::Cluster::start() else {
+        return;
+    };
+    let url = cluster.database("site");
+    let store = ["--store", url.as_str()];
+    let a = Server::start(&data_dir("site-a"), &store);
+    let b = Server::start(&data_dir("site-b"), &store);
+    let events = recording();
+    let batches = batches_of(&events, 20);
+    // Batches in turn through A and B; after each, the other server has it within a second.
+    let mut sent = 0u64;
+    let mut slowest = Duration::ZERO;
+    for (k, batch) in batches.iter().enumerate() {
+        let (to, other) = if k % 2 == 0 { (&a, &b) } else { (&b, &a) };
+        let answer = post(to, "/twin/events", Some(WRITE), batch);
+        assert_eq!(answer.status, 200, "{}", answer.text);
+        sent += answer.body["accepted"].as_u64().unwrap_or(0);
+        if k % 25 == 0 {
+            let took = wait_for_accepted(other, sent);
+            assert!(took < Duration::from_secs(1), "{took:?} to see a batch");
+            slowest = slowest.max(took);
+        }
+    }
+    assert_eq!(sent, events.len() as u64);
+    // The same batch through both: stored once, a duplicate the second time.
+    let again = post(&b, "/twin/events", Some(WRITE), &batches[0]);
+    assert_eq!(
+        (
+            again.body["accepted"].as_u64(),
+            again.body["duplicates"].as_u64()
+        ),
+        (Some(0), Some(20))
+    );
+    wait_for_accepted(&a, sent);
+    wait_for_accepted(&b, sent);
+    let reference = reference(&batches);
+    for s in [&a, &b] {
+        let state = get(s, "/twin/state", Some(READ)).body;
+        assert_eq!(state["assets"], reference["assets"], "{}", s.base);
+        assert_eq!(state["now"], reference["now"]);
+    }
+    assert_eq!(
+        cluster.sql("site", "SELECT count(*) FROM events"),
+        events.len().to_string()
+    );
+    println!("the slowest of the batches checked reached the other server in {slowest:?}");
+}
+
+#[test]
+fn a_server_killed_mid_ingestion_loses_no_acknowledged_event() {
+    let Some(cluster) = postgres::Cluster::start() else {
+        return;
+    };
+    let url = cluster.database("site");
+    let store = ["--store", url.as_str()];
+    let mut a = Server::start(&data_dir("kill-a"), &store);
+    let b = Server::start(&data_dir("kill-b"), &store);
+    let events = recording();
+    let batches = batches_of(&events, 20);
+    let base = a.base.clone();
+    let to_send = batches.clone();
+    let progress = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = std::sync::Arc::clone(&progress);
+    let sender = std::thread::spawn(move || {
+        let mut acknowledged = 0usize;
+        for b in &to_send {
+            let r = agent()
+                .post(format!("{base}/twin/events"))
+                .header("Content-Type", "application/json")
+                .header("Authorization", format!("Bearer {WRITE}"))
+                .send(b.as_str());
+            match r {
+                Ok(r) if r.status().as_u16() == 200 => {
+                    acknowledged += 1;
+                    seen.store(acknowledged, std::sync::atomic::Ordering::SeqCst);
+                }
+                _ => break,
+            }
+        }
+        acknowledged
+    });
+    let started = Instant::now();
+    while progress.load(std::sync::atomic::Ordering::SeqCst) < batches.len() / 10 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "ingestion stalls"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    a.kill();
+    let acknowledged = sender.join().expect("sender");
+    assert!(
+        acknowledged > 0 && acknowledged < batches.len(),
+        "the kill came at {acknowledged} of {} batches: not in the middle",
+        batches.len()
+    );
+    // B has every acknowledged event: sent to it again, each is a duplicate.
+    for batch in &batches[..acknowledged] {
+        let again = post(&b, "/twin/events", Some(WRITE), batch);
+        assert_eq!(
+            again.body["accepted"], 0,
+            "an acknowledged batch was lost: {}",
+            again.text
+        );
+    }
+    // The rest through B (one may have been stored unacknowledged): the plant is the
+    // reference's, every event once.
+    for batch in &batches[acknowledged..] {
+        assert_eq!(post(&b, "/twin/events", Some(WRITE), batch).status, 200);
+    }
+    wait_for_accepted(&b, events.len() as u64);
+    let state = get(&b, "/twin/state", Some(READ)).body;
+    let reference = reference(&batches);
+    assert_eq!(state["assets"], reference["assets"]);
+    assert_eq!(state["now"], reference["now"]);
+    // A server started again on the store rebuilds the same plant.
+    let again = Server::start(&data_dir("kill-a2"), &store);
+    let rebuilt = get(&again, "/twin/state", Some(READ)).body;
+    assert_eq!(rebuilt["assets"], reference["assets"]);
+    assert_eq!(
+        rebuilt["counters"]["accepted"].as_u64(),
+        Some(events.len() as u64)
+    );
+}
