@@ -94,6 +94,9 @@ impl TwinHandle {
         let Some(a) = alerting.as_mut() else {
             return Vec::new();
         };
+        if !self.judges(twin, a) {
+            return Vec::new();
+        }
         match twin.evaluate_alerts(
             &mut a.engine,
             &self.model,
@@ -107,6 +110,14 @@ impl TwinHandle {
                 Vec::new()
             }
         }
+    }
+
+    /// Whether this server judges the rules: of the servers sharing a store, one does.
+    fn judges(&self, twin: &mut Twin, a: &mut Alerting) -> bool {
+        twin.judges_alerts(&mut a.engine).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "alerts: cannot tell which server judges them");
+            false
+        })
     }
 
     fn announce(&self, changes: Vec<AlertChange>) {
@@ -136,13 +147,14 @@ impl TwinHandle {
     /// the forecast (a fraction of a second) runs outside the twin's lock.
     pub fn judge_orders(&self) {
         let (now, view, replications) = {
-            let twin = self.lock();
+            let mut twin = self.lock();
             let Some(now) = twin.newest_ms() else { return };
-            let alerting = self.lock_alerting();
-            let Some(n) = alerting
-                .as_ref()
-                .and_then(|a| a.engine.order_forecast_due(now))
-            else {
+            let mut alerting = self.lock_alerting();
+            let Some(a) = alerting.as_mut() else { return };
+            if !self.judges(&mut twin, a) {
+                return;
+            }
+            let Some(n) = a.engine.order_forecast_due(now) else {
                 return;
             };
             (now, twin.view(now), n)

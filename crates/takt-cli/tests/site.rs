@@ -174,3 +174,153 @@ fn a_server_killed_mid_ingestion_loses_no_acknowledged_event() {
         Some(events.len() as u64)
     );
 }
+
+/// Events as the plant sends them: `(minutes after t0, asset, state, seq)`.
+fn states(t0_ms: i64, events: &[(i64, &str, &str, u64)]) -> String {
+    let list: Vec<Value> = events
+        .iter()
+        .map(|(minute, asset, state, seq)| {
+            let ts = chrono::DateTime::from_timestamp_millis(t0_ms + minute * 60_000)
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+                .unwrap_or_default();
+            serde_json::json!({"ts": ts, "asset": asset, "kind": "state", "seq": seq, "state": state})
+        })
+        .collect();
+    Value::Array(list).to_string()
+}
+
+fn alerts(s: &Server) -> Vec<Value> {
+    get(s, "/twin/alerts", Some(READ)).body["alerts"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// A webhook's receiver on loopback: every body POSTed to it, as JSON.
+fn webhook() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let url = format!("http://{}/alerts", listener.local_addr().expect("address"));
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = std::sync::Arc::clone(&bodies);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(&stream);
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                    break;
+                }
+                if let Some((name, value)) = line.split_once(':')
+                    && name.eq_ignore_ascii_case("content-length")
+                {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            if reader.read_exact(&mut body).is_ok() {
+                if let Ok(v) = serde_json::from_slice(&body) {
+                    kept.lock().expect("bodies").push(v);
+                }
+            }
+            let _ = (&stream)
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    (url, bodies)
+}
+
+/// Of the servers on one store, one judges the alert rules: an alert is raised once, with one id
+/// (its webhook hears of it once), and both show it; taken on through the other server, it stays taken on when the judge clears
+/// it; when the judge is killed, the other judges on, numbering on.
+#[test]
+fn one_server_of_a_site_judges_the_alerts_and_another_takes_over() {
+    let Some(cluster) = postgres::Cluster::start() else {
+        return;
+    };
+    let url = cluster.database("site");
+    let dir = data_dir("judge");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let rules = dir.join("rules.toml");
+    std::fs::write(&rules, "[[rule]]\nwhen = \"down\"\nlonger_than = \"10m\"\n").expect("rules");
+    let rules = rules.display().to_string();
+    let (hook, delivered) = webhook();
+    let args = [
+        "--store",
+        url.as_str(),
+        "--alerts",
+        rules.as_str(),
+        "--alert-webhook",
+        hook.as_str(),
+    ];
+    let mut a = Server::start(&data_dir("judge-a"), &args);
+    let b = Server::start(&data_dir("judge-b"), &args);
+    let t0 = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+        - 40 * 60_000;
+    let send = |s: &Server, events: &[(i64, &str, &str, u64)]| {
+        let answer = post(s, "/twin/events", Some(WRITE), &states(t0, events));
+        assert_eq!(
+            answer.body["accepted"].as_u64(),
+            Some(events.len() as u64),
+            "{}",
+            answer.text
+        );
+    };
+    send(
+        &a,
+        &[
+            (0, "Filler", "UNPLANNED_DOWN", 1),
+            (0, "Labeller", "RUNNING", 1),
+            (0, "CasePacker", "RUNNING", 1),
+        ],
+    );
+    send(&a, &[(12, "Labeller", "RUNNING", 2)]);
+    wait_for_accepted(&b, 4);
+    let (on_a, on_b) = (alerts(&a), alerts(&b));
+    assert_eq!(on_a.len(), 1, "{on_a:?}");
+    assert_eq!(on_a, on_b);
+    let id = on_a[0]["id"].as_u64().expect("an id");
+    // Both servers deliver to the webhook; only the judge raised it, so it is heard of once.
+    std::thread::sleep(Duration::from_millis(500));
+    let raised: Vec<Value> = delivered
+        .lock()
+        .expect("deliveries")
+        .iter()
+        .filter(|d| d["change"] == "raised")
+        .cloned()
+        .collect();
+    assert_eq!(raised.len(), 1, "{raised:?}");
+    assert_eq!(on_a[0]["asset"], "Filler");
+    // Taken on through B, which does not judge.
+    let taken = post(
+        &b,
+        &format!("/twin/alerts/{id}/acknowledge"),
+        Some(WRITE),
+        r#"{"by": "Ana (shift leader)", "note": "fitter on the way"}"#,
+    );
+    assert_eq!(taken.status, 200, "{}", taken.text);
+    // A clears it when the filler runs again; the acknowledgement stays.
+    send(&a, &[(13, "Filler", "RUNNING", 3)]);
+    wait_for_accepted(&b, 5);
+    let cleared = alerts(&b);
+    assert_eq!(cleared.len(), 1, "{cleared:?}");
+    assert!(cleared[0]["cleared_ms"].is_i64(), "{cleared:?}");
+    assert_eq!(cleared[0]["acknowledged"]["by"], "Ana (shift leader)");
+    // The judge stops; B judges on.
+    a.kill();
+    send(
+        &b,
+        &[
+            (14, "Labeller", "UNPLANNED_DOWN", 3),
+            (26, "CasePacker", "RUNNING", 2),
+        ],
+    );
+    let after = alerts(&b);
+    assert_eq!(after.len(), 2, "{after:?}");
+    assert_eq!(after[0]["asset"], "Labeller");
+    assert_eq!(after[0]["id"].as_u64(), Some(id + 1));
+    assert!(after[0]["cleared_ms"].is_null());
+}

@@ -239,6 +239,25 @@ impl crate::Twin {
         Ok(AlertEngine::new(rules, open, self.store.last_alert_id()?))
     }
 
+    /// Whether this twin judges `engine`'s rules (see [`crate::store::Store::judging`]): when it
+    /// has just become the judge of a shared store, the engine takes on what the store holds
+    /// open first, as after a restart.
+    pub fn judges_alerts(
+        &mut self,
+        engine: &mut AlertEngine,
+    ) -> Result<bool, crate::store::StoreError> {
+        match self.store.judging()? {
+            crate::store::Judging::Judges => Ok(true),
+            crate::store::Judging::Another => Ok(false),
+            crate::store::Judging::BecameJudge => {
+                let open = self.store.alerts(true, u32::MAX)?;
+                *engine =
+                    AlertEngine::new(engine.rules().to_vec(), open, self.store.last_alert_id()?);
+                Ok(true)
+            }
+        }
+    }
+
     /// Stored alerts, newest first.
     pub fn alerts(
         &self,

@@ -96,6 +96,10 @@ trait Backend: Send {
     fn alert(&self, id: u64) -> Result<Option<String>, StoreError>;
     fn last_alert_id(&self) -> Result<u64, StoreError>;
     fn contains(&self, asset: &str, seq: u64) -> Result<bool, StoreError>;
+    /// See [`Store::judging`]; a store with one writer: always.
+    fn judging(&mut self) -> Result<Judging, StoreError> {
+        Ok(Judging::Judges)
+    }
     /// See [`Store::others`]; a store with one writer has none.
     fn others(&mut self) -> Result<Vec<(i64, String)>, StoreError> {
         Ok(Vec::new())
@@ -104,6 +108,16 @@ trait Backend: Send {
 
 pub struct Store {
     backend: Box<dyn Backend>,
+}
+
+/// Whether this server judges the alert rules (see [`Store::judging`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Judging {
+    Judges,
+    /// Judges from now on: another server judged until now, so what is open is in the store.
+    BecameJudge,
+    /// Another server judges.
+    Another,
 }
 
 /// One refused payload, kept for inspection.
@@ -212,13 +226,26 @@ impl Store {
         self.backend.dead_letters(limit)
     }
 
-    /// Stores alerts as they are now (raised, cleared or acknowledged), in one transaction.
+    /// Stores alerts as they are now (raised, cleared or acknowledged), in one transaction. An
+    /// acknowledgement stored is kept when the alert changes again (on a shared store, another
+    /// server may have taken it).
     pub fn save_alerts<'a>(
         &mut self,
         alerts: impl IntoIterator<Item = &'a Alert>,
     ) -> Result<(), StoreError> {
-        let rows = alerts
-            .into_iter()
+        let mut kept = Vec::new();
+        for a in alerts {
+            let mut a = std::borrow::Cow::Borrowed(a);
+            if a.acknowledged.is_none()
+                && let Some(stored) = self.alert(a.id)?
+                && stored.acknowledged.is_some()
+            {
+                a.to_mut().acknowledged = stored.acknowledged;
+            }
+            kept.push(a);
+        }
+        let rows = kept
+            .iter()
             .map(|a| {
                 serde_json::to_string(a)
                     .map(|body| (a.id, a.is_open(), body))
@@ -258,6 +285,13 @@ impl Store {
     /// mirror has not seen. Each is given once. Empty for a store of one writer.
     pub fn others(&mut self) -> Result<Vec<(i64, String)>, StoreError> {
         self.backend.others()
+    }
+
+    /// Whether this server judges the alert rules. Of the servers sharing a store (PostgreSQL),
+    /// one at a time does: the one holding a lock that the database releases when its
+    /// connection ends, so another takes over when it stops. A store of one writer always does.
+    pub fn judging(&mut self) -> Result<Judging, StoreError> {
+        self.backend.judging()
     }
 
     /// Whether an event is stored.

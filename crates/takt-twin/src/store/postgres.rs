@@ -12,12 +12,12 @@
 //! - **Round trips.** A batch is a handful of statements whatever its size: the rows go as arrays
 //!   (`UNNEST`), not one statement per event.
 
-use super::{Backend, DeadLetter, StoreError};
+use super::{Backend, DeadLetter, Judging, StoreError};
 use crate::event::Checked;
 use postgres::{Client, NoTls};
 use std::collections::HashSet;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 mod migrations {
@@ -31,6 +31,8 @@ const FIRST_MONDAY_MS: i64 = 4 * 86_400_000;
 /// Advisory lock keys ("takt" and a number): appends, and schema migrations.
 pub(crate) const APPEND_LOCK: i64 = 0x7461_6b74_0001;
 pub(crate) const MIGRATION_LOCK: i64 = 0x7461_6b74_0002;
+/// Held for the life of a connection by the server that judges the alert rules.
+pub(crate) const JUDGE_LOCK: i64 = 0x7461_6b74_0003;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PostgresError {
@@ -115,6 +117,7 @@ impl PostgresLocation {
         Ok(PostgresConnection {
             client: Mutex::new(Some(outside_runtime(|| self.client())?)),
             location: self.clone(),
+            generation: AtomicU64::new(0),
         })
     }
 
@@ -163,6 +166,8 @@ pub struct PostgresConnection {
     client: Mutex<Option<Client>>,
     /// To connect again after the connection was lost (a restart of the database).
     location: PostgresLocation,
+    /// How many times it connected again: what the connection held (a session lock) is gone.
+    generation: AtomicU64,
 }
 
 impl PostgresConnection {
@@ -180,6 +185,7 @@ impl PostgresConnection {
                         tracing::warn!(store = %self.location, "the connection to PostgreSQL was lost: connected again");
                         // The lost client's runtime is dropped here, off any async runtime.
                         *slot = Some(client);
+                        self.generation.fetch_add(1, Ordering::Relaxed);
                     }
                     Err(e) => {
                         tracing::error!(store = %self.location, error = %e, "the connection to PostgreSQL was lost");
@@ -191,6 +197,13 @@ impl PostgresConnection {
                 None => unreachable!("the connection is used after it was dropped"),
             }
         })
+    }
+}
+
+impl PostgresConnection {
+    /// Changes when the connection is opened again (what the old one held is gone).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Relaxed)
     }
 }
 
@@ -246,6 +259,8 @@ pub(super) struct Postgres {
     /// Other servers' events found by an append (under the appends' lock, before this one's own
     /// events), waiting for [`Backend::others`].
     from_others: Vec<(i64, String)>,
+    /// The connection's generation in which this server took the judge's lock, if it has.
+    judging_since: Option<u64>,
 }
 
 /// The channel an append notifies (in its transaction, so at its commit).
@@ -280,6 +295,7 @@ impl Postgres {
             oldest_week_ms: None,
             cursor: AtomicI64::new(0),
             from_others: Vec::new(),
+            judging_since: None,
         };
         store.oldest_week_ms = store.weeks()?.first().copied();
         store.apply_retention()?;
@@ -589,6 +605,25 @@ impl Backend for Postgres {
             .with(|c| c.query_one("SELECT MAX(id) FROM alerts", &[]))?
             .get(0);
         Ok(id.unwrap_or(0) as u64)
+    }
+
+    fn judging(&mut self) -> Result<Judging, StoreError> {
+        let generation = self.db.generation();
+        if self.judging_since == Some(generation) {
+            return Ok(Judging::Judges);
+        }
+        let took: bool = self
+            .db
+            .with(|c| c.query_one("SELECT pg_try_advisory_lock($1)", &[&JUDGE_LOCK]))?
+            .get(0);
+        if took {
+            self.judging_since = Some(self.db.generation());
+            tracing::info!("this server judges the alert rules of the site");
+            Ok(Judging::BecameJudge)
+        } else {
+            self.judging_since = None;
+            Ok(Judging::Another)
+        }
     }
 
     fn others(&mut self) -> Result<Vec<(i64, String)>, StoreError> {
