@@ -219,10 +219,10 @@ fn webhook() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
                 }
             }
             let mut body = vec![0; length];
-            if reader.read_exact(&mut body).is_ok() {
-                if let Ok(v) = serde_json::from_slice(&body) {
-                    kept.lock().expect("bodies").push(v);
-                }
+            if reader.read_exact(&mut body).is_ok()
+                && let Ok(v) = serde_json::from_slice(&body)
+            {
+                kept.lock().expect("bodies").push(v);
             }
             let _ = (&stream)
                 .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
