@@ -1,0 +1,213 @@
+//! The servers of a site on one PostgreSQL (a throwaway cluster on loopback, fsync on as
+//! installed): events per second ingested in batches of 1,000 by one server and by two sharing
+//! the database, SQLite's single server side by side in the same run; how long the other server
+//! takes to mirror what one took; and the bytes PostgreSQL stores per event (for
+//! docs/scaling.md).
+//!
+//! The events are a simulated shift of the bottling line (`--trace` lines), sent by two client
+//! threads over keep-alive connections: both to the one server, or one to each of the two. The
+//! servers are the real ones (`takt_api::run`), in this process, on free ports.
+//!
+//! Run: `benches/run.sh site` (or `cargo bench -p takt-benches --bench site`).
+
+#[path = "../crates/takt-twin/tests/common/postgres.rs"]
+mod postgres;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use takt_api::auth::Auth;
+use takt_api::{Config, Server};
+use takt_sim::Simulation;
+use takt_twin::store::PostgresLocation;
+
+const BATCH: usize = 1000;
+
+fn start_server(tag: &str, store: Option<&str>) -> SocketAddr {
+    let dir = std::env::temp_dir().join(format!("takt-site-bench-{}-{tag}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let loaded = match takt_model::load_file(&takt_benches::scenario_path("bottling-line.toml")) {
+        Ok(l) => l,
+        Err(e) => panic!("{e}"),
+    };
+    let mut config = Config::new("127.0.0.1:0".parse().expect("addr"), dir, Auth::Insecure);
+    config.ingest_per_s = 0.0; // no rate limit: the bench is the only client
+    config.store = store.map(|url| PostgresLocation::parse(url).expect("a PostgreSQL URL"));
+    let server = match Server::open(config, loaded.scenario, loaded.model) {
+        Ok(s) => s,
+        Err(e) => panic!("{e}"),
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        if let Err(e) = takt_api::run(server, None, |addr| {
+            let _ = tx.send(addr);
+        }) {
+            eprintln!("server: {e}");
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(30))
+        .expect("the server starts")
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+/// Sends every batch, sender k taking batches k, k + n, ... to `servers[k]`; the wall time.
+fn ingest(servers: &[SocketAddr], batches: &Arc<Vec<String>>) -> Duration {
+    let started = Instant::now();
+    let n = servers.len();
+    let handles: Vec<_> = servers
+        .iter()
+        .enumerate()
+        .map(|(k, addr)| {
+            let batches = Arc::clone(batches);
+            let url = format!("http://{addr}/twin/events");
+            std::thread::spawn(move || {
+                let agent = agent();
+                for b in batches.iter().skip(k).step_by(n) {
+                    match agent
+                        .post(&url)
+                        .header("Content-Type", "application/json")
+                        .send(b.as_str())
+                    {
+                        Ok(r) if r.status().as_u16() == 200 => {}
+                        Ok(r) => panic!("ingestion answered {}", r.status()),
+                        Err(e) => panic!("ingestion failed: {e}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        let _ = h.join();
+    }
+    started.elapsed()
+}
+
+/// How many events a server has mirrored.
+fn mirrored(addr: SocketAddr) -> u64 {
+    let mut r = agent()
+        .get(format!("http://{addr}/twin/state"))
+        .call()
+        .expect("the state");
+    let body: serde_json::Value =
+        serde_json::from_str(&r.body_mut().read_to_string().unwrap_or_default())
+            .unwrap_or_default();
+    body["counters"]["accepted"].as_u64().unwrap_or(0)
+}
+
+/// Waits until every server has mirrored `events`; how long after the call.
+fn converged(servers: &[SocketAddr], events: u64) -> Duration {
+    let started = Instant::now();
+    while servers.iter().any(|s| mirrored(*s) < events) {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the servers do not converge"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    started.elapsed()
+}
+
+fn main() {
+    let Some(cluster) = postgres::Cluster::start() else {
+        eprintln!("PostgreSQL is not installed: scripts/setup.sh installs it");
+        return;
+    };
+    let model = takt_benches::load("bottling-line.toml");
+    let sink = takt_benches::Lines::new(model.timebase);
+    let mut sim = Simulation::new(Arc::clone(&model), 1);
+    sim.set_trace(Box::new(sink.clone()));
+    sim.run();
+    let lines = sink.lines();
+    let events = lines.len() as u64;
+    let batches: Arc<Vec<String>> = Arc::new(
+        lines
+            .chunks(BATCH)
+            .map(|c| format!("[{}]", c.join(",")))
+            .collect(),
+    );
+    println!(
+        "bottling line, one simulated shift: {events} events in {} batches of {BATCH}; two senders; durable (SQLite fsync per commit; PostgreSQL {} as installed)",
+        batches.len(),
+        cluster.sql("postgres", "SELECT 'fsync=' || current_setting('fsync') || ', synchronous_commit=' || current_setting('synchronous_commit')"),
+    );
+    let rate = |took: Duration| events as f64 / took.as_secs_f64();
+
+    let sqlite = start_server("sqlite", None);
+    let took = ingest(&[sqlite, sqlite], &batches);
+    println!(
+        "one server, SQLite:          {:>9.0} events/s ({:.2} s)",
+        rate(took),
+        took.as_secs_f64()
+    );
+
+    let one = cluster.database("one");
+    let server = start_server("pg-one", Some(&one));
+    let took = ingest(&[server, server], &batches);
+    println!(
+        "one server, PostgreSQL:      {:>9.0} events/s ({:.2} s)",
+        rate(took),
+        took.as_secs_f64()
+    );
+
+    let shared = cluster.database("two");
+    let a = start_server("pg-a", Some(&shared));
+    let b = start_server("pg-b", Some(&shared));
+    let took = ingest(&[a, b], &batches);
+    let behind = converged(&[a, b], events);
+    println!(
+        "two servers, one PostgreSQL: {:>9.0} events/s ({:.2} s); both had mirrored every event {:.0} ms after the last answer",
+        rate(took),
+        took.as_secs_f64(),
+        behind.as_secs_f64() * 1000.0
+    );
+    // One event through A, timed until B shows it.
+    let mut latencies_ms = Vec::new();
+    for k in 0..20u64 {
+        let ts = 1_767_600_000_000i64 + 8 * 3_600_000 + k as i64 * 1000;
+        let body = format!(
+            r#"[{{"ts":"{}","asset":"Filler","kind":"count","seq":{},"good":1}}]"#,
+            chrono::DateTime::from_timestamp_millis(ts)
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+                .unwrap_or_default(),
+            10_000_000 + k
+        );
+        let started = Instant::now();
+        let r = agent()
+            .post(format!("http://{a}/twin/events"))
+            .header("Content-Type", "application/json")
+            .send(body.as_str())
+            .expect("an answer");
+        assert_eq!(r.status().as_u16(), 200);
+        converged(&[b], events + k + 1);
+        latencies_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    latencies_ms.sort_by(f64::total_cmp);
+    println!(
+        "an event sent to A, until B shows it (20 events): median {:.1} ms, max {:.1} ms",
+        latencies_ms[latencies_ms.len() / 2],
+        latencies_ms[latencies_ms.len() - 1]
+    );
+    let bytes: f64 = cluster
+        .sql(
+            "two",
+            "SELECT (SELECT sum(pg_total_relation_size(c.oid)) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'events'::regclass)
+                  + pg_total_relation_size('event_keys')",
+        )
+        .parse()
+        .unwrap_or(f64::NAN);
+    let stored: f64 = cluster
+        .sql("two", "SELECT count(*) FROM events")
+        .parse()
+        .unwrap_or(f64::NAN);
+    println!(
+        "stored in PostgreSQL: {:.0} bytes per event (events with their indexes and keys, {stored} events, {:.1} MB)",
+        bytes / stored,
+        bytes / 1e6
+    );
+}
