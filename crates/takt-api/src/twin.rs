@@ -276,6 +276,10 @@ impl TwinHandle {
             let report = ingest(&mut twin)?;
             // This batch's events and other servers' (a shared store) that came with it.
             let mirrored = twin.counters().accepted > before;
+            if !mirrored && report.rejected.is_empty() {
+                // Nothing changed: the snapshot stands.
+                return Ok(report);
+            }
             let now = twin.newest_ms().unwrap_or(self.start_ms);
             let state = twin.state(now);
             let alerts = if mirrored {
@@ -441,6 +445,11 @@ async fn flush(twin: &Arc<TwinHandle>, batch: &mut Vec<String>) -> u64 {
 fn follow(twin: &std::sync::Weak<TwinHandle>, location: &PostgresLocation) {
     use takt_twin::store::EVENTS_CHANNEL;
     let mut listening = None;
+    // This server's own appends notify too: nothing to catch up on after those alone.
+    let own = twin
+        .upgrade()
+        .and_then(|h| h.lock().store().writer().map(str::to_string));
+    let mut due = true;
     loop {
         let Some(handle) = twin.upgrade() else { return };
         if listening.is_none() {
@@ -454,24 +463,35 @@ fn follow(twin: &std::sync::Weak<TwinHandle>, location: &PostgresLocation) {
                 }
             }
         }
-        if let Err(e) = handle.catch_up(crate::now_ms()) {
+        if due && let Err(e) = handle.catch_up(crate::now_ms()) {
             tracing::error!(error = %e, "cannot mirror other servers' events");
         }
         drop(handle);
+        due = true;
         match &listening {
             Some(c) => {
                 let heard = c.with(|c| {
                     use postgres::fallible_iterator::FallibleIterator;
                     let mut notifications = c.notifications();
-                    let first = notifications.timeout_iter(Duration::from_secs(1)).next()?;
+                    let Some(first) = notifications.timeout_iter(Duration::from_secs(1)).next()?
+                    else {
+                        // A second without news: look anyway (a notification may be lost).
+                        return Ok(true);
+                    };
+                    let mut others = Some(first.payload()) != own.as_deref();
                     // Several commits wake it once.
-                    while notifications.iter().next()?.is_some() {}
-                    Ok::<_, postgres::Error>(first.is_some())
+                    while let Some(n) = notifications.iter().next()? {
+                        others |= Some(n.payload()) != own.as_deref();
+                    }
+                    Ok::<_, postgres::Error>(others)
                 });
-                if let Err(e) = heard {
-                    tracing::warn!(error = %e, "listening for other servers' events: connecting again");
-                    listening = None;
-                    std::thread::sleep(Duration::from_secs(1));
+                match heard {
+                    Ok(others) => due = others,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "listening for other servers' events: connecting again");
+                        listening = None;
+                        std::thread::sleep(Duration::from_secs(1));
+                    }
                 }
             }
             None => std::thread::sleep(Duration::from_secs(1)),

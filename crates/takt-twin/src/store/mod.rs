@@ -96,6 +96,10 @@ trait Backend: Send {
     fn alert(&self, id: u64) -> Result<Option<String>, StoreError>;
     fn last_alert_id(&self) -> Result<u64, StoreError>;
     fn contains(&self, asset: &str, seq: u64) -> Result<bool, StoreError>;
+    /// See [`Store::writer`].
+    fn writer(&self) -> Option<&str> {
+        None
+    }
     /// See [`Store::judging`]; a store with one writer: always.
     fn judging(&mut self) -> Result<Judging, StoreError> {
         Ok(Judging::Judges)
@@ -285,6 +289,12 @@ impl Store {
     /// mirror has not seen. Each is given once. Empty for a store of one writer.
     pub fn others(&mut self) -> Result<Vec<(i64, String)>, StoreError> {
         self.backend.others()
+    }
+
+    /// This store's name among the writers of a shared store (PostgreSQL): the payload of the
+    /// notifications its appends send on [`EVENTS_CHANNEL`]. `None` for a store of one writer.
+    pub fn writer(&self) -> Option<&str> {
+        self.backend.writer()
     }
 
     /// Whether this server judges the alert rules. Of the servers sharing a store (PostgreSQL),

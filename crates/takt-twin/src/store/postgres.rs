@@ -261,6 +261,8 @@ pub(super) struct Postgres {
     from_others: Vec<(i64, String)>,
     /// The connection's generation in which this server took the judge's lock, if it has.
     judging_since: Option<u64>,
+    /// This writer's name (`w` and 16 hex digits), the payload of its notifications.
+    writer: String,
 }
 
 /// The channel an append notifies (in its transaction, so at its commit).
@@ -296,6 +298,14 @@ impl Postgres {
             cursor: AtomicI64::new(0),
             from_others: Vec::new(),
             judging_since: None,
+            // Random keys of the standard library's hasher: a name no other writer has.
+            writer: format!(
+                "w{:016x}",
+                std::hash::BuildHasher::hash_one(
+                    &std::collections::hash_map::RandomState::new(),
+                    std::process::id()
+                )
+            ),
         };
         store.oldest_week_ms = store.weeks()?.first().copied();
         store.apply_retention()?;
@@ -452,6 +462,7 @@ impl Backend for Postgres {
         weeks.sort_unstable();
         weeks.dedup();
         let cursor = self.cursor.load(Ordering::Relaxed);
+        let writer = self.writer.as_str();
         let (new, from_others, newest_id) = self.db.with(|client| {
             let mut tx = client.transaction()?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
@@ -472,7 +483,7 @@ impl Backend for Postgres {
             let new = insert_new(&mut tx, events)?;
             if let Some(last) = new.1 {
                 newest_id = newest_id.max(last);
-                tx.execute("SELECT pg_notify($1, '')", &[&EVENTS_CHANNEL])?;
+                tx.execute("SELECT pg_notify($1, $2)", &[&EVENTS_CHANNEL, &writer])?;
             }
             insert_dead(&mut tx, dead)?;
             tx.commit()?;
@@ -605,6 +616,10 @@ impl Backend for Postgres {
             .with(|c| c.query_one("SELECT MAX(id) FROM alerts", &[]))?
             .get(0);
         Ok(id.unwrap_or(0) as u64)
+    }
+
+    fn writer(&self) -> Option<&str> {
+        Some(&self.writer)
     }
 
     fn judging(&mut self) -> Result<Judging, StoreError> {
