@@ -139,8 +139,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Ready once the twin is rebuilt (the server answers only after that). Open to probes without a
-         *     token, so it says nothing else; the counts are in `/metrics` and `/twin/state`.
+         * Ready once the twin is rebuilt (the server answers only after that) and while its stores
+         *     answer (a site's server that lost its PostgreSQL is taken out of the load balancer's rotation
+         *     until it is back). Open to probes without a token, so it says nothing else; why is in the
+         *     server's log, the counts in `/metrics` and `/twin/state`.
          */
         get: operations["ready"];
         put?: never;
@@ -2258,7 +2260,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description Ready */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2267,13 +2269,13 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
-            /** @description Busy or not ready (problem+json, Retry-After) */
+            /** @description Not ready: a store does not answer */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Readiness"];
                 };
             };
         };

@@ -326,6 +326,12 @@ impl TwinHandle {
         Ok(caught)
     }
 
+    /// Whether the event store answers: the twin's lock is waited for (an ingestion holds it
+    /// for one batch).
+    pub fn ping(&self) -> Result<(), TwinError> {
+        Ok(self.lock().store().ping()?)
+    }
+
     /// This server's clock when it last accepted an event, if it has since it started.
     pub fn last_accepted_ms(&self) -> Option<i64> {
         let ms = self

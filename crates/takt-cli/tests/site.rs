@@ -324,3 +324,66 @@ fn one_server_of_a_site_judges_the_alerts_and_another_takes_over() {
     assert_eq!(after[0]["id"].as_u64(), Some(id + 1));
     assert!(after[0]["cleared_ms"].is_null());
 }
+
+/// Waits, at most 20 s, until `/ready` answers `status`.
+fn wait_for_ready(s: &Server, status: u16) {
+    let started = Instant::now();
+    loop {
+        let ready = get(s, "/ready", None);
+        if ready.status == status {
+            assert_eq!(ready.body["ready"], status == 200, "{}", ready.text);
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "/ready answered {} for 20 s, not {status}",
+            ready.status
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// PostgreSQL restarts under two servers: while it is down, `/ready` says so (503) and no event is
+/// acknowledged; when it is back, the servers connect again by themselves, are ready, take events
+/// again, and the other server mirrors them.
+#[test]
+fn the_servers_ride_out_a_restart_of_postgres() {
+    let Some(cluster) = postgres::Cluster::start() else {
+        return;
+    };
+    let url = cluster.database("site");
+    let store = ["--store", url.as_str()];
+    let a = Server::start(&data_dir("restart-a"), &store);
+    let b = Server::start(&data_dir("restart-b"), &store);
+    let events = recording();
+    let batches = batches_of(&events, 100);
+    assert_eq!(
+        post(&a, "/twin/events", Some(WRITE), &batches[0]).status,
+        200
+    );
+    wait_for_ready(&a, 200);
+    cluster.stop();
+    wait_for_ready(&a, 503);
+    wait_for_ready(&b, 503);
+    let refused = post(&a, "/twin/events", Some(WRITE), &batches[1]);
+    assert!(
+        refused.status >= 500,
+        "accepted without a store: {}",
+        refused.text
+    );
+    assert_eq!(
+        get(&a, "/health", None).status,
+        200,
+        "the server keeps serving"
+    );
+    cluster.start_again();
+    wait_for_ready(&a, 200);
+    wait_for_ready(&b, 200);
+    // What was refused is sent again, with the rest.
+    for batch in &batches[1..] {
+        let answer = post(&a, "/twin/events", Some(WRITE), batch);
+        assert_eq!(answer.status, 200, "{}", answer.text);
+    }
+    wait_for_accepted(&a, events.len() as u64);
+    wait_for_accepted(&b, events.len() as u64);
+}

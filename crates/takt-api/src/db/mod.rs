@@ -54,6 +54,8 @@ trait Backend: Send + Sync {
     fn heartbeat(&self, now_ms: i64) -> Result<Vec<String>, DbError>;
     /// Asks the server that runs job `id` to cancel it (it sees it at its next heartbeat).
     fn request_cancel(&self, id: &str) -> Result<(), DbError>;
+    /// Whether the database answers.
+    fn ping(&self) -> Result<(), DbError>;
 }
 
 pub struct Db {
@@ -203,6 +205,11 @@ impl Db {
 
     pub fn request_cancel(&self, id: &str) -> Result<(), DbError> {
         self.backend.request_cancel(id)
+    }
+
+    /// Whether the database answers (a round trip for PostgreSQL).
+    pub fn ping(&self) -> Result<(), DbError> {
+        self.backend.ping()
     }
 }
 

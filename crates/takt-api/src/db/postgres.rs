@@ -171,6 +171,11 @@ impl Backend for Postgres {
             .collect())
     }
 
+    fn ping(&self) -> Result<(), DbError> {
+        self.db.with(|c| c.simple_query("SELECT 1"))?;
+        Ok(())
+    }
+
     fn request_cancel(&self, id: &str) -> Result<(), DbError> {
         self.db.with(|c| {
             c.execute(

@@ -150,6 +150,11 @@ impl Backend for Sqlite {
         Ok(Vec::new())
     }
 
+    fn ping(&self) -> Result<(), DbError> {
+        self.conn().query_row("SELECT 1", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     /// Every job of the file is this server's: a cancel never needs to be passed on.
     fn request_cancel(&self, _id: &str) -> Result<(), DbError> {
         Ok(())

@@ -18,11 +18,33 @@ pub struct Readiness {
     pub ready: bool,
 }
 
-/// Ready once the twin is rebuilt (the server answers only after that). Open to probes without a
-/// token, so it says nothing else; the counts are in `/metrics` and `/twin/state`.
-#[utoipa::path(get, path = "/ready", responses((status = 200, description = "OK", body = Readiness), (status = 503, description = "Busy or not ready (problem+json, Retry-After)", body = Problem)))]
-pub(super) async fn ready() -> Json<Readiness> {
-    Json(Readiness { ready: true })
+/// Ready once the twin is rebuilt (the server answers only after that) and while its stores
+/// answer (a site's server that lost its PostgreSQL is taken out of the load balancer's rotation
+/// until it is back). Open to probes without a token, so it says nothing else; why is in the
+/// server's log, the counts in `/metrics` and `/twin/state`.
+#[utoipa::path(get, path = "/ready", responses((status = 200, description = "Ready", body = Readiness), (status = 503, description = "Not ready: a store does not answer", body = Readiness)))]
+pub(super) async fn ready(State(s): State<Shared>) -> Response {
+    let stores = blocking(move || {
+        s.db.ping().map_err(|e| e.to_string())?;
+        s.twin.ping().map_err(|e| e.to_string())
+    })
+    .await;
+    match stores {
+        Ok(Ok(())) => Json(Readiness { ready: true }).into_response(),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "not ready: a store does not answer");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(Readiness { ready: false }),
+            )
+                .into_response()
+        }
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(Readiness { ready: false }),
+        )
+            .into_response(),
+    }
 }
 
 /// Prometheus (OpenMetrics) text: requests and latencies per route; the plant as the twin mirrors

@@ -104,6 +104,10 @@ trait Backend: Send {
     fn judging(&mut self) -> Result<Judging, StoreError> {
         Ok(Judging::Judges)
     }
+    /// See [`Store::ping`].
+    fn ping(&self) -> Result<(), StoreError> {
+        self.event_count().map(|_| ())
+    }
     /// See [`Store::others`]; a store with one writer has none.
     fn others(&mut self) -> Result<Vec<(i64, String)>, StoreError> {
         Ok(Vec::new())
@@ -295,6 +299,11 @@ impl Store {
     /// notifications its appends send on [`EVENTS_CHANNEL`]. `None` for a store of one writer.
     pub fn writer(&self) -> Option<&str> {
         self.backend.writer()
+    }
+
+    /// Whether the store answers (a round trip for PostgreSQL).
+    pub fn ping(&self) -> Result<(), StoreError> {
+        self.backend.ping()
     }
 
     /// Whether this server judges the alert rules. Of the servers sharing a store (PostgreSQL),

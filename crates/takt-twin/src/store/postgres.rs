@@ -622,6 +622,11 @@ impl Backend for Postgres {
         Some(&self.writer)
     }
 
+    fn ping(&self) -> Result<(), StoreError> {
+        self.db.with(|c| c.simple_query("SELECT 1"))?;
+        Ok(())
+    }
+
     fn judging(&mut self) -> Result<Judging, StoreError> {
         let generation = self.db.generation();
         if self.judging_since == Some(generation) {
