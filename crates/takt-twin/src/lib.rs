@@ -440,6 +440,8 @@ impl Twin {
     ) -> Result<IngestReport, TwinError> {
         let mut report = IngestReport::default();
         let mut good = Vec::with_capacity(lines);
+        // Where each good event came from, in case the retention refuses it.
+        let mut origins = Vec::with_capacity(lines);
         let mut dead = Vec::new();
         for (index, source, result, raw) in parsed {
             let reason = match result {
@@ -453,6 +455,7 @@ impl Twin {
                     ) {
                         None => {
                             good.push((c, raw));
+                            origins.push((index, source));
                             continue;
                         }
                         Some(reason) => reason,
@@ -474,6 +477,16 @@ impl Twin {
             });
             report.rejected.push(Rejection { index, reason });
         }
+        if let Some(keep_ms) = self.store.retention_ms() {
+            self.refuse_past_retention(
+                keep_ms,
+                &mut good,
+                origins,
+                &mut dead,
+                &mut report,
+                received_ms,
+            );
+        }
         let new = self.store.append(&mut good, &dead)?;
         // Other servers' events stored before this batch go into the mirror first.
         self.catch_up()?;
@@ -490,6 +503,53 @@ impl Twin {
         self.counters.duplicates += report.duplicates;
         self.counters.rejected += report.rejected.len() as u64;
         Ok(report)
+    }
+
+    /// Refuses the events older than the store keeps (`keep_ms` before the newest event, this
+    /// batch's included): stored, they would be dropped by the same batch's retention, accepted
+    /// and lost.
+    fn refuse_past_retention(
+        &self,
+        keep_ms: i64,
+        good: &mut Vec<(Checked, String)>,
+        origins: Vec<(usize, Cow<'_, str>)>,
+        dead: &mut Vec<DeadLetter>,
+        report: &mut IngestReport,
+        received_ms: i64,
+    ) {
+        let Some(newest) = good
+            .iter()
+            .map(|(c, _)| c.ts_ms)
+            .chain(self.newest_ms)
+            .max()
+        else {
+            return;
+        };
+        let cut_ms = newest.saturating_sub(keep_ms);
+        if good.iter().all(|(c, _)| c.ts_ms >= cut_ms) {
+            return;
+        }
+        let mut kept = Vec::with_capacity(good.len());
+        for ((c, raw), (index, source)) in std::mem::take(good).into_iter().zip(origins) {
+            if c.ts_ms >= cut_ms {
+                kept.push((c, raw));
+                continue;
+            }
+            let reason = format!(
+                "ts: older than the store keeps ({} before the newest event: from {})",
+                human_span(keep_ms),
+                self.plant_time(cut_ms)
+            );
+            dead.push(DeadLetter {
+                received_ms,
+                source: source.into_owned(),
+                payload: raw,
+                reason: reason.clone(),
+            });
+            report.rejected.push(Rejection { index, reason });
+        }
+        report.rejected.sort_by_key(|r| r.index);
+        *good = kept;
     }
 
     /// Mirrors the events other servers sharing the store (PostgreSQL) stored since this twin

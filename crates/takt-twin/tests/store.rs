@@ -3,6 +3,7 @@
 //! a version opens unchanged, PostgreSQL's weekly partitions and retention, and two servers
 //! writing one PostgreSQL database at once.
 
+mod common;
 #[path = "common/postgres.rs"]
 mod postgres;
 
@@ -343,4 +344,52 @@ fn a_postgres_store_works_inside_an_async_runtime() {
         (new, ok(store.event_count()))
     });
     assert_eq!(stored, (vec![true, false], 1));
+}
+
+/// With a retention, an event older than the store keeps (the retention before the newest event,
+/// its own batch's included) is refused with the reason, not accepted and then dropped with its
+/// week: nothing acknowledged is lost.
+#[test]
+fn an_event_past_the_retention_is_refused_not_accepted_and_lost() {
+    let Some(cluster) = Cluster::start() else {
+        return;
+    };
+    let mut location = ok(PostgresLocation::parse(&cluster.database("kept")));
+    location.retention_ms = Some(14 * 86_400_000);
+    let store = ok(Store::connect(
+        &StoreLocation::Postgres(location),
+        Durability::Full,
+    ));
+    let model = common::bottling();
+    let mut twin = ok(takt_twin::Twin::open(
+        &model,
+        store,
+        takt_twin::mirror::MirrorConfig::default(),
+    ));
+    let line = |seq: u64, ts: &str| event_at("Filler", seq, seq, ts).1;
+    let (old, new) = (
+        line(1, "2026-01-05T06:00:00Z"),
+        line(2, "2026-01-26T06:00:00Z"),
+    );
+    // Received on 27 January: the recording's time gate lets both through.
+    let received_ms = 1_769_472_000_000;
+    let report = ok(twin.ingest_lines("test", &[&old, &new], received_ms));
+    assert_eq!(report.accepted, 1);
+    assert_eq!(report.rejected.len(), 1, "{report:?}");
+    assert_eq!(report.rejected[0].index, 0);
+    assert!(
+        report.rejected[0]
+            .reason
+            .contains("older than the store keeps"),
+        "{}",
+        report.rejected[0].reason
+    );
+    // Within the retention: kept.
+    let within = line(3, "2026-01-20T06:00:00Z");
+    assert_eq!(
+        ok(twin.ingest_lines("test", &[&within], received_ms)).accepted,
+        1
+    );
+    assert_eq!(ok(twin.store().event_count()), 2);
+    assert_eq!(ok(twin.store().dead_letter_count()), 1);
 }

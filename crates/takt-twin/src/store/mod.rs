@@ -104,6 +104,10 @@ trait Backend: Send {
     fn judging(&mut self) -> Result<Judging, StoreError> {
         Ok(Judging::Judges)
     }
+    /// See [`Store::retention_ms`].
+    fn retention_ms(&self) -> Option<i64> {
+        None
+    }
     /// See [`Store::ping`].
     fn ping(&self) -> Result<(), StoreError> {
         self.event_count().map(|_| ())
@@ -299,6 +303,12 @@ impl Store {
     /// notifications its appends send on [`EVENTS_CHANNEL`]. `None` for a store of one writer.
     pub fn writer(&self) -> Option<&str> {
         self.backend.writer()
+    }
+
+    /// How long before its newest event the store keeps events (PostgreSQL with a retention);
+    /// `None`: every event.
+    pub fn retention_ms(&self) -> Option<i64> {
+        self.backend.retention_ms()
     }
 
     /// Whether the store answers (a round trip for PostgreSQL).

@@ -622,6 +622,10 @@ impl Backend for Postgres {
         Some(&self.writer)
     }
 
+    fn retention_ms(&self) -> Option<i64> {
+        self.retention_ms
+    }
+
     fn ping(&self) -> Result<(), StoreError> {
         self.db.with(|c| c.simple_query("SELECT 1"))?;
         Ok(())
