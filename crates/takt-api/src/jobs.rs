@@ -38,6 +38,8 @@ pub struct Progress {
     stop: AtomicBool,
     why: AtomicU8,
     started: Mutex<Option<Instant>>,
+    /// Its end is stored: no heartbeat carries its progress any more.
+    ended: AtomicBool,
 }
 
 impl Default for Progress {
@@ -48,6 +50,7 @@ impl Default for Progress {
             stop: AtomicBool::new(false),
             why: AtomicU8::new(StopReason::None as u8),
             started: Mutex::new(None),
+            ended: AtomicBool::new(false),
         }
     }
 }
@@ -203,7 +206,23 @@ impl Jobs {
     /// Renews this server's jobs in a shared store and stops those another server was asked to
     /// cancel (a queued one is stored `cancelled` now, as [`Jobs::cancel`] does).
     fn beat(&self) {
-        let asked = match self.db.heartbeat(now_ms()) {
+        let progress: Vec<(String, u64, u64)> = self
+            .live
+            .lock()
+            .map(|live| {
+                live.iter()
+                    .filter(|(_, p)| !p.ended.load(Ordering::Relaxed))
+                    .map(|(id, p)| {
+                        (
+                            id.clone(),
+                            p.done.load(Ordering::Relaxed),
+                            p.total.load(Ordering::Relaxed),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let asked = match self.db.heartbeat(now_ms(), &progress) {
             Ok(asked) => asked,
             Err(e) => {
                 tracing::error!(error = %e, "cannot renew the jobs' heartbeat");
@@ -222,16 +241,17 @@ impl Jobs {
     fn stop(&self, id: &str, progress: &Progress) {
         progress.raise(StopReason::Cancelled);
         let started = progress.started.lock().is_ok_and(|s| s.is_some());
-        if !started
-            && let Err(e) = self.db.finish(
+        if !started {
+            if let Err(e) = self.db.finish(
                 id,
                 "cancelled",
                 None,
                 Some("cancelled before it started"),
                 now_ms(),
-            )
-        {
-            tracing::error!(job = id, error = %e, "cannot store the job's end");
+            ) {
+                tracing::error!(job = id, error = %e, "cannot store the job's end");
+            }
+            progress.ended.store(true, Ordering::Relaxed);
         }
     }
 
@@ -256,6 +276,7 @@ impl Jobs {
             if let Err(e) = self.db.finish(id, status, result, error, now_ms()) {
                 tracing::error!(job = id, error = %e, "cannot store the job's end");
             }
+            progress.ended.store(true, Ordering::Relaxed);
         };
         match progress.reason() {
             StopReason::None => {}
@@ -339,10 +360,14 @@ impl Jobs {
             .job(id)
             .map_err(|e| Problem::internal(e.to_string()))?;
         Ok(stored.map(|j| {
-            let progress = self.progress_of(id).map(|p| ProgressView {
-                done: p.done.load(Ordering::Relaxed),
-                total: p.total.load(Ordering::Relaxed),
-            });
+            // Live when this server runs it; else as its server last stored it.
+            let progress = self
+                .progress_of(id)
+                .map(|p| ProgressView {
+                    done: p.done.load(Ordering::Relaxed),
+                    total: p.total.load(Ordering::Relaxed),
+                })
+                .or(j.progress.map(|(done, total)| ProgressView { done, total }));
             JobView {
                 id: j.id,
                 kind: j.kind,

@@ -160,15 +160,20 @@ fn servers_sharing_postgres_pass_on_cancels_and_take_over_silent_jobs() {
         ok(b.job(&cancelled)).map(|j| j.status),
         Some("queued".into())
     );
-    // A's heartbeat renews its jobs and hears of the cancel; B hears of none.
-    assert_eq!(ok(a.heartbeat(20_000)), vec![cancelled.clone()]);
+    // A's heartbeat renews its jobs with their progress and hears of the cancel.
+    assert_eq!(
+        ok(a.heartbeat(20_000, &[(alive.clone(), 3, 40)])),
+        vec![cancelled.clone()]
+    );
+    // B shows the progress of A's job as A last stored it.
+    assert_eq!(ok(b.job(&alive)).and_then(|j| j.progress), Some((3, 40)));
     // B falls silent; A's later heartbeats mark B's job interrupted once 30 s have passed.
-    ok(a.heartbeat(1_000 + SILENT_AFTER_MS - 1));
+    ok(a.heartbeat(1_000 + SILENT_AFTER_MS - 1, &[]));
     assert_eq!(
         ok(a.job(&abandoned)).map(|j| j.status),
         Some("queued".into())
     );
-    ok(a.heartbeat(1_000 + SILENT_AFTER_MS + 1));
+    ok(a.heartbeat(1_000 + SILENT_AFTER_MS + 1, &[]));
     let gone = ok(a.job(&abandoned)).unwrap_or_else(|| panic!("the abandoned job"));
     assert_eq!(gone.status, "interrupted");
     assert!(gone.error.is_some_and(|e| e.contains("no heartbeat")));

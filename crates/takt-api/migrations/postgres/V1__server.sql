@@ -1,7 +1,8 @@
 -- The server's store on PostgreSQL, shared by the servers of a site. A job belongs to the server
 -- (`node`) that runs it, which renews `heartbeat_ms` while it is queued or running; a job whose
 -- server fell silent is marked `interrupted` by any other. A cancel asked of another server is
--- `cancel_requested`, which the job's own server sees at its next heartbeat.
+-- `cancel_requested`, which the job's own server sees at its next heartbeat, which also stores
+-- the job's progress for the others to show.
 CREATE TABLE scenarios (
     n BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     name TEXT NOT NULL,
@@ -21,6 +22,9 @@ CREATE TABLE jobs (
     finished_ms BIGINT,
     node TEXT NOT NULL,
     heartbeat_ms BIGINT NOT NULL,
-    cancel_requested BOOLEAN NOT NULL DEFAULT FALSE
+    cancel_requested BOOLEAN NOT NULL DEFAULT FALSE,
+    -- The job's progress as its server last renewed it (the other servers show this one).
+    progress_done BIGINT,
+    progress_total BIGINT
 );
 CREATE INDEX jobs_open ON jobs (node) WHERE status IN ('queued', 'running');

@@ -51,7 +51,11 @@ trait Backend: Send + Sync {
     fn job(&self, id: &str) -> Result<Option<StoredJob>, DbError>;
     /// Renews this server's open jobs, marks other servers' silent jobs `interrupted`, and gives
     /// the ids of this server's jobs whose cancel another server asked for.
-    fn heartbeat(&self, now_ms: i64) -> Result<Vec<String>, DbError>;
+    fn heartbeat(
+        &self,
+        now_ms: i64,
+        progress: &[(String, u64, u64)],
+    ) -> Result<Vec<String>, DbError>;
     /// Asks the server that runs job `id` to cancel it (it sees it at its next heartbeat).
     fn request_cancel(&self, id: &str) -> Result<(), DbError>;
     /// Whether the database answers.
@@ -64,7 +68,7 @@ pub struct Db {
 
 /// How often a server renews its jobs, and how long a silent server's jobs wait before another
 /// marks them `interrupted`.
-pub const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(5);
+pub const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(1);
 pub const SILENT_AFTER_MS: i64 = 30_000;
 
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -95,6 +99,9 @@ pub struct StoredJob {
     pub error: Option<String>,
     pub created_ms: i64,
     pub finished_ms: Option<i64>,
+    /// Done and total steps as the job's server last stored them (a shared store; `None` in
+    /// SQLite, where the server that asks runs it and knows it live).
+    pub progress: Option<(u64, u64)>,
 }
 
 impl Db {
@@ -198,9 +205,14 @@ impl Db {
         self.backend.job(id)
     }
 
-    /// See [`HEARTBEAT`]: the ids of this server's jobs another server was asked to cancel.
-    pub fn heartbeat(&self, now_ms: i64) -> Result<Vec<String>, DbError> {
-        self.backend.heartbeat(now_ms)
+    /// See [`HEARTBEAT`]: renews this server's open jobs with their `progress` (id, done,
+    /// total); the ids of its jobs another server was asked to cancel.
+    pub fn heartbeat(
+        &self,
+        now_ms: i64,
+        progress: &[(String, u64, u64)],
+    ) -> Result<Vec<String>, DbError> {
+        self.backend.heartbeat(now_ms, progress)
     }
 
     pub fn request_cancel(&self, id: &str) -> Result<(), DbError> {
@@ -233,5 +245,6 @@ fn stored_job(
         error,
         created_ms,
         finished_ms,
+        progress: None,
     }
 }

@@ -135,27 +135,48 @@ impl Backend for Postgres {
             .db
             .with(|c| {
                 c.query_opt(
-                    "SELECT kind, status, result, error, created_ms, finished_ms FROM jobs
-                     WHERE key = $1",
+                    "SELECT kind, status, result, error, created_ms, finished_ms,
+                            progress_done, progress_total
+                     FROM jobs WHERE key = $1",
                     &[&id],
                 )
             })?
             .map(|r| {
-                stored_job(
+                let mut job = stored_job(
                     id,
                     (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)),
-                )
+                );
+                let (done, total): (Option<i64>, Option<i64>) = (r.get(6), r.get(7));
+                job.progress = done.zip(total).map(|(d, t)| (d as u64, t as u64));
+                job
             }))
     }
 
-    fn heartbeat(&self, now_ms: i64) -> Result<Vec<String>, DbError> {
+    fn heartbeat(
+        &self,
+        now_ms: i64,
+        progress: &[(String, u64, u64)],
+    ) -> Result<Vec<String>, DbError> {
+        let ids: Vec<&str> = progress.iter().map(|(id, _, _)| id.as_str()).collect();
+        let done: Vec<i64> = progress.iter().map(|(_, d, _)| *d as i64).collect();
+        let total: Vec<i64> = progress.iter().map(|(_, _, t)| *t as i64).collect();
         let asked = self.db.with(|c| {
-            c.query(
+            let asked = c.query(
                 "UPDATE jobs SET heartbeat_ms = $1
                  WHERE node = $2 AND status IN ('queued', 'running')
                  RETURNING key, cancel_requested",
                 &[&now_ms, &self.node],
-            )
+            )?;
+            if !ids.is_empty() {
+                c.execute(
+                    "UPDATE jobs SET progress_done = p.done, progress_total = p.total
+                     FROM UNNEST($1::text[], $2::bigint[], $3::bigint[]) AS p(key, done, total)
+                     WHERE jobs.key = p.key AND jobs.node = $4
+                       AND jobs.status IN ('queued', 'running')",
+                    &[&ids, &done, &total, &self.node],
+                )?;
+            }
+            Ok::<_, postgres::Error>(asked)
         })?;
         let interrupted = self.interrupt_silent(now_ms)?;
         if interrupted > 0 {

@@ -146,7 +146,11 @@ impl Backend for Sqlite {
     }
 
     /// One server per file: nothing to renew or to hear from others.
-    fn heartbeat(&self, _now_ms: i64) -> Result<Vec<String>, DbError> {
+    fn heartbeat(
+        &self,
+        _now_ms: i64,
+        _progress: &[(String, u64, u64)],
+    ) -> Result<Vec<String>, DbError> {
         Ok(Vec::new())
     }
 
