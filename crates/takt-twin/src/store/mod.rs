@@ -14,6 +14,7 @@
 //! `migrations/postgres`), applied when a store is opened. A store written before the schema had a
 //! version takes version 1 unchanged.
 
+mod connection;
 mod memory;
 mod postgres;
 mod sqlite;
@@ -22,7 +23,8 @@ use crate::alerts::Alert;
 use crate::event::{Checked, parse};
 use std::path::{Path, PathBuf};
 
-pub use postgres::{EVENTS_CHANNEL, PostgresConnection, PostgresError, PostgresLocation};
+pub use connection::{PostgresConnection, PostgresError, PostgresLocation};
+pub use postgres::EVENTS_CHANNEL;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -1,0 +1,253 @@
+//! A connection to PostgreSQL: where the database is (`PostgresLocation`, its password kept
+//! apart and never shown), and one connection shared under a lock (`PostgresConnection`), usable
+//! from inside an async runtime and opened again when lost. Shared by the event store and the
+//! server's store (`takt-api`'s `db/postgres.rs`).
+
+use crate::store::StoreError;
+use postgres::{Client, NoTls};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Schema migrations, one server at a time.
+pub(crate) const MIGRATION_LOCK: i64 = 0x7461_6b74_0002;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PostgresError {
+    #[error("`{url}` is not a PostgreSQL URL: {message}")]
+    Url { url: String, message: String },
+    #[error("{0}")]
+    Database(#[from] postgres::Error),
+}
+
+/// Where a PostgreSQL store lives: a `postgres://user@host:port/database` URL and the password,
+/// kept apart (a password is never shown, and never comes from a command line: see the CLI's
+/// `--store`), and how long events are kept.
+#[derive(Clone, PartialEq)]
+pub struct PostgresLocation {
+    /// The URL as given, without its password.
+    shown: String,
+    url: String,
+    password: Option<String>,
+    /// Events older than this before the newest stored event are dropped, a week at a time;
+    /// `None`: kept for ever.
+    pub retention_ms: Option<i64>,
+}
+
+impl std::fmt::Debug for PostgresLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresLocation")
+            .field("url", &self.shown)
+            .field("password", &self.password.as_ref().map(|_| "(hidden)"))
+            .field("retention_ms", &self.retention_ms)
+            .finish()
+    }
+}
+
+impl std::fmt::Display for PostgresLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.shown)
+    }
+}
+
+impl PostgresLocation {
+    pub fn is_url(text: &str) -> bool {
+        text.starts_with("postgres://") || text.starts_with("postgresql://")
+    }
+
+    /// Reads the URL (libpq's form: `postgres://user@host:port/database?options`). A password in
+    /// it is taken, and reported by [`PostgresLocation::has_password_in_url`].
+    pub fn parse(text: &str) -> Result<PostgresLocation, PostgresError> {
+        let config: postgres::Config =
+            text.parse()
+                .map_err(|e: postgres::Error| PostgresError::Url {
+                    url: redact(text),
+                    message: e.to_string(),
+                })?;
+        if config.get_dbname().is_none() {
+            return Err(PostgresError::Url {
+                url: redact(text),
+                message: "name the database: postgres://user@host:port/DATABASE".into(),
+            });
+        }
+        Ok(PostgresLocation {
+            shown: redact(text),
+            url: text.to_string(),
+            password: None,
+            retention_ms: None,
+        })
+    }
+
+    /// Whether the URL carries a password (it would show in the process list and shell history
+    /// if it came from a command line).
+    pub fn has_password_in_url(&self) -> bool {
+        self.shown != self.url
+    }
+
+    /// The password, from the environment or a file.
+    pub fn with_password(mut self, password: Option<String>) -> PostgresLocation {
+        self.password = password;
+        self
+    }
+
+    /// Opens a connection: ten seconds to connect, the application named `takt`.
+    pub fn connect(&self) -> Result<PostgresConnection, PostgresError> {
+        Ok(PostgresConnection {
+            client: Mutex::new(Some(outside_runtime(|| self.client())?)),
+            location: self.clone(),
+            generation: AtomicU64::new(0),
+        })
+    }
+
+    fn client(&self) -> Result<Client, PostgresError> {
+        let mut config: postgres::Config =
+            self.url
+                .parse()
+                .map_err(|e: postgres::Error| PostgresError::Url {
+                    url: self.shown.clone(),
+                    message: e.to_string(),
+                })?;
+        if let Some(p) = &self.password {
+            config.password(p);
+        }
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("takt");
+        }
+        Ok(config.connect(NoTls)?)
+    }
+
+    /// Brings a schema up to date with `runner`, one server at a time (a session advisory lock):
+    /// servers started together do not apply the same version twice.
+    pub fn migrate(
+        connection: &PostgresConnection,
+        mut runner: refinery::Runner,
+        history: &str,
+    ) -> Result<(), StoreError> {
+        connection.with(|client| {
+            client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])?;
+            let done = runner.set_migration_table_name(history).run(client);
+            client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])?;
+            done?;
+            Ok(())
+        })
+    }
+}
+
+/// One connection to PostgreSQL, shared under a lock. The client is synchronous and drives a
+/// runtime of its own, which cannot run inside another runtime's thread (a server's handler, a
+/// listener's task): there each call runs on a thread of its own, which it may borrow from.
+pub struct PostgresConnection {
+    /// Always `Some` but while it is dropped.
+    client: Mutex<Option<Client>>,
+    /// To connect again after the connection was lost (a restart of the database).
+    location: PostgresLocation,
+    /// How many times it connected again: what the connection held (a session lock) is gone.
+    generation: AtomicU64,
+}
+
+impl PostgresConnection {
+    /// Runs `f` with the client, holding the lock. A connection found lost (the database
+    /// restarted, the network failed) is opened again first; if that fails, `f` runs on the lost
+    /// one and reports its error. What was in flight when it was lost failed, and was never
+    /// acknowledged.
+    pub fn with<R: Send>(&self, f: impl FnOnce(&mut Client) -> R + Send) -> R {
+        let mut guard = self.client.lock().unwrap_or_else(|e| e.into_inner());
+        let slot: &mut Option<Client> = &mut guard;
+        outside_runtime(|| {
+            if slot.as_ref().is_some_and(Client::is_closed) {
+                match self.location.client() {
+                    Ok(client) => {
+                        tracing::warn!(store = %self.location, "the connection to PostgreSQL was lost: connected again");
+                        // The lost client's runtime is dropped here, off any async runtime.
+                        *slot = Some(client);
+                        self.generation.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(e) => {
+                        tracing::error!(store = %self.location, error = %e, "the connection to PostgreSQL was lost");
+                    }
+                }
+            }
+            match slot.as_mut() {
+                Some(client) => f(client),
+                None => unreachable!("the connection is used after it was dropped"),
+            }
+        })
+    }
+}
+
+impl PostgresConnection {
+    /// Changes when the connection is opened again (what the old one held is gone).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for PostgresConnection {
+    /// Closing the connection drives the client's runtime too, and drops it.
+    fn drop(&mut self) {
+        let client = self
+            .client
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        outside_runtime(move || drop(client));
+    }
+}
+
+/// Runs `f` here, or on a scoped thread of its own when this thread is inside a tokio runtime.
+fn outside_runtime<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return f();
+    }
+    std::thread::scope(|scope| match scope.spawn(f).join() {
+        Ok(r) => r,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
+}
+
+/// `postgres://user:secret@host/db` shown as `postgres://user@host/db`.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}@{host}{tail}")
+        }
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_never_shows() {
+        let l =
+            PostgresLocation::parse("postgres://takt:s3cret@db.plant:5433/site?connect_timeout=3");
+        let Ok(l) = l else { panic!("{l:?}") };
+        assert!(l.has_password_in_url());
+        assert_eq!(
+            l.to_string(),
+            "postgres://takt@db.plant:5433/site?connect_timeout=3"
+        );
+        assert!(!format!("{l:?}").contains("s3cret"));
+        let l = PostgresLocation::parse("postgresql://takt@db.plant/site")
+            .map(|l| l.with_password(Some("pw".into())));
+        let Ok(l) = l else { panic!("{l:?}") };
+        assert!(!l.has_password_in_url());
+        assert!(!format!("{l:?}").contains("pw\""));
+        let missing = PostgresLocation::parse("postgres://takt@db.plant");
+        assert!(
+            matches!(missing, Err(PostgresError::Url { .. })),
+            "{missing:?}"
+        );
+    }
+}
