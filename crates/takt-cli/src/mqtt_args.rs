@@ -15,8 +15,10 @@ pub struct MqttArgs {
     #[arg(long)]
     site: Option<String>,
     /// MQTT client id (the broker keeps its session and unacknowledged messages): one per twin.
-    #[arg(long, default_value = "takt-twin")]
-    client_id: String,
+    /// Default `takt-twin`; for the servers of a site (`takt serve --store`), `takt-twin-<host
+    /// name>`: two clients with one id would take the broker's session from each other in turn.
+    #[arg(long)]
+    client_id: Option<String>,
     /// Log in to the broker as this user; the password comes from --mqtt-password-file or the
     /// environment variable TAKT_MQTT_PASSWORD (never from the command line, which others can read).
     #[arg(long)]
@@ -41,7 +43,14 @@ pub struct MqttArgs {
 impl MqttArgs {
     /// The broker's settings, or `None` without `--site`. The login and TLS files are checked
     /// now, before anything is opened: a bad one is named at once, not at the first connection.
-    pub fn resolve(&self, batch: usize, batch_wait_s: f64) -> Result<Option<MqttConfig>> {
+    /// The broker's settings, if `--site` is given; `shared`: one of a site's servers (its client
+    /// id by default names the machine).
+    pub fn resolve(
+        &self,
+        batch: usize,
+        batch_wait_s: f64,
+        shared: bool,
+    ) -> Result<Option<MqttConfig>> {
         let Some(site) = &self.site else {
             return Ok(None);
         };
@@ -65,7 +74,10 @@ impl MqttArgs {
             host,
             port,
             site: site.clone(),
-            client_id: self.client_id.clone(),
+            client_id: self.client_id.clone().unwrap_or_else(|| match shared {
+                true => format!("takt-twin-{}", host_name()),
+                false => "takt-twin".into(),
+            }),
             batch: batch.max(1),
             batch_wait: Duration::from_secs_f64(batch_wait_s.max(0.001)),
             credentials,
@@ -82,4 +94,19 @@ impl MqttArgs {
         }
         Ok(Some(config))
     }
+}
+
+/// This machine's name (Linux), for a client id that differs between the servers of a site.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|h| {
+            h.trim()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect::<String>()
+        })
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown-host".into())
 }

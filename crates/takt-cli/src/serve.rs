@@ -150,7 +150,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let mqtt = args.mqtt.resolve(1000, 0.05)?;
+    let mqtt = args.mqtt.resolve(1000, 0.05, args.store.store.is_some())?;
     let mut config = Config::new(args.listen, args.data.clone(), auth);
     config.store = args.store.postgres()?;
     let stores = match &config.store {

@@ -128,7 +128,10 @@ pub(crate) fn listen(args: ListenArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let mqtt = match (args.mqtt.resolve(args.batch, args.batch_wait)?, &opcua) {
+    let mqtt = match (
+        args.mqtt.resolve(args.batch, args.batch_wait, false)?,
+        &opcua,
+    ) {
         (Some(mqtt), _) => Some(mqtt),
         (None, None) => bail!("--site is needed to listen over MQTT (or give --opcua and --map)"),
         (None, Some(_)) => None,
