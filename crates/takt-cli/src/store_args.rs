@@ -12,7 +12,7 @@ pub struct StoreArgs {
     /// A PostgreSQL database holding the stores, shared by the servers of a site:
     /// `postgres://user@host:port/database`. Its password comes from TAKT_STORE_PASSWORD or
     /// --store-password-file, not from this URL. Default: SQLite files (see --data).
-    #[arg(long, env = "TAKT_STORE", value_name = "URL")]
+    #[arg(long, env = "TAKT_STORE", hide_env_values = true, value_name = "URL")]
     pub store: Option<String>,
     /// A file holding the PostgreSQL password (its first line).
     #[arg(long, value_name = "FILE")]

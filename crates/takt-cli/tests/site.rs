@@ -387,3 +387,71 @@ fn the_servers_ride_out_a_restart_of_postgres() {
     wait_for_accepted(&a, events.len() as u64);
     wait_for_accepted(&b, events.len() as u64);
 }
+
+/// A store's password never comes from a command line, and is never shown: a URL holding one is
+/// refused on the command line (it stays usable from TAKT_STORE), and the help hides TAKT_STORE.
+#[test]
+fn a_store_password_never_comes_from_the_command_line() {
+    let takt = || {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_takt"));
+        c.current_dir(common::root()).env_remove("TAKT_STORE");
+        c
+    };
+    let refused = takt()
+        .args([
+            "serve",
+            "--scenario",
+            "scenarios/bottling-line.toml",
+            "--insecure-no-auth",
+            "--store",
+        ])
+        .arg("postgres://takt:s3cret@127.0.0.1:1/site")
+        .output()
+        .expect("takt runs");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(said.contains("TAKT_STORE_PASSWORD"), "{said}");
+    assert!(!said.contains("s3cret"), "{said}");
+    for command in [
+        &[
+            "replay",
+            "--scenario",
+            "scenarios/bottling-line.toml",
+            "--db",
+        ][..],
+        &[
+            "twin",
+            "state",
+            "--scenario",
+            "scenarios/bottling-line.toml",
+            "--db",
+        ],
+    ] {
+        let refused = takt()
+            .args(command)
+            .arg("postgres://takt:s3cret@127.0.0.1:1/site")
+            .args(if command[0] == "replay" {
+                &["replay/bottling-line-5min.jsonl"][..]
+            } else {
+                &[]
+            })
+            .output()
+            .expect("takt runs");
+        let said = String::from_utf8_lossy(&refused.stderr);
+        assert!(!refused.status.success(), "{command:?}");
+        assert!(
+            said.contains("TAKT_STORE_PASSWORD") && !said.contains("s3cret"),
+            "{said}"
+        );
+    }
+    let help = takt()
+        .env("TAKT_STORE", "postgres://takt:s3cret@db/site")
+        .args(["serve", "--help"])
+        .output()
+        .expect("takt runs");
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("TAKT_STORE") && !help.contains("s3cret"),
+        "{help}"
+    );
+}
