@@ -25,6 +25,8 @@ pub struct TwinHandle {
     /// The alert rules and what they hold open; locked after the twin, never before it.
     alerting: Mutex<Option<Alerting>>,
     alert_changes: broadcast::Sender<Arc<AlertChange>>,
+    /// Whether this server judged the rules when last asked (for `/metrics`).
+    judging: std::sync::atomic::AtomicBool,
 }
 
 struct Alerting {
@@ -63,6 +65,7 @@ impl TwinHandle {
             last_accepted_ms: std::sync::atomic::AtomicI64::new(i64::MIN),
             alerting: Mutex::new(None),
             alert_changes,
+            judging: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -114,10 +117,19 @@ impl TwinHandle {
 
     /// Whether this server judges the rules: of the servers sharing a store, one does.
     fn judges(&self, twin: &mut Twin, a: &mut Alerting) -> bool {
-        twin.judges_alerts(&mut a.engine).unwrap_or_else(|e| {
+        let judges = twin.judges_alerts(&mut a.engine).unwrap_or_else(|e| {
             tracing::error!(error = %e, "alerts: cannot tell which server judges them");
             false
-        })
+        });
+        self.judging
+            .store(judges, std::sync::atomic::Ordering::Relaxed);
+        judges
+    }
+
+    /// Whether this server judged the alert rules when they were last judged (alerts on, and of
+    /// the servers sharing a store the one that holds the judge's lock).
+    pub fn judges_alerts(&self) -> bool {
+        self.judging.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn announce(&self, changes: Vec<AlertChange>) {

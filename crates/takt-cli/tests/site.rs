@@ -283,6 +283,13 @@ fn one_server_of_a_site_judges_the_alerts_and_another_takes_over() {
     assert_eq!(on_a.len(), 1, "{on_a:?}");
     assert_eq!(on_a, on_b);
     let id = on_a[0]["id"].as_u64().expect("an id");
+    let judge = |s: &Server| {
+        let text = get(s, "/metrics", Some(READ)).text;
+        text.lines()
+            .find_map(|l| l.strip_prefix("takt_alerts_judge "))
+            .map(str::to_string)
+    };
+    assert_eq!((judge(&a), judge(&b)), (Some("1".into()), Some("0".into())));
     // Both servers deliver to the webhook; only the judge raised it, so it is heard of once.
     std::thread::sleep(Duration::from_millis(500));
     let raised: Vec<Value> = delivered
@@ -323,6 +330,7 @@ fn one_server_of_a_site_judges_the_alerts_and_another_takes_over() {
     assert_eq!(after[0]["asset"], "Labeller");
     assert_eq!(after[0]["id"].as_u64(), Some(id + 1));
     assert!(after[0]["cleared_ms"].is_null());
+    assert_eq!(judge(&b), Some("1".into()));
 }
 
 /// Waits, at most 20 s, until `/ready` answers `status`.

@@ -67,6 +67,7 @@ pub(super) async fn metrics(State(s): State<Shared>) -> Response {
             &buffers,
             (queued, running),
             last_accepted_ms,
+            s.twin.judges_alerts(),
         )
     });
     ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response()
@@ -99,6 +100,7 @@ fn plant_metrics(
     buffers: &takt_twin::condition::BufferLevels,
     (queued, running): (usize, usize),
     last_accepted_ms: Option<i64>,
+    judges_alerts: bool,
 ) {
     use prometheus_client::metrics::counter::ConstCounter;
     use prometheus_client::metrics::family::Family;
@@ -228,6 +230,11 @@ fn plant_metrics(
         "jobs_running",
         "Jobs running",
         ConstGauge::new(running as i64),
+    );
+    registry.register(
+        "alerts_judge",
+        "1 if this server judges the alert rules (of the servers sharing a store, one does), else 0",
+        ConstGauge::new(i64::from(judges_alerts)),
     );
     if c.accepted > 0 {
         registry.register_with_unit(
