@@ -49,6 +49,9 @@ test("between shifts the board says no shift is running and the forecast waits f
     `No shift is running: the late shift ended at ${friday} 22:00. The forecast runs again once the next shift has begun, at ${monday} 06:00.`,
   );
   await expect(page.getByRole("button", { name: "refresh" })).toBeDisabled();
+  // The timeline's switch names the shifts as they are: none is running.
+  const which = page.getByRole("group", { name: "which shift" });
+  await expect(which.getByRole("button")).toHaveText(["last shift", "shift before it"]);
   await page.screenshot({ path: "test-results/board-between-shifts.png", fullPage: true });
   await expectAccessible(page);
   expect(problems).toEqual([]);

@@ -76,7 +76,12 @@ export function Board() {
       ) : null}
       <AlertsPanel changes={live.alerts} offset={offset} />
       <Line layout={layout} assets={assets} buffers={buffers} now_ms={state?.now_ms ?? 0} offline={offline} />
-      <ShiftHistory machines={ordered} offset={offset} changes={live.received} />
+      <ShiftHistory
+        machines={ordered}
+        offset={offset}
+        changes={live.received}
+        between={state ? state.now_ms >= state.window_end_ms : false}
+      />
       <div class="panels">
         {/* Mounted once the twin's clock is known: between shifts it must not ask for a forecast. */}
         {state ? (

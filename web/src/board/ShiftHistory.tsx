@@ -1,11 +1,12 @@
 // The timeline and the stops of the running shift, or of the one before for the handover.
+// Between shifts, the one that ended last and the one before it.
 import { useState } from "preact/hooks";
 import { plantTime } from "../format";
 import { useTimeline, type Window } from "./history";
 import { Pareto } from "./Pareto";
 import { Timeline } from "./Timeline";
 
-export function ShiftHistory(props: { machines: string[]; offset: number; changes: number }) {
+export function ShiftHistory(props: { machines: string[]; offset: number; changes: number; between: boolean }) {
   const [window, setWindow] = useState<Window>("shift");
   const { report, error } = useTimeline(window, props.changes);
   const span = report ? `${report.shift ?? "shift"} ${plantTime(report.window_start_ms, props.offset)}–${plantTime(report.window_end_ms, props.offset).slice(11)}` : "";
@@ -15,10 +16,10 @@ export function ShiftHistory(props: { machines: string[]; offset: number; change
         States and stops · {span}
         <span class="switch" role="group" aria-label="which shift">
           <button type="button" aria-pressed={window === "shift"} onClick={() => setWindow("shift")}>
-            running shift
+            {props.between ? "last shift" : "running shift"}
           </button>
           <button type="button" aria-pressed={window === "previous"} onClick={() => setWindow("previous")}>
-            shift before
+            {props.between ? "shift before it" : "shift before"}
           </button>
         </span>
       </h2>
