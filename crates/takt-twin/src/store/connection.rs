@@ -96,6 +96,7 @@ impl PostgresLocation {
             client: Mutex::new(Some(outside_runtime(|| self.client())?)),
             location: self.clone(),
             generation: AtomicU64::new(0),
+            failed_at: Mutex::new(None),
         })
     }
 
@@ -146,6 +147,9 @@ pub struct PostgresConnection {
     location: PostgresLocation,
     /// How many times it connected again: what the connection held (a session lock) is gone.
     generation: AtomicU64,
+    /// When connecting again last failed: the next attempt waits a second, so that while the
+    /// database is away every call fails at once instead of waiting for its connect timeout.
+    failed_at: Mutex<Option<std::time::Instant>>,
 }
 
 impl PostgresConnection {
@@ -157,15 +161,19 @@ impl PostgresConnection {
         let mut guard = self.client.lock().unwrap_or_else(|e| e.into_inner());
         let slot: &mut Option<Client> = &mut guard;
         outside_runtime(|| {
-            if slot.as_ref().is_some_and(Client::is_closed) {
+            let mut failed_at = self.failed_at.lock().unwrap_or_else(|e| e.into_inner());
+            let waited = failed_at.is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
+            if waited && slot.as_ref().is_some_and(Client::is_closed) {
                 match self.location.client() {
                     Ok(client) => {
                         tracing::warn!(store = %self.location, "the connection to PostgreSQL was lost: connected again");
                         // The lost client's runtime is dropped here, off any async runtime.
                         *slot = Some(client);
                         self.generation.fetch_add(1, Ordering::Relaxed);
+                        *failed_at = None;
                     }
                     Err(e) => {
+                        *failed_at = Some(std::time::Instant::now());
                         tracing::error!(store = %self.location, error = %e, "the connection to PostgreSQL was lost");
                     }
                 }
