@@ -14,44 +14,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use takt_api::auth::Auth;
-use takt_api::{Config, Server};
 use takt_sim::Simulation;
 
 const BATCH: usize = 1000;
 const SENDERS: usize = 2;
-
-fn start_server(tag: &str) -> SocketAddr {
-    let dir = std::env::temp_dir().join(format!("takt-api-bench-{}-{tag}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let loaded = match takt_model::load_file(&takt_benches::scenario_path("bottling-line.toml")) {
-        Ok(l) => l,
-        Err(e) => panic!("{e}"),
-    };
-    let mut config = Config::new("127.0.0.1:0".parse().expect("addr"), dir, Auth::Insecure);
-    config.ingest_per_s = 0.0; // no rate limit: the bench is the only client
-    let server = match Server::open(config, loaded.scenario, loaded.model) {
-        Ok(s) => s,
-        Err(e) => panic!("{e}"),
-    };
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        if let Err(e) = takt_api::run(server, None, |addr| {
-            let _ = tx.send(addr);
-        }) {
-            eprintln!("server: {e}");
-        }
-    });
-    rx.recv_timeout(Duration::from_secs(30))
-        .expect("the server starts")
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into()
-}
 
 /// Sends every batch (sender k takes batches k, k + SENDERS, ...); returns the wall time.
 fn ingest(addr: SocketAddr, batches: &Arc<Vec<String>>) -> Duration {
@@ -60,7 +26,7 @@ fn ingest(addr: SocketAddr, batches: &Arc<Vec<String>>) -> Duration {
         .map(|k| {
             let batches = Arc::clone(batches);
             std::thread::spawn(move || {
-                let agent = agent();
+                let agent = takt_benches::agent();
                 let url = format!("http://{addr}/twin/events");
                 for b in batches.iter().skip(k).step_by(SENDERS) {
                     let r = agent
@@ -110,7 +76,7 @@ fn main() {
     );
 
     // Phase 1: ingestion alone.
-    let addr = start_server("alone");
+    let addr = takt_benches::start_server("alone", None);
     let took = ingest(addr, &batches);
     println!(
         "ingestion alone:        {:>9.0} events/s ({:.2} s)",
@@ -119,12 +85,12 @@ fn main() {
     );
 
     // Phase 2: ingestion with a reader of the state.
-    let addr = start_server("with-reader");
+    let addr = takt_benches::start_server("with-reader", None);
     let done = Arc::new(AtomicBool::new(false));
     let reader = {
         let done = Arc::clone(&done);
         std::thread::spawn(move || {
-            let agent = agent();
+            let agent = takt_benches::agent();
             let url = format!("http://{addr}/twin/state");
             let mut latencies_ms = Vec::new();
             while !done.load(Ordering::Relaxed) {

@@ -16,45 +16,9 @@ mod postgres;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use takt_api::auth::Auth;
-use takt_api::{Config, Server};
 use takt_sim::Simulation;
-use takt_twin::store::PostgresLocation;
 
 const BATCH: usize = 1000;
-
-fn start_server(tag: &str, store: Option<&str>) -> SocketAddr {
-    let dir = std::env::temp_dir().join(format!("takt-site-bench-{}-{tag}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let loaded = match takt_model::load_file(&takt_benches::scenario_path("bottling-line.toml")) {
-        Ok(l) => l,
-        Err(e) => panic!("{e}"),
-    };
-    let mut config = Config::new("127.0.0.1:0".parse().expect("addr"), dir, Auth::Insecure);
-    config.ingest_per_s = 0.0; // no rate limit: the bench is the only client
-    config.store = store.map(|url| PostgresLocation::parse(url).expect("a PostgreSQL URL"));
-    let server = match Server::open(config, loaded.scenario, loaded.model) {
-        Ok(s) => s,
-        Err(e) => panic!("{e}"),
-    };
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        if let Err(e) = takt_api::run(server, None, |addr| {
-            let _ = tx.send(addr);
-        }) {
-            eprintln!("server: {e}");
-        }
-    });
-    rx.recv_timeout(Duration::from_secs(30))
-        .expect("the server starts")
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into()
-}
 
 /// Sends every batch, sender k taking batches k, k + n, ... to `servers[k]`; the wall time.
 fn ingest(servers: &[SocketAddr], batches: &Arc<Vec<String>>) -> Duration {
@@ -67,7 +31,7 @@ fn ingest(servers: &[SocketAddr], batches: &Arc<Vec<String>>) -> Duration {
             let batches = Arc::clone(batches);
             let url = format!("http://{addr}/twin/events");
             std::thread::spawn(move || {
-                let agent = agent();
+                let agent = takt_benches::agent();
                 for b in batches.iter().skip(k).step_by(n) {
                     match agent
                         .post(&url)
@@ -90,7 +54,7 @@ fn ingest(servers: &[SocketAddr], batches: &Arc<Vec<String>>) -> Duration {
 
 /// How many events a server has mirrored.
 fn mirrored(addr: SocketAddr) -> u64 {
-    let mut r = agent()
+    let mut r = takt_benches::agent()
         .get(format!("http://{addr}/twin/state"))
         .call()
         .expect("the state");
@@ -138,7 +102,7 @@ fn main() {
     );
     let rate = |took: Duration| events as f64 / took.as_secs_f64();
 
-    let sqlite = start_server("sqlite", None);
+    let sqlite = takt_benches::start_server("sqlite", None);
     let took = ingest(&[sqlite, sqlite], &batches);
     println!(
         "one server, SQLite:          {:>9.0} events/s ({:.2} s)",
@@ -147,7 +111,7 @@ fn main() {
     );
 
     let one = cluster.database("one");
-    let server = start_server("pg-one", Some(&one));
+    let server = takt_benches::start_server("pg-one", Some(&one));
     let took = ingest(&[server, server], &batches);
     println!(
         "one server, PostgreSQL:      {:>9.0} events/s ({:.2} s)",
@@ -156,8 +120,8 @@ fn main() {
     );
 
     let shared = cluster.database("two");
-    let a = start_server("pg-a", Some(&shared));
-    let b = start_server("pg-b", Some(&shared));
+    let a = takt_benches::start_server("pg-a", Some(&shared));
+    let b = takt_benches::start_server("pg-b", Some(&shared));
     let took = ingest(&[a, b], &batches);
     let behind = converged(&[a, b], events);
     println!(
@@ -178,7 +142,7 @@ fn main() {
             10_000_000 + k
         );
         let started = Instant::now();
-        let r = agent()
+        let r = takt_benches::agent()
             .post(format!("http://{a}/twin/events"))
             .header("Content-Type", "application/json")
             .send(body.as_str())

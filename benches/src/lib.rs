@@ -82,3 +82,44 @@ pub fn mean_ci(xs: &[f64]) -> (f64, f64) {
     let (m, h) = takt_sim::mean_ci95(xs);
     (m, h.unwrap_or(f64::NAN))
 }
+
+/// Starts the real HTTP server (`takt_api::run`) of the shipped bottling line in this process, on a
+/// free loopback port, without authentication or a rate limit (the bench is its only client): its
+/// stores in a fresh temporary folder, or in the PostgreSQL database `store` (a URL).
+pub fn start_server(tag: &str, store: Option<&str>) -> std::net::SocketAddr {
+    use takt_api::{Config, Server, auth::Auth};
+    let dir = std::env::temp_dir().join(format!("takt-bench-{}-{tag}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let loaded = match takt_model::load_file(&scenario_path("bottling-line.toml")) {
+        Ok(l) => l,
+        Err(e) => panic!("{e}"),
+    };
+    let mut config = Config::new("127.0.0.1:0".parse().expect("addr"), dir, Auth::Insecure);
+    config.ingest_per_s = 0.0;
+    config.store = store.map(|url| match takt_twin::store::PostgresLocation::parse(url) {
+        Ok(l) => l,
+        Err(e) => panic!("{e}"),
+    });
+    let server = match Server::open(config, loaded.scenario, loaded.model) {
+        Ok(s) => s,
+        Err(e) => panic!("{e}"),
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        if let Err(e) = takt_api::run(server, None, |addr| {
+            let _ = tx.send(addr);
+        }) {
+            eprintln!("server: {e}");
+        }
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the server starts")
+}
+
+/// An HTTP client that returns every status as an answer.
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}

@@ -214,44 +214,7 @@ fn a_killed_server_keeps_every_acknowledged_event_and_rebuilds_the_same_state() 
     // Stream batches from another thread and SIGKILL the server in the middle.
     let dir = data_dir("kill");
     let mut s = Server::start(&dir, &[]);
-    let base = s.base.clone();
-    let to_send = batches.clone();
-    let progress = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let seen = std::sync::Arc::clone(&progress);
-    let sender = std::thread::spawn(move || {
-        let mut acknowledged = 0usize;
-        for b in &to_send {
-            let r = agent()
-                .post(format!("{base}/twin/events"))
-                .header("Content-Type", "application/json")
-                .header("Authorization", format!("Bearer {WRITE}"))
-                .send(b.as_str());
-            match r {
-                Ok(r) if r.status().as_u16() == 200 => {
-                    acknowledged += 1;
-                    seen.store(acknowledged, std::sync::atomic::Ordering::SeqCst);
-                }
-                _ => break,
-            }
-        }
-        acknowledged
-    });
-    // Kill once a tenth of the batches are acknowledged, while the sender is still sending.
-    let started = Instant::now();
-    while progress.load(std::sync::atomic::Ordering::SeqCst) < batches.len() / 10 {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "ingestion stalls"
-        );
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    s.kill();
-    let acknowledged = sender.join().expect("sender");
-    assert!(
-        acknowledged > 0 && acknowledged < batches.len(),
-        "the kill came at {acknowledged} of {} batches: not in the middle",
-        batches.len()
-    );
+    let acknowledged = common::stream_and_kill(&mut s, &batches);
     let s = Server::start(&dir, &[]);
     // Every acknowledged event is there: sent again, each is a duplicate.
     let acked_events: u64 = events

@@ -9,7 +9,7 @@ mod common;
 #[path = "../../takt-twin/tests/common/postgres.rs"]
 mod postgres;
 
-use common::{READ, Server, WRITE, agent, data_dir, get, post, recording};
+use common::{READ, Server, WRITE, data_dir, get, post, recording};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -109,43 +109,7 @@ fn a_server_killed_mid_ingestion_loses_no_acknowledged_event() {
     let b = Server::start(&data_dir("kill-b"), &store);
     let events = recording();
     let batches = batches_of(&events, 20);
-    let base = a.base.clone();
-    let to_send = batches.clone();
-    let progress = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let seen = std::sync::Arc::clone(&progress);
-    let sender = std::thread::spawn(move || {
-        let mut acknowledged = 0usize;
-        for b in &to_send {
-            let r = agent()
-                .post(format!("{base}/twin/events"))
-                .header("Content-Type", "application/json")
-                .header("Authorization", format!("Bearer {WRITE}"))
-                .send(b.as_str());
-            match r {
-                Ok(r) if r.status().as_u16() == 200 => {
-                    acknowledged += 1;
-                    seen.store(acknowledged, std::sync::atomic::Ordering::SeqCst);
-                }
-                _ => break,
-            }
-        }
-        acknowledged
-    });
-    let started = Instant::now();
-    while progress.load(std::sync::atomic::Ordering::SeqCst) < batches.len() / 10 {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "ingestion stalls"
-        );
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    a.kill();
-    let acknowledged = sender.join().expect("sender");
-    assert!(
-        acknowledged > 0 && acknowledged < batches.len(),
-        "the kill came at {acknowledged} of {} batches: not in the middle",
-        batches.len()
-    );
+    let acknowledged = common::stream_and_kill(&mut a, &batches);
     // B has every acknowledged event: sent to it again, each is a duplicate.
     for batch in &batches[..acknowledged] {
         let again = post(&b, "/twin/events", Some(WRITE), batch);

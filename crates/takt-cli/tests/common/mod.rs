@@ -162,3 +162,50 @@ pub fn data_dir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     d
 }
+
+/// Streams `batches` to `server` from another thread and kills it (SIGKILL) once a tenth of them
+/// are acknowledged, while the sender is still sending; how many batches were acknowledged,
+/// checked to be neither none nor all.
+pub fn stream_and_kill(server: &mut Server, batches: &[String]) -> usize {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Instant;
+    let base = server.base.clone();
+    let to_send = batches.to_vec();
+    let progress = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&progress);
+    let sender = std::thread::spawn(move || {
+        let mut acknowledged = 0usize;
+        for b in &to_send {
+            let r = agent()
+                .post(format!("{base}/twin/events"))
+                .header("Content-Type", "application/json")
+                .header("Authorization", format!("Bearer {WRITE}"))
+                .send(b.as_str());
+            match r {
+                Ok(r) if r.status().as_u16() == 200 => {
+                    acknowledged += 1;
+                    seen.store(acknowledged, Ordering::SeqCst);
+                }
+                _ => break,
+            }
+        }
+        acknowledged
+    });
+    let started = Instant::now();
+    while progress.load(Ordering::SeqCst) < batches.len() / 10 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "ingestion stalls"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    server.kill();
+    let acknowledged = sender.join().expect("sender");
+    assert!(
+        acknowledged > 0 && acknowledged < batches.len(),
+        "the kill came at {acknowledged} of {} batches: not in the middle",
+        batches.len()
+    );
+    acknowledged
+}
