@@ -10,43 +10,13 @@
 //!
 //! Run: `cargo bench -p takt-benches --bench api` (or `benches/run.sh api`).
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use takt_sim::Simulation;
 
 const BATCH: usize = 1000;
 const SENDERS: usize = 2;
-
-/// Sends every batch (sender k takes batches k, k + SENDERS, ...); returns the wall time.
-fn ingest(addr: SocketAddr, batches: &Arc<Vec<String>>) -> Duration {
-    let started = Instant::now();
-    let handles: Vec<_> = (0..SENDERS)
-        .map(|k| {
-            let batches = Arc::clone(batches);
-            std::thread::spawn(move || {
-                let agent = takt_benches::agent();
-                let url = format!("http://{addr}/twin/events");
-                for b in batches.iter().skip(k).step_by(SENDERS) {
-                    let r = agent
-                        .post(&url)
-                        .header("Content-Type", "application/json")
-                        .send(b.as_str());
-                    match r {
-                        Ok(r) if r.status().as_u16() == 200 => {}
-                        Ok(r) => panic!("ingestion answered {}", r.status()),
-                        Err(e) => panic!("ingestion failed: {e}"),
-                    }
-                }
-            })
-        })
-        .collect();
-    for h in handles {
-        let _ = h.join();
-    }
-    started.elapsed()
-}
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
@@ -77,7 +47,7 @@ fn main() {
 
     // Phase 1: ingestion alone.
     let addr = takt_benches::start_server("alone", None);
-    let took = ingest(addr, &batches);
+    let took = takt_benches::ingest(&[addr; SENDERS], &batches);
     println!(
         "ingestion alone:        {:>9.0} events/s ({:.2} s)",
         lines.len() as f64 / took.as_secs_f64(),
@@ -107,7 +77,7 @@ fn main() {
             latencies_ms
         })
     };
-    let took = ingest(addr, &batches);
+    let took = takt_benches::ingest(&[addr; SENDERS], &batches);
     done.store(true, Ordering::Relaxed);
     let mut latencies = reader.join().expect("reader");
     latencies.sort_by(f64::total_cmp);

@@ -20,38 +20,6 @@ use takt_sim::Simulation;
 
 const BATCH: usize = 1000;
 
-/// Sends every batch, sender k taking batches k, k + n, ... to `servers[k]`; the wall time.
-fn ingest(servers: &[SocketAddr], batches: &Arc<Vec<String>>) -> Duration {
-    let started = Instant::now();
-    let n = servers.len();
-    let handles: Vec<_> = servers
-        .iter()
-        .enumerate()
-        .map(|(k, addr)| {
-            let batches = Arc::clone(batches);
-            let url = format!("http://{addr}/twin/events");
-            std::thread::spawn(move || {
-                let agent = takt_benches::agent();
-                for b in batches.iter().skip(k).step_by(n) {
-                    match agent
-                        .post(&url)
-                        .header("Content-Type", "application/json")
-                        .send(b.as_str())
-                    {
-                        Ok(r) if r.status().as_u16() == 200 => {}
-                        Ok(r) => panic!("ingestion answered {}", r.status()),
-                        Err(e) => panic!("ingestion failed: {e}"),
-                    }
-                }
-            })
-        })
-        .collect();
-    for h in handles {
-        let _ = h.join();
-    }
-    started.elapsed()
-}
-
 /// How many events a server has mirrored.
 fn mirrored(addr: SocketAddr) -> u64 {
     let mut r = takt_benches::agent()
@@ -103,7 +71,7 @@ fn main() {
     let rate = |took: Duration| events as f64 / took.as_secs_f64();
 
     let sqlite = takt_benches::start_server("sqlite", None);
-    let took = ingest(&[sqlite, sqlite], &batches);
+    let took = takt_benches::ingest(&[sqlite, sqlite], &batches);
     println!(
         "one server, SQLite:          {:>9.0} events/s ({:.2} s)",
         rate(took),
@@ -112,7 +80,7 @@ fn main() {
 
     let one = cluster.database("one");
     let server = takt_benches::start_server("pg-one", Some(&one));
-    let took = ingest(&[server, server], &batches);
+    let took = takt_benches::ingest(&[server, server], &batches);
     println!(
         "one server, PostgreSQL:      {:>9.0} events/s ({:.2} s)",
         rate(took),
@@ -122,7 +90,7 @@ fn main() {
     let shared = cluster.database("two");
     let a = takt_benches::start_server("pg-a", Some(&shared));
     let b = takt_benches::start_server("pg-b", Some(&shared));
-    let took = ingest(&[a, b], &batches);
+    let took = takt_benches::ingest(&[a, b], &batches);
     let behind = converged(&[a, b], events);
     println!(
         "two servers, one PostgreSQL: {:>9.0} events/s ({:.2} s); both had mirrored every event {:.0} ms after the last answer",

@@ -123,3 +123,35 @@ pub fn agent() -> ureq::Agent {
         .build()
         .into()
 }
+
+/// Sends every batch, sender k taking batches k, k + n, ... to `servers[k]`; the wall time.
+pub fn ingest(servers: &[std::net::SocketAddr], batches: &Arc<Vec<String>>) -> std::time::Duration {
+    let started = std::time::Instant::now();
+    let n = servers.len();
+    let handles: Vec<_> = servers
+        .iter()
+        .enumerate()
+        .map(|(k, addr)| {
+            let batches = Arc::clone(batches);
+            let url = format!("http://{addr}/twin/events");
+            std::thread::spawn(move || {
+                let agent = agent();
+                for b in batches.iter().skip(k).step_by(n) {
+                    match agent
+                        .post(&url)
+                        .header("Content-Type", "application/json")
+                        .send(b.as_str())
+                    {
+                        Ok(r) if r.status().as_u16() == 200 => {}
+                        Ok(r) => panic!("ingestion answered {}", r.status()),
+                        Err(e) => panic!("ingestion failed: {e}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        let _ = h.join();
+    }
+    started.elapsed()
+}

@@ -469,13 +469,14 @@ impl Twin {
                 Err(e) => e.to_string(),
             };
             tracing::debug!(%source, index, %reason, "event rejected");
-            dead.push(DeadLetter {
+            refuse(
+                (&mut dead, &mut report),
                 received_ms,
-                source: source.into_owned(),
-                payload: raw,
-                reason: reason.clone(),
-            });
-            report.rejected.push(Rejection { index, reason });
+                index,
+                source,
+                raw,
+                reason,
+            );
         }
         if let Some(keep_ms) = self.store.retention_ms() {
             self.refuse_past_retention(
@@ -540,13 +541,7 @@ impl Twin {
                 human_span(keep_ms),
                 self.plant_time(cut_ms)
             );
-            dead.push(DeadLetter {
-                received_ms,
-                source: source.into_owned(),
-                payload: raw,
-                reason: reason.clone(),
-            });
-            report.rejected.push(Rejection { index, reason });
+            refuse((dead, report), received_ms, index, source, raw, reason);
         }
         report.rejected.sort_by_key(|r| r.index);
         *good = kept;
@@ -681,6 +676,24 @@ impl Twin {
 }
 
 /// The reason an event is refused by `gate`, or `None` when its time stamp is acceptable.
+/// A refused event: kept as a dead letter, and reported at its place in the batch.
+fn refuse(
+    (dead, report): (&mut Vec<DeadLetter>, &mut IngestReport),
+    received_ms: i64,
+    index: usize,
+    source: Cow<'_, str>,
+    payload: String,
+    reason: String,
+) {
+    dead.push(DeadLetter {
+        received_ms,
+        source: source.into_owned(),
+        payload,
+        reason: reason.clone(),
+    });
+    report.rejected.push(Rejection { index, reason });
+}
+
 fn too_far_ahead(
     gate: TimeGate,
     c: &Checked,

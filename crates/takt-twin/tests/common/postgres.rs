@@ -76,17 +76,7 @@ impl Cluster {
             "postgres",
             "--no-sync",
         ]));
-        let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1",
-            cluster.data.display()
-        );
-        run(cluster
-            .tool("pg_ctl")
-            .arg("-D")
-            .arg(&cluster.data)
-            .arg("-l")
-            .arg(cluster.data.join("server.log"))
-            .args(["-o", &options, "-w", "start"]));
+        cluster.start_again();
         Some(cluster)
     }
 
@@ -151,7 +141,7 @@ impl Cluster {
             .args(["-m", "fast", "-w", "stop"]));
     }
 
-    /// Starts it again on the same port, with what it held.
+    /// Starts the server (again, after `stop`) on its port, with what it held.
     pub fn start_again(&self) {
         let options = format!(
             "-p {} -k {} -c listen_addresses=127.0.0.1",
