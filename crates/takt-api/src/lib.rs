@@ -23,6 +23,7 @@ pub mod problem;
 pub mod routes;
 pub mod twin;
 pub mod web;
+pub mod worker;
 
 use auth::Auth;
 use std::net::SocketAddr;
@@ -57,7 +58,8 @@ pub struct Config {
     /// The largest request body, bytes.
     pub body_limit_bytes: usize,
     pub request_timeout: Duration,
-    /// Worker threads for jobs, and how many jobs may wait.
+    /// Worker threads for jobs (with a shared store 0 leaves them to the site's other nodes), and
+    /// how many jobs may wait.
     pub workers: usize,
     pub queue: usize,
     /// The most replications one request may ask for.
@@ -72,6 +74,9 @@ pub struct Config {
     pub reorder_window: Duration,
     /// How long one job may run before it is stopped (and fails, naming this limit).
     pub job_time_limit: Duration,
+    /// How long this server's jobs stay its own without a heartbeat (a shared store): then
+    /// another node of the site takes them over.
+    pub job_lease: Duration,
     /// On shutdown: how long requests, then jobs, may take to finish before they are cut off.
     pub shutdown_grace: Duration,
     /// How far ahead of the server's clock an event's time stamp may be (sensor clocks drift).
@@ -100,10 +105,23 @@ impl Config {
             cors_origins: Vec::new(),
             reorder_window: Duration::from_secs(2),
             job_time_limit: Duration::from_secs(3600),
+            job_lease: db::DEFAULT_LEASE,
             shutdown_grace: Duration::from_secs(10),
             max_clock_skew: Duration::from_secs(300),
             alert_rules: None,
             alert_webhooks: Vec::new(),
+        }
+    }
+}
+
+impl Config {
+    /// How this server runs jobs.
+    pub fn pool(&self) -> jobs::PoolConfig {
+        jobs::PoolConfig {
+            workers: self.workers,
+            queue: self.queue,
+            time_limit: self.job_time_limit,
+            lease: self.job_lease,
         }
     }
 }
@@ -197,12 +215,7 @@ impl Server {
             ),
         };
         let db = Arc::new(db::Db::connect(&server_store, now_ms())?);
-        let jobs = jobs::Jobs::start(
-            Arc::clone(&db),
-            config.workers,
-            config.queue,
-            config.job_time_limit,
-        );
+        let jobs = jobs::Jobs::start(Arc::clone(&db), config.pool());
         let twin = Arc::new(twin::TwinHandle::open(
             Arc::clone(&model),
             &twin_store,
@@ -360,7 +373,7 @@ pub fn run(
     served
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

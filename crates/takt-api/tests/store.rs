@@ -1,13 +1,13 @@
 //! The server's store (scenarios, jobs) on both backends, SQLite and a real PostgreSQL (a
 //! throwaway cluster on loopback): one contract; a store written before the schema had a version
-//! opens unchanged; on PostgreSQL, servers sharing it hand each other cancels and take over
-//! what a silent server left.
+//! opens unchanged; on PostgreSQL the jobs table is the site's queue: each job is taken by one
+//! node, a silent node's jobs go back to the queue, cancels reach the node that runs the job.
 
 #[path = "../../takt-twin/tests/common/postgres.rs"]
 mod postgres;
 
 use postgres::Cluster;
-use takt_api::db::{Db, SILENT_AFTER_MS};
+use takt_api::db::{Db, MAX_ATTEMPTS};
 use takt_twin::store::StoreLocation;
 
 fn ok<T, E: std::fmt::Display>(r: Result<T, E>) -> T {
@@ -43,7 +43,7 @@ fn script(db: &Db) -> Seen {
         ok(db.scenario("s999")).is_none(),
         ok(db.scenario("nonsense")).is_none(),
     );
-    let id = ok(db.add_job("simulation", 10));
+    let id = ok(db.add_job("simulation", Some("{}"), 10));
     assert!(id.starts_with('j') && id.len() == 33, "{id}");
     assert_eq!(ok(db.job(&id)).map(|j| j.status), Some("queued".into()));
     ok(db.set_status(&id, "running"));
@@ -55,7 +55,7 @@ fn script(db: &Db) -> Seen {
         20,
     ));
     let j = ok(db.job(&id)).unwrap_or_else(|| panic!("job {id}"));
-    let other = ok(db.add_job("schedule", 30));
+    let other = ok(db.add_job("schedule", None, 30));
     ok(db.finish(&other, "failed", None, Some("no machine"), 31));
     let f = ok(db.job(&other)).unwrap_or_else(|| panic!("job {other}"));
     assert!(ok(db.job("jnothing")).is_none());
@@ -100,7 +100,7 @@ fn both_backends_keep_the_contract() {
 }
 
 /// The server's store that release 0.1.0 wrote (fixtures/README.md) opens with today's code: its
-/// scenario and its finished job with the result are there, and version 1 is recorded.
+/// scenario and its finished job with the result are there, and every version is recorded.
 #[test]
 fn a_store_written_before_versions_opens_unchanged() {
     let dir = ok(tempfile::tempdir());
@@ -127,7 +127,7 @@ fn a_store_written_before_versions_opens_unchanged() {
         let result = job.result.unwrap_or_else(|| panic!("its result"));
         assert!(result.get("variants").is_some(), "{result}");
         // A new job goes in beside it.
-        let id = ok(db.add_job("simulation", 1));
+        let id = ok(db.add_job("simulation", None, 1));
         assert!(ok(db.job(&id)).is_some());
     }
     let conn = ok(rusqlite::Connection::open(&path));
@@ -136,52 +136,115 @@ fn a_store_written_before_versions_opens_unchanged() {
         [],
         |r| r.get(0),
     ));
-    assert_eq!(version, 1);
+    assert_eq!(version, 2);
 }
 
-/// On PostgreSQL, two servers share the jobs. A cancel asked of server B for a job of server A
-/// reaches A at its next heartbeat; a job whose server fell silent for 30 s is marked
-/// `interrupted` by the other, and a job that keeps its heartbeat is left alone.
+/// On PostgreSQL the jobs table is the site's queue. Two nodes taking jobs at once take each
+/// once; a cancel of a queued job is stored at once, of a running one reaches its node at its
+/// next heartbeat; a node silent past its lease loses its job to the queue (and cannot store an
+/// end for it any more); a job taken over too often ends `interrupted`.
 #[test]
-fn servers_sharing_postgres_pass_on_cancels_and_take_over_silent_jobs() {
+fn nodes_sharing_postgres_take_each_job_once_and_take_over_silent_ones() {
     let Some(cluster) = Cluster::start() else {
         return;
     };
     let location = ok(StoreLocation::parse(&cluster.database("site")));
-    let a = ok(Db::connect(&location, 0));
-    let b = ok(Db::connect(&location, 0));
-    let alive = ok(a.add_job("simulation", 1_000));
-    let cancelled = ok(a.add_job("simulation", 1_000));
-    let abandoned = ok(b.add_job("schedule", 1_000));
-    ok(a.set_status(&alive, "running"));
-    // B is asked to cancel A's job: nothing changes in the store but the request.
-    ok(b.request_cancel(&cancelled));
-    assert_eq!(
-        ok(b.job(&cancelled)).map(|j| j.status),
-        Some("queued".into())
+    let (a, b) = (ok(Db::connect(&location, 0)), ok(Db::connect(&location, 0)));
+    assert!(a.is_shared());
+    let lease = 10_000;
+
+    // Two nodes take 40 jobs as fast as they can: every job once, none twice.
+    let queued: Vec<String> = (0..40)
+        .map(|k| ok(a.add_job("simulation", Some(&format!("{{\"k\":{k}}}")), 1)))
+        .collect();
+    assert_eq!(ok(b.queued()), 40);
+    let take = |db: &Db| {
+        let mut taken = Vec::new();
+        while let Some(c) = ok(db.claim(2, lease)) {
+            assert_eq!(c.attempt, 1);
+            taken.push(c.id);
+        }
+        taken
+    };
+    let (by_a, by_b) = std::thread::scope(|s| {
+        let by_a = s.spawn(|| take(&a));
+        let by_b = s.spawn(|| take(&b));
+        (
+            by_a.join().unwrap_or_default(),
+            by_b.join().unwrap_or_default(),
+        )
+    });
+    let mut all: Vec<String> = by_a.iter().chain(&by_b).cloned().collect();
+    all.sort();
+    let mut expected = queued.clone();
+    expected.sort();
+    assert_eq!(all, expected, "{} by A, {} by B", by_a.len(), by_b.len());
+    for id in &queued {
+        ok(a.finish(id, "done", None, None, 3));
+        ok(b.finish(id, "done", None, None, 3));
+    }
+    assert_eq!(ok(a.queued()), 0);
+
+    // Cancels: a queued job at once, a running one through its node's heartbeat.
+    let waiting = ok(a.add_job("schedule", Some("{}"), 1_000));
+    ok(b.request_cancel(&waiting, 1_001));
+    let cancelled = ok(a.job(&waiting)).unwrap_or_else(|| panic!("the cancelled job"));
+    assert_eq!(cancelled.status, "cancelled");
+    assert!(
+        ok(a.claim(1_002, lease)).is_none(),
+        "a cancelled job is never taken"
     );
-    // A's heartbeat renews its jobs with their progress and hears of the cancel.
-    assert_eq!(
-        ok(a.heartbeat(20_000, &[(alive.clone(), 3, 40)])),
-        vec![cancelled.clone()]
-    );
-    // B shows the progress of A's job as A last stored it.
-    assert_eq!(ok(b.job(&alive)).and_then(|j| j.progress), Some((3, 40)));
-    // B falls silent; A's later heartbeats mark B's job interrupted once 30 s have passed.
-    ok(a.heartbeat(1_000 + SILENT_AFTER_MS - 1, &[]));
-    assert_eq!(
-        ok(a.job(&abandoned)).map(|j| j.status),
-        Some("queued".into())
-    );
-    ok(a.heartbeat(1_000 + SILENT_AFTER_MS + 1, &[]));
-    let gone = ok(a.job(&abandoned)).unwrap_or_else(|| panic!("the abandoned job"));
+    let running = ok(a.add_job("simulation", Some("{}"), 1_000));
+    let held = ok(a.claim(1_000, lease)).unwrap_or_else(|| panic!("a job to take"));
+    assert_eq!(held.spec.as_deref(), Some("{}"));
+    ok(b.request_cancel(&running, 1_100));
+    let beat = ok(a.heartbeat(2_000, lease, &[(running.clone(), 3, 40)]));
+    assert_eq!(beat.cancel, vec![running.clone()]);
+    assert!(beat.lost.is_empty());
+    // The other node shows the progress as A last stored it.
+    assert_eq!(ok(b.job(&running)).and_then(|j| j.progress), Some((3, 40)));
+    ok(a.finish(
+        &running,
+        "cancelled",
+        None,
+        Some("cancelled while running"),
+        2_100,
+    ));
+
+    // B takes a job and falls silent; A's heartbeats leave it B's until its lease runs out.
+    let job = ok(a.add_job("simulation", Some("{}"), 3_000));
+    assert_eq!(ok(b.claim(3_000, lease)).map(|c| c.id), Some(job.clone()));
+    ok(a.heartbeat(3_000 + lease - 1, lease, &[]));
+    assert_eq!(ok(a.job(&job)).map(|j| j.status), Some("running".into()));
+    ok(a.heartbeat(3_000 + lease + 1, lease, &[]));
+    assert_eq!(ok(a.job(&job)).map(|j| j.status), Some("queued".into()));
+    let again = ok(a.claim(3_000 + lease + 2, lease)).unwrap_or_else(|| panic!("taken over"));
+    assert_eq!((again.id.as_str(), again.attempt), (job.as_str(), 2));
+    // B comes back: its heartbeat says the job is no longer its own, and its end is not stored.
+    let beat = ok(b.heartbeat(3_000 + lease + 3, lease, &[(job.clone(), 9, 9)]));
+    assert_eq!(beat.lost, vec![job.clone()]);
+    ok(b.finish(&job, "done", Some(&serde_json::json!({"by": "B"})), None, 1));
+    let now = ok(a.job(&job)).unwrap_or_else(|| panic!("the job"));
+    assert_eq!((now.status.as_str(), now.result), ("running", None));
+    // A hands it back at a shutdown: queued, and the take it had does not count.
+    ok(a.release(&job));
+    let third = ok(b.claim(20_000, lease)).unwrap_or_else(|| panic!("taken again"));
+    assert_eq!(third.attempt, 2);
+
+    // Taken and abandoned MAX_ATTEMPTS times: not taken again.
+    let mut t = 20_000;
+    for _ in third.attempt..MAX_ATTEMPTS {
+        t += lease + 1;
+        ok(a.heartbeat(t, lease, &[]));
+        assert!(ok(a.claim(t, lease)).is_some());
+    }
+    ok(a.heartbeat(t + lease + 1, lease, &[]));
+    let gone = ok(a.job(&job)).unwrap_or_else(|| panic!("the abandoned job"));
     assert_eq!(gone.status, "interrupted");
-    assert!(gone.error.is_some_and(|e| e.contains("no heartbeat")));
-    assert_eq!(ok(a.job(&alive)).map(|j| j.status), Some("running".into()));
-    // A server starting later does the same at once.
-    let c = ok(Db::connect(&location, 20_000 + 10 * SILENT_AFTER_MS));
-    assert_eq!(
-        ok(c.job(&alive)).map(|j| j.status),
-        Some("interrupted".into())
-    );
+    assert!(gone.error.is_some_and(|e| e.contains("not taken again")));
+    // A node starting later hands back what was left at once.
+    let late = ok(a.add_job("schedule", Some("{}"), t));
+    ok(a.claim(t, lease));
+    let c = ok(Db::connect(&location, t + 10 * lease));
+    assert_eq!(ok(c.job(&late)).map(|j| j.status), Some("queued".into()));
 }

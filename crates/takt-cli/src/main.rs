@@ -16,6 +16,7 @@ mod twin;
 mod twin_forecast;
 mod twin_listen;
 mod whatif;
+mod worker;
 
 use anyhow::{Context, Result, bail};
 use clap::{CommandFactory, Parser, Subcommand};
@@ -92,6 +93,9 @@ enum Command {
     /// The HTTP API (see /openapi.json): the live twin of one plant, scenarios, simulation and
     /// maintenance jobs. `--replay FILE` feeds a recording into the twin while serving.
     Serve(Box<serve::ServeArgs>),
+    /// A node of a site that runs jobs and serves nothing: it takes the simulations, schedules and
+    /// maintenance plans the site's servers queue in their shared PostgreSQL store (`--store`).
+    Worker(worker::WorkerArgs),
     /// Scenario files: `takt scenario schema` prints their JSON Schema, for editors that check TOML
     /// against one (taplo, Even Better TOML).
     Scenario {
@@ -152,7 +156,7 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let holds_connections = match &cli.command {
-        Command::Serve(_) => true,
+        Command::Serve(_) | Command::Worker(_) => true,
         Command::Twin(args) => args.is_listen(),
         _ => false,
     };
@@ -171,6 +175,7 @@ fn main() -> ExitCode {
         Command::Pdm(args) => pdm::run(args),
         Command::Maintain(args) => maintain::run(args),
         Command::Serve(args) => serve::run(*args),
+        Command::Worker(args) => worker::run(args),
         Command::Scenario {
             command: ScenarioCommand::Schema,
         } => serde_json::to_string_pretty(&takt_model::scenario::schema())

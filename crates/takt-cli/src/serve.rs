@@ -62,23 +62,58 @@ pub struct ServeArgs {
     /// Ingestion requests per second per client.
     #[arg(long, default_value_t = 500.0)]
     ingest_rate: f64,
-    /// Worker threads for jobs (default: one per core).
-    #[arg(long)]
-    workers: Option<usize>,
-    /// Jobs that may wait for a worker; more are refused with 503.
+    #[command(flatten)]
+    jobs: JobArgs,
+    /// Jobs that may wait for a worker (with --store: in the site's queue); more are refused with
+    /// 503.
     #[arg(long, default_value_t = 32)]
     queue: usize,
-    /// How long one job may run before it is stopped (and fails, naming the limit).
-    #[arg(long, default_value = "1h", value_parser = positive_duration)]
-    job_time_limit: Duration,
     /// How far ahead of this machine's clock an event's time stamp may be; later ones are
     /// rejected (a sensor clock gone wrong would otherwise move the twin's clock on).
     #[arg(long, default_value = "5m", value_parser = positive_duration)]
     max_clock_skew: Duration,
     /// On Ctrl-C or SIGTERM: how long open requests, then running jobs, may take to finish before
-    /// they are cut off (jobs cut off end `interrupted`).
+    /// they are cut off (jobs cut off end `interrupted`; with --store they go back to the queue).
     #[arg(long, default_value = "10s", value_parser = positive_duration)]
     shutdown_grace: Duration,
+}
+
+/// How a node runs jobs: `takt serve`'s and `takt worker`'s flags.
+#[derive(clap::Args)]
+pub struct JobArgs {
+    /// Threads that run jobs (default: one per core). With --store, 0 leaves them to the site's
+    /// other servers and workers.
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// How long one job may run before it is stopped (and fails, naming the limit).
+    #[arg(long, default_value = "1h", value_parser = positive_duration)]
+    pub job_time_limit: Duration,
+    /// With --store: how long this node's jobs stay its own without its heartbeat (once a
+    /// second); after that another node of the site takes them over and runs them again.
+    #[arg(long, default_value = "30s", value_parser = lease)]
+    pub job_lease: Duration,
+}
+
+impl JobArgs {
+    /// The pool: `workers` threads (at least one for a server alone), `queue` waiting.
+    pub fn pool(&self, queue: usize, shared: bool) -> takt_api::jobs::PoolConfig {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let workers = self.workers.unwrap_or(cores);
+        takt_api::jobs::PoolConfig {
+            workers: if shared { workers } else { workers.max(1) },
+            queue,
+            time_limit: self.job_time_limit,
+            lease: self.job_lease,
+        }
+    }
+}
+
+/// A lease outlasts a few heartbeats (one a second), or a busy node would lose its jobs.
+fn lease(text: &str) -> Result<Duration, String> {
+    match positive_duration(text)? {
+        d if d >= Duration::from_secs(3) => Ok(d),
+        _ => Err("must be at least 3s (a node renews its leases once a second)".into()),
+    }
 }
 
 pub(crate) fn positive_duration(text: &str) -> Result<Duration, String> {
@@ -162,14 +197,14 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     config.body_limit_bytes = args.body_limit_mib as usize * (1 << 20);
     config.ingest_per_s = args.ingest_rate;
     config.cors_origins = args.cors.clone();
-    config.queue = args.queue;
+    let pool = args.jobs.pool(args.queue, config.store.is_some());
+    config.workers = pool.workers;
+    config.queue = pool.queue;
+    config.job_time_limit = pool.time_limit;
+    config.job_lease = pool.lease;
     config.request_timeout = Duration::from_secs(120);
-    config.job_time_limit = args.job_time_limit;
     config.max_clock_skew = args.max_clock_skew;
     config.shutdown_grace = args.shutdown_grace;
-    if let Some(w) = args.workers {
-        config.workers = w.max(1);
-    }
     let server = Server::open(config, loaded.scenario, loaded.model)?;
     let mut text = std::fs::read_to_string(&args.scenario)
         .with_context(|| format!("cannot read {}", args.scenario.display()))?;

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use takt_model::{Model, RunLimits, ScenarioError, load_with_overrides};
 use takt_sim::{ReplicatedReport, Report, RunStopped, Simulation, StateFractions, mean_ci95, rng};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Replications {
     Fixed(u32),
     /// Add replications until each headline KPI's 95% half-width <= `relative` x |mean|.
@@ -46,7 +46,7 @@ impl Replications {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum WarmupChoice {
     /// As the scenario says.
     Scenario,
@@ -55,7 +55,9 @@ pub enum WarmupChoice {
     Auto,
 }
 
-#[derive(Debug, Clone)]
+/// A whole experiment as data: it serialises (a job queued for another machine) and runs the
+/// same, bit for bit, wherever it is read back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExperimentSpec {
     pub base_text: String,
     pub origin: PathBuf,

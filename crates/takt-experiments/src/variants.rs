@@ -10,12 +10,15 @@ use takt_model::{Override, parse_override};
 #[error("{0}")]
 pub struct VariantError(pub String);
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VariantSpec {
     pub name: String,
     /// What the variant means, in words (overlay files).
     pub description: Option<String>,
-    #[serde(serialize_with = "overrides_as_text")]
+    #[serde(
+        serialize_with = "overrides_as_text",
+        deserialize_with = "overrides_from_text"
+    )]
     pub overrides: Vec<Override>,
     /// For sweep variants: (path, value) of each swept field.
     pub sweep_point: Vec<(String, f64)>,
@@ -23,6 +26,16 @@ pub struct VariantSpec {
 
 fn overrides_as_text<S: serde::Serializer>(o: &[Override], s: S) -> Result<S::Ok, S::Error> {
     s.collect_seq(o.iter().map(|o| o.to_string()))
+}
+
+/// Overrides written as `path=value` read back: the text [`Override`]'s `Display` gives parses to
+/// the same value (TOML's own writing of it).
+fn overrides_from_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Override>, D::Error> {
+    let texts = Vec::<String>::deserialize(d)?;
+    texts
+        .iter()
+        .map(|t| parse_override(t).map_err(serde::de::Error::custom))
+        .collect()
 }
 
 /// `name: path=value; path=value`.

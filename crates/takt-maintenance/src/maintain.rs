@@ -6,13 +6,13 @@ use crate::calendar::{PlanCalendar, calendar};
 use crate::plant::{PlannedMachine, PlantError, Settings, plant_problem};
 use crate::policy::{Comparison, PolicyError, Runs, compare, standard_policies};
 use crate::windows::{MaintenancePlan, WindowError, check, solve_greedy};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use takt_model::{Model, Scenario};
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Solver {
     Greedy,
@@ -22,7 +22,7 @@ pub enum Solver {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlanRequest {
     pub settings: Settings,

@@ -18,14 +18,14 @@
 //!   spec in the engine); they are listed in `notes`.
 
 use crate::windows::{MachineInput, ModeInput, WindowProblem};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use takt_model::fit::Fit;
 use takt_model::{DistributionSpec, FailureBasis, Model, Scenario};
 use takt_sim::Report;
 
 /// What failures, services and stops cost, in one currency.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Costs {
     /// Parts and labour of one repair after a failure.
@@ -36,7 +36,7 @@ pub struct Costs {
     pub downtime_per_hour: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Settings {
     /// Simulation time the plan starts at (0: the scenario's start), seconds.

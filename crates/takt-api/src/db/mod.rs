@@ -38,7 +38,19 @@ trait Backend: Send + Sync {
     fn scenarios(&self) -> Result<Vec<(i64, String, i64)>, DbError>;
     /// Name, text and creation time.
     fn scenario(&self, n: i64) -> Result<Option<(String, String, i64)>, DbError>;
-    fn add_job(&self, id: &str, kind: &str, now_ms: i64) -> Result<(), DbError>;
+    /// A queued job with its input (`JobSpec` as JSON; `None` for work that is not data).
+    fn add_job(&self, id: &str, kind: &str, spec: Option<&str>, now_ms: i64)
+    -> Result<(), DbError>;
+    /// Whether the store is shared by the nodes of a site (its queue is theirs).
+    fn is_shared(&self) -> bool;
+    /// This process's name among the site's nodes (a shared store).
+    fn node(&self) -> Option<&str>;
+    /// Takes the oldest queued job for this node, leased for `lease_ms` (a shared store).
+    fn claim(&self, now_ms: i64, lease_ms: i64) -> Result<Option<Claimed>, DbError>;
+    /// Gives a job this node runs back to the queue (it stops for a shutdown).
+    fn release(&self, id: &str) -> Result<(), DbError>;
+    /// Jobs waiting in the queue.
+    fn queued(&self) -> Result<u64, DbError>;
     fn set_status(&self, id: &str, status: &str) -> Result<(), DbError>;
     fn finish(
         &self,
@@ -49,15 +61,17 @@ trait Backend: Send + Sync {
         now_ms: i64,
     ) -> Result<(), DbError>;
     fn job(&self, id: &str) -> Result<Option<StoredJob>, DbError>;
-    /// Renews this server's open jobs, marks other servers' silent jobs `interrupted`, and gives
-    /// the ids of this server's jobs whose cancel another server asked for.
+    /// Renews the leases of this node's running jobs with their progress, hands the jobs of
+    /// nodes silent past their lease back to the queue, and says what the node must stop.
     fn heartbeat(
         &self,
         now_ms: i64,
+        lease_ms: i64,
         progress: &[(String, u64, u64)],
-    ) -> Result<Vec<String>, DbError>;
-    /// Asks the server that runs job `id` to cancel it (it sees it at its next heartbeat).
-    fn request_cancel(&self, id: &str) -> Result<(), DbError>;
+    ) -> Result<Beat, DbError>;
+    /// Cancels job `id` run by no node of this process: stored `cancelled` now if still queued,
+    /// else asked of the node that runs it (it sees it at its next heartbeat).
+    fn request_cancel(&self, id: &str, now_ms: i64) -> Result<(), DbError>;
     /// Whether the database answers.
     fn ping(&self) -> Result<(), DbError>;
 }
@@ -66,10 +80,34 @@ pub struct Db {
     backend: Box<dyn Backend>,
 }
 
-/// How often a server renews its jobs, and how long a silent server's jobs wait before another
-/// marks them `interrupted`.
+/// How often a node renews its jobs' leases.
 pub const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(1);
-pub const SILENT_AFTER_MS: i64 = 30_000;
+/// How long a node's jobs stay its own without a heartbeat, unless it says otherwise.
+pub const DEFAULT_LEASE: std::time::Duration = std::time::Duration::from_secs(30);
+/// A job taken over this many times (its nodes fell silent each time) is not taken again: it
+/// ends `interrupted`, in case the job itself brings its nodes down.
+pub const MAX_ATTEMPTS: i32 = 3;
+
+/// A job a node took from the shared queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claimed {
+    pub id: String,
+    /// Its `JobSpec` as JSON (absent for a job queued by a release that did not store it).
+    pub spec: Option<String>,
+    /// 1 the first time it is taken.
+    pub attempt: i32,
+}
+
+/// What a heartbeat tells the node.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Beat {
+    /// This node's jobs whose cancel another node asked for.
+    pub cancel: Vec<String>,
+    /// This node's jobs it no longer holds: their lease ran out and another node took them.
+    pub lost: Vec<String>,
+    /// Jobs waiting in the site's queue (a shared store).
+    pub queued: Option<usize>,
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ScenarioSummary {
@@ -87,9 +125,9 @@ pub struct StoredScenario {
     pub toml: String,
 }
 
-/// A job as stored: what finished survives a restart; what was queued or running is marked
-/// `interrupted` when its server is gone (SQLite: when the server starts again; PostgreSQL: when
-/// its server has been silent for 30 s).
+/// A job as stored: what finished survives a restart. Alone (SQLite), what was queued or running
+/// is marked `interrupted` when the server starts again; on a shared store (PostgreSQL) a job
+/// whose node fell silent goes back to the queue for another.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StoredJob {
     pub id: String,
@@ -177,17 +215,42 @@ impl Db {
 
     /// A new queued job. Its id is 128 random bits from the operating system's generator
     /// (`j` and 32 hex digits), so that one job's id tells nothing of another's.
-    pub fn add_job(&self, kind: &str, now_ms: i64) -> Result<String, DbError> {
+    pub fn add_job(&self, kind: &str, spec: Option<&str>, now_ms: i64) -> Result<String, DbError> {
         let id = format!("j{:032x}", rand::random::<u128>());
-        self.backend.add_job(&id, kind, now_ms)?;
+        self.backend.add_job(&id, kind, spec, now_ms)?;
         Ok(id)
+    }
+
+    /// Whether the nodes of a site share this store, and with it the job queue.
+    pub fn is_shared(&self) -> bool {
+        self.backend.is_shared()
+    }
+
+    /// This process's name among the nodes of a site (`None` alone): the jobs it takes carry it.
+    pub fn node(&self) -> Option<&str> {
+        self.backend.node()
+    }
+
+    /// Takes the oldest queued job (each is taken by one node), leased for `lease_ms`.
+    pub fn claim(&self, now_ms: i64, lease_ms: i64) -> Result<Option<Claimed>, DbError> {
+        self.backend.claim(now_ms, lease_ms)
+    }
+
+    /// Gives a job back to the queue, for another node to run from its start.
+    pub fn release(&self, id: &str) -> Result<(), DbError> {
+        self.backend.release(id)
+    }
+
+    /// Jobs waiting in the queue.
+    pub fn queued(&self) -> Result<u64, DbError> {
+        self.backend.queued()
     }
 
     pub fn set_status(&self, id: &str, status: &str) -> Result<(), DbError> {
         self.backend.set_status(id, status)
     }
 
-    /// The job's end: `done` with a result or `failed`/`cancelled` with an error, committed.
+    /// The job's end; on a shared store only while the job is this node's (or nobody's yet): `done` with a result or `failed`/`cancelled` with an error, committed.
     pub fn finish(
         &self,
         id: &str,
@@ -205,18 +268,19 @@ impl Db {
         self.backend.job(id)
     }
 
-    /// See [`HEARTBEAT`]: renews this server's open jobs with their `progress` (id, done,
-    /// total); the ids of its jobs another server was asked to cancel.
+    /// See [`HEARTBEAT`]: renews this node's running jobs for `lease_ms` with their `progress`
+    /// (id, done, total).
     pub fn heartbeat(
         &self,
         now_ms: i64,
+        lease_ms: i64,
         progress: &[(String, u64, u64)],
-    ) -> Result<Vec<String>, DbError> {
-        self.backend.heartbeat(now_ms, progress)
+    ) -> Result<Beat, DbError> {
+        self.backend.heartbeat(now_ms, lease_ms, progress)
     }
 
-    pub fn request_cancel(&self, id: &str) -> Result<(), DbError> {
-        self.backend.request_cancel(id)
+    pub fn request_cancel(&self, id: &str, now_ms: i64) -> Result<(), DbError> {
+        self.backend.request_cancel(id, now_ms)
     }
 
     /// Whether the database answers (a round trip for PostgreSQL).

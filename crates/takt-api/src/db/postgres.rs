@@ -1,10 +1,12 @@
-//! The server's store on PostgreSQL, shared by the servers of a site (its tables beside the
-//! twin's events). Each server is a `node` with a random name for the life of its process; it
-//! renews its open jobs' `heartbeat_ms` (see [`super::HEARTBEAT`]) and marks the open jobs of a
-//! server silent for [`super::SILENT_AFTER_MS`] `interrupted`, as SQLite's single server does
-//! with its own at a restart.
+//! The server's store on PostgreSQL, shared by the nodes of a site (servers and workers; its
+//! tables beside the twin's events). The jobs table is the site's queue. Each node has a random
+//! name for the life of its process; it takes queued jobs (`FOR UPDATE SKIP LOCKED`: one node
+//! each), renews their leases with each heartbeat (see [`super::HEARTBEAT`]), and hands the
+//! running jobs of a node silent past its lease back to the queue (at most
+//! [`super::MAX_ATTEMPTS`] takes each). A node writes a job's end only while the job is its own,
+//! so a node that lost a lease cannot overwrite the run of the node that took it over.
 
-use super::{Backend, DbError, SILENT_AFTER_MS, StoredJob, stored_job};
+use super::{Backend, Beat, Claimed, DbError, MAX_ATTEMPTS, StoredJob, stored_job};
 use takt_twin::store::{PostgresConnection, PostgresLocation};
 
 mod migrations {
@@ -19,7 +21,8 @@ pub(super) struct Postgres {
     node: String,
 }
 
-const SILENT: &str = "the server running it stopped (no heartbeat for 30 s)";
+const GAVE_UP: &str = "its node stopped each of the times it was taken (no heartbeat within \
+                       its lease): not taken again";
 
 impl Postgres {
     pub(super) fn connect(location: &PostgresLocation, now_ms: i64) -> Result<Postgres, DbError> {
@@ -29,17 +32,26 @@ impl Postgres {
             db,
             node: format!("n{:016x}", rand::random::<u64>()),
         };
-        store.interrupt_silent(now_ms)?;
+        store.take_over_silent(now_ms)?;
         Ok(store)
     }
 
-    fn interrupt_silent(&self, now_ms: i64) -> Result<u64, DbError> {
+    /// Running jobs whose lease ran out go back to the queue (or, taken too often, end
+    /// `interrupted`). Their progress goes with them: the next node starts from the beginning.
+    fn take_over_silent(&self, now_ms: i64) -> Result<(u64, u64), DbError> {
         Ok(self.db.with(|c| {
-            c.execute(
+            let requeued = c.execute(
+                "UPDATE jobs SET status = 'queued', node = NULL, lease_until_ms = NULL,
+                        progress_done = NULL, progress_total = NULL
+                 WHERE status = 'running' AND lease_until_ms < $1 AND attempts < $2",
+                &[&now_ms, &MAX_ATTEMPTS],
+            )?;
+            let given_up = c.execute(
                 "UPDATE jobs SET status = 'interrupted', error = $1, finished_ms = $2
-                 WHERE status IN ('queued', 'running') AND heartbeat_ms < $3",
-                &[&SILENT, &now_ms, &(now_ms - SILENT_AFTER_MS)],
-            )
+                 WHERE status = 'running' AND lease_until_ms < $2",
+                &[&GAVE_UP, &now_ms],
+            )?;
+            Ok::<_, postgres::Error>((requeued, given_up))
         })?)
     }
 }
@@ -91,22 +103,75 @@ impl Backend for Postgres {
             .map(|r| (r.get(0), r.get(1), r.get(2))))
     }
 
-    fn add_job(&self, id: &str, kind: &str, now_ms: i64) -> Result<(), DbError> {
+    fn add_job(
+        &self,
+        id: &str,
+        kind: &str,
+        spec: Option<&str>,
+        now_ms: i64,
+    ) -> Result<(), DbError> {
         self.db.with(|c| {
             c.execute(
-                "INSERT INTO jobs (key, kind, status, created_ms, node, heartbeat_ms)
-                 VALUES ($1, $2, 'queued', $3, $4, $3)",
-                &[&id, &kind, &now_ms, &self.node],
+                "INSERT INTO jobs (key, kind, status, created_ms, heartbeat_ms, spec)
+                 VALUES ($1, $2, 'queued', $3, $3, $4)",
+                &[&id, &kind, &now_ms, &spec],
             )
         })?;
         Ok(())
     }
 
+    fn is_shared(&self) -> bool {
+        true
+    }
+
+    fn node(&self) -> Option<&str> {
+        Some(&self.node)
+    }
+
+    fn claim(&self, now_ms: i64, lease_ms: i64) -> Result<Option<Claimed>, DbError> {
+        let row = self.db.with(|c| {
+            c.query_opt(
+                "UPDATE jobs SET status = 'running', node = $1, heartbeat_ms = $2,
+                        lease_until_ms = $2::bigint + $3::bigint, attempts = attempts + 1
+                 WHERE n = (SELECT n FROM jobs WHERE status = 'queued' ORDER BY n
+                            FOR UPDATE SKIP LOCKED LIMIT 1)
+                 RETURNING key, spec, attempts",
+                &[&self.node, &now_ms, &lease_ms],
+            )
+        })?;
+        Ok(row.map(|r| Claimed {
+            id: r.get(0),
+            spec: r.get(1),
+            attempt: r.get(2),
+        }))
+    }
+
+    fn release(&self, id: &str) -> Result<(), DbError> {
+        self.db.with(|c| {
+            c.execute(
+                "UPDATE jobs SET status = 'queued', node = NULL, lease_until_ms = NULL,
+                        progress_done = NULL, progress_total = NULL,
+                        attempts = greatest(attempts - 1, 0)
+                 WHERE key = $1 AND node = $2 AND status = 'running'",
+                &[&id, &self.node],
+            )
+        })?;
+        Ok(())
+    }
+
+    fn queued(&self) -> Result<u64, DbError> {
+        let n: i64 = self
+            .db
+            .with(|c| c.query_one("SELECT count(*) FROM jobs WHERE status = 'queued'", &[]))?
+            .get(0);
+        Ok(n as u64)
+    }
+
     fn set_status(&self, id: &str, status: &str) -> Result<(), DbError> {
         self.db.with(|c| {
             c.execute(
-                "UPDATE jobs SET status = $1 WHERE key = $2",
-                &[&status, &id],
+                "UPDATE jobs SET status = $1 WHERE key = $2 AND (node = $3 OR node IS NULL)",
+                &[&status, &id, &self.node],
             )
         })?;
         Ok(())
@@ -122,9 +187,11 @@ impl Backend for Postgres {
     ) -> Result<(), DbError> {
         self.db.with(|c| {
             c.execute(
-                "UPDATE jobs SET status = $1, result = $2, error = $3, finished_ms = $4
-                 WHERE key = $5",
-                &[&status, &result, &error, &now_ms, &id],
+                "UPDATE jobs SET status = $1, result = $2, error = $3, finished_ms = $4,
+                        lease_until_ms = NULL
+                 WHERE key = $5 AND status IN ('queued', 'running')
+                   AND (node = $6 OR node IS NULL)",
+                &[&status, &result, &error, &now_ms, &id, &self.node],
             )
         })?;
         Ok(())
@@ -155,41 +222,49 @@ impl Backend for Postgres {
     fn heartbeat(
         &self,
         now_ms: i64,
+        lease_ms: i64,
         progress: &[(String, u64, u64)],
-    ) -> Result<Vec<String>, DbError> {
+    ) -> Result<Beat, DbError> {
         let ids: Vec<&str> = progress.iter().map(|(id, _, _)| id.as_str()).collect();
         let done: Vec<i64> = progress.iter().map(|(_, d, _)| *d as i64).collect();
         let total: Vec<i64> = progress.iter().map(|(_, _, t)| *t as i64).collect();
-        let asked = self.db.with(|c| {
-            let asked = c.query(
-                "UPDATE jobs SET heartbeat_ms = $1
-                 WHERE node = $2 AND status IN ('queued', 'running')
-                 RETURNING key, cancel_requested",
-                &[&now_ms, &self.node],
+        let (held, queued) = self.db.with(|c| {
+            let held = c.query(
+                "UPDATE jobs SET heartbeat_ms = $1, lease_until_ms = $1::bigint + $2::bigint,
+                        progress_done = p.done, progress_total = p.total
+                 FROM UNNEST($3::text[], $4::bigint[], $5::bigint[]) AS p(key, done, total)
+                 WHERE jobs.key = p.key AND jobs.node = $6 AND jobs.status = 'running'
+                 RETURNING jobs.key, jobs.cancel_requested",
+                &[&now_ms, &lease_ms, &ids, &done, &total, &self.node],
             )?;
-            if !ids.is_empty() {
-                c.execute(
-                    "UPDATE jobs SET progress_done = p.done, progress_total = p.total
-                     FROM UNNEST($1::text[], $2::bigint[], $3::bigint[]) AS p(key, done, total)
-                     WHERE jobs.key = p.key AND jobs.node = $4
-                       AND jobs.status IN ('queued', 'running')",
-                    &[&ids, &done, &total, &self.node],
-                )?;
-            }
-            Ok::<_, postgres::Error>(asked)
+            let queued: i64 = c
+                .query_one("SELECT count(*) FROM jobs WHERE status = 'queued'", &[])?
+                .get(0);
+            Ok::<_, postgres::Error>((held, queued))
         })?;
-        let interrupted = self.interrupt_silent(now_ms)?;
-        if interrupted > 0 {
+        let (requeued, given_up) = self.take_over_silent(now_ms)?;
+        if requeued + given_up > 0 {
             tracing::warn!(
-                jobs = interrupted,
-                "jobs of a silent server marked interrupted"
+                requeued,
+                given_up,
+                "jobs of a node silent past its lease taken over"
             );
         }
-        Ok(asked
-            .iter()
-            .filter(|r| r.get::<_, bool>(1))
-            .map(|r| r.get(0))
-            .collect())
+        let held_ids: std::collections::HashSet<String> =
+            held.iter().map(|r| r.get::<_, String>(0)).collect();
+        Ok(Beat {
+            cancel: held
+                .iter()
+                .filter(|r| r.get::<_, bool>(1))
+                .map(|r| r.get(0))
+                .collect(),
+            lost: ids
+                .iter()
+                .filter(|id| !held_ids.contains(**id))
+                .map(|id| id.to_string())
+                .collect(),
+            queued: usize::try_from(queued).ok(),
+        })
     }
 
     fn ping(&self) -> Result<(), DbError> {
@@ -197,11 +272,16 @@ impl Backend for Postgres {
         Ok(())
     }
 
-    fn request_cancel(&self, id: &str) -> Result<(), DbError> {
+    fn request_cancel(&self, id: &str, now_ms: i64) -> Result<(), DbError> {
         self.db.with(|c| {
             c.execute(
-                "UPDATE jobs SET cancel_requested = TRUE
-                 WHERE key = $1 AND status IN ('queued', 'running')",
+                "UPDATE jobs SET status = 'cancelled', error = 'cancelled before it started',
+                        finished_ms = $2
+                 WHERE key = $1 AND status = 'queued'",
+                &[&id, &now_ms],
+            )?;
+            c.execute(
+                "UPDATE jobs SET cancel_requested = TRUE WHERE key = $1 AND status = 'running'",
                 &[&id],
             )
         })?;

@@ -1,7 +1,7 @@
 //! The server's store in SQLite (WAL, synchronous FULL): one server owns the file, so at opening
 //! every job still queued or running was its own, and is marked `interrupted`.
 
-use super::{Backend, DbError, StoredJob, stored_job};
+use super::{Backend, Beat, Claimed, DbError, StoredJob, stored_job};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
 use std::sync::Mutex;
@@ -93,12 +93,45 @@ impl Backend for Sqlite {
             .optional()?)
     }
 
-    fn add_job(&self, id: &str, kind: &str, now_ms: i64) -> Result<(), DbError> {
+    fn add_job(
+        &self,
+        id: &str,
+        kind: &str,
+        spec: Option<&str>,
+        now_ms: i64,
+    ) -> Result<(), DbError> {
         self.conn().execute(
-            "INSERT INTO jobs (kind, status, created_ms, key) VALUES (?1, 'queued', ?2, ?3)",
-            params![kind, now_ms, id],
+            "INSERT INTO jobs (kind, status, created_ms, key, spec) VALUES (?1, 'queued', ?2, ?3, ?4)",
+            params![kind, now_ms, id, spec],
         )?;
         Ok(())
+    }
+
+    fn is_shared(&self) -> bool {
+        false
+    }
+
+    fn node(&self) -> Option<&str> {
+        None
+    }
+
+    /// The queue of one server is in its memory: nothing to take from the file.
+    fn claim(&self, _now_ms: i64, _lease_ms: i64) -> Result<Option<Claimed>, DbError> {
+        Ok(None)
+    }
+
+    /// Alone, a stopped job is `interrupted`, never handed back.
+    fn release(&self, id: &str) -> Result<(), DbError> {
+        self.set_status(id, "interrupted")
+    }
+
+    fn queued(&self) -> Result<u64, DbError> {
+        let n: i64 = self.conn().query_row(
+            "SELECT count(*) FROM jobs WHERE status = 'queued'",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(n as u64)
     }
 
     fn set_status(&self, id: &str, status: &str) -> Result<(), DbError> {
@@ -149,9 +182,10 @@ impl Backend for Sqlite {
     fn heartbeat(
         &self,
         _now_ms: i64,
+        _lease_ms: i64,
         _progress: &[(String, u64, u64)],
-    ) -> Result<Vec<String>, DbError> {
-        Ok(Vec::new())
+    ) -> Result<Beat, DbError> {
+        Ok(Beat::default())
     }
 
     fn ping(&self) -> Result<(), DbError> {
@@ -160,7 +194,7 @@ impl Backend for Sqlite {
     }
 
     /// Every job of the file is this server's: a cancel never needs to be passed on.
-    fn request_cancel(&self, _id: &str) -> Result<(), DbError> {
+    fn request_cancel(&self, _id: &str, _now_ms: i64) -> Result<(), DbError> {
         Ok(())
     }
 }

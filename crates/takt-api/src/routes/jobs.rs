@@ -150,20 +150,10 @@ pub(super) async fn create_simulation(
         series_points: 24,
         goal: None,
     };
-    let work: Work = Box::new(move |progress| {
-        progress.set_total(
-            u64::from(spec.replications.first_round()) * (1 + spec.variants.len() as u64),
-        );
-        // With a precision target, the total grows with each round.
-        let x = takt_experiments::run_cancellable(
-            &spec,
-            &|done, total| progress.set(done, total),
-            progress.cancel_flag(),
-        )
-        .map_err(|e| e.to_string())?;
-        serde_json::to_value(&x).map_err(|e| e.to_string())
-    });
-    let id = blocking(move || s.jobs.submit("simulation", work)).await??;
+    let spec = JobSpec::Simulation {
+        experiment: Box::new(spec),
+    };
+    let id = blocking(move || s.jobs.submit(spec)).await??;
     Ok(accepted(id))
 }
 
@@ -260,16 +250,6 @@ pub struct MaintenanceRequest {
     pub seed: Option<u64>,
 }
 
-/// A maintenance plan job's result: `takt maintain --json`'s, and the scenario with the plan in it.
-#[derive(Serialize, ToSchema)]
-pub struct MaintenanceResult {
-    #[serde(flatten)]
-    pub plan: takt_maintenance::maintain::PlanOutput,
-    /// The scenario file with the plan's windows as its planned stations' `maintenance.at` (`takt
-    /// maintain -o`), ready to simulate or store; absent for a plan from the twin's state.
-    pub planned_scenario: Option<String>,
-}
-
 /// Maintenance windows for a plant as a job (`takt maintain --json`'s result).
 #[utoipa::path(post, path = "/maintenance-plans", request_body = MaintenanceRequest,
     responses((status = 202, description = "Accepted: the job is queued", body = JobAccepted), (status = 422, description = "Does not validate: the failing fields (problem+json)", body = Problem), (status = 503, description = "Busy or not ready (problem+json, Retry-After)", body = Problem)))]
@@ -277,7 +257,7 @@ pub(super) async fn create_maintenance_plan(
     State(s): State<Shared>,
     Body(req): Body<MaintenanceRequest>,
 ) -> Result<Response, Problem> {
-    use takt_maintenance::maintain::{PlanRequest, Solver, plan_plant, steps};
+    use takt_maintenance::maintain::{PlanRequest, Solver};
     use takt_maintenance::plant::{Costs, Settings};
     let mut errors = Vec::new();
     let horizon_s = duration_of("horizon", &Some(req.horizon.clone()), &mut errors);
@@ -328,7 +308,7 @@ pub(super) async fn create_maintenance_plan(
     else {
         return Err(Problem::internal("validated fields missing"));
     };
-    let (scenario, model, ages, start_s, text) = if req.from_twin {
+    let (scenario, origin, seed, ages, start_s, text) = if req.from_twin {
         let (now, view) = s.twin.view();
         let now = now.ok_or_else(|| {
             Problem::validation(
@@ -341,14 +321,23 @@ pub(super) async fn create_maintenance_plan(
         })?;
         let ages = takt_twin::condition::failure_ages(&s.model, &view, now);
         let start_s = s.model.timebase.model_s(now);
-        (s.scenario.clone(), (*s.model).clone(), ages, start_s, None)
+        let origin = "scenario.toml".to_string();
+        (
+            s.scenario.clone(),
+            origin,
+            s.model.seed,
+            ages,
+            start_s,
+            None,
+        )
     } else {
         let (text, origin) = scenario_text(&s, &req.scenario_id, &req.scenario, &req.order_book)?;
-        let checked = text.clone();
-        let loaded = blocking(move || load_scenario(&checked, &origin)).await??;
+        let (checked, at) = (text.clone(), origin.clone());
+        let loaded = blocking(move || load_scenario(&checked, &at)).await??;
         (
             loaded.scenario,
-            loaded.model,
+            origin,
+            loaded.model.seed,
             Default::default(),
             0.0,
             Some(text),
@@ -369,42 +358,12 @@ pub(super) async fn create_maintenance_plan(
             crew: req.crew,
         },
         baseline_replications: 5,
-        seed: req.seed.unwrap_or(model.seed),
+        seed: req.seed.unwrap_or(seed),
         solver,
         compare: req.compare,
     };
-    let work: Work = Box::new(move |progress| {
-        progress.set_total(steps(&request));
-        // A cancelled job starts no further simulation run.
-        let out = plan_plant(
-            &scenario,
-            &model,
-            &ages,
-            &request,
-            &|| progress.step(),
-            progress.cancel_flag(),
-        )
-        .map_err(|e| e.to_string())?;
-        let mut out = MaintenanceResult {
-            planned_scenario: None,
-            plan: out,
-        };
-        if let Some(text) = text {
-            match takt_maintenance::planned::planned_scenario(
-                &text,
-                std::path::Path::new("planned.toml"),
-                None,
-                &out.plan.machines,
-                &out.plan.plan,
-                start_s,
-            ) {
-                Ok(planned) => out.planned_scenario = Some(planned),
-                Err(e) => out.plan.notes.push(format!("no planned scenario: {e}")),
-            }
-        }
-        serde_json::to_value(&out).map_err(|e| e.to_string())
-    });
-    let id = blocking(move || s.jobs.submit("maintenance-plan", work)).await??;
+    let spec = JobSpec::maintenance_plan(scenario, &origin, text, ages, request);
+    let id = blocking(move || s.jobs.submit(spec)).await??;
     Ok(accepted(id))
 }
 
@@ -484,12 +443,13 @@ pub(super) async fn create_schedule(
         });
     }
     reject(errors)?;
-    let (Some(objective), Some(limit_s)) = (objective, limit_s) else {
+    let (Some(_), Some(limit_s)) = (objective, limit_s) else {
         return Err(Problem::internal("validated fields missing"));
     };
     let (text, origin) = scenario_text(&s, &req.scenario_id, &req.scenario, &req.order_book)?;
-    let (model, plant) = blocking(move || {
-        let loaded = load_scenario(&text, &origin)?;
+    let (checked, at) = (text.clone(), origin.clone());
+    let seed = blocking(move || {
+        let loaded = load_scenario(&checked, &at)?;
         let plant = takt_scheduler::plant::from_model(&loaded.model).map_err(|e| {
             Problem::validation(
                 e.to_string(),
@@ -503,36 +463,19 @@ pub(super) async fn create_schedule(
             .problem
             .validate()
             .map_err(|e| Problem::validation(e.to_string(), vec![]))?;
-        Ok::<_, Problem>((Arc::new(loaded.model), plant))
+        Ok::<_, Problem>(loaded.model.seed)
     })
     .await??;
-    let request = PlantScheduleRequest {
-        solve: SolveRequest {
-            objective,
-            solver: req.solver,
-            time_limit_s: limit_s,
-            iterations: u64::MAX,
-            // One job, one worker of the pool.
-            searches: 1,
-            seed: req.seed.unwrap_or(model.seed),
-        },
+    let spec = JobSpec::Schedule {
+        scenario: text,
+        origin,
+        objective: req.objective.clone(),
+        solver: req.solver,
+        time_limit_s: limit_s,
+        seed: req.seed.unwrap_or(seed),
         robustness_replications: req.robustness_replications,
     };
-    let work: Work = Box::new(move |progress| {
-        progress.set_total(planning::steps(&request));
-        // The limit counts from the job's start: a queued job has all of its time.
-        let (plan, _) = schedule_plant(
-            &model,
-            &plant,
-            &request,
-            std::time::Instant::now(),
-            &|| progress.step(),
-            progress.cancel_flag(),
-        )
-        .map_err(|e| e.to_string())?;
-        serde_json::to_value(&plan).map_err(|e| e.to_string())
-    });
-    let id = blocking(move || s.jobs.submit("schedule", work)).await??;
+    let id = blocking(move || s.jobs.submit(spec)).await??;
     Ok(accepted(id))
 }
 

@@ -2,7 +2,7 @@
 //! check what they are sent before any work starts (a 4xx that names the field), run blocking work
 //! off the async runtime, and answer JSON.
 
-use crate::jobs::{JobView, Work};
+use crate::jobs::{JobSpec, JobView};
 use crate::problem::{Body, FieldError, Problem, non_negative};
 use crate::{Server, now_ms};
 use axum::Router;
@@ -20,9 +20,7 @@ use std::time::Instant;
 use takt_model::{
     Loaded, ScenarioError, compile_located, parse_duration, parse_override, parse_scenario,
 };
-use takt_scheduler::planning::{
-    self, PlanningError, PlantScheduleRequest, ScheduleSolver, SolveRequest, schedule_plant,
-};
+use takt_scheduler::planning::{PlanningError, ScheduleSolver};
 use takt_twin::{KpiReport, KpiWindow, TwinState};
 use tokio_stream::StreamExt;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -153,7 +151,7 @@ mod jobs;
 mod operations;
 mod scenarios;
 mod twin;
-pub use jobs::MaintenanceResult;
+pub use crate::jobs::MaintenanceResult;
 use jobs::*;
 use operations::*;
 use scenarios::*;

@@ -16,8 +16,17 @@ pub(crate) const MIGRATION_LOCK: i64 = 0x7461_6b74_0002;
 pub enum PostgresError {
     #[error("`{url}` is not a PostgreSQL URL: {message}")]
     Url { url: String, message: String },
-    #[error("{0}")]
+    #[error("{}", with_cause(.0))]
     Database(#[from] postgres::Error),
+}
+
+/// The client's words with the database's own (`db error` alone says nothing of which statement
+/// failed or why).
+fn with_cause(e: &postgres::Error) -> String {
+    match std::error::Error::source(e) {
+        Some(cause) => format!("{e}: {cause}"),
+        None => e.to_string(),
+    }
 }
 
 /// Where a PostgreSQL store lives: a `postgres://user@host:port/database` URL and the password,

@@ -1,21 +1,32 @@
 //! Long work (simulations, schedules, maintenance plans) as jobs on a bounded pool of worker
-//! threads, off the async runtime. The queue has a fixed length: a full queue refuses new jobs (the
-//! handler answers 503 with Retry-After) rather than letting memory grow. A job's result is
-//! committed to the server's store before its status turns `done`.
+//! threads, off the async runtime. A job is data (`JobSpec`, stored with it), and its result is
+//! committed to the store before its status turns `done`. The queue has a fixed length: a full
+//! queue refuses new jobs (the handler answers 503 with Retry-After) rather than letting memory
+//! grow. It lives in one of two places:
+//! - **in memory** (SQLite, one server): the pool runs the jobs its own routes queued;
+//! - **in the shared store** (PostgreSQL): every node of a site (servers and `takt worker`s)
+//!   claims queued jobs (`FOR UPDATE SKIP LOCKED`, so each is taken once), holds a lease it renews
+//!   with each heartbeat, and a job whose node fell silent past its lease goes back to the queue
+//!   for another (at most [`crate::db::MAX_ATTEMPTS`] times). A node that lost a job's lease stops
+//!   it and stores nothing of it.
 //!
 //! Every job's work reads one stop flag (`Progress::cancel_flag`) between its steps. Three things
 //! raise it, and the job's end says which: `DELETE /jobs/{id}` (`cancelled`), the server's time
 //! limit for a job (`failed`, naming the limit), and a shutdown that outlasts its grace period
 //! (`interrupted`). A queued job whose flag is raised never starts.
 
-use crate::db::Db;
+mod spec;
+
+pub use spec::{JobSpec, MaintenanceResult};
+
+use crate::db::{Claimed, Db};
 use crate::now_ms;
 use crate::problem::Problem;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use utoipa::ToSchema;
@@ -28,6 +39,8 @@ enum StopReason {
     Cancelled = 1,
     TimeLimit = 2,
     Shutdown = 3,
+    /// Its lease ran out and another node took the job (a shared store).
+    Lost = 4,
 }
 
 /// A job's live progress, shared with its work.
@@ -90,6 +103,7 @@ impl Progress {
             1 => StopReason::Cancelled,
             2 => StopReason::TimeLimit,
             3 => StopReason::Shutdown,
+            4 => StopReason::Lost,
             _ => StopReason::None,
         }
     }
@@ -124,13 +138,41 @@ pub struct JobView {
 pub enum JobResult {
     Simulation(Box<takt_experiments::Experiment>),
     Schedule(Box<takt_scheduler::planning::PlantSchedule>),
-    MaintenancePlan(Box<crate::routes::MaintenanceResult>),
+    MaintenancePlan(Box<MaintenanceResult>),
+}
+
+/// How a node runs jobs.
+#[derive(Debug, Clone)]
+pub struct PoolConfig {
+    /// Threads that run jobs. With a shared store 0 is a server that accepts jobs and leaves them
+    /// to the site's other nodes; alone it runs at least one.
+    pub workers: usize,
+    /// Jobs that may wait (on a shared store: the site's queue).
+    pub queue: usize,
+    /// How long one job may run before its flag is raised.
+    pub time_limit: Duration,
+    /// How long this node's jobs stay its own without a heartbeat (a shared store).
+    pub lease: Duration,
+}
+
+/// How often a node with nothing to run asks the shared store for a job (a job queued by this
+/// node wakes its threads at once).
+const POLL: Duration = Duration::from_millis(250);
+
+enum Queue {
+    Local {
+        sender: Mutex<Option<SyncSender<(String, Work)>>>,
+        receiver: Mutex<Receiver<(String, Work)>>,
+    },
+    Shared {
+        closed: AtomicBool,
+        wake: (Mutex<()>, Condvar),
+    },
 }
 
 pub struct Jobs {
-    /// How long one job may run before its flag is raised.
-    time_limit: Duration,
-    sender: Mutex<Option<SyncSender<(String, Work)>>>,
+    config: PoolConfig,
+    queue: Queue,
     live: Mutex<HashMap<String, Arc<Progress>>>,
     db: Arc<Db>,
     workers: Mutex<Vec<JoinHandle<()>>>,
@@ -139,14 +181,28 @@ pub struct Jobs {
 }
 
 impl Jobs {
-    /// Starts `workers` threads over a queue of `queue` jobs; a job running longer than
-    /// `time_limit` is stopped (a watchdog looks every 100 ms).
-    pub fn start(db: Arc<Db>, workers: usize, queue: usize, time_limit: Duration) -> Arc<Jobs> {
-        let (sender, receiver) = sync_channel::<(String, Work)>(queue.max(1));
-        let receiver = Arc::new(Mutex::new(receiver));
+    /// Starts `config.workers` threads over the store's queue; a job running longer than
+    /// `config.time_limit` is stopped (a watchdog looks every 100 ms, and renews the leases).
+    pub fn start(db: Arc<Db>, config: PoolConfig) -> Arc<Jobs> {
+        let queue = if db.is_shared() {
+            Queue::Shared {
+                closed: AtomicBool::new(false),
+                wake: (Mutex::new(()), Condvar::new()),
+            }
+        } else {
+            let (sender, receiver) = sync_channel::<(String, Work)>(config.queue.max(1));
+            Queue::Local {
+                sender: Mutex::new(Some(sender)),
+                receiver: Mutex::new(receiver),
+            }
+        };
+        let threads = match queue {
+            Queue::Local { .. } => config.workers.max(1),
+            Queue::Shared { .. } => config.workers,
+        };
         let jobs = Arc::new(Jobs {
-            time_limit,
-            sender: Mutex::new(Some(sender)),
+            config,
+            queue,
             live: Mutex::new(HashMap::new()),
             db,
             workers: Mutex::new(Vec::new()),
@@ -154,16 +210,12 @@ impl Jobs {
             running: AtomicUsize::new(0),
         });
         let mut handles = Vec::new();
-        for k in 0..workers.max(1) {
-            let receiver = Arc::clone(&receiver);
+        for k in 0..threads {
             let jobs = Arc::clone(&jobs);
             let handle = std::thread::Builder::new()
                 .name(format!("takt-job-{k}"))
                 .spawn(move || {
-                    loop {
-                        let next = receiver.lock().map(|r| r.recv());
-                        let Ok(Ok((id, work))) = next else { break };
-                        jobs.queued.fetch_sub(1, Ordering::Relaxed);
+                    while let Some((id, work)) = jobs.next() {
                         jobs.run_one(&id, work);
                     }
                 });
@@ -192,19 +244,75 @@ impl Jobs {
         jobs
     }
 
+    /// The next job for a worker thread; `None` once the pool is closing.
+    fn next(&self) -> Option<(String, Work)> {
+        match &self.queue {
+            Queue::Local { receiver, .. } => {
+                let next = receiver.lock().map(|r| r.recv());
+                let Ok(Ok(job)) = next else { return None };
+                self.queued.fetch_sub(1, Ordering::Relaxed);
+                Some(job)
+            }
+            Queue::Shared { closed, wake } => loop {
+                if closed.load(Ordering::Relaxed) {
+                    return None;
+                }
+                match self.db.claim(now_ms(), self.lease_ms()) {
+                    Ok(Some(claimed)) => return Some(self.taken(claimed)),
+                    Ok(None) => {
+                        let (lock, condvar) = wake;
+                        if let Ok(guard) = lock.lock() {
+                            let _ = condvar.wait_timeout(guard, POLL);
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot take a job from the shared queue");
+                        std::thread::sleep(crate::db::HEARTBEAT);
+                    }
+                }
+            },
+        }
+    }
+
+    /// A job this node claimed from the shared queue, ready to run.
+    fn taken(&self, claimed: Claimed) -> (String, Work) {
+        tracing::info!(job = claimed.id, attempt = claimed.attempt, "job taken");
+        if let Ok(mut live) = self.live.lock() {
+            live.insert(claimed.id.clone(), Arc::new(Progress::default()));
+        }
+        let spec = claimed
+            .spec
+            .ok_or_else(|| "queued by an earlier release, which did not store it".to_string())
+            .and_then(|text| serde_json::from_str::<JobSpec>(&text).map_err(|e| e.to_string()));
+        let work: Work = match spec {
+            Ok(spec) => Box::new(move |p| spec.run(p)),
+            Err(e) => Box::new(move |_| Err(format!("the job's input does not read back: {e}"))),
+        };
+        (claimed.id, work)
+    }
+
+    fn lease_ms(&self) -> i64 {
+        i64::try_from(self.config.lease.as_millis()).unwrap_or(i64::MAX)
+    }
+
+    fn shared(&self) -> bool {
+        matches!(self.queue, Queue::Shared { .. })
+    }
+
     /// Raises the flag of every job that has run past the time limit.
     fn stop_overdue(&self) {
         let Ok(live) = self.live.lock() else { return };
         for p in live.values() {
             let started = p.started.lock().ok().and_then(|s| *s);
-            if started.is_some_and(|t| t.elapsed() > self.time_limit) {
+            if started.is_some_and(|t| t.elapsed() > self.config.time_limit) {
                 p.raise(StopReason::TimeLimit);
             }
         }
     }
 
-    /// Renews this server's jobs in a shared store and stops those another server was asked to
-    /// cancel (a queued one is stored `cancelled` now, as [`Jobs::cancel`] does).
+    /// Renews this node's jobs in a shared store (their leases and progress), stops those another
+    /// node was asked to cancel (a queued one is stored `cancelled` now, as [`Jobs::cancel`]
+    /// does) and those whose lease another node has taken over.
     fn beat(&self) {
         let progress: Vec<(String, u64, u64)> = self
             .live
@@ -222,17 +330,29 @@ impl Jobs {
                     .collect()
             })
             .unwrap_or_default();
-        let asked = match self.db.heartbeat(now_ms(), &progress) {
-            Ok(asked) => asked,
+        let beat = match self.db.heartbeat(now_ms(), self.lease_ms(), &progress) {
+            Ok(beat) => beat,
             Err(e) => {
                 tracing::error!(error = %e, "cannot renew the jobs' heartbeat");
                 return;
             }
         };
-        for id in asked {
+        if let Some(queued) = beat.queued {
+            self.queued.store(queued, Ordering::Relaxed);
+        }
+        for id in beat.cancel {
             if let Some(p) = self.progress_of(&id) {
-                tracing::info!(job = id, "cancelled through another server");
+                tracing::info!(job = id, "cancelled through another node");
                 self.stop(&id, &p);
+            }
+        }
+        for id in beat.lost {
+            if let Some(p) = self.progress_of(&id) {
+                tracing::warn!(
+                    job = id,
+                    "this node's lease on the job ran out: stopping it"
+                );
+                p.raise(StopReason::Lost);
             }
         }
     }
@@ -289,7 +409,9 @@ impl Jobs {
             }
             _ => return, // `cancel` has stored it as cancelled
         }
-        if let Err(e) = self.db.set_status(id, "running") {
+        if !self.shared()
+            && let Err(e) = self.db.set_status(id, "running")
+        {
             tracing::error!(job = id, error = %e, "cannot store the job's status");
         }
         if let Ok(mut started) = progress.started.lock() {
@@ -300,18 +422,27 @@ impl Jobs {
         self.running.fetch_sub(1, Ordering::Relaxed);
         let limit = format!(
             "stopped after the server's time limit for a job ({} s)",
-            self.time_limit.as_secs_f64()
+            self.config.time_limit.as_secs_f64()
         );
         match (progress.reason(), outcome) {
             (StopReason::Cancelled, _) => {
                 finish("cancelled", None, Some("cancelled while running"))
             }
             (StopReason::TimeLimit, _) => finish("failed", None, Some(&limit)),
+            // Another node of the site may run it from the start.
+            (StopReason::Shutdown, _) if self.shared() => {
+                if let Err(e) = self.db.release(id) {
+                    tracing::error!(job = id, error = %e, "cannot hand the job back");
+                }
+                progress.ended.store(true, Ordering::Relaxed);
+            }
             (StopReason::Shutdown, _) => finish(
                 "interrupted",
                 None,
                 Some("the server stopped before the job finished"),
             ),
+            // Another node runs it now: what this one found is not stored.
+            (StopReason::Lost, _) => progress.ended.store(true, Ordering::Relaxed),
             (StopReason::None, Ok(Ok(result))) => finish("done", Some(&result), None),
             (StopReason::None, Ok(Err(e))) => finish("failed", None, Some(&e)),
             (StopReason::None, Err(_)) => finish("failed", None, Some("the job panicked")),
@@ -319,19 +450,66 @@ impl Jobs {
         if let Ok(mut started) = progress.started.lock() {
             *started = None; // the watchdog looks at running jobs only
         }
+        if self.shared()
+            && let Ok(mut live) = self.live.lock()
+        {
+            // What it stored is what the others see; this node's memory of it can go.
+            live.remove(id);
+        }
         tracing::info!(job = id, "job finished");
     }
 
     /// Queues a job; a full queue (or a server shutting down) is a 503 with Retry-After.
-    pub fn submit(&self, kind: &str, work: Work) -> Result<String, Problem> {
+    pub fn submit(&self, spec: JobSpec) -> Result<String, Problem> {
+        let text = serde_json::to_string(&spec)
+            .map_err(|e| Problem::internal(format!("the job does not serialise: {e}")))?;
+        let kind = spec.kind();
+        match &self.queue {
+            Queue::Local { .. } => {
+                self.enqueue_local(kind, Some(&text), Box::new(move |p| spec.run(p)))
+            }
+            Queue::Shared { closed, wake } => {
+                if closed.load(Ordering::Relaxed) {
+                    return Err(Problem::busy(
+                        "the server is shutting down: try again later",
+                        5,
+                    ));
+                }
+                let waiting = self
+                    .db
+                    .queued()
+                    .map_err(|e| Problem::internal(e.to_string()))?;
+                if waiting >= self.config.queue as u64 {
+                    return Err(Problem::busy(
+                        format!(
+                            "the site's job queue is full ({waiting} waiting): try again later"
+                        ),
+                        5,
+                    ));
+                }
+                let id = self
+                    .db
+                    .add_job(kind, Some(&text), now_ms())
+                    .map_err(|e| Problem::internal(e.to_string()))?;
+                wake.1.notify_one();
+                Ok(id)
+            }
+        }
+    }
+
+    /// Queues `work` in memory (one server alone).
+    fn enqueue_local(&self, kind: &str, spec: Option<&str>, work: Work) -> Result<String, Problem> {
+        let Queue::Local { sender, .. } = &self.queue else {
+            return Err(Problem::internal("not a pool of its own"));
+        };
         let id = self
             .db
-            .add_job(kind, now_ms())
+            .add_job(kind, spec, now_ms())
             .map_err(|e| Problem::internal(e.to_string()))?;
         if let Ok(mut live) = self.live.lock() {
             live.insert(id.clone(), Arc::new(Progress::default()));
         }
-        let sent = match self.sender.lock().ok().and_then(|s| s.clone()) {
+        let sent = match sender.lock().ok().and_then(|s| s.clone()) {
             Some(sender) => {
                 self.queued.fetch_add(1, Ordering::Relaxed);
                 let r = sender.try_send((id.clone(), work));
@@ -360,7 +538,7 @@ impl Jobs {
             .job(id)
             .map_err(|e| Problem::internal(e.to_string()))?;
         Ok(stored.map(|j| {
-            // Live when this server runs it; else as its server last stored it.
+            // Live when this node runs it; else as its node last stored it.
             let progress = self
                 .progress_of(id)
                 .map(|p| ProgressView {
@@ -389,18 +567,19 @@ impl Jobs {
                 // It never starts if queued: that is stored now rather than when a worker
                 // reaches it.
                 Some(p) => self.stop(id, &p),
-                // Another server's job (a shared store): it stops at that server's next
-                // heartbeat.
+                // In the shared queue, or another node's job: a queued one is stored cancelled
+                // now, a running one stops at its node's next heartbeat.
                 None => self
                     .db
-                    .request_cancel(id)
+                    .request_cancel(id, now_ms())
                     .map_err(|e| Problem::internal(e.to_string()))?,
             }
         }
         self.get(id)
     }
 
-    /// Jobs waiting and running (for /metrics).
+    /// Jobs waiting (this server's, or the site's on a shared store) and running here (for
+    /// /metrics).
     pub fn load(&self) -> (usize, usize) {
         (
             self.queued.load(Ordering::Relaxed),
@@ -408,13 +587,24 @@ impl Jobs {
         )
     }
 
-    /// Takes no more jobs and waits up to `grace` for the queued and running ones to finish; then
-    /// stops them all (each ends `interrupted`) and waits up to `grace` again for the workers to
-    /// see it. A worker still busy after that is left behind: the process exits without it, and
-    /// its job is marked `interrupted` when the store is next opened.
+    /// Takes no more jobs and waits up to `grace` for the running ones (and, alone, the queued
+    /// ones) to finish; then stops them all and waits up to `grace` again for the workers to see
+    /// it. Alone, what was stopped ends `interrupted`; on a shared store it goes back to the
+    /// queue for another node, and the queue itself stays for the others. A worker still busy
+    /// after that is left behind: the process exits without it, and its job is marked
+    /// `interrupted` when the store is next opened (alone) or taken over when its lease runs
+    /// out (shared).
     pub fn shutdown(&self, grace: Duration) {
-        if let Ok(mut s) = self.sender.lock() {
-            s.take();
+        match &self.queue {
+            Queue::Local { sender, .. } => {
+                if let Ok(mut s) = sender.lock() {
+                    s.take();
+                }
+            }
+            Queue::Shared { closed, wake } => {
+                closed.store(true, Ordering::Relaxed);
+                wake.1.notify_all();
+            }
         }
         // What has not started will not: it ends `interrupted` as its worker reaches it.
         if let Ok(live) = self.live.lock() {
@@ -450,6 +640,12 @@ impl Jobs {
             let _ = h.join();
         }
     }
+
+    /// Queues a closure instead of a spec (the pool's own tests: work that ignores its flag).
+    #[cfg(test)]
+    fn submit_work(&self, kind: &str, work: Work) -> Result<String, Problem> {
+        self.enqueue_local(kind, None, work)
+    }
 }
 
 #[cfg(test)]
@@ -461,7 +657,15 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("dir");
         let db = Arc::new(Db::open(&dir.join("server.sqlite")).expect("db"));
-        Jobs::start(db, 1, 4, time_limit)
+        Jobs::start(
+            db,
+            PoolConfig {
+                workers: 1,
+                queue: 4,
+                time_limit,
+                lease: Duration::from_secs(30),
+            },
+        )
     }
 
     /// Work that never ends by itself: it loops until its flag is raised (`obeys`), or for ever.
@@ -488,7 +692,7 @@ mod tests {
     #[test]
     fn a_job_past_its_time_limit_fails_naming_the_limit() {
         let jobs = jobs("limit", Duration::from_millis(300));
-        let id = jobs.submit("test", endless(true)).expect("queued");
+        let id = jobs.submit_work("test", endless(true)).expect("queued");
         let view = wait_for(&jobs, &id, "failed");
         assert_eq!(view.status, "failed", "{view:?}");
         assert!(
@@ -503,8 +707,8 @@ mod tests {
     #[test]
     fn ids_are_unguessable() {
         let jobs = jobs("ids", Duration::from_secs(60));
-        let a = jobs.submit("test", Box::new(|_| Ok(serde_json::Value::Null)));
-        let b = jobs.submit("test", Box::new(|_| Ok(serde_json::Value::Null)));
+        let a = jobs.submit_work("test", Box::new(|_| Ok(serde_json::Value::Null)));
+        let b = jobs.submit_work("test", Box::new(|_| Ok(serde_json::Value::Null)));
         let (a, b) = (a.expect("a"), b.expect("b"));
         assert_ne!(a, b);
         assert_eq!(a.len(), 33, "{a}");
@@ -515,8 +719,8 @@ mod tests {
     #[test]
     fn shutdown_ends_within_its_grace_periods_whatever_runs() {
         let jobs = jobs("shutdown", Duration::from_secs(3600));
-        let running = jobs.submit("test", endless(true)).expect("queued");
-        let queued = jobs.submit("test", endless(true)).expect("queued");
+        let running = jobs.submit_work("test", endless(true)).expect("queued");
+        let queued = jobs.submit_work("test", endless(true)).expect("queued");
         wait_for(&jobs, &running, "running");
         let t = Instant::now();
         jobs.shutdown(Duration::from_millis(200));
@@ -527,7 +731,9 @@ mod tests {
         }
         // Work that ignores its flag is left behind after the second grace period.
         let stubborn = self::jobs("stubborn", Duration::from_secs(3600));
-        let id = stubborn.submit("test", endless(false)).expect("queued");
+        let id = stubborn
+            .submit_work("test", endless(false))
+            .expect("queued");
         wait_for(&stubborn, &id, "running");
         let t = Instant::now();
         stubborn.shutdown(Duration::from_millis(200));

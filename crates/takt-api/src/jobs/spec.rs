@@ -1,0 +1,307 @@
+//! A job as data: what a route accepted, validated, in a form that is stored with the job and read
+//! back by whichever process runs it (this server, another server of the site, or a `takt worker`).
+//! Running a spec calls the same library use case the CLI calls, with the same inputs, so a job's
+//! result does not depend on where it ran.
+//!
+//! A spec is written by this crate's routes only; still, reading one back never opens a file: the
+//! scenarios travel as text (order books written in), and an experiment's `base_dir` is dropped.
+
+use super::Progress;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+use takt_maintenance::maintain::{PlanOutput, PlanRequest, plan_plant, steps};
+use takt_model::{Scenario, compile_located, parse_scenario};
+use takt_scheduler::planning::{
+    self, PlantScheduleRequest, ScheduleSolver, SolveRequest, schedule_plant,
+};
+use utoipa::ToSchema;
+
+/// One job's whole input. The serialised form is tagged by `kind`, the job's kind as the API shows
+/// it (`simulation`, `schedule`, `maintenance-plan`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum JobSpec {
+    /// `takt whatif`: the scenario, its variants and replications.
+    Simulation { experiment: ExperimentInput },
+    /// `takt schedule`: the scenario's order book on its machines.
+    Schedule {
+        scenario: String,
+        origin: String,
+        /// As the request wrote it (`tardiness`, `makespan+setup`, ...).
+        objective: String,
+        solver: ScheduleSolver,
+        time_limit_s: f64,
+        seed: u64,
+        robustness_replications: Option<u32>,
+    },
+    /// `takt maintain`: windows for the scenario's machines from their failure modes' ages.
+    MaintenancePlan {
+        /// The scenario as read (a stored or sent file, or the twin's own), its orders inline.
+        scenario: Box<Scenario>,
+        origin: String,
+        /// The file as sent, for the planned scenario written from it (absent: the twin's).
+        text: Option<String>,
+        /// Per machine and failure mode, in the mode's basis (empty: new machines).
+        ages: BTreeMap<String, BTreeMap<String, f64>>,
+        request: PlanRequest,
+    },
+}
+
+/// The experiment a simulation job runs (`takt_experiments::ExperimentSpec`, serialised).
+pub type ExperimentInput = Box<takt_experiments::ExperimentSpec>;
+
+/// A maintenance plan job's result: `takt maintain --json`'s, and the scenario with the plan in it.
+#[derive(Serialize, ToSchema)]
+pub struct MaintenanceResult {
+    #[serde(flatten)]
+    pub plan: PlanOutput,
+    /// The scenario file with the plan's windows as its planned stations' `maintenance.at` (`takt
+    /// maintain -o`), ready to simulate or store; absent for a plan from the twin's state.
+    pub planned_scenario: Option<String>,
+}
+
+impl JobSpec {
+    /// The job's kind as the API shows it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            JobSpec::Simulation { .. } => "simulation",
+            JobSpec::Schedule { .. } => "schedule",
+            JobSpec::MaintenancePlan { .. } => "maintenance-plan",
+        }
+    }
+
+    /// A maintenance plan from a scenario already read (its CSV orders, if it named a file,
+    /// are in `scenario.demand.orders` and the file's name is dropped).
+    pub fn maintenance_plan(
+        mut scenario: Scenario,
+        origin: &str,
+        text: Option<String>,
+        ages: BTreeMap<String, BTreeMap<String, f64>>,
+        request: PlanRequest,
+    ) -> JobSpec {
+        scenario.demand.orders_csv = None;
+        JobSpec::MaintenancePlan {
+            scenario: Box::new(scenario),
+            origin: origin.to_string(),
+            text,
+            ages,
+            request,
+        }
+    }
+
+    /// Runs the job, reporting to `progress` and stopping when its flag is raised.
+    pub fn run(self, progress: &Progress) -> Result<serde_json::Value, String> {
+        match self {
+            JobSpec::Simulation { mut experiment } => {
+                experiment.base_dir = None;
+                progress.set_total(
+                    u64::from(experiment.replications.first_round())
+                        * (1 + experiment.variants.len() as u64),
+                );
+                // With a precision target, the total grows with each round.
+                let x = takt_experiments::run_cancellable(
+                    &experiment,
+                    &|done, total| progress.set(done, total),
+                    progress.cancel_flag(),
+                )
+                .map_err(|e| e.to_string())?;
+                serde_json::to_value(&x).map_err(|e| e.to_string())
+            }
+            JobSpec::Schedule {
+                scenario,
+                origin,
+                objective,
+                solver,
+                time_limit_s,
+                seed,
+                robustness_replications,
+            } => {
+                let objective = objective.parse().map_err(|e| format!("objective: {e}"))?;
+                let origin = Path::new(&origin);
+                let parsed = parse_scenario(&scenario, origin).map_err(|e| e.to_string())?;
+                let loaded =
+                    compile_located(parsed, &scenario, origin, None).map_err(|e| e.to_string())?;
+                let plant =
+                    takt_scheduler::plant::from_model(&loaded.model).map_err(|e| e.to_string())?;
+                let request = PlantScheduleRequest {
+                    solve: SolveRequest {
+                        objective,
+                        solver,
+                        time_limit_s,
+                        iterations: u64::MAX,
+                        // One job, one worker of the pool.
+                        searches: 1,
+                        seed,
+                    },
+                    robustness_replications,
+                };
+                progress.set_total(planning::steps(&request));
+                // The limit counts from the job's start: a queued job has all of its time.
+                let (plan, _) = schedule_plant(
+                    &std::sync::Arc::new(loaded.model),
+                    &plant,
+                    &request,
+                    std::time::Instant::now(),
+                    &|| progress.step(),
+                    progress.cancel_flag(),
+                )
+                .map_err(|e| e.to_string())?;
+                serde_json::to_value(&plan).map_err(|e| e.to_string())
+            }
+            JobSpec::MaintenancePlan {
+                scenario,
+                origin,
+                text,
+                ages,
+                request,
+            } => {
+                let loaded = compile_located(
+                    (*scenario).clone(),
+                    text.as_deref().unwrap_or(""),
+                    Path::new(&origin),
+                    None,
+                )
+                .map_err(|e| e.to_string())?;
+                progress.set_total(steps(&request));
+                // A cancelled job starts no further simulation run.
+                let plan = plan_plant(
+                    &scenario,
+                    &loaded.model,
+                    &ages,
+                    &request,
+                    &|| progress.step(),
+                    progress.cancel_flag(),
+                )
+                .map_err(|e| e.to_string())?;
+                let mut out = MaintenanceResult {
+                    planned_scenario: None,
+                    plan,
+                };
+                if let Some(text) = text {
+                    match takt_maintenance::planned::planned_scenario(
+                        &text,
+                        Path::new("planned.toml"),
+                        None,
+                        &out.plan.machines,
+                        &out.plan.plan,
+                        request.settings.start_s,
+                    ) {
+                        Ok(planned) => out.planned_scenario = Some(planned),
+                        Err(e) => out.plan.notes.push(format!("no planned scenario: {e}")),
+                    }
+                }
+                serde_json::to_value(&out).map_err(|e| e.to_string())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use takt_experiments::{ExperimentSpec, Replications, VariantSpec, WarmupChoice};
+
+    fn read_back(spec: &JobSpec) -> JobSpec {
+        let text = serde_json::to_string(spec).expect("serialises");
+        serde_json::from_str(&text).expect("reads back")
+    }
+
+    /// Every shipped plant compiles to the same model after its trip through a stored job (a
+    /// maintenance plan's spec carries the scenario as read, its CSV orders written in).
+    #[test]
+    fn a_scenario_read_back_from_a_job_compiles_to_the_same_model() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).expect("scenarios") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_none_or(|e| e != "toml") {
+                continue;
+            }
+            let loaded = takt_model::load_file(&path).expect("a shipped scenario loads");
+            let spec = JobSpec::maintenance_plan(
+                loaded.scenario.clone(),
+                "plant.toml",
+                None,
+                BTreeMap::new(),
+                PlanRequest {
+                    settings: takt_maintenance::plant::Settings {
+                        start_s: 0.0,
+                        horizon_s: 86_400.0,
+                        bucket_s: 3_600.0,
+                        costs: takt_maintenance::plant::Costs {
+                            repair: 1.0,
+                            service: 1.0,
+                            downtime_per_hour: 1.0,
+                        },
+                        service_s: 3_600.0,
+                        max_risk: 1.0,
+                        crew: None,
+                    },
+                    baseline_replications: 1,
+                    seed: 1,
+                    solver: takt_maintenance::maintain::Solver::Greedy,
+                    compare: None,
+                },
+            );
+            let JobSpec::MaintenancePlan { scenario, .. } = read_back(&spec) else {
+                panic!("a maintenance plan reads back as one");
+            };
+            let again = compile_located(*scenario, "", Path::new("plant.toml"), None)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert_eq!(
+                format!("{:?}", again.model),
+                format!("{:?}", loaded.model),
+                "{}",
+                path.display()
+            );
+            seen += 1;
+        }
+        assert!(seen >= 5, "{seen} scenarios");
+    }
+
+    /// A simulation run from its stored spec gives the same result, bit for bit, as from the
+    /// spec the route built; overrides of every kind of value read back unchanged.
+    #[test]
+    fn a_simulation_read_back_runs_the_same() {
+        let text = include_str!("../../../../scenarios/reference-line.toml");
+        let overrides = [
+            "stations.M2.machines=2",
+            "buffers.B1.capacity=3",
+            "run.warmup=1.5",
+            "products.part.routing[2].process_time={ dist = \"exponential\", mean = 0.65 }",
+            "stations.M1.failures[0].ttr={ dist = \"exponential\", mean = \"4.5s\" }",
+        ];
+        let variant = VariantSpec {
+            name: "wider".into(),
+            description: Some("two machines at M2".into()),
+            overrides: overrides
+                .iter()
+                .map(|o| takt_model::parse_override(o).expect("override"))
+                .collect(),
+            sweep_point: vec![("buffers.B1.capacity".into(), 3.0)],
+        };
+        let spec = JobSpec::Simulation {
+            experiment: Box::new(ExperimentSpec {
+                base_text: text.into(),
+                origin: "reference-line.toml".into(),
+                base_dir: None,
+                variants: vec![variant.clone()],
+                replications: Replications::Fixed(3),
+                warmup: WarmupChoice::Scenario,
+                seed: Some(7),
+                horizon_s: Some(7_200.0),
+                series_points: 6,
+                goal: None,
+            }),
+        };
+        let back = read_back(&spec);
+        let JobSpec::Simulation { experiment } = &back else {
+            panic!("a simulation reads back as one");
+        };
+        assert_eq!(experiment.variants, vec![variant]);
+        let here = spec.run(&Progress::default()).expect("runs");
+        let there = back.run(&Progress::default()).expect("runs read back");
+        assert_eq!(here, there);
+    }
+}

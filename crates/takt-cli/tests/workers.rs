@@ -1,0 +1,171 @@
+//! The job workers of a site on one PostgreSQL (a throwaway cluster on loopback): two `takt
+//! serve --store postgres://… --workers 0` servers that accept jobs and run none, and two `takt
+//! worker` processes that run them. A job accepted by one server is run by a worker and read
+//! through the other; a worker killed (SIGKILL) in the middle of a job loses it to the other
+//! worker, which runs it from the start to the same result, bit for bit, as one server alone
+//! gives; a cancel sent to either server stops a job a worker runs.
+
+mod common;
+#[path = "../../takt-twin/tests/common/postgres.rs"]
+mod postgres;
+
+use common::{READ, Server, WRITE, data_dir, delete, get, post, root};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A `takt worker` process, and the node name it printed.
+struct Worker {
+    child: Child,
+    node: String,
+}
+
+impl Worker {
+    fn start(url: &str) -> Worker {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_takt"))
+            .current_dir(root())
+            .args([
+                "worker",
+                "--store",
+                url,
+                "--workers",
+                "1",
+                "--job-lease",
+                "3s",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("takt worker starts");
+        let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        reader.read_line(&mut line).expect("first line");
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        let node = line
+            .strip_prefix("takt worker ")
+            .and_then(|rest| rest.split(':').next())
+            .unwrap_or_else(|| panic!("unexpected first line `{line}`"))
+            .to_string();
+        Worker { child, node }
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill(); // SIGKILL on Unix
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A simulation of the reference line that keeps one core busy for some seconds.
+fn simulation(replications: u32) -> String {
+    let scenario =
+        std::fs::read_to_string(root().join("scenarios/reference-line.toml")).expect("scenario");
+    json!({
+        "scenario": scenario,
+        "replications": replications,
+        "seed": 11,
+        "variants": [{"name": "faster M2", "overrides": ["products.part.routing[1].process_time=0.8"]}],
+    })
+    .to_string()
+}
+
+fn submit(s: &Server, body: &str) -> String {
+    let accepted = post(s, "/simulations", Some(WRITE), body);
+    assert_eq!(accepted.status, 202, "{}", accepted.text);
+    accepted.body["id"].as_str().expect("an id").to_string()
+}
+
+/// Polls the job through `s` until `done(view)`, at most `limit`.
+fn wait(s: &Server, id: &str, limit: Duration, done: impl Fn(&Value) -> bool) -> Value {
+    let started = Instant::now();
+    loop {
+        let view = get(s, &format!("/jobs/{id}"), Some(READ)).body;
+        if done(&view) {
+            return view;
+        }
+        assert!(
+            started.elapsed() < limit,
+            "job {id} after {limit:?}: {view}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn status_is(status: &'static str) -> impl Fn(&Value) -> bool {
+    move |v| v["status"] == status
+}
+
+#[test]
+fn workers_run_a_sites_jobs_and_take_over_a_killed_ones() {
+    let Some(cluster) = postgres::Cluster::start() else {
+        return;
+    };
+    let url = cluster.database("site");
+    let store = ["--store", url.as_str(), "--workers", "0"];
+    let a = Server::start(&data_dir("workers-a"), &store);
+    let b = Server::start(&data_dir("workers-b"), &store);
+    let mut workers = [Worker::start(&url), Worker::start(&url)];
+    let body = simulation(12);
+
+    // Accepted by A, taken by a worker, its progress read through B.
+    let id = submit(&a, &body);
+    let running = wait(&b, &id, Duration::from_secs(10), |v| {
+        v["status"] == "running" && v["progress"]["done"].as_u64().is_some_and(|d| d >= 2)
+    });
+    let node = cluster.sql("site", &format!("SELECT node FROM jobs WHERE key = '{id}'"));
+    let holder = workers
+        .iter()
+        .position(|w| w.node == node)
+        .unwrap_or_else(|| panic!("job on `{node}`, not on a worker; {running}"));
+    // Killed mid-job: the other worker takes it over once the lease (3 s) has run out.
+    workers[holder].kill();
+    let killed = Instant::now();
+    let done = wait(&b, &id, Duration::from_secs(90), status_is("done"));
+    let taken_over_in = killed.elapsed();
+    let survivor = &workers[1 - holder].node;
+    assert_eq!(
+        cluster.sql(
+            "site",
+            &format!("SELECT node || ' ' || attempts FROM jobs WHERE key = '{id}'"),
+        ),
+        format!("{survivor} 2")
+    );
+    // The same result as one server alone gives, bit for bit: nothing lost or counted twice.
+    let alone = Server::start(&data_dir("workers-alone"), &[]);
+    let reference = submit(&alone, &body);
+    let reference = wait(
+        &alone,
+        &reference,
+        Duration::from_secs(90),
+        status_is("done"),
+    );
+    assert_eq!(done["result"], reference["result"]);
+    assert_eq!(done["result"]["replications"].as_u64(), Some(12));
+    assert_eq!(done["result"]["variants"].as_array().map(Vec::len), Some(2));
+    // Read through A as well.
+    assert_eq!(get(&a, &format!("/jobs/{id}"), Some(READ)).body, done);
+
+    // A cancel sent to B reaches the worker running a job accepted by A.
+    let id = submit(&a, &simulation(200));
+    wait(&a, &id, Duration::from_secs(10), status_is("running"));
+    let asked = Instant::now();
+    assert_eq!(delete(&b, &format!("/jobs/{id}")).status, 200);
+    let cancelled = wait(&a, &id, Duration::from_secs(10), status_is("cancelled"));
+    assert!(
+        cancelled["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("while running")),
+        "{cancelled}"
+    );
+    println!(
+        "done {taken_over_in:?} after the kill (lease 3 s, then run again from the start); cancelled through the other \
+         server in {:?}",
+        asked.elapsed()
+    );
+}
