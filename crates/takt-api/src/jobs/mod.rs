@@ -400,6 +400,14 @@ impl Jobs {
         };
         match progress.reason() {
             StopReason::None => {}
+            // Taken from the shared queue but not started: back to it, for another node.
+            StopReason::Shutdown if self.shared() => {
+                if let Err(e) = self.db.release(id) {
+                    tracing::error!(job = id, error = %e, "cannot hand the job back");
+                }
+                progress.ended.store(true, Ordering::Relaxed);
+                return;
+            }
             StopReason::Shutdown => {
                 return finish(
                     "interrupted",
