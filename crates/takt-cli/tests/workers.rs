@@ -9,9 +9,8 @@ mod common;
 #[path = "../../takt-twin/tests/common/postgres.rs"]
 mod postgres;
 
-use common::{READ, Server, WRITE, data_dir, delete, get, post, root};
+use common::{READ, Server, WRITE, data_dir, delete, first_line, get, post, root};
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -38,10 +37,7 @@ impl Worker {
             .stderr(Stdio::null())
             .spawn()
             .expect("takt worker starts");
-        let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
-        let mut line = String::new();
-        reader.read_line(&mut line).expect("first line");
-        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        let line = first_line(&mut child);
         let node = line
             .strip_prefix("takt worker ")
             .and_then(|rest| rest.split(':').next())

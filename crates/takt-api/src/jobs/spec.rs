@@ -157,7 +157,7 @@ impl JobSpec {
                 request,
             } => {
                 let loaded = compile_located(
-                    (*scenario).clone(),
+                    *scenario,
                     text.as_deref().unwrap_or(""),
                     Path::new(&origin),
                     None,
@@ -166,7 +166,7 @@ impl JobSpec {
                 progress.set_total(steps(&request));
                 // A cancelled job starts no further simulation run.
                 let plan = plan_plant(
-                    &scenario,
+                    &loaded.scenario,
                     &loaded.model,
                     &ages,
                     &request,

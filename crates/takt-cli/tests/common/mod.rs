@@ -49,12 +49,7 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .expect("takt serve starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        let mut reader = BufReader::new(stdout);
-        reader.read_line(&mut line).expect("first line");
-        // Keep reading what the server prints, so that it never writes into a closed pipe.
-        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        let line = first_line(&mut child);
         let base = line
             .trim()
             .strip_prefix("takt: open the line board at ")
@@ -74,6 +69,16 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// The first line a child process prints on its piped stdout; what it prints after is read and
+/// dropped, so that it never writes into a closed pipe.
+pub fn first_line(child: &mut Child) -> String {
+    let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    reader.read_line(&mut line).expect("first line");
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    line
 }
 
 pub fn agent() -> ureq::Agent {
