@@ -80,6 +80,9 @@ pub enum ExperimentError {
     Invalid(String),
     #[error("cancelled")]
     Cancelled,
+    /// A share of the replications run elsewhere (another process of a site) failed there.
+    #[error("{0}")]
+    Chunk(String),
     #[error("variant `{variant}`, replication {replication}: {source}")]
     Run {
         variant: String,
@@ -164,16 +167,26 @@ impl Experiment {
     }
 }
 
-struct Run {
-    typed: Report,
+pub(crate) struct Run {
+    pub(crate) typed: Report,
     /// The report as JSON, where KPIs are looked up by key (`stations.Filler.oee`).
-    report: Value,
-    series: Vec<f64>,
+    pub(crate) report: Value,
+    pub(crate) series: Vec<f64>,
+}
+
+impl Run {
+    pub(crate) fn new(typed: Report, series: Vec<f64>) -> Run {
+        Run {
+            report: kpi::as_json(&typed),
+            typed,
+            series,
+        }
+    }
 }
 
 /// One replication, run to the horizon in `points` steps (the throughput series), within the
 /// default budgets; it stops when any of `stop` is raised.
-fn run_job(
+pub(crate) fn run_job(
     model: &Arc<Model>,
     seed: u64,
     replication: u32,
@@ -193,21 +206,17 @@ fn run_job(
         series.push((done - last) as f64 * 3600.0 / dt);
         last = done;
     }
-    let typed = sim.report();
-    Ok(Run {
-        report: kpi::as_json(&typed),
-        typed,
-        series,
-    })
+    Ok(Run::new(sim.report(), series))
 }
 
 /// Runs replication r of variant v, stopped when any of the flags is raised.
-type RunOne<'a> = dyn Fn(usize, u32, &[&AtomicBool]) -> Result<Run, RunStopped> + Sync + 'a;
+pub(crate) type RunOne<'a> =
+    dyn Fn(usize, u32, &[&AtomicBool]) -> Result<Run, RunStopped> + Sync + 'a;
 
 /// Runs `jobs` (variant, replication) in parallel. The first replication a budget stops stops
 /// the others and is the error, named by its variant; a raised `cancel` is
 /// [`ExperimentError::Cancelled`].
-fn run_jobs(
+pub(crate) fn run_jobs(
     jobs: &[(usize, u32)],
     names: &[String],
     cancel: &AtomicBool,
@@ -261,7 +270,36 @@ pub fn run_cancellable(
     progress: &(dyn Fn(u64, u64) + Sync),
     cancel: &AtomicBool,
 ) -> Result<Experiment, ExperimentError> {
-    // The base first, then the variants; all must load.
+    let prepared = prepare(spec, cancel)?;
+    let models = &prepared.models;
+    let (seed, points) = (prepared.seed, prepared.points);
+    run_rounds(spec, prepared.clone(), &mut |jobs, done_before, total| {
+        let finished = std::sync::atomic::AtomicU64::new(done_before);
+        run_jobs(jobs, &prepared.names, cancel, &|v, r, stop| {
+            let run = run_job(&models[v], seed, r, points, stop)?;
+            let d = finished.fetch_add(1, Ordering::Relaxed) + 1;
+            progress(d, total);
+            Ok(run)
+        })
+    })
+}
+
+/// An experiment ready to run: its variants loaded (the base first) and its warm-up settled.
+#[derive(Clone)]
+pub(crate) struct Prepared {
+    pub(crate) all: Vec<VariantSpec>,
+    pub(crate) names: Vec<String>,
+    pub(crate) models: Vec<Arc<Model>>,
+    /// The base's seed: replication r of every variant runs on stream r of it.
+    pub(crate) seed: u64,
+    pub(crate) horizon_s: f64,
+    pub(crate) points: usize,
+    pub(crate) warmup_s: f64,
+    pub(crate) warmup_method: String,
+}
+
+/// The base (as written) followed by the spec's variants.
+pub(crate) fn all_variants(spec: &ExperimentSpec) -> Vec<VariantSpec> {
     let mut all = vec![VariantSpec {
         name: "base".into(),
         description: Some("the scenario as written".into()),
@@ -269,6 +307,43 @@ pub fn run_cancellable(
         sweep_point: vec![],
     }];
     all.extend(spec.variants.iter().cloned());
+    all
+}
+
+/// Variant `v`'s model: the base with its overrides, the spec's horizon and seed.
+pub(crate) fn load_variant(
+    spec: &ExperimentSpec,
+    v: &VariantSpec,
+) -> Result<Model, ExperimentError> {
+    let loaded = load_with_overrides(
+        &spec.base_text,
+        &spec.origin,
+        spec.base_dir.as_deref(),
+        &v.overrides,
+    )
+    .map_err(|error| ExperimentError::Variant {
+        name: v.name.clone(),
+        error,
+    })?;
+    let mut m = loaded.model;
+    if let Some(h) = spec.horizon_s {
+        takt_model::limits::check_horizon(&m, h)
+            .map_err(|e| ExperimentError::Invalid(format!("variant `{}`: {e}", v.name)))?;
+        m.horizon_s = h;
+    }
+    if let Some(s) = spec.seed {
+        m.seed = s;
+    }
+    Ok(m)
+}
+
+/// Loads every variant (all must load, under distinct names, on one horizon) and settles the
+/// warm-up (MSER-5 pilots of the base run here).
+pub(crate) fn prepare(
+    spec: &ExperimentSpec,
+    cancel: &AtomicBool,
+) -> Result<Prepared, ExperimentError> {
+    let all = all_variants(spec);
     let mut seen = std::collections::HashSet::new();
     for v in &all {
         if !seen.insert(v.name.clone()) {
@@ -278,29 +353,10 @@ pub fn run_cancellable(
             )));
         }
     }
-    let mut models = Vec::new();
-    for v in &all {
-        let loaded = load_with_overrides(
-            &spec.base_text,
-            &spec.origin,
-            spec.base_dir.as_deref(),
-            &v.overrides,
-        )
-        .map_err(|error| ExperimentError::Variant {
-            name: v.name.clone(),
-            error,
-        })?;
-        let mut m = loaded.model;
-        if let Some(h) = spec.horizon_s {
-            takt_model::limits::check_horizon(&m, h)
-                .map_err(|e| ExperimentError::Invalid(format!("variant `{}`: {e}", v.name)))?;
-            m.horizon_s = h;
-        }
-        if let Some(s) = spec.seed {
-            m.seed = s;
-        }
-        models.push(m);
-    }
+    let models = all
+        .iter()
+        .map(|v| load_variant(spec, v))
+        .collect::<Result<Vec<_>, _>>()?;
     let names: Vec<String> = all.iter().map(|v| v.name.clone()).collect();
     let seed = models[0].seed;
     let horizon = models[0].horizon_s;
@@ -311,7 +367,6 @@ pub fn run_cancellable(
     }
     let points = spec.series_points.max(1);
 
-    // Warm-up.
     let (warmup_s, warmup_method) = match spec.warmup {
         WarmupChoice::Scenario => (models[0].warmup_s, "as in the scenario".to_string()),
         WarmupChoice::Fixed(w) => (w, "fixed".to_string()),
@@ -345,15 +400,48 @@ pub fn run_cancellable(
             "warm-up {warmup_s} s must be in [0, horizon)"
         )));
     }
-    let models: Vec<Arc<Model>> = models
+    let models = models
         .into_iter()
         .map(|mut m| {
             m.warmup_s = warmup_s;
             Arc::new(m)
         })
         .collect();
+    Ok(Prepared {
+        all,
+        names,
+        models,
+        seed,
+        horizon_s: horizon,
+        points,
+        warmup_s,
+        warmup_method,
+    })
+}
 
-    // Replications, in rounds when a precision is asked.
+/// Runs `jobs` (variant, replication) wherever the caller runs them, given the runs done before
+/// and the total of the round, and gives back each job's run.
+pub(crate) type Execute<'a> =
+    dyn FnMut(&[(usize, u32)], u64, u64) -> Result<Vec<(usize, u32, Run)>, ExperimentError> + 'a;
+
+/// The replications of a prepared experiment, in rounds when a precision is asked, run by
+/// `execute`; then the comparison. What `execute` gives back is put in (variant, replication)
+/// order, so where the runs ran does not change the result.
+pub(crate) fn run_rounds(
+    spec: &ExperimentSpec,
+    prepared: Prepared,
+    execute: &mut Execute<'_>,
+) -> Result<Experiment, ExperimentError> {
+    let Prepared {
+        all,
+        models,
+        seed,
+        horizon_s: horizon,
+        points,
+        warmup_s,
+        warmup_method,
+        ..
+    } = prepared;
     let (mut target, cap) = (spec.replications.first_round(), spec.replications.most());
     let mut runs: Vec<Vec<Run>> = (0..models.len()).map(|_| Vec::new()).collect();
     let mut done_count = 0u64;
@@ -365,15 +453,20 @@ pub fn run_cancellable(
             .flat_map(|v| (have..target).map(move |r| (v, r)))
             .collect();
         let total = u64::from(target) * models.len() as u64;
-        let finished = std::sync::atomic::AtomicU64::new(done_count);
-        let mut new = run_jobs(&jobs, &names, cancel, &|v, r, stop| {
-            let run = run_job(&models[v], seed, r, points, stop)?;
-            let d = finished.fetch_add(1, Ordering::Relaxed) + 1;
-            progress(d, total);
-            Ok(run)
-        })?;
+        let mut new = execute(&jobs, done_count, total)?;
         done_count = total;
         new.sort_by_key(|(v, r, _)| (*v, *r));
+        let expected = jobs.iter();
+        if new.len() != jobs.len()
+            || new
+                .iter()
+                .zip(expected)
+                .any(|((v, r, _), j)| (*v, *r) != *j)
+        {
+            return Err(ExperimentError::Invalid(
+                "the replications given back are not the ones asked for".into(),
+            ));
+        }
         for (v, _, run) in new {
             runs[v].push(run);
         }

@@ -2,6 +2,7 @@
 //! the same seeds per replication (common random numbers) in parallel, compared pairwise with
 //! paired-t confidence intervals, ranked against a goal, and reported as tables, JSON and an HTML page.
 
+pub mod chunks;
 pub mod decision;
 pub mod experiment;
 pub mod goal;
@@ -11,6 +12,7 @@ pub mod study;
 pub mod variants;
 pub mod warmup;
 
+pub use chunks::{Chunk, ChunkRunner, Replication, run_chunk, run_in_chunks};
 pub use experiment::{
     Experiment, ExperimentError, ExperimentSpec, Replications, VariantResult, WarmupChoice, run,
     run_cancellable,
