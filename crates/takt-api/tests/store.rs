@@ -248,3 +248,68 @@ fn nodes_sharing_postgres_take_each_job_once_and_take_over_silent_ones() {
     let c = ok(Db::connect(&location, t + 10 * lease));
     assert_eq!(ok(c.job(&late)).map(|j| j.status), Some("queued".into()));
 }
+
+#[test]
+fn chunks_of_a_job_go_first_count_apart_and_leave_with_their_job() {
+    let Some(cluster) = Cluster::start() else {
+        return;
+    };
+    let location = ok(StoreLocation::parse(&cluster.database("chunks")));
+    let (a, b) = (ok(Db::connect(&location, 0)), ok(Db::connect(&location, 0)));
+    let lease = 10_000;
+    let parent = ok(a.add_job("simulation", Some("{}"), 1));
+    let waiting = ok(a.add_job("schedule", Some("{}"), 2));
+    assert_eq!(ok(a.claim(3, lease)).map(|c| c.id), Some(parent.clone()));
+    let chunk = |k: usize| {
+        (
+            format!("{parent}.0.{k}"),
+            "simulation-chunk",
+            format!("{{\"k\":{k}}}"),
+        )
+    };
+    ok(a.add_chunks(&parent, &[chunk(0), chunk(1), chunk(2)], 4));
+    // Stored again (the job taken over splits again): kept as they are.
+    ok(a.add_chunks(&parent, &[chunk(0)], 5));
+    assert_eq!(ok(a.chunks(&parent)).len(), 3);
+    // Chunks do not count against the queue, and go before a whole job queued earlier.
+    assert_eq!(ok(b.queued()), 1);
+    let first = ok(b.claim(6, lease)).unwrap_or_else(|| panic!("a chunk"));
+    assert_eq!(first.id, chunk(0).0);
+    assert_eq!(first.spec.as_deref(), Some("{\"k\":0}"));
+    // The job's own node takes only its chunks.
+    let other = ok(a.add_job("simulation", Some("{}"), 7));
+    assert!(ok(a.claim_chunk(&other, 8, lease)).is_none());
+    assert_eq!(
+        ok(a.claim_chunk(&parent, 8, lease)).map(|c| c.id),
+        Some(chunk(1).0)
+    );
+    ok(b.heartbeat(9, lease, &[(first.id.clone(), 2, 5)]));
+    ok(b.finish(
+        &first.id,
+        "done",
+        Some(&serde_json::json!([1, 2])),
+        None,
+        10,
+    ));
+    let states = ok(b.chunks(&parent));
+    let status: Vec<(&str, u64)> = states.iter().map(|s| (s.status.as_str(), s.done)).collect();
+    assert_eq!(status, [("done", 2), ("running", 0), ("queued", 0)]);
+    assert_eq!(
+        ok(b.job(&first.id)).and_then(|j| j.result),
+        Some(serde_json::json!([1, 2]))
+    );
+    // The job ends: its chunks go at the next heartbeat, and a node running one has lost it
+    // at its heartbeat after that.
+    ok(a.finish(&parent, "done", Some(&serde_json::json!({})), None, 11));
+    ok(b.heartbeat(12, lease, &[]));
+    let beat = ok(a.heartbeat(12, lease, &[(chunk(1).0, 0, 5)]));
+    assert_eq!(beat.lost, vec![chunk(1).0]);
+    assert!(ok(b.chunks(&parent)).is_empty());
+    assert_eq!(ok(b.claim(13, lease)).map(|c| c.id), Some(waiting));
+    // Alone, a store has no chunks.
+    let dir = std::env::temp_dir().join(format!("takt-chunks-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let alone = ok(Db::open(&dir.join("server.sqlite")));
+    assert!(alone.chunks("j1").is_err());
+    let _ = std::fs::remove_dir_all(&dir);
+}

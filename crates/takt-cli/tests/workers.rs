@@ -1,9 +1,10 @@
 //! The job workers of a site on one PostgreSQL (a throwaway cluster on loopback): two `takt
 //! serve --store postgres://… --workers 0` servers that accept jobs and run none, and two `takt
-//! worker` processes that run them. A job accepted by one server is run by a worker and read
-//! through the other; a worker killed (SIGKILL) in the middle of a job loses it to the other
-//! worker, which runs it from the start to the same result, bit for bit, as one server alone
-//! gives; a cancel sent to either server stops a job a worker runs.
+//! worker` processes that run them. A simulation accepted by one server is split into chunks of
+//! replications that both workers run, and read through the other server; the worker holding
+//! the experiment killed (SIGKILL) in the middle loses it to the other worker, which finishes it
+//! to the same result, bit for bit, as one server alone gives; a cancel sent to either server
+//! stops a job and all its chunks.
 
 mod common;
 #[path = "../../takt-twin/tests/common/postgres.rs"]
@@ -109,17 +110,28 @@ fn workers_run_a_sites_jobs_and_take_over_a_killed_ones() {
     let mut workers = [Worker::start(&url), Worker::start(&url)];
     let body = simulation(12);
 
-    // Accepted by A, taken by a worker, its progress read through B.
+    // Accepted by A, taken by a worker, its progress read through B, its chunks run by both.
     let id = submit(&a, &body);
     let running = wait(&b, &id, Duration::from_secs(10), |v| {
         v["status"] == "running" && v["progress"]["done"].as_u64().is_some_and(|d| d >= 2)
     });
+    let nodes_of_chunks =
+        format!("SELECT count(DISTINCT node) FROM jobs WHERE parent = '{id}' AND node IS NOT NULL");
+    let started = Instant::now();
+    while cluster.sql("site", &nodes_of_chunks) != "2" {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the chunks of {id} are not run by both workers"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let node = cluster.sql("site", &format!("SELECT node FROM jobs WHERE key = '{id}'"));
     let holder = workers
         .iter()
         .position(|w| w.node == node)
         .unwrap_or_else(|| panic!("job on `{node}`, not on a worker; {running}"));
-    // Killed mid-job: the other worker takes it over once the lease (3 s) has run out.
+    // Killed mid-job: the other worker takes it (and the killed one's chunk) over once the
+    // lease (3 s) has run out; the chunks done before stay done.
     workers[holder].kill();
     let killed = Instant::now();
     let done = wait(&b, &id, Duration::from_secs(90), status_is("done"));
@@ -146,6 +158,21 @@ fn workers_run_a_sites_jobs_and_take_over_a_killed_ones() {
     assert_eq!(done["result"]["variants"].as_array().map(Vec::len), Some(2));
     // Read through A as well.
     assert_eq!(get(&a, &format!("/jobs/{id}"), Some(READ)).body, done);
+    let nothing_open = || {
+        let started = Instant::now();
+        let open =
+            "SELECT count(*) FROM jobs WHERE status IN ('queued', 'running') OR parent IS NOT NULL";
+        while cluster.sql("site", open) != "0" {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "jobs or chunks left: {}",
+                cluster.sql("site", "SELECT string_agg(key || ' ' || status, ', ') FROM jobs WHERE status IN ('queued', 'running') OR parent IS NOT NULL")
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    // The chunks of an ended experiment leave the store.
+    nothing_open();
 
     // A cancel sent to B reaches the worker running a job accepted by A.
     let id = submit(&a, &simulation(200));
@@ -159,9 +186,11 @@ fn workers_run_a_sites_jobs_and_take_over_a_killed_ones() {
             .is_some_and(|e| e.contains("while running")),
         "{cancelled}"
     );
+    let cancel_took = asked.elapsed();
+    // Its chunks stop and go, on both workers.
+    nothing_open();
     println!(
-        "done {taken_over_in:?} after the kill (lease 3 s, then run again from the start); cancelled through the other \
-         server in {:?}",
-        asked.elapsed()
+        "done {taken_over_in:?} after the kill (lease 3 s, then the chunks left); cancelled through the other \
+         server in {cancel_took:?}"
     );
 }

@@ -22,7 +22,12 @@ pub enum DbError {
     Store(#[from] StoreError),
     #[error("the server's store: the schema cannot be brought up to date: {0}")]
     Migration(#[from] refinery::Error),
+    #[error("the server's store: {0}")]
+    Unsupported(&'static str),
 }
+
+const ALONE: DbError =
+    DbError::Unsupported("chunks of a job need a store the nodes of a site share (PostgreSQL)");
 
 impl From<::postgres::Error> for DbError {
     fn from(e: ::postgres::Error) -> DbError {
@@ -74,6 +79,40 @@ trait Backend: Send + Sync {
     fn request_cancel(&self, id: &str, now_ms: i64) -> Result<(), DbError>;
     /// Whether the database answers.
     fn ping(&self) -> Result<(), DbError>;
+    /// Queues the chunks of job `parent` (key, kind, spec); a key stored already (the job was
+    /// taken over and splits again) is kept as it is, with its result.
+    fn add_chunks(
+        &self,
+        _parent: &str,
+        _chunks: &[(String, &str, String)],
+        _now_ms: i64,
+    ) -> Result<(), DbError> {
+        Err(ALONE)
+    }
+    /// The chunks of job `parent` as they stand.
+    fn chunks(&self, _parent: &str) -> Result<Vec<ChunkState>, DbError> {
+        Err(ALONE)
+    }
+    /// Takes a queued chunk of job `parent` for this node (the node that split the job runs
+    /// what no other node took).
+    fn claim_chunk(
+        &self,
+        _parent: &str,
+        _now_ms: i64,
+        _lease_ms: i64,
+    ) -> Result<Option<Claimed>, DbError> {
+        Err(ALONE)
+    }
+}
+
+/// A chunk of a job as it stands in the shared store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChunkState {
+    pub id: String,
+    pub status: String,
+    pub error: Option<String>,
+    /// Runs done, as its node last stored them.
+    pub done: u64,
 }
 
 pub struct Db {
@@ -281,6 +320,30 @@ impl Db {
 
     pub fn request_cancel(&self, id: &str, now_ms: i64) -> Result<(), DbError> {
         self.backend.request_cancel(id, now_ms)
+    }
+
+    /// Queues chunks of job `parent`: (id, kind, spec as JSON); ids stored already stay as they
+    /// are.
+    pub fn add_chunks(
+        &self,
+        parent: &str,
+        chunks: &[(String, &str, String)],
+        now_ms: i64,
+    ) -> Result<(), DbError> {
+        self.backend.add_chunks(parent, chunks, now_ms)
+    }
+
+    pub fn chunks(&self, parent: &str) -> Result<Vec<ChunkState>, DbError> {
+        self.backend.chunks(parent)
+    }
+
+    pub fn claim_chunk(
+        &self,
+        parent: &str,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<Option<Claimed>, DbError> {
+        self.backend.claim_chunk(parent, now_ms, lease_ms)
     }
 
     /// Whether the database answers (a round trip for PostgreSQL).

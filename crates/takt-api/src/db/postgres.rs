@@ -6,7 +6,7 @@
 //! [`super::MAX_ATTEMPTS`] takes each). A node writes a job's end only while the job is its own,
 //! so a node that lost a lease cannot overwrite the run of the node that took it over.
 
-use super::{Backend, Beat, Claimed, DbError, MAX_ATTEMPTS, StoredJob, stored_job};
+use super::{Backend, Beat, ChunkState, Claimed, DbError, MAX_ATTEMPTS, StoredJob, stored_job};
 use takt_twin::store::{PostgresConnection, PostgresLocation};
 
 mod migrations {
@@ -20,6 +20,9 @@ pub(super) struct Postgres {
     /// This server's name among the site's (`n` and 16 hex digits).
     node: String,
 }
+
+/// Whole jobs waiting (chunks of a job under way do not count against the queue's length).
+const QUEUED: &str = "SELECT count(*) FROM jobs WHERE status = 'queued' AND parent IS NULL";
 
 const GAVE_UP: &str = "its node stopped each of the times it was taken (no heartbeat within \
                        its lease): not taken again";
@@ -51,8 +54,43 @@ impl Postgres {
                  WHERE status = 'running' AND lease_until_ms < $2",
                 &[&GAVE_UP, &now_ms],
             )?;
+            // The chunks of a job that has ended (its result has them, or it failed) go; a
+            // node still running one finds it gone at its next heartbeat and stops.
+            c.execute(
+                "DELETE FROM jobs c WHERE c.parent IS NOT NULL AND NOT EXISTS
+                    (SELECT 1 FROM jobs p WHERE p.key = c.parent AND p.status IN ('queued', 'running'))",
+                &[],
+            )?;
             Ok::<_, postgres::Error>((requeued, given_up))
         })?)
+    }
+}
+
+impl Postgres {
+    /// Takes the oldest queued job (chunks of jobs under way first; only `parent`'s if given).
+    fn claim_one(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        parent: Option<&str>,
+    ) -> Result<Option<Claimed>, DbError> {
+        let row = self.db.with(|c| {
+            c.query_opt(
+                "UPDATE jobs SET status = 'running', node = $1, heartbeat_ms = $2,
+                        lease_until_ms = $2::bigint + $3::bigint, attempts = attempts + 1
+                 WHERE n = (SELECT n FROM jobs
+                            WHERE status = 'queued' AND ($4::text IS NULL OR parent = $4)
+                            ORDER BY parent IS NULL, n
+                            FOR UPDATE SKIP LOCKED LIMIT 1)
+                 RETURNING key, spec, attempts",
+                &[&self.node, &now_ms, &lease_ms, &parent],
+            )
+        })?;
+        Ok(row.map(|r| Claimed {
+            id: r.get(0),
+            spec: r.get(1),
+            attempt: r.get(2),
+        }))
     }
 }
 
@@ -129,21 +167,7 @@ impl Backend for Postgres {
     }
 
     fn claim(&self, now_ms: i64, lease_ms: i64) -> Result<Option<Claimed>, DbError> {
-        let row = self.db.with(|c| {
-            c.query_opt(
-                "UPDATE jobs SET status = 'running', node = $1, heartbeat_ms = $2,
-                        lease_until_ms = $2::bigint + $3::bigint, attempts = attempts + 1
-                 WHERE n = (SELECT n FROM jobs WHERE status = 'queued' ORDER BY n
-                            FOR UPDATE SKIP LOCKED LIMIT 1)
-                 RETURNING key, spec, attempts",
-                &[&self.node, &now_ms, &lease_ms],
-            )
-        })?;
-        Ok(row.map(|r| Claimed {
-            id: r.get(0),
-            spec: r.get(1),
-            attempt: r.get(2),
-        }))
+        self.claim_one(now_ms, lease_ms, None)
     }
 
     fn release(&self, id: &str) -> Result<(), DbError> {
@@ -160,10 +184,7 @@ impl Backend for Postgres {
     }
 
     fn queued(&self) -> Result<u64, DbError> {
-        let n: i64 = self
-            .db
-            .with(|c| c.query_one("SELECT count(*) FROM jobs WHERE status = 'queued'", &[]))?
-            .get(0);
+        let n: i64 = self.db.with(|c| c.query_one(QUEUED, &[]))?.get(0);
         Ok(n as u64)
     }
 
@@ -237,9 +258,7 @@ impl Backend for Postgres {
                  RETURNING jobs.key, jobs.cancel_requested",
                 &[&now_ms, &lease_ms, &ids, &done, &total, &self.node],
             )?;
-            let queued: i64 = c
-                .query_one("SELECT count(*) FROM jobs WHERE status = 'queued'", &[])?
-                .get(0);
+            let queued: i64 = c.query_one(QUEUED, &[])?.get(0);
             Ok::<_, postgres::Error>((held, queued))
         })?;
         let (requeued, given_up) = self.take_over_silent(now_ms)?;
@@ -286,5 +305,55 @@ impl Backend for Postgres {
             )
         })?;
         Ok(())
+    }
+
+    fn add_chunks(
+        &self,
+        parent: &str,
+        chunks: &[(String, &str, String)],
+        now_ms: i64,
+    ) -> Result<(), DbError> {
+        let keys: Vec<&str> = chunks.iter().map(|(k, _, _)| k.as_str()).collect();
+        let kinds: Vec<&str> = chunks.iter().map(|(_, kind, _)| *kind).collect();
+        let specs: Vec<&str> = chunks.iter().map(|(_, _, s)| s.as_str()).collect();
+        self.db.with(|c| {
+            c.execute(
+                "INSERT INTO jobs (key, kind, status, created_ms, heartbeat_ms, spec, parent)
+                 SELECT k, kind, 'queued', $1, $1, spec, $2
+                 FROM UNNEST($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS c(k, kind, spec, i)
+                 ORDER BY i
+                 ON CONFLICT (key) DO NOTHING",
+                &[&now_ms, &parent, &keys, &kinds, &specs],
+            )
+        })?;
+        Ok(())
+    }
+
+    fn chunks(&self, parent: &str) -> Result<Vec<ChunkState>, DbError> {
+        let rows = self.db.with(|c| {
+            c.query(
+                "SELECT key, status, error, coalesce(progress_done, 0) FROM jobs
+                 WHERE parent = $1 ORDER BY n",
+                &[&parent],
+            )
+        })?;
+        Ok(rows
+            .iter()
+            .map(|r| ChunkState {
+                id: r.get(0),
+                status: r.get(1),
+                error: r.get(2),
+                done: r.get::<_, i64>(3).max(0) as u64,
+            })
+            .collect())
+    }
+
+    fn claim_chunk(
+        &self,
+        parent: &str,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<Option<Claimed>, DbError> {
+        self.claim_one(now_ms, lease_ms, Some(parent))
     }
 }

@@ -16,6 +16,7 @@
 //! (`interrupted`). A queued job whose flag is raised never starts.
 
 mod spec;
+mod split;
 
 pub use spec::{JobSpec, MaintenanceResult};
 
@@ -53,6 +54,8 @@ pub struct Progress {
     started: Mutex<Option<Instant>>,
     /// Its end is stored: no heartbeat carries its progress any more.
     ended: AtomicBool,
+    /// The job it is a chunk of, when run by that job's own thread: it stops when that one does.
+    within: std::sync::OnceLock<Arc<Progress>>,
 }
 
 impl Default for Progress {
@@ -64,6 +67,7 @@ impl Default for Progress {
             why: AtomicU8::new(StopReason::None as u8),
             started: Mutex::new(None),
             ended: AtomicBool::new(false),
+            within: std::sync::OnceLock::new(),
         }
     }
 }
@@ -109,7 +113,9 @@ impl Progress {
     }
 }
 
-pub type Work = Box<dyn FnOnce(&Progress) -> Result<serde_json::Value, String> + Send>;
+/// A job's work, given its progress and the pool that runs it (where a job split into chunks
+/// queues them).
+pub type Work = Box<dyn FnOnce(&Progress, &Jobs) -> Result<serde_json::Value, String> + Send>;
 
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ProgressView {
@@ -284,11 +290,27 @@ impl Jobs {
             .spec
             .ok_or_else(|| "queued by an earlier release, which did not store it".to_string())
             .and_then(|text| serde_json::from_str::<JobSpec>(&text).map_err(|e| e.to_string()));
+        let id = claimed.id.clone();
         let work: Work = match spec {
-            Ok(spec) => Box::new(move |p| spec.run(p)),
-            Err(e) => Box::new(move |_| Err(format!("the job's input does not read back: {e}"))),
+            // An experiment is split into chunks of replications for the site's nodes.
+            Ok(spec) => Box::new(move |p, jobs| {
+                let round = std::cell::Cell::new(0);
+                let runner = |chunks, progress: &(dyn Fn(u64) + Sync)| {
+                    round.set(round.get() + 1);
+                    jobs.run_chunks(&id, round.get() - 1, chunks, progress)
+                };
+                spec.run(p, Some(&runner))
+            }),
+            Err(e) => Box::new(move |_, _| Err(format!("the job's input does not read back: {e}"))),
         };
         (claimed.id, work)
+    }
+
+    /// Wakes this node's idle threads to look at the shared queue now.
+    fn wake_all(&self) {
+        if let Queue::Shared { wake, .. } = &self.queue {
+            wake.1.notify_all();
+        }
     }
 
     fn lease_ms(&self) -> i64 {
@@ -299,13 +321,17 @@ impl Jobs {
         matches!(self.queue, Queue::Shared { .. })
     }
 
-    /// Raises the flag of every job that has run past the time limit.
+    /// Raises the flag of every job that has run past the time limit, and of every chunk whose
+    /// job, run by the same thread, has stopped (the chunk goes back to the queue).
     fn stop_overdue(&self) {
         let Ok(live) = self.live.lock() else { return };
         for p in live.values() {
             let started = p.started.lock().ok().and_then(|s| *s);
             if started.is_some_and(|t| t.elapsed() > self.config.time_limit) {
                 p.raise(StopReason::TimeLimit);
+            }
+            if p.within.get().is_some_and(|job| job.cancelled()) {
+                p.raise(StopReason::Shutdown);
             }
         }
     }
@@ -426,7 +452,8 @@ impl Jobs {
             *started = Some(Instant::now());
         }
         self.running.fetch_add(1, Ordering::Relaxed);
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&progress)));
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&progress, self)));
         self.running.fetch_sub(1, Ordering::Relaxed);
         let limit = format!(
             "stopped after the server's time limit for a job ({} s)",
@@ -474,7 +501,7 @@ impl Jobs {
         let kind = spec.kind();
         match &self.queue {
             Queue::Local { .. } => {
-                self.enqueue_local(kind, Some(&text), Box::new(move |p| spec.run(p)))
+                self.enqueue_local(kind, Some(&text), Box::new(move |p, _| spec.run(p, None)))
             }
             Queue::Shared { closed, wake } => {
                 if closed.load(Ordering::Relaxed) {
@@ -678,7 +705,7 @@ mod tests {
 
     /// Work that never ends by itself: it loops until its flag is raised (`obeys`), or for ever.
     fn endless(obeys: bool) -> Work {
-        Box::new(move |p| {
+        Box::new(move |p, _| {
             while !(obeys && p.cancelled()) {
                 std::thread::sleep(Duration::from_millis(5));
             }
@@ -715,8 +742,8 @@ mod tests {
     #[test]
     fn ids_are_unguessable() {
         let jobs = jobs("ids", Duration::from_secs(60));
-        let a = jobs.submit_work("test", Box::new(|_| Ok(serde_json::Value::Null)));
-        let b = jobs.submit_work("test", Box::new(|_| Ok(serde_json::Value::Null)));
+        let a = jobs.submit_work("test", Box::new(|_, _| Ok(serde_json::Value::Null)));
+        let b = jobs.submit_work("test", Box::new(|_, _| Ok(serde_json::Value::Null)));
         let (a, b) = (a.expect("a"), b.expect("b"));
         assert_ne!(a, b);
         assert_eq!(a.len(), 33, "{a}");

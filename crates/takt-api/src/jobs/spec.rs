@@ -10,6 +10,7 @@ use super::Progress;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
+use takt_experiments::ChunkRunner;
 use takt_maintenance::maintain::{PlanOutput, PlanRequest, plan_plant, steps};
 use takt_model::{Scenario, compile_located, parse_scenario};
 use takt_scheduler::planning::{
@@ -24,6 +25,8 @@ use utoipa::ToSchema;
 pub enum JobSpec {
     /// `takt whatif`: the scenario, its variants and replications.
     Simulation { experiment: ExperimentInput },
+    /// A share of a simulation job's replications, run by any node of a site (`split.rs`).
+    SimulationChunk { chunk: Box<takt_experiments::Chunk> },
     /// `takt schedule`: the scenario's order book on its machines.
     Schedule {
         scenario: String,
@@ -48,6 +51,11 @@ pub enum JobSpec {
     },
 }
 
+/// Chunks a simulation's first round is split into on a site (later precision rounds, in chunks
+/// of the same size): enough for every thread of a few workers, few enough that each carries
+/// many runs.
+const CHUNKS_PER_ROUND: u64 = 16;
+
 /// The experiment a simulation job runs (`takt_experiments::ExperimentSpec`, serialised).
 pub type ExperimentInput = Box<takt_experiments::ExperimentSpec>;
 
@@ -66,6 +74,7 @@ impl JobSpec {
     pub fn kind(&self) -> &'static str {
         match self {
             JobSpec::Simulation { .. } => "simulation",
+            JobSpec::SimulationChunk { .. } => "simulation-chunk",
             JobSpec::Schedule { .. } => "schedule",
             JobSpec::MaintenancePlan { .. } => "maintenance-plan",
         }
@@ -90,23 +99,48 @@ impl JobSpec {
         }
     }
 
-    /// Runs the job, reporting to `progress` and stopping when its flag is raised.
-    pub fn run(self, progress: &Progress) -> Result<serde_json::Value, String> {
+    /// Runs the job, reporting to `progress` and stopping when its flag is raised. With a
+    /// `site` (a shared store), a simulation's replications are split into chunks it runs.
+    pub fn run(
+        self,
+        progress: &Progress,
+        site: Option<&ChunkRunner<'_>>,
+    ) -> Result<serde_json::Value, String> {
         match self {
             JobSpec::Simulation { mut experiment } => {
                 experiment.base_dir = None;
-                progress.set_total(
-                    u64::from(experiment.replications.first_round())
-                        * (1 + experiment.variants.len() as u64),
-                );
+                let first_round = u64::from(experiment.replications.first_round())
+                    * (1 + experiment.variants.len() as u64);
+                progress.set_total(first_round);
                 // With a precision target, the total grows with each round.
-                let x = takt_experiments::run_cancellable(
-                    &experiment,
+                let report = |done, total| progress.set(done, total);
+                let x = match site {
+                    None => takt_experiments::run_cancellable(
+                        &experiment,
+                        &report,
+                        progress.cancel_flag(),
+                    ),
+                    Some(runner) => takt_experiments::run_in_chunks(
+                        &experiment,
+                        first_round.div_ceil(CHUNKS_PER_ROUND) as usize,
+                        &report,
+                        progress.cancel_flag(),
+                        runner,
+                    ),
+                }
+                .map_err(|e| e.to_string())?;
+                serde_json::to_value(&x).map_err(|e| e.to_string())
+            }
+            JobSpec::SimulationChunk { mut chunk } => {
+                chunk.experiment.base_dir = None;
+                progress.set_total(chunk.runs.len() as u64);
+                let runs = takt_experiments::run_chunk(
+                    &chunk,
                     &|done, total| progress.set(done, total),
                     progress.cancel_flag(),
                 )
                 .map_err(|e| e.to_string())?;
-                serde_json::to_value(&x).map_err(|e| e.to_string())
+                serde_json::to_value(&runs).map_err(|e| e.to_string())
             }
             JobSpec::Schedule {
                 scenario,
@@ -300,8 +334,10 @@ mod tests {
             panic!("a simulation reads back as one");
         };
         assert_eq!(experiment.variants, vec![variant]);
-        let here = spec.run(&Progress::default()).expect("runs");
-        let there = back.run(&Progress::default()).expect("runs read back");
+        let here = spec.run(&Progress::default(), None).expect("runs");
+        let there = back
+            .run(&Progress::default(), None)
+            .expect("runs read back");
         assert_eq!(here, there);
     }
 }
