@@ -7,7 +7,8 @@
 #   benches/run.sh forecast    live twin: 100-replication forecasts to the end of the shift
 #   benches/run.sh api         HTTP API: events/s ingested in batches of 1,000, state latency under load
 #   benches/run.sh site        servers of a site on PostgreSQL: events/s with one and two servers,
-#                              SQLite side by side, time to mirror, bytes stored per event
+#                              SQLite side by side, time to mirror, bytes stored per event; a
+#                              200-variant sweep on one and two workers (speed-up)
 #   benches/run.sh pdm         remaining useful life on C-MAPSS: RMSE, interval coverage, training time
 #   benches/run.sh scheduler   schedules: gap to best known at 1 s and 10 s, CP-SAT side by side
 #                              (TAKT_BUDGETS=1,10 and TAKT_INSTANCES=ta narrow it)
@@ -32,7 +33,7 @@ case "$which" in
   twin) scripts/setup.sh ;;
   forecast) ;;
   api) ;;
-  site) scripts/setup.sh ;;
+  site) scripts/setup.sh && cargo build --release -q -p takt-cli ;;
   pdm) ;;
   *) echo "usage: benches/run.sh [engine|experiments|scheduler|twin|forecast|api|site|pdm]" >&2; exit 2 ;;
 esac

@@ -8,10 +8,14 @@
 //! threads over keep-alive connections: both to the one server, or one to each of the two. The
 //! servers are the real ones (`takt_api::run`), in this process, on free ports.
 //!
-//! Run: `benches/run.sh site` (or `cargo bench -p takt-benches --bench site`).
+//! Then a 200-variant sweep on one and two `takt worker`s (`site_sweep.rs`).
+//!
+//! Run: `benches/run.sh site` (`TAKT_SITE=sweep` or `TAKT_SITE=ingest` runs one part only) (or `cargo bench -p takt-benches --bench site`).
 
 #[path = "../crates/takt-twin/tests/common/postgres.rs"]
 mod postgres;
+#[path = "site_sweep.rs"]
+mod sweep;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -50,6 +54,17 @@ fn main() {
         eprintln!("PostgreSQL is not installed: scripts/setup.sh installs it");
         return;
     };
+    let part = std::env::var("TAKT_SITE").unwrap_or_default();
+    if part != "sweep" {
+        ingestion(&cluster);
+    }
+    if part != "ingest" {
+        sweep::run(&cluster);
+    }
+}
+
+/// Events/s into one and two servers, SQLite beside them; mirroring; bytes per event.
+fn ingestion(cluster: &postgres::Cluster) {
     let model = takt_benches::load("bottling-line.toml");
     let sink = takt_benches::Lines::new(model.timebase);
     let mut sim = Simulation::new(Arc::clone(&model), 1);

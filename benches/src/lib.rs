@@ -87,6 +87,15 @@ pub fn mean_ci(xs: &[f64]) -> (f64, f64) {
 /// free loopback port, without authentication or a rate limit (the bench is its only client): its
 /// stores in a fresh temporary folder, or in the PostgreSQL database `store` (a URL).
 pub fn start_server(tag: &str, store: Option<&str>) -> std::net::SocketAddr {
+    start_server_with(tag, store, |_| {})
+}
+
+/// [`start_server`], its configuration changed by `configure` first.
+pub fn start_server_with(
+    tag: &str,
+    store: Option<&str>,
+    configure: impl FnOnce(&mut takt_api::Config),
+) -> std::net::SocketAddr {
     use takt_api::{Config, Server, auth::Auth};
     let dir = std::env::temp_dir().join(format!("takt-bench-{}-{tag}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -100,6 +109,7 @@ pub fn start_server(tag: &str, store: Option<&str>) -> std::net::SocketAddr {
         Ok(l) => l,
         Err(e) => panic!("{e}"),
     });
+    configure(&mut config);
     let server = match Server::open(config, loaded.scenario, loaded.model) {
         Ok(s) => s,
         Err(e) => panic!("{e}"),

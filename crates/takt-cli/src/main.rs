@@ -147,19 +147,24 @@ pub(crate) fn parse_secs(text: &str) -> Result<f64, takt_model::duration::Durati
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,highs=error")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
     let holds_connections = match &cli.command {
         Command::Serve(_) | Command::Worker(_) => true,
         Command::Twin(args) => args.is_listen(),
         _ => false,
     };
+    // A server or a worker says which jobs it takes and ends (RUST_LOG overrides it).
+    let default_filter = match &cli.command {
+        Command::Serve(_) | Command::Worker(_) => "warn,highs=error,takt_api::jobs=info",
+        _ => "warn,highs=error",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     if !holds_connections {
         quiet_on_broken_pipe();
     }

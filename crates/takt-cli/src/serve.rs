@@ -68,6 +68,14 @@ pub struct ServeArgs {
     /// 503.
     #[arg(long, default_value_t = 32)]
     queue: usize,
+    /// The most variants one simulation request may compare with its base (a sweep's points
+    /// count); each is compiled when the request arrives.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    max_variants: u32,
+    /// The most replications per variant one request may ask for (with a precision target, the
+    /// cap of its rounds).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(2..=100_000))]
+    max_replications: u32,
     /// How far ahead of this machine's clock an event's time stamp may be; later ones are
     /// rejected (a sensor clock gone wrong would otherwise move the twin's clock on).
     #[arg(long, default_value = "5m", value_parser = positive_duration)]
@@ -202,6 +210,8 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     config.queue = pool.queue;
     config.job_time_limit = pool.time_limit;
     config.job_lease = pool.lease;
+    config.max_variants = args.max_variants as usize;
+    config.max_replications = args.max_replications;
     config.request_timeout = Duration::from_secs(120);
     config.max_clock_skew = args.max_clock_skew;
     config.shutdown_grace = args.shutdown_grace;

@@ -58,6 +58,10 @@ fn limits_answer_413_429_and_503_and_the_server_keeps_serving() {
             "1",
             "--queue",
             "1",
+            "--max-variants",
+            "3",
+            "--max-replications",
+            "300",
         ],
     );
     // A 2 MiB body announced by its Content-Length is refused before it is read: 413 (over raw
@@ -106,6 +110,16 @@ fn limits_answer_413_429_and_503_and_the_server_keeps_serving() {
     let busy = busy.expect("a full queue");
     assert_problem(&busy, 503, "busy");
     assert!(busy.headers.get("retry-after").is_some());
+    // The server's own limits on one simulation: 4 sweep points are more than 3 variants, 400
+    // replications more than 300 (each refused before anything runs).
+    let wide = json!({"scenario": toml, "sweeps": ["buffers.B1.capacity=1..4:1"]}).to_string();
+    let refused = post(&s, "/simulations", Some(WRITE), &wide);
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert!(refused.text.contains("at most 3"), "{}", refused.text);
+    let many = json!({"scenario": toml, "replications": 400}).to_string();
+    let refused = post(&s, "/simulations", Some(WRITE), &many);
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert!(refused.text.contains("300"), "{}", refused.text);
     // Cancel what was accepted: a queued job is cancelled at once and never runs; a running
     // simulation stops within a step of its replications (not after its 200 replications, a
     // minute and more of work), which frees its worker.

@@ -373,7 +373,10 @@ impl Jobs {
             }
         }
         for id in beat.lost {
-            if let Some(p) = self.progress_of(&id) {
+            // A job whose end was stored while the heartbeat ran is not running any more.
+            if let Some(p) = self.progress_of(&id)
+                && !p.ended.load(Ordering::Relaxed)
+            {
                 tracing::warn!(
                     job = id,
                     "this node's lease on the job ran out: stopping it"
@@ -419,8 +422,9 @@ impl Jobs {
             return;
         };
         let finish = |status: &str, result: Option<&serde_json::Value>, error: Option<&str>| {
-            if let Err(e) = self.db.finish(id, status, result, error, now_ms()) {
-                tracing::error!(job = id, error = %e, "cannot store the job's end");
+            match self.db.finish(id, status, result, error, now_ms()) {
+                Ok(()) => tracing::info!(job = id, status, error, "job ended"),
+                Err(e) => tracing::error!(job = id, error = %e, "cannot store the job's end"),
             }
             progress.ended.store(true, Ordering::Relaxed);
         };
@@ -491,7 +495,6 @@ impl Jobs {
             // What it stored is what the others see; this node's memory of it can go.
             live.remove(id);
         }
-        tracing::info!(job = id, "job finished");
     }
 
     /// Queues a job; a full queue (or a server shutting down) is a 503 with Retry-After.

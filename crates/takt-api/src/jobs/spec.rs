@@ -52,9 +52,11 @@ pub enum JobSpec {
 }
 
 /// Chunks a simulation's first round is split into on a site (later precision rounds, in chunks
-/// of the same size): enough for every thread of a few workers, few enough that each carries
-/// many runs.
-const CHUNKS_PER_ROUND: u64 = 16;
+/// of the same size): many more than the threads of a few workers, so that the last chunks to
+/// finish keep few threads waiting (`benches/run.sh site`: with 16 chunks two one-core workers
+/// were 1.61 and 1.76 times as fast as one, with 64, 1.79 and 1.85), and each still carries
+/// several runs.
+const CHUNKS_PER_ROUND: u64 = 64;
 
 /// The experiment a simulation job runs (`takt_experiments::ExperimentSpec`, serialised).
 pub type ExperimentInput = Box<takt_experiments::ExperimentSpec>;
