@@ -896,9 +896,17 @@ export interface components {
         /** @description What a finished job gives, by its kind (for the API document; results are stored as JSON). */
         JobResult: components["schemas"]["Experiment"] | components["schemas"]["PlantSchedule"] | components["schemas"]["MaintenanceResult"];
         JobView: {
+            /** Format: int32 */
+            attempts?: number | null;
             error?: string | null;
             id: string;
             kind: string;
+            /**
+             * @description On a site (a shared store): the node that runs the job, or ran it last (a server's or a
+             *     `takt worker`'s name, as it prints when it starts), and how often a node took it (more
+             *     than once when a node fell silent and another took it over).
+             */
+            node?: string | null;
             progress?: components["schemas"]["ProgressView"] | null;
             result?: components["schemas"]["JobResult"] | null;
             /** @description `queued`, `running`, `done`, `failed`, `cancelled` or `interrupted` (the server stopped). */

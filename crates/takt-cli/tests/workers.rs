@@ -144,6 +144,13 @@ fn workers_run_a_sites_jobs_and_take_over_a_killed_ones() {
         ),
         format!("{survivor} 2")
     );
+    // The job says so itself.
+    assert_eq!(
+        (done["node"].as_str(), done["attempts"].as_u64()),
+        (Some(survivor.as_str()), Some(2)),
+        "{}",
+        done["node"]
+    );
     // The same result as one server alone gives, bit for bit: nothing lost or counted twice.
     let alone = Server::start(&data_dir("workers-alone"), &[]);
     let reference = submit(&alone, &body);

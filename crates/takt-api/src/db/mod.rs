@@ -179,6 +179,10 @@ pub struct StoredJob {
     /// Done and total steps as the job's server last stored them (a shared store; `None` in
     /// SQLite, where the server that asks runs it and knows it live).
     pub progress: Option<(u64, u64)>,
+    /// The node of the site that runs it or ran it last, and how often it was taken (a shared
+    /// store).
+    pub node: Option<String>,
+    pub attempts: Option<i32>,
 }
 
 impl Db {
@@ -373,5 +377,7 @@ fn stored_job(
         created_ms,
         finished_ms,
         progress: None,
+        node: None,
+        attempts: None,
     }
 }

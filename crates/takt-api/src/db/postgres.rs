@@ -224,7 +224,7 @@ impl Backend for Postgres {
             .with(|c| {
                 c.query_opt(
                     "SELECT kind, status, result, error, created_ms, finished_ms,
-                            progress_done, progress_total
+                            progress_done, progress_total, node, attempts
                      FROM jobs WHERE key = $1",
                     &[&id],
                 )
@@ -236,6 +236,8 @@ impl Backend for Postgres {
                 );
                 let (done, total): (Option<i64>, Option<i64>) = (r.get(6), r.get(7));
                 job.progress = done.zip(total).map(|(d, t)| (d as u64, t as u64));
+                job.node = r.get(8);
+                job.attempts = Some(r.get(9));
                 job
             }))
     }

@@ -135,6 +135,13 @@ pub struct JobView {
     #[schema(value_type = Option<JobResult>)]
     pub result: Option<serde_json::Value>,
     pub error: Option<String>,
+    /// On a site (a shared store): the node that runs the job, or ran it last (a server's or a
+    /// `takt worker`'s name, as it prints when it starts), and how often a node took it (more
+    /// than once when a node fell silent and another took it over).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<i32>,
 }
 
 /// What a finished job gives, by its kind (for the API document; results are stored as JSON).
@@ -591,6 +598,8 @@ impl Jobs {
                 progress,
                 result: j.result,
                 error: j.error,
+                node: j.node,
+                attempts: j.attempts,
             }
         }))
     }
