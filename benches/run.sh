@@ -9,6 +9,7 @@
 #   benches/run.sh site        servers of a site on PostgreSQL: events/s with one and two servers,
 #                              SQLite side by side, time to mirror, bytes stored per event; a
 #                              200-variant sweep on one and two workers (speed-up)
+#   benches/run.sh plants      cost per event in plants of 10, 100 and 1,000 stations, each dispatch rule
 #   benches/run.sh pdm         remaining useful life on C-MAPSS: RMSE, interval coverage, training time
 #   benches/run.sh scheduler   schedules: gap to best known at 1 s and 10 s, CP-SAT side by side
 #                              (TAKT_BUDGETS=1,10 and TAKT_INSTANCES=ta narrow it)
@@ -35,6 +36,7 @@ case "$which" in
   api) ;;
   site) scripts/setup.sh && cargo build --release -q -p takt-cli ;;
   pdm) ;;
-  *) echo "usage: benches/run.sh [engine|experiments|scheduler|twin|forecast|api|site|pdm]" >&2; exit 2 ;;
+  plants) ;;
+  *) echo "usage: benches/run.sh [engine|experiments|scheduler|twin|forecast|api|site|plants|pdm]" >&2; exit 2 ;;
 esac
 TAKT_PYTHON="$PWD/$venv/bin/python" cargo bench -p takt-benches --bench "$which"

@@ -1,0 +1,106 @@
+//! Cost per event against plant size (issue 24, target 2): a generated family of plants of 10,
+//! 100 and 1,000 stations (lines of 10 stations, 4 products per line with changeovers between
+//! them, failures on every station) holding 10,000 open orders released at the start with due
+//! dates spread over the horizon, under each dispatching rule. The bench prints nanoseconds per
+//! event for each size and rule, and the growth from 10 to 1,000 stations (target: at most 1.5x).
+//! With every order released at once the queues in front of the lines' first stations hold
+//! thousands of parts in the small plant and tens in the large one, so a rule that scans its
+//! queue on each pick shows as a cost falling with size; the engine's own per-event costs that
+//! grow with the plant show as a cost rising with it.
+//!
+//! Run: `benches/run.sh plants` (or `cargo bench -p takt-benches --bench plants`).
+
+use std::fmt::Write;
+use std::sync::Arc;
+use std::time::Instant;
+use takt_sim::{Simulation, rng};
+
+const ORDERS: usize = 10_000;
+const RULES: [&str; 4] = ["fifo", "edd", "spt", "same_product"];
+/// Events each run simulates (about: runs stop at the first hour past it).
+const EVENTS: u64 = 2_000_000;
+
+/// A plant of `stations` stations in lines of 10, every station under `rule`.
+fn plant(stations: usize, rule: &str) -> String {
+    let lines = stations / 10;
+    let mut toml = String::new();
+    let _ = writeln!(
+        toml,
+        "schema_version = 1\nname = \"{stations} stations, {rule}\"\n[run]\nhorizon = \"1000d\"\nseed = 7\n"
+    );
+    for line in 0..lines {
+        for k in 0..4 {
+            let _ = writeln!(toml, "[[products]]\nname = \"L{line}P{k}\"\nrouting = [");
+            for s in 0..10 {
+                let mean = 50 + 5 * ((s + k) % 4);
+                let _ = writeln!(
+                    toml,
+                    "  {{ station = \"L{line}S{s}\", process_time = {{ dist = \"exponential\", mean = \"{mean}s\" }} }},"
+                );
+            }
+            let _ = writeln!(toml, "]\n");
+        }
+        for s in 0..10 {
+            let _ = writeln!(
+                toml,
+                "[[stations]]\nname = \"L{line}S{s}\"\ndispatch = \"{rule}\"\nchangeover = {{ default = \"2m\" }}\nfailures = [{{ name = \"jam\", ttf = {{ dist = \"exponential\", mean = \"4h\" }}, ttr = {{ dist = \"exponential\", mean = \"6m\" }} }}]\n"
+            );
+        }
+    }
+    for o in 0..ORDERS {
+        let line = o % lines;
+        let product = (o / lines) % 4;
+        // Due dates spread over the time the orders take (3 parts every ~65 s per line).
+        let due_h = 1 + (o * 7919) % (ORDERS / lines / 10 + 1);
+        let _ = writeln!(
+            toml,
+            "[[demand.orders]]\nid = \"O{o}\"\nproduct = \"L{line}P{product}\"\nquantity = 3\nrelease = \"0h\"\ndue = \"{due_h}h\"\n"
+        );
+    }
+    toml
+}
+
+/// Nanoseconds per event of one run of about [`EVENTS`] events.
+fn ns_per_event(model: &Arc<takt_model::Model>) -> (f64, u64) {
+    let mut sim = Simulation::new(Arc::clone(model), rng::replication_seed(7, 0));
+    let started = Instant::now();
+    let mut hour = 0.0;
+    while sim.events() < EVENTS {
+        hour += 3600.0;
+        sim.run_until(hour);
+    }
+    let ns = started.elapsed().as_secs_f64() * 1e9 / sim.events() as f64;
+    (ns, sim.events())
+}
+
+fn main() {
+    println!(
+        "plants of lines of 10 stations, 4 products per line, {ORDERS} orders of 3 parts released at the start; about {} M events per run, best of 3",
+        EVENTS / 1_000_000
+    );
+    println!(
+        "{:<14} {:>12} {:>12} {:>12} {:>18}",
+        "rule", "10 st. ns/ev", "100 st.", "1,000 st.", "1,000 / 10 (<= 1.5)"
+    );
+    for rule in RULES {
+        let mut row = Vec::new();
+        for stations in [10, 100, 1000] {
+            let text = plant(stations, rule);
+            let loaded = takt_model::load_str(&text, std::path::Path::new("generated.toml"), None)
+                .unwrap_or_else(|e| panic!("{e}"));
+            let model = Arc::new(loaded.model);
+            let best = (0..3)
+                .map(|_| ns_per_event(&model).0)
+                .fold(f64::INFINITY, f64::min);
+            row.push(best);
+        }
+        println!(
+            "{:<14} {:>12.0} {:>12.0} {:>12.0} {:>17.2}x",
+            rule,
+            row[0],
+            row[1],
+            row[2],
+            row[2] / row[0]
+        );
+    }
+}
