@@ -273,7 +273,7 @@ pub enum Waiter {
 pub struct BufferQueue {
     pub index: u32,
     pub capacity: Option<u32>,
-    pub parts: VecDeque<QueueEntry>,
+    pub parts: crate::part_queue::PartQueue,
     pub waiting: VecDeque<Waiter>,
     /// Time-average level accounting.
     pub level_since: f64,

@@ -328,12 +328,7 @@ impl Simulation {
                 .map(|(p, step)| sim.queue_entry(*p, *step))
                 .collect();
             let mut q = sim.world.get_mut::<BufferQueue>(sim.topo.buffers[bi]);
-            if q.parts.is_empty() {
-                // Taken over without a copy: a buffer may hold a shift's worth of parts.
-                q.parts = entries.into();
-            } else {
-                q.parts.extend(entries);
-            }
+            q.parts.extend(entries);
             q.max_level = q.max_level.max(q.parts.len() as u32);
             q.level_since = now;
         }

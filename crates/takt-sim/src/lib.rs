@@ -20,6 +20,7 @@ pub mod engine;
 pub mod guard;
 pub mod kpi;
 mod lookup;
+pub mod part_queue;
 pub mod plan;
 pub mod replicate;
 pub mod rng;

@@ -193,11 +193,12 @@ impl Simulation {
             let Some(mut q) = world.get_mut::<BufferQueue>(b) else {
                 continue;
             };
-            for entry in q.parts.iter_mut() {
-                if let Some(order) = entry.order_entity.as_mut() {
-                    *order = remap(*order)?;
-                }
+            for order in q.parts.order_entities_mut().flatten() {
+                *order = remap(*order)?;
             }
+            // A queue read back from a file has lost its index.
+            let rule = crate::engine::rule_of_buffer(&model, q.index as usize);
+            q.parts.index_for(rule);
             for w in q.waiting.iter_mut() {
                 *w = match *w {
                     Waiter::Machine(m) => Waiter::Machine(remap(m)?),

@@ -34,28 +34,18 @@ impl Simulation {
             if q.parts.is_empty() {
                 return false;
             }
-            let i = match planned {
-                None => select(&q.parts, dispatch, last_product),
-                Some((o, k)) => match q
-                    .parts
-                    .iter()
-                    .position(|e| e.order == o && e.operation == k)
-                {
-                    Some(i) => i,
-                    None => return false,
-                },
+            let before = q.parts.len() as f64;
+            let taken = match planned {
+                None => q.parts.take(dispatch, last_product),
+                Some((o, k)) => q.parts.take_where(|e| e.order == o && e.operation == k),
             };
-            q.level_integral += q.parts.len() as f64 * (now - q.level_since);
+            let Some(e) = taken else {
+                return false; // the plan's part has not arrived
+            };
+            // The time at the level before the part left.
+            q.level_integral += before * (now - q.level_since);
             q.level_since = now;
-            let taken = if i == 0 {
-                q.parts.pop_front()
-            } else {
-                q.parts.remove(i)
-            };
-            match taken {
-                Some(e) => (e, !q.waiting.is_empty()),
-                None => return false,
-            }
+            (e, !q.waiting.is_empty())
         };
         let (entry, someone_waits) = entry;
         self.start_activity(m, |mach, model| {
@@ -446,31 +436,4 @@ fn count_cycle(mach: &mut Machine, modes: &[FailureMode]) -> Vec<usize> {
         }
     }
     failing
-}
-
-/// The index of the part a dispatching rule picks from a queue (never empty here).
-#[inline]
-fn select(
-    parts: &VecDeque<QueueEntry>,
-    rule: takt_model::DispatchRule,
-    last: Option<u32>,
-) -> usize {
-    use takt_model::DispatchRule::*;
-    let argmin = |key: &dyn Fn(&QueueEntry) -> f64| {
-        let mut best = 0;
-        for (i, e) in parts.iter().enumerate().skip(1) {
-            if key(e) < key(&parts[best]) {
-                best = i;
-            }
-        }
-        best
-    };
-    match rule {
-        Fifo => 0,
-        Edd => argmin(&|e| e.due),
-        Spt => argmin(&|e| e.mean_s),
-        SameProduct => last
-            .and_then(|p| parts.iter().position(|e| e.product == p))
-            .unwrap_or(0),
-    }
 }

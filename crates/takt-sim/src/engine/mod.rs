@@ -200,7 +200,7 @@ impl Simulation {
                     .spawn(BufferQueue {
                         index: i as u32,
                         capacity: b.capacity,
-                        parts: VecDeque::new(),
+                        parts: indexed_queue(&model, i),
                         waiting: VecDeque::new(),
                         level_since: 0.0,
                         level_integral: 0.0,
@@ -595,6 +595,24 @@ impl Simulation {
             });
         }
     }
+}
+
+/// An empty queue for buffer `buffer`, indexed for its stations' dispatching rule.
+fn indexed_queue(model: &Model, buffer: usize) -> crate::part_queue::PartQueue {
+    let mut queue = crate::part_queue::PartQueue::default();
+    queue.index_for(rule_of_buffer(model, buffer));
+    queue
+}
+
+/// The dispatching rule of the stations taking from buffer `buffer` (`None` if they differ).
+pub(crate) fn rule_of_buffer(model: &Model, buffer: usize) -> Option<takt_model::DispatchRule> {
+    let mut rules = model
+        .stations
+        .iter()
+        .filter(|s| s.input_buffer == buffer)
+        .map(|s| s.dispatch);
+    let first = rules.next();
+    first.filter(|&r| rules.all(|other| other == r))
 }
 
 /// Puts a part at the end of a buffer's line, booking the time at the old level.
