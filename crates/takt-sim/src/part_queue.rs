@@ -4,9 +4,9 @@
 //! The part picked is the one a scan would pick: the least key, and among equal keys the one
 //! that came first (`tests` below check both against each other on random queues).
 //!
-//! Entries sit in slots numbered by arrival; a part taken from the middle leaves an empty slot,
-//! dropped when it reaches the front or when empty slots outnumber the parts (the slots are then
-//! renumbered and the index rebuilt).
+//! Entries sit in slots numbered by arrival; a part taken from the middle leaves a hole (the
+//! entry marked taken), dropped when it reaches the front or when holes outnumber the parts (the
+//! slots are then //! renumbered and the index rebuilt).
 
 use crate::components::QueueEntry;
 use bevy_ecs::entity::Entity;
@@ -16,10 +16,12 @@ use takt_model::DispatchRule;
 
 #[derive(Debug, Clone, Default)]
 pub struct PartQueue {
-    /// Slot `i` holds the part that arrived `first + i`-th, or nothing once taken.
-    slots: VecDeque<Option<QueueEntry>>,
+    /// Slot `i` holds the part that arrived `first + i`-th, or a hole once taken from the
+    /// middle ([`TAKEN`] as its operation). A FIFO queue has none, and no index: its picks are
+    /// a `VecDeque`'s.
+    slots: VecDeque<QueueEntry>,
     first: u64,
-    live: usize,
+    holes: usize,
     index: Index,
 }
 
@@ -48,6 +50,9 @@ fn ordered(x: f64) -> u64 {
     }
 }
 
+/// The operation of a hole: no routing has this many steps (`takt_model::limits`).
+const TAKEN: u32 = u32::MAX;
+
 fn key(rule: DispatchRule, e: &QueueEntry) -> u64 {
     match rule {
         DispatchRule::Edd => ordered(e.due),
@@ -73,22 +78,27 @@ impl PartQueue {
         }
     }
 
+    #[inline]
     pub fn len(&self) -> usize {
-        self.live
+        self.slots.len() - self.holes
     }
 
+    #[inline]
     pub fn is_empty(&self) -> bool {
-        self.live == 0
+        self.slots.len() == self.holes
     }
 
     /// The parts in arrival order.
     pub fn iter(&self) -> impl Iterator<Item = &QueueEntry> {
-        self.slots.iter().flatten()
+        self.slots.iter().filter(|e| e.operation != TAKEN)
     }
 
     /// The orders the parts belong to, to be renamed (a snapshot read back).
     pub fn order_entities_mut(&mut self) -> impl Iterator<Item = &mut Option<Entity>> {
-        self.slots.iter_mut().flatten().map(|e| &mut e.order_entity)
+        self.slots
+            .iter_mut()
+            .filter(|e| e.operation != TAKEN)
+            .map(|e| &mut e.order_entity)
     }
 
     fn enumerate(&self) -> impl Iterator<Item = (u64, QueueEntry)> + '_ {
@@ -96,16 +106,20 @@ impl PartQueue {
         self.slots
             .iter()
             .enumerate()
-            .filter_map(move |(i, e)| e.map(|e| (first + i as u64, e)))
+            .filter(|(_, e)| e.operation != TAKEN)
+            .map(move |(i, e)| (first + i as u64, *e))
     }
 
+    #[inline(always)]
     pub fn push_back(&mut self, entry: QueueEntry) {
-        let seq = self.first + self.slots.len() as u64;
-        self.slots.push_back(Some(entry));
-        self.live += 1;
-        self.index_insert(seq, &entry);
+        if !matches!(self.index, Index::None) {
+            let seq = self.first + self.slots.len() as u64;
+            self.index_insert(seq, &entry);
+        }
+        self.slots.push_back(entry);
     }
 
+    #[inline(never)]
     fn index_insert(&mut self, seq: u64, e: &QueueEntry) {
         match &mut self.index {
             Index::None => {}
@@ -126,14 +140,36 @@ impl PartQueue {
     fn first_live(&self) -> Option<u64> {
         self.slots
             .iter()
-            .position(Option::is_some)
+            .position(|e| e.operation != TAKEN)
             .map(|i| self.first + i as u64)
     }
 
     /// Takes the part `rule` picks (for same product, one of `last`'s if one waits).
+    #[inline(always)]
     pub fn take(&mut self, rule: DispatchRule, last: Option<u32>) -> Option<QueueEntry> {
+        if rule == DispatchRule::Fifo {
+            return self.pop_front();
+        }
+        self.take_indexed(rule, last)
+    }
+
+    /// The first part: the front slot holds one whenever the queue is not empty.
+    #[inline(always)]
+    fn pop_front(&mut self) -> Option<QueueEntry> {
+        let entry = self.slots.pop_front()?;
+        self.first += 1;
+        if !matches!(self.index, Index::None) {
+            self.unindex(self.first - 1, &entry);
+        }
+        // A part taken from the middle earlier may have left a hole next.
+        if self.holes > 0 {
+            self.drop_holes_in_front();
+        }
+        Some(entry)
+    }
+
+    fn take_indexed(&mut self, rule: DispatchRule, last: Option<u32>) -> Option<QueueEntry> {
         let seq = match (&self.index, rule) {
-            (_, DispatchRule::Fifo) => self.first_live(),
             (
                 Index::Key {
                     rule: indexed,
@@ -181,12 +217,26 @@ impl PartQueue {
 
     fn remove(&mut self, seq: u64) -> Option<QueueEntry> {
         let slot = usize::try_from(seq.checked_sub(self.first)?).ok()?;
-        let entry = self.slots.get_mut(slot)?.take()?;
-        self.live -= 1;
+        let place = self.slots.get_mut(slot)?;
+        if place.operation == TAKEN {
+            return None;
+        }
+        let entry = *place;
+        place.operation = TAKEN;
+        self.holes += 1;
+        self.unindex(seq, &entry);
+        self.drop_holes_in_front();
+        if self.holes > self.len() + 64 {
+            self.compact();
+        }
+        Some(entry)
+    }
+
+    fn unindex(&mut self, seq: u64, entry: &QueueEntry) {
         match &mut self.index {
             Index::None => {}
             Index::Key { rule, order } => {
-                order.remove(&(key(*rule, &entry), seq));
+                order.remove(&(key(*rule, entry), seq));
             }
             Index::Product(by) => {
                 if let Some(q) = by.get_mut(entry.product as usize) {
@@ -198,14 +248,14 @@ impl PartQueue {
                 }
             }
         }
-        while let Some(None) = self.slots.front() {
+    }
+
+    fn drop_holes_in_front(&mut self) {
+        while self.slots.front().is_some_and(|e| e.operation == TAKEN) {
             self.slots.pop_front();
             self.first += 1;
+            self.holes -= 1;
         }
-        if self.slots.len() > 2 * self.live + 64 {
-            self.compact();
-        }
-        Some(entry)
     }
 
     /// Drops the empty slots, renumbering the parts in the same order.
@@ -265,34 +315,73 @@ mod tests {
         }
     }
 
-    /// Indexed picks equal a scan's over random pushes and takes, for every rule.
+    /// What the engine did before the index: a scan of the queue for the rule's part.
+    fn reference_pick(parts: &[QueueEntry], rule: DispatchRule, last: Option<u32>) -> usize {
+        let argmin = |key: &dyn Fn(&QueueEntry) -> f64| {
+            let mut best = 0;
+            for (i, e) in parts.iter().enumerate().skip(1) {
+                if key(e) < key(&parts[best]) {
+                    best = i;
+                }
+            }
+            best
+        };
+        match rule {
+            DispatchRule::Fifo => 0,
+            DispatchRule::Edd => argmin(&|e| e.due),
+            DispatchRule::Spt => argmin(&|e| e.mean_s),
+            DispatchRule::SameProduct => last
+                .and_then(|p| parts.iter().position(|e| e.product == p))
+                .unwrap_or(0),
+        }
+    }
+
+    /// Picks equal the scan's over random pushes and takes: queues indexed for each rule (and
+    /// none), taken from by their rule, or by any rule and by a plan (a part by its product).
     #[test]
     fn indexed_picks_are_the_parts_a_scan_picks() {
         use DispatchRule::*;
-        for rule in [Fifo, Edd, Spt, SameProduct] {
-            let mut rng = rand::rngs::StdRng::seed_from_u64(3);
-            let (mut indexed, mut scanned) = (PartQueue::default(), PartQueue::default());
-            indexed.index_for(Some(rule));
-            for step in 0..20_000 {
-                if rng.random_bool(0.52) || indexed.is_empty() {
-                    let e = entry(&mut rng);
-                    indexed.push_back(e);
-                    scanned.push_back(e);
-                } else {
-                    let last = rng.random_bool(0.8).then(|| rng.random_range(0..5));
-                    let a = indexed.take(rule, last);
-                    let b = scanned.take(rule, last);
-                    assert_eq!(
-                        a.map(|e| (e.product, e.due, e.mean_s)),
-                        b.map(|e| (e.product, e.due, e.mean_s)),
-                        "{rule:?}, step {step}"
-                    );
+        let rules = [Fifo, Edd, Spt, SameProduct];
+        for indexed_for in [None, Some(Fifo), Some(Edd), Some(Spt), Some(SameProduct)] {
+            for mixed in [false, true] {
+                let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+                let mut queue = PartQueue::default();
+                queue.index_for(indexed_for);
+                let mut reference: Vec<QueueEntry> = Vec::new();
+                for step in 0..20_000 {
+                    if rng.random_bool(0.52) || reference.is_empty() {
+                        let e = entry(&mut rng);
+                        queue.push_back(e);
+                        reference.push(e);
+                    } else if mixed && rng.random_bool(0.1) {
+                        // A plan's part: the first of a product, if one waits.
+                        let p = rng.random_range(0..4);
+                        let a = queue.take_where(|e| e.product == p);
+                        let b = reference
+                            .iter()
+                            .position(|e| e.product == p)
+                            .map(|i| reference.remove(i));
+                        assert_eq!(a.map(|e| e.due), b.map(|e| e.due), "step {step}");
+                    } else {
+                        let rule = match (mixed, indexed_for) {
+                            (false, Some(rule)) => rule,
+                            _ => rules[rng.random_range(0..4)],
+                        };
+                        let last = rng.random_bool(0.8).then(|| rng.random_range(0..5));
+                        let a = queue.take(rule, last);
+                        let b = reference.remove(reference_pick(&reference, rule, last));
+                        assert_eq!(
+                            a.map(|e| (e.product, e.due, e.mean_s)),
+                            Some((b.product, b.due, b.mean_s)),
+                            "{indexed_for:?}, {rule:?}, step {step}"
+                        );
+                    }
+                    assert_eq!(queue.len(), reference.len());
                 }
-                assert_eq!(indexed.len(), scanned.len());
+                let a: Vec<_> = queue.iter().map(|e| (e.product, e.due)).collect();
+                let b: Vec<_> = reference.iter().map(|e| (e.product, e.due)).collect();
+                assert_eq!(a, b, "{indexed_for:?}: the same parts in the same order");
             }
-            let a: Vec<_> = indexed.iter().map(|e| (e.product, e.due)).collect();
-            let b: Vec<_> = scanned.iter().map(|e| (e.product, e.due)).collect();
-            assert_eq!(a, b, "{rule:?}: the same parts in the same order");
         }
     }
 
