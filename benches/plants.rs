@@ -8,7 +8,8 @@
 //! queue on each pick shows as a cost falling with size; the engine's own per-event costs that
 //! grow with the plant show as a cost rising with it.
 //!
-//! Run: `benches/run.sh plants` (or `cargo bench -p takt-benches --bench plants`).
+//! Run: `benches/run.sh plants` (or `cargo bench -p takt-benches --bench plants`);
+//! `TAKT_PLANTS_WRITE=DIR` writes the plants as scenario files instead.
 
 use std::fmt::Write;
 use std::sync::Arc;
@@ -74,6 +75,16 @@ fn ns_per_event(model: &Arc<takt_model::Model>) -> (f64, u64) {
 }
 
 fn main() {
+    // The plants as files, to look at one under valgrind (`takt run FILE`).
+    if let Some(dir) = std::env::var_os("TAKT_PLANTS_WRITE") {
+        for stations in [10, 100, 1000] {
+            for rule in RULES {
+                let path = std::path::Path::new(&dir).join(format!("plant-{stations}-{rule}.toml"));
+                std::fs::write(&path, plant(stations, rule)).expect("written");
+            }
+        }
+        return;
+    }
     println!(
         "plants of lines of 10 stations, 4 products per line, {ORDERS} orders of 3 parts released at the start; about {} M events per run, best of 3",
         EVENTS / 1_000_000
