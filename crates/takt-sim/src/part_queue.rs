@@ -64,6 +64,14 @@ impl PartQueue {
     /// Indexes the queue for the rule of the stations that take from it (`None`: several rules,
     /// or a plan; picks then scan).
     pub fn index_for(&mut self, rule: Option<DispatchRule>) {
+        let indexed = match (&self.index, rule) {
+            (Index::Key { rule: indexed, .. }, Some(rule)) => *indexed == rule,
+            (Index::Product(_), Some(DispatchRule::SameProduct)) => true,
+            _ => false,
+        };
+        if indexed {
+            return; // as it is (a copy of an indexed queue)
+        }
         self.index = match rule {
             Some(rule @ (DispatchRule::Edd | DispatchRule::Spt)) => Index::Key {
                 rule,
@@ -72,6 +80,9 @@ impl PartQueue {
             Some(DispatchRule::SameProduct) => Index::Product(Vec::new()),
             Some(DispatchRule::Fifo) | None => Index::None,
         };
+        if matches!(self.index, Index::None) {
+            return;
+        }
         let arrivals: Vec<(u64, QueueEntry)> = self.enumerate().collect();
         for (seq, e) in arrivals {
             self.index_insert(seq, &e);
@@ -393,9 +404,21 @@ mod tests {
         q.extend((0..50).map(|_| entry(&mut rng)));
         q.take(DispatchRule::Edd, None);
         let text = serde_json::to_string(&q).expect("json");
-        let back: PartQueue = serde_json::from_str(&text).expect("reads");
+        let mut back: PartQueue = serde_json::from_str(&text).expect("reads");
         assert_eq!(serde_json::to_string(&back).expect("json"), text);
         assert_eq!(back.len(), 49);
+        // Indexed again (a snapshot read back), or a copy kept as it is: the same picks.
+        back.index_for(Some(DispatchRule::Edd));
+        let mut copy = q.clone();
+        copy.index_for(Some(DispatchRule::Edd));
+        for _ in 0..49 {
+            let picks = [&mut q, &mut back, &mut copy].map(|q| q.take(DispatchRule::Edd, None));
+            let dues = picks.map(|p| p.map(|e| (e.due, e.product)));
+            assert!(
+                dues[0].is_some() && dues.iter().all(|d| *d == dues[0]),
+                "{dues:?}"
+            );
+        }
         let xs = [-1e300, -2.0, -0.0, 0.0, 1e-300, 3.0, f64::INFINITY];
         for w in xs.windows(2) {
             assert!(ordered(w[0]) <= ordered(w[1]), "{w:?}");
