@@ -163,11 +163,13 @@ pub fn run(cluster: &super::postgres::Cluster) {
             "24",
             "--json",
         ];
-        let mut command = one_core(&bin, 0, &args);
-        if cores > 1 {
-            command = Command::new(&bin);
-            command.args(args).current_dir(&root);
-        }
+        let mut command = if cores == 1 {
+            one_core(&bin, 0, &args)
+        } else {
+            let mut both = Command::new(&bin);
+            both.args(args).current_dir(&root);
+            both
+        };
         let started = Instant::now();
         let output = command
             .stderr(Stdio::null())

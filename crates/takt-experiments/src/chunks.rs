@@ -99,11 +99,7 @@ pub fn run_chunk(
             ExperimentError::Invalid(format!("no variant {v}: the experiment has {}", all.len()))
         })?;
         let mut model = experiment::load_variant(spec, variant)?;
-        if !(0.0..model.horizon_s).contains(&warmup_s) {
-            return Err(ExperimentError::Invalid(format!(
-                "warm-up {warmup_s} s must be in [0, horizon)"
-            )));
-        }
+        experiment::check_warmup(warmup_s, model.horizon_s)?;
         model.warmup_s = warmup_s;
         models.insert(v, Arc::new(model));
     }

@@ -395,11 +395,7 @@ pub(crate) fn prepare(
             )
         }
     };
-    if !(0.0..horizon).contains(&warmup_s) {
-        return Err(ExperimentError::Invalid(format!(
-            "warm-up {warmup_s} s must be in [0, horizon)"
-        )));
-    }
+    check_warmup(warmup_s, horizon)?;
     let models = models
         .into_iter()
         .map(|mut m| {
@@ -417,6 +413,17 @@ pub(crate) fn prepare(
         warmup_s,
         warmup_method,
     })
+}
+
+/// A warm-up must end within the horizon.
+pub(crate) fn check_warmup(warmup_s: f64, horizon_s: f64) -> Result<(), ExperimentError> {
+    if (0.0..horizon_s).contains(&warmup_s) {
+        Ok(())
+    } else {
+        Err(ExperimentError::Invalid(format!(
+            "warm-up {warmup_s} s must be in [0, horizon)"
+        )))
+    }
 }
 
 /// Runs `jobs` (variant, replication) wherever the caller runs them, given the runs done before

@@ -6,7 +6,7 @@
 //!
 //! Entries sit in slots numbered by arrival; a part taken from the middle leaves a hole (the
 //! entry marked taken), dropped when it reaches the front or when holes outnumber the parts (the
-//! slots are then //! renumbered and the index rebuilt).
+//! slots are then renumbered and the index rebuilt).
 
 use crate::components::QueueEntry;
 use bevy_ecs::entity::Entity;
@@ -53,10 +53,26 @@ fn ordered(x: f64) -> u64 {
 /// The operation of a hole: no routing has this many steps (`takt_model::limits`).
 const TAKEN: u32 = u32::MAX;
 
-fn key(rule: DispatchRule, e: &QueueEntry) -> u64 {
+/// The figure a rule that picks the least one compares: EDD the due date, SPT the mean time.
+fn figure(rule: DispatchRule) -> fn(&QueueEntry) -> f64 {
     match rule {
-        DispatchRule::Edd => ordered(e.due),
-        _ => ordered(e.mean_s),
+        DispatchRule::Edd => |e| e.due,
+        _ => |e| e.mean_s,
+    }
+}
+
+fn key(rule: DispatchRule, e: &QueueEntry) -> u64 {
+    ordered(figure(rule)(e))
+}
+
+impl Index {
+    /// The rule it serves (`None` for FIFO, which needs none).
+    fn rule(&self) -> Option<DispatchRule> {
+        match self {
+            Index::None => None,
+            Index::Key { rule, .. } => Some(*rule),
+            Index::Product(_) => Some(DispatchRule::SameProduct),
+        }
     }
 }
 
@@ -64,13 +80,8 @@ impl PartQueue {
     /// Indexes the queue for the rule of the stations that take from it (`None`: several rules,
     /// or a plan; picks then scan).
     pub fn index_for(&mut self, rule: Option<DispatchRule>) {
-        let indexed = match (&self.index, rule) {
-            (Index::Key { rule: indexed, .. }, Some(rule)) => *indexed == rule,
-            (Index::Product(_), Some(DispatchRule::SameProduct)) => true,
-            _ => false,
-        };
-        if indexed {
-            return; // as it is (a copy of an indexed queue)
+        if self.index.rule() == rule.filter(|&r| r != DispatchRule::Fifo) {
+            return; // as it is (a copy of an indexed queue, or FIFO)
         }
         self.index = match rule {
             Some(rule @ (DispatchRule::Edd | DispatchRule::Spt)) => Index::Key {
@@ -205,8 +216,7 @@ impl PartQueue {
 
     /// The part `rule` picks, found by looking at every part (a queue indexed for another rule).
     fn scan(&self, rule: DispatchRule, last: Option<u32>) -> Option<u64> {
-        let mut parts = self.enumerate();
-        let first = parts.next()?;
+        let first = self.enumerate().next()?;
         let least = |k: fn(&QueueEntry) -> f64| {
             let mut best = first;
             for (seq, e) in self.enumerate().skip(1) {
@@ -218,8 +228,7 @@ impl PartQueue {
         };
         Some(match rule {
             DispatchRule::Fifo => first.0,
-            DispatchRule::Edd => least(|e| e.due),
-            DispatchRule::Spt => least(|e| e.mean_s),
+            DispatchRule::Edd | DispatchRule::Spt => least(figure(rule)),
             DispatchRule::SameProduct => last
                 .and_then(|p| self.enumerate().find(|(_, e)| e.product == p))
                 .map_or(first.0, |(seq, _)| seq),
@@ -272,11 +281,7 @@ impl PartQueue {
     /// Drops the empty slots, renumbering the parts in the same order.
     fn compact(&mut self) {
         let parts: Vec<QueueEntry> = self.iter().copied().collect();
-        let rule = match &self.index {
-            Index::None => None,
-            Index::Key { rule, .. } => Some(*rule),
-            Index::Product(_) => Some(DispatchRule::SameProduct),
-        };
+        let rule = self.index.rule();
         *self = PartQueue::default();
         self.extend(parts);
         self.index_for(rule);

@@ -189,6 +189,7 @@ impl Simulation {
                 *order = remap(*order)?;
             }
         }
+        let rules = crate::engine::buffer_rules(&model);
         for &b in &buffers {
             let Some(mut q) = world.get_mut::<BufferQueue>(b) else {
                 continue;
@@ -197,7 +198,7 @@ impl Simulation {
                 *order = remap(*order)?;
             }
             // A queue read back from a file has lost its index.
-            let rule = crate::engine::rule_of_buffer(&model, q.index as usize);
+            let rule = rules.get(q.index as usize).copied().flatten();
             q.parts.index_for(rule);
             for w in q.waiting.iter_mut() {
                 *w = match *w {

@@ -64,9 +64,7 @@ impl Postgres {
             Ok::<_, postgres::Error>((requeued, given_up))
         })?)
     }
-}
 
-impl Postgres {
     /// Takes the oldest queued job (chunks of jobs under way first; only `parent`'s if given).
     fn claim_one(
         &self,

@@ -191,6 +191,7 @@ impl Simulation {
                 arrivals: 0,
             })
             .id();
+        let rules = buffer_rules(&model);
         let buffers = model
             .buffers
             .iter()
@@ -200,7 +201,11 @@ impl Simulation {
                     .spawn(BufferQueue {
                         index: i as u32,
                         capacity: b.capacity,
-                        parts: indexed_queue(&model, i),
+                        parts: {
+                            let mut queue = crate::part_queue::PartQueue::default();
+                            queue.index_for(rules[i]);
+                            queue
+                        },
                         waiting: VecDeque::new(),
                         level_since: 0.0,
                         level_integral: 0.0,
@@ -597,22 +602,21 @@ impl Simulation {
     }
 }
 
-/// An empty queue for buffer `buffer`, indexed for its stations' dispatching rule.
-fn indexed_queue(model: &Model, buffer: usize) -> crate::part_queue::PartQueue {
-    let mut queue = crate::part_queue::PartQueue::default();
-    queue.index_for(rule_of_buffer(model, buffer));
-    queue
-}
-
-/// The dispatching rule of the stations taking from buffer `buffer` (`None` if they differ).
-pub(crate) fn rule_of_buffer(model: &Model, buffer: usize) -> Option<takt_model::DispatchRule> {
-    let mut rules = model
-        .stations
-        .iter()
-        .filter(|s| s.input_buffer == buffer)
-        .map(|s| s.dispatch);
-    let first = rules.next();
-    first.filter(|&r| rules.all(|other| other == r))
+/// Per buffer, the dispatching rule of the stations taking from it (`None`: none do, or their
+/// rules differ), in one pass over the stations.
+pub(crate) fn buffer_rules(model: &Model) -> Vec<Option<takt_model::DispatchRule>> {
+    // `None`: no station seen yet; `Some(None)`: stations of different rules.
+    let mut rules: Vec<Option<Option<takt_model::DispatchRule>>> = vec![None; model.buffers.len()];
+    for station in &model.stations {
+        if let Some(seen) = rules.get_mut(station.input_buffer) {
+            *seen = match *seen {
+                None => Some(Some(station.dispatch)),
+                Some(Some(rule)) if rule == station.dispatch => Some(Some(rule)),
+                _ => Some(None),
+            };
+        }
+    }
+    rules.into_iter().map(Option::flatten).collect()
 }
 
 /// Puts a part at the end of a buffer's line, booking the time at the old level.
