@@ -461,7 +461,7 @@ async fn flush(twin: &Arc<TwinHandle>, batch: &mut Vec<String>) -> u64 {
 
 /// The follower's loop: listens while the twin lives, connecting again a second after a failure.
 fn follow(twin: &std::sync::Weak<TwinHandle>, location: &PostgresLocation) {
-    use takt_twin::store::EVENTS_CHANNEL;
+    let channel = takt_twin::store::events_channel(location);
     let mut listening = None;
     // This server's own appends notify too: nothing to catch up on after those alone.
     let own = twin
@@ -472,7 +472,7 @@ fn follow(twin: &std::sync::Weak<TwinHandle>, location: &PostgresLocation) {
         let Some(handle) = twin.upgrade() else { return };
         if listening.is_none() {
             match location.connect().and_then(|c| {
-                c.with(|c| c.batch_execute(&format!("LISTEN {EVENTS_CHANNEL}")))?;
+                c.with(|c| c.batch_execute(&format!("LISTEN {channel}")))?;
                 Ok(c)
             }) {
                 Ok(c) => listening = Some(c),

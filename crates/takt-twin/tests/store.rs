@@ -326,6 +326,70 @@ fn two_servers_on_one_database_store_each_event_once() {
     );
 }
 
+/// One database holds several plants: each store in a schema of its own keeps its own events,
+/// keys, history of versions, appends' lock, judge and notification channel; the default schema's
+/// store is the one a database held before plants (its channel and tables unchanged).
+#[test]
+fn plants_in_schemas_of_one_database_keep_apart() {
+    let Some(cluster) = Cluster::start() else {
+        return;
+    };
+    let url = cluster.database("site");
+    let base = ok(PostgresLocation::parse(&url));
+    let press = ok(base.clone().with_schema("plant_press"));
+    let paint = ok(base.clone().with_schema("plant_paint"));
+    assert!(base.clone().with_schema("Plant; DROP").is_err());
+    assert!(base.clone().with_schema(&"p".repeat(49)).is_err());
+    assert_eq!(press.to_string(), format!("{base} (schema plant_press)"));
+    let open = |l: &PostgresLocation| {
+        ok(Store::connect(
+            &StoreLocation::Postgres(l.clone()),
+            Durability::Full,
+        ))
+    };
+    let (mut on_default, mut on_press, mut on_paint) = (open(&base), open(&press), open(&paint));
+    // The same asset and sequence number in two plants are two events.
+    assert_eq!(
+        ok(on_press.append(&mut [event("Press", 1, 1)], &[])),
+        [true]
+    );
+    assert_eq!(
+        ok(on_paint.append(&mut [event("Press", 1, 1)], &[])),
+        [true]
+    );
+    assert_eq!(
+        ok(on_paint.append(&mut [event("Oven", 1, 1), event("Oven", 2, 1)], &[])),
+        [true, true]
+    );
+    assert_eq!(ok(on_default.event_count()), 0);
+    assert_eq!(ok(on_press.event_count()), 1);
+    assert_eq!(ok(on_paint.event_count()), 3);
+    assert!(!ok(on_press.contains("Oven", 1)));
+    // Another server of the press plant sees the press plant's events only.
+    let mut press_b = open(&press);
+    assert_eq!(ok(press_b.others()).len(), 1);
+    for schema in ["plant_press", "plant_paint"] {
+        assert_eq!(
+            cluster.sql(
+                "site",
+                &format!("SELECT count(*) FROM {schema}.takt_twin_schema_history")
+            ),
+            "1"
+        );
+    }
+    // Each plant has its judge: one server per plant takes it, the second of a plant does not.
+    use takt_twin::store::Judging;
+    assert_eq!(ok(on_press.judging()), Judging::BecameJudge);
+    assert_eq!(ok(on_paint.judging()), Judging::BecameJudge);
+    assert_eq!(ok(on_default.judging()), Judging::BecameJudge);
+    assert_eq!(ok(press_b.judging()), Judging::Another);
+    // Each plant notifies on its own channel; the default keeps the channel it had.
+    use takt_twin::store::{EVENTS_CHANNEL, events_channel};
+    assert_eq!(events_channel(&base), EVENTS_CHANNEL);
+    assert_eq!(events_channel(&press), "takt_events_plant_press");
+    assert_ne!(events_channel(&press), events_channel(&paint));
+}
+
 /// The PostgreSQL client is synchronous with a runtime of its own: a store used from inside a
 /// server's or a listener's async runtime still works (each call runs on a thread of its own).
 #[test]

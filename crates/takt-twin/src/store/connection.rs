@@ -41,6 +41,9 @@ pub struct PostgresLocation {
     /// Events older than this before the newest stored event are dropped, a week at a time;
     /// `None`: kept for ever.
     pub retention_ms: Option<i64>,
+    /// The schema the connection's tables live in (its `search_path`), created when migrating;
+    /// `None`: the database's default (`public`).
+    schema: Option<String>,
 }
 
 impl std::fmt::Debug for PostgresLocation {
@@ -49,14 +52,29 @@ impl std::fmt::Debug for PostgresLocation {
             .field("url", &self.shown)
             .field("password", &self.password.as_ref().map(|_| "(hidden)"))
             .field("retention_ms", &self.retention_ms)
+            .field("schema", &self.schema)
             .finish()
     }
 }
 
 impl std::fmt::Display for PostgresLocation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.shown)
+        f.write_str(&self.shown)?;
+        match &self.schema {
+            Some(schema) => write!(f, " (schema {schema})"),
+            None => Ok(()),
+        }
     }
+}
+
+/// A schema name takt may put in a connection's options and statements unquoted: a lower-case
+/// letter, then lower-case letters, digits and `_`, at most 48 bytes (PostgreSQL's limit is 63).
+pub fn is_schema_name(name: &str) -> bool {
+    name.len() <= 48
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 impl PostgresLocation {
@@ -84,7 +102,29 @@ impl PostgresLocation {
             url: text.to_string(),
             password: None,
             retention_ms: None,
+            schema: None,
         })
+    }
+
+    /// The same database, its tables in `schema` (created when the store is first opened): one
+    /// database holds several plants' stores side by side. A name that is not
+    /// [`is_schema_name`] is refused.
+    pub fn with_schema(mut self, schema: &str) -> Result<PostgresLocation, PostgresError> {
+        if !is_schema_name(schema) {
+            return Err(PostgresError::Url {
+                url: self.shown.clone(),
+                message: format!(
+                    "schema `{schema}`: a lower-case letter, then lower-case letters, digits and _, at most 48"
+                ),
+            });
+        }
+        self.schema = Some(schema.to_string());
+        Ok(self)
+    }
+
+    /// The schema the tables live in, if not the database's default.
+    pub fn schema(&self) -> Option<&str> {
+        self.schema.as_deref()
     }
 
     /// Whether the URL carries a password (it would show in the process list and shell history
@@ -126,22 +166,41 @@ impl PostgresLocation {
         if config.get_application_name().is_none() {
             config.application_name("takt");
         }
+        if let Some(schema) = &self.schema {
+            // Checked by `with_schema`: no quoting needed. Options the URL gave are kept.
+            let options = match config.get_options() {
+                Some(given) => format!("{given} -c search_path={schema}"),
+                None => format!("-c search_path={schema}"),
+            };
+            config.options(&options);
+        }
         Ok(config.connect(NoTls)?)
     }
 
     /// Brings a schema up to date with `runner`, one server at a time (a session advisory lock):
-    /// servers started together do not apply the same version twice.
+    /// servers started together do not apply the same version twice. The location's own schema
+    /// is created first, if it names one (refinery's history table is then that schema's).
     pub fn migrate(
         connection: &PostgresConnection,
         mut runner: refinery::Runner,
         history: &str,
     ) -> Result<(), StoreError> {
+        let schema = connection.location.schema.clone();
         connection.with(|client| {
             client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])?;
-            let done = runner.set_migration_table_name(history).run(client);
+            let created = match &schema {
+                Some(s) => client.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {s}")),
+                None => Ok(()),
+            };
+            let done = match created {
+                Ok(()) => runner
+                    .set_migration_table_name(history)
+                    .run(client)
+                    .map_err(StoreError::from),
+                Err(e) => Err(StoreError::from(PostgresError::from(e))),
+            };
             client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])?;
-            done?;
-            Ok(())
+            done.map(|_| ())
         })
     }
 }

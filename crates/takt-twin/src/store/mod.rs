@@ -23,8 +23,8 @@ use crate::alerts::Alert;
 use crate::event::{Checked, parse};
 use std::path::{Path, PathBuf};
 
-pub use connection::{PostgresConnection, PostgresError, PostgresLocation};
-pub use postgres::EVENTS_CHANNEL;
+pub use connection::{PostgresConnection, PostgresError, PostgresLocation, is_schema_name};
+pub use postgres::{EVENTS_CHANNEL, events_channel};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

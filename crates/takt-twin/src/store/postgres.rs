@@ -27,9 +27,55 @@ const WEEK_MS: i64 = 7 * 86_400_000;
 /// 1970-01-05, the first Monday of Unix time, ms: weeks start on a Monday, 00:00 UTC.
 const FIRST_MONDAY_MS: i64 = 4 * 86_400_000;
 /// Advisory lock keys ("takt" and a number; migrations take `0x7461_6b74_0002`): appends.
-pub(crate) const APPEND_LOCK: i64 = 0x7461_6b74_0001;
+const APPEND_LOCK: i64 = 0x7461_6b74_0001;
 /// Held for the life of a connection by the server that judges the alert rules.
-pub(crate) const JUDGE_LOCK: i64 = 0x7461_6b74_0003;
+const JUDGE_LOCK: i64 = 0x7461_6b74_0003;
+
+/// What the servers of one store share in the database beyond its tables: the appends' lock, the
+/// judge's lock and the notification channel. A store in the default schema has the constants
+/// (as before a database held several plants); one in a schema of its own has keys derived from
+/// its name, so that each plant's appends and judge are its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Keys {
+    append_lock: i64,
+    judge_lock: i64,
+    channel: String,
+}
+
+impl Keys {
+    fn of(location: &PostgresLocation) -> Keys {
+        match location.schema() {
+            None => Keys {
+                append_lock: APPEND_LOCK,
+                judge_lock: JUDGE_LOCK,
+                channel: EVENTS_CHANNEL.to_string(),
+            },
+            Some(schema) => Keys {
+                append_lock: fnv1a(&format!("takt/{schema}/append")),
+                judge_lock: fnv1a(&format!("takt/{schema}/judge")),
+                // A schema name is at most 48 bytes: the channel stays within 63.
+                channel: format!("{EVENTS_CHANNEL}_{schema}"),
+            },
+        }
+    }
+}
+
+/// FNV-1a, 64 bits: the same key for a name in every process and release (the standard
+/// library's hashers promise neither).
+fn fnv1a(text: &str) -> i64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash as i64
+}
+
+/// The channel the appends of the store at `location` notify (in their transaction, so at
+/// their commit), with the writer's name as the payload.
+pub fn events_channel(location: &PostgresLocation) -> String {
+    Keys::of(location).channel
+}
 
 pub(super) struct Postgres {
     db: PostgresConnection,
@@ -48,9 +94,10 @@ pub(super) struct Postgres {
     judging_since: Option<u64>,
     /// This writer's name (`w` and 16 hex digits), the payload of its notifications.
     writer: String,
+    keys: Keys,
 }
 
-/// The channel an append notifies (in its transaction, so at its commit).
+/// The channel the appends of a store in the default schema notify; see [`events_channel`].
 pub const EVENTS_CHANNEL: &str = "takt_events";
 
 /// The table refinery records the applied versions in.
@@ -83,6 +130,7 @@ impl Postgres {
             cursor: AtomicI64::new(0),
             from_others: Vec::new(),
             judging_since: None,
+            keys: Keys::of(location),
             // Random keys of the standard library's hasher: a name no other writer has.
             writer: format!(
                 "w{:016x}",
@@ -139,7 +187,10 @@ impl Postgres {
             .collect();
         self.db.with(|client| -> Result<(), StoreError> {
             let mut tx = client.transaction()?;
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
+            tx.execute(
+                "SELECT pg_advisory_xact_lock($1)",
+                &[&self.keys.append_lock],
+            )?;
             for w in &gone {
                 tx.batch_execute(&format!("DROP TABLE IF EXISTS {}", partition_name(*w)))?;
             }
@@ -248,9 +299,13 @@ impl Backend for Postgres {
         weeks.dedup();
         let cursor = self.cursor.load(Ordering::Relaxed);
         let writer = self.writer.as_str();
+        let channel = self.keys.channel.as_str();
         let (new, from_others, newest_id) = self.db.with(|client| {
             let mut tx = client.transaction()?;
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
+            tx.execute(
+                "SELECT pg_advisory_xact_lock($1)",
+                &[&self.keys.append_lock],
+            )?;
             for w in &weeks {
                 tx.batch_execute(&create_week(*w))?;
             }
@@ -268,7 +323,7 @@ impl Backend for Postgres {
             let new = insert_new(&mut tx, events)?;
             if let Some(last) = new.1 {
                 newest_id = newest_id.max(last);
-                tx.execute("SELECT pg_notify($1, $2)", &[&EVENTS_CHANNEL, &writer])?;
+                tx.execute("SELECT pg_notify($1, $2)", &[&channel, &writer])?;
             }
             insert_dead(&mut tx, dead)?;
             tx.commit()?;
@@ -310,7 +365,10 @@ impl Backend for Postgres {
     fn quarantine(&mut self, rows: &[(i64, String)], received_ms: i64) -> Result<(), StoreError> {
         self.db.with(|client| {
             let mut tx = client.transaction()?;
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
+            tx.execute(
+                "SELECT pg_advisory_xact_lock($1)",
+                &[&self.keys.append_lock],
+            )?;
             for (id, reason) in rows {
                 tx.execute(
                     "WITH gone AS (DELETE FROM events WHERE id = $1 RETURNING asset, seq, body),
@@ -423,7 +481,7 @@ impl Backend for Postgres {
         }
         let took: bool = self
             .db
-            .with(|c| c.query_one("SELECT pg_try_advisory_lock($1)", &[&JUDGE_LOCK]))?
+            .with(|c| c.query_one("SELECT pg_try_advisory_lock($1)", &[&self.keys.judge_lock]))?
             .get(0);
         if took {
             self.judging_since = Some(self.db.generation());
