@@ -305,6 +305,7 @@ impl Listener {
             host: "127.0.0.1".into(),
             port,
             site: "bench".into(),
+            line: None,
             client_id: client_id.into(),
             batch: 5000,
             batch_wait: std::time::Duration::from_millis(50),

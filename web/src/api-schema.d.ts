@@ -131,6 +131,243 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/plants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The site's plants, the default first, then by id. */
+        get: operations["list_plants"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/plants/{plant}/twin/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The alert rules in force and the alerts they raised, newest first (`open=true`: those open
+         *     now). Live changes come on `/twin/stream` as `alert` events.
+         */
+        get: operations["plant_twin_alerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/plants/{plant}/twin/alerts/{id}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledges an alert: a person has seen it and takes it on (stored with the alert, announced
+         *     on the stream and to webhooks). An alert may be acknowledged after it cleared; acknowledging
+         *     again replaces the note.
+         */
+        post: operations["plant_acknowledge_alert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/plants/{plant}/twin/buffers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The parts waiting in each buffer now. Machine events do not sense buffers: the levels are
+         *     inferred by conservation along the routings (as a forecast's starting state is).
+         */
+        get: operations["plant_twin_buffers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/plants/{plant}/twin/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ingests a batch of events in the takt schema (a JSON array; see `docs/events.md`). Each event
+         *     is checked on its own: bad ones are refused with their index and reason and kept as dead
+         *     letters, good ones are stored durably before the answer (idempotent by asset + seq).
+         */
+        post: operations["plant_ingest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/plants/{plant}/twin/forecast": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Forks the twin's state into the simulator and forecasts output, OEE and orders to the end of the
+         *     running shift (or `until`) with intervals, and flags deviations from plan (`takt twin forecast --json`'s result).
+         */
+        post: operations["plant_twin_forecast"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/plants/{plant}/twin/kpis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ISO 22400 KPIs per machine over the running shift, or the shift before it. */
+        get: operations["plant_twin_kpis"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/plants/{plant}/twin/layout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The twin's plant as a line: its stations in flow order with their machines and input buffers,
+         *     and the flows between them (what the line board draws).
+         */
+        get: operations["plant_twin_layout"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/plants/{plant}/twin/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The shift report for the handover: each machine's OEE and its factors, the line's good parts
+         *     against the plan (the scenario from its start, 30 runs, kept per shift), and the downtime
+         *     Pareto by machine, state and reason (`takt twin report`).
+         */
+        get: operations["plant_twin_report"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/plants/{plant}/twin/state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The mirrored plant as of the newest event: every machine's state and since when, counts,
+         *     current product, live OEE over the KPI window, and the ingestion counters.
+         */
+        get: operations["plant_twin_state"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/plants/{plant}/twin/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Server-sent events of the twin: a `state` event per accepted batch, and an `alert` event per
+         *     alert raised, cleared or acknowledged (`{"change": "raised", "alert": {...}}`).
+         */
+        get: operations["plant_twin_stream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/plants/{plant}/twin/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Each machine's states over the running shift (or the one before) at one-minute resolution, and
+         *     its stops by state and reason (a failure mode for `UNPLANNED_DOWN`), longest first.
+         */
+        get: operations["plant_twin_timeline"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/ready": {
         parameters: {
             query?: never;
@@ -1088,6 +1325,8 @@ export interface components {
              *     opens no file a request names, so the book is written into the scenario.
              */
             order_book?: string | null;
+            /** @description With `from_twin`: which plant's twin (`GET /plants`); default the default plant. */
+            plant?: string | null;
             /** Format: double */
             repair_cost?: number;
             scenario?: string | null;
@@ -1300,6 +1539,9 @@ export interface components {
              */
             utc_offset_min: number;
         };
+        PlantList: {
+            plants: components["schemas"]["PlantSummary"][];
+        };
         /**
          * @description A plant's schedule: the figures of the plan, its operations and orders, and how it held up in
          *     the simulator when asked.
@@ -1337,6 +1579,29 @@ export interface components {
              * @description Σ priority × tardiness.
              */
             weighted_tardiness_s: number;
+        };
+        /** @description One plant of the site. */
+        PlantSummary: {
+            /** @description The plant at `/twin/…` too. */
+            default: boolean;
+            /**
+             * Format: int64
+             * @description Events stored and mirrored since this server started (with those read back at its start).
+             */
+            events_accepted: number;
+            /** @description How the API names it: `/plants/{id}/twin/…` (and the MQTT topics' line level). */
+            id: string;
+            machines: number;
+            /** @description The plant's name (its scenario's). */
+            name: string;
+            /**
+             * @description The newest event's plant time (RFC 3339 in the plant's offset, and Unix ms); none before
+             *     the first event.
+             */
+            newest_event?: string | null;
+            /** Format: int64 */
+            newest_event_ms?: number | null;
+            stations: number;
         };
         PolicyDifference: {
             /** Format: double */
@@ -2255,6 +2520,405 @@ export interface operations {
                 };
                 content: {
                     "application/json": Record<string, never>;
+                };
+            };
+        };
+    };
+    list_plants: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlantList"];
+                };
+            };
+        };
+    };
+    plant_twin_alerts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the plant's id (`GET /plants`) */
+                plant: string;
+                /** @description `true`: only the alerts open now. Default: all, newest first. */
+                open: boolean | null;
+                /** @description At most this many (default 100, at most 1,000). */
+                limit: number | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertList"];
+                };
+            };
+            /** @description Malformed request (problem+json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    plant_acknowledge_alert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the plant's id (`GET /plants`) */
+                plant: string;
+                /** @description the alert's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Acknowledge"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alert"];
+                };
+            };
+            /** @description No such alert (problem+json) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request (problem+json) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    plant_twin_buffers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the plant's id (`GET /plants`) */
+                plant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BufferLevels"];
+                };
+            };
+        };
+    };
+    plant_ingest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the plant's id (`GET /plants`) */
+                plant: string;
+            };
+            cookie?: never;
+        };
+        /** @description events in the takt schema */
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>[];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IngestResult"];
+                };
+            };
+            /** @description Malformed request (problem+json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (problem+json, Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    plant_twin_forecast: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the plant's id (`GET /plants`) */
+                plant: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ForecastRequest"];
+            };
+        };
+        responses: {
+            /** @description the forecast */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Forecast"];
+                };
+            };
+            /** @description Does not validate: the failing fields (problem+json) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    plant_twin_kpis: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the plant's id (`GET /plants`) */
+                plant: string;
+                /**
+                 * @description `shift` (the default): the running shift, from its start to now. `previous`: the shift
+                 *     before it, complete.
+                 */
+                window: string | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KpiReport"];
+                };
+            };
+            /** @description Malformed request (problem+json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    plant_twin_layout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the plant's id (`GET /plants`) */
+                plant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the plant as a line */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlantLayout"];
+                };
+            };
+        };
+    };
+    plant_twin_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the plant's id (`GET /plants`) */
+                plant: string;
+                /**
+                 * @description `previous` (the default): the shift before the running one, complete. `shift`: the running
+                 *     shift, so far.
+                 */
+                window: string | null;
+                /** @description `json` (the default) or `html`: a self-contained page, sent as a download. */
+                format: string | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the report (JSON, or with format=html a self-contained page) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShiftReport"];
+                };
+            };
+            /** @description Malformed request (problem+json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    plant_twin_state: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the plant's id (`GET /plants`) */
+                plant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the twin's state */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwinState"];
+                };
+            };
+        };
+    };
+    plant_twin_stream: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the plant's id (`GET /plants`) */
+                plant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/event-stream of the twin's state and alerts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": unknown;
+                };
+            };
+        };
+    };
+    plant_twin_timeline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the plant's id (`GET /plants`) */
+                plant: string;
+                /**
+                 * @description `shift` (the default): the running shift, from its start to now. `previous`: the shift
+                 *     before it, complete.
+                 */
+                window: string | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimelineReport"];
+                };
+            };
+            /** @description Malformed request (problem+json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };

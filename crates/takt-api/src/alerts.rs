@@ -3,9 +3,8 @@
 //! receiver answers 2xx or `MAX_ATTEMPTS` have failed. Alerts are stored before they are sent; a
 //! delivery given up is logged with the alert's id (`GET /twin/alerts` still has it).
 
-use crate::twin::TwinHandle;
+use crate::plant::Plant;
 use serde::Serialize;
-use std::sync::Arc;
 use std::time::Duration;
 use takt_twin::alerts::{Alert, AlertChange};
 use tokio::sync::broadcast::error::RecvError;
@@ -22,7 +21,9 @@ const POST_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Notification<'a> {
     /// `raised`, `cleared` or `acknowledged`.
     pub change: &'static str,
+    /// The plant's name (its scenario's) and its id in the API (`/plants/{plant_id}/twin/…`).
     pub plant: &'a str,
+    pub plant_id: &'a str,
     pub alert: &'a Alert,
 }
 
@@ -45,10 +46,10 @@ pub fn check_webhook(url: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Delivers the twin's alert changes to `url` until the server stops.
-pub fn spawn_webhook(twin: Arc<TwinHandle>, url: String) {
-    let mut changes = twin.subscribe_alerts();
-    let plant = twin.model.name.clone();
+/// Delivers the plant's alert changes to `url` until the server stops.
+pub fn spawn_webhook(plant: &Plant, url: String) {
+    let mut changes = plant.twin.subscribe_alerts();
+    let (name, id) = (plant.model.name.clone(), plant.id.clone());
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(POST_TIMEOUT))
         .http_status_as_error(false)
@@ -64,16 +65,22 @@ pub fn spawn_webhook(twin: Arc<TwinHandle>, url: String) {
                 }
                 Err(RecvError::Closed) => return,
             };
-            deliver(&agent, &url, &plant, &change).await;
+            deliver(&agent, &url, (&name, &id), &change).await;
         }
     });
 }
 
 /// POSTs one change, retrying with backoff.
-async fn deliver(agent: &ureq::Agent, url: &str, plant: &str, change: &AlertChange) {
+async fn deliver(
+    agent: &ureq::Agent,
+    url: &str,
+    (plant, plant_id): (&str, &str),
+    change: &AlertChange,
+) {
     let body = match serde_json::to_vec(&Notification {
         change: change.kind(),
         plant,
+        plant_id,
         alert: change.alert(),
     }) {
         Ok(b) => b,

@@ -1,5 +1,5 @@
-//! takt's HTTP API: one process that keeps the live twin of one plant (its events durable in
-//! SQLite), stores scenarios, runs simulations and maintenance plans as jobs, and answers with JSON
+//! takt's HTTP API: one process that keeps the live twins of a site's plants (one by default; their
+//! events durable in SQLite or a site's PostgreSQL), stores scenarios, runs simulations and maintenance plans as jobs, and answers with JSON
 //! (errors as RFC 9457 problem+json). `serve` binds and runs until a shutdown signal; `router`
 //! builds the routes over a `Server` for tests and embedding.
 //!
@@ -8,6 +8,7 @@
 //!   constant time.
 //! - `db.rs`: the server's own store (scenarios, jobs and their results).
 //! - `jobs.rs`: the bounded worker pool for long work.
+//! - `plant.rs`: the site's plants, each with its scenario, twin and store, addressed by id.
 //! - `twin.rs`: the twin behind the API: ingestion, a state snapshot readers never wait for,
 //!   changes for the stream.
 //! - `routes.rs`: the handlers and the OpenAPI document.
@@ -19,6 +20,7 @@ pub mod auth;
 pub mod db;
 pub mod jobs;
 pub mod metrics;
+pub mod plant;
 pub mod problem;
 pub mod routes;
 pub mod twin;
@@ -26,6 +28,7 @@ pub mod web;
 pub mod worker;
 
 use auth::Auth;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -165,6 +168,8 @@ pub enum ServeError {
     Twin(#[from] takt_twin::TwinError),
     #[error(transparent)]
     Store(#[from] takt_twin::store::StoreError),
+    #[error("{0}")]
+    Plant(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -175,98 +180,111 @@ pub enum ServeError {
 /// Everything the handlers share.
 pub struct Server {
     pub config: Config,
-    pub scenario: Scenario,
-    pub model: Arc<Model>,
     pub db: Arc<db::Db>,
     pub jobs: Arc<jobs::Jobs>,
-    pub twin: Arc<twin::TwinHandle>,
     pub metrics: metrics::Metrics,
     pub limiter: routes::RateLimiter,
-    /// The plan's runs for the forecasts' deviation flags: the same for every forecast of a shift.
-    pub plans: Arc<takt_twin::forecast::PlanCache>,
-    /// The plans of shifts whose report was asked for (`GET /twin/report`).
-    pub report_plans: Arc<takt_twin::report::PlanMemo>,
+    /// The site's plants by id (`plant::Plant`); one of them is the default.
+    pub plants: BTreeMap<String, Arc<plant::Plant>>,
+    default_plant: Arc<plant::Plant>,
 }
 
 impl Server {
-    /// Opens the stores (in `config.data_dir`, creating it, or in `config.store`) and rebuilds the
-    /// twin from its events.
+    /// A server of one plant, named by its scenario's name: [`Server::open_site`].
     pub fn open(
         config: Config,
         scenario: Scenario,
         model: Model,
     ) -> Result<Arc<Server>, ServeError> {
+        Server::open_site(config, vec![plant::PlantSource::named(scenario, model)])
+    }
+
+    /// Opens the stores (in `config.data_dir`, creating it, or in `config.store`) and rebuilds
+    /// each plant's twin from its events. The first plant is the default (`/twin/…`); ids must
+    /// differ.
+    pub fn open_site(
+        config: Config,
+        plants: Vec<plant::PlantSource>,
+    ) -> Result<Arc<Server>, ServeError> {
+        if plants.is_empty() {
+            return Err(ServeError::Plant("a site needs at least one plant".into()));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for p in &plants {
+            plant::check_id(&p.id).map_err(|e| ServeError::Plant(e.to_string()))?;
+            if !seen.insert(p.id.clone()) {
+                return Err(ServeError::Plant(format!(
+                    "two plants have the id `{}`: give each its own (--plant ID=FILE)",
+                    p.id
+                )));
+            }
+        }
         if config.store.is_none() {
             std::fs::create_dir_all(&config.data_dir).map_err(|source| ServeError::Io {
                 path: config.data_dir.display().to_string(),
                 source,
             })?;
         }
-        let model = Arc::new(model);
         use takt_twin::store::StoreLocation;
-        let (server_store, twin_store) = match &config.store {
-            Some(pg) => (
-                StoreLocation::Postgres(pg.clone()),
-                StoreLocation::Postgres(pg.clone()),
-            ),
-            None => (
-                StoreLocation::File(config.data_dir.join("server.sqlite")),
-                StoreLocation::File(config.data_dir.join("twin.sqlite")),
-            ),
+        let server_store = match &config.store {
+            Some(pg) => StoreLocation::Postgres(pg.clone()),
+            None => StoreLocation::File(config.data_dir.join("server.sqlite")),
         };
         let db = Arc::new(db::Db::connect(&server_store, now_ms())?);
         let jobs = jobs::Jobs::start(Arc::clone(&db), config.pool());
-        let twin = Arc::new(twin::TwinHandle::open(
-            Arc::clone(&model),
-            &twin_store,
-            config.reorder_window,
-            config.max_clock_skew,
-        )?);
-        let rules = config
-            .alert_rules
-            .clone()
-            .unwrap_or_else(|| takt_twin::alerts::rules::defaults(&model));
-        let lifetimes = takt_twin::alerts::Lifetimes::new(&model, |si, fi| {
-            takt_maintenance::plant::wear_out_lifetime(&scenario, si, fi)
-        });
-        twin.enable_alerts(rules, lifetimes)?;
-        if let Some(pg) = &config.store {
-            twin.follow(pg.clone()).map_err(|source| ServeError::Io {
-                path: "the thread that follows other servers' events".into(),
-                source,
-            })?;
+        let mut opened = BTreeMap::new();
+        let mut default_plant = None;
+        for (i, source) in plants.into_iter().enumerate() {
+            let p = Arc::new(plant::Plant::open(&config, source, i == 0)?);
+            default_plant.get_or_insert_with(|| Arc::clone(&p));
+            opened.insert(p.id.clone(), p);
         }
+        let Some(default_plant) = default_plant else {
+            unreachable!("checked: at least one plant")
+        };
         let limiter = routes::RateLimiter::new(config.ingest_per_s);
         Ok(Arc::new(Server {
             config,
-            scenario,
-            model,
             db,
             jobs,
-            twin,
             metrics: metrics::Metrics::default(),
             limiter,
-            plans: Arc::default(),
-            report_plans: Arc::default(),
+            plants: opened,
+            default_plant,
         }))
+    }
+
+    /// The default plant: the one at `/twin/…`.
+    pub fn plant(&self) -> &Arc<plant::Plant> {
+        &self.default_plant
+    }
+
+    /// The site's plants as people see them listed: the default first, then by id.
+    pub fn plants_listed(&self) -> impl Iterator<Item = &Arc<plant::Plant>> {
+        let default = &self.default_plant;
+        std::iter::once(default).chain(self.plants.values().filter(|p| !Arc::ptr_eq(p, default)))
     }
 }
 
 impl Server {
-    /// Stores the twin's own scenario file among the scenarios (once), so that the screens and
+    /// Stores a plant's own scenario file among the scenarios (once), so that the screens and
     /// scripts can run what-ifs, schedules and maintenance plans on the plant without uploading it.
     /// A file that names other files (an order book CSV) cannot run from the store and stays out.
-    pub fn store_twin_scenario(&self, text: &str) -> Result<Option<String>, ServeError> {
+    pub fn store_twin_scenario(
+        &self,
+        plant: &plant::Plant,
+        text: &str,
+    ) -> Result<Option<String>, ServeError> {
         let origin = std::path::Path::new("scenario.toml");
         let Ok(scenario) = takt_model::parse_scenario(text, origin) else {
             return Ok(None);
         };
         if takt_model::compile_located(scenario, text, origin, None).is_err() {
-            tracing::info!("the twin's scenario names other files: not stored for jobs");
+            tracing::info!(plant = %plant.id, "the twin's scenario names other files: not stored for jobs");
             return Ok(None);
         }
         Ok(Some(self.db.add_scenario_once(
-            &self.model.name,
+            &plant.model.name,
             text,
             now_ms(),
         )?))
@@ -281,7 +299,9 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let app = routes::router(Arc::clone(&server));
     for url in &server.config.alert_webhooks {
-        alerts::spawn_webhook(Arc::clone(&server.twin), url.clone());
+        for plant in server.plants.values() {
+            alerts::spawn_webhook(plant, url.clone());
+        }
     }
     let addr = server.config.listen;
     let grace = server.config.shutdown_grace;
@@ -346,22 +366,33 @@ pub fn run(
         ready(bound);
         let live = replay.is_none();
         if let Some(r) = replay {
-            tokio::spawn(twin::replay(Arc::clone(&server.twin), r.lines, r.speed));
+            tokio::spawn(twin::replay(
+                Arc::clone(&server.plant().twin),
+                r.lines,
+                r.speed,
+            ));
         }
         // The rules are judged on the clock too: orders against a fresh forecast when one is
         // due, and for a live plant every rule at the clock's time, so that a machine that fell
         // silent, or a stop that goes on with no event, is noticed.
-        let twin = Arc::clone(&server.twin);
+        // Only the default plant replays; the others are live.
+        let twins: Vec<(Arc<twin::TwinHandle>, bool)> = server
+            .plants
+            .values()
+            .map(|p| (Arc::clone(&p.twin), live || !Arc::ptr_eq(p, server.plant())))
+            .collect();
         tokio::spawn(async move {
             let mut every = tokio::time::interval(ALERT_CLOCK);
             loop {
                 every.tick().await;
-                let twin = Arc::clone(&twin);
+                let twins = twins.clone();
                 let _ = tokio::task::spawn_blocking(move || {
-                    if live {
-                        twin.judge_alerts_at(now_ms());
+                    for (twin, live) in twins {
+                        if live {
+                            twin.judge_alerts_at(now_ms());
+                        }
+                        twin.judge_orders();
                     }
-                    twin.judge_orders();
                 })
                 .await;
             }

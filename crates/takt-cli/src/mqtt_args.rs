@@ -74,6 +74,7 @@ impl MqttArgs {
             host,
             port,
             site: site.clone(),
+            line: None,
             client_id: self.client_id.clone().unwrap_or_else(|| match shared {
                 true => format!("takt-twin-{}", host_name()),
                 false => "takt-twin".into(),

@@ -1,7 +1,7 @@
-//! `takt serve --scenario S`: the HTTP API with the live twin of one plant, its stores in
-//! `--data`, optionally replaying a recording into the twin so there is something to see, or fed
-//! by a machine's OPC UA server (`--opcua URL --map FILE`) or an MQTT broker (`--site S`) as well
-//! as over HTTP.
+//! `takt serve --scenario S`: the HTTP API with the live twin of one plant (or of a site's plants,
+//! `--plant ID=FILE`), its stores in `--data` or a site's PostgreSQL, optionally replaying a
+//! recording into the twin so there is something to see, or fed by a machine's OPC UA server
+//! (`--opcua URL --map FILE`) or an MQTT broker (`--site S`) as well as over HTTP.
 
 use anyhow::{Context, Result};
 use std::net::SocketAddr;
@@ -15,9 +15,18 @@ use takt_api::{Config, Replay, Server};
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
-    /// The plant the twin mirrors (TOML).
+    /// The plant the twin mirrors (TOML): the default plant, at /twin/… and /plants/ID/twin/….
     #[arg(long)]
     scenario: PathBuf,
+    /// The --scenario plant's id in the API and MQTT topics (default: from its name, `Bottling
+    /// line` is `bottling-line`): lower-case letters, digits and -.
+    #[arg(long)]
+    plant_id: Option<String>,
+    /// Another plant of the site, `ID=FILE` (its scenario); repeat for several. Each has its own
+    /// twin and events (twin-ID.sqlite, or the schema plant_ID with --store) at
+    /// /plants/ID/twin/…; with --site, each takes its MQTT line's topics, takt/SITE/ID/+/+.
+    #[arg(long = "plant", value_name = "ID=FILE")]
+    plants: Vec<String>,
     /// Where the stores live (twin.sqlite: events; server.sqlite: scenarios and jobs), unless
     /// --store names a PostgreSQL database.
     #[arg(long, default_value = "takt-data")]
@@ -35,7 +44,7 @@ pub struct ServeArgs {
     /// Serve without authentication. Local use only.
     #[arg(long)]
     insecure_no_auth: bool,
-    /// Replay a recording (takt events, JSON Lines) into the twin while serving.
+    /// Replay a recording (takt events, JSON Lines) into the default plant's twin while serving.
     #[arg(long)]
     replay: Option<PathBuf>,
     #[command(flatten)]
@@ -131,9 +140,67 @@ pub(crate) fn positive_duration(text: &str) -> Result<Duration, String> {
     }
 }
 
+/// One plant to serve: where its scenario came from and what it compiled to.
+struct PlantFile {
+    path: PathBuf,
+    source: takt_api::plant::PlantSource,
+}
+
+/// The plants: `--scenario` (the default) and each `--plant ID=FILE`, loaded and checked, with
+/// their alert rules. `Err(code)`: a scenario or rules file does not validate (said on stderr).
+fn plants(args: &ServeArgs) -> Result<Result<Vec<PlantFile>, ExitCode>> {
+    let mut files = vec![(args.plant_id.clone(), args.scenario.clone())];
+    for given in &args.plants {
+        let Some((id, file)) = given.split_once('=') else {
+            anyhow::bail!("--plant `{given}`: write ID=FILE, e.g. --plant press=press-line.toml");
+        };
+        files.push((Some(id.to_string()), PathBuf::from(file)));
+    }
+    let mut plants = Vec::new();
+    for (id, path) in files {
+        let loaded = match crate::load(&path)? {
+            Ok(l) => l,
+            Err(code) => return Ok(Err(code)),
+        };
+        let id = id.unwrap_or_else(|| takt_api::plant::id_from_name(&loaded.model.name));
+        takt_api::plant::check_id(&id).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let rules = match takt_twin::alerts::rules::chosen(&args.alerts, &loaded.model) {
+            Ok(rules) => rules,
+            Err(e) => {
+                eprintln!("error: --alerts for plant `{id}` ({}): {e}", path.display());
+                return Ok(Err(ExitCode::from(2)));
+            }
+        };
+        plants.push(PlantFile {
+            path,
+            source: takt_api::plant::PlantSource {
+                id,
+                scenario: loaded.scenario,
+                model: loaded.model,
+                alert_rules: Some(rules),
+            },
+        });
+    }
+    Ok(Ok(plants))
+}
+
+/// A plant's scenario file as it is stored for jobs: a book it names beside it is written in, so
+/// the stored copy names no file.
+fn stored_text(path: &std::path::Path, scenario: &takt_model::Scenario) -> Result<String> {
+    let mut text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if let Some(book) = &scenario.demand.orders_csv {
+        let dir = path.parent().unwrap_or(std::path::Path::new("."));
+        let csv = std::fs::read_to_string(dir.join(book))
+            .with_context(|| format!("cannot read {}", dir.join(book).display()))?;
+        text = takt_model::order_book::inline_order_book(&text, path, &csv, book)?;
+    }
+    Ok(text)
+}
+
 pub fn run(args: ServeArgs) -> Result<ExitCode> {
-    let loaded = match crate::load(&args.scenario)? {
-        Ok(l) => l,
+    let plants = match plants(&args)? {
+        Ok(p) => p,
         Err(code) => return Ok(code),
     };
     for origin in &args.cors {
@@ -153,8 +220,9 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         .speed
         .parse()
         .map_err(|e| anyhow::anyhow!("--speed: {e}"))?;
+    let default_model = &plants[0].source.model;
     if args.replay.is_none() {
-        crate::twin::warn_if_past_the_plan(&loaded.model);
+        crate::twin::warn_if_past_the_plan(default_model);
     }
     let replay = match &args.replay {
         None => None,
@@ -174,18 +242,11 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     for url in &args.alert_webhook {
         takt_api::alerts::check_webhook(url).map_err(anyhow::Error::msg)?;
     }
-    let alert_rules = match takt_twin::alerts::rules::chosen(&args.alerts, &loaded.model) {
-        Ok(rules) => rules,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(ExitCode::from(2));
-        }
-    };
     // A plant's controller or broker feeding the twin: the mapping, the login and TLS files
-    // are checked before anything is served.
+    // are checked before anything is served. OPC UA feeds the default plant.
     let opcua = match args
         .opcua
-        .resolve(&loaded.model, &args.data.join("twin"), 1000, 0.05)
+        .resolve(default_model, &args.data.join("twin"), 1000, 0.05)
     {
         Ok(o) => o,
         Err(e) => {
@@ -200,7 +261,6 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         Some(pg) => format!("the PostgreSQL database {pg}"),
         None => args.data.display().to_string(),
     };
-    config.alert_rules = Some(alert_rules);
     config.alert_webhooks = args.alert_webhook.clone();
     config.body_limit_bytes = args.body_limit_mib as usize * (1 << 20);
     config.ingest_per_s = args.ingest_rate;
@@ -215,18 +275,21 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     config.request_timeout = Duration::from_secs(120);
     config.max_clock_skew = args.max_clock_skew;
     config.shutdown_grace = args.shutdown_grace;
-    let server = Server::open(config, loaded.scenario, loaded.model)?;
-    let mut text = std::fs::read_to_string(&args.scenario)
-        .with_context(|| format!("cannot read {}", args.scenario.display()))?;
-    // A book the scenario names beside it is written in, so the stored copy names no file.
-    if let Some(book) = &server.scenario.demand.orders_csv {
-        let dir = args.scenario.parent().unwrap_or(std::path::Path::new("."));
-        let csv = std::fs::read_to_string(dir.join(book))
-            .with_context(|| format!("cannot read {}", dir.join(book).display()))?;
-        text = takt_model::order_book::inline_order_book(&text, &args.scenario, &csv, book)?;
+    let mut texts = Vec::new();
+    for p in &plants {
+        texts.push((
+            p.source.id.clone(),
+            stored_text(&p.path, &p.source.scenario)?,
+        ));
     }
-    server.store_twin_scenario(&text)?;
-    let name = server.model.name.clone();
+    let server = Server::open_site(config, plants.into_iter().map(|p| p.source).collect())?;
+    for (id, text) in &texts {
+        if let Some(plant) = server.plants.get(id) {
+            server.store_twin_scenario(plant, text)?;
+        }
+    }
+    let default = Arc::clone(server.plant());
+    let several = server.plants.len() > 1;
     let replaying = args.replay.as_ref().map(|p| p.display().to_string());
     let stop = Arc::new(AtomicBool::new(false));
     let mut feeding = Vec::new();
@@ -237,29 +300,47 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             config.endpoint,
             map.nodes.len()
         ));
-        let mut twin = takt_api::twin::ServedTwin(Arc::clone(&server.twin));
+        let mut twin = takt_api::twin::ServedTwin(Arc::clone(&default.twin));
         let stop = Arc::clone(&stop);
         listeners.push(feed("OPC UA", move || {
             takt_twin::opcua::listen(&mut twin, &config, &map, &stop, |_, _| {})
         }));
     }
     if let Some(config) = mqtt {
-        feeding.push(format!(
-            "the MQTT broker {}:{} ({})",
-            config.host,
-            config.port,
-            config.topic_filter()
-        ));
-        let mut twin = takt_api::twin::ServedTwin(Arc::clone(&server.twin));
-        let stop = Arc::clone(&stop);
-        listeners.push(feed("MQTT", move || {
-            takt_twin::mqtt::listen(&mut twin, &config, &stop, |_, _| {})
-        }));
+        // A site of several plants: each plant takes its line's topics, with a client (and a
+        // broker session) of its own.
+        for plant in server.plants.values() {
+            let mut config = config.clone();
+            if several {
+                config.line = Some(plant.id.clone());
+                config.client_id = format!("{}-{}", config.client_id, plant.id);
+            }
+            feeding.push(format!(
+                "the MQTT broker {}:{} ({})",
+                config.host,
+                config.port,
+                config.topic_filter()
+            ));
+            let mut twin = takt_api::twin::ServedTwin(Arc::clone(&plant.twin));
+            let stop = Arc::clone(&stop);
+            listeners.push(feed("MQTT", move || {
+                takt_twin::mqtt::listen(&mut twin, &config, &stop, |_, _| {})
+            }));
+        }
     }
+    let plant_lines: Vec<String> = server
+        .plants
+        .values()
+        .filter(|p| several && !Arc::ptr_eq(p, &default))
+        .map(|p| format!("`{}` ({})", p.id, p.model.name))
+        .collect();
     takt_api::run(server, replay, |addr| {
         // The first line says where to look: people open it, scripts and tests read it.
         println!("takt: open the line board at http://{addr}/");
-        println!("  twin of `{name}`, stores in {stores}");
+        println!(
+            "  twin of `{}` (plant `{}`), stores in {stores}",
+            default.model.name, default.id
+        );
         if let Some(r) = &replaying {
             println!("  replaying {r} at {}", args.speed);
         }
@@ -270,6 +351,10 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             "  live state:   http://{addr}/twin/state   (stream: /twin/stream, layout: /twin/layout)"
         );
         println!("  KPIs:         http://{addr}/twin/kpis?window=shift");
+        if several {
+            println!("  more plants:  {}", plant_lines.join(", "));
+            println!("                http://{addr}/plants (each at /plants/ID/twin/…)");
+        }
         println!(
             "  API document: http://{addr}/openapi.json   health: /health   metrics: /metrics"
         );

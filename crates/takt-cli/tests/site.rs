@@ -253,7 +253,8 @@ fn one_server_of_a_site_judges_the_alerts_and_another_takes_over() {
         let text = get(s, "/metrics", Some(READ)).text;
         match text
             .lines()
-            .find_map(|l| l.strip_prefix("takt_alerts_judge "))
+            .filter(|l| l.starts_with("takt_alerts_judge{"))
+            .find_map(|l| l.rsplit_once(' ').map(|(_, v)| v))
         {
             Some("1") => true,
             Some("0") => false,

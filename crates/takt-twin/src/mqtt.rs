@@ -1,4 +1,5 @@
-//! Live ingestion over MQTT. The twin subscribes to `takt/<site>/+/+/+`: topics
+//! Live ingestion over MQTT. The twin subscribes to `takt/<site>/+/+/+` (one plant of a site with
+//! several: `takt/<site>/<plant id>/+/+`): topics
 //! `takt/<site>/<line>/<asset>/<kind>`, each payload one event in the takt schema whose `asset` and
 //! `kind` match the topic (or a JSON array of such events). Messages arrive with QoS 1 and manual
 //! acknowledgement: a batch is acknowledged only after it is stored, and the session persists
@@ -37,6 +38,9 @@ pub struct MqttConfig {
     pub host: String,
     pub port: u16,
     pub site: String,
+    /// Only this line's topics (`takt/<site>/<line>/+/+`: a site's plants each take their own);
+    /// `None`: every line's.
+    pub line: Option<String>,
     pub client_id: String,
     /// At most this many messages per stored batch.
     pub batch: usize,
@@ -91,7 +95,11 @@ pub enum MqttError {
 
 impl MqttConfig {
     pub fn topic_filter(&self) -> String {
-        format!("takt/{}/+/+/+", self.site)
+        format!(
+            "takt/{}/{}/+/+",
+            self.site,
+            self.line.as_deref().unwrap_or("+")
+        )
     }
 }
 

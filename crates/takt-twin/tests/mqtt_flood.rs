@@ -37,6 +37,7 @@ fn a_batch_larger_than_the_request_queue_is_acknowledged() {
         host: "127.0.0.1".into(),
         port,
         site: "flood".into(),
+        line: None,
         client_id: "takt-flood".into(),
         // One batch may take every message: up to 15,000 acknowledgements at once.
         batch: MESSAGES as usize,

@@ -22,6 +22,7 @@ fn a_quiet_plant_still_gets_the_listener_called_back() {
         host: "127.0.0.1".into(),
         port: broker.port,
         site: "quiet".into(),
+        line: None,
         client_id: "takt-quiet".into(),
         batch: 100,
         batch_wait: Duration::from_millis(20),

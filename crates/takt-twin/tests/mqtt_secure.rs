@@ -62,6 +62,7 @@ fn config(port: u16, password: &str, tls: MqttTls) -> MqttConfig {
         host: "127.0.0.1".into(),
         port,
         site: "secure".into(),
+        line: None,
         client_id: "takt-secure".into(),
         batch: 50,
         batch_wait: Duration::from_millis(20),

@@ -227,6 +227,8 @@ pub struct MaintenanceRequest {
     /// Plan from the twin's state now (the ages it has mirrored); the scenario must be the twin's.
     #[serde(default)]
     pub from_twin: bool,
+    /// With `from_twin`: which plant's twin (`GET /plants`); default the default plant.
+    pub plant: Option<String>,
     #[serde(default = "default_horizon")]
     pub horizon: String,
     #[serde(default = "default_bucket")]
@@ -296,6 +298,24 @@ pub(super) async fn create_maintenance_plan(
             message: "a plan from the twin's state cannot be compared in the simulator yet".into(),
         });
     }
+    let plant = match &req.plant {
+        None => Some(Arc::clone(s.plant())),
+        Some(id) => {
+            let found = s.plants.get(id).cloned();
+            if found.is_none() {
+                errors.push(FieldError {
+                    field: "plant".into(),
+                    message: format!("no plant `{id}` (GET /plants lists them)"),
+                });
+            } else if !req.from_twin {
+                errors.push(FieldError {
+                    field: "plant".into(),
+                    message: "names the twin a plan is made from: only with `from_twin`".into(),
+                });
+            }
+            found
+        }
+    };
     if req.from_twin && (req.scenario.is_some() || req.scenario_id.is_some()) {
         errors.push(FieldError {
             field: "from_twin".into(),
@@ -308,8 +328,10 @@ pub(super) async fn create_maintenance_plan(
     else {
         return Err(Problem::internal("validated fields missing"));
     };
-    let (scenario, origin, seed, ages, start_s, text) = if req.from_twin {
-        let (now, view) = s.twin.view();
+    let (scenario, origin, seed, ages, start_s, text) = if let Some(p) =
+        plant.filter(|_| req.from_twin)
+    {
+        let (now, view) = p.twin.view();
         let now = now.ok_or_else(|| {
             Problem::validation(
                 "the twin has no events yet",
@@ -319,13 +341,13 @@ pub(super) async fn create_maintenance_plan(
                 }],
             )
         })?;
-        let ages = takt_twin::condition::failure_ages(&s.model, &view, now);
-        let start_s = s.model.timebase.model_s(now);
+        let ages = takt_twin::condition::failure_ages(&p.model, &view, now);
+        let start_s = p.model.timebase.model_s(now);
         let origin = "scenario.toml".to_string();
         (
-            s.scenario.clone(),
+            p.scenario.clone(),
             origin,
-            s.model.seed,
+            p.model.seed,
             ages,
             start_s,
             None,

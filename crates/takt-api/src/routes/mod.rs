@@ -149,11 +149,13 @@ pub(super) fn reject(errors: Vec<FieldError>) -> Result<(), Problem> {
 
 mod jobs;
 mod operations;
+mod plants;
 mod scenarios;
 mod twin;
 pub use crate::jobs::MaintenanceResult;
 use jobs::*;
 use operations::*;
+use plants::*;
 use scenarios::*;
 use twin::*;
 
@@ -164,10 +166,10 @@ use twin::*;
         health, ready, metrics, openapi, validate_scenario, create_scenario, list_scenarios, get_scenario,
         create_simulation, create_schedule, create_maintenance_plan, get_job, cancel_job, job_events, job_report, ingest,
         twin_layout, twin_state, twin_kpis, twin_timeline, twin_report, twin_buffers, twin_forecast, twin_stream,
-        twin_alerts, acknowledge_alert
+        twin_alerts, acknowledge_alert, list_plants
     ),
     components(schemas(Problem, FieldError)),
-    modifiers(&BearerAuth)
+    modifiers(&BearerAuth, &PlantRoutes)
 )]
 pub struct ApiDoc;
 
@@ -241,6 +243,23 @@ async fn not_found(request: Request) -> Problem {
     ))
 }
 
+/// A plant's twin: the default plant's at `/twin`, each plant's at `/plants/{plant}/twin` (the
+/// handlers find the plant with `At`).
+fn twin_routes() -> Router<Shared> {
+    Router::new()
+        .route("/events", post(ingest))
+        .route("/layout", get(twin_layout))
+        .route("/state", get(twin_state))
+        .route("/kpis", get(twin_kpis))
+        .route("/timeline", get(twin_timeline))
+        .route("/report", get(twin_report))
+        .route("/buffers", get(twin_buffers))
+        .route("/forecast", post(twin_forecast))
+        .route("/stream", get(twin_stream))
+        .route("/alerts", get(twin_alerts))
+        .route("/alerts/{id}/acknowledge", post(acknowledge_alert))
+}
+
 pub fn router(server: Shared) -> Router {
     let auth = Arc::new(server.config.auth.clone());
     let mut app = Router::new()
@@ -257,17 +276,9 @@ pub fn router(server: Shared) -> Router {
         .route("/jobs/{id}", get(get_job).delete(cancel_job))
         .route("/jobs/{id}/events", get(job_events))
         .route("/jobs/{id}/report", get(job_report))
-        .route("/twin/events", post(ingest))
-        .route("/twin/layout", get(twin_layout))
-        .route("/twin/state", get(twin_state))
-        .route("/twin/kpis", get(twin_kpis))
-        .route("/twin/timeline", get(twin_timeline))
-        .route("/twin/report", get(twin_report))
-        .route("/twin/buffers", get(twin_buffers))
-        .route("/twin/forecast", post(twin_forecast))
-        .route("/twin/stream", get(twin_stream))
-        .route("/twin/alerts", get(twin_alerts))
-        .route("/twin/alerts/{id}/acknowledge", post(acknowledge_alert))
+        .route("/plants", get(list_plants))
+        .nest("/twin", twin_routes())
+        .nest("/plants/{plant}/twin", twin_routes())
         .route("/", get(crate::web::index))
         .route("/assets/{*file}", get(crate::web::asset))
         .fallback(not_found)

@@ -26,7 +26,10 @@ pub struct Readiness {
 pub(super) async fn ready(State(s): State<Shared>) -> Response {
     let stores = blocking(move || {
         s.db.ping().map_err(|e| e.to_string())?;
-        s.twin.ping().map_err(|e| e.to_string())
+        for p in s.plants.values() {
+            p.twin.ping().map_err(|e| format!("plant {}: {e}", p.id))?;
+        }
+        Ok::<(), String>(())
     })
     .await;
     match stores {
@@ -54,33 +57,55 @@ pub(super) async fn ready(State(s): State<Shared>) -> Response {
 /// arrived (`time() - takt_twin_last_accepted_timestamp_seconds` is how long the feed is silent).
 #[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus / OpenMetrics text exposition", content_type = "application/openmetrics-text")))]
 pub(super) async fn metrics(State(s): State<Shared>) -> Response {
-    let state = s.twin.snapshot();
     let (queued, running) = s.jobs.load();
-    let (now, view) = s.twin.view();
-    // The same levels as `GET /twin/buffers`.
-    let buffers = takt_twin::condition::buffer_levels(&s.model, now.map(|now_ms| (&view, now_ms)));
-    let last_accepted_ms = s.twin.last_accepted_ms();
-    let text = s.metrics.render(|registry| {
-        plant_metrics(
-            registry,
-            &state,
-            &buffers,
-            (queued, running),
-            last_accepted_ms,
-            s.twin.judges_alerts(),
-        )
-    });
+    let plants: Vec<PlantFigures> = s
+        .plants
+        .values()
+        .map(|p| {
+            let (now, view) = p.twin.view();
+            PlantFigures {
+                plant: p.id.clone(),
+                state: p.twin.snapshot(),
+                // The same levels as `GET /twin/buffers`.
+                buffers: takt_twin::condition::buffer_levels(
+                    &p.model,
+                    now.map(|now_ms| (&view, now_ms)),
+                ),
+                last_accepted_ms: p.twin.last_accepted_ms(),
+                judges_alerts: p.twin.judges_alerts(),
+            }
+        })
+        .collect();
+    let text = s
+        .metrics
+        .render(|registry| plant_metrics(registry, &plants, (queued, running)));
     ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response()
+}
+
+/// One plant's figures of one scrape.
+struct PlantFigures {
+    plant: String,
+    state: Arc<takt_twin::TwinState>,
+    buffers: takt_twin::condition::BufferLevels,
+    last_accepted_ms: Option<i64>,
+    judges_alerts: bool,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
+struct PlantLabels {
+    plant: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
 struct AssetLabels {
+    plant: String,
     asset: String,
     station: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
 struct StateLabels {
+    plant: String,
     asset: String,
     station: String,
     state: String,
@@ -88,23 +113,21 @@ struct StateLabels {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
 struct BufferLabels {
+    plant: String,
     buffer: String,
 }
 
 type Ratio = prometheus_client::metrics::gauge::Gauge<f64, std::sync::atomic::AtomicU64>;
 
-/// The plant's and the twin's figures of one scrape.
+/// The plants' and their twins' figures of one scrape, each labelled with its plant.
 fn plant_metrics(
     registry: &mut prometheus_client::registry::Registry,
-    state: &takt_twin::TwinState,
-    buffers: &takt_twin::condition::BufferLevels,
+    plants: &[PlantFigures],
     (queued, running): (usize, usize),
-    last_accepted_ms: Option<i64>,
-    judges_alerts: bool,
 ) {
-    use prometheus_client::metrics::counter::ConstCounter;
+    use prometheus_client::metrics::counter::Counter;
     use prometheus_client::metrics::family::Family;
-    use prometheus_client::metrics::gauge::ConstGauge;
+    use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
     use prometheus_client::registry::Unit;
     let machine_state = Family::<StateLabels, Ratio>::default();
     let ratios: [(&str, &str, Family<AssetLabels, Ratio>); 4] = [
@@ -132,14 +155,20 @@ fn plant_metrics(
     let above_standard = Family::<AssetLabels, Ratio>::default();
     let good = Family::<AssetLabels, Ratio>::default();
     let scrap = Family::<AssetLabels, Ratio>::default();
-    for a in &state.assets {
+    for a in plants
+        .iter()
+        .flat_map(|p| p.state.assets.iter().map(move |a| (p.plant.as_str(), a)))
+    {
+        let (plant, a) = a;
         let labels = AssetLabels {
+            plant: plant.to_string(),
             asset: a.asset.clone(),
             station: a.station.clone(),
         };
         for code in takt_twin::event::StateCode::ALL {
             machine_state
                 .get_or_create(&StateLabels {
+                    plant: plant.to_string(),
                     asset: a.asset.clone(),
                     station: a.station.clone(),
                     state: code.name().to_string(),
@@ -190,11 +219,15 @@ fn plant_metrics(
         scrap,
     );
     let levels = Family::<BufferLabels, Ratio>::default();
-    for b in &buffers.buffers {
+    for (plant, b) in plants
+        .iter()
+        .flat_map(|p| p.buffers.buffers.iter().map(move |b| (&p.plant, b)))
+    {
         // No figure where the levels could not be inferred (said in `/twin/buffers`' warnings).
         if let Some(parts) = b.parts {
             levels
                 .get_or_create(&BufferLabels {
+                    plant: plant.clone(),
                     buffer: b.buffer.clone(),
                 })
                 .set(parts as f64);
@@ -205,21 +238,44 @@ fn plant_metrics(
         "Parts waiting in each buffer, inferred from the machines' counts along the routings",
         levels,
     );
-    let c = &state.counters;
+    let per_plant = |value: &dyn Fn(&PlantFigures) -> Option<f64>| {
+        let family = Family::<PlantLabels, Ratio>::default();
+        for p in plants {
+            if let Some(v) = value(p) {
+                family
+                    .get_or_create(&PlantLabels {
+                        plant: p.plant.clone(),
+                    })
+                    .set(v);
+            }
+        }
+        family
+    };
+    let counted = |value: &dyn Fn(&takt_twin::view::Counters) -> u64| {
+        let family = Family::<PlantLabels, Counter>::default();
+        for p in plants {
+            family
+                .get_or_create(&PlantLabels {
+                    plant: p.plant.clone(),
+                })
+                .inc_by(value(&p.state.counters));
+        }
+        family
+    };
     registry.register(
         "twin_events_accepted",
         "Events stored and mirrored",
-        ConstCounter::new(c.accepted),
+        counted(&|c| c.accepted),
     );
     registry.register(
         "twin_events_duplicate",
         "Events already stored (same asset and seq)",
-        ConstCounter::new(c.duplicates),
+        counted(&|c| c.duplicates),
     );
     registry.register(
         "twin_events_rejected",
         "Events refused (malformed, unknown asset), kept as dead letters",
-        ConstCounter::new(c.rejected),
+        counted(&|c| c.rejected),
     );
     registry.register(
         "jobs_queued",
@@ -231,27 +287,31 @@ fn plant_metrics(
         "Jobs running",
         ConstGauge::new(running as i64),
     );
+    let judges = Family::<PlantLabels, Gauge>::default();
+    for p in plants {
+        judges
+            .get_or_create(&PlantLabels {
+                plant: p.plant.clone(),
+            })
+            .set(i64::from(p.judges_alerts));
+    }
     registry.register(
         "alerts_judge",
-        "1 if this server judges the alert rules (of the servers sharing a store, one does), else 0",
-        ConstGauge::new(i64::from(judges_alerts)),
+        "1 if this server judges the plant's alert rules (of the servers sharing a store, one does), else 0",
+        judges,
     );
-    if c.accepted > 0 {
-        registry.register_with_unit(
-            "twin_newest_event_timestamp",
-            "The plant time of the newest event, Unix seconds (a replayed recording is dated in its past)",
-            Unit::Seconds,
-            ConstGauge::new(state.now_ms as f64 / 1000.0),
-        );
-    }
-    if let Some(ms) = last_accepted_ms {
-        registry.register_with_unit(
-            "twin_last_accepted_timestamp",
-            "When this server last accepted an event, Unix seconds of its clock",
-            Unit::Seconds,
-            ConstGauge::new(ms as f64 / 1000.0),
-        );
-    }
+    registry.register_with_unit(
+        "twin_newest_event_timestamp",
+        "The plant time of the newest event, Unix seconds (a replayed recording is dated in its past); none before the first",
+        Unit::Seconds,
+        per_plant(&|p| (p.state.counters.accepted > 0).then_some(p.state.now_ms as f64 / 1000.0)),
+    );
+    registry.register_with_unit(
+        "twin_last_accepted_timestamp",
+        "When this server last accepted an event of the plant, Unix seconds of its clock",
+        Unit::Seconds,
+        per_plant(&|p| p.last_accepted_ms.map(|ms| ms as f64 / 1000.0)),
+    );
 }
 
 /// This document.

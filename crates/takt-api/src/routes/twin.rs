@@ -26,6 +26,7 @@ pub struct RejectedEvent {
     responses((status = 200, description = "OK", body = IngestResult), (status = 400, description = "Malformed request (problem+json)", body = Problem), (status = 413, description = "Body too large (problem+json)", body = Problem), (status = 429, description = "Rate limited (problem+json, Retry-After)", body = Problem)))]
 pub(super) async fn ingest(
     State(s): State<Shared>,
+    At(p): At,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
@@ -66,7 +67,7 @@ pub(super) async fn ingest(
         Problem::bad_request(format!("the body must be a JSON array of events: {e}"))
     })?;
     let lines: Vec<String> = items.iter().map(|r| r.get().to_string()).collect();
-    let twin = Arc::clone(&s.twin);
+    let twin = Arc::clone(&p.twin);
     let report = blocking(move || {
         let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
         twin.ingest("http", &refs, now_ms())
@@ -90,15 +91,15 @@ pub(super) async fn ingest(
 /// The twin's plant as a line: its stations in flow order with their machines and input buffers,
 /// and the flows between them (what the line board draws).
 #[utoipa::path(get, path = "/twin/layout", responses((status = 200, description = "the plant as a line", body = PlantLayout)))]
-pub(super) async fn twin_layout(State(s): State<Shared>) -> Json<PlantLayout> {
-    Json(PlantLayout::of(&s.model))
+pub(super) async fn twin_layout(At(p): At) -> Json<PlantLayout> {
+    Json(PlantLayout::of(&p.model))
 }
 
 /// The mirrored plant as of the newest event: every machine's state and since when, counts,
 /// current product, live OEE over the KPI window, and the ingestion counters.
 #[utoipa::path(get, path = "/twin/state", responses((status = 200, description = "the twin's state", body = TwinState)))]
-pub(super) async fn twin_state(State(s): State<Shared>) -> Response {
-    Json(&*s.twin.snapshot()).into_response()
+pub(super) async fn twin_state(At(p): At) -> Response {
+    Json(&*p.twin.snapshot()).into_response()
 }
 
 #[derive(Deserialize, ToSchema, utoipa::IntoParams)]
@@ -123,11 +124,11 @@ impl KpiQuery {
 #[utoipa::path(get, path = "/twin/kpis", params(KpiQuery),
     responses((status = 200, description = "OK", body = KpiReport), (status = 400, description = "Malformed request (problem+json)", body = Problem)))]
 pub(super) async fn twin_kpis(
-    State(s): State<Shared>,
+    At(p): At,
     Query(q): Query<KpiQuery>,
 ) -> Result<Json<KpiReport>, Problem> {
     let window = q.window()?;
-    Ok(Json(s.twin.snapshot().kpis(window)))
+    Ok(Json(p.twin.snapshot().kpis(window)))
 }
 
 /// Each machine's states over the running shift (or the one before) at one-minute resolution, and
@@ -135,11 +136,11 @@ pub(super) async fn twin_kpis(
 #[utoipa::path(get, path = "/twin/timeline", params(KpiQuery),
     responses((status = 200, description = "OK", body = TimelineReport), (status = 400, description = "Malformed request (problem+json)", body = Problem)))]
 pub(super) async fn twin_timeline(
-    State(s): State<Shared>,
+    At(p): At,
     Query(q): Query<KpiQuery>,
 ) -> Result<Json<TimelineReport>, Problem> {
     let window = q.window()?;
-    let twin = Arc::clone(&s.twin);
+    let twin = Arc::clone(&p.twin);
     Ok(Json(blocking(move || twin.timeline(window)).await?))
 }
 
@@ -158,7 +159,7 @@ pub struct ReportQuery {
 #[utoipa::path(get, path = "/twin/report", params(ReportQuery),
     responses((status = 200, description = "the report (JSON, or with format=html a self-contained page)", body = takt_twin::report::ShiftReport), (status = 400, description = "Malformed request (problem+json)", body = Problem)))]
 pub(super) async fn twin_report(
-    State(s): State<Shared>,
+    At(p): At,
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, Problem> {
     let window: KpiWindow = q
@@ -177,9 +178,9 @@ pub(super) async fn twin_report(
         }
     };
     let (twin, model, memo) = (
-        Arc::clone(&s.twin),
-        Arc::clone(&s.model),
-        Arc::clone(&s.report_plans),
+        Arc::clone(&p.twin),
+        Arc::clone(&p.model),
+        Arc::clone(&p.report_plans),
     );
     let seed = model.seed;
     let report = blocking(move || {
@@ -208,9 +209,9 @@ pub(super) async fn twin_report(
 /// inferred by conservation along the routings (as a forecast's starting state is).
 #[utoipa::path(get, path = "/twin/buffers",
     responses((status = 200, description = "OK", body = BufferLevels)))]
-pub(super) async fn twin_buffers(State(s): State<Shared>) -> Result<Json<BufferLevels>, Problem> {
-    let (now, view) = s.twin.view();
-    let model = Arc::clone(&s.model);
+pub(super) async fn twin_buffers(At(p): At) -> Result<Json<BufferLevels>, Problem> {
+    let (now, view) = p.twin.view();
+    let model = Arc::clone(&p.model);
     Ok(Json(
         blocking(move || {
             takt_twin::condition::buffer_levels(&model, now.map(|now_ms| (&view, now_ms)))
@@ -248,6 +249,7 @@ pub struct ForecastRequest {
     responses((status = 200, description = "the forecast", body = takt_twin::forecast::Forecast), (status = 422, description = "Does not validate: the failing fields (problem+json)", body = Problem)))]
 pub(super) async fn twin_forecast(
     State(s): State<Shared>,
+    At(p): At,
     Body(req): Body<ForecastRequest>,
 ) -> Result<Response, Problem> {
     let mut errors = Vec::new();
@@ -277,7 +279,7 @@ pub(super) async fn twin_forecast(
             ),
         });
     }
-    let (now, view) = s.twin.view();
+    let (now, view) = p.twin.view();
     let Some(now_ms) = now else {
         return Err(Problem::validation(
             "the twin has no events yet: nothing to forecast from",
@@ -287,7 +289,7 @@ pub(super) async fn twin_forecast(
     let until_s = match &req.until {
         None => None,
         Some(text) => match takt_model::time::parse_moment_after(text, now_ms) {
-            Ok(ms) => Some(s.model.timebase.model_s(ms)),
+            Ok(ms) => Some(p.model.timebase.model_s(ms)),
             Err(e) => {
                 errors.push(FieldError {
                     field: "until".into(),
@@ -300,13 +302,13 @@ pub(super) async fn twin_forecast(
     reject(errors)?;
     let options = takt_twin::forecast::ForecastOptions {
         replications: req.replications,
-        seed: req.seed.unwrap_or(s.model.seed),
+        seed: req.seed.unwrap_or(p.model.seed),
         until_s,
         plan_replications: req.plan_replications,
         min_deviation,
     };
-    let model = Arc::clone(&s.model);
-    let plans = Arc::clone(&s.plans);
+    let model = Arc::clone(&p.model);
+    let plans = Arc::clone(&p.plans);
     // The forecast runs while this request does: when the client goes away or the request's
     // time is up, the handler is dropped, and with it this guard, which stops the forecast.
     let stop = StopOnDrop::default();
@@ -339,10 +341,10 @@ impl Drop for StopOnDrop {
 /// Server-sent events of the twin: a `state` event per accepted batch, and an `alert` event per
 /// alert raised, cleared or acknowledged (`{"change": "raised", "alert": {...}}`).
 #[utoipa::path(get, path = "/twin/stream", responses((status = 200, description = "text/event-stream of the twin's state and alerts", content_type = "text/event-stream")))]
-pub(super) async fn twin_stream(State(s): State<Shared>) -> Response {
-    let first = s.twin.snapshot();
+pub(super) async fn twin_stream(At(p): At) -> Response {
+    let first = p.twin.snapshot();
     let changes =
-        tokio_stream::wrappers::BroadcastStream::new(s.twin.subscribe()).filter_map(|r| r.ok());
+        tokio_stream::wrappers::BroadcastStream::new(p.twin.subscribe()).filter_map(|r| r.ok());
     let states = tokio_stream::once(first).chain(changes).map(|state| {
         Ok::<_, std::convert::Infallible>(
             Event::default()
@@ -350,7 +352,7 @@ pub(super) async fn twin_stream(State(s): State<Shared>) -> Response {
                 .data(serde_json::to_string(&*state).unwrap_or_default()),
         )
     });
-    let alerts = tokio_stream::wrappers::BroadcastStream::new(s.twin.subscribe_alerts())
+    let alerts = tokio_stream::wrappers::BroadcastStream::new(p.twin.subscribe_alerts())
         .filter_map(|r| r.ok())
         .map(|change| {
             Ok::<_, std::convert::Infallible>(
@@ -396,7 +398,7 @@ pub struct AlertList {
 #[utoipa::path(get, path = "/twin/alerts", params(AlertQuery),
     responses((status = 200, description = "OK", body = AlertList), (status = 400, description = "Malformed request (problem+json)", body = Problem)))]
 pub(super) async fn twin_alerts(
-    State(s): State<Shared>,
+    At(p): At,
     Query(q): Query<AlertQuery>,
 ) -> Result<Json<AlertList>, Problem> {
     let limit = q.limit.unwrap_or(100);
@@ -409,12 +411,12 @@ pub(super) async fn twin_alerts(
             }],
         ));
     }
-    let twin = Arc::clone(&s.twin);
+    let twin = Arc::clone(&p.twin);
     let open = q.open.unwrap_or(false);
     let alerts = blocking(move || twin.alerts(open, limit))
         .await?
         .map_err(|e| Problem::internal(format!("the event store failed: {e}")))?;
-    let rules = s
+    let rules = p
         .twin
         .alert_rules()
         .into_iter()
@@ -427,6 +429,12 @@ pub(super) async fn twin_alerts(
         })
         .collect();
     Ok(Json(AlertList { rules, alerts }))
+}
+
+/// The alert a path names (beside the plant, at `/plants/{plant}/twin/…`).
+#[derive(Deserialize)]
+pub(super) struct AlertPath {
+    id: u64,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -446,8 +454,8 @@ pub struct Acknowledge {
     params(("id" = u64, Path, description = "the alert's id")),
     responses((status = 200, description = "OK", body = takt_twin::alerts::Alert), (status = 404, description = "No such alert (problem+json)", body = Problem), (status = 422, description = "Invalid request (problem+json)", body = Problem)))]
 pub(super) async fn acknowledge_alert(
-    State(s): State<Shared>,
-    Path(id): Path<u64>,
+    At(p): At,
+    Path(AlertPath { id }): Path<AlertPath>,
     Body(req): Body<Acknowledge>,
 ) -> Result<Json<takt_twin::alerts::Alert>, Problem> {
     let mut errors = Vec::new();
@@ -467,7 +475,7 @@ pub(super) async fn acknowledge_alert(
     if !errors.is_empty() {
         return Err(Problem::validation("cannot acknowledge", errors));
     }
-    let twin = Arc::clone(&s.twin);
+    let twin = Arc::clone(&p.twin);
     let note = req.note;
     blocking(move || twin.acknowledge(id, &by, &note, now_ms()))
         .await?

@@ -141,7 +141,7 @@ fn a_webhook_that_fails_once_gets_the_alert_on_the_retry() {
     );
     app.spawn(async move { axum::serve(listener, receiver).await });
     app.within(|| {
-        takt_api::alerts::spawn_webhook(Arc::clone(&app.server.twin), format!("http://{addr}/hook"))
+        takt_api::alerts::spawn_webhook(app.server.plant(), format!("http://{addr}/hook"))
     });
     let (stop, count) = stop_and_count(12);
     assert_eq!(post(&app, "/twin/events", None, &stop).status, 200);

@@ -435,7 +435,7 @@ fn every_route_answers_and_every_error_is_a_problem() {
     assert!(
         metrics
             .text
-            .contains("takt_twin_events_accepted_total 1001"),
+            .contains("takt_twin_events_accepted_total{plant=\"bottling-line-one-shift\"} 1001"),
         "{}",
         metrics.text
     );

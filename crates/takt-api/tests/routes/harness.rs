@@ -59,13 +59,23 @@ impl App {
         let dir = tempfile::tempdir().expect("dir");
         let loaded =
             takt_model::load_str(BOTTLING, Path::new("bottling.toml"), None).expect("shipped");
+        let source = takt_api::plant::PlantSource::named(loaded.scenario, loaded.model);
+        App::site(dir, auth, vec![source])
+    }
+
+    /// A server of a site's plants (the first the default) on the store in `dir`.
+    pub fn site(
+        dir: tempfile::TempDir,
+        auth: Auth,
+        plants: Vec<takt_api::plant::PlantSource>,
+    ) -> App {
         let mut config = takt_api::Config::new(
             "127.0.0.1:0".parse().expect("addr"),
             dir.path().into(),
             auth,
         );
         config.workers = 1;
-        let server = takt_api::Server::open(config, loaded.scenario, loaded.model).expect("server");
+        let server = takt_api::Server::open_site(config, plants).expect("server");
         let router = takt_api::routes::router(Arc::clone(&server));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -200,6 +210,12 @@ impl App {
     pub fn within<R>(&self, f: impl FnOnce() -> R) -> R {
         let _guard = self.runtime.enter();
         f()
+    }
+
+    /// Stops the server and gives its store back (to open it again).
+    pub fn close(mut self) -> tempfile::TempDir {
+        let empty = tempfile::tempdir().expect("dir");
+        std::mem::replace(&mut self._dir, empty)
     }
 
     /// Waits for a job to end, and returns its view.

@@ -3,6 +3,7 @@
 mod alerts;
 mod every_route;
 mod harness;
+mod plants;
 mod schemas;
 mod screens;
 mod studio;

@@ -173,10 +173,11 @@ fn metrics_export_the_plant_and_the_shipped_dashboard_asks_only_for_them() {
         "takt_shift_oee_ratio{",
         "takt_shift_availability_ratio{",
         "takt_shift_good_parts{",
-        "takt_buffer_parts{buffer=\"conveyor-fill-label\"}",
-        "takt_twin_events_accepted_total 400",
-        "takt_twin_last_accepted_timestamp_seconds ",
-        "takt_twin_newest_event_timestamp_seconds ",
+        // Each plant's figures carry its id (a site serves several).
+        "takt_buffer_parts{plant=\"bottling-line-one-shift\",buffer=\"conveyor-fill-label\"}",
+        "takt_twin_events_accepted_total{plant=\"bottling-line-one-shift\"} 400",
+        "takt_twin_last_accepted_timestamp_seconds{plant=\"bottling-line-one-shift\"} ",
+        "takt_twin_newest_event_timestamp_seconds{plant=\"bottling-line-one-shift\"} ",
     ] {
         assert!(text.contains(name), "{name} missing:\n{text}");
     }

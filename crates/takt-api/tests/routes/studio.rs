@@ -39,8 +39,14 @@ fn validation_offers_the_paths_a_variant_may_change() {
 #[test]
 fn the_twins_own_scenario_is_stored_once_for_the_screens() {
     let s = App::with_tokens();
-    let first = s.server.store_twin_scenario(BOTTLING).expect("stores");
-    let again = s.server.store_twin_scenario(BOTTLING).expect("stores");
+    let first = s
+        .server
+        .store_twin_scenario(s.server.plant(), BOTTLING)
+        .expect("stores");
+    let again = s
+        .server
+        .store_twin_scenario(s.server.plant(), BOTTLING)
+        .expect("stores");
     assert!(first.is_some());
     assert_eq!(first, again);
     let listed = get(&s, "/scenarios", Some(READ));
@@ -53,7 +59,9 @@ fn the_twins_own_scenario_is_stored_once_for_the_screens() {
     assert_eq!(listed.body[0]["name"], "Bottling line - one shift");
     // A plant whose order book is a CSV file cannot run from the store: it stays out.
     assert_eq!(
-        s.server.store_twin_scenario(MOULDING).expect("no error"),
+        s.server
+            .store_twin_scenario(s.server.plant(), MOULDING)
+            .expect("no error"),
         None
     );
 }
