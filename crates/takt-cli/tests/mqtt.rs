@@ -446,3 +446,101 @@ fn the_served_twin_is_fed_by_the_broker() {
     assert_eq!(filler["events"], 1, "{filler}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A site's plants on one server (`--plant`), fed by one broker: each plant takes its own line's
+/// topics (`takt/<site>/<plant id>/+/+`), so a plant never sees, or refuses, another's events.
+#[test]
+fn each_plant_of_a_site_takes_its_own_line_s_topics() {
+    let Some(bin) = mosquitto_or_skip() else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("takt-mqtt-plants-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (_broker, port) = Broker::plain(&bin, &dir);
+    let http = free_port();
+    let body_shop = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scenarios/body-in-white.toml")
+        .to_string_lossy()
+        .into_owned();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_takt"))
+        .args(["serve", "--insecure-no-auth", "--listen"])
+        .arg(format!("127.0.0.1:{http}"))
+        .args(["--scenario", &scenario(), "--plant-id", "bottling"])
+        .arg("--plant")
+        .arg(format!("press={body_shop}"))
+        .arg("--data")
+        .arg(dir.join("data"))
+        .args([
+            "--site",
+            "plant1",
+            "--client-id",
+            "takt-plants-test",
+            "--mqtt",
+        ])
+        .arg(format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("takt serve starts");
+    let state = |plant: &str| -> Option<Value> {
+        ureq::get(&format!(
+            "http://127.0.0.1:{http}/plants/{plant}/twin/state"
+        ))
+        .call()
+        .ok()
+        .and_then(|mut r| r.body_mut().read_json().ok())
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while state("press").is_none() {
+        assert!(Instant::now() < deadline, "takt serve did not answer");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let filler = r#"{"ts":"2026-01-05T06:00:00+01:00","asset":"Filler","kind":"state","seq":1,"state":"UNPLANNED_DOWN","reason":"valve fault"}"#;
+    let press = r#"{"ts":"2026-01-05T06:00:00+01:00","asset":"Press","kind":"state","seq":1,"state":"UNPLANNED_DOWN","reason":"die change"}"#;
+    // Sent again until both show (the server subscribes once it is up; duplicates are stored once).
+    let down = |plant: &str, asset: &str| {
+        state(plant).and_then(|s| {
+            s["assets"]
+                .as_array()
+                .and_then(|a| a.iter().find(|a| a["asset"] == asset).cloned())
+                .filter(|a| a["state"] == "UNPLANNED_DOWN")
+        })
+    };
+    loop {
+        publish(
+            port,
+            "plant1-plcs",
+            &[
+                (
+                    "takt/plant1/bottling/Filler/state".to_string(),
+                    filler.to_string(),
+                ),
+                (
+                    "takt/plant1/press/Press/state".to_string(),
+                    press.to_string(),
+                ),
+            ],
+        );
+        if down("bottling", "Filler").is_some() && down("press", "Press").is_some() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the plants never showed their events: {:?} {:?}",
+            state("bottling"),
+            state("press")
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let (bottling, press) = (state("bottling"), state("press"));
+    let _ = server.kill();
+    let _ = server.wait();
+    for s in [bottling, press] {
+        let s = s.expect("a state");
+        // Each plant accepted its own event and refused nothing: the other's never reached it.
+        assert_eq!(s["counters"]["accepted"], 1, "{s}");
+        assert_eq!(s["counters"]["rejected"], 0, "{s}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

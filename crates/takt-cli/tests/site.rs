@@ -3,7 +3,7 @@
 //! mirrored by both within a second, each event once; the same event sent to both is stored
 //! once; a server killed (SIGKILL) in the middle of a stream of ingestion requests loses no
 //! acknowledged event, and the other goes on with the same plant as a single server fed the
-//! same events.
+//! same events. A site of two plants on the two servers keeps each plant's events apart.
 
 mod common;
 #[path = "../../takt-twin/tests/common/postgres.rs"]
@@ -96,6 +96,108 @@ fn two_servers_on_one_postgres_mirror_every_event_once() {
         events.len().to_string()
     );
     println!("the slowest of the batches checked reached the other server in {slowest:?}");
+}
+
+/// A site of two plants served by two servers on one PostgreSQL (`--plant`): an event of the
+/// body shop accepted by A shows at B's `/plants/press/twin/state` within a second, in the
+/// schema of its own plant only; the default plant keeps the database's default schema; each
+/// plant has exactly one judge of its alert rules among the servers.
+#[test]
+fn a_site_of_two_plants_on_two_servers_keeps_each_plant_apart() {
+    let Some(cluster) = postgres::Cluster::start() else {
+        return;
+    };
+    let url = cluster.database("site");
+    let site = [
+        "--store",
+        url.as_str(),
+        "--plant-id",
+        "bottling",
+        "--plant",
+        "press=scenarios/body-in-white.toml",
+    ];
+    let a = Server::start(&data_dir("plants-a"), &site);
+    let b = Server::start(&data_dir("plants-b"), &site);
+    let press = |seq: u64, state: &str| {
+        format!(
+            r#"[{{"ts":"2026-01-05T06:00:{seq:02}+01:00","asset":"Press","kind":"state","seq":{seq},"state":"{state}"}}]"#
+        )
+    };
+    let started = Instant::now();
+    let answer = post(
+        &a,
+        "/plants/press/twin/events",
+        Some(WRITE),
+        &press(1, "RUNNING"),
+    );
+    assert_eq!(answer.body["accepted"], 1, "{}", answer.text);
+    let seen = loop {
+        let state = get(&b, "/plants/press/twin/state", Some(READ)).body;
+        if state["counters"]["accepted"] == 1 {
+            break started.elapsed();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "B never showed the press's event: {state}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert!(seen < Duration::from_secs(1), "{seen:?} to see the event");
+    // The same event through B: a duplicate of its plant.
+    let again = post(
+        &b,
+        "/plants/press/twin/events",
+        Some(WRITE),
+        &press(1, "RUNNING"),
+    );
+    assert_eq!(again.body["duplicates"], 1, "{}", again.text);
+    // The bottling line (the default plant, at /twin too) saw none of it.
+    for s in [&a, &b] {
+        for path in ["/twin/state", "/plants/bottling/twin/state"] {
+            let state = get(s, path, Some(READ)).body;
+            assert_eq!(state["counters"]["accepted"], 0, "{path}: {state}");
+        }
+    }
+    let events = wait_for_default(&a, &b);
+    assert_eq!(
+        cluster.sql("site", "SELECT count(*) FROM plant_press.events"),
+        "1"
+    );
+    assert_eq!(
+        cluster.sql("site", "SELECT count(*) FROM public.events"),
+        events.to_string()
+    );
+    // One judge per plant among the two servers (each plant's lock is its own).
+    std::thread::sleep(Duration::from_millis(200));
+    for plant in ["bottling", "press"] {
+        let judges: usize = [&a, &b]
+            .iter()
+            .map(|s| {
+                let text = get(s, "/metrics", Some(READ)).text;
+                let prefix = format!("takt_alerts_judge{{plant=\"{plant}\"}} ");
+                match text.lines().find_map(|l| l.strip_prefix(&prefix)) {
+                    Some("1") => 1,
+                    Some("0") => 0,
+                    other => panic!("{prefix}: {other:?}\n{text}"),
+                }
+            })
+            .sum();
+        assert_eq!(judges, 1, "judges of {plant}");
+    }
+    println!("the press's event reached the other server in {seen:?}");
+}
+
+/// Feeds the default plant through A, and waits until B mirrors it too: how many events.
+fn wait_for_default(a: &Server, b: &Server) -> u64 {
+    let batch = batches_of(&recording()[..40], 40).remove(0);
+    let answer = post(a, "/twin/events", Some(WRITE), &batch);
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let n = answer.body["accepted"].as_u64().unwrap_or(0);
+    assert_eq!(n, 40);
+    wait_for_accepted(b, n);
+    let press = get(b, "/plants/press/twin/state", Some(READ)).body;
+    assert_eq!(press["counters"]["accepted"], 1, "{press}");
+    n
 }
 
 #[test]
