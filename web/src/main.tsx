@@ -18,16 +18,23 @@ const VIEWS = [
   { path: "#/scenario", name: "Scenario", view: () => <ScenarioView /> },
 ] as const;
 
+/** The view the address names (`#/board?plant=press` is the board). */
 function currentView() {
-  return VIEWS.find((v) => v.path === window.location.hash) ?? VIEWS[0];
+  const path = window.location.hash.split("?")[0];
+  return VIEWS.find((v) => v.path === path) ?? VIEWS[0];
 }
 
 function App() {
   const [view, setView] = useState(currentView());
+  // The whole address: another plant's board is a fresh board.
+  const [address, setAddress] = useState(window.location.hash);
   const [needToken, setNeedToken] = useState(false);
   const [generation, setGeneration] = useState(0);
   useEffect(() => {
-    const onHash = () => setView(currentView());
+    const onHash = () => {
+      setView(currentView());
+      setAddress(window.location.hash);
+    };
     window.addEventListener("hashchange", onHash);
     const off = onAuthNeeded(() => setNeedToken(true));
     return () => {
@@ -65,7 +72,7 @@ function App() {
           }}
         />
       ) : (
-        <div key={`${view.path}-${generation}`}>{view.view()}</div>
+        <div key={`${view.path}-${address}-${generation}`}>{view.view()}</div>
       )}
     </>
   );

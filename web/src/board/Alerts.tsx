@@ -4,6 +4,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, get, post, type Alert, type AlertList } from "../api";
 import { plantTime } from "../format";
+import { twinPath } from "../plant";
 
 const NAME_KEY = "takt.alerts.by";
 
@@ -29,7 +30,7 @@ function TakeOn(props: { alert: Alert; onDone: () => void }) {
     setBusy(true);
     setError(null);
     sessionStorage.setItem(NAME_KEY, by.trim());
-    post<Alert>(`/twin/alerts/${props.alert.id}/acknowledge`, { by: by.trim(), note: note.trim() }).then(
+    post<Alert>(twinPath(`/alerts/${props.alert.id}/acknowledge`), { by: by.trim(), note: note.trim() }).then(
       () => {
         setBusy(false);
         setOpen(false);
@@ -78,7 +79,7 @@ export function AlertsPanel(props: { changes: number; offset: number }) {
   const [reads, setReads] = useState(0);
   useEffect(() => {
     const stop = new AbortController();
-    get<AlertList>("/twin/alerts?open=true", stop.signal).then(
+    get<AlertList>(twinPath("/alerts?open=true"), stop.signal).then(
       (l) => {
         setList(l);
         setError(null);

@@ -10,6 +10,8 @@ import { useLiveTwin } from "./live";
 import { Previous } from "./Previous";
 import { useBuffers } from "./history";
 import { ShiftHistory } from "./ShiftHistory";
+import { twinPath } from "../plant";
+import { PlantPicker } from "./PlantPicker";
 
 /** After this long without a connection, the machines' last states are no longer shown as current. */
 const OFFLINE_AFTER_MS = 5000;
@@ -25,7 +27,7 @@ export function Board() {
   const live = useLiveTwin();
   const [clock, setClock] = useState(Date.now());
   useEffect(() => {
-    get<PlantLayout>("/twin/layout").then(setLayout, (e: unknown) => setError(e instanceof Error ? e.message : String(e)));
+    get<PlantLayout>(twinPath("/layout")).then(setLayout, (e: unknown) => setError(e instanceof Error ? e.message : String(e)));
     const timer = window.setInterval(() => setClock(Date.now()), 1000);
     return () => window.clearInterval(timer);
   }, []);
@@ -45,6 +47,7 @@ export function Board() {
   return (
     <main class="board" aria-label="line board">
       <section class="board-head">
+        <PlantPicker />
         <h1>{layout.plant}</h1>
         {state ? (
           <p>

@@ -5,6 +5,7 @@ import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
 import { ApiError, post, type Forecast } from "../api";
 import { Chart, type ChartOption } from "../chart";
 import { count, offsetOf, percent, plantTime } from "../format";
+import { twinPath } from "../plant";
 
 const REFRESH_MS = 120_000;
 
@@ -45,7 +46,7 @@ export function ForecastPanel({ over }: { over: ShiftOver | null }) {
     if (between) return;
     setBusy(true);
     try {
-      setForecast(await post<Forecast>("/twin/forecast", {}));
+      setForecast(await post<Forecast>(twinPath("/forecast"), {}));
       setError(null);
     } catch (e) {
       setError(

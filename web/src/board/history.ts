@@ -2,6 +2,7 @@
 // while shown: the machines' timelines and stops (/twin/timeline), the buffers' levels.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { get, type Schemas } from "../api";
+import { twinPath } from "../plant";
 
 export type TimelineReport = Schemas["TimelineReport"];
 export type BufferLevels = Schemas["BufferLevels"];
@@ -11,11 +12,11 @@ const REFRESH_MS = 15_000;
 const AT_MOST_EVERY_MS = 5_000;
 
 export function useTimeline(window: Window, changes: number): { report: TimelineReport | null; error: string | null } {
-  return usePolled<TimelineReport>(`/twin/timeline?window=${window}`, changes);
+  return usePolled<TimelineReport>(twinPath(`/timeline?window=${window}`), changes);
 }
 
 export function useBuffers(changes: number): BufferLevels | null {
-  return usePolled<BufferLevels>("/twin/buffers", changes).report;
+  return usePolled<BufferLevels>(twinPath("/buffers"), changes).report;
 }
 
 function usePolled<T>(path: string, changes: number): { report: T | null; error: string | null } {

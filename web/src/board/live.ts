@@ -3,6 +3,7 @@
 // page stays responsive); the connection's status beside it.
 import { useEffect, useState } from "preact/hooks";
 import { follow, get, type StreamStatus, type TwinState } from "../api";
+import { twinPath } from "../plant";
 
 /** `alerts` counts the alert changes heard on the stream (raised, cleared, acknowledged). */
 export type Live = { state: TwinState | null; status: StreamStatus; received: number; alerts: number };
@@ -31,9 +32,9 @@ export function useLiveTwin(): Live {
       received += 1;
       timer ??= window.setTimeout(flush, FRAME_MS);
     };
-    get<TwinState>("/twin/state", stop.signal).then(take, () => undefined);
+    get<TwinState>(twinPath("/state"), stop.signal).then(take, () => undefined);
     void follow(
-      "/twin/stream",
+      twinPath("/stream"),
       (message) => {
         if (message.event === "alert") {
           setLive((l) => ({ ...l, alerts: l.alerts + 1 }));
