@@ -224,6 +224,15 @@ fn metrics_export_the_plant_and_the_shipped_dashboard_asks_only_for_them() {
                     "panel `{}` asks for {name}, which takt does not export",
                     panel["title"]
                 );
+                // A panel of one plant (the dashboard's `plant` choice) asks for a plant's figure.
+                if expr.contains("plant=\"$plant\"") {
+                    assert!(
+                        text.lines().any(|l| l.starts_with(name)
+                            && l.contains("plant=\"bottling-line-one-shift\"")),
+                        "panel `{}` asks for {name} of a plant, which has no plant label",
+                        panel["title"]
+                    );
+                }
             }
         }
     }
