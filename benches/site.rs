@@ -1,6 +1,7 @@
 //! The servers of a site on one PostgreSQL (a throwaway cluster on loopback, fsync on as
 //! installed): events per second ingested in batches of 1,000 by one server and by two sharing
-//! the database, SQLite's single server side by side in the same run; how long the other server
+//! the database, and by one server holding two plants (a schema each), SQLite's single server side
+//! by side in the same run; how long the other server
 //! takes to mirror what one took; and the bytes PostgreSQL stores per event (for
 //! docs/scaling.md).
 //!
@@ -112,6 +113,19 @@ fn ingestion(cluster: &postgres::Cluster) {
         rate(took),
         took.as_secs_f64(),
         behind.as_secs_f64() * 1000.0
+    );
+    // Two plants in one database: each its own appends' lock (a schema of its own).
+    let plants = cluster.database("plants");
+    let site = takt_benches::start_site("pg-plants", Some(&plants), &["line-a", "line-b"], |_| {});
+    let urls: Vec<String> = ["line-a", "line-b"]
+        .iter()
+        .map(|id| format!("http://{site}/plants/{id}/twin/events"))
+        .collect();
+    let took = takt_benches::ingest_to(&urls, &batches);
+    println!(
+        "two plants, one server and PostgreSQL, a sender each: {:>9.0} events/s ({:.2} s)",
+        rate(took),
+        took.as_secs_f64()
     );
     // One event through A, timed until B shows it.
     let mut latencies_ms = Vec::new();

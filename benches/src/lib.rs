@@ -96,6 +96,18 @@ pub fn start_server_with(
     store: Option<&str>,
     configure: impl FnOnce(&mut takt_api::Config),
 ) -> std::net::SocketAddr {
+    start_site(tag, store, &[], configure)
+}
+
+/// [`start_server_with`] serving a site: the bottling line once per id in `plants` (the first the
+/// default); none, one plant named by its scenario.
+pub fn start_site(
+    tag: &str,
+    store: Option<&str>,
+    plants: &[&str],
+    configure: impl FnOnce(&mut takt_api::Config),
+) -> std::net::SocketAddr {
+    use takt_api::plant::PlantSource;
     use takt_api::{Config, Server, auth::Auth};
     let dir = std::env::temp_dir().join(format!("takt-bench-{}-{tag}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -110,7 +122,19 @@ pub fn start_server_with(
         Err(e) => panic!("{e}"),
     });
     configure(&mut config);
-    let server = match Server::open(config, loaded.scenario, loaded.model) {
+    let sources = match plants {
+        [] => vec![PlantSource::named(loaded.scenario, loaded.model)],
+        ids => ids
+            .iter()
+            .map(|id| PlantSource {
+                id: id.to_string(),
+                scenario: loaded.scenario.clone(),
+                model: loaded.model.clone(),
+                alert_rules: None,
+            })
+            .collect(),
+    };
+    let server = match Server::open_site(config, sources) {
         Ok(s) => s,
         Err(e) => panic!("{e}"),
     };
@@ -136,14 +160,23 @@ pub fn agent() -> ureq::Agent {
 
 /// Sends every batch, sender k taking batches k, k + n, ... to `servers[k]`; the wall time.
 pub fn ingest(servers: &[std::net::SocketAddr], batches: &Arc<Vec<String>>) -> std::time::Duration {
+    let urls: Vec<String> = servers
+        .iter()
+        .map(|addr| format!("http://{addr}/twin/events"))
+        .collect();
+    ingest_to(&urls, batches)
+}
+
+/// [`ingest`] to the ingestion URLs `urls` (a plant's `/plants/ID/twin/events`).
+pub fn ingest_to(urls: &[String], batches: &Arc<Vec<String>>) -> std::time::Duration {
     let started = std::time::Instant::now();
-    let n = servers.len();
-    let handles: Vec<_> = servers
+    let n = urls.len();
+    let handles: Vec<_> = urls
         .iter()
         .enumerate()
-        .map(|(k, addr)| {
+        .map(|(k, url)| {
             let batches = Arc::clone(batches);
-            let url = format!("http://{addr}/twin/events");
+            let url = url.clone();
             std::thread::spawn(move || {
                 let agent = agent();
                 for b in batches.iter().skip(k).step_by(n) {
