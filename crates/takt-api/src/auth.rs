@@ -150,13 +150,23 @@ pub fn needed(method: &Method, path: &str) -> Role {
     }
 }
 
-/// `/twin/forecast` and `/twin/alerts/{id}/acknowledge`.
+/// `/twin/forecast` and `/twin/alerts/{id}/acknowledge`, of the default plant or of any plant
+/// (`/plants/{plant}/twin/…`).
 fn operated(path: &str) -> bool {
+    let path = of_a_plant(path).unwrap_or(path);
     path == "/twin/forecast"
         || path
             .strip_prefix("/twin/alerts/")
             .and_then(|rest| rest.strip_suffix("/acknowledge"))
             .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+}
+
+/// A plant's twin route as the default plant's: `/plants/press/twin/state` is `/twin/state`.
+fn of_a_plant(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix("/plants/")?;
+    let (id, _) = rest.split_once('/')?;
+    let twin = &rest[id.len()..];
+    (!id.is_empty() && twin.starts_with("/twin/")).then_some(twin)
 }
 
 pub async fn require(State(auth): State<Arc<Auth>>, request: Request, next: Next) -> Response {
@@ -192,4 +202,33 @@ pub async fn require(State(auth): State<Arc<Auth>>, request: Request, next: Next
         .into_response();
     }
     next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shift_leader_operates_every_plant_s_board_and_writes_nothing() {
+        for path in [
+            "/twin/forecast",
+            "/twin/alerts/7/acknowledge",
+            "/plants/press/twin/forecast",
+            "/plants/press/twin/alerts/7/acknowledge",
+        ] {
+            assert_eq!(needed(&Method::POST, path), Role::Operate, "{path}");
+        }
+        for path in [
+            "/twin/events",
+            "/plants/press/twin/events",
+            "/plants//twin/forecast",
+            "/plants/a/b/twin/forecast",
+            "/plants/press/twin/alerts//acknowledge",
+            "/plants/press/forecast",
+            "/simulations",
+        ] {
+            assert_eq!(needed(&Method::POST, path), Role::Write, "{path}");
+        }
+        assert_eq!(needed(&Method::GET, "/plants/press/twin/state"), Role::Read);
+    }
 }

@@ -184,3 +184,41 @@ fn a_site_refuses_plants_it_cannot_address() {
     );
     assert!(open(vec![]).is_err());
 }
+
+/// Tokens are the site's: a shift leader's operate token runs any plant's forecast and takes its
+/// alerts on, and writes to no plant.
+#[test]
+fn a_plant_s_routes_need_the_roles_the_default_plant_s_do() {
+    use takt_api::auth::Role;
+    let app = App::site(
+        tempfile::tempdir().expect("dir"),
+        Auth::Tokens(vec![
+            (Role::Read, READ.to_string()),
+            (Role::Operate, OPERATE.to_string()),
+            (Role::Write, WRITE.to_string()),
+        ]),
+        vec![
+            plant("bottling", BOTTLING),
+            plant("body-shop", BODY_IN_WHITE),
+        ],
+    );
+    assert_problem(&get(&app, "/plants", None), 401, "unauthorized");
+    assert_eq!(
+        get(&app, "/plants/body-shop/twin/state", Some(READ)).status,
+        200
+    );
+    // Past the role check: the forecast has no events to start from, the alert is not there.
+    let forecast = post(&app, "/plants/body-shop/twin/forecast", Some(OPERATE), "{}");
+    assert_problem(&forecast, 422, "validation");
+    let ack = post(
+        &app,
+        "/plants/body-shop/twin/alerts/1/acknowledge",
+        Some(OPERATE),
+        r#"{"by":"Ann"}"#,
+    );
+    assert_problem(&ack, 404, "not-found");
+    let write = post(&app, "/plants/body-shop/twin/events", Some(OPERATE), "[]");
+    assert_problem(&write, 403, "forbidden");
+    let read = post(&app, "/plants/body-shop/twin/forecast", Some(READ), "{}");
+    assert_problem(&read, 403, "forbidden");
+}

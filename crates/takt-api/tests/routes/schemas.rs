@@ -250,6 +250,19 @@ fn every_answer_matches_its_schema_in_the_api_document() {
         assert_eq!(code.as_str(), status, "{path}: {body}");
         check(path.split('?').next().unwrap_or(path), "get", status, &body);
     }
+    // The site's plants, and a plant's routes under the document's `/plants/{plant}`.
+    let (code, plants) = app.call(Method::GET, "/plants", None);
+    assert_eq!(code, StatusCode::OK, "{plants}");
+    check("/plants", "get", "200", &plants);
+    let id = plants["plants"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    for route in ["/twin/state", "/twin/layout", "/twin/kpis", "/twin/alerts"] {
+        let (code, body) = app.call(Method::GET, &format!("/plants/{id}{route}"), None);
+        assert_eq!(code, StatusCode::OK, "{route}: {body}");
+        check(&format!("/plants/{{plant}}{route}"), "get", "200", &body);
+    }
     let (code, state) = app.call(Method::GET, "/twin/state", None);
     assert_eq!(code, StatusCode::OK);
     assert!(
