@@ -381,28 +381,8 @@ fn the_served_twin_is_fed_by_the_broker() {
     let Some(bin) = mosquitto_or_skip() else {
         return;
     };
-    let dir = std::env::temp_dir().join(format!("takt-mqtt-serve-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let (_broker, port) = Broker::plain(&bin, &dir);
-    let http = free_port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_takt"))
-        .args(["serve", "--insecure-no-auth", "--listen"])
-        .arg(format!("127.0.0.1:{http}"))
-        .args(["--scenario", &scenario(), "--data"])
-        .arg(dir.join("data"))
-        .args([
-            "--site",
-            "plant1",
-            "--client-id",
-            "takt-serve-test",
-            "--mqtt",
-        ])
-        .arg(format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("takt serve starts");
+    let fed = serve_fed(&bin, "serve", "takt-serve-test", &[]);
+    let (http, port) = (fed.http, fed.port);
     let state = || -> Option<Value> {
         ureq::get(&format!("http://127.0.0.1:{http}/twin/state"))
             .call()
@@ -440,11 +420,55 @@ fn the_served_twin_is_fed_by_the_broker() {
         );
         std::thread::sleep(Duration::from_millis(300));
     };
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(fed);
     assert_eq!(filler["reason"], "valve fault", "{filler}");
     assert_eq!(filler["events"], 1, "{filler}");
+}
+
+/// `takt serve` of the bottling line on a fresh broker of its own (`--site plant1`), with `extra`
+/// arguments; stopped, and its folder removed, when dropped.
+struct Fed {
+    _broker: Broker,
+    server: Child,
+    dir: PathBuf,
+    http: u16,
+    port: u16,
+}
+
+fn serve_fed(bin: &Path, tag: &str, client_id: &str, extra: &[String]) -> Fed {
+    let dir = std::env::temp_dir().join(format!("takt-mqtt-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (broker, port) = Broker::plain(bin, &dir);
+    let http = free_port();
+    let server = Command::new(env!("CARGO_BIN_EXE_takt"))
+        .args(["serve", "--insecure-no-auth", "--listen"])
+        .arg(format!("127.0.0.1:{http}"))
+        .args(["--scenario", &scenario()])
+        .args(extra)
+        .arg("--data")
+        .arg(dir.join("data"))
+        .args(["--site", "plant1", "--client-id", client_id, "--mqtt"])
+        .arg(format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("takt serve starts");
+    Fed {
+        _broker: broker,
+        server,
+        dir,
+        http,
+        port,
+    }
+}
+
+impl Drop for Fed {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 /// A site's plants on one server (`--plant`), fed by one broker: each plant takes its own line's
@@ -454,35 +478,19 @@ fn each_plant_of_a_site_takes_its_own_line_s_topics() {
     let Some(bin) = mosquitto_or_skip() else {
         return;
     };
-    let dir = std::env::temp_dir().join(format!("takt-mqtt-plants-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let (_broker, port) = Broker::plain(&bin, &dir);
-    let http = free_port();
     let body_shop = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../scenarios/body-in-white.toml")
         .to_string_lossy()
         .into_owned();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_takt"))
-        .args(["serve", "--insecure-no-auth", "--listen"])
-        .arg(format!("127.0.0.1:{http}"))
-        .args(["--scenario", &scenario(), "--plant-id", "bottling"])
-        .arg("--plant")
-        .arg(format!("press={body_shop}"))
-        .arg("--data")
-        .arg(dir.join("data"))
-        .args([
-            "--site",
-            "plant1",
-            "--client-id",
-            "takt-plants-test",
-            "--mqtt",
-        ])
-        .arg(format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("takt serve starts");
+    let plants = ["--plant-id", "bottling", "--plant"].map(String::from);
+    let press_plant = format!("press={body_shop}");
+    let fed = serve_fed(
+        &bin,
+        "plants",
+        "takt-plants-test",
+        &[plants.as_slice(), &[press_plant]].concat(),
+    );
+    let (http, port) = (fed.http, fed.port);
     let state = |plant: &str| -> Option<Value> {
         ureq::get(&format!(
             "http://127.0.0.1:{http}/plants/{plant}/twin/state"
@@ -534,13 +542,11 @@ fn each_plant_of_a_site_takes_its_own_line_s_topics() {
         std::thread::sleep(Duration::from_millis(300));
     }
     let (bottling, press) = (state("bottling"), state("press"));
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(fed);
     for s in [bottling, press] {
         let s = s.expect("a state");
         // Each plant accepted its own event and refused nothing: the other's never reached it.
         assert_eq!(s["counters"]["accepted"], 1, "{s}");
         assert_eq!(s["counters"]["rejected"], 0, "{s}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
