@@ -1,7 +1,8 @@
-//! takt's HTTP API: one process that keeps the live twins of a site's plants (one by default; their
-//! events durable in SQLite or a site's PostgreSQL), stores scenarios, runs simulations and maintenance plans as jobs, and answers with JSON
-//! (errors as RFC 9457 problem+json). `serve` binds and runs until a shutdown signal; `router`
-//! builds the routes over a `Server` for tests and embedding.
+//! takt's HTTP API: one process that keeps the live twins of a site's plants (one by default;
+//! their events durable in SQLite or a site's PostgreSQL), stores scenarios, runs simulations and
+//! maintenance plans as jobs, and answers with JSON (errors as RFC 9457 problem+json). `serve`
+//! binds and runs until a shutdown signal; `router` builds the routes over a `Server` for tests
+//! and embedding.
 //!
 //! - `problem.rs`: problem details and the JSON extractor that produces them.
 //! - `auth.rs`: bearer tokens with a read, an operate (shift leader) and a write role, compared in
