@@ -77,6 +77,7 @@ fn ns_per_event(model: &Arc<takt_model::Model>) -> (f64, u64) {
 fn main() {
     // The plants as files, to look at one under valgrind (`takt run FILE`).
     if let Some(dir) = std::env::var_os("TAKT_PLANTS_WRITE") {
+        std::fs::create_dir_all(&dir).expect("the folder");
         for stations in [10, 100, 1000] {
             for rule in RULES {
                 let path = std::path::Path::new(&dir).join(format!("plant-{stations}-{rule}.toml"));

@@ -104,31 +104,65 @@ pub struct PowerKw {
     pub off: f64,
 }
 
+/// A station's changeovers: a default, and the scenario's entries for given pairs of products.
+/// Kept sparse: a plant of hundreds of products would otherwise hold a products x products
+/// table per station (gigabytes for 1,000 stations and 400 products), and every lookup would miss
+/// the caches.
 #[derive(Debug, Clone)]
 pub struct Changeover {
     pub default: Sampler,
-    /// Row-major `from * n_products + to`; `None` falls back to `default`.
-    pub matrix: Vec<Option<Sampler>>,
-    /// Mean of `default` and of each `matrix` entry, seconds (for planning).
+    /// Mean of `default`, seconds (for planning).
     pub default_mean_s: f64,
-    pub matrix_mean_s: Vec<Option<f64>>,
     pub n_products: usize,
     /// The scenario's matrix entries as (from, to) products, in the file's order: entry `i` is
     /// `changeover.matrix[i]` (calibration writes back there).
     pub entries: Vec<(usize, usize)>,
+    /// Each entry's setup distribution and its mean, seconds, in the order of `entries`.
+    times: Vec<(Sampler, f64)>,
+    /// `(from * n_products + to, entry)`, sorted by the pair, the last entry of a pair written:
+    /// what a lookup searches.
+    by_pair: Vec<(u64, u32)>,
 }
 
 impl Changeover {
+    /// A changeover of `default` and `entries` ((from, to) products with their setup and its
+    /// mean, seconds, in the file's order; for a pair written twice, the last counts).
+    pub fn new(
+        default: Sampler,
+        default_mean_s: f64,
+        n_products: usize,
+        entries: Vec<((usize, usize), Sampler, f64)>,
+    ) -> Changeover {
+        let mut by_pair: std::collections::BTreeMap<u64, u32> = std::collections::BTreeMap::new();
+        for (i, ((from, to), _, _)) in entries.iter().enumerate() {
+            if from != to {
+                by_pair.insert((from * n_products + to) as u64, i as u32);
+            }
+        }
+        let (pairs, times) = entries.into_iter().map(|(p, s, m)| (p, (s, m))).unzip();
+        Changeover {
+            default,
+            default_mean_s,
+            n_products,
+            entries: pairs,
+            times,
+            by_pair: by_pair.into_iter().collect(),
+        }
+    }
+
+    /// The entry written for `from` -> `to`, if any.
+    fn entry(&self, from: usize, to: usize) -> Option<&(Sampler, f64)> {
+        let key = (from * self.n_products + to) as u64;
+        let at = self.by_pair.binary_search_by_key(&key, |&(k, _)| k).ok()?;
+        self.times.get(self.by_pair[at].1 as usize)
+    }
+
     /// The setup distribution when switching `from` -> `to`; no setup for the same product.
     pub fn between(&self, from: usize, to: usize) -> Option<&Sampler> {
         if from == to {
             return None;
         }
-        Some(
-            self.matrix[from * self.n_products + to]
-                .as_ref()
-                .unwrap_or(&self.default),
-        )
+        Some(self.entry(from, to).map_or(&self.default, |(s, _)| s))
     }
 
     /// The mean setup when switching `from` -> `to`, seconds; 0 for the same product.
@@ -136,7 +170,8 @@ impl Changeover {
         if from == to {
             return 0.0;
         }
-        self.matrix_mean_s[from * self.n_products + to].unwrap_or(self.default_mean_s)
+        self.entry(from, to)
+            .map_or(self.default_mean_s, |(_, m)| *m)
     }
 }
 
@@ -340,5 +375,70 @@ mod tests {
             ..tb
         };
         assert_eq!(cal.at(&tb7, 0.0), (true, 7.0 * 3600.0));
+    }
+}
+
+#[cfg(test)]
+mod changeover_tests {
+    use super::*;
+
+    fn constant(s: f64) -> Sampler {
+        Sampler::Constant(s)
+    }
+
+    fn seconds(sampler: Option<&Sampler>) -> Option<f64> {
+        match sampler {
+            Some(Sampler::Constant(s)) => Some(*s),
+            Some(other) => panic!("{other:?}"),
+            None => None,
+        }
+    }
+
+    /// The sparse table answers what the dense one did: an entry where written (the last of a
+    /// pair written twice), the default elsewhere, nothing for the same product.
+    #[test]
+    fn a_changeover_finds_its_entries_and_falls_back_to_its_default() {
+        let n = 400;
+        let c = Changeover::new(
+            constant(60.0),
+            60.0,
+            n,
+            vec![
+                ((3, 399), constant(10.0), 10.0),
+                ((399, 3), constant(20.0), 20.0),
+                ((0, 1), constant(30.0), 30.0),
+                ((3, 399), constant(40.0), 40.0),
+            ],
+        );
+        assert_eq!(c.entries, [(3, 399), (399, 3), (0, 1), (3, 399)]);
+        assert_eq!(seconds(c.between(3, 399)), Some(40.0));
+        assert_eq!(seconds(c.between(399, 3)), Some(20.0));
+        assert_eq!(seconds(c.between(0, 1)), Some(30.0));
+        assert_eq!(seconds(c.between(1, 0)), Some(60.0));
+        assert_eq!(seconds(c.between(7, 7)), None);
+        assert_eq!(c.mean_between_s(3, 399), 40.0);
+        assert_eq!(c.mean_between_s(5, 6), 60.0);
+        assert_eq!(c.mean_between_s(5, 5), 0.0);
+        // Every pair of a 400-product plant, against the entries read in order.
+        for from in 0..n {
+            for to in 0..n {
+                let written = [
+                    ((3, 399), 10.0),
+                    ((399, 3), 20.0),
+                    ((0, 1), 30.0),
+                    ((3, 399), 40.0),
+                ]
+                .iter()
+                .rev()
+                .find(|(p, _)| *p == (from, to))
+                .map(|(_, s)| *s);
+                let want = if from == to {
+                    None
+                } else {
+                    Some(written.unwrap_or(60.0))
+                };
+                assert_eq!(seconds(c.between(from, to)), want, "{from} -> {to}");
+            }
+        }
     }
 }

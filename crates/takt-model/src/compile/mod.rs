@@ -414,8 +414,6 @@ fn compile_stations(
             }
             let changeover = st.changeover.as_ref().map(|c| {
                 let default = p.sampler(&format!("{path}.changeover.default"), &c.default);
-                let mut matrix = vec![None; n_products * n_products];
-                let mut matrix_mean_s = vec![None; n_products * n_products];
                 let mut entries = Vec::with_capacity(c.matrix.len());
                 for (ei, e) in c.matrix.iter().enumerate() {
                     let ep = format!("{path}.changeover.matrix[{ei}]");
@@ -429,23 +427,13 @@ fn compile_stations(
                     }
                     let sampler = p.sampler(&format!("{ep}.time"), &e.time);
                     if let (Some(f), Some(t)) = (from, to) {
-                        entries.push((f, t));
                         if f == t {
                             p.push(ep, "a changeover from a product to itself never happens");
-                        } else {
-                            matrix[f * n_products + t] = Some(sampler);
-                            matrix_mean_s[f * n_products + t] = Some(e.time.mean());
                         }
+                        entries.push(((f, t), sampler, e.time.mean()));
                     }
                 }
-                Changeover {
-                    default,
-                    matrix,
-                    default_mean_s: c.default.mean(),
-                    matrix_mean_s,
-                    n_products,
-                    entries,
-                }
+                Changeover::new(default, c.default.mean(), n_products, entries)
             });
             let mut mode_names = HashSet::new();
             let failure_modes = st
