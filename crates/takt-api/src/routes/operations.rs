@@ -155,11 +155,10 @@ fn plant_metrics(
     let above_standard = Family::<AssetLabels, Ratio>::default();
     let good = Family::<AssetLabels, Ratio>::default();
     let scrap = Family::<AssetLabels, Ratio>::default();
-    for a in plants
+    for (plant, a) in plants
         .iter()
         .flat_map(|p| p.state.assets.iter().map(move |a| (p.plant.as_str(), a)))
     {
-        let (plant, a) = a;
         let labels = AssetLabels {
             plant: plant.to_string(),
             asset: a.asset.clone(),
