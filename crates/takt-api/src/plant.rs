@@ -98,13 +98,18 @@ pub fn id_from_name(name: &str) -> String {
     if id.is_empty() { "plant".into() } else { id }
 }
 
+/// The PostgreSQL schema of a plant that is not the default: `plant_` and its id, `-` as `_`.
+pub fn schema_of(id: &str) -> String {
+    format!("plant_{}", id.replace('-', "_"))
+}
+
 /// Where a plant's events live: see the module's notes.
 fn twin_store(config: &Config, id: &str, default: bool) -> Result<StoreLocation, ServeError> {
     Ok(match (&config.store, default) {
         (Some(pg), true) => StoreLocation::Postgres(pg.clone()),
         (Some(pg), false) => StoreLocation::Postgres(
             pg.clone()
-                .with_schema(&format!("plant_{}", id.replace('-', "_")))
+                .with_schema(&schema_of(id))
                 .map_err(takt_twin::store::StoreError::from)?,
         ),
         (None, true) => StoreLocation::File(config.data_dir.join("twin.sqlite")),

@@ -27,6 +27,8 @@ pub struct MaintainArgs {
     /// start, as new.
     #[arg(long, conflicts_with = "history", value_name = "FILE|URL")]
     db: Option<String>,
+    #[command(flatten)]
+    plant: crate::store_args::PlantArg,
     /// A recorded history (takt events, JSON Lines): mirrored in memory, then planned from its
     /// last event with the ages it shows, as with --db.
     #[arg(long)]
@@ -126,7 +128,7 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
     let mut start_s = 0.0;
     let twin = match (&args.db, &args.history) {
         (Some(db), _) => {
-            let store = crate::store_args::open_existing(db)?;
+            let store = crate::store_args::open_existing(db, &args.plant)?;
             Some(Twin::open(
                 &model,
                 store,

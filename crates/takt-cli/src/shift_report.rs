@@ -16,6 +16,8 @@ pub struct ReportArgs {
     /// The twin's event store, filled by `takt replay --db` or `takt twin listen`: a SQLite file, or a PostgreSQL URL (`postgres://user@host/db`, the password in TAKT_STORE_PASSWORD).
     #[arg(long, value_name = "FILE|URL")]
     db: String,
+    #[command(flatten)]
+    plant: crate::store_args::PlantArg,
     /// The plant the store mirrors (TOML); its orders are the plan the shift is compared with.
     #[arg(long)]
     scenario: PathBuf,
@@ -42,7 +44,7 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
         Ok(m) => m,
         Err(code) => return Ok(code),
     };
-    let store = crate::store_args::open_existing(&args.db)?;
+    let store = crate::store_args::open_existing(&args.db, &args.plant)?;
     let twin = Twin::open(&model, store, MirrorConfig::default())?;
     let Some(now) = twin.newest_ms() else {
         bail!("{}: the event store holds no events", args.db);

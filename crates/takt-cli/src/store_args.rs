@@ -40,14 +40,34 @@ impl StoreArgs {
     }
 }
 
+/// `--plant` beside `--db`: which plant of a site's database (`takt serve --plant ID=FILE`).
+#[derive(clap::Args, Debug, Default)]
+pub struct PlantArg {
+    /// With a PostgreSQL --db: the plant of a site whose events these are (`takt serve --plant
+    /// ID=FILE`; its schema plant_ID). Default: the site's default plant. With SQLite, --db names
+    /// the plant's own file (twin-ID.sqlite).
+    #[arg(long, value_name = "ID")]
+    pub plant: Option<String>,
+}
+
 /// A store named on a command line (`--db`): a SQLite file, or a PostgreSQL URL whose password
-/// comes from TAKT_STORE_PASSWORD.
-pub fn location(text: &str) -> Result<StoreLocation> {
+/// comes from TAKT_STORE_PASSWORD, in the schema of `plant` if one is named.
+pub fn location(text: &str, plant: &PlantArg) -> Result<StoreLocation> {
     if PostgresLocation::is_url(text) {
-        Ok(StoreLocation::Postgres(postgres_location(
-            text, false, None,
-        )?))
+        let location = postgres_location(text, false, None)?;
+        Ok(StoreLocation::Postgres(match &plant.plant {
+            None => location,
+            Some(id) => {
+                takt_api::plant::check_id(id).map_err(|e| anyhow::anyhow!("--plant: {e}"))?;
+                location.with_schema(&takt_api::plant::schema_of(id))?
+            }
+        }))
     } else {
+        if let Some(id) = &plant.plant {
+            bail!(
+                "--plant goes with a PostgreSQL --db; with SQLite, name the plant's file (--db twin-{id}.sqlite)"
+            );
+        }
         Ok(StoreLocation::File(PathBuf::from(text)))
     }
 }
@@ -82,18 +102,19 @@ fn postgres_location(
 /// Opens the event store named by `--db` (created if new).
 pub fn open(
     text: &str,
+    plant: &PlantArg,
     durability: takt_twin::store::Durability,
 ) -> Result<takt_twin::store::Store> {
-    let location = location(text)?;
+    let location = location(text, plant)?;
     takt_twin::store::Store::connect(&location, durability)
         .map_err(|e| anyhow::anyhow!("opening the event store {location}: {e}"))
 }
 
 /// Opens the event store named by `--db`, which must exist already (a file path that names
 /// nothing is a mistake, not a new store).
-pub fn open_existing(text: &str) -> Result<takt_twin::store::Store> {
+pub fn open_existing(text: &str, plant: &PlantArg) -> Result<takt_twin::store::Store> {
     if !PostgresLocation::is_url(text) && !Path::new(text).exists() {
         bail!("{text}: no such event store");
     }
-    open(text, takt_twin::store::Durability::Full)
+    open(text, plant, takt_twin::store::Durability::Full)
 }

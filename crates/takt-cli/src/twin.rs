@@ -30,6 +30,8 @@ pub struct ReplayArgs {
     /// Event store: a SQLite file, or a PostgreSQL URL (`postgres://user@host/db`, the password in TAKT_STORE_PASSWORD); without it the replay is kept in memory.
     #[arg(long, value_name = "FILE|URL")]
     db: Option<String>,
+    #[command(flatten)]
+    plant: crate::store_args::PlantArg,
     /// full: every batch survives a power cut; normal: survives a crash, faster.
     #[arg(long, default_value = "full")]
     durability: DurabilityArg,
@@ -76,6 +78,8 @@ enum TwinCommand {
         /// The twin's event store: a SQLite file, or a PostgreSQL URL (`postgres://user@host/db`, the password in TAKT_STORE_PASSWORD).
         #[arg(long, value_name = "FILE|URL")]
         db: String,
+        #[command(flatten)]
+        plant: crate::store_args::PlantArg,
         /// The plant the store mirrors (TOML).
         #[arg(long)]
         scenario: PathBuf,
@@ -156,6 +160,7 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
     let store = match &args.db {
         Some(db) => crate::store_args::open(
             db,
+            &args.plant,
             match args.durability {
                 DurabilityArg::Full => Durability::Full,
                 DurabilityArg::Normal => Durability::Normal,
@@ -367,7 +372,8 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
                 .as_ref()
                 .map_or(String::from(" (in memory)"), |db| format!(
                     ", stored in {}",
-                    crate::store_args::location(db).map_or_else(|_| db.clone(), |l| l.to_string())
+                    crate::store_args::location(db, &args.plant)
+                        .map_or_else(|_| db.clone(), |l| l.to_string())
                 ))
         );
         for r in &first_rejections {
@@ -404,6 +410,7 @@ pub fn twin(args: TwinArgs) -> Result<ExitCode> {
         TwinCommand::Report(args) => crate::shift_report::run(args),
         TwinCommand::State {
             db,
+            plant,
             scenario,
             reorder_window,
             json,
@@ -412,7 +419,7 @@ pub fn twin(args: TwinArgs) -> Result<ExitCode> {
                 Ok(m) => m,
                 Err(code) => return Ok(code),
             };
-            let store = crate::store_args::open_existing(&db)?;
+            let store = crate::store_args::open_existing(&db, &plant)?;
             let twin = Twin::open(
                 &model,
                 store,

@@ -16,6 +16,8 @@ pub struct ForecastArgs {
     /// The twin's event store, filled by `takt replay --db` or `takt twin listen`: a SQLite file, or a PostgreSQL URL (`postgres://user@host/db`, the password in TAKT_STORE_PASSWORD).
     #[arg(long, value_name = "FILE|URL")]
     db: String,
+    #[command(flatten)]
+    plant: crate::store_args::PlantArg,
     /// The plant the store mirrors (TOML); its orders are the plan the forecast is compared with.
     #[arg(long)]
     scenario: PathBuf,
@@ -52,7 +54,7 @@ pub fn run(args: ForecastArgs) -> Result<ExitCode> {
         Ok(m) => m,
         Err(code) => return Ok(code),
     };
-    let store = crate::store_args::open_existing(&args.db)?;
+    let store = crate::store_args::open_existing(&args.db, &args.plant)?;
     let twin = Twin::open(
         &model,
         store,

@@ -30,6 +30,8 @@ pub struct ListenArgs {
     /// Event store: a SQLite file, or a PostgreSQL URL (`postgres://user@host/db`, the password in TAKT_STORE_PASSWORD).
     #[arg(long, value_name = "FILE|URL")]
     db: String,
+    #[command(flatten)]
+    plant: crate::store_args::PlantArg,
     /// Alert rules (TOML, see docs/alerts.md), `default` or `none`: judged after each stored
     /// batch and on the clock, stored, and published to `takt/<site>/alerts/<asset>`.
     #[arg(long, default_value = "default")]
@@ -136,7 +138,7 @@ pub(crate) fn listen(args: ListenArgs) -> Result<ExitCode> {
         (None, None) => bail!("--site is needed to listen over MQTT (or give --opcua and --map)"),
         (None, Some(_)) => None,
     };
-    let store = crate::store_args::open(&args.db, Durability::Full)?;
+    let store = crate::store_args::open(&args.db, &args.plant, Durability::Full)?;
     let mut twin = Twin::open(
         &model,
         store,

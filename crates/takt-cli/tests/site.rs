@@ -184,6 +184,28 @@ fn a_site_of_two_plants_on_two_servers_keeps_each_plant_apart() {
             .sum();
         assert_eq!(judges, 1, "judges of {plant}");
     }
+    // The command-line tools reach a plant's events with --plant.
+    let twin_state = |plant: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_takt"))
+            .current_dir(common::root())
+            .args(["twin", "state", "--db", url.as_str(), "--json"])
+            .args(["--scenario", "scenarios/body-in-white.toml"])
+            .args(plant)
+            .output()
+            .expect("takt twin state runs")
+    };
+    let out = twin_state(&["--plant", "press"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let state: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(state["counters"]["accepted"], 1, "{state}");
+    // Without it, the default plant's: the 40 events of the bottling line.
+    let out = twin_state(&[]);
+    let state: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    assert_eq!(state["counters"]["accepted"], events, "{state}");
     println!("the press's event reached the other server in {seen:?}");
 }
 
