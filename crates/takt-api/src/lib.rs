@@ -260,6 +260,27 @@ impl Server {
         &self.default_plant
     }
 
+    /// What each plant takes from the broker `base` names: with one plant, every line's topics
+    /// as `base` says; with several, each plant its own line's (`takt/<site>/<plant id>/+/+`)
+    /// with a client id (and so a broker session) of its own.
+    pub fn mqtt_feeds(
+        &self,
+        base: &takt_twin::mqtt::MqttConfig,
+    ) -> Vec<(Arc<plant::Plant>, takt_twin::mqtt::MqttConfig)> {
+        let several = self.plants.len() > 1;
+        self.plants
+            .values()
+            .map(|p| {
+                let mut config = base.clone();
+                if several {
+                    config.line = Some(p.id.clone());
+                    config.client_id = format!("{}-{}", base.client_id, p.id);
+                }
+                (Arc::clone(p), config)
+            })
+            .collect()
+    }
+
     /// The site's plants as people see them listed: the default first, then by id.
     pub fn plants_listed(&self) -> impl Iterator<Item = &Arc<plant::Plant>> {
         let default = &self.default_plant;

@@ -9,7 +9,7 @@ use crate::twin::TwinHandle;
 use crate::{Config, ServeError};
 use std::sync::Arc;
 use takt_model::{Model, Scenario};
-use takt_twin::store::StoreLocation;
+use takt_twin::store::{PostgresLocation, StoreLocation};
 
 /// One plant of the site: its scenario and its live twin.
 pub struct Plant {
@@ -98,9 +98,23 @@ pub fn id_from_name(name: &str) -> String {
     if id.is_empty() { "plant".into() } else { id }
 }
 
-/// The PostgreSQL schema of a plant that is not the default: `plant_` and its id, `-` as `_`.
-pub fn schema_of(id: &str) -> String {
-    format!("plant_{}", id.replace('-', "_"))
+/// The store of plant `id`, not the default, in a site's database: its schema, `plant_` and the
+/// id with `-` as `_`. The id is checked first.
+pub fn in_database(
+    database: PostgresLocation,
+    id: &str,
+) -> Result<PostgresLocation, PlantStoreError> {
+    check_id(id)?;
+    Ok(database.with_schema(&format!("plant_{}", id.replace('-', "_")))?)
+}
+
+/// Why a plant's store cannot be named.
+#[derive(Debug, thiserror::Error)]
+pub enum PlantStoreError {
+    #[error(transparent)]
+    Id(#[from] PlantIdError),
+    #[error(transparent)]
+    Postgres(#[from] takt_twin::store::PostgresError),
 }
 
 /// Where a plant's events live: see the module's notes.
@@ -108,9 +122,7 @@ fn twin_store(config: &Config, id: &str, default: bool) -> Result<StoreLocation,
     Ok(match (&config.store, default) {
         (Some(pg), true) => StoreLocation::Postgres(pg.clone()),
         (Some(pg), false) => StoreLocation::Postgres(
-            pg.clone()
-                .with_schema(&schema_of(id))
-                .map_err(takt_twin::store::StoreError::from)?,
+            in_database(pg.clone(), id).map_err(|e| ServeError::Plant(e.to_string()))?,
         ),
         (None, true) => StoreLocation::File(config.data_dir.join("twin.sqlite")),
         (None, false) => StoreLocation::File(config.data_dir.join(format!("twin-{id}.sqlite"))),
@@ -132,7 +144,6 @@ impl Plant {
             model,
             alert_rules,
         } = source;
-        check_id(&id).map_err(|e| ServeError::Plant(e.to_string()))?;
         let model = Arc::new(model);
         let location = twin_store(config, &id, default)?;
         let twin = Arc::new(TwinHandle::open(

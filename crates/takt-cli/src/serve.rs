@@ -307,14 +307,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         }));
     }
     if let Some(config) = mqtt {
-        // A site of several plants: each plant takes its line's topics, with a client (and a
-        // broker session) of its own.
-        for plant in server.plants.values() {
-            let mut config = config.clone();
-            if several {
-                config.line = Some(plant.id.clone());
-                config.client_id = format!("{}-{}", config.client_id, plant.id);
-            }
+        for (plant, config) in server.mqtt_feeds(&config) {
             feeding.push(format!(
                 "the MQTT broker {}:{} ({})",
                 config.host,

@@ -57,10 +57,8 @@ pub fn location(text: &str, plant: &PlantArg) -> Result<StoreLocation> {
         let location = postgres_location(text, false, None)?;
         Ok(StoreLocation::Postgres(match &plant.plant {
             None => location,
-            Some(id) => {
-                takt_api::plant::check_id(id).map_err(|e| anyhow::anyhow!("--plant: {e}"))?;
-                location.with_schema(&takt_api::plant::schema_of(id))?
-            }
+            Some(id) => takt_api::plant::in_database(location, id)
+                .map_err(|e| anyhow::anyhow!("--plant: {e}"))?,
         }))
     } else {
         if let Some(id) = &plant.plant {
@@ -115,6 +113,15 @@ pub fn open(
 pub fn open_existing(text: &str, plant: &PlantArg) -> Result<takt_twin::store::Store> {
     if !PostgresLocation::is_url(text) && !Path::new(text).exists() {
         bail!("{text}: no such event store");
+    }
+    // A plant the database has no schema for would be created empty (and the default plant,
+    // named by its id, lives in the database's default schema, not in one of its own).
+    if let (Some(id), StoreLocation::Postgres(pg)) = (&plant.plant, location(text, plant)?)
+        && !pg.schema_exists()?
+    {
+        bail!(
+            "--plant {id}: {pg} holds no such plant (the site's default plant is read without --plant)"
+        );
     }
     open(text, plant, takt_twin::store::Durability::Full)
 }

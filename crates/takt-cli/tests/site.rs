@@ -202,6 +202,18 @@ fn a_site_of_two_plants_on_two_servers_keeps_each_plant_apart() {
     );
     let state: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(state["counters"]["accepted"], 1, "{state}");
+    // The default plant named by its id has no schema of its own: refused, none created.
+    let out = twin_state(&["--plant", "bottling"]);
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("holds no such plant"), "{said}");
+    assert_eq!(
+        cluster.sql(
+            "site",
+            "SELECT count(*) FROM pg_namespace WHERE nspname = 'plant_bottling'"
+        ),
+        "0"
+    );
     // Without it, the default plant's: the 40 events of the bottling line.
     let out = twin_state(&[]);
     let state: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();

@@ -127,6 +127,17 @@ impl PostgresLocation {
         self.schema.as_deref()
     }
 
+    /// Whether the schema is there already (the database's default always is).
+    pub fn schema_exists(&self) -> Result<bool, PostgresError> {
+        let Some(schema) = &self.schema else {
+            return Ok(true);
+        };
+        let found = self
+            .connect()?
+            .with(|c| c.query_opt("SELECT 1 FROM pg_namespace WHERE nspname = $1", &[schema]))?;
+        Ok(found.is_some())
+    }
+
     /// Whether the URL carries a password (it would show in the process list and shell history
     /// if it came from a command line).
     pub fn has_password_in_url(&self) -> bool {
