@@ -7,6 +7,7 @@
 
 use std::path::Path;
 use std::time::Duration;
+use takt_scheduler::bounds::{gap, lower_bounds};
 use takt_scheduler::instances::{Format, read};
 use takt_scheduler::objective::Objective;
 use takt_scheduler::tabu::{Limits, solve};
@@ -43,8 +44,19 @@ fn big_books() {
         limit.as_secs_f64()
     );
     println!(
-        "{:>8} {:>10} {:>10} {:>10} {:>8}",
-        "orders", "build s", "total s", "vs limit", "met"
+        "{:>8} {:>10} {:>10} {:>10} {:>8} {:>14} {:>14} {:>8} {:>10} {:>10} {:>8} {:>9}",
+        "orders",
+        "build s",
+        "total s",
+        "vs limit",
+        "met",
+        "tardiness h",
+        "bound h",
+        "gap",
+        "makespan h",
+        "bound h",
+        "gap",
+        "bound s"
     );
     let products = ["cola-033", "cola-050", "water-100"];
     for n in books {
@@ -85,12 +97,24 @@ fn big_books() {
                 iterations: u64::MAX,
             },
         );
-        let feasible =
-            decode(&plant.problem, &sol).is_some_and(|s| check(&plant.problem, &s).is_empty());
+        let schedule = decode(&plant.problem, &sol);
         let total = t.elapsed().as_secs_f64();
+        let feasible = schedule
+            .as_ref()
+            .is_some_and(|s| check(&plant.problem, s).is_empty());
+        let t = std::time::Instant::now();
+        let bound = lower_bounds(&plant.problem);
+        let bound_s = t.elapsed().as_secs_f64();
+        let (tardiness, makespan) = schedule.as_ref().map_or((f64::NAN, f64::NAN), |s| {
+            (
+                s.total_weighted_tardiness(&plant.problem),
+                s.makespan() as f64,
+            )
+        });
         let allowed = (limit.as_secs_f64() * 1.1).max(limit.as_secs_f64() + 0.5);
+        let hours = |s: f64| s / 3600.0;
         println!(
-            "{n:>8} {:>10.3} {total:>10.3} {:>9.0}% {:>8}",
+            "{n:>8} {:>10.3} {total:>10.3} {:>9.0}% {:>8} {:>14.0} {:>14.0} {:>7.1}% {:>10.1} {:>10.1} {:>7.1}% {bound_s:>9.3}",
             build.as_secs_f64(),
             100.0 * total / limit.as_secs_f64(),
             if !feasible {
@@ -99,7 +123,13 @@ fn big_books() {
                 "yes"
             } else {
                 "NO"
-            }
+            },
+            hours(tardiness),
+            hours(bound.weighted_tardiness),
+            100.0 * gap(tardiness, bound.weighted_tardiness),
+            hours(makespan),
+            hours(bound.makespan as f64),
+            100.0 * gap(makespan, bound.makespan as f64),
         );
     }
 }

@@ -1412,6 +1412,29 @@ export interface components {
             /** @description Written in the file; `false`: the default, which the file leaves out. */
             written: boolean;
         };
+        /**
+         * @description What no plan of an order book can beat (`takt_scheduler::bounds`: each order's own path through
+         *     the plant and the machines' load, over the shift calendar and maintenance; changeovers and
+         *     unavailability left out).
+         */
+        PlanBound: {
+            /**
+             * Format: double
+             * @description (plan − bound) / plan of the objective's first level: at most this share of it could still be
+             *     won by a better plan.
+             */
+            gap: number;
+            late_orders: number;
+            /** Format: int64 */
+            makespan_s: number;
+            /**
+             * Format: double
+             * @description The objective's first level (seconds for makespan and tardiness, a count for late orders).
+             */
+            objective: number;
+            /** Format: double */
+            weighted_tardiness_s: number;
+        };
         PlanCalendar: {
             /** Format: double */
             bucket_s: number;
@@ -1550,6 +1573,8 @@ export interface components {
             /** @description When the last lot ends, RFC 3339. */
             ends: string;
             late_orders: number;
+            /** @description What no plan of this book can beat, and this plan's distance to it. */
+            lower_bound: components["schemas"]["PlanBound"];
             /** @description Every machine with the times it does not work up to the makespan. */
             machines: components["schemas"]["ScheduledMachine"][];
             /** Format: int64 */

@@ -384,6 +384,17 @@ fn write_instance_csv(path: &Path, p: &ShopProblem, plan: &InstanceSchedule) -> 
     Ok(())
 }
 
+/// The objective's first level in words ("late,tardiness" -> "the late orders").
+fn first_level(objective: &str) -> &'static str {
+    match objective.split(',').next().unwrap_or_default() {
+        "makespan" => "the makespan",
+        "tardiness" => "the weighted tardiness",
+        "late" => "the late orders",
+        "setup" => "the setups",
+        _ => "the objective",
+    }
+}
+
 fn print_instance(p: &ShopProblem, plan: &InstanceSchedule) {
     println!(
         "{}: {} jobs, {} machines, {} operations -> makespan {}{} (setups {}), {:.2} s, feasible",
@@ -399,6 +410,16 @@ fn print_instance(p: &ShopProblem, plan: &InstanceSchedule) {
         },
         plan.setup,
         plan.seconds,
+    );
+    let b = &plan.lower_bound;
+    println!(
+        "whatever the schedule: makespan at least {}, weighted tardiness at least {}, at least {} \
+         jobs late; a better schedule could cut {} by at most {}",
+        b.makespan,
+        b.weighted_tardiness,
+        b.late_jobs,
+        first_level(&plan.objective).replace("orders", "jobs"),
+        percent(b.gap),
     );
     for m in 0..p.machines {
         let mut on: Vec<_> = plan.schedule.iter().filter(|o| o.machine == m).collect();
@@ -452,6 +473,27 @@ fn print_plant(plan: &PlantSchedule, model: &Model, machines: usize) {
                 plan.late_orders,
                 plan.orders_with_due,
                 duration(plan.setup_s as f64),
+            ),
+            100
+        )
+    );
+    let b = &plan.lower_bound;
+    println!(
+        "{}",
+        wrap(
+            &format!(
+                "whatever the plan: at least {} late, weighted tardiness at least {}, makespan at \
+                 least {} (each order's own path and the machines' load; changeovers left out); a \
+                 better plan could cut {} by at most {}",
+                if b.late_orders == 1 {
+                    "1 order".to_string()
+                } else {
+                    format!("{} orders", count(b.late_orders as u64))
+                },
+                duration(b.weighted_tardiness_s),
+                duration(b.makespan_s as f64),
+                first_level(&plan.objective),
+                percent(b.gap),
             ),
             100
         )

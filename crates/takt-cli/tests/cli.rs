@@ -344,6 +344,13 @@ fn schedule_solves_a_benchmark_instance_and_rejects_bad_files() {
     ]));
     assert_eq!(x["makespan"], 55);
     assert_eq!(x["schedule"].as_array().map(Vec::len), Some(36));
+    // The bound is below the optimum (55), and the gap is the share above it.
+    let bound = &x["lower_bound"];
+    let m = bound["makespan"].as_i64().expect("bound");
+    assert!((45..=55).contains(&m), "{bound}");
+    assert_eq!(bound["objective"].as_f64(), Some(m as f64));
+    let gap = bound["gap"].as_f64().expect("gap");
+    assert!((gap - (55 - m) as f64 / 55.0).abs() < 1e-12, "{bound}");
     let bad = dir.join("bad.txt");
     std::fs::write(&bad, "2 2\n0 3 1 2\n1 x 0 1\n").expect("write");
     let out = takt(&["schedule", "--instance", &bad.to_string_lossy()]);
@@ -420,6 +427,16 @@ fn schedule_plans_an_order_book_and_evaluates_it_in_the_simulator() {
     }
     let late = orders.iter().filter(|o| o["late"] == true).count();
     assert_eq!(x["late_orders"].as_u64(), Some(late as u64));
+    // What no plan can beat: the objective's first level is the late orders.
+    let bound = &x["lower_bound"];
+    let late_bound = bound["late_orders"].as_u64().expect("bound");
+    assert!(late_bound <= late as u64, "{bound}");
+    assert_eq!(bound["objective"].as_f64(), Some(late_bound as f64));
+    assert!(bound["makespan_s"].as_i64() <= x["makespan_s"].as_i64());
+    assert!(
+        bound["weighted_tardiness_s"].as_f64().expect("tardiness")
+            <= x["weighted_tardiness_s"].as_f64().expect("tardiness")
+    );
     let e = &x["robustness"];
     assert_eq!(e["replications"], 3);
     assert!(

@@ -9,6 +9,7 @@
 
 #[cfg(feature = "milp")]
 pub mod aggregate;
+pub mod bounds;
 pub mod check;
 pub mod decode;
 pub mod dispatch;

@@ -8,6 +8,7 @@
 //! t = 0 in seconds (`_s`) beside its RFC 3339 form in the plant's offset. A benchmark instance has
 //! no plant and no clock: its times are in the instance's own units.
 
+use crate::bounds::{Figures, gap, lower_bounds};
 use crate::objective::{Criterion, Objective};
 use crate::plant::PlantProblem;
 use crate::problem::{ProblemError, Schedule, ShopProblem};
@@ -236,10 +237,27 @@ pub struct InstanceSchedule {
     pub late_jobs: usize,
     pub setup: i64,
     pub proven_optimal: Option<bool>,
+    /// What no schedule can beat, and this one's distance to it.
+    pub lower_bound: InstanceBound,
     /// Seconds spent solving.
     pub seconds: f64,
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub schedule: Vec<crate::ScheduledOp>,
+}
+
+/// What no schedule of an instance can beat (`takt_scheduler::bounds`: each job's own path and the
+/// machines' load; setups and unavailability left out), in the instance's units.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InstanceBound {
+    /// The objective's first level.
+    pub objective: f64,
+    /// (schedule − bound) / schedule of the objective's first level: at most this share of it could
+    /// still be won.
+    pub gap: f64,
+    pub makespan: i64,
+    pub weighted_tardiness: f64,
+    pub late_jobs: usize,
 }
 
 /// Schedules a benchmark instance.
@@ -251,6 +269,7 @@ pub fn schedule_instance(
 ) -> Result<InstanceSchedule, PlanningError> {
     let solved = solve_problem(problem, req, started, stop)?;
     let s = &solved.schedule;
+    let bound = lower_bounds(problem);
     Ok(InstanceSchedule {
         instance: problem.name.clone(),
         objective: req.objective.to_string(),
@@ -260,6 +279,16 @@ pub fn schedule_instance(
         late_jobs: s.late_jobs(problem),
         setup: s.total_setup(problem),
         proven_optimal: solved.proven_optimal,
+        lower_bound: InstanceBound {
+            objective: bound.first_level(&req.objective),
+            gap: gap(
+                Figures::of(s, problem).first_level(&req.objective),
+                bound.first_level(&req.objective),
+            ),
+            makespan: bound.makespan,
+            weighted_tardiness: bound.weighted_tardiness,
+            late_jobs: bound.late_jobs,
+        },
         seconds: solved.seconds,
         schedule: solved.schedule.operations,
     })
@@ -367,6 +396,8 @@ pub struct PlantSchedule {
     pub late_orders: usize,
     pub orders_with_due: usize,
     pub setup_s: i64,
+    /// What no plan of this book can beat, and this plan's distance to it.
+    pub lower_bound: PlanBound,
     /// Every machine with the times it does not work up to the makespan.
     pub machines: Vec<ScheduledMachine>,
     /// By machine, then start.
@@ -374,6 +405,22 @@ pub struct PlantSchedule {
     /// In the book's order.
     pub orders: Vec<PlannedOrder>,
     pub robustness: Option<Robustness>,
+}
+
+/// What no plan of an order book can beat (`takt_scheduler::bounds`: each order's own path through
+/// the plant and the machines' load, over the shift calendar and maintenance; changeovers and
+/// unavailability left out).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PlanBound {
+    /// The objective's first level (seconds for makespan and tardiness, a count for late orders).
+    pub objective: f64,
+    /// (plan − bound) / plan of the objective's first level: at most this share of it could still be
+    /// won by a better plan.
+    pub gap: f64,
+    pub makespan_s: i64,
+    pub weighted_tardiness_s: f64,
+    pub late_orders: usize,
 }
 
 /// Mean with its 95% confidence half-width, and the 10/50/90% quantiles of replications.
@@ -576,6 +623,8 @@ pub fn schedule_plant(
             unavailable: within(&problem.unavailable[m]),
         })
         .collect();
+    let bound = lower_bounds(problem);
+    let figures = Figures::of(s, problem);
     let result = PlantSchedule {
         scenario: model.name.clone(),
         objective: req.solve.objective.to_string(),
@@ -583,12 +632,22 @@ pub fn schedule_plant(
         proven_optimal: solved.proven_optimal,
         seconds: solved.seconds,
         start: at(0),
-        makespan_s: s.makespan(),
-        ends: at(s.makespan()),
-        weighted_tardiness_s: s.total_weighted_tardiness(problem),
-        late_orders: s.late_jobs(problem),
+        makespan_s: figures.makespan,
+        ends: at(figures.makespan),
+        weighted_tardiness_s: figures.weighted_tardiness,
+        late_orders: figures.late_jobs,
         orders_with_due: problem.jobs.iter().filter(|j| j.due.is_some()).count(),
-        setup_s: s.total_setup(problem),
+        setup_s: figures.setup,
+        lower_bound: PlanBound {
+            objective: bound.first_level(&req.solve.objective),
+            gap: gap(
+                figures.first_level(&req.solve.objective),
+                bound.first_level(&req.solve.objective),
+            ),
+            makespan_s: bound.makespan,
+            weighted_tardiness_s: bound.weighted_tardiness,
+            late_orders: bound.late_jobs,
+        },
         machines,
         operations,
         orders,

@@ -26,6 +26,18 @@ function csv(plan: Plan): string {
   return rows.join("\n") + "\n";
 }
 
+/** The objective's first level in words ("late,tardiness" -> "the late orders"). */
+function firstLevel(objective: string): string {
+  const level = objective.split(",")[0] ?? "";
+  const words: Record<string, string> = {
+    makespan: "the makespan",
+    tardiness: "the weighted tardiness",
+    late: "the late orders",
+    setup: "the setups",
+  };
+  return words[level] ?? "the objective";
+}
+
 export function ScheduleBoard() {
   const [scenario, setScenario] = useState<ScenarioChoice>(null);
   const [objective, setObjective] = useState("tardiness");
@@ -111,6 +123,11 @@ export function ScheduleBoard() {
               <span>
                 {plan.solver}, {plan.seconds.toFixed(1)} s{plan.proven_optimal ? ", proven optimal" : ""}
               </span>
+            </p>
+            <p class="quiet" data-testid="plan-bound">
+              Whatever the plan: at least {count(plan.lower_bound.late_orders)} {plan.lower_bound.late_orders === 1 ? "order" : "orders"} late, weighted tardiness at
+              least {duration(plan.lower_bound.weighted_tardiness_s)}, makespan at least {duration(plan.lower_bound.makespan_s)} (each order's own path and the
+              machines' load; changeovers left out). A better plan could cut {firstLevel(plan.objective)} by at most {percent(plan.lower_bound.gap)}.
             </p>
             <p class="legend quiet">
               Red outline: a late order; ▼: an order's due date on the machine that finishes it; dashed lines: midnight, plant time. Wheel or drag to zoom and pan;
