@@ -395,6 +395,22 @@ fn first_level(objective: &str) -> &'static str {
     }
 }
 
+/// What a better plan (or schedule) could win at most; a bound of 0 cannot say.
+fn could_cut(what: &str, objective: &str, bound: f64, gap: f64) -> String {
+    if bound <= 0.0 && gap > 0.0 {
+        format!(
+            "the bound of {} is 0, so it cannot say how much a better {what} could win",
+            first_level(objective)
+        )
+    } else {
+        format!(
+            "a better {what} could cut {} by at most {}",
+            first_level(objective),
+            percent(gap)
+        )
+    }
+}
+
 fn print_instance(p: &ShopProblem, plan: &InstanceSchedule) {
     println!(
         "{}: {} jobs, {} machines, {} operations -> makespan {}{} (setups {}), {:.2} s, feasible",
@@ -414,12 +430,11 @@ fn print_instance(p: &ShopProblem, plan: &InstanceSchedule) {
     let b = &plan.lower_bound;
     println!(
         "whatever the schedule: makespan at least {}, weighted tardiness at least {}, at least {} \
-         jobs late; a better schedule could cut {} by at most {}",
+         jobs late; {}",
         b.makespan,
         b.weighted_tardiness,
         b.late_jobs,
-        first_level(&plan.objective).replace("orders", "jobs"),
-        percent(b.gap),
+        could_cut("schedule", &plan.objective, b.objective, b.gap).replace("orders", "jobs"),
     );
     for m in 0..p.machines {
         let mut on: Vec<_> = plan.schedule.iter().filter(|o| o.machine == m).collect();
@@ -483,8 +498,7 @@ fn print_plant(plan: &PlantSchedule, model: &Model, machines: usize) {
         wrap(
             &format!(
                 "whatever the plan: at least {} late, weighted tardiness at least {}, makespan at \
-                 least {} (each order's own path and the machines' load; changeovers left out); a \
-                 better plan could cut {} by at most {}",
+                 least {} (each order's own path and the machines' load; changeovers left out); {}",
                 if b.late_orders == 1 {
                     "1 order".to_string()
                 } else {
@@ -492,8 +506,7 @@ fn print_plant(plan: &PlantSchedule, model: &Model, machines: usize) {
                 },
                 duration(b.weighted_tardiness_s),
                 duration(b.makespan_s as f64),
-                first_level(&plan.objective),
-                percent(b.gap),
+                could_cut("plan", &plan.objective, b.objective, b.gap),
             ),
             100
         )

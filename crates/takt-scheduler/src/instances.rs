@@ -238,7 +238,7 @@ mod tests {
         let p = read("1 2\n2 2 0 5 1 6 1 1 3\n", Format::Fjsp, "t").expect("fjsp");
         assert_eq!(p.jobs[0].operations[0].alternatives, vec![(0, 5), (1, 6)]);
         let p = read("1 1 2\n2 1 1 5 1 1 3\n\n0 2\n4 0\n", Format::FjspSdst, "t").expect("sdst");
-        assert_eq!(p.setups.as_ref().map(|s| s.times[0][1][0]), Some(4));
+        assert_eq!(p.setups.as_ref().map(|s| s.between(0, 1, 0)), Some(4));
         assert_eq!(
             read("2 2\n0 3 1\n1 4 0 1\n", Format::Jssp, "t")
                 .unwrap_err()

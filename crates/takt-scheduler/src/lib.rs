@@ -26,4 +26,6 @@ pub mod tabu;
 
 pub use check::{Violation, check};
 pub use decode::{Solution, decode};
-pub use problem::{Job, Operation, ProblemError, Schedule, ScheduledOp, Setups, ShopProblem};
+pub use problem::{
+    Job, Operation, ProblemError, Schedule, ScheduledOp, SetupTable, Setups, ShopProblem,
+};

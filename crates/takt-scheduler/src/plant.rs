@@ -10,7 +10,7 @@
 //!   windows (mean duration) of every machine. Work pauses over a break and resumes after it, as in
 //!   the simulator. Failures are not planned for; `--evaluate` measures what they do to the plan.
 
-use crate::problem::{Job, Operation, Setups, ShopProblem};
+use crate::problem::{Job, Operation, SetupTable, Setups, ShopProblem};
 use takt_model::Model;
 use takt_model::model::WEEK_S;
 
@@ -48,6 +48,8 @@ pub enum PlantError {
     },
 }
 
+/// Up to this many products a station's setups are a dense table (the search looks them up most).
+const DENSE_SETUP_PRODUCTS: usize = 64;
 /// Breaks are laid out this far past the last release at most (beyond it machines never stop).
 const MAX_PLANNING_S: f64 = 5.0 * 365.0 * 86_400.0;
 /// Planned maintenance windows laid out per machine at most.
@@ -120,23 +122,42 @@ pub fn from_model(model: &Model) -> Result<PlantProblem, PlantError> {
     }
     let n_products = model.products.len();
     let any_changeover = model.stations.iter().any(|s| s.changeover.is_some());
+    // One table per station, shared by its machines: dense for a few products, sparse (the
+    // default and the pairs the scenario writes) for many.
     let setups = any_changeover.then(|| Setups {
         class_of,
-        times: machines
+        table_of: machines.iter().map(|&(s, _)| s).collect(),
+        tables: model
+            .stations
             .iter()
-            .map(|&(s, _)| {
-                (0..n_products)
-                    .map(|a| {
-                        (0..n_products)
-                            .map(|b| {
-                                model.stations[s]
-                                    .changeover
-                                    .as_ref()
-                                    .map_or(0, |c| secs(c.mean_between_s(a, b)))
-                            })
-                            .collect()
-                    })
-                    .collect()
+            .map(|st| match &st.changeover {
+                None => SetupTable::Sparse {
+                    default: 0,
+                    pairs: Vec::new(),
+                },
+                Some(c) if n_products <= DENSE_SETUP_PRODUCTS => SetupTable::dense(
+                    (0..n_products)
+                        .map(|a| {
+                            (0..n_products)
+                                .map(|b| secs(c.mean_between_s(a, b)))
+                                .collect()
+                        })
+                        .collect(),
+                ),
+                Some(c) => {
+                    let mut pairs: Vec<((usize, usize), i64)> = c
+                        .entries
+                        .iter()
+                        .filter(|(a, b)| a != b)
+                        .map(|&(a, b)| ((a, b), secs(c.mean_between_s(a, b))))
+                        .collect();
+                    pairs.sort_unstable();
+                    pairs.dedup_by_key(|p| p.0);
+                    SetupTable::Sparse {
+                        default: secs(c.default_mean_s),
+                        pairs,
+                    }
+                }
             })
             .collect(),
     });
@@ -147,15 +168,7 @@ pub fn from_model(model: &Model) -> Result<PlantProblem, PlantError> {
         .calendar
         .as_ref()
         .map_or(1.0, |c| (c.on_secs_per_week() / WEEK_S).max(1e-3));
-    let max_setup = setups.as_ref().map_or(0, |s| {
-        s.times
-            .iter()
-            .flatten()
-            .flatten()
-            .copied()
-            .max()
-            .unwrap_or(0)
-    });
+    let max_setup = setups.as_ref().map_or(0, Setups::longest);
     let n_ops: usize = jobs.iter().map(|j: &Job| j.operations.len()).sum();
     let limit =
         (max_release + (total_work + (max_setup as f64) * n_ops as f64) / on_share + 2.0 * WEEK_S)

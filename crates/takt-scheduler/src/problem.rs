@@ -25,18 +25,100 @@ pub struct Job {
 pub struct Setups {
     /// Setup class of every global operation id.
     pub class_of: Vec<usize>,
-    /// `times[m][a][b]`: setup on machine `m` from class `a` to class `b`.
-    pub times: Vec<Vec<Vec<i64>>>,
+    /// Per machine, its table in `tables` (the machines of a station share one).
+    pub table_of: Vec<usize>,
+    pub tables: Vec<SetupTable>,
+}
+
+/// Setup times between the classes of one or more machines.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SetupTable {
+    /// Every pair: `times[a * classes + b]` from class `a` to `b`.
+    Dense { classes: usize, times: Vec<i64> },
+    /// A plant's changeovers with many products: `default` between different classes, none within
+    /// one, except the `pairs` written, sorted by (from, to). A dense table of 400 products per
+    /// station would take 1.3 GB for 1,000 stations.
+    Sparse {
+        default: i64,
+        pairs: Vec<((usize, usize), i64)>,
+    },
+}
+
+impl SetupTable {
+    /// A dense table from its rows: `rows[a][b]` from class `a` to `b` (square).
+    pub fn dense(rows: Vec<Vec<i64>>) -> SetupTable {
+        SetupTable::Dense {
+            classes: rows.len(),
+            times: rows.into_iter().flatten().collect(),
+        }
+    }
+
+    /// The setup from class `a` to class `b`.
+    #[inline]
+    pub fn time(&self, a: usize, b: usize) -> i64 {
+        match self {
+            SetupTable::Dense { classes, times } => times[a * classes + b],
+            SetupTable::Sparse { default, pairs } => {
+                if a == b {
+                    0
+                } else {
+                    pairs
+                        .binary_search_by_key(&(a, b), |&(pair, _)| pair)
+                        .map_or(*default, |i| pairs[i].1)
+                }
+            }
+        }
+    }
+
+    /// The longest setup of the table.
+    pub fn longest(&self) -> i64 {
+        match self {
+            SetupTable::Dense { times, .. } => times.iter().copied().max().unwrap_or(0),
+            SetupTable::Sparse { default, pairs } => {
+                pairs.iter().map(|p| p.1).fold(*default, i64::max)
+            }
+        }
+    }
+
+    /// Whether the table answers for classes `0..classes` with no negative time.
+    fn is_valid_for(&self, classes: usize) -> bool {
+        match self {
+            SetupTable::Dense { classes: n, times } => {
+                *n >= classes && times.len() == n * n && times.iter().all(|&x| x >= 0)
+            }
+            SetupTable::Sparse { default, pairs } => {
+                *default >= 0
+                    && pairs.iter().all(|p| p.1 >= 0)
+                    && pairs.windows(2).all(|w| w[0].0 < w[1].0)
+            }
+        }
+    }
 }
 
 impl Setups {
-    /// One class per operation: `times[m][a][b]` by global operation ids.
+    /// One class per operation: `times[m][a][b]` by global operation ids, a table per machine.
     pub fn per_operation(times: Vec<Vec<Vec<i64>>>) -> Setups {
         let n = times.first().map_or(0, Vec::len);
         Setups {
             class_of: (0..n).collect(),
-            times,
+            table_of: (0..times.len()).collect(),
+            tables: times.into_iter().map(SetupTable::dense).collect(),
         }
+    }
+
+    /// The setup on `machine` from class `a` to class `b`.
+    #[inline]
+    pub fn between(&self, machine: usize, a: usize, b: usize) -> i64 {
+        self.tables[self.table_of[machine]].time(a, b)
+    }
+
+    /// The longest setup of any machine.
+    pub fn longest(&self) -> i64 {
+        self.tables
+            .iter()
+            .map(SetupTable::longest)
+            .max()
+            .unwrap_or(0)
     }
 }
 
@@ -194,14 +276,10 @@ impl ShopProblem {
         if let Some(s) = &self.setups {
             let n = self.n_ops();
             let classes = s.class_of.iter().max().map_or(0, |c| c + 1);
-            let square = s.times.len() == self.machines
-                && s.times
-                    .iter()
-                    .all(|t| t.len() >= classes && t.iter().all(|row| row.len() >= classes));
-            if s.class_of.len() != n
-                || !square
-                || s.times.iter().flatten().flatten().any(|&x| x < 0)
-            {
+            let covered = s.table_of.len() == self.machines
+                && s.table_of.iter().all(|&t| t < s.tables.len())
+                && s.tables.iter().all(|t| t.is_valid_for(classes));
+            if s.class_of.len() != n || !covered {
                 return Err(ProblemError::BadSetups);
             }
         }
@@ -247,7 +325,7 @@ impl ShopProblem {
     #[inline]
     pub fn setup(&self, machine: usize, from: Option<usize>, to: usize) -> i64 {
         match (&self.setups, from) {
-            (Some(s), Some(a)) => s.times[machine][s.class_of[a]][s.class_of[to]],
+            (Some(s), Some(a)) => s.between(machine, s.class_of[a], s.class_of[to]),
             _ => 0,
         }
     }

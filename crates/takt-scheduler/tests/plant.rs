@@ -364,3 +364,59 @@ fn the_aggregate_plan_matches_a_hand_solved_case() {
     );
     assert_eq!(agg.groups[0].work_s.len(), 2);
 }
+
+/// A plant of many products keeps its setups sparse (a default and the pairs written) and answers
+/// every pair as the scenario's changeover means do; a few products keep a dense table.
+#[test]
+fn setups_of_many_products_are_kept_sparse_and_answer_every_pair() {
+    for n in [3, 90] {
+        let mut text = String::from(
+            "schema_version = 1\nname = \"many products\"\n[run]\nstart = 2026-01-05T00:00:00+00:00\n\
+             horizon = \"1w\"\n[[stations]]\nname = \"Press\"\nchangeover = { default = \"10m\", matrix = [\n",
+        );
+        // Every seventh pair written, and one of them twice (the last counts).
+        for a in 0..n {
+            for b in (0..n).filter(|&b| b != a && (a * n + b) % 7 == 0) {
+                text.push_str(&format!(
+                    "  {{ from = \"P{a}\", to = \"P{b}\", time = \"{}s\" }},\n",
+                    60 + a * 3 + b
+                ));
+            }
+        }
+        text.push_str("  { from = \"P0\", to = \"P1\", time = \"5s\" },\n  { from = \"P0\", to = \"P1\", time = \"6s\" },\n] }\n");
+        for a in 0..n {
+            text.push_str(&format!(
+                "[[products]]\nname = \"P{a}\"\nrouting = [{{ station = \"Press\", process_time = \"1s\" }}]\n"
+            ));
+        }
+        for i in 0..2 * n {
+            text.push_str(&format!(
+                "[[demand.orders]]\nid = \"O{i}\"\nproduct = \"P{}\"\nquantity = 10\n",
+                i % n
+            ));
+        }
+        let loaded = load_str(&text, Path::new("many.toml"), None).expect("loads");
+        let model = loaded.model;
+        let plant = from_model(&model).expect("a problem");
+        let p = &plant.problem;
+        p.validate().expect("valid");
+        let setups = p.setups.as_ref().expect("setups");
+        assert_eq!(
+            matches!(setups.tables[0], takt_scheduler::SetupTable::Sparse { .. }),
+            n > 64
+        );
+        let c = model.stations[0].changeover.as_ref().expect("changeover");
+        // Operation i is order i's only step: its class is its product.
+        for a in 0..2 * n {
+            for b in 0..2 * n {
+                let want = c
+                    .mean_between_s(model.orders[a].product, model.orders[b].product)
+                    .round() as i64;
+                assert_eq!(p.setup(0, Some(a), b), want, "{n} products: {a} -> {b}");
+            }
+        }
+        assert_eq!(p.setup(0, Some(0), 1), 6);
+        let s = decode(p, &dispatch(p, Rule::Atcs)).expect("acyclic");
+        assert!(check(p, &s).is_empty());
+    }
+}

@@ -127,7 +127,10 @@ export function ScheduleBoard() {
             <p class="quiet" data-testid="plan-bound">
               Whatever the plan: at least {count(plan.lower_bound.late_orders)} {plan.lower_bound.late_orders === 1 ? "order" : "orders"} late, weighted tardiness at
               least {duration(plan.lower_bound.weighted_tardiness_s)}, makespan at least {duration(plan.lower_bound.makespan_s)} (each order's own path and the
-              machines' load; changeovers left out). A better plan could cut {firstLevel(plan.objective)} by at most {percent(plan.lower_bound.gap)}.
+              machines' load; changeovers left out).{" "}
+              {plan.lower_bound.objective <= 0 && plan.lower_bound.gap > 0
+                ? `The bound of ${firstLevel(plan.objective)} is 0, so it cannot say how much a better plan could win.`
+                : `A better plan could cut ${firstLevel(plan.objective)} by at most ${percent(plan.lower_bound.gap)}.`}
             </p>
             <p class="legend quiet">
               Red outline: a late order; ▼: an order's due date on the machine that finishes it; dashed lines: midnight, plant time. Wheel or drag to zoom and pan;
