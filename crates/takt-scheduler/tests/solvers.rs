@@ -218,3 +218,52 @@ fn the_time_limit_covers_the_dispatching_rules_too() {
     assert!(elapsed < Duration::from_secs(15), "{elapsed:?}");
     feasible(&p, &sol);
 }
+
+/// A big book on a line with setups between three products, when the time leaves the dispatching
+/// rules no room: the start is the due-date order batched by product, which pays a fraction of the
+/// plain order's setups and is less late.
+#[test]
+fn a_book_too_big_for_the_rules_starts_from_batches_of_one_product() {
+    let mut p = big_book();
+    let n = p.n_ops();
+    p.setups = Some(Setups {
+        class_of: (0..n).map(|id| (id / 3) % 3).collect(),
+        table_of: vec![0; 3],
+        tables: vec![takt_scheduler::SetupTable::Sparse {
+            default: 60,
+            pairs: vec![((0, 1), 30)],
+        }],
+    });
+    p.validate().expect("valid");
+    let no_time = Limits {
+        time: Duration::ZERO,
+        iterations: 0,
+    };
+    let tardiness: Objective = "tardiness".parse().expect("objective");
+    let plain = decode(&p, &takt_scheduler::dispatch::job_order(&p)).expect("acyclic");
+    let started = decode(&p, &solve(&p, &tardiness, 1, 1, no_time)).expect("acyclic");
+    assert!(check(&p, &started).is_empty());
+    let (plain_setup, setup) = (plain.total_setup(&p), started.total_setup(&p));
+    assert!(setup * 5 < plain_setup, "{setup} vs {plain_setup}");
+    assert!(
+        started.total_weighted_tardiness(&p) < plain.total_weighted_tardiness(&p),
+        "{} vs {}",
+        started.total_weighted_tardiness(&p),
+        plain.total_weighted_tardiness(&p)
+    );
+    // Within a window the lots are one product after another: a batch of one product's lots in
+    // due-date order.
+    let batched = takt_scheduler::dispatch::job_order_batched(&p, 6_000);
+    let classes = p
+        .setups
+        .as_ref()
+        .map(|s| s.class_of.clone())
+        .expect("setups");
+    let changes = |seq: &[usize]| {
+        seq.windows(2)
+            .filter(|w| classes[w[0]] != classes[w[1]])
+            .count()
+    };
+    let plain_order = takt_scheduler::dispatch::job_order(&p);
+    assert!(changes(&batched.sequences[0]) * 5 < changes(&plain_order.sequences[0]));
+}
