@@ -11,7 +11,6 @@
 //! Run: `benches/run.sh plants` (or `cargo bench -p takt-benches --bench plants`);
 //! `TAKT_PLANTS_WRITE=DIR` writes the plants as scenario files instead.
 
-use std::fmt::Write;
 use std::sync::Arc;
 use std::time::Instant;
 use takt_sim::{Simulation, rng};
@@ -20,46 +19,6 @@ const ORDERS: usize = 10_000;
 const RULES: [&str; 4] = ["fifo", "edd", "spt", "same_product"];
 /// Events each run simulates (about: runs stop at the first hour past it).
 const EVENTS: u64 = 2_000_000;
-
-/// A plant of `stations` stations in lines of 10, every station under `rule`.
-fn plant(stations: usize, rule: &str) -> String {
-    let lines = stations / 10;
-    let mut toml = String::new();
-    let _ = writeln!(
-        toml,
-        "schema_version = 1\nname = \"{stations} stations, {rule}\"\n[run]\nhorizon = \"1000d\"\nseed = 7\n"
-    );
-    for line in 0..lines {
-        for k in 0..4 {
-            let _ = writeln!(toml, "[[products]]\nname = \"L{line}P{k}\"\nrouting = [");
-            for s in 0..10 {
-                let mean = 50 + 5 * ((s + k) % 4);
-                let _ = writeln!(
-                    toml,
-                    "  {{ station = \"L{line}S{s}\", process_time = {{ dist = \"exponential\", mean = \"{mean}s\" }} }},"
-                );
-            }
-            let _ = writeln!(toml, "]\n");
-        }
-        for s in 0..10 {
-            let _ = writeln!(
-                toml,
-                "[[stations]]\nname = \"L{line}S{s}\"\ndispatch = \"{rule}\"\nchangeover = {{ default = \"2m\" }}\nfailures = [{{ name = \"jam\", ttf = {{ dist = \"exponential\", mean = \"4h\" }}, ttr = {{ dist = \"exponential\", mean = \"6m\" }} }}]\n"
-            );
-        }
-    }
-    for o in 0..ORDERS {
-        let line = o % lines;
-        let product = (o / lines) % 4;
-        // Due dates spread over the time the orders take (3 parts every ~65 s per line).
-        let due_h = 1 + (o * 7919) % (ORDERS / lines / 10 + 1);
-        let _ = writeln!(
-            toml,
-            "[[demand.orders]]\nid = \"O{o}\"\nproduct = \"L{line}P{product}\"\nquantity = 3\nrelease = \"0h\"\ndue = \"{due_h}h\"\n"
-        );
-    }
-    toml
-}
 
 /// Nanoseconds per event of one run of about [`EVENTS`] events.
 fn ns_per_event(model: &Arc<takt_model::Model>) -> (f64, u64) {
@@ -81,7 +40,8 @@ fn main() {
         for stations in [10, 100, 1000] {
             for rule in RULES {
                 let path = std::path::Path::new(&dir).join(format!("plant-{stations}-{rule}.toml"));
-                std::fs::write(&path, plant(stations, rule)).expect("written");
+                std::fs::write(&path, takt_benches::generated_plant(stations, rule, ORDERS))
+                    .expect("written");
             }
         }
         return;
@@ -97,7 +57,7 @@ fn main() {
     for rule in RULES {
         let mut row = Vec::new();
         for stations in [10, 100, 1000] {
-            let text = plant(stations, rule);
+            let text = takt_benches::generated_plant(stations, rule, ORDERS);
             let loaded = takt_model::load_str(&text, std::path::Path::new("generated.toml"), None)
                 .unwrap_or_else(|e| panic!("{e}"));
             let model = Arc::new(loaded.model);

@@ -3,6 +3,8 @@
 //! `TAKT_INSTANCES=ta0` to keep only names containing a text (`ta` also matches Fattahi). Every schedule is feasibility-checked.
 //! With `TAKT_PYTHON` naming a python that has ortools, job-shop instances are also solved by Google
 //! OR-Tools CP-SAT (benches/ortools/jssp_cpsat.py) with the same budget and 2 workers, side by side.
+//! Then plants of 100 and 1,000 generated stations with 10,000 orders: the dispatching rules run to
+//! the end, their time and the gap to the lower bound.
 //! Run: `benches/run.sh scheduler` (installs ortools), or `cargo bench -p takt-benches --bench scheduler`.
 
 use std::path::Path;
@@ -134,8 +136,87 @@ fn big_books() {
     }
 }
 
+/// Plants of many machines (issue 24): the generated plants of 100 and 1,000 stations (lines of 10,
+/// 10,000 orders released at once), planned for tardiness by the dispatching rules alone (every
+/// rule run to the end, the best kept), with the time that takes and the gap to the lower bound.
+/// `TAKT_BIG_PLANTS=100,1000` (the default).
+fn big_plants() {
+    let sizes: Vec<usize> = std::env::var("TAKT_BIG_PLANTS")
+        .unwrap_or_else(|_| "100,1000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    println!(
+        "generated plants, 10,000 orders, the dispatching rules run to the end (objective tardiness):"
+    );
+    println!(
+        "{:>9} {:>9} {:>10} {:>10} {:>14} {:>12} {:>12} {:>8} {:>14}",
+        "stations",
+        "machines",
+        "build s",
+        "rules s",
+        "tardiness h",
+        "late",
+        "bound h",
+        "gap",
+        "peak MB so far"
+    );
+    for stations in sizes {
+        let text = takt_benches::generated_plant(stations, "fifo", 10_000);
+        let loaded = match takt_model::load_str(&text, Path::new("plant.toml"), None) {
+            Ok(l) => l,
+            Err(e) => {
+                println!("{stations:>9} does not load: {e}");
+                continue;
+            }
+        };
+        let t = std::time::Instant::now();
+        let Ok(plant) = takt_scheduler::plant::from_model(&loaded.model) else {
+            println!("{stations:>9} no plant problem");
+            continue;
+        };
+        let build = t.elapsed().as_secs_f64();
+        let t = std::time::Instant::now();
+        let sol = solve(
+            &plant.problem,
+            &"tardiness"
+                .parse()
+                .unwrap_or_else(|_| Objective::makespan()),
+            1,
+            1,
+            Limits {
+                time: Duration::from_secs(600),
+                iterations: 0,
+            },
+        );
+        let rules = t.elapsed().as_secs_f64();
+        let Some(s) = decode(&plant.problem, &sol).filter(|s| check(&plant.problem, s).is_empty())
+        else {
+            println!("{stations:>9} INFEASIBLE");
+            continue;
+        };
+        let bound = lower_bounds(&plant.problem);
+        let tardiness = s.total_weighted_tardiness(&plant.problem);
+        println!(
+            "{stations:>9} {:>9} {build:>10.3} {rules:>10.3} {:>14.1} {:>12} {:>12.1} {:>8} {:>14.0}",
+            plant.problem.machines,
+            tardiness / 3600.0,
+            s.late_jobs(&plant.problem),
+            bound.weighted_tardiness / 3600.0,
+            // A bound of 0 says nothing about the gap.
+            if bound.weighted_tardiness > 0.0 {
+                format!("{:.1}%", 100.0 * gap(tardiness, bound.weighted_tardiness))
+            } else {
+                "-".into()
+            },
+            takt_benches::peak_rss_kib() as f64 / 1024.0,
+        );
+    }
+}
+
 fn main() {
     big_books();
+    big_plants();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/jssp");
     if !root.exists() {
         println!("skipped: {} not present", root.display());

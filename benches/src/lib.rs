@@ -198,3 +198,46 @@ pub fn ingest_to(urls: &[String], batches: &Arc<Vec<String>>) -> std::time::Dura
     }
     started.elapsed()
 }
+
+/// A generated plant (issue 24): `stations` stations in lines of 10, 4 products per line with
+/// changeovers between them, failures on every station, every station dispatching by `rule`, and
+/// `orders` orders of 3 parts released at the start with due dates spread over the time they take.
+pub fn generated_plant(stations: usize, rule: &str, orders: usize) -> String {
+    use std::fmt::Write;
+    let lines = stations / 10;
+    let mut toml = String::new();
+    let _ = writeln!(
+        toml,
+        "schema_version = 1\nname = \"{stations} stations, {rule}\"\n[run]\nhorizon = \"1000d\"\nseed = 7\n"
+    );
+    for line in 0..lines {
+        for k in 0..4 {
+            let _ = writeln!(toml, "[[products]]\nname = \"L{line}P{k}\"\nrouting = [");
+            for s in 0..10 {
+                let mean = 50 + 5 * ((s + k) % 4);
+                let _ = writeln!(
+                    toml,
+                    "  {{ station = \"L{line}S{s}\", process_time = {{ dist = \"exponential\", mean = \"{mean}s\" }} }},"
+                );
+            }
+            let _ = writeln!(toml, "]\n");
+        }
+        for s in 0..10 {
+            let _ = writeln!(
+                toml,
+                "[[stations]]\nname = \"L{line}S{s}\"\ndispatch = \"{rule}\"\nchangeover = {{ default = \"2m\" }}\nfailures = [{{ name = \"jam\", ttf = {{ dist = \"exponential\", mean = \"4h\" }}, ttr = {{ dist = \"exponential\", mean = \"6m\" }} }}]\n"
+            );
+        }
+    }
+    for o in 0..orders {
+        let line = o % lines;
+        let product = (o / lines) % 4;
+        // Due dates spread over the time the orders take (3 parts every ~65 s per line).
+        let due_h = 1 + (o * 7919) % (orders / lines / 10 + 1);
+        let _ = writeln!(
+            toml,
+            "[[demand.orders]]\nid = \"O{o}\"\nproduct = \"L{line}P{product}\"\nquantity = 3\nrelease = \"0h\"\ndue = \"{due_h}h\"\n"
+        );
+    }
+    toml
+}

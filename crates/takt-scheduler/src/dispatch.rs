@@ -4,6 +4,7 @@
 
 use crate::decode::Solution;
 use crate::problem::ShopProblem;
+use std::collections::BTreeSet;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rule {
@@ -27,9 +28,12 @@ pub fn dispatch(p: &ShopProblem, rule: Rule) -> Solution {
     dispatch_until(p, rule, &|| false).unwrap_or_else(|| job_order(p))
 }
 
-/// [`dispatch`] that gives up (`None`) once `stop` says so; it is asked before every operation
-/// (a step looks at every job, far longer than asking). On a large book a rule can take longer
-/// than a time limit allows.
+/// [`dispatch`] that gives up (`None`) once `stop` says so; it is asked before every operation.
+///
+/// Each machine keeps the jobs whose next operation may run on it and the one of them that can end
+/// first; a step changes one machine and one job, so only their queues are looked at again (not
+/// every job): a step costs the chosen machine's queue. On a line whose few machines queue most of
+/// a big book, a rule can still take longer than a time limit allows.
 pub fn dispatch_until(
     p: &ShopProblem,
     rule: Rule,
@@ -66,54 +70,103 @@ pub fn dispatch_until(
         .collect();
     let mean_processing =
         remaining.iter().filter_map(|r| r.first()).sum::<i64>() as f64 / n.max(1) as f64;
+    // Per machine: the jobs whose next operation may run on it, and the (end, job) that ends first.
+    let mut queue: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); p.machines];
+    let mut first: Vec<Option<(i64, usize)>> = vec![None; p.machines];
+    // The machines' firsts as (end, machine, job): the step's operation is the least.
+    let mut frontier: BTreeSet<(i64, usize, usize)> = BTreeSet::new();
+    // Every candidate of job `j` on machine `m`: (start, end, setup + duration), in the order of its
+    // operation's alternatives.
+    let op_ids = &ids;
+    let candidates = move |j: usize,
+                           m: usize,
+                           next: &[usize],
+                           job_ready: &[i64],
+                           machine_ready: &[i64],
+                           last: &[Option<usize>]| {
+        let k = next[j];
+        let id = op_ids[j][k];
+        let (ready, free, before) = (job_ready[j], machine_ready[m], last[m]);
+        p.jobs[j].operations[k]
+            .alternatives
+            .iter()
+            .filter(move |a| a.0 == m)
+            .map(move |&(_, d)| {
+                let s = p.setup(m, before, id);
+                let (_, st, end) = p.place(m, ready, free, s, d);
+                (st, end, s + d)
+            })
+    };
+    let set_first = |m: usize,
+                     value: Option<(i64, usize)>,
+                     first: &mut [Option<(i64, usize)>],
+                     frontier: &mut BTreeSet<(i64, usize, usize)>| {
+        if let Some((end, j)) = first[m] {
+            frontier.remove(&(end, m, j));
+        }
+        if let Some((end, j)) = value {
+            frontier.insert((end, m, j));
+        }
+        first[m] = value;
+    };
+    macro_rules! first_of {
+        ($m:expr) => {{
+            let m = $m;
+            queue[m]
+                .iter()
+                .flat_map(|&j| {
+                    candidates(j, m, &next, &job_ready, &machine_ready, &last)
+                        .map(move |c| (c.1, j))
+                })
+                .min()
+        }};
+    }
+    for (j, job) in p.jobs.iter().enumerate() {
+        for &(m, _) in &job.operations[0].alternatives {
+            queue[m].insert(j);
+        }
+    }
+    for m in 0..p.machines {
+        let value = first_of!(m);
+        set_first(m, value, &mut first, &mut frontier);
+    }
     for _ in 0..n {
         if stop() {
             return None;
         }
-        // Every candidate (job, machine) with its earliest start and end.
-        let mut cands = Vec::new();
-        for (j, job) in p.jobs.iter().enumerate() {
-            let k = next[j];
-            let Some(op) = job.operations.get(k) else {
-                continue;
-            };
-            let id = ids[j][k];
-            for &(m, d) in &op.alternatives {
-                let s = p.setup(m, last[m], id);
-                let (_, st, end) = p.place(m, job_ready[j], machine_ready[m], s, d);
-                cands.push((j, m, st, end, s + d));
-            }
-        }
-        let Some(&(_, m_star, _, end_star, _)) = cands.iter().min_by_key(|c| (c.3, c.1, c.0))
-        else {
+        let Some(&(end_star, m_star, _)) = frontier.first() else {
             break;
         };
         // The conflict set: candidates on that machine that could start before it finishes.
-        let conflict: Vec<_> = cands
+        // (job, start, setup + duration, end)
+        let conflict: Vec<(usize, i64, i64, i64)> = queue[m_star]
             .iter()
-            .filter(|c| c.1 == m_star && c.2 < end_star)
-            .copied()
+            .flat_map(|&j| {
+                candidates(j, m_star, &next, &job_ready, &machine_ready, &last)
+                    .filter(|c| c.0 < end_star)
+                    .map(move |c| (j, c.0, c.2, c.1))
+            })
             .collect();
-        let now = conflict.iter().map(|c| c.2).min().unwrap_or(0) as f64;
+        let now = conflict.iter().map(|c| c.1).min().unwrap_or(0) as f64;
         let mean_setup = {
             let setups: Vec<f64> = conflict
                 .iter()
                 .map(|c| {
-                    let d = p.duration(c.0, next[c.0], c.1).unwrap_or(0);
-                    (c.4 - d) as f64
+                    let d = p.duration(c.0, next[c.0], m_star).unwrap_or(0);
+                    (c.2 - d) as f64
                 })
                 .collect();
             setups.iter().sum::<f64>() / setups.len().max(1) as f64
         };
-        let key = |c: &(usize, usize, i64, i64, i64)| -> f64 {
+        let key = |c: &(usize, i64, i64, i64)| -> f64 {
             let job = &p.jobs[c.0];
             match rule {
                 Rule::MostWorkRemaining => -(remaining[c.0][next[c.0]] as f64),
                 Rule::EarliestDueDate => job.due.map_or(f64::INFINITY, |d| d as f64),
-                Rule::ShortestProcessing => c.4 as f64,
+                Rule::ShortestProcessing => c.2 as f64,
                 Rule::Atcs => {
-                    let d = p.duration(c.0, next[c.0], c.1).unwrap_or(0) as f64;
-                    let setup = c.4 as f64 - d;
+                    let d = p.duration(c.0, next[c.0], m_star).unwrap_or(0) as f64;
+                    let setup = c.2 as f64 - d;
                     let slack = job.due.map_or(f64::INFINITY, |due| {
                         (due as f64 - remaining[c.0][next[c.0]] as f64 - now).max(0.0)
                     });
@@ -132,20 +185,49 @@ pub fn dispatch_until(
             .min_by(|a, b| {
                 key(a)
                     .total_cmp(&key(b))
-                    .then(a.2.cmp(&b.2))
+                    .then(a.1.cmp(&b.1))
                     .then(a.0.cmp(&b.0))
             })
             .copied();
-        let Some((j, m, _st, end, _)) = chosen else {
+        let Some((j, _, _, end)) = chosen else {
             break;
         };
+        let m = m_star;
         let id = ids[j][next[j]];
         sol.machine_of[id] = m;
         sol.sequences[m].push(id);
         last[m] = Some(id);
         machine_ready[m] = end;
         job_ready[j] = end;
+        // The job leaves the queues of its operation's machines; where it was the first, another is.
+        for &(mm, _) in &p.jobs[j].operations[next[j]].alternatives {
+            queue[mm].remove(&j);
+        }
         next[j] += 1;
+        for &(mm, _) in &p.jobs[j].operations[next[j] - 1].alternatives {
+            if mm != m && first[mm].is_some_and(|f| f.1 == j) {
+                let value = first_of!(mm);
+                set_first(mm, value, &mut first, &mut frontier);
+            }
+        }
+        // It joins the queues of its next operation's machines.
+        if let Some(op) = p.jobs[j].operations.get(next[j]) {
+            for &(mm, _) in &op.alternatives {
+                queue[mm].insert(j);
+                if mm == m {
+                    continue;
+                }
+                let mine = candidates(j, mm, &next, &job_ready, &machine_ready, &last)
+                    .map(|c| (c.1, j))
+                    .min();
+                if mine.is_some_and(|x| first[mm].is_none_or(|f| x < f)) {
+                    set_first(mm, mine, &mut first, &mut frontier);
+                }
+            }
+        }
+        // The machine's state changed: every candidate of its queue.
+        let value = first_of!(m);
+        set_first(m, value, &mut first, &mut frontier);
     }
     Some(sol)
 }
