@@ -67,14 +67,14 @@ fn main() {
         mem.push(kib);
     }
     let growth = mem[2] as f64 / mem[0].max(1) as f64;
-    println!("peak memory ratio 4e6 / 1e5 (40x the events): {growth:.2}");
+    println!("peak memory ratio 4e6 / 1e5 (40x the events): {growth:.2} (target: flat, about 1)");
     summary.insert("peak_rss_kib".into(), serde_json::json!(mem));
 
     // 3. Instructions per event (valgrind counts instructions: stable on a loaded machine). The
     // difference between two horizons removes start-up.
     match instructions_per_event(&exe) {
         Some(ipe) => {
-            println!("instructions per event: {ipe:.0}");
+            println!("instructions per event: {ipe:.0} (target at most 900)");
             summary.insert("instructions_per_event".into(), ipe.into());
         }
         None => println!("instructions per event: skipped (valgrind not found)"),
@@ -183,7 +183,7 @@ fn simpy_comparison(model: &Arc<takt_model::Model>) -> Option<(f64, bool)> {
     let (tw, _) = mean_ci(&takt_wall);
     let ratio = sw / tw;
     println!(
-        "SimPy vs takt, reference line, horizon {horizon:e}, {reps} replications each: {sw:.3} s vs {tw:.4} s per replication -> takt {ratio:.1}x faster"
+        "SimPy vs takt, reference line, horizon {horizon:e}, {reps} replications each: {sw:.3} s vs {tw:.4} s per replication -> takt {ratio:.1}x faster (target at least 100x)"
     );
     let mut all_agree = true;
     let mut compare = |name: &str, a: Vec<f64>, b: Vec<f64>| {

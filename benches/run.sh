@@ -31,7 +31,7 @@ case "$which" in
     "$venv/bin/python" -c "import ortools" 2>/dev/null || "$venv/bin/pip" install -q "ortools==9.15.6755"
     ;;
   experiments) ;;
-  twin) scripts/setup.sh ;;
+  twin) scripts/setup.sh && cargo build --release -q -p takt-cli ;;
   forecast) ;;
   api) ;;
   site) scripts/setup.sh && cargo build --release -q -p takt-cli ;;

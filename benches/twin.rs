@@ -120,6 +120,102 @@ fn main() {
     }
     let _ = std::fs::remove_dir_all(&dir);
     mqtt_rate(&model, &lines);
+    whole_process_replay(&root);
+}
+
+/// `takt replay` as a user runs it, a whole process (start-up, reading the file, parsing,
+/// deduplicating, storing with `--durability full`, mirroring, printing the plant), on five days of
+/// the bottling line: each day the shift's order book in the early shift and 30 % of it in the late
+/// one (about 1.4 million events). Target (issue 24): 1 million events/s. Needs the release binary
+/// (`benches/run.sh twin` builds it).
+fn whole_process_replay(root: &std::path::Path) {
+    let takt = root.join("target/release/takt");
+    if !takt.exists() {
+        println!(
+            "takt replay, whole process: skipped (build target/release/takt: benches/run.sh twin)"
+        );
+        return;
+    }
+    let Ok(base) = std::fs::read_to_string(root.join("scenarios/bottling-line.toml")) else {
+        return;
+    };
+    // The base book without its orders, then five days of books.
+    let mut text = base
+        .split("[[demand.orders]]")
+        .next()
+        .unwrap_or_default()
+        .replace("horizon = \"8h\"", "horizon = \"5d\"");
+    let book = [
+        ("cola-033", 11_000, 3.0),
+        ("cola-050", 9_000, 5.5),
+        ("water-100", 4_500, 8.0),
+    ];
+    for day in 0..5 {
+        for (shift, share) in [(0.0, 1.0), (8.0, 0.3)] {
+            for (i, (product, quantity, due_h)) in book.iter().enumerate() {
+                let release_h = day as f64 * 24.0 + shift;
+                let _ = std::fmt::Write::write_fmt(
+                    &mut text,
+                    format_args!(
+                        "\n[[demand.orders]]\nid = \"D{day}S{shift}-{i}\"\nproduct = \"{product}\"\nquantity = {}\nrelease = \"{release_h}h\"\ndue = \"{}h\"\n",
+                        (*quantity as f64 * share) as u64,
+                        release_h + due_h
+                    ),
+                );
+            }
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("takt-replay-bench-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let (scenario, recording, db) = (
+        dir.join("five-days.toml"),
+        dir.join("five-days.jsonl"),
+        dir.join("twin.sqlite"),
+    );
+    if std::fs::write(&scenario, &text).is_err() {
+        return;
+    }
+    let run = std::process::Command::new(&takt)
+        .args(["run", "--horizon", "5d", "--trace"])
+        .arg(&recording)
+        .arg(&scenario)
+        .output();
+    if !run.as_ref().is_ok_and(|o| o.status.success()) {
+        println!("takt replay, whole process: the five-day run failed: {run:?}");
+        return;
+    }
+    let events = std::fs::read_to_string(&recording).map_or(0, |t| t.lines().count());
+    for durable in [true, false] {
+        let mut best = f64::INFINITY;
+        for _ in 0..3 {
+            for ext in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
+            }
+            let mut replay = std::process::Command::new(&takt);
+            replay.args(["replay", "--scenario"]).arg(&scenario);
+            if durable {
+                replay.args(["--durability", "full", "--db"]).arg(&db);
+            }
+            let t = Instant::now();
+            let out = replay.arg(&recording).output();
+            if !out.as_ref().is_ok_and(|o| o.status.success()) {
+                println!("takt replay, whole process: failed: {out:?}");
+                return;
+            }
+            best = best.min(t.elapsed().as_secs_f64());
+        }
+        println!(
+            "takt replay, whole process, five days ({events} events), {}, best of 3: {}{}",
+            if durable {
+                "--db (SQLite, --durability full)"
+            } else {
+                "no --db (in memory)"
+            },
+            rate(events, best),
+            if durable { " (target 1,000,000)" } else { "" }
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// MQTT ingestion against a real mosquitto on loopback (when installed: `scripts/setup.sh`), `n`
