@@ -101,6 +101,38 @@ fn refused_events_change_nothing_that_good_events_do() {
     assert_eq!(fed.counters().rejected, 2);
 }
 
+/// A recording is held to its gap past the latest of the clock, the scenario's plan (06:00 + 8 h)
+/// and its newest event before the batch; the refusal says how far and against what.
+#[test]
+fn a_recording_takes_events_up_to_its_gap() {
+    let mut t = twin(Store::memory().expect("store"));
+    t.set_time_gate(TimeGate::Recording { gap_ms: 3_600_000 });
+    let lines = [
+        line(
+            1,
+            "2026-01-05T14:59:00+01:00",
+            r#""kind":"state","state":"RUNNING""#,
+        ),
+        line(
+            2,
+            "2026-01-05T17:30:00+01:00",
+            r#""kind":"state","state":"IDLE""#,
+        ),
+    ];
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let report = t.ingest_lines("test", &refs, START_MS).expect("ingest");
+    assert_eq!(report.accepted, 1);
+    assert_eq!(report.rejected.len(), 1);
+    let reason = &report.rejected[0].reason;
+    assert!(
+        reason.contains(
+            "3.5 h after the recording so far, the scenario's plan and the clock \
+             (2026-01-05T13:00:00.000Z)"
+        ) && reason.contains("at most 1.0 h is accepted"),
+        "{reason}"
+    );
+}
+
 #[test]
 fn a_live_feed_takes_events_up_to_its_clock_skew() {
     let mut t = twin(Store::memory().expect("store"));
