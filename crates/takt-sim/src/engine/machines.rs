@@ -117,7 +117,10 @@ impl Simulation {
             (mach.epoch, now + duration_s, failures)
         });
         self.schedule(end, SimEvent::ActivityEnd { machine: m, epoch });
-        self.schedule_failures(m, failures);
+        // Mostly none fall inside a segment: no call then.
+        if !failures.is_empty() {
+            self.schedule_failures(m, failures);
+        }
     }
 
     /// Schedules the failures of operating-time modes that fall inside the coming processing segment.
