@@ -25,6 +25,11 @@ fn best_known(dir: &Path) -> Vec<(String, Option<i64>)> {
         .collect()
 }
 
+/// A gap in percent, "-" where the bound (of 0) cannot say.
+fn percent_or_dash(gap: Option<f64>) -> String {
+    gap.map_or_else(|| "-".into(), |g| format!("{:.1}%", 100.0 * g))
+}
+
 /// The time limit on big order books: the bottling line with `n` orders (a week of releases, due
 /// within three days), planned for tardiness with a limit of 2 s. The limit covers building the
 /// problem, the dispatching rules, the search, decoding and the check; it is met when the whole
@@ -116,7 +121,7 @@ fn big_books() {
         let allowed = limit.as_secs_f64() * 1.1;
         let hours = |s: f64| s / 3600.0;
         println!(
-            "{n:>8} {:>10.3} {total:>10.3} {:>9.0}% {:>8} {:>14.0} {:>14.0} {:>7.1}% {:>10.1} {:>10.1} {:>7.1}% {bound_s:>9.3}",
+            "{n:>8} {:>10.3} {total:>10.3} {:>9.0}% {:>8} {:>14.0} {:>14.0} {:>8} {:>10.1} {:>10.1} {:>8} {bound_s:>9.3}",
             build.as_secs_f64(),
             100.0 * total / limit.as_secs_f64(),
             if !feasible {
@@ -128,10 +133,10 @@ fn big_books() {
             },
             hours(tardiness),
             hours(bound.weighted_tardiness),
-            100.0 * gap(tardiness, bound.weighted_tardiness),
+            percent_or_dash(gap(tardiness, bound.weighted_tardiness)),
             hours(makespan),
             hours(bound.makespan as f64),
-            100.0 * gap(makespan, bound.makespan as f64),
+            percent_or_dash(gap(makespan, bound.makespan as f64)),
         );
     }
 }
@@ -203,12 +208,7 @@ fn big_plants() {
             tardiness / 3600.0,
             s.late_jobs(&plant.problem),
             bound.weighted_tardiness / 3600.0,
-            // A bound of 0 says nothing about the gap.
-            if bound.weighted_tardiness > 0.0 {
-                format!("{:.1}%", 100.0 * gap(tardiness, bound.weighted_tardiness))
-            } else {
-                "-".into()
-            },
+            percent_or_dash(gap(tardiness, bound.weighted_tardiness)),
             takt_benches::peak_rss_kib() as f64 / 1024.0,
         );
     }

@@ -1420,10 +1420,11 @@ export interface components {
         PlanBound: {
             /**
              * Format: double
-             * @description (plan − bound) / plan of the objective's first level: at most this share of it could still be
-             *     won by a better plan.
+             * @description (plan − bound) / plan of the objective's first level: at most this share of it could still
+             *     be won by a better plan; null when the bound is 0 and the plan is not (the bound cannot
+             *     say).
              */
-            gap: number;
+            gap?: number | null;
             late_orders: number;
             /** Format: int64 */
             makespan_s: number;

@@ -395,19 +395,18 @@ fn first_level(objective: &str) -> &'static str {
     }
 }
 
-/// What a better plan (or schedule) could win at most; a bound of 0 cannot say.
-fn could_cut(what: &str, objective: &str, bound: f64, gap: f64) -> String {
-    if bound <= 0.0 && gap > 0.0 {
-        format!(
+/// What a better plan (or schedule) could win at most; without a gap, the bound cannot say.
+fn could_cut(what: &str, objective: &str, gap: Option<f64>) -> String {
+    match gap {
+        None => format!(
             "the bound of {} is 0, so it cannot say how much a better {what} could win",
             first_level(objective)
-        )
-    } else {
-        format!(
+        ),
+        Some(gap) => format!(
             "a better {what} could cut {} by at most {}",
             first_level(objective),
             percent(gap)
-        )
+        ),
     }
 }
 
@@ -434,7 +433,7 @@ fn print_instance(p: &ShopProblem, plan: &InstanceSchedule) {
         b.makespan,
         b.weighted_tardiness,
         b.late_jobs,
-        could_cut("schedule", &plan.objective, b.objective, b.gap).replace("orders", "jobs"),
+        could_cut("schedule", &plan.objective, b.gap).replace("orders", "jobs"),
     );
     for m in 0..p.machines {
         let mut on: Vec<_> = plan.schedule.iter().filter(|o| o.machine == m).collect();
@@ -506,7 +505,7 @@ fn print_plant(plan: &PlantSchedule, model: &Model, machines: usize) {
                 },
                 duration(b.weighted_tardiness_s),
                 duration(b.makespan_s as f64),
-                could_cut("plan", &plan.objective, b.objective, b.gap),
+                could_cut("plan", &plan.objective, b.gap),
             ),
             100
         )

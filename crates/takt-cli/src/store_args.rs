@@ -103,8 +103,14 @@ pub fn open(
     plant: &PlantArg,
     durability: takt_twin::store::Durability,
 ) -> Result<takt_twin::store::Store> {
-    let location = location(text, plant)?;
-    takt_twin::store::Store::connect(&location, durability)
+    connect(&location(text, plant)?, durability)
+}
+
+fn connect(
+    location: &StoreLocation,
+    durability: takt_twin::store::Durability,
+) -> Result<takt_twin::store::Store> {
+    takt_twin::store::Store::connect(location, durability)
         .map_err(|e| anyhow::anyhow!("opening the event store {location}: {e}"))
 }
 
@@ -116,12 +122,13 @@ pub fn open_existing(text: &str, plant: &PlantArg) -> Result<takt_twin::store::S
     }
     // A plant the database has no schema for would be created empty (and the default plant,
     // named by its id, lives in the database's default schema, not in one of its own).
-    if let (Some(id), StoreLocation::Postgres(pg)) = (&plant.plant, location(text, plant)?)
+    let location = location(text, plant)?;
+    if let (Some(id), StoreLocation::Postgres(pg)) = (&plant.plant, &location)
         && !pg.schema_exists()?
     {
         bail!(
             "--plant {id}: {pg} holds no such plant (the site's default plant is read without --plant)"
         );
     }
-    open(text, plant, takt_twin::store::Durability::Full)
+    connect(&location, takt_twin::store::Durability::Full)
 }

@@ -5,9 +5,9 @@
 //!   pausing over that machine's breaks, with no waiting and no setups. Bounds the makespan, every
 //!   job's tardiness (Σ weight × max(0, path end − due)) and the jobs late whatever is done.
 //! - **Machine load** of every set of machines that some operations must share (the eligible
-//!   machines of a step): the set works as one machine whose speed at any moment is the number of its
-//!   machines not on a break, preemption allowed, no setups. Every operation has a head (its job's
-//!   own path up to it) and a tail (the least work of its job after it).
+//!   machines of a step): the set works as one machine whose speed at any moment is the number of
+//!   its machines not on a break, preemption allowed, no setups. Every operation has a head (its
+//!   job's own path up to it) and a tail (the least work of its job after it).
 //!   - Makespan: for the operations with a head of at least h, the set cannot be done with them
 //!     before their work is done from h, and the last of them has at least the least of their tails
 //!     still to go (and symmetrically by tail).
@@ -18,7 +18,8 @@
 //!
 //! Unavailability windows and setups are left out (they can only make a schedule longer), so each
 //! bound holds for every schedule the checker accepts. The bounds are weak where a job's own route
-//! decides (a job shop's interplay of machines), and tight where one machine group carries the load.
+//! decides (a job shop's interplay of machines), and tight where one machine group carries the
+//! load.
 
 use crate::objective::{Criterion, Objective};
 use crate::problem::{Schedule, ShopProblem};
@@ -49,6 +50,12 @@ impl Figures {
         }
     }
 
+    /// As a bound of `plan`: the bound of `objective`'s first level, and the plan's [`gap`] to it.
+    pub fn first_level_gap(&self, plan: &Figures, objective: &Objective) -> (f64, Option<f64>) {
+        let bound = self.first_level(objective);
+        (bound, gap(plan.first_level(objective), bound))
+    }
+
     /// The objective's first level: the weighted sum of its criteria.
     pub fn first_level(&self, objective: &Objective) -> f64 {
         objective.levels.first().map_or(0.0, |terms| {
@@ -67,12 +74,16 @@ impl Figures {
     }
 }
 
-/// The share by which `value` exceeds its lower `bound`: (value − bound) / value, 0 when both are 0.
-pub fn gap(value: f64, bound: f64) -> f64 {
+/// The share by which `value` exceeds its lower `bound`: (value − bound) / value; 0 when the value
+/// is at the bound (both 0 included); `None` when the bound is 0 and the value is not: a bound of 0
+/// cannot say how much of the value could be won.
+pub fn gap(value: f64, bound: f64) -> Option<f64> {
     if value <= 0.0 || value <= bound {
-        0.0
+        Some(0.0)
+    } else if bound <= 0.0 {
+        None
     } else {
-        (value - bound) / value
+        Some((value - bound) / value)
     }
 }
 
@@ -325,8 +336,9 @@ mod tests {
 
     #[test]
     fn gap_is_the_share_above_the_bound() {
-        assert_eq!(gap(100.0, 90.0), 0.1);
-        assert_eq!(gap(0.0, 0.0), 0.0);
-        assert_eq!(gap(50.0, 50.0), 0.0);
+        assert_eq!(gap(100.0, 90.0), Some(0.1));
+        assert_eq!(gap(0.0, 0.0), Some(0.0));
+        assert_eq!(gap(50.0, 50.0), Some(0.0));
+        assert_eq!(gap(50.0, 0.0), None);
     }
 }

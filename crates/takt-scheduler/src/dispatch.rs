@@ -199,17 +199,16 @@ pub fn dispatch_until(
         last[m] = Some(id);
         machine_ready[m] = end;
         job_ready[j] = end;
-        // The job leaves the queues of its operation's machines; where it was the first, another is.
+        // The job leaves the queues of its operation's machines; where it was the first, another is
+        // (the chosen machine is looked at again below).
         for &(mm, _) in &p.jobs[j].operations[next[j]].alternatives {
             queue[mm].remove(&j);
-        }
-        next[j] += 1;
-        for &(mm, _) in &p.jobs[j].operations[next[j] - 1].alternatives {
             if mm != m && first[mm].is_some_and(|f| f.1 == j) {
                 let value = first_of!(mm);
                 set_first(mm, value, &mut first, &mut frontier);
             }
         }
+        next[j] += 1;
         // It joins the queues of its next operation's machines.
         if let Some(op) = p.jobs[j].operations.get(next[j]) {
             for &(mm, _) in &op.alternatives {

@@ -8,7 +8,7 @@
 //! t = 0 in seconds (`_s`) beside its RFC 3339 form in the plant's offset. A benchmark instance has
 //! no plant and no clock: its times are in the instance's own units.
 
-use crate::bounds::{Figures, gap, lower_bounds};
+use crate::bounds::{Figures, lower_bounds};
 use crate::objective::{Criterion, Objective};
 use crate::plant::PlantProblem;
 use crate::problem::{ProblemError, Schedule, ShopProblem};
@@ -253,8 +253,8 @@ pub struct InstanceBound {
     /// The objective's first level.
     pub objective: f64,
     /// (schedule − bound) / schedule of the objective's first level: at most this share of it could
-    /// still be won.
-    pub gap: f64,
+    /// still be won; null when the bound is 0 and the schedule is not (the bound cannot say).
+    pub gap: Option<f64>,
     pub makespan: i64,
     pub weighted_tardiness: f64,
     pub late_jobs: usize,
@@ -268,23 +268,21 @@ pub fn schedule_instance(
     stop: &AtomicBool,
 ) -> Result<InstanceSchedule, PlanningError> {
     let solved = solve_problem(problem, req, started, stop)?;
-    let s = &solved.schedule;
+    let figures = Figures::of(&solved.schedule, problem);
     let bound = lower_bounds(problem);
+    let (objective, gap) = bound.first_level_gap(&figures, &req.objective);
     Ok(InstanceSchedule {
         instance: problem.name.clone(),
         objective: req.objective.to_string(),
         solver: req.solver,
-        makespan: s.makespan(),
-        weighted_tardiness: s.total_weighted_tardiness(problem),
-        late_jobs: s.late_jobs(problem),
-        setup: s.total_setup(problem),
+        makespan: figures.makespan,
+        weighted_tardiness: figures.weighted_tardiness,
+        late_jobs: figures.late_jobs,
+        setup: figures.setup,
         proven_optimal: solved.proven_optimal,
         lower_bound: InstanceBound {
-            objective: bound.first_level(&req.objective),
-            gap: gap(
-                Figures::of(s, problem).first_level(&req.objective),
-                bound.first_level(&req.objective),
-            ),
+            objective,
+            gap,
             makespan: bound.makespan,
             weighted_tardiness: bound.weighted_tardiness,
             late_jobs: bound.late_jobs,
@@ -415,9 +413,10 @@ pub struct PlantSchedule {
 pub struct PlanBound {
     /// The objective's first level (seconds for makespan and tardiness, a count for late orders).
     pub objective: f64,
-    /// (plan − bound) / plan of the objective's first level: at most this share of it could still be
-    /// won by a better plan.
-    pub gap: f64,
+    /// (plan − bound) / plan of the objective's first level: at most this share of it could still
+    /// be won by a better plan; null when the bound is 0 and the plan is not (the bound cannot
+    /// say).
+    pub gap: Option<f64>,
     pub makespan_s: i64,
     pub weighted_tardiness_s: f64,
     pub late_orders: usize,
@@ -589,6 +588,7 @@ pub fn schedule_plant(
             priority: j.weight,
         })
         .collect();
+    let figures = Figures::of(s, problem);
     let robustness = match req.robustness_replications {
         Some(n) => Some(robustness(
             model,
@@ -601,7 +601,7 @@ pub fn schedule_plant(
         )?),
         None => None,
     };
-    let end = s.makespan();
+    let end = figures.makespan;
     let within = |spans: &[(i64, i64)]| -> Vec<TimeSpan> {
         spans
             .iter()
@@ -624,7 +624,7 @@ pub fn schedule_plant(
         })
         .collect();
     let bound = lower_bounds(problem);
-    let figures = Figures::of(s, problem);
+    let (bound_objective, gap) = bound.first_level_gap(&figures, &req.solve.objective);
     let result = PlantSchedule {
         scenario: model.name.clone(),
         objective: req.solve.objective.to_string(),
@@ -639,11 +639,8 @@ pub fn schedule_plant(
         orders_with_due: problem.jobs.iter().filter(|j| j.due.is_some()).count(),
         setup_s: figures.setup,
         lower_bound: PlanBound {
-            objective: bound.first_level(&req.solve.objective),
-            gap: gap(
-                figures.first_level(&req.solve.objective),
-                bound.first_level(&req.solve.objective),
-            ),
+            objective: bound_objective,
+            gap,
             makespan_s: bound.makespan,
             weighted_tardiness_s: bound.weighted_tardiness,
             late_orders: bound.late_jobs,

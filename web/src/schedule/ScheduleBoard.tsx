@@ -128,7 +128,7 @@ export function ScheduleBoard() {
               Whatever the plan: at least {count(plan.lower_bound.late_orders)} {plan.lower_bound.late_orders === 1 ? "order" : "orders"} late, weighted tardiness at
               least {duration(plan.lower_bound.weighted_tardiness_s)}, makespan at least {duration(plan.lower_bound.makespan_s)} (each order's own path and the
               machines' load; changeovers left out).{" "}
-              {plan.lower_bound.objective <= 0 && plan.lower_bound.gap > 0
+              {plan.lower_bound.gap == null
                 ? `The bound of ${firstLevel(plan.objective)} is 0, so it cannot say how much a better plan could win.`
                 : `A better plan could cut ${firstLevel(plan.objective)} by at most ${percent(plan.lower_bound.gap)}.`}
             </p>
