@@ -18,6 +18,7 @@ pub mod condition;
 pub mod event;
 pub mod forecast;
 pub mod history;
+mod ingest;
 pub mod mirror;
 pub mod mqtt;
 pub mod opcua;
@@ -363,12 +364,15 @@ impl Twin {
         self.ingest_checked(batch.events.into_iter().flatten(), lines, received_ms)
     }
 
-    /// Ingests `batches` of lines in order, taking and reading batch k + 1 (on the other cores)
-    /// while the twin stores and mirrors batch k: the replay path as fast as possible. The batches
-    /// are pulled on the reading side too, so reading a file overlaps storing; their texts are kept
-    /// as handed over, without a copy. `on_report` sees each batch's report, once the batch is
-    /// durable, with the twin (to read or judge it after the batch), the batch's position and
-    /// number of lines; the first error, the twin's or `on_report`'s, stops the replay.
+    /// Ingests `batches` of lines in order, the replay path as fast as possible: while the twin
+    /// stores batch k (and waits for the disk), the other side mirrors batch k - 1, stored before,
+    /// then takes and reads batch k + 1 (on the cores left). An event is mirrored only once its
+    /// batch is durable, and each batch is gated by the newest event stored before it, as
+    /// [`Twin::ingest_batch`] one batch after the other does. The batches' texts are kept as
+    /// handed over, without a copy. `on_report` sees each batch's report once the batch is
+    /// mirrored, with the twin (to read or judge it after the batch), the batch's position and
+    /// number of lines; the first error, the twin's or `on_report`'s, stops the replay (the
+    /// batches stored before it reported first).
     pub fn ingest_pipelined<I, E>(
         &mut self,
         source: &str,
@@ -388,16 +392,48 @@ impl Twin {
                 .map(|lines| (lines.len(), parse_owned_batch(source, lines)))
         };
         let mut pending = take();
+        // The batch stored and not yet mirrored: its position, lines and what was stored.
+        let mut unmirrored: Option<(usize, usize, ingest::Stored)> = None;
         let mut k = 0;
-        while let Some((lines, parsed)) = pending {
-            let now = received_ms();
-            let (next, report) = rayon::join(&mut take, || self.ingest_batch(parsed, now));
-            let report = report?;
-            on_report(self, k, lines, &report)?;
+        loop {
+            let pending_ms = unmirrored.as_ref().and_then(|u| u.2.newest_ms);
+            let (storing, mirror) = self.halves(pending_ms);
+            let mut to_mirror = unmirrored.take();
+            let mirror_it = || {
+                if let Some(u) = to_mirror.as_mut() {
+                    ingest::mirror(mirror, &mut u.2);
+                }
+                to_mirror
+            };
+            // Batch k stored beside batch k - 1 mirrored and batch k + 1 read.
+            let (mirrored, next, stored) = match pending {
+                Some((lines, parsed)) => {
+                    let now = received_ms();
+                    let events = parsed.events.len();
+                    let ((mirrored, next), stored) = rayon::join(
+                        || (mirror_it(), take()),
+                        || {
+                            storing
+                                .store(parsed.events.into_iter().flatten(), events, now)
+                                .map(|s| (k, lines, s))
+                        },
+                    );
+                    (mirrored, next, Some(stored))
+                }
+                None => (mirror_it(), None, None),
+            };
+            // Each batch's report once it is mirrored, before a later batch's error.
+            if let Some((j, lines, stored)) = mirrored {
+                let report = self.mirrored(stored);
+                on_report(self, j, lines, &report)?;
+            }
+            match stored {
+                Some(stored) => unmirrored = Some(stored?),
+                None => return Ok(()),
+            }
             pending = next;
             k += 1;
         }
-        Ok(())
     }
 
     /// Like [`Twin::ingest_lines`] for events already deserialized.
@@ -438,144 +474,48 @@ impl Twin {
         lines: usize,
         received_ms: i64,
     ) -> Result<IngestReport, TwinError> {
-        let mut report = IngestReport::default();
-        let mut good = Vec::with_capacity(lines);
-        // Where each good event came from, in case the retention refuses it.
-        let mut origins = Vec::with_capacity(lines);
-        let mut dead = Vec::new();
-        for (index, source, result, raw) in parsed {
-            let reason = match result {
-                Ok(c) if self.mirror.knows(&c.event.asset) => {
-                    match too_far_ahead(
-                        self.gate,
-                        &c,
-                        received_ms,
-                        self.plan_end_ms,
-                        self.newest_ms,
-                    ) {
-                        None => {
-                            good.push((c, raw));
-                            origins.push((index, source));
-                            continue;
-                        }
-                        Some(reason) => reason,
-                    }
-                }
-                Ok(c) => format!(
-                    "asset: unknown asset `{}` (the scenario has {})",
-                    c.event.asset,
-                    self.assets.keys().cloned().collect::<Vec<_>>().join(", ")
-                ),
-                Err(e) => e.to_string(),
-            };
-            tracing::debug!(%source, index, %reason, "event rejected");
-            refuse(
-                (&mut dead, &mut report),
-                received_ms,
-                index,
-                source,
-                raw,
-                reason,
-            );
-        }
-        if let Some(keep_ms) = self.store.retention_ms() {
-            self.refuse_past_retention(
-                keep_ms,
-                &mut good,
-                origins,
-                &mut dead,
-                &mut report,
-                received_ms,
-            );
-        }
-        let new = self.store.append(&mut good, &dead)?;
-        // Other servers' events stored before this batch go into the mirror first.
-        self.catch_up()?;
-        for ((c, _), is_new) in good.into_iter().zip(new) {
-            if is_new {
-                report.accepted += 1;
-                self.newest_ms = Some(self.newest_ms.map_or(c.ts_ms, |n| n.max(c.ts_ms)));
-                self.mirror.offer(c);
-            } else {
-                report.duplicates += 1;
-            }
-        }
-        self.counters.accepted += report.accepted;
-        self.counters.duplicates += report.duplicates;
-        self.counters.rejected += report.rejected.len() as u64;
-        Ok(report)
+        let (storing, _) = self.halves(None);
+        let mut stored = storing.store(parsed, lines, received_ms)?;
+        ingest::mirror(&mut self.mirror, &mut stored);
+        Ok(self.mirrored(stored))
     }
 
-    /// Refuses the events older than the store keeps (`keep_ms` before the newest event, this
-    /// batch's included): stored, they would be dropped by the same batch's retention, accepted
-    /// and lost.
-    fn refuse_past_retention(
-        &self,
-        keep_ms: i64,
-        good: &mut Vec<(Checked, String)>,
-        origins: Vec<(usize, Cow<'_, str>)>,
-        dead: &mut Vec<DeadLetter>,
-        report: &mut IngestReport,
-        received_ms: i64,
-    ) {
-        let Some(newest) = good
-            .iter()
-            .map(|(c, _)| c.ts_ms)
-            .chain(self.newest_ms)
-            .max()
-        else {
-            return;
-        };
-        let cut_ms = newest.saturating_sub(keep_ms);
-        if good.iter().all(|(c, _)| c.ts_ms >= cut_ms) {
-            return;
-        }
-        let mut kept = Vec::with_capacity(good.len());
-        for ((c, raw), (index, source)) in std::mem::take(good).into_iter().zip(origins) {
-            if c.ts_ms >= cut_ms {
-                kept.push((c, raw));
-                continue;
-            }
-            let reason = format!(
-                "ts: older than the store keeps ({} before the newest event: from {})",
-                human_span(keep_ms),
-                self.plant_time(cut_ms)
-            );
-            refuse((dead, report), received_ms, index, source, raw, reason);
-        }
-        report.rejected.sort_by_key(|r| r.index);
-        *good = kept;
+    /// The twin in the two halves of ingestion: storing (gated by the newest event mirrored, or
+    /// `pending_ms` of a batch stored and not yet mirrored when newer) and the mirror.
+    fn halves(&mut self, pending_ms: Option<i64>) -> (ingest::Storing<'_>, &mut Mirror) {
+        (
+            ingest::Storing {
+                gate: self.gate,
+                plan_end_ms: self.plan_end_ms,
+                store: &mut self.store,
+                assets: &self.assets,
+                utc_offset_min: self.utc_offset_min,
+                newest_ms: self.newest_ms.max(pending_ms),
+            },
+            &mut self.mirror,
+        )
+    }
+
+    /// Counts a batch the mirror has taken; its report.
+    fn mirrored(&mut self, stored: ingest::Stored) -> IngestReport {
+        self.newest_ms = self.newest_ms.max(stored.newest_ms);
+        let report = stored.report;
+        self.counters.accepted += report.accepted + stored.others;
+        self.counters.duplicates += report.duplicates;
+        self.counters.rejected += report.rejected.len() as u64;
+        report
     }
 
     /// Mirrors the events other servers sharing the store (PostgreSQL) stored since this twin
     /// last read or wrote it, in the order stored; how many. Each is mirrored once: the store
     /// gives each once. They were checked by the server that took them.
     pub fn catch_up(&mut self) -> Result<u64, TwinError> {
-        let mut mirrored = 0;
-        loop {
-            let others = self.store.others()?;
-            if others.is_empty() {
-                self.counters.accepted += mirrored;
-                return Ok(mirrored);
-            }
-            for (id, text) in others {
-                match event::parse(&text) {
-                    Ok(c) if self.mirror.knows(&c.event.asset) => {
-                        self.newest_ms = Some(self.newest_ms.map_or(c.ts_ms, |n| n.max(c.ts_ms)));
-                        self.mirror.offer(c);
-                        mirrored += 1;
-                    }
-                    Ok(c) => tracing::warn!(
-                        id,
-                        asset = %c.event.asset,
-                        "another server stored an event of an asset this scenario does not have: not mirrored"
-                    ),
-                    Err(e) => {
-                        tracing::warn!(id, error = %e, "another server stored an event this server cannot read: not mirrored")
-                    }
-                }
-            }
-        }
+        let mut stored = ingest::Stored::default();
+        ingest::others(&mut self.store, &self.assets, &mut stored)?;
+        ingest::mirror(&mut self.mirror, &mut stored);
+        let others = stored.others;
+        self.mirrored(stored);
+        Ok(others)
     }
 
     /// Holds new events' time stamps to `gate` (the default is [`TimeGate::RECORDING`]; a live
@@ -677,7 +617,7 @@ impl Twin {
 
 /// The reason an event is refused by `gate`, or `None` when its time stamp is acceptable.
 /// A refused event: kept as a dead letter, and reported at its place in the batch.
-fn refuse(
+pub(crate) fn refuse(
     (dead, report): (&mut Vec<DeadLetter>, &mut IngestReport),
     received_ms: i64,
     index: usize,
@@ -694,7 +634,7 @@ fn refuse(
     report.rejected.push(Rejection { index, reason });
 }
 
-fn too_far_ahead(
+pub(crate) fn too_far_ahead(
     gate: TimeGate,
     c: &Checked,
     received_ms: i64,
@@ -730,7 +670,7 @@ fn too_far_ahead(
 }
 
 /// A span of milliseconds in the largest unit that keeps it readable.
-fn human_span(ms: i64) -> String {
+pub(crate) fn human_span(ms: i64) -> String {
     let s = ms as f64 / 1000.0;
     match s {
         s if s >= 365.25 * 86_400.0 => format!("{:.1} years", s / (365.25 * 86_400.0)),

@@ -1,6 +1,7 @@
-//! The pipelined replay path (`Twin::ingest_pipelined`, used by `takt replay --speed max`) against
-//! ingesting the same batches one after the other: the same reports, batch by batch, the same
-//! counters and the same mirrored state, with bad lines, unknown assets, blank lines and duplicates
+//! The pipelined replay path (`Twin::ingest_pipelined`, used by `takt replay --speed max`, which
+//! mirrors batch k while it stores batch k + 1) against ingesting the same batches one after the
+//! other: the same reports, batch by batch, the twin after each batch as it was, the same counters
+//! and the same mirrored state, with bad lines, unknown assets, blank lines and duplicates
 //! mixed into a simulated recording.
 
 mod common;
@@ -9,7 +10,7 @@ use common::{Lines, bottling};
 use std::sync::Arc;
 use takt_sim::Simulation;
 use takt_twin::mirror::MirrorConfig;
-use takt_twin::store::Store;
+use takt_twin::store::{Durability, Store};
 use takt_twin::{IngestReport, Twin, TwinError};
 
 #[test]
@@ -40,22 +41,33 @@ fn pipelined_ingestion_is_ingestion_batch_by_batch() {
         .expect("twin")
     };
     let mut one_by_one = open();
-    let expected: Vec<IngestReport> = batches
+    // After each batch: its report, the newest event and the counters.
+    let (expected, after): (Vec<IngestReport>, Vec<_>) = batches
         .iter()
         .map(|b| {
             let refs: Vec<&str> = b.iter().map(String::as_str).collect();
-            one_by_one.ingest_lines("test", &refs, 7).expect("ingest")
+            let report = one_by_one.ingest_lines("test", &refs, 7).expect("ingest");
+            (report, (one_by_one.newest_ms(), one_by_one.counters()))
         })
-        .collect();
-    let mut pipelined = open();
+        .unzip();
+    // The pipelined twin on a durable store (its commits wait for the disk).
+    let dir = tempfile::tempdir().expect("dir");
+    let mut pipelined = Twin::open(
+        &model,
+        Store::open(&dir.path().join("twin.db"), Durability::Full).expect("store"),
+        MirrorConfig::default(),
+    )
+    .expect("twin");
     let mut reports = Vec::new();
     pipelined
         .ingest_pipelined(
             "test",
             batches.iter().cloned(),
             || 7,
-            |_, k, lines, r| {
+            |twin, k, lines, r| {
                 assert_eq!(lines, batches[k].len());
+                // The twin as it is after batch k: mirrored up to it, not beyond.
+                assert_eq!((twin.newest_ms(), twin.counters()), after[k], "batch {k}");
                 reports.push((k, r.clone()));
                 Ok::<_, TwinError>(())
             },

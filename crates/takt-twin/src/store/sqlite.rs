@@ -1,13 +1,12 @@
 //! The embedded default: SQLite in WAL mode. With `synchronous = FULL` a commit survives a power
 //! cut; `NORMAL` survives a killed process, not a power cut, and is faster.
 //!
-//!
 //! A batch's events are one row of `event_batches`: their keys (asset number, seq), their texts
 //! one after another and where each ends (`migrations/sqlite/V2__event_batches.sql`, `rows.rs`).
 //! `asset` + `seq` stays unique without an index: the store keeps every stored key in memory
-//! (compressed sets: a bit to 2 bytes per event) and, under the write lock of each append, first reads
-//! the keys of rows another process wrote since. A row per event with a unique index cost about
-//! 8,900 instructions per event.
+//! (compressed sets: a bit to 2 bytes per event) and, under the write lock of each append, first
+//! reads the keys of the rows another process wrote since. A row per event with a unique index
+//! cost about 8,900 instructions per event.
 
 use super::{Backend, DeadLetter, Durability, StoreError};
 use crate::event::Checked;
