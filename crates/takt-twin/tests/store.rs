@@ -526,3 +526,42 @@ fn an_event_past_the_retention_is_refused_not_accepted_and_lost() {
     assert_eq!(ok(twin.store().event_count()), 2);
     assert_eq!(ok(twin.store().dead_letter_count()), 1);
 }
+
+/// A version-1 store of some size opens as version 2 in the order it was written, and the pages
+/// its old rows held go back to the file system instead of doubling the file.
+#[test]
+fn a_version_1_store_converts_and_gives_its_old_pages_back() {
+    let dir = ok(tempfile::tempdir());
+    let path = dir.path().join("twin.db");
+    let events: Vec<(Checked, String)> = (1..=30_000).map(|s| event("Filler", s, s)).collect();
+    {
+        let conn = ok(rusqlite::Connection::open(&path));
+        ok(conn.execute_batch(include_str!("../migrations/sqlite/V1__events.sql")));
+        ok(conn.execute_batch("BEGIN"));
+        for (c, text) in &events {
+            ok(conn.execute(
+                "INSERT INTO events (asset, seq, ts_ms, kind, body) VALUES (?1, ?2, ?3, 'count', ?4)",
+                rusqlite::params![c.event.asset, c.event.seq as i64, c.ts_ms, text],
+            ));
+        }
+        ok(conn.execute_batch("COMMIT"));
+    }
+    let before = ok(std::fs::metadata(&path)).len();
+    let mut store = ok(Store::open(&path, Durability::Full));
+    let mut texts = Vec::new();
+    ok(store.for_each_text(|_, text| texts.push(text.to_string())));
+    assert!(texts.iter().eq(events.iter().map(|(_, t)| t)));
+    assert_eq!(
+        ok(store.append(
+            &mut [event("Filler", 30_000, 1), event("Filler", 30_001, 1)],
+            &[]
+        )),
+        [false, true]
+    );
+    drop(store);
+    let after = ok(std::fs::metadata(&path)).len();
+    assert!(
+        after < before * 5 / 4,
+        "{before} bytes before, {after} after"
+    );
+}

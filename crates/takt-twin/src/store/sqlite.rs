@@ -6,7 +6,8 @@
 //! `asset` + `seq` stays unique without an index: the store keeps every stored key in memory
 //! (compressed sets: a bit to 2 bytes per event) and, under the write lock of each append, first
 //! reads the keys of the rows another process wrote since. A row per event with a unique index
-//! cost about 8,900 instructions per event.
+//! cost about 8,900 instructions per event; a row per batch costs about 1,440 (callgrind, a
+//! durable replay of a bottling day).
 
 use super::{Backend, DeadLetter, Durability, StoreError};
 use crate::event::Checked;
@@ -56,6 +57,7 @@ impl Sqlite {
         migrations::migrations::runner()
             .set_migration_table_name(HISTORY)
             .run(&mut conn)?;
+        give_back_free_pages(&conn)?;
         let asset_ids = {
             let mut stmt = conn.prepare("SELECT name, id FROM event_assets")?;
             let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
@@ -93,6 +95,19 @@ impl Sqlite {
             })
             .optional()?)
     }
+}
+
+/// Gives the file's free pages back to the file system when they are most of it: a store written
+/// before version 2 keeps its old rows' pages free after the migration (322 MB of old rows beside
+/// 258 MB of new ones for five bottling days) until this rewrites it, once.
+fn give_back_free_pages(conn: &Connection) -> Result<(), StoreError> {
+    let pages = |pragma: &str| conn.pragma_query_value(None, pragma, |r| r.get::<_, i64>(0));
+    let (free, all) = (pages("freelist_count")?, pages("page_count")?);
+    if free > 256 && free * 2 > all {
+        tracing::info!(free, all, "event store: giving free pages back (VACUUM)");
+        conn.execute_batch("VACUUM")?;
+    }
+    Ok(())
 }
 
 /// Each row after `row` with its keys, in order.
