@@ -423,9 +423,16 @@ impl Twin {
                 None => (mirror_it(), None, None),
             };
             // Each batch's report once it is mirrored, before a later batch's error.
-            if let Some((j, lines, stored)) = mirrored {
-                let report = self.mirrored(stored);
-                on_report(self, j, lines, &report)?;
+            if let Some((j, lines, done)) = mirrored {
+                let report = self.mirrored(done);
+                if let Err(e) = on_report(self, j, lines, &report) {
+                    // Batch k is stored: the twin mirrors it too, as its store has it.
+                    if let Some(Ok((_, _, mut stored))) = stored {
+                        ingest::mirror(&mut self.mirror, &mut stored);
+                        self.mirrored(stored);
+                    }
+                    return Err(e);
+                }
             }
             match stored {
                 Some(stored) => unmirrored = Some(stored?),

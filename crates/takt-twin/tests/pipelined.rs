@@ -85,6 +85,31 @@ fn pipelined_ingestion_is_ingestion_batch_by_batch() {
         (400, 2)
     );
     assert_eq!(pipelined.counters(), one_by_one.counters());
+    // The caller stops at batch 3's report: batch 4, stored meanwhile, is mirrored too, so the
+    // twin holds what its store holds.
+    let mut stopped = open();
+    let stop = stopped.ingest_pipelined(
+        "test",
+        batches.iter().cloned(),
+        || 7,
+        |_, k, _, _| if k == 3 { Err(Stop::Here) } else { Ok(()) },
+    );
+    assert!(matches!(stop, Err(Stop::Here)));
+    assert_eq!((stopped.newest_ms(), stopped.counters()), after[4]);
     let now = pipelined.newest_ms().expect("events");
     assert_eq!(pipelined.state(now), one_by_one.state(now));
+}
+
+/// The caller's own reason to stop a replay.
+#[derive(Debug)]
+enum Stop {
+    Here,
+    #[allow(dead_code)]
+    Twin(TwinError),
+}
+
+impl From<TwinError> for Stop {
+    fn from(e: TwinError) -> Stop {
+        Stop::Twin(e)
+    }
 }

@@ -11,7 +11,7 @@
 
 use super::{Backend, DeadLetter, Durability, StoreError};
 use crate::event::Checked;
-use rows::{REMOVED, Row, ends_blob, event_id, keys_blob, row_and_position};
+use rows::{REMOVED, ROW_BYTES, Row, ends_blob, event_id, keys_blob, row_and_position};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use rustc_hash::FxHashMap;
@@ -69,18 +69,8 @@ impl Sqlite {
             keys: Keys::default(),
             loaded_row: 0,
         };
-        store.catch_up()?;
+        load_rows_after(&store.conn, &mut store.keys, &mut store.loaded_row)?;
         Ok(store)
-    }
-
-    /// Loads the keys of the rows stored since the last look (by this store or another process
-    /// writing the same file).
-    fn catch_up(&mut self) -> Result<(), StoreError> {
-        for_rows_after(&self.conn, self.loaded_row, |row, blob| {
-            self.keys.load(row, blob)?;
-            self.loaded_row = row;
-            Ok(())
-        })
     }
 
     /// The asset's number if it has one.
@@ -108,6 +98,20 @@ fn give_back_free_pages(conn: &Connection) -> Result<(), StoreError> {
         conn.execute_batch("VACUUM")?;
     }
     Ok(())
+}
+
+/// Loads the keys of the rows stored after `loaded_row` (by this store, or by another process
+/// writing the same file), moving it on.
+fn load_rows_after(
+    conn: &Connection,
+    keys: &mut Keys,
+    loaded_row: &mut i64,
+) -> Result<(), StoreError> {
+    for_rows_after(conn, *loaded_row, |row, blob| {
+        keys.load(row, blob)?;
+        *loaded_row = row;
+        Ok(())
+    })
 }
 
 /// Each row after `row` with its keys, in order.
@@ -178,7 +182,7 @@ fn write_rows(
         "INSERT INTO event_batches (id, keys, ends, texts) VALUES (?1, ?2, ?3, ?4)",
     )?;
     let mut last_row = first_row - 1;
-    for (c, body) in events {
+    for (i, (c, body)) in events.iter().enumerate() {
         let asset = asset_id(asset_ids, tx, &c.event.asset, added)?;
         let is_new = keys.insert(asset, c.event.seq);
         if is_new {
@@ -189,7 +193,9 @@ fn write_rows(
                 row = Row::new(row.id + 1);
             }
             if row.len() == 0 {
-                row.texts.reserve(body.len() * (events.len() - new.len()));
+                // Room for what is left of the batch (a row holds at most ROW_BYTES).
+                let left: usize = events[i..].iter().map(|(_, b)| b.len()).sum();
+                row.texts.reserve(left.min(ROW_BYTES));
             }
             row.push(asset, c.event.seq, body);
         }
@@ -212,11 +218,7 @@ impl Backend for Sqlite {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        for_rows_after(&tx, self.loaded_row, |row, blob| {
-            self.keys.load(row, blob)?;
-            self.loaded_row = row;
-            Ok(())
-        })?;
+        load_rows_after(&tx, &mut self.keys, &mut self.loaded_row)?;
         let highest: i64 =
             tx.query_row("SELECT COALESCE(MAX(id), 0) FROM event_batches", [], |r| {
                 r.get(0)
