@@ -35,7 +35,8 @@ pub struct ReplayArgs {
     /// full: every batch survives a power cut; normal: survives a crash, faster.
     #[arg(long, default_value = "full")]
     durability: DurabilityArg,
-    /// Events per stored batch (one transaction each).
+    /// Events per stored batch: one transaction each, acknowledged and judged for alerts after
+    /// it. Larger batches replay into a durable store faster (fewer commits wait for the disk).
     #[arg(long, default_value_t = 1000)]
     batch: usize,
     /// How far out of order events may arrive and still be applied in order, e.g. 2s.
@@ -282,8 +283,9 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
     });
     match args.speed {
         Speed::Max => {
-            // As fast as possible: the next batch is read while the twin stores the last. A read
-            // error ends the batches; it is reported once what was read is stored.
+            // As fast as possible: while the twin stores a batch, it mirrors the one before and
+            // reads the next. A read error ends the batches; it is reported once what was read is
+            // stored.
             let mut read_error = None;
             let batches = std::iter::from_fn(|| {
                 let mut batch = Vec::with_capacity(args.batch);
