@@ -6,7 +6,9 @@
 use crate::event::{self, Checked};
 use crate::mirror::Mirror;
 use crate::store::{DeadLetter, Store};
-use crate::{AssetInfo, IngestReport, Received, TimeGate, TwinError, human_span, refuse};
+use crate::{
+    AssetInfo, IngestReport, Received, TimeGate, TwinError, human_span, plant_time, refuse,
+};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
@@ -141,11 +143,7 @@ impl Storing<'_> {
             let reason = format!(
                 "ts: older than the store keeps ({} before the newest event: from {})",
                 human_span(keep_ms),
-                takt_model::time::format_ms(
-                    cut_ms,
-                    self.utc_offset_min,
-                    takt_model::time::Precision::Millis
-                )
+                plant_time(cut_ms, self.utc_offset_min)
             );
             refuse((dead, report), received_ms, index, source, raw, reason);
         }

@@ -427,9 +427,8 @@ impl Twin {
                 let report = self.mirrored(done);
                 if let Err(e) = on_report(self, j, lines, &report) {
                     // Batch k is stored: the twin mirrors it too, as its store has it.
-                    if let Some(Ok((_, _, mut stored))) = stored {
-                        ingest::mirror(&mut self.mirror, &mut stored);
-                        self.mirrored(stored);
+                    if let Some(Ok((_, _, stored))) = stored {
+                        self.mirror_stored(stored);
                     }
                     return Err(e);
                 }
@@ -482,9 +481,14 @@ impl Twin {
         received_ms: i64,
     ) -> Result<IngestReport, TwinError> {
         let (storing, _) = self.halves(None);
-        let mut stored = storing.store(parsed, lines, received_ms)?;
+        let stored = storing.store(parsed, lines, received_ms)?;
+        Ok(self.mirror_stored(stored))
+    }
+
+    /// Mirrors a stored batch and counts it; its report.
+    fn mirror_stored(&mut self, mut stored: ingest::Stored) -> IngestReport {
         ingest::mirror(&mut self.mirror, &mut stored);
-        Ok(self.mirrored(stored))
+        self.mirrored(stored)
     }
 
     /// The twin in the two halves of ingestion: storing (gated by the newest event mirrored, or
@@ -519,9 +523,8 @@ impl Twin {
     pub fn catch_up(&mut self) -> Result<u64, TwinError> {
         let mut stored = ingest::Stored::default();
         ingest::others(&mut self.store, &self.assets, &mut stored)?;
-        ingest::mirror(&mut self.mirror, &mut stored);
         let others = stored.others;
-        self.mirrored(stored);
+        self.mirror_stored(stored);
         Ok(others)
     }
 
@@ -556,7 +559,7 @@ impl Twin {
 
     /// Unix ms as RFC 3339 in the plant's offset, to the millisecond: every time the twin shows.
     pub fn plant_time(&self, ms: i64) -> String {
-        takt_model::time::format_ms(ms, self.utc_offset_min, takt_model::time::Precision::Millis)
+        plant_time(ms, self.utc_offset_min)
     }
 
     /// The mirrored plant at `now_ms` with live KPIs over the running shift.
@@ -674,6 +677,11 @@ pub(crate) fn too_far_ahead(
             human_span(allowed)
         )
     })
+}
+
+/// A Unix time in ms as the plant reads it: RFC 3339 in its UTC offset.
+pub(crate) fn plant_time(ms: i64, utc_offset_min: i32) -> String {
+    takt_model::time::format_ms(ms, utc_offset_min, takt_model::time::Precision::Millis)
 }
 
 /// A span of milliseconds in the largest unit that keeps it readable.

@@ -101,29 +101,32 @@ fn refused_events_change_nothing_that_good_events_do() {
     assert_eq!(fed.counters().rejected, 2);
 }
 
+/// Feeds the Filler running at `ts[0]` and idle at `ts[1]`, received at `received_ms`: the first is
+/// accepted and the second refused; why.
+fn second_refused(t: &mut Twin, received_ms: i64, ts: [&str; 2]) -> String {
+    let lines = [
+        line(1, ts[0], r#""kind":"state","state":"RUNNING""#),
+        line(2, ts[1], r#""kind":"state","state":"IDLE""#),
+    ];
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let report = t.ingest_lines("test", &refs, received_ms).expect("ingest");
+    assert_eq!(report.accepted, 1);
+    assert_eq!(report.rejected.len(), 1);
+    assert_eq!(report.rejected[0].index, 1);
+    report.rejected[0].reason.clone()
+}
+
 /// A recording is held to its gap past the latest of the clock, the scenario's plan (06:00 + 8 h)
 /// and its newest event before the batch; the refusal says how far and against what.
 #[test]
 fn a_recording_takes_events_up_to_its_gap() {
     let mut t = twin(Store::memory().expect("store"));
     t.set_time_gate(TimeGate::Recording { gap_ms: 3_600_000 });
-    let lines = [
-        line(
-            1,
-            "2026-01-05T14:59:00+01:00",
-            r#""kind":"state","state":"RUNNING""#,
-        ),
-        line(
-            2,
-            "2026-01-05T17:30:00+01:00",
-            r#""kind":"state","state":"IDLE""#,
-        ),
-    ];
-    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-    let report = t.ingest_lines("test", &refs, START_MS).expect("ingest");
-    assert_eq!(report.accepted, 1);
-    assert_eq!(report.rejected.len(), 1);
-    let reason = &report.rejected[0].reason;
+    let reason = second_refused(
+        &mut t,
+        START_MS,
+        ["2026-01-05T14:59:00+01:00", "2026-01-05T17:30:00+01:00"],
+    );
     assert!(
         reason.contains(
             "3.5 h after the recording so far, the scenario's plan and the clock \
@@ -138,30 +141,15 @@ fn a_live_feed_takes_events_up_to_its_clock_skew() {
     let mut t = twin(Store::memory().expect("store"));
     t.set_time_gate(TimeGate::LIVE);
     let received = START_MS + 3_600_000; // 07:00
-    let ahead = [
-        line(
-            1,
-            "2026-01-05T07:04:00+01:00",
-            r#""kind":"state","state":"RUNNING""#,
-        ),
-        line(
-            2,
-            "2026-01-05T07:06:00+01:00",
-            r#""kind":"state","state":"IDLE""#,
-        ),
-    ];
-    let refs: Vec<&str> = ahead.iter().map(String::as_str).collect();
-    let report = t.ingest_lines("test", &refs, received).expect("ingest");
-    assert_eq!(report.accepted, 1);
-    assert_eq!(report.rejected.len(), 1);
-    assert_eq!(report.rejected[0].index, 1);
+    let reason = second_refused(
+        &mut t,
+        received,
+        ["2026-01-05T07:04:00+01:00", "2026-01-05T07:06:00+01:00"],
+    );
     assert!(
-        report.rejected[0]
-            .reason
-            .contains("6.0 min ahead of the receiving clock")
-            && report.rejected[0].reason.contains("at most 5.0 min"),
-        "{}",
-        report.rejected[0].reason
+        reason.contains("6.0 min ahead of the receiving clock")
+            && reason.contains("at most 5.0 min"),
+        "{reason}"
     );
     // A recording the server replays is held to the recording's gate for its batch only.
     let replayed = [line(

@@ -78,13 +78,29 @@ impl Sqlite {
         if let Some(id) = self.asset_ids.get(name) {
             return Ok(Some(*id));
         }
-        Ok(self
-            .conn
-            .query_row("SELECT id FROM event_assets WHERE name = ?1", [name], |r| {
-                r.get(0)
-            })
-            .optional()?)
+        asset_number(&self.conn, name)
     }
+}
+
+/// The number `event_assets` gives the asset, if it has one.
+fn asset_number(conn: &Connection, name: &str) -> Result<Option<u32>, StoreError> {
+    conn.query_row("SELECT id FROM event_assets WHERE name = ?1", [name], |r| {
+        r.get(0)
+    })
+    .optional()?
+    .map(|id| key_number(name, id))
+    .transpose()
+}
+
+/// An asset's number as a key holds it.
+fn key_number(name: &str, id: i64) -> Result<u32, StoreError> {
+    u32::try_from(id)
+        .ok()
+        .filter(|id| *id != REMOVED)
+        .ok_or_else(|| StoreError::Corrupt {
+            id: 0,
+            message: format!("asset `{name}` has the number {id}, past what a key holds"),
+        })
 }
 
 /// Gives the file's free pages back to the file system when they are most of it: a store written
@@ -141,25 +157,13 @@ fn asset_id(
         return Ok(*id);
     }
     // Another process writing the same file may have numbered it.
-    let id: i64 = match tx
-        .query_row("SELECT id FROM event_assets WHERE name = ?1", [name], |r| {
-            r.get(0)
-        })
-        .optional()?
-    {
+    let id = match asset_number(tx, name)? {
         Some(id) => id,
         None => {
             tx.execute("INSERT INTO event_assets (name) VALUES (?1)", [name])?;
-            tx.last_insert_rowid()
+            key_number(name, tx.last_insert_rowid())?
         }
     };
-    let id = u32::try_from(id)
-        .ok()
-        .filter(|id| *id != REMOVED)
-        .ok_or_else(|| StoreError::Corrupt {
-            id: 0,
-            message: format!("asset `{name}` has the number {id}, past what a key holds"),
-        })?;
     added.insert(name.to_string(), id);
     Ok(id)
 }
