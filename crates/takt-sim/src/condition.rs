@@ -327,7 +327,7 @@ impl Simulation {
                 .iter()
                 .map(|(p, step)| sim.queue_entry(*p, *step))
                 .collect();
-            let mut q = sim.world.get_mut::<BufferQueue>(sim.topo.buffers[bi]);
+            let q = sim.world.get_mut::<BufferQueue>(sim.topo.buffers[bi]);
             q.parts.extend(entries);
             q.max_level = q.max_level.max(q.parts.len() as u32);
             q.level_since = now;
@@ -465,7 +465,7 @@ impl Simulation {
             let machine_ages = ages.get(name.as_str()).copied();
             let off = st.follows_calendar && calendar_on.is_some_and(|(on, _)| !on);
             let (frozen, running) = {
-                let mut mach = sim.world.get_mut::<Machine>(m);
+                let mach = sim.world.get_mut::<Machine>(m);
                 mach.off_shift = off;
                 mach.next_maintenance_at = st
                     .maintenance
@@ -504,7 +504,7 @@ impl Simulation {
             }
             if running {
                 let (epoch, remaining, processing) = {
-                    let mut mach = sim.world.get_mut::<Machine>(m);
+                    let mach = sim.world.get_mut::<Machine>(m);
                     mach.epoch = mach.epoch.wrapping_add(1);
                     mach.activity_end = now + mach.remaining_s;
                     (
@@ -535,7 +535,7 @@ impl Simulation {
                     let has_crew = match f.crew {
                         None => true,
                         Some(c) => {
-                            let mut crew = sim.world.get_mut::<CrewState>(sim.topo.crews[c]);
+                            let crew = sim.world.get_mut::<CrewState>(sim.topo.crews[c]);
                             if crew.free > 0 {
                                 crew.free -= 1;
                                 true
@@ -565,7 +565,7 @@ impl Simulation {
                 InProgress::Maintenance => {
                     let Some(mt) = &st.maintenance else { continue };
                     if let Some(c) = mt.crew {
-                        let mut crew = sim.world.get_mut::<CrewState>(sim.topo.crews[c]);
+                        let crew = sim.world.get_mut::<CrewState>(sim.topo.crews[c]);
                         crew.free = crew.free.saturating_sub(1);
                     }
                     let d = mt.duration.sample_residual(
@@ -584,7 +584,7 @@ impl Simulation {
                 sim.schedule(o.release_s, SimEvent::OrderRelease(order));
                 continue;
             }
-            let mut os = sim.world.get_mut::<OrderState>(order);
+            let os = sim.world.get_mut::<OrderState>(order);
             os.released = true;
             os.outstanding = in_plant[oi];
             os.good = done[oi].map_or(0, |d| d.good);

@@ -1,45 +1,84 @@
-//! The plant's bevy World with a cached query for each kind of entity the engine makes, so that an
-//! event finds a machine's or a buffer's component in a third of the instructions of
-//! `World::get_mut` (which resolves the component type and builds a query every time: ~150
-//! instructions against ~45, counted with callgrind over a million lookups).
+//! The plant's bevy World with, per kind of component the engine looks up, where each entity's
+//! component sits, so that an event reaches a machine or a buffer in a few instructions: a bounds
+//! check, a compare of the entity and a load. Through a cached `QueryState` a lookup cost about 45
+//! instructions (the entity's location, the archetype match, the table's column, the change
+//! ticks), and `World::get_mut` about 150 (counted with callgrind over a million lookups); an
+//! event makes several, so they were about a third of the engine's instructions per event.
 //!
 //! The World is only ever built whole: everything is spawned first, then wrapped here, and nothing
-//! spawns, inserts or removes afterwards (parts are plain data in queue entries). The cached
-//! queries therefore stay valid for the World's whole life, and the World is not handed out
-//! mutably, so no one can change that behind their back.
+//! spawns, inserts or removes afterwards (parts are plain data in queue entries). Components in
+//! bevy's tables move only when their table changes shape (an entity spawned into it, moved out
+//! of it, or removed), so the addresses taken at the wrap stay valid for the World's whole life.
+//! The World is never handed out mutably, so no one can change that behind their back.
+//!
+//! Change detection is not kept for lookups (no system reads it: the engine is the only writer).
 
 use bevy_ecs::component::{Component, Mutable};
-use bevy_ecs::prelude::{Entity, Mut, World};
-use bevy_ecs::query::QueryState;
+use bevy_ecs::prelude::{Entity, World};
+use std::ptr::NonNull;
 
 use crate::components::{BufferQueue, CrewState, Machine, OrderState, Source};
 
-/// The World of one replication, with a query cached per component the engine looks up.
+/// The World of one replication, with where each looked-up component sits.
 pub(crate) struct PlantWorld {
     world: World,
-    queries: Queries,
+    places: Places,
 }
 
-/// The cached queries, apart from the World so that one can be read while the other is lent out.
-pub(crate) struct Queries {
-    machines: QueryState<&'static mut Machine>,
-    buffers: QueryState<&'static mut BufferQueue>,
-    crews: QueryState<&'static mut CrewState>,
-    orders: QueryState<&'static mut OrderState>,
-    sources: QueryState<&'static mut Source>,
+// SAFETY: the pointers in `places` point into `world`, which `PlantWorld` owns and which is
+// `Send + Sync`; they are dereferenced only through `&self` (shared) and `&mut self` (exclusive),
+// so `PlantWorld` shares and sends exactly as the World does.
+unsafe impl Send for PlantWorld {}
+unsafe impl Sync for PlantWorld {}
+
+/// Where each entity's component of one kind sits, by entity index.
+pub(crate) struct Place<T> {
+    slots: Vec<(Entity, Option<NonNull<T>>)>,
 }
 
-/// A component the engine looks up by entity through a cached query.
+impl<T: Component<Mutability = Mutable>> Place<T> {
+    fn of(world: &mut World) -> Place<T> {
+        let mut slots = Vec::new();
+        let mut query = world.query::<(Entity, &mut T)>();
+        for (entity, component) in query.iter_mut(world) {
+            let index = entity.index_u32() as usize;
+            if slots.len() <= index {
+                slots.resize(index + 1, (Entity::PLACEHOLDER, None));
+            }
+            slots[index] = (entity, Some(NonNull::from(component.into_inner())));
+        }
+        Place { slots }
+    }
+
+    #[inline]
+    fn find(&self, e: Entity) -> NonNull<T> {
+        match self.slots.get(e.index_u32() as usize) {
+            Some(&(entity, Some(place))) if entity == e => place,
+            _ => missing::<T>(e),
+        }
+    }
+}
+
+/// The places, one per component the engine looks up.
+pub(crate) struct Places {
+    machines: Place<Machine>,
+    buffers: Place<BufferQueue>,
+    crews: Place<CrewState>,
+    orders: Place<OrderState>,
+    sources: Place<Source>,
+}
+
+/// A component the engine looks up by entity.
 pub(crate) trait Looked: Component<Mutability = Mutable> + Sized {
-    fn state(queries: &Queries) -> &QueryState<&'static mut Self>;
+    fn place(places: &Places) -> &Place<Self>;
 }
 
 macro_rules! looked {
     ($($component:ty => $field:ident),* $(,)?) => {
         $(impl Looked for $component {
             #[inline]
-            fn state(queries: &Queries) -> &QueryState<&'static mut Self> {
-                &queries.$field
+            fn place(places: &Places) -> &Place<Self> {
+                &places.$field
             }
         })*
     };
@@ -56,14 +95,14 @@ looked!(
 impl PlantWorld {
     /// Wraps a World whose entities are all spawned.
     pub(crate) fn new(mut world: World) -> PlantWorld {
-        let queries = Queries {
-            machines: world.query(),
-            buffers: world.query(),
-            crews: world.query(),
-            orders: world.query(),
-            sources: world.query(),
+        let places = Places {
+            machines: Place::of(&mut world),
+            buffers: Place::of(&mut world),
+            crews: Place::of(&mut world),
+            orders: Place::of(&mut world),
+            sources: Place::of(&mut world),
         };
-        PlantWorld { world, queries }
+        PlantWorld { world, places }
     }
 
     pub(crate) fn world(&self) -> &World {
@@ -73,24 +112,20 @@ impl PlantWorld {
     /// The component of an engine-made entity; its absence is a bug.
     #[inline]
     pub(crate) fn get<T: Looked>(&self, e: Entity) -> &T {
-        match T::state(&self.queries).get_manual(&self.world, e) {
-            Ok(c) => c,
-            Err(_) => missing::<T>(e),
-        }
+        let place = T::place(&self.places).find(e);
+        // SAFETY: the place was taken from this World's storage in `new`, and nothing has changed
+        // the shape of its tables since (module docs), so it still holds this entity's component;
+        // `&self` excludes any `&mut` to it for the returned lifetime.
+        unsafe { place.as_ref() }
     }
 
     /// The component of an engine-made entity, to change; its absence is a bug.
     #[inline]
-    pub(crate) fn get_mut<T: Looked>(&mut self, e: Entity) -> Mut<'_, T> {
-        let state = T::state(&self.queries);
-        // SAFETY: `&mut self` is exclusive access to the whole World, so this query's mutable
-        // access to `T` conflicts with nothing; the state was made from this very World in `new`
-        // and the World is never replaced, so the World ids match.
-        let query = unsafe { state.query_unchecked_manual(self.world.as_unsafe_world_cell()) };
-        match query.get_inner(e) {
-            Ok(c) => c,
-            Err(_) => missing::<T>(e),
-        }
+    pub(crate) fn get_mut<T: Looked>(&mut self, e: Entity) -> &mut T {
+        let mut place = T::place(&self.places).find(e);
+        // SAFETY: as in `get`; `&mut self` is exclusive access to the whole World, so no other
+        // reference to this component lives while the returned one does.
+        unsafe { place.as_mut() }
     }
 }
 
@@ -127,6 +162,36 @@ mod tests {
         assert_eq!(plant.get::<Source>(a).arrivals, 1);
         assert_eq!(plant.get::<Source>(b).arrivals, 12);
         assert_eq!(plant.world().get::<Source>(b).map(|s| s.arrivals), Some(12));
+    }
+
+    #[test]
+    fn places_hold_when_the_plant_moves_to_another_thread() {
+        let mut world = World::new();
+        let ids: Vec<Entity> = (0..100).map(|i| world.spawn(source(i)).id()).collect();
+        let plant = PlantWorld::new(world);
+        let mut moved = Box::new(plant);
+        let handle = std::thread::spawn(move || {
+            for &id in &ids {
+                moved.get_mut::<Source>(id).arrivals *= 2;
+            }
+            (0..100)
+                .map(|i| moved.get::<Source>(ids[i]).arrivals)
+                .sum::<u64>()
+        });
+        assert_eq!(handle.join().ok(), Some(2 * (0..100).sum::<u64>()));
+    }
+
+    #[test]
+    #[should_panic(expected = "lacks")]
+    fn an_entity_of_another_generation_is_not_taken_for_this_one() {
+        let mut world = World::new();
+        let here = world.spawn(source(3)).id();
+        let plant = PlantWorld::new(world);
+        // The same index, a later generation: what a despawned and reused entity would be.
+        let later =
+            Entity::from_index_and_generation(here.index(), here.generation().after_versions(1));
+        assert_eq!(plant.get::<Source>(here).arrivals, 3);
+        let _ = plant.get::<Source>(later);
     }
 
     #[test]

@@ -10,7 +10,7 @@ impl Simulation {
         };
         let now = self.now;
         let (product, next) = {
-            let mut src = self.world.get_mut::<Source>(self.topo.source);
+            let src = self.world.get_mut::<Source>(self.topo.source);
             src.arrivals += 1;
             let product = if a.mix_products.len() == 1 {
                 a.mix_products[0]
@@ -36,7 +36,7 @@ impl Simulation {
 
     pub(super) fn on_order_release(&mut self, order: Entity) {
         let index = {
-            let mut o = self.comp_mut::<OrderState>(order);
+            let o = self.comp_mut::<OrderState>(order);
             o.released = true;
             o.index as usize
         };

@@ -30,7 +30,7 @@ impl Simulation {
             }
         };
         let entry = {
-            let mut q = self.world.get_mut::<BufferQueue>(self.topo.buffers[input]);
+            let q = self.world.get_mut::<BufferQueue>(self.topo.buffers[input]);
             if q.parts.is_empty() {
                 return false;
             }
@@ -344,7 +344,7 @@ impl Simulation {
         // An order is complete when all its parts have left, good or scrapped (the report gives the
         // shortfall): a planner sizes orders with a scrap allowance, as the plant does.
         if let Some(order) = order {
-            let mut o = self.comp_mut::<OrderState>(order);
+            let o = self.comp_mut::<OrderState>(order);
             o.outstanding = o.outstanding.saturating_sub(1);
             o.good += u32::from(!scrapped);
             if o.outstanding == 0 && o.completed_at.is_none() {
@@ -368,7 +368,7 @@ impl Simulation {
                     Waiter::Machine(m) => !self.machine(*m).stopped(),
                 });
                 let Some(pos) = pos else { return };
-                let mut q = self.comp_mut::<BufferQueue>(b);
+                let q = self.comp_mut::<BufferQueue>(b);
                 match q.waiting.remove(pos) {
                     Some(w) => w,
                     None => return,

@@ -342,7 +342,7 @@ impl Simulation {
             let st = &model.stations[station];
             for (fi, f) in st.failure_modes.iter().enumerate() {
                 let draw = self.draw_ttf(m, fi);
-                let mut mach = self.machine_mut(m);
+                let mach = self.machine_mut(m);
                 mach.modes[fi].remaining = draw;
                 if f.basis == FailureBasis::Calendar {
                     mach.modes[fi].due_at = draw;
@@ -507,7 +507,7 @@ impl Simulation {
     }
 
     #[inline]
-    pub(crate) fn comp_mut<T: Looked>(&mut self, e: Entity) -> Mut<'_, T> {
+    pub(crate) fn comp_mut<T: Looked>(&mut self, e: Entity) -> &mut T {
         self.world.get_mut::<T>(e)
     }
 
@@ -517,7 +517,7 @@ impl Simulation {
     }
 
     #[inline]
-    fn machine_mut(&mut self, m: Entity) -> Mut<'_, Machine> {
+    fn machine_mut(&mut self, m: Entity) -> &mut Machine {
         self.comp_mut::<Machine>(m)
     }
 

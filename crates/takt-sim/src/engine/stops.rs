@@ -37,7 +37,7 @@ impl Simulation {
     pub(super) fn pause(&mut self, m: Entity, station: usize) {
         let now = self.now;
         let activity = {
-            let mut mach = self.machine_mut(m);
+            let mach = self.machine_mut(m);
             if matches!(mach.activity, Activity::Setup | Activity::Processing) {
                 mach.remaining_s = mach.activity_end - now;
                 mach.epoch = mach.epoch.wrapping_add(1);
@@ -58,7 +58,7 @@ impl Simulation {
         match activity {
             Activity::Setup | Activity::Processing => {
                 let epoch = {
-                    let mut mach = self.machine_mut(m);
+                    let mach = self.machine_mut(m);
                     mach.activity_end = now + remaining;
                     mach.segment_start = now;
                     mach.epoch = mach.epoch.wrapping_add(1);
@@ -84,7 +84,7 @@ impl Simulation {
     pub(super) fn freeze_calendar_clocks(&mut self, m: Entity, station: usize) {
         let model = Arc::clone(&self.model);
         let now = self.now;
-        let mut mach = self.machine_mut(m);
+        let mach = self.machine_mut(m);
         for (fi, f) in model.stations[station].failure_modes.iter().enumerate() {
             let ms = &mut mach.modes[fi];
             if f.basis == FailureBasis::Calendar && !ms.active {
@@ -99,7 +99,7 @@ impl Simulation {
         let now = self.now;
         let mut due = Vec::new();
         {
-            let mut mach = self.machine_mut(m);
+            let mach = self.machine_mut(m);
             for (fi, f) in model.stations[station].failure_modes.iter().enumerate() {
                 let ms = &mut mach.modes[fi];
                 if f.basis == FailureBasis::Calendar && !ms.active {
@@ -144,7 +144,7 @@ impl Simulation {
     pub(super) fn fail(&mut self, m: Entity, mode: usize) {
         let now = self.now;
         {
-            let mut mach = self.machine_mut(m);
+            let mach = self.machine_mut(m);
             let ms = &mut mach.modes[mode];
             ms.active = true;
             ms.failed_at = now;
@@ -190,7 +190,7 @@ impl Simulation {
         }
         let fresh = self.draw_ttf(m, mode);
         {
-            let mut mach = self.machine_mut(m);
+            let mach = self.machine_mut(m);
             let ms = &mut mach.modes[mode];
             ms.active = false;
             ms.remaining = fresh;
@@ -204,7 +204,7 @@ impl Simulation {
     pub(super) fn request_crew(&mut self, crew: usize, job: CrewJob) {
         let now = self.now;
         let start = {
-            let mut c = self.comp_mut::<CrewState>(self.topo.crews[crew]);
+            let c = self.comp_mut::<CrewState>(self.topo.crews[crew]);
             if c.free > 0 {
                 c.busy_s += f64::from(c.count - c.free) * (now - c.busy_since);
                 c.busy_since = now;
@@ -223,7 +223,7 @@ impl Simulation {
     pub(super) fn release_crew(&mut self, crew: usize) {
         let now = self.now;
         let next = {
-            let mut c = self.comp_mut::<CrewState>(self.topo.crews[crew]);
+            let c = self.comp_mut::<CrewState>(self.topo.crews[crew]);
             match c.queue.pop_front() {
                 Some(job) => Some(job),
                 None => {
@@ -299,7 +299,7 @@ impl Simulation {
             for fi in 0..model.stations[station].failure_modes.len() {
                 if !self.machine(m).modes[fi].active {
                     let fresh = self.draw_ttf(m, fi);
-                    let mut mach = self.machine_mut(m);
+                    let mach = self.machine_mut(m);
                     let ms = &mut mach.modes[fi];
                     ms.remaining = fresh;
                     ms.epoch = ms.epoch.wrapping_add(1);
@@ -332,7 +332,7 @@ impl Simulation {
     pub fn reset_statistics(&mut self) {
         let now = self.now;
         for &m in &self.topo.machines.clone() {
-            let mut mach = self.machine_mut(m);
+            let mach = self.machine_mut(m);
             mach.clock = StateClock::new(now, mach.clock.state);
             mach.counts = PieceCounts::default();
             for ms in mach.modes.iter_mut() {
@@ -340,13 +340,13 @@ impl Simulation {
             }
         }
         for &b in &self.topo.buffers.clone() {
-            let mut q = self.comp_mut::<BufferQueue>(b);
+            let q = self.comp_mut::<BufferQueue>(b);
             q.level_integral = 0.0;
             q.level_since = now;
             q.max_level = q.parts.len() as u32;
         }
         for &c in &self.topo.crews.clone() {
-            let mut crew = self.comp_mut::<CrewState>(c);
+            let crew = self.comp_mut::<CrewState>(c);
             crew.busy_s = 0.0;
             crew.busy_since = now;
         }
