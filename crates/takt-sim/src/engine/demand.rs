@@ -130,7 +130,7 @@ impl Simulation {
     pub(super) fn enqueue(&mut self, buffer: usize, entry: QueueEntry) {
         let now = self.now;
         push_entry(
-            &mut self.world.get_mut::<BufferQueue>(self.topo.buffers[buffer]),
+            self.world.get_mut::<BufferQueue>(self.topo.buffers[buffer]),
             now,
             entry,
         );

@@ -127,9 +127,9 @@ impl Simulation {
     pub(crate) fn arm_operating_failures(&mut self, m: Entity, station: usize, segment_s: f64) {
         let now = self.now;
         // Disjoint borrows of the model and the World: no Arc clone on this per-cycle path.
-        let mut mach = self.world.get_mut::<Machine>(m);
+        let mach = self.world.get_mut::<Machine>(m);
         let modes = &self.model.stations[station].failure_modes;
-        let due = operating_failures_due(&mut mach, modes, now, segment_s);
+        let due = operating_failures_due(mach, modes, now, segment_s);
         self.schedule_failures(m, due);
     }
 
@@ -153,13 +153,9 @@ impl Simulation {
             return;
         }
         let now = self.now;
-        let mut mach = self.world.get_mut::<Machine>(m);
+        let mach = self.world.get_mut::<Machine>(m);
         let elapsed = now - mach.segment_start;
-        age_operating_clocks(
-            &mut mach,
-            &self.model.stations[station].failure_modes,
-            elapsed,
-        );
+        age_operating_clocks(mach, &self.model.stations[station].failure_modes, elapsed);
     }
 
     pub(super) fn on_activity_end(&mut self, m: Entity, epoch: u32) -> bool {
@@ -167,7 +163,7 @@ impl Simulation {
         // One lookup: the end of a processing segment ages the operating-time clocks, and the
         // quality of the piece is drawn, before anything else touches the machine.
         let (activity, station, part, product, operation, quality) = {
-            let mut mach = self.world.get_mut::<Machine>(m);
+            let mach = self.world.get_mut::<Machine>(m);
             if mach.epoch != epoch || mach.stopped() {
                 return false;
             }
@@ -177,7 +173,7 @@ impl Simulation {
             if mach.activity == Activity::Processing && mach.part.is_some() {
                 let elapsed = now - mach.segment_start;
                 let modes = &self.model.stations[station].failure_modes;
-                age_operating_clocks(&mut mach, modes, elapsed);
+                age_operating_clocks(mach, modes, elapsed);
                 let op = &self.model.products[product as usize].routing[operation as usize];
                 // Only operations that can scrap or rework draw from the quality stream.
                 if op.scrap_probability > 0.0 || op.rework_probability > 0.0 {
@@ -235,10 +231,10 @@ impl Simulation {
             let buffer = self.choose_buffer(product, operation + 1, order);
             let entry = self.queue_entry(part, operation + 1);
             let now = self.now;
-            let mut q = self.world.get_mut::<BufferQueue>(self.topo.buffers[buffer]);
+            let q = self.world.get_mut::<BufferQueue>(self.topo.buffers[buffer]);
             let room = q.has_room();
             if room {
-                push_entry(&mut q, now, entry);
+                push_entry(q, now, entry);
             } else {
                 q.waiting.push_back(Waiter::Machine(m));
             }

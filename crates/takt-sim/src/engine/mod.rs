@@ -540,8 +540,8 @@ impl Simulation {
     fn with_machine<R>(&mut self, m: Entity, change: impl FnOnce(&mut Machine, &Model) -> R) -> R {
         let now = self.now;
         let (result, changed) = {
-            let mut mach = self.world.get_mut::<Machine>(m);
-            let result = change(&mut mach, &self.model);
+            let mach = self.world.get_mut::<Machine>(m);
+            let result = change(mach, &self.model);
             let new = mach.state();
             let changed = (mach.clock.state != new).then(|| {
                 mach.clock.switch(now, new);

@@ -8,9 +8,9 @@ impl Simulation {
     /// work, freezing or restarting calendar-time failure clocks, and re-deriving its state.
     pub(super) fn change_flags(&mut self, m: Entity, change: impl FnOnce(&mut Machine)) {
         let (was_stopped, was_frozen, is_stopped, is_frozen, station) = {
-            let mut mach = self.machine_mut(m);
+            let mach = self.machine_mut(m);
             let (ws, wf) = (mach.stopped(), mach.clocks_frozen());
-            change(&mut mach);
+            change(mach);
             (
                 ws,
                 wf,
