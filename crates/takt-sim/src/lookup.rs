@@ -31,9 +31,11 @@ pub(crate) struct PlantWorld {
 unsafe impl Send for PlantWorld {}
 unsafe impl Sync for PlantWorld {}
 
-/// Where each entity's component of one kind sits, by entity index.
+/// Where each entity's component of one kind sits, by entity index. An index without one holds
+/// [`Entity::PLACEHOLDER`] beside a dangling pointer never read: no spawned entity equals it, and
+/// the placeholder's own index is the largest there is, never a slot's.
 pub(crate) struct Place<T> {
-    slots: Vec<(Entity, Option<NonNull<T>>)>,
+    slots: Vec<(Entity, NonNull<T>)>,
 }
 
 impl<T: Component<Mutability = Mutable>> Place<T> {
@@ -43,17 +45,17 @@ impl<T: Component<Mutability = Mutable>> Place<T> {
         for (entity, component) in query.iter_mut(world) {
             let index = entity.index_u32() as usize;
             if slots.len() <= index {
-                slots.resize(index + 1, (Entity::PLACEHOLDER, None));
+                slots.resize(index + 1, (Entity::PLACEHOLDER, NonNull::dangling()));
             }
-            slots[index] = (entity, Some(NonNull::from(component.into_inner())));
+            slots[index] = (entity, NonNull::from(component.into_inner()));
         }
         Place { slots }
     }
 
-    #[inline]
+    #[inline(always)]
     fn find(&self, e: Entity) -> NonNull<T> {
         match self.slots.get(e.index_u32() as usize) {
-            Some(&(entity, Some(place))) if entity == e => place,
+            Some(&(entity, place)) if entity == e => place,
             _ => missing::<T>(e),
         }
     }
@@ -110,7 +112,7 @@ impl PlantWorld {
     }
 
     /// The component of an engine-made entity; its absence is a bug.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn get<T: Looked>(&self, e: Entity) -> &T {
         let place = T::place(&self.places).find(e);
         // SAFETY: the place was taken from this World's storage in `new`, and nothing has changed
@@ -120,7 +122,7 @@ impl PlantWorld {
     }
 
     /// The component of an engine-made entity, to change; its absence is a bug.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn get_mut<T: Looked>(&mut self, e: Entity) -> &mut T {
         let mut place = T::place(&self.places).find(e);
         // SAFETY: as in `get`; `&mut self` is exclusive access to the whole World, so no other

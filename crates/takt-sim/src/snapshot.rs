@@ -269,6 +269,7 @@ impl Simulation {
             trace: None,
             trace_seq: snap.trace_seq,
             plan: snap.plan.clone().map(Box::new),
+            top_spent: false,
         })
     }
 }

@@ -171,6 +171,10 @@ pub struct Simulation {
     pub(crate) trace_seq: u64,
     /// Set when the machines follow a production plan (see `plan.rs`).
     pub(crate) plan: Option<Box<crate::plan::PlanState>>,
+    /// While an event is handled its entry stays at the top of the calendar, spent: the first
+    /// event the handler schedules takes its place (one sift down instead of a pop and a push),
+    /// and the loop pops it if none did. Never set between events.
+    pub(crate) top_spent: bool,
 }
 
 impl Simulation {
@@ -328,6 +332,7 @@ impl Simulation {
             trace: None,
             trace_seq: 0,
             plan: None,
+            top_spent: false,
         }
     }
 
@@ -440,13 +445,16 @@ impl Simulation {
             if handled == max {
                 return (false, handled);
             }
-            let Some(next) = self.calendar.pop() else {
-                break;
-            };
+            let next = *next;
             handled += 1;
             self.now = next.time;
+            self.top_spent = true;
             if self.dispatch(next.event) {
                 self.events += 1;
+            }
+            if self.top_spent {
+                self.top_spent = false;
+                self.calendar.pop();
             }
         }
         if until > self.now {
@@ -464,11 +472,19 @@ impl Simulation {
     pub(crate) fn schedule(&mut self, time: f64, event: SimEvent) {
         debug_assert!(!time.is_nan(), "an event at a NaN time: {event:?}");
         self.seq += 1;
-        self.calendar.push(Scheduled {
+        let entry = Scheduled {
             time,
             seq: self.seq,
             event,
-        });
+        };
+        if self.top_spent {
+            self.top_spent = false;
+            if let Some(mut top) = self.calendar.peek_mut() {
+                *top = entry;
+                return;
+            }
+        }
+        self.calendar.push(entry);
     }
 
     /// Returns whether the event did anything (false for a stale, cancelled one).
