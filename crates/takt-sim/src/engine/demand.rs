@@ -100,10 +100,12 @@ impl Simulation {
             let station = plan.station_of[order as usize][operation as usize];
             return self.model.stations[station as usize].input_buffer;
         }
-        let op = &self.model.products[product as usize].routing[operation as usize];
-        if op.stations.len() == 1 {
-            return self.model.stations[op.stations[0]].input_buffer;
+        let only =
+            self.topo.step_buffers[(self.topo.first_step[product as usize] + operation) as usize];
+        if only != SEVERAL_STATIONS {
+            return only as usize;
         }
+        let op = &self.model.products[product as usize].routing[operation as usize];
         let mut best: Option<(bool, f64, usize)> = None;
         for &s in &op.stations {
             let st = &self.model.stations[s];

@@ -94,32 +94,34 @@ impl Simulation {
 
     /// Starts a setup or processing, with one lookup of the machine: `pick` sets what the machine
     /// takes on and returns the activity and its duration (drawn from the machine's own streams).
-    /// A processing segment arms the operating-time failures that fall inside it.
+    /// A processing segment arms the operating-time failures that fall inside it (a second lookup,
+    /// only at stations with such modes).
     pub(super) fn start_activity(
         &mut self,
         m: Entity,
         pick: impl FnOnce(&mut Machine, &Model) -> (Activity, f64),
     ) {
         let now = self.now;
-        let (epoch, end, failures) = self.with_machine(m, |mach, model| {
+        let (epoch, duration_s, processing, station) = self.with_machine(m, |mach, model| {
             let (activity, duration_s) = pick(mach, model);
             mach.activity = activity;
             mach.epoch = mach.epoch.wrapping_add(1);
             mach.activity_end = now + duration_s;
             mach.remaining_s = duration_s;
             mach.segment_start = now;
-            let failures = if activity == Activity::Processing {
-                let modes = &model.stations[mach.station as usize].failure_modes;
-                operating_failures_due(mach, modes, now, duration_s)
-            } else {
-                Vec::new()
-            };
-            (mach.epoch, now + duration_s, failures)
+            (
+                mach.epoch,
+                duration_s,
+                activity == Activity::Processing,
+                mach.station as usize,
+            )
         });
-        self.schedule(end, SimEvent::ActivityEnd { machine: m, epoch });
-        // Mostly none fall inside a segment: no call then.
-        if !failures.is_empty() {
-            self.schedule_failures(m, failures);
+        self.schedule(
+            now + duration_s,
+            SimEvent::ActivityEnd { machine: m, epoch },
+        );
+        if processing && self.topo.has_operating_modes[station] {
+            self.arm_operating_failures(m, station, duration_s);
         }
     }
 

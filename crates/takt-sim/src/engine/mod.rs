@@ -154,7 +154,15 @@ pub struct Topology {
     pub has_operating_modes: Vec<bool>,
     pub has_cycle_modes: Vec<bool>,
     pub has_calendar_modes: Vec<bool>,
+    /// Per product and routing step, at `step_buffers[first_step[product] + step]`: the input
+    /// buffer of the one station doing it, [`SEVERAL_STATIONS`] when several can (the part then
+    /// goes where the load is least, see `choose_buffer`).
+    pub step_buffers: Vec<u32>,
+    pub first_step: Vec<u32>,
 }
+
+/// A routing step several stations can do (see [`Topology::step_buffers`]).
+pub const SEVERAL_STATIONS: u32 = u32::MAX;
 
 /// One replication of a plant model: build it, run it, read its KPIs, snapshot and restore it.
 pub struct Simulation {
@@ -671,6 +679,15 @@ pub(crate) fn topology(
             .map(|s| s.failure_modes.iter().any(|f| f.basis == b))
             .collect()
     };
+    let mut first_step = Vec::with_capacity(model.products.len());
+    let mut step_buffers = Vec::new();
+    for product in &model.products {
+        first_step.push(step_buffers.len() as u32);
+        step_buffers.extend(product.routing.iter().map(|op| match op.stations[..] {
+            [only] => model.stations[only].input_buffer as u32,
+            _ => SEVERAL_STATIONS,
+        }));
+    }
     Topology {
         source,
         machines,
@@ -682,5 +699,7 @@ pub(crate) fn topology(
         has_operating_modes: basis(FailureBasis::Operating),
         has_cycle_modes: basis(FailureBasis::Cycles),
         has_calendar_modes: basis(FailureBasis::Calendar),
+        step_buffers,
+        first_step,
     }
 }
