@@ -89,10 +89,10 @@ impl Simulation {
         }
     }
 
-    /// Among the eligible stations of an operation, the input buffer with the fewest parts per machine
-    /// that has room (the first listed on ties); if none has room, the one with the fewest waiting.
-    /// Under a plan, the buffer of the station planned for the order's step.
-    #[inline]
+    /// The input buffer a part goes to for a step: the one station's if one does it (most steps),
+    /// else [`Simulation::least_loaded_buffer`]. Under a plan, the buffer of the station planned
+    /// for the order's step.
+    #[inline(always)]
     pub(crate) fn choose_buffer(&self, product: u32, operation: u32, order: u32) -> usize {
         if let Some(plan) = &self.plan
             && order != NO_ORDER
@@ -105,6 +105,13 @@ impl Simulation {
         if only != SEVERAL_STATIONS {
             return only as usize;
         }
+        self.least_loaded_buffer(product, operation)
+    }
+
+    /// Among the stations that can do a step, the input buffer with the fewest parts per machine
+    /// that has room (the first listed on ties); if none has room, the one with the fewest waiting.
+    #[inline(never)]
+    fn least_loaded_buffer(&self, product: u32, operation: u32) -> usize {
         let op = &self.model.products[product as usize].routing[operation as usize];
         let mut best: Option<(bool, f64, usize)> = None;
         for &s in &op.stations {

@@ -173,9 +173,11 @@ impl Simulation {
             let (product, operation) = (mach.product, mach.operation);
             let mut quality = 1.0;
             if mach.activity == Activity::Processing && mach.part.is_some() {
-                let elapsed = now - mach.segment_start;
-                let modes = &self.model.stations[station].failure_modes;
-                age_operating_clocks(mach, modes, elapsed);
+                if self.topo.has_operating_modes[station] {
+                    let elapsed = now - mach.segment_start;
+                    let modes = &self.model.stations[station].failure_modes;
+                    age_operating_clocks(mach, modes, elapsed);
+                }
                 let op = &self.model.products[product as usize].routing[operation as usize];
                 // Only operations that can scrap or rework draw from the quality stream.
                 if op.scrap_probability > 0.0 || op.rework_probability > 0.0 {
