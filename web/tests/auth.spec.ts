@@ -20,6 +20,18 @@ test("with tokens, the page asks for one, keeps it out of the URL and local stor
       // The first calls are refused (401) until the token is given: the browser logs them.
       if (m.type() === "error" && !m.text().includes("status of 401")) problems.push(m.text());
     });
+    // The plant feeds the twin with a write token (a twin that has heard nothing has no forecast
+    // to refuse); a read token is then told it cannot run one, an operate token sees it.
+    const start = Date.now() - 120_000;
+    const fed = await fetch(`${server.url}/twin/events`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${WRITE}` },
+      body: JSON.stringify([
+        ...MACHINES.map((m) => stateEvent(m, "RUNNING", "production", start)),
+        ...MACHINES.map((m) => countEvent(m, 40, start + 60_000)),
+      ]),
+    });
+    expect(fed.status).toBe(200);
     await page.goto(`${server.url}/`);
     await expect(page.getByRole("heading", { name: "This takt server wants a token" })).toBeVisible();
     await page.getByLabel("Token").fill(READ);
@@ -34,18 +46,7 @@ test("with tokens, the page asks for one, keeps it out of the URL and local stor
     expect(await page.evaluate(() => sessionStorage.getItem("takt.token"))).toBe(READ);
     expect(problems.filter((p) => !p.includes("status of 403"))).toEqual([]);
 
-    // The plant feeds the twin with a write token; a shift leader's (operate) token then sees the
-    // forecast, on a screen of its own.
-    const start = Date.now() - 120_000;
-    const fed = await fetch(`${server.url}/twin/events`, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${WRITE}` },
-      body: JSON.stringify([
-        ...MACHINES.map((m) => stateEvent(m, "RUNNING", "production", start)),
-        ...MACHINES.map((m) => countEvent(m, 40, start + 60_000)),
-      ]),
-    });
-    expect(fed.status).toBe(200);
+    // A shift leader's (operate) token sees the forecast, on a screen of its own.
     const leader = await browser.newPage();
     await leader.goto(`${server.url}/`);
     await leader.getByLabel("Token").fill(OPERATE);

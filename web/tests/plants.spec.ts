@@ -53,6 +53,9 @@ test("the board offers the site's plants and shows each plant's own machines and
   await expect(page).toHaveURL(/#\/board$/);
   await expect(page.getByTestId("machine-Filler")).toBeVisible();
   await expect(page.getByTestId("machine-Press")).toHaveCount(0);
+  // The default plant has heard nothing: its board does not ask for a forecast the server must
+  // refuse (a 422 in the console, which the line above would have caught), it says why there is none.
+  await expect(page.getByTestId("forecast-no-events")).toBeVisible();
   expect(problems).toEqual([]);
 });
 

@@ -94,6 +94,7 @@ export function Board() {
                 ? { shift: state.shift ?? null, ended_ms: state.window_end_ms, next_ms: state.next_shift_start_ms, offset_min: offset }
                 : null
             }
+            silent={!state.assets.some((a) => a.events > 0)}
           />
         ) : null}
         <Previous layout={layout} assets={assets} />

@@ -36,14 +36,16 @@ function rows(f: Forecast): Row[] {
 /** The shift that ended when no shift is running (the twin's clock is past its end), else null. */
 export type ShiftOver = { shift: string | null; ended_ms: number; next_ms: number; offset_min: number };
 
-export function ForecastPanel({ over }: { over: ShiftOver | null }) {
+/** `silent`: the twin has no event yet (the server would refuse: nothing to forecast from). */
+export function ForecastPanel({ over, silent }: { over: ShiftOver | null; silent: boolean }) {
   const [forecast, setForecast] = useState<Forecast | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const between = over !== null;
   const refresh = useCallback(async () => {
-    // Between shifts there is no rest of the shift to simulate: the server would refuse.
-    if (between) return;
+    // Between shifts there is no rest of the shift to simulate, and a twin that has heard nothing
+    // has no plant to start from: the server would refuse either.
+    if (between || silent) return;
     setBusy(true);
     try {
       setForecast(await post<Forecast>(twinPath("/forecast"), {}));
@@ -59,7 +61,7 @@ export function ForecastPanel({ over }: { over: ShiftOver | null }) {
     } finally {
       setBusy(false);
     }
-  }, [between]);
+  }, [between, silent]);
   useEffect(() => {
     void refresh();
     const timer = window.setInterval(() => void refresh(), REFRESH_MS);
@@ -105,7 +107,7 @@ export function ForecastPanel({ over }: { over: ShiftOver | null }) {
     <section class="panel forecast" aria-label="forecast to the end of the shift" data-testid="forecast">
       <h2>
         Forecast to {forecast ? plantTime(Date.parse(forecast.until), offset).slice(11) : "the end of the shift"}
-        <button type="button" onClick={() => void refresh()} disabled={busy || between}>
+        <button type="button" onClick={() => void refresh()} disabled={busy || between || silent}>
           {busy ? "running…" : "refresh"}
         </button>
       </h2>
@@ -115,8 +117,14 @@ export function ForecastPanel({ over }: { over: ShiftOver | null }) {
           forecast runs again once the next shift has begun, at {plantTime(over.next_ms, over.offset_min)}.
         </p>
       ) : null}
-      {!over && error ? <p class="error" role="alert">{error}</p> : null}
-      {over ? null : forecast ? (
+      {!over && silent ? (
+        <p class="quiet" data-testid="forecast-no-events">
+          No event from the plant has reached the twin yet: the forecast starts from the plant as the events show it, and runs once the first
+          arrives.
+        </p>
+      ) : null}
+      {!over && !silent && error ? <p class="error" role="alert">{error}</p> : null}
+      {over || silent ? null : forecast ? (
         <>
           <p class="quiet">
             {forecast.replications} simulated futures from the plant as it stood at {plantTime(Date.parse(forecast.now), offset, true)}.
