@@ -493,7 +493,7 @@ impl Simulation {
                 let budget = sim.draw_ttf_after(m, fi, age);
                 sim.world.get_mut::<Machine>(m).modes[fi].remaining = budget;
             }
-            if !frozen && sim.topo.has_calendar_modes[station] {
+            if !frozen && sim.topo.stations[station].has_calendar_modes {
                 sim.thaw_calendar_clocks(m, station);
             }
             if st.maintenance.is_some() {
@@ -514,7 +514,7 @@ impl Simulation {
                     )
                 };
                 sim.schedule(now + remaining, SimEvent::ActivityEnd { machine: m, epoch });
-                if processing && sim.topo.has_operating_modes[station] {
+                if processing && sim.topo.stations[station].has_operating_modes {
                     sim.arm_operating_failures(m, station, remaining);
                 }
             }

@@ -31,9 +31,9 @@ impl Simulation {
         let n = topo.machines.len();
         // The machine indices of each station, and each station's input buffer.
         let station_of = |k: usize| {
-            topo.station_machines
+            topo.stations
                 .iter()
-                .position(|&(a, b)| (a..b).contains(&k))
+                .position(|st| st.machines().contains(&k))
         };
         let mut blocked_on: Vec<Option<usize>> = vec![None; n];
         let mut since = vec![0.0; n];
@@ -55,8 +55,7 @@ impl Simulation {
                     continue;
                 };
                 let free_taker = model.stations.iter().enumerate().any(|(s, st)| {
-                    let (a, b) = topo.station_machines[s];
-                    st.input_buffer == buffer && (a..b).any(|j| !stuck[j])
+                    st.input_buffer == buffer && topo.stations[s].machines().any(|j| !stuck[j])
                 });
                 if free_taker {
                     stuck[k] = false;

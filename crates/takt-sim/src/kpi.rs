@@ -194,7 +194,7 @@ impl Simulation {
         let mut stations = Vec::new();
         let mut bottleneck: Option<(f64, usize)> = None;
         for (si, st) in model.stations.iter().enumerate() {
-            let (a, b) = topo.station_machines[si];
+            let machines = topo.stations[si].machines();
             let mut totals = [0.0; N_STATES];
             let (mut produced, mut good, mut scrap, mut rework, mut setups) = (0, 0, 0, 0, 0);
             let mut maintenances = 0;
@@ -204,7 +204,7 @@ impl Simulation {
             let (mut failures, mut repairs, mut repair_s) =
                 (vec![0; modes], vec![0; modes], vec![0.0; modes]);
             let (mut active_periods, mut active_s) = (0u64, 0.0);
-            for &m in &topo.machines[a..b] {
+            for &m in &topo.machines[machines] {
                 let mach = self.comp::<Machine>(m);
                 let clock = &mach.clock;
                 let mut t = clock.totals_s;

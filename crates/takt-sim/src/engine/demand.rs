@@ -101,7 +101,7 @@ impl Simulation {
             return self.model.stations[station as usize].input_buffer;
         }
         let only =
-            self.topo.step_buffers[(self.topo.first_step[product as usize] + operation) as usize];
+            self.topo.steps[(self.topo.first_step[product as usize] + operation) as usize].buffer;
         if only != SEVERAL_STATIONS {
             return only as usize;
         }
@@ -154,9 +154,8 @@ impl Simulation {
         {
             plan.arrived[entry.order as usize][entry.operation as usize] += 1;
         }
-        let station = self.model.buffers[buffer].station;
-        let (a, b) = self.topo.station_machines[station];
-        for i in a..b {
+        let station = self.topo.buffer_station[buffer] as usize;
+        for i in self.topo.stations[station].machines() {
             if self.try_start(self.topo.machines[i]) {
                 return;
             }

@@ -13,16 +13,14 @@ impl Simulation {
             }
             (mach.station as usize, mach.last_product)
         };
-        let st = &self.model.stations[station];
-        let (input, dispatch) = (st.input_buffer, st.dispatch);
+        let st = self.topo.stations[station];
+        let (input, dispatch) = (st.input_buffer as usize, st.dispatch);
         let now = self.now;
         // Under a plan: only the machine's current lot, once all of it is there.
         let planned = match &mut self.plan {
             None => None,
             Some(plan) => {
-                let station_machines = self.topo.station_machines[station];
-                let mi =
-                    (station_machines.0..station_machines.1).find(|&i| self.topo.machines[i] == m);
+                let mi = st.machines().find(|&i| self.topo.machines[i] == m);
                 match mi.and_then(|mi| plan.current_lot(mi)) {
                     Some((o, k)) if plan.lot_ready(o, k) => Some((o as u32, k as u32)),
                     _ => return false,
@@ -30,7 +28,7 @@ impl Simulation {
             }
         };
         let entry = {
-            let q = self.world.get_mut::<BufferQueue>(self.topo.buffers[input]);
+            let q = self.world.get_mut::<BufferQueue>(st.input_queue);
             if q.parts.is_empty() {
                 return false;
             }
@@ -50,7 +48,10 @@ impl Simulation {
         let (entry, someone_waits) = entry;
         self.start_activity(m, |mach, model| {
             // Setup if the product changes, else straight to processing.
-            let setup = match (&model.stations[station].changeover, last_product) {
+            let changeover = st
+                .has_changeover
+                .then(|| &model.stations[station].changeover);
+            let setup = match (changeover.and_then(Option::as_ref), last_product) {
                 (Some(c), Some(from)) => c
                     .between(from as usize, entry.product as usize)
                     .map(|s| s.sample(&mut mach.streams.setup)),
@@ -120,7 +121,7 @@ impl Simulation {
             now + duration_s,
             SimEvent::ActivityEnd { machine: m, epoch },
         );
-        if processing && self.topo.has_operating_modes[station] {
+        if processing && self.topo.stations[station].has_operating_modes {
             self.arm_operating_failures(m, station, duration_s);
         }
     }
@@ -151,7 +152,7 @@ impl Simulation {
 
     /// Ends the current processing segment: operating-time clocks age by its length.
     pub(super) fn end_segment(&mut self, m: Entity, station: usize) {
-        if !self.topo.has_operating_modes[station] {
+        if !self.topo.stations[station].has_operating_modes {
             return;
         }
         let now = self.now;
@@ -173,14 +174,15 @@ impl Simulation {
             let (product, operation) = (mach.product, mach.operation);
             let mut quality = 1.0;
             if mach.activity == Activity::Processing && mach.part.is_some() {
-                if self.topo.has_operating_modes[station] {
+                if self.topo.stations[station].has_operating_modes {
                     let elapsed = now - mach.segment_start;
                     let modes = &self.model.stations[station].failure_modes;
                     age_operating_clocks(mach, modes, elapsed);
                 }
-                let op = &self.model.products[product as usize].routing[operation as usize];
+                let step =
+                    &self.topo.steps[(self.topo.first_step[product as usize] + operation) as usize];
                 // Only operations that can scrap or rework draw from the quality stream.
-                if op.scrap_probability > 0.0 || op.rework_probability > 0.0 {
+                if step.scrap_probability > 0.0 || step.rework_probability > 0.0 {
                     quality = mach.streams.quality.random::<f64>();
                 }
             }
@@ -214,13 +216,18 @@ impl Simulation {
         operation: u32,
         u: f64,
     ) {
-        let routing = &self.model.products[product as usize].routing;
-        let op = &routing[operation as usize];
-        let last_step = operation as usize + 1 == routing.len();
-        let ideal = self.model.stations[station].ideal_cycle_s[product as usize]
-            .unwrap_or(op.process_mean_s);
-        let scrap = u < op.scrap_probability;
-        let rework = !scrap && u < op.scrap_probability + op.rework_probability;
+        let step = self.topo.steps[(self.topo.first_step[product as usize] + operation) as usize];
+        let last_step = step.last;
+        // A step several stations can do: the ideal cycle of the one that did it.
+        let ideal = if step.ideal_s.is_nan() {
+            self.model.stations[station].ideal_cycle_s[product as usize].unwrap_or(
+                self.model.products[product as usize].routing[operation as usize].process_mean_s,
+            )
+        } else {
+            step.ideal_s
+        };
+        let scrap = u < step.scrap_probability;
+        let rework = !scrap && u < step.scrap_probability + step.rework_probability;
         let good = !scrap && !rework;
         let order = if self.plan.is_some() {
             self.order_index(&part)
@@ -244,7 +251,7 @@ impl Simulation {
             }
             (buffer, room, entry)
         });
-        let cycle_modes = self.topo.has_cycle_modes[station];
+        let cycle_modes = self.topo.stations[station].has_cycle_modes;
         let failing = self.with_machine(m, |mach, model| {
             let c = &mut mach.counts;
             c.produced += 1;

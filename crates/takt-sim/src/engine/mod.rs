@@ -146,19 +146,63 @@ pub struct Topology {
     pub source: Entity,
     pub machines: Vec<Entity>,
     pub machine_names: Vec<String>,
-    /// Machines of station `s`: `machines[station_machines[s].0 .. station_machines[s].1]`.
-    pub station_machines: Vec<(usize, usize)>,
+    /// Per station, what an event needs of it (see [`StationCore`]).
+    pub stations: Vec<StationCore>,
     pub buffers: Vec<Entity>,
+    /// Per buffer, the station taking from it (the model's, kept beside the entities: an arrival
+    /// reads it).
+    pub buffer_station: Vec<u32>,
     pub crews: Vec<Entity>,
     pub orders: Vec<Entity>,
-    pub has_operating_modes: Vec<bool>,
-    pub has_cycle_modes: Vec<bool>,
-    pub has_calendar_modes: Vec<bool>,
-    /// Per product and routing step, at `step_buffers[first_step[product] + step]`: the input
-    /// buffer of the one station doing it, [`SEVERAL_STATIONS`] when several can (the part then
-    /// goes where the load is least, see `choose_buffer`).
-    pub step_buffers: Vec<u32>,
+    /// Per product and routing step, at `steps[first_step[product] + step]`: what the end of a
+    /// cycle needs of the step (see [`StepCore`]).
+    pub steps: Vec<StepCore>,
     pub first_step: Vec<u32>,
+}
+
+/// What the end of a cycle needs of a routing step, in 32 bytes of one table (checked by a test) (the model's
+/// `Operation` holds names and vectors, and the ideal cycle is in the station's table by product).
+#[derive(Debug, Clone, Copy)]
+#[repr(C)]
+pub struct StepCore {
+    pub scrap_probability: f64,
+    pub rework_probability: f64,
+    /// The ideal cycle of the one station doing the step (its `ideal_cycle_s` for the product, else
+    /// the step's mean); NaN when several stations can (each has its own).
+    pub ideal_s: f64,
+    /// The input buffer of the one station doing it, [`SEVERAL_STATIONS`] when several can (the
+    /// part then goes where the load is least, see `choose_buffer`).
+    pub buffer: u32,
+    /// The routing's last step.
+    pub last: bool,
+}
+
+/// What an event needs of a station, in 32 bytes of one table (checked by a test): its machines, its input buffer
+/// (index and entity), its dispatching rule and what it has (failure modes by basis, changeovers).
+/// In plants of a thousand stations the model's `Station` (names, vectors) no longer stays in the
+/// first-level cache; this does, or costs one line.
+#[derive(Debug, Clone, Copy)]
+#[repr(C)]
+pub struct StationCore {
+    /// The input buffer's entity (its `BufferQueue`).
+    pub input_queue: Entity,
+    /// Its machines: `Topology::machines[first_machine..end_machine]`.
+    pub first_machine: u32,
+    pub end_machine: u32,
+    pub input_buffer: u32,
+    pub dispatch: takt_model::DispatchRule,
+    pub has_operating_modes: bool,
+    pub has_cycle_modes: bool,
+    pub has_calendar_modes: bool,
+    pub has_changeover: bool,
+}
+
+impl StationCore {
+    /// The indices of its machines in `Topology::machines`.
+    #[inline]
+    pub fn machines(&self) -> std::ops::Range<usize> {
+        self.first_machine as usize..self.end_machine as usize
+    }
 }
 
 /// A routing step several stations can do (see [`Topology::step_buffers`]).
@@ -548,8 +592,12 @@ impl Simulation {
     fn machine_index(&self, m: Entity) -> usize {
         // Machines are spawned in a block after the source and buffers; find by station range.
         let station = self.machine(m).station as usize;
-        let (a, b) = self.topo.station_machines[station];
-        (a..b).find(|&i| self.topo.machines[i] == m).unwrap_or(a)
+        let machines = self.topo.stations[station].machines();
+        let first = machines.start;
+        machines
+            .into_iter()
+            .find(|&i| self.topo.machines[i] == m)
+            .unwrap_or(first)
     }
 
     // ----- state accounting -----
@@ -664,42 +712,66 @@ pub(crate) fn topology(
     orders: Vec<Entity>,
 ) -> Topology {
     let mut machine_names = Vec::new();
-    let mut station_machines = Vec::new();
+    let mut stations = Vec::with_capacity(model.stations.len());
     for st in &model.stations {
-        let first = machine_names.len();
+        let first = machine_names.len() as u32;
         for k in 0..st.machines {
             machine_names.push(st.machine_name(k));
         }
-        station_machines.push((first, machine_names.len()));
+        let has = |b: FailureBasis| st.failure_modes.iter().any(|f| f.basis == b);
+        stations.push(StationCore {
+            input_queue: buffers[st.input_buffer],
+            first_machine: first,
+            end_machine: machine_names.len() as u32,
+            input_buffer: st.input_buffer as u32,
+            dispatch: st.dispatch,
+            has_operating_modes: has(FailureBasis::Operating),
+            has_cycle_modes: has(FailureBasis::Cycles),
+            has_calendar_modes: has(FailureBasis::Calendar),
+            has_changeover: st.changeover.is_some(),
+        });
     }
-    let basis = |b: FailureBasis| -> Vec<bool> {
-        model
-            .stations
-            .iter()
-            .map(|s| s.failure_modes.iter().any(|f| f.basis == b))
-            .collect()
-    };
     let mut first_step = Vec::with_capacity(model.products.len());
-    let mut step_buffers = Vec::new();
-    for product in &model.products {
-        first_step.push(step_buffers.len() as u32);
-        step_buffers.extend(product.routing.iter().map(|op| match op.stations[..] {
-            [only] => model.stations[only].input_buffer as u32,
-            _ => SEVERAL_STATIONS,
+    let mut steps = Vec::new();
+    for (p, product) in model.products.iter().enumerate() {
+        first_step.push(steps.len() as u32);
+        steps.extend(product.routing.iter().enumerate().map(|(k, op)| {
+            let (buffer, ideal_s) = match op.stations[..] {
+                [only] => (
+                    model.stations[only].input_buffer as u32,
+                    model.stations[only].ideal_cycle_s[p].unwrap_or(op.process_mean_s),
+                ),
+                _ => (SEVERAL_STATIONS, f64::NAN),
+            };
+            StepCore {
+                scrap_probability: op.scrap_probability,
+                rework_probability: op.rework_probability,
+                ideal_s,
+                buffer,
+                last: k + 1 == product.routing.len(),
+            }
         }));
     }
     Topology {
         source,
         machines,
         machine_names,
-        station_machines,
+        stations,
         buffers,
+        buffer_station: model.buffers.iter().map(|b| b.station as u32).collect(),
         crews,
         orders,
-        has_operating_modes: basis(FailureBasis::Operating),
-        has_cycle_modes: basis(FailureBasis::Cycles),
-        has_calendar_modes: basis(FailureBasis::Calendar),
-        step_buffers,
+        steps,
         first_step,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Two stations or two steps to a cache line: a field added to either record fails this.
+    #[test]
+    fn the_station_and_step_records_are_32_bytes() {
+        assert_eq!(std::mem::size_of::<super::StationCore>(), 32);
+        assert_eq!(std::mem::size_of::<super::StepCore>(), 32);
     }
 }

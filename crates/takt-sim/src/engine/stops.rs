@@ -22,10 +22,10 @@ impl Simulation {
         if !was_stopped && is_stopped {
             self.pause(m, station);
         }
-        if !was_frozen && is_frozen && self.topo.has_calendar_modes[station] {
+        if !was_frozen && is_frozen && self.topo.stations[station].has_calendar_modes {
             self.freeze_calendar_clocks(m, station);
         }
-        if was_frozen && !is_frozen && self.topo.has_calendar_modes[station] {
+        if was_frozen && !is_frozen && self.topo.stations[station].has_calendar_modes {
             self.thaw_calendar_clocks(m, station);
         }
         self.update_state(m);
@@ -65,7 +65,9 @@ impl Simulation {
                     mach.epoch
                 };
                 self.schedule(now + remaining, SimEvent::ActivityEnd { machine: m, epoch });
-                if activity == Activity::Processing && self.topo.has_operating_modes[station] {
+                if activity == Activity::Processing
+                    && self.topo.stations[station].has_operating_modes
+                {
                     self.arm_operating_failures(m, station, remaining);
                 }
             }
@@ -317,8 +319,7 @@ impl Simulation {
             if !st.follows_calendar {
                 continue;
             }
-            let (a, b) = self.topo.station_machines[si];
-            for i in a..b {
+            for i in self.topo.stations[si].machines() {
                 let m = self.topo.machines[i];
                 if self.machine(m).off_shift == on {
                     self.change_flags(m, |mach| mach.off_shift = !on);
