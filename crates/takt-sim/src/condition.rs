@@ -514,7 +514,7 @@ impl Simulation {
                     )
                 };
                 sim.schedule(now + remaining, SimEvent::ActivityEnd { machine: m, epoch });
-                if processing && sim.topo.stations[station].has_operating_modes {
+                if processing {
                     sim.arm_operating_failures(m, station, remaining);
                 }
             }

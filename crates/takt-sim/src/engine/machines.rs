@@ -121,13 +121,23 @@ impl Simulation {
             now + duration_s,
             SimEvent::ActivityEnd { machine: m, epoch },
         );
-        if processing && self.topo.stations[station].has_operating_modes {
+        if processing {
             self.arm_operating_failures(m, station, duration_s);
         }
     }
 
-    /// Schedules the failures of operating-time modes that fall inside the coming processing segment.
+    /// Schedules the failures of operating-time modes that fall inside the coming processing
+    /// segment, at a station that has such modes (the check in line at every caller, the work in
+    /// one call).
+    #[inline(always)]
     pub(crate) fn arm_operating_failures(&mut self, m: Entity, station: usize, segment_s: f64) {
+        if self.topo.stations[station].has_operating_modes {
+            self.schedule_operating_failures(m, station, segment_s);
+        }
+    }
+
+    #[inline(never)]
+    fn schedule_operating_failures(&mut self, m: Entity, station: usize, segment_s: f64) {
         let now = self.now;
         // Disjoint borrows of the model and the World: no Arc clone on this per-cycle path.
         let mach = self.world.get_mut::<Machine>(m);

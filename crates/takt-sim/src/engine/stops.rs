@@ -65,9 +65,7 @@ impl Simulation {
                     mach.epoch
                 };
                 self.schedule(now + remaining, SimEvent::ActivityEnd { machine: m, epoch });
-                if activity == Activity::Processing
-                    && self.topo.stations[station].has_operating_modes
-                {
+                if activity == Activity::Processing {
                     self.arm_operating_failures(m, station, remaining);
                 }
             }
