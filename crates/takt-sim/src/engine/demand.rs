@@ -100,8 +100,7 @@ impl Simulation {
             let station = plan.station_of[order as usize][operation as usize];
             return self.model.stations[station as usize].input_buffer;
         }
-        let only =
-            self.topo.steps[(self.topo.first_step[product as usize] + operation) as usize].buffer;
+        let only = self.topo.step(product, operation).buffer;
         if only != SEVERAL_STATIONS {
             return only as usize;
         }

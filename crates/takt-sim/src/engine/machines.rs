@@ -20,7 +20,7 @@ impl Simulation {
         let planned = match &mut self.plan {
             None => None,
             Some(plan) => {
-                let mi = st.machines().find(|&i| self.topo.machines[i] == m);
+                let mi = self.topo.machine_position(station, m);
                 match mi.and_then(|mi| plan.current_lot(mi)) {
                     Some((o, k)) if plan.lot_ready(o, k) => Some((o as u32, k as u32)),
                     _ => return false,
@@ -189,8 +189,7 @@ impl Simulation {
                     let modes = &self.model.stations[station].failure_modes;
                     age_operating_clocks(mach, modes, elapsed);
                 }
-                let step =
-                    &self.topo.steps[(self.topo.first_step[product as usize] + operation) as usize];
+                let step = self.topo.step(product, operation);
                 // Only operations that can scrap or rework draw from the quality stream.
                 if step.scrap_probability > 0.0 || step.rework_probability > 0.0 {
                     quality = mach.streams.quality.random::<f64>();
@@ -226,13 +225,11 @@ impl Simulation {
         operation: u32,
         u: f64,
     ) {
-        let step = self.topo.steps[(self.topo.first_step[product as usize] + operation) as usize];
+        let step = *self.topo.step(product, operation);
         let last_step = step.last;
         // A step several stations can do: the ideal cycle of the one that did it.
         let ideal = if step.ideal_s.is_nan() {
-            self.model.stations[station].ideal_cycle_s[product as usize].unwrap_or(
-                self.model.products[product as usize].routing[operation as usize].process_mean_s,
-            )
+            super::ideal_cycle_s(&self.model, station, product as usize, operation as usize)
         } else {
             step.ideal_s
         };

@@ -160,8 +160,9 @@ pub struct Topology {
     pub first_step: Vec<u32>,
 }
 
-/// What the end of a cycle needs of a routing step, in 32 bytes of one table (checked by a test) (the model's
-/// `Operation` holds names and vectors, and the ideal cycle is in the station's table by product).
+/// What the end of a cycle needs of a routing step, in 32 bytes of one table (a test checks the
+/// size). The model's `Operation` holds names and vectors, and the ideal cycle is in the station's
+/// table by product.
 #[derive(Debug, Clone, Copy)]
 #[repr(C)]
 pub struct StepCore {
@@ -177,8 +178,9 @@ pub struct StepCore {
     pub last: bool,
 }
 
-/// What an event needs of a station, in 32 bytes of one table (checked by a test): its machines, its input buffer
-/// (index and entity), its dispatching rule and what it has (failure modes by basis, changeovers).
+/// What an event needs of a station, in 32 bytes of one table (a test checks the size): its
+/// machines, its input buffer (index and entity), its dispatching rule and what it has (failure
+/// modes by basis, changeovers).
 /// In plants of a thousand stations the model's `Station` (names, vectors) no longer stays in the
 /// first-level cache; this does, or costs one line.
 #[derive(Debug, Clone, Copy)]
@@ -197,6 +199,30 @@ pub struct StationCore {
     pub has_changeover: bool,
 }
 
+impl Topology {
+    /// Step `operation` of `product`'s routing.
+    #[inline(always)]
+    pub fn step(&self, product: u32, operation: u32) -> &StepCore {
+        &self.steps[(self.first_step[product as usize] + operation) as usize]
+    }
+
+    /// Where machine `m` of `station` is in [`Topology::machines`].
+    pub fn machine_position(&self, station: usize, m: Entity) -> Option<usize> {
+        self.stations[station]
+            .machines()
+            .find(|&i| self.machines[i] == m)
+    }
+}
+
+/// The ideal cycle of step `operation` of `product` at `station` (ISO 22400's planned unit
+/// processing time): the station's own for the product, else the step's mean. Out of line: the
+/// engine reads it only for steps several stations can do (else from [`StepCore::ideal_s`]).
+#[inline(never)]
+fn ideal_cycle_s(model: &Model, station: usize, product: usize, operation: usize) -> f64 {
+    model.stations[station].ideal_cycle_s[product]
+        .unwrap_or(model.products[product].routing[operation].process_mean_s)
+}
+
 impl StationCore {
     /// The indices of its machines in `Topology::machines`.
     #[inline]
@@ -205,7 +231,7 @@ impl StationCore {
     }
 }
 
-/// A routing step several stations can do (see [`Topology::step_buffers`]).
+/// A routing step several stations can do (see [`StepCore::buffer`]).
 pub const SEVERAL_STATIONS: u32 = u32::MAX;
 
 /// One replication of a plant model: build it, run it, read its KPIs, snapshot and restore it.
@@ -592,12 +618,9 @@ impl Simulation {
     fn machine_index(&self, m: Entity) -> usize {
         // Machines are spawned in a block after the source and buffers; find by station range.
         let station = self.machine(m).station as usize;
-        let machines = self.topo.stations[station].machines();
-        let first = machines.start;
-        machines
-            .into_iter()
-            .find(|&i| self.topo.machines[i] == m)
-            .unwrap_or(first)
+        self.topo
+            .machine_position(station, m)
+            .unwrap_or(self.topo.stations[station].first_machine as usize)
     }
 
     // ----- state accounting -----
@@ -739,7 +762,7 @@ pub(crate) fn topology(
             let (buffer, ideal_s) = match op.stations[..] {
                 [only] => (
                     model.stations[only].input_buffer as u32,
-                    model.stations[only].ideal_cycle_s[p].unwrap_or(op.process_mean_s),
+                    ideal_cycle_s(model, only, p, k),
                 ),
                 _ => (SEVERAL_STATIONS, f64::NAN),
             };
