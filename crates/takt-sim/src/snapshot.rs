@@ -6,10 +6,10 @@
 //! events, crews).
 
 use crate::components::*;
-use crate::engine::{PlantStats, Scheduled, SimEvent, Simulation};
+use crate::engine::{Calendar, PlantStats, Scheduled, SimEvent, Simulation};
 use bevy_ecs::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 use takt_model::Model;
 
@@ -228,7 +228,7 @@ impl Simulation {
                 };
             }
         }
-        let mut calendar = BinaryHeap::with_capacity(snap.calendar.len());
+        let mut calendar = Calendar::new();
         for s in &snap.calendar {
             let event = match s.event {
                 SimEvent::OrderRelease(o) => SimEvent::OrderRelease(remap(o)?),
@@ -253,7 +253,7 @@ impl Simulation {
                 SimEvent::MaintenanceEnd(m) => SimEvent::MaintenanceEnd(remap(m)?),
                 e @ (SimEvent::Arrival | SimEvent::CalendarChange | SimEvent::WarmupEnd) => e,
             };
-            calendar.push(Scheduled { event, ..*s });
+            calendar.push(Scheduled { event, ..*s }, snap.now);
         }
         let topo = crate::engine::topology(&model, source, machines, buffers, crews, orders);
         Ok(Simulation {
@@ -269,7 +269,6 @@ impl Simulation {
             trace: None,
             trace_seq: snap.trace_seq,
             plan: snap.plan.clone().map(Box::new),
-            top_spent: false,
         })
     }
 }

@@ -16,10 +16,12 @@ use rand::RngExt;
 use serde::{Deserialize, Serialize};
 use sketches_ddsketch::{Config, DDSketch};
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use takt_model::{FailureBasis, FailureMode, Model};
 
+mod calendar;
+pub use calendar::Calendar;
 mod demand;
 mod machines;
 mod stops;
@@ -238,7 +240,7 @@ pub const SEVERAL_STATIONS: u32 = u32::MAX;
 pub struct Simulation {
     pub(crate) model: Arc<Model>,
     pub(crate) world: PlantWorld,
-    pub(crate) calendar: BinaryHeap<Scheduled>,
+    pub(crate) calendar: Calendar,
     pub(crate) now: f64,
     pub(crate) seq: u64,
     pub(crate) events: u64,
@@ -249,10 +251,6 @@ pub struct Simulation {
     pub(crate) trace_seq: u64,
     /// Set when the machines follow a production plan (see `plan.rs`).
     pub(crate) plan: Option<Box<crate::plan::PlanState>>,
-    /// While an event is handled its entry stays at the top of the calendar, spent: the first
-    /// event the handler schedules takes its place (one sift down instead of a pop and a push),
-    /// and the loop pops it if none did. Never set between events.
-    pub(crate) top_spent: bool,
 }
 
 impl Simulation {
@@ -400,7 +398,7 @@ impl Simulation {
         Simulation {
             model,
             world: PlantWorld::new(world),
-            calendar: BinaryHeap::new(),
+            calendar: Calendar::new(),
             now: 0.0,
             seq: 0,
             events: 0,
@@ -410,7 +408,6 @@ impl Simulation {
             trace: None,
             trace_seq: 0,
             plan: None,
-            top_spent: false,
         }
     }
 
@@ -524,15 +521,11 @@ impl Simulation {
                 return (false, handled);
             }
             let next = *next;
+            self.calendar.take_peeked();
             handled += 1;
             self.now = next.time;
-            self.top_spent = true;
             if self.dispatch(next.event) {
                 self.events += 1;
-            }
-            if self.top_spent {
-                self.top_spent = false;
-                self.calendar.pop();
             }
         }
         if until > self.now {
@@ -555,14 +548,7 @@ impl Simulation {
             seq: self.seq,
             event,
         };
-        if self.top_spent {
-            self.top_spent = false;
-            if let Some(mut top) = self.calendar.peek_mut() {
-                *top = entry;
-                return;
-            }
-        }
-        self.calendar.push(entry);
+        self.calendar.push(entry, self.now);
     }
 
     /// Returns whether the event did anything (false for a stale, cancelled one).

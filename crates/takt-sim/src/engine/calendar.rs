@@ -1,0 +1,555 @@
+//! The future-event list. Small calendars are a binary heap; from [`BUCKETS_FROM`] pending entries
+//! on, a bucketed calendar whose cost per event does not grow with the number of entries (a binary
+//! heap's grows with its depth: at 2,000 pending events its sifts cost about 310 instructions per
+//! event against 120 at 20, and mispredict a branch at most levels).
+//!
+//! Buckets: time is cut into buckets of equal width. The buckets of a window ahead of the current
+//! one are a ring of unsorted vectors with a bitmap of the occupied ones; entries beyond the window
+//! wait in a binary heap (in a plant, the failures hours away). The current bucket is a sorted
+//! vector holding every entry whose bucket is at or before the current one, so an entry scheduled
+//! for a time the calendar has already moved past (after a `run_until` that stopped short of the
+//! next event) is still taken first. The width follows the rate at which events are taken, so a
+//! bucket holds a few entries whatever the plant's size, and the ring grows with the entries.
+//!
+//! The order is exactly [`Scheduled`]'s (time, then scheduling sequence) in both forms, whatever the
+//! width and the ring's size: a bucket's number never decreases with time, the current bucket is
+//! sorted, and buckets are taken in order. The form and the width are chosen from the number of
+//! entries and the simulated times of the events taken, never the wall clock, so a run is
+//! reproducible bit for bit.
+
+use super::Scheduled;
+use std::collections::BinaryHeap;
+
+/// Entries scheduled between two looks at the calendar's form and width (a power of two: the look
+/// is due when a sequence number is a multiple of it).
+const TUNE_EVERY: u64 = 1024;
+/// Pending entries from which the calendar is bucketed, and below which it goes back to a heap.
+pub const BUCKETS_FROM: usize = 64;
+const HEAP_BELOW: usize = 32;
+/// Entries a bucket should hold on average when it becomes the current one.
+const PER_BUCKET: f64 = 3.0;
+/// Bounds of the ring (a power of two) and of a bucket's width in seconds.
+const MIN_SLOTS: usize = 64;
+const MAX_SLOTS: usize = 1 << 16;
+const MIN_WIDTH_S: f64 = 1e-6;
+const MAX_WIDTH_S: f64 = 1e9;
+
+#[derive(Clone, Default)]
+pub struct Calendar {
+    /// A heap calendar's entries, earliest on top (empty while bucketed).
+    heap: BinaryHeap<Scheduled>,
+    /// The heap's top was taken and is still there: the next push takes its place (one sift down
+    /// instead of a pop and a push), or the next look pops it.
+    spent: bool,
+    buckets: Option<Box<Buckets>>,
+    /// At the last look, the simulated time and the sequence number.
+    tuned_s: f64,
+    tuned_seq: u64,
+}
+
+impl Calendar {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn len(&self) -> usize {
+        match &self.buckets {
+            None => self.heap.len() - usize::from(self.spent),
+            Some(buckets) => buckets.len,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the calendar is bucketed (else a binary heap).
+    pub fn is_bucketed(&self) -> bool {
+        self.buckets.is_some()
+    }
+
+    /// Adds an entry at the simulated time `now_s` (at or before the entry's). Sequence numbers
+    /// must grow from entry to entry (the engine's scheduling counter): every [`TUNE_EVERY`]th the
+    /// calendar looks at its form.
+    #[inline]
+    pub fn push(&mut self, entry: Scheduled, now_s: f64) {
+        if entry.seq.is_multiple_of(TUNE_EVERY) {
+            self.tune(entry.seq, now_s);
+        }
+        match &mut self.buckets {
+            None if self.spent => {
+                self.spent = false;
+                *self.heap.peek_mut().expect("the spent top") = entry;
+            }
+            None => self.heap.push(entry),
+            Some(buckets) => buckets.push(entry),
+        }
+    }
+
+    /// The earliest entry. Takes `&mut self`: a spent heap top is popped, and a spent bucket left
+    /// for the next occupied one, here.
+    #[inline]
+    pub fn peek(&mut self) -> Option<&Scheduled> {
+        if self.buckets.is_none() {
+            self.settle();
+            return self.heap.peek();
+        }
+        self.buckets.as_mut().and_then(|buckets| buckets.peek())
+    }
+
+    /// Takes the entry [`Calendar::peek`] returned (there was one).
+    #[inline]
+    pub fn take_peeked(&mut self) {
+        match &mut self.buckets {
+            None => self.spent = true,
+            Some(buckets) => buckets.take_peeked(),
+        }
+    }
+
+    /// Takes the earliest entry (the engine peeks, then takes).
+    #[cfg(test)]
+    pub fn pop(&mut self) -> Option<Scheduled> {
+        let entry = *self.peek()?;
+        self.take_peeked();
+        Some(entry)
+    }
+
+    /// Every entry, in no particular order.
+    pub fn iter(&self) -> Box<dyn Iterator<Item = &Scheduled> + '_> {
+        match &self.buckets {
+            // A spent top is the heap's first element.
+            None => Box::new(self.heap.iter().skip(usize::from(self.spent))),
+            Some(buckets) => Box::new(buckets.iter()),
+        }
+    }
+
+    /// Pops a spent heap top (one caller, so that the heap's pop is inlined there).
+    #[inline]
+    fn settle(&mut self) {
+        if self.spent {
+            self.spent = false;
+            self.heap.pop();
+        }
+    }
+
+    /// Looks at the number of entries and at the rate entries were scheduled at since the last
+    /// look: changes the form at [`BUCKETS_FROM`] and [`HEAP_BELOW`] entries, and rebuilds the
+    /// buckets when their width or ring is off by more than a factor of two.
+    #[cold]
+    #[inline(never)]
+    fn tune(&mut self, seq: u64, now_s: f64) {
+        let span_s = now_s - self.tuned_s;
+        let scheduled = seq.saturating_sub(self.tuned_seq).max(1);
+        self.tuned_s = now_s;
+        self.tuned_seq = seq;
+        let len = self.len();
+        // About as many entries are taken as scheduled: `PER_BUCKET` of them per bucket.
+        let width_s = (PER_BUCKET * span_s / scheduled as f64).clamp(MIN_WIDTH_S, MAX_WIDTH_S);
+        let slots = (2 * len).next_power_of_two().clamp(MIN_SLOTS, MAX_SLOTS);
+        match &self.buckets {
+            None if len >= BUCKETS_FROM && span_s > 0.0 => {
+                let mut buckets = Buckets::new(width_s, slots, now_s);
+                let mut entries = std::mem::take(&mut self.heap).into_vec();
+                if std::mem::take(&mut self.spent) {
+                    // The spent top is the heap's first element.
+                    entries.swap_remove(0);
+                }
+                buckets.fill(entries);
+                self.buckets = Some(Box::new(buckets));
+            }
+            Some(_) if len < HEAP_BELOW => {
+                let buckets = self.buckets.take().expect("bucketed");
+                self.heap = BinaryHeap::from(buckets.into_entries());
+            }
+            Some(buckets) if span_s > 0.0 => {
+                let ring = buckets.mask as usize + 1;
+                let width_off = width_s > 2.0 * buckets.width_s || width_s < 0.5 * buckets.width_s;
+                if width_off || slots > ring || slots * 4 < ring {
+                    let old = self.buckets.take().expect("bucketed");
+                    let mut fresh = Buckets::new(width_s, slots, now_s);
+                    fresh.fill(old.into_entries());
+                    self.buckets = Some(Box::new(fresh));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Buckets {
+    /// Every entry whose bucket is at or before `current`: `now[head..]`, earliest first.
+    now: Vec<Scheduled>,
+    head: usize,
+    /// The buckets `current + 1 ..= current + mask`, bucket `b` in slot `b & mask`, unsorted.
+    ring: Vec<Vec<Scheduled>>,
+    /// A bit per slot of `ring`: set when the slot holds an entry.
+    occupied: Vec<u64>,
+    mask: u64,
+    /// Entries at bucket `current + mask + 1` or later, earliest on top, and the bucket of the top
+    /// (`u64::MAX` when there is none).
+    far: BinaryHeap<Scheduled>,
+    far_first: u64,
+    current: u64,
+    per_width: f64,
+    width_s: f64,
+    len: usize,
+}
+
+impl Buckets {
+    /// Empty buckets of a width, a ring of `slots` (a power of two), the current one at `now_s`.
+    fn new(width_s: f64, slots: usize, now_s: f64) -> Self {
+        debug_assert!(slots.is_power_of_two() && slots >= 64);
+        let mut buckets = Buckets {
+            now: Vec::new(),
+            head: 0,
+            ring: (0..slots).map(|_| Vec::new()).collect(),
+            occupied: vec![0; slots / 64],
+            mask: slots as u64 - 1,
+            far: BinaryHeap::new(),
+            far_first: u64::MAX,
+            current: 0,
+            per_width: 1.0 / width_s,
+            width_s,
+            len: 0,
+        };
+        buckets.current = buckets.bucket(now_s);
+        buckets
+    }
+
+    /// Puts entries in, the current bucket's sorted once at the end.
+    fn fill(&mut self, entries: Vec<Scheduled>) {
+        for entry in entries {
+            if self.bucket(entry.time) <= self.current {
+                self.len += 1;
+                self.now.push(entry);
+            } else {
+                self.push(entry);
+            }
+        }
+        self.now.sort_unstable_by(|a, b| b.cmp(a));
+    }
+
+    fn into_entries(self) -> Vec<Scheduled> {
+        let mut entries = self.now;
+        entries.drain(..self.head);
+        entries.extend(self.ring.into_iter().flatten());
+        entries.extend(self.far);
+        entries
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Scheduled> {
+        self.now[self.head..]
+            .iter()
+            .chain(self.ring.iter().flatten())
+            .chain(self.far.iter())
+    }
+
+    /// The bucket of a time. Never decreasing in the time (a product with a positive constant and a
+    /// saturating cast both keep the order); times before 0 fall in bucket 0.
+    #[inline(always)]
+    fn bucket(&self, time: f64) -> u64 {
+        (time * self.per_width) as u64
+    }
+
+    #[inline]
+    fn push(&mut self, entry: Scheduled) {
+        self.len += 1;
+        let bucket = self.bucket(entry.time);
+        if bucket <= self.current {
+            self.insert_now(entry);
+        } else if bucket - self.current <= self.mask {
+            let slot = (bucket & self.mask) as usize;
+            self.ring[slot].push(entry);
+            self.occupied[slot / 64] |= 1 << (slot % 64);
+        } else {
+            self.far_first = self.far_first.min(bucket);
+            self.far.push(entry);
+        }
+    }
+
+    /// Puts an entry into the current bucket in its place: usually the last (a burst at one
+    /// instant comes in sequence), so the search runs from the end.
+    #[inline]
+    fn insert_now(&mut self, entry: Scheduled) {
+        let mut at = self.now.len();
+        while at > self.head && earlier(&entry, &self.now[at - 1]) {
+            at -= 1;
+        }
+        self.now.insert(at, entry);
+    }
+
+    #[inline]
+    fn peek(&mut self) -> Option<&Scheduled> {
+        if self.head == self.now.len() {
+            if self.len == 0 {
+                return None;
+            }
+            self.advance();
+        }
+        self.now.get(self.head)
+    }
+
+    /// Takes the entry `peek` returned.
+    #[inline]
+    fn take_peeked(&mut self) {
+        self.head += 1;
+        self.len -= 1;
+    }
+
+    /// Moves to the earliest occupied bucket (the current one is spent and some entry is left).
+    #[inline(never)]
+    fn advance(&mut self) {
+        self.now.clear();
+        self.head = 0;
+        self.current = match self.next_occupied() {
+            Some(bucket) => bucket,
+            // The ring is empty: jump to the bucket of the earliest far entry.
+            None => self.far_first,
+        };
+        let slot = (self.current & self.mask) as usize;
+        if self.occupied[slot / 64] & (1 << (slot % 64)) != 0 {
+            self.occupied[slot / 64] &= !(1 << (slot % 64));
+            // The slot's entries become the current bucket, the spent bucket's storage the slot's.
+            std::mem::swap(&mut self.now, &mut self.ring[slot]);
+            self.now.sort_unstable_by(|a, b| b.cmp(a));
+        }
+        // The window moved: far entries now inside it come in.
+        while !self.far.is_empty() && self.far_first - self.current <= self.mask {
+            let entry = self.far.pop().expect("a far entry");
+            self.far_first = self.far.peek().map_or(u64::MAX, |e| self.bucket(e.time));
+            self.len -= 1;
+            self.push(entry);
+        }
+    }
+
+    /// The bucket number of the first occupied slot after the current one, if any.
+    fn next_occupied(&self) -> Option<u64> {
+        let slots = self.mask + 1;
+        let start = ((self.current + 1) & self.mask) as usize;
+        let words = self.occupied.len();
+        // The first word, from the start's bit on; then the others in turn, wrapping round; then the
+        // first word's bits before the start.
+        let first = self.occupied[start / 64] & (!0u64 << (start % 64));
+        let found = if first != 0 {
+            Some(start / 64 * 64 + first.trailing_zeros() as usize)
+        } else {
+            (1..=words).find_map(|k| {
+                let w = (start / 64 + k) % words;
+                let bits = self.occupied[w];
+                (bits != 0).then(|| w * 64 + bits.trailing_zeros() as usize)
+            })
+        }?;
+        // Slots count from the one after the current bucket's, round the ring.
+        let ahead = (found as u64).wrapping_sub(self.current) & self.mask;
+        let ahead = if ahead == 0 { slots } else { ahead };
+        Some(self.current + ahead)
+    }
+}
+
+/// Whether `a` comes before `b` ([`Scheduled`]'s order is reversed, for a max-heap).
+#[inline(always)]
+fn earlier(a: &Scheduled, b: &Scheduled) -> bool {
+    a.cmp(b) == std::cmp::Ordering::Greater
+}
+
+impl std::fmt::Debug for Calendar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("Calendar");
+        d.field("len", &self.len());
+        if let Some(b) = &self.buckets {
+            d.field("width_s", &b.width_s)
+                .field("slots", &(b.mask + 1))
+                .field("far", &b.far.len());
+        }
+        d.finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::SimEvent;
+    use rand::{RngExt, SeedableRng};
+
+    fn entry(time: f64, seq: u64) -> Scheduled {
+        Scheduled {
+            time,
+            seq,
+            event: SimEvent::Arrival,
+        }
+    }
+
+    /// Drives the calendar and `std`'s binary heap with the same pushes and pops, of a plant-like
+    /// mix (near events, events hours away, bursts at one instant, pushes after a peek that stopped
+    /// short), growing from `pending` entries, then shrinking to a few, and checks they give the
+    /// same entries in the same order. Returns the forms the calendar took: whether it was a heap,
+    /// the bucket widths and the ring sizes it had, and whether it used its far heap.
+    fn same_order_as_a_binary_heap(seed: u64, pending: usize, steps: usize) -> Forms {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let mut calendar = Calendar::new();
+        let mut heap = BinaryHeap::new();
+        let mut seq = 0;
+        let mut now = 0.0_f64;
+        let mut forms = Forms::default();
+        let mut push =
+            |calendar: &mut Calendar, heap: &mut BinaryHeap<Scheduled>, time: f64, now_s: f64| {
+                seq += 1;
+                calendar.push(entry(time, seq), now_s);
+                heap.push(entry(time, seq));
+            };
+        for _ in 0..pending {
+            let time = rng.random_range(0.0..100.0);
+            push(&mut calendar, &mut heap, time, now);
+        }
+        for step in 0..steps {
+            assert_eq!(calendar.len(), heap.len());
+            forms.look(&calendar);
+            // The last third keeps a handful of entries: the calendar goes back to a heap.
+            let shrinking = step > 2 * steps / 3;
+            let kind = rng.random_range(0..100);
+            if kind < 3 {
+                // A run that stops short of the next event, then an event scheduled at its end.
+                let next = calendar.peek().map(|e| (e.time, e.seq));
+                assert_eq!(next, heap.peek().map(|e| (e.time, e.seq)));
+                if let Some((time, _)) = next {
+                    let until = now + (time - now) * rng.random_range(0.0..1.0);
+                    push(&mut calendar, &mut heap, until, now);
+                }
+                continue;
+            }
+            let Some(taken) = calendar.pop() else {
+                assert!(heap.pop().is_none());
+                push(&mut calendar, &mut heap, now + 1.0, now);
+                continue;
+            };
+            let expected = heap.pop().expect("the same length");
+            assert_eq!(
+                (taken.time, taken.seq),
+                (expected.time, expected.seq),
+                "step {step}"
+            );
+            assert!(taken.time >= now);
+            now = taken.time;
+            if shrinking && calendar.len() > 8 {
+                continue;
+            }
+            match kind {
+                3..=5 if !shrinking => {
+                    // A burst at this instant.
+                    for _ in 0..rng.random_range(1..40) {
+                        push(&mut calendar, &mut heap, now, now);
+                    }
+                }
+                6..=9 => {
+                    let hours = rng.random_range(0.0..8.0) * 3600.0;
+                    push(&mut calendar, &mut heap, now + hours, now);
+                }
+                10..=14 if !shrinking => {} // the calendar shrinks
+                _ => {
+                    let mean = if step > steps / 3 { 0.01 } else { 60.0 };
+                    let delay = -mean * (1.0 - rng.random_range(0.0..1.0_f64)).ln();
+                    push(&mut calendar, &mut heap, now + delay, now);
+                    if kind > 90 && !shrinking {
+                        push(&mut calendar, &mut heap, now + 2.0 * delay, now);
+                    }
+                }
+            }
+        }
+        while let Some(expected) = heap.pop() {
+            let taken = calendar.pop().expect("as many entries");
+            assert_eq!((taken.time, taken.seq), (expected.time, expected.seq));
+        }
+        assert!(calendar.pop().is_none());
+        assert!(calendar.is_empty());
+        forms
+    }
+
+    /// The forms a calendar took during a test.
+    #[derive(Default, Debug)]
+    struct Forms {
+        heap: bool,
+        widths: Vec<f64>,
+        rings: Vec<u64>,
+        far: bool,
+    }
+
+    impl Forms {
+        fn look(&mut self, calendar: &Calendar) {
+            match &calendar.buckets {
+                None => self.heap = true,
+                Some(b) => {
+                    if self.widths.last() != Some(&b.width_s) {
+                        self.widths.push(b.width_s);
+                    }
+                    if self.rings.last() != Some(&(b.mask + 1)) {
+                        self.rings.push(b.mask + 1);
+                    }
+                    self.far |= !b.far.is_empty();
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn takes_entries_in_the_order_of_a_binary_heap() {
+        for seed in 0..8 {
+            // Small: a heap, bucketed when bursts make it large.
+            let small = same_order_as_a_binary_heap(seed, 20, 20_000);
+            assert!(small.heap, "{small:?}");
+            // Large: bucketed, retuned as the rate changes, back to a heap at the end.
+            let large = same_order_as_a_binary_heap(seed, 3000, 60_000);
+            assert!(large.heap && large.far, "{large:?}");
+            assert!(large.widths.len() >= 3, "{large:?}");
+            assert!(large.rings.len() >= 2, "{large:?}");
+        }
+    }
+
+    #[test]
+    fn an_entry_behind_the_current_bucket_is_taken_first() {
+        let mut calendar = Calendar::new();
+        calendar.buckets = Some(Box::new(Buckets::new(1.0, 64, 0.0)));
+        calendar.push(entry(50.0, 1), 0.0);
+        // Peeking moves the calendar to the bucket at 50 s; a run stopping at 10 s then schedules
+        // an event at 10 s, before it.
+        assert_eq!(calendar.peek().map(|e| e.seq), Some(1));
+        calendar.push(entry(10.0, 2), 10.0);
+        assert_eq!(calendar.pop().map(|e| e.seq), Some(2));
+        assert_eq!(calendar.pop().map(|e| e.seq), Some(1));
+        assert!(calendar.pop().is_none());
+    }
+
+    #[test]
+    fn iterates_every_entry_in_both_forms() {
+        for bucketed in [false, true] {
+            let mut calendar = Calendar::new();
+            if bucketed {
+                calendar.buckets = Some(Box::new(Buckets::new(1.0, 64, 0.0)));
+            }
+            for (seq, time) in [0.5, 3.0, 1e6, 0.0, 70.0].into_iter().enumerate() {
+                calendar.push(entry(time, seq as u64), 0.0);
+            }
+            // The taken entry is not listed (in a heap it stays, spent, until the next push).
+            assert_eq!(calendar.pop().map(|e| e.seq), Some(3));
+            let mut seqs: Vec<u64> = calendar.iter().map(|e| e.seq).collect();
+            seqs.sort_unstable();
+            assert_eq!(seqs, [0, 1, 2, 4], "bucketed: {bucketed}");
+        }
+    }
+
+    #[test]
+    fn times_at_the_ends_of_the_range_keep_their_order() {
+        for bucketed in [false, true] {
+            let mut calendar = Calendar::new();
+            if bucketed {
+                calendar.buckets = Some(Box::new(Buckets::new(1e-6, 64, 0.0)));
+            }
+            let times = [f64::INFINITY, 1e300, 0.0, f64::MAX, 1e-300, 5.0];
+            for (seq, time) in times.into_iter().enumerate() {
+                calendar.push(entry(time, seq as u64), 0.0);
+            }
+            let order: Vec<u64> = std::iter::from_fn(|| calendar.pop().map(|e| e.seq)).collect();
+            assert_eq!(order, [2, 4, 5, 1, 3, 0], "bucketed: {bucketed}");
+        }
+    }
+}
