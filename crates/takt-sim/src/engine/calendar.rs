@@ -8,13 +8,14 @@
 //! wait in a binary heap (in a plant, the failures hours away). The current bucket is a sorted
 //! vector holding every entry whose bucket is at or before the current one, so an entry scheduled
 //! for a time the calendar has already moved past (after a `run_until` that stopped short of the
-//! next event) is still taken first. The width follows the rate at which events are taken, so a
-//! bucket holds a few entries whatever the plant's size, and the ring grows with the entries.
+//! next event) is still taken first. The width follows the rate at which entries are scheduled
+//! (about as fast as they are taken), so a bucket holds a few entries whatever the plant's size,
+//! and the ring grows with the entries.
 //!
 //! The order is exactly [`Scheduled`]'s (time, then scheduling sequence) in both forms, whatever the
 //! width and the ring's size: a bucket's number never decreases with time, the current bucket is
 //! sorted, and buckets are taken in order. The form and the width are chosen from the number of
-//! entries and the simulated times of the events taken, never the wall clock, so a run is
+//! entries, their sequence numbers and the simulated time, never the wall clock, so a run is
 //! reproducible bit for bit.
 
 use super::Scheduled;
@@ -61,11 +62,6 @@ impl Calendar {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    /// Whether the calendar is bucketed (else a binary heap).
-    pub fn is_bucketed(&self) -> bool {
-        self.buckets.is_some()
     }
 
     /// Adds an entry at the simulated time `now_s` (at or before the entry's). Sequence numbers
