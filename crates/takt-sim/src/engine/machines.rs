@@ -258,23 +258,15 @@ impl Simulation {
             }
             (buffer, room, entry)
         });
-        let cycle_modes = self.topo.stations[station].has_cycle_modes;
-        let failing = self.with_machine(m, |mach, model| {
+        self.with_machine(m, |mach, _| {
             let c = &mut mach.counts;
             c.produced += 1;
             c.ideal_s += ideal;
             c.scrap += u64::from(scrap);
             c.rework += u64::from(rework);
             c.good += u64::from(good);
-            // Cycle-counted failure modes age by one cycle; those that run out fail below, once
-            // the piece has gone on.
-            let failing = if cycle_modes {
-                count_cycle(mach, &model.stations[station].failure_modes)
-            } else {
-                Vec::new()
-            };
             if rework {
-                return failing;
+                return;
             }
             if let Some((buffer, false, _)) = next {
                 mach.activity = Activity::Blocked;
@@ -284,7 +276,6 @@ impl Simulation {
                 mach.activity = Activity::Idle;
                 mach.blocked_on = None;
             }
-            failing
         });
         if self.trace.is_some() {
             self.emit_count(m, u32::from(good), u32::from(scrap), u32::from(rework));
@@ -301,10 +292,21 @@ impl Simulation {
                 Some((_, false, _)) => {}
             }
         }
+        // Cycle-counted failure modes age by one cycle; those that run out fail now that the piece
+        // has gone on. Nothing above reads or changes these clocks.
+        if self.topo.stations[station].has_cycle_modes {
+            self.count_cycle(m, station);
+        }
+        self.try_start(m);
+    }
+
+    #[inline(never)]
+    fn count_cycle(&mut self, m: Entity, station: usize) {
+        let mach = self.world.get_mut::<Machine>(m);
+        let failing = count_cycle(mach, &self.model.stations[station].failure_modes);
         for fi in failing {
             self.fail(m, fi);
         }
-        self.try_start(m);
     }
 
     /// A part of a planned lot is done with its step. A scrapped part is one fewer to wait for at
