@@ -127,11 +127,11 @@ pub struct Machine {
     pub part: Option<Part>,
     /// Buffer this machine waits to unload into while blocked.
     pub blocked_on: Option<u32>,
-    pub next_maintenance_at: f64,
     pub last_failure_mode: u16,
     pub clock: StateClock,
     pub counts: PieceCounts,
     pub streams: MachineStreams,
+    pub next_maintenance_at: f64,
     /// Per failure mode of the station, in the model's order.
     pub modes: Vec<ModeState>,
 }
@@ -201,8 +201,15 @@ pub struct StateClock {
     pub state: MachineState,
     pub since: f64,
     pub totals_s: [f64; N_STATES],
-    /// Active-period bottleneck method: completed active periods and their total length.
+    /// Active-period bottleneck method (Roser, Nakano and Tanaka, 2001): an active period is an
+    /// uninterrupted run of active states; only time spent waiting (starved or blocked) ends one.
+    /// The start of the open period, if any.
     pub active_since: Option<f64>,
+    /// While the machine waits with a period open: when it began to wait. The period is closed at
+    /// that instant only once the machine has waited for some time: a machine that takes the next
+    /// part at the instant it finishes one never waited, and its period goes on.
+    pub waiting_since: f64,
+    /// Completed active periods and their total length.
     pub active_periods: u64,
     pub active_s: f64,
 }
@@ -214,6 +221,7 @@ impl StateClock {
             since: now,
             totals_s: [0.0; N_STATES],
             active_since: state.is_active().then_some(now),
+            waiting_since: now,
             active_periods: 0,
             active_s: 0.0,
         }
@@ -226,12 +234,31 @@ impl StateClock {
         self.since = now;
         self.state = new;
         if old.is_active() != new.is_active() {
-            if new.is_active() {
-                self.active_since = Some(now);
-            } else if let Some(start) = self.active_since.take() {
-                self.active_periods += 1;
-                self.active_s += now - start;
+            match self.active_since {
+                Some(_) if !new.is_active() => self.waiting_since = now,
+                // No time waited: the open period goes on.
+                Some(_) if self.waiting_since >= now => {}
+                Some(start) => {
+                    self.active_periods += 1;
+                    self.active_s += self.waiting_since - start;
+                    self.active_since = Some(now);
+                }
+                None if new.is_active() => self.active_since = Some(now),
+                None => {}
             }
+        }
+    }
+
+    /// The active periods up to `now`, the open one included: their number and total length.
+    pub fn active_periods_to(&self, now: f64) -> (u64, f64) {
+        let end = if self.state.is_active() {
+            now
+        } else {
+            self.waiting_since
+        };
+        match self.active_since {
+            Some(start) => (self.active_periods + 1, self.active_s + end - start),
+            None => (self.active_periods, self.active_s),
         }
     }
 }

@@ -234,12 +234,9 @@ impl Simulation {
                     repairs[k] += ms.repairs;
                     repair_s[k] += ms.repair_s;
                 }
-                active_periods += clock.active_periods;
-                active_s += clock.active_s;
-                if let Some(since) = clock.active_since {
-                    active_periods += 1;
-                    active_s += now - since;
-                }
+                let (periods, length_s) = clock.active_periods_to(now);
+                active_periods += periods;
+                active_s += length_s;
             }
             let machines = f64::from(st.machines);
             let apt = totals[MachineState::Processing as usize];

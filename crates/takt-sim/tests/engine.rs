@@ -238,6 +238,43 @@ due = 300
 }
 
 #[test]
+fn active_periods_end_only_when_a_machine_waits() {
+    // Roser's active-period method: an active period ends only when the machine waits. A part
+    // arrives every second; M1 takes 0.5 s and then waits 0.5 s for the next; M2 takes 1.2 s, so
+    // after the first part it never waits: one period from 1.5 s to the horizon; it is the bottleneck.
+    // (Ending a period at every cycle end, as takt did before, gave M2 a mean of 1.2 s.)
+    let m = model(
+        r#"
+schema_version = 1
+name = "one bottleneck"
+[run]
+horizon = 1000
+[[products]]
+name = "p"
+routing = [{ station = "M1", process_time = 0.5 }, { station = "M2", process_time = 1.2 }]
+[[stations]]
+name = "M1"
+[[stations]]
+name = "M2"
+input_buffer = "B"
+[[buffers]]
+name = "B"
+[demand.arrivals]
+interarrival = 1
+mix = { p = 1 }
+"#,
+    );
+    let mut s = Simulation::new(m, 1);
+    s.run();
+    let r = s.report();
+    let mean = |k: usize| r.stations[k].active_period_mean_s.expect("active periods");
+    // Parts arrive at 1, 2, ... 1,000 s. M1: 999 periods of 0.5 s, and one opening at the horizon.
+    assert!((mean(0) - 499.5 / 1000.0).abs() < 1e-9, "M1: {}", mean(0));
+    assert!((mean(1) - 998.5).abs() < 1e-6, "M2: {}", mean(1));
+    assert_eq!(r.bottleneck.as_deref(), Some("M2"));
+}
+
+#[test]
 fn state_stays_bounded_over_long_runs() {
     // The World holds the plant; the parts in it are data in its buffers and on its machines, so
     // nothing grows with the horizon, and every part counted in the plant is in one place.

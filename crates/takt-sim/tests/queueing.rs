@@ -6,7 +6,7 @@ use common::*;
 
 #[test]
 fn mm1_matches_rho_over_one_minus_rho() {
-    // lambda 0.8, mu 1: L = 4, W = 5, busy = 0.8.
+    // lambda 0.8, mu 1: L = 4, W = 5, busy = 0.8, busy periods 5 s.
     let m = model(&queue(
         0.8,
         1,
@@ -29,6 +29,13 @@ fn mm1_matches_rho_over_one_minus_rho() {
         &col(&r, |r| r.stations[0].utilisation),
         0.8,
         0.01,
+    );
+    // An active period of a single server is a busy period: mean E[S] / (1 - rho) = 5 s.
+    assert_covers(
+        "M/M/1 busy period",
+        &col(&r, |r| r.stations[0].active_period_mean_s.unwrap_or(0.0)),
+        5.0,
+        0.05,
     );
 }
 
