@@ -5,14 +5,21 @@ use super::*;
 
 impl Simulation {
     /// An idle, running machine takes the next part its dispatching rule picks; returns whether it did.
+    /// The check is in line at every caller: most calls find the machine busy (a part arrived at a
+    /// station whose machine works), and then cost no call.
+    #[inline]
     pub(crate) fn try_start(&mut self, m: Entity) -> bool {
-        let (station, last_product) = {
-            let mach = self.machine(m);
-            if mach.activity != Activity::Idle || mach.stopped() {
-                return false;
-            }
-            (mach.station as usize, mach.last_product)
-        };
+        let mach = self.machine(m);
+        if mach.activity != Activity::Idle || mach.stopped() {
+            return false;
+        }
+        let (station, last_product) = (mach.station as usize, mach.last_product);
+        self.start_next(m, station, last_product)
+    }
+
+    /// [`Simulation::try_start`] for an idle, running machine.
+    #[inline(never)]
+    fn start_next(&mut self, m: Entity, station: usize, last_product: Option<u32>) -> bool {
         let st = self.topo.stations[station];
         let (input, dispatch) = (st.input_buffer as usize, st.dispatch);
         let now = self.now;
