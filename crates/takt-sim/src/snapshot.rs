@@ -228,7 +228,7 @@ impl Simulation {
                 };
             }
         }
-        let mut calendar = Calendar::new();
+        let mut entries = Vec::with_capacity(snap.calendar.len());
         for s in &snap.calendar {
             let event = match s.event {
                 SimEvent::OrderRelease(o) => SimEvent::OrderRelease(remap(o)?),
@@ -253,8 +253,9 @@ impl Simulation {
                 SimEvent::MaintenanceEnd(m) => SimEvent::MaintenanceEnd(remap(m)?),
                 e @ (SimEvent::Arrival | SimEvent::CalendarChange | SimEvent::WarmupEnd) => e,
             };
-            calendar.push(Scheduled { event, ..*s }, snap.now);
+            entries.push(Scheduled { event, ..*s });
         }
+        let calendar = Calendar::from_entries(entries, snap.seq, snap.now);
         let topo = crate::engine::topology(&model, source, machines, buffers, crews, orders);
         Ok(Simulation {
             model,

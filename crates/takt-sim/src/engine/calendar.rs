@@ -6,8 +6,8 @@
 //! Sorted: the entries latest first, so the earliest is taken from the end in O(1). A new entry is
 //! placed by moving the entries earlier than it up by one, from the end: in a plant most new entries
 //! are a machine's next end, a cycle ahead, with few pending entries before it (the failures hours
-//! away sit at the front and are never moved). On the reference line this costs about a third of a
-//! heap's sift.
+//! away sit at the front and are never moved). On the reference line this costs about half of what
+//! the heap did (callgrind: about 60 instructions per event against 125).
 //!
 //! Buckets: time is cut into buckets of equal width. The buckets of a window ahead of the current
 //! one are a ring of unsorted vectors with a bitmap of the occupied ones; entries beyond the window
@@ -55,6 +55,20 @@ pub struct Calendar {
 impl Calendar {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A calendar of `entries`, in any order, at the simulated time `now_s` of a run that has
+    /// scheduled `seq` entries in all (a restored snapshot): bucketed at once when there are many,
+    /// at the width of the run's mean scheduling rate.
+    pub fn from_entries(mut entries: Vec<Scheduled>, seq: u64, now_s: f64) -> Self {
+        // `Scheduled`'s order is reversed (for a max-heap): ascending is latest first.
+        entries.sort_unstable();
+        let mut calendar = Calendar {
+            sorted: entries,
+            ..Calendar::default()
+        };
+        calendar.tune(seq, now_s);
+        calendar
     }
 
     pub fn len(&self) -> usize {
@@ -500,6 +514,25 @@ mod tests {
             assert!(large.sorted && large.far, "{large:?}");
             assert!(large.widths.len() >= 3, "{large:?}");
             assert!(large.rings.len() >= 2, "{large:?}");
+        }
+    }
+
+    #[test]
+    fn a_calendar_from_entries_in_any_order_takes_them_in_order() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        for (count, bucketed) in [(10, false), (2000, true)] {
+            let mut entries: Vec<Scheduled> = (0..count)
+                .map(|seq| entry(100.0 + rng.random_range(0.0..3600.0), seq))
+                .collect();
+            // A snapshot lists them earliest first; `from_entries` takes any order.
+            entries.sort_by(|a, b| b.cmp(a));
+            let mut expected: BinaryHeap<Scheduled> = entries.iter().copied().collect();
+            let mut calendar = Calendar::from_entries(entries, 5000, 100.0);
+            assert_eq!(calendar.buckets.is_some(), bucketed, "{count} entries");
+            while let Some(e) = expected.pop() {
+                assert_eq!(calendar.pop().map(|t| t.seq), Some(e.seq));
+            }
+            assert!(calendar.is_empty());
         }
     }
 
