@@ -34,6 +34,10 @@ const TUNE_EVERY: u64 = 1024;
 /// vector.
 pub const BUCKETS_FROM: usize = 64;
 const SORTED_BELOW: usize = 32;
+/// Entries at which a sorted calendar is bucketed at once, whatever the sequence number: entries
+/// pile up before a look (a whole order book released at one instant), and an insert moves up to
+/// all of them.
+const SORTED_AT_MOST: usize = 2 * BUCKETS_FROM;
 /// Entries a bucket should hold on average when it becomes the current one.
 const PER_BUCKET: f64 = 3.0;
 /// Bounds of the ring (a power of two) and of a bucket's width in seconds.
@@ -68,6 +72,9 @@ impl Calendar {
             ..Calendar::default()
         };
         calendar.tune(seq, now_s);
+        if calendar.buckets.is_none() && calendar.sorted.len() >= SORTED_AT_MOST {
+            calendar.outgrow_sorted(now_s);
+        }
         calendar
     }
 
@@ -91,7 +98,12 @@ impl Calendar {
             self.tune(entry.seq, now_s);
         }
         match &mut self.buckets {
-            None => insert_latest_first(&mut self.sorted, entry),
+            None => {
+                insert_latest_first(&mut self.sorted, entry);
+                if self.sorted.len() >= SORTED_AT_MOST {
+                    self.outgrow_sorted(now_s);
+                }
+            }
             Some(buckets) => buckets.push(entry),
         }
     }
@@ -171,6 +183,22 @@ impl Calendar {
             buckets.fill(entries);
             self.buckets = Some(Box::new(buckets));
         }
+    }
+
+    /// Buckets a sorted calendar that grew to [`SORTED_AT_MOST`] entries before a look could, at
+    /// a width from the entries' own spread in time (the scheduling rate may not be known yet: at
+    /// the start, every entry is at 0 s). The next look retunes it from the rate.
+    #[cold]
+    #[inline(never)]
+    fn outgrow_sorted(&mut self, now_s: f64) {
+        let entries = std::mem::take(&mut self.sorted);
+        let len = entries.len();
+        let spread_s = entries[0].time - entries[len - 1].time;
+        let width_s = (PER_BUCKET * spread_s / len as f64).clamp(MIN_WIDTH_S, MAX_WIDTH_S);
+        let slots = (2 * len).next_power_of_two().clamp(MIN_SLOTS, MAX_SLOTS);
+        let mut buckets = Buckets::new(width_s, slots, now_s);
+        buckets.fill(entries);
+        self.buckets = Some(Box::new(buckets));
     }
 }
 
@@ -430,6 +458,17 @@ mod tests {
                 }
                 continue;
             }
+            if shrinking {
+                // Drain faster than the entries came in: a few more each step.
+                for _ in 0..3 {
+                    if calendar.len() > 8 {
+                        let taken = calendar.pop().map(|e| (e.time, e.seq));
+                        let expected = heap.pop().map(|e| (e.time, e.seq));
+                        assert_eq!(taken, expected, "step {step}");
+                        now = taken.map_or(now, |(time, _)| time);
+                    }
+                }
+            }
             let Some(taken) = calendar.pop() else {
                 assert!(heap.pop().is_none());
                 push(&mut calendar, &mut heap, now + 1.0, now);
@@ -481,6 +520,8 @@ mod tests {
     #[derive(Default, Debug)]
     struct Forms {
         sorted: bool,
+        /// Sorted again after being bucketed.
+        sorted_again: bool,
         widths: Vec<f64>,
         rings: Vec<u64>,
         far: bool,
@@ -489,7 +530,10 @@ mod tests {
     impl Forms {
         fn look(&mut self, calendar: &Calendar) {
             match &calendar.buckets {
-                None => self.sorted = true,
+                None => {
+                    self.sorted = true;
+                    self.sorted_again |= !self.widths.is_empty();
+                }
                 Some(b) => {
                     if self.widths.last() != Some(&b.width_s) {
                         self.widths.push(b.width_s);
@@ -506,12 +550,13 @@ mod tests {
     #[test]
     fn takes_entries_in_the_order_of_a_binary_heap() {
         for seed in 0..8 {
-            // Small: sorted, bucketed when bursts make it large.
+            // Small: sorted, bucketed when bursts make it large, sorted again as it shrinks.
             let small = same_order_as_a_binary_heap(seed, 20, 20_000);
-            assert!(small.sorted, "{small:?}");
-            // Large: bucketed, retuned as the rate changes, back to sorted at the end.
+            assert!(small.sorted && small.sorted_again, "{small:?}");
+            // Large: bucketed at once (3,000 entries at 0 s), retuned as the rate changes, sorted
+            // at the end.
             let large = same_order_as_a_binary_heap(seed, 3000, 60_000);
-            assert!(large.sorted && large.far, "{large:?}");
+            assert!(large.sorted_again && large.far, "{large:?}");
             assert!(large.widths.len() >= 3, "{large:?}");
             assert!(large.rings.len() >= 2, "{large:?}");
         }
@@ -534,6 +579,27 @@ mod tests {
             }
             assert!(calendar.is_empty());
         }
+    }
+
+    #[test]
+    fn a_book_released_at_one_instant_is_bucketed_at_once() {
+        // 10,000 orders released at 0 s, then the machines' failures hours away: before any look
+        // at the rate (which needs time to pass), the calendar is bucketed by the entries' spread,
+        // so that an insert no longer moves every entry.
+        let mut calendar = Calendar::new();
+        let mut seq = 0;
+        for _ in 0..10_000 {
+            seq += 1;
+            calendar.push(entry(0.0, seq), 0.0);
+            assert!(calendar.len() < SORTED_AT_MOST || calendar.buckets.is_some());
+        }
+        for k in 0..1000 {
+            seq += 1;
+            calendar.push(entry(3600.0 + f64::from(k), seq), 0.0);
+        }
+        assert!(calendar.buckets.is_some());
+        let order: Vec<u64> = std::iter::from_fn(|| calendar.pop().map(|e| e.seq)).collect();
+        assert_eq!(order, (1..=seq).collect::<Vec<_>>());
     }
 
     #[test]
