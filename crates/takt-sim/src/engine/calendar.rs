@@ -156,9 +156,9 @@ impl Calendar {
         self.tuned_s = now_s;
         self.tuned_seq = seq;
         let len = self.len();
-        // About as many entries are taken as scheduled: `PER_BUCKET` of them per bucket.
-        let width_s = (PER_BUCKET * span_s / scheduled as f64).clamp(MIN_WIDTH_S, MAX_WIDTH_S);
-        let slots = (2 * len).next_power_of_two().clamp(MIN_SLOTS, MAX_SLOTS);
+        // About as many entries are taken as scheduled.
+        let width_s = bucket_width(span_s, scheduled);
+        let slots = ring_slots(len);
         let rebuild = match &self.buckets {
             None => len >= BUCKETS_FROM && span_s > 0.0,
             Some(_) if len < SORTED_BELOW => {
@@ -179,9 +179,7 @@ impl Calendar {
                 None => std::mem::take(&mut self.sorted),
                 Some(old) => old.into_entries(),
             };
-            let mut buckets = Buckets::new(width_s, slots, now_s);
-            buckets.fill(entries);
-            self.buckets = Some(Box::new(buckets));
+            self.buckets = Some(Buckets::holding(entries, width_s, now_s));
         }
     }
 
@@ -192,14 +190,20 @@ impl Calendar {
     #[inline(never)]
     fn outgrow_sorted(&mut self, now_s: f64) {
         let entries = std::mem::take(&mut self.sorted);
-        let len = entries.len();
-        let spread_s = entries[0].time - entries[len - 1].time;
-        let width_s = (PER_BUCKET * spread_s / len as f64).clamp(MIN_WIDTH_S, MAX_WIDTH_S);
-        let slots = (2 * len).next_power_of_two().clamp(MIN_SLOTS, MAX_SLOTS);
-        let mut buckets = Buckets::new(width_s, slots, now_s);
-        buckets.fill(entries);
-        self.buckets = Some(Box::new(buckets));
+        let spread_s = entries[0].time - entries[entries.len() - 1].time;
+        let width_s = bucket_width(spread_s, entries.len() as u64);
+        self.buckets = Some(Buckets::holding(entries, width_s, now_s));
     }
+}
+
+/// The width of buckets holding [`PER_BUCKET`] of `entries` spread over `span_s`, within bounds.
+fn bucket_width(span_s: f64, entries: u64) -> f64 {
+    (PER_BUCKET * span_s / entries as f64).clamp(MIN_WIDTH_S, MAX_WIDTH_S)
+}
+
+/// The ring's size for `len` entries: two slots an entry, a power of two within bounds.
+fn ring_slots(len: usize) -> usize {
+    (2 * len).next_power_of_two().clamp(MIN_SLOTS, MAX_SLOTS)
 }
 
 /// Puts an entry into a vector sorted latest first: the entries earlier than it move up by one,
@@ -255,6 +259,14 @@ impl Buckets {
         };
         buckets.current = buckets.bucket(now_s);
         buckets
+    }
+
+    /// Buckets of a width holding `entries` (in any order), the ring sized for them, the current
+    /// one at `now_s`.
+    fn holding(entries: Vec<Scheduled>, width_s: f64, now_s: f64) -> Box<Buckets> {
+        let mut buckets = Buckets::new(width_s, ring_slots(entries.len()), now_s);
+        buckets.fill(entries);
+        Box::new(buckets)
     }
 
     /// Puts entries in, the current bucket's sorted once at the end.

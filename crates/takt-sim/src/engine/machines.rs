@@ -302,13 +302,13 @@ impl Simulation {
         // Cycle-counted failure modes age by one cycle; those that run out fail now that the piece
         // has gone on. Nothing above reads or changes these clocks.
         if self.topo.stations[station].has_cycle_modes {
-            self.count_cycle(m, station);
+            self.count_cycle_modes(m, station);
         }
         self.try_start(m);
     }
 
     #[inline(never)]
-    fn count_cycle(&mut self, m: Entity, station: usize) {
+    fn count_cycle_modes(&mut self, m: Entity, station: usize) {
         let mach = self.world.get_mut::<Machine>(m);
         let failing = count_cycle(mach, &self.model.stations[station].failure_modes);
         for fi in failing {
