@@ -9,6 +9,10 @@
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
+
+/// The allocator of the `takt` binary, so that the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use takt_benches::{load, mean_ci, peak_rss_kib};
 use takt_sim::{Simulation, rng, run_replications};
 

@@ -13,6 +13,10 @@
 
 use std::sync::Arc;
 use std::time::Instant;
+
+/// The allocator of the `takt` binary, so that the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use takt_sim::{Simulation, rng};
 
 const ORDERS: usize = 10_000;
