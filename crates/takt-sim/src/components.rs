@@ -249,6 +249,13 @@ impl StateClock {
         }
     }
 
+    /// Books the time since the last change to the current state, which goes on.
+    #[inline]
+    pub fn book(&mut self, now: f64) {
+        self.totals_s[self.state as usize] += now - self.since;
+        self.since = now;
+    }
+
     /// The active periods up to `now`, the open one included: their number and total length.
     pub fn active_periods_to(&self, now: f64) -> (u64, f64) {
         let end = if self.state.is_active() {

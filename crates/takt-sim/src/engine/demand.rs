@@ -84,8 +84,7 @@ impl Simulation {
                 NO_ORDER
             },
             due: part.due,
-            mean_s: self.model.products[part.product as usize].routing[operation as usize]
-                .process_mean_s,
+            mean_s: self.topo.step_time(part.product, operation).mean_s,
         }
     }
 

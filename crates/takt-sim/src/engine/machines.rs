@@ -53,7 +53,7 @@ impl Simulation {
             (e, !q.waiting.is_empty())
         };
         let (entry, someone_waits) = entry;
-        self.start_activity(m, |mach, model| {
+        self.start_activity(m, |mach, model, topo| {
             // Setup if the product changes, else straight to processing.
             let changeover = st
                 .has_changeover
@@ -68,7 +68,7 @@ impl Simulation {
                 Some(d) => (Activity::Setup, d),
                 None => (
                     Activity::Processing,
-                    model.products[entry.product as usize].routing[entry.operation as usize]
+                    topo.step_time(entry.product, entry.operation)
                         .process_time
                         .sample(&mut mach.streams.process),
                 ),
@@ -92,8 +92,9 @@ impl Simulation {
 
     /// The held part's processing starts (after its setup, or again for rework).
     pub(super) fn start_processing(&mut self, m: Entity) {
-        self.start_activity(m, |mach, model| {
-            let d = model.products[mach.product as usize].routing[mach.operation as usize]
+        self.start_activity(m, |mach, _, topo| {
+            let d = topo
+                .step_time(mach.product, mach.operation)
                 .process_time
                 .sample(&mut mach.streams.process);
             (Activity::Processing, d)
@@ -107,11 +108,11 @@ impl Simulation {
     pub(super) fn start_activity(
         &mut self,
         m: Entity,
-        pick: impl FnOnce(&mut Machine, &Model) -> (Activity, f64),
+        pick: impl FnOnce(&mut Machine, &Model, &Topology) -> (Activity, f64),
     ) {
         let now = self.now;
-        let (epoch, duration_s, processing, station) = self.with_machine(m, |mach, model| {
-            let (activity, duration_s) = pick(mach, model);
+        let (epoch, duration_s, processing, station) = self.with_machine(m, |mach, model, topo| {
+            let (activity, duration_s) = pick(mach, model, topo);
             mach.activity = activity;
             mach.epoch = mach.epoch.wrapping_add(1);
             mach.activity_end = now + duration_s;
@@ -265,25 +266,37 @@ impl Simulation {
             }
             (buffer, room, entry)
         });
-        self.with_machine(m, |mach, _| {
-            let c = &mut mach.counts;
-            c.produced += 1;
-            c.ideal_s += ideal;
-            c.scrap += u64::from(scrap);
-            c.rework += u64::from(rework);
-            c.good += u64::from(good);
-            if rework {
-                return;
-            }
-            if let Some((buffer, false, _)) = next {
-                mach.activity = Activity::Blocked;
-                mach.blocked_on = Some(buffer as u32);
-            } else {
-                mach.part = None;
-                mach.activity = Activity::Idle;
-                mach.blocked_on = None;
-            }
-        });
+        let blocked = matches!(next, Some((_, false, _)));
+        // A machine that takes its next part at the instant it frees itself never waits. Without a
+        // trace (which records every state), its processing time is booked here and its state left
+        // for the start below to keep, or for the wait to switch when no part is there: the clock
+        // comes out exactly as from a switch to starved and back (the zero wait adds 0 s and keeps
+        // the active period open), for two switches fewer a cycle.
+        let frees_quietly = !rework && !blocked && self.trace.is_none();
+        if frees_quietly {
+            let now = self.now;
+            let mach = self.world.get_mut::<Machine>(m);
+            count_piece(&mut mach.counts, ideal, scrap, rework);
+            mach.part = None;
+            mach.activity = Activity::Idle;
+            mach.blocked_on = None;
+            mach.clock.book(now);
+        } else {
+            self.with_machine(m, |mach, _, _| {
+                count_piece(&mut mach.counts, ideal, scrap, rework);
+                if rework {
+                    return;
+                }
+                if let Some((buffer, false, _)) = next {
+                    mach.activity = Activity::Blocked;
+                    mach.blocked_on = Some(buffer as u32);
+                } else {
+                    mach.part = None;
+                    mach.activity = Activity::Idle;
+                    mach.blocked_on = None;
+                }
+            });
+        }
         if self.trace.is_some() {
             self.emit_count(m, u32::from(good), u32::from(scrap), u32::from(rework));
         }
@@ -304,7 +317,10 @@ impl Simulation {
         if self.topo.stations[station].has_cycle_modes {
             self.count_cycle_modes(m, station);
         }
-        self.try_start(m);
+        // Not started (no part, or a failure above): the machine now waits, or is down already.
+        if !self.try_start(m) && frees_quietly {
+            self.update_state(m);
+        }
     }
 
     #[inline(never)]
@@ -340,7 +356,7 @@ impl Simulation {
     }
 
     pub(super) fn free_machine(&mut self, m: Entity) {
-        self.with_machine(m, |mach, _| {
+        self.with_machine(m, |mach, _, _| {
             mach.part = None;
             mach.activity = Activity::Idle;
             mach.blocked_on = None;
@@ -448,6 +464,15 @@ fn operating_failures_due(
         }
     }
     due
+}
+
+/// A piece a machine finished, counted.
+fn count_piece(counts: &mut PieceCounts, ideal_s: f64, scrap: bool, rework: bool) {
+    counts.produced += 1;
+    counts.ideal_s += ideal_s;
+    counts.scrap += u64::from(scrap);
+    counts.rework += u64::from(rework);
+    counts.good += u64::from(!scrap && !rework);
 }
 
 /// Cycle-counted failure modes age by one cycle; returns those whose count ran out.

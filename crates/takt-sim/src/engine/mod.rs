@@ -159,7 +159,20 @@ pub struct Topology {
     /// Per product and routing step, at `steps[first_step[product] + step]`: what the end of a
     /// cycle needs of the step (see [`StepCore`]).
     pub steps: Vec<StepCore>,
+    /// Beside `steps`, by the same index: what the start of a step needs (see [`StepTime`]).
+    pub step_times: Vec<StepTime>,
     pub first_step: Vec<u32>,
+}
+
+/// What the start of a routing step needs, in one table by step: the process time, drawn at each
+/// start, and its mean (what shortest-processing-time picks compare). The model's `Operation` is
+/// two pointers further (products, then the routing) and spread over the heap with its names and
+/// station lists: in plants of a thousand stations its read was the costliest second-level miss
+/// of a start after a changeover (cachegrind, `benches/plants.rs`).
+#[derive(Debug, Clone)]
+pub struct StepTime {
+    pub process_time: takt_model::distribution::Sampler,
+    pub mean_s: f64,
 }
 
 /// What the end of a cycle needs of a routing step, in 32 bytes of one table (a test checks the
@@ -206,6 +219,12 @@ impl Topology {
     #[inline(always)]
     pub fn step(&self, product: u32, operation: u32) -> &StepCore {
         &self.steps[(self.first_step[product as usize] + operation) as usize]
+    }
+
+    /// The process time of step `operation` of `product`'s routing, and its mean.
+    #[inline(always)]
+    pub fn step_time(&self, product: u32, operation: u32) -> &StepTime {
+        &self.step_times[(self.first_step[product as usize] + operation) as usize]
     }
 
     /// Where machine `m` of `station` is in [`Topology::machines`].
@@ -613,16 +632,20 @@ impl Simulation {
 
     /// Re-derives the machine's reported state and books the time spent in the previous one.
     fn update_state(&mut self, m: Entity) {
-        self.with_machine(m, |_, _| ());
+        self.with_machine(m, |_, _, _| ());
     }
 
-    /// Applies `change` to a machine (the model alongside, for what it needs to look up) and books
-    /// any change of its reported state, with one lookup.
-    fn with_machine<R>(&mut self, m: Entity, change: impl FnOnce(&mut Machine, &Model) -> R) -> R {
+    /// Applies `change` to a machine (the model and the topology alongside, for what it needs to look
+    /// up) and books any change of its reported state, with one lookup.
+    fn with_machine<R>(
+        &mut self,
+        m: Entity,
+        change: impl FnOnce(&mut Machine, &Model, &Topology) -> R,
+    ) -> R {
         let now = self.now;
         let (result, changed) = {
             let mach = self.world.get_mut::<Machine>(m);
-            let result = change(mach, &self.model);
+            let result = change(mach, &self.model, &self.topo);
             let new = mach.state();
             let changed = (mach.clock.state != new).then(|| {
                 mach.clock.switch(now, new);
@@ -771,6 +794,15 @@ pub(crate) fn topology(
         crews,
         orders,
         steps,
+        step_times: model
+            .products
+            .iter()
+            .flat_map(|product| &product.routing)
+            .map(|op| StepTime {
+                process_time: op.process_time.clone(),
+                mean_s: op.process_mean_s,
+            })
+            .collect(),
         first_step,
     }
 }
