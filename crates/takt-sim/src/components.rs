@@ -137,6 +137,13 @@ pub struct Machine {
 }
 
 impl Machine {
+    /// Lets go of the part (gone on, or scrapped): the machine is idle.
+    pub fn free(&mut self) {
+        self.part = None;
+        self.activity = Activity::Idle;
+        self.blocked_on = None;
+    }
+
     pub fn stopped(&self) -> bool {
         self.off_shift || self.planned_down || self.active_failures > 0
     }

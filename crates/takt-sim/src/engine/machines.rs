@@ -273,29 +273,24 @@ impl Simulation {
         // comes out exactly as from a switch to starved and back (the zero wait adds 0 s and keeps
         // the active period open), for two switches fewer a cycle.
         let frees_quietly = !rework && !blocked && self.trace.is_none();
+        let finish = |mach: &mut Machine| {
+            count_piece(&mut mach.counts, ideal, scrap, rework);
+            match next {
+                _ if rework => {}
+                Some((buffer, false, _)) => {
+                    mach.activity = Activity::Blocked;
+                    mach.blocked_on = Some(buffer as u32);
+                }
+                _ => mach.free(),
+            }
+        };
         if frees_quietly {
             let now = self.now;
             let mach = self.world.get_mut::<Machine>(m);
-            count_piece(&mut mach.counts, ideal, scrap, rework);
-            mach.part = None;
-            mach.activity = Activity::Idle;
-            mach.blocked_on = None;
+            finish(mach);
             mach.clock.book(now);
         } else {
-            self.with_machine(m, |mach, _, _| {
-                count_piece(&mut mach.counts, ideal, scrap, rework);
-                if rework {
-                    return;
-                }
-                if let Some((buffer, false, _)) = next {
-                    mach.activity = Activity::Blocked;
-                    mach.blocked_on = Some(buffer as u32);
-                } else {
-                    mach.part = None;
-                    mach.activity = Activity::Idle;
-                    mach.blocked_on = None;
-                }
-            });
+            self.with_machine(m, |mach, _, _| finish(mach));
         }
         if self.trace.is_some() {
             self.emit_count(m, u32::from(good), u32::from(scrap), u32::from(rework));
@@ -356,11 +351,7 @@ impl Simulation {
     }
 
     pub(super) fn free_machine(&mut self, m: Entity) {
-        self.with_machine(m, |mach, _, _| {
-            mach.part = None;
-            mach.activity = Activity::Idle;
-            mach.blocked_on = None;
-        });
+        self.with_machine(m, |mach, _, _| mach.free());
     }
 
     /// A part leaves the plant: finished (good) or scrapped.

@@ -764,10 +764,10 @@ pub(crate) fn topology(
         });
     }
     let mut first_step = Vec::with_capacity(model.products.len());
-    let mut steps = Vec::new();
+    let (mut steps, mut step_times) = (Vec::new(), Vec::new());
     for (p, product) in model.products.iter().enumerate() {
         first_step.push(steps.len() as u32);
-        steps.extend(product.routing.iter().enumerate().map(|(k, op)| {
+        for (k, op) in product.routing.iter().enumerate() {
             let (buffer, ideal_s) = match op.stations[..] {
                 [only] => (
                     model.stations[only].input_buffer as u32,
@@ -775,14 +775,18 @@ pub(crate) fn topology(
                 ),
                 _ => (SEVERAL_STATIONS, f64::NAN),
             };
-            StepCore {
+            steps.push(StepCore {
                 scrap_probability: op.scrap_probability,
                 rework_probability: op.rework_probability,
                 ideal_s,
                 buffer,
                 last: k + 1 == product.routing.len(),
-            }
-        }));
+            });
+            step_times.push(StepTime {
+                process_time: op.process_time.clone(),
+                mean_s: op.process_mean_s,
+            });
+        }
     }
     Topology {
         source,
@@ -794,15 +798,7 @@ pub(crate) fn topology(
         crews,
         orders,
         steps,
-        step_times: model
-            .products
-            .iter()
-            .flat_map(|product| &product.routing)
-            .map(|op| StepTime {
-                process_time: op.process_time.clone(),
-                mean_s: op.process_mean_s,
-            })
-            .collect(),
+        step_times,
         first_step,
     }
 }
