@@ -6,7 +6,9 @@
 //!
 //! Entries sit in slots numbered by arrival; a part taken from the middle leaves a hole (the
 //! entry marked taken), dropped when it reaches the front or when holes outnumber the parts (the
-//! slots are then renumbered and the index rebuilt).
+//! slots are then renumbered and the index rebuilt). A queue for same product keeps its parts
+//! in lanes instead, one per product ([`Lanes`]): its picks take from a lane's front and leave
+//! no hole.
 
 use crate::components::QueueEntry;
 use bevy_ecs::entity::Entity;
@@ -18,7 +20,7 @@ use takt_model::DispatchRule;
 pub struct PartQueue {
     /// Slot `i` holds the part that arrived `first + i`-th, or a hole once taken from the
     /// middle ([`TAKEN`] as its operation). A FIFO queue has none, and no index: its picks are
-    /// a `VecDeque`'s.
+    /// a `VecDeque`'s. Empty in a queue for same product (its parts are in its lanes).
     slots: VecDeque<QueueEntry>,
     first: u64,
     holes: usize,
@@ -34,8 +36,111 @@ enum Index {
         rule: DispatchRule,
         order: BTreeSet<(u64, u64)>,
     },
-    /// Arrivals of each product's parts, oldest first (same product).
-    Product(Vec<VecDeque<u64>>),
+    /// Same product: the parts themselves, in lanes.
+    Product(Lanes),
+}
+
+/// The parts of a queue for same product, each product's in a lane of its own, oldest first, with
+/// its arrival number. A pick of the last product's part takes a lane's front: it reads and
+/// writes where the previous pick of that product did, and leaves no hole behind (slots in
+/// arrival order, with a lane index beside them, had every such pick mark a slot in the middle,
+/// and compacted the slots and rebuilt the index as holes piled up).
+#[derive(Debug, Clone, Default)]
+struct Lanes {
+    /// By product index.
+    by_product: Vec<VecDeque<(u64, QueueEntry)>>,
+    /// (arrival, product) of every part in arrival order, for the oldest part overall (a pick
+    /// when the last product has none waiting) and for reading the queue in order. It keeps the
+    /// records of parts since taken from their lane ("stale"): dropped when they reach the front,
+    /// or all at once when they outnumber the parts.
+    arrivals: VecDeque<(u64, u32)>,
+    /// The arrival number of the next part.
+    next: u64,
+    len: usize,
+}
+
+impl Lanes {
+    fn push(&mut self, entry: QueueEntry) {
+        let p = entry.product as usize;
+        if self.by_product.len() <= p {
+            self.by_product.resize_with(p + 1, VecDeque::new);
+        }
+        self.by_product[p].push_back((self.next, entry));
+        self.arrivals.push_back((self.next, entry.product));
+        self.next += 1;
+        self.len += 1;
+    }
+
+    /// Whether the part that arrived `seq`-th, of product `p`, still waits. A lane is in arrival
+    /// order and loses parts mostly at its front: a search only for parts behind the front.
+    fn waits(&self, seq: u64, p: u32) -> bool {
+        let Some(lane) = self.by_product.get(p as usize) else {
+            return false;
+        };
+        match lane.front() {
+            Some(&(front, _)) if front == seq => true,
+            Some(&(front, _)) if front < seq => {
+                lane.binary_search_by_key(&seq, |&(s, _)| s).is_ok()
+            }
+            _ => false,
+        }
+    }
+
+    /// The oldest of product `p`, if one waits.
+    #[inline]
+    fn take_product(&mut self, p: u32) -> Option<QueueEntry> {
+        let (seq, entry) = self.by_product.get_mut(p as usize)?.pop_front()?;
+        self.len -= 1;
+        if self.arrivals.front().is_some_and(|&(s, _)| s == seq) {
+            self.arrivals.pop_front();
+        } else if self.arrivals.len() > 2 * self.len + 64 {
+            self.drop_stale();
+        }
+        Some(entry)
+    }
+
+    /// The oldest part overall.
+    fn take_first(&mut self) -> Option<QueueEntry> {
+        while let Some(&(seq, p)) = self.arrivals.front() {
+            if self.waits(seq, p) {
+                // The oldest part waiting is at its lane's front: an older one of its product
+                // would have its own record further ahead.
+                return self.take_product(p);
+            }
+            self.arrivals.pop_front();
+        }
+        None
+    }
+
+    /// Takes the part that arrived `seq`-th, wherever it waits in its lane.
+    fn remove(&mut self, seq: u64) -> Option<QueueEntry> {
+        let at = self.arrivals.binary_search_by_key(&seq, |&(s, _)| s).ok()?;
+        let p = self.arrivals[at].1;
+        let lane = self.by_product.get_mut(p as usize)?;
+        let i = lane.binary_search_by_key(&seq, |&(s, _)| s).ok()?;
+        let (_, entry) = lane.remove(i)?;
+        self.len -= 1;
+        if self.arrivals.len() > 2 * self.len + 64 {
+            self.drop_stale();
+        }
+        Some(entry)
+    }
+
+    /// Drops the records of parts taken.
+    fn drop_stale(&mut self) {
+        let mut arrivals = std::mem::take(&mut self.arrivals);
+        arrivals.retain(|&(seq, p)| self.waits(seq, p));
+        self.arrivals = arrivals;
+    }
+
+    /// The parts in arrival order, with their arrival numbers.
+    fn enumerate(&self) -> impl Iterator<Item = (u64, &QueueEntry)> + '_ {
+        self.arrivals.iter().filter_map(|&(seq, p)| {
+            let lane = &self.by_product[p as usize];
+            let i = lane.binary_search_by_key(&seq, |&(s, _)| s).ok()?;
+            Some((seq, &lane[i].1))
+        })
+    }
 }
 
 /// A key's bits in an order that agrees with `<` on every number (-0 taken as 0; NaN, which no
@@ -66,6 +171,18 @@ fn key(rule: DispatchRule, e: &QueueEntry) -> u64 {
 }
 
 impl Index {
+    /// An empty index for `rule` (none for FIFO, or for several rules).
+    fn empty_for(rule: Option<DispatchRule>) -> Index {
+        match rule {
+            Some(rule @ (DispatchRule::Edd | DispatchRule::Spt)) => Index::Key {
+                rule,
+                order: BTreeSet::new(),
+            },
+            Some(DispatchRule::SameProduct) => Index::Product(Lanes::default()),
+            Some(DispatchRule::Fifo) | None => Index::None,
+        }
+    }
+
     /// The rule it serves (`None` for FIFO, which needs none).
     fn rule(&self) -> Option<DispatchRule> {
         match self {
@@ -83,82 +200,88 @@ impl PartQueue {
         if self.index.rule() == rule.filter(|&r| r != DispatchRule::Fifo) {
             return; // as it is (a copy of an indexed queue, or FIFO)
         }
-        self.index = match rule {
-            Some(rule @ (DispatchRule::Edd | DispatchRule::Spt)) => Index::Key {
-                rule,
-                order: BTreeSet::new(),
-            },
-            Some(DispatchRule::SameProduct) => Index::Product(Vec::new()),
-            Some(DispatchRule::Fifo) | None => Index::None,
+        self.rebuild(rule);
+    }
+
+    /// The same parts in the same order, numbered afresh, in a queue indexed for `rule`.
+    fn rebuild(&mut self, rule: Option<DispatchRule>) {
+        let parts: Vec<QueueEntry> = self.iter().copied().collect();
+        *self = PartQueue {
+            index: Index::empty_for(rule),
+            ..PartQueue::default()
         };
-        if matches!(self.index, Index::None) {
-            return;
-        }
-        let arrivals: Vec<(u64, QueueEntry)> = self.enumerate().collect();
-        for (seq, e) in arrivals {
-            self.index_insert(seq, &e);
-        }
+        self.extend(parts);
     }
 
     #[inline]
     pub fn len(&self) -> usize {
-        self.slots.len() - self.holes
+        match &self.index {
+            Index::Product(lanes) => lanes.len,
+            _ => self.slots.len() - self.holes,
+        }
     }
 
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.slots.len() == self.holes
+        self.len() == 0
     }
 
     /// The parts in arrival order.
     pub fn iter(&self) -> impl Iterator<Item = &QueueEntry> {
-        self.slots.iter().filter(|e| e.operation != TAKEN)
+        self.enumerate().map(|(_, e)| e)
     }
 
     /// The orders the parts belong to, to be renamed (a snapshot read back).
     pub fn order_entities_mut(&mut self) -> impl Iterator<Item = &mut Option<Entity>> {
-        self.slots
-            .iter_mut()
-            .filter(|e| e.operation != TAKEN)
+        let lanes = match &mut self.index {
+            Index::Product(lanes) => Some(lanes.by_product.iter_mut().flatten()),
+            _ => None,
+        };
+        let slots = self.slots.iter_mut().filter(|e| e.operation != TAKEN);
+        slots
+            .chain(lanes.into_iter().flatten().map(|(_, e)| e))
             .map(|e| &mut e.order_entity)
     }
 
-    fn enumerate(&self) -> impl Iterator<Item = (u64, QueueEntry)> + '_ {
+    /// The parts in arrival order, with their arrival numbers.
+    fn enumerate(&self) -> Box<dyn Iterator<Item = (u64, &QueueEntry)> + '_> {
+        if let Index::Product(lanes) = &self.index {
+            return Box::new(lanes.enumerate());
+        }
         let first = self.first;
-        self.slots
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| e.operation != TAKEN)
-            .map(move |(i, e)| (first + i as u64, *e))
+        Box::new(
+            self.slots
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.operation != TAKEN)
+                .map(move |(i, e)| (first + i as u64, e)),
+        )
     }
 
     #[inline(always)]
     pub fn push_back(&mut self, entry: QueueEntry) {
         if !matches!(self.index, Index::None) {
-            let seq = self.first + self.slots.len() as u64;
-            self.index_insert(seq, &entry);
+            self.index_insert(entry);
+            return;
         }
         self.slots.push_back(entry);
     }
 
+    /// A part into an indexed queue: its lane, or its slot and its key.
     #[inline(never)]
-    fn index_insert(&mut self, seq: u64, e: &QueueEntry) {
+    fn index_insert(&mut self, entry: QueueEntry) {
         match &mut self.index {
             Index::None => {}
             Index::Key { rule, order } => {
-                order.insert((key(*rule, e), seq));
+                let seq = self.first + self.slots.len() as u64;
+                order.insert((key(*rule, &entry), seq));
+                self.slots.push_back(entry);
             }
-            Index::Product(by) => {
-                let p = e.product as usize;
-                if by.len() <= p {
-                    by.resize_with(p + 1, VecDeque::new);
-                }
-                by[p].push_back(seq);
-            }
+            Index::Product(lanes) => lanes.push(entry),
         }
     }
 
-    /// The arrival of the first part waiting.
+    /// The arrival of the first part waiting in the slots.
     fn first_live(&self) -> Option<u64> {
         self.slots
             .iter()
@@ -178,11 +301,11 @@ impl PartQueue {
     /// The first part: the front slot holds one whenever the queue is not empty.
     #[inline(always)]
     fn pop_front(&mut self) -> Option<QueueEntry> {
+        if !matches!(self.index, Index::None) {
+            return self.pop_front_indexed();
+        }
         let entry = self.slots.pop_front()?;
         self.first += 1;
-        if !matches!(self.index, Index::None) {
-            self.unindex(self.first - 1, &entry);
-        }
         // A part taken from the middle earlier may have left a hole next.
         if self.holes > 0 {
             self.drop_holes_in_front();
@@ -190,8 +313,19 @@ impl PartQueue {
         Some(entry)
     }
 
+    /// [`PartQueue::pop_front`] of a queue indexed for another rule.
+    fn pop_front_indexed(&mut self) -> Option<QueueEntry> {
+        match &mut self.index {
+            Index::Product(lanes) => lanes.take_first(),
+            _ => {
+                let seq = self.first_live()?;
+                self.remove(seq)
+            }
+        }
+    }
+
     fn take_indexed(&mut self, rule: DispatchRule, last: Option<u32>) -> Option<QueueEntry> {
-        let seq = match (&self.index, rule) {
+        let seq = match (&mut self.index, rule) {
             (
                 Index::Key {
                     rule: indexed,
@@ -199,10 +333,11 @@ impl PartQueue {
                 },
                 _,
             ) if *indexed == rule => order.first().map(|&(_, seq)| seq),
-            (Index::Product(by), DispatchRule::SameProduct) => last
-                .and_then(|p| by.get(p as usize))
-                .and_then(|q| q.front().copied())
-                .or_else(|| self.first_live()),
+            (Index::Product(lanes), DispatchRule::SameProduct) => {
+                return last
+                    .and_then(|p| lanes.take_product(p))
+                    .or_else(|| lanes.take_first());
+            }
             _ => self.scan(rule, last),
         }?;
         self.remove(seq)
@@ -220,7 +355,7 @@ impl PartQueue {
         let least = |k: fn(&QueueEntry) -> f64| {
             let mut best = first;
             for (seq, e) in self.enumerate().skip(1) {
-                if k(&e) < k(&best.1) {
+                if k(e) < k(best.1) {
                     best = (seq, e);
                 }
             }
@@ -236,6 +371,9 @@ impl PartQueue {
     }
 
     fn remove(&mut self, seq: u64) -> Option<QueueEntry> {
+        if let Index::Product(lanes) = &mut self.index {
+            return lanes.remove(seq);
+        }
         let slot = usize::try_from(seq.checked_sub(self.first)?).ok()?;
         let place = self.slots.get_mut(slot)?;
         if place.operation == TAKEN {
@@ -244,30 +382,14 @@ impl PartQueue {
         let entry = *place;
         place.operation = TAKEN;
         self.holes += 1;
-        self.unindex(seq, &entry);
+        if let Index::Key { rule, order } = &mut self.index {
+            order.remove(&(key(*rule, &entry), seq));
+        }
         self.drop_holes_in_front();
         if self.holes > self.len() + 64 {
-            self.compact();
+            self.rebuild(self.index.rule());
         }
         Some(entry)
-    }
-
-    fn unindex(&mut self, seq: u64, entry: &QueueEntry) {
-        match &mut self.index {
-            Index::None => {}
-            Index::Key { rule, order } => {
-                order.remove(&(key(*rule, entry), seq));
-            }
-            Index::Product(by) => {
-                if let Some(q) = by.get_mut(entry.product as usize) {
-                    if q.front() == Some(&seq) {
-                        q.pop_front();
-                    } else if let Some(i) = q.iter().position(|&s| s == seq) {
-                        q.remove(i);
-                    }
-                }
-            }
-        }
     }
 
     fn drop_holes_in_front(&mut self) {
@@ -276,15 +398,6 @@ impl PartQueue {
             self.first += 1;
             self.holes -= 1;
         }
-    }
-
-    /// Drops the empty slots, renumbering the parts in the same order.
-    fn compact(&mut self) {
-        let parts: Vec<QueueEntry> = self.iter().copied().collect();
-        let rule = self.index.rule();
-        *self = PartQueue::default();
-        self.extend(parts);
-        self.index_for(rule);
     }
 }
 
@@ -399,6 +512,37 @@ mod tests {
                 assert_eq!(a, b, "{indexed_for:?}: the same parts in the same order");
             }
         }
+    }
+
+    /// A queue for same product whose machine keeps taking one product while a part of another
+    /// waits at the front: the records of the parts taken do not pile up.
+    #[test]
+    fn a_same_product_queue_keeps_its_records_bounded() {
+        let part = |product| QueueEntry {
+            product,
+            ..entry(&mut rand::rngs::StdRng::seed_from_u64(1))
+        };
+        let mut q = PartQueue::default();
+        q.index_for(Some(DispatchRule::SameProduct));
+        q.push_back(part(1));
+        for _ in 0..10_000 {
+            q.push_back(part(0));
+            let taken = q.take(DispatchRule::SameProduct, Some(0));
+            assert_eq!(taken.map(|e| e.product), Some(0));
+            let Index::Product(lanes) = &q.index else {
+                panic!("indexed for same product")
+            };
+            assert!(
+                lanes.arrivals.len() <= 2 * lanes.len + 65,
+                "{}",
+                lanes.arrivals.len()
+            );
+        }
+        assert_eq!(q.len(), 1);
+        assert_eq!(
+            q.take(DispatchRule::SameProduct, None).map(|e| e.product),
+            Some(1)
+        );
     }
 
     #[test]
