@@ -25,6 +25,8 @@ pub struct PartQueue {
     first: u64,
     holes: usize,
     index: Index,
+    /// The parts waiting (read at every arrival and pick: one field, whatever the index).
+    len: usize,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -215,10 +217,7 @@ impl PartQueue {
 
     #[inline]
     pub fn len(&self) -> usize {
-        match &self.index {
-            Index::Product(lanes) => lanes.len,
-            _ => self.slots.len() - self.holes,
-        }
+        self.len
     }
 
     #[inline]
@@ -260,6 +259,7 @@ impl PartQueue {
 
     #[inline(always)]
     pub fn push_back(&mut self, entry: QueueEntry) {
+        self.len += 1;
         if !matches!(self.index, Index::None) {
             self.index_insert(entry);
             return;
@@ -292,10 +292,25 @@ impl PartQueue {
     /// Takes the part `rule` picks (for same product, one of `last`'s if one waits).
     #[inline(always)]
     pub fn take(&mut self, rule: DispatchRule, last: Option<u32>) -> Option<QueueEntry> {
-        if rule == DispatchRule::Fifo {
-            return self.pop_front();
+        let taken = if rule == DispatchRule::Fifo {
+            self.pop_front()
+        } else {
+            self.take_indexed(rule, last)
+        };
+        self.taken(taken)
+    }
+
+    /// Counts a part taken; drops the holes once they outnumber the parts (the slots renumbered
+    /// and the index rebuilt).
+    #[inline(always)]
+    fn taken(&mut self, taken: Option<QueueEntry>) -> Option<QueueEntry> {
+        if taken.is_some() {
+            self.len -= 1;
+            if self.holes > self.len + 64 {
+                self.rebuild(self.index.rule());
+            }
         }
-        self.take_indexed(rule, last)
+        taken
     }
 
     /// The first part: the front slot holds one whenever the queue is not empty.
@@ -346,7 +361,8 @@ impl PartQueue {
     /// Takes the first part for which `wanted` holds.
     pub fn take_where(&mut self, wanted: impl Fn(&QueueEntry) -> bool) -> Option<QueueEntry> {
         let seq = self.enumerate().find(|(_, e)| wanted(e)).map(|(s, _)| s)?;
-        self.remove(seq)
+        let taken = self.remove(seq);
+        self.taken(taken)
     }
 
     /// The part `rule` picks, found by looking at every part (a queue indexed for another rule).
@@ -386,9 +402,6 @@ impl PartQueue {
             order.remove(&(key(*rule, &entry), seq));
         }
         self.drop_holes_in_front();
-        if self.holes > self.len() + 64 {
-            self.rebuild(self.index.rule());
-        }
         Some(entry)
     }
 
