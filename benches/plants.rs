@@ -21,8 +21,8 @@ use takt_sim::{Simulation, rng};
 
 const ORDERS: usize = 10_000;
 const RULES: [&str; 4] = ["fifo", "edd", "spt", "same_product"];
-/// Runs of each plant (the best counts).
-const ROUNDS: usize = 5;
+/// Runs of each plant (the best counts), the sizes in turn in each round.
+const ROUNDS: usize = 7;
 /// Events each run simulates (about: runs stop at the first hour past it).
 const EVENTS: u64 = 2_000_000;
 
@@ -57,8 +57,13 @@ fn main() {
         EVENTS / 1_000_000
     );
     println!(
-        "{:<14} {:>12} {:>12} {:>12} {:>18}",
-        "rule", "10 st. ns/ev", "100 st.", "1,000 st.", "1,000 / 10 (<= 1.5)"
+        "{:<14} {:>12} {:>12} {:>12} {:>18} {:>22}",
+        "rule",
+        "10 st. ns/ev",
+        "100 st.",
+        "1,000 st.",
+        "1,000 / 10 (<= 1.5)",
+        "by round: median, range"
     );
     for rule in RULES {
         let models: Vec<Arc<takt_model::Model>> = [10, 100, 1000]
@@ -72,19 +77,30 @@ fn main() {
             .into();
         // The sizes in turn, round after round, the best of each: the ratio compares runs made
         // seconds apart, not minutes (on a shared machine the speed drifts).
+        // The ratio of each round too: on a shared machine the best-of ratio moves by a tenth
+        // from run to run, and the rounds' spread says how far a figure near the target can be
+        // trusted.
         let mut row = [f64::INFINITY; 3];
+        let mut ratios = Vec::with_capacity(ROUNDS);
         for _ in 0..ROUNDS {
-            for (best, model) in row.iter_mut().zip(&models) {
-                *best = best.min(ns_per_event(model).0);
+            let mut round = [0.0; 3];
+            for ((best, this), model) in row.iter_mut().zip(&mut round).zip(&models) {
+                *this = ns_per_event(model).0;
+                *best = best.min(*this);
             }
+            ratios.push(round[2] / round[0]);
         }
+        ratios.sort_by(f64::total_cmp);
         println!(
-            "{:<14} {:>12.0} {:>12.0} {:>12.0} {:>17.2}x",
+            "{:<14} {:>12.0} {:>12.0} {:>12.0} {:>17.2}x {:>10.2}x, {:.2}-{:.2}x",
             rule,
             row[0],
             row[1],
             row[2],
-            row[2] / row[0]
+            row[2] / row[0],
+            ratios[ROUNDS / 2],
+            ratios[0],
+            ratios[ROUNDS - 1]
         );
     }
 }
