@@ -92,7 +92,7 @@ impl Calendar {
     /// Adds an entry at the simulated time `now_s` (at or before the entry's). Sequence numbers
     /// must grow from entry to entry (the engine's scheduling counter): every [`TUNE_EVERY`]th the
     /// calendar looks at its form.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, entry: Scheduled, now_s: f64) {
         if entry.seq.is_multiple_of(TUNE_EVERY) {
             self.tune(entry.seq, now_s);
@@ -208,7 +208,7 @@ fn ring_slots(len: usize) -> usize {
 
 /// Puts an entry into a vector sorted latest first: the entries earlier than it move up by one,
 /// from the end.
-#[inline]
+#[inline(always)]
 fn insert_latest_first(sorted: &mut Vec<Scheduled>, entry: Scheduled) {
     let mut at = sorted.len();
     sorted.push(entry);

@@ -559,6 +559,7 @@ impl Simulation {
         self.run_until(horizon);
     }
 
+    #[inline(always)]
     pub(crate) fn schedule(&mut self, time: f64, event: SimEvent) {
         debug_assert!(!time.is_nan(), "an event at a NaN time: {event:?}");
         self.seq += 1;
