@@ -13,7 +13,8 @@
 use crate::components::QueueEntry;
 use bevy_ecs::entity::Entity;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::collections::{BTreeSet, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 use takt_model::DispatchRule;
 
 #[derive(Debug, Clone, Default)]
@@ -33,10 +34,12 @@ pub struct PartQueue {
 enum Index {
     #[default]
     None,
-    /// (key, arrival) of every part, for `rule` (EDD: the due date; SPT: the mean time).
+    /// (key, arrival) of every part, least first, for `rule` (EDD: the due date; SPT: the mean
+    /// time). A part taken otherwise (a plan's pick, or a pick by another rule) leaves its record
+    /// behind, dropped when it comes to the top or when such records outnumber the parts.
     Key {
         rule: DispatchRule,
-        order: BTreeSet<(u64, u64)>,
+        order: BinaryHeap<Reverse<(u64, u64)>>,
     },
     /// Same product: the parts themselves, in lanes.
     Product(Lanes),
@@ -178,7 +181,7 @@ impl Index {
         match rule {
             Some(rule @ (DispatchRule::Edd | DispatchRule::Spt)) => Index::Key {
                 rule,
-                order: BTreeSet::new(),
+                order: BinaryHeap::new(),
             },
             Some(DispatchRule::SameProduct) => Index::Product(Lanes::default()),
             Some(DispatchRule::Fifo) | None => Index::None,
@@ -274,7 +277,7 @@ impl PartQueue {
             Index::None => {}
             Index::Key { rule, order } => {
                 let seq = self.first + self.slots.len() as u64;
-                order.insert((key(*rule, &entry), seq));
+                order.push(Reverse((key(*rule, &entry), seq)));
                 self.slots.push_back(entry);
             }
             Index::Product(lanes) => lanes.push(entry),
@@ -306,7 +309,11 @@ impl PartQueue {
     fn taken(&mut self, taken: Option<QueueEntry>) -> Option<QueueEntry> {
         if taken.is_some() {
             self.len -= 1;
-            if self.holes > self.len + 64 {
+            let records = match &self.index {
+                Index::Key { order, .. } => order.len(),
+                _ => 0,
+            };
+            if self.holes > self.len + 64 || records > 2 * self.len + 64 {
                 self.rebuild(self.index.rule());
             }
         }
@@ -347,7 +354,21 @@ impl PartQueue {
                     order,
                 },
                 _,
-            ) if *indexed == rule => order.first().map(|&(_, seq)| seq),
+            ) if *indexed == rule => {
+                // The least key whose part still waits; the records of parts taken otherwise go.
+                let (first, slots) = (self.first, &self.slots);
+                let waits = |seq: u64| {
+                    seq.checked_sub(first)
+                        .and_then(|i| slots.get(i as usize))
+                        .is_some_and(|e| e.operation != TAKEN)
+                };
+                loop {
+                    let Reverse((_, seq)) = order.pop()?;
+                    if waits(seq) {
+                        break Some(seq);
+                    }
+                }
+            }
             (Index::Product(lanes), DispatchRule::SameProduct) => {
                 return last
                     .and_then(|p| lanes.take_product(p))
@@ -398,9 +419,6 @@ impl PartQueue {
         let entry = *place;
         place.operation = TAKEN;
         self.holes += 1;
-        if let Index::Key { rule, order } = &mut self.index {
-            order.remove(&(key(*rule, &entry), seq));
-        }
         self.drop_holes_in_front();
         Some(entry)
     }
