@@ -576,6 +576,26 @@ mod tests {
         );
     }
 
+    /// A queue for EDD whose parts a plan takes, not the rule: the records those parts leave in
+    /// the heap do not pile up.
+    #[test]
+    fn a_key_queue_keeps_its_records_bounded() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(2);
+        let mut q = PartQueue::default();
+        q.index_for(Some(DispatchRule::Edd));
+        q.push_back(entry(&mut rng));
+        for _ in 0..10_000 {
+            q.push_back(entry(&mut rng));
+            assert!(q.take_where(|_| true).is_some());
+            let Index::Key { order, .. } = &q.index else {
+                panic!("indexed for EDD")
+            };
+            assert!(order.len() <= 2 * q.len() + 65, "{}", order.len());
+        }
+        assert_eq!(q.len(), 1);
+        assert!(q.take(DispatchRule::Edd, None).is_some());
+    }
+
     #[test]
     fn it_reads_back_as_written_and_keys_order_as_numbers() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(5);
