@@ -29,9 +29,9 @@ const ROUNDS: usize = 7;
 /// hours it took the plant.
 ///
 /// The run stops at the first hour the plant holds no part. Every plant has the same book (every
-/// part through ten steps: 0.31 to 0.42 M events by rule, in each size), so each size is measured on the
-/// same work. (Until session 29 the runs went on to 2 M events: past the book's last part, 85 %
-/// of them were the failures and repairs of an idle plant, and the bench measured those.)
+/// part through ten steps: 0.31 to 0.42 M events by rule, in each size), so each size is measured
+/// on the same work. (Until session 29 the runs went on to 2 M events: past the book's last part,
+/// 85 % of them were the failures and repairs of an idle plant, and the bench measured those.)
 fn ns_per_event(model: &Arc<takt_model::Model>) -> (f64, u64, f64) {
     let mut sim = Simulation::new(Arc::clone(model), rng::replication_seed(7, 0));
     let started = Instant::now();
