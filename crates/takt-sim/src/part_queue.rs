@@ -303,8 +303,8 @@ impl PartQueue {
         self.taken(taken)
     }
 
-    /// Counts a part taken; drops the holes once they outnumber the parts (the slots renumbered
-    /// and the index rebuilt).
+    /// Counts a part taken. Once the holes, or the key heap's records of parts taken otherwise,
+    /// outnumber the parts, the queue is rebuilt: the slots renumbered, the index made afresh.
     #[inline(always)]
     fn taken(&mut self, taken: Option<QueueEntry>) -> Option<QueueEntry> {
         if taken.is_some() {
