@@ -61,7 +61,6 @@ struct Lanes {
     arrivals: VecDeque<(u64, u32)>,
     /// The arrival number of the next part.
     next: u64,
-    len: usize,
 }
 
 impl Lanes {
@@ -73,7 +72,6 @@ impl Lanes {
         self.by_product[p].push_back((self.next, entry));
         self.arrivals.push_back((self.next, entry.product));
         self.next += 1;
-        self.len += 1;
     }
 
     /// Whether the part that arrived `seq`-th, of product `p`, still waits. A lane is in arrival
@@ -95,11 +93,8 @@ impl Lanes {
     #[inline]
     fn take_product(&mut self, p: u32) -> Option<QueueEntry> {
         let (seq, entry) = self.by_product.get_mut(p as usize)?.pop_front()?;
-        self.len -= 1;
         if self.arrivals.front().is_some_and(|&(s, _)| s == seq) {
             self.arrivals.pop_front();
-        } else if self.arrivals.len() > 2 * self.len + 64 {
-            self.drop_stale();
         }
         Some(entry)
     }
@@ -124,10 +119,6 @@ impl Lanes {
         let lane = self.by_product.get_mut(p as usize)?;
         let i = lane.binary_search_by_key(&seq, |&(s, _)| s).ok()?;
         let (_, entry) = lane.remove(i)?;
-        self.len -= 1;
-        if self.arrivals.len() > 2 * self.len + 64 {
-            self.drop_stale();
-        }
         Some(entry)
     }
 
@@ -303,21 +294,36 @@ impl PartQueue {
         self.taken(taken)
     }
 
-    /// Counts a part taken. Once the holes, or the key heap's records of parts taken otherwise,
-    /// outnumber the parts, the queue is rebuilt: the slots renumbered, the index made afresh.
+    /// Counts a part taken, and bounds what parts taken leave behind: once the records of parts
+    /// taken (the key heap's, the lanes' arrivals) outnumber the parts, the lanes drop theirs and
+    /// a key queue is rebuilt; so is a queue whose holes outnumber its parts (the slots
+    /// renumbered, the index made afresh).
     #[inline(always)]
     fn taken(&mut self, taken: Option<QueueEntry>) -> Option<QueueEntry> {
-        if taken.is_some() {
-            self.len -= 1;
-            let records = match &self.index {
-                Index::Key { order, .. } => order.len(),
-                _ => 0,
-            };
-            if self.holes > self.len + 64 || records > 2 * self.len + 64 {
-                self.rebuild(self.index.rule());
-            }
+        if taken.is_none() {
+            return taken;
+        }
+        self.len -= 1;
+        let records = match &self.index {
+            Index::None => 0,
+            Index::Key { order, .. } => order.len(),
+            Index::Product(lanes) => lanes.arrivals.len(),
+        };
+        if records > 2 * self.len + 64 || self.holes > self.len + 64 {
+            self.drop_records();
         }
         taken
+    }
+
+    /// [`PartQueue::taken`]'s rare half: the lanes drop their stale records; any other queue is
+    /// rebuilt.
+    #[cold]
+    #[inline(never)]
+    fn drop_records(&mut self) {
+        match &mut self.index {
+            Index::Product(lanes) => lanes.drop_stale(),
+            _ => self.rebuild(self.index.rule()),
+        }
     }
 
     /// The first part: the front slot holds one whenever the queue is not empty.
@@ -564,7 +570,7 @@ mod tests {
                 panic!("indexed for same product")
             };
             assert!(
-                lanes.arrivals.len() <= 2 * lanes.len + 65,
+                lanes.arrivals.len() <= 2 * q.len() + 65,
                 "{}",
                 lanes.arrivals.len()
             );
