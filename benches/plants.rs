@@ -11,7 +11,8 @@
 //!
 //! Run: `benches/run.sh plants` (or `cargo bench -p takt-benches --bench plants`);
 //! `TAKT_PLANTS_WRITE=DIR` writes the plants as scenario files instead; `TAKT_PLANTS_RULE=fifo`
-//! (or another rule) runs that rule only.
+//! (or another rule) runs that rule only, and `TAKT_PLANTS_SIZE=1000` (or 10, 100) that size
+//! only (the best of the rounds, for a profiler or two binaries taken in turn).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -94,6 +95,18 @@ fn main() {
                 Arc::new(loaded.model)
             })
             .into();
+        // One size only (`TAKT_PLANTS_SIZE=1000`), to look at it under a profiler.
+        if let Ok(size) = std::env::var("TAKT_PLANTS_SIZE") {
+            let at = [10, 100, 1000]
+                .iter()
+                .position(|s| s.to_string() == size)
+                .expect("TAKT_PLANTS_SIZE is 10, 100 or 1000");
+            let best = (0..ROUNDS)
+                .map(|_| ns_per_event(&models[at]).0)
+                .fold(f64::INFINITY, f64::min);
+            println!("{rule:<14} {size} st. {best:.0} ns per event, best of {ROUNDS}");
+            continue;
+        }
         // The sizes in turn, round after round, the best of each: the ratio compares runs made
         // seconds apart, not minutes (on a shared machine the speed drifts).
         // The ratio of each round too: on a shared machine the best-of ratio moves by a tenth

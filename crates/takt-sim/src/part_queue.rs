@@ -52,8 +52,11 @@ enum Index {
 /// and compacted the slots and rebuilt the index as holes piled up).
 #[derive(Debug, Clone, Default)]
 struct Lanes {
-    /// By product index.
-    by_product: Vec<VecDeque<(u64, QueueEntry)>>,
+    /// The lane of product `first_product + i` at `i`: lanes for the span of product numbers
+    /// that came to this buffer, not for every product of the plant (a buffer of one line of a
+    /// plant of 400 products holds 4 lanes, not 400).
+    by_product: Vec<Lane>,
+    first_product: u32,
     /// (arrival, product) of every part in arrival order, for the oldest part overall (a pick
     /// when the last product has none waiting) and for reading the queue in order. It keeps the
     /// records of parts since taken from their lane ("stale"): dropped when they reach the front,
@@ -63,28 +66,56 @@ struct Lanes {
     next: u64,
 }
 
+/// One product's parts, oldest first, each with its arrival number.
+type Lane = VecDeque<(u64, QueueEntry)>;
+
+/// Where the part that arrived `seq`-th is in its lane (a lane is in arrival order).
+fn position(lane: &Lane, seq: u64) -> Option<usize> {
+    lane.binary_search_by_key(&seq, |&(s, _)| s).ok()
+}
+
 impl Lanes {
+    #[inline]
+    fn lane(&self, p: u32) -> Option<&Lane> {
+        self.by_product
+            .get(p.wrapping_sub(self.first_product) as usize)
+    }
+
+    #[inline]
+    fn lane_mut(&mut self, p: u32) -> Option<&mut Lane> {
+        self.by_product
+            .get_mut(p.wrapping_sub(self.first_product) as usize)
+    }
+
     fn push(&mut self, entry: QueueEntry) {
-        let p = entry.product as usize;
-        if self.by_product.len() <= p {
-            self.by_product.resize_with(p + 1, VecDeque::new);
+        let p = entry.product;
+        if self.by_product.is_empty() {
+            self.first_product = p;
+        } else if p < self.first_product {
+            // A product numbered below every one seen: the lanes shift up to make room.
+            let below = (self.first_product - p) as usize;
+            self.by_product
+                .splice(0..0, std::iter::repeat_with(Lane::new).take(below));
+            self.first_product = p;
         }
-        self.by_product[p].push_back((self.next, entry));
-        self.arrivals.push_back((self.next, entry.product));
+        let at = (p - self.first_product) as usize;
+        if self.by_product.len() <= at {
+            self.by_product.resize_with(at + 1, Lane::new);
+        }
+        self.by_product[at].push_back((self.next, entry));
+        self.arrivals.push_back((self.next, p));
         self.next += 1;
     }
 
     /// Whether the part that arrived `seq`-th, of product `p`, still waits. A lane is in arrival
     /// order and loses parts mostly at its front: a search only for parts behind the front.
     fn waits(&self, seq: u64, p: u32) -> bool {
-        let Some(lane) = self.by_product.get(p as usize) else {
+        let Some(lane) = self.lane(p) else {
             return false;
         };
         match lane.front() {
             Some(&(front, _)) if front == seq => true,
-            Some(&(front, _)) if front < seq => {
-                lane.binary_search_by_key(&seq, |&(s, _)| s).is_ok()
-            }
+            Some(&(front, _)) if front < seq => position(lane, seq).is_some(),
             _ => false,
         }
     }
@@ -92,7 +123,7 @@ impl Lanes {
     /// The oldest of product `p`, if one waits.
     #[inline]
     fn take_product(&mut self, p: u32) -> Option<QueueEntry> {
-        let (seq, entry) = self.by_product.get_mut(p as usize)?.pop_front()?;
+        let (seq, entry) = self.lane_mut(p)?.pop_front()?;
         if self.arrivals.front().is_some_and(|&(s, _)| s == seq) {
             self.arrivals.pop_front();
         }
@@ -115,10 +146,8 @@ impl Lanes {
     /// Takes the part that arrived `seq`-th, wherever it waits in its lane.
     fn remove(&mut self, seq: u64) -> Option<QueueEntry> {
         let at = self.arrivals.binary_search_by_key(&seq, |&(s, _)| s).ok()?;
-        let p = self.arrivals[at].1;
-        let lane = self.by_product.get_mut(p as usize)?;
-        let i = lane.binary_search_by_key(&seq, |&(s, _)| s).ok()?;
-        let (_, entry) = lane.remove(i)?;
+        let lane = self.lane_mut(self.arrivals[at].1)?;
+        let (_, entry) = lane.remove(position(lane, seq)?)?;
         Some(entry)
     }
 
@@ -132,9 +161,8 @@ impl Lanes {
     /// The parts in arrival order, with their arrival numbers.
     fn enumerate(&self) -> impl Iterator<Item = (u64, &QueueEntry)> + '_ {
         self.arrivals.iter().filter_map(|&(seq, p)| {
-            let lane = &self.by_product[p as usize];
-            let i = lane.binary_search_by_key(&seq, |&(s, _)| s).ok()?;
-            Some((seq, &lane[i].1))
+            let lane = self.lane(p)?;
+            Some((seq, &lane[position(lane, seq)?].1))
         })
     }
 }
@@ -549,6 +577,44 @@ mod tests {
                 assert_eq!(a, b, "{indexed_for:?}: the same parts in the same order");
             }
         }
+    }
+
+    /// A queue for same product keeps lanes for the span of product numbers that came, whatever
+    /// the order they came in: a product numbered below the first one's takes a lane of its own,
+    /// and every pick is still the scan's.
+    #[test]
+    fn same_product_lanes_take_products_numbered_below_the_first() {
+        let mut queue = PartQueue::default();
+        queue.index_for(Some(DispatchRule::SameProduct));
+        let mut reference: Vec<QueueEntry> = Vec::new();
+        let arriving = |product, due| QueueEntry {
+            released_at: 0.0,
+            order_entity: None,
+            product,
+            operation: 0,
+            order: u32::MAX,
+            due,
+            mean_s: 1.0,
+        };
+        // Products 7, 3, 9, 3, 0, 7 (due dates tell the parts apart), then picks after each.
+        for (k, product) in [7, 3, 9, 3, 0, 7].into_iter().enumerate() {
+            let e = arriving(product, k as f64);
+            queue.push_back(e);
+            reference.push(e);
+        }
+        for last in [Some(3), Some(0), Some(7), Some(8), None, Some(3)] {
+            let i = reference_pick(&reference, DispatchRule::SameProduct, last);
+            let expected = reference.remove(i);
+            let taken = queue
+                .take(DispatchRule::SameProduct, last)
+                .expect("a part waits");
+            assert_eq!(taken.due, expected.due, "after {last:?}");
+        }
+        assert!(queue.is_empty());
+        let Index::Product(lanes) = &queue.index else {
+            panic!("lanes");
+        };
+        assert_eq!((lanes.first_product, lanes.by_product.len()), (0, 10));
     }
 
     /// A queue for same product whose machine keeps taking one product while a part of another
