@@ -70,6 +70,11 @@ pub struct Config {
     pub max_replications: u32,
     /// The most variants one simulation request may compare with its base.
     pub max_variants: usize,
+    /// How many scenarios sent in requests are parsed and compiled at once; more wait their turn
+    /// (within the request's time limit). A scenario holds up to about 50 times its text while it
+    /// is parsed (`takt_model`'s `tests/parse_memory.rs`): 16 MiB of TOML, 0.6 to 0.8 GiB. The
+    /// blocking pool would otherwise run every such request at once.
+    pub scenario_loads: usize,
     /// Ingestion requests per second per client (token or address), with a burst of twice that.
     pub ingest_per_s: f64,
     /// Origins allowed by CORS; empty: no CORS headers.
@@ -105,6 +110,7 @@ impl Config {
             queue: 32,
             max_replications: 1000,
             max_variants: 100,
+            scenario_loads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             ingest_per_s: 500.0,
             cors_origins: Vec::new(),
             reorder_window: Duration::from_secs(2),
@@ -185,6 +191,8 @@ pub struct Server {
     pub jobs: Arc<jobs::Jobs>,
     pub metrics: metrics::Metrics,
     pub limiter: routes::RateLimiter,
+    /// Permits to parse and compile a scenario sent in a request (`Config::scenario_loads`).
+    pub scenario_loads: Arc<tokio::sync::Semaphore>,
     /// The site's plants by id (`plant::Plant`); one of them is the default.
     pub plants: BTreeMap<String, Arc<plant::Plant>>,
     default_plant: Arc<plant::Plant>,
@@ -244,7 +252,9 @@ impl Server {
             unreachable!("checked: at least one plant")
         };
         let limiter = routes::RateLimiter::new(config.ingest_per_s);
+        let scenario_loads = Arc::new(tokio::sync::Semaphore::new(config.scenario_loads.max(1)));
         Ok(Arc::new(Server {
+            scenario_loads,
             config,
             db,
             jobs,

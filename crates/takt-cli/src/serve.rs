@@ -85,6 +85,10 @@ pub struct ServeArgs {
     /// cap of its rounds).
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(2..=100_000))]
     max_replications: u32,
+    /// How many scenarios sent in requests are parsed and compiled at once (default: one per
+    /// core); more wait their turn. Each holds up to about 50 times its text while it is parsed.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    scenario_loads: Option<u32>,
     /// How far ahead of this machine's clock an event's time stamp may be; later ones are
     /// rejected (a sensor clock gone wrong would otherwise move the twin's clock on).
     #[arg(long, default_value = "5m", value_parser = positive_duration)]
@@ -272,6 +276,9 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     config.job_lease = pool.lease;
     config.max_variants = args.max_variants as usize;
     config.max_replications = args.max_replications;
+    if let Some(n) = args.scenario_loads {
+        config.scenario_loads = n as usize;
+    }
     config.request_timeout = Duration::from_secs(120);
     config.max_clock_skew = args.max_clock_skew;
     config.shutdown_grace = args.shutdown_grace;

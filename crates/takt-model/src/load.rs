@@ -206,7 +206,10 @@ pub fn parse_scenario(text: &str, origin: &Path) -> Result<Scenario, ScenarioErr
         text,
         origin,
     };
-    let table = root.get_ref();
+    // The values are taken out of the parsed document as each part is read, not copied (a copy
+    // of the demand part, order book and all, took a tenth of the time of a large scenario).
+    let root_span = root.span();
+    let mut table = root.into_inner();
     for key in table.keys() {
         if !TOP_LEVEL.contains(&key.get_ref().as_ref()) {
             out.diags.push(diag(
@@ -220,8 +223,7 @@ pub fn parse_scenario(text: &str, origin: &Path) -> Result<Scenario, ScenarioErr
             ));
         }
     }
-    let get = |k: &str| table.get(k);
-    let root_span = root.span();
+    let mut get = |k: &str| table.remove(k);
     let schema_version: Option<u32> =
         out.required(get("schema_version"), "schema_version", &root_span);
     let name: Option<String> = out.required(get("name"), "name", &root_span);
@@ -314,8 +316,9 @@ impl Parts<'_> {
     }
 
     /// Deserializes one value, recording a located problem on failure.
-    fn one<T: DeserializeOwned>(&mut self, value: &Spanned<DeValue<'_>>, path: &str) -> Option<T> {
-        let de = ValueDeserializer::from(value.clone());
+    fn one<T: DeserializeOwned>(&mut self, value: Spanned<DeValue<'_>>, path: &str) -> Option<T> {
+        let value_span = value.span();
+        let de = ValueDeserializer::from(value);
         match serde_path_to_error::deserialize::<_, T>(de) {
             Ok(v) => Some(v),
             Err(e) => {
@@ -325,7 +328,7 @@ impl Parts<'_> {
                 } else {
                     format!("{path}.{inner_path}")
                 };
-                let span = e.inner().span().unwrap_or_else(|| value.span());
+                let span = e.inner().span().unwrap_or(value_span);
                 self.push(span, full, e.inner().message().trim().to_string());
                 None
             }
@@ -334,7 +337,7 @@ impl Parts<'_> {
 
     fn required<T: DeserializeOwned>(
         &mut self,
-        value: Option<&Spanned<DeValue<'_>>>,
+        value: Option<Spanned<DeValue<'_>>>,
         key: &str,
         root_span: &std::ops::Range<usize>,
     ) -> Option<T> {
@@ -354,7 +357,7 @@ impl Parts<'_> {
     /// A list section (`[[stations]]`): each item on its own.
     fn list<T: DeserializeOwned>(
         &mut self,
-        value: Option<&Spanned<DeValue<'_>>>,
+        value: Option<Spanned<DeValue<'_>>>,
         key: &str,
         required: bool,
         root_span: &std::ops::Range<usize>,
@@ -370,9 +373,10 @@ impl Parts<'_> {
             }
             return Some(Vec::new());
         };
-        let Some(items) = value.get_ref().as_array() else {
+        let span = value.span();
+        let DeValue::Array(items) = value.into_inner() else {
             self.push(
-                value.span(),
+                span,
                 key.to_string(),
                 format!("`{key}` must be a list ([[{key}]] tables)"),
             );
@@ -380,7 +384,7 @@ impl Parts<'_> {
         };
         let mut out = Vec::new();
         let mut ok = true;
-        for (i, item) in items.iter().enumerate() {
+        for (i, item) in items.into_iter().enumerate() {
             match self.one(item, &format!("{key}[{i}]")) {
                 Some(v) => out.push(v),
                 None => ok = false,

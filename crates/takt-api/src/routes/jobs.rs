@@ -136,8 +136,10 @@ pub(super) async fn create_simulation(
     let check_text = text.clone();
     let check_origin = origin.clone();
     let check_variants = variants.clone();
-    blocking(move || check_simulation(&check_text, &check_origin, &check_variants, horizon_s))
-        .await??;
+    loading(&s, move || {
+        check_simulation(&check_text, &check_origin, &check_variants, horizon_s)
+    })
+    .await??;
     let spec = takt_experiments::ExperimentSpec {
         base_text: text,
         origin: origin.into(),
@@ -355,7 +357,7 @@ pub(super) async fn create_maintenance_plan(
     } else {
         let (text, origin) = scenario_text(&s, &req.scenario_id, &req.scenario, &req.order_book)?;
         let (checked, at) = (text.clone(), origin.clone());
-        let loaded = blocking(move || load_scenario(&checked, &at)).await??;
+        let loaded = loading(&s, move || load_scenario(&checked, &at)).await??;
         (
             loaded.scenario,
             origin,
@@ -470,7 +472,7 @@ pub(super) async fn create_schedule(
     };
     let (text, origin) = scenario_text(&s, &req.scenario_id, &req.scenario, &req.order_book)?;
     let (checked, at) = (text.clone(), origin.clone());
-    let seed = blocking(move || {
+    let seed = loading(&s, move || {
         let loaded = load_scenario(&checked, &at)?;
         let plant = takt_scheduler::plant::from_model(&loaded.model).map_err(|e| {
             Problem::validation(

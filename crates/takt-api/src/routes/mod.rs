@@ -39,6 +39,26 @@ async fn blocking<R: Send + 'static>(
         .map_err(|e| Problem::internal(e.to_string()))
 }
 
+/// Parses and compiles a scenario sent in a request (with whatever else `work` does) on the
+/// blocking pool, once one of the server's permits for it is free (`Config::scenario_loads`): the
+/// memory a parse holds is bounded per request, and this bounds how many hold it at once. The
+/// permit is held until the work ends, even if the request gave up waiting for it.
+async fn loading<R: Send + 'static>(
+    s: &Server,
+    work: impl FnOnce() -> R + Send + 'static,
+) -> Result<R, Problem> {
+    let permit = Arc::clone(&s.scenario_loads)
+        .acquire_owned()
+        .await
+        .map_err(|e| Problem::internal(e.to_string()))?;
+    blocking(move || {
+        let result = work();
+        drop(permit);
+        result
+    })
+    .await
+}
+
 /// A self-contained report page sent as a download named `filename`: it is data, not a page of
 /// this server, so no script runs in it (`default-src 'none'`) and the browser saves it.
 fn html_download(html: String, filename: &str) -> Response {

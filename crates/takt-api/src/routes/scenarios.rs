@@ -69,9 +69,10 @@ pub(super) fn check_of(text: &str, l: &Loaded) -> ScenarioCheck {
 #[utoipa::path(post, path = "/scenarios/validate", request_body = NewScenario,
     responses((status = 200, description = "OK", body = ScenarioCheck), (status = 422, description = "Does not validate: the failing fields (problem+json)", body = Problem)))]
 pub(super) async fn validate_scenario(
+    State(s): State<Shared>,
     Body(req): Body<NewScenario>,
 ) -> Result<Json<ScenarioCheck>, Problem> {
-    let check = blocking(move || {
+    let check = loading(&s, move || {
         let text = with_order_book(req.toml, "scenario.toml", &req.order_book)?;
         load_scenario(&text, "scenario.toml").map(|loaded| check_of(&text, &loaded))
     })
@@ -93,12 +94,13 @@ pub(super) async fn create_scenario(
     State(s): State<Shared>,
     Body(req): Body<NewScenario>,
 ) -> Result<Response, Problem> {
-    let created = blocking(move || {
+    let db = Arc::clone(&s.db);
+    let created = loading(&s, move || {
         let text = with_order_book(req.toml, "scenario.toml", &req.order_book)?;
         let loaded = load_scenario(&text, "scenario.toml")?;
-        let id =
-            s.db.add_scenario(&loaded.model.name, &text, now_ms())
-                .map_err(|e| Problem::internal(e.to_string()))?;
+        let id = db
+            .add_scenario(&loaded.model.name, &text, now_ms())
+            .map_err(|e| Problem::internal(e.to_string()))?;
         Ok::<_, Problem>(ScenarioCreated {
             location: format!("/scenarios/{id}"),
             id,

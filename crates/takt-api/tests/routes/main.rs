@@ -4,6 +4,7 @@ mod alerts;
 mod every_route;
 mod harness;
 mod plants;
+mod scenario_loads;
 mod schemas;
 mod screens;
 mod studio;
