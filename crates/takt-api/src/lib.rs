@@ -19,6 +19,7 @@
 pub mod alerts;
 pub mod auth;
 pub mod db;
+pub mod feeds;
 pub mod jobs;
 pub mod metrics;
 pub mod plant;
@@ -191,6 +192,8 @@ pub struct Server {
     pub jobs: Arc<jobs::Jobs>,
     pub metrics: metrics::Metrics,
     pub limiter: routes::RateLimiter,
+    /// The feeds of the plants' twins and whether each still listens (`takt_feed_up`).
+    pub feeds: feeds::Feeds,
     /// Permits to parse and compile a scenario sent in a request (`Config::scenario_loads`).
     pub scenario_loads: Arc<tokio::sync::Semaphore>,
     /// The site's plants by id (`plant::Plant`); one of them is the default.
@@ -254,6 +257,7 @@ impl Server {
         let limiter = routes::RateLimiter::new(config.ingest_per_s);
         let scenario_loads = Arc::new(tokio::sync::Semaphore::new(config.scenario_loads.max(1)));
         Ok(Arc::new(Server {
+            feeds: feeds::Feeds::default(),
             scenario_loads,
             config,
             db,

@@ -309,7 +309,10 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         ));
         let mut twin = takt_api::twin::ServedTwin(Arc::clone(&default.twin));
         let stop = Arc::clone(&stop);
-        listeners.push(feed("OPC UA", move || {
+        let id = server
+            .feeds
+            .listening(&default.id, "opcua", &config.endpoint);
+        listeners.push(feed(Arc::clone(&server), id, "OPC UA", move || {
             takt_twin::opcua::listen(&mut twin, &config, &map, &stop, |_, _| {})
         }));
     }
@@ -323,7 +326,9 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             ));
             let mut twin = takt_api::twin::ServedTwin(Arc::clone(&plant.twin));
             let stop = Arc::clone(&stop);
-            listeners.push(feed("MQTT", move || {
+            let source = format!("{}:{} {}", config.host, config.port, config.topic_filter());
+            let id = server.feeds.listening(&plant.id, "mqtt", &source);
+            listeners.push(feed(Arc::clone(&server), id, "MQTT", move || {
                 takt_twin::mqtt::listen(&mut twin, &config, &stop, |_, _| {})
             }));
         }
@@ -370,20 +375,29 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
 }
 
 /// Runs a listener feeding the served twin on a thread of its own; when it ends, says how it went
-/// in the log. The server goes on serving what it has either way.
+/// in the log and in the server's feeds (`takt_feed_up` in `/metrics`). The server goes on
+/// serving what it has either way.
 fn feed(
+    server: Arc<takt_api::Server>,
+    id: takt_api::feeds::FeedId,
     protocol: &'static str,
     listen: impl FnOnce() -> Result<takt_twin::ListenStats, takt_twin::TwinError> + Send + 'static,
 ) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || match listen() {
-        Ok(s) => tracing::info!(
-            received = s.received,
-            accepted = s.accepted,
-            duplicates = s.duplicates,
-            rejected = s.rejected,
-            reconnects = s.reconnects,
-            "{protocol}: stopped listening"
-        ),
-        Err(e) => tracing::error!("{protocol}: no longer listening: {e}"),
+        Ok(s) => {
+            server.feeds.stopped(id, "stopped with the server");
+            tracing::info!(
+                received = s.received,
+                accepted = s.accepted,
+                duplicates = s.duplicates,
+                rejected = s.rejected,
+                reconnects = s.reconnects,
+                "{protocol}: stopped listening"
+            )
+        }
+        Err(e) => {
+            server.feeds.stopped(id, &e.to_string());
+            tracing::error!("{protocol}: no longer listening: {e}")
+        }
     })
 }

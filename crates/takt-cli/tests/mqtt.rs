@@ -420,9 +420,83 @@ fn the_served_twin_is_fed_by_the_broker() {
         );
         std::thread::sleep(Duration::from_millis(300));
     };
+    // The feed says it listens (`takt_feed_up` 1), for the plant's monitoring.
+    let metrics = feed_metric(http).expect("the metrics");
+    assert!(
+        metrics.contains(&format!(
+            r#"takt_feed_up{{plant="bottling-line-one-shift",protocol="mqtt",source="127.0.0.1:{port} takt/plant1/+/+/+"}} 1"#
+        )),
+        "{metrics}"
+    );
     drop(fed);
     assert_eq!(filler["reason"], "valve fault", "{filler}");
     assert_eq!(filler["events"], 1, "{filler}");
+}
+
+/// The lines of `GET /metrics` about feeds.
+fn feed_metric(http: u16) -> Option<String> {
+    let text = ureq::get(&format!("http://127.0.0.1:{http}/metrics"))
+        .call()
+        .ok()?
+        .body_mut()
+        .read_to_string()
+        .ok()?;
+    Some(
+        text.lines()
+            .filter(|l| l.starts_with("takt_feed_up"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+}
+
+/// A broker that refuses the twin's login for good (anonymous logins are off, and the server
+/// gives none): the feed gives up, and the server, which goes on serving, says so in `/metrics`
+/// (`takt_feed_up` 0) instead of only in its log.
+#[test]
+fn a_feed_refused_for_good_shows_in_the_metrics() {
+    let Some(bin) = mosquitto_or_skip() else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("takt-mqtt-refused-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let port = free_port();
+    let config = dir.join("mosquitto.conf");
+    std::fs::write(
+        &config,
+        format!("listener {port} 127.0.0.1\nallow_anonymous false\nuser root\n"),
+    )
+    .expect("config");
+    let _broker = Broker::start(&bin, &config, port);
+    let http = free_port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_takt"))
+        .args(["serve", "--insecure-no-auth", "--listen"])
+        .arg(format!("127.0.0.1:{http}"))
+        .args(["--scenario", &scenario()])
+        .arg("--data")
+        .arg(dir.join("data"))
+        .args(["--site", "plant1", "--mqtt"])
+        .arg(format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("takt serve starts");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let down = format!(
+        r#"takt_feed_up{{plant="bottling-line-one-shift",protocol="mqtt",source="127.0.0.1:{port} takt/plant1/+/+/+"}} 0"#
+    );
+    let mut seen = String::new();
+    while !seen.contains(&down) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+        seen = feed_metric(http).unwrap_or_default();
+    }
+    // The server still serves the twin it has.
+    let state = ureq::get(&format!("http://127.0.0.1:{http}/twin/state")).call();
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(seen.contains(&down), "the metrics said: {seen}");
+    assert_eq!(state.map(|r| r.status().as_u16()).ok(), Some(200));
 }
 
 /// `takt serve` of the bottling line on a fresh broker of its own (`--site plant1`), with `extra`

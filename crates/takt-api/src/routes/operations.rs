@@ -76,9 +76,10 @@ pub(super) async fn metrics(State(s): State<Shared>) -> Response {
             }
         })
         .collect();
-    let text = s
-        .metrics
-        .render(|registry| plant_metrics(registry, &plants, (queued, running)));
+    let text = s.metrics.render(|registry| {
+        plant_metrics(registry, &plants, (queued, running));
+        feed_metrics(registry, &s.feeds.list());
+    });
     ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response()
 }
 
@@ -310,6 +311,37 @@ fn plant_metrics(
         "When this server last accepted an event of the plant, Unix seconds of its clock",
         Unit::Seconds,
         per_plant(&|p| p.last_accepted_ms.map(|ms| ms as f64 / 1000.0)),
+    );
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
+struct FeedLabels {
+    plant: String,
+    protocol: String,
+    source: String,
+}
+
+/// Whether each feed of a twin still listens.
+fn feed_metrics(
+    registry: &mut prometheus_client::registry::Registry,
+    feeds: &[crate::feeds::Feed],
+) {
+    let up = prometheus_client::metrics::family::Family::<
+        FeedLabels,
+        prometheus_client::metrics::gauge::Gauge,
+    >::default();
+    for f in feeds {
+        up.get_or_create(&FeedLabels {
+            plant: f.plant.clone(),
+            protocol: f.protocol.clone(),
+            source: f.source.clone(),
+        })
+        .set(i64::from(f.stopped_because.is_none()));
+    }
+    registry.register(
+        "feed_up",
+        "1 while a feed of the plant's twin (an MQTT broker, an OPC UA server) listens, 0 once it gave up (the log says why; a broker away is retried and stays 1)",
+        up,
     );
 }
 
