@@ -103,7 +103,8 @@ export interface paths {
          *     it (each machine's state, the running shift's OEE, availability, performance and quality, good
          *     and scrap parts, buffer levels inferred along the routings); events accepted, duplicate and
          *     rejected; jobs queued and running; when the newest event happened and when an event last
-         *     arrived (`time() - takt_twin_last_accepted_timestamp_seconds` is how long the feed is silent).
+         *     arrived (`time() - takt_twin_last_accepted_timestamp_seconds` is how long the feed is silent);
+         *     whether each MQTT or OPC UA feed still listens (`takt_feed_up`, 0 once it gave up).
          */
         get: operations["metrics"];
         put?: never;

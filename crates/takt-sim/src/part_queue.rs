@@ -596,7 +596,7 @@ mod tests {
             due,
             mean_s: 1.0,
         };
-        // Products 7, 3, 9, 3, 0, 7 (due dates tell the parts apart), then picks after each.
+        // Parts of products 7, 3, 9, 3, 0, 7 arrive (due dates tell them apart), then six picks.
         for (k, product) in [7, 3, 9, 3, 0, 7].into_iter().enumerate() {
             let e = arriving(product, k as f64);
             queue.push_back(e);

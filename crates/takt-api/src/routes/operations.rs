@@ -54,7 +54,8 @@ pub(super) async fn ready(State(s): State<Shared>) -> Response {
 /// it (each machine's state, the running shift's OEE, availability, performance and quality, good
 /// and scrap parts, buffer levels inferred along the routings); events accepted, duplicate and
 /// rejected; jobs queued and running; when the newest event happened and when an event last
-/// arrived (`time() - takt_twin_last_accepted_timestamp_seconds` is how long the feed is silent).
+/// arrived (`time() - takt_twin_last_accepted_timestamp_seconds` is how long the feed is silent);
+/// whether each MQTT or OPC UA feed still listens (`takt_feed_up`, 0 once it gave up).
 #[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus / OpenMetrics text exposition", content_type = "application/openmetrics-text")))]
 pub(super) async fn metrics(State(s): State<Shared>) -> Response {
     let (queued, running) = s.jobs.load();
