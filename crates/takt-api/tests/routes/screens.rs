@@ -148,6 +148,15 @@ fn exported_names(exposition: &str) -> std::collections::BTreeSet<String> {
 fn metrics_export_the_plant_and_the_shipped_dashboard_asks_only_for_them() {
     let app = App::new();
     post_recording(&app, 400);
+    // Two feeds, as `takt serve --mqtt` registers them: one listening, one that gave up.
+    let feeds = &app.server.feeds;
+    feeds.listening(
+        "bottling-line-one-shift",
+        "mqtt",
+        "broker:1883 takt/plant1/+/+/+",
+    );
+    let refused = feeds.listening("bottling-line-one-shift", "opcua", "opc.tcp://plc:4840");
+    feeds.stopped(refused, "the server does not trust our certificate");
     let metrics = get(&app, "/metrics", Some(READ));
     assert_eq!(metrics.status, 200);
     assert!(
@@ -157,6 +166,14 @@ fn metrics_export_the_plant_and_the_shipped_dashboard_asks_only_for_them() {
     );
     let text = &metrics.text;
     assert!(text.ends_with("# EOF\n"), "OpenMetrics ends with # EOF");
+    for (protocol, up) in [("mqtt", 1), ("opcua", 0)] {
+        assert!(
+            text.lines().any(|l| l.starts_with("takt_feed_up{")
+                && l.contains(&format!("protocol=\"{protocol}\""))
+                && l.ends_with(&format!(" {up}"))),
+            "{protocol} feed: {text}"
+        );
+    }
     // Every machine of the line has exactly one state at 1.
     for station in ["Filler", "Labeller", "CasePacker"] {
         let on: Vec<&str> = text
