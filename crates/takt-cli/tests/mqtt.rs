@@ -42,13 +42,14 @@ fn mosquitto_or_skip() -> Option<PathBuf> {
 struct Broker(Child);
 
 impl Broker {
-    /// A broker on a free loopback port, anonymous, without persistence, configured in `dir`.
-    fn plain(bin: &Path, dir: &Path) -> (Broker, u16) {
+    /// A broker on a free loopback port, without persistence, configured in `dir`: anonymous, or
+    /// (`anonymous` false, and no password file) refusing every login.
+    fn plain(bin: &Path, dir: &Path, anonymous: bool) -> (Broker, u16) {
         let port = free_port();
         let config = dir.join("mosquitto.conf");
         std::fs::write(
             &config,
-            format!("listener {port} 127.0.0.1\nallow_anonymous true\nuser root\n"),
+            format!("listener {port} 127.0.0.1\nallow_anonymous {anonymous}\nuser root\n"),
         )
         .expect("config");
         (Broker::start(bin, &config, port), port)
@@ -272,7 +273,7 @@ fn alerts_are_published_back_to_the_broker() {
     let dir = std::env::temp_dir().join(format!("takt-mqtt-alerts-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let (_broker, port) = Broker::plain(&bin, &dir);
+    let (_broker, port) = Broker::plain(&bin, &dir, true);
     let rules = dir.join("rules.toml");
     std::fs::write(&rules, "[[rule]]\nwhen = \"down\"\nlonger_than = \"1m\"\n").expect("rules");
     let listener = Command::new(env!("CARGO_BIN_EXE_takt"))
@@ -457,45 +458,20 @@ fn a_feed_refused_for_good_shows_in_the_metrics() {
     let Some(bin) = mosquitto_or_skip() else {
         return;
     };
-    let dir = std::env::temp_dir().join(format!("takt-mqtt-refused-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let port = free_port();
-    let config = dir.join("mosquitto.conf");
-    std::fs::write(
-        &config,
-        format!("listener {port} 127.0.0.1\nallow_anonymous false\nuser root\n"),
-    )
-    .expect("config");
-    let _broker = Broker::start(&bin, &config, port);
-    let http = free_port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_takt"))
-        .args(["serve", "--insecure-no-auth", "--listen"])
-        .arg(format!("127.0.0.1:{http}"))
-        .args(["--scenario", &scenario()])
-        .arg("--data")
-        .arg(dir.join("data"))
-        .args(["--site", "plant1", "--mqtt"])
-        .arg(format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("takt serve starts");
+    let fed = serve_fed_by(&bin, false, "refused", "takt-refused-test", &[]);
     let deadline = Instant::now() + Duration::from_secs(30);
     let down = format!(
-        r#"takt_feed_up{{plant="bottling-line-one-shift",protocol="mqtt",source="127.0.0.1:{port} takt/plant1/+/+/+"}} 0"#
+        r#"takt_feed_up{{plant="bottling-line-one-shift",protocol="mqtt",source="127.0.0.1:{} takt/plant1/+/+/+"}} 0"#,
+        fed.port
     );
     let mut seen = String::new();
     while !seen.contains(&down) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
-        seen = feed_metric(http).unwrap_or_default();
+        seen = feed_metric(fed.http).unwrap_or_default();
     }
-    // The server still serves the twin it has.
-    let state = ureq::get(&format!("http://127.0.0.1:{http}/twin/state")).call();
-    let _ = server.kill();
-    let _ = server.wait();
-    let _ = std::fs::remove_dir_all(&dir);
     assert!(seen.contains(&down), "the metrics said: {seen}");
+    // The server still serves the twin it has.
+    let state = ureq::get(&format!("http://127.0.0.1:{}/twin/state", fed.http)).call();
     assert_eq!(state.map(|r| r.status().as_u16()).ok(), Some(200));
 }
 
@@ -510,10 +486,15 @@ struct Fed {
 }
 
 fn serve_fed(bin: &Path, tag: &str, client_id: &str, extra: &[String]) -> Fed {
+    serve_fed_by(bin, true, tag, client_id, extra)
+}
+
+/// [`serve_fed`], the broker anonymous or refusing every login.
+fn serve_fed_by(bin: &Path, anonymous: bool, tag: &str, client_id: &str, extra: &[String]) -> Fed {
     let dir = std::env::temp_dir().join(format!("takt-mqtt-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let (broker, port) = Broker::plain(bin, &dir);
+    let (broker, port) = Broker::plain(bin, &dir, anonymous);
     let http = free_port();
     let server = Command::new(env!("CARGO_BIN_EXE_takt"))
         .args(["serve", "--insecure-no-auth", "--listen"])
