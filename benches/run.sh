@@ -13,6 +13,8 @@
 #   benches/run.sh pdm         remaining useful life on C-MAPSS: RMSE, interval coverage, training time
 #   benches/run.sh scheduler   schedules: gap to best known at 1 s and 10 s, CP-SAT side by side
 #                              (TAKT_BUDGETS=1,10 and TAKT_INSTANCES=ta narrow it)
+# Concurrent scenario uploads against a running server (peak memory, state latency meanwhile):
+#   python3 benches/scenario_uploads.py target/release/takt [N] [ORDERS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which="${1:-engine}"
