@@ -9,14 +9,19 @@
 //! away sit at the front and are never moved). On the reference line this costs about half of what
 //! the heap did (callgrind: about 60 instructions per event against 125).
 //!
-//! Buckets: time is cut into buckets of equal width. The buckets of a window ahead of the current
-//! one are a ring of unsorted vectors with a bitmap of the occupied ones; entries beyond the window
-//! wait in a binary heap (in a plant, the failures hours away). The current bucket is a sorted
-//! vector holding every entry whose bucket is at or before the current one, so an entry scheduled
-//! for a time the calendar has already moved past (after a `run_until` that stopped short of the
-//! next event) is still taken first. The width follows the rate at which entries are scheduled
-//! (about as fast as they are taken), so a bucket holds a few entries whatever the plant's size,
-//! and the ring grows with the entries.
+//! Buckets: time is cut into fine buckets of equal width, 64 to a coarse bucket. The coarse buckets
+//! of a window ahead of the current one are a ring of unsorted vectors with a bitmap of the
+//! occupied ones; entries beyond the window wait in a binary heap (in a plant, the failures hours
+//! away). The fine buckets after the current one within its coarse bucket are 64 unsorted vectors,
+//! filled when the calendar reaches that coarse bucket. The current fine bucket is a sorted vector
+//! holding every entry whose bucket is at or before the current one, so an entry scheduled for a
+//! time the calendar has already moved past (after a `run_until` that stopped short of the next
+//! event) is still taken first. The width follows the rate at which entries are scheduled (about
+//! as fast as they are taken), so a fine bucket holds a few entries whatever the plant's size, and
+//! the ring grows with the entries. Two tiers, because a push is the hot path: it appends to one
+//! of a few dozen coarse buckets whose ends stay in the first-level cache, where a ring of one
+//! fine bucket per two entries had each push load a cold slot and store into a cold bucket
+//! (`benches/plants.rs`, 1,000 stations: 7 % less time per event for FIFO, 4 % for same product).
 //!
 //! The order is exactly [`Scheduled`]'s (time, then scheduling sequence) in both forms, whatever the
 //! width and the ring's size: a bucket's number never decreases with time, the current bucket is
@@ -169,7 +174,7 @@ impl Calendar {
                 false
             }
             Some(buckets) => {
-                let ring = buckets.mask as usize + 1;
+                let ring = buckets.slots();
                 let width_off = width_s > 2.0 * buckets.width_s || width_s < 0.5 * buckets.width_s;
                 span_s > 0.0 && (width_off || slots > ring || slots * 4 < ring)
             }
@@ -220,36 +225,59 @@ fn insert_latest_first(sorted: &mut Vec<Scheduled>, entry: Scheduled) {
     list[at] = entry;
 }
 
+/// Fine buckets to a coarse one: the fine buckets of one coarse bucket are the bits of one word.
+const FINE_BITS: u32 = 6;
+const FINE: u64 = 1 << FINE_BITS;
+
+/// The bucketed calendar, in two tiers (the module's documentation): a push appends to its
+/// entry's coarse bucket; a coarse bucket reached is spread into `near`, whose fine buckets are
+/// taken in turn, each sorted when it becomes the current one.
 #[derive(Clone)]
 struct Buckets {
-    /// Every entry whose bucket is at or before `current`: `now[head..]`, earliest first.
+    /// Every entry whose fine bucket is at or before `current`: `now[head..]`, earliest first.
     now: Vec<Scheduled>,
     head: usize,
-    /// The buckets `current + 1 ..= current + mask`, bucket `b` in slot `b & mask`, unsorted.
+    /// The fine buckets after `current` in its coarse bucket, fine bucket `b` in slot
+    /// `b % FINE`, unsorted, and a bit per slot set when it holds an entry.
+    near: Vec<Vec<Scheduled>>,
+    near_occupied: u64,
+    /// The coarse buckets `coarse(current) + 1 ..= coarse(current) + mask`, coarse bucket `c` in
+    /// slot `c & mask`, unsorted.
     ring: Vec<Vec<Scheduled>>,
     /// A bit per slot of `ring`: set when the slot holds an entry.
     occupied: Vec<u64>,
     mask: u64,
-    /// Entries at bucket `current + mask + 1` or later, earliest on top, and the bucket of the top
-    /// (`u64::MAX` when there is none).
+    /// Entries in coarse bucket `coarse(current) + mask + 1` or later, earliest on top, and the
+    /// fine bucket of the top (`u64::MAX` when there is none).
     far: BinaryHeap<Scheduled>,
     far_first: u64,
+    /// The current fine bucket.
     current: u64,
     per_width: f64,
     width_s: f64,
     len: usize,
 }
 
+/// The coarse bucket of a fine one.
+#[inline(always)]
+fn coarse(bucket: u64) -> u64 {
+    bucket >> FINE_BITS
+}
+
 impl Buckets {
-    /// Empty buckets of a width, a ring of `slots` (a power of two), the current one at `now_s`.
+    /// Empty buckets of a width, a window of about `slots` fine buckets (a power of two), the
+    /// current one at `now_s`.
     fn new(width_s: f64, slots: usize, now_s: f64) -> Self {
         debug_assert!(slots.is_power_of_two() && slots >= 64);
+        let coarse_slots = (slots / FINE as usize).max(4);
         let mut buckets = Buckets {
             now: Vec::new(),
             head: 0,
-            ring: (0..slots).map(|_| Vec::new()).collect(),
-            occupied: vec![0; slots / 64],
-            mask: slots as u64 - 1,
+            near: (0..FINE).map(|_| Vec::new()).collect(),
+            near_occupied: 0,
+            ring: (0..coarse_slots).map(|_| Vec::new()).collect(),
+            occupied: vec![0; coarse_slots.div_ceil(64)],
+            mask: coarse_slots as u64 - 1,
             far: BinaryHeap::new(),
             far_first: u64::MAX,
             current: 0,
@@ -259,6 +287,11 @@ impl Buckets {
         };
         buckets.current = buckets.bucket(now_s);
         buckets
+    }
+
+    /// The window's size in fine buckets.
+    fn slots(&self) -> usize {
+        (self.mask as usize + 1) * FINE as usize
     }
 
     /// Buckets of a width holding `entries` (in any order), the ring sized for them, the current
@@ -272,12 +305,7 @@ impl Buckets {
     /// Puts entries in, the current bucket's sorted once at the end.
     fn fill(&mut self, entries: Vec<Scheduled>) {
         for entry in entries {
-            if self.bucket(entry.time) <= self.current {
-                self.len += 1;
-                self.now.push(entry);
-            } else {
-                self.push(entry);
-            }
+            self.place(entry);
         }
         self.now.sort_unstable_by(|a, b| b.cmp(a));
     }
@@ -285,6 +313,7 @@ impl Buckets {
     fn into_entries(self) -> Vec<Scheduled> {
         let mut entries = self.now;
         entries.drain(..self.head);
+        entries.extend(self.near.into_iter().flatten());
         entries.extend(self.ring.into_iter().flatten());
         entries.extend(self.far);
         entries
@@ -293,12 +322,13 @@ impl Buckets {
     fn iter(&self) -> impl Iterator<Item = &Scheduled> {
         self.now[self.head..]
             .iter()
+            .chain(self.near.iter().flatten())
             .chain(self.ring.iter().flatten())
             .chain(self.far.iter())
     }
 
-    /// The bucket of a time. Never decreasing in the time (a product with a positive constant and a
-    /// saturating cast both keep the order); times before 0 fall in bucket 0.
+    /// The fine bucket of a time. Never decreasing in the time (a product with a positive constant
+    /// and a saturating cast both keep the order); times before 0 fall in bucket 0.
     #[inline(always)]
     fn bucket(&self, time: f64) -> u64 {
         (time * self.per_width) as u64
@@ -306,12 +336,37 @@ impl Buckets {
 
     #[inline]
     fn push(&mut self, entry: Scheduled) {
-        self.len += 1;
         let bucket = self.bucket(entry.time);
         if bucket <= self.current {
+            self.len += 1;
             self.insert_now(entry);
-        } else if bucket - self.current <= self.mask {
-            let slot = (bucket & self.mask) as usize;
+        } else {
+            self.place_ahead(entry, bucket);
+        }
+    }
+
+    /// Puts an entry in: into `now` unsorted when its bucket is at or before the current one.
+    fn place(&mut self, entry: Scheduled) {
+        let bucket = self.bucket(entry.time);
+        if bucket <= self.current {
+            self.len += 1;
+            self.now.push(entry);
+        } else {
+            self.place_ahead(entry, bucket);
+        }
+    }
+
+    /// Puts an entry of a fine bucket after the current one into `near`, the coarse ring or `far`.
+    #[inline(always)]
+    fn place_ahead(&mut self, entry: Scheduled, bucket: u64) {
+        self.len += 1;
+        let ahead = coarse(bucket) - coarse(self.current);
+        if ahead == 0 {
+            let slot = (bucket % FINE) as usize;
+            self.near[slot].push(entry);
+            self.near_occupied |= 1 << slot;
+        } else if ahead <= self.mask {
+            let slot = (coarse(bucket) & self.mask) as usize;
             self.ring[slot].push(entry);
             self.occupied[slot / 64] |= 1 << (slot % 64);
         } else {
@@ -349,36 +404,69 @@ impl Buckets {
         self.len -= 1;
     }
 
-    /// Moves to the earliest occupied bucket (the current one is spent and some entry is left).
+    /// Moves to the earliest occupied fine bucket (the current one is spent and some entry is
+    /// left): the next in `near`, or else the first of the next occupied coarse bucket.
     #[inline(never)]
     fn advance(&mut self) {
         self.now.clear();
         self.head = 0;
-        self.current = match self.next_occupied() {
+        // Every slot of `near` that holds entries is after the current fine bucket.
+        if self.near_occupied == 0 {
+            self.next_coarse();
+            if !self.now.is_empty() {
+                // Entries of the coarse bucket's first fine bucket.
+                self.now.sort_unstable_by(|a, b| b.cmp(a));
+                return;
+            }
+        }
+        let slot = self.near_occupied.trailing_zeros() as u64;
+        if slot == u64::from(u64::BITS) {
+            return; // nothing left (the caller counted an entry: not reached)
+        }
+        self.near_occupied &= !(1 << slot);
+        self.current = self.current - self.current % FINE + slot;
+        // The slot's entries become the current bucket, the spent bucket's storage the slot's.
+        std::mem::swap(&mut self.now, &mut self.near[slot as usize]);
+        self.now.sort_unstable_by(|a, b| b.cmp(a));
+    }
+
+    /// Moves to the first fine bucket of the next occupied coarse bucket (`near` is empty): its
+    /// entries are spread into `now` (that first fine bucket's, unsorted) and `near`, and the far
+    /// entries the window now reaches come in.
+    #[cold]
+    #[inline(never)]
+    fn next_coarse(&mut self) {
+        let next = match self.next_occupied() {
             Some(bucket) => bucket,
-            // The ring is empty: jump to the bucket of the earliest far entry.
-            None => self.far_first,
+            // The ring is empty: jump to the coarse bucket of the earliest far entry.
+            None => coarse(self.far_first),
         };
-        let slot = (self.current & self.mask) as usize;
+        self.current = next << FINE_BITS;
+        let slot = (next & self.mask) as usize;
         if self.occupied[slot / 64] & (1 << (slot % 64)) != 0 {
             self.occupied[slot / 64] &= !(1 << (slot % 64));
-            // The slot's entries become the current bucket, the spent bucket's storage the slot's.
-            std::mem::swap(&mut self.now, &mut self.ring[slot]);
-            self.now.sort_unstable_by(|a, b| b.cmp(a));
+            let mut entries = std::mem::take(&mut self.ring[slot]);
+            self.len -= entries.len();
+            for entry in entries.drain(..) {
+                self.place(entry);
+            }
+            // The slot keeps its storage.
+            self.ring[slot] = entries;
         }
         // The window moved: far entries now inside it come in.
-        while !self.far.is_empty() && self.far_first - self.current <= self.mask {
+        while !self.far.is_empty() && coarse(self.far_first) - next <= self.mask {
             let entry = self.far.pop().expect("a far entry");
             self.far_first = self.far.peek().map_or(u64::MAX, |e| self.bucket(e.time));
             self.len -= 1;
-            self.push(entry);
+            self.place(entry);
         }
     }
 
-    /// The bucket number of the first occupied slot after the current one, if any.
+    /// The number of the first occupied coarse bucket after the current one, if any.
     fn next_occupied(&self) -> Option<u64> {
+        let current = coarse(self.current);
         let slots = self.mask + 1;
-        let start = ((self.current + 1) & self.mask) as usize;
+        let start = ((current + 1) & self.mask) as usize;
         let words = self.occupied.len();
         // The first word, from the start's bit on; then the others in turn, wrapping round; then the
         // first word's bits before the start.
@@ -393,9 +481,9 @@ impl Buckets {
             })
         }?;
         // Slots count from the one after the current bucket's, round the ring.
-        let ahead = (found as u64).wrapping_sub(self.current) & self.mask;
+        let ahead = (found as u64).wrapping_sub(current) & self.mask;
         let ahead = if ahead == 0 { slots } else { ahead };
-        Some(self.current + ahead)
+        Some(current + ahead)
     }
 }
 
@@ -411,7 +499,7 @@ impl std::fmt::Debug for Calendar {
         d.field("len", &self.len());
         if let Some(b) = &self.buckets {
             d.field("width_s", &b.width_s)
-                .field("slots", &(b.mask + 1))
+                .field("slots", &b.slots())
                 .field("far", &b.far.len());
         }
         d.finish_non_exhaustive()
