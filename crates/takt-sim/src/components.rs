@@ -137,6 +137,10 @@ pub struct Machine {
 }
 
 impl Machine {
+    /// The cache lines of a machine that an event reads (the layout's hot half, above): what the
+    /// engine prefetches for the event after the one it handles.
+    pub const HOT_LINES: usize = 5;
+
     /// Lets go of the part (gone on, or scrapped): the machine is idle.
     pub fn free(&mut self) {
         self.part = None;
@@ -409,7 +413,7 @@ mod tests {
             + offset_of!(MachineStreams, process)
             + size_of::<Stream>();
         assert!(
-            process_end <= 5 * 64,
+            process_end <= Machine::HOT_LINES * 64,
             "the processing stream ends at byte {process_end}"
         );
         for hot in [

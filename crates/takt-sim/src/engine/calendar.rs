@@ -134,6 +134,15 @@ impl Calendar {
         }
     }
 
+    /// In a bucketed calendar, the entry after the one just taken when it is at hand (in the
+    /// current bucket), without moving to the next bucket: what the engine prefetches. `None` for
+    /// a small calendar, whose plant fits the first-level cache.
+    #[inline(always)]
+    pub fn following(&self) -> Option<&Scheduled> {
+        let buckets = self.buckets.as_ref()?;
+        buckets.now.get(buckets.head)
+    }
+
     /// Takes the earliest entry (the engine peeks, then takes).
     #[cfg(test)]
     pub fn pop(&mut self) -> Option<Scheduled> {
