@@ -231,6 +231,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/plants/{plant}/twin/feeds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The plant's feeds (an MQTT broker, an OPC UA server) as `takt serve` runs them: whether each
+         *     still listens, and when and why one stopped. A feed that stopped no longer keeps the twin in
+         *     step with the plant: the line board shows it as a banner.
+         */
+        get: operations["plant_twin_feeds"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/plants/{plant}/twin/forecast": {
         parameters: {
             query?: never;
@@ -558,6 +579,27 @@ export interface paths {
          *     letters, good ones are stored durably before the answer (idempotent by asset + seq).
          */
         post: operations["ingest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/twin/feeds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The plant's feeds (an MQTT broker, an OPC UA server) as `takt serve` runs them: whether each
+         *     still listens, and when and why one stopped. A feed that stopped no longer keeps the twin in
+         *     step with the plant: the line board shows it as a banner.
+         */
+        get: operations["twin_feeds"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1007,6 +1049,27 @@ export interface components {
             warmup_method: string;
             /** Format: double */
             warmup_s: number;
+        };
+        /** @description One feed of a plant's twin. */
+        Feed: {
+            /** @description Whether it still listens. */
+            listening: boolean;
+            plant: string;
+            /** @description `mqtt` or `opcua`. */
+            protocol: string;
+            /** @description Where it listens (the broker and topics, the server's endpoint). */
+            source: string;
+            /**
+             * Format: int64
+             * @description When it stopped, by the server's clock, Unix milliseconds.
+             */
+            stopped_at_ms?: number | null;
+            /** @description Why it stopped listening (absent while it listens). */
+            stopped_because?: string | null;
+        };
+        /** @description A plant's feeds (`GET /twin/feeds`), in the order they started. */
+        FeedList: {
+            feeds: components["schemas"]["Feed"][];
         };
         /** @description One failing field of a request or a scenario. */
         FieldError: {
@@ -2732,6 +2795,29 @@ export interface operations {
             };
         };
     };
+    plant_twin_feeds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the plant's id (`GET /plants`) */
+                plant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the plant's feeds */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedList"];
+                };
+            };
+        };
+    };
     plant_twin_forecast: {
         parameters: {
             query?: never;
@@ -3327,6 +3413,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    twin_feeds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the plant's feeds */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedList"];
                 };
             };
         };

@@ -13,6 +13,8 @@ export type ShiftKpis = Schemas["ShiftKpis"];
 export type Problem = Schemas["Problem"];
 export type Alert = Schemas["Alert"];
 export type AlertList = Schemas["AlertList"];
+export type Feed = Schemas["Feed"];
+export type FeedList = Schemas["FeedList"];
 
 const TOKEN_KEY = "takt.token";
 

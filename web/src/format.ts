@@ -30,6 +30,11 @@ export function duration(seconds: number | null | undefined): string {
   return min === 60 ? `${sign}${h + 1} h 00 min` : `${sign}${h} h ${String(min).padStart(2, "0")} min`;
 }
 
+/** How long ago, `ms` milliseconds by this screen's own clock (the plant's clock may be a replay's). */
+export function ago(ms: number): string {
+  return `${duration(Math.max(ms, 0) / 1000)} ago`;
+}
+
 function pad(n: number): string {
   return String(n).padStart(2, "0");
 }

@@ -2,8 +2,9 @@
 // machine's state, the shift's figures, where the time went, the shift before and the forecast.
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { get, type AssetView, type PlantLayout } from "../api";
-import { duration, offsetText, plantClock, plantTime } from "../format";
+import { ago, duration, offsetText, plantClock, plantTime } from "../format";
 import { AlertsPanel } from "./Alerts";
+import { StoppedFeeds } from "./Feeds";
 import { ForecastPanel } from "./ForecastPanel";
 import { Line } from "./Line";
 import { useLiveTwin } from "./live";
@@ -15,11 +16,6 @@ import { PlantPicker } from "./PlantPicker";
 
 /** After this long without a connection, the machines' last states are no longer shown as current. */
 const OFFLINE_AFTER_MS = 5000;
-
-/** How long ago, from this screen's own clock (the plant's clock may be a replay's). */
-function ago(ms: number): string {
-  return `${duration(Math.max(ms, 0) / 1000)} ago`;
-}
 
 export function Board() {
   const [layout, setLayout] = useState<PlantLayout | null>(null);
@@ -77,6 +73,7 @@ export function Board() {
           No connection to the takt server for {ago(clock - live.status.since_ms).replace(" ago", "")}: the machines below show as unknown until it is back.
         </p>
       ) : null}
+      <StoppedFeeds offset={offset} clock={clock} />
       <AlertsPanel changes={live.alerts} offset={offset} />
       <Line layout={layout} assets={assets} buffers={buffers} now_ms={state?.now_ms ?? 0} offline={offline} />
       <ShiftHistory

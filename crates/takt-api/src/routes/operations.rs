@@ -337,7 +337,7 @@ fn feed_metrics(
             protocol: f.protocol.clone(),
             source: f.source.clone(),
         })
-        .set(i64::from(f.stopped_because.is_none()));
+        .set(i64::from(f.listening));
     }
     registry.register(
         "feed_up",

@@ -1,6 +1,7 @@
 //! The live twin: events in, state, KPIs, the forecast and the state stream.
 
 use super::*;
+use crate::feeds::FeedList;
 use takt_model::layout::PlantLayout;
 use takt_twin::condition::BufferLevels;
 use takt_twin::timeline::TimelineReport;
@@ -100,6 +101,16 @@ pub(super) async fn twin_layout(At(p): At) -> Json<PlantLayout> {
 #[utoipa::path(get, path = "/twin/state", responses((status = 200, description = "the twin's state", body = TwinState)))]
 pub(super) async fn twin_state(At(p): At) -> Response {
     Json(&*p.twin.snapshot()).into_response()
+}
+
+/// The plant's feeds (an MQTT broker, an OPC UA server) as `takt serve` runs them: whether each
+/// still listens, and when and why one stopped. A feed that stopped no longer keeps the twin in
+/// step with the plant: the line board shows it as a banner.
+#[utoipa::path(get, path = "/twin/feeds", responses((status = 200, description = "the plant's feeds", body = FeedList)))]
+pub(super) async fn twin_feeds(State(s): State<Shared>, At(p): At) -> Json<FeedList> {
+    Json(FeedList {
+        feeds: s.feeds.of_plant(&p.id),
+    })
 }
 
 #[derive(Deserialize, ToSchema, utoipa::IntoParams)]

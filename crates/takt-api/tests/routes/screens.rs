@@ -308,3 +308,41 @@ fn the_shift_report_comes_as_json_or_as_a_page_that_runs_nothing() {
     );
     assert_eq!(get(&app, "/twin/report", None).status, 401);
 }
+
+#[test]
+fn the_board_reads_which_feeds_of_its_plant_stopped_and_why() {
+    let app = App::with_tokens();
+    let plant = "bottling-line-one-shift";
+    let feeds = &app.server.feeds;
+    feeds.listening(plant, "mqtt", "broker:1883 takt/plant1/+/+/+");
+    let refused = feeds.listening(plant, "opcua", "opc.tcp://plc:4840");
+    feeds.stopped_at(
+        refused,
+        "the server does not trust our certificate",
+        1_765_000_000_000,
+    );
+    // Another plant's feed is not this plant's.
+    feeds.listening("press-shop", "mqtt", "broker:1883 takt/plant2/+/+/+");
+    for path in ["/twin/feeds", &format!("/plants/{plant}/twin/feeds")] {
+        let answer = get(&app, path, Some(READ));
+        assert_eq!(answer.status, 200, "{path}: {}", answer.text);
+        let listed = answer.body["feeds"].as_array().expect("a list of feeds");
+        assert_eq!(listed.len(), 2, "{path}: {}", answer.text);
+        assert_eq!(listed[0]["protocol"], "mqtt");
+        assert_eq!(listed[0]["listening"], true);
+        assert!(
+            listed[0].get("stopped_because").is_none(),
+            "{}",
+            answer.text
+        );
+        assert_eq!(listed[1]["source"], "opc.tcp://plc:4840");
+        assert_eq!(listed[1]["listening"], false);
+        assert_eq!(
+            listed[1]["stopped_because"],
+            "the server does not trust our certificate"
+        );
+        assert_eq!(listed[1]["stopped_at_ms"], 1_765_000_000_000_i64);
+    }
+    // Feeds are read with a read token, like the rest of the twin.
+    assert_eq!(get(&app, "/twin/feeds", None).status, 401);
+}
