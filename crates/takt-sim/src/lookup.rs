@@ -130,15 +130,14 @@ impl PlantWorld {
         // reference to this component lives while the returned one does.
         unsafe { place.as_mut() }
     }
-}
 
-impl PlantWorld {
     /// Asks the processor to bring the first `lines` cache lines of an entity's component into
     /// its cache, without waiting for them: for the event after the one being handled, whose
     /// machine in a plant of a thousand stations is no longer in the first-level cache. Nothing is
     /// read, so an entity without the component is simply skipped.
     #[inline(always)]
     pub(crate) fn prefetch<T: Looked>(&self, e: Entity, lines: usize) {
+        debug_assert!(lines * 64 <= std::mem::size_of::<T>().next_multiple_of(64));
         #[cfg(target_arch = "x86_64")]
         if let Some(&(entity, place)) = T::place(&self.places).slots.get(e.index_u32() as usize)
             && entity == e
