@@ -543,7 +543,7 @@ impl Simulation {
             self.calendar.take_peeked();
             // The machine of the next event, most often the end of a cycle, is asked for while
             // this one is handled: in a plant of 1,000 stations it is no longer in the
-            // first-level cache (`benches/plants.rs`: 5 to 9 % less time per event for FIFO).
+            // first-level cache (`benches/plants.rs`: 4 to 8 % less time per event for FIFO).
             if let Some(Scheduled {
                 event: SimEvent::ActivityEnd { machine, .. },
                 ..
