@@ -345,20 +345,20 @@ impl Buckets {
 
     #[inline]
     fn push(&mut self, entry: Scheduled) {
+        self.len += 1;
         let bucket = self.bucket(entry.time);
         if bucket <= self.current {
-            self.len += 1;
             self.insert_now(entry);
         } else {
             self.place_ahead(entry, bucket);
         }
     }
 
-    /// Puts an entry in: into `now` unsorted when its bucket is at or before the current one.
+    /// [`Buckets::push`], but into `now` unsorted (the caller sorts it once at the end).
     fn place(&mut self, entry: Scheduled) {
+        self.len += 1;
         let bucket = self.bucket(entry.time);
         if bucket <= self.current {
-            self.len += 1;
             self.now.push(entry);
         } else {
             self.place_ahead(entry, bucket);
@@ -368,7 +368,6 @@ impl Buckets {
     /// Puts an entry of a fine bucket after the current one into `near`, the coarse ring or `far`.
     #[inline(always)]
     fn place_ahead(&mut self, entry: Scheduled, bucket: u64) {
-        self.len += 1;
         let ahead = coarse(bucket) - coarse(self.current);
         if ahead == 0 {
             let slot = (bucket % FINE) as usize;
@@ -421,21 +420,19 @@ impl Buckets {
         self.head = 0;
         // Every slot of `near` that holds entries is after the current fine bucket.
         if self.near_occupied == 0 {
+            // Fills `now` with the coarse bucket's first fine bucket, if it holds entries.
             self.next_coarse();
-            if !self.now.is_empty() {
-                // Entries of the coarse bucket's first fine bucket.
-                self.now.sort_unstable_by(|a, b| b.cmp(a));
-                return;
+        }
+        if self.now.is_empty() {
+            let slot = self.near_occupied.trailing_zeros() as u64;
+            if slot == u64::from(u64::BITS) {
+                return; // nothing left (the caller counted an entry: not reached)
             }
+            self.near_occupied &= !(1 << slot);
+            self.current = self.current - self.current % FINE + slot;
+            // The slot's entries become the current bucket, the spent bucket's storage the slot's.
+            std::mem::swap(&mut self.now, &mut self.near[slot as usize]);
         }
-        let slot = self.near_occupied.trailing_zeros() as u64;
-        if slot == u64::from(u64::BITS) {
-            return; // nothing left (the caller counted an entry: not reached)
-        }
-        self.near_occupied &= !(1 << slot);
-        self.current = self.current - self.current % FINE + slot;
-        // The slot's entries become the current bucket, the spent bucket's storage the slot's.
-        std::mem::swap(&mut self.now, &mut self.near[slot as usize]);
         self.now.sort_unstable_by(|a, b| b.cmp(a));
     }
 
