@@ -383,15 +383,19 @@ impl Buckets {
         }
     }
 
-    /// Puts an entry into the current bucket in its place: usually the last (a burst at one
-    /// instant comes in sequence), so the search runs from the end.
+    /// Puts an entry into the current bucket in its place: usually the last; else found by a
+    /// binary search (a burst at one instant, an order book released at the start, comes in
+    /// sequence ahead of the bucket's later entries: a search from the end walked over all of
+    /// them for each, 4 % of a 1,000-station plant's run).
     #[inline]
     fn insert_now(&mut self, entry: Scheduled) {
-        let mut at = self.now.len();
-        while at > self.head && earlier(&entry, &self.now[at - 1]) {
-            at -= 1;
+        match self.now.last() {
+            Some(last) if earlier(&entry, last) => {
+                let later = self.now[self.head..].partition_point(|e| !earlier(&entry, e));
+                self.now.insert(self.head + later, entry);
+            }
+            _ => self.now.push(entry),
         }
-        self.now.insert(at, entry);
     }
 
     #[inline]
