@@ -88,31 +88,27 @@ impl Lanes {
                 .insert_many(0, std::iter::repeat_with(Lane::new).take(below));
             self.first_product = p;
             self.holding.clear();
+            self.holding.resize(self.by_product.len().div_ceil(64), 0);
             for at in 0..self.by_product.len() {
-                self.mark(at);
+                self.mark(at, !self.by_product[at].is_empty());
             }
         }
         let at = (p - self.first_product) as usize;
         if self.by_product.len() <= at {
             self.by_product.resize_with(at + 1, Lane::new);
+            self.holding.resize(self.by_product.len().div_ceil(64), 0);
         }
         self.by_product[at].push_back((self.next, entry));
         self.next += 1;
-        self.mark(at);
+        self.mark(at, true);
     }
 
-    /// Sets or clears lane `at`'s bit, by whether it holds a part.
-    #[inline]
-    fn mark(&mut self, at: usize) {
+    /// Sets or clears lane `at`'s bit.
+    #[inline(always)]
+    fn mark(&mut self, at: usize, holds: bool) {
         let (word, bit) = (at / 64, 1u64 << (at % 64));
-        if self.holding.len() <= word {
-            self.holding.resize(word + 1, 0);
-        }
-        if self.by_product[at].is_empty() {
-            self.holding[word] &= !bit;
-        } else {
-            self.holding[word] |= bit;
-        }
+        let bits = &mut self.holding[word];
+        *bits = if holds { *bits | bit } else { *bits & !bit };
     }
 
     /// The lanes that hold parts.
@@ -132,8 +128,11 @@ impl Lanes {
     /// The oldest part of lane `at`, if one waits.
     #[inline]
     fn take_front(&mut self, at: usize) -> Option<QueueEntry> {
-        let (_, entry) = self.by_product.get_mut(at)?.pop_front()?;
-        self.mark(at);
+        let lane = self.by_product.get_mut(at)?;
+        let (_, entry) = lane.pop_front()?;
+        if lane.is_empty() {
+            self.mark(at, false);
+        }
         Some(entry)
     }
 
@@ -157,7 +156,7 @@ impl Lanes {
             .held()
             .find_map(|at| Some((at, position(&self.by_product[at], seq)?)))?;
         let (_, entry) = self.by_product[at].remove(i)?;
-        self.mark(at);
+        self.mark(at, !self.by_product[at].is_empty());
         Some(entry)
     }
 
