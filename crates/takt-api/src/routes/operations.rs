@@ -341,7 +341,7 @@ fn feed_metrics(
     }
     registry.register(
         "feed_up",
-        "1 while a feed of the plant's twin (an MQTT broker, an OPC UA server) listens, 0 once it gave up (the log says why; a broker away is retried and stays 1)",
+        "1 while a feed of the plant's twin (an MQTT broker, an OPC UA server) listens, 0 once it gave up (why: GET /twin/feeds, the board and the log; a broker away is retried and stays 1)",
         up,
     );
 }
