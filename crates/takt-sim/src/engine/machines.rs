@@ -258,9 +258,11 @@ impl Simulation {
             // The machines the part goes to are asked whether they are idle once it is in the
             // buffer (`arrived`): their first line is asked for now, to come in while the part
             // goes into the buffer (in a plant of 1,000 stations, same product: 4 % less time).
-            let downstream = self.topo.buffer_station[buffer] as usize;
-            for i in self.topo.stations[downstream].machines() {
-                self.world.prefetch::<Machine>(self.topo.machines[i], 1);
+            if self.topo.machines_out_of_cache {
+                let downstream = self.topo.buffer_station[buffer] as usize;
+                for i in self.topo.stations[downstream].machines() {
+                    self.world.prefetch::<Machine>(self.topo.machines[i], 1);
+                }
             }
             let entry = self.queue_entry(part, operation + 1);
             let now = self.now;
