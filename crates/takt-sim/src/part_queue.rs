@@ -51,9 +51,8 @@ enum Index {
 /// writes where the previous pick of that product did, and leaves no hole behind (slots in
 /// arrival order, with a lane index beside them, had every such pick mark a slot in the middle,
 /// and compacted the slots and rebuilt the index as holes piled up). The oldest part overall is
-/// at the front of one of the lanes that hold parts, which a bit per lane tells. (A record of
-/// every arrival beside the lanes cost a line more per push and pick: 7 % of a same-product
-/// plant's time.)
+/// at the front of one of the lanes that hold parts, which a bit per lane tells (a record of
+/// every arrival beside the lanes, as before, cost a cache line more per push and pick).
 #[derive(Debug, Clone, Default)]
 struct Lanes {
     /// The lane of product `first_product + i` at `i`: lanes for the span of product numbers
@@ -160,7 +159,8 @@ impl Lanes {
         Some(entry)
     }
 
-    /// The parts in arrival order, with their arrival numbers.
+    /// The parts in arrival order, with their arrival numbers: the lanes' parts sorted by it
+    /// (read for a snapshot or a rebuild, not for a pick).
     fn enumerate(&self) -> impl Iterator<Item = (u64, &QueueEntry)> + '_ {
         let mut all: Vec<(u64, &QueueEntry)> = self
             .by_product

@@ -386,7 +386,7 @@ impl Buckets {
     /// Puts an entry into the current bucket in its place: usually the last; else found by a
     /// binary search (a burst at one instant, an order book released at the start, comes in
     /// sequence ahead of the bucket's later entries: a search from the end walked over all of
-    /// them for each, 4 % of a 1,000-station plant's run).
+    /// them for each, 2 ms of a 45 ms run of 10,000 orders on 1,000 stations).
     #[inline]
     fn insert_now(&mut self, entry: Scheduled) {
         match self.now.last() {
