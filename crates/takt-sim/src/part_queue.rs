@@ -530,6 +530,17 @@ mod tests {
         }
     }
 
+    /// A plan's pick, the first part of product `p` if one waits, from the queue and from the
+    /// parts in arrival order: the same part.
+    fn check_plan_pick(queue: &mut PartQueue, reference: &mut Vec<QueueEntry>, p: u32, step: u32) {
+        let a = queue.take_where(|e| e.product == p);
+        let b = reference
+            .iter()
+            .position(|e| e.product == p)
+            .map(|i| reference.remove(i));
+        assert_eq!(a.map(|e| e.due), b.map(|e| e.due), "step {step}");
+    }
+
     /// Picks equal the scan's over random pushes and takes: queues indexed for each rule (and
     /// none), taken from by their rule, or by any rule and by a plan (a part by its product).
     #[test]
@@ -542,20 +553,14 @@ mod tests {
                 let mut queue = PartQueue::default();
                 queue.index_for(indexed_for);
                 let mut reference: Vec<QueueEntry> = Vec::new();
-                for step in 0..20_000 {
+                for step in 0..20_000u32 {
                     if rng.random_bool(0.52) || reference.is_empty() {
                         let e = entry(&mut rng);
                         queue.push_back(e);
                         reference.push(e);
                     } else if mixed && rng.random_bool(0.1) {
-                        // A plan's part: the first of a product, if one waits.
                         let p = rng.random_range(0..4);
-                        let a = queue.take_where(|e| e.product == p);
-                        let b = reference
-                            .iter()
-                            .position(|e| e.product == p)
-                            .map(|i| reference.remove(i));
-                        assert_eq!(a.map(|e| e.due), b.map(|e| e.due), "step {step}");
+                        check_plan_pick(&mut queue, &mut reference, p, step);
                     } else {
                         let rule = match (mixed, indexed_for) {
                             (false, Some(rule)) => rule,
@@ -639,12 +644,7 @@ mod tests {
                 reference.push(e);
             } else if rng.random_bool(0.1) {
                 let p = rng.random_range(0..200);
-                let a = queue.take_where(|e| e.product == p);
-                let b = reference
-                    .iter()
-                    .position(|e| e.product == p)
-                    .map(|i| reference.remove(i));
-                assert_eq!(a.map(|e| e.due), b.map(|e| e.due), "step {step}");
+                check_plan_pick(&mut queue, &mut reference, p, step);
             } else {
                 let last = Some(rng.random_range(0..200));
                 let i = reference_pick(&reference, DispatchRule::SameProduct, last);
