@@ -59,10 +59,7 @@ impl Feeds {
     /// A feed stopped listening, and why (the server stopping it is a reason too), now by the
     /// server's clock.
     pub fn stopped(&self, id: FeedId, because: &str) {
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-        self.stopped_at(id, because, now_ms);
+        self.stopped_at(id, because, crate::now_ms());
     }
 
     /// [`Feeds::stopped`] at a given time, Unix milliseconds.

@@ -2,33 +2,15 @@
 // that will not trust it): a banner each, with when and why. Nothing keeps the machines below in
 // step with the plant any more, and the shift leader is the one who looks at this screen all day.
 // The list is read at the start and every 15 s (a feed stops once; the server does not restart it).
-import { useEffect, useState } from "preact/hooks";
-import { get, type Feed, type FeedList } from "../api";
 import { ago, plantTime } from "../format";
-import { twinPath } from "../plant";
+import { useFeeds } from "./history";
 
-const READ_EVERY_MS = 15_000;
 const PROTOCOLS: Record<string, string> = { mqtt: "MQTT", opcua: "OPC UA" };
 
 /** `clock`: this screen's clock, Unix ms; `offset`: the plant's offset from UTC, minutes. */
 export function StoppedFeeds(props: { offset: number; clock: number }) {
-  const [feeds, setFeeds] = useState<Feed[]>([]);
-  useEffect(() => {
-    const stop = new AbortController();
-    const read = () =>
-      get<FeedList>(twinPath("/feeds"), stop.signal).then(
-        (list) => setFeeds(list.feeds),
-        // A server that cannot say (unreachable: the connection banner says so) shows none.
-        () => undefined,
-      );
-    void read();
-    const timer = window.setInterval(() => void read(), READ_EVERY_MS);
-    return () => {
-      stop.abort();
-      window.clearInterval(timer);
-    };
-  }, []);
-  const stopped = feeds.filter((f) => !f.listening);
+  // A server that cannot say (unreachable: the connection banner says so) leaves the last list.
+  const stopped = (useFeeds()?.feeds ?? []).filter((f) => !f.listening);
   return (
     <>
       {stopped.map((f) => (

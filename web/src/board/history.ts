@@ -1,7 +1,7 @@
 // Answers the board reads again when the twin's state changes (at most every 5 s) and every 15 s
-// while shown: the machines' timelines and stops (/twin/timeline), the buffers' levels.
+// while shown: the machines' timelines and stops (/twin/timeline), the buffers' levels, the feeds.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { get, type Schemas } from "../api";
+import { get, type FeedList, type Schemas } from "../api";
 import { twinPath } from "../plant";
 
 export type TimelineReport = Schemas["TimelineReport"];
@@ -17,6 +17,11 @@ export function useTimeline(window: Window, changes: number): { report: Timeline
 
 export function useBuffers(changes: number): BufferLevels | null {
   return usePolled<BufferLevels>(twinPath("/buffers"), changes).report;
+}
+
+/** The plant's feeds: every 15 s (a feed's stop is not a change of the twin's state). */
+export function useFeeds(): FeedList | null {
+  return usePolled<FeedList>(twinPath("/feeds"), 0).report;
 }
 
 function usePolled<T>(path: string, changes: number): { report: T | null; error: string | null } {
