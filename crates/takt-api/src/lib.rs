@@ -76,6 +76,11 @@ pub struct Config {
     /// is parsed (`takt_model`'s `tests/parse_memory.rs`): 16 MiB of TOML, 0.6 to 0.8 GiB. The
     /// blocking pool would otherwise run every such request at once.
     pub scenario_loads: usize,
+    /// How many twin forecasts run at once; more wait their turn (within the request's time
+    /// limit). A forecast runs its replications on every core, so more at once would not finish
+    /// sooner: each would take longer, each would hold its forks of the twin meanwhile, and a
+    /// crowd of them would all run out of time together.
+    pub forecasts: usize,
     /// Ingestion requests per second per client (token or address), with a burst of twice that.
     pub ingest_per_s: f64,
     /// Origins allowed by CORS; empty: no CORS headers.
@@ -112,6 +117,7 @@ impl Config {
             max_replications: 1000,
             max_variants: 100,
             scenario_loads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            forecasts: std::thread::available_parallelism().map_or(1, |n| n.get()),
             ingest_per_s: 500.0,
             cors_origins: Vec::new(),
             reorder_window: Duration::from_secs(2),
@@ -196,6 +202,8 @@ pub struct Server {
     pub feeds: feeds::Feeds,
     /// Permits to parse and compile a scenario sent in a request (`Config::scenario_loads`).
     pub scenario_loads: Arc<tokio::sync::Semaphore>,
+    /// Permits to run a twin forecast (`Config::forecasts`).
+    pub forecasts: Arc<tokio::sync::Semaphore>,
     /// The site's plants by id (`plant::Plant`); one of them is the default.
     pub plants: BTreeMap<String, Arc<plant::Plant>>,
     default_plant: Arc<plant::Plant>,
@@ -256,9 +264,11 @@ impl Server {
         };
         let limiter = routes::RateLimiter::new(config.ingest_per_s);
         let scenario_loads = Arc::new(tokio::sync::Semaphore::new(config.scenario_loads.max(1)));
+        let forecasts = Arc::new(tokio::sync::Semaphore::new(config.forecasts.max(1)));
         Ok(Arc::new(Server {
             feeds: feeds::Feeds::default(),
             scenario_loads,
+            forecasts,
             config,
             db,
             jobs,

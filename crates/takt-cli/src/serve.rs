@@ -89,6 +89,10 @@ pub struct ServeArgs {
     /// core); more wait their turn. Each holds up to about 50 times its text while it is parsed.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
     scenario_loads: Option<u32>,
+    /// How many twin forecasts run at once (default: one per core); more wait their turn, within
+    /// the request's time limit. Each runs its replications on every core.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    forecasts: Option<u32>,
     /// How far ahead of this machine's clock an event's time stamp may be; later ones are
     /// rejected (a sensor clock gone wrong would otherwise move the twin's clock on).
     #[arg(long, default_value = "5m", value_parser = positive_duration)]
@@ -278,6 +282,9 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     config.max_replications = args.max_replications;
     if let Some(n) = args.scenario_loads {
         config.scenario_loads = n as usize;
+    }
+    if let Some(n) = args.forecasts {
+        config.forecasts = n as usize;
     }
     config.request_timeout = Duration::from_secs(120);
     config.max_clock_skew = args.max_clock_skew;

@@ -22,6 +22,7 @@ use takt_model::{
 };
 use takt_scheduler::planning::{PlanningError, ScheduleSolver};
 use takt_twin::{KpiReport, KpiWindow, TwinState};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_stream::StreamExt;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -41,16 +42,29 @@ async fn blocking<R: Send + 'static>(
 
 /// Parses and compiles a scenario sent in a request (with whatever else `work` does) on the
 /// blocking pool, once one of the server's permits for it is free (`Config::scenario_loads`): the
-/// memory a parse holds is bounded per request, and this bounds how many hold it at once. The
-/// permit is held until the work ends, even if the request gave up waiting for it.
+/// memory a parse holds is bounded per request, and this bounds how many hold it at once.
 async fn loading<R: Send + 'static>(
     s: &Server,
     work: impl FnOnce() -> R + Send + 'static,
 ) -> Result<R, Problem> {
-    let permit = Arc::clone(&s.scenario_loads)
+    let permit = permit(&s.scenario_loads).await?;
+    gated(permit, work).await
+}
+
+/// Waits for one of a gate's permits (requests wait in the order they came).
+async fn permit(gate: &Arc<Semaphore>) -> Result<OwnedSemaphorePermit, Problem> {
+    Arc::clone(gate)
         .acquire_owned()
         .await
-        .map_err(|e| Problem::internal(e.to_string()))?;
+        .map_err(|e| Problem::internal(e.to_string()))
+}
+
+/// Runs `work` on the blocking pool holding `permit` until the work ends, even if the request
+/// gave up waiting for it.
+async fn gated<R: Send + 'static>(
+    permit: OwnedSemaphorePermit,
+    work: impl FnOnce() -> R + Send + 'static,
+) -> Result<R, Problem> {
     blocking(move || {
         let result = work();
         drop(permit);

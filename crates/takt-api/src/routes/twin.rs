@@ -290,6 +290,9 @@ pub(super) async fn twin_forecast(
             ),
         });
     }
+    // A bounded number of forecasts run at once (`Config::forecasts`); this one waits its turn,
+    // then starts from the twin as it is by then.
+    let permit = permit(&s.forecasts).await?;
     let (now, view) = p.twin.view();
     let Some(now_ms) = now else {
         return Err(Problem::validation(
@@ -324,7 +327,7 @@ pub(super) async fn twin_forecast(
     // time is up, the handler is dropped, and with it this guard, which stops the forecast.
     let stop = StopOnDrop::default();
     let flag = Arc::clone(&stop.0);
-    let f = blocking(move || {
+    let f = gated(permit, move || {
         takt_twin::forecast::forecast_with_plans(
             &model,
             &view,

@@ -2,6 +2,7 @@
 
 mod alerts;
 mod every_route;
+mod forecasts;
 mod harness;
 mod plants;
 mod scenario_loads;
