@@ -103,35 +103,63 @@ fn html_download(html: String, filename: &str) -> Response {
 /// Per-client token buckets for ingestion: `rate` requests per second, bursts of twice that.
 pub struct RateLimiter {
     rate: f64,
-    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+    buckets: Mutex<Buckets>,
 }
+
+/// The clients' token buckets, and the size past which the full ones are dropped.
+struct Buckets {
+    by_client: HashMap<String, (f64, Instant)>,
+    prune_above: usize,
+}
+
+/// The fewest buckets kept before full ones are dropped.
+const BUCKETS_KEPT: usize = 1024;
 
 impl RateLimiter {
     pub fn new(rate: f64) -> RateLimiter {
         RateLimiter {
             rate,
-            buckets: Mutex::new(HashMap::new()),
+            buckets: Mutex::new(Buckets {
+                by_client: HashMap::new(),
+                prune_above: BUCKETS_KEPT,
+            }),
         }
     }
 
     /// Takes a token for `client`, or says how many seconds until one is free.
     fn take(&self, client: &str) -> Result<(), u64> {
+        self.take_at(client, Instant::now())
+    }
+
+    /// [`RateLimiter::take`] at `now`. A full bucket is the same as none, so once there are more
+    /// than `prune_above` the full ones are dropped: the buckets kept are those of the clients
+    /// that sent in the last `2 / rate` seconds (the time to refill), however many sent before.
+    fn take_at(&self, client: &str, now: Instant) -> Result<(), u64> {
         if !(self.rate.is_finite() && self.rate > 0.0) {
             return Ok(());
         }
         let Ok(mut buckets) = self.buckets.lock() else {
             return Ok(());
         };
-        let now = Instant::now();
-        let burst = 2.0 * self.rate;
-        let (tokens, at) = buckets.entry(client.to_string()).or_insert((burst, now));
-        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.rate).min(burst);
-        *at = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
+        let (rate, burst) = (self.rate, 2.0 * self.rate);
+        let refilled = |(tokens, at): (f64, Instant)| {
+            (tokens + now.saturating_duration_since(at).as_secs_f64() * rate).min(burst)
+        };
+        if buckets.by_client.len() > buckets.prune_above {
+            buckets.by_client.retain(|_, b| refilled(*b) < burst);
+            buckets.prune_above = BUCKETS_KEPT.max(2 * buckets.by_client.len());
+        }
+        let bucket = buckets
+            .by_client
+            .entry(client.to_string())
+            .or_insert((burst, now));
+        let tokens = refilled(*bucket);
+        if tokens >= 1.0 {
+            *bucket = (tokens - 1.0, now);
             Ok(())
         } else {
-            Err(((1.0 - *tokens) / self.rate).ceil().max(1.0) as u64)
+            *bucket = (tokens, now);
+            Err(((1.0 - tokens) / rate).ceil().max(1.0) as u64)
         }
     }
 }
@@ -344,4 +372,59 @@ pub fn router(server: Shared) -> Router {
         );
     }
     app.with_state(server)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn the_rate_limiter_keeps_only_the_buckets_of_recent_clients() {
+        // One request a second, a burst of two: a bucket is full again a second after a take.
+        let limiter = RateLimiter::new(1.0);
+        let start = Instant::now();
+        let kept = || {
+            limiter
+                .buckets
+                .lock()
+                .map(|b| b.by_client.len())
+                .unwrap_or(0)
+        };
+        // Ten crowds two seconds apart, each of new clients (as addresses from a large network).
+        let crowd = 10 * BUCKETS_KEPT;
+        let mut most = 0;
+        for c in 0..10u64 {
+            let at = start + Duration::from_secs(2 * c);
+            for i in 0..crowd {
+                assert_eq!(limiter.take_at(&format!("{c}/{i}"), at), Ok(()));
+                most = most.max(kept());
+            }
+        }
+        // Without dropping full buckets there would be 10 crowds' worth; a crowd's are dropped
+        // once it has gone quiet.
+        assert!(most <= 3 * crowd, "{most} buckets kept at most");
+        assert!(kept() <= 2 * crowd, "{} buckets at the end", kept());
+    }
+
+    #[test]
+    fn a_client_at_its_limit_keeps_its_bucket_through_a_prune() {
+        let limiter = RateLimiter::new(1.0);
+        let start = Instant::now();
+        for i in 0..BUCKETS_KEPT {
+            assert_eq!(limiter.take_at(&format!("client {i}"), start), Ok(()));
+        }
+        // A second and a half on, the crowd's buckets are full; the busy client's second take
+        // finds more than `BUCKETS_KEPT` and prunes, its own bucket half empty.
+        let soon = start + Duration::from_millis(1500);
+        assert_eq!(limiter.take_at("busy", soon), Ok(()));
+        assert_eq!(limiter.take_at("busy", soon), Ok(()));
+        assert_eq!(
+            limiter.buckets.lock().map(|b| b.by_client.len()).ok(),
+            Some(1),
+            "the crowd's full buckets were dropped"
+        );
+        // Still refused: its bucket was kept, not taken for a full one.
+        assert_eq!(limiter.take_at("busy", soon), Err(1));
+    }
 }

@@ -56,11 +56,16 @@ impl App {
     }
 
     fn with_auth(auth: Auth) -> App {
+        App::configured(auth, |_| {})
+    }
+
+    /// The bottling line's server with `configure` applied to its configuration.
+    pub fn configured(auth: Auth, configure: impl FnOnce(&mut takt_api::Config)) -> App {
         let dir = tempfile::tempdir().expect("dir");
         let loaded =
             takt_model::load_str(BOTTLING, Path::new("bottling.toml"), None).expect("shipped");
         let source = takt_api::plant::PlantSource::named(loaded.scenario, loaded.model);
-        App::site(dir, auth, vec![source])
+        App::site_configured(dir, auth, vec![source], configure)
     }
 
     /// A server of a site's plants (the first the default) on the store in `dir`.
@@ -69,12 +74,22 @@ impl App {
         auth: Auth,
         plants: Vec<takt_api::plant::PlantSource>,
     ) -> App {
+        App::site_configured(dir, auth, plants, |_| {})
+    }
+
+    fn site_configured(
+        dir: tempfile::TempDir,
+        auth: Auth,
+        plants: Vec<takt_api::plant::PlantSource>,
+        configure: impl FnOnce(&mut takt_api::Config),
+    ) -> App {
         let mut config = takt_api::Config::new(
             "127.0.0.1:0".parse().expect("addr"),
             dir.path().into(),
             auth,
         );
         config.workers = 1;
+        configure(&mut config);
         let server = takt_api::Server::open_site(config, plants).expect("server");
         let router = takt_api::routes::router(Arc::clone(&server));
         let runtime = tokio::runtime::Builder::new_multi_thread()

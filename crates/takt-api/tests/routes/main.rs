@@ -5,6 +5,7 @@ mod every_route;
 mod forecasts;
 mod harness;
 mod plants;
+mod rate_limits;
 mod scenario_loads;
 mod schemas;
 mod screens;
