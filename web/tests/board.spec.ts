@@ -34,6 +34,22 @@ test("the board shows every station of the bottling line in flow order, first pa
   expect(problems).toEqual([]);
 });
 
+test("the board reads each of its reports once when it opens", async ({ page, baseURL }) => {
+  const problems = watch(page, baseURL!);
+  const reads = new Map<string, number>();
+  page.on("request", (r) => {
+    const path = new URL(r.url()).pathname;
+    if (["/twin/feeds", "/twin/buffers", "/twin/timeline"].includes(path)) reads.set(path, (reads.get(path) ?? 0) + 1);
+  });
+  await page.goto("/");
+  await expect(page.getByTestId("connection")).toContainText("live");
+  await expect(page.getByTestId("buffer-conveyor-fill-label")).toBeVisible();
+  // Less than the 15 s between reads, and nothing posted to the twin meanwhile.
+  await page.waitForTimeout(1500);
+  expect(Object.fromEntries(reads)).toEqual({ "/twin/feeds": 1, "/twin/buffers": 1, "/twin/timeline": 1 });
+  expect(problems).toEqual([]);
+});
+
 test("a state event posted to the twin shows on the board within 1 s", async ({ page, request, baseURL }) => {
   const problems = watch(page, baseURL!);
   await page.goto("/");

@@ -28,13 +28,17 @@ function usePolled<T>(path: string, changes: number): { report: T | null; error:
   const [report, setReport] = useState<T | null>(null);
   const [error, setError] = useState<string | null>(null);
   const last = useRef(0);
+  const seen = useRef(changes);
   const [tick, setTick] = useState(0);
   useEffect(() => {
     const timer = setInterval(() => setTick((t) => t + 1), REFRESH_MS);
     return () => clearInterval(timer);
   }, []);
-  // A change of the twin's state asks for a new read, held back to one per AT_MOST_EVERY_MS.
+  // A change of the twin's state asks for a new read, held back to one per AT_MOST_EVERY_MS. Not
+  // at mount: the read below is the first.
   useEffect(() => {
+    if (seen.current === changes) return;
+    seen.current = changes;
     const wait = last.current + AT_MOST_EVERY_MS - Date.now();
     if (wait <= 0) {
       setTick((t) => t + 1);
