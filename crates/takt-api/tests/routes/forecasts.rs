@@ -6,8 +6,6 @@
 
 use crate::harness::*;
 use serde_json::Value;
-use std::sync::Arc;
-use std::time::Duration;
 
 #[test]
 fn a_forecast_waits_for_a_permit_while_the_server_keeps_serving() {
@@ -19,37 +17,19 @@ fn a_forecast_waits_for_a_permit_while_the_server_keeps_serving() {
         &Value::Array(recording()).to_string(),
     );
     assert_eq!(ingested.status, 200, "{}", ingested.text);
-    let gate = Arc::clone(&s.server.forecasts);
-    let permits = s.server.config.forecasts;
-    assert!(permits >= 1);
-    // Every permit taken, as by forecasts running.
-    let held: Vec<_> = (0..permits)
-        .map(|_| {
-            Arc::clone(&gate)
-                .try_acquire_owned()
-                .expect("a free permit")
-        })
-        .collect();
-    // What needs no forecast is answered at once.
-    assert_eq!(get(&s, "/twin/state", None).status, 200);
+    assert_eq!(
+        s.server.forecasts.available_permits(),
+        s.server.config.forecasts
+    );
     let body = r#"{"replications": 2, "plan_replications": 0, "until": "1m"}"#;
-    std::thread::scope(|scope| {
-        let forecasting = scope.spawn(|| post(&s, "/twin/forecast", None, body));
-        // Two replications of a minute take milliseconds; it waits for a permit instead.
-        std::thread::sleep(Duration::from_millis(400));
-        assert!(
-            !forecasting.is_finished(),
-            "the forecast ran while every permit was taken"
-        );
-        drop(held);
-        let answer = forecasting.join().expect("the request");
-        assert_eq!(answer.status, 200, "{}", answer.text);
-        assert!(
-            answer.body["plant_good_at_end"]["mean"].is_number(),
-            "{}",
-            answer.text
-        );
+    // Two replications of a minute take milliseconds.
+    let answer = answer_after_a_permit(&s, &s.server.forecasts, || {
+        post(&s, "/twin/forecast", None, body)
     });
-    // The request gave its permit back.
-    assert_eq!(gate.available_permits(), permits);
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert!(
+        answer.body["plant_good_at_end"]["mean"].is_number(),
+        "{}",
+        answer.text
+    );
 }

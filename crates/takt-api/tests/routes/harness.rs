@@ -297,3 +297,32 @@ pub fn wait_for_job(s: &App, id: &str) -> Value {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// Takes every one of `gate`'s permits (as requests holding them would), sends what `request`
+/// sends meanwhile and checks that it waits for a permit (it is not answered within 400 ms, more
+/// than the work takes) while the server answers what needs none; then gives the permits back and
+/// returns its answer, once it has given its own permit back.
+pub fn answer_after_a_permit(
+    s: &App,
+    gate: &Arc<tokio::sync::Semaphore>,
+    request: impl FnOnce() -> Answer + Send,
+) -> Answer {
+    let permits = gate.available_permits();
+    assert!(permits >= 1);
+    let held: Vec<_> = (0..permits)
+        .map(|_| Arc::clone(gate).try_acquire_owned().expect("a free permit"))
+        .collect();
+    assert_eq!(get(s, "/twin/state", None).status, 200);
+    let answer = std::thread::scope(|scope| {
+        let waiting = scope.spawn(request);
+        std::thread::sleep(Duration::from_millis(400));
+        assert!(
+            !waiting.is_finished(),
+            "answered while every permit was taken"
+        );
+        drop(held);
+        waiting.join().expect("the request")
+    });
+    assert_eq!(gate.available_permits(), permits);
+    answer
+}
