@@ -81,7 +81,8 @@ pub struct Config {
     /// sooner: each would take longer, each would hold its forks of the twin meanwhile, and a
     /// crowd of them would all run out of time together.
     pub forecasts: usize,
-    /// Ingestion requests per second per client (token or address), with a burst of twice that.
+    /// Ingestion requests per second per client (its token; without authentication, its
+    /// address), with a burst of twice that.
     pub ingest_per_s: f64,
     /// Origins allowed by CORS; empty: no CORS headers.
     pub cors_origins: Vec<String>,

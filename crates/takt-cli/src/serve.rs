@@ -68,7 +68,8 @@ pub struct ServeArgs {
     /// The largest request body, MiB.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024))]
     body_limit_mib: u32,
-    /// Ingestion requests per second per client.
+    /// Ingestion requests per second per client (its token; without authentication, its
+    /// address), with bursts of twice that.
     #[arg(long, default_value_t = 500.0)]
     ingest_rate: f64,
     #[command(flatten)]
