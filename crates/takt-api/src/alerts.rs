@@ -1,7 +1,8 @@
 //! Alerts delivered beyond the server: each raised, cleared or acknowledged alert is POSTed as JSON
 //! to every webhook, in order, retried with exponential backoff (1 s doubling to 60 s) until the
-//! receiver answers 2xx or `MAX_ATTEMPTS` have failed. Alerts are stored before they are sent; a
-//! delivery given up is logged with the alert's id (`GET /twin/alerts` still has it).
+//! receiver answers 2xx or `MAX_ATTEMPTS` have failed; and, for a plant fed by MQTT, published to
+//! its broker (`spawn_mqtt`). Alerts are stored before they are sent; a delivery given up is logged
+//! with the alert's id (`GET /twin/alerts` still has it).
 
 use crate::plant::Plant;
 use serde::Serialize;
@@ -66,6 +67,27 @@ pub fn spawn_webhook(plant: &Plant, url: String) {
                 Err(RecvError::Closed) => return,
             };
             deliver(&agent, &url, (&name, &id), &change).await;
+        }
+    });
+}
+
+/// Publishes the plant's alert changes to the broker of `publisher` (QoS 1, see
+/// [`takt_twin::alerts::publish`]) until the server stops, from a thread of its own: the broker's
+/// connection queues and resends, so nothing here waits for it.
+pub fn spawn_mqtt(plant: &Plant, publisher: takt_twin::alerts::publish::AlertPublisher) {
+    let mut changes = plant.twin.subscribe_alerts();
+    std::thread::spawn(move || {
+        loop {
+            match changes.blocking_recv() {
+                Ok(change) => publisher.publish(&change),
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::error!(
+                        missed,
+                        "alerts over MQTT fell behind; these changes were not published (they are stored)"
+                    );
+                }
+                Err(RecvError::Closed) => return,
+            }
         }
     });
 }

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use takt_api::auth::Auth;
 use takt_api::{Config, Replay, Server};
+use takt_twin::alerts::publish::AlertPublisher;
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
@@ -336,6 +337,10 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             let stop = Arc::clone(&stop);
             let source = format!("{}:{} {}", config.host, config.port, config.topic_filter());
             let id = server.feeds.listening(&plant.id, "mqtt", &source);
+            // Its alerts go back to the broker, to `takt/<site>/alerts/<asset>`, as `takt twin
+            // listen` publishes them.
+            let publisher = AlertPublisher::connect(&config, &plant.model.name)?;
+            takt_api::alerts::spawn_mqtt(&plant, publisher);
             listeners.push(feed(Arc::clone(&server), id, "MQTT", move || {
                 takt_twin::mqtt::listen(&mut twin, &config, &stop, |_, _| {})
             }));

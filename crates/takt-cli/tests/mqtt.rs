@@ -300,79 +300,122 @@ fn alerts_are_published_back_to_the_broker() {
         .stderr(Stdio::null())
         .spawn()
         .expect("listener starts");
-    // A subscriber to the alerts, as a plant's notification service would be.
-    let mut options = MqttOptions::new("alert-reader", "127.0.0.1", port);
-    options.set_keep_alive(Duration::from_secs(5));
-    let (client, mut connection) = Client::new(options, 100);
-    client
-        .subscribe("takt/test/alerts/#", QoS::AtLeastOnce)
-        .expect("subscribe");
-    // Its connection is driven from the start, so the subscription is in place before any alert.
-    let (alerts, arrived) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for event in connection.iter() {
-            match event {
-                Ok(Event::Incoming(Packet::Publish(p))) => {
-                    if alerts.send(p).is_err() {
-                        return;
-                    }
-                }
-                Ok(_) => {}
-                Err(_) => return,
-            }
-        }
-    });
+    let reader = AlertReader::subscribe(port, "takt/test/alerts/#");
     std::thread::sleep(Duration::from_millis(1500));
-    let event = |asset: &str, kind: &str, seq: u64, minute: u32, rest: &str| {
+    let line = Line {
+        port,
+        site: "test",
+        line: "line1",
+    };
+    line.send(&line.event("Filler", "state", 1, 0, DOWN));
+    std::thread::sleep(Duration::from_millis(300));
+    line.down_for_two_minutes_then_running();
+    let received = reader.alerts(2);
+    let _ = listener.wait_with_output();
+    assert_raised_and_cleared(&received, "takt/test/alerts/Filler");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The filler's breakdown, as its PLC reports it.
+const DOWN: &str = r#","state":"UNPLANNED_DOWN","reason":"breakdown""#;
+
+/// A line of a site on the broker at `port`: where its machines publish.
+struct Line {
+    port: u16,
+    site: &'static str,
+    line: &'static str,
+}
+
+impl Line {
+    /// An event of `asset` at 06:`minute` on 2026-01-05 and its topic; `rest` is the body's tail.
+    fn event(
+        &self,
+        asset: &str,
+        kind: &str,
+        seq: u64,
+        minute: u32,
+        rest: &str,
+    ) -> (String, String) {
         (
-            format!("takt/test/line1/{asset}/{kind}"),
+            format!("takt/{}/{}/{asset}/{kind}", self.site, self.line),
             format!(
                 r#"{{"ts":"2026-01-05T06:{minute:02}:00+01:00","asset":"{asset}","kind":"{kind}","seq":{seq}{rest}}}"#
             ),
         )
-    };
-    publish(
-        port,
-        "pub-alerts",
-        &[event(
-            "Filler",
-            "state",
-            1,
-            0,
-            r#","state":"UNPLANNED_DOWN","reason":"breakdown""#,
-        )],
-    );
-    std::thread::sleep(Duration::from_millis(300));
-    publish(
-        port,
-        "pub-alerts",
-        &[event("CasePacker", "count", 2, 2, r#","good":1"#)],
-    );
-    std::thread::sleep(Duration::from_millis(300));
-    publish(
-        port,
-        "pub-alerts",
-        &[event("Filler", "state", 3, 3, r#","state":"RUNNING""#)],
-    );
-    let mut received: Vec<(String, Value)> = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while received.len() < 2 && Instant::now() < deadline {
-        if let Ok(p) = arrived.recv_timeout(Duration::from_millis(200)) {
-            received.push((
-                p.topic.clone(),
-                serde_json::from_slice(&p.payload).expect("alert JSON"),
-            ));
-        }
     }
-    let _ = listener.wait_with_output();
-    let _ = client.disconnect();
+
+    fn send(&self, message: &(String, String)) {
+        publish(self.port, "pub-alerts", std::slice::from_ref(message));
+    }
+
+    /// After the filler went down at 06:00: a count at 06:02 moves the twin's clock past the
+    /// rule's minute (the alert is raised), and the filler runs again at 06:03 (it is cleared).
+    fn down_for_two_minutes_then_running(&self) {
+        self.send(&self.event("CasePacker", "count", 2, 2, r#","good":1"#));
+        std::thread::sleep(Duration::from_millis(300));
+        self.send(&self.event("Filler", "state", 3, 3, r#","state":"RUNNING""#));
+    }
+}
+
+/// A subscriber to the alerts, as a plant's notification service would be.
+struct AlertReader {
+    client: Client,
+    arrived: std::sync::mpsc::Receiver<rumqttc::Publish>,
+}
+
+impl AlertReader {
+    fn subscribe(port: u16, filter: &str) -> AlertReader {
+        let mut options = MqttOptions::new("alert-reader", "127.0.0.1", port);
+        options.set_keep_alive(Duration::from_secs(5));
+        let (client, mut connection) = Client::new(options, 100);
+        client
+            .subscribe(filter, QoS::AtLeastOnce)
+            .expect("subscribe");
+        // Its connection is driven from the start, so the subscription is in place before any
+        // alert.
+        let (alerts, arrived) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for event in connection.iter() {
+                match event {
+                    Ok(Event::Incoming(Packet::Publish(p))) => {
+                        if alerts.send(p).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(_) => return,
+                }
+            }
+        });
+        AlertReader { client, arrived }
+    }
+
+    /// Up to `n` alerts (topic, JSON) that arrive within 15 s.
+    fn alerts(self, n: usize) -> Vec<(String, Value)> {
+        let mut received = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while received.len() < n && Instant::now() < deadline {
+            if let Ok(p) = self.arrived.recv_timeout(Duration::from_millis(200)) {
+                received.push((
+                    p.topic.clone(),
+                    serde_json::from_slice(&p.payload).expect("alert JSON"),
+                ));
+            }
+        }
+        let _ = self.client.disconnect();
+        received
+    }
+}
+
+/// The filler's down alert, raised then cleared, on `topic`.
+fn assert_raised_and_cleared(received: &[(String, Value)], topic: &str) {
     assert_eq!(received.len(), 2, "{received:?}");
-    assert_eq!(received[0].0, "takt/test/alerts/Filler");
+    assert_eq!(received[0].0, topic);
     assert_eq!(received[0].1["change"], "raised");
     assert_eq!(received[0].1["alert"]["kind"], "down");
+    assert_eq!(received[0].1["alert"]["asset"], "Filler");
     assert_eq!(received[1].1["change"], "cleared");
     assert_eq!(received[0].1["alert"]["id"], received[1].1["alert"]["id"]);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The server's own twin fed by the broker (`takt serve --site S --mqtt HOST:PORT`): an event a
@@ -384,43 +427,11 @@ fn the_served_twin_is_fed_by_the_broker() {
     };
     let fed = serve_fed(&bin, "serve", "takt-serve-test", &[]);
     let (http, port) = (fed.http, fed.port);
-    let state = || -> Option<Value> {
-        ureq::get(&format!("http://127.0.0.1:{http}/twin/state"))
-            .call()
-            .ok()
-            .and_then(|mut r| r.body_mut().read_json().ok())
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while state().is_none() {
-        assert!(Instant::now() < deadline, "takt serve did not answer");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    // The server subscribes once it is up; a message published before that is not retained, so
-    // the event is sent again until it shows (it is the same event: a duplicate, stored once).
     let event = r#"{"ts":"2026-01-05T06:00:00+01:00","asset":"Filler","kind":"state","seq":1,"state":"UNPLANNED_DOWN","reason":"valve fault"}"#;
-    let filler = loop {
-        publish(
-            port,
-            "filler-plc",
-            &[(
-                "takt/plant1/line1/Filler/state".to_string(),
-                event.to_string(),
-            )],
-        );
-        let filler = state().and_then(|s| {
-            s["assets"]
-                .as_array()
-                .and_then(|a| a.iter().find(|a| a["asset"] == "Filler").cloned())
-        });
-        if let Some(f) = filler.filter(|f| f["state"] == "UNPLANNED_DOWN") {
-            break f;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the served twin never showed the published event"
-        );
-        std::thread::sleep(Duration::from_millis(300));
-    };
+    let filler = fed.send_until_down(&(
+        "takt/plant1/line1/Filler/state".to_string(),
+        event.to_string(),
+    ));
     // The feed says it listens (`takt_feed_up` 1), for the plant's monitoring.
     let metrics = feed_metric(http).expect("the metrics");
     assert!(
@@ -516,6 +527,80 @@ fn serve_fed_by(bin: &Path, anonymous: bool, tag: &str, client_id: &str, extra: 
         http,
         port,
     }
+}
+
+impl Fed {
+    /// Sends `message`, a state event of the filler going down, until the served twin shows the
+    /// filler down, and returns the filler's state. The server subscribes once it is up; a message
+    /// published before that is not retained, so the event is sent again (it is the same event: a
+    /// duplicate, stored once).
+    fn send_until_down(&self, message: &(String, String)) -> Value {
+        let http = self.http;
+        let state = || -> Option<Value> {
+            ureq::get(&format!("http://127.0.0.1:{http}/twin/state"))
+                .call()
+                .ok()
+                .and_then(|mut r| r.body_mut().read_json().ok())
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while state().is_none() {
+            assert!(Instant::now() < deadline, "takt serve did not answer");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        loop {
+            publish(self.port, "filler-plc", std::slice::from_ref(message));
+            let filler = state().and_then(|s| {
+                s["assets"]
+                    .as_array()
+                    .and_then(|a| a.iter().find(|a| a["asset"] == "Filler").cloned())
+            });
+            if let Some(f) = filler.filter(|f| f["state"] == "UNPLANNED_DOWN") {
+                return f;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the served twin never showed the published event"
+            );
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+}
+
+/// The served twin's alerts go back to the broker that feeds it (`takt/<site>/alerts/<asset>`),
+/// as those of `takt twin listen` do.
+#[test]
+fn the_served_twin_publishes_its_alerts_to_the_broker() {
+    let Some(bin) = mosquitto_or_skip() else {
+        return;
+    };
+    let rules = std::env::temp_dir().join(format!(
+        "takt-serve-alert-rules-{}.toml",
+        std::process::id()
+    ));
+    std::fs::write(&rules, "[[rule]]\nwhen = \"down\"\nlonger_than = \"1m\"\n").expect("rules");
+    let fed = serve_fed(
+        &bin,
+        "serve-alerts",
+        "takt-serve-alerts",
+        &["--alerts".to_string(), rules.display().to_string()],
+    );
+    let reader = AlertReader::subscribe(fed.port, "takt/plant1/alerts/#");
+    let line = Line {
+        port: fed.port,
+        site: "plant1",
+        line: "line1",
+    };
+    fed.send_until_down(&line.event("Filler", "state", 1, 0, DOWN));
+    line.down_for_two_minutes_then_running();
+    let received = reader.alerts(2);
+    drop(fed);
+    let _ = std::fs::remove_file(&rules);
+    assert_raised_and_cleared(&received, "takt/plant1/alerts/Filler");
+    assert_eq!(
+        received[0].1["plant"], "Bottling line - one shift",
+        "{:?}",
+        received[0]
+    );
 }
 
 impl Drop for Fed {

@@ -274,7 +274,7 @@ fn spawn_connection(
 
 /// Why a failed connection cannot succeed on a retry, or `None` when it may (the broker away, the
 /// network down, a connection cut).
-fn fatal_reason(e: &ConnectionError) -> Option<String> {
+pub(crate) fn fatal_reason(e: &ConnectionError) -> Option<String> {
     match e {
         ConnectionError::ConnectionRefused(code) => match code {
             ConnectReturnCode::BadUserNamePassword => Some("bad user name or password".into()),

@@ -13,7 +13,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-/// A connection that publishes alert changes.
+/// A connection that publishes alert changes. It reconnects while the broker is away; a broker
+/// that refuses it (its login, TLS) ends it, said once in the log.
 pub struct AlertPublisher {
     client: Client,
     site: String,
@@ -40,6 +41,12 @@ impl AlertPublisher {
                     Ok(Event::Incoming(Packet::ConnAck(_))) => backoff = Duration::from_millis(100),
                     Ok(_) => {}
                     Err(e) => {
+                        // A refusal that a retry meets again (the login, TLS): said once, and the
+                        // alerts stay stored and on the API; the feed beside it stops the same way.
+                        if let Some(reason) = crate::mqtt::fatal_reason(&e) {
+                            tracing::error!(broker = %broker, %reason, "alerts over MQTT: the broker refuses the connection; alerts are not published");
+                            return;
+                        }
                         tracing::warn!(broker = %broker, error = %e, "alerts over MQTT: connection lost; retrying");
                         std::thread::sleep(backoff);
                         backoff = (backoff * 2).min(Duration::from_secs(5));
