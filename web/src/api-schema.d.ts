@@ -1441,6 +1441,11 @@ export interface components {
             due?: string | null;
             id: string;
             /**
+             * @description Due before the forecast's moment and not complete: late already, whatever the future
+             *     brings (its `p_on_time` is 0). A screen says so in words rather than as "0 %".
+             */
+            overdue: boolean;
+            /**
              * Format: double
              * @description Share of replications in which the order is complete by the horizon.
              */

@@ -28,6 +28,11 @@ test("the board shows every station of the bottling line in flow order, first pa
   // The buffers' levels, inferred from the machines' counts (40 out of each: none waiting).
   await expect(page.getByTestId("buffer-conveyor-fill-label")).toHaveText("0 of 240");
   await expect(page.getByTestId("forecast-chart")).toBeVisible({ timeout: 30_000 });
+  // The scenario's orders were due in January 2026, before the plant's clock here: late already,
+  // said in a word rather than as "0.0 %".
+  const orders = page.getByTestId("forecast-orders");
+  await expect(orders.getByRole("row", { name: /SO-4711/ })).toContainText("overdue");
+  await expect(orders).not.toContainText("0.0 %");
   await expect(page.getByTestId("connection")).toContainText("live");
   await page.screenshot({ path: "test-results/board.png", fullPage: true });
   await expectAccessible(page);

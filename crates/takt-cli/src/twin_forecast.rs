@@ -228,7 +228,11 @@ fn print_forecast(f: &takt_twin::forecast::Forecast, timebase: &takt_model::Time
                         format!("{} ({} to {})", when(c.mean), clock(c.p05), clock(c.p95))
                     }
                 }),
-                pct(o.p_on_time),
+                if o.overdue {
+                    "overdue".into()
+                } else {
+                    pct(o.p_on_time)
+                },
                 pct(o.plan_p_on_time),
             ]);
         }

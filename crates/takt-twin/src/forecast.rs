@@ -153,6 +153,9 @@ pub struct OrderForecast {
     /// Share of replications in which it is complete by its due date.
     pub p_on_time: Option<f64>,
     pub plan_p_on_time: Option<f64>,
+    /// Due before the forecast's moment and not complete: late already, whatever the future
+    /// brings (its `p_on_time` is 0). A screen says so in words rather than as "0 %".
+    pub overdue: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -597,6 +600,7 @@ pub fn forecast_with_plans(
                 },
                 p_on_time,
                 plan_p_on_time,
+                overdue: !complete_now && o.due_s.is_some_and(|due| due < now_s),
             }
         })
         .collect();

@@ -419,3 +419,40 @@ fn a_deviation_from_plan_has_a_practical_size() {
         Err(ForecastError::MinDeviation(_))
     ));
 }
+
+/// An order due before the forecast's moment and not finished is late already: flagged
+/// `overdue`, its chance to be on time 0, whatever the futures do; an order due later is not.
+#[test]
+fn an_order_due_before_the_moment_and_not_finished_is_overdue() {
+    // The last order due an hour into the shift: at 5 h it is still being made (the first two,
+    // due later, are finished by then).
+    let mut model = (*bottling()).clone();
+    let last = model.orders.len() - 1;
+    model.orders[last].due_s = Some(3600.0);
+    let model = Arc::new(model);
+    let (view, _, now_ms) = mirrored(&model, 5, 5.0 * 3600.0);
+    let options = ForecastOptions {
+        replications: 4,
+        seed: 3,
+        until_s: Some(6.0 * 3600.0),
+        plan_replications: 0,
+        min_deviation: takt_twin::forecast::DEFAULT_MIN_DEVIATION,
+    };
+    let f = forecast(&model, &view, now_ms, options).expect("forecast");
+    let due_ms = |o: &takt_twin::forecast::OrderForecast| {
+        o.due
+            .as_deref()
+            .and_then(|d| takt_model::time::parse_rfc3339_ms(d).ok())
+    };
+    let mut overdue = 0;
+    for o in &f.orders {
+        let late = !o.complete_now && due_ms(o).is_some_and(|d| d < now_ms);
+        assert_eq!(o.overdue, late, "{o:?}");
+        if o.overdue {
+            assert_eq!(o.p_on_time, Some(0.0), "{o:?}");
+            overdue += 1;
+        }
+    }
+    assert!(overdue >= 1, "{:?}", f.orders);
+    assert!(f.orders.iter().any(|o| !o.overdue), "{:?}", f.orders);
+}

@@ -141,7 +141,7 @@ export function ForecastPanel({ over, silent }: { over: ShiftOver | null; silent
             </ul>
           ) : null}
           {forecast.orders.length ? (
-            <table>
+            <table data-testid="forecast-orders">
               <caption>Orders: chance to be finished by their due time</caption>
               <thead>
                 <tr>
@@ -154,11 +154,11 @@ export function ForecastPanel({ over, silent }: { over: ShiftOver | null; silent
               </thead>
               <tbody>
                 {forecast.orders.map((o) => (
-                  <tr key={o.id} class={o.p_on_time != null && o.p_on_time < 0.5 ? "late" : ""}>
+                  <tr key={o.id} class={o.overdue || (o.p_on_time != null && o.p_on_time < 0.5) ? "late" : ""}>
                     <td>{o.id}</td>
                     <td class="num">{count(o.quantity)}</td>
                     <td>{o.due ? plantTime(Date.parse(o.due), offset) : "–"}</td>
-                    <td class="num">{o.complete_now ? "done" : percent(o.p_on_time)}</td>
+                    <td class="num">{o.complete_now ? "done" : o.overdue ? "overdue" : percent(o.p_on_time)}</td>
                     <td class="num">{percent(o.plan_p_on_time)}</td>
                   </tr>
                 ))}
