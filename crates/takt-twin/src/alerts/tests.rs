@@ -483,6 +483,7 @@ fn an_order_alert_open_before_a_restart_is_taken_on_not_raised_again() {
         completion_s: None,
         p_on_time: Some(p_on_time),
         plan_p_on_time: None,
+        overdue: false,
     };
     let due = |t: &str| t.to_string();
     let mut engine = AlertEngine::new(rules(), Vec::new(), 0);
