@@ -106,6 +106,8 @@ pub struct Config {
 
 impl Config {
     pub fn new(listen: SocketAddr, data_dir: PathBuf, auth: Auth) -> Config {
+        // Job workers, scenario loads and forecasts: one per core each.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Config {
             listen,
             data_dir,
@@ -113,12 +115,12 @@ impl Config {
             auth,
             body_limit_bytes: 16 << 20,
             request_timeout: Duration::from_secs(60),
-            workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            workers: cores,
             queue: 32,
             max_replications: 1000,
             max_variants: 100,
-            scenario_loads: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            forecasts: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            scenario_loads: cores,
+            forecasts: cores,
             ingest_per_s: 500.0,
             cors_origins: Vec::new(),
             reorder_window: Duration::from_secs(2),
