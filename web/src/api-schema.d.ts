@@ -847,7 +847,7 @@ export interface components {
         };
         /** @description One asset as the API and the CLI show it. */
         AssetView: components["schemas"]["Kpis"] & {
-            /** @description Active alarms: code -> severity. */
+            /** @description Active alarms: code -> severity (at most 256 per asset). */
             alarms: {
                 [key: string]: string;
             };
@@ -873,7 +873,8 @@ export interface components {
             operation?: string | null;
             /**
              * @description Pieces (good, scrap and rework) per product in the window; `""` for pieces of unknown
-             *     product.
+             *     product. Once an asset has seen as many other products as the scenario has plus 64,
+             *     further ones count under `(other products)`.
              */
             pieces_by_product: {
                 [key: string]: number;
@@ -886,7 +887,7 @@ export interface components {
             rework: number;
             /** Format: int64 */
             scrap: number;
-            /** @description The latest value of each signal. */
+            /** @description The latest value of each signal (at most 256 signals per asset). */
             signals: {
                 [key: string]: components["schemas"]["SignalReading"];
             };

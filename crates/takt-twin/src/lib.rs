@@ -284,7 +284,8 @@ impl Twin {
             .collect();
         let assets: BTreeMap<String, AssetInfo> = assets_of(model).into_iter().collect();
         let names: Vec<String> = assets.keys().cloned().collect();
-        let mut mirror = Mirror::new(&names, model.shift_clock(), config);
+        let mut mirror = Mirror::new(&names, model.shift_clock(), config)
+            .with_known_names(mirror::KnownNames::of(model));
         let mut newest_ms: Option<i64> = None;
         let plan_end_ms = model
             .timebase

@@ -14,14 +14,22 @@
 //! copy, so nothing shown lags. An event older than what was already applied is *late*: its counts
 //! still add up, but it cannot change the current state. The mirror is a pure function of the
 //! sequence of events offered to it, so replaying the store rebuilds the same state.
+//!
+//! The names events bring (products, signals, alarms, stop reasons) are bounded per asset
+//! (`names`): a sender cannot grow the state without end.
 
-use crate::event::{
-    AlarmAction, AlarmBody, Body, Checked, CountBody, CountMode, MaintenanceBody, OperationAction,
-    OperationBody, SampleBody, StateBody, StateCode,
-};
+use crate::event::{Body, Checked, StateCode};
 use crate::history::{AssetHistory, WindowHistory};
 use std::collections::{BTreeMap, VecDeque};
 use takt_model::{ShiftClock, ShiftWindow};
+
+mod apply;
+mod names;
+use apply::apply;
+use names::Refused;
+pub use names::{
+    KnownNames, MAX_ALARMS, MAX_OTHER_PRODUCTS, MAX_OTHER_REASONS, MAX_SIGNALS, OTHER_PRODUCTS,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MirrorConfig {
@@ -114,6 +122,8 @@ pub struct AssetState {
     renewals: BTreeMap<String, Renewal>,
     maintained: Option<Renewal>,
     first_seen_ms: Option<i64>,
+    /// Which of the bounds on names have refused one.
+    refused: Refused,
 }
 
 /// What an asset counted in one shift's window, complete to the shift's end.
@@ -185,6 +195,7 @@ impl AssetState {
             renewals: BTreeMap::new(),
             maintained: None,
             first_seen_ms: None,
+            refused: Refused::default(),
         }
     }
 
@@ -332,6 +343,7 @@ pub struct Mirror {
     index: BTreeMap<String, usize>,
     slots: Vec<Slot>,
     keep_episodes: bool,
+    known: KnownNames,
 }
 
 /// One asset: its state, and the events waiting to be applied in time order (a ring: events
@@ -339,6 +351,7 @@ pub struct Mirror {
 /// moves).
 #[derive(Debug, Clone)]
 struct Slot {
+    asset: String,
     state: AssetState,
     pending: VecDeque<Checked>,
     newest_ms: i64,
@@ -348,8 +361,12 @@ struct Slot {
 }
 
 impl Slot {
-    fn apply(&mut self, clock: &ShiftClock, c: Checked, keep_episodes: bool) {
-        let ended = apply_booked(&mut self.state, &mut self.history, clock, c);
+    fn apply(&mut self, known: &KnownNames, clock: &ShiftClock, c: Checked, keep_episodes: bool) {
+        let refused = self.state.refused;
+        let ended = apply_booked(&mut self.state, &mut self.history, known, clock, c);
+        if self.state.refused != refused {
+            Refused::log_new(refused, self.state.refused, &self.asset);
+        }
         if keep_episodes
             && let Some((state, reason, start_ms, end_ms)) = ended
             && state == StateCode::UnplannedDown
@@ -378,12 +395,13 @@ pub struct Episode {
 fn apply_booked(
     a: &mut AssetState,
     history: &mut AssetHistory,
+    known: &KnownNames,
     clock: &ShiftClock,
     c: Checked,
 ) -> Option<(StateCode, String, i64, i64)> {
     let before =
         matches!(c.event.body, Body::State(_)).then(|| (a.state, a.since_ms, a.reason.clone()));
-    apply(a, clock, c);
+    apply(a, known, clock, c);
     if let Some((state, Some(since), reason)) = before
         && let Some(now) = a.since_ms
         && now > since
@@ -402,6 +420,7 @@ impl Mirror {
         for a in assets {
             index.entry(a.clone()).or_insert_with(|| {
                 slots.push(Slot {
+                    asset: a.clone(),
                     state: AssetState::new(),
                     pending: VecDeque::new(),
                     newest_ms: i64::MIN,
@@ -417,7 +436,15 @@ impl Mirror {
             index,
             slots,
             keep_episodes: false,
+            known: KnownNames::default(),
         }
+    }
+
+    /// Keeps `known`'s names whatever the bounds on names (without it, every name counts
+    /// against them).
+    pub fn with_known_names(mut self, known: KnownNames) -> Mirror {
+        self.known = known;
+        self
     }
 
     /// Keeps the unplanned stops that end from now on, for [`Mirror::take_ended_stops`] (the
@@ -458,7 +485,7 @@ impl Mirror {
         slot.newest_ms = slot.newest_ms.max(c.ts_ms);
         let horizon = slot.newest_ms.saturating_sub(self.config.reorder_window_ms);
         if self.config.reorder_window_ms == 0 {
-            slot.apply(&self.clock, c, self.keep_episodes);
+            slot.apply(&self.known, &self.clock, c, self.keep_episodes);
             return;
         }
         let queue = &mut slot.pending;
@@ -471,7 +498,7 @@ impl Mirror {
         }
         while slot.pending.front().is_some_and(|p| p.ts_ms <= horizon) {
             if let Some(e) = slot.pending.pop_front() {
-                slot.apply(&self.clock, e, self.keep_episodes);
+                slot.apply(&self.known, &self.clock, e, self.keep_episodes);
             }
         }
     }
@@ -490,7 +517,7 @@ impl Mirror {
                 let mut recent = AssetHistory::default();
                 let mut a = slot.state.clone();
                 for e in &slot.pending {
-                    let _ = apply_booked(&mut a, &mut recent, &self.clock, e.clone());
+                    let _ = apply_booked(&mut a, &mut recent, &self.known, &self.clock, e.clone());
                 }
                 if let Some(since) = a.since_ms
                     && now_ms > since
@@ -531,7 +558,7 @@ impl Mirror {
             let slot = &self.slots[i];
             let mut a = slot.state.clone();
             for e in &slot.pending {
-                apply(&mut a, &self.clock, e.clone());
+                apply(&mut a, &self.known, &self.clock, e.clone());
             }
             // Silence first: an asset that fell silent in the shift that ended shows UNKNOWN
             // from then on in that shift's figures too.
@@ -556,198 +583,6 @@ impl Mirror {
             assets.insert(name.clone(), a);
         }
         assets
-    }
-}
-
-/// Applies an event to its asset's state.
-fn apply(a: &mut AssetState, clock: &ShiftClock, c: Checked) {
-    let ts = c.ts_ms;
-    let late = ts < a.applied_ms;
-    a.roll_to_event(clock, ts);
-    a.events += 1;
-    a.late_events += u64::from(late);
-    a.first_seen_ms = Some(a.first_seen_ms.map_or(ts, |f| f.min(ts)));
-    a.last_seen_ms = Some(a.last_seen_ms.map_or(ts, |s| s.max(ts)));
-    a.applied_ms = a.applied_ms.max(ts);
-    match c.event.body {
-        Body::State(StateBody { state, reason }) => {
-            if a.since_ms.is_none_or(|s| ts >= s) {
-                a.book_until(ts);
-                let renewal = |a: &AssetState| {
-                    let life = a.life_ms;
-                    Renewal {
-                        at_ms: ts,
-                        up_ms: up_ms(&life),
-                        running_ms: life[StateCode::Running.index()],
-                        cycles: a.cycles(),
-                    }
-                };
-                if a.state == StateCode::UnplannedDown && state != StateCode::UnplannedDown {
-                    let r = renewal(a);
-                    a.renewals.insert(std::mem::take(&mut a.reason), r);
-                }
-                if a.state == StateCode::PlannedDown && state != StateCode::PlannedDown {
-                    a.maintained = Some(renewal(a));
-                }
-                match state {
-                    StateCode::Running | StateCode::Setup => {
-                        if a.activity != Some(state) {
-                            // A new part (or its setup): its work starts now, its product is
-                            // known once counted or told by its work order.
-                            a.activity_ms = 0;
-                            a.activity_clock_ms = ts;
-                            if a.activity != Some(StateCode::Setup) {
-                                a.part_product = None;
-                            }
-                        }
-                        a.activity = Some(state);
-                    }
-                    StateCode::Blocked => a.activity = Some(state),
-                    StateCode::Starved | StateCode::Idle => {
-                        a.activity = Some(StateCode::Starved);
-                        a.part_product = None;
-                    }
-                    _ => {}
-                }
-                a.state = state;
-                a.since_ms = Some(ts);
-                a.reason = reason;
-            }
-        }
-        Body::Count(CountBody {
-            mode,
-            good,
-            scrap,
-            rework,
-            product,
-        }) => {
-            let (g, s, r) = match mode {
-                CountMode::Delta => (good, scrap, rework),
-                CountMode::Total => {
-                    // A counter that goes down was reset: count from zero again.
-                    let step =
-                        |now: u64, before: u64| if now >= before { now - before } else { now };
-                    let d = match a.last_total {
-                        Some((g0, s0, r0)) if !late => {
-                            (step(good, g0), step(scrap, s0), step(rework, r0))
-                        }
-                        Some(_) => (0, 0, 0),
-                        None => (0, 0, 0),
-                    };
-                    if !late {
-                        a.last_total = Some((good, scrap, rework));
-                    }
-                    d
-                }
-            };
-            // The piece's product: the count's own, else the part's or the work order's. Maps are
-            // looked up by reference first: this runs once per counted cycle.
-            let key: String = if product.is_empty() {
-                a.part_product
-                    .as_deref()
-                    .or(a.product.as_deref())
-                    .unwrap_or_default()
-                    .to_string()
-            } else {
-                product.clone()
-            };
-            match a.lifetime_by_product.get_mut(&key) {
-                Some(life) => {
-                    life[0] = life[0].saturating_add(g);
-                    life[1] = life[1].saturating_add(s);
-                    life[2] = life[2].saturating_add(r);
-                }
-                None => {
-                    a.lifetime_by_product.insert(key.clone(), [g, s, r]);
-                }
-            }
-            if g > 0 || s > 0 {
-                match a.last_out_ms_by_product.get_mut(&key) {
-                    Some(last) => *last = (*last).max(ts),
-                    None => {
-                        a.last_out_ms_by_product.insert(key.clone(), ts);
-                    }
-                }
-            }
-            if !late && (g > 0 || s > 0 || r > 0) {
-                // A cycle ended: the next part's work starts now.
-                a.activity_ms = 0;
-                a.activity_clock_ms = ts;
-                let known = (!key.is_empty()).then_some(key);
-                if a.last_product != known {
-                    a.last_product.clone_from(&known);
-                }
-                a.part_product = known;
-            }
-            if a.shift.as_ref().is_some_and(|w| w.contains(ts)) {
-                a.good = a.good.saturating_add(g);
-                a.scrap = a.scrap.saturating_add(s);
-                a.rework = a.rework.saturating_add(r);
-                // Pieces by product: the count's own, else the running work order's product.
-                let product = if product.is_empty() {
-                    a.product.clone().unwrap_or_default()
-                } else {
-                    product
-                };
-                let good = a.good_by_product.entry(product.clone()).or_insert(0);
-                *good = good.saturating_add(g);
-                let pieces = a.pieces_by_product.entry(product).or_insert(0);
-                *pieces = pieces.saturating_add(g).saturating_add(s).saturating_add(r);
-            }
-        }
-        Body::Sample(SampleBody { signals }) => {
-            for (name, s) in signals {
-                let newer = a.signals.get(&name).is_none_or(|old| ts >= old.ts_ms);
-                if newer {
-                    a.signals.insert(
-                        name,
-                        SignalValue {
-                            value: s.value,
-                            unit: s.unit,
-                            ts_ms: ts,
-                        },
-                    );
-                }
-            }
-        }
-        Body::Alarm(AlarmBody {
-            code,
-            severity,
-            action,
-            ..
-        }) => match action {
-            AlarmAction::Raised => {
-                a.alarms.insert(code, severity);
-            }
-            AlarmAction::Cleared => {
-                a.alarms.remove(&code);
-            }
-        },
-        Body::Maintenance(MaintenanceBody {
-            action, component, ..
-        }) => {
-            if a.last_maintenance.as_ref().is_none_or(|m| ts >= m.2) {
-                a.last_maintenance = Some((action, component, ts));
-            }
-        }
-        Body::Operation(OperationBody {
-            work_order,
-            operation,
-            action,
-            product,
-            ..
-        }) => match action {
-            OperationAction::Start if !late => {
-                a.work_order = Some(work_order);
-                a.operation = (!operation.is_empty()).then_some(operation);
-                a.product = (!product.is_empty()).then_some(product);
-            }
-            OperationAction::Complete if a.work_order.as_deref() == Some(work_order.as_str()) => {
-                a.work_order = None;
-                a.operation = None;
-            }
-            _ => {}
-        },
     }
 }
 

@@ -72,11 +72,12 @@ pub struct AssetView {
     pub operation: Option<String>,
     pub product: Option<String>,
     /// Pieces (good, scrap and rework) per product in the window; `""` for pieces of unknown
-    /// product.
+    /// product. Once an asset has seen as many other products as the scenario has plus 64,
+    /// further ones count under `(other products)`.
     pub pieces_by_product: BTreeMap<String, u64>,
-    /// Active alarms: code -> severity.
+    /// Active alarms: code -> severity (at most 256 per asset).
     pub alarms: BTreeMap<String, String>,
-    /// The latest value of each signal.
+    /// The latest value of each signal (at most 256 signals per asset).
     pub signals: BTreeMap<String, SignalReading>,
     pub last_maintenance: Option<MaintenanceRecord>,
     /// Its newest event, Unix ms.

@@ -91,6 +91,7 @@ pub struct Signal {
     pub value: f64,
     /// Unit as written by the sender, e.g. `mm/s`, `degC`, `kW`, `bar`.
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schemars(length(max = MAX_NAME_BYTES))]
     pub unit: String,
 }
 
@@ -114,6 +115,7 @@ pub struct StateBody {
     pub state: StateCode,
     /// Reason code, e.g. `no_input`, `jam`, `changeover`.
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schemars(length(max = MAX_NAME_BYTES))]
     pub reason: String,
 }
 
@@ -130,6 +132,7 @@ pub struct CountBody {
     pub rework: u64,
     /// The product counted, when the sender knows it (for performance against its ideal cycle).
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schemars(length(max = MAX_NAME_BYTES))]
     pub product: String,
 }
 
@@ -141,8 +144,10 @@ pub struct SampleBody {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AlarmBody {
+    #[schemars(length(max = MAX_NAME_BYTES))]
     pub code: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schemars(length(max = MAX_NAME_BYTES))]
     pub severity: String,
     pub action: AlarmAction,
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -152,21 +157,27 @@ pub struct AlarmBody {
 /// A maintenance action, e.g. `{"action": "replace", "component": "comp2", "reason": "failure"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MaintenanceBody {
+    #[schemars(length(max = MAX_NAME_BYTES))]
     pub action: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schemars(length(max = MAX_NAME_BYTES))]
     pub component: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schemars(length(max = MAX_NAME_BYTES))]
     pub reason: String,
 }
 
 /// A work-order operation started or completed on the asset.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct OperationBody {
+    #[schemars(length(max = MAX_NAME_BYTES))]
     pub work_order: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schemars(length(max = MAX_NAME_BYTES))]
     pub operation: String,
     pub action: OperationAction,
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schemars(length(max = MAX_NAME_BYTES))]
     pub product: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantity: Option<u64>,
@@ -207,6 +218,7 @@ pub struct Event {
     /// When it happened: RFC 3339 with an offset, e.g. `2026-01-05T06:00:00.000+01:00`.
     pub ts: String,
     /// The machine (or line, buffer...) as the scenario names it.
+    #[schemars(length(max = MAX_NAME_BYTES))]
     pub asset: String,
     /// Increases per source; `asset` + `seq` identify the event.
     pub seq: u64,
@@ -341,6 +353,7 @@ pub fn check(event: Event) -> Result<Checked, EventError> {
     if event.seq > i64::MAX as u64 {
         return Err(EventError::at("seq", "must be below 2^63"));
     }
+    check_name_lengths(&event)?;
     if let Some(t) = event.t_s
         && !t.is_finite()
     {
@@ -409,6 +422,64 @@ pub fn check(event: Event) -> Result<Checked, EventError> {
         _ => {}
     }
     Ok(Checked { event, ts_ms })
+}
+
+/// The longest name an event may carry, in bytes (UTF-8): an asset, a product, a reason, a
+/// signal and its unit, an alarm's code and severity, a work order. The twin keeps names in its
+/// state; an alarm's free `text` is stored only, and is not limited here.
+pub const MAX_NAME_BYTES: usize = 256;
+
+fn check_name_lengths(event: &Event) -> Result<(), EventError> {
+    let long = |field: &str, name: &str| -> Result<(), EventError> {
+        if name.len() > MAX_NAME_BYTES {
+            return Err(EventError::at(
+                field,
+                format!(
+                    "{} bytes long; a name may have at most {MAX_NAME_BYTES}",
+                    name.len()
+                ),
+            ));
+        }
+        Ok(())
+    };
+    long("asset", &event.asset)?;
+    match &event.body {
+        Body::State(StateBody { reason, .. }) => long("reason", reason),
+        Body::Count(CountBody { product, .. }) => long("product", product),
+        Body::Sample(SampleBody { signals }) => {
+            for (name, s) in signals {
+                if name.len() > MAX_NAME_BYTES {
+                    // The name itself is too long to repeat in the error's field.
+                    long("signals", name)?;
+                }
+                long(&format!("signals.{name}.unit"), &s.unit)?;
+            }
+            Ok(())
+        }
+        Body::Alarm(AlarmBody { code, severity, .. }) => {
+            long("code", code)?;
+            long("severity", severity)
+        }
+        Body::Maintenance(MaintenanceBody {
+            action,
+            component,
+            reason,
+        }) => {
+            long("action", action)?;
+            long("component", component)?;
+            long("reason", reason)
+        }
+        Body::Operation(OperationBody {
+            work_order,
+            operation,
+            product,
+            ..
+        }) => {
+            long("work_order", work_order)?;
+            long("operation", operation)?;
+            long("product", product)
+        }
+    }
 }
 
 /// The JSON Schema of an event (what `docs/event.schema.json` holds).
@@ -593,6 +664,44 @@ mod tests {
             "missing",
         );
         bad(r#"{"ts":"2026-01-05T06:00:00Z","asset":"A""#, "", "EOF");
+        // Names the twin keeps are at most MAX_NAME_BYTES long; 256 bytes pass, 257 do not.
+        let at_most = "x".repeat(MAX_NAME_BYTES);
+        let over = "é".repeat(MAX_NAME_BYTES / 2) + "x";
+        for (kind, field, body) in [
+            ("count", "product", r#""product":"NAME""#),
+            ("state", "reason", r#""state":"IDLE","reason":"NAME""#),
+            ("alarm", "code", r#""code":"NAME","action":"raised""#),
+            (
+                "sample",
+                "signals.t.unit",
+                r#""signals":{"t":{"value":1,"unit":"NAME"}}"#,
+            ),
+            ("sample", "signals", r#""signals":{"NAME":{"value":1}}"#),
+            (
+                "operation",
+                "work_order",
+                r#""work_order":"NAME","action":"start""#,
+            ),
+            (
+                "maintenance",
+                "component",
+                r#""action":"a","component":"NAME""#,
+            ),
+        ] {
+            let line = |name: &str| {
+                format!(
+                    r#"{{"ts":"2026-01-05T06:00:00Z","asset":"A","kind":"{kind}","seq":1,{}}}"#,
+                    body.replace("NAME", name)
+                )
+            };
+            parse(&line(&at_most)).unwrap_or_else(|e| panic!("{kind}: {e}"));
+            bad(&line(&over), field, "257 bytes long");
+        }
+        bad(
+            &format!(r#"{{"ts":"2026-01-05T06:00:00Z","asset":"{over}","kind":"count","seq":1}}"#),
+            "asset",
+            "at most 256",
+        );
     }
 
     #[test]

@@ -151,3 +151,109 @@ fn an_asset_silent_into_the_next_shift_is_unknown_in_both() {
     assert_eq!(d[StateCode::Unknown.index()], 50_000);
     assert_eq!(d.iter().sum::<i64>(), 50_000);
 }
+
+#[test]
+fn names_from_events_are_bounded_and_the_scenarios_names_are_always_kept() {
+    let known = KnownNames {
+        products: ["bottle".to_string()].into(),
+        failure_modes: ["jam".to_string()].into(),
+    };
+    let mut m =
+        Mirror::new(&["M1".to_string()], day(), MirrorConfig::default()).with_known_names(known);
+    let flood = 5_000;
+    let mut seq = 0;
+    let mut next = |m: &mut Mirror, t: i64, body: String| {
+        seq += 1;
+        m.offer(ev(t, seq, &body));
+    };
+    next(&mut m, 0, r#""kind":"state","state":"RUNNING""#.into());
+    // A sender writing a counter into every name: products, signals, alarms, stop reasons.
+    for i in 0..flood {
+        let t = 1 + 2 * i;
+        next(
+            &mut m,
+            t,
+            format!(r#""kind":"count","good":1,"product":"lot {i}""#),
+        );
+        next(
+            &mut m,
+            t,
+            format!(r#""kind":"sample","signals":{{"probe {i}":{{"value":1}}}}"#),
+        );
+        next(
+            &mut m,
+            t,
+            format!(r#""kind":"alarm","code":"E{i}","action":"raised""#),
+        );
+        next(
+            &mut m,
+            t,
+            format!(r#""kind":"state","state":"UNPLANNED_DOWN","reason":"fault {i}""#),
+        );
+        next(&mut m, t + 1, r#""kind":"state","state":"RUNNING""#.into());
+    }
+    // Then what the scenario names, and a signal seen before, after the flood.
+    let t = 1 + 2 * flood;
+    next(
+        &mut m,
+        t,
+        r#""kind":"count","good":1,"product":"bottle""#.into(),
+    );
+    next(
+        &mut m,
+        t,
+        r#""kind":"sample","signals":{"probe 7":{"value":42}}"#.into(),
+    );
+    next(
+        &mut m,
+        t,
+        r#""kind":"state","state":"UNPLANNED_DOWN","reason":"jam""#.into(),
+    );
+    next(&mut m, t + 10, r#""kind":"state","state":"RUNNING""#.into());
+    let now = T0 + (t + 30) * 1000;
+    let a = &m.view(now)["M1"];
+
+    // Every piece is counted; the products beyond the bound together.
+    let lifetime: u64 = a.lifetime_by_product.values().map(|c| c[0]).sum();
+    assert_eq!(lifetime, flood as u64 + 1);
+    assert_eq!(a.good, flood as u64 + 1);
+    assert_eq!(a.pieces_by_product.values().sum::<u64>(), flood as u64 + 1);
+    for map_len in [
+        a.lifetime_by_product.len(),
+        a.last_out_ms_by_product.len(),
+        a.pieces_by_product.len(),
+        a.good_by_product.len(),
+    ] {
+        // Room for the scenario's one product and 64 others: lot 0 to lot 64 fill it before
+        // bottle comes. Then the rest together, and bottle.
+        assert_eq!(map_len, (1 + MAX_OTHER_PRODUCTS) + 1 + 1);
+    }
+    assert_eq!(
+        a.lifetime_by_product[OTHER_PRODUCTS][0],
+        (flood - 1 - MAX_OTHER_PRODUCTS as i64) as u64
+    );
+    assert_eq!(a.pieces_by_product["bottle"], 1);
+    assert_eq!(a.last_out_ms_by_product["bottle"], T0 + t * 1000);
+    assert_eq!(a.signals.len(), MAX_SIGNALS);
+    assert_eq!(a.signals["probe 7"].value, 42.0);
+    assert!(!a.signals.contains_key(&format!("probe {MAX_SIGNALS}")));
+    assert_eq!(a.alarms.len(), MAX_ALARMS);
+    // The jam's repair was kept after the flood of other reasons: it is 20 s old, running.
+    assert_eq!(a.renewals.len(), (1 + MAX_OTHER_REASONS) + 1);
+    assert_eq!(a.failure_age("jam", AgeBasis::Operating, now), 20.0);
+    assert_eq!(a.refused, Refused(Refused::ALL));
+
+    // A cleared alarm makes room for a new one.
+    next(
+        &mut m,
+        t + 40,
+        r#""kind":"alarm","code":"E3","action":"cleared""#.into(),
+    );
+    next(
+        &mut m,
+        t + 41,
+        r#""kind":"alarm","code":"E99999","action":"raised""#.into(),
+    );
+    let a = &m.view(now + 20_000)["M1"];
+    assert!(a.alarms.contains_key("E99999") && !a.alarms.contains_key("E3"));
+}
