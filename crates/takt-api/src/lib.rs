@@ -18,6 +18,7 @@
 
 pub mod alerts;
 pub mod auth;
+mod connections;
 pub mod db;
 pub mod feeds;
 pub mod jobs;
@@ -28,6 +29,8 @@ pub mod routes;
 pub mod twin;
 pub mod web;
 pub mod worker;
+
+pub use connections::ConnectionLimits;
 
 use auth::Auth;
 use std::collections::BTreeMap;
@@ -102,6 +105,8 @@ pub struct Config {
     pub alert_rules: Option<Vec<takt_twin::alerts::Rule>>,
     /// URLs every alert change is POSTed to (`alerts::check_webhook`).
     pub alert_webhooks: Vec<String>,
+    /// Connections at once, per client, and how long one may take to send a request's headers.
+    pub connections: ConnectionLimits,
 }
 
 impl Config {
@@ -130,6 +135,7 @@ impl Config {
             max_clock_skew: Duration::from_secs(300),
             alert_rules: None,
             alert_webhooks: Vec::new(),
+            connections: ConnectionLimits::default(),
         }
     }
 }
@@ -352,18 +358,13 @@ pub async fn serve(
             alerts::spawn_webhook(plant, url.clone());
         }
     }
-    let addr = server.config.listen;
     let grace = server.config.shutdown_grace;
     let (signalled, mut on_signal) = tokio::sync::watch::channel(false);
     let shutdown = async move {
         shutdown.await;
         let _ = signalled.send(true);
     };
-    let serving = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown);
+    let serving = connections::serve(listener, app, server.config.connections, shutdown);
     // In-flight requests get the grace period; a stream that never ends (an open
     // `/twin/stream`, a forecast whose client stays) is cut off after it.
     let cut_off = async move {
@@ -371,7 +372,7 @@ pub async fn serve(
         tokio::time::sleep(grace).await;
     };
     tokio::select! {
-        served = serving => served.map_err(|source| ServeError::Bind { addr, source })?,
+        () = serving => {}
         () = cut_off => tracing::warn!("requests still open after the grace period: closing them"),
     }
     // Let running jobs finish and store their results, within the grace period; then stop them.

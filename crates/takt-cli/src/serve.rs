@@ -73,6 +73,17 @@ pub struct ServeArgs {
     /// address), with bursts of twice that.
     #[arg(long, default_value_t = 500.0)]
     ingest_rate: f64,
+    /// Connections open at once; more wait in the listen backlog until one closes.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    max_connections: u32,
+    /// Connections open at once from one address; more are closed as they come. Behind a proxy
+    /// every client shares its address: raise this to --max-connections there.
+    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    connections_per_client: u32,
+    /// How long a connection may take to send a request's headers, from its opening or the end
+    /// of its last response (so also how long it may stay idle); then it is closed.
+    #[arg(long, default_value = "20s", value_parser = positive_duration)]
+    header_timeout: Duration,
     #[command(flatten)]
     jobs: JobArgs,
     /// Jobs that may wait for a worker (with --store: in the site's queue); more are refused with
@@ -274,6 +285,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     config.alert_webhooks = args.alert_webhook.clone();
     config.body_limit_bytes = args.body_limit_mib as usize * (1 << 20);
     config.ingest_per_s = args.ingest_rate;
+    config.connections = connection_limits(&args)?;
     config.cors_origins = args.cors.clone();
     let pool = args.jobs.pool(args.queue, config.store.is_some());
     config.workers = pool.workers;
@@ -412,5 +424,30 @@ fn feed(
             server.feeds.stopped(id, &e.to_string());
             tracing::error!("{protocol}: no longer listening: {e}")
         }
+    })
+}
+
+/// Descriptors kept beside the connections: the stores, MQTT, files.
+const DESCRIPTORS_BESIDE_CONNECTIONS: u64 = 256;
+
+/// The bounds on connections, with the process's limit on open files raised to hold them (to its
+/// hard limit at most); where it cannot, fewer connections, with a warning.
+fn connection_limits(args: &ServeArgs) -> anyhow::Result<takt_api::ConnectionLimits> {
+    let wanted = u64::from(args.max_connections) + DESCRIPTORS_BESIDE_CONNECTIONS;
+    let files = rlimit::increase_nofile_limit(wanted)
+        .map_err(|e| anyhow::anyhow!("cannot read the limit on open files: {e}"))?;
+    let mut max = u64::from(args.max_connections);
+    if files < wanted {
+        max = files.saturating_sub(DESCRIPTORS_BESIDE_CONNECTIONS).max(1);
+        tracing::warn!(
+            open_files = files,
+            "the process may open {files} files: {max} connections at once, not {} (raise `ulimit -n`)",
+            args.max_connections
+        );
+    }
+    Ok(takt_api::ConnectionLimits {
+        max: max as usize,
+        per_client: args.connections_per_client as usize,
+        header_timeout: args.header_timeout,
     })
 }

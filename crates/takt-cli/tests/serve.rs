@@ -158,6 +158,95 @@ fn limits_answer_413_429_and_503_and_the_server_keeps_serving() {
     assert_eq!(get(&s, "/health", None).status, 200);
 }
 
+/// A connection to `s` from the loopback address `from`, that has sent `request`.
+fn connect_from(s: &Server, from: [u8; 4], request: &str) -> std::net::TcpStream {
+    use socket2::{Domain, Socket, Type};
+    let to: std::net::SocketAddr = s
+        .base
+        .trim_start_matches("http://")
+        .parse()
+        .expect("address");
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+    socket
+        .bind(&std::net::SocketAddr::from((from, 0)).into())
+        .expect("bind");
+    socket.connect(&to.into()).expect("connect");
+    let mut stream = std::net::TcpStream::from(socket);
+    std::io::Write::write_all(&mut stream, request.as_bytes()).expect("write");
+    stream
+}
+
+/// Whether the server has closed `stream` (read to its end) within `within`.
+fn closed_within(stream: &mut std::net::TcpStream, within: Duration) -> bool {
+    stream.set_read_timeout(Some(within)).expect("timeout");
+    let mut rest = Vec::new();
+    match stream.read_to_end(&mut rest) {
+        Ok(_) => true,
+        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+    }
+}
+
+#[test]
+fn slow_and_greedy_connections_are_closed_and_the_server_keeps_serving() {
+    let dir = data_dir("connections");
+    let s = Server::start(
+        &dir,
+        &[
+            "--max-connections",
+            "8",
+            "--connections-per-client",
+            "4",
+            "--header-timeout",
+            "2s",
+        ],
+    );
+    let half = "GET /health HTTP/1.1\r\nHost: takt\r\n";
+    // One address sends half a request on four connections: a fifth is closed as it comes, and
+    // everyone else is served meanwhile.
+    let mut slow: Vec<_> = (0..4)
+        .map(|_| connect_from(&s, [127, 0, 0, 2], half))
+        .collect();
+    let mut fifth = connect_from(&s, [127, 0, 0, 2], half);
+    let opened = Instant::now();
+    assert!(closed_within(&mut fifth, Duration::from_secs(5)));
+    // Closed as it came, not by the header timeout: the four are still open.
+    for c in &mut slow {
+        assert!(!closed_within(c, Duration::from_millis(1)));
+    }
+    assert_eq!(get(&s, "/health", None).status, 200);
+    // The four never finish their headers: each is closed after the header timeout.
+    for c in &mut slow {
+        assert!(closed_within(c, Duration::from_secs(10)));
+    }
+    assert!(
+        opened.elapsed() > Duration::from_millis(1500),
+        "the slow connections were closed before their time: {:?}",
+        opened.elapsed()
+    );
+    // A connection idle after its answer is closed after the header timeout as well.
+    let mut idle = connect_from(
+        &s,
+        [127, 0, 0, 2],
+        "GET /health HTTP/1.1\r\nHost: takt\r\n\r\n",
+    );
+    assert!(closed_within(&mut idle, Duration::from_secs(10)));
+
+    // Two addresses fill every place: a new client waits until the header timeout frees one,
+    // then is served.
+    let mut crowd: Vec<_> = (0..8)
+        .map(|i| connect_from(&s, [127, 0, 0, 3 + (i % 2)], half))
+        .collect();
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(get(&s, "/health", None).status, 200);
+    // Served only once places were freed: some of the crowd's connections are closed by now.
+    let freed = crowd
+        .iter_mut()
+        .map(|c| closed_within(c, Duration::from_millis(1)))
+        .filter(|closed| *closed)
+        .count();
+    assert!(freed > 0, "served while all eight places were held");
+}
+
 #[test]
 fn sigterm_ends_the_server_within_its_grace_period_whatever_is_open() {
     let dir = data_dir("sigterm");
