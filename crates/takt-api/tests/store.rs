@@ -52,11 +52,14 @@ fn script(db: &Db) -> Seen {
         "done",
         Some(&serde_json::json!({"oee": 0.61})),
         None,
+        Some((7, 7)),
         20,
     ));
     let j = ok(db.job(&id)).unwrap_or_else(|| panic!("job {id}"));
+    // Its progress at its end is stored with it: no server needs to remember it.
+    assert_eq!(j.progress, Some((7, 7)));
     let other = ok(db.add_job("schedule", None, 30));
-    ok(db.finish(&other, "failed", None, Some("no machine"), 31));
+    ok(db.finish(&other, "failed", None, Some("no machine"), None, 31));
     let f = ok(db.job(&other)).unwrap_or_else(|| panic!("job {other}"));
     assert!(ok(db.job("jnothing")).is_none());
     Seen {
@@ -136,7 +139,8 @@ fn a_store_written_before_versions_opens_unchanged() {
         [],
         |r| r.get(0),
     ));
-    assert_eq!(version, 2);
+    // V3 added the progress at a job's end.
+    assert_eq!(version, 3);
 }
 
 /// On PostgreSQL the jobs table is the site's queue. Two nodes taking jobs at once take each
@@ -180,8 +184,8 @@ fn nodes_sharing_postgres_take_each_job_once_and_take_over_silent_ones() {
     expected.sort();
     assert_eq!(all, expected, "{} by A, {} by B", by_a.len(), by_b.len());
     for id in &queued {
-        ok(a.finish(id, "done", None, None, 3));
-        ok(b.finish(id, "done", None, None, 3));
+        ok(a.finish(id, "done", None, None, None, 3));
+        ok(b.finish(id, "done", None, None, None, 3));
     }
     assert_eq!(ok(a.queued()), 0);
 
@@ -208,6 +212,7 @@ fn nodes_sharing_postgres_take_each_job_once_and_take_over_silent_ones() {
         "cancelled",
         None,
         Some("cancelled while running"),
+        None,
         2_100,
     ));
 
@@ -223,7 +228,14 @@ fn nodes_sharing_postgres_take_each_job_once_and_take_over_silent_ones() {
     // B comes back: its heartbeat says the job is no longer its own, and its end is not stored.
     let beat = ok(b.heartbeat(3_000 + lease + 3, lease, &[(job.clone(), 9, 9)]));
     assert_eq!(beat.lost, vec![job.clone()]);
-    ok(b.finish(&job, "done", Some(&serde_json::json!({"by": "B"})), None, 1));
+    ok(b.finish(
+        &job,
+        "done",
+        Some(&serde_json::json!({"by": "B"})),
+        None,
+        None,
+        1,
+    ));
     let now = ok(a.job(&job)).unwrap_or_else(|| panic!("the job"));
     assert_eq!((now.status.as_str(), now.result), ("running", None));
     // A hands it back at a shutdown: queued, and the take it had does not count.
@@ -289,6 +301,7 @@ fn chunks_of_a_job_go_first_count_apart_and_leave_with_their_job() {
         "done",
         Some(&serde_json::json!([1, 2])),
         None,
+        None,
         10,
     ));
     let states = ok(b.chunks(&parent));
@@ -300,7 +313,14 @@ fn chunks_of_a_job_go_first_count_apart_and_leave_with_their_job() {
     );
     // The job ends: its chunks go at the next heartbeat, and a node running one has lost it
     // at its heartbeat after that.
-    ok(a.finish(&parent, "done", Some(&serde_json::json!({})), None, 11));
+    ok(a.finish(
+        &parent,
+        "done",
+        Some(&serde_json::json!({})),
+        None,
+        None,
+        11,
+    ));
     ok(b.heartbeat(12, lease, &[]));
     let beat = ok(a.heartbeat(12, lease, &[(chunk(1).0, 0, 5)]));
     assert_eq!(beat.lost, vec![chunk(1).0]);

@@ -57,12 +57,14 @@ trait Backend: Send + Sync {
     /// Jobs waiting in the queue.
     fn queued(&self) -> Result<u64, DbError>;
     fn set_status(&self, id: &str, status: &str) -> Result<(), DbError>;
+    /// Stores a job's end: its status, result or error, and its progress (done, total) then.
     fn finish(
         &self,
         id: &str,
         status: &str,
         result: Option<&str>,
         error: Option<&str>,
+        progress: Option<(u64, u64)>,
         now_ms: i64,
     ) -> Result<(), DbError>;
     fn job(&self, id: &str) -> Result<Option<StoredJob>, DbError>;
@@ -176,8 +178,8 @@ pub struct StoredJob {
     pub error: Option<String>,
     pub created_ms: i64,
     pub finished_ms: Option<i64>,
-    /// Done and total steps as the job's server last stored them (a shared store; `None` in
-    /// SQLite, where the server that asks runs it and knows it live).
+    /// Done and total steps as the job's server last stored them: at its end, and with each
+    /// heartbeat while it runs on a shared store (a server alone knows its running jobs' live).
     pub progress: Option<(u64, u64)>,
     /// The node of the site that runs it or ran it last, and how often it was taken (a shared
     /// store).
@@ -300,11 +302,12 @@ impl Db {
         status: &str,
         result: Option<&serde_json::Value>,
         error: Option<&str>,
+        progress: Option<(u64, u64)>,
         now_ms: i64,
     ) -> Result<(), DbError> {
         let text = result.map(|r| r.to_string());
         self.backend
-            .finish(id, status, text.as_deref(), error, now_ms)
+            .finish(id, status, text.as_deref(), error, progress, now_ms)
     }
 
     pub fn job(&self, id: &str) -> Result<Option<StoredJob>, DbError> {

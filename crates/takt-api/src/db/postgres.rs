@@ -202,15 +202,22 @@ impl Backend for Postgres {
         status: &str,
         result: Option<&str>,
         error: Option<&str>,
+        progress: Option<(u64, u64)>,
         now_ms: i64,
     ) -> Result<(), DbError> {
+        let (done, total) =
+            progress.map_or((None, None), |(d, t)| (Some(d as i64), Some(t as i64)));
         self.db.with(|c| {
             c.execute(
                 "UPDATE jobs SET status = $1, result = $2, error = $3, finished_ms = $4,
-                        lease_until_ms = NULL
+                        lease_until_ms = NULL,
+                        progress_done = COALESCE($7, progress_done),
+                        progress_total = COALESCE($8, progress_total)
                  WHERE key = $5 AND status IN ('queued', 'running')
                    AND (node = $6 OR node IS NULL)",
-                &[&status, &result, &error, &now_ms, &id, &self.node],
+                &[
+                    &status, &result, &error, &now_ms, &id, &self.node, &done, &total,
+                ],
             )
         })?;
         Ok(())

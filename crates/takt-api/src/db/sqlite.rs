@@ -148,11 +148,16 @@ impl Backend for Sqlite {
         status: &str,
         result: Option<&str>,
         error: Option<&str>,
+        progress: Option<(u64, u64)>,
         now_ms: i64,
     ) -> Result<(), DbError> {
+        let (done, total) =
+            progress.map_or((None, None), |(d, t)| (Some(d as i64), Some(t as i64)));
         self.conn().execute(
-            "UPDATE jobs SET status = ?1, result = ?2, error = ?3, finished_ms = ?4 WHERE key = ?5",
-            params![status, result, error, now_ms, id],
+            "UPDATE jobs SET status = ?1, result = ?2, error = ?3, finished_ms = ?4,
+                    progress_done = ?6, progress_total = ?7
+             WHERE key = ?5",
+            params![status, result, error, now_ms, id, done, total],
         )?;
         Ok(())
     }
@@ -161,21 +166,31 @@ impl Backend for Sqlite {
         Ok(self
             .conn()
             .query_row(
-                "SELECT kind, status, result, error, created_ms, finished_ms FROM jobs WHERE key = ?1",
+                "SELECT kind, status, result, error, created_ms, finished_ms,
+                        progress_done, progress_total
+                 FROM jobs WHERE key = ?1",
                 params![id],
                 |r| {
+                    let progress: (Option<i64>, Option<i64>) = (r.get(6)?, r.get(7)?);
                     Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
+                        (
+                            r.get(0)?,
+                            r.get(1)?,
+                            r.get(2)?,
+                            r.get(3)?,
+                            r.get(4)?,
+                            r.get(5)?,
+                        ),
+                        progress,
                     ))
                 },
             )
             .optional()?
-            .map(|columns| stored_job(id, columns)))
+            .map(|(columns, (done, total))| {
+                let mut job = stored_job(id, columns);
+                job.progress = done.zip(total).map(|(d, t)| (d as u64, t as u64));
+                job
+            }))
     }
 
     /// One server per file: nothing to renew or to hear from others.

@@ -88,6 +88,13 @@ impl Progress {
     pub fn cancelled(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
     }
+    /// Done and total steps now.
+    fn now(&self) -> (u64, u64) {
+        (
+            self.done.load(Ordering::Relaxed),
+            self.total.load(Ordering::Relaxed),
+        )
+    }
     /// The flag the work reads between its steps: raised by a cancel, the time limit or a shutdown.
     pub fn cancel_flag(&self) -> &AtomicBool {
         &self.stop
@@ -403,6 +410,7 @@ impl Jobs {
                 "cancelled",
                 None,
                 Some("cancelled before it started"),
+                Some(progress.now()),
                 now_ms(),
             ) {
                 tracing::error!(job = id, error = %e, "cannot store the job's end");
@@ -428,8 +436,20 @@ impl Jobs {
         let Some(progress) = self.progress_of(id) else {
             return;
         };
+        self.run_to_its_end(id, &progress, work);
+        // Its end is stored with its last progress (or it went back to the shared queue, or
+        // another node runs it): this node's memory of it can go.
+        if let Ok(mut live) = self.live.lock() {
+            live.remove(id);
+        }
+    }
+
+    fn run_to_its_end(&self, id: &str, progress: &Progress, work: Work) {
         let finish = |status: &str, result: Option<&serde_json::Value>, error: Option<&str>| {
-            match self.db.finish(id, status, result, error, now_ms()) {
+            match self
+                .db
+                .finish(id, status, result, error, Some(progress.now()), now_ms())
+            {
                 Ok(()) => tracing::info!(job = id, status, error, "job ended"),
                 Err(e) => tracing::error!(job = id, error = %e, "cannot store the job's end"),
             }
@@ -464,7 +484,7 @@ impl Jobs {
         }
         self.running.fetch_add(1, Ordering::Relaxed);
         let outcome =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&progress, self)));
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(progress, self)));
         self.running.fetch_sub(1, Ordering::Relaxed);
         let limit = format!(
             "stopped after the server's time limit for a job ({} s)",
@@ -495,12 +515,6 @@ impl Jobs {
         }
         if let Ok(mut started) = progress.started.lock() {
             *started = None; // the watchdog looks at running jobs only
-        }
-        if self.shared()
-            && let Ok(mut live) = self.live.lock()
-        {
-            // What it stored is what the others see; this node's memory of it can go.
-            live.remove(id);
         }
     }
 
@@ -571,7 +585,9 @@ impl Jobs {
             } else {
                 "the server is shutting down"
             };
-            let _ = self.db.finish(&id, "failed", None, Some(why), now_ms());
+            let _ = self
+                .db
+                .finish(&id, "failed", None, Some(why), None, now_ms());
             return Err(Problem::busy(format!("{why}: try again later"), 5));
         }
         Ok(id)
@@ -748,6 +764,47 @@ mod tests {
                 .is_some_and(|e| e.contains("time limit")),
             "{view:?}"
         );
+        jobs.shutdown(Duration::from_secs(1));
+    }
+
+    #[test]
+    fn an_ended_job_keeps_its_progress_in_the_store_not_in_memory() {
+        let jobs = jobs("ended", Duration::from_secs(60));
+        let counted = jobs
+            .submit_work(
+                "test",
+                Box::new(|p, _| {
+                    p.set_total(3);
+                    (0..3).for_each(|_| p.step());
+                    Ok(serde_json::Value::Null)
+                }),
+            )
+            .expect("queued");
+        // One that runs while another waits, cancelled while it waits.
+        let running = jobs.submit_work("test", endless(true)).expect("queued");
+        let waiting = jobs.submit_work("test", endless(true)).expect("queued");
+        wait_for(&jobs, &running, "running");
+        jobs.cancel(&waiting).expect("cancel");
+        jobs.cancel(&running).expect("cancel");
+        let view = wait_for(&jobs, &running, "cancelled");
+        assert_eq!(view.status, "cancelled", "{view:?}");
+        // The worker has passed the cancelled one by the time it takes the next.
+        let last = jobs
+            .submit_work("test", Box::new(|_, _| Ok(serde_json::Value::Null)))
+            .expect("queued");
+        wait_for(&jobs, &last, "done");
+        let view = wait_for(&jobs, &counted, "done");
+        assert_eq!(
+            view.progress,
+            Some(ProgressView { done: 3, total: 3 }),
+            "{view:?}"
+        );
+        assert_eq!(wait_for(&jobs, &waiting, "cancelled").status, "cancelled");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while jobs.live.lock().map_or(0, |l| l.len()) > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(jobs.live.lock().map_or(99, |l| l.len()), 0);
         jobs.shutdown(Duration::from_secs(1));
     }
 
