@@ -870,6 +870,12 @@ export interface components {
             last_seen_ms?: number | null;
             /** Format: int64 */
             late_events: number;
+            /**
+             * @description The kinds of names (`products`, `signals`, `alarms`, `stop reasons`) of which its events
+             *     brought more than the twin keeps per asset, so that some are not shown by name (the events
+             *     are stored whole); empty normally.
+             */
+            names_over_bound: string[];
             operation?: string | null;
             /**
              * @description Pieces (good, scrap and rework) per product in the window; `""` for pieces of unknown

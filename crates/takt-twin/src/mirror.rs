@@ -199,6 +199,12 @@ impl AssetState {
         }
     }
 
+    /// The kinds of names of which the asset's events brought more than its bounds keep
+    /// (`products`, `signals`, `alarms`, `stop reasons`).
+    pub fn names_over_bound(&self) -> Vec<String> {
+        self.refused.kinds().map(str::to_string).collect()
+    }
+
     /// Milliseconds in each state over the whole history, up to `now_ms`.
     pub fn lifetime_ms(&self, now_ms: i64) -> [i64; 9] {
         let mut d = self.life_ms;

@@ -85,6 +85,10 @@ pub struct AssetView {
     /// Events applied, and of them those that arrived after a newer one.
     pub events: u64,
     pub late_events: u64,
+    /// The kinds of names (`products`, `signals`, `alarms`, `stop reasons`) of which its events
+    /// brought more than the twin keeps per asset, so that some are not shown by name (the events
+    /// are stored whole); empty normally.
+    pub names_over_bound: Vec<String>,
     /// ISO 22400 over the running shift's window, up to now.
     #[serde(flatten)]
     pub kpis: Kpis,
@@ -109,6 +113,7 @@ impl AssetView {
             state: st.state,
             since: st.since_ms.map(format),
             since_ms: st.since_ms,
+            names_over_bound: st.names_over_bound(),
             reason: st.reason,
             good: st.good,
             scrap: st.scrap,

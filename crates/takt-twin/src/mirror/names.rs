@@ -108,6 +108,19 @@ impl Refused {
     #[cfg(test)]
     pub(super) const ALL: u8 = 15;
 
+    /// The kinds of names refused, in words.
+    pub(super) fn kinds(self) -> impl Iterator<Item = &'static str> {
+        [
+            (Refused::PRODUCT, "products"),
+            (Refused::SIGNAL, "signals"),
+            (Refused::ALARM, "alarms"),
+            (Refused::REASON, "stop reasons"),
+        ]
+        .into_iter()
+        .filter(move |(bit, _)| self.0 & bit != 0)
+        .map(|(_, kind)| kind)
+    }
+
     /// Logs the bounds `now` has that `before` had not.
     pub(super) fn log_new(before: Refused, now: Refused, asset: &str) {
         let new = now.0 & !before.0;

@@ -242,6 +242,10 @@ fn names_from_events_are_bounded_and_the_scenarios_names_are_always_kept() {
     assert_eq!(a.renewals.len(), (1 + MAX_OTHER_REASONS) + 1);
     assert_eq!(a.failure_age("jam", AgeBasis::Operating, now), 20.0);
     assert_eq!(a.refused, Refused(Refused::ALL));
+    assert_eq!(
+        a.names_over_bound(),
+        ["products", "signals", "alarms", "stop reasons"]
+    );
 
     // A cleared alarm makes room for a new one.
     next(
