@@ -350,9 +350,11 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             let source = format!("{}:{} {}", config.host, config.port, config.topic_filter());
             let id = server.feeds.listening(&plant.id, "mqtt", &source);
             // Its alerts go back to the broker, to `takt/<site>/alerts/<asset>`, as `takt twin
-            // listen` publishes them.
-            let publisher = AlertPublisher::connect(&config, &plant.model.name)?;
-            takt_api::alerts::spawn_mqtt(&plant, publisher);
+            // listen` publishes them (a plant without rules has none: no connection for them).
+            if !plant.twin.alert_rules().is_empty() {
+                let publisher = AlertPublisher::connect(&config, &plant.model.name)?;
+                takt_api::alerts::spawn_mqtt(&plant, publisher);
+            }
             listeners.push(feed(Arc::clone(&server), id, "MQTT", move || {
                 takt_twin::mqtt::listen(&mut twin, &config, &stop, |_, _| {})
             }));
