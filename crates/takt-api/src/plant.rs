@@ -22,6 +22,8 @@ pub struct Plant {
     pub plans: Arc<takt_twin::forecast::PlanCache>,
     /// The plans of shifts whose report was asked for (`GET /twin/report`).
     pub report_plans: Arc<takt_twin::report::PlanMemo>,
+    /// The last forecast answered, for the same request within the same plant minute.
+    pub(crate) last_forecast: crate::routes::LastForecast,
 }
 
 /// A plant to open: its id, its scenario (compiled) and its alert rules.
@@ -172,6 +174,7 @@ impl Plant {
             twin,
             plans: Arc::default(),
             report_plans: Arc::default(),
+            last_forecast: Default::default(),
         })
     }
 }

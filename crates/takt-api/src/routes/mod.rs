@@ -210,12 +210,14 @@ pub(super) fn reject(errors: Vec<FieldError>) -> Result<(), Problem> {
 }
 
 mod jobs;
+mod last_forecast;
 mod operations;
 mod plants;
 mod scenarios;
 mod twin;
 pub use crate::jobs::MaintenanceResult;
 use jobs::*;
+pub use last_forecast::LastForecast;
 use operations::*;
 use plants::*;
 use scenarios::*;

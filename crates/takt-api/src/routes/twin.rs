@@ -1,5 +1,6 @@
 //! The live twin: events in, state, KPIs, the forecast and the state stream.
 
+use super::last_forecast::ForecastKey;
 use super::*;
 use crate::feeds::FeedList;
 use takt_model::layout::PlantLayout;
@@ -295,8 +296,21 @@ pub(super) async fn twin_forecast(
             ),
         });
     }
+    let key = |now_ms: i64| ForecastKey {
+        minute: now_ms.div_euclid(60_000),
+        until: req.until.clone(),
+        replications: req.replications,
+        plan_replications: req.plan_replications,
+        seed: req.seed,
+        min_deviation_bits: min_deviation.to_bits(),
+    };
+    if errors.is_empty()
+        && let Some(answer) = cached(&p, &key(p.twin.snapshot().now_ms))
+    {
+        return Ok(answer);
+    }
     // A bounded number of forecasts run at once (`Config::forecasts`); this one waits its turn,
-    // then starts from the twin as it is by then.
+    // then starts from the twin as it is by then (or takes the answer made meanwhile).
     let permit = permit(&s.forecasts).await?;
     let (now, view) = p.twin.view();
     let Some(now_ms) = now else {
@@ -305,6 +319,11 @@ pub(super) async fn twin_forecast(
             vec![],
         ));
     };
+    if errors.is_empty()
+        && let Some(answer) = cached(&p, &key(now_ms))
+    {
+        return Ok(answer);
+    }
     let until_s = match &req.until {
         None => None,
         Some(text) => match takt_model::time::parse_moment_after(text, now_ms) {
@@ -344,7 +363,27 @@ pub(super) async fn twin_forecast(
     })
     .await?
     .map_err(|e| Problem::validation(e.to_string(), vec![]))?;
-    Ok(Json(f).into_response())
+    let body = axum::body::Bytes::from(
+        serde_json::to_vec(&f)
+            .map_err(|e| Problem::internal(format!("the forecast does not serialise: {e}")))?,
+    );
+    p.last_forecast.put(key(now_ms), body.clone());
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// The plant's last forecast if it answers `key`, with its age (`Age`, seconds).
+fn cached(p: &crate::plant::Plant, key: &ForecastKey) -> Option<Response> {
+    let (body, age_s) = p.last_forecast.get(key)?;
+    Some(
+        (
+            [
+                (header::CONTENT_TYPE, "application/json".to_string()),
+                (header::AGE, age_s.to_string()),
+            ],
+            body,
+        )
+            .into_response(),
+    )
 }
 
 /// Raises its flag when dropped: blocking work a request started stops with the request.
