@@ -12,6 +12,41 @@ function loadCharts() {
 
 export type ChartOption = EChartsCoreOption;
 
+/** How much larger a chart's text and margins, and its height, are on a shop-floor TV
+ * (`<html class="tv">`): the text as the page's, the height less, so that the board fits a screen. */
+function tvScale(): { text: number; height: number } {
+  return document.documentElement.classList.contains("tv") ? { text: 1.6, height: 1.2 } : { text: 1, height: 1 };
+}
+
+type Axis = { axisLabel?: { fontSize?: number; width?: number } };
+type Grid = { left?: number; right?: number; top?: number; bottom?: number };
+
+/** `option` with its text, axis labels and grid margins `scale` times larger. */
+function scaled(option: ChartOption, scale: number): ChartOption {
+  if (scale === 1) return option;
+  const axes = (a: unknown) =>
+    a === undefined
+      ? undefined
+      : (Array.isArray(a) ? (a as Axis[]) : [a as Axis]).map((x) => ({
+          ...x,
+          axisLabel: {
+            ...x.axisLabel,
+            fontSize: (x.axisLabel?.fontSize ?? 12) * scale,
+            ...(x.axisLabel?.width ? { width: x.axisLabel.width * scale } : {}),
+          },
+        }));
+  const grid = option.grid as Grid | undefined;
+  return {
+    ...option,
+    textStyle: { fontSize: 12 * scale },
+    xAxis: axes(option.xAxis),
+    yAxis: axes(option.yAxis),
+    grid: grid
+      ? Object.fromEntries(Object.entries(grid).map(([k, v]) => [k, typeof v === "number" ? v * scale : v]))
+      : undefined,
+  };
+}
+
 export function Chart(props: { option: ChartOption; height: number; label: string; testId?: string }) {
   const box = useRef<HTMLDivElement>(null);
   const chart = useRef<ECharts | null>(null);
@@ -37,7 +72,7 @@ export function Chart(props: { option: ChartOption; height: number; label: strin
     };
   }, []);
   useEffect(() => {
-    chart.current?.setOption({ aria: { enabled: true }, animation: false, ...props.option }, { notMerge: true });
+    chart.current?.setOption({ aria: { enabled: true }, animation: false, ...scaled(props.option, tvScale().text) }, { notMerge: true });
   }, [props.option, ready]);
   return (
     <div
@@ -45,7 +80,7 @@ export function Chart(props: { option: ChartOption; height: number; label: strin
       role="img"
       aria-label={props.label}
       data-testid={props.testId}
-      style={{ width: "100%", height: `${props.height}px` }}
+      style={{ width: "100%", height: `${props.height * tvScale().height}px` }}
     />
   );
 }

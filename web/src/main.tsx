@@ -11,7 +11,7 @@ import { Studio } from "./whatif/Studio";
 import "./styles.css";
 
 const VIEWS = [
-  { path: "#/board", name: "Line board", view: () => <Board /> },
+  { path: "#/board", name: "Line board", view: () => <Board tv={tvMode()} /> },
   { path: "#/whatif", name: "What-if studio", view: () => <Studio /> },
   { path: "#/schedule", name: "Schedule board", view: () => <ScheduleBoard /> },
   { path: "#/maintenance", name: "Maintenance planner", view: () => <Planner /> },
@@ -22,6 +22,12 @@ const VIEWS = [
 function currentView() {
   const path = window.location.hash.split("?")[0];
   return VIEWS.find((v) => v.path === path) ?? VIEWS[0];
+}
+
+/** A shop-floor TV (`#/board?tv`): the board alone, in large type, with nothing to click. */
+function tvMode() {
+  const [path, query] = window.location.hash.split("?");
+  return path === "#/board" && new URLSearchParams(query ?? "").has("tv");
 }
 
 function App() {
@@ -42,6 +48,10 @@ function App() {
       off();
     };
   }, []);
+  const tv = tvMode();
+  useEffect(() => {
+    document.documentElement.classList.toggle("tv", tv);
+  }, [tv]);
   return (
     <>
       <nav class="top" aria-label="screens">

@@ -136,3 +136,37 @@ test("the board keeps up with 1,000 events a second without freezing", async ({ 
   console.log(`board: longest gap between frames under load ${Math.round(gap)} ms`);
   expect(gap).toBeLessThan(500);
 });
+
+test("on a shop-floor TV the board is the line, its alerts, states and stops, in large type, with nothing to click", async ({ page, request, baseURL }) => {
+  const problems = watch(page, baseURL!);
+  // A stop, for the Pareto.
+  const now = Date.now();
+  await send(request, [stateEvent("Labeller", "UNPLANNED_DOWN", "glue jam", now - 30_000), stateEvent("Labeller", "RUNNING", "production", now - 20_000)]);
+  await page.setViewportSize({ width: 1920, height: 1080 });
+  const goodCount = () => page.getByTestId("machine-Filler").locator(".counts dd").first();
+  await page.goto("/#/board");
+  await expect(goodCount()).toBeVisible();
+  const desk = await goodCount().evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
+  await page.goto("/#/board?tv");
+  for (const m of MACHINES) await expect(page.getByTestId(`machine-${m}`)).toHaveAttribute("data-state", "RUNNING");
+  await expect(page.getByTestId("timeline-chart")).toBeVisible();
+  await expect(page.getByTestId("pareto-chart")).toBeVisible();
+  const tv = await goodCount().evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
+  console.log(`board on a TV at 1920 px: the machines' counts in ${tv} px (${desk} px on a desk)`);
+  expect(tv).toBeGreaterThan(desk * 1.2);
+  // Text a shift leader reads from a few metres: at least 22 px (about 14 mm on a 55" TV).
+  const text = await page.evaluate(() => parseFloat(getComputedStyle(document.documentElement).fontSize));
+  expect(text).toBeGreaterThanOrEqual(22);
+  await expect(page.getByRole("navigation", { name: "screens" })).toBeHidden();
+  // No forecast (each TV would run one every two minutes), no forms, nothing to click.
+  await expect(page.getByTestId("forecast-chart")).toHaveCount(0);
+  await expect(page.getByRole("button")).toHaveCount(0);
+  await expect(page.getByRole("combobox")).toHaveCount(0);
+  // A TV does not scroll: the line's board fits its screen.
+  const size = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]);
+  await page.screenshot({ path: "test-results/board-tv.png", fullPage: true });
+  expect(size[0]).toBeLessThanOrEqual(1920);
+  expect(size[1]).toBeLessThanOrEqual(1080);
+  await expectAccessible(page);
+  expect(problems).toEqual([]);
+});

@@ -17,7 +17,9 @@ import { PlantPicker } from "./PlantPicker";
 /** After this long without a connection, the machines' last states are no longer shown as current. */
 const OFFLINE_AFTER_MS = 5000;
 
-export function Board() {
+/** `tv`: a shop-floor TV's board: the line, the alerts, the states and stops; no forecast (it would
+ * run one every two minutes per TV), no shift before, no buttons. */
+export function Board(props: { tv?: boolean }) {
   const [layout, setLayout] = useState<PlantLayout | null>(null);
   const [error, setError] = useState<string | null>(null);
   const live = useLiveTwin();
@@ -43,7 +45,7 @@ export function Board() {
   return (
     <main class="board" aria-label="line board">
       <section class="board-head">
-        <PlantPicker />
+        {props.tv ? null : <PlantPicker />}
         <h1>{layout.plant}</h1>
         {state ? (
           <p>
@@ -82,20 +84,22 @@ export function Board() {
         changes={live.received}
         between={state ? state.now_ms >= state.window_end_ms : false}
       />
-      <div class="panels">
-        {/* Mounted once the twin's clock is known: between shifts it must not ask for a forecast. */}
-        {state ? (
-          <ForecastPanel
-            over={
-              state.now_ms >= state.window_end_ms
-                ? { shift: state.shift ?? null, ended_ms: state.window_end_ms, next_ms: state.next_shift_start_ms, offset_min: offset }
-                : null
-            }
-            silent={!state.assets.some((a) => a.events > 0)}
-          />
-        ) : null}
-        <Previous layout={layout} assets={assets} />
-      </div>
+      {props.tv ? null : (
+        <div class="panels">
+          {/* Mounted once the twin's clock is known: between shifts it must not ask for a forecast. */}
+          {state ? (
+            <ForecastPanel
+              over={
+                state.now_ms >= state.window_end_ms
+                  ? { shift: state.shift ?? null, ended_ms: state.window_end_ms, next_ms: state.next_shift_start_ms, offset_min: offset }
+                  : null
+              }
+              silent={!state.assets.some((a) => a.events > 0)}
+            />
+          ) : null}
+          <Previous layout={layout} assets={assets} />
+        </div>
+      )}
     </main>
   );
 }
