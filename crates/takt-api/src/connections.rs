@@ -53,11 +53,10 @@ impl PerClient {
     /// Counts a connection from `ip` in, unless it already has `most`.
     fn enter(self: &Arc<Self>, ip: IpAddr, most: usize) -> Option<ClientSlot> {
         let mut open = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        let n = open.entry(ip).or_default();
-        if *n >= most {
+        if open.get(&ip).copied().unwrap_or(0) >= most {
             return None;
         }
-        *n += 1;
+        *open.entry(ip).or_default() += 1;
         Some(ClientSlot {
             clients: Arc::clone(self),
             ip,
@@ -167,6 +166,9 @@ mod tests {
         drop(first);
         let again = clients.enter(a, 2).expect("a place freed");
         drop((second, again, other));
+        assert!(clients.0.lock().expect("lock").is_empty());
+        // An address refused holds no place in the map.
+        assert!(clients.enter(a, 0).is_none());
         assert!(clients.0.lock().expect("lock").is_empty());
     }
 }
