@@ -2,6 +2,7 @@
 // loaded after the first paint. Each chart carries a label for screen readers.
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { EChartsCoreOption, ECharts } from "echarts/core";
+import { tvMode } from "./tv";
 
 /** ECharts and its parts, loaded once, after the page's first paint (a chunk of its own). */
 let loading: Promise<typeof import("./echarts")> | null = null;
@@ -13,9 +14,9 @@ function loadCharts() {
 export type ChartOption = EChartsCoreOption;
 
 /** How much larger a chart's text and margins, and its height, are on a shop-floor TV
- * (`<html class="tv">`): the text as the page's, the height less, so that the board fits a screen. */
+ * (`#/board?tv`): the text as the page's, the height less, so that the board fits a screen. */
 function tvScale(): { text: number; height: number } {
-  return document.documentElement.classList.contains("tv") ? { text: 1.6, height: 1.2 } : { text: 1, height: 1 };
+  return tvMode() ? { text: 1.6, height: 1.2 } : { text: 1, height: 1 };
 }
 
 type Axis = { axisLabel?: { fontSize?: number; width?: number } };

@@ -7,6 +7,7 @@ import { Board } from "./board/Board";
 import { Planner } from "./maintenance/Planner";
 import { ScenarioView } from "./scenario/ScenarioView";
 import { ScheduleBoard } from "./schedule/ScheduleBoard";
+import { tvMode } from "./tv";
 import { Studio } from "./whatif/Studio";
 import "./styles.css";
 
@@ -24,11 +25,6 @@ function currentView() {
   return VIEWS.find((v) => v.path === path) ?? VIEWS[0];
 }
 
-/** A shop-floor TV (`#/board?tv`): the board alone, in large type, with nothing to click. */
-function tvMode() {
-  const [path, query] = window.location.hash.split("?");
-  return path === "#/board" && new URLSearchParams(query ?? "").has("tv");
-}
 
 function App() {
   const [view, setView] = useState(currentView());
