@@ -378,6 +378,25 @@ pub async fn serve(
     // Let running jobs finish and store their results, within the grace period; then stop them.
     let jobs = Arc::clone(&server.jobs);
     let _ = tokio::task::spawn_blocking(move || jobs.shutdown(grace)).await;
+    // Each twin saved as of its last event: the next start reads only what comes after.
+    let twins: Vec<_> = server
+        .plants
+        .values()
+        .map(|p| (p.id.clone(), Arc::clone(&p.twin)))
+        .collect();
+    let _ = tokio::task::spawn_blocking(move || {
+        for (plant, twin) in twins {
+            match twin.save_mirror() {
+                Ok(true) => tracing::info!(plant, "twin: mirror saved"),
+                Ok(false) => tracing::info!(
+                    plant,
+                    "twin: mirror not saved: the store cannot tell through which event it is"
+                ),
+                Err(e) => tracing::warn!(plant, error = %e, "twin: mirror not saved"),
+            }
+        }
+    })
+    .await;
     Ok(())
 }
 

@@ -338,6 +338,16 @@ impl TwinHandle {
         Ok(caught)
     }
 
+    /// Saves the twin's mirror into its store, so that the next start reads only the events
+    /// stored after now (`takt_twin::saved`); `false` when the store cannot tell through which
+    /// event the mirror is.
+    pub fn save_mirror(&self) -> Result<bool, TwinError> {
+        let mut twin = self.lock();
+        // Another server's events first, so that the saved mirror is as of the store's newest.
+        twin.catch_up()?;
+        twin.save_mirror()
+    }
+
     /// Whether the event store answers: the twin's lock is waited for (an ingestion holds it
     /// for one batch).
     pub fn ping(&self) -> Result<(), TwinError> {

@@ -1,7 +1,7 @@
 //! `takt serve` as a process over real HTTP on a loopback port: the limits (body size, rate, a full
 //! job queue), a schedule and a maintenance plan cancelled while they run, SIGTERM within the grace
-//! period, the kill test (SIGKILL in the middle of a stream of ingestion requests, a restart, and
-//! every acknowledged event there, the same twin state as a server that was never killed, no
+//! period (the twin's mirror saved as it stops), the kill test (SIGKILL in the middle of a stream
+//! of ingestion requests, a restart, and every acknowledged event there, the same twin state as a server that was never killed, no
 //! duplicate), and the API document through an independent validator. Every route's behaviour is
 //! tested on the router, in `crates/takt-api/tests/routes/`.
 
@@ -251,6 +251,11 @@ fn slow_and_greedy_connections_are_closed_and_the_server_keeps_serving() {
 fn sigterm_ends_the_server_within_its_grace_period_whatever_is_open() {
     let dir = data_dir("sigterm");
     let mut s = Server::start(&dir, &["--shutdown-grace", "1s", "--workers", "1"]);
+    for batch in recording().chunks(500) {
+        let body = Value::Array(batch.to_vec()).to_string();
+        assert_eq!(post(&s, "/twin/events", Some(WRITE), &body).status, 200);
+    }
+    let twin_before = get(&s, "/twin/state", Some(READ)).body;
     let bottling =
         std::fs::read_to_string(root().join("scenarios/bottling-line.toml")).expect("toml");
     // A job of an hour's work, and a stream that never ends by itself.
@@ -294,9 +299,27 @@ fn sigterm_ends_the_server_within_its_grace_period_whatever_is_open() {
     assert!(status.success(), "{status:?}");
     // Grace for the requests, then for the job: about two seconds, never the job's hour.
     assert!(t.elapsed() < Duration::from_secs(6), "{:?}", t.elapsed());
+    // The twin's mirror was saved as it stopped, through its last event; the next start reads
+    // it (and nothing after it) into the same state.
+    let store =
+        takt_twin::store::Store::open(&dir.join("twin.sqlite"), takt_twin::store::Durability::Full)
+            .expect("store");
+    let saved = store.saved_mirror().expect("read").expect("saved");
+    let mut last_id = i64::MIN;
+    store
+        .for_each_text(|id, _| last_id = last_id.max(id))
+        .expect("read");
+    assert!(
+        saved.read_through >= last_id,
+        "{} < {last_id}",
+        saved.read_through
+    );
     let again = Server::start(&dir, &[]);
     let job = get(&again, &format!("/jobs/{id}"), Some(READ));
     assert_eq!(job.body["status"], "interrupted", "{}", job.text);
+    let twin_after = get(&again, "/twin/state", Some(READ)).body;
+    assert_eq!(twin_after["assets"], twin_before["assets"]);
+    assert_eq!(twin_after["counters"], twin_before["counters"]);
 }
 
 #[test]

@@ -9,12 +9,12 @@
 //! view until the next one starts; where shifts overlap, the later start takes over.
 
 use crate::model::{Model, WeeklyShift};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 const WEEK_MS: i64 = 604_800_000;
 
 /// One occurrence of a shift.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShiftWindow {
     /// The calendar's name for the shift, if it has one.
     pub name: Option<String>,

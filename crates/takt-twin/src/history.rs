@@ -8,6 +8,7 @@
 //! held for reordering and the open state up to now are added when a timeline is read.
 
 use crate::event::StateCode;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 use takt_model::ShiftClock;
 
@@ -18,7 +19,7 @@ const MAX_REASONS: usize = 64;
 const OTHER_REASONS: &str = "(other reasons)";
 
 /// Time in one (state, reason) within a shift, and how many times it began there.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StopTotal {
     pub ms: i64,
     pub episodes: u32,
@@ -35,7 +36,7 @@ pub struct WindowHistory {
 }
 
 /// One asset's recent history.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AssetHistory {
     /// The minute (Unix ms / 60,000) of `buckets[0]`.
     first_minute: i64,

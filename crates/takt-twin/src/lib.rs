@@ -24,6 +24,7 @@ pub mod mqtt;
 pub mod opcua;
 pub mod replay;
 pub mod report;
+pub mod saved;
 pub mod store;
 pub mod timeline;
 pub mod view;
@@ -149,6 +150,10 @@ pub struct Twin {
     newest_ms: Option<i64>,
     /// The plant's UTC offset, minutes: the state's times are shown in plant time, as its shifts.
     utc_offset_min: i32,
+    /// Events mirrored since the mirror was last saved or the twin opened (`saved`).
+    unsaved: u64,
+    /// The id through which the saved mirror it opened from had read the store, if it did.
+    resumed_through: Option<i64>,
 }
 
 /// What a live listening session (MQTT, OPC UA) did.
@@ -199,6 +204,8 @@ pub enum TwinError {
     Mqtt(#[from] mqtt::MqttError),
     #[error(transparent)]
     Opcua(#[from] opcua::OpcuaError),
+    #[error("the mirror cannot be saved: {0}")]
+    Unsaved(#[from] postcard::Error),
 }
 
 /// What the twin knows of an asset from the scenario.
@@ -298,9 +305,18 @@ impl Twin {
         let now_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64);
-        let mut accepted = 0;
+        // From the saved mirror, when it fits this scenario, and the events stored after it.
+        let resumed = saved::resume(&store, &mut mirror)?;
+        let (mut accepted, after) = match &resumed {
+            Some(r) => {
+                newest_ms = r.newest_ms;
+                (r.accepted, r.read_through)
+            }
+            None => (0, i64::MIN),
+        };
+        let mut unsaved = 0;
         let mut refused = Vec::new();
-        store.for_each_text(|id, text| {
+        store.for_each_text_after(after, |id, text| {
             let reason = match event::parse(text) {
                 Err(e) => e.to_string(),
                 Ok(c) => {
@@ -310,6 +326,7 @@ impl Twin {
                             newest_ms = Some(newest_ms.map_or(c.ts_ms, |n| n.max(c.ts_ms)));
                             mirror.offer(c);
                             accepted += 1;
+                            unsaved += 1;
                             return;
                         }
                     }
@@ -339,6 +356,8 @@ impl Twin {
             },
             newest_ms,
             utc_offset_min: model.timebase.utc_offset_min,
+            unsaved,
+            resumed_through: resumed.map(|r| r.read_through),
         })
     }
 
@@ -436,7 +455,15 @@ impl Twin {
             }
             match stored {
                 Some(stored) => unmirrored = Some(stored?),
-                None => return Ok(()),
+                None => {
+                    // Everything stored is mirrored: the one moment of a replay to save.
+                    if self.unsaved > 0
+                        && let Err(e) = self.save_mirror()
+                    {
+                        tracing::warn!(error = %e, "twin: mirror not saved");
+                    }
+                    return Ok(());
+                }
             }
             pending = next;
             k += 1;
@@ -483,7 +510,9 @@ impl Twin {
     ) -> Result<IngestReport, TwinError> {
         let (storing, _) = self.halves(None);
         let stored = storing.store(parsed, lines, received_ms)?;
-        Ok(self.mirror_stored(stored))
+        let report = self.mirror_stored(stored);
+        self.save_mirror_if_due();
+        Ok(report)
     }
 
     /// Mirrors a stored batch and counts it; its report.
@@ -513,6 +542,7 @@ impl Twin {
         self.newest_ms = self.newest_ms.max(stored.newest_ms);
         let report = stored.report;
         self.counters.accepted += report.accepted + stored.others;
+        self.unsaved += report.accepted + stored.others;
         self.counters.duplicates += report.duplicates;
         self.counters.rejected += report.rejected.len() as u64;
         report
@@ -526,6 +556,7 @@ impl Twin {
         ingest::others(&mut self.store, &self.assets, &mut stored)?;
         let others = stored.others;
         self.mirror_stored(stored);
+        self.save_mirror_if_due();
         Ok(others)
     }
 
@@ -623,6 +654,16 @@ impl Twin {
     /// The newest event time stamp accepted (Unix ms), if any.
     pub fn newest_ms(&self) -> Option<i64> {
         self.newest_ms
+    }
+
+    pub fn mirror(&self) -> &Mirror {
+        &self.mirror
+    }
+
+    /// When the twin opened from its store's saved mirror (`saved`): the id through which that
+    /// mirror had read the store (only later events were read).
+    pub fn resumed_through(&self) -> Option<i64> {
+        self.resumed_through
     }
 }
 

@@ -20,16 +20,19 @@
 
 use crate::event::{Body, Checked, StateCode};
 use crate::history::{AssetHistory, WindowHistory};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 use takt_model::{ShiftClock, ShiftWindow};
 
 mod apply;
 mod names;
+mod saved;
 use apply::apply;
 use names::Refused;
 pub use names::{
     KnownNames, MAX_ALARMS, MAX_OTHER_PRODUCTS, MAX_OTHER_REASONS, MAX_SIGNALS, OTHER_PRODUCTS,
 };
+pub use saved::RestoreError;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MirrorConfig {
@@ -58,7 +61,7 @@ impl Default for MirrorConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SignalValue {
     pub value: f64,
     pub unit: String,
@@ -66,7 +69,7 @@ pub struct SignalValue {
 }
 
 /// What the twin knows about one asset.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AssetState {
     pub state: StateCode,
     /// Since when (Unix ms); `None` before the first state event.
@@ -127,7 +130,7 @@ pub struct AssetState {
 }
 
 /// What an asset counted in one shift's window, complete to the shift's end.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShiftFigures {
     pub shift: ShiftWindow,
     pub good: u64,
@@ -140,7 +143,7 @@ pub struct ShiftFigures {
 }
 
 /// Where an asset's lifetime totals stood when a failure mode was renewed.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 struct Renewal {
     at_ms: i64,
     up_ms: i64,
@@ -355,14 +358,17 @@ pub struct Mirror {
 /// One asset: its state, and the events waiting to be applied in time order (a ring: events
 /// mostly arrive in order, join at the back and leave from the front, and none of the others
 /// moves).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Slot {
     asset: String,
     state: AssetState,
+    #[serde(with = "saved::pending_as_text")]
     pending: VecDeque<Checked>,
     newest_ms: i64,
     history: AssetHistory,
-    /// Unplanned stops that ended since they were last taken (kept only when asked for).
+    /// Unplanned stops that ended since they were last taken (kept only when asked for; not saved:
+    /// a twin keeps them from the moment it judges alerts).
+    #[serde(skip)]
     ended: Vec<Episode>,
 }
 

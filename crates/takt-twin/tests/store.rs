@@ -172,8 +172,9 @@ fn every_backend_keeps_the_contract() {
 }
 
 /// A store that release 0.1.0 wrote, before its schema had a version (fixtures/README.md), opens
-/// with today's code: version 1 is recorded, then version 2 keeps its events a batch per row;
-/// nothing is lost, the order is kept, a resent event is still a duplicate, and it opens again.
+/// with today's code: version 1 is recorded, then version 2 keeps its events a batch per row
+/// (and version 3 adds the saved mirror's table); nothing is lost, the order is kept, a resent
+/// event is still a duplicate, and it opens again.
 #[test]
 fn a_store_written_before_versions_opens_unchanged() {
     let dir = ok(tempfile::tempdir());
@@ -219,7 +220,7 @@ fn a_store_written_before_versions_opens_unchanged() {
     let conn = ok(rusqlite::Connection::open(&path));
     let mut versions = ok(conn.prepare("SELECT version FROM takt_twin_schema_history"));
     let versions: Vec<i64> = ok(ok(versions.query_map([], |r| r.get(0))).collect());
-    assert_eq!(versions, [1, 2]);
+    assert_eq!(versions, [1, 2, 3]);
 }
 
 /// Two processes writing one SQLite file: each append first reads what the other stored, so a
@@ -391,7 +392,7 @@ fn two_servers_on_one_database_store_each_event_once() {
     assert_eq!(ok(store.event_count()), 2_000);
     assert_eq!(
         cluster.sql("site", "SELECT count(*) FROM takt_twin_schema_history"),
-        "1"
+        "2"
     );
 }
 
@@ -443,7 +444,7 @@ fn plants_in_schemas_of_one_database_keep_apart() {
                 "site",
                 &format!("SELECT count(*) FROM {schema}.takt_twin_schema_history")
             ),
-            "1"
+            "2"
         );
     }
     // Each plant has its judge: one server per plant takes it, the second of a plant does not.

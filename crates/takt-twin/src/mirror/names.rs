@@ -97,7 +97,7 @@ pub(super) fn keeps<V>(
 }
 
 /// Which of an asset's bounds have refused a name (bits), so that each is logged once.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Refused(pub(super) u8);
 
 impl Refused {

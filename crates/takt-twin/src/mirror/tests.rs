@@ -261,3 +261,101 @@ fn names_from_events_are_bounded_and_the_scenarios_names_are_always_kept() {
     let a = &m.view(now + 20_000)["M1"];
     assert!(a.alarms.contains_key("E99999") && !a.alarms.contains_key("E3"));
 }
+
+/// A mirror restored from another's saved bytes, mid-stream (events still held for reordering,
+/// a shift rolled, repairs, maintenance, alarms, signals, a work order), goes on as the other does.
+#[test]
+fn a_restored_mirror_goes_on_as_the_saved_one() {
+    let config = MirrorConfig {
+        reorder_window_ms: 5_000,
+        silence_ms: 60_000,
+    };
+    let hour = ShiftClock::periods(T0, 3_600_000);
+    const SAVED: u64 = 297;
+    let mut events = Vec::new();
+    for k in 0..400u64 {
+        let t = k as i64 * 20;
+        // After the save (a jam repaired just before) only runs, counts and starvation: what
+        // came before must carry over.
+        let kind = if k < SAVED {
+            k % 8
+        } else {
+            [0, 1, 7][k as usize % 3]
+        };
+        let body = match kind {
+            0 => r#""kind":"state","state":"RUNNING""#.to_string(),
+            1 => format!(
+                r#""kind":"count","good":2,"scrap":1,"product":"p{}""#,
+                k % 90
+            ),
+            2 => r#""kind":"state","state":"UNPLANNED_DOWN","reason":"jam""#.to_string(),
+            3 => format!(
+                r#""kind":"sample","signals":{{"temp{}":{{"value":{k}.5,"unit":"degC"}}}}"#,
+                k % 300
+            ),
+            4 => format!(
+                r#""kind":"alarm","code":"A{}","action":"raised","severity":"warning""#,
+                k % 5
+            ),
+            5 => r#""kind":"maintenance","action":"replace","component":"blade""#.to_string(),
+            6 => r#""kind":"operation","work_order":"WO-1","action":"start","product":"p1""#
+                .to_string(),
+            _ => r#""kind":"state","state":"STARVED""#.to_string(),
+        };
+        events.push(ev(t, k + 1, &body));
+    }
+    // Some out of order, within the window.
+    events.swap(301, 302);
+    let mut whole = Mirror::new(&["M1".to_string()], hour.clone(), config);
+    for c in &events[..SAVED as usize] {
+        whole.offer(c.clone());
+    }
+    let bytes = whole.save().expect("save");
+    let mut restored = Mirror::new(&["M1".to_string()], hour.clone(), config);
+    assert_eq!(restored.fingerprint(), whole.fingerprint());
+    restored.restore(&bytes).expect("restore");
+    assert!(
+        !restored.slots[0].pending.is_empty(),
+        "events held for reordering are saved"
+    );
+    for c in &events[SAVED as usize..] {
+        whole.offer(c.clone());
+        restored.offer(c.clone());
+    }
+    let now = T0 + 400 * 20_000;
+    assert_eq!(restored.view(now), whole.view(now));
+    let window = hour.at(now - 1);
+    assert_eq!(
+        restored.history_in(&window, now),
+        whole.history_in(&window, now)
+    );
+    assert_eq!(restored.save().expect("save"), whole.save().expect("save"));
+    assert!(whole.view(now)["M1"].previous.is_some(), "a shift rolled");
+    let jam = whole.slots[0].state.renewals.get("jam").map(|r| r.at_ms);
+    assert_eq!(
+        jam,
+        Some(T0 + 295 * 20_000),
+        "the last repair, before the save"
+    );
+    // Another plant's assets are refused, and the mirror is left as it was.
+    let mut other = Mirror::new(&["M2".to_string()], hour.clone(), config);
+    assert!(matches!(
+        other.restore(&bytes),
+        Err(RestoreError::OtherAssets { .. })
+    ));
+    assert_eq!(other.view(now)["M2"].events, 0);
+    assert!(other.restore(&bytes[..bytes.len() / 2]).is_err());
+    // What the state depends on besides the events is in the fingerprint.
+    let wider = MirrorConfig {
+        reorder_window_ms: 6_000,
+        ..config
+    };
+    assert_ne!(
+        Mirror::new(&["M1".to_string()], hour, wider).fingerprint(),
+        whole.fingerprint()
+    );
+    assert_ne!(
+        Mirror::new(&["M1".to_string()], day(), config).fingerprint(),
+        whole.fingerprint()
+    );
+}

@@ -1,7 +1,7 @@
 //! The store in plain memory: a set of `asset` + `seq` per asset and the texts in order. The same
 //! contract as the databases without durability, for replays that need none.
 
-use super::{Backend, DeadLetter, StoreError};
+use super::{Backend, DeadLetter, SavedMirror, StoreError};
 use crate::event::Checked;
 use std::collections::{BTreeMap, HashSet};
 
@@ -15,6 +15,7 @@ pub(super) struct Memory {
     dead: Vec<DeadLetter>,
     /// Alert id -> (open, text).
     alerts: BTreeMap<u64, (bool, String)>,
+    saved: Option<SavedMirror>,
 }
 
 /// The `seq`s seen of one asset, hashed with Fx: the keys are the plant's own counters, and the
@@ -50,11 +51,31 @@ impl Backend for Memory {
         Ok(new)
     }
 
-    fn for_each_text(&self, f: &mut dyn FnMut(i64, &str)) -> Result<(), StoreError> {
-        for (i, body) in self.bodies.iter().enumerate() {
+    fn for_each_text(&self, after: i64, f: &mut dyn FnMut(i64, &str)) -> Result<(), StoreError> {
+        let skip = usize::try_from(after).unwrap_or(0);
+        for (i, body) in self.bodies.iter().enumerate().skip(skip) {
             f(i as i64 + 1, body);
         }
         Ok(())
+    }
+
+    fn read_through(&self) -> Option<i64> {
+        Some(self.bodies.len() as i64)
+    }
+
+    fn save_mirror(&mut self, saved: &SavedMirror) -> Result<(), StoreError> {
+        if self
+            .saved
+            .as_ref()
+            .is_none_or(|s| s.read_through <= saved.read_through)
+        {
+            self.saved = Some(saved.clone());
+        }
+        Ok(())
+    }
+
+    fn saved_mirror(&self) -> Result<Option<SavedMirror>, StoreError> {
+        Ok(self.saved.clone())
     }
 
     fn quarantine(&mut self, rows: &[(i64, String)], received_ms: i64) -> Result<(), StoreError> {

@@ -87,7 +87,14 @@ trait Backend: Send {
         events: &mut [(Checked, String)],
         dead: &[DeadLetter],
     ) -> Result<Vec<bool>, StoreError>;
-    fn for_each_text(&self, f: &mut dyn FnMut(i64, &str)) -> Result<(), StoreError>;
+    /// The stored events with an id after `after` (all: `i64::MIN`), in order.
+    fn for_each_text(&self, after: i64, f: &mut dyn FnMut(i64, &str)) -> Result<(), StoreError>;
+    /// See [`Store::read_through`].
+    fn read_through(&self) -> Option<i64>;
+    /// See [`Store::save_mirror`].
+    fn save_mirror(&mut self, saved: &SavedMirror) -> Result<(), StoreError>;
+    /// See [`Store::saved_mirror`].
+    fn saved_mirror(&self) -> Result<Option<SavedMirror>, StoreError>;
     fn quarantine(&mut self, rows: &[(i64, String)], received_ms: i64) -> Result<(), StoreError>;
     fn event_count(&self) -> Result<u64, StoreError>;
     fn dead_letter_count(&self) -> Result<u64, StoreError>;
@@ -132,6 +139,18 @@ pub enum Judging {
     BecameJudge,
     /// Another server judges.
     Another,
+}
+
+/// A twin's mirror as saved in its store (see `crate::saved`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavedMirror {
+    /// Every stored event with an id up to this one made the state.
+    pub read_through: i64,
+    /// When it was saved (the saving server's clock), Unix ms.
+    pub saved_ms: i64,
+    /// What else the state depends on ([`crate::mirror::Mirror::fingerprint`]).
+    pub fingerprint: String,
+    pub body: Vec<u8>,
 }
 
 /// One refused payload, kept for inspection.
@@ -187,7 +206,7 @@ impl Store {
     pub fn for_each(&self, mut f: impl FnMut(Checked)) -> Result<u64, StoreError> {
         let mut n = 0;
         let mut failed = None;
-        self.backend.for_each_text(&mut |id, body| {
+        self.backend.for_each_text(i64::MIN, &mut |id, body| {
             if failed.is_some() {
                 return;
             }
@@ -213,7 +232,36 @@ impl Store {
     /// Every stored event's row id and text, in the order accepted, unchecked: for a repair that
     /// checks them again by today's rules.
     pub fn for_each_text(&self, mut f: impl FnMut(i64, &str)) -> Result<(), StoreError> {
-        self.backend.for_each_text(&mut f)
+        self.backend.for_each_text(i64::MIN, &mut f)
+    }
+
+    /// [`Store::for_each_text`] of the events stored after the id `after` only.
+    pub fn for_each_text_after(
+        &self,
+        after: i64,
+        mut f: impl FnMut(i64, &str),
+    ) -> Result<(), StoreError> {
+        self.backend.for_each_text(after, &mut f)
+    }
+
+    /// The id through which every stored event has been given to this store's reader (read, or
+    /// appended by it, or handed over by [`Store::others`]), so that a state made of what it was
+    /// given is the state of the events through that id. `None` when this store cannot tell: a
+    /// SQLite file another process wrote to since it was opened, or other servers' events found by
+    /// an append and not yet taken by [`Store::others`].
+    pub fn read_through(&self) -> Option<i64> {
+        self.backend.read_through()
+    }
+
+    /// Keeps `saved` as the store's saved mirror, unless the one it holds was saved through a
+    /// later event (another server's).
+    pub fn save_mirror(&mut self, saved: &SavedMirror) -> Result<(), StoreError> {
+        self.backend.save_mirror(saved)
+    }
+
+    /// The saved mirror the store holds, if any.
+    pub fn saved_mirror(&self) -> Result<Option<SavedMirror>, StoreError> {
+        self.backend.saved_mirror()
     }
 
     /// Moves stored events (by row id, with the reason) to the dead letters, in one transaction:

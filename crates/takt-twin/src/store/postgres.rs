@@ -13,7 +13,7 @@
 //!   (`UNNEST`), not one statement per event.
 
 use super::connection::{PostgresConnection, PostgresLocation};
-use super::{Backend, DeadLetter, Judging, StoreError};
+use super::{Backend, DeadLetter, Judging, SavedMirror, StoreError};
 use crate::event::Checked;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -342,8 +342,12 @@ impl Backend for Postgres {
     }
 
     /// Reads in pages of 10,000 by id, so that a store of any size is read in bounded memory.
-    fn for_each_text(&self, f: &mut dyn FnMut(i64, &str)) -> Result<(), StoreError> {
-        let mut after = i64::MIN;
+    fn for_each_text(&self, after: i64, f: &mut dyn FnMut(i64, &str)) -> Result<(), StoreError> {
+        // What a saved state read before `after` is given too.
+        if after != i64::MIN {
+            self.cursor.fetch_max(after, Ordering::Relaxed);
+        }
+        let mut after = after;
         loop {
             let rows = self.db.with(|c| {
                 c.query(
@@ -360,6 +364,50 @@ impl Backend for Postgres {
                 return Ok(());
             }
         }
+    }
+
+    /// Everything up to the cursor, unless other servers' events found by an append still wait
+    /// for [`Backend::others`].
+    fn read_through(&self) -> Option<i64> {
+        self.from_others
+            .is_empty()
+            .then(|| self.cursor.load(Ordering::Relaxed))
+    }
+
+    /// Of the servers of a plant, the one that saved through the highest id keeps the row.
+    fn save_mirror(&mut self, saved: &SavedMirror) -> Result<(), StoreError> {
+        self.db.with(|c| {
+            c.execute(
+                "INSERT INTO saved_mirror (id, read_through, saved_ms, fingerprint, body)
+                 VALUES (1, $1, $2, $3, $4)
+                 ON CONFLICT (id) DO UPDATE SET read_through = excluded.read_through,
+                     saved_ms = excluded.saved_ms, fingerprint = excluded.fingerprint,
+                     body = excluded.body
+                 WHERE excluded.read_through >= saved_mirror.read_through",
+                &[
+                    &saved.read_through,
+                    &saved.saved_ms,
+                    &saved.fingerprint,
+                    &saved.body,
+                ],
+            )
+        })?;
+        Ok(())
+    }
+
+    fn saved_mirror(&self) -> Result<Option<SavedMirror>, StoreError> {
+        let row = self.db.with(|c| {
+            c.query_opt(
+                "SELECT read_through, saved_ms, fingerprint, body FROM saved_mirror WHERE id = 1",
+                &[],
+            )
+        })?;
+        Ok(row.map(|r| SavedMirror {
+            read_through: r.get(0),
+            saved_ms: r.get(1),
+            fingerprint: r.get(2),
+            body: r.get(3),
+        }))
     }
 
     fn quarantine(&mut self, rows: &[(i64, String)], received_ms: i64) -> Result<(), StoreError> {

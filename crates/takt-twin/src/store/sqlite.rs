@@ -9,7 +9,7 @@
 //! cost about 8,900 instructions per event; a row per batch costs about 1,440 (callgrind, a
 //! durable replay of a bottling day).
 
-use super::{Backend, DeadLetter, Durability, StoreError};
+use super::{Backend, DeadLetter, Durability, SavedMirror, StoreError};
 use crate::event::Checked;
 use rows::{REMOVED, ROW_BYTES, Row, ends_blob, event_id, keys_blob, row_and_position};
 use rusqlite::types::ValueRef;
@@ -37,6 +37,9 @@ pub(super) struct Sqlite {
     /// The keys of the events in the rows up to `loaded_row`.
     keys: Keys,
     loaded_row: i64,
+    /// The last row whose events were all given to this store's reader (read, or appended by
+    /// it); `None` once another process's row was found that its reader was not given.
+    given_row: std::cell::Cell<Option<i64>>,
 }
 
 impl Sqlite {
@@ -68,6 +71,7 @@ impl Sqlite {
             asset_ids,
             keys: Keys::default(),
             loaded_row: 0,
+            given_row: std::cell::Cell::new(Some(0)),
         };
         load_rows_after(&store.conn, &mut store.keys, &mut store.loaded_row)?;
         Ok(store)
@@ -223,6 +227,10 @@ impl Backend for Sqlite {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         load_rows_after(&tx, &mut self.keys, &mut self.loaded_row)?;
+        if self.given_row.get().is_some_and(|g| g < self.loaded_row) {
+            // Rows another process wrote, which this store's reader will not see.
+            self.given_row.set(None);
+        }
         let highest: i64 =
             tx.query_row("SELECT COALESCE(MAX(id), 0) FROM event_batches", [], |r| {
                 r.get(0)
@@ -252,6 +260,9 @@ impl Backend for Sqlite {
             Ok((new, last_row)) => {
                 self.asset_ids.extend(added);
                 self.loaded_row = self.loaded_row.max(last_row);
+                if let Some(g) = self.given_row.get() {
+                    self.given_row.set(Some(g.max(last_row)));
+                }
                 Ok(new)
             }
             Err(e) => {
@@ -264,11 +275,17 @@ impl Backend for Sqlite {
         }
     }
 
-    fn for_each_text(&self, f: &mut dyn FnMut(i64, &str)) -> Result<(), StoreError> {
+    fn for_each_text(&self, after: i64, f: &mut dyn FnMut(i64, &str)) -> Result<(), StoreError> {
+        let first_row = if after == i64::MIN {
+            i64::MIN
+        } else {
+            row_and_position(after).0
+        };
         let mut stmt = self
             .conn
-            .prepare("SELECT id, ends, texts FROM event_batches ORDER BY id")?;
-        let mut rows = stmt.query([])?;
+            .prepare("SELECT id, ends, texts FROM event_batches WHERE id >= ?1 ORDER BY id")?;
+        let mut rows = stmt.query([first_row])?;
+        let mut last_row = None;
         while let Some(r) = rows.next()? {
             let row: i64 = r.get(0)?;
             let ends = match r.get_ref(1)? {
@@ -277,12 +294,62 @@ impl Backend for Sqlite {
             };
             let texts = r.get_ref(2)?.as_bytes().unwrap_or_default();
             for (position, text) in rows::texts(row, ends, texts)?.into_iter().enumerate() {
-                if !text.is_empty() {
-                    f(event_id(row, position), text);
+                let id = event_id(row, position);
+                if !text.is_empty() && id > after {
+                    f(id, text);
                 }
             }
+            last_row = Some(row);
+        }
+        // What was read, and what a saved state read before `after`, is given.
+        let through = last_row.max((after != i64::MIN).then_some(first_row));
+        if let (Some(g), Some(t)) = (self.given_row.get(), through) {
+            self.given_row.set(Some(g.max(t)));
         }
         Ok(())
+    }
+
+    /// All of the last row given: a row is written whole, in one transaction.
+    fn read_through(&self) -> Option<i64> {
+        self.given_row
+            .get()
+            .map(|row| event_id(row, rows::ROW_EVENTS - 1))
+    }
+
+    fn save_mirror(&mut self, saved: &SavedMirror) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO saved_mirror (id, read_through, saved_ms, fingerprint, body)
+             VALUES (1, ?1, ?2, ?3, ?4)
+             ON CONFLICT (id) DO UPDATE SET read_through = excluded.read_through,
+                 saved_ms = excluded.saved_ms, fingerprint = excluded.fingerprint,
+                 body = excluded.body
+             WHERE excluded.read_through >= saved_mirror.read_through",
+            params![
+                saved.read_through,
+                saved.saved_ms,
+                saved.fingerprint,
+                saved.body
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn saved_mirror(&self) -> Result<Option<SavedMirror>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT read_through, saved_ms, fingerprint, body FROM saved_mirror WHERE id = 1",
+                [],
+                |r| {
+                    Ok(SavedMirror {
+                        read_through: r.get(0)?,
+                        saved_ms: r.get(1)?,
+                        fingerprint: r.get(2)?,
+                        body: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?)
     }
 
     fn quarantine(&mut self, ids: &[(i64, String)], received_ms: i64) -> Result<(), StoreError> {
