@@ -150,8 +150,10 @@ pub struct Twin {
     newest_ms: Option<i64>,
     /// The plant's UTC offset, minutes: the state's times are shown in plant time, as its shifts.
     utc_offset_min: i32,
-    /// Events mirrored since the mirror was last saved or the twin opened (`saved`).
+    /// Events mirrored since the mirror was last saved or the twin opened, and when that was
+    /// (`saved`).
     unsaved: u64,
+    saved_at: std::time::Instant,
     /// The id through which the saved mirror it opened from had read the store, if it did.
     resumed_through: Option<i64>,
 }
@@ -357,6 +359,7 @@ impl Twin {
             newest_ms,
             utc_offset_min: model.timebase.utc_offset_min,
             unsaved,
+            saved_at: std::time::Instant::now(),
             resumed_through: resumed.map(|r| r.read_through),
         })
     }

@@ -3,8 +3,8 @@
 //! 50-line site is about 200 M events, 11 minutes at 300,000 events/s; events a retention dropped
 //! are not read at all).
 //!
-//! A twin saves after every [`EVERY_EVENTS`] events it mirrored, at the end of a pipelined replay,
-//! and when a server stops ([`Twin::save_mirror`]). What it saves is the mirror's state
+//! A twin saves after every [`EVERY_EVENTS`] events it mirrored (or [`EVERY`] with any), at the
+//! end of a pipelined replay, and when a server stops ([`Twin::save_mirror`]). What it saves is the mirror's state
 //! ([`Mirror::save`]), how many events made it, the newest time stamp, and the id through which
 //! the store gave it every event ([`Store::read_through`]). At opening ([`resume`]), a saved
 //! mirror of the same fingerprint (scenario, configuration, format) is restored and only the
@@ -20,6 +20,9 @@ use serde::{Deserialize, Serialize};
 /// A twin saves its mirror after this many events mirrored since it last saved or opened: at
 /// 300,000 events/s, a start reads at most about two seconds of events after the saved state.
 pub const EVERY_EVENTS: u64 = 500_000;
+/// ... or after this long, with any event mirrored since: a plant that sends a few events a
+/// second, and stops without saving (killed, a power cut), leaves at most this much to read again.
+pub const EVERY: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 #[derive(Serialize, Deserialize)]
 struct Body {
@@ -95,20 +98,25 @@ impl Twin {
             body: postcard::to_stdvec(&body)?,
         })?;
         self.unsaved = 0;
+        self.saved_at = std::time::Instant::now();
         Ok(true)
     }
 
-    /// [`Twin::save_mirror`] once [`EVERY_EVENTS`] events were mirrored since the last save; a
-    /// failure is logged, not returned: the events are stored, and the next save tries again.
+    /// [`Twin::save_mirror`] once [`EVERY_EVENTS`] events were mirrored since the last save, or
+    /// some in [`EVERY`]; a failure is logged, not returned: the events are stored, and the next
+    /// save tries again.
     pub(crate) fn save_mirror_if_due(&mut self) {
-        if self.unsaved < EVERY_EVENTS {
+        let due =
+            self.unsaved >= EVERY_EVENTS || (self.unsaved > 0 && self.saved_at.elapsed() >= EVERY);
+        if !due {
             return;
         }
         match self.save_mirror() {
             Ok(true) => tracing::debug!("twin: mirror saved"),
             Ok(false) => {
-                // Not before as many events again.
+                // Not before as many events, or as long, again.
                 self.unsaved = 0;
+                self.saved_at = std::time::Instant::now();
                 tracing::info!(
                     "twin: mirror not saved, the store cannot tell through which event it is (another process wrote to it)"
                 );
