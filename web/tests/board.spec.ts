@@ -1,7 +1,7 @@
 // The line board against a real takt server: what a shift leader sees, live.
 import { expect, test } from "@playwright/test";
 import { expectAccessible } from "./axe";
-import { countEvent, MACHINES, send, stateEvent } from "./plant";
+import { countEvent, MACHINES, send, stamp, stateEvent } from "./plant";
 import { killServer, startServer } from "./server";
 import { watch } from "./watch";
 
@@ -168,5 +168,39 @@ test("on a shop-floor TV the board is the line, its alerts, states and stops, in
   expect(size[0]).toBeLessThanOrEqual(1920);
   expect(size[1]).toBeLessThanOrEqual(1080);
   await expectAccessible(page);
+  expect(problems).toEqual([]);
+});
+
+// Last in this file: the CasePacker keeps the warning from here on.
+test("a machine that sends more names than the twin keeps says so on its card, not on the TV", async ({ page, request, baseURL }) => {
+  const problems = watch(page, baseURL!);
+  await page.goto("/");
+  await expect(page.getByTestId("connection")).toContainText("live");
+  const packer = page.getByTestId("machine-CasePacker");
+  await expect(packer).toBeVisible();
+  await expect(page.getByTestId("names-CasePacker")).toHaveCount(0);
+  // A gateway that writes a counter into the signal's name: 300 names, the twin keeps 256.
+  let seq = Date.now() * 100 + 50_000_000;
+  const now = Date.now();
+  await send(
+    request,
+    Array.from({ length: 300 }, (_, k) => ({
+      ts: stamp(now),
+      asset: "CasePacker",
+      kind: "sample",
+      seq: ++seq,
+      signals: { [`vibration-${k}`]: { value: 0.5, unit: "mm/s" } },
+    })),
+  );
+  await expect(page.getByTestId("names-CasePacker")).toHaveText("sends more signals than the twin keeps by name (its events are stored whole)", {
+    timeout: 2000,
+  });
+  await expect(page.getByTestId("names-Filler")).toHaveCount(0);
+  await page.screenshot({ path: "test-results/board-names.png", fullPage: true });
+  await expectAccessible(page);
+  // A shop-floor TV is not where a gateway is mended.
+  await page.goto("/#/board?tv");
+  await expect(page.getByTestId("machine-CasePacker")).toBeVisible();
+  await expect(page.getByTestId("names-CasePacker")).toBeHidden();
   expect(problems).toEqual([]);
 });

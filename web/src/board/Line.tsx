@@ -32,11 +32,21 @@ export function overStandard(kpis: { performance?: number | null; performance_ab
     : undefined;
 }
 
+/** A machine whose events bring more names (products, signals, alarms, stop reasons) than the twin
+ * keeps per machine: said, so that a name missing from its figures is not taken for a name never
+ * sent (the twin says which kinds, in `names_over_bound`). */
+export function namesOverBound(kinds: readonly string[]): string | undefined {
+  if (kinds.length === 0) return undefined;
+  const list = kinds.length === 1 ? kinds[0] : `${kinds.slice(0, -1).join(", ")} and ${kinds[kinds.length - 1]}`;
+  return `sends more ${list} than the twin keeps by name (its events are stored whole)`;
+}
+
 function MachineCard(props: { asset: AssetView | undefined; name: string; now_ms: number; offset: number; offline: boolean }) {
   const a = props.asset;
   const state = props.offline || !a ? "UNKNOWN" : a.state;
   const l = look(state);
   const flag = a ? overStandard(a) : undefined;
+  const names = a && !props.offline ? namesOverBound(a.names_over_bound) : undefined;
   const since = a?.since_ms ?? null;
   return (
     <article class="machine" data-testid={`machine-${props.name}`} data-state={state} aria-label={`${props.name}: ${l.word}`}>
@@ -71,6 +81,15 @@ function MachineCard(props: { asset: AssetView | undefined; name: string; now_ms
         <Kpi name="OEE" value={a?.oee} flag={flag} />
       </div>
       {flag ? <p class="warning">{flag}</p> : null}
+      {names ? (
+        <p
+          class="warning names-warning"
+          data-testid={`names-${props.name}`}
+          title="pieces of products past the bound count as “(other products)”, at the station's mean standard cycle"
+        >
+          {names}
+        </p>
+      ) : null}
     </article>
   );
 }
