@@ -94,8 +94,11 @@ impl Storing<'_> {
         }
         let new = self.store.append(&mut good, &dead)?;
         let mut stored = Stored::default();
-        // Other servers' events stored before this batch go into the mirror first.
-        others(self.store, self.assets, &mut stored)?;
+        // Other servers' events stored before this batch go into the mirror first; those stored
+        // after it wait for the next append or catch-up: the mirror takes events in the order of
+        // their ids, as a rebuild or a start from a saved mirror reads them.
+        let earlier = self.store.found_by_append();
+        from_others(earlier, self.assets, &mut stored);
         stored.events.reserve(good.len());
         for ((c, _), is_new) in good.into_iter().zip(new) {
             if is_new {
@@ -165,21 +168,30 @@ pub(crate) fn others(
         if others.is_empty() {
             return Ok(());
         }
-        for (id, text) in others {
-            match event::parse(&text) {
-                Ok(c) if assets.contains_key(&c.event.asset) => {
-                    stored.newest_ms = stored.newest_ms.max(Some(c.ts_ms));
-                    stored.events.push(c);
-                    stored.others += 1;
-                }
-                Ok(c) => tracing::warn!(
-                    id,
-                    asset = %c.event.asset,
-                    "another server stored an event of an asset this scenario does not have: not mirrored"
-                ),
-                Err(e) => {
-                    tracing::warn!(id, error = %e, "another server stored an event this server cannot read: not mirrored")
-                }
+        from_others(others, assets, stored);
+    }
+}
+
+/// Other servers' stored events (id, text) added to `stored`, in the order given.
+fn from_others(
+    others: Vec<(i64, String)>,
+    assets: &BTreeMap<String, AssetInfo>,
+    stored: &mut Stored,
+) {
+    for (id, text) in others {
+        match event::parse(&text) {
+            Ok(c) if assets.contains_key(&c.event.asset) => {
+                stored.newest_ms = stored.newest_ms.max(Some(c.ts_ms));
+                stored.events.push(c);
+                stored.others += 1;
+            }
+            Ok(c) => tracing::warn!(
+                id,
+                asset = %c.event.asset,
+                "another server stored an event of an asset this scenario does not have: not mirrored"
+            ),
+            Err(e) => {
+                tracing::warn!(id, error = %e, "another server stored an event this server cannot read: not mirrored")
             }
         }
     }

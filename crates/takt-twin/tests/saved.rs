@@ -198,3 +198,39 @@ fn only_a_saved_mirror_that_fits_is_used() {
         "the saved mirror is left as it was"
     );
 }
+
+/// Two servers of a site take the batches of one line in turn (as behind a load balancer); one
+/// saves its mirror, made of its own events and the other's: a twin started from it is the twin
+/// rebuilt from every event.
+#[test]
+fn a_mirror_saved_by_one_server_of_a_site_is_the_sites_twin() {
+    let Some(cluster) = Cluster::start() else {
+        return;
+    };
+    let model = short_shifts();
+    let lines = recording(&model);
+    let url = cluster.database("site");
+    let location = StoreLocation::parse(&url).expect("url");
+    let store = || Store::connect(&location, Durability::Full).expect("store");
+    let (mut one, mut two) = (open(&model, store()), open(&model, store()));
+    for (k, batch) in lines.chunks(700).enumerate() {
+        let refs: Vec<&str> = batch.iter().map(String::as_str).collect();
+        let twin = if k % 2 == 0 { &mut one } else { &mut two };
+        twin.ingest_lines("test", &refs, 0).expect("ingest");
+    }
+    // The other server's last batch, then the save.
+    one.catch_up().expect("catch up");
+    assert!(one.save_mirror().expect("save"));
+    let now = one.newest_ms().expect("events");
+    let resumed = open(&model, store());
+    assert!(resumed.resumed_through().is_some());
+    cluster.sql("site", "DELETE FROM saved_mirror");
+    let rebuilt = open(&model, store());
+    assert_eq!(rebuilt.resumed_through(), None);
+    assert!(
+        resumed.mirror().save().expect("bytes") == rebuilt.mirror().save().expect("bytes"),
+        "the mirrors differ"
+    );
+    assert_eq!(resumed.state(now), rebuilt.state(now));
+    assert_eq!(resumed.state(now), one.state(now));
+}

@@ -125,6 +125,10 @@ trait Backend: Send {
     fn others(&mut self) -> Result<Vec<(i64, String)>, StoreError> {
         Ok(Vec::new())
     }
+    /// See [`Store::found_by_append`]; a store with one writer finds none.
+    fn found_by_append(&mut self) -> Vec<(i64, String)> {
+        Vec::new()
+    }
 }
 
 pub struct Store {
@@ -347,6 +351,12 @@ impl Store {
     /// mirror has not seen. Each is given once. Empty for a store of one writer.
     pub fn others(&mut self) -> Result<Vec<(i64, String)>, StoreError> {
         self.backend.others()
+    }
+
+    /// The other servers' events the last append found stored before its own (their ids are
+    /// below its events'), taken once; [`Store::others`] gives them too when they are not taken.
+    pub(crate) fn found_by_append(&mut self) -> Vec<(i64, String)> {
+        self.backend.found_by_append()
     }
 
     /// This store's name among the writers of a shared store (PostgreSQL): the payload of the

@@ -541,6 +541,10 @@ impl Backend for Postgres {
         }
     }
 
+    fn found_by_append(&mut self) -> Vec<(i64, String)> {
+        std::mem::take(&mut self.from_others)
+    }
+
     fn others(&mut self) -> Result<Vec<(i64, String)>, StoreError> {
         if !self.from_others.is_empty() {
             return Ok(std::mem::take(&mut self.from_others));
