@@ -382,6 +382,13 @@ impl TwinHandle {
         twin.timeline(now, window)
     }
 
+    /// The shifts that ended, as of the newest event (as the state is), newest first.
+    pub fn shifts(&self) -> takt_twin::shifts::ShiftHistory {
+        let twin = self.lock();
+        let now = twin.newest_ms().unwrap_or(self.start_ms);
+        twin.shifts(now)
+    }
+
     /// The report of the running shift or the one before, as of the newest event, without the
     /// plan (`takt_twin::report::compare_with_plan` adds it, outside this lock).
     pub fn shift_report(&self, window: takt_twin::KpiWindow) -> takt_twin::report::ShiftReport {

@@ -74,23 +74,12 @@ impl TwinArgs {
 
 #[derive(clap::Subcommand)]
 enum TwinCommand {
-    /// Rebuild the twin from its event store and print the mirrored plant.
-    State {
-        /// The twin's event store: a SQLite file, or a PostgreSQL URL (`postgres://user@host/db`, the password in TAKT_STORE_PASSWORD).
-        #[arg(long, value_name = "FILE|URL")]
-        db: String,
-        #[command(flatten)]
-        plant: crate::store_args::PlantArg,
-        /// The plant the store mirrors (TOML).
-        #[arg(long)]
-        scenario: PathBuf,
-        /// How far out of order events may arrive and still be applied in order, e.g. 2s.
-        #[arg(long, default_value = "2s", value_parser = crate::parse_secs)]
-        reorder_window: f64,
-        /// Print the state as JSON instead of tables.
-        #[arg(long)]
-        json: bool,
-    },
+    /// Open the twin over its event store (its saved mirror and the events after it) and print the
+    /// mirrored plant.
+    State(MirrorArgs),
+    /// The shifts that ended (the one before the running shift and up to 44 before it), newest
+    /// first: each machine's pieces and ISO 22400 KPIs.
+    Shifts(MirrorArgs),
     /// Forecast the rest of the shift from the mirrored state: output, OEE and order completion with
     /// 95% confidence intervals and 90% prediction ranges, and where the plant deviates from plan.
     Forecast(crate::twin_forecast::ForecastArgs),
@@ -102,6 +91,42 @@ enum TwinCommand {
     /// Subscribe to an MQTT broker (topics takt/<site>/<line>/<asset>/<kind>) and mirror the plant
     /// into the store; each batch is acknowledged once it is stored.
     Listen(Box<crate::twin_listen::ListenArgs>),
+}
+
+#[derive(clap::Args)]
+struct MirrorArgs {
+    /// The twin's event store: a SQLite file, or a PostgreSQL URL (`postgres://user@host/db`, the password in TAKT_STORE_PASSWORD).
+    #[arg(long, value_name = "FILE|URL")]
+    db: String,
+    #[command(flatten)]
+    plant: crate::store_args::PlantArg,
+    /// The plant the store mirrors (TOML).
+    #[arg(long)]
+    scenario: PathBuf,
+    /// How far out of order events may arrive and still be applied in order, e.g. 2s.
+    #[arg(long, default_value = "2s", value_parser = crate::parse_secs)]
+    reorder_window: f64,
+    /// Print JSON instead of tables.
+    #[arg(long)]
+    json: bool,
+}
+
+impl MirrorArgs {
+    /// The twin over the store, and its moment (the newest event, or the scenario's start).
+    fn open(&self) -> Result<Result<(Twin, i64), ExitCode>> {
+        let model = match load_model(&self.scenario)? {
+            Ok(m) => m,
+            Err(code) => return Ok(Err(code)),
+        };
+        let store = crate::store_args::open_existing(&self.db, &self.plant)?;
+        let twin = Twin::open(
+            &model,
+            store,
+            MirrorConfig::with_reorder_window_s(self.reorder_window),
+        )?;
+        let now = twin.newest_ms().unwrap_or(model.timebase.start_ms());
+        Ok(Ok((twin, now)))
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -410,29 +435,29 @@ pub fn twin(args: TwinArgs) -> Result<ExitCode> {
         TwinCommand::Listen(args) => crate::twin_listen::listen(*args),
         TwinCommand::Forecast(args) => crate::twin_forecast::run(args),
         TwinCommand::Report(args) => crate::shift_report::run(args),
-        TwinCommand::State {
-            db,
-            plant,
-            scenario,
-            reorder_window,
-            json,
-        } => {
-            let model = match load_model(&scenario)? {
-                Ok(m) => m,
+        TwinCommand::State(args) => {
+            let (twin, now) = match args.open()? {
+                Ok(opened) => opened,
                 Err(code) => return Ok(code),
             };
-            let store = crate::store_args::open_existing(&db, &plant)?;
-            let twin = Twin::open(
-                &model,
-                store,
-                MirrorConfig::with_reorder_window_s(reorder_window),
-            )?;
-            let now = twin.newest_ms().unwrap_or(model.timebase.start_ms());
             let state = twin.state(now);
-            if json {
+            if args.json {
                 println!("{}", serde_json::to_string_pretty(&state)?);
             } else {
                 print_state(&state);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        TwinCommand::Shifts(args) => {
+            let (twin, now) = match args.open()? {
+                Ok(opened) => opened,
+                Err(code) => return Ok(code),
+            };
+            let shifts = twin.shifts(now);
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&shifts)?);
+            } else {
+                print_shifts(&shifts);
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -478,6 +503,39 @@ fn plant_text(rfc3339: &str, day: Option<&str>) -> String {
         (Some(d), Some(c)) => format!("{d} {}", &c[..5]),
         _ => rfc3339.to_string(),
     }
+}
+
+/// The ended shifts, newest first: under each shift's name and span, a row per machine.
+fn print_shifts(history: &takt_twin::shifts::ShiftHistory) {
+    if history.shifts.is_empty() {
+        println!("no shift has ended yet in the twin's events");
+        return;
+    }
+    let mut flagged = false;
+    for shift in &history.shifts {
+        let to = plant_text(&shift.end, shift.start.get(..10));
+        println!(
+            "shift {}, {} to {} (plant time)",
+            shift.shift.as_deref().unwrap_or("(unnamed)"),
+            plant_text(&shift.start, None),
+            to.get(..5).unwrap_or(&to)
+        );
+        let header = ["machine", "good", "scrap", "A", "P", "Q", "OEE"];
+        let mut t = crate::table::narrow(&header, 1);
+        for m in &shift.machines {
+            t.add_row(vec![
+                m.asset.clone(),
+                count(m.good),
+                count(m.scrap),
+                pct(m.kpis.availability),
+                performance(&m.kpis, &mut flagged),
+                pct(m.kpis.quality),
+                pct(m.kpis.oee),
+            ]);
+        }
+        println!("{t}");
+    }
+    standard_note(flagged);
 }
 
 pub(crate) fn print_state(state: &TwinState) {

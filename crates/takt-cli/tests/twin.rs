@@ -138,11 +138,14 @@ fn a_replayed_day_gives_the_late_shifts_own_kpis() {
         &path.to_string_lossy(),
         "--json",
     ]));
+    let db = dir.join("day.sqlite");
     let state = json(&takt(&[
         "replay",
         &path.to_string_lossy(),
         "--scenario",
         &scenario("bottling-line.toml"),
+        "--db",
+        &db.to_string_lossy(),
         "--at",
         "2026-01-05T22:00:00+01:00",
         "--json",
@@ -177,6 +180,28 @@ fn a_replayed_day_gives_the_late_shifts_own_kpis() {
         assert_eq!(before["shift"], "early");
         assert_eq!(before["start"], "2026-01-05T06:00:00.000+01:00");
         assert_same_kpis(before, station, &format!("{name}, early shift"));
+    }
+    // The ended shifts from the store: the early one, the same figures, per machine.
+    let shifts = json(&takt(&[
+        "twin",
+        "shifts",
+        "--db",
+        &db.to_string_lossy(),
+        "--scenario",
+        &scenario("bottling-line.toml"),
+        "--json",
+    ]));
+    let ended = shifts["shifts"].as_array().expect("shifts");
+    assert_eq!(ended.len(), 1, "{shifts}");
+    assert_eq!(ended[0]["shift"], "early");
+    for station in early["stations"].as_array().expect("stations") {
+        let name = station["name"].as_str().expect("name");
+        let machine = ended[0]["machines"]
+            .as_array()
+            .and_then(|ms| ms.iter().find(|m| m["asset"] == name))
+            .expect("machine");
+        assert_eq!(machine["good"], station["good"], "{name}");
+        assert_same_kpis(machine, station, &format!("{name}, ended early shift"));
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

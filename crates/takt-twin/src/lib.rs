@@ -25,6 +25,7 @@ pub mod opcua;
 pub mod replay;
 pub mod report;
 pub mod saved;
+pub mod shifts;
 pub mod store;
 pub mod timeline;
 pub mod view;

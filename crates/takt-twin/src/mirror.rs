@@ -34,6 +34,10 @@ pub use names::{
 };
 pub use saved::RestoreError;
 
+/// Ended shifts an asset keeps before the previous one: with it, three weeks of three shifts a
+/// working day (a few hundred bytes each).
+pub const EARLIER_SHIFTS: usize = 44;
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MirrorConfig {
     /// How far out of order events may arrive and still be applied in order, milliseconds.
@@ -98,6 +102,8 @@ pub struct AssetState {
     pub shift: Option<ShiftWindow>,
     /// The window before, as it stood at its shift's end (for the shift handover).
     pub previous: Option<Box<ShiftFigures>>,
+    /// The windows before `previous`, oldest first: at most [`EARLIER_SHIFTS`].
+    pub earlier_shifts: VecDeque<ShiftFigures>,
     /// Milliseconds in each state (by `StateCode::index`) inside the shift's window, up to `since_ms`.
     pub state_ms: [i64; 9],
     /// The last running total of a `total` counter (good, scrap, rework).
@@ -184,6 +190,7 @@ impl AssetState {
             late_events: 0,
             shift: None,
             previous: None,
+            earlier_shifts: VecDeque::new(),
             state_ms: [0; 9],
             last_total: None,
             applied_ms: i64::MIN,
@@ -297,10 +304,17 @@ impl AssetState {
     }
 
     /// Starts the window of `shift`: the window's counts and state times from zero; the window
-    /// that ends is kept, complete to its shift's end, as the previous one.
+    /// that ends is kept, complete to its shift's end, as the previous one (and the previous one
+    /// among the earlier shifts).
     fn roll(&mut self, shift: ShiftWindow) {
         if let Some(ended) = &self.shift {
             let state_ms = self.state_durations_ms(ended.end_ms);
+            if let Some(before) = self.previous.take() {
+                if self.earlier_shifts.len() == EARLIER_SHIFTS {
+                    self.earlier_shifts.pop_front();
+                }
+                self.earlier_shifts.push_back(*before);
+            }
             self.previous = Some(Box::new(ShiftFigures {
                 shift: ended.clone(),
                 good: self.good,

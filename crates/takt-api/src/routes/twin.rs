@@ -161,6 +161,18 @@ pub(super) async fn twin_timeline(
     Ok(Json(blocking(move || twin.timeline(window)).await?))
 }
 
+/// The shifts that ended, newest first: the shift before the running one and up to 44 before
+/// it (three weeks of three shifts a working day), each machine's pieces and ISO 22400 KPIs
+/// complete to the shift's end.
+#[utoipa::path(get, path = "/twin/shifts",
+    responses((status = 200, description = "OK", body = takt_twin::shifts::ShiftHistory)))]
+pub(super) async fn twin_shifts(
+    At(p): At,
+) -> Result<Json<takt_twin::shifts::ShiftHistory>, Problem> {
+    let twin = Arc::clone(&p.twin);
+    Ok(Json(blocking(move || twin.shifts()).await?))
+}
+
 #[derive(Deserialize, ToSchema, utoipa::IntoParams)]
 pub struct ReportQuery {
     /// `previous` (the default): the shift before the running one, complete. `shift`: the running

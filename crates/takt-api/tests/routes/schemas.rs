@@ -242,6 +242,7 @@ fn every_answer_matches_its_schema_in_the_api_document() {
         ("/twin/kpis?window=previous", "200"),
         ("/twin/timeline", "200"),
         ("/twin/timeline?window=previous", "200"),
+        ("/twin/shifts", "200"),
         ("/twin/buffers", "200"),
         ("/twin/report?window=shift", "200"),
         ("/twin/report", "200"),

@@ -1,7 +1,7 @@
 //! The screens: the page and its assets come from inside the binary, open to anyone (they hold no
 //! data), with a policy that keeps the page on this server; the data behind them needs a token.
 
-use crate::harness::{App, READ, get};
+use crate::harness::{App, READ, WRITE, get, post};
 
 #[test]
 fn the_page_and_its_assets_are_served_from_the_binary_and_the_data_needs_a_token() {
@@ -345,4 +345,66 @@ fn the_board_reads_which_feeds_of_its_plant_stopped_and_why() {
     }
     // Feeds are read with a read token, like the rest of the twin.
     assert_eq!(get(&app, "/twin/feeds", None).status, 401);
+}
+
+/// The shifts that ended, newest first, each machine's pieces and KPIs complete to its shift's
+/// end: none before a shift ends; the early shift once the late one runs; both, newest first,
+/// the next morning.
+#[test]
+fn ended_shifts_come_newest_first_with_each_machines_figures() {
+    let app = App::new();
+    let mut seq = 0;
+    let mut events = |at: &str, good: u64| {
+        seq += 2;
+        serde_json::json!([
+            {"ts": format!("2026-01-0{at}+01:00"), "asset": "Filler", "seq": seq - 1,
+             "kind": "state", "state": "RUNNING", "reason": "production"},
+            {"ts": format!("2026-01-0{at}+01:00"), "asset": "Filler", "seq": seq,
+             "kind": "count", "good": good, "product": "cola-033"}
+        ])
+        .to_string()
+    };
+    let shifts = |app: &App| {
+        let a = get(app, "/twin/shifts", Some(READ));
+        assert_eq!(a.status, 200, "{}", a.text);
+        a.body["shifts"].as_array().cloned().unwrap_or_default()
+    };
+    assert_eq!(
+        post(&app, "/twin/events", Some(WRITE), &events("5T06:10:00", 40)).status,
+        200
+    );
+    assert!(shifts(&app).is_empty());
+    assert_eq!(
+        post(&app, "/twin/events", Some(WRITE), &events("5T14:10:00", 25)).status,
+        200
+    );
+    let one = shifts(&app);
+    assert_eq!(one.len(), 1, "{one:?}");
+    assert_eq!(one[0]["shift"], "early");
+    assert_eq!(one[0]["start"], "2026-01-05T06:00:00.000+01:00");
+    assert_eq!(one[0]["machines"][0]["asset"], "Filler");
+    assert_eq!(one[0]["machines"][0]["good"], 40);
+    assert_eq!(
+        post(&app, "/twin/events", Some(WRITE), &events("6T06:10:00", 7)).status,
+        200
+    );
+    let two = shifts(&app);
+    let names: Vec<&str> = two.iter().filter_map(|s| s["shift"].as_str()).collect();
+    assert_eq!(names, ["late", "early"], "newest first");
+    assert_eq!(two[0]["machines"][0]["good"], 25);
+    assert_eq!(two[1]["machines"][0]["good"], 40);
+    // Running from its first event, 06:10, to the early shift's end: 470 min, all of it running.
+    let early = &two[1]["machines"][0];
+    assert_eq!(early["state_s"]["RUNNING"], 470.0 * 60.0, "{early}");
+    assert_eq!(early["availability"], 1.0, "{early}");
+    // The same under the plant's own path.
+    let plants = get(&app, "/plants", Some(READ));
+    let id = plants.body["plants"][0]["id"].as_str().unwrap_or_default();
+    let own = get(&app, &format!("/plants/{id}/twin/shifts"), Some(READ));
+    assert_eq!(
+        own.body["shifts"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        own.text
+    );
 }

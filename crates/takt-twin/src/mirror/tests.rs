@@ -359,3 +359,38 @@ fn a_restored_mirror_goes_on_as_the_saved_one() {
         whole.fingerprint()
     );
 }
+
+/// Each ended shift is kept whole, the previous one and the earlier ones, oldest first, up to
+/// [`EARLIER_SHIFTS`] before it.
+#[test]
+fn ended_shifts_are_kept_up_to_the_bound() {
+    let hour = ShiftClock::periods(T0, 3_600_000);
+    let mut m = Mirror::new(&["M1".to_string()], hour, MirrorConfig::default());
+    let shifts = EARLIER_SHIFTS as i64 + 5;
+    for h in 0..shifts {
+        // One good piece more in each hour than in the one before.
+        for k in 0..=h {
+            m.offer(ev(
+                h * 3600 + k,
+                (h * 1000 + k + 1) as u64,
+                r#""kind":"count","good":1"#,
+            ));
+        }
+    }
+    let a = &m.view(T0 + shifts * 3_600_000 - 1)["M1"];
+    assert_eq!(a.good, (shifts) as u64, "the running hour");
+    let previous = a.previous.as_deref().map(|p| p.good);
+    assert_eq!(previous, Some((shifts - 1) as u64));
+    assert_eq!(a.earlier_shifts.len(), EARLIER_SHIFTS);
+    let goods: Vec<u64> = a.earlier_shifts.iter().map(|f| f.good).collect();
+    let expected: Vec<u64> = (shifts - 1 - EARLIER_SHIFTS as i64..shifts - 1)
+        .map(|h| h as u64)
+        .collect();
+    assert_eq!(goods, expected);
+    assert!(
+        a.earlier_shifts
+            .iter()
+            .zip(a.earlier_shifts.iter().skip(1))
+            .all(|(x, y)| x.shift.end_ms <= y.shift.start_ms)
+    );
+}
