@@ -330,6 +330,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/plants/{plant}/twin/shifts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The shifts that ended, newest first: the shift before the running one and up to 44 before
+         *     it (three weeks of three shifts a working day), each machine's pieces and ISO 22400 KPIs
+         *     complete to the shift's end.
+         */
+        get: operations["plant_twin_shifts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/plants/{plant}/twin/state": {
         parameters: {
             query?: never;
@@ -684,6 +705,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/twin/shifts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The shifts that ended, newest first: the shift before the running one and up to 44 before
+         *     it (three weeks of three shifts a working day), each machine's pieces and ISO 22400 KPIs
+         *     complete to the shift's end.
+         */
+        get: operations["twin_shifts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/twin/state": {
         parameters: {
             query?: never;
@@ -1028,6 +1070,19 @@ export interface components {
             share: number;
             state: string;
         };
+        /** @description One ended shift, and what each machine did in it. */
+        EndedShift: {
+            end: string;
+            /** Format: int64 */
+            end_ms: number;
+            /** @description The machines that had counted in it when it ended, in the line's order. */
+            machines: components["schemas"]["MachineShift"][];
+            /** @description The shift's name, if the calendar names it. */
+            shift?: string | null;
+            start: string;
+            /** Format: int64 */
+            start_ms: number;
+        };
         Estimate: {
             /** Format: double */
             ci95?: number | null;
@@ -1347,6 +1402,16 @@ export interface components {
             /** Format: double */
             run_to_failure_failures: number;
             services: number;
+        };
+        /** @description A machine's pieces and KPIs in one ended shift. */
+        MachineShift: components["schemas"]["Kpis"] & {
+            asset: string;
+            /** Format: int64 */
+            good: number;
+            /** Format: int64 */
+            rework: number;
+            /** Format: int64 */
+            scrap: number;
         };
         MaintenancePlan: {
             /**
@@ -2023,6 +2088,10 @@ export interface components {
         ShiftAlert: components["schemas"]["Alert"] & {
             cleared?: string | null;
             raised: string;
+        };
+        /** @description `GET /twin/shifts`: the ended shifts, newest first. */
+        ShiftHistory: {
+            shifts: components["schemas"]["EndedShift"][];
         };
         /** @description A shift that ended, with its figures. */
         ShiftKpis: components["schemas"]["Kpis"] & {
@@ -2965,6 +3034,29 @@ export interface operations {
             };
         };
     };
+    plant_twin_shifts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the plant's id (`GET /plants`) */
+                plant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShiftHistory"];
+                };
+            };
+        };
+    };
     plant_twin_state: {
         parameters: {
             query?: never;
@@ -3570,6 +3662,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    twin_shifts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShiftHistory"];
                 };
             };
         };

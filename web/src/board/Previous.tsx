@@ -1,7 +1,86 @@
-// The shift before the running one, complete to its end: what the shift leader hands over.
-import type { AssetView, PlantLayout } from "../api";
+// The shift before the running one, complete to its end: what the shift leader hands over; and
+// the shifts before it, as the twin keeps them (GET /twin/shifts), read again when a shift ends.
+import { useEffect, useState } from "preact/hooks";
+import { get, type AssetView, type PlantLayout, type Schemas } from "../api";
 import { count, percent, plantTime } from "../format";
+import { twinPath } from "../plant";
 import { overStandard } from "./Line";
+
+type EndedShift = Schemas["EndedShift"];
+
+/** The earlier shifts shown under the shift before (the API has up to 44 more). */
+const EARLIER_SHOWN = 8;
+
+function useShifts(key: number | undefined): { shifts: EndedShift[] | null; error: string | null } {
+  const [shifts, setShifts] = useState<EndedShift[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    if (key == null) return;
+    const abort = new AbortController();
+    get<Schemas["ShiftHistory"]>(twinPath("/shifts"), abort.signal)
+      .then((h) => {
+        setShifts(h.shifts);
+        setError(null);
+      })
+      .catch((e: unknown) => {
+        if (!abort.signal.aborted) setError(`earlier shifts: ${e instanceof Error ? e.message : String(e)}`);
+      });
+    return () => abort.abort();
+  }, [key]);
+  return { shifts, error };
+}
+
+/** Each earlier shift in a row: its good parts at the end of the line and each machine's OEE. */
+function Earlier(props: { shifts: EndedShift[]; machines: string[]; offset: number }) {
+  const last = props.machines[props.machines.length - 1];
+  const shown = props.shifts.slice(0, EARLIER_SHOWN);
+  return (
+    <>
+      <h3>Earlier shifts</h3>
+      <table data-testid="earlier-shifts">
+        <thead>
+          <tr>
+            <th scope="col">shift</th>
+            <th scope="col" class="num">
+              good ({last})
+            </th>
+            {props.machines.map((m) => (
+              <th scope="col" class="num" key={m}>
+                OEE {m}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {shown.map((s) => {
+            const of = new Map(s.machines.map((m) => [m.asset, m]));
+            return (
+              <tr key={s.start_ms}>
+                <th scope="row">
+                  {s.shift ?? "shift"} {plantTime(s.start_ms, props.offset)}
+                </th>
+                <td class="num">{count(last ? of.get(last)?.good : null)}</td>
+                {props.machines.map((m) => {
+                  const figures = of.get(m);
+                  const flag = figures ? overStandard(figures) : undefined;
+                  return (
+                    <td class="num" key={m} title={flag}>
+                      {percent(figures?.oee)}
+                      {flag ? " ⚑" : ""}
+                    </td>
+                  );
+                })}
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      {props.shifts.length > shown.length ? (
+        <p class="quiet">{props.shifts.length - shown.length} earlier shifts are kept too: GET /twin/shifts, or takt twin shifts.</p>
+      ) : null}
+    </>
+  );
+}
 
 export function Previous(props: { layout: PlantLayout; assets: Map<string, AssetView> }) {
   const offset = props.layout.utc_offset_min;
@@ -9,6 +88,9 @@ export function Previous(props: { layout: PlantLayout; assets: Map<string, Asset
     s.machines.map((m) => ({ name: m, asset: props.assets.get(m) })),
   );
   const first = rows.find((r) => r.asset?.previous_shift)?.asset?.previous_shift;
+  const { shifts, error } = useShifts(first?.start_ms);
+  // The shift before is the newest ended one, shown above: the others are earlier.
+  const earlier = (shifts ?? []).filter((s) => first != null && s.start_ms < first.start_ms);
   return (
     <section class="panel" aria-label="the shift before" data-testid="previous-shift">
       <h2>
@@ -52,6 +134,8 @@ export function Previous(props: { layout: PlantLayout; assets: Map<string, Asset
       ) : (
         <p class="quiet">The twin has seen no complete shift before this one yet.</p>
       )}
+      {error ? <p class="error" role="alert">{error}</p> : null}
+      {earlier.length ? <Earlier shifts={earlier} machines={rows.map((r) => r.name)} offset={offset} /> : null}
     </section>
   );
 }
