@@ -112,11 +112,16 @@ struct MirrorArgs {
 }
 
 impl MirrorArgs {
-    /// The twin over the store, and its moment (the newest event, or the scenario's start).
-    fn open(&self) -> Result<Result<(Twin, i64), ExitCode>> {
+    /// Opens the twin over the store, reads it at its moment (the newest event, or the scenario's
+    /// start) and prints what it read: JSON with `--json`, else tables.
+    fn show<T: serde::Serialize>(
+        &self,
+        read: impl FnOnce(&Twin, i64) -> T,
+        print: impl FnOnce(&T),
+    ) -> Result<ExitCode> {
         let model = match load_model(&self.scenario)? {
             Ok(m) => m,
-            Err(code) => return Ok(Err(code)),
+            Err(code) => return Ok(code),
         };
         let store = crate::store_args::open_existing(&self.db, &self.plant)?;
         let twin = Twin::open(
@@ -125,7 +130,13 @@ impl MirrorArgs {
             MirrorConfig::with_reorder_window_s(self.reorder_window),
         )?;
         let now = twin.newest_ms().unwrap_or(model.timebase.start_ms());
-        Ok(Ok((twin, now)))
+        let figures = read(&twin, now);
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(&figures)?);
+        } else {
+            print(&figures);
+        }
+        Ok(ExitCode::SUCCESS)
     }
 }
 
@@ -435,32 +446,8 @@ pub fn twin(args: TwinArgs) -> Result<ExitCode> {
         TwinCommand::Listen(args) => crate::twin_listen::listen(*args),
         TwinCommand::Forecast(args) => crate::twin_forecast::run(args),
         TwinCommand::Report(args) => crate::shift_report::run(args),
-        TwinCommand::State(args) => {
-            let (twin, now) = match args.open()? {
-                Ok(opened) => opened,
-                Err(code) => return Ok(code),
-            };
-            let state = twin.state(now);
-            if args.json {
-                println!("{}", serde_json::to_string_pretty(&state)?);
-            } else {
-                print_state(&state);
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        TwinCommand::Shifts(args) => {
-            let (twin, now) = match args.open()? {
-                Ok(opened) => opened,
-                Err(code) => return Ok(code),
-            };
-            let shifts = twin.shifts(now);
-            if args.json {
-                println!("{}", serde_json::to_string_pretty(&shifts)?);
-            } else {
-                print_shifts(&shifts);
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        TwinCommand::State(args) => args.show(Twin::state, print_state),
+        TwinCommand::Shifts(args) => args.show(Twin::shifts, print_shifts),
     }
 }
 

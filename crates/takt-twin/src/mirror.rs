@@ -102,8 +102,9 @@ pub struct AssetState {
     pub shift: Option<ShiftWindow>,
     /// The window before, as it stood at its shift's end (for the shift handover).
     pub previous: Option<Box<ShiftFigures>>,
-    /// The windows before `previous`, oldest first: at most [`EARLIER_SHIFTS`].
-    pub earlier_shifts: VecDeque<ShiftFigures>,
+    /// The windows before `previous`, oldest first: at most [`EARLIER_SHIFTS`]. Shared, so that a
+    /// view of the state (after every batch) does not copy them; they change once a shift.
+    pub earlier_shifts: std::sync::Arc<VecDeque<ShiftFigures>>,
     /// Milliseconds in each state (by `StateCode::index`) inside the shift's window, up to `since_ms`.
     pub state_ms: [i64; 9],
     /// The last running total of a `total` counter (good, scrap, rework).
@@ -190,7 +191,7 @@ impl AssetState {
             late_events: 0,
             shift: None,
             previous: None,
-            earlier_shifts: VecDeque::new(),
+            earlier_shifts: std::sync::Arc::default(),
             state_ms: [0; 9],
             last_total: None,
             applied_ms: i64::MIN,
@@ -310,10 +311,11 @@ impl AssetState {
         if let Some(ended) = &self.shift {
             let state_ms = self.state_durations_ms(ended.end_ms);
             if let Some(before) = self.previous.take() {
-                if self.earlier_shifts.len() == EARLIER_SHIFTS {
-                    self.earlier_shifts.pop_front();
+                let earlier = std::sync::Arc::make_mut(&mut self.earlier_shifts);
+                if earlier.len() == EARLIER_SHIFTS {
+                    earlier.pop_front();
                 }
-                self.earlier_shifts.push_back(*before);
+                earlier.push_back(*before);
             }
             self.previous = Some(Box::new(ShiftFigures {
                 shift: ended.clone(),
