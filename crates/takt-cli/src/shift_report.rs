@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use takt_model::quantity::{FASTER_THAN_STANDARD, Quantity, count, duration, percent, wrap};
-use takt_twin::Twin;
 use takt_twin::mirror::MirrorConfig;
 use takt_twin::report::ShiftReport;
 
@@ -40,12 +39,15 @@ pub struct ReportArgs {
 }
 
 pub fn run(args: ReportArgs) -> Result<ExitCode> {
-    let model = match crate::twin::load_model(&args.scenario)? {
-        Ok(m) => m,
+    let (model, twin) = match crate::twin::open_twin(
+        &args.scenario,
+        &args.db,
+        &args.plant,
+        MirrorConfig::default(),
+    )? {
+        Ok(opened) => opened,
         Err(code) => return Ok(code),
     };
-    let store = crate::store_args::open_existing(&args.db, &args.plant)?;
-    let twin = Twin::open(&model, store, MirrorConfig::default())?;
     let Some(now) = twin.newest_ms() else {
         bail!("{}: the event store holds no events", args.db);
     };

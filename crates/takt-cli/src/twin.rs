@@ -119,16 +119,11 @@ impl MirrorArgs {
         read: impl FnOnce(&Twin, i64) -> T,
         print: impl FnOnce(&T),
     ) -> Result<ExitCode> {
-        let model = match load_model(&self.scenario)? {
-            Ok(m) => m,
+        let config = MirrorConfig::with_reorder_window_s(self.reorder_window);
+        let (model, twin) = match open_twin(&self.scenario, &self.db, &self.plant, config)? {
+            Ok(opened) => opened,
             Err(code) => return Ok(code),
         };
-        let store = crate::store_args::open_existing(&self.db, &self.plant)?;
-        let twin = Twin::open(
-            &model,
-            store,
-            MirrorConfig::with_reorder_window_s(self.reorder_window),
-        )?;
         let now = twin.newest_ms().unwrap_or(model.timebase.start_ms());
         let figures = read(&twin, now);
         if self.json {
@@ -146,8 +141,44 @@ enum DurabilityArg {
     Normal,
 }
 
-pub(crate) fn load_model(path: &Path) -> Result<Result<Model, ExitCode>> {
+fn load_model(path: &Path) -> Result<Result<Model, ExitCode>> {
     Ok(crate::load(path)?.map(|l| l.model))
+}
+
+/// The plant of `scenario` and its twin over the store `db` (its saved mirror and the events
+/// after it), as every `takt twin` command that reads a store opens them; `Err` is the exit code
+/// of a scenario that does not load (its problems already printed).
+pub(crate) fn open_twin(
+    scenario: &Path,
+    db: &str,
+    plant: &crate::store_args::PlantArg,
+    config: MirrorConfig,
+) -> Result<Result<(Model, Twin), ExitCode>> {
+    let model = match load_model(scenario)? {
+        Ok(m) => m,
+        Err(code) => return Ok(Err(code)),
+    };
+    let store = crate::store_args::open_existing(db, plant)?;
+    let twin = Twin::open(&model, store, config)?;
+    Ok(Ok((model, twin)))
+}
+
+/// Good, scrap, A, P (flagged ⚑ above the standard), Q and OEE: the figure cells of every table
+/// of a machine's shift.
+fn figure_cells(
+    good: u64,
+    scrap: u64,
+    kpis: &takt_twin::view::Kpis,
+    flagged: &mut bool,
+) -> [String; 6] {
+    [
+        count(good),
+        count(scrap),
+        pct(kpis.availability),
+        performance(kpis, flagged),
+        pct(kpis.quality),
+        pct(kpis.oee),
+    ]
 }
 
 /// A moment on the command line: an RFC 3339 time, or a time from the scenario's start.
@@ -510,15 +541,9 @@ fn print_shifts(history: &takt_twin::shifts::ShiftHistory) {
         let header = ["machine", "good", "scrap", "A", "P", "Q", "OEE"];
         let mut t = crate::table::narrow(&header, 1);
         for m in &shift.machines {
-            t.add_row(vec![
-                m.asset.clone(),
-                count(m.good),
-                count(m.scrap),
-                pct(m.kpis.availability),
-                performance(&m.kpis, &mut flagged),
-                pct(m.kpis.quality),
-                pct(m.kpis.oee),
-            ]);
+            let mut row = vec![m.asset.clone()];
+            row.extend(figure_cells(m.good, m.scrap, &m.kpis, &mut flagged));
+            t.add_row(row);
         }
         println!("{t}");
     }
@@ -574,13 +599,8 @@ pub(crate) fn print_state(state: &TwinState) {
                 .as_deref()
                 .map_or(String::new(), |s| plant_text(s, today)),
             a.reason.clone(),
-            count(a.good),
-            count(a.scrap),
-            pct(a.kpis.availability),
-            performance(&a.kpis, &mut flagged),
-            pct(a.kpis.quality),
-            pct(a.kpis.oee),
         ];
+        row.extend(figure_cells(a.good, a.scrap, &a.kpis, &mut flagged));
         if alarms {
             row.push(a.alarms.keys().cloned().collect::<Vec<_>>().join(" "));
         }
@@ -607,18 +627,14 @@ pub(crate) fn print_state(state: &TwinState) {
     );
     let mut flagged = false;
     for (asset, p) in previous {
-        t.add_row([
+        let mut row = vec![
             asset.clone(),
             p.shift.clone().unwrap_or_default(),
             plant_text(&p.start, None),
             plant_text(&p.end, None),
-            count(p.good),
-            count(p.scrap),
-            pct(p.kpis.availability),
-            performance(&p.kpis, &mut flagged),
-            pct(p.kpis.quality),
-            pct(p.kpis.oee),
-        ]);
+        ];
+        row.extend(figure_cells(p.good, p.scrap, &p.kpis, &mut flagged));
+        t.add_row(row);
     }
     println!("{t}");
     standard_note(flagged);

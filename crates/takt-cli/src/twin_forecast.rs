@@ -1,14 +1,13 @@
 //! `takt twin forecast`: the rest of the shift forecast from the twin's store (the library's
 //! `takt_twin::forecast`), as tables in plant time or `--json`.
 
-use crate::twin::{load_model, pct};
+use crate::twin::pct;
 use anyhow::{Context, Result};
 use comfy_table::Table;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 use takt_model::quantity::count;
-use takt_twin::Twin;
 use takt_twin::mirror::MirrorConfig;
 
 #[derive(clap::Args)]
@@ -50,16 +49,12 @@ pub struct ForecastArgs {
 }
 
 pub fn run(args: ForecastArgs) -> Result<ExitCode> {
-    let model = match load_model(&args.scenario)? {
-        Ok(m) => m,
+    let config = MirrorConfig::with_reorder_window_s(args.reorder_window);
+    let (model, twin) = match crate::twin::open_twin(&args.scenario, &args.db, &args.plant, config)?
+    {
+        Ok(opened) => opened,
         Err(code) => return Ok(code),
     };
-    let store = crate::store_args::open_existing(&args.db, &args.plant)?;
-    let twin = Twin::open(
-        &model,
-        store,
-        MirrorConfig::with_reorder_window_s(args.reorder_window),
-    )?;
     let now_ms = match &args.at {
         Some(ts) => {
             takt_model::time::parse_rfc3339_ms(ts).map_err(|e| anyhow::anyhow!("--at: {e}"))?
