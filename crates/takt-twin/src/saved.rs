@@ -4,11 +4,12 @@
 //! are not read at all).
 //!
 //! A twin saves after every [`EVERY_EVENTS`] events it mirrored (or [`EVERY`] with any), at the
-//! end of a pipelined replay, and when a server stops ([`Twin::save_mirror`]). What it saves is the mirror's state
-//! ([`Mirror::save`]), how many events made it, the newest time stamp, and the id through which
-//! the store gave it every event ([`Store::read_through`]). At opening ([`resume`]), a saved
-//! mirror of the same fingerprint (scenario, configuration, format) is restored and only the
-//! events after its id are read; any other is left, and every event is read as before. Starting
+//! end of a pipelined replay, and when a server stops ([`Twin::save_mirror`]). What it saves is
+//! the mirror's state ([`Mirror::save`]), how many events made it, the newest time stamp, and the
+//! id through which the store gave it every event ([`Store::read_through`]). At opening
+//! ([`resume`]), a saved mirror of the same fingerprint (the code that makes the state, the
+//! scenario, the configuration: [`Mirror::fingerprint`]) is restored and only the events after
+//! its id are read; any other is left, and every event is read as before. Starting
 //! from a saved mirror gives the state a reading of every event gives (test
 //! `a_twin_started_from_its_saved_mirror_is_the_twin_rebuilt_from_every_event`).
 
