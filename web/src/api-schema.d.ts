@@ -309,6 +309,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/plants/{plant}/twin/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The live order book given last, with where the plant stood when it was given. */
+        get: operations["plant_twin_orders"];
+        /**
+         * Gives the plant's open orders, all of them, replacing the book given before: each order's
+         *     product, quantity, the pieces done before now, and its release and due times. From now on the
+         *     forecast and the `order_late` alerts are of these orders; the pieces that leave the plant from
+         *     now on are counted against them, earliest released first.
+         */
+        put: operations["plant_put_twin_orders"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/plants/{plant}/twin/report": {
         parameters: {
             query?: never;
@@ -677,6 +700,29 @@ export interface paths {
          */
         get: operations["twin_layout"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/twin/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The live order book given last, with where the plant stood when it was given. */
+        get: operations["twin_orders"];
+        /**
+         * Gives the plant's open orders, all of them, replacing the book given before: each order's
+         *     product, quantity, the pieces done before now, and its release and due times. From now on the
+         *     forecast and the `order_late` alerts are of these orders; the pieces that leave the plant from
+         *     now on are counted against them, earliest released first.
+         */
+        put: operations["put_twin_orders"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1159,6 +1205,11 @@ export interface components {
             /** Format: double */
             now_s: number;
             orders: components["schemas"]["OrderForecast"][];
+            /**
+             * @description When the live order book the orders come from was given (`PUT /twin/orders`); absent: they
+             *     are the scenario's, dated from its `[run] start`.
+             */
+            orders_as_of?: string | null;
             /** Format: double */
             plan_plant_good?: number | null;
             plant_good_at_end: components["schemas"]["Interval"];
@@ -1491,6 +1542,56 @@ export interface components {
             order_book?: string | null;
             /** @description The scenario file (TOML), as `takt validate` reads it. */
             toml: string;
+        };
+        /** @description One open order. */
+        OpenOrder: {
+            /** @description When it is due, RFC 3339 with an offset; absent: no due date. */
+            due?: string | null;
+            /**
+             * Format: int32
+             * @description Pieces of it finished good before the book was given.
+             */
+            good?: number;
+            /** @description The order's id in the MES or ERP (unique in the book). */
+            id: string;
+            /** @description A product of the scenario. */
+            product: string;
+            /**
+             * Format: int32
+             * @description Pieces the order asks for.
+             */
+            quantity: number;
+            /** @description When its parts may start, RFC 3339 with an offset; absent: released already. */
+            release?: string | null;
+            /**
+             * Format: int32
+             * @description Pieces of it scrapped before the book was given (with `good`, at most `quantity`).
+             */
+            scrap?: number;
+        };
+        /** @description The book as the twin keeps it: the orders, and where the plant stood when it was given. */
+        OrderBook: {
+            /** @description When it took effect: the twin's newest event then (RFC 3339, plant offset). */
+            as_of: string;
+            /** Format: int64 */
+            as_of_ms: number;
+            /**
+             * @description Per product, the pieces that had left the plant when it was given: `[good, scrap]` (good
+             *     out of the product's last step, scrap from any step).
+             */
+            departed_before: {
+                [key: string]: number[];
+            };
+            /**
+             * Format: int64
+             * @description When it was given, by the clock of the server it was given to (Unix ms).
+             */
+            given_ms: number;
+            orders: components["schemas"]["OpenOrder"][];
+        };
+        /** @description `PUT /twin/orders`: the plant's open orders, all of them (the book given before is replaced). */
+        OrderBookRequest: {
+            orders: components["schemas"]["OpenOrder"][];
         };
         OrderCondition: {
             /**
@@ -2995,6 +3096,83 @@ export interface operations {
             };
         };
     };
+    plant_twin_orders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the plant's id (`GET /plants`) */
+                plant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the book */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderBook"];
+                };
+            };
+            /** @description No book was given: the forecast uses the scenario's orders (problem+json) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    plant_put_twin_orders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the plant's id (`GET /plants`) */
+                plant: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrderBookRequest"];
+            };
+        };
+        responses: {
+            /** @description the book as kept */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderBook"];
+                };
+            };
+            /** @description Malformed request (problem+json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Does not validate: the failing fields, located (problem+json) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     plant_twin_report: {
         parameters: {
             query?: never;
@@ -3625,6 +3803,77 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PlantLayout"];
+                };
+            };
+        };
+    };
+    twin_orders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the book */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderBook"];
+                };
+            };
+            /** @description No book was given: the forecast uses the scenario's orders (problem+json) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_twin_orders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrderBookRequest"];
+            };
+        };
+        responses: {
+            /** @description the book as kept */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderBook"];
+                };
+            };
+            /** @description Malformed request (problem+json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Does not validate: the failing fields, located (problem+json) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };

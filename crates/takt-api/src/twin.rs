@@ -8,6 +8,7 @@ use takt_model::Model;
 use takt_twin::alerts::{Alert, AlertChange, AlertEngine, Lifetimes, Rule};
 use takt_twin::event::{Checked, EventError};
 use takt_twin::mirror::MirrorConfig;
+use takt_twin::orders::{OrderBook, OrderBookRequest};
 use takt_twin::replay::{BATCH, HAND_OVER_BEFORE_WAIT, Pacer, Speed};
 use takt_twin::store::{Durability, PostgresLocation, Store, StoreLocation};
 use takt_twin::{IngestReport, Sink, Twin, TwinError, TwinState};
@@ -158,7 +159,7 @@ impl TwinHandle {
     /// Forecasts the orders and judges the `order_late` rules, if one is due at the newest event;
     /// the forecast (a fraction of a second) runs outside the twin's lock.
     pub fn judge_orders(&self) {
-        let (now, view, replications) = {
+        let (now, view, replications, book) = {
             let mut twin = self.lock();
             let Some(now) = twin.newest_ms() else { return };
             let mut alerting = self.lock_alerting();
@@ -169,9 +170,15 @@ impl TwinHandle {
             let Some(n) = a.engine.order_forecast_due(now) else {
                 return;
             };
-            (now, twin.view(now), n)
+            let book = twin
+                .order_book()
+                .map_err(|e| tracing::error!(error = %e, "alerts: the order book cannot be read"))
+                .ok()
+                .flatten();
+            (now, twin.view(now), n, book)
         };
-        let forecast = takt_twin::alerts::order_forecast(&self.model, &view, now, replications);
+        let forecast =
+            takt_twin::alerts::order_forecast(&self.model, &view, now, replications, book.as_ref());
         let changes = {
             let mut twin = self.lock();
             let mut alerting = self.lock_alerting();
@@ -346,6 +353,24 @@ impl TwinHandle {
         // Another server's events first, so that the saved mirror is as of the store's newest.
         twin.catch_up()?;
         twin.save_mirror()
+    }
+
+    /// The live order book given last (`takt_twin::orders`), read from the store: every server of
+    /// a plant forecasts the one given last to any of them.
+    pub fn order_book(&self) -> Result<Option<OrderBook>, TwinError> {
+        self.lock().order_book()
+    }
+
+    /// Makes `request` the plant's live order book, as of the newest event once the other
+    /// servers' events are in (`given_ms`: this server's clock).
+    pub fn set_order_book(
+        &self,
+        request: OrderBookRequest,
+        given_ms: i64,
+    ) -> Result<OrderBook, TwinError> {
+        let mut twin = self.lock();
+        twin.catch_up()?;
+        twin.set_order_book(&self.model, request, given_ms)
     }
 
     /// Whether the event store answers: the twin's lock is waited for (an ingestion holds it

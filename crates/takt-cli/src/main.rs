@@ -15,6 +15,7 @@ mod trace_file;
 mod twin;
 mod twin_forecast;
 mod twin_listen;
+mod twin_orders;
 mod whatif;
 mod worker;
 

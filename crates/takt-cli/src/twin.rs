@@ -80,6 +80,9 @@ enum TwinCommand {
     /// The shifts that ended (the one before the running shift and up to 44 before it), newest
     /// first: each machine's pieces and ISO 22400 KPIs.
     Shifts(MirrorArgs),
+    /// The plant's live order book (its open orders from the MES or ERP, dated in plant time),
+    /// or, with `--set FILE`, give a new one: forecasts use it in place of the scenario's orders.
+    Orders(crate::twin_orders::OrdersArgs),
     /// Forecast the rest of the shift from the mirrored state: output, OEE and order completion with
     /// 95% confidence intervals and 90% prediction ranges, and where the plant deviates from plan.
     Forecast(crate::twin_forecast::ForecastArgs),
@@ -94,24 +97,28 @@ enum TwinCommand {
 }
 
 #[derive(clap::Args)]
-struct MirrorArgs {
+pub(crate) struct MirrorArgs {
     /// The twin's event store: a SQLite file, or a PostgreSQL URL (`postgres://user@host/db`, the password in TAKT_STORE_PASSWORD).
     #[arg(long, value_name = "FILE|URL")]
-    db: String,
+    pub(crate) db: String,
     #[command(flatten)]
-    plant: crate::store_args::PlantArg,
+    pub(crate) plant: crate::store_args::PlantArg,
     /// The plant the store mirrors (TOML).
     #[arg(long)]
-    scenario: PathBuf,
+    pub(crate) scenario: PathBuf,
     /// How far out of order events may arrive and still be applied in order, e.g. 2s.
     #[arg(long, default_value = "2s", value_parser = crate::parse_secs)]
     reorder_window: f64,
     /// Print JSON instead of tables.
     #[arg(long)]
-    json: bool,
+    pub(crate) json: bool,
 }
 
 impl MirrorArgs {
+    pub(crate) fn config(&self) -> MirrorConfig {
+        MirrorConfig::with_reorder_window_s(self.reorder_window)
+    }
+
     /// Opens the twin over the store, reads it at its moment (the newest event, or the scenario's
     /// start) and prints what it read: JSON with `--json`, else tables.
     fn show<T: serde::Serialize>(
@@ -119,8 +126,7 @@ impl MirrorArgs {
         read: impl FnOnce(&Twin, i64) -> T,
         print: impl FnOnce(&T),
     ) -> Result<ExitCode> {
-        let config = MirrorConfig::with_reorder_window_s(self.reorder_window);
-        let (model, twin) = match open_twin(&self.scenario, &self.db, &self.plant, config)? {
+        let (model, twin) = match open_twin(&self.scenario, &self.db, &self.plant, self.config())? {
             Ok(opened) => opened,
             Err(code) => return Ok(code),
         };
@@ -199,8 +205,8 @@ fn parse_moment(text: &str) -> Result<Moment, String> {
 }
 
 /// For a twin fed live: says so when the scenario's plan is already over by the clock. KPIs still
-/// count per shift, but the scenario's orders were all released long ago and a forecast has no
-/// plan to compare with.
+/// count per shift, but the scenario's orders were all due long ago (a live order book takes their
+/// place) and a forecast has no plan to compare with.
 pub(crate) fn warn_if_past_the_plan(model: &Model) {
     let end_ms = model.timebase.start_ms() + (model.horizon_s * 1000.0) as i64;
     let now_ms = chrono_now_ms();
@@ -210,8 +216,9 @@ pub(crate) fn warn_if_past_the_plan(model: &Model) {
         tracing::warn!("the scenario's plan {start} .. {end} is over");
         eprintln!(
             "warning: the scenario's plan ({start} .. {end}) is over: live KPIs count per shift, \
-             but forecasts see none of its orders and have no plan to compare with; set [run] start \
-             (and the orders) to the days the plant runs now"
+             but its orders were due long ago and a forecast has no plan to compare with; give the \
+             plant's open orders (`takt twin orders --set FILE` or PUT /twin/orders), or set [run] \
+             start (and the orders) to the days the plant runs now"
         );
     }
 }
@@ -479,6 +486,7 @@ pub fn twin(args: TwinArgs) -> Result<ExitCode> {
         TwinCommand::Report(args) => crate::shift_report::run(args),
         TwinCommand::State(args) => args.show(Twin::state, print_state),
         TwinCommand::Shifts(args) => args.show(Twin::shifts, print_shifts),
+        TwinCommand::Orders(args) => crate::twin_orders::run(args),
     }
 }
 

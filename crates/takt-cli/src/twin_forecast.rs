@@ -82,7 +82,16 @@ pub fn run(args: ForecastArgs) -> Result<ExitCode> {
     let model = std::sync::Arc::new(model);
     let started = Instant::now();
     let view = twin.view(now_ms);
-    let f = takt_twin::forecast::forecast(&model, &view, now_ms, options)?;
+    let book = twin.order_book()?;
+    let f = takt_twin::forecast::forecast_with_plans(
+        &model,
+        &view,
+        now_ms,
+        options,
+        book.as_ref(),
+        None,
+        &std::sync::atomic::AtomicBool::new(false),
+    )?;
     tracing::info!(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "forecast"
@@ -189,6 +198,17 @@ fn print_forecast(f: &takt_twin::forecast::Forecast, timebase: &takt_model::Time
         );
     }
     if !f.orders.is_empty() {
+        match &f.orders_as_of {
+            Some(as_of) => println!(
+                "orders of the live order book as of {}",
+                takt_model::time::parse_rfc3339_ms(as_of)
+                    .map_or_else(|_| as_of.clone(), |ms| when(timebase.model_s(ms)))
+            ),
+            None => println!(
+                "orders of the scenario, dated from its start (`takt twin orders --set` gives the \
+                 plant's own)"
+            ),
+        }
         let mut t = Table::new();
         t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
             .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)

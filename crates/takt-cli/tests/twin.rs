@@ -590,6 +590,65 @@ fn a_forecast_from_the_replayed_state_reaches_the_end_of_the_shift_and_refuses_b
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(message), "{flag} {value}: {err}");
     }
+
+    // The plant's own order book: none at first, a bad one refused field by field, then the
+    // forecast is of the book's orders.
+    let orders = |extra: &[&str]| {
+        let mut args = vec!["twin", "orders", "--db", &db_s, "--scenario", &sc];
+        args.extend(extra);
+        takt(&args)
+    };
+    let none = orders(&[]);
+    assert!(none.status.success());
+    assert!(String::from_utf8_lossy(&none.stdout).contains("no live order book"));
+    let bad = dir.join("bad-book.json");
+    std::fs::write(
+        &bad,
+        r#"{"orders": [{"id": "WO-1", "product": "lemonade", "quantity": 0}]}"#,
+    )
+    .expect("file");
+    let out = orders(&["--set", &bad.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("orders[0].product") && err.contains("orders[0].quantity"),
+        "{err}"
+    );
+    let good = dir.join("book.json");
+    std::fs::write(
+        &good,
+        r#"{"orders": [
+            {"id": "WO-9", "product": "cola-050", "quantity": 4000, "due": "2026-01-05T12:00:00+01:00"},
+            {"id": "WO-8", "product": "cola-033", "quantity": 2000, "good": 1500,
+             "due": "2026-01-05T09:00:00+01:00"}
+        ]}"#,
+    )
+    .expect("file");
+    let given = orders(&["--set", &good.to_string_lossy()]);
+    let table = String::from_utf8_lossy(&given.stdout);
+    assert!(given.status.success(), "{table}");
+    assert!(
+        table.contains("live order book as of 2026-01-05 08:29") && table.contains("1,500"),
+        "{table}"
+    );
+    let kept = json(&orders(&["--json"]));
+    assert_eq!(kept["orders"][1]["good"], 1500);
+    let args = ["twin", "forecast", "--db", &db_s, "--scenario", &sc];
+    let f = json(&takt(
+        &[&args[..], &["--replications", "8", "--json"]].concat(),
+    ));
+    assert_eq!(f["orders_as_of"], kept["as_of"], "{f}");
+    let ids: Vec<&str> = f["orders"]
+        .as_array()
+        .map(|o| o.iter().filter_map(|o| o["id"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(ids, ["WO-9", "WO-8"]);
+    let out = takt(&[&args[..], &["--replications", "8"]].concat());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("orders of the live order book as of 2026-01-05 08:29"),
+        "{text}"
+    );
 }
 
 /// `takt twin listen` refuses a login without a password and TLS files it cannot use, naming

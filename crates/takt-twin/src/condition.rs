@@ -17,6 +17,7 @@
 use crate::event::StateCode;
 use crate::forecast::ForecastError;
 use crate::mirror::{AgeBasis, AssetState};
+use crate::orders::BookedOrders;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use takt_model::model::Station;
 use takt_model::time::format_utc_ms;
@@ -79,6 +80,8 @@ struct Held {
 /// What the inference works from: the model, the moment, and what it had to assume so far.
 struct Reading<'a> {
     model: &'a Model,
+    /// With a live order book: what was done before it was given.
+    baseline: Option<Baseline<'a>>,
     view: &'a BTreeMap<String, AssetState>,
     now_ms: i64,
     now_s: f64,
@@ -86,7 +89,38 @@ struct Reading<'a> {
     warnings: BTreeSet<String>,
 }
 
+/// What the plant had done when a live order book was given (`crate::orders`).
+#[derive(Clone, Copy)]
+struct Baseline<'a> {
+    /// Per order: pieces finished before, `[good, scrap]`.
+    done: &'a [[u32; 2]],
+    /// Per product: `[good, scrap]` out of the plant before.
+    departed_before: &'a [[u64; 2]],
+}
+
 impl Reading<'_> {
+    /// Pieces of order `oi` finished before the book was given, `[good, scrap]`.
+    fn done_before(&self, oi: usize) -> [u32; 2] {
+        self.baseline
+            .and_then(|b| b.done.get(oi).copied())
+            .unwrap_or_default()
+    }
+
+    /// Pieces of order `oi` left to finish after what it did before the book was given.
+    fn left_of(&self, oi: usize) -> u32 {
+        let [good, scrap] = self.done_before(oi);
+        self.model.orders[oi]
+            .quantity
+            .saturating_sub(good.saturating_add(scrap))
+    }
+
+    /// `[good, scrap]` of product `p` out of the plant before the book was given.
+    fn departed_before(&self, p: usize) -> [u64; 2] {
+        self.baseline
+            .and_then(|b| b.departed_before.get(p).copied())
+            .unwrap_or_default()
+    }
+
     /// Model seconds of a Unix time, within the run so far.
     fn to_s(&self, ms: i64) -> f64 {
         self.model.timebase.model_s(ms).clamp(0.0, self.now_s)
@@ -108,9 +142,51 @@ struct Machines {
     held: Vec<Held>,
 }
 
-/// The mirrored plant at `now_ms` as a simulator starting state, with what had to be assumed.
+/// The mirrored plant at `now_ms` as a simulator starting state, with what had to be assumed; the
+/// scenario's own orders.
 pub fn condition_of(
     model: &Model,
+    view: &BTreeMap<String, AssetState>,
+    now_ms: i64,
+) -> Result<(PlantCondition, Vec<String>), ForecastError> {
+    infer(model, None, view, now_ms)
+}
+
+/// [`condition_of`] with a live order book's orders (`booked.model`): the pieces that left the
+/// plant since the book was given are counted against its orders, after what each had done.
+pub fn condition_with_book(
+    booked: &BookedOrders,
+    view: &BTreeMap<String, AssetState>,
+    now_ms: i64,
+) -> Result<(PlantCondition, Vec<String>), ForecastError> {
+    let baseline = Baseline {
+        done: &booked.done,
+        departed_before: &booked.departed_before,
+    };
+    infer(&booked.model, Some(baseline), view, now_ms)
+}
+
+/// Per product, the pieces out of the plant in the mirrored `view`: `[good, scrap]`, good out of
+/// the product's last step and scrap from any (what a live order book notes when it is given).
+pub fn departed_by_product(
+    model: &Model,
+    view: &BTreeMap<String, AssetState>,
+    now_ms: i64,
+) -> BTreeMap<String, [u64; 2]> {
+    let mut reading = Reading::new(model, None, view, now_ms);
+    let machines = read_machines(&mut reading);
+    let balance = Balance::new(&mut reading, &machines);
+    model
+        .products
+        .iter()
+        .enumerate()
+        .map(|(p, product)| (product.name.clone(), balance.out_of_plant(p)))
+        .collect()
+}
+
+fn infer(
+    model: &Model,
+    baseline: Option<Baseline>,
     view: &BTreeMap<String, AssetState>,
     now_ms: i64,
 ) -> Result<(PlantCondition, Vec<String>), ForecastError> {
@@ -121,25 +197,22 @@ pub fn condition_of(
             start: format_utc_ms(start_ms),
         });
     }
-    let mut reading = Reading {
-        model,
-        view,
-        now_ms,
-        now_s: model.timebase.model_s(now_ms),
-        product_index: model
-            .products
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.name.as_str(), i))
-            .collect(),
-        warnings: BTreeSet::new(),
-    };
+    let mut reading = Reading::new(model, baseline, view, now_ms);
     let mut machines = read_machines(&mut reading);
     let mut balance = Balance::new(&mut reading, &machines);
     balance.settle_held(&mut reading, &mut machines);
-    let mut orders = OrderQueue::new(model, reading.now_s);
-    let (done, last_out) = balance.departed(&reading, &machines, &mut orders);
+    let mut orders = OrderQueue::new(&reading);
+    let (mut done, last_out) = balance.departed(&reading, &machines, &mut orders);
     let buffers = balance.queue(&mut reading, &mut machines, &mut orders);
+    // What a live book's orders had done before it was given.
+    for (oi, o) in model.orders.iter().enumerate() {
+        let [good, scrap] = reading.done_before(oi);
+        if good + scrap > 0 && o.release_s <= reading.now_s {
+            let e = done.entry(oi).or_default();
+            e.0 += u64::from(good);
+            e.1 += u64::from(scrap);
+        }
+    }
     let orders = done
         .into_iter()
         .map(|(oi, (good, scrap))| OrderCondition {
@@ -162,6 +235,30 @@ pub fn condition_of(
         },
         reading.warnings.into_iter().collect(),
     ))
+}
+
+impl<'a> Reading<'a> {
+    fn new(
+        model: &'a Model,
+        baseline: Option<Baseline<'a>>,
+        view: &'a BTreeMap<String, AssetState>,
+        now_ms: i64,
+    ) -> Reading<'a> {
+        Reading {
+            model,
+            baseline,
+            view,
+            now_ms,
+            now_s: model.timebase.model_s(now_ms),
+            product_index: model
+                .products
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.name.as_str(), i))
+                .collect(),
+            warnings: BTreeSet::new(),
+        }
+    }
 }
 
 /// Step 1: every machine the twin has seen, with its stop, the work in its hands, its failure
@@ -331,12 +428,17 @@ impl<'a> Balance<'a> {
         }
         let level = (0..n_products)
             .map(|p| {
+                // With a live book: what had left before it, and what its orders had left to do.
+                let [good_before, scrap_before] = r.departed_before(p);
                 let released: u64 = model
                     .orders
                     .iter()
-                    .filter(|o| o.product == p && o.release_s <= r.now_s)
-                    .map(|o| u64::from(o.quantity))
-                    .sum();
+                    .enumerate()
+                    .filter(|(_, o)| o.product == p && o.release_s <= r.now_s)
+                    .map(|(oi, _)| u64::from(r.left_of(oi)))
+                    .sum::<u64>()
+                    + good_before
+                    + scrap_before;
                 (0..finished[p].len())
                     .map(|k| {
                         let inflow = if k == 0 {
@@ -363,6 +465,12 @@ impl<'a> Balance<'a> {
             }
         }
         balance
+    }
+
+    /// `[good, scrap]` of product `p` out of the plant: good from its last step, scrap from any.
+    fn out_of_plant(&self, p: usize) -> [u64; 2] {
+        let good = self.finished[p].last().map_or(0, |f| f.0);
+        [good, self.finished[p].iter().map(|f| f.1).sum()]
     }
 
     /// The step of product `p` station `si` does (its first).
@@ -441,8 +549,13 @@ impl<'a> Balance<'a> {
         let mut last_out: BTreeMap<usize, f64> = BTreeMap::new();
         for p in 0..model.products.len() {
             let last = self.finished[p].len() - 1;
-            let good_out = self.finished[p][last].0;
-            let scrap: u64 = self.finished[p].iter().map(|f| f.1).sum();
+            // With a live book, only what left since it was given.
+            let [good_out, scrap] = self.out_of_plant(p);
+            let [good_before, scrap_before] = r.departed_before(p);
+            let (good_out, scrap) = (
+                good_out.saturating_sub(good_before),
+                scrap.saturating_sub(scrap_before),
+            );
             let departed = good_out + scrap;
             let mut scrap_left = scrap;
             let taken = orders.take(p, departed);
@@ -580,7 +693,9 @@ struct OrderQueue {
 }
 
 impl OrderQueue {
-    fn new(model: &Model, now_s: f64) -> OrderQueue {
+    /// The pieces each released order has left, after what it did before a live book was given.
+    fn new(r: &Reading) -> OrderQueue {
+        let (model, now_s) = (r.model, r.now_s);
         OrderQueue {
             units: (0..model.products.len())
                 .map(|p| {
@@ -591,7 +706,10 @@ impl OrderQueue {
                         .filter(|(_, o)| o.product == p && o.release_s <= now_s)
                         .collect();
                     os.sort_by(|a, b| a.1.release_s.total_cmp(&b.1.release_s).then(a.0.cmp(&b.0)));
-                    os.into_iter().map(|(i, o)| (i, o.quantity)).collect()
+                    os.into_iter()
+                        .map(|(i, _)| (i, r.left_of(i)))
+                        .filter(|&(_, left)| left > 0)
+                        .collect()
                 })
                 .collect(),
         }

@@ -19,9 +19,10 @@
 //! at a later t, where the calendar, the orders' release and due times and the failure ages all
 //! keep their meaning.
 
-use crate::condition::condition_of;
+use crate::condition::{condition_of, condition_with_book};
 use crate::event::StateCode;
 use crate::mirror::{AssetState, shift_of};
+use crate::orders::OrderBook;
 use crate::{AssetInfo, assets_of};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -68,6 +69,8 @@ pub enum ForecastError {
     Run(#[from] takt_sim::RunStopped),
     #[error("the mirrored state does not fit the scenario: {0}")]
     Condition(#[from] ConditionError),
+    #[error(transparent)]
+    Book(#[from] crate::orders::OrderBookError),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -185,6 +188,9 @@ pub struct Forecast {
     pub plant_good_at_end: Interval,
     pub plan_plant_good: Option<f64>,
     pub stations: Vec<StationForecast>,
+    /// When the live order book the orders come from was given (`PUT /twin/orders`); absent: they
+    /// are the scenario's, dated from its `[run] start`.
+    pub orders_as_of: Option<String>,
     pub orders: Vec<OrderForecast>,
     pub deviations: Vec<Deviation>,
     /// What the initial state had to assume.
@@ -238,7 +244,15 @@ pub fn forecast(
     now_ms: i64,
     options: ForecastOptions,
 ) -> Result<Forecast, ForecastError> {
-    forecast_with_plans(model, view, now_ms, options, None, &AtomicBool::new(false))
+    forecast_with_plans(
+        model,
+        view,
+        now_ms,
+        options,
+        None,
+        None,
+        &AtomicBool::new(false),
+    )
 }
 
 /// The furthest a forecast looks ahead of its moment: a week. The twin forecasts the shift; a week
@@ -267,14 +281,17 @@ impl PlanCache {
     }
 }
 
-/// [`forecast`], taking the plan's runs from `plans` when it has them (and keeping them there).
-/// Every run is held to the default [`RunLimits`] and ends, with [`ForecastError::Run`], once
-/// `stop` is raised (the client went away, or the server's time for the request is up).
+/// [`forecast`] of the orders of `book` (a live order book, `crate::orders`) if given, else of the
+/// scenario's, taking the plan's runs from `plans` when it has them (and keeping them there). The
+/// plan is the scenario's: a live book's orders have no plan to compare with. Every run is held to
+/// the default [`RunLimits`] and ends, with [`ForecastError::Run`], once `stop` is raised (the
+/// client went away, or the server's time for the request is up).
 pub fn forecast_with_plans(
     model: &Arc<Model>,
     view: &BTreeMap<String, AssetState>,
     now_ms: i64,
     options: ForecastOptions,
+    book: Option<&OrderBook>,
     plans: Option<&PlanCache>,
     stop: &AtomicBool,
 ) -> Result<Forecast, ForecastError> {
@@ -285,7 +302,13 @@ pub fn forecast_with_plans(
     if !(0.0..1.0).contains(&options.min_deviation) {
         return Err(ForecastError::MinDeviation(options.min_deviation));
     }
-    let (condition, mut warnings) = condition_of(model, view, now_ms)?;
+    let booked = book.map(|b| b.booked(model)).transpose()?;
+    let (condition, mut warnings) = match &booked {
+        Some(b) => condition_with_book(b, view, now_ms)?,
+        None => condition_of(model, view, now_ms)?,
+    };
+    // The model the futures run in: the scenario, with the live book's orders if there is one.
+    let futures = booked.as_ref().map_or(model, |b| &b.model);
     let now_s = condition.now_s;
     let start_ms = model.timebase.start_ms();
     let shift = shift_of(view, &model.shift_clock(), now_ms);
@@ -334,7 +357,7 @@ pub fn forecast_with_plans(
         .into_par_iter()
         .map(|r| {
             let seed = rng::replication_seed(options.seed, r);
-            let mut sim = Simulation::from_condition(Arc::clone(model), seed, &condition)?;
+            let mut sim = Simulation::from_condition(Arc::clone(futures), seed, &condition)?;
             sim.run_guarded(until_s, &limits, &[stop])?;
             Ok(outcome(&sim.report()))
         })
@@ -529,7 +552,7 @@ pub fn forecast_with_plans(
                 .filter(|p| p.order.as_deref() == Some(id))
                 .count()
     };
-    let orders = model
+    let orders = futures
         .orders
         .iter()
         .enumerate()
@@ -572,7 +595,10 @@ pub fn forecast_with_plans(
             } else {
                 share(&runs, o.due_s)
             };
-            let plan_p_on_time = (!plan.is_empty()).then(|| share(&plan, o.due_s)).flatten();
+            let overdue = !complete_now && o.due_s.is_some_and(|due| due < now_s);
+            let plan_p_on_time = (!plan.is_empty() && booked.is_none())
+                .then(|| share(&plan, o.due_s))
+                .flatten();
             if let (Some(p), Some(plan_p)) = (p_on_time, plan_p_on_time)
                 && p < 0.5
                 && plan_p >= 0.5
@@ -585,6 +611,18 @@ pub fn forecast_with_plans(
                         100.0 * p,
                         100.0 * plan_p
                     ),
+                });
+            }
+            // A live book has no plan: an order likely late, and not late already, is flagged.
+            if let Some(p) = p_on_time
+                && booked.is_some()
+                && p < 0.5
+                && !overdue
+            {
+                deviations.push(Deviation {
+                    subject: o.id.clone(),
+                    flag: "order_at_risk",
+                    detail: format!("on time in {:.0}% of the forecast runs", 100.0 * p),
                 });
             }
             OrderForecast {
@@ -600,7 +638,7 @@ pub fn forecast_with_plans(
                 },
                 p_on_time,
                 plan_p_on_time,
-                overdue: !complete_now && o.due_s.is_some_and(|due| due < now_s),
+                overdue,
             }
         })
         .collect();
@@ -617,6 +655,7 @@ pub fn forecast_with_plans(
         plant_good_at_end,
         plan_plant_good,
         stations,
+        orders_as_of: book.map(|b| b.as_of.clone()),
         orders,
         deviations,
         warnings,

@@ -22,6 +22,7 @@ mod ingest;
 pub mod mirror;
 pub mod mqtt;
 pub mod opcua;
+pub mod orders;
 pub mod replay;
 pub mod report;
 pub mod saved;
@@ -209,6 +210,8 @@ pub enum TwinError {
     Opcua(#[from] opcua::OpcuaError),
     #[error("the mirror cannot be saved: {0}")]
     Unsaved(#[from] postcard::Error),
+    #[error(transparent)]
+    OrderBook(#[from] orders::OrderBookError),
 }
 
 /// What the twin knows of an asset from the scenario.

@@ -8,14 +8,16 @@ mod common;
 
 use common::{Lines, bottling, bottling_two_shifts};
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use takt_model::Model;
 use takt_sim::Simulation;
 use takt_sim::components::Activity;
 use takt_sim::condition::Work;
 use takt_twin::assets_of;
-use takt_twin::condition::condition_of;
-use takt_twin::forecast::{ForecastError, ForecastOptions, forecast};
+use takt_twin::condition::{condition_of, condition_with_book, departed_by_product};
+use takt_twin::forecast::{ForecastError, ForecastOptions, forecast, forecast_with_plans};
 use takt_twin::mirror::{Mirror, MirrorConfig};
+use takt_twin::orders::{OpenOrder, OrderBook, OrderBookRequest};
 
 type View = std::collections::BTreeMap<String, takt_twin::mirror::AssetState>;
 
@@ -242,7 +244,7 @@ fn count_covered(
 /// and says exactly what a forecast without the cache says; another horizon is another plan.
 #[test]
 fn plans_kept_between_forecasts_change_nothing() {
-    use takt_twin::forecast::{PlanCache, forecast_with_plans};
+    use takt_twin::forecast::PlanCache;
     let model = bottling();
     let (view, _, now_ms) = mirrored(&model, 5, 5.0 * 3600.0);
     let options = ForecastOptions {
@@ -260,6 +262,7 @@ fn plans_kept_between_forecasts_change_nothing() {
             &view,
             now_ms,
             options,
+            None,
             Some(&plans),
             &Default::default(),
         )
@@ -281,6 +284,7 @@ fn plans_kept_between_forecasts_change_nothing() {
         &view,
         now_ms,
         later,
+        None,
         Some(&plans),
         &Default::default(),
     )
@@ -455,4 +459,138 @@ fn an_order_due_before_the_moment_and_not_finished_is_overdue() {
     }
     assert!(overdue >= 1, "{:?}", f.orders);
     assert!(f.orders.iter().any(|o| !o.overdue), "{:?}", f.orders);
+}
+
+/// A live order book given at 6 h 11 min, each open order with the good and scrapped pieces the
+/// simulator had made of it by then, its times stamped as a MES would: at 9 h 17 min the parts
+/// the twin counts against each order (what left since the book, after what each had done) are
+/// the simulator's own, as exactly as with the scenario's book, and the forecast is of the book's
+/// orders, with no plan to compare them with.
+#[test]
+fn a_live_book_counts_each_orders_parts_from_when_it_was_given() {
+    let model = bottling_two_shifts();
+    let stamp = |s: f64| model.timebase.rfc3339(s);
+    for seed in 1..=3u64 {
+        let jitter_s = seed as f64 * 7.3;
+        let book_s = 6.0 * 3600.0 + 11.0 * 60.0 + jitter_s;
+        let cut_s = 9.0 * 3600.0 + 17.0 * 60.0 + jitter_s;
+        let (mut mirror, mut sim, book_ms) = mirror_of(&model, seed, book_s);
+        let at_book = sim.snapshot();
+        let orders: Vec<OpenOrder> = model
+            .orders
+            .iter()
+            .zip(&at_book.orders)
+            .filter(|(_, (_, os))| os.completed_at.is_none())
+            .map(|(o, (_, os))| {
+                let finished = if os.released {
+                    o.quantity - os.outstanding
+                } else {
+                    0
+                };
+                OpenOrder {
+                    id: o.id.clone(),
+                    product: model.products[o.product].name.clone(),
+                    quantity: o.quantity,
+                    good: os.good,
+                    scrap: finished - os.good,
+                    release: Some(stamp(o.release_s)),
+                    due: o.due_s.map(stamp),
+                }
+            })
+            .collect();
+        // Some orders were finished by then, some are under way, and the late shift's are not
+        // released yet: the book holds the last two kinds.
+        assert!(orders.len() < model.orders.len(), "seed {seed}");
+        assert!(orders.iter().any(|o| o.good > 0), "seed {seed}: {orders:?}");
+        let departed = departed_by_product(&model, &mirror.view(book_ms), book_ms);
+        let book = OrderBook::given(
+            OrderBookRequest { orders },
+            &model,
+            (book_ms, book_ms),
+            departed,
+        )
+        .expect("a book of the scenario's products");
+        // The simulation goes on to the cut, mirrored.
+        let lines = Lines(Arc::default(), model.timebase);
+        sim.set_trace(Box::new(lines.clone()));
+        sim.run_until(cut_s);
+        for line in lines.0.lock().map(|v| v.clone()).unwrap_or_default() {
+            mirror.offer(takt_twin::event::parse(&line).expect("a trace line"));
+        }
+        let now_ms = model.timebase.start_ms() + (cut_s * 1000.0).round() as i64;
+        let view = mirror.view(now_ms);
+        let booked = book.booked(&model).expect("the scenario fits");
+        let (with_book, warnings) = condition_with_book(&booked, &view, now_ms).expect("condition");
+        assert!(warnings.is_empty(), "seed {seed}: {warnings:?}");
+        let (with_scenario, _) = condition_of(&model, &view, now_ms).expect("condition");
+        let truth = sim.snapshot();
+        let good_of = |c: &takt_sim::PlantCondition, id: &str| {
+            c.orders
+                .iter()
+                .find(|o| o.order == id)
+                .map_or(0, |o| o.good)
+        };
+        let mut by_product = vec![(0u32, 0u32); model.products.len()];
+        for o in &booked.model.orders {
+            let oi = model.orders.iter().position(|q| q.id == o.id).expect("id");
+            let actual = truth.orders[oi].1.good;
+            let inferred = good_of(&with_book, &o.id);
+            // As with the scenario's book, scrap is spread over a product's orders under way.
+            assert!(
+                inferred.abs_diff(actual) <= o.quantity / 500,
+                "seed {seed}: good parts of {}: {inferred} inferred, {actual} actual",
+                o.id
+            );
+            assert!(
+                inferred.abs_diff(good_of(&with_scenario, &o.id)) <= o.quantity / 500,
+                "seed {seed}: {}",
+                o.id
+            );
+            by_product[o.product].0 += inferred;
+            by_product[o.product].1 += actual;
+        }
+        for (p, (inferred, actual)) in by_product.into_iter().enumerate() {
+            assert_eq!(inferred, actual, "seed {seed}: good parts of product {p}");
+        }
+        // The parts in the plant belong to the same orders whichever book says so.
+        let parts = |c: &takt_sim::PlantCondition| {
+            let mut v: Vec<(String, String, Option<String>)> = c
+                .buffers
+                .iter()
+                .flat_map(|b| {
+                    b.parts
+                        .iter()
+                        .map(|p| (b.buffer.clone(), p.product.clone(), p.order.clone()))
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(parts(&with_book), parts(&with_scenario), "seed {seed}");
+
+        let options = ForecastOptions {
+            replications: 4,
+            seed: 3,
+            until_s: Some(cut_s + 3600.0),
+            plan_replications: 2,
+            min_deviation: takt_twin::forecast::DEFAULT_MIN_DEVIATION,
+        };
+        let f = forecast_with_plans(
+            &model,
+            &view,
+            now_ms,
+            options,
+            Some(&book),
+            None,
+            &AtomicBool::new(false),
+        )
+        .expect("forecast");
+        assert_eq!(f.orders_as_of.as_deref(), Some(book.as_of.as_str()));
+        let ids: Vec<&str> = f.orders.iter().map(|o| o.id.as_str()).collect();
+        let booked_ids: Vec<&str> = book.orders.iter().map(|o| o.id.as_str()).collect();
+        assert_eq!(ids, booked_ids, "seed {seed}");
+        assert!(f.orders.iter().all(|o| o.plan_p_on_time.is_none()));
+        // The stations still have the scenario's plan.
+        assert!(f.stations.iter().all(|s| s.plan_good.is_some()));
+    }
 }

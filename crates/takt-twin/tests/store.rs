@@ -220,7 +220,7 @@ fn a_store_written_before_versions_opens_unchanged() {
     let conn = ok(rusqlite::Connection::open(&path));
     let mut versions = ok(conn.prepare("SELECT version FROM takt_twin_schema_history"));
     let versions: Vec<i64> = ok(ok(versions.query_map([], |r| r.get(0))).collect());
-    assert_eq!(versions, [1, 2, 3]);
+    assert_eq!(versions, [1, 2, 3, 4]);
 }
 
 /// Two processes writing one SQLite file: each append first reads what the other stored, so a
@@ -390,9 +390,21 @@ fn two_servers_on_one_database_store_each_event_once() {
         Durability::Full,
     ));
     assert_eq!(ok(store.event_count()), 2_000);
+    // The order book given to one server is the one every server reads; a new one replaces it.
+    let mut other = ok(Store::connect(
+        &ok(StoreLocation::parse(&url)),
+        Durability::Full,
+    ));
+    assert_eq!(ok(store.order_book()), None);
+    ok(other.save_order_book(1, r#"{"orders":"first"}"#));
+    ok(other.save_order_book(2, r#"{"orders":"second"}"#));
+    assert_eq!(
+        ok(store.order_book()).as_deref(),
+        Some(r#"{"orders":"second"}"#)
+    );
     assert_eq!(
         cluster.sql("site", "SELECT count(*) FROM takt_twin_schema_history"),
-        "2"
+        "3"
     );
 }
 
@@ -444,7 +456,7 @@ fn plants_in_schemas_of_one_database_keep_apart() {
                 "site",
                 &format!("SELECT count(*) FROM {schema}.takt_twin_schema_history")
             ),
-            "2"
+            "3"
         );
     }
     // Each plant has its judge: one server per plant takes it, the second of a plant does not.
@@ -565,4 +577,23 @@ fn a_version_1_store_converts_and_gives_its_old_pages_back() {
         after < before * 5 / 4,
         "{before} bytes before, {after} after"
     );
+}
+
+/// The live order book a store keeps: none at first, then the one given last, after a reopen too.
+#[test]
+fn a_store_keeps_the_order_book_given_last() {
+    let dir = ok(tempfile::tempdir());
+    let path = dir.path().join("twin.sqlite");
+    {
+        let mut store = ok(Store::open(&path, Durability::Full));
+        assert_eq!(ok(store.order_book()), None);
+        ok(store.save_order_book(1, "first"));
+        ok(store.save_order_book(2, "second"));
+        assert_eq!(ok(store.order_book()).as_deref(), Some("second"));
+    }
+    let store = ok(Store::open(&path, Durability::Full));
+    assert_eq!(ok(store.order_book()).as_deref(), Some("second"));
+    let mut memory = ok(Store::memory());
+    ok(memory.save_order_book(1, "kept"));
+    assert_eq!(ok(memory.order_book()).as_deref(), Some("kept"));
 }

@@ -33,6 +33,20 @@ function rows(f: Forecast): Row[] {
   ];
 }
 
+type OrderForecast = Forecast["orders"][number];
+
+/** Whether the order is due after the forecast's horizon. */
+function dueAfter(o: OrderForecast, until: string): boolean {
+  return o.due != null && Date.parse(o.due) > Date.parse(until);
+}
+
+function onTimeTitle(o: OrderForecast, until: string): string | undefined {
+  if (o.overdue) return "due before now and not finished: late already";
+  if (o.p_on_time == null && dueAfter(o, until))
+    return "due after the forecast's end, and not finished by then in every future: its chance to be on time is not known yet";
+  return undefined;
+}
+
 /** The shift that ended when no shift is running (the twin's clock is past its end), else null. */
 export type ShiftOver = { shift: string | null; ended_ms: number; next_ms: number; offset_min: number };
 
@@ -103,6 +117,10 @@ export function ForecastPanel({ over, silent }: { over: ShiftOver | null; silent
   }, [forecast]);
 
   const offset = forecast ? offsetOf(forecast.now) : 0;
+  // The live order book's moment, if the orders are the plant's own; else they are the scenario's.
+  const bookAsOf = forecast?.orders_as_of ?? null;
+  const open = forecast?.orders.filter((o) => !o.complete_now) ?? [];
+  const staleBook = !bookAsOf && open.length > 0 && open.every((o) => o.overdue);
   return (
     <section class="panel forecast" aria-label="forecast to the end of the shift" data-testid="forecast">
       <h2>
@@ -142,14 +160,25 @@ export function ForecastPanel({ over, silent }: { over: ShiftOver | null; silent
           ) : null}
           {forecast.orders.length ? (
             <table data-testid="forecast-orders">
-              <caption>Orders: chance to be finished by their due time</caption>
+              <caption>
+                {bookAsOf
+                  ? `Orders of the plant's order book (as of ${plantTime(Date.parse(bookAsOf), offset)}): chance to be finished by their due time`
+                  : "Orders of the scenario, dated from its start: chance to be finished by their due time"}
+              </caption>
               <thead>
                 <tr>
                   <th scope="col">order</th>
                   <th scope="col" class="num">quantity</th>
                   <th scope="col">due</th>
+                  <th scope="col" class="num">
+                    done by {plantTime(Date.parse(forecast.until), offset).slice(11)}
+                  </th>
                   <th scope="col" class="num">on time</th>
-                  <th scope="col" class="num">planned</th>
+                  {bookAsOf ? null : (
+                    <th scope="col" class="num">
+                      planned
+                    </th>
+                  )}
                 </tr>
               </thead>
               <tbody>
@@ -158,12 +187,21 @@ export function ForecastPanel({ over, silent }: { over: ShiftOver | null; silent
                     <td>{o.id}</td>
                     <td class="num">{count(o.quantity)}</td>
                     <td>{o.due ? plantTime(Date.parse(o.due), offset) : "–"}</td>
-                    <td class="num">{o.complete_now ? "done" : o.overdue ? "overdue" : percent(o.p_on_time)}</td>
-                    <td class="num">{percent(o.plan_p_on_time)}</td>
+                    <td class="num">{o.complete_now ? "done" : percent(o.p_complete)}</td>
+                    <td class="num" title={onTimeTitle(o, forecast.until)}>
+                      {o.complete_now ? "done" : o.overdue ? "overdue" : o.p_on_time == null && dueAfter(o, forecast.until) ? "due later" : percent(o.p_on_time)}
+                    </td>
+                    {bookAsOf ? null : <td class="num">{percent(o.plan_p_on_time)}</td>}
                   </tr>
                 ))}
               </tbody>
             </table>
+          ) : null}
+          {staleBook ? (
+            <p class="quiet" data-testid="forecast-orders-stale">
+              Every open order of the scenario was due before now: the plant's own open orders, given to the twin by the MES (
+              <code>PUT /twin/orders</code> or <code>takt twin orders --set</code>), put this forecast on today's orders.
+            </p>
           ) : null}
         </>
       ) : !error ? (

@@ -212,6 +212,7 @@ pub(super) fn reject(errors: Vec<FieldError>) -> Result<(), Problem> {
 mod jobs;
 mod last_forecast;
 mod operations;
+mod orders;
 mod plants;
 mod scenarios;
 mod twin;
@@ -219,6 +220,7 @@ pub use crate::jobs::MaintenanceResult;
 use jobs::*;
 pub use last_forecast::LastForecast;
 use operations::*;
+use orders::*;
 use plants::*;
 use scenarios::*;
 use twin::*;
@@ -229,7 +231,7 @@ use twin::*;
     paths(
         health, ready, metrics, openapi, validate_scenario, create_scenario, list_scenarios, get_scenario,
         create_simulation, create_schedule, create_maintenance_plan, get_job, cancel_job, job_events, job_report, ingest,
-        twin_layout, twin_state, twin_kpis, twin_timeline, twin_shifts, twin_report, twin_buffers, twin_forecast, twin_stream,
+        twin_layout, twin_state, twin_kpis, twin_timeline, twin_shifts, twin_report, twin_buffers, twin_forecast, twin_orders, put_twin_orders, twin_stream,
         twin_alerts, acknowledge_alert, twin_feeds, list_plants
     ),
     components(schemas(Problem, FieldError)),
@@ -320,6 +322,7 @@ fn twin_routes() -> Router<Shared> {
         .route("/report", get(twin_report))
         .route("/buffers", get(twin_buffers))
         .route("/forecast", post(twin_forecast))
+        .route("/orders", get(twin_orders).put(put_twin_orders))
         .route("/stream", get(twin_stream))
         .route("/alerts", get(twin_alerts))
         .route("/alerts/{id}/acknowledge", post(acknowledge_alert))
@@ -370,7 +373,7 @@ pub fn router(server: Shared) -> Router {
         app = app.layer(
             CorsLayer::new()
                 .allow_origin(AllowOrigin::list(origins))
-                .allow_methods([Method::GET, Method::POST, Method::DELETE])
+                .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
                 .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
         );
     }

@@ -308,7 +308,14 @@ pub(super) async fn twin_forecast(
             ),
         });
     }
+    // The live order book, if one was given (a new one is a new forecast).
+    let twin = Arc::clone(&p.twin);
+    let book = blocking(move || twin.order_book())
+        .await?
+        .map_err(|e| Problem::internal(format!("the order book: {e}")))?;
+    let book_given_ms = book.as_ref().map(|b| b.given_ms);
     let key = |now_ms: i64| ForecastKey {
+        book_given_ms,
         minute: now_ms.div_euclid(60_000),
         until: req.until.clone(),
         replications: req.replications,
@@ -369,6 +376,7 @@ pub(super) async fn twin_forecast(
             &view,
             now_ms,
             options,
+            book.as_ref(),
             Some(&plans),
             &flag,
         )

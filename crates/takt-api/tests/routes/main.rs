@@ -4,6 +4,7 @@ mod alerts;
 mod every_route;
 mod forecasts;
 mod harness;
+mod orders;
 mod plants;
 mod rate_limits;
 mod scenario_loads;

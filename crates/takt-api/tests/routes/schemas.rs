@@ -282,6 +282,29 @@ fn every_answer_matches_its_schema_in_the_api_document() {
     let (code, problem) = app.call(Method::GET, "/twin/kpis?window=week", None);
     assert_eq!(code, StatusCode::BAD_REQUEST);
     check("/twin/kpis", "get", "400", &problem);
+    // The live order book: none yet, a bad one, a good one, and the forecast of its orders.
+    let (code, problem) = app.call(Method::GET, "/twin/orders", None);
+    assert_eq!(code, StatusCode::NOT_FOUND, "{problem}");
+    let book = |product: &str| {
+        json!({"orders": [{"id": "WO-1", "product": product, "quantity": 100, "good": 10,
+            "due": "2026-01-05T09:00:00+01:00"}]})
+    };
+    let (code, problem) = app.call(Method::PUT, "/twin/orders", Some(&book("lemonade")));
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    check("/twin/orders", "put", "422", &problem);
+    let (code, given) = app.call(Method::PUT, "/twin/orders", Some(&book("cola-033")));
+    assert_eq!(code, StatusCode::OK, "{given}");
+    check("/twin/orders", "put", "200", &given);
+    let (_, kept) = app.call(Method::GET, "/twin/orders", None);
+    check("/twin/orders", "get", "200", &kept);
+    let (code, forecast) = app.call(
+        Method::POST,
+        "/twin/forecast",
+        Some(&json!({"replications": 4, "until": "10min"})),
+    );
+    assert_eq!(code, StatusCode::OK, "{forecast}");
+    assert_eq!(forecast["orders"][0]["id"], "WO-1", "{forecast}");
+    check("/twin/forecast", "post", "200", &forecast);
 
     // Each kind of job's result against `JobView`'s.
     for (path, request) in [

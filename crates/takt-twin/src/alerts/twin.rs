@@ -62,12 +62,14 @@ impl Lifetimes {
 }
 
 /// The forecast `order_late` rules judge: `ahead_s` from the mirrored `view` at `now_ms`, with
-/// `replications` seeded by the scenario's seed; `None` where none can be made.
+/// `replications` seeded by the scenario's seed, of the live order `book` if one was given (else
+/// of the scenario's orders); `None` where none can be made.
 pub fn order_forecast(
     model: &std::sync::Arc<Model>,
     view: &BTreeMap<String, crate::mirror::AssetState>,
     now_ms: i64,
     (replications, ahead_s): (u32, f64),
+    book: Option<&crate::orders::OrderBook>,
 ) -> Option<crate::forecast::Forecast> {
     let options = crate::forecast::ForecastOptions {
         replications,
@@ -76,7 +78,8 @@ pub fn order_forecast(
         plan_replications: 0,
         min_deviation: crate::forecast::DEFAULT_MIN_DEVIATION,
     };
-    crate::forecast::forecast(model, view, now_ms, options)
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    crate::forecast::forecast_with_plans(model, view, now_ms, options, book, None, &stop)
         .map_err(|e| tracing::debug!(error = %e, "alerts: no order forecast now"))
         .ok()
 }
@@ -171,8 +174,9 @@ impl crate::Twin {
         }
     }
 
-    /// Forecasts the orders if an `order_late` rule is due at `now_ms` (a forecast of the running
-    /// shift from the mirrored state, seeded by the scenario's seed), judges them, stores and
+    /// Forecasts the orders (the live book's, if one was given) if an `order_late` rule is due at
+    /// `now_ms` (a forecast of the running shift from the mirrored state, seeded by the scenario's
+    /// seed), judges them, stores and
     /// returns what changed. A forecast that cannot be made (between shifts) is skipped.
     pub fn order_alerts_if_due(
         &mut self,
@@ -183,7 +187,12 @@ impl crate::Twin {
         let Some(wanted) = engine.order_forecast_due(now_ms) else {
             return Ok(Vec::new());
         };
-        let forecast = order_forecast(model, &self.view(now_ms), now_ms, wanted);
+        let book = self
+            .order_book()
+            .map_err(|e| tracing::error!(error = %e, "alerts: the order book cannot be read"))
+            .ok()
+            .flatten();
+        let forecast = order_forecast(model, &self.view(now_ms), now_ms, wanted, book.as_ref());
         let plant_time = due_text(model);
         let changes = engine.evaluate_orders(
             forecast.as_ref().map(|f| f.orders.as_slice()),

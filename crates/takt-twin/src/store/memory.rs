@@ -16,6 +16,7 @@ pub(super) struct Memory {
     /// Alert id -> (open, text).
     alerts: BTreeMap<u64, (bool, String)>,
     saved: Option<SavedMirror>,
+    order_book: Option<String>,
 }
 
 /// The `seq`s seen of one asset, hashed with Fx: the keys are the plant's own counters, and the
@@ -76,6 +77,15 @@ impl Backend for Memory {
 
     fn saved_mirror(&self) -> Result<Option<SavedMirror>, StoreError> {
         Ok(self.saved.clone())
+    }
+
+    fn save_order_book(&mut self, _given_ms: i64, body: &str) -> Result<(), StoreError> {
+        self.order_book = Some(body.to_string());
+        Ok(())
+    }
+
+    fn order_book(&self) -> Result<Option<String>, StoreError> {
+        Ok(self.order_book.clone())
     }
 
     fn quarantine(&mut self, rows: &[(i64, String)], received_ms: i64) -> Result<(), StoreError> {

@@ -95,6 +95,10 @@ trait Backend: Send {
     fn save_mirror(&mut self, saved: &SavedMirror) -> Result<(), StoreError>;
     /// See [`Store::saved_mirror`].
     fn saved_mirror(&self) -> Result<Option<SavedMirror>, StoreError>;
+    /// See [`Store::save_order_book`].
+    fn save_order_book(&mut self, given_ms: i64, body: &str) -> Result<(), StoreError>;
+    /// See [`Store::order_book`].
+    fn order_book(&self) -> Result<Option<String>, StoreError>;
     fn quarantine(&mut self, rows: &[(i64, String)], received_ms: i64) -> Result<(), StoreError>;
     fn event_count(&self) -> Result<u64, StoreError>;
     fn dead_letter_count(&self) -> Result<u64, StoreError>;
@@ -266,6 +270,17 @@ impl Store {
     /// The saved mirror the store holds, if any.
     pub fn saved_mirror(&self) -> Result<Option<SavedMirror>, StoreError> {
         self.backend.saved_mirror()
+    }
+
+    /// Keeps `body` (JSON, `crate::orders::OrderBook`) as the plant's live order book, in place of
+    /// the one it held.
+    pub fn save_order_book(&mut self, given_ms: i64, body: &str) -> Result<(), StoreError> {
+        self.backend.save_order_book(given_ms, body)
+    }
+
+    /// The live order book the store holds (JSON), if one was given.
+    pub fn order_book(&self) -> Result<Option<String>, StoreError> {
+        self.backend.order_book()
     }
 
     /// Moves stored events (by row id, with the reason) to the dead letters, in one transaction:

@@ -410,6 +410,24 @@ impl Backend for Postgres {
         }))
     }
 
+    fn save_order_book(&mut self, given_ms: i64, body: &str) -> Result<(), StoreError> {
+        self.db.with(|c| {
+            c.execute(
+                "INSERT INTO order_book (id, given_ms, body) VALUES (1, $1, $2)
+                 ON CONFLICT (id) DO UPDATE SET given_ms = excluded.given_ms, body = excluded.body",
+                &[&given_ms, &body],
+            )
+        })?;
+        Ok(())
+    }
+
+    fn order_book(&self) -> Result<Option<String>, StoreError> {
+        let row = self
+            .db
+            .with(|c| c.query_opt("SELECT body FROM order_book WHERE id = 1", &[]))?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
     fn quarantine(&mut self, rows: &[(i64, String)], received_ms: i64) -> Result<(), StoreError> {
         self.db.with(|client| {
             let mut tx = client.transaction()?;

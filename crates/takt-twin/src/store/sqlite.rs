@@ -352,6 +352,22 @@ impl Backend for Sqlite {
             .optional()?)
     }
 
+    fn save_order_book(&mut self, given_ms: i64, body: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO order_book (id, given_ms, body) VALUES (1, ?1, ?2)
+             ON CONFLICT (id) DO UPDATE SET given_ms = excluded.given_ms, body = excluded.body",
+            params![given_ms, body],
+        )?;
+        Ok(())
+    }
+
+    fn order_book(&self) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT body FROM order_book WHERE id = 1", [], |r| r.get(0))
+            .optional()?)
+    }
+
     fn quarantine(&mut self, ids: &[(i64, String)], received_ms: i64) -> Result<(), StoreError> {
         // Row -> position -> reason.
         let mut gone: BTreeMap<i64, BTreeMap<usize, &str>> = BTreeMap::new();
