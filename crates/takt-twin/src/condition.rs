@@ -17,7 +17,7 @@
 use crate::event::StateCode;
 use crate::forecast::ForecastError;
 use crate::mirror::{AgeBasis, AssetState};
-use crate::orders::BookedOrders;
+use crate::orders::{BookedOrders, OrderBook};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use takt_model::model::Station;
 use takt_model::time::format_utc_ms;
@@ -764,18 +764,28 @@ pub struct BufferLevels {
     pub warnings: Vec<String>,
 }
 
-/// Every buffer's parts at `now_ms`, in the scenario's order of buffers; `None` (`now_ms` before
-/// the scenario's start, or no events yet) when they cannot be inferred, with the reason.
+/// Every buffer's parts at `now_ms`, in the scenario's order of buffers, with the orders of the
+/// live `book` if one was given (the parts in front of the first steps are its orders' left to
+/// start); `None` (`now_ms` before the scenario's start, or no events yet) when they cannot be
+/// inferred, with the reason.
 pub fn buffer_levels(
     model: &Model,
     view: Option<(&BTreeMap<String, AssetState>, i64)>,
+    book: Option<&OrderBook>,
 ) -> BufferLevels {
     let (condition, warnings, now_ms) = match view {
         None => (None, vec!["the twin has no events yet".to_string()], 0),
-        Some((view, now_ms)) => match condition_of(model, view, now_ms) {
-            Ok((c, w)) => (Some(c), w, now_ms),
-            Err(e) => (None, vec![e.to_string()], now_ms),
-        },
+        Some((view, now_ms)) => {
+            let inferred = match book.map(|b| b.booked(model)) {
+                None => condition_of(model, view, now_ms),
+                Some(Ok(booked)) => condition_with_book(&booked, view, now_ms),
+                Some(Err(e)) => Err(e.into()),
+            };
+            match inferred {
+                Ok((c, w)) => (Some(c), w, now_ms),
+                Err(e) => (None, vec![e.to_string()], now_ms),
+            }
+        }
     };
     let buffers = model
         .buffers

@@ -239,14 +239,20 @@ pub(super) async fn twin_report(
 #[utoipa::path(get, path = "/twin/buffers",
     responses((status = 200, description = "OK", body = BufferLevels)))]
 pub(super) async fn twin_buffers(At(p): At) -> Result<Json<BufferLevels>, Problem> {
-    let (now, view) = p.twin.view();
+    let twin = Arc::clone(&p.twin);
     let model = Arc::clone(&p.model);
-    Ok(Json(
-        blocking(move || {
-            takt_twin::condition::buffer_levels(&model, now.map(|now_ms| (&view, now_ms)))
-        })
-        .await?,
-    ))
+    blocking(move || {
+        let (now, view) = twin.view();
+        let book = twin
+            .order_book()
+            .map_err(|e| Problem::internal(format!("the order book: {e}")))?;
+        Ok(Json(takt_twin::condition::buffer_levels(
+            &model,
+            now.map(|now_ms| (&view, now_ms)),
+            book.as_ref(),
+        )))
+    })
+    .await?
 }
 
 pub(super) fn default_forecast_replications() -> u32 {

@@ -51,6 +51,17 @@ fn wednesday() -> (Vec<Value>, Vec<Value>) {
         })
 }
 
+/// Parts waiting in `buffer`, as `GET /twin/buffers` infers them.
+fn waiting(s: &App, buffer: &str) -> u64 {
+    let a = get(s, "/twin/buffers", Some(READ));
+    assert_eq!(a.status, 200, "{}", a.text);
+    a.body["buffers"]
+        .as_array()
+        .and_then(|b| b.iter().find(|b| b["buffer"] == buffer))
+        .and_then(|b| b["parts"].as_u64())
+        .unwrap_or_else(|| panic!("no level of {buffer}: {}", a.text))
+}
+
 fn forecast(s: &App) -> Value {
     let body = r#"{"replications": 4, "plan_replications": 0, "until": "30m"}"#;
     let a = s.send(
@@ -85,6 +96,8 @@ fn a_live_book_puts_the_forecast_on_the_plants_own_orders() {
     assert!(!orders.is_empty());
     assert!(orders.iter().all(|o| o["overdue"] == true), "{orders:?}");
     assert_problem(&get(&s, "/twin/orders", Some(READ)), 404, "not-found");
+    // The scenario's book: all of its 24,500 pieces but the few hundred made are still waiting.
+    assert!(waiting(&s, "Filler.queue") > 24_000);
 
     // A book that does not validate: every failing field, located; nothing is kept.
     let bad = json!({"orders": [
@@ -131,7 +144,12 @@ fn a_live_book_puts_the_forecast_on_the_plants_own_orders() {
         .expect("a count");
     assert_eq!(get(&s, "/twin/orders", Some(READ)).body, given.body);
 
+    // In front of the Filler: what WO-7001 has left to start (20,000 - 504 done, less the few
+    // pieces on the machines), none of the scenario's 24,500, and nothing of WO-7002 yet.
+    let at_book = waiting(&s, "Filler.queue");
+    assert!((19_490..=19_496).contains(&at_book), "{at_book}");
     ingest(rest);
+    assert!(waiting(&s, "Filler.queue") < at_book);
     let after = forecast(&s);
     assert_eq!(after["orders_as_of"], as_of.as_str(), "{after}");
     let ids: Vec<&str> = after["orders"]

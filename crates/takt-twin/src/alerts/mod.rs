@@ -21,7 +21,10 @@ use crate::event::StateCode;
 use crate::forecast::OrderForecast;
 pub use rules::{Condition, Rule, RulesError, Severity};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What an open alert is about: its rule, its asset (empty for an order), and its order.
+type AlertKey = (usize, String, Option<String>);
 use takt_model::fit::Fit;
 use takt_model::{FailureBasis, Model};
 
@@ -137,7 +140,7 @@ enum Verdict {
 pub struct AlertEngine {
     rules: Vec<Rule>,
     /// (rule index, asset, mode) -> the open alert.
-    open: BTreeMap<(usize, String, Option<String>), Alert>,
+    open: BTreeMap<AlertKey, Alert>,
     next_id: u64,
     /// Each machine's last state other than UNKNOWN: a silent machine is judged by what it was.
     last_known: BTreeMap<String, StateCode>,
@@ -325,6 +328,20 @@ impl AlertEngine {
                     }
                     _ => {}
                 }
+            }
+            // An order no longer forecast left the order book (a new live book was given without
+            // it, or the scenario's orders gave way to a book): its alert has nothing left to say.
+            let forecast: BTreeSet<&str> = orders.iter().map(|o| o.id.as_str()).collect();
+            let gone: Vec<AlertKey> = self
+                .open
+                .keys()
+                .filter(|(rule, _, order)| {
+                    *rule == r && order.as_deref().is_some_and(|id| !forecast.contains(id))
+                })
+                .cloned()
+                .collect();
+            for key in gone {
+                self.clear(&key, now_ms, &mut changes);
             }
         }
         changes

@@ -515,6 +515,94 @@ fn an_order_alert_open_before_a_restart_is_taken_on_not_raised_again() {
     );
 }
 
+/// A live order book given without an order whose alert is open (the scenario's order, days late,
+/// or one the MES took off its book): the alert is cleared at the next judgement; the book's
+/// orders are judged as any.
+#[test]
+fn an_order_alert_clears_when_its_order_leaves_the_book() {
+    let model = model();
+    let rules = rules::parse(
+        "[[rule]]\nwhen = \"order_late\"\nprobability = 0.5\nevery = \"10m\"\n",
+        "r",
+        &model,
+    )
+    .expect("rules");
+    let order = |id: &str, p_on_time: f64| crate::forecast::OrderForecast {
+        id: id.into(),
+        quantity: 100,
+        due: Some("2026-01-05T07:00:00.000+01:00".into()),
+        complete_now: false,
+        p_complete: 0.0,
+        completion_s: None,
+        p_on_time: Some(p_on_time),
+        plan_p_on_time: None,
+        overdue: p_on_time == 0.0,
+    };
+    let due = |t: &str| t.to_string();
+    let mut engine = AlertEngine::new(rules, Vec::new(), 0);
+    let raised = engine.evaluate_orders(Some(&[order("SO-4711", 0.0)]), 1_000, &due);
+    assert!(
+        matches!(&raised[..], [AlertChange::Raised(_)]),
+        "{raised:?}"
+    );
+    let changes =
+        engine.evaluate_orders(Some(&[order("WO-1", 0.9), order("WO-2", 0.2)]), 2_000, &due);
+    let said: Vec<(&str, Option<&str>)> = changes
+        .iter()
+        .map(|c| match c {
+            AlertChange::Raised(a) => ("raised", a.order.as_deref()),
+            AlertChange::Cleared(a) => ("cleared", a.order.as_deref()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        said,
+        [("raised", Some("WO-2")), ("cleared", Some("SO-4711"))]
+    );
+    // No forecast (between shifts): nothing is cleared for want of one.
+    assert!(engine.evaluate_orders(None, 3_000, &due).is_empty());
+}
+
+/// The `order_late` rule judges the live book's orders once one is given: of a small order and a
+/// large one due in half an hour on a press that makes a bracket a minute, the large one.
+#[test]
+fn the_order_alerts_judge_the_live_books_orders() {
+    let mut h = Harness::new(
+        "[[rule]]\nwhen = \"order_late\"\nprobability = 0.5\nevery = \"10m\"\nahead = \"2h\"\nreplications = 10\n",
+    );
+    h.feed(&[
+        state("Press", 1000, 0, "RUNNING", ""),
+        state("Packer", 1001, 0, "RUNNING", ""),
+    ]);
+    let order = |id: &str, quantity: u32, due: &str| crate::orders::OpenOrder {
+        id: id.into(),
+        product: "bracket".into(),
+        quantity,
+        good: 0,
+        scrap: 0,
+        release: None,
+        due: Some(due.into()),
+    };
+    let book = crate::orders::OrderBookRequest {
+        orders: vec![
+            order("SMALL-1", 2, "2026-01-05T08:00:00+01:00"),
+            order("LARGE-2", 500, "2026-01-05T06:40:00+01:00"),
+        ],
+    };
+    let model = std::sync::Arc::new(h.model.clone());
+    h.twin.set_order_book(&model, book, 0).expect("a good book");
+    let now = h.twin.newest_ms().expect("an event") + 10 * 60_000;
+    let changes = h
+        .twin
+        .order_alerts_if_due(&mut h.engine, &model, now)
+        .expect("judged");
+    let orders: Vec<Option<&str>> = raised(&changes)
+        .iter()
+        .map(|a| a.order.as_deref())
+        .collect();
+    assert_eq!(orders, [Some("LARGE-2")], "{changes:?}");
+}
+
 #[test]
 fn a_listener_judges_at_the_newest_event_or_on_the_clock_when_quiet() {
     let mut h = Harness::new("[[rule]]\nwhen = \"silent\"\nlonger_than = \"10m\"\n");
