@@ -12,7 +12,7 @@ use takt_twin::report::ShiftReport;
 
 #[derive(clap::Args)]
 pub struct ReportArgs {
-    /// The twin's event store, filled by `takt replay --db` or `takt twin listen`: a SQLite file, or a PostgreSQL URL (`postgres://user@host/db`, the password in TAKT_STORE_PASSWORD).
+    /// The twin's event store, filled by `takt replay --db` or `takt twin listen`: a SQLite file, or a PostgreSQL URL (`postgres://user@host/db`, `?sslmode=verify-full` for TLS; the password in TAKT_STORE_PASSWORD).
     #[arg(long, value_name = "FILE|URL")]
     db: String,
     #[command(flatten)]

@@ -10,7 +10,8 @@ use takt_twin::store::{PostgresLocation, StoreLocation};
 #[derive(clap::Args, Debug)]
 pub struct StoreArgs {
     /// A PostgreSQL database holding the stores, shared by the servers of a site:
-    /// `postgres://user@host:port/database`. Its password comes from TAKT_STORE_PASSWORD or
+    /// `postgres://user@host:port/database`, over TLS with `?sslmode=verify-full` (and
+    /// `&sslrootcert=CA.pem` for a private CA). Its password comes from TAKT_STORE_PASSWORD or
     /// --store-password-file, not from this URL. Default: SQLite files (see --data).
     #[arg(long, env = "TAKT_STORE", hide_env_values = true, value_name = "URL")]
     pub store: Option<String>,

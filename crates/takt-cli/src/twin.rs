@@ -27,7 +27,7 @@ pub struct ReplayArgs {
     /// `max` (as fast as possible) or a speed-up such as `60x` (one recorded minute per second).
     #[arg(long, default_value = "max")]
     speed: Speed,
-    /// Event store: a SQLite file, or a PostgreSQL URL (`postgres://user@host/db`, the password in TAKT_STORE_PASSWORD); without it the replay is kept in memory.
+    /// Event store: a SQLite file, or a PostgreSQL URL (`postgres://user@host/db`, `?sslmode=verify-full` for TLS; the password in TAKT_STORE_PASSWORD); without it the replay is kept in memory.
     #[arg(long, value_name = "FILE|URL")]
     db: Option<String>,
     #[command(flatten)]
@@ -98,7 +98,7 @@ enum TwinCommand {
 
 #[derive(clap::Args)]
 pub(crate) struct MirrorArgs {
-    /// The twin's event store: a SQLite file, or a PostgreSQL URL (`postgres://user@host/db`, the password in TAKT_STORE_PASSWORD).
+    /// The twin's event store: a SQLite file, or a PostgreSQL URL (`postgres://user@host/db`, `?sslmode=verify-full` for TLS; the password in TAKT_STORE_PASSWORD).
     #[arg(long, value_name = "FILE|URL")]
     pub(crate) db: String,
     #[command(flatten)]

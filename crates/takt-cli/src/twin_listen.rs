@@ -27,7 +27,7 @@ pub struct ListenArgs {
     /// The plant the broker's events come from (TOML): its machines are the assets.
     #[arg(long)]
     scenario: PathBuf,
-    /// Event store: a SQLite file, or a PostgreSQL URL (`postgres://user@host/db`, the password in TAKT_STORE_PASSWORD).
+    /// Event store: a SQLite file, or a PostgreSQL URL (`postgres://user@host/db`, `?sslmode=verify-full` for TLS; the password in TAKT_STORE_PASSWORD).
     #[arg(long, value_name = "FILE|URL")]
     db: String,
     #[command(flatten)]

@@ -29,6 +29,7 @@ pub mod saved;
 pub mod shifts;
 pub mod store;
 pub mod timeline;
+pub mod tls;
 pub mod view;
 
 use event::{Checked, Event, EventError};

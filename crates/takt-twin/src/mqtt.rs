@@ -27,7 +27,7 @@ use rumqttc::{
     Client, ConnectReturnCode, Connection, ConnectionError, Event, MqttOptions, Packet, Publish,
     QoS, TlsConfiguration, Transport,
 };
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -318,60 +318,14 @@ fn rustls_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rust
 
 /// The rustls client settings of `tls`: the trusted roots, and the client certificate if any.
 pub fn tls_client_config(tls: &MqttTls) -> Result<rustls::ClientConfig, MqttError> {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let file_error = |path: &Path, problem: String| MqttError::TlsFile {
-        path: path.to_path_buf(),
-        problem,
-    };
-    let certificates = |path: &Path| -> Result<Vec<CertificateDer<'static>>, MqttError> {
-        let certs = CertificateDer::pem_file_iter(path)
-            .map_err(|e| file_error(path, e.to_string()))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| file_error(path, e.to_string()))?;
-        if certs.is_empty() {
-            return Err(file_error(path, "no PEM certificate in it".into()));
-        }
-        Ok(certs)
-    };
-    let mut roots = rustls::RootCertStore::empty();
-    match &tls.ca_file {
-        Some(path) => {
-            for cert in certificates(path)? {
-                roots
-                    .add(cert)
-                    .map_err(|e| file_error(path, format!("not a usable CA certificate: {e}")))?;
-            }
-        }
-        None => {
-            let native = rustls_native_certs::load_native_certs();
-            for e in &native.errors {
-                tracing::warn!("MQTT TLS: a system certificate could not be read: {e}");
-            }
-            let (added, _) = roots.add_parsable_certificates(native.certs);
-            if added == 0 {
-                return Err(MqttError::Tls(
-                    "no CA file given and no trusted root found in the operating system".into(),
-                ));
-            }
-        }
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| MqttError::Tls(e.to_string()))?
-        .with_root_certificates(roots);
-    match &tls.client_cert {
-        None => Ok(builder.with_no_client_auth()),
-        Some((cert, key)) => {
-            let chain = certificates(cert)?;
-            let key_der = PrivateKeyDer::from_pem_file(key)
-                .map_err(|e| file_error(key, format!("no usable PEM private key in it ({e})")))?;
-            builder
-                .with_client_auth_cert(chain, key_der)
-                .map_err(|e| file_error(cert, format!("client certificate and key: {e}")))
-        }
-    }
+    let client_cert = tls
+        .client_cert
+        .as_ref()
+        .map(|(cert, key)| (cert.as_path(), key.as_path()));
+    crate::tls::client_config(tls.ca_file.as_deref(), client_cert, "MQTT").map_err(|e| match e {
+        crate::tls::TlsSetupError::File { path, problem } => MqttError::TlsFile { path, problem },
+        crate::tls::TlsSetupError::Settings(words) => MqttError::Tls(words),
+    })
 }
 
 fn log_connection_error(e: &ConnectionError, host: &str, port: u16, backoff: Duration) {

@@ -5,11 +5,12 @@
 //! missing client certificate each end listening with an error that says why, instead of retrying
 //! forever; a bad PEM file is named.
 
+#[path = "common/authority.rs"]
+mod authority;
 mod common;
 
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+use authority::Authority;
 use rumqttc::{Client, Event, MqttOptions, Packet, QoS, TlsConfiguration, Transport};
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -19,43 +20,6 @@ use takt_twin::store::Store;
 use takt_twin::{ListenStats, Twin, TwinError};
 
 const EVENTS: u64 = 200;
-
-/// A certificate authority, and certificates it signs, written as PEM files into a folder.
-struct Authority {
-    params: CertificateParams,
-    key: KeyPair,
-}
-
-impl Authority {
-    fn new(dir: &Path, name: &str) -> (Authority, PathBuf) {
-        let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-        params.distinguished_name.push(DnType::CommonName, name);
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        let key = KeyPair::generate().expect("CA key");
-        let cert = params.self_signed(&key).expect("CA certificate");
-        let path = dir.join(format!("{name}.pem"));
-        std::fs::write(&path, cert.pem()).expect("CA file");
-        (Authority { params, key }, path)
-    }
-
-    /// A leaf certificate for `names` (DNS names or IP addresses): its certificate and key files.
-    fn issue(&self, dir: &Path, file: &str, names: &[&str]) -> (PathBuf, PathBuf) {
-        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-        let mut params = CertificateParams::new(names).expect("leaf params");
-        params.distinguished_name.push(DnType::CommonName, file);
-        let key = KeyPair::generate().expect("leaf key");
-        let issuer = Issuer::from_params(&self.params, &self.key);
-        let cert = params.signed_by(&key, &issuer).expect("leaf certificate");
-        let (cert_path, key_path) = (
-            dir.join(format!("{file}.crt")),
-            dir.join(format!("{file}.key")),
-        );
-        std::fs::write(&cert_path, cert.pem()).expect("certificate file");
-        std::fs::write(&key_path, key.serialize_pem()).expect("key file");
-        (cert_path, key_path)
-    }
-}
 
 fn config(port: u16, password: &str, tls: MqttTls) -> MqttConfig {
     MqttConfig {

@@ -4,6 +4,7 @@
 //! server's store (`takt-api`'s `db/postgres.rs`).
 
 use crate::store::StoreError;
+use crate::store::transport::{self, Transport};
 use postgres::{Client, NoTls};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,6 +19,8 @@ pub enum PostgresError {
     Url { url: String, message: String },
     #[error("{}", with_cause(.0))]
     Database(#[from] postgres::Error),
+    #[error("`{url}`: TLS: {problem}")]
+    Tls { url: String, problem: String },
 }
 
 /// The client's words with the database's own (`db error` alone says nothing of which statement
@@ -36,7 +39,10 @@ fn with_cause(e: &postgres::Error) -> String {
 pub struct PostgresLocation {
     /// The URL as given, without its password.
     shown: String,
+    /// The URL the client reads: as given, without libpq's TLS parameters (see `transport`).
     url: String,
+    /// Plain, or TLS with the server's certificate and name checked.
+    transport: Transport,
     password: Option<String>,
     /// Events older than this before the newest stored event are dropped, a week at a time;
     /// `None`: kept for ever.
@@ -83,23 +89,32 @@ impl PostgresLocation {
     }
 
     /// Reads the URL (libpq's form: `postgres://user@host:port/database?options`). A password in
-    /// it is taken, and reported by [`PostgresLocation::has_password_in_url`].
+    /// it is taken, and reported by [`PostgresLocation::has_password_in_url`]. TLS as libpq's
+    /// `sslmode=verify-full`, `sslrootcert`, `sslcert` and `sslkey` say (see `transport`); the
+    /// files are read now, so that a wrong one is told before anything starts.
     pub fn parse(text: &str) -> Result<PostgresLocation, PostgresError> {
-        let config: postgres::Config =
-            text.parse()
-                .map_err(|e: postgres::Error| PostgresError::Url {
-                    url: redact(text),
-                    message: e.to_string(),
-                })?;
+        let url_error = |message: String| PostgresError::Url {
+            url: redact(text),
+            message,
+        };
+        let (url, transport) = transport::split(text).map_err(url_error)?;
+        let config: postgres::Config = url
+            .parse()
+            .map_err(|e: postgres::Error| url_error(e.to_string()))?;
         if config.get_dbname().is_none() {
             return Err(PostgresError::Url {
                 url: redact(text),
                 message: "name the database: postgres://user@host:port/DATABASE".into(),
             });
         }
+        transport.connector().map_err(|e| PostgresError::Tls {
+            url: redact(text),
+            problem: e.to_string(),
+        })?;
         Ok(PostgresLocation {
             shown: redact(text),
-            url: text.to_string(),
+            url,
+            transport,
             password: None,
             retention_ms: None,
             schema: None,
@@ -141,7 +156,14 @@ impl PostgresLocation {
     /// Whether the URL carries a password (it would show in the process list and shell history
     /// if it came from a command line).
     pub fn has_password_in_url(&self) -> bool {
-        self.shown != self.url
+        self.url
+            .parse::<postgres::Config>()
+            .is_ok_and(|c| c.get_password().is_some())
+    }
+
+    /// Whether connections are TLS, the server's certificate and name checked.
+    pub fn is_tls(&self) -> bool {
+        self.transport != Transport::Plain
     }
 
     /// The password, from the environment or a file.
@@ -185,7 +207,14 @@ impl PostgresLocation {
             };
             config.options(&options);
         }
-        Ok(config.connect(NoTls)?)
+        let connector = self.transport.connector().map_err(|e| PostgresError::Tls {
+            url: self.shown.clone(),
+            problem: e.to_string(),
+        })?;
+        Ok(match connector {
+            None => config.connect(NoTls)?,
+            Some(tls) => config.connect(tls)?,
+        })
     }
 
     /// Brings a schema up to date with `runner`, one server at a time (a session advisory lock):

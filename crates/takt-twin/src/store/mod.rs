@@ -18,6 +18,7 @@ mod connection;
 mod memory;
 mod postgres;
 mod sqlite;
+mod transport;
 
 use crate::alerts::Alert;
 use crate::event::{Checked, parse};

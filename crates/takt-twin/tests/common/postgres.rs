@@ -160,6 +160,33 @@ impl Cluster {
     pub fn data_dir(&self) -> &Path {
         &self.data
     }
+
+    /// Restarts the server taking TLS connections only (`hostssl` in `pg_hba.conf`, `ssl = on`),
+    /// with the certificate and key in the PEM files `cert` and `key`.
+    pub fn require_tls(&self, cert: &Path, key: &Path) {
+        self.stop();
+        let (server_cert, server_key) =
+            (self.data.join("server.crt"), self.data.join("server.key"));
+        std::fs::copy(cert, &server_cert).expect("the server's certificate");
+        std::fs::copy(key, &server_key).expect("the server's key");
+        std::fs::write(
+            self.data.join("pg_hba.conf"),
+            "local all all trust\nhostssl all all 127.0.0.1/32 trust\n",
+        )
+        .expect("pg_hba.conf");
+        let mut conf = std::fs::read_to_string(self.data.join("postgresql.conf")).expect("conf");
+        conf.push_str("\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n");
+        std::fs::write(self.data.join("postgresql.conf"), conf).expect("postgresql.conf");
+        // The server reads its key only if no one else may.
+        run(Command::new("chmod").arg("600").arg(&server_key));
+        if self.as_postgres {
+            run(Command::new("chown")
+                .arg("postgres:")
+                .arg(&server_cert)
+                .arg(&server_key));
+        }
+        self.start_again();
+    }
 }
 
 fn run(c: &mut Command) {
