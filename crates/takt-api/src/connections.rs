@@ -1,9 +1,11 @@
 //! Accepting connections, with bounds a slow or greedy client cannot get round: a connection
 //! that has not sent a request's headers within `header_timeout` (its first request, or the next
-//! one after a response) is closed; at most `per_client` connections from one address are kept
-//! (more are closed as they come); at most `max` at once (more wait in the listen backlog until
-//! one closes). Without them a few hundred connections that send half a request and wait held
-//! every file descriptor, and the server accepted nothing more.
+//! one after a response) is closed; so is one whose client takes nothing of its answer for
+//! `write_timeout` (it asked for much and stopped reading); at most `per_client` connections from
+//! one address are kept (more are closed as they come); at most `max` at once (more wait in the
+//! listen backlog until one closes). Without them a few hundred connections that send half a
+//! request and wait held every file descriptor, and the server accepted nothing more; and a
+//! client that asked for large answers and read none of them held its connections for good.
 //!
 //! HTTP/1.1 through hyper, the way `axum::serve` runs it, with a timer and the bounds added;
 //! each request carries its peer's address (`ConnectInfo<SocketAddr>`).
@@ -33,6 +35,9 @@ pub struct ConnectionLimits {
     /// How long a connection may take to send a request's headers, counted from its opening or
     /// from the end of its last response (so also how long it may stay idle).
     pub header_timeout: Duration,
+    /// How long an answer may wait for its client to take any of it (a client on a slow link
+    /// still takes some; one that stopped reading takes none).
+    pub write_timeout: Duration,
 }
 
 impl Default for ConnectionLimits {
@@ -41,6 +46,7 @@ impl Default for ConnectionLimits {
             max: 1024,
             per_client: 128,
             header_timeout: Duration::from_secs(20),
+            write_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -123,6 +129,8 @@ pub(crate) async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
+        let mut stream = tokio_io_timeout::TimeoutStream::new(stream);
+        stream.set_write_timeout(Some(limits.write_timeout));
         let service = app
             .clone()
             .map_request(move |mut request: hyper::Request<Incoming>| {
@@ -132,7 +140,10 @@ pub(crate) async fn serve(
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header_timeout)
-            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+            .serve_connection(
+                TokioIo::new(Box::pin(stream)),
+                TowerToHyperService::new(service),
+            );
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(e) = connection.await {

@@ -84,6 +84,10 @@ pub struct ServeArgs {
     /// of its last response (so also how long it may stay idle); then it is closed.
     #[arg(long, default_value = "20s", value_parser = positive_duration)]
     header_timeout: Duration,
+    /// How long an answer may wait for its client to take any of it; then the connection is
+    /// closed (a client that asked for much and stopped reading).
+    #[arg(long, default_value = "30s", value_parser = positive_duration)]
+    write_timeout: Duration,
     #[command(flatten)]
     jobs: JobArgs,
     /// Jobs that may wait for a worker (with --store: in the site's queue); more are refused with
@@ -451,5 +455,6 @@ fn connection_limits(args: &ServeArgs) -> anyhow::Result<takt_api::ConnectionLim
         max: max as usize,
         per_client: args.connections_per_client as usize,
         header_timeout: args.header_timeout,
+        write_timeout: args.write_timeout,
     })
 }

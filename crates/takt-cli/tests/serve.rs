@@ -247,6 +247,38 @@ fn slow_and_greedy_connections_are_closed_and_the_server_keeps_serving() {
     assert!(freed > 0, "served while all eight places were held");
 }
 
+/// A client that asks for large answers and then reads none of them is closed once its answer
+/// has waited the write timeout, and everyone else is served meanwhile; before, it held its
+/// connection for as long as it liked.
+#[test]
+fn a_client_that_stops_reading_its_answers_is_closed_after_the_write_timeout() {
+    let dir = data_dir("slow-reader");
+    let s = Server::start(&dir, &["--write-timeout", "2s"]);
+    let size = get(&s, "/openapi.json", None).text.len();
+    // A hundred answers of about 190 KB each, more than the sockets' buffers hold.
+    let asked = 100;
+    let requests = "GET /openapi.json HTTP/1.1\r\nHost: takt\r\n\r\n".repeat(asked);
+    let mut reader = connect_from(&s, [127, 0, 0, 5], &requests);
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(get(&s, "/health", None).status, 200);
+    // What the kernel held is still read, then the connection ends, long before the rest.
+    reader
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut got = Vec::new();
+    let ended = match reader.read_to_end(&mut got) {
+        Ok(_) => true,
+        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+    };
+    assert!(ended, "the connection is still open");
+    assert!(
+        got.len() < asked * size / 2,
+        "{} of {} bytes came: the answers were not cut off",
+        got.len(),
+        asked * size
+    );
+}
+
 #[test]
 fn sigterm_ends_the_server_within_its_grace_period_whatever_is_open() {
     let dir = data_dir("sigterm");
