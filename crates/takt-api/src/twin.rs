@@ -414,6 +414,13 @@ impl TwinHandle {
         twin.shifts(now)
     }
 
+    /// The figures of the day or the week of the running shift, as of the newest event.
+    pub fn totals(&self, period: takt_twin::totals::Period) -> takt_twin::totals::PeriodTotals {
+        let twin = self.lock();
+        let now = twin.newest_ms().unwrap_or(self.start_ms);
+        twin.totals(now, period)
+    }
+
     /// The report of the running shift or the one before, as of the newest event, without the
     /// plan (`takt_twin::report::compare_with_plan` adds it, outside this lock).
     pub fn shift_report(&self, window: takt_twin::KpiWindow) -> takt_twin::report::ShiftReport {

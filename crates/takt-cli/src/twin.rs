@@ -80,6 +80,9 @@ enum TwinCommand {
     /// The shifts that ended (the one before the running shift and up to 44 before it), newest
     /// first: each machine's pieces and ISO 22400 KPIs.
     Shifts(MirrorArgs),
+    /// A day's or a week's figures: each machine's pieces and ISO 22400 KPIs over the shifts that
+    /// started in the plant's day (or week, Monday to Sunday) of the running shift, so far.
+    Totals(TotalsArgs),
     /// The plant's live order book (its open orders from the MES or ERP, dated in plant time),
     /// or, with `--set FILE`, give a new one: forecasts use it in place of the scenario's orders.
     Orders(crate::twin_orders::OrdersArgs),
@@ -94,6 +97,15 @@ enum TwinCommand {
     /// Subscribe to an MQTT broker (topics takt/<site>/<line>/<asset>/<kind>) and mirror the plant
     /// into the store; each batch is acknowledged once it is stored.
     Listen(Box<crate::twin_listen::ListenArgs>),
+}
+
+#[derive(clap::Args)]
+struct TotalsArgs {
+    #[command(flatten)]
+    mirror: MirrorArgs,
+    /// `day` (the plant's day of the running shift) or `week` (its week, Monday to Sunday).
+    #[arg(long, default_value = "day", value_parser = |s: &str| s.parse::<takt_twin::totals::Period>().map_err(|e| e.to_string()))]
+    period: takt_twin::totals::Period,
 }
 
 #[derive(clap::Args)]
@@ -487,6 +499,9 @@ pub fn twin(args: TwinArgs) -> Result<ExitCode> {
         TwinCommand::State(args) => args.show(Twin::state, print_state),
         TwinCommand::Shifts(args) => args.show(Twin::shifts, print_shifts),
         TwinCommand::Orders(args) => crate::twin_orders::run(args),
+        TwinCommand::Totals(args) => args
+            .mirror
+            .show(|twin, now| twin.totals(now, args.period), print_totals),
     }
 }
 
@@ -555,6 +570,49 @@ fn print_shifts(history: &takt_twin::shifts::ShiftHistory) {
         }
         println!("{t}");
     }
+    standard_note(flagged);
+}
+
+/// A day's or a week's figures: the period and the shifts counted, then a row per machine.
+fn print_totals(totals: &takt_twin::totals::PeriodTotals) {
+    let shifts: Vec<String> = totals
+        .shifts
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {}{}",
+                s.shift.as_deref().unwrap_or("(unnamed)"),
+                plant_text(&s.start, None),
+                if s.running { " (so far)" } else { "" }
+            )
+        })
+        .collect();
+    println!(
+        "{}",
+        takt_model::quantity::wrap(
+            &format!(
+                "{} from {} to {} (plant time): {}",
+                totals.period,
+                plant_text(&totals.start, None),
+                plant_text(&totals.end, None),
+                if shifts.is_empty() {
+                    "no shift with figures".to_string()
+                } else {
+                    format!("shifts {}", shifts.join(", "))
+                }
+            ),
+            100
+        )
+    );
+    let mut flagged = false;
+    let header = ["machine", "good", "scrap", "A", "P", "Q", "OEE"];
+    let mut t = crate::table::narrow(&header, 1);
+    for m in &totals.machines {
+        let mut row = vec![m.asset.clone()];
+        row.extend(figure_cells(m.good, m.scrap, &m.kpis, &mut flagged));
+        t.add_row(row);
+    }
+    println!("{t}");
     standard_note(flagged);
 }
 

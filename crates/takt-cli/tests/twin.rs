@@ -203,6 +203,39 @@ fn a_replayed_day_gives_the_late_shifts_own_kpis() {
         assert_eq!(machine["good"], station["good"], "{name}");
         assert_same_kpis(machine, station, &format!("{name}, ended early shift"));
     }
+    // The day's figures from the store: both shifts together are the simulator's whole day, its
+    // ratios over the summed times (not an average of the two shifts').
+    let whole_day = json(&takt(&[
+        "run",
+        &day.to_string_lossy(),
+        "--horizon",
+        "16h",
+        "--json",
+    ]));
+    let totals = json(&takt(&[
+        "twin",
+        "totals",
+        "--db",
+        &db.to_string_lossy(),
+        "--scenario",
+        &scenario("bottling-line.toml"),
+        "--period",
+        "day",
+        "--json",
+    ]));
+    let counted: Vec<&str> = totals["shifts"]
+        .as_array()
+        .map(|s| s.iter().filter_map(|s| s["shift"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(counted, ["early", "late"], "{totals}");
+    for station in whole_day["stations"].as_array().expect("stations") {
+        let name = station["name"].as_str().expect("name");
+        let machine = totals["machines"]
+            .as_array()
+            .and_then(|ms| ms.iter().find(|m| m["asset"] == name))
+            .expect("machine");
+        assert_same_kpis(machine, station, &format!("{name}, the day"));
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -30,6 +30,7 @@ pub mod shifts;
 pub mod store;
 pub mod timeline;
 pub mod tls;
+pub mod totals;
 pub mod view;
 
 use event::{Checked, Event, EventError};

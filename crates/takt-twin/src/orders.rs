@@ -191,7 +191,7 @@ fn check_orders(orders: &[OpenOrder], model: &Model) -> Vec<Invalid> {
 }
 
 /// A name from outside, cut for an error message.
-fn clip(text: &str) -> String {
+pub(crate) fn clip(text: &str) -> String {
     match text.char_indices().nth(80) {
         Some((end, _)) => format!("{}…", &text[..end]),
         None => text.to_string(),

@@ -231,7 +231,7 @@ use twin::*;
     paths(
         health, ready, metrics, openapi, validate_scenario, create_scenario, list_scenarios, get_scenario,
         create_simulation, create_schedule, create_maintenance_plan, get_job, cancel_job, job_events, job_report, ingest,
-        twin_layout, twin_state, twin_kpis, twin_timeline, twin_shifts, twin_report, twin_buffers, twin_forecast, twin_orders, put_twin_orders, twin_stream,
+        twin_layout, twin_state, twin_kpis, twin_timeline, twin_shifts, twin_totals, twin_report, twin_buffers, twin_forecast, twin_orders, put_twin_orders, twin_stream,
         twin_alerts, acknowledge_alert, twin_feeds, list_plants
     ),
     components(schemas(Problem, FieldError)),
@@ -319,6 +319,7 @@ fn twin_routes() -> Router<Shared> {
         .route("/kpis", get(twin_kpis))
         .route("/timeline", get(twin_timeline))
         .route("/shifts", get(twin_shifts))
+        .route("/totals", get(twin_totals))
         .route("/report", get(twin_report))
         .route("/buffers", get(twin_buffers))
         .route("/forecast", post(twin_forecast))

@@ -174,6 +174,32 @@ pub(super) async fn twin_shifts(
 }
 
 #[derive(Deserialize, ToSchema, utoipa::IntoParams)]
+pub struct TotalsQuery {
+    /// `day` (the default): the plant's day of the running shift. `week`: its week, Monday to
+    /// Sunday.
+    pub period: Option<String>,
+}
+
+/// A day's or a week's figures: each machine's pieces and ISO 22400 KPIs over the shifts that
+/// started in the plant's day (or week) of the running shift, the running one so far included;
+/// the ratios over the summed times and pieces.
+#[utoipa::path(get, path = "/twin/totals", params(TotalsQuery),
+    responses((status = 200, description = "OK", body = takt_twin::totals::PeriodTotals), (status = 400, description = "Malformed request (problem+json)", body = Problem)))]
+pub(super) async fn twin_totals(
+    At(p): At,
+    Query(q): Query<TotalsQuery>,
+) -> Result<Json<takt_twin::totals::PeriodTotals>, Problem> {
+    let period: takt_twin::totals::Period = q
+        .period
+        .as_deref()
+        .unwrap_or("day")
+        .parse()
+        .map_err(|e: takt_twin::totals::PeriodError| Problem::bad_request(e.to_string()))?;
+    let twin = Arc::clone(&p.twin);
+    Ok(Json(blocking(move || twin.totals(period)).await?))
+}
+
+#[derive(Deserialize, ToSchema, utoipa::IntoParams)]
 pub struct ReportQuery {
     /// `previous` (the default): the shift before the running one, complete. `shift`: the running
     /// shift, so far.

@@ -243,6 +243,8 @@ fn every_answer_matches_its_schema_in_the_api_document() {
         ("/twin/timeline", "200"),
         ("/twin/timeline?window=previous", "200"),
         ("/twin/shifts", "200"),
+        ("/twin/totals", "200"),
+        ("/twin/totals?period=week", "200"),
         ("/twin/buffers", "200"),
         ("/twin/report?window=shift", "200"),
         ("/twin/report", "200"),

@@ -1,7 +1,7 @@
 //! The screens: the page and its assets come from inside the binary, open to anyone (they hold no
 //! data), with a policy that keeps the page on this server; the data behind them needs a token.
 
-use crate::harness::{App, READ, WRITE, get, post};
+use crate::harness::{App, READ, WRITE, assert_problem, get, post};
 
 #[test]
 fn the_page_and_its_assets_are_served_from_the_binary_and_the_data_needs_a_token() {
@@ -397,9 +397,50 @@ fn ended_shifts_come_newest_first_with_each_machines_figures() {
     let early = &two[1]["machines"][0];
     assert_eq!(early["state_s"]["RUNNING"], 470.0 * 60.0, "{early}");
     assert_eq!(early["availability"], 1.0, "{early}");
+    // The day and the week of the running shift (Tuesday's early, ten minutes in): the running
+    // shift so far, and for the week Monday's two as well; running all the time there was a
+    // state, 470 + 480 + 10 minutes.
+    let totals = |period: &str| {
+        let a = get(&app, &format!("/twin/totals?period={period}"), Some(READ));
+        assert_eq!(a.status, 200, "{}", a.text);
+        a.body
+    };
+    let day = totals("day");
+    assert_eq!(day["start"], "2026-01-06T00:00:00.000+01:00", "{day}");
+    assert_eq!(day["shifts"].as_array().map(Vec::len), Some(1), "{day}");
+    assert_eq!(day["shifts"][0]["running"], true);
+    assert_eq!(day["machines"][0]["good"], 7);
+    let week = totals("week");
+    assert_eq!(week["start"], "2026-01-05T00:00:00.000+01:00", "{week}");
+    let names: Vec<&str> = week["shifts"]
+        .as_array()
+        .map(|s| s.iter().filter_map(|s| s["shift"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(names, ["early", "late", "early"], "oldest first");
+    let filler = &week["machines"][0];
+    assert_eq!(filler["asset"], "Filler");
+    assert_eq!(filler["good"], 40 + 25 + 7);
+    assert_eq!(
+        filler["state_s"]["RUNNING"],
+        (470.0 + 480.0 + 10.0) * 60.0,
+        "{filler}"
+    );
+    assert_eq!(filler["availability"], 1.0, "{filler}");
+    assert_eq!(get(&app, "/twin/totals", Some(READ)).body["period"], "day");
+    assert_problem(
+        &get(&app, "/twin/totals?period=month", Some(READ)),
+        400,
+        "bad-request",
+    );
     // The same under the plant's own path.
     let plants = get(&app, "/plants", Some(READ));
     let id = plants.body["plants"][0]["id"].as_str().unwrap_or_default();
+    let own = get(
+        &app,
+        &format!("/plants/{id}/twin/totals?period=week"),
+        Some(READ),
+    );
+    assert_eq!(own.body, week);
     let own = get(&app, &format!("/plants/{id}/twin/shifts"), Some(READ));
     assert_eq!(
         own.body["shifts"].as_array().map(Vec::len),
