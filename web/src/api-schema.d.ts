@@ -434,6 +434,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/plants/{plant}/twin/totals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A day's or a week's figures: each machine's pieces and ISO 22400 KPIs over the shifts that
+         *     started in the plant's day (or week) of the running shift, the running one so far included;
+         *     the ratios over the summed times and pieces.
+         */
+        get: operations["plant_twin_totals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/ready": {
         parameters: {
             query?: never;
@@ -832,6 +853,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/twin/totals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A day's or a week's figures: each machine's pieces and ISO 22400 KPIs over the shifts that
+         *     started in the plant's day (or week) of the running shift, the running one so far included;
+         *     the ratios over the summed times and pieces.
+         */
+        get: operations["twin_totals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1061,6 +1103,18 @@ export interface components {
              * @description Parts and labour of one planned service.
              */
             service: number;
+        };
+        /** @description A shift counted in a period. */
+        CountedShift: {
+            end: string;
+            /** Format: int64 */
+            end_ms: number;
+            /** @description Running at the twin's moment: counted up to it. */
+            running: boolean;
+            shift?: string | null;
+            start: string;
+            /** Format: int64 */
+            start_ms: number;
         };
         /** @description Counters since the twin started (accepted and dead letters include what the store held). */
         Counters: {
@@ -1653,6 +1707,24 @@ export interface components {
             value: string;
             /** @description Written in the file; `false`: the default, which the file leaves out. */
             written: boolean;
+        };
+        /** @description `GET /twin/totals`: a day's or a week's figures per machine. */
+        PeriodTotals: {
+            end: string;
+            /** Format: int64 */
+            end_ms: number;
+            /** @description Each machine that counted in them, in the line's order. */
+            machines: components["schemas"]["MachineShift"][];
+            /** @description The twin's moment (its newest event). */
+            now: string;
+            /** @description `day` or `week`. */
+            period: string;
+            /** @description The shifts counted, oldest first; the running one counts so far. */
+            shifts: components["schemas"]["CountedShift"][];
+            /** @description The plant's midnight (a week: Monday's) the period starts at, and its end. */
+            start: string;
+            /** Format: int64 */
+            start_ms: number;
         };
         /**
          * @description What no plan of an order book can beat (`takt_scheduler::bounds`: each order's own path through
@@ -3318,6 +3390,43 @@ export interface operations {
             };
         };
     };
+    plant_twin_totals: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the plant's id (`GET /plants`) */
+                plant: string;
+                /**
+                 * @description `day` (the default): the plant's day of the running shift. `week`: its week, Monday to
+                 *     Sunday.
+                 */
+                period: string | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PeriodTotals"];
+                };
+            };
+            /** @description Malformed request (problem+json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     ready: {
         parameters: {
             query?: never;
@@ -3997,6 +4106,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TimelineReport"];
+                };
+            };
+            /** @description Malformed request (problem+json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    twin_totals: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description `day` (the default): the plant's day of the running shift. `week`: its week, Monday to
+                 *     Sunday.
+                 */
+                period: string | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PeriodTotals"];
                 };
             };
             /** @description Malformed request (problem+json) */

@@ -58,6 +58,15 @@ test("the board lists the shifts before the last one, newest first, with the lin
   for (const cell of await earlier.getByRole("row").nth(1).getByRole("cell").all()) {
     await expect(cell).toHaveText(/^(\d[\d,]*|\d+\.\d %( ⚑)?|–)$/);
   }
+  // The day and the week of the running shift (Tuesday's late): Tuesday's two shifts, then all
+  // four since Monday, summed at the line's last machine.
+  const totals = page.getByTestId("period-totals");
+  await expect(totals.getByRole("rowheader")).toHaveText([`day ${plantDate(tuesdayEarly)} (so far)`, `week from ${plantDate(mondayEarly)} (so far)`]);
+  await expect(totals.getByRole("row").nth(1).getByRole("cell").first()).toHaveText("700");
+  await expect(totals.getByRole("row").nth(2).getByRole("cell").first()).toHaveText("1,000");
+  for (const cell of await totals.getByRole("row").nth(2).getByRole("cell").all()) {
+    await expect(cell).toHaveText(/^(\d[\d,]*|\d+\.\d %( ⚑)?|–)$/);
+  }
   await page.screenshot({ path: "test-results/board-shifts.png", fullPage: true });
   await expectAccessible(page);
   expect(problems).toEqual([]);

@@ -7,6 +7,10 @@ import { twinPath } from "../plant";
 import { overStandard } from "./Line";
 
 type EndedShift = Schemas["EndedShift"];
+type PeriodTotals = Schemas["PeriodTotals"];
+
+/** How often the day's and the week's figures are read again: they grow with the running shift. */
+const TOTALS_EVERY_MS = 60_000;
 
 /** The earlier shifts shown under the shift before (the API has up to 44 more). */
 const EARLIER_SHOWN = 8;
@@ -28,6 +32,85 @@ function useShifts(key: number | undefined): { shifts: EndedShift[] | null; erro
     return () => abort.abort();
   }, [key]);
   return { shifts, error };
+}
+
+/** The day's and the week's figures of the running shift (GET /twin/totals), read again every
+ * minute and when a shift ends. */
+function useTotals(key: number | undefined): { totals: PeriodTotals[]; error: string | null } {
+  const [totals, setTotals] = useState<PeriodTotals[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    const abort = new AbortController();
+    const read = () =>
+      Promise.all(["day", "week"].map((p) => get<PeriodTotals>(twinPath(`/totals?period=${p}`), abort.signal)))
+        .then((t) => {
+          setTotals(t);
+          setError(null);
+        })
+        .catch((e: unknown) => {
+          if (!abort.signal.aborted) setError(`day and week: ${e instanceof Error ? e.message : String(e)}`);
+        });
+    void read();
+    const timer = window.setInterval(() => void read(), TOTALS_EVERY_MS);
+    return () => {
+      abort.abort();
+      window.clearInterval(timer);
+    };
+  }, [key]);
+  return { totals, error };
+}
+
+/** A row per period: its good parts at the end of the line and each machine's OEE over it. */
+function Totals(props: { totals: PeriodTotals[]; machines: string[]; offset: number }) {
+  const last = props.machines[props.machines.length - 1];
+  const shown = props.totals.filter((t) => t.shifts.length > 0);
+  if (!shown.length) return null;
+  return (
+    <>
+      <h3>Day and week</h3>
+      <table data-testid="period-totals">
+        <thead>
+          <tr>
+            <th scope="col">period</th>
+            <th scope="col" class="num">
+              good ({last})
+            </th>
+            {props.machines.map((m) => (
+              <th scope="col" class="num" key={m}>
+                OEE {m}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {shown.map((t) => {
+            const of = new Map(t.machines.map((m) => [m.asset, m]));
+            const date = plantTime(t.start_ms, props.offset).slice(0, 10);
+            const soFar = t.shifts.some((s) => s.running) ? " (so far)" : "";
+            return (
+              <tr key={t.period}>
+                <th scope="row" title={`${t.shifts.length} shifts`}>
+                  {t.period === "day" ? `day ${date}` : `week from ${date}`}
+                  {soFar}
+                </th>
+                <td class="num">{count(last ? of.get(last)?.good : null)}</td>
+                {props.machines.map((m) => {
+                  const figures = of.get(m);
+                  const flag = figures ? overStandard(figures) : undefined;
+                  return (
+                    <td class="num" key={m} title={flag}>
+                      {percent(figures?.oee)}
+                      {flag ? " ⚑" : ""}
+                    </td>
+                  );
+                })}
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </>
+  );
 }
 
 /** Each earlier shift in a row: its good parts at the end of the line and each machine's OEE. */
@@ -89,6 +172,7 @@ export function Previous(props: { layout: PlantLayout; assets: Map<string, Asset
   );
   const first = rows.find((r) => r.asset?.previous_shift)?.asset?.previous_shift;
   const { shifts, error } = useShifts(first?.start_ms);
+  const { totals, error: totalsError } = useTotals(first?.start_ms);
   // The shift before is the newest ended one, shown above: the others are earlier.
   const earlier = (shifts ?? []).filter((s) => first != null && s.start_ms < first.start_ms);
   return (
@@ -135,6 +219,8 @@ export function Previous(props: { layout: PlantLayout; assets: Map<string, Asset
         <p class="quiet">The twin has seen no complete shift before this one yet.</p>
       )}
       {error ? <p class="error" role="alert">{error}</p> : null}
+      {totalsError ? <p class="error" role="alert">{totalsError}</p> : null}
+      <Totals totals={totals} machines={rows.map((r) => r.name)} offset={offset} />
       {earlier.length ? <Earlier shifts={earlier} machines={rows.map((r) => r.name)} offset={offset} /> : null}
     </section>
   );
