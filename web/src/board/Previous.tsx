@@ -60,104 +60,91 @@ function useTotals(key: number | undefined): { totals: PeriodTotals[]; error: st
   return { totals, error };
 }
 
-/** A row per period: its good parts at the end of the line and each machine's OEE over it. */
-function Totals(props: { totals: PeriodTotals[]; machines: string[]; offset: number }) {
+type MachineFigures = EndedShift["machines"][number];
+
+/** A row of `OeeTable`: its header cell, and the figures of the machines that counted in it. */
+type OeeRow = { key: string | number; label: string; title?: string; machines: MachineFigures[] };
+
+/** Rows of shifts or periods: each one's good parts at the end of the line and each machine's OEE. */
+function OeeTable(props: { testId: string; first: string; rows: OeeRow[]; machines: string[] }) {
   const last = props.machines[props.machines.length - 1];
-  const shown = props.totals.filter((t) => t.shifts.length > 0);
-  if (!shown.length) return null;
+  return (
+    <table data-testid={props.testId}>
+      <thead>
+        <tr>
+          <th scope="col">{props.first}</th>
+          <th scope="col" class="num">
+            good ({last})
+          </th>
+          {props.machines.map((m) => (
+            <th scope="col" class="num" key={m}>
+              OEE {m}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {props.rows.map((row) => {
+          const of = new Map(row.machines.map((m) => [m.asset, m]));
+          return (
+            <tr key={row.key}>
+              <th scope="row" title={row.title}>
+                {row.label}
+              </th>
+              <td class="num">{count(last ? of.get(last)?.good : null)}</td>
+              {props.machines.map((m) => {
+                const figures = of.get(m);
+                const flag = figures ? overStandard(figures) : undefined;
+                return (
+                  <td class="num" key={m} title={flag}>
+                    {percent(figures?.oee)}
+                    {flag ? " ⚑" : ""}
+                  </td>
+                );
+              })}
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
+
+/** A row per period that has figures: the day's and the week's. */
+function Totals(props: { totals: PeriodTotals[]; machines: string[]; offset: number }) {
+  const rows = props.totals
+    .filter((t) => t.shifts.length > 0)
+    .map((t) => {
+      const date = plantTime(t.start_ms, props.offset).slice(0, 10);
+      const soFar = t.shifts.some((s) => s.running) ? " (so far)" : "";
+      return {
+        key: t.period,
+        label: `${t.period === "day" ? `day ${date}` : `week from ${date}`}${soFar}`,
+        title: `${t.shifts.length} shifts`,
+        machines: t.machines,
+      };
+    });
+  if (!rows.length) return null;
   return (
     <>
       <h3>Day and week</h3>
-      <table data-testid="period-totals">
-        <thead>
-          <tr>
-            <th scope="col">period</th>
-            <th scope="col" class="num">
-              good ({last})
-            </th>
-            {props.machines.map((m) => (
-              <th scope="col" class="num" key={m}>
-                OEE {m}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {shown.map((t) => {
-            const of = new Map(t.machines.map((m) => [m.asset, m]));
-            const date = plantTime(t.start_ms, props.offset).slice(0, 10);
-            const soFar = t.shifts.some((s) => s.running) ? " (so far)" : "";
-            return (
-              <tr key={t.period}>
-                <th scope="row" title={`${t.shifts.length} shifts`}>
-                  {t.period === "day" ? `day ${date}` : `week from ${date}`}
-                  {soFar}
-                </th>
-                <td class="num">{count(last ? of.get(last)?.good : null)}</td>
-                {props.machines.map((m) => {
-                  const figures = of.get(m);
-                  const flag = figures ? overStandard(figures) : undefined;
-                  return (
-                    <td class="num" key={m} title={flag}>
-                      {percent(figures?.oee)}
-                      {flag ? " ⚑" : ""}
-                    </td>
-                  );
-                })}
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
+      <OeeTable testId="period-totals" first="period" rows={rows} machines={props.machines} />
     </>
   );
 }
 
-/** Each earlier shift in a row: its good parts at the end of the line and each machine's OEE. */
+/** Each earlier shift in a row. */
 function Earlier(props: { shifts: EndedShift[]; machines: string[]; offset: number }) {
-  const last = props.machines[props.machines.length - 1];
   const shown = props.shifts.slice(0, EARLIER_SHOWN);
+  const rows = shown.map((s) => ({
+    key: s.start_ms,
+    label: `${s.shift ?? "shift"} ${plantTime(s.start_ms, props.offset)}`,
+    machines: s.machines,
+  }));
   return (
     <>
       <h3>Earlier shifts</h3>
-      <table data-testid="earlier-shifts">
-        <thead>
-          <tr>
-            <th scope="col">shift</th>
-            <th scope="col" class="num">
-              good ({last})
-            </th>
-            {props.machines.map((m) => (
-              <th scope="col" class="num" key={m}>
-                OEE {m}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {shown.map((s) => {
-            const of = new Map(s.machines.map((m) => [m.asset, m]));
-            return (
-              <tr key={s.start_ms}>
-                <th scope="row">
-                  {s.shift ?? "shift"} {plantTime(s.start_ms, props.offset)}
-                </th>
-                <td class="num">{count(last ? of.get(last)?.good : null)}</td>
-                {props.machines.map((m) => {
-                  const figures = of.get(m);
-                  const flag = figures ? overStandard(figures) : undefined;
-                  return (
-                    <td class="num" key={m} title={flag}>
-                      {percent(figures?.oee)}
-                      {flag ? " ⚑" : ""}
-                    </td>
-                  );
-                })}
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
+      <OeeTable testId="earlier-shifts" first="shift" rows={rows} machines={props.machines} />
       {props.shifts.length > shown.length ? (
         <p class="quiet">{props.shifts.length - shown.length} earlier shifts are kept too: GET /twin/shifts, or takt twin shifts.</p>
       ) : null}
