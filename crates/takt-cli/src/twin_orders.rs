@@ -3,7 +3,6 @@
 
 use crate::twin::{MirrorArgs, chrono_now_ms, open_twin};
 use anyhow::{Context, Result};
-use comfy_table::Table;
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -82,24 +81,28 @@ fn print_book(book: &OrderBook, timebase: &takt_model::Timebase) {
             })
     };
     println!(
-        "live order book as of {} (plant time, {}): {} orders; pieces out since then count against them",
-        timebase.plant_minute(timebase.model_s(book.as_of_ms)),
-        timebase.offset_text(),
-        count(book.orders.len() as u64)
+        "{}",
+        takt_model::quantity::wrap(
+            &format!(
+                "live order book as of {} (plant time, {}): {} orders; pieces out since then \
+                 count against them",
+                timebase.plant_minute(timebase.model_s(book.as_of_ms)),
+                timebase.offset_text(),
+                count(book.orders.len() as u64)
+            ),
+            100
+        )
     );
-    let mut t = Table::new();
-    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
-        .set_width(100)
-        .set_header([
-            "order",
-            "product",
-            "quantity",
-            "good before",
-            "scrap before",
-            "release",
-            "due",
-        ]);
+    let header = [
+        "order",
+        "product",
+        "quantity",
+        "good before",
+        "scrap before",
+        "release",
+        "due",
+    ];
+    let mut t = crate::table::narrow(&header, 2);
     for o in &book.orders {
         t.add_row([
             o.id.clone(),
@@ -110,11 +113,6 @@ fn print_book(book: &OrderBook, timebase: &takt_model::Timebase) {
             when(&o.release),
             when(&o.due),
         ]);
-    }
-    for c in 2..5 {
-        if let Some(col) = t.column_mut(c) {
-            col.set_cell_alignment(comfy_table::CellAlignment::Right);
-        }
     }
     println!("{t}");
 }
