@@ -561,16 +561,24 @@ fn print_shifts(history: &takt_twin::shifts::ShiftHistory) {
             plant_text(&shift.start, None),
             to.get(..5).unwrap_or(&to)
         );
-        let header = ["machine", "good", "scrap", "A", "P", "Q", "OEE"];
-        let mut t = crate::table::narrow(&header, 1);
-        for m in &shift.machines {
-            let mut row = vec![m.asset.clone()];
-            row.extend(figure_cells(m.good, m.scrap, &m.kpis, &mut flagged));
-            t.add_row(row);
-        }
-        println!("{t}");
+        println!("{}", machines_table(&shift.machines, &mut flagged));
     }
     standard_note(flagged);
+}
+
+/// A row per machine: its pieces and KPIs over a shift or a period.
+fn machines_table(
+    machines: &[takt_twin::shifts::MachineShift],
+    flagged: &mut bool,
+) -> comfy_table::Table {
+    let header = ["machine", "good", "scrap", "A", "P", "Q", "OEE"];
+    let mut t = crate::table::narrow(&header, 1);
+    for m in machines {
+        let mut row = vec![m.asset.clone()];
+        row.extend(figure_cells(m.good, m.scrap, &m.kpis, flagged));
+        t.add_row(row);
+    }
+    t
 }
 
 /// A day's or a week's figures: the period and the shifts counted, then a row per machine.
@@ -605,14 +613,7 @@ fn print_totals(totals: &takt_twin::totals::PeriodTotals) {
         )
     );
     let mut flagged = false;
-    let header = ["machine", "good", "scrap", "A", "P", "Q", "OEE"];
-    let mut t = crate::table::narrow(&header, 1);
-    for m in &totals.machines {
-        let mut row = vec![m.asset.clone()];
-        row.extend(figure_cells(m.good, m.scrap, &m.kpis, &mut flagged));
-        t.add_row(row);
-    }
-    println!("{t}");
+    println!("{}", machines_table(&totals.machines, &mut flagged));
     standard_note(flagged);
 }
 
