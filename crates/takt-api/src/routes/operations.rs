@@ -57,32 +57,38 @@ pub(super) async fn ready(State(s): State<Shared>) -> Response {
 /// arrived (`time() - takt_twin_last_accepted_timestamp_seconds` is how long the feed is silent);
 /// whether each MQTT or OPC UA feed still listens (`takt_feed_up`, 0 once it gave up).
 #[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus / OpenMetrics text exposition", content_type = "application/openmetrics-text")))]
-pub(super) async fn metrics(State(s): State<Shared>) -> Response {
+pub(super) async fn metrics(State(s): State<Shared>) -> Result<Response, Problem> {
     let (queued, running) = s.jobs.load();
-    let plants: Vec<PlantFigures> = s
-        .plants
-        .values()
-        .map(|p| {
-            let (now, view) = p.twin.view();
-            PlantFigures {
-                plant: p.id.clone(),
-                state: p.twin.snapshot(),
-                // The same levels as `GET /twin/buffers`.
-                buffers: takt_twin::condition::buffer_levels(
-                    &p.model,
-                    now.map(|now_ms| (&view, now_ms)),
-                    p.twin.order_book().ok().flatten().as_ref(),
-                ),
-                last_accepted_ms: p.twin.last_accepted_ms(),
-                judges_alerts: p.twin.judges_alerts(),
-            }
-        })
-        .collect();
+    // Each plant's twin is locked, its order book read and its buffers inferred: off the runtime.
+    let server = Arc::clone(&s);
+    let plants: Vec<PlantFigures> = blocking(move || {
+        server
+            .plants
+            .values()
+            .map(|p| {
+                let (now, view) = p.twin.view();
+                PlantFigures {
+                    plant: p.id.clone(),
+                    state: p.twin.snapshot(),
+                    // The same levels as `GET /twin/buffers`; without the order book if the
+                    // store cannot give it now.
+                    buffers: takt_twin::condition::buffer_levels(
+                        &p.model,
+                        now.map(|now_ms| (&view, now_ms)),
+                        p.twin.order_book().ok().flatten().as_ref(),
+                    ),
+                    last_accepted_ms: p.twin.last_accepted_ms(),
+                    judges_alerts: p.twin.judges_alerts(),
+                }
+            })
+            .collect()
+    })
+    .await?;
     let text = s.metrics.render(|registry| {
         plant_metrics(registry, &plants, (queued, running));
         feed_metrics(registry, &s.feeds.list());
     });
-    ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response()
+    Ok(([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response())
 }
 
 /// One plant's figures of one scrape.
