@@ -287,7 +287,6 @@ impl crate::Twin {
         request: OrderBookRequest,
         given_ms: i64,
     ) -> Result<OrderBook, crate::TwinError> {
-        request.check(model)?;
         let as_of_ms = self.newest_ms().unwrap_or(given_ms);
         let departed = crate::condition::departed_by_product(model, &self.view(as_of_ms), as_of_ms);
         let book = OrderBook::given(request, model, (as_of_ms, given_ms), departed)?;
