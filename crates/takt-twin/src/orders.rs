@@ -90,8 +90,9 @@ pub struct Invalid {
 pub enum OrderBookError {
     #[error("the order book does not validate: {}", words(.0))]
     Invalid(Vec<Invalid>),
-    #[error("the stored order book cannot be read: {0}")]
-    Unreadable(#[from] serde_json::Error),
+    /// The stored book cannot be read back, or a book cannot be written as JSON.
+    #[error("the order book's JSON: {0}")]
+    Json(#[from] serde_json::Error),
 }
 
 fn words(errors: &[Invalid]) -> String {
@@ -274,7 +275,7 @@ impl crate::Twin {
         match self.store.order_book()? {
             None => Ok(None),
             Some(body) => Ok(Some(
-                serde_json::from_str(&body).map_err(OrderBookError::Unreadable)?,
+                serde_json::from_str(&body).map_err(OrderBookError::Json)?,
             )),
         }
     }
@@ -290,7 +291,7 @@ impl crate::Twin {
         let as_of_ms = self.newest_ms().unwrap_or(given_ms);
         let departed = crate::condition::departed_by_product(model, &self.view(as_of_ms), as_of_ms);
         let book = OrderBook::given(request, model, (as_of_ms, given_ms), departed)?;
-        let body = serde_json::to_string(&book).map_err(OrderBookError::Unreadable)?;
+        let body = serde_json::to_string(&book).map_err(OrderBookError::Json)?;
         self.store.save_order_book(given_ms, &body)?;
         Ok(book)
     }
