@@ -50,7 +50,6 @@ impl Twin {
         view.sort_by_key(|(name, _)| self.line_order.get(name).copied());
         let mut by_start: BTreeMap<i64, EndedShift> = BTreeMap::new();
         for (name, st) in &view {
-            let info = self.assets.get(name).cloned().unwrap_or_default();
             for f in st.earlier_shifts.iter().chain(st.previous.as_deref()) {
                 let w = &f.shift;
                 let shift = by_start.entry(w.start_ms).or_insert_with(|| EndedShift {
@@ -62,17 +61,36 @@ impl Twin {
                     machines: Vec::new(),
                 });
                 let counts = (f.good, f.scrap, f.rework);
-                shift.machines.push(MachineShift {
-                    asset: name.clone(),
-                    good: f.good,
-                    scrap: f.scrap,
-                    rework: f.rework,
-                    kpis: Kpis::of(&info, counts, &f.pieces_by_product, &f.state_ms),
-                });
+                shift.machines.push(self.machine_figures(
+                    name,
+                    counts,
+                    &f.pieces_by_product,
+                    &f.state_ms,
+                ));
             }
         }
         ShiftHistory {
             shifts: by_start.into_values().rev().collect(),
+        }
+    }
+
+    /// Machine `name`'s pieces and ISO 22400 KPIs over a span (a shift, a day): its counts (good,
+    /// scrap, rework), pieces per product and time per state in the span.
+    pub(crate) fn machine_figures(
+        &self,
+        name: &str,
+        (good, scrap, rework): (u64, u64, u64),
+        pieces_by_product: &BTreeMap<String, u64>,
+        state_ms: &[i64; 9],
+    ) -> MachineShift {
+        let unknown = crate::AssetInfo::default();
+        let info = self.assets.get(name).unwrap_or(&unknown);
+        MachineShift {
+            asset: name.to_string(),
+            good,
+            scrap,
+            rework,
+            kpis: Kpis::of(info, (good, scrap, rework), pieces_by_product, state_ms),
         }
     }
 }

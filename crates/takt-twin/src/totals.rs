@@ -11,7 +11,6 @@
 use crate::Twin;
 use crate::mirror::ShiftFigures;
 use crate::shifts::MachineShift;
-use crate::view::Kpis;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -190,15 +189,8 @@ impl Twin {
             machines: machines
                 .into_iter()
                 .map(|(name, s)| {
-                    let info = self.assets.get(name).cloned().unwrap_or_default();
                     let counts = (s.good, s.scrap, s.rework);
-                    MachineShift {
-                        asset: name.clone(),
-                        good: s.good,
-                        scrap: s.scrap,
-                        rework: s.rework,
-                        kpis: Kpis::of(&info, counts, &s.pieces_by_product, &s.state_ms),
-                    }
+                    self.machine_figures(name, counts, &s.pieces_by_product, &s.state_ms)
                 })
                 .collect(),
         }
