@@ -305,8 +305,8 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
             m.name.clone(),
             m.modes.join(", "),
             p.services.to_string(),
-            format!("{:.2}", p.expected_failures),
-            format!("{:.2}", p.run_to_failure_failures),
+            takt_model::quantity::grouped(p.expected_failures, 2),
+            takt_model::quantity::grouped(p.run_to_failure_failures, 2),
         ]);
     }
     right_aligned(&mut t, 2..5);

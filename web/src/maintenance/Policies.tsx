@@ -2,31 +2,20 @@
 // numbers: each figure's mean with its 95 % half-width, and each policy's paired difference to
 // running to failure (bold where significant).
 import type { Schemas } from "../api";
-import { count, percent } from "../format";
-import { money, type MaintenanceResult } from "./plan";
+import { changeWithin, estimate } from "../format";
+import type { MaintenanceResult } from "./plan";
 
 type Comparison = NonNullable<MaintenanceResult["comparison"]>;
 type Quantity = Schemas["Quantity"];
 
-/** A figure in its unit, by the quantity the server names (costs in the engineer's currency). */
-function figure(quantity: Quantity, x: number, currency: string, signed = false): string {
-  const sign = signed && x > 0 ? "+" : signed && x < 0 ? "−" : "";
-  const a = signed ? Math.abs(x) : x;
-  switch (quantity) {
-    case "money":
-      return sign + money(a, currency);
-    case "share":
-      return signed ? `${sign}${(a * 100).toFixed(1)} pp` : percent(a);
-    case "count":
-      return `${sign}${Number.isInteger(a) || a >= 100 ? count(a) : a.toFixed(1)}`;
-    default:
-      return `${sign}${a.toFixed(1)}`;
-  }
-}
-
-function halfWidth(quantity: Quantity, h: number | null | undefined, currency: string): string {
-  if (h == null || !Number.isFinite(h) || h === 0) return "";
-  return ` ± ${quantity === "share" ? `${(h * 100).toFixed(1)} pp` : figure(quantity, h, currency)}`;
+/**
+ * A mean (or its change against running to failure) with its 95 % half-width, in the unit of the
+ * quantity the server names, as every screen and the library write it; costs in the engineer's
+ * currency: "14,475 ± 1,203 EUR", "21.5 ± 0.1 %", "−1.2 ± 0.3 pp".
+ */
+function figure(quantity: Quantity, mean: number, h: number | null | undefined, currency: string, asChange = false): string {
+  const text = asChange ? changeWithin(quantity, mean, h) : estimate(quantity, mean, h);
+  return quantity === "money" && text !== "–" ? `${text} ${currency}` : text;
 }
 
 export function Policies(props: { comparison: Comparison; currency: string }) {
@@ -38,8 +27,7 @@ export function Policies(props: { comparison: Comparison; currency: string }) {
     <>
       {planned ? (
         <p class={planned.significant ? "decision significant" : "decision"} data-testid="policy-decision">
-          The optimized plan against running to failure: cost {figure("money", planned.mean, props.currency, true)}
-          {halfWidth("money", planned.ci95, props.currency)},{" "}
+          The optimized plan against running to failure: cost {figure("money", planned.mean, planned.ci95, props.currency, true)},{" "}
           {planned.significant ? (planned.mean < 0 ? "significantly cheaper" : "significantly dearer") : "no significant difference: the 95 % interval includes 0"}.
         </p>
       ) : null}
@@ -67,12 +55,10 @@ export function Policies(props: { comparison: Comparison; currency: string }) {
                 const d = e.difference;
                 return (
                   <td key={p.name} class="num">
-                    {figure(e.quantity, e.mean, props.currency)}
-                    {halfWidth(e.quantity, e.ci95, props.currency)}
+                    {figure(e.quantity, e.mean, e.ci95, props.currency)}
                     {d ? (
                       <div class={d.significant ? "significant" : "quiet"}>
-                        {figure(e.quantity, d.mean, props.currency, true)}
-                        {halfWidth(e.quantity, d.ci95, props.currency)} vs run to failure
+                        {figure(e.quantity, d.mean, d.ci95, props.currency, true)} vs run to failure
                       </div>
                     ) : null}
                   </td>

@@ -10,9 +10,3 @@ export const MACHINE_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E6
 export function machineColour(index: number): string {
   return MACHINE_COLOURS[index % MACHINE_COLOURS.length]!;
 }
-
-/** A sum of money, whole, with its currency: "12 400 EUR". */
-export function money(x: number | null | undefined, currency: string): string {
-  if (x == null || !Number.isFinite(x)) return "–";
-  return `${Math.round(x).toLocaleString("en-GB")} ${currency}`;
-}

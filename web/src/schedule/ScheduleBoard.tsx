@@ -121,7 +121,7 @@ export function ScheduleBoard() {
               <span>weighted tardiness {duration(plan.weighted_tardiness_s)}</span>
               <span>setups {duration(plan.setup_s)}</span>
               <span>
-                {plan.solver}, {plan.seconds.toFixed(1)} s{plan.proven_optimal ? ", proven optimal" : ""}
+                {plan.solver}, {duration(plan.seconds)}{plan.proven_optimal ? ", proven optimal" : ""}
               </span>
             </p>
             <p class="quiet" data-testid="plan-bound">

@@ -2,18 +2,24 @@
 // line (not bars from zero), and a sweep as a response curve with its band.
 import type { CustomSeriesRenderItemAPI, CustomSeriesRenderItemParams, CustomSeriesRenderItemReturn } from "echarts";
 import type { ChartOption } from "../chart";
-import { duration } from "../format";
+import { duration, MINUS, signed } from "../format";
 import { estimateOf, labelOf, kpiChangeWithin, kpiEstimate, kpiOf, kpiValue, unitOf, type Experiment, type Kpi, type VariantResult } from "./kpis";
 
 const SIGNIFICANT = "#0072B2";
 const NOT_SIGNIFICANT = "#7f7f7f";
 
-/** Axis numbers in the KPI's unit: fractions as percent (points), seconds as durations. */
+/**
+ * Axis numbers in the KPI's unit: fractions as percent (points), seconds as durations, kWh per
+ * part in Wh (as the axis's name says); a change signed, a minus sign for negatives.
+ */
 function axisLabel(kpi: Kpi, change: boolean) {
-  const unit = unitOf(kpi);
-  if (unit === "%") return (v: number) => `${change && v > 0 ? "+" : ""}${(v * 100).toFixed(1)} ${change ? "pp" : "%"}`;
-  if (unit === "time") return (v: number) => (change && v > 0 ? "+" : "") + (v < 0 ? `−${duration(-v)}` : duration(v));
-  return (v: number) => `${change && v > 0 ? "+" : ""}${v.toLocaleString("en-GB", { maximumFractionDigits: 3 })}`;
+  const q = kpi.quantity;
+  const plain = (v: number) => Math.abs(v).toLocaleString("en-GB", { maximumFractionDigits: 3 });
+  const sign = (v: number, text: string) => (change ? signed(v, text) : v < 0 ? `${MINUS}${text}` : text);
+  if (q === "duration") return (v: number) => sign(v, duration(Math.abs(v)));
+  if (q === "share") return (v: number) => `${sign(v, plain(v * 100))} ${change ? "pp" : "%"}`;
+  const scale = q === "energy_per_part" ? 1000 : 1;
+  return (v: number) => sign(v, plain(v * scale));
 }
 
 function axisName(x: Experiment, key: string, prefix: string): string {
