@@ -177,8 +177,13 @@ impl TwinHandle {
                 .flatten();
             (now, twin.view(now), n, book)
         };
-        let forecast =
-            takt_twin::alerts::order_forecast(&self.model, &view, now, replications, book.as_ref());
+        let forecast = takt_twin::alerts::order_forecast(
+            &self.model,
+            &view,
+            now,
+            replications,
+            book.as_deref(),
+        );
         let changes = {
             let mut twin = self.lock();
             let mut alerting = self.lock_alerting();
@@ -357,7 +362,7 @@ impl TwinHandle {
 
     /// The live order book given last (`takt_twin::orders`), read from the store: every server of
     /// a plant forecasts the one given last to any of them.
-    pub fn order_book(&self) -> Result<Option<OrderBook>, TwinError> {
+    pub fn order_book(&self) -> Result<Option<Arc<OrderBook>>, TwinError> {
         self.lock().order_book()
     }
 
@@ -371,6 +376,11 @@ impl TwinHandle {
         let mut twin = self.lock();
         twin.catch_up()?;
         twin.set_order_book(&self.model, request, given_ms)
+    }
+
+    /// Drops the live order book (every server of the plant goes back to the scenario's orders).
+    pub fn clear_order_book(&self) -> Result<(), TwinError> {
+        self.lock().clear_order_book()
     }
 
     /// Whether the event store answers: the twin's lock is waited for (an ingestion holds it

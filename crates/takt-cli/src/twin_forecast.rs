@@ -88,7 +88,7 @@ pub fn run(args: ForecastArgs) -> Result<ExitCode> {
         &view,
         now_ms,
         options,
-        book.as_ref(),
+        book.as_deref(),
         None,
         &std::sync::atomic::AtomicBool::new(false),
     )?;

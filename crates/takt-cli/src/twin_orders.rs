@@ -1,5 +1,5 @@
-//! `takt twin orders`: the plant's live order book (`takt_twin::orders`), printed, or given anew
-//! from a JSON file (as `PUT /twin/orders` takes it).
+//! `takt twin orders`: the plant's live order book (`takt_twin::orders`), printed, given anew
+//! from a JSON file (as `PUT /twin/orders` takes it), or dropped (`DELETE /twin/orders`).
 
 use crate::twin::{MirrorArgs, chrono_now_ms, open_twin};
 use anyhow::{Context, Result};
@@ -19,8 +19,12 @@ pub struct OrdersArgs {
     /// Give the plant this order book (JSON: `{"orders": [{"id", "product", "quantity", "good",
     /// "scrap", "release", "due"}]}`), replacing the one given before; its orders are forecast in
     /// place of the scenario's from now on.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "clear")]
     set: Option<PathBuf>,
+    /// Drop the live order book: forecasts, buffer levels and order alerts go back to the
+    /// scenario's orders.
+    #[arg(long)]
+    clear: bool,
 }
 
 pub fn run(args: OrdersArgs) -> Result<ExitCode> {
@@ -33,9 +37,18 @@ pub fn run(args: OrdersArgs) -> Result<ExitCode> {
         Ok(opened) => opened,
         Err(code) => return Ok(code),
     };
+    if args.clear {
+        twin.clear_order_book()?;
+        if m.json {
+            println!("null");
+        } else {
+            println!("the live order book was dropped: forecasts use the scenario's orders again");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let book = match request {
         Some(request) => match twin.set_order_book(&model, request, chrono_now_ms()) {
-            Ok(book) => Some(book),
+            Ok(book) => Some(std::sync::Arc::new(book)),
             Err(takt_twin::TwinError::OrderBook(e)) => {
                 eprintln!("{}: {e}", args.set.unwrap_or_default().display());
                 return Ok(ExitCode::from(2));

@@ -682,6 +682,16 @@ fn a_forecast_from_the_replayed_state_reaches_the_end_of_the_shift_and_refuses_b
         text.contains("orders of the live order book as of 2026-01-05 08:29"),
         "{text}"
     );
+    // Dropped: the forecast is of the scenario's orders again.
+    let dropped = orders(&["--clear"]);
+    assert!(dropped.status.success());
+    assert!(String::from_utf8_lossy(&dropped.stdout).contains("dropped"));
+    assert!(String::from_utf8_lossy(&orders(&[]).stdout).contains("no live order book"));
+    let f = json(&takt(
+        &[&args[..], &["--replications", "8", "--json"]].concat(),
+    ));
+    assert!(f["orders_as_of"].is_null(), "{f}");
+    assert_eq!(f["orders"].as_array().map(Vec::len), Some(3), "{f}");
 }
 
 /// `takt twin listen` refuses a login without a password and TLS files it cannot use, naming

@@ -124,9 +124,13 @@ impl Reading<'_> {
             .unwrap_or_default()
     }
 
-    /// Model seconds of a Unix time, within the run so far.
+    /// Model seconds of a Unix time, within the run so far (none of it when now is before the
+    /// scenario's start: a book given to a twin without events, by a clock before `[run] start`).
     fn to_s(&self, ms: i64) -> f64 {
-        self.model.timebase.model_s(ms).clamp(0.0, self.now_s)
+        self.model
+            .timebase
+            .model_s(ms)
+            .clamp(0.0, self.now_s.max(0.0))
     }
 
     fn product(&self, name: &Option<String>) -> Option<usize> {

@@ -160,6 +160,8 @@ pub struct Twin {
     saved_at: std::time::Instant,
     /// The id through which the saved mirror it opened from had read the store, if it did.
     resumed_through: Option<i64>,
+    /// The live order book read last (`orders.rs`), kept while the store holds the same one.
+    order_book_read: std::sync::Mutex<Option<std::sync::Arc<orders::OrderBook>>>,
 }
 
 /// What a live listening session (MQTT, OPC UA) did.
@@ -367,6 +369,7 @@ impl Twin {
             unsaved,
             saved_at: std::time::Instant::now(),
             resumed_through: resumed.map(|r| r.read_through),
+            order_book_read: std::sync::Mutex::new(None),
         })
     }
 

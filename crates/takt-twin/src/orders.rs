@@ -270,14 +270,41 @@ impl OrderBook {
 }
 
 impl crate::Twin {
-    /// The live order book given last (`PUT /twin/orders`), if any.
-    pub fn order_book(&self) -> Result<Option<OrderBook>, crate::TwinError> {
-        match self.store.order_book()? {
-            None => Ok(None),
-            Some(body) => Ok(Some(
-                serde_json::from_str(&body).map_err(OrderBookError::Json)?,
-            )),
+    /// The live order book given last (`PUT /twin/orders`), if any. The store is asked only when
+    /// its book was given; the book is read and parsed again only when that changed (another
+    /// server of the plant gave one, or it was cleared), not at every forecast, buffer level or
+    /// scrape (a book of 10,000 orders is about 2 MB of JSON).
+    pub fn order_book(&self) -> Result<Option<Arc<OrderBook>>, crate::TwinError> {
+        let mut read = self
+            .order_book_read
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let Some(given_ms) = self.store.order_book_given_ms()? else {
+            *read = None;
+            return Ok(None);
+        };
+        if let Some(book) = read.as_ref().filter(|b| b.given_ms == given_ms) {
+            return Ok(Some(Arc::clone(book)));
         }
+        let Some(body) = self.store.order_book()? else {
+            *read = None;
+            return Ok(None);
+        };
+        let book: Arc<OrderBook> =
+            Arc::new(serde_json::from_str(&body).map_err(OrderBookError::Json)?);
+        *read = Some(Arc::clone(&book));
+        Ok(Some(book))
+    }
+
+    /// Drops the live order book: the forecast, the buffer levels and the order alerts go back to
+    /// the scenario's orders. Dropping none is no error.
+    pub fn clear_order_book(&mut self) -> Result<(), crate::TwinError> {
+        self.store.clear_order_book()?;
+        *self
+            .order_book_read
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+        Ok(())
     }
 
     /// Makes `request` (checked against `model`) the plant's live order book, as of the newest
@@ -397,5 +424,41 @@ mod tests {
             book.booked(&other),
             Err(OrderBookError::Invalid(_))
         ));
+    }
+
+    /// Two servers of one plant on one store: each reads the book once and keeps it, yet sees the
+    /// one the other gave, and the one it dropped, at its next read. (The twins have no events,
+    /// so the books are as of the clock given, here before the scenario's start: no pieces out.)
+    #[test]
+    fn a_book_read_before_is_not_kept_past_a_newer_one() {
+        use crate::store::{Durability, Store};
+        let m = model();
+        let product = m.products[0].name.clone();
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("twin.sqlite");
+        let open = || {
+            let store = Store::open(&path, Durability::Full).expect("store");
+            crate::Twin::open(&m, store, crate::mirror::MirrorConfig::default()).expect("twin")
+        };
+        let (mut one, mut other) = (open(), open());
+        assert!(one.order_book().expect("read").is_none());
+        let book = |id: &str| OrderBookRequest {
+            orders: vec![order(id, &product)],
+        };
+        one.set_order_book(&m, book("WO-1"), 1_000).expect("given");
+        let first = other.order_book().expect("read").expect("a book");
+        assert_eq!(first.orders[0].id, "WO-1");
+        // Read again while the store holds the same book: the same one, not parsed anew.
+        let again = other.order_book().expect("read").expect("a book");
+        assert!(Arc::ptr_eq(&first, &again));
+        one.set_order_book(&m, book("WO-2"), 2_000).expect("given");
+        assert_eq!(
+            other.order_book().expect("read").expect("a book").orders[0].id,
+            "WO-2"
+        );
+        other.clear_order_book().expect("dropped");
+        assert!(one.order_book().expect("read").is_none());
+        assert!(other.order_book().expect("read").is_none());
+        other.clear_order_book().expect("dropping none is no error");
     }
 }

@@ -579,21 +579,38 @@ fn a_version_1_store_converts_and_gives_its_old_pages_back() {
     );
 }
 
-/// The live order book a store keeps: none at first, then the one given last, after a reopen too.
+/// The live order book a store keeps, on every backend: none at first, then the one given last
+/// with when it was given, after a reopen too, and none once dropped.
 #[test]
 fn a_store_keeps_the_order_book_given_last() {
-    let dir = ok(tempfile::tempdir());
-    let path = dir.path().join("twin.sqlite");
-    {
-        let mut store = ok(Store::open(&path, Durability::Full));
+    let given_last = |store: &mut Store| {
         assert_eq!(ok(store.order_book()), None);
+        assert_eq!(ok(store.order_book_given_ms()), None);
         ok(store.save_order_book(1, "first"));
         ok(store.save_order_book(2, "second"));
         assert_eq!(ok(store.order_book()).as_deref(), Some("second"));
-    }
-    let store = ok(Store::open(&path, Durability::Full));
-    assert_eq!(ok(store.order_book()).as_deref(), Some("second"));
+        assert_eq!(ok(store.order_book_given_ms()), Some(2));
+    };
+    let dropped = |store: &mut Store| {
+        ok(store.clear_order_book());
+        assert_eq!(ok(store.order_book()), None);
+        assert_eq!(ok(store.order_book_given_ms()), None);
+        ok(store.clear_order_book());
+    };
     let mut memory = ok(Store::memory());
-    ok(memory.save_order_book(1, "kept"));
-    assert_eq!(ok(memory.order_book()).as_deref(), Some("kept"));
+    given_last(&mut memory);
+    dropped(&mut memory);
+    let dir = ok(tempfile::tempdir());
+    let path = dir.path().join("twin.sqlite");
+    given_last(&mut ok(Store::open(&path, Durability::Full)));
+    let mut reopened = ok(Store::open(&path, Durability::Full));
+    assert_eq!(ok(reopened.order_book()).as_deref(), Some("second"));
+    dropped(&mut reopened);
+    if let Some(cluster) = Cluster::start() {
+        let location = ok(StoreLocation::parse(&cluster.database("orders")));
+        given_last(&mut ok(Store::connect(&location, Durability::Full)));
+        let mut reopened = ok(Store::connect(&location, Durability::Full));
+        assert_eq!(ok(reopened.order_book_given_ms()), Some(2));
+        dropped(&mut reopened);
+    }
 }

@@ -231,7 +231,7 @@ use twin::*;
     paths(
         health, ready, metrics, openapi, validate_scenario, create_scenario, list_scenarios, get_scenario,
         create_simulation, create_schedule, create_maintenance_plan, get_job, cancel_job, job_events, job_report, ingest,
-        twin_layout, twin_state, twin_kpis, twin_timeline, twin_shifts, twin_totals, twin_report, twin_buffers, twin_forecast, twin_orders, put_twin_orders, twin_stream,
+        twin_layout, twin_state, twin_kpis, twin_timeline, twin_shifts, twin_totals, twin_report, twin_buffers, twin_forecast, twin_orders, put_twin_orders, delete_twin_orders, twin_stream,
         twin_alerts, acknowledge_alert, twin_feeds, list_plants
     ),
     components(schemas(Problem, FieldError)),
@@ -323,7 +323,12 @@ fn twin_routes() -> Router<Shared> {
         .route("/report", get(twin_report))
         .route("/buffers", get(twin_buffers))
         .route("/forecast", post(twin_forecast))
-        .route("/orders", get(twin_orders).put(put_twin_orders))
+        .route(
+            "/orders",
+            get(twin_orders)
+                .put(put_twin_orders)
+                .delete(delete_twin_orders),
+        )
         .route("/stream", get(twin_stream))
         .route("/alerts", get(twin_alerts))
         .route("/alerts/{id}/acknowledge", post(acknowledge_alert))

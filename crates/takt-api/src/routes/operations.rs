@@ -75,7 +75,7 @@ pub(super) async fn metrics(State(s): State<Shared>) -> Result<Response, Problem
                     buffers: takt_twin::condition::buffer_levels(
                         &p.model,
                         now.map(|now_ms| (&view, now_ms)),
-                        p.twin.order_book().ok().flatten().as_ref(),
+                        p.twin.order_book().ok().flatten().as_deref(),
                     ),
                     last_accepted_ms: p.twin.last_accepted_ms(),
                     judges_alerts: p.twin.judges_alerts(),

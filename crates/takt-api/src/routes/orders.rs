@@ -11,7 +11,7 @@ use takt_twin::orders::{OrderBook, OrderBookError, OrderBookRequest};
 pub(super) async fn twin_orders(At(p): At) -> Result<Json<OrderBook>, Problem> {
     let twin = Arc::clone(&p.twin);
     match blocking(move || twin.order_book()).await? {
-        Ok(Some(book)) => Ok(Json(book)),
+        Ok(Some(book)) => Ok(Json(OrderBook::clone(&book))),
         Ok(None) => Err(Problem::not_found(
             "no live order book was given (PUT /twin/orders): the forecast uses the scenario's \
              orders, dated from its start",
@@ -49,4 +49,18 @@ pub(super) async fn put_twin_orders(
         )),
         Err(e) => Err(Problem::internal(format!("the order book: {e}"))),
     }
+}
+
+/// Drops the live order book: the forecast, the buffer levels and the `order_late` alerts go back
+/// to the scenario's orders (an open alert of a book's order clears at the next judgement). The
+/// same answer whether a book was held or not.
+#[utoipa::path(delete, path = "/twin/orders",
+    responses((status = 204, description = "No book is held now")))]
+pub(super) async fn delete_twin_orders(At(p): At) -> Result<StatusCode, Problem> {
+    let twin = Arc::clone(&p.twin);
+    blocking(move || twin.clear_order_book())
+        .await?
+        .map_err(|e| Problem::internal(format!("the order book: {e}")))?;
+    tracing::info!("order book dropped: back to the scenario's orders");
+    Ok(StatusCode::NO_CONTENT)
 }

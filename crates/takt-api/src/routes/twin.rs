@@ -275,7 +275,7 @@ pub(super) async fn twin_buffers(At(p): At) -> Result<Json<BufferLevels>, Proble
         Ok(Json(takt_twin::condition::buffer_levels(
             &model,
             now.map(|now_ms| (&view, now_ms)),
-            book.as_ref(),
+            book.as_deref(),
         )))
     })
     .await?
@@ -408,7 +408,7 @@ pub(super) async fn twin_forecast(
             &view,
             now_ms,
             options,
-            book.as_ref(),
+            book.as_deref(),
             Some(&plans),
             &flag,
         )

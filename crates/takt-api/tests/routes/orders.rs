@@ -97,7 +97,8 @@ fn a_live_book_puts_the_forecast_on_the_plants_own_orders() {
     assert!(orders.iter().all(|o| o["overdue"] == true), "{orders:?}");
     assert_problem(&get(&s, "/twin/orders", Some(READ)), 404, "not-found");
     // The scenario's book: all of its 24,500 pieces but the few hundred made are still waiting.
-    assert!(waiting(&s, "Filler.queue") > 24_000);
+    let scenarios = waiting(&s, "Filler.queue");
+    assert!(scenarios > 24_000, "{scenarios}");
 
     // A book that does not validate: every failing field, located; nothing is kept.
     let bad = json!({"orders": [
@@ -194,4 +195,43 @@ fn a_live_book_puts_the_forecast_on_the_plants_own_orders() {
     assert_eq!(own.body, given.body);
     let again = bottling(s.close());
     assert_eq!(get(&again, "/twin/orders", Some(READ)).body, given.body);
+
+    // Dropped, the plant is back on the scenario's orders: the forecast, the buffer levels.
+    let by_reader = again.send(Method::DELETE, "/twin/orders", Some(READ), None, None);
+    assert_problem(&by_reader, 403, "forbidden");
+    for _ in 0..2 {
+        let dropped = delete(&again, "/twin/orders");
+        assert_eq!(dropped.status, 204, "{}", dropped.text);
+        assert_problem(&get(&again, "/twin/orders", Some(READ)), 404, "not-found");
+    }
+    // The scenario's 24,500 pieces less those made in all five minutes (more than at first).
+    let back_on_scenarios = waiting(&again, "Filler.queue");
+    assert!(
+        (scenarios - 2_000..scenarios).contains(&back_on_scenarios),
+        "{back_on_scenarios} against {scenarios} before the events after 06:03"
+    );
+    let back = forecast(&again);
+    assert!(back["orders_as_of"].is_null(), "{back}");
+    let orders = back["orders"].as_array().cloned().unwrap_or_default();
+    assert!(!orders.is_empty());
+    assert!(
+        orders
+            .iter()
+            .all(|o| o["id"].as_str().is_some_and(|id| !id.starts_with("WO-"))),
+        "{orders:?}"
+    );
+    // A book given again is the new one, not a copy kept from before.
+    let mut smaller = book.clone();
+    smaller["orders"]
+        .as_array_mut()
+        .expect("orders")
+        .truncate(1);
+    assert_eq!(put(&again, "/twin/orders", WRITE, &smaller).status, 200);
+    let now = get(&again, "/twin/orders", Some(READ));
+    assert_eq!(
+        now.body["orders"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        now.text
+    );
 }

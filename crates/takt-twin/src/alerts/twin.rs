@@ -192,7 +192,7 @@ impl crate::Twin {
             .map_err(|e| tracing::error!(error = %e, "alerts: the order book cannot be read"))
             .ok()
             .flatten();
-        let forecast = order_forecast(model, &self.view(now_ms), now_ms, wanted, book.as_ref());
+        let forecast = order_forecast(model, &self.view(now_ms), now_ms, wanted, book.as_deref());
         let plant_time = due_text(model);
         let changes = engine.evaluate_orders(
             forecast.as_ref().map(|f| f.orders.as_slice()),

@@ -16,7 +16,7 @@ pub(super) struct Memory {
     /// Alert id -> (open, text).
     alerts: BTreeMap<u64, (bool, String)>,
     saved: Option<SavedMirror>,
-    order_book: Option<String>,
+    order_book: Option<(i64, String)>,
 }
 
 /// The `seq`s seen of one asset, hashed with Fx: the keys are the plant's own counters, and the
@@ -79,13 +79,22 @@ impl Backend for Memory {
         Ok(self.saved.clone())
     }
 
-    fn save_order_book(&mut self, _given_ms: i64, body: &str) -> Result<(), StoreError> {
-        self.order_book = Some(body.to_string());
+    fn save_order_book(&mut self, given_ms: i64, body: &str) -> Result<(), StoreError> {
+        self.order_book = Some((given_ms, body.to_string()));
         Ok(())
     }
 
     fn order_book(&self) -> Result<Option<String>, StoreError> {
-        Ok(self.order_book.clone())
+        Ok(self.order_book.as_ref().map(|(_, body)| body.clone()))
+    }
+
+    fn order_book_given_ms(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self.order_book.as_ref().map(|(given_ms, _)| *given_ms))
+    }
+
+    fn clear_order_book(&mut self) -> Result<(), StoreError> {
+        self.order_book = None;
+        Ok(())
     }
 
     fn quarantine(&mut self, rows: &[(i64, String)], received_ms: i64) -> Result<(), StoreError> {

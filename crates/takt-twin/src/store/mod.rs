@@ -100,6 +100,10 @@ trait Backend: Send {
     fn save_order_book(&mut self, given_ms: i64, body: &str) -> Result<(), StoreError>;
     /// See [`Store::order_book`].
     fn order_book(&self) -> Result<Option<String>, StoreError>;
+    /// See [`Store::order_book_given_ms`].
+    fn order_book_given_ms(&self) -> Result<Option<i64>, StoreError>;
+    /// See [`Store::clear_order_book`].
+    fn clear_order_book(&mut self) -> Result<(), StoreError>;
     fn quarantine(&mut self, rows: &[(i64, String)], received_ms: i64) -> Result<(), StoreError>;
     fn event_count(&self) -> Result<u64, StoreError>;
     fn dead_letter_count(&self) -> Result<u64, StoreError>;
@@ -282,6 +286,17 @@ impl Store {
     /// The live order book the store holds (JSON), if one was given.
     pub fn order_book(&self) -> Result<Option<String>, StoreError> {
         self.backend.order_book()
+    }
+
+    /// When the order book the store holds was given (Unix ms, the giving server's clock): a
+    /// cheap look whether a book read before is still the one held.
+    pub fn order_book_given_ms(&self) -> Result<Option<i64>, StoreError> {
+        self.backend.order_book_given_ms()
+    }
+
+    /// Drops the live order book: the plant is back on the scenario's orders.
+    pub fn clear_order_book(&mut self) -> Result<(), StoreError> {
+        self.backend.clear_order_book()
     }
 
     /// Moves stored events (by row id, with the reason) to the dead letters, in one transaction:

@@ -428,6 +428,18 @@ impl Backend for Postgres {
         Ok(row.map(|r| r.get(0)))
     }
 
+    fn order_book_given_ms(&self) -> Result<Option<i64>, StoreError> {
+        let row = self
+            .db
+            .with(|c| c.query_opt("SELECT given_ms FROM order_book WHERE id = 1", &[]))?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    fn clear_order_book(&mut self) -> Result<(), StoreError> {
+        self.db.with(|c| c.execute("DELETE FROM order_book", &[]))?;
+        Ok(())
+    }
+
     fn quarantine(&mut self, rows: &[(i64, String)], received_ms: i64) -> Result<(), StoreError> {
         self.db.with(|client| {
             let mut tx = client.transaction()?;

@@ -368,6 +368,20 @@ impl Backend for Sqlite {
             .optional()?)
     }
 
+    fn order_book_given_ms(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT given_ms FROM order_book WHERE id = 1", [], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    fn clear_order_book(&mut self) -> Result<(), StoreError> {
+        self.conn.execute("DELETE FROM order_book", [])?;
+        Ok(())
+    }
+
     fn quarantine(&mut self, ids: &[(i64, String)], received_ms: i64) -> Result<(), StoreError> {
         // Row -> position -> reason.
         let mut gone: BTreeMap<i64, BTreeMap<usize, &str>> = BTreeMap::new();
