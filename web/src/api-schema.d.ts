@@ -326,7 +326,12 @@ export interface paths {
          */
         put: operations["plant_put_twin_orders"];
         post?: never;
-        delete?: never;
+        /**
+         * Drops the live order book: the forecast, the buffer levels and the `order_late` alerts go back
+         *     to the scenario's orders (an open alert of a book's order clears at the next judgement). The
+         *     same answer whether a book was held or not.
+         */
+        delete: operations["plant_delete_twin_orders"];
         options?: never;
         head?: never;
         patch?: never;
@@ -745,7 +750,12 @@ export interface paths {
          */
         put: operations["put_twin_orders"];
         post?: never;
-        delete?: never;
+        /**
+         * Drops the live order book: the forecast, the buffer levels and the `order_late` alerts go back
+         *     to the scenario's orders (an open alert of a book's order clears at the next judgement). The
+         *     same answer whether a book was held or not.
+         */
+        delete: operations["delete_twin_orders"];
         options?: never;
         head?: never;
         patch?: never;
@@ -3245,6 +3255,27 @@ export interface operations {
             };
         };
     };
+    plant_delete_twin_orders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the plant's id (`GET /plants`) */
+                plant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No book is held now */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     plant_twin_report: {
         parameters: {
             query?: never;
@@ -3984,6 +4015,24 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Problem"];
                 };
+            };
+        };
+    };
+    delete_twin_orders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No book is held now */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
