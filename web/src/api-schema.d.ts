@@ -1173,6 +1173,8 @@ export interface components {
             episodes: number;
             /** @description The reason sent with the state (a failure mode, a stop reason); empty when none was. */
             reason: string;
+            /** @description The reason in words (the scenario's `[stop_reasons]`, or takt's own), if it has any. */
+            reason_words?: string | null;
             /**
              * Format: double
              * @description This stop's share of all stop time in the report, and the running total (the Pareto).
@@ -1881,6 +1883,13 @@ export interface components {
             products: string[];
             /** @description In line order: by stage, then as in the scenario. */
             stations: components["schemas"]["LayoutStation"][];
+            /**
+             * @description Stop reason codes in words (`crate::stop_reasons`: the scenario's `[stop_reasons]` and
+             *     takt's own), for the screens to show beside the code an event sent.
+             */
+            stop_reasons: {
+                [key: string]: string;
+            };
             /**
              * Format: int32
              * @description The plant's offset from UTC, minutes: times on screens are in plant time.

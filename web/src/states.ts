@@ -33,3 +33,18 @@ export const STATE_ORDER = [
   "OFF",
   "UNKNOWN",
 ];
+
+/** Stop reason codes in words, as `/twin/layout` gives them (the scenario's and takt's own). */
+export type ReasonWords = Record<string, string>;
+
+/**
+ * A stop reason as people read it: its words with the code the plant sent ("bottle jam at the
+ * infeed star (E1043)"), the code alone when it has none, null when no reason came (as the
+ * library's `Downtime::reason_text`). `short` leaves the code out (the machine card, the chart).
+ */
+export function reasonText(code: string | null | undefined, words: ReasonWords, short = false): string | null {
+  if (!code) return null;
+  const said = words[code];
+  if (!said) return code;
+  return short ? said : `${said} (${code})`;
+}

@@ -72,8 +72,16 @@ test("a state event posted to the twin shows on the board within 1 s", async ({ 
   await page.screenshot({ path: "test-results/board-down.png", fullPage: true });
   await send(request, [stateEvent("Filler", "RUNNING", "production")]);
   await expect(filler).toHaveAttribute("data-state", "RUNNING", { timeout: 1000 });
-  // The stop is in the shift's stops by reason, with its failure mode.
+  // A plant's code in words, as the scenario's [stop_reasons] gives them; the code on hover.
+  const labeller = page.getByTestId("machine-Labeller");
+  await send(request, [stateEvent("Labeller", "UNPLANNED_DOWN", "E1043")]);
+  await expect(page.getByTestId("reason-Labeller")).toHaveText("bottle jam at the infeed star", { timeout: 1000 });
+  await expect(page.getByTestId("reason-Labeller")).toHaveAttribute("title", "reason code: E1043");
+  await send(request, [stateEvent("Labeller", "RUNNING", "production")]);
+  await expect(labeller).toHaveAttribute("data-state", "RUNNING", { timeout: 1000 });
+  // The stops are in the shift's stops by reason: a failure by its mode, a code in words with it.
   await expect(page.getByTestId("stops")).toContainText("valve fault", { timeout: 8000 });
+  await expect(page.getByTestId("stops")).toContainText("bottle jam at the infeed star (E1043)");
   await expect(page.getByTestId("timeline-chart")).toBeVisible();
   await page.screenshot({ path: "test-results/board-stops.png", fullPage: true });
   expect(problems).toEqual([]);

@@ -190,11 +190,7 @@ fn print(r: &ShiftReport) {
             t.add_row(vec![
                 d.asset.clone(),
                 d.state.clone(),
-                if d.reason.is_empty() {
-                    "–".into()
-                } else {
-                    d.reason.clone()
-                },
+                d.reason_text(),
                 duration(d.duration_s),
                 count(u64::from(d.episodes)),
                 percent(d.share),

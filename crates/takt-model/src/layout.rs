@@ -56,6 +56,9 @@ pub struct PlantLayout {
     pub products: Vec<String>,
     /// The plant's offset from UTC, minutes: times on screens are in plant time.
     pub utc_offset_min: i32,
+    /// Stop reason codes in words (`crate::stop_reasons`: the scenario's `[stop_reasons]` and
+    /// takt's own), for the screens to show beside the code an event sent.
+    pub stop_reasons: std::collections::BTreeMap<String, String>,
 }
 
 impl PlantLayout {
@@ -127,6 +130,7 @@ impl PlantLayout {
                 .collect(),
             products: model.products.iter().map(|p| p.name.clone()).collect(),
             utc_offset_min: model.timebase.utc_offset_min,
+            stop_reasons: crate::stop_reasons::catalogue(&model.stop_reasons),
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod overrides;
 pub mod quantity;
 pub mod scenario;
 pub mod shift;
+pub mod stop_reasons;
 pub mod time;
 
 pub use compile::{ScenarioFinding, compile};

@@ -6,6 +6,7 @@ use crate::compile::compile;
 use crate::model::Model;
 use crate::scenario::*;
 use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
@@ -240,6 +241,10 @@ pub fn parse_scenario(text: &str, origin: &Path) -> Result<Scenario, ScenarioErr
         Some(v) => out.one(v, "calendar").map(Some),
     };
     let demand: Option<DemandSpec> = out.required(get("demand"), "demand", &root_span);
+    let stop_reasons: Option<BTreeMap<String, String>> = match get("stop_reasons") {
+        None => Some(BTreeMap::new()),
+        Some(v) => out.one(v, "stop_reasons"),
+    };
     if !out.diags.is_empty() {
         return Err(ScenarioError::Invalid(out.diags));
     }
@@ -253,6 +258,7 @@ pub fn parse_scenario(text: &str, origin: &Path) -> Result<Scenario, ScenarioErr
         crews,
         calendar,
         demand,
+        stop_reasons,
     ) {
         (
             Some(schema_version),
@@ -264,6 +270,7 @@ pub fn parse_scenario(text: &str, origin: &Path) -> Result<Scenario, ScenarioErr
             Some(crews),
             Some(calendar),
             Some(demand),
+            Some(stop_reasons),
         ) => Ok(Scenario {
             schema_version,
             name,
@@ -275,6 +282,7 @@ pub fn parse_scenario(text: &str, origin: &Path) -> Result<Scenario, ScenarioErr
             crews,
             calendar,
             demand,
+            stop_reasons,
         }),
         _ => Err(ScenarioError::Invalid(vec![diag(
             None,
@@ -284,7 +292,7 @@ pub fn parse_scenario(text: &str, origin: &Path) -> Result<Scenario, ScenarioErr
     }
 }
 
-const TOP_LEVEL: [&str; 10] = [
+const TOP_LEVEL: [&str; 11] = [
     "schema_version",
     "name",
     "description",
@@ -295,6 +303,7 @@ const TOP_LEVEL: [&str; 10] = [
     "crews",
     "calendar",
     "demand",
+    "stop_reasons",
 ];
 
 struct Parts<'a> {

@@ -25,6 +25,16 @@ pub struct Model {
     pub shifts: Vec<WeeklyShift>,
     pub arrivals: Option<Arrivals>,
     pub orders: Vec<Order>,
+    /// The scenario's stop reason codes in words (`crate::stop_reasons`).
+    pub stop_reasons: std::collections::BTreeMap<String, String>,
+}
+
+impl Model {
+    /// A stop reason code in words: the scenario's, else takt's own (`no_input`, ...); none for a
+    /// code nobody gave words.
+    pub fn stop_reason_words(&self, code: &str) -> Option<&str> {
+        crate::stop_reasons::words(&self.stop_reasons, code)
+    }
 }
 
 /// Where t = 0 sits in real time: for trace timestamps and the weekly shift calendar.

@@ -27,6 +27,11 @@ pub struct Scenario {
     #[serde(default)]
     pub calendar: Option<CalendarSpec>,
     pub demand: DemandSpec,
+    /// The plant's stop reason codes in words, as its events send them (`E1043 = "bottle jam at
+    /// the infeed star"`): the line board, the shift report and the stops show the words. takt's
+    /// own codes (`no_input`, `output_full`, ...) have words built in, which this may replace.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub stop_reasons: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]

@@ -70,7 +70,8 @@ fn semantic_problems_are_all_reported_with_lines() {
     // Fix the structural ones; the semantic ones remain, all of them.
     let text = BROKEN
         .replace("machnes = 2", "machines = 2")
-        .replace("ttr = \"-5m\"", "ttr = \"5m\"");
+        .replace("ttr = \"-5m\"", "ttr = \"5m\"")
+        + "[stop_reasons]\nE1043 = \"bottle jam\"\nE2210 = \" \"\n";
     let found = problems(&text);
     for p in &found {
         eprintln!("{p:?}");
@@ -97,7 +98,8 @@ fn semantic_problems_are_all_reported_with_lines() {
     has(22, "stations[2].failures[0].ttf", "`mean` must be > 0");
     has(24, "buffers[0].name", "not the input_buffer of any station");
     has(28, "demand.arrivals.mix.Q", "unknown product `Q`");
-    assert_eq!(found.len(), 9, "{found:?}");
+    has(31, "stop_reasons.E2210", "not blank");
+    assert_eq!(found.len(), 10, "{found:?}");
 }
 
 #[test]

@@ -71,8 +71,33 @@ fn the_report_of_a_shift_counts_what_the_simulator_made_in_it() {
     let total: f64 = report.downtime.iter().map(|d| d.share).sum();
     assert!((total - 1.0).abs() < 1e-9, "{total}");
     assert!((report.downtime.last().expect("stops").cumulative_share - 1.0).abs() < 1e-9);
-    // The page says it in the same units.
+    // takt's own reason codes in words beside the code; a failure by its mode's name alone.
+    let starved = report
+        .downtime
+        .iter()
+        .find(|d| d.reason == "no_input")
+        .expect("a starved machine");
+    assert_eq!(
+        starved.reason_text(),
+        "no part to take from upstream (no_input)"
+    );
+    let modes: Vec<&str> = model
+        .stations
+        .iter()
+        .flat_map(|s| s.failure_modes.iter().map(|f| f.name.as_str()))
+        .collect();
+    let failure = report
+        .downtime
+        .iter()
+        .find(|d| modes.contains(&d.reason.as_str()))
+        .expect("a failure");
+    assert_eq!(
+        (failure.reason_words.as_deref(), failure.reason_text()),
+        (None, failure.reason.clone())
+    );
+    // The page says it in the same units and words.
     let page = takt_twin::report::html(&report);
+    assert!(page.contains("no part to take from upstream (no_input)"));
     assert!(page.contains("Shift report: shift early, 2026-01-05"));
     assert!(!page.contains("<script") && !page.contains("http"));
 }

@@ -83,6 +83,7 @@ export function Board(props: { tv?: boolean }) {
         offset={offset}
         changes={live.received}
         between={state ? state.now_ms >= state.window_end_ms : false}
+        reasons={layout.stop_reasons}
       />
       {props.tv ? null : (
         <div class="panels">

@@ -3,7 +3,7 @@
 // columns, the buffers that feed the next stage.
 import type { AssetView, PlantLayout } from "../api";
 import { count, duration, percent, plantClock } from "../format";
-import { look } from "../states";
+import { look, reasonText, type ReasonWords } from "../states";
 
 type Station = PlantLayout["stations"][number];
 
@@ -41,7 +41,7 @@ export function namesOverBound(kinds: readonly string[]): string | undefined {
   return `sends more ${list} than the twin keeps by name (its events are stored whole)`;
 }
 
-function MachineCard(props: { asset: AssetView | undefined; name: string; now_ms: number; offset: number; offline: boolean }) {
+function MachineCard(props: { asset: AssetView | undefined; name: string; now_ms: number; offset: number; offline: boolean; reasons: ReasonWords }) {
   const a = props.asset;
   const state = props.offline || !a ? "UNKNOWN" : a.state;
   const l = look(state);
@@ -56,8 +56,8 @@ function MachineCard(props: { asset: AssetView | undefined; name: string; now_ms
           {l.word}
         </span>
       </header>
-      <p class="reason">
-        {props.offline ? "no connection to the server" : a?.reason ? a.reason : "\u00a0"}
+      <p class="reason" title={!props.offline && a?.reason ? `reason code: ${a.reason}` : undefined} data-testid={`reason-${props.name}`}>
+        {props.offline ? "no connection to the server" : (reasonText(a?.reason, props.reasons, true) ?? "\u00a0")}
       </p>
       <p class="since">
         {since != null && !props.offline
@@ -144,6 +144,7 @@ export function Line(props: {
                   now_ms={props.now_ms}
                   offset={offset}
                   offline={props.offline}
+                  reasons={props.layout.stop_reasons}
                 />
               ))}
             </div>

@@ -3,22 +3,25 @@
 import { useMemo } from "preact/hooks";
 import { Chart, type ChartOption } from "../chart";
 import { count, duration, percent } from "../format";
-import { look } from "../states";
+import { look, reasonText, type ReasonWords } from "../states";
 import type { TimelineReport } from "./history";
 
 const SHOWN = 10;
 
-export function Pareto(props: { report: TimelineReport }) {
+export function Pareto(props: { report: TimelineReport; reasons: ReasonWords }) {
   const stops = useMemo(
     () =>
       props.report.assets
         .flatMap((a) =>
           a.stops
             .filter((s) => look(s.state).loss && s.duration_s > 0)
-            .map((s) => ({ ...s, machine: a.asset, label: `${a.asset} · ${look(s.state).word}${s.reason ? ` · ${s.reason}` : ""}` })),
+            .map((s) => {
+              const said = reasonText(s.reason, props.reasons, true);
+              return { ...s, machine: a.asset, label: `${a.asset} · ${look(s.state).word}${said ? ` · ${said}` : ""}`, reasonText: reasonText(s.reason, props.reasons) };
+            }),
         )
         .sort((a, b) => b.duration_s - a.duration_s),
-    [props.report],
+    [props.report, props.reasons],
   );
   const total = stops.reduce((sum, s) => sum + s.duration_s, 0);
   const top = stops.slice(0, SHOWN);
@@ -64,7 +67,7 @@ export function Pareto(props: { report: TimelineReport }) {
             <tr key={s.label}>
               <td>{s.machine}</td>
               <td>{look(s.state).word}</td>
-              <td>{s.reason || "–"}</td>
+              <td>{s.reasonText ?? "–"}</td>
               <td class="num">{duration(s.duration_s)}</td>
               <td class="num">{count(s.episodes)}</td>
             </tr>

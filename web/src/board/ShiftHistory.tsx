@@ -3,10 +3,11 @@
 import { useState } from "preact/hooks";
 import { plantTime } from "../format";
 import { useTimeline, type Window } from "./history";
+import type { ReasonWords } from "../states";
 import { Pareto } from "./Pareto";
 import { Timeline } from "./Timeline";
 
-export function ShiftHistory(props: { machines: string[]; offset: number; changes: number; between: boolean }) {
+export function ShiftHistory(props: { machines: string[]; offset: number; changes: number; between: boolean; reasons: ReasonWords }) {
   const [window, setWindow] = useState<Window>("shift");
   const { report, error } = useTimeline(window, props.changes);
   const span = report ? `${report.shift ?? "shift"} ${plantTime(report.window_start_ms, props.offset)}–${plantTime(report.window_end_ms, props.offset).slice(11)}` : "";
@@ -29,7 +30,7 @@ export function ShiftHistory(props: { machines: string[]; offset: number; change
           <Timeline report={report} machines={props.machines} offset={props.offset} />
           <div>
             <h3>Stops by reason</h3>
-            <Pareto report={report} />
+            <Pareto report={report} reasons={props.reasons} />
           </div>
         </div>
       ) : null}

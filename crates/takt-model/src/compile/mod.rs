@@ -186,6 +186,7 @@ pub fn compile(s: &Scenario) -> Result<Model, Vec<ScenarioFinding>> {
         .map_or((None, Vec::new()), |c| compile_calendar(&mut p, c));
 
     let (arrivals, orders) = demand::compile_demand(&mut p, &s.demand, &products);
+    p.0.extend(crate::stop_reasons::check(&s.stop_reasons));
 
     if !p.0.is_empty() {
         return Err(p.0);
@@ -205,6 +206,7 @@ pub fn compile(s: &Scenario) -> Result<Model, Vec<ScenarioFinding>> {
         shifts,
         arrivals,
         orders,
+        stop_reasons: s.stop_reasons.clone(),
     })
 }
 

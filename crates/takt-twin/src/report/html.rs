@@ -155,11 +155,7 @@ pub fn render(r: &ShiftReport) -> String {
                 "<tr><td>{}</td><td class=\"text\">{}</td><td class=\"text\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 esc(&d.asset),
                 esc(&d.state),
-                esc(if d.reason.is_empty() {
-                    "–"
-                } else {
-                    &d.reason
-                }),
+                esc(&d.reason_text()),
                 duration(d.duration_s),
                 Quantity::Count.value(f64::from(d.episodes)),
                 percent(d.share),
@@ -219,7 +215,7 @@ fn pareto(r: &ShiftReport) -> String {
             if d.reason.is_empty() {
                 String::new()
             } else {
-                format!(" ({})", d.reason)
+                format!(" ({})", d.reason_words.as_deref().unwrap_or(&d.reason))
             }
         );
         let bar = (w - left - right) * d.duration_s / longest;

@@ -60,11 +60,25 @@ pub struct Downtime {
     pub state: String,
     /// The reason sent with the state (a failure mode, a stop reason); empty when none was.
     pub reason: String,
+    /// The reason in words (the scenario's `[stop_reasons]`, or takt's own), if it has any.
+    pub reason_words: Option<String>,
     pub duration_s: f64,
     pub episodes: u32,
     /// This stop's share of all stop time in the report, and the running total (the Pareto).
     pub share: f64,
     pub cumulative_share: f64,
+}
+
+impl Downtime {
+    /// The reason as people read it: its words with the code the plant sent ("bottle jam at the
+    /// infeed star (E1043)"), the code alone when it has none, "–" when no reason came.
+    pub fn reason_text(&self) -> String {
+        match (&self.reason_words, self.reason.is_empty()) {
+            (_, true) => "–".into(),
+            (Some(words), false) => format!("{words} ({})", self.reason),
+            (None, false) => self.reason.clone(),
+        }
+    }
 }
 
 /// The report of one shift.
@@ -189,6 +203,7 @@ impl Twin {
                     asset: a.asset.clone(),
                     state: s.state.to_string(),
                     reason: s.reason.clone(),
+                    reason_words: model.stop_reason_words(&s.reason).map(str::to_string),
                     duration_s: s.duration_s,
                     episodes: s.episodes,
                     share: 0.0,
