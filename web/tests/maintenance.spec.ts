@@ -3,6 +3,7 @@
 // plan against running to failure in the simulator, and takes the planned scenario.
 import { expect, test } from "@playwright/test";
 import { expectAccessible } from "./axe";
+import { MACHINES, send, stateEvent } from "./plant";
 import { watch } from "./watch";
 import { readFileSync } from "node:fs";
 
@@ -40,5 +41,25 @@ test("a maintenance plan renders its calendar, risk, comparison and planned scen
   expect(planned).toMatch(/at = \[/);
   await page.getByRole("button", { name: "store on the server" }).click();
   await expect(page.getByRole("button", { name: "stored on the server" })).toBeVisible();
+  expect(problems).toEqual([]);
+});
+
+test("a maintenance plan starts from the plant as it stands now, its machines' ages from the twin", async ({ page, request, baseURL }) => {
+  const problems = watch(page, baseURL!);
+  const at = Date.now() - 60_000;
+  await send(request, MACHINES.map((m) => stateEvent(m, "RUNNING", "production", at)));
+  await page.goto("/#/maintenance");
+  await page.getByTestId("twin-plant").selectOption({ index: 1 });
+  await expect(page.getByText(/as its twin has it now/)).toBeVisible();
+  // Not compared in the simulator: the field says so rather than be refused by the server.
+  await expect(page.getByLabel("Compare in the simulator (runs)")).toBeDisabled();
+  await page.getByRole("button", { name: "Plan", exact: true }).click();
+  await expect(page.getByTestId("maintenance-plan")).toBeVisible({ timeout: 60_000 });
+  // From the twin's clock (today, in the plant's time, UTC+01:00), not the scenario's start.
+  const today = new Date(at + 3_600_000).toISOString().slice(0, 10);
+  await expect(page.getByTestId("maintenance-plan").getByRole("heading").first()).toContainText(`from ${today}`);
+  await expect(page.getByTestId("policies")).toHaveCount(0);
+  await page.screenshot({ path: "test-results/maintenance-live.png", fullPage: true });
+  await expectAccessible(page);
   expect(problems).toEqual([]);
 });

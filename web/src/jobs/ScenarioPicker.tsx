@@ -1,16 +1,33 @@
-// Which plant a job runs on: a scenario stored on the server, or a scenario file (TOML) from this
-// computer. A file is read here and sent as text; the server validates it and names any problem.
+// Which plant a job runs on: a scenario stored on the server, a scenario file (TOML) from this
+// computer, or (where the job offers it) a plant of the server as its twin has it now. A file is
+// read here and sent as text; the server validates it and names any problem.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { get, type Schemas } from "../api";
 
-export type ScenarioChoice = { scenario_id: string } | { scenario: string; file: string; order_book?: string } | null;
+export type ScenarioChoice =
+  | { scenario_id: string }
+  | { scenario: string; file: string; order_book?: string }
+  | { from_twin: true; plant: string; name: string }
+  | null;
 
 /** A scenario file from this computer and, where it names one (`orders_csv`), its order book. */
 export type ScenarioUpload = { name: string; text: string; order_book?: string };
 
-/** `pickFirst`: choose the first stored scenario (the twin's own plant) until the user chooses. */
-export function ScenarioPicker(props: { value: ScenarioChoice; onChange: (c: ScenarioChoice) => void; pickFirst?: boolean }) {
+/**
+ * `pickFirst`: choose the first stored scenario (the twin's own plant) until the user chooses.
+ * `twin`: offer the server's plants as their twins have them now (the machines' ages mirrored).
+ */
+export function ScenarioPicker(props: { value: ScenarioChoice; onChange: (c: ScenarioChoice) => void; pickFirst?: boolean; twin?: boolean }) {
   const [stored, setStored] = useState<Schemas["ScenarioSummary"][]>([]);
+  const [plants, setPlants] = useState<Schemas["PlantSummary"][]>([]);
+  const twin = props.twin ?? false;
+  useEffect(() => {
+    if (!twin) return;
+    get<Schemas["PlantList"]>("/plants").then(
+      (list) => setPlants(list.plants),
+      () => setPlants([]),
+    );
+  }, [twin]);
   // The list is read once; the first is chosen through the latest `onChange`.
   const onChange = useRef(props.onChange);
   onChange.current = props.onChange;
@@ -25,6 +42,7 @@ export function ScenarioPicker(props: { value: ScenarioChoice; onChange: (c: Sce
     );
   }, [pickFirst]);
   const selected = props.value && "scenario_id" in props.value ? props.value.scenario_id : "";
+  const live = props.value && "from_twin" in props.value ? props.value.plant : "";
   return (
     <fieldset class="scenario-picker">
       <legend>Plant</legend>
@@ -47,6 +65,29 @@ export function ScenarioPicker(props: { value: ScenarioChoice; onChange: (c: Sce
             ))}
           </select>
         </label>
+      ) : null}
+      {plants.length ? (
+        <label>
+          or a plant as it stands now
+          <select
+            value={live}
+            data-testid="twin-plant"
+            onChange={(e) => {
+              const plant = plants.find((p) => p.id === e.currentTarget.value);
+              props.onChange(plant ? { from_twin: true, plant: plant.id, name: plant.name } : null);
+            }}
+          >
+            <option value="">–</option>
+            {plants.map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.name} (live)
+              </option>
+            ))}
+          </select>
+        </label>
+      ) : null}
+      {props.value && "from_twin" in props.value ? (
+        <p class="quiet">Using {props.value.name} as its twin has it now: each machine's time since its last renewal.</p>
       ) : null}
       {props.value && "file" in props.value ? (
         <p class="quiet">
@@ -108,8 +149,9 @@ export function ScenarioFile(props: { onFile: (upload: ScenarioUpload) => void }
 }
 
 /** The request fields that name the plant. */
-export function scenarioFields(c: ScenarioChoice): { scenario_id?: string; scenario?: string; order_book?: string } {
+export function scenarioFields(c: ScenarioChoice): { scenario_id?: string; scenario?: string; order_book?: string; from_twin?: boolean; plant?: string } {
   if (!c) return {};
   if ("scenario_id" in c) return { scenario_id: c.scenario_id };
+  if ("from_twin" in c) return { from_twin: true, plant: c.plant };
   return c.order_book ? { scenario: c.scenario, order_book: c.order_book } : { scenario: c.scenario };
 }

@@ -16,7 +16,8 @@ function useOverridePaths(choice: ScenarioChoice): { paths: OverridePath[]; erro
   useEffect(() => {
     setPaths([]);
     setError(null);
-    if (!choice) return;
+    // The studio offers no live plant (its picker has no `twin`).
+    if (!choice || "from_twin" in choice) return;
     let gone = false;
     const text =
       "scenario_id" in choice
