@@ -118,6 +118,8 @@ pub struct Inputs<'a> {
     pub failure_risks: Option<FailureRisks<'a>>,
     /// Writes a Unix ms time in plant time for messages.
     pub plant_time: &'a dyn Fn(i64) -> String,
+    /// The scenario's stop reason codes in words (`takt_model::stop_reasons`), for messages.
+    pub stop_reasons: &'a BTreeMap<String, String>,
     /// Unplanned stops that ended since the last judgement, per machine: a stop that began and
     /// ended between two judgements is still judged by its length.
     pub ended_stops: &'a [(String, crate::mirror::Episode)],
@@ -416,6 +418,7 @@ impl AlertEngine {
                     let message = down_message(
                         asset,
                         &stop.reason,
+                        inputs.stop_reasons,
                         (inputs.plant_time)(stop.start_ms),
                         longer_than_s,
                     );
@@ -458,6 +461,7 @@ impl AlertEngine {
                                 message: down_message(
                                     &a.asset,
                                     &a.reason,
+                                    inputs.stop_reasons,
                                     (inputs.plant_time)(since),
                                     *longer_than_s,
                                 ),
@@ -575,12 +579,22 @@ impl AlertEngine {
     }
 }
 
-/// "Filler down (breakdown) since 2026-01-05 17:37: over 10 min".
-fn down_message(asset: &str, reason: &str, since: String, allowance_s: f64) -> String {
-    let reason = if reason.is_empty() {
-        String::new()
-    } else {
-        format!(" ({reason})")
+/// "Filler down (breakdown) since 2026-01-05 17:37: over 10 min"; a code with words in them:
+/// "Labeller down (bottle jam at the infeed star, E1043) since …".
+fn down_message(
+    asset: &str,
+    reason: &str,
+    stop_reasons: &BTreeMap<String, String>,
+    since: String,
+    allowance_s: f64,
+) -> String {
+    let reason = match (
+        reason.is_empty(),
+        takt_model::stop_reasons::words(stop_reasons, reason),
+    ) {
+        (true, _) => String::new(),
+        (false, Some(words)) => format!(" ({words}, {reason})"),
+        (false, None) => format!(" ({reason})"),
     };
     format!(
         "{asset} down{reason} since {since}: over {}",

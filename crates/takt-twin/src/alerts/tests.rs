@@ -25,6 +25,8 @@ name = "Packer"
 ideal_cycle_time = "30s"
 [demand]
 arrivals = { interarrival = "60s", mix = { bracket = 1 } }
+[stop_reasons]
+E7 = "die clamp pressure low"
 "#;
 
 fn model() -> Model {
@@ -117,6 +119,23 @@ fn raised(changes: &[AlertChange]) -> Vec<&Alert> {
             _ => None,
         })
         .collect()
+}
+
+/// A stop whose code the scenario gives words: the alert says them beside the code.
+#[test]
+fn a_down_alert_says_the_stop_reason_in_words() {
+    let mut h = Harness::new("[[rule]]\nwhen = \"down\"\nlonger_than = \"10m\"\n");
+    h.feed(&[state("Press", 1001, 0, "RUNNING", "")]);
+    assert!(h.press(5, "UNPLANNED_DOWN", "E7").is_empty());
+    let changes = h.tick(15);
+    let r = raised(&changes);
+    assert_eq!(r.len(), 1, "{changes:?}");
+    assert!(
+        r[0].message
+            .starts_with("Press down (die clamp pressure low, E7) since 2026-01-05 06:05"),
+        "{}",
+        r[0].message
+    );
 }
 
 #[test]

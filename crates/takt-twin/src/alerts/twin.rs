@@ -130,6 +130,7 @@ impl crate::Twin {
             now_ms,
             failure_risks: ages.is_some().then_some(&risk as FailureRisks),
             plant_time: &plant_time,
+            stop_reasons: &model.stop_reasons,
             ended_stops: &ended_stops,
         });
         self.keep(&changes);
