@@ -61,6 +61,15 @@ export function duration(seconds: number | null | undefined): string {
   return `${sign}${grouped(Math.floor(minutes / 60), 0)} h ${String(minutes % 60).padStart(2, "0")} min`;
 }
 
+/** Whole seconds, minutes, hours or days between a duration axis's ticks (the library's `duration_ticks`). */
+const DURATION_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 14400, 21600, 43200, 86400, 172_800, 604_800];
+
+/** The step between ticks of a duration axis from 0 to `high` seconds, at most `most` ticks: "5 min", not "8.3 min". */
+export function durationStep(high: number, most = 6): number | undefined {
+  if (!(high >= 2)) return undefined;
+  return DURATION_STEPS.find((step) => Math.ceil(high / step) < most);
+}
+
 /** The unit written after a number of this quantity ("" for durations, which carry their own). */
 export function unit(q: Quantity): string {
   const units: Record<Quantity, string> = {

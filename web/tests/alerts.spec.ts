@@ -58,6 +58,13 @@ test("a long stop is an alert the shift leader takes on, and it goes when the ma
   await send([stateEvent("Filler", "RUNNING", "production", Date.now())]);
   await expect(alerts).toContainText("none open");
   await expect(other.getByTestId("alerts")).toContainText("Nothing needs attention. Watched: a machine in UNPLANNED_DOWN longer than 10 min");
+  // For the handover: folded below, the alerts that cleared in this shift, and who took each on.
+  const cleared = page.getByTestId("alerts-cleared");
+  await expect(cleared).toContainText("Cleared in this shift · 1");
+  await cleared.getByText("Cleared in this shift").click();
+  const row = cleared.getByRole("row").filter({ hasText: "Filler down (breakdown)" });
+  await expect(row).toContainText("A. Meyer: fitter on the way");
+  await expect(row.getByRole("cell").nth(3)).toHaveText(/^\d+(\.\d)? min$/);
   await page.screenshot({ path: "test-results/alerts-cleared.png", fullPage: false });
   expect(problems).toEqual([]);
 });

@@ -1,9 +1,11 @@
 // Open alerts for the shift leader, most urgent first: what is wrong, since when, and who took it
-// on; "Take on" records a name and a note with the alert (an operate or write token is needed). The list is
-// read again whenever the stream announces an alert change.
+// on; "Take on" records a name and a note with the alert (an operate or write token is needed).
+// Below them, folded, the alerts that cleared in the running shift, for the handover: what, from
+// when to when, and who took each on. The lists are read again whenever the stream announces an
+// alert change.
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, get, post, type Alert, type AlertList } from "../api";
-import { plantTime } from "../format";
+import { duration, plantTime } from "../format";
 import { twinPath } from "../plant";
 
 const NAME_KEY = "takt.alerts.by";
@@ -73,8 +75,41 @@ function TakeOn(props: { alert: Alert; onDone: () => void }) {
   );
 }
 
-export function AlertsPanel(props: { changes: number; offset: number }) {
+/** The alerts cleared since `since_ms` (the running shift's start), newest cleared first. */
+function Cleared(props: { alerts: Alert[]; offset: number }) {
+  return (
+    <details class="cleared" data-testid="alerts-cleared">
+      <summary>Cleared in this shift · {props.alerts.length}</summary>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">alert</th>
+            <th scope="col">raised</th>
+            <th scope="col">cleared</th>
+            <th scope="col" class="num">open for</th>
+            <th scope="col">taken on</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.alerts.map((a) => (
+            <tr key={a.id}>
+              <td>{a.message}</td>
+              <td>{plantTime(a.raised_ms, props.offset)}</td>
+              <td>{plantTime(a.cleared_ms, props.offset)}</td>
+              <td class="num">{duration(((a.cleared_ms ?? a.raised_ms) - a.raised_ms) / 1000)}</td>
+              <td>{a.acknowledged ? `${a.acknowledged.by}${a.acknowledged.note ? `: ${a.acknowledged.note}` : ""}` : "no one"}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </details>
+  );
+}
+
+/** `since_ms`: the running shift's start, for the alerts cleared in it (none listed on a TV: `folded` off). */
+export function AlertsPanel(props: { changes: number; offset: number; since_ms: number | null; folded?: boolean }) {
   const [list, setList] = useState<AlertList | null>(null);
+  const [recent, setRecent] = useState<Alert[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [reads, setReads] = useState(0);
   useEffect(() => {
@@ -88,9 +123,16 @@ export function AlertsPanel(props: { changes: number; offset: number }) {
         if (!stop.signal.aborted) setError(e instanceof Error ? e.message : String(e));
       },
     );
+    if (props.folded ?? true)
+      get<AlertList>(twinPath("/alerts?limit=200"), stop.signal).then(
+        (l) => setRecent(l.alerts),
+        () => setRecent([]),
+      );
     return () => stop.abort();
-  }, [props.changes, reads]);
+  }, [props.changes, reads, props.folded]);
   const open = [...(list?.alerts ?? [])].sort(severityFirst);
+  const since = props.since_ms;
+  const cleared = since == null ? [] : recent.filter((a) => a.cleared_ms != null && a.cleared_ms >= since).sort((a, b) => (b.cleared_ms ?? 0) - (a.cleared_ms ?? 0));
   return (
     <section class="panel alerts" aria-label="alerts" data-testid="alerts">
       <h2>
@@ -123,6 +165,7 @@ export function AlertsPanel(props: { changes: number; offset: number }) {
           ))}
         </ul>
       ) : null}
+      {cleared.length > 0 ? <Cleared alerts={cleared} offset={props.offset} /> : null}
     </section>
   );
 }

@@ -2,7 +2,7 @@
 // looks first. A failure's reason is its failure mode.
 import { useMemo } from "preact/hooks";
 import { Chart, type ChartOption } from "../chart";
-import { count, duration, percent } from "../format";
+import { count, duration, durationStep, percent } from "../format";
 import { look, reasonText, type ReasonWords } from "../states";
 import type { TimelineReport } from "./history";
 
@@ -27,6 +27,9 @@ export function Pareto(props: { report: TimelineReport; reasons: ReasonWords }) 
   const top = stops.slice(0, SHOWN);
   const option = useMemo<ChartOption>(() => {
     let running = 0;
+    // Ticks at whole minutes or hours ("5 min", "10 min"), not echarts' fifths of the range.
+    const longest = top[0]?.duration_s ?? 0;
+    const step = durationStep(longest);
     const cumulative = top.map((s) => (running += s.duration_s) / Math.max(total, 1e-9));
     return {
       tooltip: {
@@ -39,7 +42,7 @@ export function Pareto(props: { report: TimelineReport; reasons: ReasonWords }) 
       grid: { left: 80, right: 50, top: 20, bottom: 90 },
       xAxis: { type: "category", data: top.map((s) => s.label), axisLabel: { rotate: 30, fontSize: 11, width: 160, overflow: "truncate" } },
       yAxis: [
-        { type: "value", axisLabel: { formatter: (v: number) => duration(v) } },
+        { type: "value", interval: step, max: step ? Math.ceil(longest / step) * step : undefined, axisLabel: { formatter: (v: number) => duration(v) } },
         { type: "value", max: 1, axisLabel: { formatter: (v: number) => `${Math.round(v * 100)} %` }, splitLine: { show: false } },
       ],
       series: [
