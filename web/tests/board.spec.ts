@@ -45,15 +45,22 @@ test("the board reads each of its reports once when it opens", async ({ page, ba
   const problems = watch(page, baseURL!);
   const reads = new Map<string, number>();
   page.on("request", (r) => {
-    const path = new URL(r.url()).pathname;
-    if (["/twin/feeds", "/twin/buffers", "/twin/timeline"].includes(path)) reads.set(path, (reads.get(path) ?? 0) + 1);
+    const url = new URL(r.url());
+    const path = url.pathname === "/twin/totals" ? `${url.pathname}${url.search}` : url.pathname;
+    if (["/twin/feeds", "/twin/buffers", "/twin/timeline", "/twin/totals?period=day", "/twin/totals?period=week"].includes(path)) reads.set(path, (reads.get(path) ?? 0) + 1);
   });
   await page.goto("/");
   await expect(page.getByTestId("connection")).toContainText("live");
   await expect(page.getByTestId("buffer-conveyor-fill-label")).toBeVisible();
   // Less than the 15 s between reads, and nothing posted to the twin meanwhile.
   await page.waitForTimeout(1500);
-  expect(Object.fromEntries(reads)).toEqual({ "/twin/feeds": 1, "/twin/buffers": 1, "/twin/timeline": 1 });
+  expect(Object.fromEntries(reads)).toEqual({
+    "/twin/feeds": 1,
+    "/twin/buffers": 1,
+    "/twin/timeline": 1,
+    "/twin/totals?period=day": 1,
+    "/twin/totals?period=week": 1,
+  });
   expect(problems).toEqual([]);
 });
 

@@ -35,11 +35,13 @@ function useShifts(key: number | undefined): { shifts: EndedShift[] | null; erro
 }
 
 /** The day's and the week's figures of the running shift (GET /twin/totals), read again every
- * minute and when a shift ends. */
-function useTotals(key: number | undefined): { totals: PeriodTotals[]; error: string | null } {
+ * minute and when a shift ends (`key`: the shift before's start; null until the state is known,
+ * so that opening the board reads them once). */
+function useTotals(key: number | null): { totals: PeriodTotals[]; error: string | null } {
   const [totals, setTotals] = useState<PeriodTotals[]>([]);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
+    if (key === null) return;
     const abort = new AbortController();
     const read = () =>
       Promise.all(["day", "week"].map((p) => get<PeriodTotals>(twinPath(`/totals?period=${p}`), abort.signal)))
@@ -159,7 +161,7 @@ export function Previous(props: { layout: PlantLayout; assets: Map<string, Asset
   );
   const first = rows.find((r) => r.asset?.previous_shift)?.asset?.previous_shift;
   const { shifts, error } = useShifts(first?.start_ms);
-  const { totals, error: totalsError } = useTotals(first?.start_ms);
+  const { totals, error: totalsError } = useTotals(props.assets.size > 0 ? (first?.start_ms ?? 0) : null);
   // The shift before is the newest ended one, shown above: the others are earlier.
   const earlier = (shifts ?? []).filter((s) => first != null && s.start_ms < first.start_ms);
   return (
