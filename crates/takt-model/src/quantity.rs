@@ -270,21 +270,26 @@ fn count_mean(x: f64) -> String {
 }
 
 fn grouped_int(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    let mut out = String::new();
+    push_separated(&mut out, &n.to_string());
+    out
+}
+
+/// Whole digits with a comma between each group of three: "24,496".
+fn push_separated(out: &mut String, digits: &str) {
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
     }
-    out
 }
 
 /// A number with `decimals` decimals and thousands separators: "3,056.2", "−0.4". It is rounded
 /// as written in its shortest form, half away from zero (2.25 reads "2.3" and 0.15 "0.2" at one
 /// decimal, as a person rounds the figure they see, and as the screens' `Intl.NumberFormat`
-/// does), not as its binary value (which has 2.25 and 0.15 one tie or one ulp below).
+/// does), not as its binary value (Rust's own formatting rounds the tie 2.25 to even, "2.2", and
+/// 0.15, stored a little below, down to "0.1").
 pub fn grouped(x: f64, decimals: usize) -> String {
     if !x.is_finite() {
         return "–".into();
@@ -295,12 +300,7 @@ pub fn grouped(x: f64, decimals: usize) -> String {
     if negative {
         out.push(MINUS);
     }
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
+    push_separated(&mut out, &whole);
     if decimals > 0 {
         out.push('.');
         out.push_str(&fraction);
