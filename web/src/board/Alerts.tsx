@@ -75,7 +75,7 @@ function TakeOn(props: { alert: Alert; onDone: () => void }) {
   );
 }
 
-/** The alerts cleared since `since_ms` (the running shift's start), newest cleared first. */
+/** Alerts that cleared (the panel passes those of the running shift, newest cleared first). */
 function Cleared(props: { alerts: Alert[]; offset: number }) {
   return (
     <details class="cleared" data-testid="alerts-cleared">
@@ -106,8 +106,8 @@ function Cleared(props: { alerts: Alert[]; offset: number }) {
   );
 }
 
-/** `since_ms`: the running shift's start, for the alerts cleared in it (none listed on a TV: `folded` off). */
-export function AlertsPanel(props: { changes: number; offset: number; since_ms: number | null; folded?: boolean }) {
+/** `since_ms`: the running shift's start; with `showCleared` (not on a TV), the alerts cleared since. */
+export function AlertsPanel(props: { changes: number; offset: number; since_ms: number | null; showCleared: boolean }) {
   const [list, setList] = useState<AlertList | null>(null);
   const [recent, setRecent] = useState<Alert[]>([]);
   const [error, setError] = useState<string | null>(null);
@@ -123,13 +123,13 @@ export function AlertsPanel(props: { changes: number; offset: number; since_ms: 
         if (!stop.signal.aborted) setError(e instanceof Error ? e.message : String(e));
       },
     );
-    if (props.folded ?? true)
+    if (props.showCleared)
       get<AlertList>(twinPath("/alerts?limit=200"), stop.signal).then(
         (l) => setRecent(l.alerts),
         () => setRecent([]),
       );
     return () => stop.abort();
-  }, [props.changes, reads, props.folded]);
+  }, [props.changes, reads, props.showCleared]);
   const open = [...(list?.alerts ?? [])].sort(severityFirst);
   const since = props.since_ms;
   const cleared = since == null ? [] : recent.filter((a) => a.cleared_ms != null && a.cleared_ms >= since).sort((a, b) => (b.cleared_ms ?? 0) - (a.cleared_ms ?? 0));

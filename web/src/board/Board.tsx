@@ -76,7 +76,7 @@ export function Board(props: { tv?: boolean }) {
         </p>
       ) : null}
       <StoppedFeeds offset={offset} clock={clock} />
-      <AlertsPanel changes={live.alerts} offset={offset} since_ms={state?.window_start_ms ?? null} folded={!props.tv} />
+      <AlertsPanel changes={live.alerts} offset={offset} since_ms={state?.window_start_ms ?? null} showCleared={!props.tv} />
       <Line layout={layout} assets={assets} buffers={buffers} now_ms={state?.now_ms ?? 0} offline={offline} />
       <ShiftHistory
         machines={ordered}
