@@ -3,6 +3,11 @@
 //! run in progress is held to [`RunLimits`](crate::limits::RunLimits)' budgets as well (by the
 //! engine). ARCHITECTURE.md ("Limits and trust boundaries") lists them with their values.
 
+/// The longest name a plant's data may carry, in bytes (UTF-8): an event's asset, product, stop
+/// reason, signal or alarm code (`takt_twin::event`), an order's id, a stop reason's code in the
+/// scenario's `[stop_reasons]`.
+pub const MAX_NAME_BYTES: usize = 256;
+
 /// The longest duration any field may hold: 1,000 years (a Julian year is 365.25 days), room for a
 /// time to failure that stands for "practically never". Longer is an error when the text is parsed,
 /// before anything runs.

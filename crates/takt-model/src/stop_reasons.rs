@@ -5,12 +5,11 @@
 //! came.
 
 use crate::compile::ScenarioFinding;
+use crate::limits::MAX_NAME_BYTES;
 use std::collections::BTreeMap;
 
 /// Codes in the table at most.
 pub const MAX_STOP_REASONS: usize = 10_000;
-/// A code's length at most, bytes: the longest name an event may carry.
-pub const MAX_CODE_BYTES: usize = 256;
 /// Words for a code at most, characters.
 pub const MAX_WORDS_CHARS: usize = 200;
 
@@ -64,10 +63,11 @@ pub(crate) fn check(table: &BTreeMap<String, String>) -> Vec<ScenarioFinding> {
     for (code, words) in table {
         let shown: String = code.chars().take(40).collect();
         let path = format!("stop_reasons.{shown}");
-        if code.trim().is_empty() || code.len() > MAX_CODE_BYTES {
+        // The longest name an event may carry: a longer code could never come.
+        if code.trim().is_empty() || code.len() > MAX_NAME_BYTES {
             push(
                 path.clone(),
-                format!("a code is 1 to {MAX_CODE_BYTES} bytes, not blank"),
+                format!("a code is 1 to {MAX_NAME_BYTES} bytes, not blank"),
             );
         }
         let chars = words.chars().count();

@@ -427,7 +427,7 @@ pub fn check(event: Event) -> Result<Checked, EventError> {
 /// The longest name an event may carry, in bytes (UTF-8): an asset, a product, a reason, a
 /// signal and its unit, an alarm's code and severity, a work order. The twin keeps names in its
 /// state; an alarm's free `text` is stored only, and is not limited here.
-pub const MAX_NAME_BYTES: usize = 256;
+pub const MAX_NAME_BYTES: usize = takt_model::limits::MAX_NAME_BYTES;
 
 fn check_name_lengths(event: &Event) -> Result<(), EventError> {
     let long = |field: &str, name: &str| -> Result<(), EventError> {
