@@ -1568,7 +1568,11 @@ export interface components {
              * @description Lost margin per hour a station stands in production time.
              */
             downtime_cost?: number;
-            /** @description Plan from the twin's state now (the ages it has mirrored); the scenario must be the twin's. */
+            /**
+             * @description Plan from the twin's state now (the ages it has mirrored), and with `compare` run the
+             *     policies from the plant as mirrored (what each machine holds and does, the parts waiting,
+             *     the orders' progress, a live order book's orders); the scenario is the twin's own.
+             */
             from_twin?: boolean;
             horizon?: string;
             /** Format: double */

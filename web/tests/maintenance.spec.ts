@@ -51,14 +51,17 @@ test("a maintenance plan starts from the plant as it stands now, its machines' a
   await page.goto("/#/maintenance");
   await page.getByTestId("twin-plant").selectOption({ index: 1 });
   await expect(page.getByText(/as its twin has it now/)).toBeVisible();
-  // Not compared in the simulator: the field says so rather than be refused by the server.
-  await expect(page.getByLabel("Compare in the simulator (runs)")).toBeDisabled();
+  // Compared in the simulator from the plant as it stands, as a plan from the scenario is.
+  await page.getByLabel("Compare in the simulator (runs)").fill("4");
   await page.getByRole("button", { name: "Plan", exact: true }).click();
   await expect(page.getByTestId("maintenance-plan")).toBeVisible({ timeout: 60_000 });
   // From the twin's clock (today, in the plant's time, UTC+01:00), not the scenario's start.
   const today = new Date(at + 3_600_000).toISOString().slice(0, 10);
   await expect(page.getByTestId("maintenance-plan").getByRole("heading").first()).toContainText(`from ${today}`);
-  await expect(page.getByTestId("policies")).toHaveCount(0);
+  const policies = page.getByTestId("policies");
+  await expect(policies).toBeVisible({ timeout: 60_000 });
+  await expect(policies.locator("caption")).toContainText(`4 simulated runs per policy over the horizon from ${today}`);
+  await expect(policies.getByRole("columnheader")).toHaveText(["figure", "run to failure", "fixed interval", "optimized plan"]);
   await page.screenshot({ path: "test-results/maintenance-live.png", fullPage: true });
   await expectAccessible(page);
   expect(problems).toEqual([]);

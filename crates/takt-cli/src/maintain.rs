@@ -6,11 +6,10 @@
 use anyhow::{Context, Result};
 use comfy_table::{ContentArrangement, Table};
 use indicatif::{ProgressBar, ProgressStyle};
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use takt_maintenance::maintain::{PlanOutput, PlanRequest, Solver, plan_plant, steps};
+use takt_maintenance::maintain::{PlanFrom, PlanOutput, PlanRequest, Solver, plan_plant, steps};
 use takt_maintenance::plant::{Costs, Settings};
 use takt_model::quantity::{Quantity, duration, money, percent, wrap};
 use takt_twin::Twin;
@@ -67,7 +66,8 @@ pub struct MaintainArgs {
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
     baseline_replications: u32,
     /// Compare run to failure, a fixed interval and the plan in the simulator, N replications
-    /// each over the same random numbers (from the scenario's start only).
+    /// each over the same random numbers, from where the plan starts (with --db or --history:
+    /// the plant as mirrored).
     #[arg(long, value_parser = clap::value_parser!(u32).range(2..=10_000))]
     compare: Option<u32>,
     /// Seed of the baseline and --compare runs (default: the scenario's).
@@ -123,9 +123,8 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
     };
     let model = Arc::new(loaded.model);
     let seed = args.seed.unwrap_or(model.seed);
-    // Ages and the start of the plan: from the twin, or the scenario's start with every part new.
-    let mut ages: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
-    let mut start_s = 0.0;
+    // The plan starts from the plant as the twin mirrors it, or at the scenario's start with
+    // every part new.
     let twin = match (&args.db, &args.history) {
         (Some(db), _) => {
             let store = crate::store_args::open_existing(db, &args.plant)?;
@@ -150,13 +149,30 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
         }
         (None, None) => None,
     };
-    if let Some(twin) = twin {
-        let now_ms = twin
-            .newest_ms()
-            .context("the event store holds no events: no ages to plan from")?;
-        start_s = model.timebase.model_s(now_ms);
-        ages = takt_twin::condition::failure_ages(&model, &twin.view(now_ms), now_ms);
-    }
+    let observed = match twin {
+        None => None,
+        Some(twin) => {
+            let now_ms = twin
+                .newest_ms()
+                .context("the event store holds no events: no ages to plan from")?;
+            let book = twin.order_book()?;
+            let observed =
+                takt_twin::condition::observe(&model, &twin.view(now_ms), now_ms, book.as_deref())
+                    .context("the plant as mirrored")?;
+            Some(observed)
+        }
+    };
+    let (from, start_s) = match &observed {
+        None => (PlanFrom::ScenarioStart, 0.0),
+        Some(o) => (
+            PlanFrom::Plant {
+                condition: &o.condition,
+                model: &o.model,
+                assumed: &o.warnings,
+            },
+            o.condition.now_s,
+        ),
+    };
     let solver = match args.solver.as_str() {
         "greedy" => Solver::Greedy,
         #[cfg(not(feature = "milp"))]
@@ -201,7 +217,7 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
     let output = plan_plant(
         &loaded.scenario,
         &model,
-        &ages,
+        from,
         &request,
         &|| bar.inc(1),
         &never,

@@ -201,7 +201,8 @@ fn reliability_and_plans_come_from_a_recorded_history() {
     assert!((19_950.0..79_800.0).contains(&mean), "{valve}");
     let risk = f(&valve["failure_within_window"]);
     assert!(risk > 0.05 && risk < 0.9, "{valve}");
-    // `maintain --history`: the plan starts at the history's last event, with the ages it shows.
+    // `maintain --history`: the plan starts at the history's last event, with the ages it shows,
+    // and its policies are compared from the plant as the history leaves it.
     let out = takt(&[
         "maintain",
         "--scenario",
@@ -212,6 +213,8 @@ fn reliability_and_plans_come_from_a_recorded_history() {
         "1d",
         "--solver",
         "greedy",
+        "--compare",
+        "3",
         "--json",
     ]);
     assert!(
@@ -226,5 +229,12 @@ fn reliability_and_plans_come_from_a_recorded_history() {
         v["settings"]
     );
     assert_eq!(v["machines"][0]["name"], "Filler", "{}", v["machines"]);
+    let comparison = &v["comparison"];
+    assert_eq!(comparison["replications"], 3, "{comparison}");
+    assert_eq!(
+        comparison["policies"].as_array().map(Vec::len),
+        Some(3),
+        "{comparison}"
+    );
     let _ = std::fs::remove_file(&trace);
 }

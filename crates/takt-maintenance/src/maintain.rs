@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use takt_model::{Model, Scenario};
+use takt_sim::PlantCondition;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -30,7 +31,7 @@ pub struct PlanRequest {
     pub baseline_replications: u32,
     pub seed: u64,
     pub solver: Solver,
-    /// Replications per policy in the simulator (from the scenario's start only).
+    /// Replications per policy in the simulator, from where the plan starts.
     pub compare: Option<u32>,
 }
 
@@ -60,12 +61,47 @@ pub enum PlanError {
     Policy(#[from] PolicyError),
     #[error("no machine to plan: {0}")]
     NothingToPlan(String),
-    #[error(
-        "--compare runs the plant from the scenario's start; a plan from the twin's state cannot be compared yet"
-    )]
-    CompareFromState,
     #[error("the plan breaks its own rules: {0}")]
     Broken(String),
+}
+
+/// Where a plan starts.
+#[derive(Debug, Clone, Copy)]
+pub enum PlanFrom<'a> {
+    /// The scenario's t = 0, every machine as good as new.
+    ScenarioStart,
+    /// A plant as observed (the live twin's `takt_twin::condition::observe`), at
+    /// `settings.start_s`: its failure ages start the plan, and the policies' runs start from the
+    /// condition, in `model` (the scenario's, or one with a live order book's orders: those the
+    /// condition counts). What had to be assumed to read the condition (`assumed`) goes into the
+    /// plan's notes when the policies are compared.
+    Plant {
+        condition: &'a PlantCondition,
+        model: &'a Model,
+        assumed: &'a [String],
+    },
+}
+
+impl PlanFrom<'_> {
+    /// The plan's time 0 in the scenario's seconds.
+    pub fn start_s(&self) -> f64 {
+        match self {
+            PlanFrom::ScenarioStart => 0.0,
+            PlanFrom::Plant { condition, .. } => condition.now_s,
+        }
+    }
+
+    /// Per machine and failure mode, its age in the mode's basis (absent: new).
+    fn ages(&self) -> BTreeMap<String, BTreeMap<String, f64>> {
+        match self {
+            PlanFrom::ScenarioStart => BTreeMap::new(),
+            PlanFrom::Plant { condition, .. } => condition
+                .machines
+                .iter()
+                .map(|m| (m.machine.clone(), m.failure_ages.clone()))
+                .collect(),
+        }
+    }
 }
 
 /// The most buckets a plan's horizon is cut into (two weeks in minutes are 20,160; a year in
@@ -77,20 +113,24 @@ pub fn steps(req: &PlanRequest) -> u64 {
     u64::from(req.baseline_replications) + 3 * u64::from(req.compare.unwrap_or(0))
 }
 
-/// Plans `scenario` (compiled as `model`) from the `ages` of its failure modes (per machine and
-/// mode, in the mode's basis; absent: new); `progress` is called once per simulation run. Once
-/// `stop` is set (a cancelled job), no further simulation run starts and the plan ends with
-/// [`PolicyError::Stopped`].
+/// Plans `scenario` (compiled as `model`) from where it starts (`from`); `progress` is called
+/// once per simulation run. Once `stop` is set (a cancelled job), no further simulation run starts
+/// and the plan ends with [`PolicyError::Stopped`].
 pub fn plan_plant(
     scenario: &Scenario,
     model: &Model,
-    ages: &BTreeMap<String, BTreeMap<String, f64>>,
+    from: PlanFrom<'_>,
     req: &PlanRequest,
     progress: &(dyn Fn() + Sync),
     stop: &AtomicBool,
 ) -> Result<PlanOutput, PlanError> {
-    if req.compare.is_some() && req.settings.start_s > 0.0 {
-        return Err(PlanError::CompareFromState);
+    let start_s = from.start_s();
+    if req.settings.start_s != start_s {
+        return Err(PlantError::Invalid(format!(
+            "the plan starts at {} s but the plant it starts from is at {start_s} s",
+            req.settings.start_s
+        ))
+        .into());
     }
     if req.baseline_replications == 0 {
         return Err(
@@ -129,7 +169,7 @@ pub fn plan_plant(
     if stop.load(Ordering::Relaxed) {
         return Err(PolicyError::Stopped.into());
     }
-    let plant = plant_problem(scenario, model, &baseline, ages, &req.settings)?;
+    let plant = plant_problem(scenario, model, &baseline, &from.ages(), &req.settings)?;
     if plant.machines.is_empty() {
         return Err(PlanError::NothingToPlan(if plant.notes.is_empty() {
             "no station has a failure mode".into()
@@ -148,27 +188,36 @@ pub fn plan_plant(
     if !violations.is_empty() {
         return Err(PlanError::Broken(violations.join("; ")));
     }
+    let mut notes = plant.notes;
     let comparison = match req.compare {
         None => None,
         Some(n) => {
+            if let PlanFrom::Plant { assumed, .. } = from {
+                notes.extend(
+                    assumed
+                        .iter()
+                        .map(|a| format!("the plant's condition: {a}")),
+                );
+            }
+            let runs = Runs {
+                from,
+                horizon_s: req.settings.horizon_s,
+                replications: n,
+                seed: req.seed,
+            };
             let policies = standard_policies(
                 scenario,
                 &plant.machines,
                 &plant.problem.machines,
                 &plan,
-                req.settings.start_s,
-                req.settings.horizon_s,
+                &runs,
             );
             Some(compare(
                 scenario,
                 &plant.machines,
                 &policies,
                 &req.settings.costs,
-                Runs {
-                    horizon_s: req.settings.horizon_s,
-                    replications: n,
-                    seed: req.seed,
-                },
+                runs,
                 progress,
                 stop,
             )?)
@@ -184,7 +233,7 @@ pub fn plan_plant(
         calendar: calendar(&plant.problem, &plan),
         settings: req.settings.clone(),
         machines: plant.machines,
-        notes: plant.notes,
+        notes,
         plan,
         comparison,
     })

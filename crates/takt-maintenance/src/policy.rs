@@ -1,6 +1,8 @@
 //! Maintenance policies compared in the simulator over the same random numbers: run to failure,
 //! a fixed interval, and an optimized plan, each as a change of the planned stations'
-//! `maintenance`, run for the plan's horizon from the scenario's start.
+//! `maintenance`, run for the plan's horizon from where the plan starts: the scenario's start,
+//! or a plant as observed (`Simulation::from_condition`: the machines' ages, what each holds and
+//! does, the parts waiting, how far each order has come).
 //!
 //! Replication r of every policy uses the same seed, and the engine keys its random streams by
 //! name, so the policies see the same process times and, until a service changes a part's age,
@@ -9,6 +11,7 @@
 //! hours the planned stations stood in production time (repairs of the planned modes, services)
 //! at the downtime cost.
 
+use crate::maintain::PlanFrom;
 use crate::plant::{Costs, PlannedMachine};
 use crate::windows::{MachineInput, MaintenancePlan};
 use rayon::prelude::*;
@@ -68,6 +71,8 @@ pub enum PolicyError {
     Stopped,
     #[error(transparent)]
     Run(takt_sim::RunStopped),
+    #[error("the plant's condition: {0}")]
+    Condition(#[from] takt_sim::ConditionError),
 }
 
 /// A policy: its name, what it does, and each planned station's maintenance under it.
@@ -77,16 +82,17 @@ pub struct Policy {
     pub maintenance: Vec<(usize, Option<MaintenanceSpec>)>,
 }
 
-/// The calendar time from as good as new until a machine's risk of any planned failure reaches
-/// `risk` (its B10 life for 0.1), by bisection; `None` if it stays below within `limit_s`.
-pub fn life_at_risk(machine: &MachineInput, risk: f64, limit_s: f64) -> Option<f64> {
-    if machine.risk(limit_s, true) < risk {
+/// The calendar time until a machine's risk of any planned failure reaches `risk`, from as good as
+/// new (`fresh`: its B10 life for 0.1) or from its current ages, by bisection; `None` if it stays
+/// below within `limit_s`.
+pub fn life_at_risk(machine: &MachineInput, risk: f64, limit_s: f64, fresh: bool) -> Option<f64> {
+    if machine.risk(limit_s, fresh) < risk {
         return None;
     }
     let (mut low, mut high) = (0.0, limit_s);
     for _ in 0..80 {
         let mid = 0.5 * (low + high);
-        if machine.risk(mid, true) < risk {
+        if machine.risk(mid, fresh) < risk {
             low = mid;
         } else {
             high = mid;
@@ -95,20 +101,28 @@ pub fn life_at_risk(machine: &MachineInput, risk: f64, limit_s: f64) -> Option<f
     Some(high)
 }
 
-fn service_spec(
-    scenario: &Scenario,
-    m: &PlannedMachine,
-    interval: Option<f64>,
-    at: Vec<f64>,
-) -> MaintenanceSpec {
+/// When a station's planned services start: every `interval_s` from `first_s`, or at listed times.
+enum Starts {
+    Every { first_s: f64, interval_s: f64 },
+    At(Vec<f64>),
+}
+
+fn service_spec(scenario: &Scenario, m: &PlannedMachine, starts: Starts) -> MaintenanceSpec {
     let own = scenario.stations[m.station].maintenance.as_ref();
+    let (interval, first, at) = match starts {
+        Starts::Every {
+            first_s,
+            interval_s,
+        } => (Some(Secs(interval_s)), Some(Secs(first_s)), Vec::new()),
+        Starts::At(at) => (None, None, at.into_iter().map(Secs).collect()),
+    };
     MaintenanceSpec {
-        interval: interval.map(Secs),
-        at: at.into_iter().map(Secs).collect(),
+        interval,
+        at,
         duration: own.map_or(DistributionSpec::constant(m.service_s), |o| {
             o.duration.clone()
         }),
-        first: interval.map(Secs),
+        first,
         crew: m.crew.clone(),
         renews: true,
     }
@@ -116,15 +130,16 @@ fn service_spec(
 
 /// The three policies: run to failure (no planned service on the planned stations), a fixed
 /// interval at each machine's B10 life (the age by which 10% of machines would have failed of a
-/// planned mode), and the plan's windows (`start_s` of the plan added to each window's start).
+/// planned mode; the first service when its risk from the ages it starts with reaches 10%), and
+/// the plan's windows (the plan's start added to each window's start).
 pub fn standard_policies(
     scenario: &Scenario,
     machines: &[PlannedMachine],
     inputs: &[MachineInput],
     plan: &MaintenancePlan,
-    start_s: f64,
-    horizon_s: f64,
+    runs: &Runs<'_>,
 ) -> Vec<Policy> {
+    let (start_s, horizon_s) = (runs.from.start_s(), runs.horizon_s);
     let run_to_failure = Policy {
         name: "run to failure".into(),
         description: "no planned service on the planned stations; repair on failure".into(),
@@ -138,8 +153,15 @@ pub fn standard_policies(
             .iter()
             .zip(inputs)
             .map(|(m, input)| {
-                let spec = life_at_risk(input, 0.1, 10.0 * horizon_s)
-                    .map(|b10| service_spec(scenario, m, Some(b10), Vec::new()));
+                let limit_s = 10.0 * horizon_s;
+                let spec = life_at_risk(input, 0.1, limit_s, true).map(|b10| {
+                    let first = life_at_risk(input, 0.1, limit_s, false).unwrap_or(b10);
+                    let starts = Starts::Every {
+                        first_s: start_s + first,
+                        interval_s: b10,
+                    };
+                    service_spec(scenario, m, starts)
+                });
                 (m.station, spec)
             })
             .collect(),
@@ -160,7 +182,7 @@ pub fn standard_policies(
                     .filter(|w| w.machine == m.name)
                     .map(|w| start_s + w.start_s)
                     .collect();
-                let spec = (!at.is_empty()).then(|| service_spec(scenario, m, None, at));
+                let spec = (!at.is_empty()).then(|| service_spec(scenario, m, Starts::At(at)));
                 (m.station, spec)
             })
             .collect(),
@@ -202,30 +224,62 @@ fn outcome(report: &Report, machines: &[PlannedMachine], costs: &Costs) -> Outco
     o
 }
 
-/// How the policies are run: replication r of each with seed `replication_seed(seed, r)`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Runs {
+/// How the policies are run: from `from`, replication r of each with seed
+/// `replication_seed(seed, r)`.
+#[derive(Debug, Clone, Copy)]
+pub struct Runs<'a> {
+    pub from: PlanFrom<'a>,
     pub horizon_s: f64,
     pub replications: u32,
     pub seed: u64,
 }
 
-/// Runs every policy `runs.replications` times over `runs.horizon_s` from the scenario's start.
+/// The station's maintenance in a policy's run from `from`. A policy without planned services at
+/// a station whose machine is in a service when the run starts still lets that service end: its
+/// only start is after the run's end (`end_s`), so no new one starts.
+fn maintenance_in_run(
+    scenario: &Scenario,
+    machines: &[PlannedMachine],
+    from: PlanFrom<'_>,
+    station: usize,
+    spec: &Option<MaintenanceSpec>,
+    end_s: f64,
+) -> Option<MaintenanceSpec> {
+    let PlanFrom::Plant { condition, .. } = from else {
+        return spec.clone();
+    };
+    let in_service = |m: &PlannedMachine| {
+        condition.machines.iter().any(|c| {
+            c.machine == m.name
+                && matches!(c.stop, Some(takt_sim::condition::Stop::PlannedDown { .. }))
+        })
+    };
+    match machines.iter().find(|m| m.station == station) {
+        Some(m) if spec.is_none() && in_service(m) => {
+            Some(service_spec(scenario, m, Starts::At(vec![end_s + 1.0])))
+        }
+        _ => spec.clone(),
+    }
+}
+
+/// Runs every policy `runs.replications` times over `runs.horizon_s` from where the plan starts.
 /// Once `stop` is set, no further run starts and the comparison ends with [`PolicyError::Stopped`].
 pub fn compare(
     scenario: &Scenario,
     machines: &[PlannedMachine],
     policies: &[Policy],
     costs: &Costs,
-    runs: Runs,
+    runs: Runs<'_>,
     progress: &(dyn Fn() + Sync),
     stop: &AtomicBool,
 ) -> Result<Comparison, PolicyError> {
     let Runs {
+        from,
         horizon_s,
         replications,
         seed,
     } = runs;
+    let end_s = from.start_s() + horizon_s;
     if replications < 2 {
         return Err(PolicyError::Invalid(
             "a comparison needs at least 2 replications for its intervals".into(),
@@ -234,14 +288,15 @@ pub fn compare(
     let mut models: Vec<Arc<Model>> = Vec::new();
     for p in policies {
         let mut s = scenario.clone();
-        s.run.horizon = Secs(horizon_s);
+        s.run.horizon = Secs(end_s);
         s.run.warmup = Secs(0.0);
         // The order book, if read from a file, is already in `demand.orders`.
         s.demand.orders_csv = None;
         for (station, spec) in &p.maintenance {
-            s.stations[*station].maintenance = spec.clone();
+            s.stations[*station].maintenance =
+                maintenance_in_run(scenario, machines, from, *station, spec, end_s);
         }
-        let model = compile(&s).map_err(|problems| PolicyError::Scenario {
+        let mut model = compile(&s).map_err(|problems| PolicyError::Scenario {
             policy: p.name.clone(),
             detail: problems
                 .iter()
@@ -249,6 +304,10 @@ pub fn compare(
                 .collect::<Vec<_>>()
                 .join("; "),
         })?;
+        if let PlanFrom::Plant { model: plant, .. } = from {
+            // The orders the plant's condition counts (a live order book's, if one was given).
+            model.orders = plant.orders.clone();
+        }
         models.push(Arc::new(model));
     }
     let jobs: Vec<(usize, u32)> = (0..policies.len())
@@ -260,8 +319,15 @@ pub fn compare(
             if stop.load(Ordering::Relaxed) {
                 return Err(PolicyError::Stopped);
             }
-            let mut sim = Simulation::new(Arc::clone(&models[p]), rng::replication_seed(seed, r));
-            sim.run_guarded(horizon_s, &takt_model::RunLimits::default(), &[stop])
+            let model = Arc::clone(&models[p]);
+            let seed = rng::replication_seed(seed, r);
+            let mut sim = match from {
+                PlanFrom::ScenarioStart => Simulation::new(model, seed),
+                PlanFrom::Plant { condition, .. } => {
+                    Simulation::from_condition(model, seed, condition)?
+                }
+            };
+            sim.run_guarded(end_s, &takt_model::RunLimits::default(), &[stop])
                 .map_err(|e| match e {
                     takt_sim::RunStopped::Stopped { .. } => PolicyError::Stopped,
                     budget => PolicyError::Run(budget),

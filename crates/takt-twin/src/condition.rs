@@ -17,8 +17,9 @@
 use crate::event::StateCode;
 use crate::forecast::ForecastError;
 use crate::mirror::{AgeBasis, AssetState};
-use crate::orders::BookedOrders;
+use crate::orders::{BookedOrders, OrderBook};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
 use takt_model::model::Station;
 use takt_model::time::format_utc_ms;
 use takt_model::{FailureBasis, Model};
@@ -171,6 +172,40 @@ pub fn condition_with_book(
         departed_before: &booked.departed_before,
     };
     infer(&booked.model, Some(baseline), view, now_ms)
+}
+
+/// The mirrored plant at one moment as a simulator starting state, in the model whose orders it
+/// counts.
+pub struct Observed {
+    /// The scenario's model, or, with a live order book, the scenario with the book's orders in
+    /// place of its own: runs from `condition` run in it.
+    pub model: Arc<Model>,
+    pub condition: PlantCondition,
+    /// What had to be assumed.
+    pub warnings: Vec<String>,
+}
+
+/// [`condition_of`], or [`condition_with_book`] with the live order `book` if one was given, with
+/// the model runs from it take: what a forecast or a comparison of maintenance policies starts from.
+pub fn observe(
+    model: &Arc<Model>,
+    view: &BTreeMap<String, AssetState>,
+    now_ms: i64,
+    book: Option<&OrderBook>,
+) -> Result<Observed, ForecastError> {
+    let (model, (condition, warnings)) = match book {
+        Some(book) => {
+            let booked = book.booked(model)?;
+            let observed = condition_with_book(&booked, view, now_ms)?;
+            (booked.model, observed)
+        }
+        None => (Arc::clone(model), condition_of(model, view, now_ms)?),
+    };
+    Ok(Observed {
+        model,
+        condition,
+        warnings,
+    })
 }
 
 /// Per product, the pieces out of the plant in the mirrored `view`: `[good, scrap]`, good out of

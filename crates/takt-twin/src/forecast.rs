@@ -19,7 +19,7 @@
 //! at a later t, where the calendar, the orders' release and due times and the failure ages all
 //! keep their meaning.
 
-use crate::condition::{condition_of, condition_with_book};
+use crate::condition::{Observed, observe};
 use crate::event::StateCode;
 use crate::mirror::{AssetState, shift_of};
 use crate::orders::OrderBook;
@@ -302,13 +302,12 @@ pub fn forecast_with_plans(
     if !(0.0..1.0).contains(&options.min_deviation) {
         return Err(ForecastError::MinDeviation(options.min_deviation));
     }
-    let booked = book.map(|b| b.booked(model)).transpose()?;
-    let (condition, mut warnings) = match &booked {
-        Some(b) => condition_with_book(b, view, now_ms)?,
-        None => condition_of(model, view, now_ms)?,
-    };
-    // The model the futures run in: the scenario, with the live book's orders if there is one.
-    let futures = booked.as_ref().map_or(model, |b| &b.model);
+    // The futures run in the scenario, with the live book's orders if there is one.
+    let Observed {
+        model: futures,
+        condition,
+        mut warnings,
+    } = observe(model, view, now_ms, book)?;
     let now_s = condition.now_s;
     let start_ms = model.timebase.start_ms();
     let shift = shift_of(view, &model.shift_clock(), now_ms);
@@ -357,7 +356,7 @@ pub fn forecast_with_plans(
         .into_par_iter()
         .map(|r| {
             let seed = rng::replication_seed(options.seed, r);
-            let mut sim = Simulation::from_condition(Arc::clone(futures), seed, &condition)?;
+            let mut sim = Simulation::from_condition(Arc::clone(&futures), seed, &condition)?;
             sim.run_guarded(until_s, &limits, &[stop])?;
             Ok(outcome(&sim.report()))
         })
@@ -596,7 +595,7 @@ pub fn forecast_with_plans(
                 share(&runs, o.due_s)
             };
             let overdue = !complete_now && o.due_s.is_some_and(|due| due < now_s);
-            let plan_p_on_time = (!plan.is_empty() && booked.is_none())
+            let plan_p_on_time = (!plan.is_empty() && book.is_none())
                 .then(|| share(&plan, o.due_s))
                 .flatten();
             if let (Some(p), Some(plan_p)) = (p_on_time, plan_p_on_time)
@@ -615,7 +614,7 @@ pub fn forecast_with_plans(
             }
             // A live book has no plan: an order likely late, and not late already, is flagged.
             if let Some(p) = p_on_time
-                && booked.is_some()
+                && book.is_some()
                 && p < 0.5
                 && !overdue
             {

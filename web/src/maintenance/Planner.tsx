@@ -13,11 +13,11 @@ import type { MaintenanceResult } from "./plan";
 import { Policies } from "./Policies";
 import { RiskChart } from "./RiskChart";
 
-function NumberField(props: { label: string; value: number; min?: number; max?: number; step?: number; disabled?: boolean; onChange: (v: number) => void }) {
+function NumberField(props: { label: string; value: number; min?: number; max?: number; step?: number; onChange: (v: number) => void }) {
   return (
     <label>
       {props.label}
-      <input type="number" min={props.min ?? 0} max={props.max} step={props.step ?? 1} value={props.value} disabled={props.disabled} onInput={(e) => props.onChange(Number(e.currentTarget.value))} />
+      <input type="number" min={props.min ?? 0} max={props.max} step={props.step ?? 1} value={props.value} onInput={(e) => props.onChange(Number(e.currentTarget.value))} />
     </label>
   );
 }
@@ -37,8 +37,6 @@ export function Planner() {
   const [stored, setStored] = useState<string | null>(null);
   const [asked, setAsked] = useState(solver);
   const job = useJob();
-  // A plan from the twin's state is not compared in the simulator yet (the server says so too).
-  const fromTwin = scenario !== null && "from_twin" in scenario;
   const result = job.view?.status === "done" ? (job.view.result as MaintenanceResult | null) : null;
   const offset = result ? offsetOf(result.start) : 0;
   const at = (s: number) => (result ? plantTime(Date.parse(result.start) + s * 1000, offset) : "–");
@@ -61,7 +59,7 @@ export function Planner() {
             downtime_cost: downtime,
             max_risk: maxRisk / 100,
             solver,
-            ...(compare > 0 && !fromTwin ? { compare } : {}),
+            ...(compare > 0 ? { compare } : {}),
           });
         }}
       >
@@ -104,8 +102,7 @@ export function Planner() {
               <option value="greedy">greedy (instant)</option>
             </select>
           </label>
-          <NumberField label="Compare in the simulator (runs)" value={fromTwin ? 0 : compare} max={1000} disabled={fromTwin} onChange={setCompare} />
-          {fromTwin ? <span class="quiet">not from the plant as it stands now</span> : null}
+          <NumberField label="Compare in the simulator (runs)" value={compare} max={1000} onChange={setCompare} />
         </fieldset>
         <button type="submit" disabled={!scenario || job.running}>
           Plan
@@ -221,7 +218,7 @@ export function Planner() {
           {result.comparison ? (
             <section class="panel" aria-label="policies compared">
               <h2>The plan against running to failure and a fixed interval, in the simulator</h2>
-              <Policies comparison={result.comparison} currency={currency} />
+              <Policies comparison={result.comparison} currency={currency} from={at(0)} />
             </section>
           ) : null}
         </>

@@ -18,7 +18,8 @@ function figure(quantity: Quantity, mean: number, h: number | null | undefined, 
   return quantity === "money" && text !== "–" ? `${text} ${currency}` : text;
 }
 
-export function Policies(props: { comparison: Comparison; currency: string }) {
+/** `from`: where every run starts, in plant time (the plan's start). */
+export function Policies(props: { comparison: Comparison; currency: string; from: string }) {
   const c = props.comparison;
   const keys = c.policies[0]?.estimates.map((e) => [e.key, e.label] as const) ?? [];
   const cost = (name: string) => c.policies.find((p) => p.name === name)?.estimates.find((e) => e.key === "cost");
@@ -33,7 +34,7 @@ export function Policies(props: { comparison: Comparison; currency: string }) {
       ) : null}
       <table data-testid="policies">
         <caption>
-          {c.replications} simulated runs per policy over the horizon, the same random numbers for each (seed {c.seed})
+          {c.replications} simulated runs per policy over the horizon from {props.from}, the same random numbers for each (seed {c.seed})
         </caption>
         <thead>
           <tr>

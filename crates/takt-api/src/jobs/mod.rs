@@ -18,7 +18,7 @@
 mod spec;
 mod split;
 
-pub use spec::{JobSpec, MaintenanceResult};
+pub use spec::{JobSpec, MaintenanceResult, PlantAtStart};
 
 use crate::db::{Claimed, Db};
 use crate::now_ms;

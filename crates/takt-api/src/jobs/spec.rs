@@ -8,10 +8,9 @@
 
 use super::Progress;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::path::Path;
 use takt_experiments::ChunkRunner;
-use takt_maintenance::maintain::{PlanOutput, PlanRequest, plan_plant, steps};
+use takt_maintenance::maintain::{PlanFrom, PlanOutput, PlanRequest, plan_plant, steps};
 use takt_model::{Scenario, compile_located, parse_scenario};
 use takt_scheduler::planning::{
     self, PlantScheduleRequest, ScheduleSolver, SolveRequest, schedule_plant,
@@ -45,10 +44,36 @@ pub enum JobSpec {
         origin: String,
         /// The file as sent, for the planned scenario written from it (absent: the twin's).
         text: Option<String>,
-        /// Per machine and failure mode, in the mode's basis (empty: new machines).
-        ages: BTreeMap<String, BTreeMap<String, f64>>,
+        /// The plant as the twin had it when the plan was asked for (absent: the scenario's
+        /// start, every machine new).
+        #[serde(default)]
+        plant: Option<Box<PlantAtStart>>,
         request: PlanRequest,
     },
+}
+
+/// The plant a maintenance plan starts from, as the twin had it when the plan was asked for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PlantAtStart {
+    pub condition: takt_sim::PlantCondition,
+    /// The live order book whose orders the condition counts, if one was given.
+    pub book: Option<takt_twin::orders::OrderBook>,
+    /// What had to be assumed to read the condition.
+    pub assumed: Vec<String>,
+}
+
+impl PlantAtStart {
+    /// The twin's reading of the plant at `now_ms`, in the form a job keeps.
+    pub fn of(
+        observed: takt_twin::condition::Observed,
+        book: Option<takt_twin::orders::OrderBook>,
+    ) -> PlantAtStart {
+        PlantAtStart {
+            condition: observed.condition,
+            book,
+            assumed: observed.warnings,
+        }
+    }
 }
 
 /// Chunks a simulation's first round is split into on a site (later precision rounds, in chunks
@@ -88,7 +113,7 @@ impl JobSpec {
         mut scenario: Scenario,
         origin: &str,
         text: Option<String>,
-        ages: BTreeMap<String, BTreeMap<String, f64>>,
+        plant: Option<PlantAtStart>,
         request: PlanRequest,
     ) -> JobSpec {
         scenario.demand.orders_csv = None;
@@ -96,7 +121,7 @@ impl JobSpec {
             scenario: Box::new(scenario),
             origin: origin.to_string(),
             text,
-            ages,
+            plant: plant.map(Box::new),
             request,
         }
     }
@@ -189,7 +214,7 @@ impl JobSpec {
                 scenario,
                 origin,
                 text,
-                ages,
+                plant,
                 request,
             } => {
                 let loaded = compile_located(
@@ -200,11 +225,24 @@ impl JobSpec {
                 )
                 .map_err(|e| e.to_string())?;
                 progress.set_total(steps(&request));
+                // The orders the plant's condition counts: a live book's, or the scenario's.
+                let booked = match plant.as_ref().and_then(|p| p.book.as_ref()) {
+                    Some(book) => Some(book.booked(&loaded.model).map_err(|e| e.to_string())?),
+                    None => None,
+                };
+                let from = match &plant {
+                    None => PlanFrom::ScenarioStart,
+                    Some(p) => PlanFrom::Plant {
+                        condition: &p.condition,
+                        model: booked.as_ref().map_or(&loaded.model, |b| &b.model),
+                        assumed: &p.assumed,
+                    },
+                };
                 // A cancelled job starts no further simulation run.
                 let plan = plan_plant(
                     &loaded.scenario,
                     &loaded.model,
-                    &ages,
+                    from,
                     &request,
                     &|| progress.step(),
                     progress.cancel_flag(),
@@ -259,7 +297,7 @@ mod tests {
                 loaded.scenario.clone(),
                 "plant.toml",
                 None,
-                BTreeMap::new(),
+                None,
                 PlanRequest {
                     settings: takt_maintenance::plant::Settings {
                         start_s: 0.0,

@@ -226,7 +226,9 @@ pub struct MaintenanceRequest {
     /// The order book (CSV) the scenario's `demand.orders_csv` names, sent beside it: the server
     /// opens no file a request names, so the book is written into the scenario.
     pub order_book: Option<String>,
-    /// Plan from the twin's state now (the ages it has mirrored); the scenario must be the twin's.
+    /// Plan from the twin's state now (the ages it has mirrored), and with `compare` run the
+    /// policies from the plant as mirrored (what each machine holds and does, the parts waiting,
+    /// the orders' progress, a live order book's orders); the scenario is the twin's own.
     #[serde(default)]
     pub from_twin: bool,
     /// With `from_twin`: which plant's twin (`GET /plants`); default the default plant.
@@ -294,12 +296,6 @@ pub(super) async fn create_maintenance_plan(
             None
         }
     };
-    if req.from_twin && req.compare.is_some() {
-        errors.push(FieldError {
-            field: "compare".into(),
-            message: "a plan from the twin's state cannot be compared in the simulator yet".into(),
-        });
-    }
     let plant = match &req.plant {
         None => Some(Arc::clone(s.plant())),
         Some(id) => {
@@ -330,27 +326,48 @@ pub(super) async fn create_maintenance_plan(
     else {
         return Err(Problem::internal("validated fields missing"));
     };
-    let (scenario, origin, seed, ages, start_s, text) = if let Some(p) =
+    let (scenario, origin, seed, observed, start_s, text) = if let Some(p) =
         plant.filter(|_| req.from_twin)
     {
-        let (now, view) = p.twin.view();
-        let now = now.ok_or_else(|| {
-            Problem::validation(
-                "the twin has no events yet",
-                vec![FieldError {
-                    field: "from_twin".into(),
-                    message: "no events to take ages from".into(),
-                }],
-            )
-        })?;
-        let ages = takt_twin::condition::failure_ages(&p.model, &view, now);
-        let start_s = p.model.timebase.model_s(now);
+        let model = Arc::clone(&p.model);
+        let twin = Arc::clone(&p.twin);
+        let observed = blocking(move || {
+            let (now, view) = twin.view();
+            let now = now.ok_or_else(|| {
+                Problem::validation(
+                    "the twin has no events yet",
+                    vec![FieldError {
+                        field: "from_twin".into(),
+                        message: "no events to take ages from".into(),
+                    }],
+                )
+            })?;
+            let book = twin
+                .order_book()
+                .map_err(|e| Problem::internal(format!("the order book: {e}")))?;
+            let observed = takt_twin::condition::observe(&model, &view, now, book.as_deref())
+                .map_err(|e| {
+                    Problem::validation(
+                        format!("the plant as mirrored: {e}"),
+                        vec![FieldError {
+                            field: "from_twin".into(),
+                            message: e.to_string(),
+                        }],
+                    )
+                })?;
+            Ok::<_, Problem>(PlantAtStart::of(
+                observed,
+                book.map(|b| takt_twin::orders::OrderBook::clone(&b)),
+            ))
+        })
+        .await??;
+        let start_s = observed.condition.now_s;
         let origin = "scenario.toml".to_string();
         (
             p.scenario.clone(),
             origin,
             p.model.seed,
-            ages,
+            Some(observed),
             start_s,
             None,
         )
@@ -362,7 +379,7 @@ pub(super) async fn create_maintenance_plan(
             loaded.scenario,
             origin,
             loaded.model.seed,
-            Default::default(),
+            None,
             0.0,
             Some(text),
         )
@@ -386,7 +403,7 @@ pub(super) async fn create_maintenance_plan(
         solver,
         compare: req.compare,
     };
-    let spec = JobSpec::maintenance_plan(scenario, &origin, text, ages, request);
+    let spec = JobSpec::maintenance_plan(scenario, &origin, text, observed, request);
     let id = blocking(move || s.jobs.submit(spec)).await??;
     Ok(accepted(id))
 }

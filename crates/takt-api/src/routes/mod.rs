@@ -2,7 +2,7 @@
 //! check what they are sent before any work starts (a 4xx that names the field), run blocking work
 //! off the async runtime, and answer JSON.
 
-use crate::jobs::{JobSpec, JobView};
+use crate::jobs::{JobSpec, JobView, PlantAtStart};
 use crate::problem::{Body, FieldError, Problem, non_negative};
 use crate::{Server, now_ms};
 use axum::Router;

@@ -411,17 +411,33 @@ fn every_route_answers_and_every_error_is_a_problem() {
         bad.text
     );
 
-    // A maintenance plan from the twin's ages, as a job.
+    // A maintenance plan from the twin's state, as a job, its policies compared from the plant
+    // as mirrored.
     let m = post(
         &s,
         "/maintenance-plans",
         Some(WRITE),
-        r#"{"from_twin": true, "horizon": "2d", "solver": "greedy"}"#,
+        r#"{"from_twin": true, "horizon": "2d", "solver": "greedy", "compare": 3}"#,
     );
     assert_eq!(m.status, 202, "{}", m.text);
     let done = wait_for_job(&s, m.body["id"].as_str().unwrap_or(""));
     assert_eq!(done["status"], "done", "{done}");
-    assert_eq!(done["result"]["machines"][0]["name"], "Filler", "{done}");
+    let result = &done["result"];
+    assert_eq!(result["machines"][0]["name"], "Filler", "{done}");
+    assert!(
+        result["settings"]["start_s"].as_f64().unwrap_or(0.0) > 0.0,
+        "{done}"
+    );
+    let policies = result["comparison"]["policies"]
+        .as_array()
+        .map(|p| p.iter().map(|p| p["name"].clone()).collect::<Vec<_>>())
+        .unwrap_or_default();
+    assert_eq!(
+        policies,
+        ["run to failure", "fixed interval", "optimized plan"],
+        "{done}"
+    );
+    assert_eq!(result["comparison"]["replications"], 3, "{done}");
     let bad = post(
         &s,
         "/maintenance-plans",
