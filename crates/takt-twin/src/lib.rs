@@ -161,7 +161,7 @@ pub struct Twin {
     /// The id through which the saved mirror it opened from had read the store, if it did.
     resumed_through: Option<i64>,
     /// The live order book read last (`orders.rs`), kept while the store holds the same one.
-    order_book_read: std::sync::Mutex<Option<std::sync::Arc<orders::OrderBook>>>,
+    order_book_read: std::sync::Mutex<Option<(i64, std::sync::Arc<orders::OrderBook>)>>,
 }
 
 /// What a live listening session (MQTT, OPC UA) did.

@@ -273,26 +273,28 @@ impl crate::Twin {
     /// The live order book given last (`PUT /twin/orders`), if any. The store is asked only when
     /// its book was given; the book is read and parsed again only when that changed (another
     /// server of the plant gave one, or it was cleared), not at every forecast, buffer level or
-    /// scrape (a book of 10,000 orders is about 2 MB of JSON).
+    /// scrape (a book of 10,000 orders is about 2 MB of JSON). Every book and every drop has a
+    /// version of its own in the store ([`crate::store::Store::save_order_book`]), so a book kept
+    /// here is never mistaken for one given in the same millisecond by another server.
     pub fn order_book(&self) -> Result<Option<Arc<OrderBook>>, crate::TwinError> {
         let mut read = self
             .order_book_read
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let Some(given_ms) = self.store.order_book_given_ms()? else {
+        let Some(version) = self.store.order_book_version()? else {
             *read = None;
             return Ok(None);
         };
-        if let Some(book) = read.as_ref().filter(|b| b.given_ms == given_ms) {
+        if let Some((_, book)) = read.as_ref().filter(|(v, _)| *v == version) {
             return Ok(Some(Arc::clone(book)));
         }
-        let Some(body) = self.store.order_book()? else {
+        let Some((version, body)) = self.store.order_book()? else {
             *read = None;
             return Ok(None);
         };
         let book: Arc<OrderBook> =
             Arc::new(serde_json::from_str(&body).map_err(OrderBookError::Json)?);
-        *read = Some(Arc::clone(&book));
+        *read = Some((version, Arc::clone(&book)));
         Ok(Some(book))
     }
 
@@ -319,7 +321,12 @@ impl crate::Twin {
         let departed = crate::condition::departed_by_product(model, &self.view(as_of_ms), as_of_ms);
         let book = OrderBook::given(request, model, (as_of_ms, given_ms), departed)?;
         let body = serde_json::to_string(&book).map_err(OrderBookError::Json)?;
-        self.store.save_order_book(given_ms, &body)?;
+        let version = self.store.save_order_book(given_ms, &body)?;
+        *self
+            .order_book_read
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) =
+            Some((version, Arc::new(book.clone())));
         Ok(book)
     }
 }
@@ -460,5 +467,28 @@ mod tests {
         assert!(one.order_book().expect("read").is_none());
         assert!(other.order_book().expect("read").is_none());
         other.clear_order_book().expect("dropping none is no error");
+        // Two books given in one millisecond, to two servers: each server reads the one given
+        // last, not the one it gave and kept.
+        one.set_order_book(&m, book("WO-3"), 3_000).expect("given");
+        assert_eq!(
+            one.order_book().expect("read").expect("a book").orders[0].id,
+            "WO-3"
+        );
+        other
+            .set_order_book(&m, book("WO-4"), 3_000)
+            .expect("given");
+        for twin in [&one, &other] {
+            let read = twin.order_book().expect("read").expect("a book");
+            assert_eq!(read.orders[0].id, "WO-4");
+        }
+        // Dropped, and given again in that millisecond by a clock behind: the new book is read.
+        one.clear_order_book().expect("dropped");
+        other
+            .set_order_book(&m, book("WO-5"), 2_500)
+            .expect("given");
+        assert_eq!(
+            one.order_book().expect("read").expect("a book").orders[0].id,
+            "WO-5"
+        );
     }
 }

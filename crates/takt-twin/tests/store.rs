@@ -399,8 +399,8 @@ fn two_servers_on_one_database_store_each_event_once() {
     ok(other.save_order_book(1, r#"{"orders":"first"}"#));
     ok(other.save_order_book(2, r#"{"orders":"second"}"#));
     assert_eq!(
-        ok(store.order_book()).as_deref(),
-        Some(r#"{"orders":"second"}"#)
+        ok(store.order_book()),
+        Some((2, r#"{"orders":"second"}"#.to_string()))
     );
     assert_eq!(
         cluster.sql("site", "SELECT count(*) FROM takt_twin_schema_history"),
@@ -580,22 +580,28 @@ fn a_version_1_store_converts_and_gives_its_old_pages_back() {
 }
 
 /// The live order book a store keeps, on every backend: none at first, then the one given last
-/// with when it was given, after a reopen too, and none once dropped.
+/// with its version, after a reopen too, and none once dropped. Every book and every drop has a
+/// version of its own, though given in one millisecond or by a clock behind.
 #[test]
 fn a_store_keeps_the_order_book_given_last() {
     let given_last = |store: &mut Store| {
         assert_eq!(ok(store.order_book()), None);
-        assert_eq!(ok(store.order_book_given_ms()), None);
-        ok(store.save_order_book(1, "first"));
-        ok(store.save_order_book(2, "second"));
-        assert_eq!(ok(store.order_book()).as_deref(), Some("second"));
-        assert_eq!(ok(store.order_book_given_ms()), Some(2));
+        assert_eq!(ok(store.order_book_version()), None);
+        assert_eq!(ok(store.save_order_book(1, "first")), 1);
+        assert_eq!(ok(store.save_order_book(1, "second")), 2);
+        assert_eq!(ok(store.order_book()), Some((2, "second".to_string())));
+        assert_eq!(ok(store.order_book_version()), Some(2));
     };
     let dropped = |store: &mut Store| {
         ok(store.clear_order_book());
         assert_eq!(ok(store.order_book()), None);
-        assert_eq!(ok(store.order_book_given_ms()), None);
+        assert_eq!(ok(store.order_book_version()), None);
         ok(store.clear_order_book());
+        // Given again at the millisecond of the one dropped: a version after the drop's.
+        assert_eq!(ok(store.save_order_book(2, "third")), 4);
+        assert_eq!(ok(store.order_book()), Some((4, "third".to_string())));
+        ok(store.clear_order_book());
+        assert_eq!(ok(store.order_book()), None);
     };
     let mut memory = ok(Store::memory());
     given_last(&mut memory);
@@ -604,13 +610,13 @@ fn a_store_keeps_the_order_book_given_last() {
     let path = dir.path().join("twin.sqlite");
     given_last(&mut ok(Store::open(&path, Durability::Full)));
     let mut reopened = ok(Store::open(&path, Durability::Full));
-    assert_eq!(ok(reopened.order_book()).as_deref(), Some("second"));
+    assert_eq!(ok(reopened.order_book()), Some((2, "second".to_string())));
     dropped(&mut reopened);
     if let Some(cluster) = Cluster::start() {
         let location = ok(StoreLocation::parse(&cluster.database("orders")));
         given_last(&mut ok(Store::connect(&location, Durability::Full)));
         let mut reopened = ok(Store::connect(&location, Durability::Full));
-        assert_eq!(ok(reopened.order_book_given_ms()), Some(2));
+        assert_eq!(ok(reopened.order_book_version()), Some(2));
         dropped(&mut reopened);
     }
 }

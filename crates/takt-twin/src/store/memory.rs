@@ -16,7 +16,8 @@ pub(super) struct Memory {
     /// Alert id -> (open, text).
     alerts: BTreeMap<u64, (bool, String)>,
     saved: Option<SavedMirror>,
-    order_book: Option<(i64, String)>,
+    /// The order book's last version, and the book unless it was dropped.
+    order_book: Option<(i64, Option<String>)>,
 }
 
 /// The `seq`s seen of one asset, hashed with Fx: the keys are the plant's own counters, and the
@@ -79,21 +80,35 @@ impl Backend for Memory {
         Ok(self.saved.clone())
     }
 
-    fn save_order_book(&mut self, given_ms: i64, body: &str) -> Result<(), StoreError> {
-        self.order_book = Some((given_ms, body.to_string()));
-        Ok(())
+    fn save_order_book(&mut self, given_ms: i64, body: &str) -> Result<i64, StoreError> {
+        let version = match &self.order_book {
+            Some((last, _)) => given_ms.max(last + 1),
+            None => given_ms,
+        };
+        self.order_book = Some((version, Some(body.to_string())));
+        Ok(version)
     }
 
-    fn order_book(&self) -> Result<Option<String>, StoreError> {
-        Ok(self.order_book.as_ref().map(|(_, body)| body.clone()))
+    fn order_book(&self) -> Result<Option<(i64, String)>, StoreError> {
+        Ok(match &self.order_book {
+            Some((version, Some(body))) => Some((*version, body.clone())),
+            _ => None,
+        })
     }
 
-    fn order_book_given_ms(&self) -> Result<Option<i64>, StoreError> {
-        Ok(self.order_book.as_ref().map(|(given_ms, _)| *given_ms))
+    fn order_book_version(&self) -> Result<Option<i64>, StoreError> {
+        Ok(match &self.order_book {
+            Some((version, Some(_))) => Some(*version),
+            _ => None,
+        })
     }
 
     fn clear_order_book(&mut self) -> Result<(), StoreError> {
-        self.order_book = None;
+        if let Some((version, body)) = &mut self.order_book
+            && body.take().is_some()
+        {
+            *version += 1;
+        }
         Ok(())
     }
 

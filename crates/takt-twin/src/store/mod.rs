@@ -97,11 +97,11 @@ trait Backend: Send {
     /// See [`Store::saved_mirror`].
     fn saved_mirror(&self) -> Result<Option<SavedMirror>, StoreError>;
     /// See [`Store::save_order_book`].
-    fn save_order_book(&mut self, given_ms: i64, body: &str) -> Result<(), StoreError>;
+    fn save_order_book(&mut self, given_ms: i64, body: &str) -> Result<i64, StoreError>;
     /// See [`Store::order_book`].
-    fn order_book(&self) -> Result<Option<String>, StoreError>;
-    /// See [`Store::order_book_given_ms`].
-    fn order_book_given_ms(&self) -> Result<Option<i64>, StoreError>;
+    fn order_book(&self) -> Result<Option<(i64, String)>, StoreError>;
+    /// See [`Store::order_book_version`].
+    fn order_book_version(&self) -> Result<Option<i64>, StoreError>;
     /// See [`Store::clear_order_book`].
     fn clear_order_book(&mut self) -> Result<(), StoreError>;
     fn quarantine(&mut self, rows: &[(i64, String)], received_ms: i64) -> Result<(), StoreError>;
@@ -278,23 +278,29 @@ impl Store {
     }
 
     /// Keeps `body` (JSON, `crate::orders::OrderBook`) as the plant's live order book, in place of
-    /// the one it held.
-    pub fn save_order_book(&mut self, given_ms: i64, body: &str) -> Result<(), StoreError> {
+    /// the one it held, given at `given_ms` (Unix ms, the giving server's clock). Returns the
+    /// book's version: `given_ms`, or one more than the last version of the plant's book when
+    /// that is not smaller (two servers giving books in one millisecond, a clock behind, a book
+    /// given in the millisecond another was dropped), so that every book and every drop has a
+    /// version of its own.
+    pub fn save_order_book(&mut self, given_ms: i64, body: &str) -> Result<i64, StoreError> {
         self.backend.save_order_book(given_ms, body)
     }
 
-    /// The live order book the store holds (JSON), if one was given.
-    pub fn order_book(&self) -> Result<Option<String>, StoreError> {
+    /// The live order book the store holds (its version, and the JSON), if one was given.
+    pub fn order_book(&self) -> Result<Option<(i64, String)>, StoreError> {
         self.backend.order_book()
     }
 
-    /// When the order book the store holds was given (Unix ms, the giving server's clock): a
-    /// cheap look whether a book read before is still the one held.
-    pub fn order_book_given_ms(&self) -> Result<Option<i64>, StoreError> {
-        self.backend.order_book_given_ms()
+    /// The version of the order book the store holds, if one was given: a cheap look whether a
+    /// book read before is still the one held, whichever of the plant's servers gave or dropped
+    /// one since.
+    pub fn order_book_version(&self) -> Result<Option<i64>, StoreError> {
+        self.backend.order_book_version()
     }
 
-    /// Drops the live order book: the plant is back on the scenario's orders.
+    /// Drops the live order book: the plant is back on the scenario's orders. The drop takes a
+    /// version of its own (the store keeps the version, with no book).
     pub fn clear_order_book(&mut self) -> Result<(), StoreError> {
         self.backend.clear_order_book()
     }

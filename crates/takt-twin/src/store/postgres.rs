@@ -410,33 +410,50 @@ impl Backend for Postgres {
         }))
     }
 
-    fn save_order_book(&mut self, given_ms: i64, body: &str) -> Result<(), StoreError> {
-        self.db.with(|c| {
-            c.execute(
+    fn save_order_book(&mut self, given_ms: i64, body: &str) -> Result<i64, StoreError> {
+        // The version (column `given_ms`) only grows, whichever server writes: the upsert takes
+        // the row's lock. A dropped book is a row without a body.
+        let row = self.db.with(|c| {
+            c.query_one(
                 "INSERT INTO order_book (id, given_ms, body) VALUES (1, $1, $2)
-                 ON CONFLICT (id) DO UPDATE SET given_ms = excluded.given_ms, body = excluded.body",
+                 ON CONFLICT (id) DO UPDATE
+                     SET given_ms = GREATEST(excluded.given_ms, order_book.given_ms + 1),
+                         body = excluded.body
+                 RETURNING given_ms",
                 &[&given_ms, &body],
             )
         })?;
-        Ok(())
+        Ok(row.get(0))
     }
 
-    fn order_book(&self) -> Result<Option<String>, StoreError> {
-        let row = self
-            .db
-            .with(|c| c.query_opt("SELECT body FROM order_book WHERE id = 1", &[]))?;
-        Ok(row.map(|r| r.get(0)))
+    fn order_book(&self) -> Result<Option<(i64, String)>, StoreError> {
+        let row = self.db.with(|c| {
+            c.query_opt(
+                "SELECT given_ms, body FROM order_book WHERE id = 1 AND body <> ''",
+                &[],
+            )
+        })?;
+        Ok(row.map(|r| (r.get(0), r.get(1))))
     }
 
-    fn order_book_given_ms(&self) -> Result<Option<i64>, StoreError> {
-        let row = self
-            .db
-            .with(|c| c.query_opt("SELECT given_ms FROM order_book WHERE id = 1", &[]))?;
+    fn order_book_version(&self) -> Result<Option<i64>, StoreError> {
+        let row = self.db.with(|c| {
+            c.query_opt(
+                "SELECT given_ms FROM order_book WHERE id = 1 AND body <> ''",
+                &[],
+            )
+        })?;
         Ok(row.map(|r| r.get(0)))
     }
 
     fn clear_order_book(&mut self) -> Result<(), StoreError> {
-        self.db.with(|c| c.execute("DELETE FROM order_book", &[]))?;
+        self.db.with(|c| {
+            c.execute(
+                "UPDATE order_book SET given_ms = given_ms + 1, body = '' \
+                 WHERE id = 1 AND body <> ''",
+                &[],
+            )
+        })?;
         Ok(())
     }
 

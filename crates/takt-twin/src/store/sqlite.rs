@@ -352,33 +352,46 @@ impl Backend for Sqlite {
             .optional()?)
     }
 
-    fn save_order_book(&mut self, given_ms: i64, body: &str) -> Result<(), StoreError> {
-        self.conn.execute(
+    fn save_order_book(&mut self, given_ms: i64, body: &str) -> Result<i64, StoreError> {
+        // The version (column `given_ms`) only grows; a dropped book is a row without a body.
+        Ok(self.conn.query_row(
             "INSERT INTO order_book (id, given_ms, body) VALUES (1, ?1, ?2)
-             ON CONFLICT (id) DO UPDATE SET given_ms = excluded.given_ms, body = excluded.body",
+             ON CONFLICT (id) DO UPDATE
+                 SET given_ms = max(excluded.given_ms, order_book.given_ms + 1),
+                     body = excluded.body
+             RETURNING given_ms",
             params![given_ms, body],
-        )?;
-        Ok(())
+            |r| r.get(0),
+        )?)
     }
 
-    fn order_book(&self) -> Result<Option<String>, StoreError> {
+    fn order_book(&self) -> Result<Option<(i64, String)>, StoreError> {
         Ok(self
             .conn
-            .query_row("SELECT body FROM order_book WHERE id = 1", [], |r| r.get(0))
+            .query_row(
+                "SELECT given_ms, body FROM order_book WHERE id = 1 AND body <> ''",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?)
     }
 
-    fn order_book_given_ms(&self) -> Result<Option<i64>, StoreError> {
+    fn order_book_version(&self) -> Result<Option<i64>, StoreError> {
         Ok(self
             .conn
-            .query_row("SELECT given_ms FROM order_book WHERE id = 1", [], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT given_ms FROM order_book WHERE id = 1 AND body <> ''",
+                [],
+                |r| r.get(0),
+            )
             .optional()?)
     }
 
     fn clear_order_book(&mut self) -> Result<(), StoreError> {
-        self.conn.execute("DELETE FROM order_book", [])?;
+        self.conn.execute(
+            "UPDATE order_book SET given_ms = given_ms + 1, body = '' WHERE id = 1 AND body <> ''",
+            [],
+        )?;
         Ok(())
     }
 
