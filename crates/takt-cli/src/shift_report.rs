@@ -180,7 +180,7 @@ fn print(r: &ShiftReport) {
                 "state",
                 "reason",
                 "time",
-                "times",
+                "stops",
                 "share",
                 "cumulative",
             ],
@@ -192,7 +192,7 @@ fn print(r: &ShiftReport) {
                 d.state.clone(),
                 d.reason_text(),
                 duration(d.duration_s),
-                count(u64::from(d.episodes)),
+                d.stops_text(),
                 percent(d.share),
                 percent(d.cumulative_share),
             ]);

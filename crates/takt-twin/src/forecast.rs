@@ -343,8 +343,8 @@ pub fn forecast_with_plans(
     let shift_start_s = model_s(shift.start_ms).max(model.warmup_s);
     let plan_replications = if until_s > model.horizon_s && options.plan_replications > 0 {
         warnings.push(format!(
-            "the scenario's plan ends at {}: there is no plan to compare with after it",
-            stamp(model.horizon_s)
+            "the scenario's plan ends at {} (plant time): there is no plan to compare with after it",
+            model.timebase.plant_minute(model.horizon_s)
         ));
         0
     } else {

@@ -95,9 +95,24 @@ fn the_report_of_a_shift_counts_what_the_simulator_made_in_it() {
         (failure.reason_words.as_deref(), failure.reason_text()),
         (None, failure.reason.clone())
     );
+    // How many stops, as people read them: the count; and a stop under way when the shift began
+    // counts in the shift it began in (`history.rs`), so time lost with no stop begun in the
+    // shift reads "carried over", not "0" beside the minutes.
+    let jams = report
+        .downtime
+        .iter()
+        .find(|d| (2..1000).contains(&d.episodes))
+        .expect("a stop of several episodes");
+    assert_eq!(jams.stops_text(), jams.episodes.to_string());
+    let carried = takt_twin::report::Downtime {
+        episodes: 0,
+        ..jams.clone()
+    };
+    assert_eq!(carried.stops_text(), "carried over");
     // The page says it in the same units and words.
     let page = takt_twin::report::html(&report);
     assert!(page.contains("no part to take from upstream (no_input)"));
     assert!(page.contains("Shift report: shift early, 2026-01-05"));
+    assert!(page.contains("<th>stops</th>"));
     assert!(!page.contains("<script") && !page.contains("http"));
 }

@@ -8,6 +8,15 @@ import type { TimelineReport } from "./history";
 
 const SHOWN = 10;
 
+/**
+ * How many stops, as the shift report writes it (`Downtime::stops_text`): a stop under way when
+ * the window began counts in the window it began in, so time lost with no stop begun is "carried
+ * over", not "0" beside the minutes.
+ */
+function stopsText(episodes: number, durationS: number): string {
+  return episodes === 0 && durationS > 0 ? "carried over" : count(episodes);
+}
+
 export function Pareto(props: { report: TimelineReport; reasons: ReasonWords }) {
   const stops = useMemo(
     () =>
@@ -36,7 +45,8 @@ export function Pareto(props: { report: TimelineReport; reasons: ReasonWords }) 
         trigger: "axis",
         formatter: (items: { dataIndex: number }[]) => {
           const s = top[items[0]?.dataIndex ?? 0];
-          return s ? `${s.label}<br/>${duration(s.duration_s)} in ${count(s.episodes)} stop(s)<br/>${percent(cumulative[items[0]?.dataIndex ?? 0])} of all stop time up to here` : "";
+          const stops = s && (s.episodes === 0 ? "carried over from before" : `in ${count(s.episodes)} stop(s)`);
+          return s ? `${s.label}<br/>${duration(s.duration_s)} ${stops}<br/>${percent(cumulative[items[0]?.dataIndex ?? 0])} of all stop time up to here` : "";
         },
       },
       grid: { left: 80, right: 50, top: 20, bottom: 90 },
@@ -72,7 +82,7 @@ export function Pareto(props: { report: TimelineReport; reasons: ReasonWords }) 
               <td>{look(s.state).word}</td>
               <td>{s.reasonText ?? "–"}</td>
               <td class="num">{duration(s.duration_s)}</td>
-              <td class="num">{count(s.episodes)}</td>
+              <td class="num">{stopsText(s.episodes, s.duration_s)}</td>
             </tr>
           ))}
         </tbody>

@@ -2,7 +2,7 @@
 //! fetched), in the forms of `takt_model::quantity`: the line against its plan first, then each
 //! machine's figures, then the downtime Pareto.
 
-use super::ShiftReport;
+use super::{Downtime, ShiftReport};
 use std::fmt::Write as _;
 use takt_model::quantity::{
     FASTER_THAN_STANDARD, Quantity, duration, grouped, percent, signed, significant,
@@ -148,7 +148,7 @@ pub fn render(r: &ShiftReport) -> String {
     } else {
         h.push_str("<p class=\"note\">Every stop but running, longest first, with its share of all stop time and the running total (the Pareto).</p>");
         h.push_str(&pareto(r));
-        h.push_str("<table><tr><th>machine</th><th class=\"text\">state</th><th class=\"text\">reason</th><th>time</th><th>times</th><th>share</th><th>cumulative</th></tr>");
+        h.push_str("<table><tr><th>machine</th><th class=\"text\">state</th><th class=\"text\">reason</th><th>time</th><th>stops</th><th>share</th><th>cumulative</th></tr>");
         for d in &r.downtime {
             let _ = write!(
                 h,
@@ -157,7 +157,7 @@ pub fn render(r: &ShiftReport) -> String {
                 esc(&d.state),
                 esc(&d.reason_text()),
                 duration(d.duration_s),
-                Quantity::Count.value(f64::from(d.episodes)),
+                d.stops_text(),
                 percent(d.share),
                 percent(d.cumulative_share)
             );
@@ -200,15 +200,8 @@ pub fn render(r: &ShiftReport) -> String {
 /// The ten longest stops as bars, with the cumulative share as a line.
 fn pareto(r: &ShiftReport) -> String {
     let top: Vec<_> = r.downtime.iter().take(10).collect();
-    let (w, left, row, right) = (760.0, 260.0, 22.0, 150.0);
-    let h = 16.0 + row * top.len() as f64 + 8.0;
-    let longest = top.first().map_or(1.0, |d| d.duration_s.max(1.0));
-    let mut s = format!(
-        "<svg viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"downtime Pareto\">"
-    );
-    for (i, d) in top.iter().enumerate() {
-        let y = 8.0 + row * i as f64;
-        let label = format!(
+    let label = |d: &Downtime| {
+        format!(
             "{} {}{}",
             d.asset,
             d.state,
@@ -217,18 +210,44 @@ fn pareto(r: &ShiftReport) -> String {
             } else {
                 format!(" ({})", d.reason_words.as_deref().unwrap_or(&d.reason))
             }
-        );
-        let bar = (w - left - right) * d.duration_s / longest;
+        )
+    };
+    // Room on the left for the longest label, at about 6.2 px a character of 11 px sans-serif;
+    // a label longer than the room is cut, whole in the bar's title.
+    const MOST_CHARS: usize = 64;
+    let widest = top
+        .iter()
+        .map(|d| label(d).chars().count().min(MOST_CHARS))
+        .max()
+        .unwrap_or(0);
+    let left = (widest as f64 * 6.2 + 12.0).max(160.0);
+    let (row, right, bars) = (22.0, 150.0, 350.0);
+    let w = left + bars + right;
+    let h = 16.0 + row * top.len() as f64 + 8.0;
+    let longest = top.first().map_or(1.0, |d| d.duration_s.max(1.0));
+    let mut s = format!(
+        "<svg viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"downtime Pareto\">"
+    );
+    for (i, d) in top.iter().enumerate() {
+        let y = 8.0 + row * i as f64;
+        let label = label(d);
+        let shown = if label.chars().count() > MOST_CHARS {
+            let cut: String = label.chars().take(MOST_CHARS - 1).collect();
+            format!("{cut}…")
+        } else {
+            label.clone()
+        };
+        let bar = bars * d.duration_s / longest;
         let _ = write!(
             s,
-            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\">{}</text><rect x=\"{left}\" y=\"{y:.1}\" width=\"{bar:.1}\" height=\"{:.1}\" fill=\"#c0504d\"><title>{}: {}, {} times</title></rect><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\">{} · {}</text>",
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\">{}</text><rect x=\"{left}\" y=\"{y:.1}\" width=\"{bar:.1}\" height=\"{:.1}\" fill=\"#c0504d\"><title>{}: {}, stops: {}</title></rect><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\">{} · {}</text>",
             left - 6.0,
             y + 14.0,
-            esc(&label),
+            esc(&shown),
             row - 6.0,
             esc(&label),
             duration(d.duration_s),
-            d.episodes,
+            d.stops_text(),
             left + bar + 6.0,
             y + 14.0,
             duration(d.duration_s),

@@ -18,6 +18,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
+use takt_model::quantity::Quantity;
 use takt_model::{Model, RunLimits};
 use takt_sim::{Simulation, rng};
 
@@ -63,6 +64,8 @@ pub struct Downtime {
     /// The reason in words (the scenario's `[stop_reasons]`, or takt's own), if it has any.
     pub reason_words: Option<String>,
     pub duration_s: f64,
+    /// Stops that began in the window; a stop under way at its start counts in the window it
+    /// began in, so 0 here with time lost is a stop carried over from before.
     pub episodes: u32,
     /// This stop's share of all stop time in the report, and the running total (the Pareto).
     pub share: f64,
@@ -77,6 +80,16 @@ impl Downtime {
             (_, true) => "–".into(),
             (Some(words), false) => format!("{words} ({})", self.reason),
             (None, false) => self.reason.clone(),
+        }
+    }
+
+    /// How many stops, as people read it: the count, or "carried over" for time lost only to a
+    /// stop that began before the window (not "0" beside minutes lost).
+    pub fn stops_text(&self) -> String {
+        if self.episodes == 0 && self.duration_s > 0.0 {
+            "carried over".into()
+        } else {
+            Quantity::Count.value(f64::from(self.episodes))
         }
     }
 }
@@ -316,8 +329,8 @@ pub fn compare_with_plan(
     }
     if end_s > model.horizon_s || end_s <= start_s.max(0.0) {
         report.notes.push(format!(
-            "no plan to compare with: the scenario's plan ends at {}",
-            model.timebase.rfc3339(model.horizon_s)
+            "no plan to compare with: the scenario's plan ends at {} (plant time)",
+            model.timebase.plant_minute(model.horizon_s)
         ));
         return Ok(());
     }
