@@ -1,6 +1,7 @@
 // The shifts that ended, on the board under the shift before: against a server of the test's own
 // running the shipped bottling line (two shifts, Monday to Friday), fed a Monday and a Tuesday of
 // last week as the machines would have sent them.
+import { readFileSync } from "node:fs";
 import { expect, test } from "@playwright/test";
 import { expectAccessible } from "./axe";
 import { SHIPPED } from "./around-the-clock";
@@ -67,6 +68,16 @@ test("the board lists the shifts before the last one, newest first, with the lin
   for (const cell of await totals.getByRole("row").nth(2).getByRole("cell").all()) {
     await expect(cell).toHaveText(/^(\d[\d,]*|\d+\.\d %( ⚑)?|–)$/);
   }
+  // The shift before's report for the handover, as a page to keep: the early shift of Tuesday,
+  // the line's 300 pieces, every machine.
+  const download = page.waitForEvent("download");
+  await before.getByRole("button", { name: "Shift report for the handover (HTML)" }).click();
+  const saved = await download;
+  expect(saved.suggestedFilename()).toBe(`shift-report-${plantDate(tuesdayEarly)}.html`);
+  const handover = readFileSync(await saved.path(), "utf8");
+  expect(handover).toContain(`Shift report: shift early, ${plantDate(tuesdayEarly)}`);
+  expect(handover).toContain("The line (CasePacker): 300 good parts");
+  for (const m of MACHINES) expect(handover).toContain(`<td>${m}</td>`);
   await page.screenshot({ path: "test-results/board-shifts.png", fullPage: true });
   await expectAccessible(page);
   expect(problems).toEqual([]);

@@ -1,7 +1,8 @@
 // The shift before the running one, complete to its end: what the shift leader hands over; and
 // the shifts before it, as the twin keeps them (GET /twin/shifts), read again when a shift ends.
 import { useEffect, useState } from "preact/hooks";
-import { get, type AssetView, type PlantLayout, type Schemas } from "../api";
+import { get, getBlob, type AssetView, type PlantLayout, type Schemas } from "../api";
+import { download } from "../download";
 import { count, percent, plantTime } from "../format";
 import { twinPath } from "../plant";
 import { overStandard } from "./Line";
@@ -154,6 +155,43 @@ function Earlier(props: { shifts: EndedShift[]; machines: string[]; offset: numb
   );
 }
 
+/**
+ * The shift before's report for the handover (GET /twin/report?window=previous&format=html): each
+ * machine's figures, the line against the plan, where the time went and the shift's alerts, as a
+ * self-contained page to print or send on. The server runs the plan for it, so it is asked for only
+ * when wanted.
+ */
+function HandoverReport(props: { date: string }) {
+  const [preparing, setPreparing] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <p class="handover">
+      <button
+        type="button"
+        disabled={preparing}
+        onClick={() => {
+          setPreparing(true);
+          setError(null);
+          getBlob(twinPath("/report?window=previous&format=html"))
+            .then(
+              (blob) => download(`shift-report-${props.date}.html`, blob, "text/html"),
+              (e: unknown) => setError(`the shift report: ${e instanceof Error ? e.message : String(e)}`),
+            )
+            .finally(() => setPreparing(false));
+        }}
+      >
+        {preparing ? "preparing the shift report…" : "Shift report for the handover (HTML)"}
+      </button>
+      {error ? (
+        <span class="error" role="alert">
+          {" "}
+          {error}
+        </span>
+      ) : null}
+    </p>
+  );
+}
+
 export function Previous(props: { layout: PlantLayout; assets: Map<string, AssetView> }) {
   const offset = props.layout.utc_offset_min;
   const rows = props.layout.stations.flatMap((s) =>
@@ -207,6 +245,7 @@ export function Previous(props: { layout: PlantLayout; assets: Map<string, Asset
       ) : (
         <p class="quiet">The twin has seen no complete shift before this one yet.</p>
       )}
+      {first ? <HandoverReport date={plantTime(first.start_ms, offset).slice(0, 10)} /> : null}
       {error ? <p class="error" role="alert">{error}</p> : null}
       {totalsError ? <p class="error" role="alert">{totalsError}</p> : null}
       <Totals totals={totals} machines={rows.map((r) => r.name)} offset={offset} />
