@@ -252,6 +252,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/plants/{plant}/twin/feeds/restart": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Starts the plant's stopped feeds again, once what refused them is mended (a broker's login, a
+         *     certificate the PLC now trusts): each connects anew, with its password file read again, and the
+         *     board's banner goes. The answer lists the feeds asked (none when every feed listens); one that
+         *     is refused again shows as stopped again in `GET /twin/feeds`.
+         */
+        post: operations["plant_restart_twin_feeds"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/plants/{plant}/twin/forecast": {
         parameters: {
             query?: never;
@@ -670,6 +692,28 @@ export interface paths {
         get: operations["twin_feeds"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/twin/feeds/restart": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Starts the plant's stopped feeds again, once what refused them is mended (a broker's login, a
+         *     certificate the PLC now trusts): each connects anew, with its password file read again, and the
+         *     board's banner goes. The answer lists the feeds asked (none when every feed listens); one that
+         *     is refused again shows as stopped again in `GET /twin/feeds`.
+         */
+        post: operations["restart_twin_feeds"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1169,7 +1213,11 @@ export interface components {
             cumulative_share: number;
             /** Format: double */
             duration_s: number;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description Stops that began in the window; a stop under way at its start counts in the window it
+             *     began in, so 0 here with time lost is a stop carried over from before.
+             */
             episodes: number;
             /** @description The reason sent with the state (a failure mode, a stop reason); empty when none was. */
             reason: string;
@@ -3095,6 +3143,29 @@ export interface operations {
             };
         };
     };
+    plant_restart_twin_feeds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the plant's id (`GET /plants`) */
+                plant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the feeds asked to start again */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedList"];
+                };
+            };
+        };
+    };
     plant_twin_forecast: {
         parameters: {
             query?: never;
@@ -3863,6 +3934,26 @@ export interface operations {
         responses: {
             /** @description the plant's feeds */
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedList"];
+                };
+            };
+        };
+    };
+    restart_twin_feeds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the feeds asked to start again */
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,6 +1,7 @@
 // A feed of the served twin that gave up, as the shift leader sees it: a real mosquitto on loopback
 // (Debian's, installed by scripts/setup.sh) that refuses anonymous logins, and `takt serve --site
-// … --mqtt` pointed at it without one. The board says which feed stopped, when and why.
+// … --mqtt` pointed at it without one. The board says which feed stopped, when and why; once the
+// broker lets the twin in, the banner's button starts the feed again and the banner goes.
 import { expect, test } from "@playwright/test";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -15,6 +16,8 @@ const MOSQUITTO = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"].find((p) => exis
 
 let broker: ChildProcess | undefined;
 let server: Server | undefined;
+let brokerPort = 0;
+let brokerDir = "";
 
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -33,14 +36,8 @@ test.beforeAll(async () => {
   if (!MOSQUITTO) throw new Error("mosquitto is not installed: run scripts/setup.sh");
   const dir = mkdtempSync(join(tmpdir(), "takt-web-feeds-"));
   const port = await freePort();
-  const config = join(dir, "mosquitto.conf");
-  writeFileSync(config, `listener ${port} 127.0.0.1\nallow_anonymous false\nuser root\n`);
-  broker = spawn(MOSQUITTO, ["-c", config], { stdio: "ignore" });
-  const deadline = Date.now() + 10_000;
-  while (!(await listening(port))) {
-    if (Date.now() > deadline) throw new Error(`mosquitto did not open port ${port}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  [brokerPort, brokerDir] = [port, dir];
+  await startBroker(false);
   server = await startServer(await freePort(), join(dir, "data"), [
     "--insecure-no-auth",
     "--site",
@@ -52,12 +49,24 @@ test.beforeAll(async () => {
   ]);
 });
 
+/** The test's mosquitto on its port, refusing anonymous logins or letting them in. */
+async function startBroker(anonymous: boolean): Promise<void> {
+  const config = join(brokerDir, "mosquitto.conf");
+  writeFileSync(config, `listener ${brokerPort} 127.0.0.1\nallow_anonymous ${anonymous}\nuser root\n`);
+  broker = spawn(MOSQUITTO!, ["-c", config], { stdio: "ignore" });
+  const deadline = Date.now() + 10_000;
+  while (!(await listening(brokerPort))) {
+    if (Date.now() > deadline) throw new Error(`mosquitto did not open port ${brokerPort}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 test.afterAll(async () => {
   if (server) await killServer(server);
   broker?.kill("SIGKILL");
 });
 
-test("a feed the broker refused shows on the board: which, since when and why", async ({ page }) => {
+test("a feed the broker refused shows on the board: which, since when and why; mended, it starts again from the banner", async ({ page }) => {
   test.skip(!MOSQUITTO, "mosquitto is not installed (scripts/setup.sh installs it)");
   const url = server!.url;
   const problems = watch(page, url);
@@ -78,5 +87,15 @@ test("a feed the broker refused shows on the board: which, since when and why", 
   await expect(page.getByTestId("machine-CasePacker")).toBeVisible();
   await page.screenshot({ path: "test-results/board-feed-stopped.png", fullPage: true });
   await expectAccessible(page);
+  // The broker mended (it lets the twin in now): the shift leader starts the feed again, and the
+  // banner goes once it listens.
+  broker?.kill("SIGKILL");
+  await new Promise((r) => broker?.once("exit", r));
+  await startBroker(true);
+  await banner.getByRole("button", { name: "Start it again" }).click();
+  await expect(page.getByTestId("feed-restart")).toContainText("1 feed(s) asked to start again");
+  await expect(banner).toHaveCount(0, { timeout: 20_000 });
+  const feeds = (await (await fetch(`${url}/twin/feeds`)).json()) as { feeds: { listening: boolean }[] };
+  expect(feeds.feeds.map((f) => f.listening)).toEqual([true]);
   expect(problems).toEqual([]);
 });

@@ -139,7 +139,8 @@ fn open_path(path: &str) -> bool {
 }
 
 /// The role a request needs: read for GET and HEAD; operate for what a shift leader does on the
-/// board (taking an alert on, the forecast to the end of the shift); write for the rest.
+/// board (taking an alert on, the forecast to the end of the shift, starting a stopped feed
+/// again); write for the rest.
 pub fn needed(method: &Method, path: &str) -> Role {
     if method == Method::GET || method == Method::HEAD || method == Method::OPTIONS {
         Role::Read
@@ -150,11 +151,12 @@ pub fn needed(method: &Method, path: &str) -> Role {
     }
 }
 
-/// `/twin/forecast` and `/twin/alerts/{id}/acknowledge`, of the default plant or of any plant
-/// (`/plants/{plant}/twin/…`).
+/// `/twin/forecast`, `/twin/alerts/{id}/acknowledge` and `/twin/feeds/restart` (the board's
+/// banner), of the default plant or of any plant (`/plants/{plant}/twin/…`).
 fn operated(path: &str) -> bool {
     let path = of_a_plant(path).unwrap_or(path);
     path == "/twin/forecast"
+        || path == "/twin/feeds/restart"
         || path
             .strip_prefix("/twin/alerts/")
             .and_then(|rest| rest.strip_suffix("/acknowledge"))
@@ -215,6 +217,8 @@ mod tests {
             "/twin/alerts/7/acknowledge",
             "/plants/press/twin/forecast",
             "/plants/press/twin/alerts/7/acknowledge",
+            "/twin/feeds/restart",
+            "/plants/press/twin/feeds/restart",
         ] {
             assert_eq!(needed(&Method::POST, path), Role::Operate, "{path}");
         }

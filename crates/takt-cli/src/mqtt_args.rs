@@ -41,6 +41,12 @@ pub struct MqttArgs {
 }
 
 impl MqttArgs {
+    /// The file the broker password is read from, if one was given: read again when a stopped
+    /// feed is started again (`POST /twin/feeds/restart`), so that a changed password is taken.
+    pub fn password_file(&self) -> Option<&std::path::Path> {
+        self.mqtt_password_file.as_deref()
+    }
+
     /// The broker's settings, or `None` without `--site`. The login and TLS files are checked
     /// now, before anything is opened: a bad one is named at once, not at the first connection.
     /// The broker's settings, if `--site` is given; `shared`: one of a site's servers (its client

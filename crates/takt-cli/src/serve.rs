@@ -333,12 +333,18 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             map.nodes.len()
         ));
         let mut twin = takt_api::twin::ServedTwin(Arc::clone(&default.twin));
-        let stop = Arc::clone(&stop);
         let id = server
             .feeds
             .listening(&default.id, "opcua", &config.endpoint);
-        listeners.push(feed(Arc::clone(&server), id, "OPC UA", move || {
-            takt_twin::opcua::listen(&mut twin, &config, &map, &stop, |_, _| {})
+        let stopping = Arc::clone(&stop);
+        listeners.push(feed(&server, id, "OPC UA", &stop, move || {
+            Ok(takt_twin::opcua::listen(
+                &mut twin,
+                &config,
+                &map,
+                &stopping,
+                |_, _| {},
+            )?)
         }));
     }
     if let Some(config) = mqtt {
@@ -350,7 +356,6 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
                 config.topic_filter()
             ));
             let mut twin = takt_api::twin::ServedTwin(Arc::clone(&plant.twin));
-            let stop = Arc::clone(&stop);
             let source = format!("{}:{} {}", config.host, config.port, config.topic_filter());
             let id = server.feeds.listening(&plant.id, "mqtt", &source);
             // Its alerts go back to the broker, to `takt/<site>/alerts/<asset>`, as `takt twin
@@ -359,8 +364,24 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
                 let publisher = AlertPublisher::connect(&config, &plant.model.name)?;
                 takt_api::alerts::spawn_mqtt(&plant, publisher);
             }
-            listeners.push(feed(Arc::clone(&server), id, "MQTT", move || {
-                takt_twin::mqtt::listen(&mut twin, &config, &stop, |_, _| {})
+            let stopping = Arc::clone(&stop);
+            let password_file = args.mqtt.password_file().map(std::path::Path::to_path_buf);
+            let mut config = config;
+            let mut first = true;
+            listeners.push(feed(&server, id, "MQTT", &stop, move || {
+                // Started again: the password as its file says now.
+                if !std::mem::take(&mut first)
+                    && let (Some(file), Some(login)) = (&password_file, &mut config.credentials)
+                {
+                    login.password =
+                        crate::twin_listen::password("--mqtt", Some(file), "TAKT_MQTT_PASSWORD")?;
+                }
+                Ok(takt_twin::mqtt::listen(
+                    &mut twin,
+                    &config,
+                    &stopping,
+                    |_, _| {},
+                )?)
             }));
         }
     }
@@ -407,28 +428,40 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
 
 /// Runs a listener feeding the served twin on a thread of its own; when it ends, says how it went
 /// in the log and in the server's feeds (`takt_feed_up` in `/metrics`). The server goes on
-/// serving what it has either way.
+/// serving what it has either way. A listener that gave up waits to be started again (`POST
+/// /twin/feeds/restart`) until the server stops.
 fn feed(
-    server: Arc<takt_api::Server>,
+    server: &Arc<takt_api::Server>,
     id: takt_api::feeds::FeedId,
     protocol: &'static str,
-    listen: impl FnOnce() -> Result<takt_twin::ListenStats, takt_twin::TwinError> + Send + 'static,
+    stop: &Arc<AtomicBool>,
+    mut listen: impl FnMut() -> anyhow::Result<takt_twin::ListenStats> + Send + 'static,
 ) -> std::thread::JoinHandle<()> {
-    std::thread::spawn(move || match listen() {
-        Ok(s) => {
-            server.feeds.stopped(id, "stopped with the server");
-            tracing::info!(
-                received = s.received,
-                accepted = s.accepted,
-                duplicates = s.duplicates,
-                rejected = s.rejected,
-                reconnects = s.reconnects,
-                "{protocol}: stopped listening"
-            )
-        }
-        Err(e) => {
-            server.feeds.stopped(id, &e.to_string());
-            tracing::error!("{protocol}: no longer listening: {e}")
+    let (server, stop) = (Arc::clone(server), Arc::clone(stop));
+    std::thread::spawn(move || {
+        loop {
+            match listen() {
+                Ok(s) => {
+                    server.feeds.stopped(id, "stopped with the server");
+                    tracing::info!(
+                        received = s.received,
+                        accepted = s.accepted,
+                        duplicates = s.duplicates,
+                        rejected = s.rejected,
+                        reconnects = s.reconnects,
+                        "{protocol}: stopped listening"
+                    );
+                    return;
+                }
+                Err(e) => {
+                    server.feeds.stopped(id, &format!("{e:#}"));
+                    tracing::error!("{protocol}: no longer listening: {e:#}");
+                }
+            }
+            if !server.feeds.wait_for_restart(id, &stop) {
+                return;
+            }
+            tracing::info!("{protocol}: started again on request");
         }
     })
 }

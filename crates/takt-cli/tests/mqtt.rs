@@ -486,6 +486,100 @@ fn a_feed_refused_for_good_shows_in_the_metrics() {
     assert_eq!(state.map(|r| r.status().as_u16()).ok(), Some(200));
 }
 
+/// The broker's password was changed and the server's password file was not: the feed is refused
+/// and gives up. Once the file holds the new password, the board's "start it again" (`POST
+/// /twin/feeds/restart`) reads it, the feed listens again (`takt_feed_up` 1) and the plant's
+/// events reach the twin, without a restart of the server.
+#[test]
+fn a_stopped_feed_started_again_reads_its_password_anew() {
+    let Some(bin) = mosquitto_or_skip() else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("takt-mqtt-restart-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    // The broker's login for the twin, hashed by mosquitto's own tool; the line's gateways
+    // publish anonymously.
+    let logins = dir.join("passwd");
+    let made = Command::new("mosquitto_passwd")
+        .arg("-c")
+        .arg("-b")
+        .arg(&logins)
+        .args(["twin", "n3w-s3cret"])
+        .status()
+        .expect("mosquitto_passwd runs");
+    assert!(made.success());
+    let port = free_port();
+    let config = dir.join("mosquitto.conf");
+    std::fs::write(
+        &config,
+        format!(
+            "listener {port} 127.0.0.1\nallow_anonymous true\npassword_file {}\nuser root\n",
+            logins.display()
+        ),
+    )
+    .expect("config");
+    let broker = Broker::start(&bin, &config, port);
+    let password_file = dir.join("mqtt-password");
+    std::fs::write(&password_file, "0ld-s3cret\n").expect("password file");
+    let http = free_port();
+    let server = Command::new(env!("CARGO_BIN_EXE_takt"))
+        .args(["serve", "--insecure-no-auth", "--listen"])
+        .arg(format!("127.0.0.1:{http}"))
+        .args(["--scenario", &scenario()])
+        .arg("--data")
+        .arg(dir.join("data"))
+        .args(["--site", "plant1", "--client-id", "takt-restart-test"])
+        .args(["--mqtt-user", "twin", "--mqtt-password-file"])
+        .arg(&password_file)
+        .arg("--mqtt")
+        .arg(format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("takt serve starts");
+    let fed = Fed {
+        _broker: broker,
+        server,
+        dir,
+        http,
+        port,
+    };
+    let up = |value: u8| {
+        format!(
+            r#"takt_feed_up{{plant="bottling-line-one-shift",protocol="mqtt",source="127.0.0.1:{port} takt/plant1/+/+/+"}} {value}"#
+        )
+    };
+    let wait_for = |line: &str| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut seen = String::new();
+        while !seen.contains(line) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+            seen = feed_metric(http).unwrap_or_default();
+        }
+        assert!(seen.contains(line), "the metrics said: {seen}");
+    };
+    wait_for(&up(0));
+    // The password file mended, the feed is started again and listens.
+    std::fs::write(&password_file, "n3w-s3cret\n").expect("password file");
+    let asked: Value = ureq::post(&format!("http://127.0.0.1:{http}/twin/feeds/restart"))
+        .send_json(serde_json::json!({}))
+        .expect("restart answered")
+        .body_mut()
+        .read_json()
+        .expect("json");
+    assert_eq!(asked["feeds"].as_array().map(Vec::len), Some(1), "{asked}");
+    wait_for(&up(1));
+    // And the plant's events reach the twin again.
+    let line = Line {
+        port,
+        site: "plant1",
+        line: "line1",
+    };
+    let filler = fed.send_until_down(&line.event("Filler", "state", 1, 0, DOWN));
+    assert_eq!(filler["state"], "UNPLANNED_DOWN");
+}
+
 /// `takt serve` of the bottling line on a fresh broker of its own (`--site plant1`), with `extra`
 /// arguments; stopped, and its folder removed, when dropped.
 struct Fed {

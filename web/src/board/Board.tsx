@@ -75,7 +75,7 @@ export function Board(props: { tv?: boolean }) {
           No connection to the takt server for {ago(clock - live.status.since_ms).replace(" ago", "")}: the machines below show as unknown until it is back.
         </p>
       ) : null}
-      <StoppedFeeds offset={offset} clock={clock} />
+      <StoppedFeeds offset={offset} clock={clock} tv={props.tv} />
       <AlertsPanel changes={live.alerts} offset={offset} since_ms={state?.window_start_ms ?? null} showCleared={!props.tv} />
       <Line layout={layout} assets={assets} buffers={buffers} now_ms={state?.now_ms ?? 0} offline={offline} />
       <ShiftHistory

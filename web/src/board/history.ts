@@ -19,9 +19,10 @@ export function useBuffers(changes: number): BufferLevels | null {
   return usePolled<BufferLevels>(twinPath("/buffers"), changes).report;
 }
 
-/** The plant's feeds: every 15 s (a feed's stop is not a change of the twin's state). */
-export function useFeeds(): FeedList | null {
-  return usePolled<FeedList>(twinPath("/feeds"), 0).report;
+/** The plant's feeds: every 15 s (a feed's stop is not a change of the twin's state), and again
+ * soon after `asked` changes (the feeds were asked to start again). */
+export function useFeeds(asked: number): FeedList | null {
+  return usePolled<FeedList>(twinPath("/feeds"), asked).report;
 }
 
 function usePolled<T>(path: string, changes: number): { report: T | null; error: string | null } {

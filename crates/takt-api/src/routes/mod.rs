@@ -232,7 +232,7 @@ use twin::*;
         health, ready, metrics, openapi, validate_scenario, create_scenario, list_scenarios, get_scenario,
         create_simulation, create_schedule, create_maintenance_plan, get_job, cancel_job, job_events, job_report, ingest,
         twin_layout, twin_state, twin_kpis, twin_timeline, twin_shifts, twin_totals, twin_report, twin_buffers, twin_forecast, twin_orders, put_twin_orders, delete_twin_orders, twin_stream,
-        twin_alerts, acknowledge_alert, twin_feeds, list_plants
+        twin_alerts, acknowledge_alert, twin_feeds, restart_twin_feeds, list_plants
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&BearerAuth, &PlantRoutes)
@@ -333,6 +333,7 @@ fn twin_routes() -> Router<Shared> {
         .route("/alerts", get(twin_alerts))
         .route("/alerts/{id}/acknowledge", post(acknowledge_alert))
         .route("/feeds", get(twin_feeds))
+        .route("/feeds/restart", post(restart_twin_feeds))
 }
 
 pub fn router(server: Shared) -> Router {

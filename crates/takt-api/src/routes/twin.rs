@@ -119,6 +119,19 @@ pub(super) async fn twin_feeds(State(s): State<Shared>, At(p): At) -> Json<FeedL
     })
 }
 
+/// Starts the plant's stopped feeds again, once what refused them is mended (a broker's login, a
+/// certificate the PLC now trusts): each connects anew, with its password file read again, and the
+/// board's banner goes. The answer lists the feeds asked (none when every feed listens); one that
+/// is refused again shows as stopped again in `GET /twin/feeds`.
+#[utoipa::path(post, path = "/twin/feeds/restart", responses((status = 202, description = "the feeds asked to start again", body = FeedList)))]
+pub(super) async fn restart_twin_feeds(State(s): State<Shared>, At(p): At) -> Response {
+    let feeds = s.feeds.restart(&p.id);
+    for f in &feeds {
+        tracing::info!(plant = %p.id, protocol = %f.protocol, source = %f.source, "feed asked to start again");
+    }
+    (StatusCode::ACCEPTED, Json(FeedList { feeds })).into_response()
+}
+
 #[derive(Deserialize, ToSchema, utoipa::IntoParams)]
 pub struct KpiQuery {
     /// `shift` (the default): the running shift, from its start to now. `previous`: the shift

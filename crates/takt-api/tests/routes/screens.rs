@@ -1,7 +1,7 @@
 //! The screens: the page and its assets come from inside the binary, open to anyone (they hold no
 //! data), with a policy that keeps the page on this server; the data behind them needs a token.
 
-use crate::harness::{App, READ, WRITE, assert_problem, get, post};
+use crate::harness::{App, OPERATE, READ, WRITE, assert_problem, get, post};
 
 #[test]
 fn the_page_and_its_assets_are_served_from_the_binary_and_the_data_needs_a_token() {
@@ -322,7 +322,8 @@ fn the_board_reads_which_feeds_of_its_plant_stopped_and_why() {
         1_765_000_000_000,
     );
     // Another plant's feed is not this plant's.
-    feeds.listening("press-shop", "mqtt", "broker:1883 takt/plant2/+/+/+");
+    let other = feeds.listening("press-shop", "mqtt", "broker:1883 takt/plant2/+/+/+");
+    feeds.stopped(other, "refused the login");
     for path in ["/twin/feeds", &format!("/plants/{plant}/twin/feeds")] {
         let answer = get(&app, path, Some(READ));
         assert_eq!(answer.status, 200, "{path}: {}", answer.text);
@@ -345,6 +346,26 @@ fn the_board_reads_which_feeds_of_its_plant_stopped_and_why() {
     }
     // Feeds are read with a read token, like the rest of the twin.
     assert_eq!(get(&app, "/twin/feeds", None).status, 401);
+    // A shift leader starts the plant's stopped feeds again (an operate token; a read token may
+    // not): the refused one is asked, the listening one and the other plant's are not.
+    let denied = post(&app, "/twin/feeds/restart", Some(READ), "{}");
+    assert_eq!(denied.status, 403, "{}", denied.text);
+    let asked = post(&app, "/twin/feeds/restart", Some(OPERATE), "{}");
+    assert_eq!(asked.status, 202, "{}", asked.text);
+    let sources: Vec<&str> = asked.body["feeds"]
+        .as_array()
+        .map(|f| f.iter().filter_map(|f| f["source"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(sources, ["opc.tcp://plc:4840"], "{}", asked.text);
+    // Asked, the feed starts again on its own thread, which says so when it listens.
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    assert!(feeds.wait_for_restart(refused, &stop));
+    let listed = get(&app, "/twin/feeds", Some(READ));
+    assert_eq!(
+        listed.body["feeds"][1]["listening"], true,
+        "{}",
+        listed.text
+    );
 }
 
 /// The shifts that ended, newest first, each machine's pieces and KPIs complete to its shift's
