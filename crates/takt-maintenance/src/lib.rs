@@ -18,6 +18,7 @@ pub mod azure;
 pub mod boost;
 pub mod calendar;
 pub mod cmapss;
+pub mod interval;
 pub mod maintain;
 pub mod planned;
 pub mod plant;

@@ -205,13 +205,8 @@ pub fn plan_plant(
                 replications: n,
                 seed: req.seed,
             };
-            let policies = standard_policies(
-                scenario,
-                &plant.machines,
-                &plant.problem.machines,
-                &plan,
-                &runs,
-            );
+            let policies =
+                standard_policies(scenario, &plant.machines, &plant.problem, &plan, &runs);
             Some(compare(
                 scenario,
                 &plant.machines,

@@ -11,14 +11,15 @@
 //! hours the planned stations stood in production time (repairs of the planned modes, services)
 //! at the downtime cost.
 
+use crate::interval::{least_cost_interval, oldest_mode_s};
 use crate::maintain::PlanFrom;
 use crate::plant::{Costs, PlannedMachine};
-use crate::windows::{MachineInput, MaintenancePlan};
+use crate::windows::{MaintenancePlan, WindowProblem};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use takt_model::quantity::Quantity;
+use takt_model::quantity::{Quantity, duration};
 use takt_model::{DistributionSpec, MaintenanceSpec, Model, Scenario, Secs, compile};
 use takt_sim::{Report, Simulation, mean_ci95, rng};
 
@@ -82,25 +83,6 @@ pub struct Policy {
     pub maintenance: Vec<(usize, Option<MaintenanceSpec>)>,
 }
 
-/// The calendar time until a machine's risk of any planned failure reaches `risk`, from as good as
-/// new (`fresh`: its B10 life for 0.1) or from its current ages, by bisection; `None` if it stays
-/// below within `limit_s`.
-pub fn life_at_risk(machine: &MachineInput, risk: f64, limit_s: f64, fresh: bool) -> Option<f64> {
-    if machine.risk(limit_s, fresh) < risk {
-        return None;
-    }
-    let (mut low, mut high) = (0.0, limit_s);
-    for _ in 0..80 {
-        let mid = 0.5 * (low + high);
-        if machine.risk(mid, fresh) < risk {
-            low = mid;
-        } else {
-            high = mid;
-        }
-    }
-    Some(high)
-}
-
 /// When a station's planned services start: every `interval_s` from `first_s`, or at listed times.
 enum Starts {
     Every { first_s: f64, interval_s: f64 },
@@ -129,17 +111,33 @@ fn service_spec(scenario: &Scenario, m: &PlannedMachine, starts: Starts) -> Main
 }
 
 /// The three policies: run to failure (no planned service on the planned stations), a fixed
-/// interval at each machine's B10 life (the age by which 10% of machines would have failed of a
-/// planned mode; the first service when its risk from the ages it starts with reaches 10%), and
-/// the plan's windows (the plan's start added to each window's start).
+/// interval per machine, the one of least expected cost per hour (`crate::interval`: none where
+/// running to failure costs less; the first service sooner by as long as its oldest mode has
+/// aged), and the plan's windows (the plan's start added to each window's start).
 pub fn standard_policies(
     scenario: &Scenario,
     machines: &[PlannedMachine],
-    inputs: &[MachineInput],
+    problem: &WindowProblem,
     plan: &MaintenancePlan,
     runs: &Runs<'_>,
 ) -> Vec<Policy> {
     let (start_s, horizon_s) = (runs.from.start_s(), runs.horizon_s);
+    let intervals: Vec<Option<f64>> = machines
+        .iter()
+        .zip(&problem.machines)
+        .map(|(m, input)| {
+            least_cost_interval(problem, input, m.service_s, 10.0 * horizon_s)
+                .map(|best| best.interval_s)
+        })
+        .collect();
+    let every: Vec<String> = machines
+        .iter()
+        .zip(&intervals)
+        .map(|(m, interval)| match interval {
+            Some(t) => format!("{} every {}", m.name, duration(*t)),
+            None => format!("{} none", m.name),
+        })
+        .collect();
     let run_to_failure = Policy {
         name: "run to failure".into(),
         description: "no planned service on the planned stations; repair on failure".into(),
@@ -147,18 +145,21 @@ pub fn standard_policies(
     };
     let fixed = Policy {
         name: "fixed interval".into(),
-        description: "a service every B10 life (10% would have failed by then) of each machine"
-            .into(),
+        description: format!(
+            "a service at a fixed interval per machine, the one of least expected cost per hour, \
+             none where running to failure costs less: {}",
+            every.join(", ")
+        ),
         maintenance: machines
             .iter()
-            .zip(inputs)
-            .map(|(m, input)| {
-                let limit_s = 10.0 * horizon_s;
-                let spec = life_at_risk(input, 0.1, limit_s, true).map(|b10| {
-                    let first = life_at_risk(input, 0.1, limit_s, false).unwrap_or(b10);
+            .zip(&problem.machines)
+            .zip(&intervals)
+            .map(|((m, input), interval)| {
+                let spec = interval.map(|interval_s| {
+                    let first = (interval_s - oldest_mode_s(problem, input)).max(0.0);
                     let starts = Starts::Every {
                         first_s: start_s + first,
-                        interval_s: b10,
+                        interval_s,
                     };
                     service_spec(scenario, m, starts)
                 });
