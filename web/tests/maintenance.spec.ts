@@ -25,6 +25,8 @@ test("a maintenance plan renders its calendar, risk, comparison and planned scen
   await expect(windows.first().locator("td").nth(1)).toHaveText(/^2026-\d\d-\d\d \d\d:\d\d$/);
   // The three policies side by side, and the verdict on cost in words.
   await expect(page.getByTestId("policies").locator("thead th")).toHaveText(["figure", "run to failure", "fixed interval", "optimized plan"]);
+  // Each policy says what it does: the fixed interval per machine is the one of least cost.
+  await expect(page.getByTestId("policy-descriptions")).toContainText(/fixed interval: .*least expected cost per hour.*Saw (every [\d,]+ h \d\d min|none), Press/);
   // Money as the library writes it: the unit once, after the half-width.
   await expect(page.getByTestId("policy-decision")).toContainText(/The optimized plan against running to failure: cost [+−]?[\d,]+ ± [\d,]+ EUR, /);
   await expect(page.getByTestId("policies")).not.toContainText("% ±");

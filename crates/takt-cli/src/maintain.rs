@@ -377,6 +377,9 @@ pub fn run(args: MaintainArgs) -> Result<ExitCode> {
         println!(
             "(second line: paired difference to run to failure with its 95% interval; * where it excludes 0)"
         );
+        for p in &c.policies {
+            println!("{}", wrap(&format!("{}: {}", p.name, p.description), 100));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

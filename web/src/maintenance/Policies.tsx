@@ -69,6 +69,13 @@ export function Policies(props: { comparison: Comparison; currency: string; from
           ))}
         </tbody>
       </table>
+      <ul class="quiet" data-testid="policy-descriptions">
+        {c.policies.map((p) => (
+          <li key={p.name}>
+            {p.name}: {p.description}
+          </li>
+        ))}
+      </ul>
     </>
   );
 }
