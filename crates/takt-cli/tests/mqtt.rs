@@ -495,9 +495,7 @@ fn a_stopped_feed_started_again_reads_its_password_anew() {
     let Some(bin) = mosquitto_or_skip() else {
         return;
     };
-    let dir = std::env::temp_dir().join(format!("takt-mqtt-restart-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = fed_dir("restart");
     // The broker's login for the twin, hashed by mosquitto's own tool; the line's gateways
     // publish anonymously.
     let logins = dir.join("passwd");
@@ -522,29 +520,14 @@ fn a_stopped_feed_started_again_reads_its_password_anew() {
     let broker = Broker::start(&bin, &config, port);
     let password_file = dir.join("mqtt-password");
     std::fs::write(&password_file, "0ld-s3cret\n").expect("password file");
-    let http = free_port();
-    let server = Command::new(env!("CARGO_BIN_EXE_takt"))
-        .args(["serve", "--insecure-no-auth", "--listen"])
-        .arg(format!("127.0.0.1:{http}"))
-        .args(["--scenario", &scenario()])
-        .arg("--data")
-        .arg(dir.join("data"))
-        .args(["--site", "plant1", "--client-id", "takt-restart-test"])
-        .args(["--mqtt-user", "twin", "--mqtt-password-file"])
-        .arg(&password_file)
-        .arg("--mqtt")
-        .arg(format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("takt serve starts");
-    let fed = Fed {
-        _broker: broker,
-        server,
-        dir,
-        http,
-        port,
-    };
+    let login = [
+        "--mqtt-user".to_string(),
+        "twin".to_string(),
+        "--mqtt-password-file".to_string(),
+        password_file.display().to_string(),
+    ];
+    let fed = serve_on(broker, port, dir, "takt-restart-test", &login);
+    let http = fed.http;
     let up = |value: u8| {
         format!(
             r#"takt_feed_up{{plant="bottling-line-one-shift",protocol="mqtt",source="127.0.0.1:{port} takt/plant1/+/+/+"}} {value}"#
@@ -596,10 +579,22 @@ fn serve_fed(bin: &Path, tag: &str, client_id: &str, extra: &[String]) -> Fed {
 
 /// [`serve_fed`], the broker anonymous or refusing every login.
 fn serve_fed_by(bin: &Path, anonymous: bool, tag: &str, client_id: &str, extra: &[String]) -> Fed {
+    let dir = fed_dir(tag);
+    let (broker, port) = Broker::plain(bin, &dir, anonymous);
+    serve_on(broker, port, dir, client_id, extra)
+}
+
+/// A fresh folder for a served twin and its broker.
+fn fed_dir(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("takt-mqtt-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let (broker, port) = Broker::plain(bin, &dir, anonymous);
+    dir
+}
+
+/// `takt serve` of the bottling line (`--site plant1`) on `broker`, at `port`, with `extra`
+/// arguments, keeping its data in `dir`.
+fn serve_on(broker: Broker, port: u16, dir: PathBuf, client_id: &str, extra: &[String]) -> Fed {
     let http = free_port();
     let server = Command::new(env!("CARGO_BIN_EXE_takt"))
         .args(["serve", "--insecure-no-auth", "--listen"])
