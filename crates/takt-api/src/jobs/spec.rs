@@ -63,7 +63,8 @@ pub struct PlantAtStart {
 }
 
 impl PlantAtStart {
-    /// The twin's reading of the plant at `now_ms`, in the form a job keeps.
+    /// The twin's reading of the plant (`takt_twin::condition::observe`) with the live `book` it
+    /// counts the orders of, as a job keeps it.
     pub fn of(
         observed: takt_twin::condition::Observed,
         book: Option<takt_twin::orders::OrderBook>,
