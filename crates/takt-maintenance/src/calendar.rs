@@ -39,41 +39,42 @@ pub fn calendar(p: &WindowProblem, plan: &MaintenancePlan) -> PlanCalendar {
         .iter()
         .map(|m| {
             let clocks: Vec<Vec<f64>> = m.modes.iter().map(|mode| ageing(p, mode)).collect();
-            // Renewals: the bucket each of its services ends in.
-            let mut services: Vec<(usize, usize)> = plan
+            // Each service's start and its renewal (its length after the start), in buckets.
+            let end = p.buckets as f64;
+            let mut services: Vec<(f64, f64)> = plan
                 .windows
                 .iter()
                 .filter(|w| w.machine == m.name)
                 .map(|w| {
-                    let start = w.start_bucket.min(p.buckets);
-                    (start, (start + m.duration_buckets).min(p.buckets))
+                    let start = w.start_bucket.min(p.buckets) as f64;
+                    (start, (start + m.renewed_after(p.bucket_s)).min(end))
                 })
                 .collect();
-            services.sort_unstable();
-            let mut points: Vec<usize> = (0..=p.buckets).step_by(stride).collect();
-            points.push(p.buckets);
+            services.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let mut points: Vec<f64> = (0..=p.buckets).step_by(stride).map(|b| b as f64).collect();
+            points.push(end);
             points.extend(services.iter().flat_map(|&(s, e)| [s, e]));
-            points.sort_unstable();
+            points.sort_by(f64::total_cmp);
             points.dedup();
             let mut with_plan = Vec::with_capacity(points.len());
             let mut without_plan = Vec::with_capacity(points.len());
             for &b in &points {
-                without_plan.push(span_risk(m, &clocks, 0, b, false));
+                without_plan.push(span_risk(m, &clocks, 0.0, b, false));
                 // The last service begun before b: during it the machine stands (its risk holds at
                 // the start's); from its end the machine is as good as new.
                 let risk = match services.iter().rev().find(|&&(s, _)| s < b) {
-                    None => span_risk(m, &clocks, 0, b, false),
-                    Some(&(_, end)) if end <= b => span_risk(m, &clocks, end, b, true),
+                    None => span_risk(m, &clocks, 0.0, b, false),
+                    Some(&(_, renewed)) if renewed <= b => span_risk(m, &clocks, renewed, b, true),
                     Some(&(start, _)) => match services.iter().rev().find(|&&(_, e)| e <= start) {
                         Some(&(_, before)) => span_risk(m, &clocks, before, start, true),
-                        None => span_risk(m, &clocks, 0, start, false),
+                        None => span_risk(m, &clocks, 0.0, start, false),
                     },
                 };
                 with_plan.push(risk);
             }
             RiskCurve {
                 machine: m.name.clone(),
-                at_s: points.iter().map(|&b| b as f64 * p.bucket_s).collect(),
+                at_s: points.iter().map(|&b| b * p.bucket_s).collect(),
                 with_plan,
                 without_plan,
             }

@@ -135,6 +135,7 @@ mod tests {
                 failure_cost: failure,
             }],
             duration_buckets: 1,
+            service_s: 60.0,
             crew: 1,
             maintenance_cost: service,
         }

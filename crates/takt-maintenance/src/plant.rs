@@ -333,6 +333,7 @@ pub fn plant_problem(
             line: st.name.clone(),
             modes,
             duration_buckets: ((service_s / settings.bucket_s).ceil() as usize).max(1),
+            service_s,
             crew: 1,
             maintenance_cost: c.service,
         });

@@ -21,6 +21,7 @@ fn machine(name: &str, age_h: f64) -> MachineInput {
             failure_cost: 200.0,
         }],
         duration_buckets: 1,
+        service_s: 4.0 * HOUR,
         crew: 1,
         maintenance_cost: 5.0,
     }

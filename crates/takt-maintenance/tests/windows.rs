@@ -26,6 +26,7 @@ fn machine(name: &str, line: &str, age_h: f64) -> MachineInput {
             failure_cost: 200.0,
         }],
         duration_buckets: 1,
+        service_s: 8.0 * HOUR,
         crew: 1,
         maintenance_cost: 5.0,
     }
@@ -76,7 +77,8 @@ fn cost_of(p: &WindowProblem, plan: &MaintenancePlan) -> f64 {
         let mut since = (0.0, false);
         for w in mine {
             cost += m.maintenance_cost + expected(w.start_s - since.0, since.1);
-            since = (w.start_s + w.duration_s, true);
+            // Renewed the service's length after its start, within its buckets.
+            since = (w.start_s + m.service_s.min(w.duration_s), true);
             for t in w.start_bucket..w.start_bucket + m.duration_buckets {
                 stopped.insert((m.line.clone(), t));
             }
@@ -224,34 +226,39 @@ fn random_problem(seed: u64) -> WindowProblem {
     let buckets = 42; // two weeks of 8-hour shifts
     let lines = ["L1", "L2", "L3"];
     let machines = (0..6)
-        .map(|i| MachineInput {
-            name: format!("M{i}"),
-            line: lines[i % 3].into(),
-            // A wear-out mode in calendar time and a random one counted in cycles (10 per hour).
-            modes: vec![
-                ModeInput {
-                    name: "wear".into(),
-                    lifetime: Fit::known_weibull(
-                        rng.random_range(1.2..4.0),
-                        rng.random_range(150.0..600.0) * HOUR,
-                    ),
-                    age: rng.random_range(0.0..400.0) * HOUR,
-                    per_second: 1.0,
-                    production_only: false,
-                    failure_cost: rng.random_range(50.0..500.0),
-                },
-                ModeInput {
-                    name: "jam".into(),
-                    lifetime: Fit::known_weibull(1.0, rng.random_range(500.0..5000.0)),
-                    age: rng.random_range(0.0..2000.0),
-                    per_second: 10.0 / HOUR,
-                    production_only: false,
-                    failure_cost: rng.random_range(5.0..50.0),
-                },
-            ],
-            duration_buckets: rng.random_range(1..3),
-            crew: 1,
-            maintenance_cost: rng.random_range(2.0..20.0),
+        .map(|i| {
+            let duration_buckets: usize = rng.random_range(1..3);
+            MachineInput {
+                name: format!("M{i}"),
+                line: lines[i % 3].into(),
+                // A wear-out mode in calendar time and a random one counted in cycles (10 per hour).
+                modes: vec![
+                    ModeInput {
+                        name: "wear".into(),
+                        lifetime: Fit::known_weibull(
+                            rng.random_range(1.2..4.0),
+                            rng.random_range(150.0..600.0) * HOUR,
+                        ),
+                        age: rng.random_range(0.0..400.0) * HOUR,
+                        per_second: 1.0,
+                        production_only: false,
+                        failure_cost: rng.random_range(50.0..500.0),
+                    },
+                    ModeInput {
+                        name: "jam".into(),
+                        lifetime: Fit::known_weibull(1.0, rng.random_range(500.0..5000.0)),
+                        age: rng.random_range(0.0..2000.0),
+                        per_second: 10.0 / HOUR,
+                        production_only: false,
+                        failure_cost: rng.random_range(5.0..50.0),
+                    },
+                ],
+                duration_buckets,
+                // Shorter than its buckets: renewed within its last one.
+                service_s: rng.random_range(0.2..1.0) * duration_buckets as f64 * 8.0 * HOUR,
+                crew: 1,
+                maintenance_cost: rng.random_range(2.0..20.0),
+            }
         })
         .collect();
     let line_value = lines
@@ -350,6 +357,7 @@ fn modes_age_in_their_own_basis_and_any_of_them_counts_for_the_risk() {
             },
         ],
         duration_buckets: 1,
+        service_s: HOUR,
         crew: 1,
         maintenance_cost: 1.0,
     };

@@ -66,12 +66,27 @@ pub struct MachineInput {
     pub modes: Vec<ModeInput>,
     /// Buckets one service takes.
     pub duration_buckets: usize,
+    /// How long one service takes, seconds: the machine is as good as new that long after the
+    /// service starts, and ages again for the rest of its last bucket.
+    pub service_s: f64,
     /// Crew members one service takes.
     pub crew: u32,
     pub maintenance_cost: f64,
 }
 
 impl MachineInput {
+    /// Buckets from a service's start to the machine's renewal: its length, within the buckets
+    /// it takes (all of them if the length is not a number > 0).
+    pub fn renewed_after(&self, bucket_s: f64) -> f64 {
+        let whole = self.duration_buckets as f64;
+        let buckets = self.service_s / bucket_s;
+        if buckets.is_finite() && buckets > 0.0 {
+            buckets.min(whole)
+        } else {
+            whole
+        }
+    }
+
     /// The probability of a failure of any mode within `window_s` seconds at the full rate
     /// throughout (production time all along), from as good as new (`fresh`) or from the current
     /// ages: 1 - Π survival.
@@ -118,19 +133,30 @@ pub fn ageing(p: &WindowProblem, mode: &ModeInput) -> Vec<f64> {
     clock
 }
 
-/// The probability of a failure of any of `m`'s modes between buckets `a` and `b`, starting as
-/// good as new (`fresh`) or from the current ages at bucket 0 (`a` is then 0).
-pub(crate) fn span_risk(
-    m: &MachineInput,
-    clocks: &[Vec<f64>],
-    a: usize,
-    b: usize,
-    fresh: bool,
-) -> f64 {
+/// A mode's age at `x` buckets from now (a fraction within a bucket: it ages evenly through it),
+/// from its `clock` at the bucket boundaries.
+pub(crate) fn clock_at(clock: &[f64], x: f64) -> f64 {
+    let last = clock.len().saturating_sub(1);
+    let x = x.clamp(0.0, last as f64);
+    let k = (x.floor() as usize).min(last.saturating_sub(1));
+    match (clock.get(k), clock.get(k + 1)) {
+        (Some(a), Some(b)) => a + (b - a) * (x - k as f64),
+        (Some(a), None) => *a,
+        _ => 0.0,
+    }
+}
+
+/// The probability of a failure of any of `m`'s modes between `a` and `b` buckets from now,
+/// starting as good as new (`fresh`) or from the current ages at bucket 0 (`a` is then 0).
+pub(crate) fn span_risk(m: &MachineInput, clocks: &[Vec<f64>], a: f64, b: f64, fresh: bool) -> f64 {
     m.risk_over(|k, mode| {
         let clock = &clocks[k];
-        let age = if fresh { 0.0 } else { mode.age + clock[a] };
-        (age, clock[b] - clock[a])
+        let age = if fresh {
+            0.0
+        } else {
+            mode.age + clock_at(clock, a)
+        };
+        (age, clock_at(clock, b) - clock_at(clock, a))
     })
 }
 
@@ -239,8 +265,9 @@ struct MachineModel {
 }
 
 impl MachineModel {
-    /// Expected failure cost and count between buckets `a` and `b`, from the renewal `from`.
-    fn segment(&self, m: &MachineInput, from: Node, a: usize, b: usize) -> (f64, f64) {
+    /// Expected failure cost and count between `a` and `b` buckets from now, from the renewal
+    /// `from`.
+    fn segment(&self, m: &MachineInput, from: Node, a: f64, b: f64) -> (f64, f64) {
         let tables = if from == Node::Now {
             &self.aged
         } else {
@@ -249,14 +276,14 @@ impl MachineModel {
         let mut cost = 0.0;
         let mut count = 0.0;
         for ((mode, table), clock) in m.modes.iter().zip(tables).zip(&self.clocks) {
-            let n = table.at(clock[b] - clock[a]);
+            let n = table.at(clock_at(clock, b) - clock_at(clock, a));
             cost += n * mode.failure_cost;
             count += n;
         }
         (cost, count)
     }
 
-    fn risk(&self, m: &MachineInput, from: Node, a: usize, b: usize) -> f64 {
+    fn risk(&self, m: &MachineInput, from: Node, a: f64, b: f64) -> f64 {
         span_risk(m, &self.clocks, a, b, from != Node::Now)
     }
 }
@@ -335,20 +362,22 @@ fn validate(p: &WindowProblem) -> Result<(), WindowError> {
     Ok(())
 }
 
-/// Bucket where a node's segment starts (after the service) or ends (at the service).
-fn begins(m: &MachineInput, n: Node) -> usize {
+/// Where a node's segment starts, in buckets from now: the renewal, the service's length after its
+/// start.
+fn begins(p: &WindowProblem, m: &MachineInput, n: Node) -> f64 {
     match n {
-        Node::Now => 0,
-        Node::Service(s) => s + m.duration_buckets,
-        Node::End => usize::MAX,
+        Node::Now => 0.0,
+        Node::Service(s) => s as f64 + m.renewed_after(p.bucket_s),
+        Node::End => p.buckets as f64,
     }
 }
 
-fn ends(p: &WindowProblem, n: Node) -> usize {
+/// Where a node's segment ends, in buckets from now: the service's start.
+fn ends(p: &WindowProblem, n: Node) -> f64 {
     match n {
-        Node::Now => 0,
-        Node::Service(s) => s,
-        Node::End => p.buckets,
+        Node::Now => 0.0,
+        Node::Service(s) => s as f64,
+        Node::End => p.buckets as f64,
     }
 }
 
@@ -408,7 +437,7 @@ fn models(p: &WindowProblem) -> Result<Vec<MachineModel>, WindowError> {
             .collect();
         let mut arcs = Vec::new();
         for &from in &froms {
-            let a = begins(m, from);
+            let a = begins(p, m, from);
             for &to in &tos {
                 let b = ends(p, to);
                 if b < a {
@@ -444,7 +473,7 @@ fn models(p: &WindowProblem) -> Result<Vec<MachineModel>, WindowError> {
                 detail: format!(
                     "{} reaches risk {:.3} over the horizon and has {first_deadline}",
                     m.name,
-                    model.risk(m, Node::Now, 0, p.buckets)
+                    model.risk(m, Node::Now, 0.0, p.buckets as f64)
                 ),
             });
         }
@@ -492,14 +521,14 @@ fn plan_of(
         let mut failures = 0.0;
         let mut risks = Vec::new();
         for pair in nodes.windows(2) {
-            let (a, b) = (begins(m, pair[0]), ends(p, pair[1]));
+            let (a, b) = (begins(p, m, pair[0]), ends(p, pair[1]));
             let b = b.max(a);
             let (c, n) = model.segment(m, pair[0], a, b);
             cost += c;
             failures += n;
             risks.push(model.risk(m, pair[0], a, b));
         }
-        let (rtf_cost, rtf_count) = model.segment(m, Node::Now, 0, p.buckets);
+        let (rtf_cost, rtf_count) = model.segment(m, Node::Now, 0.0, p.buckets as f64);
         run_to_failure += rtf_cost;
         for (k, &s) in chosen[i].iter().enumerate() {
             let d = m.duration_buckets;
@@ -508,14 +537,15 @@ fn plan_of(
                 .sum();
             cost += m.maintenance_cost + production;
             // The risk this service removes: the span after it, from the ages reached without it.
-            let (since, next) = (begins(m, nodes[k]), ends(p, nodes[k + 2]).max(s + d));
+            let renewed = begins(p, m, nodes[k + 1]);
+            let (since, next) = (begins(p, m, nodes[k]), ends(p, nodes[k + 2]).max(renewed));
             let risk_without = m.risk_over(|mode_index, mode| {
                 let clock = &model.clocks[mode_index];
                 // Aged since the renewal before this service: from its age now, or from 0.
                 let base = if nodes[k] == Node::Now { mode.age } else { 0.0 };
                 (
-                    base + clock[s + d] - clock[since],
-                    clock[next] - clock[s + d],
+                    base + clock_at(clock, renewed) - clock_at(clock, since),
+                    clock_at(clock, next) - clock_at(clock, renewed),
                 )
             });
             windows.push(Window {
@@ -568,24 +598,24 @@ fn greedy_chosen(
 ) -> Result<Vec<Vec<usize>>, WindowError> {
     // Machines that must be serviced first, the one whose first service is due soonest leading;
     // then the others, the costliest to leave first.
-    let must = |i: usize| models[i].risk(&p.machines[i], Node::Now, 0, p.buckets) > p.max_risk;
+    let horizon = p.buckets as f64;
+    let must = |i: usize| models[i].risk(&p.machines[i], Node::Now, 0.0, horizon) > p.max_risk;
     let deadline = |i: usize| {
         models[i]
             .arcs
             .iter()
             .filter(|a| a.from == Node::Now)
             .map(|a| ends(p, a.to))
-            .max()
-            .unwrap_or_default()
+            .fold(0.0, f64::max)
     };
-    let rtf = |i: usize| models[i].segment(&p.machines[i], Node::Now, 0, p.buckets).0;
+    let rtf = |i: usize| models[i].segment(&p.machines[i], Node::Now, 0.0, horizon).0;
     let mut order: Vec<usize> = (0..p.machines.len()).collect();
     order.sort_by(|&a, &b| {
         must(b)
             .cmp(&must(a))
             .then_with(|| {
                 if must(a) && must(b) {
-                    deadline(a).cmp(&deadline(b))
+                    deadline(a).total_cmp(&deadline(b))
                 } else {
                     rtf(b).total_cmp(&rtf(a))
                 }
@@ -712,15 +742,16 @@ pub fn check(p: &WindowProblem, plan: &MaintenancePlan) -> Vec<String> {
         mine.sort_by_key(|w| w.start_bucket);
         let d = m.duration_buckets;
         let clocks: Vec<Vec<f64>> = m.modes.iter().map(|mode| ageing(p, mode)).collect();
-        // (start of the span, fresh?) .. end of the span
-        let mut since = (0usize, false);
+        // (start of the span, fresh?) .. end of the span; the bucket the last service ends in.
+        let mut since = (0.0, false);
+        let mut busy_until = 0;
         for w in &mine {
             let s = w.start_bucket;
             if s + d > p.buckets {
                 problems.push(format!("{} serviced past the horizon", m.name));
                 continue;
             }
-            if s < since.0 {
+            if s < busy_until {
                 problems.push(format!("{}: services overlap at bucket {s}", m.name));
                 continue;
             }
@@ -730,13 +761,15 @@ pub fn check(p: &WindowProblem, plan: &MaintenancePlan) -> Vec<String> {
                 }
                 *used += m.crew;
             }
-            let r = span_risk(m, &clocks, since.0, s, since.1);
+            let r = span_risk(m, &clocks, since.0, s as f64, since.1);
             if r > p.max_risk + 1e-9 {
                 problems.push(format!("{} reaches risk {r:.3} before bucket {s}", m.name));
             }
-            since = (s + d, true);
+            since = (s as f64 + m.renewed_after(p.bucket_s), true);
+            busy_until = s + d;
         }
-        let r = span_risk(m, &clocks, since.0.min(p.buckets), p.buckets, since.1);
+        let end = p.buckets as f64;
+        let r = span_risk(m, &clocks, since.0.min(end), end, since.1);
         if r > p.max_risk + 1e-9 {
             problems.push(format!("{} reaches risk {r:.3} before the horizon", m.name));
         }
