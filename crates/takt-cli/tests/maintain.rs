@@ -17,13 +17,41 @@ fn f(v: &Value) -> f64 {
     v.as_f64().unwrap_or(f64::NAN)
 }
 
+/// `takt maintain` with `args`, its JSON answer.
+fn maintain_json(args: &[&str]) -> Value {
+    let out = takt(&[&["maintain"], args, &["--json"]].concat());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+/// A policy's estimate of `key` (mean, 95% half-width, difference to run to failure).
+fn estimate(policy: &Value, key: &str) -> Value {
+    policy["estimates"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["key"] == key).cloned())
+        .unwrap_or(Value::Null)
+}
+
+/// The renewal model's figure against the simulator's `estimate`: within its 99% interval (the
+/// 95% half-width x 2.58 / 1.96).
+fn within_99(what: &str, simulated: &Value, model: f64) {
+    let (mean, h95) = (f(&simulated["mean"]), f(&simulated["ci95"]));
+    assert!(
+        (mean - model).abs() <= h95 * 2.58 / 1.96,
+        "{what}: simulated {mean} ± {h95}, model {model}"
+    );
+}
+
 #[test]
 fn the_plan_for_the_forging_shop_beats_run_to_failure_in_the_simulator() {
     let planned_file =
         std::env::temp_dir().join(format!("takt-planned-{}.toml", std::process::id()));
     let planned_arg = planned_file.to_string_lossy().to_string();
-    let out = takt(&[
-        "maintain",
+    let v = maintain_json(&[
         "--scenario",
         "scenarios/forging-shop.toml",
         "--horizon",
@@ -34,14 +62,7 @@ fn the_plan_for_the_forging_shop_beats_run_to_failure_in_the_simulator() {
         "30",
         "-o",
         &planned_arg,
-        "--json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
     let plan = &v["plan"];
     let windows = plan["windows"].as_array().cloned().unwrap_or_default();
     assert!(!windows.is_empty(), "{plan}");
@@ -71,26 +92,18 @@ fn the_plan_for_the_forging_shop_beats_run_to_failure_in_the_simulator() {
         names,
         ["run to failure", "fixed interval", "optimized plan"]
     );
-    let estimate = |p: &Value, key: &str| -> Value {
-        p["estimates"]
-            .as_array()
-            .and_then(|e| e.iter().find(|e| e["key"] == key).cloned())
-            .unwrap_or(Value::Null)
-    };
-    // The renewal model's expected costs against the simulator's: each within its run's 99%
-    // interval (the 95% half-width x 2.58 / 1.96), for running to failure and for the plan.
-    for (policy, model_cost) in [
-        (&policies[0], f(&plan["run_to_failure_cost"])),
-        (&policies[2], f(&plan["expected_cost"])),
-    ] {
-        let cost = estimate(policy, "cost");
-        let (mean, h95) = (f(&cost["mean"]), f(&cost["ci95"]));
-        assert!(
-            (mean - model_cost).abs() <= h95 * 2.58 / 1.96,
-            "{}: simulated {mean} ± {h95}, model {model_cost}",
-            policy["name"]
-        );
-    }
+    // The renewal model's expected costs against the simulator's, for running to failure and
+    // for the plan.
+    within_99(
+        "cost run to failure",
+        &estimate(&policies[0], "cost"),
+        f(&plan["run_to_failure_cost"]),
+    );
+    within_99(
+        "cost with the plan",
+        &estimate(&policies[2], "cost"),
+        f(&plan["expected_cost"]),
+    );
     // The plan fails less and costs less than running to failure, paired over the same random
     // numbers, each difference's 95% interval below 0.
     for key in ["failures", "cost"] {
@@ -123,8 +136,7 @@ fn the_plan_for_the_forging_shop_beats_run_to_failure_in_the_simulator() {
 /// of 8,250 EUR the simulator did not find).
 #[test]
 fn the_plan_for_the_bottling_line_costs_what_the_simulator_finds() {
-    let out = takt(&[
-        "maintain",
+    let v = maintain_json(&[
         "--scenario",
         "scenarios/bottling-line.toml",
         "--horizon",
@@ -133,52 +145,31 @@ fn the_plan_for_the_bottling_line_costs_what_the_simulator_finds() {
         "greedy",
         "--compare",
         "30",
-        "--json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
     let plan = &v["plan"];
     let policies = v["comparison"]["policies"]
         .as_array()
         .cloned()
         .unwrap_or_default();
-    let estimate = |p: &Value, key: &str| -> (f64, f64) {
-        let e = p["estimates"]
-            .as_array()
-            .and_then(|e| e.iter().find(|e| e["key"] == key).cloned())
-            .unwrap_or(Value::Null);
-        (f(&e["mean"]), f(&e["ci95"]))
-    };
-    let within_99 = |what: &str, simulated: (f64, f64), model: f64| {
-        let (mean, h95) = simulated;
-        assert!(
-            (mean - model).abs() <= h95 * 2.58 / 1.96,
-            "{what}: simulated {mean} ± {h95}, model {model}"
-        );
-    };
     let filler = &plan["machines"][0];
     within_99(
         "failures with the plan",
-        estimate(&policies[2], "failures"),
+        &estimate(&policies[2], "failures"),
         f(&filler["expected_failures"]),
     );
     within_99(
         "failures run to failure",
-        estimate(&policies[0], "failures"),
+        &estimate(&policies[0], "failures"),
         f(&filler["run_to_failure_failures"]),
     );
     within_99(
         "cost with the plan",
-        estimate(&policies[2], "cost"),
+        &estimate(&policies[2], "cost"),
         f(&plan["expected_cost"]),
     );
     within_99(
         "cost run to failure",
-        estimate(&policies[0], "cost"),
+        &estimate(&policies[0], "cost"),
         f(&plan["run_to_failure_cost"]),
     );
 }
