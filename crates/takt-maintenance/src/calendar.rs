@@ -61,7 +61,7 @@ pub fn calendar(p: &WindowProblem, plan: &MaintenancePlan) -> PlanCalendar {
             for &b in &points {
                 without_plan.push(span_risk(m, &clocks, 0.0, b, false));
                 // The last service begun before b: during it the machine stands (its risk holds at
-                // the start's); from its end the machine is as good as new.
+                // the start's); from its renewal, its length after its start, it is as good as new.
                 let risk = match services.iter().rev().find(|&&(s, _)| s < b) {
                     None => span_risk(m, &clocks, 0.0, b, false),
                     Some(&(_, renewed)) if renewed <= b => span_risk(m, &clocks, renewed, b, true),
