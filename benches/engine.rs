@@ -1,6 +1,7 @@
 //! Engine benchmark on the reference line (scenarios/reference-line.toml): events per second,
 //! instructions per event, peak memory against the horizon, parallel scaling of replications, and the
-//! same model in SimPy side by side (speed ratio and statistical agreement).
+//! same model in SimPy side by side (speed ratio and statistical agreement), and a hand-written
+//! plain-Rust loop of that one line (`takt_benches::plain_line`): the ceiling for this model.
 //!
 //! Run: `benches/run.sh` (installs SimPy from PyPI into target/bench-venv, then runs this), or
 //! `cargo bench -p takt-benches --bench engine` (SimPy part skipped when `TAKT_PYTHON` is unset and
@@ -13,7 +14,7 @@ use std::time::Instant;
 /// The allocator of the `takt` binary, so that the figures are the binary's.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use takt_benches::{load, mean_ci, peak_rss_kib};
+use takt_benches::{load, mean_ci, peak_rss_kib, plain_line};
 use takt_sim::{Simulation, rng, run_replications};
 
 const CHILD: &str = "TAKT_BENCH_CHILD_HORIZON";
@@ -111,8 +112,9 @@ fn main() {
 
     // 5. SimPy, same model, same horizon.
     match simpy_comparison(&model) {
-        Some((ratio, agree)) => {
+        Some((ratio, plain_ratio, agree)) => {
             summary.insert("simpy_ratio".into(), ratio.into());
+            summary.insert("plain_rust_simpy_ratio".into(), plain_ratio.into());
             summary.insert("simpy_agrees".into(), agree.into());
         }
         None => println!(
@@ -151,7 +153,7 @@ fn instructions_per_event(exe: &std::path::Path) -> Option<f64> {
 
 /// Runs the SimPy twin of the reference line and takt on the same horizon and replications; prints
 /// the wall-time ratio and whether the KPIs agree (95% CI of the difference covers 0).
-fn simpy_comparison(model: &Arc<takt_model::Model>) -> Option<(f64, bool)> {
+fn simpy_comparison(model: &Arc<takt_model::Model>) -> Option<(f64, f64, bool)> {
     let python = std::env::var("TAKT_PYTHON").unwrap_or_else(|_| "python3".into());
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("simpy/reference_line.py");
     let (horizon, reps) = (1e5, 8u32);
@@ -160,6 +162,8 @@ fn simpy_comparison(model: &Arc<takt_model::Model>) -> Option<(f64, bool)> {
     let mut simpy: Vec<serde_json::Value> = Vec::new();
     let mut takt_wall = Vec::new();
     let mut takt = Vec::new();
+    let mut plain_wall = Vec::new();
+    let mut plain = Vec::new();
     for r in 0..reps {
         let out = Command::new(&python)
             .arg(&script)
@@ -184,18 +188,23 @@ fn simpy_comparison(model: &Arc<takt_model::Model>) -> Option<(f64, bool)> {
         );
         // A takt replication takes tens of milliseconds, where a shared machine's noise shows: each
         // is run five times (the same seed, the same run) and its median time kept.
-        let mut times = Vec::new();
         let mut last = None;
-        for _ in 0..5 {
+        takt_wall.push(median_of_5(|| {
             let mut sim = Simulation::new(Arc::clone(model), rng::replication_seed(1, r));
             let t = Instant::now();
             sim.run_until(horizon);
-            times.push(t.elapsed().as_secs_f64());
+            let secs = t.elapsed().as_secs_f64();
             last = Some(sim);
-        }
-        times.sort_by(f64::total_cmp);
-        takt_wall.push(times[2]);
+            secs
+        }));
         takt.push(last.expect("five runs").report());
+        let mut last = None;
+        plain_wall.push(median_of_5(|| {
+            let t = Instant::now();
+            last = Some(plain_line::run(horizon, rng::replication_seed(1, r)));
+            t.elapsed().as_secs_f64()
+        }));
+        plain.push(last.expect("five runs"));
     }
     let simpy_wall: Vec<f64> = simpy.iter().filter_map(|v| v["wall_s"].as_f64()).collect();
     let (sw, _) = mean_ci(&simpy_wall);
@@ -218,6 +227,16 @@ fn simpy_comparison(model: &Arc<takt_model::Model>) -> Option<(f64, bool)> {
         pairs[pairs.len() / 2],
         pairs[0],
         pairs[pairs.len() - 1]
+    );
+    let (pw, _) = mean_ci(&plain_wall);
+    let (plain_throughput, _) =
+        mean_ci(&plain.iter().map(|p| p.throughput_per_s).collect::<Vec<_>>());
+    let (plain_wip, _) = mean_ci(&plain.iter().map(|p| p.wip_mean).collect::<Vec<_>>());
+    println!(
+        "plain Rust, a hand-written loop of this line only (no scenario, no ECS, no state clocks or percentiles), taking turns too: {pw:.4} s per replication -> {:.1}x SimPy (throughput {plain_throughput:.4}/s, WIP {plain_wip:.2}); takt takes {:.2}x its time (100x SimPy needs at most {:.2}x)",
+        sw / pw,
+        tw / pw,
+        sw / pw / 100.0
     );
     let mut all_agree = true;
     let mut compare = |name: &str, a: Vec<f64>, b: Vec<f64>| {
@@ -271,5 +290,12 @@ fn simpy_comparison(model: &Arc<takt_model::Model>) -> Option<(f64, bool)> {
             sv(&|v| v["down"][i].as_f64()),
         );
     }
-    Some((ratio, all_agree))
+    Some((ratio, sw / pw, all_agree))
+}
+
+/// The median of five timings of the same replication (`timed_run` returns the seconds it ran).
+fn median_of_5(mut timed_run: impl FnMut() -> f64) -> f64 {
+    let mut times: Vec<f64> = (0..5).map(|_| timed_run()).collect();
+    times.sort_by(f64::total_cmp);
+    times[2]
 }

@@ -1,6 +1,8 @@
 //! Helpers shared by takt's benchmarks: loading shipped scenarios, collecting traces as event lines,
 //! and reading the process's peak memory.
 
+pub mod plain_line;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use takt_model::Model;
