@@ -1791,6 +1791,11 @@ export interface components {
             start_ms: number;
         };
         /**
+         * @description What a shift's plan starts from.
+         * @enum {string}
+         */
+        PlanBasis: "scenario" | "plant_at_shift_start";
+        /**
          * @description What no plan of an order book can beat (`takt_scheduler::bounds`: each order's own path through
          *     the plant and the machines' load, over the shift calendar and maintenance; changeovers and
          *     unavailability left out).
@@ -2370,9 +2375,11 @@ export interface components {
             ended: boolean;
             line: components["schemas"]["LineShift"];
             notes: string[];
+            plan_basis?: components["schemas"]["PlanBasis"] | null;
             /**
              * Format: int32
-             * @description Runs of the plan averaged (0: no plan, e.g. past the scenario's horizon).
+             * @description Runs of the plan averaged (0: no plan, e.g. past the scenario's horizon with no state of
+             *     the plant at the shift's start).
              */
             plan_replications: number;
             plant: string;

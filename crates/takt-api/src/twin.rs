@@ -433,10 +433,30 @@ impl TwinHandle {
 
     /// The report of the running shift or the one before, as of the newest event, without the
     /// plan (`takt_twin::report::compare_with_plan` adds it, outside this lock).
-    pub fn shift_report(&self, window: takt_twin::KpiWindow) -> takt_twin::report::ShiftReport {
+    pub fn shift_report(
+        &self,
+        window: takt_twin::KpiWindow,
+    ) -> Result<
+        (
+            takt_twin::report::ShiftReport,
+            Option<takt_twin::report::ShiftStart>,
+        ),
+        TwinError,
+    > {
         let twin = self.lock();
         let now = twin.newest_ms().unwrap_or(self.start_ms);
-        twin.shift_report(&self.model, now, window)
+        let report = twin.shift_report(&self.model, now, window);
+        let start = twin.shift_start(report.start_ms)?;
+        Ok((report, start))
+    }
+
+    /// The plant at the start of the shift running at `now_ms`, for a forecast's plan past the
+    /// scenario's horizon.
+    pub fn shift_start_at(
+        &self,
+        now_ms: i64,
+    ) -> Result<Option<takt_twin::report::ShiftStart>, TwinError> {
+        self.lock().shift_start_at(now_ms)
     }
 
     /// The newest event time and the mirrored assets then (for a forecast).

@@ -59,9 +59,11 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
     let model = Arc::new(model);
     let mut report = twin.shift_report(&model, now, window);
     if args.plan_replications > 0 {
+        let start = twin.shift_start(report.start_ms)?;
         takt_twin::report::compare_with_plan(
             &mut report,
             &model,
+            start.as_ref(),
             args.plan_replications,
             seed,
             None,

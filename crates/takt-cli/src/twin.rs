@@ -217,8 +217,8 @@ fn parse_moment(text: &str) -> Result<Moment, String> {
 }
 
 /// For a twin fed live: says so when the scenario's plan is already over by the clock. KPIs still
-/// count per shift, but the scenario's orders were all due long ago (a live order book takes their
-/// place) and a forecast has no plan to compare with.
+/// count per shift, and each shift's plan runs from the plant at its start, but the scenario's
+/// orders were all due long ago (a live order book takes their place).
 pub(crate) fn warn_if_past_the_plan(model: &Model) {
     let end_ms = model.timebase.start_ms() + (model.horizon_s * 1000.0) as i64;
     let now_ms = chrono_now_ms();
@@ -228,9 +228,10 @@ pub(crate) fn warn_if_past_the_plan(model: &Model) {
         tracing::warn!("the scenario's plan {start} .. {end} is over");
         eprintln!(
             "warning: the scenario's plan ({start} .. {end}) is over: live KPIs count per shift, \
-             but its orders were due long ago and a forecast has no plan to compare with; give the \
-             plant's open orders (`takt twin orders --set FILE` or PUT /twin/orders), or set [run] \
-             start (and the orders) to the days the plant runs now"
+             and a shift's plan is the plant as it stood at the shift's start run in the scenario, \
+             but the scenario's orders were due long ago; give the plant's open orders (`takt twin \
+             orders --set FILE` or PUT /twin/orders), or set [run] start (and the orders) to the \
+             days the plant runs now"
         );
     }
 }

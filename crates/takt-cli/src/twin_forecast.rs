@@ -83,12 +83,14 @@ pub fn run(args: ForecastArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let view = twin.view(now_ms);
     let book = twin.order_book()?;
+    let start = twin.shift_start_at(now_ms)?;
     let f = takt_twin::forecast::forecast_with_plans(
         &model,
         &view,
         now_ms,
         options,
         book.as_deref(),
+        start.as_ref(),
         None,
         &std::sync::atomic::AtomicBool::new(false),
     )?;

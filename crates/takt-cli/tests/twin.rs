@@ -749,7 +749,7 @@ fn listen_checks_its_login_and_tls_files_first() {
 }
 
 /// A twin fed live from a scenario whose plan is over by the clock says so: its KPIs still count
-/// per shift, but its forecasts see none of the plan's orders and have no plan to compare with.
+/// per shift, but its forecasts see none of the plan's orders.
 #[test]
 fn listen_warns_when_the_scenarios_plan_is_over() {
     let dir = temp("listen-over");

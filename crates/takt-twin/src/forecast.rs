@@ -13,7 +13,9 @@
 //!    should fall nine times in ten). The plan is the scenario itself run from its start to the same
 //!    horizon, its figures counted from the shift's start (a warm-up up to there): an output whose
 //!    prediction range excludes the plan's mean, or an order likely late that the plan had on time,
-//!    is flagged. Past the scenario's horizon there is no plan to compare with.
+//!    is flagged. Past the scenario's horizon the plan is the plant as the twin had it at the
+//!    shift's start, run to the same horizon ([`crate::shift_start`]); without that state (the twin
+//!    saw no event before the shift) there is no plan to compare with.
 //!
 //! Model time stays the scenario's: t = 0 is its `[run] start`, and a shift days later is simply
 //! at a later t, where the calendar, the orders' release and due times and the failure ages all
@@ -23,6 +25,7 @@ use crate::condition::{Observed, observe};
 use crate::event::StateCode;
 use crate::mirror::{AssetState, shift_of};
 use crate::orders::OrderBook;
+use crate::shift_start::{PlanFromStart, ShiftStart};
 use crate::{AssetInfo, assets_of};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -80,7 +83,8 @@ pub struct ForecastOptions {
     /// Model seconds (from the scenario's start) to forecast to; `None`: the end of the running
     /// shift.
     pub until_s: Option<f64>,
-    /// Replications of the plan (the scenario from its start); 0 skips the comparison.
+    /// Replications of the plan (the scenario from its start, or past its horizon the plant at
+    /// the shift's start); 0 skips the comparison.
     pub plan_replications: u32,
     /// The smallest gap to the plan worth a person's attention, as a share of the plan (0.01: 1 %):
     /// output is flagged behind or ahead of plan only when its 90 % range lies wholly on one side
@@ -251,6 +255,7 @@ pub fn forecast(
         options,
         None,
         None,
+        None,
         &AtomicBool::new(false),
     )
 }
@@ -267,8 +272,10 @@ pub struct PlanCache {
     runs: std::sync::Mutex<BTreeMap<PlanKey, Arc<Vec<ForecastRun>>>>,
 }
 
-/// Seed, number of runs, and the bits of the horizon and of the shift's start.
-type PlanKey = (u64, u32, u64, u64);
+/// Seed, number of runs, the bits of the horizon and of the shift's start, and what the runs
+/// start from: `None` the scenario's start, `Some(book version)` the plant at the shift's start
+/// with the live order book of that version (or none).
+type PlanKey = (u64, u32, u64, u64, Option<Option<i64>>);
 
 impl PlanCache {
     /// How many sets of plan runs are kept.
@@ -283,15 +290,19 @@ impl PlanCache {
 
 /// [`forecast`] of the orders of `book` (a live order book, `crate::orders`) if given, else of the
 /// scenario's, taking the plan's runs from `plans` when it has them (and keeping them there). The
-/// plan is the scenario's: a live book's orders have no plan to compare with. Every run is held to
-/// the default [`RunLimits`] and ends, with [`ForecastError::Run`], once `stop` is raised (the
-/// client went away, or the server's time for the request is up).
+/// plan is the scenario's from its start; past the scenario's horizon it is the plant at the
+/// shift's start (`start`, the twin's `Twin::shift_start`) run to the forecast's horizon, and with
+/// neither there is none. Every run is held to the default [`RunLimits`] and ends, with
+/// [`ForecastError::Run`], once `stop` is raised (the client went away, or the server's time for
+/// the request is up).
+#[allow(clippy::too_many_arguments)]
 pub fn forecast_with_plans(
     model: &Arc<Model>,
     view: &BTreeMap<String, AssetState>,
     now_ms: i64,
     options: ForecastOptions,
     book: Option<&OrderBook>,
+    start: Option<&ShiftStart>,
     plans: Option<&PlanCache>,
     stop: &AtomicBool,
 ) -> Result<Forecast, ForecastError> {
@@ -341,15 +352,25 @@ pub fn forecast_with_plans(
     }
     // The plan counts from the shift's start: the scenario's statistics reset there.
     let shift_start_s = model_s(shift.start_ms).max(model.warmup_s);
-    let plan_replications = if until_s > model.horizon_s && options.plan_replications > 0 {
+    let past_horizon = until_s > model.horizon_s && options.plan_replications > 0;
+    let from_start = start.filter(|s| past_horizon && s.start_ms == shift.start_ms);
+    let plan_replications = if past_horizon && from_start.is_none() {
         warnings.push(format!(
-            "the scenario's plan ends at {} (plant time): there is no plan to compare with after it",
+            "the scenario's plan ends at {} (plant time), and the twin has no state of the plant \
+             at the shift's start: there is no plan to compare with after it",
             model.timebase.plant_minute(model.horizon_s)
         ));
         0
     } else {
         options.plan_replications
     };
+    // Past the horizon, the plan's runs start from the plant at the shift's start.
+    let plan_start = from_start
+        .map(|s| PlanFromStart::new(model, s, plan_replications))
+        .transpose()?;
+    if let Some(plan) = &plan_start {
+        warnings.extend(plan.notes.iter().cloned());
+    }
     // A condition that does not fit the model fails every replication alike: the first error is
     // the answer.
     let runs: Vec<ForecastRun> = (0..options.replications)
@@ -375,6 +396,11 @@ pub fn forecast_with_plans(
         ));
     }
     let run_plan = || -> Result<Arc<Vec<ForecastRun>>, ForecastError> {
+        if let Some(plan) = &plan_start {
+            return plan
+                .run(until_s, plan_replications, options.seed, &[stop], outcome)
+                .map(Arc::new);
+        }
         let plan_model = if shift_start_s > model.warmup_s {
             Arc::new(Model {
                 warmup_s: shift_start_s,
@@ -401,6 +427,7 @@ pub fn forecast_with_plans(
         plan_replications,
         until_s.to_bits(),
         shift_start_s.to_bits(),
+        plan_start.as_ref().map(|plan| plan.book_version),
     );
     let plan: Arc<Vec<ForecastRun>> = match plans {
         None => run_plan()?,

@@ -26,6 +26,7 @@ pub mod orders;
 pub mod replay;
 pub mod report;
 pub mod saved;
+pub mod shift_start;
 pub mod shifts;
 pub mod store;
 pub mod timeline;

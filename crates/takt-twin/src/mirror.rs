@@ -27,6 +27,7 @@ use takt_model::{ShiftClock, ShiftWindow};
 mod apply;
 mod names;
 mod saved;
+mod starts;
 use apply::apply;
 use names::Refused;
 pub use names::{
@@ -369,6 +370,7 @@ pub struct Mirror {
     slots: Vec<Slot>,
     keep_episodes: bool,
     known: KnownNames,
+    starts: starts::ShiftStarts,
 }
 
 /// One asset: its state, and the events waiting to be applied in time order (a ring: events
@@ -465,6 +467,7 @@ impl Mirror {
             slots,
             keep_episodes: false,
             known: KnownNames::default(),
+            starts: starts::ShiftStarts::default(),
         }
     }
 
@@ -509,6 +512,7 @@ impl Mirror {
         let Some(&i) = self.index.get(c.event.asset.as_str()) else {
             return;
         };
+        self.take_shift_start(c.ts_ms);
         let slot = &mut self.slots[i];
         slot.newest_ms = slot.newest_ms.max(c.ts_ms);
         let horizon = slot.newest_ms.saturating_sub(self.config.reorder_window_ms);

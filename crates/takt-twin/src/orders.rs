@@ -277,6 +277,12 @@ impl crate::Twin {
     /// version of its own in the store ([`crate::store::Store::save_order_book`]), so a book kept
     /// here is never mistaken for one given in the same millisecond by another server.
     pub fn order_book(&self) -> Result<Option<Arc<OrderBook>>, crate::TwinError> {
+        Ok(self.order_book_versioned()?.map(|(_, book)| book))
+    }
+
+    /// [`Twin::order_book`] with its version in the store (each book given, and each drop, has a
+    /// version of its own).
+    pub fn order_book_versioned(&self) -> Result<Option<(i64, Arc<OrderBook>)>, crate::TwinError> {
         let mut read = self
             .order_book_read
             .lock()
@@ -286,7 +292,7 @@ impl crate::Twin {
             return Ok(None);
         };
         if let Some((_, book)) = read.as_ref().filter(|(v, _)| *v == version) {
-            return Ok(Some(Arc::clone(book)));
+            return Ok(Some((version, Arc::clone(book))));
         }
         let Some((version, body)) = self.store.order_book()? else {
             *read = None;
@@ -295,7 +301,7 @@ impl crate::Twin {
         let book: Arc<OrderBook> =
             Arc::new(serde_json::from_str(&body).map_err(OrderBookError::Json)?);
         *read = Some((version, Arc::clone(&book)));
-        Ok(Some(book))
+        Ok(Some((version, book)))
     }
 
     /// Drops the live order book: the forecast, the buffer levels and the order alerts go back to

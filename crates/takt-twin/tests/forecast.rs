@@ -263,6 +263,7 @@ fn plans_kept_between_forecasts_change_nothing() {
             now_ms,
             options,
             None,
+            None,
             Some(&plans),
             &Default::default(),
         )
@@ -284,6 +285,7 @@ fn plans_kept_between_forecasts_change_nothing() {
         &view,
         now_ms,
         later,
+        None,
         None,
         Some(&plans),
         &Default::default(),
@@ -581,6 +583,7 @@ fn a_live_book_counts_each_orders_parts_from_when_it_was_given() {
             now_ms,
             options,
             Some(&book),
+            None,
             None,
             &AtomicBool::new(false),
         )

@@ -38,7 +38,7 @@ fn the_report_of_a_shift_counts_what_the_simulator_made_in_it() {
     twin.ingest_lines("test", &refs, received).expect("ingest");
     let now = model.timebase.start_ms() + 10 * 3_600_000;
     let mut report = twin.shift_report(&model, now, KpiWindow::Previous);
-    takt_twin::report::compare_with_plan(&mut report, &model, 6, 3, None).expect("plan");
+    takt_twin::report::compare_with_plan(&mut report, &model, None, 6, 3, None).expect("plan");
 
     assert_eq!(report.window, "previous");
     assert_eq!(report.shift.as_deref(), Some("early"));

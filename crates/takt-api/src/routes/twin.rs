@@ -252,15 +252,17 @@ pub(super) async fn twin_report(
     );
     let seed = model.seed;
     let report = blocking(move || {
-        let mut report = twin.shift_report(window);
+        let (mut report, start) = twin.shift_report(window).map_err(|e| e.to_string())?;
         takt_twin::report::compare_with_plan(
             &mut report,
             &model,
+            start.as_ref(),
             default_plan_replications(),
             seed,
             Some(&memo),
         )
         .map(|()| report)
+        .map_err(|e| e.to_string())
     })
     .await?
     .map_err(|e| Problem::internal(e.to_string()))?;
@@ -411,23 +413,28 @@ pub(super) async fn twin_forecast(
     };
     let model = Arc::clone(&p.model);
     let plans = Arc::clone(&p.plans);
+    let twin = Arc::clone(&p.twin);
     // The forecast runs while this request does: when the client goes away or the request's
     // time is up, the handler is dropped, and with it this guard, which stops the forecast.
     let stop = StopOnDrop::default();
     let flag = Arc::clone(&stop.0);
     let f = gated(permit, move || {
+        let start = twin
+            .shift_start_at(now_ms)
+            .map_err(|e| Problem::internal(format!("the plant at the shift's start: {e}")))?;
         takt_twin::forecast::forecast_with_plans(
             &model,
             &view,
             now_ms,
             options,
             book.as_deref(),
+            start.as_ref(),
             Some(&plans),
             &flag,
         )
+        .map_err(|e| Problem::validation(e.to_string(), vec![]))
     })
-    .await?
-    .map_err(|e| Problem::validation(e.to_string(), vec![]))?;
+    .await??;
     let body = axum::body::Bytes::from(
         serde_json::to_vec(&f)
             .map_err(|e| Problem::internal(format!("the forecast does not serialise: {e}")))?,

@@ -282,6 +282,7 @@ fn the_shift_report_comes_as_json_or_as_a_page_that_runs_nothing() {
         "{r}"
     );
     assert_eq!(r["plan_replications"], 30);
+    assert_eq!(r["plan_basis"], "scenario", "within the scenario's horizon");
     // The same shift again: the plan is kept, the figures are the same.
     let again = get(&app, "/twin/report?window=shift", Some(READ));
     assert_eq!(again.body["line"]["plan_good"], r["line"]["plan_good"]);

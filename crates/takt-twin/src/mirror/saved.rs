@@ -3,10 +3,11 @@
 //!
 //! What is saved is what the events offered so far made of each asset: its state, the events
 //! still held for reordering (as their JSON, read back through the gate's own parser) and its
-//! recent history. What the scenario and the configuration give (the assets, the shift clock, the
+//! recent history; and the plant's state at the last shifts' starts. What the scenario and the configuration give (the assets, the shift clock, the
 //! names always kept, the reorder window) is not saved: it is compared through
 //! [`Mirror::fingerprint`], and a mirror saved under other ones is not restored.
 
+use super::starts::ShiftStarts;
 use super::{Mirror, Slot};
 use crate::event::{self, Checked};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -15,8 +16,9 @@ use std::collections::VecDeque;
 /// The code that makes the state from events, and the state's form: a change to any of it gives
 /// saved mirrors another fingerprint, so that a state the old code made is left (and every event
 /// read once more) rather than taken for the new code's.
-const SOURCES: [&str; 7] = [
+const SOURCES: [&str; 8] = [
     include_str!("../mirror.rs"),
+    include_str!("starts.rs"),
     include_str!("apply.rs"),
     include_str!("names.rs"),
     include_str!("saved.rs"),
@@ -63,13 +65,13 @@ impl Mirror {
 
     /// The state the events offered so far made, as bytes for [`Mirror::restore`].
     pub fn save(&self) -> Result<Vec<u8>, postcard::Error> {
-        postcard::to_stdvec(&self.slots)
+        postcard::to_stdvec(&(&self.slots, &self.starts))
     }
 
     /// Takes the state [`Mirror::save`] gave, in place of this mirror's: the same as if the events
     /// offered to the saved one had been offered to this one. The mirror is unchanged on an error.
     pub fn restore(&mut self, bytes: &[u8]) -> Result<(), RestoreError> {
-        let slots: Vec<Slot> = postcard::from_bytes(bytes)?;
+        let (slots, starts): (Vec<Slot>, ShiftStarts) = postcard::from_bytes(bytes)?;
         let names = |slots: &[Slot]| -> Vec<String> {
             slots.iter().map(|s| s.asset.clone()).collect::<Vec<_>>()
         };
@@ -80,6 +82,7 @@ impl Mirror {
             });
         }
         self.slots = slots;
+        self.starts = starts;
         Ok(())
     }
 }

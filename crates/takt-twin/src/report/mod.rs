@@ -4,7 +4,10 @@
 //! ([`html`]); `GET /twin/report` serves it.
 //!
 //! The plan is the scenario run from its start (its statistics counted from the shift's start)
-//! to the shift's end, averaged over replications, as the forecast compares against.
+//! to the shift's end, averaged over replications, as the forecast compares against. Past the
+//! scenario's horizon (a live plant weeks on) it is the plant as the twin had it when the shift
+//! began ([`crate::shift_start`]), run to the shift's end in the scenario, with the live order
+//! book's orders if one was given: what the model expected of the shift at its start.
 
 mod html;
 
@@ -13,6 +16,8 @@ pub use html::{against_plan, offset as offset_text, plant as plant_time};
 
 use crate::Twin;
 use crate::forecast::ForecastError;
+use crate::shift_start::PlanFromStart;
+pub use crate::shift_start::ShiftStart;
 use crate::view::{KpiWindow, Kpis};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -116,12 +121,26 @@ pub struct ShiftReport {
     pub line: LineShift,
     /// Every stop but running, longest first.
     pub downtime: Vec<Downtime>,
-    /// Runs of the plan averaged (0: no plan, e.g. past the scenario's horizon).
+    /// Runs of the plan averaged (0: no plan, e.g. past the scenario's horizon with no state of
+    /// the plant at the shift's start).
     pub plan_replications: u32,
+    /// What the plan's runs start from, when there is a plan.
+    pub plan_basis: Option<PlanBasis>,
     /// The alerts of the shift (raised in it, or open at its start), in the order raised: what
     /// needed attention, and who took it on.
     pub alerts: Vec<ShiftAlert>,
     pub notes: Vec<String>,
+}
+
+/// What a shift's plan starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PlanBasis {
+    /// The scenario from its start (its `[run] start`), counted from the shift's start.
+    Scenario,
+    /// The plant as the twin had it when the shift began (past the scenario's horizon).
+    PlantAtShiftStart,
 }
 
 /// An alert of the shift, with its times in plant time ("2026-01-05 17:47").
@@ -281,6 +300,7 @@ impl Twin {
             line,
             downtime,
             plan_replications: 0,
+            plan_basis: None,
             alerts,
             notes,
         }
@@ -290,18 +310,30 @@ impl Twin {
 /// The newest alerts a report reads (a shift with more lists the newest of them).
 const ALERTS_KEPT: u32 = 1000;
 
-/// The plan's figures for one shift: mean good parts per station, and out of the line.
+/// The plan's figures for one shift: mean good parts per station, and out of the line, and what
+/// had to be assumed to start it.
 #[derive(Debug, Default)]
 struct PlanFigures {
     stations: BTreeMap<String, f64>,
     line: Option<f64>,
+    notes: Vec<String>,
 }
 
-/// A shift's plan by its start, the moment counted to (Unix ms), replications and seed.
-type PlanKey = (i64, i64, u32, u64);
+/// What a plan ran from: the scenario's start, or the plant at the shift's start with the live
+/// order book of a version (or none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum PlanOf {
+    Scenario,
+    Plant { book_version: Option<i64> },
+}
 
-/// The plans of shifts already compared, by (start, until, replications, seed): a server asked for
-/// the same shift's report again runs no plan. At most [`PlanMemo::KEPT`] are kept.
+/// A shift's plan by its start, the moment counted to (Unix ms), replications, seed and what it
+/// ran from.
+type PlanKey = (i64, i64, u32, u64, PlanOf);
+
+/// The plans of shifts already compared, by (start, until, replications, seed, what they ran
+/// from): a server asked for the same shift's report again runs no plan. At most
+/// [`PlanMemo::KEPT`] are kept.
 #[derive(Debug, Default)]
 pub struct PlanMemo {
     plans: Mutex<BTreeMap<PlanKey, Arc<PlanFigures>>>,
@@ -311,13 +343,15 @@ impl PlanMemo {
     pub const KEPT: usize = 16;
 }
 
-/// Adds the plan to `report`: the scenario run from its start (its statistics counted from the
-/// shift's start) to the moment the report counts to (the shift's end, or now in a running shift), `replications` times with `seed`, averaged per station and
-/// for the line (kept in `memo` where one is given). No plan past the scenario's horizon (said
-/// in a note).
+/// Adds the plan to `report`, `replications` runs with `seed` averaged per station and for the
+/// line to the moment the report counts to (the shift's end, or now in a running shift), kept in
+/// `memo` where one is given. Within the scenario's horizon the runs are the scenario's from its
+/// start, counted from the shift's start; past it they start from the plant at the shift's start
+/// (`start`, the twin's `Twin::shift_start`); with neither there is no plan (said in a note).
 pub fn compare_with_plan(
     report: &mut ShiftReport,
     model: &Arc<Model>,
+    start: Option<&ShiftStart>,
     replications: u32,
     seed: u64,
     memo: Option<&PlanMemo>,
@@ -327,19 +361,51 @@ pub fn compare_with_plan(
     if replications == 0 {
         return Ok(());
     }
-    if end_s > model.horizon_s || end_s <= start_s.max(0.0) {
-        report.notes.push(format!(
-            "no plan to compare with: the scenario's plan ends at {} (plant time)",
-            model.timebase.plant_minute(model.horizon_s)
-        ));
-        return Ok(());
-    }
-    let key = (report.start_ms, report.until_ms, replications, seed);
+    let plan_end = || model.timebase.plant_minute(model.horizon_s);
+    let of = if end_s <= model.horizon_s && end_s > start_s.max(0.0) {
+        PlanOf::Scenario
+    } else {
+        match start.filter(|s| s.start_ms == report.start_ms && end_s > start_s) {
+            Some(s) => PlanOf::Plant {
+                book_version: s.book.as_ref().map(|(v, _)| *v),
+            },
+            None => {
+                report.notes.push(format!(
+                    "no plan to compare with: the scenario's plan ends at {} (plant time), and \
+                     the twin has no state of the plant at the shift's start (it saw no event \
+                     before it)",
+                    plan_end()
+                ));
+                return Ok(());
+            }
+        }
+    };
+    let key = (report.start_ms, report.until_ms, replications, seed, of);
     let known = memo.and_then(|m| m.plans.lock().ok()?.get(&key).cloned());
     let figures = match known {
         Some(f) => f,
         None => {
-            let f = Arc::new(plan_figures(model, start_s, end_s, replications, seed)?);
+            let figures = match (of, start) {
+                (PlanOf::Plant { .. }, Some(start)) => {
+                    let plan = PlanFromStart::new(model, start, replications).and_then(|plan| {
+                        let runs = plan.run(end_s, replications, seed, &[], Clone::clone)?;
+                        Ok(averaged(&runs, plan.notes))
+                    });
+                    match plan {
+                        Ok(f) => f,
+                        Err(e) => {
+                            report.notes.push(format!(
+                                "no plan to compare with: the scenario's plan ends at {} (plant \
+                                 time), and a plan from the plant at the shift's start failed: {e}",
+                                plan_end()
+                            ));
+                            return Ok(());
+                        }
+                    }
+                }
+                _ => plan_figures(model, start_s, end_s, replications, seed)?,
+            };
+            let f = Arc::new(figures);
             if let Some(Ok(mut plans)) = memo.map(|m| m.plans.lock()) {
                 if plans.len() >= PlanMemo::KEPT {
                     plans.clear();
@@ -354,7 +420,29 @@ pub fn compare_with_plan(
     }
     report.line.plan_good = figures.line;
     report.plan_replications = replications;
+    report.plan_basis = Some(match of {
+        PlanOf::Scenario => PlanBasis::Scenario,
+        PlanOf::Plant { .. } => PlanBasis::PlantAtShiftStart,
+    });
+    report.notes.extend(figures.notes.iter().cloned());
     Ok(())
+}
+
+/// Good parts per station and out of the line, averaged over `plans`.
+fn averaged(plans: &[takt_sim::Report], notes: Vec<String>) -> PlanFigures {
+    let n = plans.len().max(1) as f64;
+    let mut stations = BTreeMap::new();
+    for r in plans {
+        for s in &r.stations {
+            *stations.entry(s.name.clone()).or_insert(0.0) += s.good as f64 / n;
+        }
+    }
+    PlanFigures {
+        stations,
+        line: (!plans.is_empty())
+            .then(|| plans.iter().map(|r| r.completed as f64).sum::<f64>() / n),
+        notes,
+    }
 }
 
 fn plan_figures(
@@ -376,16 +464,5 @@ fn plan_figures(
             Ok(sim.report())
         })
         .collect::<Result<_, ForecastError>>()?;
-    let n = plans.len().max(1) as f64;
-    let mut stations = BTreeMap::new();
-    for r in &plans {
-        for s in &r.stations {
-            *stations.entry(s.name.clone()).or_insert(0.0) += s.good as f64 / n;
-        }
-    }
-    Ok(PlanFigures {
-        stations,
-        line: (!plans.is_empty())
-            .then(|| plans.iter().map(|r| r.completed as f64).sum::<f64>() / n),
-    })
+    Ok(averaged(&plans, Vec::new()))
 }
