@@ -1324,6 +1324,7 @@ export interface components {
              *     are the scenario's, dated from its `[run] start`.
              */
             orders_as_of?: string | null;
+            plan_basis?: components["schemas"]["PlanBasis"] | null;
             /** Format: double */
             plan_plant_good?: number | null;
             plant_good_at_end: components["schemas"]["Interval"];
@@ -2376,6 +2377,8 @@ export interface components {
             line: components["schemas"]["LineShift"];
             notes: string[];
             plan_basis?: components["schemas"]["PlanBasis"] | null;
+            /** @description What the plan is and what it assumed, or why there is none. */
+            plan_notes: string[];
             /**
              * Format: int32
              * @description Runs of the plan averaged (0: no plan, e.g. past the scenario's horizon with no state of

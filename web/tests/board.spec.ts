@@ -16,6 +16,7 @@ test.beforeAll(async ({ request }) => {
 test("the board shows every station of the bottling line in flow order, first paint within 1 s", async ({ page, baseURL }) => {
   const problems = watch(page, baseURL!);
   const started = Date.now();
+  const forecastAnswer = page.waitForResponse((r) => r.url().includes("/twin/forecast") && r.request().method() === "POST");
   await page.goto("/");
   await expect(page.getByTestId("machine-CasePacker")).toBeVisible();
   const paint_ms = Date.now() - started;
@@ -28,12 +29,21 @@ test("the board shows every station of the bottling line in flow order, first pa
   // The buffers' levels, inferred from the machines' counts (40 out of each: none waiting).
   await expect(page.getByTestId("buffer-conveyor-fill-label")).toHaveText("0 of 240");
   await expect(page.getByTestId("forecast-chart")).toBeVisible({ timeout: 30_000 });
+  // The plant's clock is long past the scenario's plan (January 2026): the plan, if any, is the
+  // plant at the running shift's start, and the board says which (the twin saw the plant before
+  // that start only when these events came within minutes of it).
+  const basis = ((await (await forecastAnswer).json()) as { plan_basis: string | null }).plan_basis;
+  expect([null, "plant_at_shift_start"]).toContain(basis);
+  await expect(page.getByTestId("forecast")).toContainText(
+    basis === null ? "no plan to compare with." : "◆: the plan (the plant as it stood at the shift's start, run to its end).",
+  );
+  await expect(page.getByTestId("forecast-notes")).toContainText("What the forecast assumed");
   // The scenario's orders were due in January 2026, before the plant's clock here: late already,
   // said in a word rather than as "0.0 %".
   const orders = page.getByTestId("forecast-orders");
   await expect(orders.getByRole("row", { name: /SO-4711/ })).toContainText("overdue");
   for (const row of await orders.getByRole("row").filter({ hasText: /SO-/ }).all()) {
-    await expect(row.getByRole("cell").nth(4)).toHaveText(/^(overdue|done)$/);
+    await expect(row.getByRole("cell").nth(4)).toHaveText(/^(overdue|done|finished late|finished on time)$/);
   }
   await expect(page.getByTestId("connection")).toContainText("live");
   await page.screenshot({ path: "test-results/board.png", fullPage: true });

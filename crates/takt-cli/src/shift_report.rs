@@ -127,6 +127,9 @@ fn print(r: &ShiftReport) {
             100
         )
     );
+    for n in &r.plan_notes {
+        println!("{}", wrap(n, 100));
+    }
     let mut t = narrow(
         &[
             "machine",

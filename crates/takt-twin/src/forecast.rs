@@ -25,7 +25,7 @@ use crate::condition::{Observed, observe};
 use crate::event::StateCode;
 use crate::mirror::{AssetState, shift_of};
 use crate::orders::OrderBook;
-use crate::shift_start::{PlanFromStart, ShiftStart};
+use crate::shift_start::{PlanBasis, PlanFromStart, ShiftStart};
 use crate::{AssetInfo, assets_of};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -191,6 +191,8 @@ pub struct Forecast {
     pub plant_good_so_far: u64,
     pub plant_good_at_end: Interval,
     pub plan_plant_good: Option<f64>,
+    /// What the plan's runs start from, when there is a plan.
+    pub plan_basis: Option<PlanBasis>,
     pub stations: Vec<StationForecast>,
     /// When the live order book the orders come from was given (`PUT /twin/orders`); absent: they
     /// are the scenario's, dated from its `[run] start`.
@@ -625,7 +627,10 @@ pub fn forecast_with_plans(
             let plan_p_on_time = (!plan.is_empty() && book.is_none())
                 .then(|| share(&plan, o.due_s))
                 .flatten();
+            // A finished order is no longer at risk: whether it was on time is a fact, shown
+            // with the order (`p_on_time` 0 or 1), not a deviation to act on.
             if let (Some(p), Some(plan_p)) = (p_on_time, plan_p_on_time)
+                && !complete_now
                 && p < 0.5
                 && plan_p >= 0.5
             {
@@ -642,6 +647,7 @@ pub fn forecast_with_plans(
             // A live book has no plan: an order likely late, and not late already, is flagged.
             if let Some(p) = p_on_time
                 && book.is_some()
+                && !complete_now
                 && p < 0.5
                 && !overdue
             {
@@ -680,6 +686,11 @@ pub fn forecast_with_plans(
         plant_good_so_far,
         plant_good_at_end,
         plan_plant_good,
+        plan_basis: match (plan_replications, &plan_start) {
+            (0, _) => None,
+            (_, Some(_)) => Some(PlanBasis::PlantAtShiftStart),
+            (_, None) => Some(PlanBasis::Scenario),
+        },
         stations,
         orders_as_of: book.map(|b| b.as_of.clone()),
         orders,

@@ -11,11 +11,23 @@ use crate::mirror::AssetState;
 use crate::orders::OrderBook;
 use crate::{Twin, TwinError};
 use rayon::prelude::*;
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use takt_model::{Model, RunLimits};
 use takt_sim::{Simulation, rng};
+
+/// What a shift's plan starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PlanBasis {
+    /// The scenario from its start (its `[run] start`), counted from the shift's start.
+    Scenario,
+    /// The plant as the twin had it when the shift began (past the scenario's horizon).
+    PlantAtShiftStart,
+}
 
 /// The plant as the twin had it when a shift began, and the live order book.
 #[derive(Debug, Clone)]

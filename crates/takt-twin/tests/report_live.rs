@@ -111,11 +111,11 @@ fn past_the_horizon_the_plan_starts_from_the_plant_at_the_shift_start_and_predic
         assert_eq!(report.plan_replications, 200);
         assert!(
             report
-                .notes
+                .plan_notes
                 .iter()
                 .any(|n| n.starts_with("the plan: the plant as it stood at the shift's start")),
             "{:?}",
-            report.notes
+            report.plan_notes
         );
         actual.push(report.line.good as f64);
         planned.push(report.line.plan_good.expect("a plan"));
@@ -150,16 +150,16 @@ fn past_the_horizon_without_the_plant_at_the_shift_start_there_is_no_plan() {
     let model = line_with_long_repairs();
     let mut report = report_of_plant(&model, 7);
     let start = None;
-    report.notes.clear();
+    report.plan_notes.clear();
     report.plan_basis = None;
     report.line.plan_good = None;
     compare_with_plan(&mut report, &model, start, 20, 5, None).expect("plan");
     assert_eq!(report.plan_basis, None);
     assert_eq!(report.line.plan_good, None);
     assert!(
-        report.notes[0].starts_with("no plan to compare with: the scenario's plan ends at"),
+        report.plan_notes[0].starts_with("no plan to compare with: the scenario's plan ends at"),
         "{:?}",
-        report.notes
+        report.plan_notes
     );
 }
 

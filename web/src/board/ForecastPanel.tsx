@@ -40,6 +40,25 @@ function dueAfter(o: OrderForecast, until: string): boolean {
   return o.due != null && Date.parse(o.due) > Date.parse(until);
 }
 
+/** What the chart's ◆ is: the scenario's plan, or past its horizon the plant at the shift's start. */
+function planText(f: Forecast): string {
+  switch (f.plan_basis) {
+    case "scenario":
+      return "◆: the plan (the scenario from its start).";
+    case "plant_at_shift_start":
+      return "◆: the plan (the plant as it stood at the shift's start, run to its end).";
+    default:
+      return "no plan to compare with.";
+  }
+}
+
+/** A finished order: on time or late, when its finishing time is known (it finished last of its product). */
+function doneText(o: OrderForecast): string {
+  if (o.p_on_time === 1) return "finished on time";
+  if (o.p_on_time === 0) return "finished late";
+  return "done";
+}
+
 function onTimeTitle(o: OrderForecast, until: string): string | undefined {
   if (o.overdue) return "due before now and not finished: late already";
   if (o.p_on_time == null && dueAfter(o, until))
@@ -146,7 +165,7 @@ export function ForecastPanel({ over, silent }: { over: ShiftOver | null; silent
         <>
           <p class="quiet">
             {forecast.replications} simulated futures from the plant as it stood at {plantTime(Date.parse(forecast.now), offset, true)}.
-            Bars: good parts so far; band: 90 % of the futures at the shift's end; ◆: the plan.
+            Bars: good parts so far; band: 90 % of the futures at the shift's end; {planText(forecast)}
           </p>
           {option ? <Chart option={option} height={70 + 40 * (forecast.stations.length + 1)} label="good parts at the end of the shift against plan" testId="forecast-chart" /> : null}
           {forecast.deviations.length ? (
@@ -157,6 +176,16 @@ export function ForecastPanel({ over, silent }: { over: ShiftOver | null; silent
                 </li>
               ))}
             </ul>
+          ) : null}
+          {forecast.warnings.length ? (
+            <details class="quiet" data-testid="forecast-notes">
+              <summary>What the forecast assumed ({forecast.warnings.length})</summary>
+              <ul>
+                {forecast.warnings.map((w) => (
+                  <li key={w}>{w}</li>
+                ))}
+              </ul>
+            </details>
           ) : null}
           {forecast.orders.length ? (
             <table data-testid="forecast-orders">
@@ -189,7 +218,7 @@ export function ForecastPanel({ over, silent }: { over: ShiftOver | null; silent
                     <td>{o.due ? plantTime(Date.parse(o.due), offset) : "–"}</td>
                     <td class="num">{o.complete_now ? "done" : percent(o.p_complete)}</td>
                     <td class="num" title={onTimeTitle(o, forecast.until)}>
-                      {o.complete_now ? "done" : o.overdue ? "overdue" : o.p_on_time == null && dueAfter(o, forecast.until) ? "due later" : percent(o.p_on_time)}
+                      {o.complete_now ? doneText(o) : o.overdue ? "overdue" : o.p_on_time == null && dueAfter(o, forecast.until) ? "due later" : percent(o.p_on_time)}
                     </td>
                     {bookAsOf ? null : <td class="num">{percent(o.plan_p_on_time)}</td>}
                   </tr>

@@ -64,6 +64,18 @@ pub fn against_plan(good: u64, plan: Option<f64>) -> String {
     }
 }
 
+/// A note as a sentence: its first letter a capital, a full stop at its end.
+fn sentence(note: &str) -> String {
+    let mut chars = note.chars();
+    let first: String = chars
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
+    let rest = chars.as_str();
+    let stop = if note.ends_with('.') { "" } else { "." };
+    format!("{first}{rest}{stop}")
+}
+
 pub fn render(r: &ShiftReport) -> String {
     let mut h = String::new();
     let title = format!(
@@ -112,6 +124,9 @@ pub fn render(r: &ShiftReport) -> String {
             ""
         }
     );
+    for n in &r.plan_notes {
+        let _ = write!(h, "<p class=\"note\">{}</p>", esc(&sentence(n)));
+    }
     h.push_str("<h2>Machines</h2><table><tr><th>machine</th><th>OEE</th><th>availability</th><th>performance</th><th>quality</th><th>good</th><th>scrap</th><th>plan (good)</th></tr>");
     for s in &r.stations {
         let _ = write!(

@@ -17,7 +17,7 @@ pub use html::{against_plan, offset as offset_text, plant as plant_time};
 use crate::Twin;
 use crate::forecast::ForecastError;
 use crate::shift_start::PlanFromStart;
-pub use crate::shift_start::ShiftStart;
+pub use crate::shift_start::{PlanBasis, ShiftStart};
 use crate::view::{KpiWindow, Kpis};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -126,21 +126,12 @@ pub struct ShiftReport {
     pub plan_replications: u32,
     /// What the plan's runs start from, when there is a plan.
     pub plan_basis: Option<PlanBasis>,
+    /// What the plan is and what it assumed, or why there is none.
+    pub plan_notes: Vec<String>,
     /// The alerts of the shift (raised in it, or open at its start), in the order raised: what
     /// needed attention, and who took it on.
     pub alerts: Vec<ShiftAlert>,
     pub notes: Vec<String>,
-}
-
-/// What a shift's plan starts from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum PlanBasis {
-    /// The scenario from its start (its `[run] start`), counted from the shift's start.
-    Scenario,
-    /// The plant as the twin had it when the shift began (past the scenario's horizon).
-    PlantAtShiftStart,
 }
 
 /// An alert of the shift, with its times in plant time ("2026-01-05 17:47").
@@ -301,6 +292,7 @@ impl Twin {
             downtime,
             plan_replications: 0,
             plan_basis: None,
+            plan_notes: Vec::new(),
             alerts,
             notes,
         }
@@ -370,7 +362,7 @@ pub fn compare_with_plan(
                 book_version: s.book.as_ref().map(|(v, _)| *v),
             },
             None => {
-                report.notes.push(format!(
+                report.plan_notes.push(format!(
                     "no plan to compare with: the scenario's plan ends at {} (plant time), and \
                      the twin has no state of the plant at the shift's start (it saw no event \
                      before it)",
@@ -394,7 +386,7 @@ pub fn compare_with_plan(
                     match plan {
                         Ok(f) => f,
                         Err(e) => {
-                            report.notes.push(format!(
+                            report.plan_notes.push(format!(
                                 "no plan to compare with: the scenario's plan ends at {} (plant \
                                  time), and a plan from the plant at the shift's start failed: {e}",
                                 plan_end()
@@ -424,7 +416,7 @@ pub fn compare_with_plan(
         PlanOf::Scenario => PlanBasis::Scenario,
         PlanOf::Plant { .. } => PlanBasis::PlantAtShiftStart,
     });
-    report.notes.extend(figures.notes.iter().cloned());
+    report.plan_notes.extend(figures.notes.iter().cloned());
     Ok(())
 }
 
