@@ -505,6 +505,24 @@ fn a_live_book_counts_each_orders_parts_from_when_it_was_given() {
         assert!(orders.len() < model.orders.len(), "seed {seed}");
         assert!(orders.iter().any(|o| o.good > 0), "seed {seed}: {orders:?}");
         let departed = departed_by_product(&model, &mirror.view(book_ms), book_ms);
+        // The same book with every order due when released: an order finished by the cut was
+        // finished late.
+        let due_at_release: Vec<OpenOrder> = orders
+            .iter()
+            .map(|o| OpenOrder {
+                due: o.release.clone(),
+                ..o.clone()
+            })
+            .collect();
+        let late_book = OrderBook::given(
+            OrderBookRequest {
+                orders: due_at_release,
+            },
+            &model,
+            (book_ms, book_ms),
+            departed.clone(),
+        )
+        .expect("a book of the scenario's products");
         let book = OrderBook::given(
             OrderBookRequest { orders },
             &model,
@@ -593,6 +611,32 @@ fn a_live_book_counts_each_orders_parts_from_when_it_was_given() {
         let booked_ids: Vec<&str> = book.orders.iter().map(|o| o.id.as_str()).collect();
         assert_eq!(ids, booked_ids, "seed {seed}");
         assert!(f.orders.iter().all(|o| o.plan_p_on_time.is_none()));
+        // A finished order is not at risk, late or not: whether it was on time is a fact.
+        let late = forecast_with_plans(
+            &model,
+            &view,
+            now_ms,
+            options,
+            Some(&late_book),
+            None,
+            None,
+            &AtomicBool::new(false),
+        )
+        .expect("forecast");
+        let finished_late: Vec<&str> = late
+            .orders
+            .iter()
+            .filter(|o| o.complete_now && o.p_on_time == Some(0.0))
+            .map(|o| o.id.as_str())
+            .collect();
+        assert!(!finished_late.is_empty(), "seed {seed}: {:?}", late.orders);
+        assert!(
+            late.deviations
+                .iter()
+                .all(|d| !finished_late.contains(&d.subject.as_str())),
+            "seed {seed}: {:?}",
+            late.deviations
+        );
         // The stations still have the scenario's plan.
         assert!(f.stations.iter().all(|s| s.plan_good.is_some()));
     }
