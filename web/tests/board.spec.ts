@@ -42,6 +42,9 @@ test("the board shows every station of the bottling line in flow order, first pa
   // said in a word rather than as "0.0 %".
   const orders = page.getByTestId("forecast-orders");
   await expect(orders.getByRole("row", { name: /SO-4711/ })).toContainText("overdue");
+  // With no plan, no column for it.
+  const planned = basis === null ? [] : ["planned"];
+  await expect(orders.getByRole("columnheader")).toHaveText(["order", "quantity", "due", /^done by \d\d:\d\d$/, "on time", ...planned]);
   for (const row of await orders.getByRole("row").filter({ hasText: /SO-/ }).all()) {
     await expect(row.getByRole("cell").nth(4)).toHaveText(/^(overdue|done|finished late|finished on time)$/);
   }

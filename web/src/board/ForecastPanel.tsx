@@ -104,6 +104,7 @@ export function ForecastPanel({ over, silent }: { over: ShiftOver | null; silent
   const option = useMemo<ChartOption | null>(() => {
     if (!forecast) return null;
     const r = rows(forecast);
+    const planned = forecast.plan_basis != null;
     return {
       tooltip: {
         trigger: "axis",
@@ -111,10 +112,10 @@ export function ForecastPanel({ over, silent }: { over: ShiftOver | null; silent
         formatter: (items: { dataIndex: number }[]) => {
           const row = r[items[0]?.dataIndex ?? 0];
           if (!row) return "";
-          return `${row.name}<br/>so far ${count(row.so_far)} good<br/>at the end: ${count(row.p50)} (90 % range ${count(row.p05)} to ${count(row.p95)})<br/>plan ${count(row.plan)}`;
+          return `${row.name}<br/>so far ${count(row.so_far)} good<br/>at the end: ${count(row.p50)} (90 % range ${count(row.p05)} to ${count(row.p95)})${planned ? `<br/>plan ${count(row.plan)}` : ""}`;
         },
       },
-      legend: { top: 0, data: ["so far", "90 % range at shift end", "plan"] },
+      legend: { top: 0, data: ["so far", "90 % range at shift end", ...(planned ? ["plan"] : [])] },
       grid: { left: 110, right: 30, top: 34, bottom: 30 },
       xAxis: { type: "value", name: "good parts", nameLocation: "middle", nameGap: 22, axisLabel: { formatter: (v: number) => count(v) } },
       yAxis: { type: "category", data: r.map((x) => x.name), inverse: true },
@@ -122,15 +123,19 @@ export function ForecastPanel({ over, silent }: { over: ShiftOver | null; silent
         { name: "so far", type: "bar", data: r.map((x) => x.so_far), itemStyle: { color: "#009E73" }, barGap: "-100%", barWidth: 10 },
         { name: "range base", type: "bar", stack: "range", data: r.map((x) => x.p05), itemStyle: { color: "transparent" }, barWidth: 22, tooltip: { show: false } },
         { name: "90 % range at shift end", type: "bar", stack: "range", data: r.map((x) => Math.max(x.p95 - x.p05, 0.002 * Math.max(x.p95, 1))), itemStyle: { color: "rgba(0,114,178,0.35)", borderColor: "#0072B2" }, barWidth: 22 },
-        {
-          name: "plan",
-          type: "line",
-          data: r.map((x) => x.plan),
-          lineStyle: { opacity: 0 },
-          symbol: "diamond",
-          symbolSize: 14,
-          itemStyle: { color: "#D55E00" },
-        },
+        ...(planned
+          ? [
+              {
+                name: "plan",
+                type: "line" as const,
+                data: r.map((x) => x.plan),
+                lineStyle: { opacity: 0 },
+                symbol: "diamond",
+                symbolSize: 14,
+                itemStyle: { color: "#D55E00" },
+              },
+            ]
+          : []),
       ],
     };
   }, [forecast]);
@@ -203,7 +208,7 @@ export function ForecastPanel({ over, silent }: { over: ShiftOver | null; silent
                     done by {plantTime(Date.parse(forecast.until), offset).slice(11)}
                   </th>
                   <th scope="col" class="num">on time</th>
-                  {bookAsOf ? null : (
+                  {bookAsOf || forecast.plan_basis == null ? null : (
                     <th scope="col" class="num">
                       planned
                     </th>
@@ -220,7 +225,7 @@ export function ForecastPanel({ over, silent }: { over: ShiftOver | null; silent
                     <td class="num" title={onTimeTitle(o, forecast.until)}>
                       {o.complete_now ? doneText(o) : o.overdue ? "overdue" : o.p_on_time == null && dueAfter(o, forecast.until) ? "due later" : percent(o.p_on_time)}
                     </td>
-                    {bookAsOf ? null : <td class="num">{percent(o.plan_p_on_time)}</td>}
+                    {bookAsOf || forecast.plan_basis == null ? null : <td class="num">{percent(o.plan_p_on_time)}</td>}
                   </tr>
                 ))}
               </tbody>
