@@ -41,6 +41,12 @@ enum SecurityArg {
 }
 
 impl OpcuaArgs {
+    /// The file the OPC UA password is read from, if given (read again when a stopped feed is
+    /// started again).
+    pub fn password_file(&self) -> Option<&Path> {
+        self.opcua_password_file.as_deref()
+    }
+
     /// The listener's settings and its mapping checked against `model`, or `None` without
     /// `--opcua`. `store` is where the twin's events go (the certificates default beside it);
     /// `batch` and `batch_wait_s` as for MQTT.

@@ -337,7 +337,18 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             .feeds
             .listening(&default.id, "opcua", &config.endpoint);
         let stopping = Arc::clone(&stop);
+        let password_file = args.opcua.password_file().map(std::path::Path::to_path_buf);
+        let mut config = config;
+        let mut first = true;
         listeners.push(feed(&server, id, "OPC UA", &stop, move || {
+            if !std::mem::take(&mut first) {
+                read_password_anew(
+                    "--opcua",
+                    password_file.as_deref(),
+                    "TAKT_OPCUA_PASSWORD",
+                    config.login.as_mut().map(|l| &mut l.password),
+                )?;
+            }
             Ok(takt_twin::opcua::listen(
                 &mut twin,
                 &config,
@@ -369,12 +380,13 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             let mut config = config;
             let mut first = true;
             listeners.push(feed(&server, id, "MQTT", &stop, move || {
-                // Started again: the password as its file says now.
-                if !std::mem::take(&mut first)
-                    && let (Some(file), Some(login)) = (&password_file, &mut config.credentials)
-                {
-                    login.password =
-                        crate::twin_listen::password("--mqtt", Some(file), "TAKT_MQTT_PASSWORD")?;
+                if !std::mem::take(&mut first) {
+                    read_password_anew(
+                        "--mqtt",
+                        password_file.as_deref(),
+                        "TAKT_MQTT_PASSWORD",
+                        config.credentials.as_mut().map(|l| &mut l.password),
+                    )?;
                 }
                 Ok(takt_twin::mqtt::listen(
                     &mut twin,
@@ -424,6 +436,20 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         let _ = l.join();
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A feed started again logs in with the password as its file says now (a rotated password is
+/// picked up); one from the environment stays as it was.
+fn read_password_anew(
+    flag: &str,
+    file: Option<&std::path::Path>,
+    environment: &str,
+    password: Option<&mut String>,
+) -> anyhow::Result<()> {
+    if let (Some(file), Some(password)) = (file, password) {
+        *password = crate::twin_listen::password(flag, Some(file), environment)?;
+    }
+    Ok(())
 }
 
 /// Runs a listener feeding the served twin on a thread of its own; when it ends, says how it went

@@ -420,3 +420,99 @@ fn the_served_twin_is_fed_by_a_machine_over_opc_ua() {
     assert!(filler["events"].as_u64() >= Some(5), "{filler}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A served OPC UA feed that gave up (the machine's certificate not yet trusted, and a stale
+/// password in its file) is started again once a person has trusted the certificate and mended
+/// the file: `POST /twin/feeds/restart`, and the feed logs in with the password as the file says
+/// now.
+#[test]
+fn a_stopped_opc_ua_feed_started_again_reads_its_password_anew() {
+    let Some(python) = python() else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("takt-opcua-restart-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a folder");
+    let port = free_port();
+    let _machine = Machine::start(&python, &dir, port);
+    let password_file = dir.join("opcua-password");
+    std::fs::write(&password_file, "last-years-password\n").expect("password file");
+    let http = free_port();
+    let endpoint = format!("opc.tcp://127.0.0.1:{port}/takt/");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_takt"))
+        .args(["serve", "--insecure-no-auth", "--listen"])
+        .arg(format!("127.0.0.1:{http}"))
+        .arg("--scenario")
+        .arg(root().join("scenarios/bottling-line.toml"))
+        .arg("--data")
+        .arg(dir.join("data"))
+        .arg("--opcua")
+        .arg(&endpoint)
+        .arg("--map")
+        .arg(shipped_map())
+        .arg("--opcua-pki")
+        .arg(dir.join("pki"))
+        .args(["--opcua-security", "sign-and-encrypt", "--opcua-user", USER])
+        .arg("--opcua-password-file")
+        .arg(&password_file)
+        .env_remove("TAKT_OPCUA_PASSWORD")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("takt serve starts");
+    let up = |value: u8| {
+        format!(
+            r#"takt_feed_up{{plant="bottling-line-one-shift",protocol="opcua",source="{endpoint}"}} {value}"#
+        )
+    };
+    let wait_for = |line: &str| {
+        let deadline = Instant::now() + Duration::from_secs(40);
+        let mut seen = String::new();
+        while !seen.contains(line) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(200));
+            seen = ureq::get(&format!("http://127.0.0.1:{http}/metrics"))
+                .call()
+                .ok()
+                .and_then(|mut r| r.body_mut().read_to_string().ok())
+                .unwrap_or_default();
+        }
+        line_seen(&seen, line)
+    };
+    let stopped = wait_for(&up(0));
+    // The machine's certificate waits in rejected/ for a person: trusted, and the file mended.
+    let rejected: Vec<PathBuf> = std::fs::read_dir(dir.join("pki/rejected"))
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    let restarted = if let [certificate] = rejected.as_slice() {
+        let trusted = dir
+            .join("pki/trusted")
+            .join(certificate.file_name().expect("a name"));
+        std::fs::rename(certificate, &trusted).expect("trusted");
+        std::fs::write(&password_file, format!("{PASSWORD}\n")).expect("password file");
+        let asked: Option<Value> =
+            ureq::post(&format!("http://127.0.0.1:{http}/twin/feeds/restart"))
+                .send_json(serde_json::json!({}))
+                .ok()
+                .and_then(|mut r| r.body_mut().read_json().ok());
+        (asked, wait_for(&up(1)))
+    } else {
+        (None, Err(format!("rejected certificates: {rejected:?}")))
+    };
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    stopped.expect("the feed gave up on an untrusted server");
+    let (asked, up_again) = restarted;
+    let asked = asked.expect("the restart answered");
+    assert_eq!(asked["feeds"].as_array().map(Vec::len), Some(1), "{asked}");
+    up_again.expect("the feed listens again, logged in with the mended password");
+}
+
+/// Whether the metrics hold `line`, or what they said.
+fn line_seen(metrics: &str, line: &str) -> Result<(), String> {
+    if metrics.contains(line) {
+        Ok(())
+    } else {
+        Err(format!("the metrics said: {metrics}"))
+    }
+}
