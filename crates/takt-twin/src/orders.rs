@@ -283,10 +283,7 @@ impl crate::Twin {
     /// [`Twin::order_book`] with its version in the store (each book given, and each drop, has a
     /// version of its own).
     pub fn order_book_versioned(&self) -> Result<Option<(i64, Arc<OrderBook>)>, crate::TwinError> {
-        let mut read = self
-            .order_book_read
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut read = self.book_read();
         let Some(version) = self.store.order_book_version()? else {
             *read = None;
             return Ok(None);
@@ -304,14 +301,19 @@ impl crate::Twin {
         Ok(Some((version, book)))
     }
 
+    /// The book read last, with its version, whatever a reader that panicked left (it is set
+    /// whole or not at all).
+    fn book_read(&self) -> std::sync::MutexGuard<'_, Option<(i64, Arc<OrderBook>)>> {
+        self.order_book_read
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// Drops the live order book: the forecast, the buffer levels and the order alerts go back to
     /// the scenario's orders. Dropping none is no error.
     pub fn clear_order_book(&mut self) -> Result<(), crate::TwinError> {
         self.store.clear_order_book()?;
-        *self
-            .order_book_read
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+        *self.book_read() = None;
         Ok(())
     }
 
@@ -328,11 +330,7 @@ impl crate::Twin {
         let book = OrderBook::given(request, model, (as_of_ms, given_ms), departed)?;
         let body = serde_json::to_string(&book).map_err(OrderBookError::Json)?;
         let version = self.store.save_order_book(given_ms, &body)?;
-        *self
-            .order_book_read
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) =
-            Some((version, Arc::new(book.clone())));
+        *self.book_read() = Some((version, Arc::new(book.clone())));
         Ok(book)
     }
 }
