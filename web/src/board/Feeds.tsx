@@ -43,9 +43,10 @@ export function StoppedFeeds(props: { offset: number; clock: number; tv?: boolea
           )}
         </p>
       ))}
+      {/* What the button did while a banner is up; once the last banner goes, that every feed listens. */}
       {said && !props.tv ? (
         <p class="quiet" role="status" data-testid="feed-restart">
-          {said}
+          {stopped.length ? said : "Every feed listens again."}
         </p>
       ) : null}
     </>
