@@ -20,6 +20,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The jobs of the server (of the site, on a shared store), newest first, without their results:
+         *     a planner's simulations, schedules and maintenance plans, to open again by id.
+         */
+        get: operations["list_jobs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/jobs/{id}": {
         parameters: {
             query?: never;
@@ -1422,8 +1442,33 @@ export interface components {
             location: string;
             status: string;
         };
+        /** @description A page of jobs, newest first. */
+        JobList: {
+            jobs: components["schemas"]["JobSummary"][];
+            /** @description The next page (older jobs) when this one is full: a path with `before` and `limit`. */
+            next?: string | null;
+        };
         /** @description What a finished job gives, by its kind (for the API document; results are stored as JSON). */
         JobResult: components["schemas"]["Experiment"] | components["schemas"]["PlantSchedule"] | components["schemas"]["MaintenanceResult"];
+        /** @description A job in a list: what it is and how it stands, without its result (`GET /jobs/{id}` has it). */
+        JobSummary: {
+            /**
+             * Format: int64
+             * @description When it was submitted, and when it ended (Unix ms).
+             */
+            created_ms: number;
+            error?: string | null;
+            /** Format: int64 */
+            finished_ms?: number | null;
+            id: string;
+            /** @description `simulation`, `schedule` or `maintenance-plan`. */
+            kind: string;
+            /** @description On a site: the node that runs it or ran it last. */
+            node?: string | null;
+            progress?: components["schemas"]["ProgressView"] | null;
+            /** @description As in `JobView`. */
+            status: string;
+        };
         JobView: {
             /** Format: int32 */
             attempts?: number | null;
@@ -2730,6 +2775,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    list_jobs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description How many jobs, 1 to 200 (default 50). */
+                limit: number | null;
+                /** @description Only jobs submitted before this one (the previous page's last): the answer's `next`. */
+                before: string | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobList"];
+                };
+            };
+            /** @description Malformed request (problem+json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };

@@ -125,6 +125,12 @@ fn workers_run_a_sites_jobs_and_take_over_a_killed_ones() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    // The site's job list, read through B, has the job and none of its chunks.
+    let listed = get(&b, "/jobs", Some(READ));
+    let jobs = listed.body["jobs"].as_array().cloned().unwrap_or_default();
+    assert_eq!(jobs.len(), 1, "{}", listed.body);
+    assert_eq!(jobs[0]["id"], id.as_str());
+    assert!(jobs[0]["node"].is_string(), "{}", listed.body);
     let node = cluster.sql("site", &format!("SELECT node FROM jobs WHERE key = '{id}'"));
     let holder = workers
         .iter()

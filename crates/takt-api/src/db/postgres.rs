@@ -247,6 +247,35 @@ impl Backend for Postgres {
             }))
     }
 
+    fn jobs(&self, limit: u32, before: Option<&str>) -> Result<Vec<StoredJob>, DbError> {
+        let rows = self.db.with(|c| {
+            c.query(
+                "SELECT key, kind, status, error, created_ms, finished_ms, progress_done,
+                        progress_total, node, attempts
+                 FROM jobs
+                 WHERE parent IS NULL
+                   AND ($1::text IS NULL OR n < (SELECT n FROM jobs WHERE key = $1))
+                 ORDER BY n DESC LIMIT $2",
+                &[&before, &i64::from(limit)],
+            )
+        })?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let id: String = r.get(0);
+                let mut job = stored_job(
+                    &id,
+                    (r.get(1), r.get(2), None, r.get(3), r.get(4), r.get(5)),
+                );
+                let (done, total): (Option<i64>, Option<i64>) = (r.get(6), r.get(7));
+                job.progress = done.zip(total).map(|(d, t)| (d as u64, t as u64));
+                job.node = r.get(8);
+                job.attempts = Some(r.get(9));
+                job
+            })
+            .collect())
+    }
+
     fn heartbeat(
         &self,
         now_ms: i64,

@@ -193,6 +193,31 @@ impl Backend for Sqlite {
             }))
     }
 
+    fn jobs(&self, limit: u32, before: Option<&str>) -> Result<Vec<StoredJob>, DbError> {
+        let conn = self.conn();
+        let mut query = conn.prepare_cached(
+            "SELECT key, kind, status, error, created_ms, finished_ms, progress_done,
+                    progress_total
+             FROM jobs
+             WHERE ?1 IS NULL OR n < (SELECT n FROM jobs WHERE key = ?1)
+             ORDER BY n DESC LIMIT ?2",
+        )?;
+        let rows = query.query_map(params![before, limit], |r| {
+            let id: String = r.get(0)?;
+            let progress: (Option<i64>, Option<i64>) = (r.get(6)?, r.get(7)?);
+            let mut job = stored_job(
+                &id,
+                (r.get(1)?, r.get(2)?, None, r.get(3)?, r.get(4)?, r.get(5)?),
+            );
+            job.progress = progress
+                .0
+                .zip(progress.1)
+                .map(|(d, t)| (d as u64, t as u64));
+            Ok(job)
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// One server per file: nothing to renew or to hear from others.
     fn heartbeat(
         &self,

@@ -151,6 +151,32 @@ pub struct JobView {
     pub attempts: Option<i32>,
 }
 
+/// A job in a list: what it is and how it stands, without its result (`GET /jobs/{id}` has it).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct JobSummary {
+    pub id: String,
+    /// `simulation`, `schedule` or `maintenance-plan`.
+    pub kind: String,
+    /// As in `JobView`.
+    pub status: String,
+    pub progress: Option<ProgressView>,
+    pub error: Option<String>,
+    /// When it was submitted, and when it ended (Unix ms).
+    pub created_ms: i64,
+    pub finished_ms: Option<i64>,
+    /// On a site: the node that runs it or ran it last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+}
+
+/// A page of jobs, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct JobList {
+    pub jobs: Vec<JobSummary>,
+    /// The next page (older jobs) when this one is full: a path with `before` and `limit`.
+    pub next: Option<String>,
+}
+
 /// What a finished job gives, by its kind (for the API document; results are stored as JSON).
 #[derive(Serialize, ToSchema)]
 #[serde(untagged)]
@@ -618,6 +644,46 @@ impl Jobs {
                 attempts: j.attempts,
             }
         }))
+    }
+
+    /// Up to `limit` jobs, newest first, submitted before job `before` if given (a job of another
+    /// server of the site too); each running one's progress live when this server runs it.
+    pub fn list(&self, limit: u32, before: Option<&str>) -> Result<JobList, Problem> {
+        let internal = |e: crate::db::DbError| Problem::internal(e.to_string());
+        if let Some(id) = before
+            && self.db.job(id).map_err(internal)?.is_none()
+        {
+            return Err(Problem::bad_request(format!("before: no job `{id}`")));
+        }
+        let jobs: Vec<JobSummary> = self
+            .db
+            .jobs(limit, before)
+            .map_err(internal)?
+            .into_iter()
+            .map(|j| JobSummary {
+                progress: self
+                    .progress_of(&j.id)
+                    .map(|p| ProgressView {
+                        done: p.done.load(Ordering::Relaxed),
+                        total: p.total.load(Ordering::Relaxed),
+                    })
+                    .or(j.progress.map(|(done, total)| ProgressView { done, total })),
+                id: j.id,
+                kind: j.kind,
+                status: j.status,
+                error: j.error,
+                created_ms: j.created_ms,
+                finished_ms: j.finished_ms,
+                node: j.node,
+            })
+            .collect();
+        let next = (jobs.len() == limit as usize)
+            .then(|| {
+                jobs.last()
+                    .map(|j| format!("/jobs?before={}&limit={limit}", j.id))
+            })
+            .flatten();
+        Ok(JobList { jobs, next })
     }
 
     /// Marks a job cancelled (it stays in the store with that status once its worker sees it).

@@ -520,6 +520,37 @@ pub(super) async fn create_schedule(
     Ok(accepted(id))
 }
 
+#[derive(Deserialize, ToSchema, utoipa::IntoParams)]
+pub struct JobsQuery {
+    /// How many jobs, 1 to 200 (default 50).
+    pub limit: Option<u32>,
+    /// Only jobs submitted before this one (the previous page's last): the answer's `next`.
+    pub before: Option<String>,
+}
+
+/// The most the list gives in one page.
+const JOBS_PER_PAGE_MAX: u32 = 200;
+
+/// The jobs of the server (of the site, on a shared store), newest first, without their results:
+/// a planner's simulations, schedules and maintenance plans, to open again by id.
+#[utoipa::path(get, path = "/jobs", params(JobsQuery),
+    responses((status = 200, description = "OK", body = JobList), (status = 400, description = "Malformed request (problem+json)", body = Problem)))]
+pub(super) async fn list_jobs(
+    State(s): State<Shared>,
+    Query(q): Query<JobsQuery>,
+) -> Result<Json<JobList>, Problem> {
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=JOBS_PER_PAGE_MAX).contains(&limit) {
+        return Err(Problem::bad_request(format!(
+            "limit must be 1 to {JOBS_PER_PAGE_MAX}, not {limit}"
+        )));
+    }
+    let jobs = Arc::clone(&s.jobs);
+    Ok(Json(
+        blocking(move || jobs.list(limit, q.before.as_deref())).await??,
+    ))
+}
+
 #[utoipa::path(get, path = "/jobs/{id}", params(("id" = String, Path)),
     responses((status = 200, description = "OK", body = JobView), (status = 404, description = "Not found (problem+json)", body = Problem)))]
 pub(super) async fn get_job(

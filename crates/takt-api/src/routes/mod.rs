@@ -2,7 +2,7 @@
 //! check what they are sent before any work starts (a 4xx that names the field), run blocking work
 //! off the async runtime, and answer JSON.
 
-use crate::jobs::{JobSpec, JobView, PlantAtStart};
+use crate::jobs::{JobList, JobSpec, JobView, PlantAtStart};
 use crate::problem::{Body, FieldError, Problem, non_negative};
 use crate::{Server, now_ms};
 use axum::Router;
@@ -230,7 +230,7 @@ use twin::*;
     info(title = "takt", version = takt_twin::WIRE_VERSION, description = "A factory digital twin: simulation, what-if, schedules, maintenance plans and the live twin.\n\nCompatibility: within a major version, fields of answers are only added, never removed, renamed or given another meaning; clients ignore fields they do not know. Times come as RFC 3339 in the plant's offset and as Unix milliseconds (`_ms`); durations are seconds (`_s`); fractions are 0 to 1."),
     paths(
         health, ready, metrics, openapi, validate_scenario, create_scenario, list_scenarios, get_scenario,
-        create_simulation, create_schedule, create_maintenance_plan, get_job, cancel_job, job_events, job_report, ingest,
+        create_simulation, create_schedule, create_maintenance_plan, list_jobs, get_job, cancel_job, job_events, job_report, ingest,
         twin_layout, twin_state, twin_kpis, twin_timeline, twin_shifts, twin_totals, twin_report, twin_buffers, twin_forecast, twin_orders, put_twin_orders, delete_twin_orders, twin_stream,
         twin_alerts, acknowledge_alert, twin_feeds, restart_twin_feeds, list_plants
     ),
@@ -349,6 +349,7 @@ pub fn router(server: Shared) -> Router {
         .route("/simulations", post(create_simulation))
         .route("/schedules", post(create_schedule))
         .route("/maintenance-plans", post(create_maintenance_plan))
+        .route("/jobs", get(list_jobs))
         .route("/jobs/{id}", get(get_job).delete(cancel_job))
         .route("/jobs/{id}/events", get(job_events))
         .route("/jobs/{id}/report", get(job_report))

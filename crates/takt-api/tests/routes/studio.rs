@@ -299,3 +299,50 @@ fn a_maintenance_plan_gives_its_calendar_risk_and_planned_scenario() {
     );
     assert_eq!(check.status, 200, "{}", check.text);
 }
+
+/// The studio lists a planner's jobs, newest first, a page at a time, without their results.
+#[test]
+fn jobs_are_listed_newest_first_a_page_at_a_time() {
+    let s = App::with_tokens();
+    let mut ids = Vec::new();
+    for horizon in ["2000s", "3000s", "4000s"] {
+        let sim = post(
+            &s,
+            "/simulations",
+            Some(WRITE),
+            &json!({"scenario": REFERENCE, "horizon": horizon, "replications": 2}).to_string(),
+        );
+        assert_eq!(sim.status, 202, "{}", sim.text);
+        ids.push(sim.body["id"].as_str().unwrap_or("").to_string());
+    }
+    for id in &ids {
+        s.finished(id);
+    }
+    let page = get(&s, "/jobs?limit=2", Some(READ));
+    assert_eq!(page.status, 200, "{}", page.text);
+    let listed = |body: &Value| -> Vec<String> {
+        body["jobs"]
+            .as_array()
+            .map(|j| {
+                j.iter()
+                    .filter_map(|x| x["id"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(listed(&page.body), [ids[2].clone(), ids[1].clone()]);
+    let first = &page.body["jobs"][0];
+    assert_eq!(first["kind"], "simulation");
+    assert_eq!(first["status"], "done");
+    assert!(first.get("result").is_none(), "{first}");
+    assert!(first["finished_ms"].as_i64() >= first["created_ms"].as_i64());
+    // The next page: the oldest, and no page after it.
+    let next = page.body["next"].as_str().expect("a next page").to_string();
+    let rest = get(&s, &next, Some(READ));
+    assert_eq!(listed(&rest.body), [ids[0].clone()]);
+    assert!(rest.body["next"].is_null(), "{}", rest.text);
+    // Refused in words: a page too long, a job that is not there; and only with a token.
+    assert_problem(&get(&s, "/jobs?limit=500", Some(READ)), 400, "bad-request");
+    assert_problem(&get(&s, "/jobs?before=j0", Some(READ)), 400, "bad-request");
+    assert_eq!(get(&s, "/jobs", None).status, 401);
+}
