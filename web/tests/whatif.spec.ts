@@ -82,3 +82,26 @@ test("a what-if job runs from the form to its differences, decisions, curve and 
   await expect(page.getByTestId("job-status")).toContainText("cancelled", { timeout: 30_000 });
   expect(problems).toEqual([]);
 });
+
+test("a study run before is opened again from the earlier studies, without running it again", async ({ page, baseURL }) => {
+  const problems = watch(page, baseURL!);
+  let submitted = 0;
+  page.on("request", (r) => {
+    if (r.method() === "POST" && new URL(r.url()).pathname === "/simulations") submitted += 1;
+  });
+  await page.goto("/#/whatif");
+  const earlier = page.getByTestId("earlier-jobs");
+  await earlier.locator("summary").click();
+  // Newest first: the study cancelled last, then the one that ran to its end.
+  const rows = earlier.locator("tbody tr");
+  await expect(rows.first()).toContainText("cancelled");
+  const done = rows.filter({ hasText: "done" }).first();
+  await done.getByRole("button", { name: /^open the study submitted \d{4}-\d\d-\d\d \d\d:\d\d$/ }).click();
+  await expect(page.getByTestId("results")).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId("decisions")).toContainText("bigger conveyors");
+  await expect(done).toContainText("shown");
+  expect(submitted).toBe(0);
+  await page.screenshot({ path: "test-results/whatif-earlier.png", fullPage: true });
+  await expectAccessible(page);
+  expect(problems).toEqual([]);
+});

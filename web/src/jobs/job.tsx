@@ -13,6 +13,8 @@ export type Job = {
   error: string | null;
   running: boolean;
   start: (path: string, body: unknown) => void;
+  /** Follows a job submitted before (from the list of earlier jobs). */
+  open: (id: string) => void;
   cancel: () => void;
 };
 
@@ -64,12 +66,32 @@ export function useJob(): Job {
     [follow],
   );
 
+  const open = useCallback(
+    (jobId: string) => {
+      stop.current?.abort();
+      const controller = new AbortController();
+      stop.current = controller;
+      setView(null);
+      setError(null);
+      setRunning(true);
+      id.current = jobId;
+      follow(jobId, controller.signal)
+        .catch((e: unknown) => {
+          if (!controller.signal.aborted) setError(words(e));
+        })
+        .finally(() => {
+          if (stop.current === controller) setRunning(false);
+        });
+    },
+    [follow],
+  );
+
   const cancel = useCallback(() => {
     if (!id.current) return;
     remove(`/jobs/${encodeURIComponent(id.current)}`).catch((e: unknown) => setError(words(e)));
   }, []);
 
-  return { view, error, running, start, cancel };
+  return { view, error, running, start, open, cancel };
 }
 
 /** A job's progress in words and as a bar; a refused request in words instead. */

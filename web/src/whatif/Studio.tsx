@@ -3,6 +3,7 @@
 // 95 % intervals and the decision in words, a sweep's response curve, CSV, JSON and the HTML report.
 import { useEffect, useState } from "preact/hooks";
 import { get, post, type Schemas } from "../api";
+import { EarlierJobs } from "../jobs/EarlierJobs";
 import { JobProgress, useJob } from "../jobs/job";
 import { ScenarioPicker, scenarioFields, type ScenarioChoice } from "../jobs/ScenarioPicker";
 import type { Experiment } from "./kpis";
@@ -132,6 +133,7 @@ export function Studio() {
           Run
         </button>
       </form>
+      <EarlierJobs kind="simulation" refresh={job.view?.status} openId={job.view?.id ?? null} onOpen={job.open} />
       <JobProgress job={job} what="simulating" />
       {experiment && job.view ? <Results experiment={experiment} jobId={job.view.id} /> : null}
     </main>

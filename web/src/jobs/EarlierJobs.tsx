@@ -1,0 +1,77 @@
+// The jobs of one kind submitted before (GET /jobs, newest first): when, how they stand, and a
+// button to open one again. A planner who closed the page finds a study here instead of running
+// it again. Read when the page opens and each time a job of the page ends.
+import { useEffect, useState } from "preact/hooks";
+import { get, type Schemas } from "../api";
+import { plantTime } from "../format";
+
+type JobList = Schemas["JobList"];
+type JobSummary = Schemas["JobSummary"];
+
+/** How many jobs are asked for: the list shows those of `kind` among them. */
+const ASKED = 50;
+
+/** The browser's own time: jobs are the planner's, not the plant's. */
+function localTime(ms: number | null | undefined): string {
+  return plantTime(ms, -new Date().getTimezoneOffset());
+}
+
+function standing(j: JobSummary): string {
+  if (j.status === "running" && j.progress && j.progress.total > 0) return `running, ${Math.floor((100 * j.progress.done) / j.progress.total)} %`;
+  return j.status;
+}
+
+/** `kind`: the jobs listed (`simulation`, …); `refresh`: read again when it changes; `onOpen`: a job to show. */
+export function EarlierJobs(props: { kind: string; refresh: unknown; openId: string | null; onOpen: (id: string) => void }) {
+  const [jobs, setJobs] = useState<JobSummary[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let gone = false;
+    get<JobList>(`/jobs?limit=${ASKED}`).then(
+      (l) => {
+        if (gone) return;
+        setJobs(l.jobs.filter((j) => j.kind === props.kind));
+        setError(null);
+      },
+      (e: unknown) => !gone && setError(e instanceof Error ? e.message : String(e)),
+    );
+    return () => {
+      gone = true;
+    };
+  }, [props.kind, props.refresh]);
+  if (error) return <p class="error">Earlier jobs could not be read: {error}</p>;
+  if (!jobs?.length) return null;
+  return (
+    <details class="earlier-jobs" data-testid="earlier-jobs">
+      <summary>Earlier studies ({jobs.length})</summary>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">submitted</th>
+            <th scope="col">status</th>
+            <th scope="col">ended</th>
+            <th scope="col">study</th>
+          </tr>
+        </thead>
+        <tbody>
+          {jobs.map((j) => (
+            <tr key={j.id}>
+              <td>{localTime(j.created_ms)}</td>
+              <td title={j.error ?? undefined}>{standing(j)}</td>
+              <td>{j.finished_ms == null ? "–" : localTime(j.finished_ms)}</td>
+              <td>
+                {j.id === props.openId ? (
+                  <span class="quiet">shown</span>
+                ) : (
+                  <button type="button" onClick={() => props.onOpen(j.id)} aria-label={`open the study submitted ${localTime(j.created_ms)}`}>
+                    open
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </details>
+  );
+}
