@@ -17,6 +17,10 @@ test("a maintenance plan renders its calendar, risk, comparison and planned scen
   await page.getByRole("button", { name: "Plan", exact: true }).click();
   await expect(page.getByTestId("maintenance-plan")).toBeVisible({ timeout: 60_000 });
   await expect(page.getByTestId("job-status")).toContainText("done");
+  // The job shown heads the list of earlier ones, to open again later.
+  const earlier = page.getByTestId("earlier-jobs");
+  await expect(earlier.locator("summary")).toHaveText(/^Earlier maintenance plans \(\d+\)$/);
+  await expect(earlier.locator("tbody tr").first()).toContainText("shown");
   await expect(page.getByTestId("calendar")).toBeVisible();
   await expect(page.getByTestId("risk-chart")).toBeVisible();
   // Every service is listed with its start in plant time (the forging shop's offset).

@@ -21,8 +21,16 @@ function standing(j: JobSummary): string {
   return j.status;
 }
 
+/** What the list calls the jobs of each kind, and one of them. */
+const NAMES: Record<string, [string, string]> = {
+  simulation: ["Earlier studies", "study"],
+  schedule: ["Earlier schedules", "schedule"],
+  "maintenance-plan": ["Earlier maintenance plans", "plan"],
+};
+
 /** `kind`: the jobs listed (`simulation`, …); `refresh`: read again when it changes; `onOpen`: a job to show. */
 export function EarlierJobs(props: { kind: string; refresh: unknown; openId: string | null; onOpen: (id: string) => void }) {
+  const [title, one] = NAMES[props.kind] ?? ["Earlier jobs", "job"];
   const [jobs, setJobs] = useState<JobSummary[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -43,14 +51,16 @@ export function EarlierJobs(props: { kind: string; refresh: unknown; openId: str
   if (!jobs?.length) return null;
   return (
     <details class="earlier-jobs" data-testid="earlier-jobs">
-      <summary>Earlier studies ({jobs.length})</summary>
+      <summary>
+        {title} ({jobs.length})
+      </summary>
       <table>
         <thead>
           <tr>
             <th scope="col">submitted</th>
             <th scope="col">status</th>
             <th scope="col">ended</th>
-            <th scope="col">study</th>
+            <th scope="col">{one}</th>
           </tr>
         </thead>
         <tbody>
@@ -63,7 +73,7 @@ export function EarlierJobs(props: { kind: string; refresh: unknown; openId: str
                 {j.id === props.openId ? (
                   <span class="quiet">shown</span>
                 ) : (
-                  <button type="button" onClick={() => props.onOpen(j.id)} aria-label={`open the study submitted ${localTime(j.created_ms)}`}>
+                  <button type="button" onClick={() => props.onOpen(j.id)} aria-label={`open the ${one} submitted ${localTime(j.created_ms)}`}>
                     open
                   </button>
                 )}

@@ -6,6 +6,7 @@ import { useState } from "preact/hooks";
 import { post, type Schemas } from "../api";
 import { download } from "../download";
 import { count, duration, grouped, money, offsetOf, percent, plantTime } from "../format";
+import { EarlierJobs } from "../jobs/EarlierJobs";
 import { JobProgress, useJob } from "../jobs/job";
 import { ScenarioPicker, scenarioFields, type ScenarioChoice } from "../jobs/ScenarioPicker";
 import { PlanCalendar } from "./Calendar";
@@ -108,6 +109,7 @@ export function Planner() {
           Plan
         </button>
       </form>
+      <EarlierJobs kind="maintenance-plan" refresh={job.view?.status} openId={job.view?.id ?? null} onOpen={job.open} />
       <JobProgress job={job} what="planning" />
       {result ? (
         <>

@@ -5,6 +5,7 @@ import { useState } from "preact/hooks";
 import type { Schemas } from "../api";
 import { csvField, download } from "../download";
 import { count, duration, offsetOf, percent, plantTime } from "../format";
+import { EarlierJobs } from "../jobs/EarlierJobs";
 import { JobProgress, useJob } from "../jobs/job";
 import { ScenarioPicker, scenarioFields, type ScenarioChoice } from "../jobs/ScenarioPicker";
 import { Gantt } from "./Gantt";
@@ -101,6 +102,7 @@ export function ScheduleBoard() {
           Plan
         </button>
       </form>
+      <EarlierJobs kind="schedule" refresh={job.view?.status} openId={job.view?.id ?? null} onOpen={job.open} />
       <JobProgress job={job} what="planning" />
       {plan ? (
         <>
