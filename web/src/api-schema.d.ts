@@ -2788,6 +2788,8 @@ export interface operations {
                 limit: number | null;
                 /** @description Only jobs submitted before this one (the previous page's last): the answer's `next`. */
                 before: string | null;
+                /** @description Only jobs of this kind: `simulation`, `schedule` or `maintenance-plan`. */
+                kind: string | null;
             };
             cookie?: never;
         };

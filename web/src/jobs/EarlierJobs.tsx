@@ -8,7 +8,7 @@ import { plantTime } from "../format";
 type JobList = Schemas["JobList"];
 type JobSummary = Schemas["JobSummary"];
 
-/** How many jobs are asked for: the list shows those of `kind` among them. */
+/** How many jobs are listed, newest first. */
 const ASKED = 50;
 
 /** The browser's own time: jobs are the planner's, not the plant's. */
@@ -35,10 +35,10 @@ export function EarlierJobs(props: { kind: string; refresh: unknown; openId: str
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     let gone = false;
-    get<JobList>(`/jobs?limit=${ASKED}`).then(
+    get<JobList>(`/jobs?limit=${ASKED}&kind=${encodeURIComponent(props.kind)}`).then(
       (l) => {
         if (gone) return;
-        setJobs(l.jobs.filter((j) => j.kind === props.kind));
+        setJobs(l.jobs);
         setError(null);
       },
       (e: unknown) => !gone && setError(e instanceof Error ? e.message : String(e)),

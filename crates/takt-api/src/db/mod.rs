@@ -69,8 +69,13 @@ trait Backend: Send + Sync {
     ) -> Result<(), DbError>;
     fn job(&self, id: &str) -> Result<Option<StoredJob>, DbError>;
     /// Up to `limit` jobs (not chunks of one), newest first, without their results; only those
-    /// submitted before job `before` if given.
-    fn jobs(&self, limit: u32, before: Option<&str>) -> Result<Vec<StoredJob>, DbError>;
+    /// of `kind` and submitted before job `before`, where given.
+    fn jobs(
+        &self,
+        limit: u32,
+        kind: Option<&str>,
+        before: Option<&str>,
+    ) -> Result<Vec<StoredJob>, DbError>;
     /// Renews the leases of this node's running jobs with their progress, hands the jobs of
     /// nodes silent past their lease back to the queue, and says what the node must stop.
     fn heartbeat(
@@ -318,9 +323,14 @@ impl Db {
     }
 
     /// Up to `limit` jobs, newest first, without their results (`result` is `None`); with
-    /// `before`, those submitted before that job.
-    pub fn jobs(&self, limit: u32, before: Option<&str>) -> Result<Vec<StoredJob>, DbError> {
-        self.backend.jobs(limit, before)
+    /// `kind`, of that kind only; with `before`, those submitted before that job.
+    pub fn jobs(
+        &self,
+        limit: u32,
+        kind: Option<&str>,
+        before: Option<&str>,
+    ) -> Result<Vec<StoredJob>, DbError> {
+        self.backend.jobs(limit, kind, before)
     }
 
     /// See [`HEARTBEAT`]: renews this node's running jobs for `lease_ms` with their `progress`

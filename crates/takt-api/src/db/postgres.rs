@@ -247,7 +247,12 @@ impl Backend for Postgres {
             }))
     }
 
-    fn jobs(&self, limit: u32, before: Option<&str>) -> Result<Vec<StoredJob>, DbError> {
+    fn jobs(
+        &self,
+        limit: u32,
+        kind: Option<&str>,
+        before: Option<&str>,
+    ) -> Result<Vec<StoredJob>, DbError> {
         let rows = self.db.with(|c| {
             c.query(
                 "SELECT key, kind, status, error, created_ms, finished_ms, progress_done,
@@ -255,8 +260,9 @@ impl Backend for Postgres {
                  FROM jobs
                  WHERE parent IS NULL
                    AND ($1::text IS NULL OR n < (SELECT n FROM jobs WHERE key = $1))
+                   AND ($3::text IS NULL OR kind = $3)
                  ORDER BY n DESC LIMIT $2",
-                &[&before, &i64::from(limit)],
+                &[&before, &i64::from(limit), &kind],
             )
         })?;
         Ok(rows

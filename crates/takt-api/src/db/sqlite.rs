@@ -193,16 +193,22 @@ impl Backend for Sqlite {
             }))
     }
 
-    fn jobs(&self, limit: u32, before: Option<&str>) -> Result<Vec<StoredJob>, DbError> {
+    fn jobs(
+        &self,
+        limit: u32,
+        kind: Option<&str>,
+        before: Option<&str>,
+    ) -> Result<Vec<StoredJob>, DbError> {
         let conn = self.conn();
         let mut query = conn.prepare_cached(
             "SELECT key, kind, status, error, created_ms, finished_ms, progress_done,
                     progress_total
              FROM jobs
-             WHERE ?1 IS NULL OR n < (SELECT n FROM jobs WHERE key = ?1)
+             WHERE (?1 IS NULL OR n < (SELECT n FROM jobs WHERE key = ?1))
+               AND (?3 IS NULL OR kind = ?3)
              ORDER BY n DESC LIMIT ?2",
         )?;
-        let rows = query.query_map(params![before, limit], |r| {
+        let rows = query.query_map(params![before, limit, kind], |r| {
             let id: String = r.get(0)?;
             let progress: (Option<i64>, Option<i64>) = (r.get(6)?, r.get(7)?);
             let mut job = stored_job(

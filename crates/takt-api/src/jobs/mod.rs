@@ -646,9 +646,15 @@ impl Jobs {
         }))
     }
 
-    /// Up to `limit` jobs, newest first, submitted before job `before` if given (a job of another
-    /// server of the site too); each running one's progress live when this server runs it.
-    pub fn list(&self, limit: u32, before: Option<&str>) -> Result<JobList, Problem> {
+    /// Up to `limit` jobs, newest first, of `kind` and submitted before job `before` where given
+    /// (a job of another server of the site too); each running one's progress live when this
+    /// server runs it.
+    pub fn list(
+        &self,
+        limit: u32,
+        kind: Option<&str>,
+        before: Option<&str>,
+    ) -> Result<JobList, Problem> {
         let internal = |e: crate::db::DbError| Problem::internal(e.to_string());
         if let Some(id) = before
             && self.db.job(id).map_err(internal)?.is_none()
@@ -657,7 +663,7 @@ impl Jobs {
         }
         let jobs: Vec<JobSummary> = self
             .db
-            .jobs(limit, before)
+            .jobs(limit, kind, before)
             .map_err(internal)?
             .into_iter()
             .map(|j| JobSummary {
@@ -677,10 +683,11 @@ impl Jobs {
                 node: j.node,
             })
             .collect();
+        let of_kind = kind.map_or(String::new(), |k| format!("&kind={k}"));
         let next = (jobs.len() == limit as usize)
             .then(|| {
                 jobs.last()
-                    .map(|j| format!("/jobs?before={}&limit={limit}", j.id))
+                    .map(|j| format!("/jobs?before={}&limit={limit}{of_kind}", j.id))
             })
             .flatten();
         Ok(JobList { jobs, next })

@@ -526,7 +526,12 @@ pub struct JobsQuery {
     pub limit: Option<u32>,
     /// Only jobs submitted before this one (the previous page's last): the answer's `next`.
     pub before: Option<String>,
+    /// Only jobs of this kind: `simulation`, `schedule` or `maintenance-plan`.
+    pub kind: Option<String>,
 }
+
+/// The kinds of job there are.
+const JOB_KINDS: [&str; 3] = ["simulation", "schedule", "maintenance-plan"];
 
 /// The most the list gives in one page.
 const JOBS_PER_PAGE_MAX: u32 = 200;
@@ -545,9 +550,15 @@ pub(super) async fn list_jobs(
             "limit must be 1 to {JOBS_PER_PAGE_MAX}, not {limit}"
         )));
     }
+    if let Some(kind) = q.kind.as_deref().filter(|k| !JOB_KINDS.contains(k)) {
+        return Err(Problem::bad_request(format!(
+            "kind must be one of {}, not `{kind}`",
+            JOB_KINDS.join(", ")
+        )));
+    }
     let jobs = Arc::clone(&s.jobs);
     Ok(Json(
-        blocking(move || jobs.list(limit, q.before.as_deref())).await??,
+        blocking(move || jobs.list(limit, q.kind.as_deref(), q.before.as_deref())).await??,
     ))
 }
 

@@ -341,6 +341,17 @@ fn jobs_are_listed_newest_first_a_page_at_a_time() {
     let rest = get(&s, &next, Some(READ));
     assert_eq!(listed(&rest.body), [ids[0].clone()]);
     assert!(rest.body["next"].is_null(), "{}", rest.text);
+    // Of one kind: no schedule was made.
+    let schedules = get(&s, "/jobs?kind=schedule", Some(READ));
+    assert_eq!(schedules.status, 200, "{}", schedules.text);
+    assert!(listed(&schedules.body).is_empty(), "{}", schedules.text);
+    let simulations = get(&s, "/jobs?kind=simulation&limit=3", Some(READ));
+    assert_eq!(listed(&simulations.body).len(), 3);
+    assert_eq!(
+        simulations.body["next"],
+        format!("/jobs?before={}&limit=3&kind=simulation", ids[0])
+    );
+    assert_problem(&get(&s, "/jobs?kind=study", Some(READ)), 400, "bad-request");
     // Refused in words: a page too long, a job that is not there; and only with a token.
     assert_problem(&get(&s, "/jobs?limit=500", Some(READ)), 400, "bad-request");
     assert_problem(&get(&s, "/jobs?before=j0", Some(READ)), 400, "bad-request");
