@@ -36,6 +36,14 @@ fn python() -> Option<PathBuf> {
     works.then_some(python)
 }
 
+/// An empty folder of this test process's own, `tag` telling the tests apart.
+fn fresh_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a folder");
+    dir
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -100,6 +108,22 @@ impl Drop for Machine {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// `takt serve` of the bottling line on `http`, its stores in `dir`, fed by the machine on `port`.
+fn serve_command(http: u16, dir: &Path, port: u16) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_takt"));
+    c.args(["serve", "--insecure-no-auth", "--listen"])
+        .arg(format!("127.0.0.1:{http}"))
+        .arg("--scenario")
+        .arg(root().join("scenarios/bottling-line.toml"))
+        .arg("--data")
+        .arg(dir.join("data"))
+        .arg("--opcua")
+        .arg(format!("opc.tcp://127.0.0.1:{port}/takt/"))
+        .arg("--map")
+        .arg(shipped_map());
+    c
 }
 
 fn shipped_map() -> PathBuf {
@@ -205,9 +229,7 @@ fn a_machine_over_opc_ua_is_stored_once_through_a_server_restart() {
     let Some(python) = python() else {
         return;
     };
-    let dir = std::env::temp_dir().join(format!("takt-opcua-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a folder");
+    let dir = fresh_dir("takt-opcua");
     let port = free_port();
     let machine = Machine::start(&python, &dir, port);
 
@@ -369,23 +391,11 @@ fn the_served_twin_is_fed_by_a_machine_over_opc_ua() {
     let Some(python) = python() else {
         return;
     };
-    let dir = std::env::temp_dir().join(format!("takt-opcua-serve-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a folder");
+    let dir = fresh_dir("takt-opcua-serve");
     let port = free_port();
     let _machine = Machine::start_with(&python, &dir, port, false);
     let http = free_port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_takt"))
-        .args(["serve", "--insecure-no-auth", "--listen"])
-        .arg(format!("127.0.0.1:{http}"))
-        .arg("--scenario")
-        .arg(root().join("scenarios/bottling-line.toml"))
-        .arg("--data")
-        .arg(dir.join("data"))
-        .arg("--opcua")
-        .arg(format!("opc.tcp://127.0.0.1:{port}/takt/"))
-        .arg("--map")
-        .arg(shipped_map())
+    let mut server = serve_command(http, &dir, port)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -430,26 +440,14 @@ fn a_stopped_opc_ua_feed_started_again_reads_its_password_anew() {
     let Some(python) = python() else {
         return;
     };
-    let dir = std::env::temp_dir().join(format!("takt-opcua-restart-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a folder");
+    let dir = fresh_dir("takt-opcua-restart");
     let port = free_port();
     let _machine = Machine::start(&python, &dir, port);
     let password_file = dir.join("opcua-password");
     std::fs::write(&password_file, "last-years-password\n").expect("password file");
     let http = free_port();
     let endpoint = format!("opc.tcp://127.0.0.1:{port}/takt/");
-    let mut server = Command::new(env!("CARGO_BIN_EXE_takt"))
-        .args(["serve", "--insecure-no-auth", "--listen"])
-        .arg(format!("127.0.0.1:{http}"))
-        .arg("--scenario")
-        .arg(root().join("scenarios/bottling-line.toml"))
-        .arg("--data")
-        .arg(dir.join("data"))
-        .arg("--opcua")
-        .arg(&endpoint)
-        .arg("--map")
-        .arg(shipped_map())
+    let mut server = serve_command(http, &dir, port)
         .arg("--opcua-pki")
         .arg(dir.join("pki"))
         .args(["--opcua-security", "sign-and-encrypt", "--opcua-user", USER])

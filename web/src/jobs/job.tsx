@@ -43,18 +43,19 @@ export function useJob(): Job {
     }
   }, []);
 
-  const start = useCallback(
-    (path: string, body: unknown) => {
+  /** Follows the job `begin` gives (its id), in place of any followed before. */
+  const track = useCallback(
+    (begin: (signal: AbortSignal) => Promise<string>) => {
       stop.current?.abort();
       const controller = new AbortController();
       stop.current = controller;
       setView(null);
       setError(null);
       setRunning(true);
-      post<JobAccepted>(path, body, controller.signal)
-        .then((accepted) => {
-          id.current = accepted.id;
-          return follow(accepted.id, controller.signal);
+      begin(controller.signal)
+        .then((jobId) => {
+          id.current = jobId;
+          return follow(jobId, controller.signal);
         })
         .catch((e: unknown) => {
           if (!controller.signal.aborted) setError(words(e));
@@ -66,25 +67,12 @@ export function useJob(): Job {
     [follow],
   );
 
-  const open = useCallback(
-    (jobId: string) => {
-      stop.current?.abort();
-      const controller = new AbortController();
-      stop.current = controller;
-      setView(null);
-      setError(null);
-      setRunning(true);
-      id.current = jobId;
-      follow(jobId, controller.signal)
-        .catch((e: unknown) => {
-          if (!controller.signal.aborted) setError(words(e));
-        })
-        .finally(() => {
-          if (stop.current === controller) setRunning(false);
-        });
-    },
-    [follow],
+  const start = useCallback(
+    (path: string, body: unknown) => track((signal) => post<JobAccepted>(path, body, signal).then((accepted) => accepted.id)),
+    [track],
   );
+
+  const open = useCallback((jobId: string) => track(() => Promise.resolve(jobId)), [track]);
 
   const cancel = useCallback(() => {
     if (!id.current) return;

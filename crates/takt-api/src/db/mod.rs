@@ -378,7 +378,8 @@ impl Db {
     }
 }
 
-/// A stored job from its columns (kind, status, result text, error, created, finished).
+/// A stored job from its columns (kind, status, result text, error, created, finished) and its
+/// progress (done, total).
 fn stored_job(
     id: &str,
     (kind, status, result, error, created_ms, finished_ms): (
@@ -389,6 +390,7 @@ fn stored_job(
         i64,
         Option<i64>,
     ),
+    (done, total): (Option<i64>, Option<i64>),
 ) -> StoredJob {
     StoredJob {
         id: id.to_string(),
@@ -398,7 +400,7 @@ fn stored_job(
         error,
         created_ms,
         finished_ms,
-        progress: None,
+        progress: done.zip(total).map(|(d, t)| (d as u64, t as u64)),
         node: None,
         attempts: None,
     }

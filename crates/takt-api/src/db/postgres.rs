@@ -228,23 +228,13 @@ impl Backend for Postgres {
             .db
             .with(|c| {
                 c.query_opt(
-                    "SELECT kind, status, result, error, created_ms, finished_ms,
+                    "SELECT key, kind, status, result, error, created_ms, finished_ms,
                             progress_done, progress_total, node, attempts
                      FROM jobs WHERE key = $1",
                     &[&id],
                 )
             })?
-            .map(|r| {
-                let mut job = stored_job(
-                    id,
-                    (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)),
-                );
-                let (done, total): (Option<i64>, Option<i64>) = (r.get(6), r.get(7));
-                job.progress = done.zip(total).map(|(d, t)| (d as u64, t as u64));
-                job.node = r.get(8);
-                job.attempts = Some(r.get(9));
-                job
-            }))
+            .map(|r| job_of(&r)))
     }
 
     fn jobs(
@@ -255,8 +245,8 @@ impl Backend for Postgres {
     ) -> Result<Vec<StoredJob>, DbError> {
         let rows = self.db.with(|c| {
             c.query(
-                "SELECT key, kind, status, error, created_ms, finished_ms, progress_done,
-                        progress_total, node, attempts
+                "SELECT key, kind, status, NULL::text, error, created_ms, finished_ms,
+                        progress_done, progress_total, node, attempts
                  FROM jobs
                  WHERE parent IS NULL
                    AND ($1::text IS NULL OR n < (SELECT n FROM jobs WHERE key = $1))
@@ -265,21 +255,7 @@ impl Backend for Postgres {
                 &[&before, &i64::from(limit), &kind],
             )
         })?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                let id: String = r.get(0);
-                let mut job = stored_job(
-                    &id,
-                    (r.get(1), r.get(2), None, r.get(3), r.get(4), r.get(5)),
-                );
-                let (done, total): (Option<i64>, Option<i64>) = (r.get(6), r.get(7));
-                job.progress = done.zip(total).map(|(d, t)| (d as u64, t as u64));
-                job.node = r.get(8);
-                job.attempts = Some(r.get(9));
-                job
-            })
-            .collect())
+        Ok(rows.iter().map(job_of).collect())
     }
 
     fn heartbeat(
@@ -398,4 +374,18 @@ impl Backend for Postgres {
     ) -> Result<Option<Claimed>, DbError> {
         self.claim_one(now_ms, lease_ms, Some(parent))
     }
+}
+
+/// A job from a row of its columns: key, kind, status, result, error, created, finished,
+/// progress (done, total), node, attempts.
+fn job_of(r: &postgres::Row) -> StoredJob {
+    let id: String = r.get(0);
+    let mut job = stored_job(
+        &id,
+        (r.get(1), r.get(2), r.get(3), r.get(4), r.get(5), r.get(6)),
+        (r.get(7), r.get(8)),
+    );
+    job.node = r.get(9);
+    job.attempts = Some(r.get(10));
+    job
 }

@@ -166,31 +166,13 @@ impl Backend for Sqlite {
         Ok(self
             .conn()
             .query_row(
-                "SELECT kind, status, result, error, created_ms, finished_ms,
+                "SELECT key, kind, status, result, error, created_ms, finished_ms,
                         progress_done, progress_total
                  FROM jobs WHERE key = ?1",
                 params![id],
-                |r| {
-                    let progress: (Option<i64>, Option<i64>) = (r.get(6)?, r.get(7)?);
-                    Ok((
-                        (
-                            r.get(0)?,
-                            r.get(1)?,
-                            r.get(2)?,
-                            r.get(3)?,
-                            r.get(4)?,
-                            r.get(5)?,
-                        ),
-                        progress,
-                    ))
-                },
+                job_of,
             )
-            .optional()?
-            .map(|(columns, (done, total))| {
-                let mut job = stored_job(id, columns);
-                job.progress = done.zip(total).map(|(d, t)| (d as u64, t as u64));
-                job
-            }))
+            .optional()?)
     }
 
     fn jobs(
@@ -201,26 +183,14 @@ impl Backend for Sqlite {
     ) -> Result<Vec<StoredJob>, DbError> {
         let conn = self.conn();
         let mut query = conn.prepare_cached(
-            "SELECT key, kind, status, error, created_ms, finished_ms, progress_done,
+            "SELECT key, kind, status, NULL, error, created_ms, finished_ms, progress_done,
                     progress_total
              FROM jobs
              WHERE (?1 IS NULL OR n < (SELECT n FROM jobs WHERE key = ?1))
                AND (?3 IS NULL OR kind = ?3)
              ORDER BY n DESC LIMIT ?2",
         )?;
-        let rows = query.query_map(params![before, limit, kind], |r| {
-            let id: String = r.get(0)?;
-            let progress: (Option<i64>, Option<i64>) = (r.get(6)?, r.get(7)?);
-            let mut job = stored_job(
-                &id,
-                (r.get(1)?, r.get(2)?, None, r.get(3)?, r.get(4)?, r.get(5)?),
-            );
-            job.progress = progress
-                .0
-                .zip(progress.1)
-                .map(|(d, t)| (d as u64, t as u64));
-            Ok(job)
-        })?;
+        let rows = query.query_map(params![before, limit, kind], job_of)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -243,4 +213,22 @@ impl Backend for Sqlite {
     fn request_cancel(&self, _id: &str, _now_ms: i64) -> Result<(), DbError> {
         Ok(())
     }
+}
+
+/// A job from a row of its columns: key, kind, status, result, error, created, finished,
+/// progress (done, total).
+fn job_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredJob> {
+    let id: String = r.get(0)?;
+    Ok(stored_job(
+        &id,
+        (
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+            r.get(6)?,
+        ),
+        (r.get(7)?, r.get(8)?),
+    ))
 }
