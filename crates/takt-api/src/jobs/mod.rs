@@ -656,15 +656,16 @@ impl Jobs {
         before: Option<&str>,
     ) -> Result<JobList, Problem> {
         let internal = |e: crate::db::DbError| Problem::internal(e.to_string());
-        if let Some(id) = before
+        let stored = self.db.jobs(limit, kind, before).map_err(internal)?;
+        // An empty page after an id that is no job's is a mistake, said as one; the job is read
+        // (with its result) only then, not for every page.
+        if stored.is_empty()
+            && let Some(id) = before
             && self.db.job(id).map_err(internal)?.is_none()
         {
             return Err(Problem::bad_request(format!("before: no job `{id}`")));
         }
-        let jobs: Vec<JobSummary> = self
-            .db
-            .jobs(limit, kind, before)
-            .map_err(internal)?
+        let jobs: Vec<JobSummary> = stored
             .into_iter()
             .map(|j| JobSummary {
                 progress: self
