@@ -1226,7 +1226,7 @@ export interface components {
             /** @description The 95% interval of the paired difference excludes 0. */
             significant: boolean;
         };
-        /** @description Time lost on one machine to one state and reason. */
+        /** @description Time lost on one machine to one state and reason: a stop of its own, or a wait on the line. */
         Downtime: {
             asset: string;
             /** Format: double */
@@ -1239,13 +1239,21 @@ export interface components {
              *     began in, so 0 here with time lost is a stop carried over from before.
              */
             episodes: number;
+            /** @description `stop` (down, setup, a planned stop, idle) or `wait` (starved, blocked). */
+            kind: components["schemas"]["StopKind"];
+            /**
+             * Format: double
+             * @description The mean length in the window of the stops or waits that began in it; `null` when none
+             *     began.
+             */
+            mean_s?: number | null;
             /** @description The reason sent with the state (a failure mode, a stop reason); empty when none was. */
             reason: string;
             /** @description The reason in words (the scenario's `[stop_reasons]`, or takt's own), if it has any. */
             reason_words?: string | null;
             /**
              * Format: double
-             * @description This stop's share of all stop time in the report, and the running total (the Pareto).
+             * @description This stop's share of all the time lost in the report, and the running total (the Pareto).
              */
             share: number;
             state: string;
@@ -2412,7 +2420,7 @@ export interface components {
              *     needed attention, and who took it on.
              */
             alerts: components["schemas"]["ShiftAlert"][];
-            /** @description Every stop but running, longest first. */
+            /** @description Every stop and wait, longest first (not time off shift or without news). */
             downtime: components["schemas"]["Downtime"][];
             end: string;
             /** Format: int64 */
@@ -2599,12 +2607,28 @@ export interface components {
             /** @enum {string} */
             stop: "planned_down";
         };
-        /** @description Time lost to one state with one reason in the window, and how often it began. */
+        /**
+         * @description What time in a state other than running is to the machine and the shift.
+         * @enum {string}
+         */
+        StopKind: "stop" | "wait" | "not_scheduled" | "no_news";
+        /** @description Time in one state with one reason in the window, and how often it began. */
         StopReason: {
             /** Format: double */
             duration_s: number;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description How many times it began in the window; one under way when the window began counts in
+             *     the window it began in.
+             */
             episodes: number;
+            kind: components["schemas"]["StopKind"];
+            /**
+             * Format: double
+             * @description The mean length in the window of the episodes that began in it (time carried over from
+             *     before left out); `null` when none began.
+             */
+            mean_s?: number | null;
             /** @description The reason sent with the state (a failure mode, a stop reason); empty when none was sent. */
             reason: string;
             state: string;

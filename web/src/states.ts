@@ -3,22 +3,22 @@
 // colour is never the only cue. Each word is set in the ink that keeps it at WCAG AA contrast (4.5:1)
 // on its colour (checked by axe-core in the browser tests).
 
-export type StateLook = { word: string; colour: string; ink: string; loss: boolean };
+export type StateLook = { word: string; colour: string; ink: string };
 
 const LOOKS: Record<string, StateLook> = {
-  RUNNING: { word: "running", colour: "#009E73", ink: "#000", loss: false },
-  IDLE: { word: "idle", colour: "#F0E442", ink: "#000", loss: true },
-  STARVED: { word: "starved", colour: "#F0E442", ink: "#000", loss: true },
-  BLOCKED: { word: "blocked", colour: "#E69F00", ink: "#000", loss: true },
-  UNPLANNED_DOWN: { word: "down", colour: "#D55E00", ink: "#000", loss: true },
-  SETUP: { word: "setup", colour: "#56B4E9", ink: "#000", loss: true },
-  PLANNED_DOWN: { word: "planned stop", colour: "#0072B2", ink: "#fff", loss: true },
-  OFF: { word: "off shift", colour: "#999999", ink: "#000", loss: false },
-  UNKNOWN: { word: "unknown", colour: "#FFFFFF", ink: "#000", loss: false },
+  RUNNING: { word: "running", colour: "#009E73", ink: "#000" },
+  IDLE: { word: "idle", colour: "#F0E442", ink: "#000" },
+  STARVED: { word: "starved", colour: "#F0E442", ink: "#000" },
+  BLOCKED: { word: "blocked", colour: "#E69F00", ink: "#000" },
+  UNPLANNED_DOWN: { word: "down", colour: "#D55E00", ink: "#000" },
+  SETUP: { word: "setup", colour: "#56B4E9", ink: "#000" },
+  PLANNED_DOWN: { word: "planned stop", colour: "#0072B2", ink: "#fff" },
+  OFF: { word: "off shift", colour: "#999999", ink: "#000" },
+  UNKNOWN: { word: "unknown", colour: "#FFFFFF", ink: "#000" },
 };
 
 export function look(state: string): StateLook {
-  return LOOKS[state] ?? { word: state.toLowerCase(), colour: "#FFFFFF", ink: "#000", loss: false };
+  return LOOKS[state] ?? { word: state.toLowerCase(), colour: "#FFFFFF", ink: "#000" };
 }
 
 /** Every state, in the order a legend lists them. */

@@ -102,6 +102,19 @@ test("a state event posted to the twin shows on the board within 1 s", async ({ 
   // The stops are in the shift's stops by reason: a failure by its mode, a code in words with it.
   await expect(page.getByTestId("stops")).toContainText("valve fault", { timeout: 8000 });
   await expect(page.getByTestId("stops")).toContainText("bottle jam at the infeed star (E1043)");
+  // A packer waiting twice for its feed, half a second each time: waits, not stops, with how long
+  // each was on average.
+  const t0 = Date.now() - 5000;
+  await send(request, [
+    stateEvent("CasePacker", "STARVED", "no_input", t0),
+    stateEvent("CasePacker", "RUNNING", "production", t0 + 500),
+    stateEvent("CasePacker", "STARVED", "no_input", t0 + 1000),
+    stateEvent("CasePacker", "RUNNING", "production", t0 + 1500),
+  ]);
+  const waits = page.getByTestId("stops").getByRole("row").filter({ hasText: "CasePacker" });
+  await expect(waits).toContainText("2 waits", { timeout: 8000 });
+  await expect(waits).toContainText("0.500 s");
+  await expect(page.getByTestId("stops").getByRole("row").filter({ hasText: "valve fault" })).toContainText("1 stop");
   await expect(page.getByTestId("timeline-chart")).toBeVisible();
   await page.screenshot({ path: "test-results/board-stops.png", fullPage: true });
   expect(problems).toEqual([]);

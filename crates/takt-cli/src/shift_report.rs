@@ -177,7 +177,7 @@ fn print(r: &ShiftReport) {
         );
     }
     if r.downtime.is_empty() {
-        println!("no stops recorded in the shift");
+        println!("no stops or waits recorded in the shift");
     } else {
         let mut t = narrow(
             &[
@@ -185,7 +185,8 @@ fn print(r: &ShiftReport) {
                 "state",
                 "reason",
                 "time",
-                "stops",
+                "how often",
+                "each, on average",
                 "share",
                 "cumulative",
             ],
@@ -197,12 +198,21 @@ fn print(r: &ShiftReport) {
                 d.state.clone(),
                 d.reason_text(),
                 duration(d.duration_s),
-                d.stops_text(),
+                d.how_often_text(),
+                d.mean_text(),
                 percent(d.share),
                 percent(d.cumulative_share),
             ]);
         }
         println!("{t}");
+        println!(
+            "{}",
+            wrap(
+                "stops are the machine's own (down, setup, planned, idle); waits (starved, blocked) \
+                 are the line's: a machine faster than its feed waits many short times",
+                100
+            )
+        );
     }
     if r.alerts.is_empty() {
         println!("no alert recorded in the shift");

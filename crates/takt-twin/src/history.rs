@@ -23,6 +23,23 @@ const OTHER_REASONS: &str = "(other reasons)";
 pub struct StopTotal {
     pub ms: i64,
     pub episodes: u32,
+    /// Of `ms`, the time of episodes that began before the shift (carried over into it).
+    pub carried_ms: i64,
+}
+
+impl StopTotal {
+    /// The mean time in the shift of the episodes that began in it; `None` when none began.
+    pub fn mean_ms(&self) -> Option<f64> {
+        (self.episodes > 0).then(|| (self.ms - self.carried_ms) as f64 / f64::from(self.episodes))
+    }
+}
+
+impl std::ops::AddAssign for StopTotal {
+    fn add_assign(&mut self, other: StopTotal) {
+        self.ms += other.ms;
+        self.episodes += other.episodes;
+        self.carried_ms += other.carried_ms;
+    }
 }
 
 /// One asset's history over a window, as [`crate::mirror::Mirror::history_in`] reads it.
@@ -81,7 +98,11 @@ impl AssetHistory {
                 };
                 let total = shift.entry(key).or_default();
                 total.ms += end - start;
-                total.episodes += u32::from(first);
+                if first {
+                    total.episodes += 1;
+                } else {
+                    total.carried_ms += end - start;
+                }
                 first = false;
             }
             if w.next_start_ms >= to_ms || w.next_start_ms <= t {
@@ -173,7 +194,8 @@ mod tests {
             stops[&(StateCode::UnplannedDown, "jam".to_string())],
             StopTotal {
                 ms: 50_000,
-                episodes: 1
+                episodes: 1,
+                carried_ms: 0
             }
         );
         // A span across the shift change: its time in both, one episode, in the first.
@@ -190,16 +212,28 @@ mod tests {
             h.stops(0)[&key],
             StopTotal {
                 ms: 10_000,
-                episodes: 1
+                episodes: 1,
+                carried_ms: 0
             }
         );
         assert_eq!(
             h.stops(change)[&key],
             StopTotal {
                 ms: 5_000,
-                episodes: 0
+                episodes: 0,
+                carried_ms: 5_000
             }
         );
+        // The mean of the episodes begun in a shift leaves out the time carried into it.
+        h.book(
+            &c,
+            StateCode::Setup,
+            "cola",
+            change + 60_000,
+            change + 61_000,
+        );
+        assert_eq!(h.stops(change)[&key].mean_ms(), Some(1_000.0));
+        assert_eq!(h.stops(0)[&key].mean_ms(), Some(10_000.0));
     }
 
     #[test]

@@ -569,9 +569,7 @@ impl Mirror {
                 }
                 let mut stops = slot.history.stops(window.start_ms);
                 for (key, r) in recent.stops(window.start_ms) {
-                    let total = stops.entry(key).or_default();
-                    total.ms += r.ms;
-                    total.episodes += r.episodes;
+                    *stops.entry(key).or_default() += r;
                 }
                 WindowHistory {
                     asset: name.clone(),

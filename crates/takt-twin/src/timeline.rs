@@ -21,15 +21,57 @@ pub struct TimelineSegment {
     pub state_s: BTreeMap<&'static str, f64>,
 }
 
-/// Time lost to one state with one reason in the window, and how often it began.
+/// What time in a state other than running is to the machine and the shift.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum StopKind {
+    /// The machine's own stop: down, setup, a planned stop, idle. Counted as stops.
+    Stop,
+    /// Waiting on the line: starved of input or blocked from handing on output. Time lost, but
+    /// not the machine's stop: a machine faster than its feed waits many short times.
+    Wait,
+    /// Off shift: time not scheduled, not a loss.
+    NotScheduled,
+    /// No news from the machine (silent too long): what it did is not known.
+    NoNews,
+}
+
+impl StopKind {
+    pub fn of(state: StateCode) -> StopKind {
+        match state {
+            StateCode::Starved | StateCode::Blocked => StopKind::Wait,
+            StateCode::Off => StopKind::NotScheduled,
+            StateCode::Unknown => StopKind::NoNews,
+            StateCode::Running
+            | StateCode::Idle
+            | StateCode::Setup
+            | StateCode::PlannedDown
+            | StateCode::UnplannedDown => StopKind::Stop,
+        }
+    }
+
+    /// Whether the time is lost to the shift (a stop or a wait), the time a Pareto shows.
+    pub fn is_loss(self) -> bool {
+        matches!(self, StopKind::Stop | StopKind::Wait)
+    }
+}
+
+/// Time in one state with one reason in the window, and how often it began.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StopReason {
     pub state: &'static str,
+    pub kind: StopKind,
     /// The reason sent with the state (a failure mode, a stop reason); empty when none was sent.
     pub reason: String,
     pub duration_s: f64,
+    /// How many times it began in the window; one under way when the window began counts in
+    /// the window it began in.
     pub episodes: u32,
+    /// The mean length in the window of the episodes that began in it (time carried over from
+    /// before left out); `null` when none began.
+    pub mean_s: Option<f64>,
 }
 
 /// One machine's timeline and stops.
@@ -122,9 +164,11 @@ impl Twin {
                     .filter(|((state, _), _)| *state != StateCode::Running)
                     .map(|((state, reason), total)| StopReason {
                         state: state.name(),
+                        kind: StopKind::of(state),
                         reason,
                         duration_s: total.ms as f64 / 1000.0,
                         episodes: total.episodes,
+                        mean_s: total.mean_ms().map(|ms| ms / 1000.0),
                     })
                     .collect();
                 stops.sort_by(|a, b| b.duration_s.total_cmp(&a.duration_s));

@@ -1,20 +1,27 @@
-// Stops by reason over the shift, longest first with their cumulative share: where a shift leader
-// looks first. A failure's reason is its failure mode.
+// Stops and waits by reason over the shift, longest first with their cumulative share: where a
+// shift leader looks first. A failure's reason is its failure mode. A stop is the machine's own
+// (down, setup, planned, idle); a wait (starved, blocked) is the line's, and a machine faster than
+// its feed waits many short times, so each row says how often and how long each was on average.
 import { useMemo } from "preact/hooks";
 import { Chart, type ChartOption } from "../chart";
 import { count, duration, durationStep, percent } from "../format";
 import { look, reasonText, type ReasonWords } from "../states";
+import type { components } from "../api-schema";
 import type { TimelineReport } from "./history";
 
 const SHOWN = 10;
 
+type Stop = components["schemas"]["StopReason"];
+
 /**
- * How many stops, as the shift report writes it (`Downtime::stops_text`): a stop under way when
- * the window began counts in the window it began in, so time lost with no stop begun is "carried
- * over", not "0" beside the minutes.
+ * How often, as the shift report writes it (`Downtime::how_often_text`): "3 stops", "20,736
+ * waits"; a stop under way when the window began counts in the window it began in, so time lost
+ * with no stop begun is "carried over", not "0" beside the minutes.
  */
-function stopsText(episodes: number, durationS: number): string {
-  return episodes === 0 && durationS > 0 ? "carried over" : count(episodes);
+function howOften(s: Stop): string {
+  if (s.episodes === 0 && s.duration_s > 0) return "carried over";
+  const what = s.kind === "wait" ? "wait" : "stop";
+  return `${count(s.episodes)} ${what}${s.episodes === 1 ? "" : "s"}`;
 }
 
 export function Pareto(props: { report: TimelineReport; reasons: ReasonWords }) {
@@ -23,7 +30,7 @@ export function Pareto(props: { report: TimelineReport; reasons: ReasonWords }) 
       props.report.assets
         .flatMap((a) =>
           a.stops
-            .filter((s) => look(s.state).loss && s.duration_s > 0)
+            .filter((s) => (s.kind === "stop" || s.kind === "wait") && s.duration_s > 0)
             .map((s) => {
               const said = reasonText(s.reason, props.reasons, true);
               return { ...s, machine: a.asset, label: `${a.asset} · ${look(s.state).word}${said ? ` · ${said}` : ""}`, reasonText: reasonText(s.reason, props.reasons) };
@@ -45,8 +52,9 @@ export function Pareto(props: { report: TimelineReport; reasons: ReasonWords }) 
         trigger: "axis",
         formatter: (items: { dataIndex: number }[]) => {
           const s = top[items[0]?.dataIndex ?? 0];
-          const stops = s && (s.episodes === 0 ? "carried over from before" : `in ${count(s.episodes)} stop(s)`);
-          return s ? `${s.label}<br/>${duration(s.duration_s)} ${stops}<br/>${percent(cumulative[items[0]?.dataIndex ?? 0])} of all stop time up to here` : "";
+          if (!s) return "";
+          const often = s.mean_s == null ? "carried over from before" : `in ${howOften(s)}, ${duration(s.mean_s)} each on average`;
+          return `${s.label}<br/>${duration(s.duration_s)} ${often}<br/>${percent(cumulative[items[0]?.dataIndex ?? 0])} of all the time lost up to here`;
         },
       },
       grid: { left: 80, right: 50, top: 20, bottom: 90 },
@@ -61,10 +69,10 @@ export function Pareto(props: { report: TimelineReport; reasons: ReasonWords }) 
       ],
     };
   }, [top, total]);
-  if (!top.length) return <p class="quiet">No stops in this window.</p>;
+  if (!top.length) return <p class="quiet">No stops or waits in this window.</p>;
   return (
     <>
-      <Chart option={option} height={300} label="stops by reason, longest first" testId="pareto-chart" />
+      <Chart option={option} height={300} label="stops and waits by reason, longest first" testId="pareto-chart" />
       <table class="losses" data-testid="stops">
         <thead>
           <tr>
@@ -72,7 +80,8 @@ export function Pareto(props: { report: TimelineReport; reasons: ReasonWords }) 
             <th scope="col">state</th>
             <th scope="col">reason</th>
             <th scope="col" class="num">time</th>
-            <th scope="col" class="num">stops</th>
+            <th scope="col" class="num">how often</th>
+            <th scope="col" class="num">each, on average</th>
           </tr>
         </thead>
         <tbody>
@@ -82,7 +91,8 @@ export function Pareto(props: { report: TimelineReport; reasons: ReasonWords }) 
               <td>{look(s.state).word}</td>
               <td>{s.reasonText ?? "–"}</td>
               <td class="num">{duration(s.duration_s)}</td>
-              <td class="num">{stopsText(s.episodes, s.duration_s)}</td>
+              <td class="num">{howOften(s)}</td>
+              <td class="num">{duration(s.mean_s)}</td>
             </tr>
           ))}
         </tbody>

@@ -29,7 +29,7 @@ export function ShiftHistory(props: { machines: string[]; offset: number; change
         <div class="history">
           <Timeline report={report} machines={props.machines} offset={props.offset} />
           <div>
-            <h3>Stops by reason</h3>
+            <h3>Stops and waits by reason</h3>
             <Pareto report={report} reasons={props.reasons} />
           </div>
         </div>

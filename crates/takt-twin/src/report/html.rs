@@ -2,7 +2,7 @@
 //! fetched), in the forms of `takt_model::quantity`: the line against its plan first, then each
 //! machine's figures, then the downtime Pareto.
 
-use super::{Downtime, ShiftReport};
+use super::{Downtime, ShiftReport, StopKind};
 use std::fmt::Write as _;
 use takt_model::quantity::{
     FASTER_THAN_STANDARD, Quantity, duration, grouped, percent, signed, significant,
@@ -159,20 +159,24 @@ pub fn render(r: &ShiftReport) -> String {
     }
     h.push_str("<h2>Where the time went</h2>");
     if r.downtime.is_empty() {
-        h.push_str("<p class=\"note\">No stops recorded in the shift.</p>");
+        h.push_str("<p class=\"note\">No stops or waits recorded in the shift.</p>");
     } else {
-        h.push_str("<p class=\"note\">Every stop but running, longest first, with its share of all stop time and the running total (the Pareto).</p>");
+        let _ = write!(
+            h,
+            "<p class=\"note\">Every stop and wait, longest first, with its share of all the time lost and the running total (the Pareto). <span style=\"color:{STOP_COLOUR}\">■</span> the machine's own stops (down, setup, planned, idle); <span style=\"color:{WAIT_COLOUR}\">■</span> waits on the line (starved, blocked): a machine faster than its feed waits many short times.</p>"
+        );
         h.push_str(&pareto(r));
-        h.push_str("<table><tr><th>machine</th><th class=\"text\">state</th><th class=\"text\">reason</th><th>time</th><th>stops</th><th>share</th><th>cumulative</th></tr>");
+        h.push_str("<table><tr><th>machine</th><th class=\"text\">state</th><th class=\"text\">reason</th><th>time</th><th>how often</th><th>each, on average</th><th>share</th><th>cumulative</th></tr>");
         for d in &r.downtime {
             let _ = write!(
                 h,
-                "<tr><td>{}</td><td class=\"text\">{}</td><td class=\"text\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td class=\"text\">{}</td><td class=\"text\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 esc(&d.asset),
                 esc(&d.state),
                 esc(&d.reason_text()),
                 duration(d.duration_s),
-                d.stops_text(),
+                d.how_often_text(),
+                d.mean_text(),
                 percent(d.share),
                 percent(d.cumulative_share)
             );
@@ -212,7 +216,11 @@ pub fn render(r: &ShiftReport) -> String {
     h
 }
 
-/// The ten longest stops as bars, with the cumulative share as a line.
+/// The bars of the machine's own stops and of waits on the line.
+const STOP_COLOUR: &str = "#c0504d";
+const WAIT_COLOUR: &str = "#e69f00";
+
+/// The ten longest stops and waits as bars, with the cumulative share as a line.
 fn pareto(r: &ShiftReport) -> String {
     let top: Vec<_> = r.downtime.iter().take(10).collect();
     let label = |d: &Downtime| {
@@ -255,14 +263,18 @@ fn pareto(r: &ShiftReport) -> String {
         let bar = bars * d.duration_s / longest;
         let _ = write!(
             s,
-            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\">{}</text><rect x=\"{left}\" y=\"{y:.1}\" width=\"{bar:.1}\" height=\"{:.1}\" fill=\"#c0504d\"><title>{}: {}, stops: {}</title></rect><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\">{} · {}</text>",
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\">{}</text><rect x=\"{left}\" y=\"{y:.1}\" width=\"{bar:.1}\" height=\"{:.1}\" fill=\"{}\"><title>{}: {}</title></rect><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\">{} · {}</text>",
             left - 6.0,
             y + 14.0,
             esc(&shown),
             row - 6.0,
+            if d.kind == StopKind::Wait {
+                WAIT_COLOUR
+            } else {
+                STOP_COLOUR
+            },
             esc(&label),
-            duration(d.duration_s),
-            d.stops_text(),
+            esc(&d.summary_text()),
             left + bar + 6.0,
             y + 14.0,
             duration(d.duration_s),

@@ -18,6 +18,7 @@ use crate::Twin;
 use crate::forecast::ForecastError;
 use crate::shift_start::PlanFromStart;
 pub use crate::shift_start::{PlanBasis, ShiftStart};
+use crate::timeline::StopKind;
 use crate::view::{KpiWindow, Kpis};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -58,12 +59,14 @@ pub struct LineShift {
     pub performance_above_standard: bool,
 }
 
-/// Time lost on one machine to one state and reason.
+/// Time lost on one machine to one state and reason: a stop of its own, or a wait on the line.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Downtime {
     pub asset: String,
     pub state: String,
+    /// `stop` (down, setup, a planned stop, idle) or `wait` (starved, blocked).
+    pub kind: StopKind,
     /// The reason sent with the state (a failure mode, a stop reason); empty when none was.
     pub reason: String,
     /// The reason in words (the scenario's `[stop_reasons]`, or takt's own), if it has any.
@@ -72,7 +75,10 @@ pub struct Downtime {
     /// Stops that began in the window; a stop under way at its start counts in the window it
     /// began in, so 0 here with time lost is a stop carried over from before.
     pub episodes: u32,
-    /// This stop's share of all stop time in the report, and the running total (the Pareto).
+    /// The mean length in the window of the stops or waits that began in it; `null` when none
+    /// began.
+    pub mean_s: Option<f64>,
+    /// This stop's share of all the time lost in the report, and the running total (the Pareto).
     pub share: f64,
     pub cumulative_share: f64,
 }
@@ -88,14 +94,39 @@ impl Downtime {
         }
     }
 
-    /// How many stops, as people read it: the count, or "carried over" for time lost only to a
-    /// stop that began before the window (not "0" beside minutes lost).
-    pub fn stops_text(&self) -> String {
+    /// How often, as people read it: "3 stops", "20,736 waits", or "carried over" for time lost
+    /// only to a stop that began before the window (not "0" beside minutes lost).
+    pub fn how_often_text(&self) -> String {
         if self.episodes == 0 && self.duration_s > 0.0 {
-            "carried over".into()
-        } else {
-            Quantity::Count.value(f64::from(self.episodes))
+            return "carried over".into();
         }
+        let what = match (self.kind, self.episodes) {
+            (StopKind::Wait, 1) => "wait",
+            (StopKind::Wait, _) => "waits",
+            (_, 1) => "stop",
+            _ => "stops",
+        };
+        format!("{} {what}", Quantity::Count.value(f64::from(self.episodes)))
+    }
+
+    /// The time with how often and how long each: "15 min in 12 stops, 1.3 min each on average",
+    /// or "30 min, carried over from before the window".
+    pub fn summary_text(&self) -> String {
+        let time = Quantity::Duration.value(self.duration_s);
+        match self.mean_s {
+            Some(_) => format!(
+                "{time} in {}, {} each on average",
+                self.how_often_text(),
+                self.mean_text()
+            ),
+            None => format!("{time}, carried over from before the window"),
+        }
+    }
+
+    /// The mean length of one, "–" when none began in the window.
+    pub fn mean_text(&self) -> String {
+        self.mean_s
+            .map_or_else(|| "–".into(), |s| Quantity::Duration.value(s))
     }
 }
 
@@ -119,7 +150,7 @@ pub struct ShiftReport {
     pub until_ms: i64,
     pub stations: Vec<StationShift>,
     pub line: LineShift,
-    /// Every stop but running, longest first.
+    /// Every stop and wait, longest first (not time off shift or without news).
     pub downtime: Vec<Downtime>,
     /// Runs of the plan averaged (0: no plan, e.g. past the scenario's horizon with no state of
     /// the plant at the shift's start).
@@ -212,29 +243,45 @@ impl Twin {
             },
             performance_above_standard: at_end.iter().any(|s| s.performance_above_standard),
         };
-        let total: f64 = timeline
-            .assets
-            .iter()
-            .flat_map(|a| a.stops.iter())
-            .map(|s| s.duration_s)
-            .sum();
+        // Time off shift is not lost; time without news is not known, and said apart.
+        for a in &timeline.assets {
+            let silent: f64 = a
+                .stops
+                .iter()
+                .filter(|s| s.kind == StopKind::NoNews)
+                .map(|s| s.duration_s)
+                .sum();
+            if silent > 0.0 {
+                notes.push(format!(
+                    "{}: no news for {} of the shift (what it did then is not known, and not among the stops)",
+                    a.asset,
+                    Quantity::Duration.value(silent)
+                ));
+            }
+        }
         let mut downtime: Vec<Downtime> = timeline
             .assets
             .iter()
             .flat_map(|a| {
-                a.stops.iter().map(|s| Downtime {
-                    asset: a.asset.clone(),
-                    state: s.state.to_string(),
-                    reason: s.reason.clone(),
-                    reason_words: model.stop_reason_words(&s.reason).map(str::to_string),
-                    duration_s: s.duration_s,
-                    episodes: s.episodes,
-                    share: 0.0,
-                    cumulative_share: 0.0,
-                })
+                a.stops
+                    .iter()
+                    .filter(|s| s.kind.is_loss())
+                    .map(|s| Downtime {
+                        asset: a.asset.clone(),
+                        state: s.state.to_string(),
+                        kind: s.kind,
+                        reason: s.reason.clone(),
+                        reason_words: model.stop_reason_words(&s.reason).map(str::to_string),
+                        duration_s: s.duration_s,
+                        episodes: s.episodes,
+                        mean_s: s.mean_s,
+                        share: 0.0,
+                        cumulative_share: 0.0,
+                    })
             })
             .filter(|d| d.duration_s > 0.0)
             .collect();
+        let total: f64 = downtime.iter().map(|d| d.duration_s).sum();
         downtime.sort_by(|a, b| b.duration_s.total_cmp(&a.duration_s));
         let mut running = 0.0;
         for d in &mut downtime {
