@@ -446,17 +446,23 @@ impl TwinHandle {
         let twin = self.lock();
         let now = twin.newest_ms().unwrap_or(self.start_ms);
         let report = twin.shift_report(&self.model, now, window);
-        let start = twin.shift_start(report.start_ms)?;
+        let start = twin.shift_start(report.start_ms, twin.order_book_versioned()?);
         Ok((report, start))
     }
 
-    /// The plant at the start of the shift running at `now_ms`, for a forecast's plan past the
-    /// scenario's horizon.
+    /// The plant at the start of the shift running at `now_ms` with the live order book `book`
+    /// (as the caller read it), for a forecast's plan past the scenario's horizon.
     pub fn shift_start_at(
         &self,
         now_ms: i64,
-    ) -> Result<Option<takt_twin::report::ShiftStart>, TwinError> {
-        self.lock().shift_start_at(now_ms)
+        book: takt_twin::shift_start::VersionedBook,
+    ) -> Option<takt_twin::report::ShiftStart> {
+        self.lock().shift_start_at(now_ms, book)
+    }
+
+    /// [`TwinHandle::order_book`] with its version in the store.
+    pub fn order_book_versioned(&self) -> Result<takt_twin::shift_start::VersionedBook, TwinError> {
+        self.lock().order_book_versioned()
     }
 
     /// The newest event time and the mirrored assets then (for a forecast).

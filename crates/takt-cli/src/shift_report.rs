@@ -59,7 +59,7 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
     let model = Arc::new(model);
     let mut report = twin.shift_report(&model, now, window);
     if args.plan_replications > 0 {
-        let start = twin.shift_start(report.start_ms)?;
+        let start = twin.shift_start(report.start_ms, twin.order_book_versioned()?);
         takt_twin::report::compare_with_plan(
             &mut report,
             &model,

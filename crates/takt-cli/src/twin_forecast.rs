@@ -82,16 +82,13 @@ pub fn run(args: ForecastArgs) -> Result<ExitCode> {
     let model = std::sync::Arc::new(model);
     let started = Instant::now();
     let view = twin.view(now_ms);
-    let book = twin.order_book()?;
-    let start = twin.shift_start_at(now_ms)?;
+    let basis = twin.forecast_basis(now_ms)?;
     let f = takt_twin::forecast::forecast_with_plans(
         &model,
         &view,
         now_ms,
         options,
-        book.as_deref(),
-        start.as_ref(),
-        None,
+        basis.inputs(None),
         &std::sync::atomic::AtomicBool::new(false),
     )?;
     tracing::info!(

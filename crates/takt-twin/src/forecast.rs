@@ -25,7 +25,7 @@ use crate::condition::{Observed, observe};
 use crate::event::StateCode;
 use crate::mirror::{AssetState, shift_of};
 use crate::orders::OrderBook;
-use crate::shift_start::{PlanBasis, PlanFromStart, ShiftStart};
+use crate::shift_start::{PlanBasis, PlanFromStart, ShiftStart, VersionedBook};
 use crate::{AssetInfo, assets_of};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -255,11 +255,42 @@ pub fn forecast(
         view,
         now_ms,
         options,
-        None,
-        None,
-        None,
+        ForecastInputs::default(),
         &AtomicBool::new(false),
     )
+}
+
+/// What a forecast takes from the twin besides its view, and the plan runs kept across forecasts.
+#[derive(Clone, Copy, Default)]
+pub struct ForecastInputs<'a> {
+    /// The live order book, if one was given: its orders take the scenario's place in the
+    /// futures.
+    pub book: Option<&'a OrderBook>,
+    /// The plant at the shift's start (`Twin::shift_start`), for a plan past the scenario's
+    /// horizon. Read with the same `book` (one read of the store), so that the futures and the
+    /// plan run the same orders.
+    pub start: Option<&'a ShiftStart>,
+    /// Where the scenario's plan runs are kept (a server forecasting the same shift again).
+    pub plans: Option<&'a PlanCache>,
+}
+
+/// The live order book and the plant at the start of the shift with that book: one read of the
+/// twin's store (`Twin::forecast_basis`), so that the futures and the plan run the same orders.
+#[derive(Debug, Clone, Default)]
+pub struct ForecastBasis {
+    pub book: VersionedBook,
+    pub start: Option<ShiftStart>,
+}
+
+impl ForecastBasis {
+    /// The forecast's inputs from this basis, with the plan runs kept in `plans` if given.
+    pub fn inputs<'a>(&'a self, plans: Option<&'a PlanCache>) -> ForecastInputs<'a> {
+        ForecastInputs {
+            book: self.book.as_ref().map(|(_, book)| book.as_ref()),
+            start: self.start.as_ref(),
+            plans,
+        }
+    }
 }
 
 /// The furthest a forecast looks ahead of its moment: a week. The twin forecasts the shift; a week
@@ -290,24 +321,22 @@ impl PlanCache {
     }
 }
 
-/// [`forecast`] of the orders of `book` (a live order book, `crate::orders`) if given, else of the
-/// scenario's, taking the plan's runs from `plans` when it has them (and keeping them there). The
-/// plan is the scenario's from its start; past the scenario's horizon it is the plant at the
-/// shift's start (`start`, the twin's `Twin::shift_start`) run to the forecast's horizon, and with
-/// neither there is none. Every run is held to the default [`RunLimits`] and ends, with
-/// [`ForecastError::Run`], once `stop` is raised (the client went away, or the server's time for
-/// the request is up).
-#[allow(clippy::too_many_arguments)]
+/// [`forecast`] of the orders of the live order book in `inputs` (`crate::orders`) if given, else
+/// of the scenario's, taking the plan's runs from its `plans` when it has them (and keeping them
+/// there). The plan is the scenario's from its start; past the scenario's horizon it is the plant
+/// at the shift's start (its `start`, the twin's `Twin::shift_start`) run to the forecast's
+/// horizon, and with neither there is none. Every run is held to the default [`RunLimits`] and
+/// ends, with [`ForecastError::Run`], once `stop` is raised (the client went away, or the
+/// server's time for the request is up).
 pub fn forecast_with_plans(
     model: &Arc<Model>,
     view: &BTreeMap<String, AssetState>,
     now_ms: i64,
     options: ForecastOptions,
-    book: Option<&OrderBook>,
-    start: Option<&ShiftStart>,
-    plans: Option<&PlanCache>,
+    inputs: ForecastInputs<'_>,
     stop: &AtomicBool,
 ) -> Result<Forecast, ForecastError> {
+    let ForecastInputs { book, start, plans } = inputs;
     let limits = RunLimits::default();
     if options.replications == 0 {
         return Err(ForecastError::NoReplications);

@@ -6,7 +6,7 @@
 //! forecast ([`crate::forecast::forecast_with_plans`]) both compare against it.
 
 use crate::condition::{Observed, observe};
-use crate::forecast::ForecastError;
+use crate::forecast::{ForecastBasis, ForecastError};
 use crate::mirror::AssetState;
 use crate::orders::OrderBook;
 use crate::{Twin, TwinError};
@@ -39,23 +39,34 @@ pub struct ShiftStart {
     pub book: Option<(i64, Arc<OrderBook>)>,
 }
 
+/// The live order book as one read of the twin gave it: its version in the store, and the book.
+pub type VersionedBook = Option<(i64, Arc<OrderBook>)>;
+
 impl Twin {
-    /// The plant at the start of the shift that began at `start_ms` and the live order book, if
-    /// the twin saw the plant before that start (one of the last two shifts).
-    pub fn shift_start(&self, start_ms: i64) -> Result<Option<ShiftStart>, TwinError> {
-        let Some(plant) = self.mirror().at_shift_start(start_ms) else {
-            return Ok(None);
-        };
-        Ok(Some(ShiftStart {
+    /// The plant at the start of the shift that began at `start_ms`, with the live order book
+    /// `book` (the caller's read of [`Twin::order_book_versioned`], so that what else it runs
+    /// has the same orders), if the twin saw the plant before that start (one of the last two
+    /// shifts).
+    pub fn shift_start(&self, start_ms: i64, book: VersionedBook) -> Option<ShiftStart> {
+        let plant = self.mirror().at_shift_start(start_ms)?;
+        Some(ShiftStart {
             start_ms,
             plant,
-            book: self.order_book_versioned()?,
-        }))
+            book,
+        })
     }
 
     /// [`Twin::shift_start`] of the shift running at `now_ms` (what a forecast compares with).
-    pub fn shift_start_at(&self, now_ms: i64) -> Result<Option<ShiftStart>, TwinError> {
-        self.shift_start(self.mirror().shift_clock().at(now_ms).start_ms)
+    pub fn shift_start_at(&self, now_ms: i64, book: VersionedBook) -> Option<ShiftStart> {
+        self.shift_start(self.mirror().shift_clock().at(now_ms).start_ms, book)
+    }
+
+    /// The live order book and the plant at the start of the shift running at `now_ms` with it:
+    /// one read of the store, for a forecast.
+    pub fn forecast_basis(&self, now_ms: i64) -> Result<ForecastBasis, TwinError> {
+        let book = self.order_book_versioned()?;
+        let start = self.shift_start_at(now_ms, book.clone());
+        Ok(ForecastBasis { book, start })
     }
 }
 

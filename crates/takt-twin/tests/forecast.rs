@@ -15,7 +15,9 @@ use takt_sim::components::Activity;
 use takt_sim::condition::Work;
 use takt_twin::assets_of;
 use takt_twin::condition::{condition_of, condition_with_book, departed_by_product};
-use takt_twin::forecast::{ForecastError, ForecastOptions, forecast, forecast_with_plans};
+use takt_twin::forecast::{
+    ForecastError, ForecastInputs, ForecastOptions, forecast, forecast_with_plans,
+};
 use takt_twin::mirror::{Mirror, MirrorConfig};
 use takt_twin::orders::{OpenOrder, OrderBook, OrderBookRequest};
 
@@ -262,9 +264,10 @@ fn plans_kept_between_forecasts_change_nothing() {
             &view,
             now_ms,
             options,
-            None,
-            None,
-            Some(&plans),
+            ForecastInputs {
+                plans: Some(&plans),
+                ..Default::default()
+            },
             &Default::default(),
         )
         .expect("forecast");
@@ -285,9 +288,10 @@ fn plans_kept_between_forecasts_change_nothing() {
         &view,
         now_ms,
         later,
-        None,
-        None,
-        Some(&plans),
+        ForecastInputs {
+            plans: Some(&plans),
+            ..Default::default()
+        },
         &Default::default(),
     )
     .expect("forecast");
@@ -600,9 +604,10 @@ fn a_live_book_counts_each_orders_parts_from_when_it_was_given() {
             &view,
             now_ms,
             options,
-            Some(&book),
-            None,
-            None,
+            ForecastInputs {
+                book: Some(&book),
+                ..Default::default()
+            },
             &AtomicBool::new(false),
         )
         .expect("forecast");
@@ -617,9 +622,10 @@ fn a_live_book_counts_each_orders_parts_from_when_it_was_given() {
             &view,
             now_ms,
             options,
-            Some(&late_book),
-            None,
-            None,
+            ForecastInputs {
+                book: Some(&late_book),
+                ..Default::default()
+            },
             &AtomicBool::new(false),
         )
         .expect("forecast");

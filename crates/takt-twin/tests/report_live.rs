@@ -12,7 +12,9 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use takt_model::Model;
 use takt_sim::Simulation;
-use takt_twin::forecast::{DEFAULT_MIN_DEVIATION, ForecastOptions, forecast_with_plans};
+use takt_twin::forecast::{
+    DEFAULT_MIN_DEVIATION, ForecastInputs, ForecastOptions, forecast_with_plans,
+};
 use takt_twin::mirror::MirrorConfig;
 use takt_twin::report::{PlanBasis, compare_with_plan};
 use takt_twin::store::Store;
@@ -93,7 +95,7 @@ fn report_of_plant(model: &Arc<Model>, seed: u64) -> takt_twin::report::ShiftRep
         model.timebase.start_ms() + 6 * 3_600_000,
         "the shift before is 6 h to 7 h"
     );
-    let start = twin.shift_start(report.start_ms).expect("store");
+    let start = twin.shift_start(report.start_ms, None);
     assert!(start.is_some(), "the twin saw the plant at 6 h");
     compare_with_plan(&mut report, model, start.as_ref(), 200, 5, None).expect("plan");
     report
@@ -178,16 +180,15 @@ fn past_the_horizon_a_forecast_compares_with_the_plan_from_the_shift_start() {
         plan_replications: 200,
         min_deviation: DEFAULT_MIN_DEVIATION,
     };
-    let start = twin.shift_start_at(now).expect("store");
+    let basis = twin.forecast_basis(now).expect("store");
+    assert!(basis.start.is_some() && basis.book.is_none());
     let view = twin.view(now);
     let forecast = forecast_with_plans(
         &model,
         &view,
         now,
         options,
-        None,
-        start.as_ref(),
-        None,
+        basis.inputs(None),
         &AtomicBool::new(false),
     )
     .expect("forecast");
@@ -216,9 +217,7 @@ fn past_the_horizon_a_forecast_compares_with_the_plan_from_the_shift_start() {
         &view,
         now,
         options,
-        None,
-        None,
-        None,
+        ForecastInputs::default(),
         &AtomicBool::new(false),
     )
     .expect("forecast");

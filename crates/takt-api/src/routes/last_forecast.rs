@@ -16,8 +16,8 @@ pub(super) struct ForecastKey {
     pub(super) plan_replications: u32,
     pub(super) seed: Option<u64>,
     pub(super) min_deviation_bits: u64,
-    /// When the live order book forecast was given, if one was.
-    pub(super) book_given_ms: Option<i64>,
+    /// The version in the store of the live order book forecast, if one was given.
+    pub(super) book_version: Option<i64>,
 }
 
 /// A plant's last forecast: its request, when it was made and its JSON.

@@ -355,14 +355,15 @@ pub(super) async fn twin_forecast(
             ),
         });
     }
-    // The live order book, if one was given (a new one is a new forecast).
+    // The live order book, if one was given (a new one is a new forecast), read once: the
+    // futures and the plan from the shift's start run the same orders.
     let twin = Arc::clone(&p.twin);
-    let book = blocking(move || twin.order_book())
+    let book = blocking(move || twin.order_book_versioned())
         .await?
         .map_err(|e| Problem::internal(format!("the order book: {e}")))?;
-    let book_given_ms = book.as_ref().map(|b| b.given_ms);
+    let book_version = book.as_ref().map(|(version, _)| *version);
     let key = |now_ms: i64| ForecastKey {
-        book_given_ms,
+        book_version,
         minute: now_ms.div_euclid(60_000),
         until: req.until.clone(),
         replications: req.replications,
@@ -419,17 +420,16 @@ pub(super) async fn twin_forecast(
     let stop = StopOnDrop::default();
     let flag = Arc::clone(&stop.0);
     let f = gated(permit, move || {
-        let start = twin
-            .shift_start_at(now_ms)
-            .map_err(|e| Problem::internal(format!("the plant at the shift's start: {e}")))?;
+        let basis = takt_twin::forecast::ForecastBasis {
+            start: twin.shift_start_at(now_ms, book.clone()),
+            book,
+        };
         takt_twin::forecast::forecast_with_plans(
             &model,
             &view,
             now_ms,
             options,
-            book.as_deref(),
-            start.as_ref(),
-            Some(&plans),
+            basis.inputs(Some(&plans)),
             &flag,
         )
         .map_err(|e| Problem::validation(e.to_string(), vec![]))

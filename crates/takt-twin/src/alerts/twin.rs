@@ -79,7 +79,11 @@ pub fn order_forecast(
         min_deviation: crate::forecast::DEFAULT_MIN_DEVIATION,
     };
     let stop = std::sync::atomic::AtomicBool::new(false);
-    crate::forecast::forecast_with_plans(model, view, now_ms, options, book, None, None, &stop)
+    let inputs = crate::forecast::ForecastInputs {
+        book,
+        ..Default::default()
+    };
+    crate::forecast::forecast_with_plans(model, view, now_ms, options, inputs, &stop)
         .map_err(|e| tracing::debug!(error = %e, "alerts: no order forecast now"))
         .ok()
 }
