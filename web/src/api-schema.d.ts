@@ -1476,6 +1476,8 @@ export interface components {
             progress?: components["schemas"]["ProgressView"] | null;
             /** @description As in `JobView`. */
             status: string;
+            /** @description As in `JobView`. */
+            title?: string | null;
         };
         JobView: {
             /** Format: int32 */
@@ -1493,6 +1495,11 @@ export interface components {
             result?: components["schemas"]["JobResult"] | null;
             /** @description `queued`, `running`, `done`, `failed`, `cancelled` or `interrupted` (the server stopped). */
             status: string;
+            /**
+             * @description What the job was, in one line: the plant, and its variants, objective or horizon (`null`
+             *     for a job stored before titles).
+             */
+            title?: string | null;
         };
         /**
          * @description A KPI a comparison reports: its key, its label for people and the quantity it measures (which

@@ -21,6 +21,8 @@ test("a maintenance plan renders its calendar, risk, comparison and planned scen
   const earlier = page.getByTestId("earlier-jobs");
   await expect(earlier.locator("summary")).toHaveText(/^Earlier maintenance plans \(\d+\)$/);
   await expect(earlier.locator("tbody tr").first()).toContainText("shown");
+  // What it was: the plant, how far ahead, from where.
+  await expect(earlier.locator("tbody tr").first()).toContainText(/ · .+ ahead from the scenario's start/);
   await expect(page.getByTestId("calendar")).toBeVisible();
   await expect(page.getByTestId("risk-chart")).toBeVisible();
   // Every service is listed with its start in plant time (the forging shop's offset).

@@ -26,6 +26,8 @@ test("a schedule job runs from the form to a Gantt chart with the plan's orders"
   const earlier = page.getByTestId("earlier-jobs");
   await expect(earlier.locator("summary")).toHaveText(/^Earlier schedules \(\d+\)$/);
   await expect(earlier.locator("tbody tr").first()).toContainText("shown");
+  // What it was: the plant, the objective and the solver.
+  await expect(earlier.locator("tbody tr").first()).toContainText(/Stamping and body-in-white joining · \S+ · dispatch, at most /);
   // What no plan can beat, and how much a better plan could win at most.
   await expect(page.getByTestId("plan-bound")).toContainText(/Whatever the plan: at least \d+ orders? late, weighted tardiness at least \d+ h \d\d min, makespan at least \d+ h \d\d min/);
   await expect(page.getByTestId("plan-bound")).toContainText(/A better plan could cut the weighted tardiness by at most \d+\.\d %/);

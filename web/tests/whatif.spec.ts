@@ -95,8 +95,11 @@ test("a study run before is opened again from the earlier studies, without runni
   // Newest first: the study cancelled last, then the one that ran to its end.
   const rows = earlier.locator("tbody tr");
   await expect(rows.first()).toContainText("cancelled");
+  // What each was: the plant, its variants and runs.
+  await expect(rows.first()).toContainText("1,000 runs each");
   const done = rows.filter({ hasText: "done" }).first();
-  await done.getByRole("button", { name: /^open the study submitted \d{4}-\d\d-\d\d \d\d:\d\d$/ }).click();
+  await expect(done).toContainText("variants: bigger conveyors, second labeller");
+  await done.getByRole("button", { name: /^open the study submitted \d{4}-\d\d-\d\d \d\d:\d\d: .* · \d+ variants: bigger conveyors/ }).click();
   await expect(page.getByTestId("results")).toBeVisible({ timeout: 30_000 });
   await expect(page.getByTestId("decisions")).toContainText("bigger conveyors");
   await expect(done).toContainText("shown");

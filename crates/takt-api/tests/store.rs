@@ -43,7 +43,7 @@ fn script(db: &Db) -> Seen {
         ok(db.scenario("s999")).is_none(),
         ok(db.scenario("nonsense")).is_none(),
     );
-    let id = ok(db.add_job("simulation", Some("{}"), 10));
+    let id = ok(db.add_job("simulation", None, Some("{}"), 10));
     assert!(id.starts_with('j') && id.len() == 33, "{id}");
     assert_eq!(ok(db.job(&id)).map(|j| j.status), Some("queued".into()));
     ok(db.set_status(&id, "running"));
@@ -58,7 +58,7 @@ fn script(db: &Db) -> Seen {
     let j = ok(db.job(&id)).unwrap_or_else(|| panic!("job {id}"));
     // Its progress at its end is stored with it: no server needs to remember it.
     assert_eq!(j.progress, Some((7, 7)));
-    let other = ok(db.add_job("schedule", None, 30));
+    let other = ok(db.add_job("schedule", None, None, 30));
     ok(db.finish(&other, "failed", None, Some("no machine"), None, 31));
     let f = ok(db.job(&other)).unwrap_or_else(|| panic!("job {other}"));
     assert!(ok(db.job("jnothing")).is_none());
@@ -127,11 +127,13 @@ fn a_store_written_before_versions_opens_unchanged() {
             (job.kind.as_str(), job.status.as_str()),
             ("simulation", "done")
         );
+        assert_eq!(job.title, None);
         let result = job.result.unwrap_or_else(|| panic!("its result"));
         assert!(result.get("variants").is_some(), "{result}");
         // A new job goes in beside it.
-        let id = ok(db.add_job("simulation", None, 1));
-        assert!(ok(db.job(&id)).is_some());
+        let id = ok(db.add_job("simulation", Some("a study"), None, 1));
+        let new = ok(db.job(&id)).unwrap_or_else(|| panic!("the new job"));
+        assert_eq!(new.title.as_deref(), Some("a study"));
     }
     let conn = ok(rusqlite::Connection::open(&path));
     let version: i64 = ok(conn.query_row(
@@ -139,8 +141,8 @@ fn a_store_written_before_versions_opens_unchanged() {
         [],
         |r| r.get(0),
     ));
-    // V3 added the progress at a job's end.
-    assert_eq!(version, 3);
+    // V3 added the progress at a job's end, V4 a job's title (none for the job stored before).
+    assert_eq!(version, 4);
 }
 
 /// On PostgreSQL the jobs table is the site's queue. Two nodes taking jobs at once take each
@@ -159,7 +161,7 @@ fn nodes_sharing_postgres_take_each_job_once_and_take_over_silent_ones() {
 
     // Two nodes take 40 jobs as fast as they can: every job once, none twice.
     let queued: Vec<String> = (0..40)
-        .map(|k| ok(a.add_job("simulation", Some(&format!("{{\"k\":{k}}}")), 1)))
+        .map(|k| ok(a.add_job("simulation", None, Some(&format!("{{\"k\":{k}}}")), 1)))
         .collect();
     assert_eq!(ok(b.queued()), 40);
     let take = |db: &Db| {
@@ -190,7 +192,7 @@ fn nodes_sharing_postgres_take_each_job_once_and_take_over_silent_ones() {
     assert_eq!(ok(a.queued()), 0);
 
     // Cancels: a queued job at once, a running one through its node's heartbeat.
-    let waiting = ok(a.add_job("schedule", Some("{}"), 1_000));
+    let waiting = ok(a.add_job("schedule", None, Some("{}"), 1_000));
     ok(b.request_cancel(&waiting, 1_001));
     let cancelled = ok(a.job(&waiting)).unwrap_or_else(|| panic!("the cancelled job"));
     assert_eq!(cancelled.status, "cancelled");
@@ -198,7 +200,7 @@ fn nodes_sharing_postgres_take_each_job_once_and_take_over_silent_ones() {
         ok(a.claim(1_002, lease)).is_none(),
         "a cancelled job is never taken"
     );
-    let running = ok(a.add_job("simulation", Some("{}"), 1_000));
+    let running = ok(a.add_job("simulation", None, Some("{}"), 1_000));
     let held = ok(a.claim(1_000, lease)).unwrap_or_else(|| panic!("a job to take"));
     assert_eq!(held.spec.as_deref(), Some("{}"));
     ok(b.request_cancel(&running, 1_100));
@@ -217,7 +219,7 @@ fn nodes_sharing_postgres_take_each_job_once_and_take_over_silent_ones() {
     ));
 
     // B takes a job and falls silent; A's heartbeats leave it B's until its lease runs out.
-    let job = ok(a.add_job("simulation", Some("{}"), 3_000));
+    let job = ok(a.add_job("simulation", None, Some("{}"), 3_000));
     assert_eq!(ok(b.claim(3_000, lease)).map(|c| c.id), Some(job.clone()));
     ok(a.heartbeat(3_000 + lease - 1, lease, &[]));
     assert_eq!(ok(a.job(&job)).map(|j| j.status), Some("running".into()));
@@ -255,7 +257,7 @@ fn nodes_sharing_postgres_take_each_job_once_and_take_over_silent_ones() {
     assert_eq!(gone.status, "interrupted");
     assert!(gone.error.is_some_and(|e| e.contains("not taken again")));
     // A node starting later hands back what was left at once.
-    let late = ok(a.add_job("schedule", Some("{}"), t));
+    let late = ok(a.add_job("schedule", None, Some("{}"), t));
     ok(a.claim(t, lease));
     let c = ok(Db::connect(&location, t + 10 * lease));
     assert_eq!(ok(c.job(&late)).map(|j| j.status), Some("queued".into()));
@@ -269,8 +271,8 @@ fn chunks_of_a_job_go_first_count_apart_and_leave_with_their_job() {
     let location = ok(StoreLocation::parse(&cluster.database("chunks")));
     let (a, b) = (ok(Db::connect(&location, 0)), ok(Db::connect(&location, 0)));
     let lease = 10_000;
-    let parent = ok(a.add_job("simulation", Some("{}"), 1));
-    let waiting = ok(a.add_job("schedule", Some("{}"), 2));
+    let parent = ok(a.add_job("simulation", None, Some("{}"), 1));
+    let waiting = ok(a.add_job("schedule", None, Some("{}"), 2));
     assert_eq!(ok(a.claim(3, lease)).map(|c| c.id), Some(parent.clone()));
     let chunk = |k: usize| {
         (
@@ -289,7 +291,7 @@ fn chunks_of_a_job_go_first_count_apart_and_leave_with_their_job() {
     assert_eq!(first.id, chunk(0).0);
     assert_eq!(first.spec.as_deref(), Some("{\"k\":0}"));
     // The job's own node takes only its chunks.
-    let other = ok(a.add_job("simulation", Some("{}"), 7));
+    let other = ok(a.add_job("simulation", None, Some("{}"), 7));
     assert!(ok(a.claim_chunk(&other, 8, lease)).is_none());
     assert_eq!(
         ok(a.claim_chunk(&parent, 8, lease)).map(|c| c.id),

@@ -131,6 +131,14 @@ fn workers_run_a_sites_jobs_and_take_over_a_killed_ones() {
     assert_eq!(jobs.len(), 1, "{}", listed.body);
     assert_eq!(jobs[0]["id"], id.as_str());
     assert!(jobs[0]["node"].is_string(), "{}", listed.body);
+    // What it was, stored with it by A and read through B.
+    assert!(
+        jobs[0]["title"]
+            .as_str()
+            .is_some_and(|t| t.contains(" runs each")),
+        "{}",
+        listed.body
+    );
     let node = cluster.sql("site", &format!("SELECT node FROM jobs WHERE key = '{id}'"));
     let holder = workers
         .iter()

@@ -1,5 +1,5 @@
-// The jobs of one kind submitted before (GET /jobs, newest first): when, how they stand, and a
-// button to open one again. A planner who closed the page finds a study here instead of running
+// The jobs of one kind submitted before (GET /jobs, newest first): what each was (its title: the
+// plant, its variants, objective or horizon), when, how it stands, and a button to open it again. A planner who closed the page finds a study here instead of running
 // it again. Read when the page opens and each time a job of the page ends.
 import { useEffect, useState } from "preact/hooks";
 import { get, type Schemas } from "../api";
@@ -58,6 +58,7 @@ export function EarlierJobs(props: { kind: string; refresh: unknown; openId: str
         <thead>
           <tr>
             <th scope="col">submitted</th>
+            <th scope="col">what</th>
             <th scope="col">status</th>
             <th scope="col">ended</th>
             <th scope="col">{one}</th>
@@ -67,13 +68,14 @@ export function EarlierJobs(props: { kind: string; refresh: unknown; openId: str
           {jobs.map((j) => (
             <tr key={j.id}>
               <td>{localTime(j.created_ms)}</td>
+              <td class="what">{j.title ?? "–"}</td>
               <td title={j.error ?? undefined}>{standing(j)}</td>
               <td>{j.finished_ms == null ? "–" : localTime(j.finished_ms)}</td>
               <td>
                 {j.id === props.openId ? (
                   <span class="quiet">shown</span>
                 ) : (
-                  <button type="button" onClick={() => props.onOpen(j.id)} aria-label={`open the ${one} submitted ${localTime(j.created_ms)}`}>
+                  <button type="button" onClick={() => props.onOpen(j.id)} aria-label={`open the ${one} submitted ${localTime(j.created_ms)}${j.title ? `: ${j.title}` : ""}`}>
                     open
                   </button>
                 )}

@@ -43,9 +43,16 @@ trait Backend: Send + Sync {
     fn scenarios(&self) -> Result<Vec<(i64, String, i64)>, DbError>;
     /// Name, text and creation time.
     fn scenario(&self, n: i64) -> Result<Option<(String, String, i64)>, DbError>;
-    /// A queued job with its input (`JobSpec` as JSON; `None` for work that is not data).
-    fn add_job(&self, id: &str, kind: &str, spec: Option<&str>, now_ms: i64)
-    -> Result<(), DbError>;
+    /// A queued job with its title and its input (`JobSpec` as JSON; `None` for work that is
+    /// not data).
+    fn add_job(
+        &self,
+        id: &str,
+        kind: &str,
+        title: Option<&str>,
+        spec: Option<&str>,
+        now_ms: i64,
+    ) -> Result<(), DbError>;
     /// Whether the store is shared by the nodes of a site (its queue is theirs).
     fn is_shared(&self) -> bool;
     /// This process's name among the site's nodes (a shared store).
@@ -193,6 +200,8 @@ pub struct StoredJob {
     /// store).
     pub node: Option<String>,
     pub attempts: Option<i32>,
+    /// What the job was, in one line (`JobSpec::title`); none for jobs stored before titles.
+    pub title: Option<String>,
 }
 
 impl Db {
@@ -268,9 +277,15 @@ impl Db {
 
     /// A new queued job. Its id is 128 random bits from the operating system's generator
     /// (`j` and 32 hex digits), so that one job's id tells nothing of another's.
-    pub fn add_job(&self, kind: &str, spec: Option<&str>, now_ms: i64) -> Result<String, DbError> {
+    pub fn add_job(
+        &self,
+        kind: &str,
+        title: Option<&str>,
+        spec: Option<&str>,
+        now_ms: i64,
+    ) -> Result<String, DbError> {
         let id = format!("j{:032x}", rand::random::<u128>());
-        self.backend.add_job(&id, kind, spec, now_ms)?;
+        self.backend.add_job(&id, kind, title, spec, now_ms)?;
         Ok(id)
     }
 
@@ -403,5 +418,6 @@ fn stored_job(
         progress: done.zip(total).map(|(d, t)| (d as u64, t as u64)),
         node: None,
         attempts: None,
+        title: None,
     }
 }

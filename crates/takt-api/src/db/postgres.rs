@@ -143,14 +143,15 @@ impl Backend for Postgres {
         &self,
         id: &str,
         kind: &str,
+        title: Option<&str>,
         spec: Option<&str>,
         now_ms: i64,
     ) -> Result<(), DbError> {
         self.db.with(|c| {
             c.execute(
-                "INSERT INTO jobs (key, kind, status, created_ms, heartbeat_ms, spec)
-                 VALUES ($1, $2, 'queued', $3, $3, $4)",
-                &[&id, &kind, &now_ms, &spec],
+                "INSERT INTO jobs (key, kind, status, created_ms, heartbeat_ms, spec, title)
+                 VALUES ($1, $2, 'queued', $3, $3, $4, $5)",
+                &[&id, &kind, &now_ms, &spec, &title],
             )
         })?;
         Ok(())
@@ -229,7 +230,7 @@ impl Backend for Postgres {
             .with(|c| {
                 c.query_opt(
                     "SELECT key, kind, status, result, error, created_ms, finished_ms,
-                            progress_done, progress_total, node, attempts
+                            progress_done, progress_total, node, attempts, title
                      FROM jobs WHERE key = $1",
                     &[&id],
                 )
@@ -246,7 +247,7 @@ impl Backend for Postgres {
         let rows = self.db.with(|c| {
             c.query(
                 "SELECT key, kind, status, NULL::text, error, created_ms, finished_ms,
-                        progress_done, progress_total, node, attempts
+                        progress_done, progress_total, node, attempts, title
                  FROM jobs
                  WHERE parent IS NULL
                    AND ($1::text IS NULL OR n < (SELECT n FROM jobs WHERE key = $1))
@@ -377,7 +378,7 @@ impl Backend for Postgres {
 }
 
 /// A job from a row of its columns: key, kind, status, result, error, created, finished,
-/// progress (done, total), node, attempts.
+/// progress (done, total), node, attempts, title.
 fn job_of(r: &postgres::Row) -> StoredJob {
     let id: String = r.get(0);
     let mut job = stored_job(
@@ -387,5 +388,6 @@ fn job_of(r: &postgres::Row) -> StoredJob {
     );
     job.node = r.get(9);
     job.attempts = Some(r.get(10));
+    job.title = r.get(11);
     job
 }

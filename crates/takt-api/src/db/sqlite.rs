@@ -97,12 +97,14 @@ impl Backend for Sqlite {
         &self,
         id: &str,
         kind: &str,
+        title: Option<&str>,
         spec: Option<&str>,
         now_ms: i64,
     ) -> Result<(), DbError> {
         self.conn().execute(
-            "INSERT INTO jobs (kind, status, created_ms, key, spec) VALUES (?1, 'queued', ?2, ?3, ?4)",
-            params![kind, now_ms, id, spec],
+            "INSERT INTO jobs (kind, status, created_ms, key, spec, title)
+             VALUES (?1, 'queued', ?2, ?3, ?4, ?5)",
+            params![kind, now_ms, id, spec, title],
         )?;
         Ok(())
     }
@@ -167,7 +169,7 @@ impl Backend for Sqlite {
             .conn()
             .query_row(
                 "SELECT key, kind, status, result, error, created_ms, finished_ms,
-                        progress_done, progress_total
+                        progress_done, progress_total, title
                  FROM jobs WHERE key = ?1",
                 params![id],
                 job_of,
@@ -184,7 +186,7 @@ impl Backend for Sqlite {
         let conn = self.conn();
         let mut query = conn.prepare_cached(
             "SELECT key, kind, status, NULL, error, created_ms, finished_ms, progress_done,
-                    progress_total
+                    progress_total, title
              FROM jobs
              WHERE (?1 IS NULL OR n < (SELECT n FROM jobs WHERE key = ?1))
                AND (?3 IS NULL OR kind = ?3)
@@ -216,10 +218,10 @@ impl Backend for Sqlite {
 }
 
 /// A job from a row of its columns: key, kind, status, result, error, created, finished,
-/// progress (done, total).
+/// progress (done, total), title.
 fn job_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredJob> {
     let id: String = r.get(0)?;
-    Ok(stored_job(
+    let mut job = stored_job(
         &id,
         (
             r.get(1)?,
@@ -230,5 +232,7 @@ fn job_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredJob> {
             r.get(6)?,
         ),
         (r.get(7)?, r.get(8)?),
-    ))
+    );
+    job.title = r.get(9)?;
+    Ok(job)
 }

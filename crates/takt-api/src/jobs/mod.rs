@@ -17,6 +17,7 @@
 
 mod spec;
 mod split;
+mod title;
 
 pub use spec::{JobSpec, MaintenanceResult, PlantAtStart};
 
@@ -149,6 +150,9 @@ pub struct JobView {
     pub node: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempts: Option<i32>,
+    /// What the job was, in one line: the plant, and its variants, objective or horizon (`null`
+    /// for a job stored before titles).
+    pub title: Option<String>,
 }
 
 /// A job in a list: what it is and how it stands, without its result (`GET /jobs/{id}` has it).
@@ -157,6 +161,8 @@ pub struct JobSummary {
     pub id: String,
     /// `simulation`, `schedule` or `maintenance-plan`.
     pub kind: String,
+    /// As in `JobView`.
+    pub title: Option<String>,
     /// As in `JobView`.
     pub status: String,
     pub progress: Option<ProgressView>,
@@ -549,10 +555,15 @@ impl Jobs {
         let text = serde_json::to_string(&spec)
             .map_err(|e| Problem::internal(format!("the job does not serialise: {e}")))?;
         let kind = spec.kind();
+        let title = spec.title();
+        let title = title.as_deref();
         match &self.queue {
-            Queue::Local { .. } => {
-                self.enqueue_local(kind, Some(&text), Box::new(move |p, _| spec.run(p, None)))
-            }
+            Queue::Local { .. } => self.enqueue_local(
+                kind,
+                title,
+                Some(&text),
+                Box::new(move |p, _| spec.run(p, None)),
+            ),
             Queue::Shared { closed, wake } => {
                 if closed.load(Ordering::Relaxed) {
                     return Err(Problem::busy(
@@ -574,7 +585,7 @@ impl Jobs {
                 }
                 let id = self
                     .db
-                    .add_job(kind, Some(&text), now_ms())
+                    .add_job(kind, title, Some(&text), now_ms())
                     .map_err(|e| Problem::internal(e.to_string()))?;
                 wake.1.notify_one();
                 Ok(id)
@@ -583,13 +594,19 @@ impl Jobs {
     }
 
     /// Queues `work` in memory (one server alone).
-    fn enqueue_local(&self, kind: &str, spec: Option<&str>, work: Work) -> Result<String, Problem> {
+    fn enqueue_local(
+        &self,
+        kind: &str,
+        title: Option<&str>,
+        spec: Option<&str>,
+        work: Work,
+    ) -> Result<String, Problem> {
         let Queue::Local { sender, .. } = &self.queue else {
             return Err(Problem::internal("not a pool of its own"));
         };
         let id = self
             .db
-            .add_job(kind, spec, now_ms())
+            .add_job(kind, title, spec, now_ms())
             .map_err(|e| Problem::internal(e.to_string()))?;
         if let Ok(mut live) = self.live.lock() {
             live.insert(id.clone(), Arc::new(Progress::default()));
@@ -642,6 +659,7 @@ impl Jobs {
                 error: j.error,
                 node: j.node,
                 attempts: j.attempts,
+                title: j.title,
             }
         }))
     }
@@ -682,6 +700,7 @@ impl Jobs {
                 created_ms: j.created_ms,
                 finished_ms: j.finished_ms,
                 node: j.node,
+                title: j.title,
             })
             .collect();
         let of_kind = kind.map_or(String::new(), |k| format!("&kind={k}"));
@@ -781,7 +800,7 @@ impl Jobs {
     /// Queues a closure instead of a spec (the pool's own tests: work that ignores its flag).
     #[cfg(test)]
     fn submit_work(&self, kind: &str, work: Work) -> Result<String, Problem> {
-        self.enqueue_local(kind, None, work)
+        self.enqueue_local(kind, None, None, work)
     }
 }
 

@@ -305,13 +305,18 @@ fn a_maintenance_plan_gives_its_calendar_risk_and_planned_scenario() {
 fn jobs_are_listed_newest_first_a_page_at_a_time() {
     let s = App::with_tokens();
     let mut ids = Vec::new();
+    let variants = json!([
+        {"name": "two M2", "overrides": ["stations.M2.machines=2"]},
+        {"name": "two M3", "overrides": ["stations.M3.machines=2"]},
+        {"name": "two M1", "overrides": ["stations.M1.machines=2"]},
+        {"name": "all two", "overrides": ["stations.M1.machines=2", "stations.M2.machines=2"]},
+    ]);
     for horizon in ["2000s", "3000s", "4000s"] {
-        let sim = post(
-            &s,
-            "/simulations",
-            Some(WRITE),
-            &json!({"scenario": REFERENCE, "horizon": horizon, "replications": 2}).to_string(),
-        );
+        let mut request = json!({"scenario": REFERENCE, "horizon": horizon, "replications": 2});
+        if horizon == "4000s" {
+            request["variants"] = variants.clone();
+        }
+        let sim = post(&s, "/simulations", Some(WRITE), &request.to_string());
         assert_eq!(sim.status, 202, "{}", sim.text);
         ids.push(sim.body["id"].as_str().unwrap_or("").to_string());
     }
@@ -336,6 +341,20 @@ fn jobs_are_listed_newest_first_a_page_at_a_time() {
     assert_eq!(first["status"], "done");
     assert!(first.get("result").is_none(), "{first}");
     assert!(first["finished_ms"].as_i64() >= first["created_ms"].as_i64());
+    // What each was, in a line: the plant, what it compared (four variants, three named), the
+    // runs and the horizon.
+    assert_eq!(
+        first["title"],
+        "Reference serial line · 4 variants: two M2, two M3, two M1, 1 more · 2 runs each · 1 h 07 min"
+    );
+    assert_eq!(
+        page.body["jobs"][1]["title"],
+        "Reference serial line · the scenario as it is · 2 runs each · 50 min"
+    );
+    assert_eq!(
+        get(&s, &format!("/jobs/{}", ids[2]), Some(READ)).body["title"],
+        first["title"]
+    );
     // The next page: the oldest, and no page after it.
     let next = page.body["next"].as_str().expect("a next page").to_string();
     let rest = get(&s, &next, Some(READ));
