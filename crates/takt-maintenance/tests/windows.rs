@@ -51,7 +51,8 @@ fn two_machines(crew_in_stop: u32) -> WindowProblem {
 /// function; each service's cost; the line's value in every bucket it stands.
 fn cost_of(p: &WindowProblem, plan: &MaintenancePlan) -> f64 {
     let mut cost = 0.0;
-    let mut stopped = std::collections::BTreeSet::new();
+    // Per line, the spans (seconds) it stands for a service: from its start, its length.
+    let mut stands: std::collections::BTreeMap<String, Vec<(f64, f64)>> = Default::default();
     let horizon = p.buckets as f64 * p.bucket_s;
     for m in &p.machines {
         let expected = |span_s: f64, fresh: bool| -> f64 {
@@ -78,21 +79,38 @@ fn cost_of(p: &WindowProblem, plan: &MaintenancePlan) -> f64 {
         for w in mine {
             cost += m.maintenance_cost + expected(w.start_s - since.0, since.1);
             // Renewed the service's length after its start, within its buckets.
-            since = (w.start_s + m.service_s.min(w.duration_s), true);
-            for t in w.start_bucket..w.start_bucket + m.duration_buckets {
-                stopped.insert((m.line.clone(), t));
-            }
+            let length = m.service_s.min(w.duration_s);
+            since = (w.start_s + length, true);
+            stands
+                .entry(m.line.clone())
+                .or_default()
+                .push((w.start_s, w.start_s + length));
         }
         cost += expected(horizon - since.0, since.1);
     }
-    for (line, t) in stopped {
+    // The line's value of each bucket for the time it stands in it, its services' spans joined.
+    for (line, mut spans) in stands {
         let values = &p
             .line_value
             .iter()
             .find(|(l, _)| *l == line)
             .expect("line")
             .1;
-        cost += values[t];
+        spans.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut joined: Vec<(f64, f64)> = Vec::new();
+        for (a, b) in spans {
+            match joined.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => joined.push((a, b)),
+            }
+        }
+        for (a, b) in joined {
+            for (t, value) in values.iter().enumerate() {
+                let (from, to) = (t as f64 * p.bucket_s, (t + 1) as f64 * p.bucket_s);
+                let overlap = (b.min(to) - a.max(from)).max(0.0);
+                cost += value * overlap / p.bucket_s;
+            }
+        }
     }
     cost
 }

@@ -66,13 +66,19 @@ pub fn solve_milp(p: &WindowProblem, time_limit_s: f64) -> Result<MaintenancePla
         }
         for (l, zs) in z.iter().enumerate() {
             for (t, v) in zs.iter().enumerate() {
-                let stands = p.machines.iter().enumerate().any(|(i, m)| {
-                    models[i].line == l
-                        && chosen[i]
+                let stands = p
+                    .machines
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| models[*i].line == l)
+                    .flat_map(|(i, m)| {
+                        chosen[i]
                             .iter()
-                            .any(|&s| s <= t && t < s + m.duration_buckets)
-                });
-                initial.push((*v, if stands { 1.0 } else { 0.0 }));
+                            .filter(move |&&s| s <= t && t < s + m.duration_buckets)
+                            .map(move |&s| m.stands_in(p.bucket_s, t - s))
+                    })
+                    .fold(0.0, f64::max);
+                initial.push((*v, stands));
             }
         }
     }
@@ -114,8 +120,10 @@ pub fn solve_milp(p: &WindowProblem, time_limit_s: f64) -> Result<MaintenancePla
             for (s, done) in &services[i] {
                 if *s <= t && t < s + d {
                     crew += f64::from(m.crew) * *done;
-                    // The line stands while any of its machines is serviced.
-                    model.add_constraint(Expression::from(z[models[i].line][t]).geq(*done));
+                    // The line stands while any of its machines is serviced, for the longest
+                    // share of the bucket any of them takes.
+                    let share = m.stands_in(p.bucket_s, t - s);
+                    model.add_constraint(Expression::from(z[models[i].line][t]).geq(share * *done));
                 }
             }
         }

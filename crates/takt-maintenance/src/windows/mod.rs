@@ -10,8 +10,10 @@
 //! repaired as good as new, so the count is the renewal function (`renewal.rs`), delayed by the
 //! mode's current age in the first segment; modes age in their own basis (calendar time, operating
 //! time at the expected utilisation, cycles at the expected rate). A service costs its maintenance
-//! cost, and the production lost while its line stands in buckets s .. s + d at the line's value
-//! of those buckets (0 in planned stops, low in low-load shifts).
+//! cost, and the production lost while its line stands for it from the start of bucket s for
+//! the service's length (whole buckets, then a share of the last) at the line's value of those
+//! buckets (0 in planned stops, low in low-load shifts); services of one line in the same bucket
+//! run together, and the line stands for the longest.
 //!
 //! The choice per machine is a path through its possible service starts (a segment is an arc),
 //! so the exact model is a small MILP of arcs coupled by crew capacity and shared line stops
@@ -85,6 +87,13 @@ impl MachineInput {
         } else {
             whole
         }
+    }
+
+    /// The share of the `k`-th bucket a service takes (0: the one it starts in) in which its line
+    /// stands for it: whole buckets, then what is left of the service's length. A one-hour
+    /// service in four-hour buckets stops the line for a quarter of its bucket, not all of it.
+    pub fn stands_in(&self, bucket_s: f64, k: usize) -> f64 {
+        (self.renewed_after(bucket_s) - k as f64).clamp(0.0, 1.0)
     }
 
     /// The probability of a failure of any mode within `window_s` seconds at the full rate
@@ -197,8 +206,8 @@ pub struct Window {
     pub risk_after: f64,
     pub risk_without: f64,
     pub maintenance_cost: f64,
-    /// The value of the production lost while the line stands for it (a bucket shared with other
-    /// windows of the line is split among them).
+    /// The value of the production lost while the line stands for it, for the service's length
+    /// (a bucket shared with other services of the line is split among them by their shares).
     pub production_cost: f64,
 }
 
@@ -506,12 +515,18 @@ fn plan_of(
     let mut machines = Vec::new();
     let mut cost = 0.0;
     let mut run_to_failure = 0.0;
-    // Per line and bucket: how many windows stop it.
-    let mut stopping = vec![vec![0u32; p.buckets]; p.line_value.len()];
+    // Per line and bucket: the share of it the line stands (the longest of the services in it:
+    // services of one line run together), and the sum of the services' shares, by which each
+    // service's part of the lost production is weighed.
+    let mut standing = vec![vec![0.0f64; p.buckets]; p.line_value.len()];
+    let mut shares = vec![vec![0.0f64; p.buckets]; p.line_value.len()];
     for (i, m) in p.machines.iter().enumerate() {
+        let line = models[i].line;
         for &s in &chosen[i] {
-            for n in &mut stopping[models[i].line][s..s + m.duration_buckets] {
-                *n += 1;
+            for k in 0..m.duration_buckets {
+                let share = m.stands_in(p.bucket_s, k);
+                standing[line][s + k] = standing[line][s + k].max(share);
+                shares[line][s + k] += share;
             }
         }
     }
@@ -532,8 +547,13 @@ fn plan_of(
         run_to_failure += rtf_cost;
         for (k, &s) in chosen[i].iter().enumerate() {
             let d = m.duration_buckets;
-            let production: f64 = (s..s + d)
-                .map(|t| p.line_value[model.line].1[t] / f64::from(stopping[model.line][t]))
+            let line = model.line;
+            let production: f64 = (0..d)
+                .map(|k| (s + k, m.stands_in(p.bucket_s, k)))
+                .filter(|&(t, share)| share > 0.0 && shares[line][t] > 0.0)
+                .map(|(t, share)| {
+                    p.line_value[line].1[t] * standing[line][t] * share / shares[line][t]
+                })
                 .sum();
             cost += m.maintenance_cost + production;
             // The risk this service removes: the span after it, from the ages reached without it.
@@ -648,7 +668,8 @@ fn greedy_in_order(
     order: &[usize],
 ) -> Result<Vec<Vec<usize>>, (usize, WindowError)> {
     let mut crew_used = vec![0u32; p.buckets];
-    let mut stopped = vec![vec![false; p.buckets]; p.line_value.len()];
+    // Per line and bucket: the share of it the line already stands for the services planned.
+    let mut stopped = vec![vec![0.0f64; p.buckets]; p.line_value.len()];
     let mut chosen = vec![Vec::new(); p.machines.len()];
     for &i in order {
         let m = &p.machines[i];
@@ -656,10 +677,13 @@ fn greedy_in_order(
         let d = m.duration_buckets;
         let line = model.line;
         let open = |s: usize| (s..s + d).all(|t| crew_used[t] + m.crew <= p.crew[t]);
+        // What a service starting at `s` adds to the line's stop.
         let stop_cost = |s: usize| -> f64 {
-            (s..s + d)
-                .filter(|&t| !stopped[line][t])
-                .map(|t| p.line_value[line].1[t])
+            (0..d)
+                .map(|k| {
+                    let more = m.stands_in(p.bucket_s, k) - stopped[line][s + k];
+                    p.line_value[line].1[s + k] * more.max(0.0)
+                })
                 .sum()
         };
         // Shortest path over the arcs (generated in time order of their start node).
@@ -708,9 +732,10 @@ fn greedy_in_order(
         }
         services.reverse();
         for &s in &services {
-            for t in s..s + d {
-                crew_used[t] += m.crew;
-                stopped[line][t] = true;
+            for k in 0..d {
+                crew_used[s + k] += m.crew;
+                let standing = &mut stopped[line][s + k];
+                *standing = standing.max(m.stands_in(p.bucket_s, k));
             }
         }
         chosen[i] = services;
