@@ -2739,15 +2739,20 @@ export interface components {
              * @description Crew members it takes.
              */
             crew: number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description How long the service takes: the line stands that long from `start_s`, and the machine is
+             *     as good as new at its end. It is planned in whole buckets (the crew is held for the
+             *     buckets it reaches into).
+             */
             duration_s: number;
             machine: string;
             /** Format: double */
             maintenance_cost: number;
             /**
              * Format: double
-             * @description The value of the production lost while the line stands for it (a bucket shared with other
-             *     windows of the line is split among them).
+             * @description The value of the production lost while the line stands for it, for the service's length
+             *     (a bucket shared with other services of the line is split among them by their shares).
              */
             production_cost: number;
             /**

@@ -196,6 +196,9 @@ pub struct Window {
     pub machine: String,
     pub start_bucket: usize,
     pub start_s: f64,
+    /// How long the service takes: the line stands that long from `start_s`, and the machine is
+    /// as good as new at its end. It is planned in whole buckets (the crew is held for the
+    /// buckets it reaches into).
     pub duration_s: f64,
     /// Crew members it takes.
     pub crew: u32,
@@ -572,7 +575,7 @@ fn plan_of(
                 machine: m.name.clone(),
                 start_bucket: s,
                 start_s: s as f64 * p.bucket_s,
-                duration_s: d as f64 * p.bucket_s,
+                duration_s: m.renewed_after(p.bucket_s) * p.bucket_s,
                 crew: m.crew,
                 risk_before: risks[k],
                 risk_after: risks[k + 1],
