@@ -9,7 +9,7 @@ import { join } from "node:path";
 
 export const SHIPPED = "../scenarios/bottling-line.toml";
 
-const CALENDAR = /\[calendar\]\nshifts = \[\n[^\]]*\]\nbreaks = \[[^\n]*\]\n/;
+const CALENDAR = /\[calendar\]\nshifts = \[\n[^\]]*\]\n(breaks = \[[^\n]*\]\n)?/;
 
 const AROUND_THE_CLOCK = `[calendar]
 shifts = [
@@ -19,11 +19,13 @@ shifts = [
 ]
 `;
 
-/** Writes the variant into a folder of its own and returns its path. */
-export function aroundTheClock(): string {
-  const shipped = readFileSync(SHIPPED, "utf8");
-  if (!CALENDAR.test(shipped)) throw new Error(`${SHIPPED}: its [calendar] table is not where the browser tests expect it; update tests/around-the-clock.ts`);
-  const path = join(mkdtempSync(join(tmpdir(), "takt-web-scenario-")), "bottling-line-around-the-clock.toml");
+/** Writes the variant of `scenario` (the bottling line by default) into a folder of its own and
+ * returns its path. */
+export function aroundTheClock(scenario: string = SHIPPED): string {
+  const shipped = readFileSync(scenario, "utf8");
+  if (!CALENDAR.test(shipped)) throw new Error(`${scenario}: its [calendar] table is not where the browser tests expect it; update tests/around-the-clock.ts`);
+  const name = scenario.split("/").pop()!.replace(/\.toml$/, "");
+  const path = join(mkdtempSync(join(tmpdir(), "takt-web-scenario-")), `${name}-around-the-clock.toml`);
   writeFileSync(path, shipped.replace(CALENDAR, AROUND_THE_CLOCK));
   return path;
 }

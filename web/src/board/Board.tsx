@@ -14,6 +14,9 @@ import { ShiftHistory } from "./ShiftHistory";
 import { twinPath } from "../plant";
 import { PlantPicker } from "./PlantPicker";
 
+/** A TV's board shows a line of more machines than this as smaller cards in rows (`Line`'s `dense`). */
+const DENSE_FROM = 6;
+
 /** After this long without a connection, the machines' last states are no longer shown as current. */
 const OFFLINE_AFTER_MS = 5000;
 
@@ -42,6 +45,7 @@ export function Board(props: { tv?: boolean }) {
   const offset = layout.utc_offset_min;
   const state = live.state;
   const offline = !live.status.connected && clock - live.status.since_ms > OFFLINE_AFTER_MS;
+  const dense = props.tv === true && ordered.length > DENSE_FROM;
   return (
     <main class="board" aria-label="line board">
       <section class="board-head">
@@ -77,13 +81,21 @@ export function Board(props: { tv?: boolean }) {
       ) : null}
       <StoppedFeeds offset={offset} clock={clock} tv={props.tv} />
       <AlertsPanel changes={live.alerts} offset={offset} since_ms={state?.window_start_ms ?? null} showCleared={!props.tv} />
-      <Line layout={layout} assets={assets} buffers={buffers} now_ms={state?.now_ms ?? 0} offline={offline} />
+      <Line
+        layout={layout}
+        assets={assets}
+        buffers={buffers}
+        now_ms={state?.now_ms ?? 0}
+        offline={offline}
+        dense={dense}
+      />
       <ShiftHistory
         machines={ordered}
         offset={offset}
         changes={live.received}
         between={state ? state.now_ms >= state.window_end_ms : false}
         reasons={layout.stop_reasons}
+        dense={dense}
       />
       {props.tv ? null : (
         <div class="panels">

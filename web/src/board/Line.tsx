@@ -1,6 +1,8 @@
 // The line in flow order: a column per stage, each station with its machines' state (colour and
 // word), reason and since when, the shift's good and scrap, and its ISO 22400 figures; between the
-// columns, the buffers that feed the next stage.
+// columns, the buffers that feed the next stage. On a TV with a long line (`dense`), every machine
+// is a smaller card in rows read in flow order, the buffer feeding a station above its first
+// machine, so that the whole line fits the screen.
 import type { AssetView, PlantLayout } from "../api";
 import { count, duration, percent, plantClock } from "../format";
 import { look, reasonText, type ReasonWords } from "../states";
@@ -41,46 +43,95 @@ export function namesOverBound(kinds: readonly string[]): string | undefined {
   return `sends more ${list} than the twin keeps by name (its events are stored whole)`;
 }
 
-function MachineCard(props: { asset: AssetView | undefined; name: string; now_ms: number; offset: number; offline: boolean; reasons: ReasonWords }) {
+function MachineCard(props: {
+  asset: AssetView | undefined;
+  name: string;
+  now_ms: number;
+  offset: number;
+  offline: boolean;
+  reasons: ReasonWords;
+  dense: boolean;
+}) {
   const a = props.asset;
   const state = props.offline || !a ? "UNKNOWN" : a.state;
   const l = look(state);
   const flag = a ? overStandard(a) : undefined;
   const names = a && !props.offline ? namesOverBound(a.names_over_bound) : undefined;
   const since = a?.since_ms ?? null;
+  const badge = (
+    <span class={`state ${state === "UNKNOWN" ? "state-unknown" : ""}`} style={{ background: l.colour, color: l.ink }}>
+      {l.word}
+    </span>
+  );
   return (
     <article class="machine" data-testid={`machine-${props.name}`} data-state={state} aria-label={`${props.name}: ${l.word}`}>
-      <header>
-        <h3>{props.name}</h3>
-        <span class={`state ${state === "UNKNOWN" ? "state-unknown" : ""}`} style={{ background: l.colour, color: l.ink }}>
-          {l.word}
+      {props.dense ? (
+        // The name has the card's whole width; the state leads the reason's line.
+        <header>
+          <h3 title={props.name}>{props.name}</h3>
+        </header>
+      ) : (
+        <header>
+          <h3>{props.name}</h3>
+          {badge}
+        </header>
+      )}
+      <p class="reason">
+        {props.dense ? <>{badge} </> : null}
+        <span title={!props.offline && a?.reason ? `reason code: ${a.reason}` : undefined} data-testid={`reason-${props.name}`}>
+          {props.offline ? "no connection to the server" : (reasonText(a?.reason, props.reasons, true) ?? "\u00a0")}
         </span>
-      </header>
-      <p class="reason" title={!props.offline && a?.reason ? `reason code: ${a.reason}` : undefined} data-testid={`reason-${props.name}`}>
-        {props.offline ? "no connection to the server" : (reasonText(a?.reason, props.reasons, true) ?? "\u00a0")}
       </p>
       <p class="since">
         {since != null && !props.offline
           ? `since ${plantClock(since, props.offset)} (${duration((props.now_ms - since) / 1000)})`
           : "\u00a0"}
       </p>
-      <dl class="counts">
-        <div>
-          <dt>good</dt>
-          <dd data-testid={`good-${props.name}`}>{count(a?.good)}</dd>
-        </div>
-        <div>
-          <dt>scrap</dt>
-          <dd>{count(a?.scrap)}</dd>
-        </div>
-      </dl>
-      <div class="kpis">
-        <Kpi name="A" value={a?.availability} />
-        <Kpi name="P" value={a?.performance} flag={flag} />
-        <Kpi name="Q" value={a?.quality} />
-        <Kpi name="OEE" value={a?.oee} flag={flag} />
-      </div>
-      {flag ? <p class="warning">{flag}</p> : null}
+      {props.dense ? (
+        // The shift's good parts and OEE only: A, P and Q are on the desk's board.
+        <dl class="counts dense-counts">
+          <div>
+            <dt>good</dt>
+            <dd data-testid={`good-${props.name}`}>{count(a?.good)}</dd>
+          </div>
+          <div>
+            <dt>OEE</dt>
+            <dd>
+              {percent(a?.oee)}
+              {flag ? (
+                <span class="flag" title={flag}>
+                  {" "}
+                  ⚑
+                </span>
+              ) : null}
+            </dd>
+          </div>
+        </dl>
+      ) : (
+        <>
+          <dl class="counts">
+            <div>
+              <dt>good</dt>
+              <dd data-testid={`good-${props.name}`}>{count(a?.good)}</dd>
+            </div>
+            <div>
+              <dt>scrap</dt>
+              <dd>{count(a?.scrap)}</dd>
+            </div>
+          </dl>
+          <div class="kpis">
+            <Kpi name="A" value={a?.availability} />
+            <Kpi name="P" value={a?.performance} flag={flag} />
+            <Kpi name="Q" value={a?.quality} />
+            <Kpi name="OEE" value={a?.oee} flag={flag} />
+          </div>
+        </>
+      )}
+      {flag ? (
+        <p class="warning" title={props.dense ? flag : undefined}>
+          {props.dense ? "faster than standard" : flag}
+        </p>
+      ) : null}
       {names ? (
         <p
           class="warning names-warning"
@@ -124,10 +175,46 @@ export function Line(props: {
   buffers: Map<string, number | null>;
   now_ms: number;
   offline: boolean;
+  dense?: boolean;
 }) {
   const stages: Station[][] = [];
   for (const s of props.layout.stations) (stages[s.stage] ??= []).push(s);
   const offset = props.layout.utc_offset_min;
+  const card = (m: string) => (
+    <MachineCard
+      key={m}
+      name={m}
+      asset={props.assets.get(m)}
+      now_ms={props.now_ms}
+      offset={offset}
+      offline={props.offline}
+      reasons={props.layout.stop_reasons}
+      dense={props.dense ?? false}
+    />
+  );
+  if (props.dense) {
+    // In flow order, in rows of as many columns as half the machines (two rows for most lines).
+    const machines = stages.flat().reduce((n, s) => n + s.machines.length, 0);
+    const columns = Math.min(10, Math.max(4, Math.ceil(machines / 2)));
+    return (
+      <section class="line dense" aria-label="the line in flow order" style={{ gridTemplateColumns: `repeat(${columns}, minmax(0, 1fr))` }}>
+        {stages.flat().map((s, k) => (
+          <div class="station" key={s.name} data-testid={`station-${s.name}`}>
+            {s.machines.map((m, i) => (
+              <div class="slot" key={m}>
+                {i === 0 ? (
+                  <Buffer station={s} first={k === 0} parts={props.offline ? null : props.buffers.get(s.input_buffer.name)} />
+                ) : (
+                  <div class="buffer">{"\u00a0"}</div>
+                )}
+                {card(m)}
+              </div>
+            ))}
+          </div>
+        ))}
+      </section>
+    );
+  }
   return (
     <section class="line" aria-label="the line in flow order">
       {stages.map((stations, stage) => (
@@ -136,17 +223,7 @@ export function Line(props: {
             <div class="station" key={s.name} data-testid={`station-${s.name}`}>
               <Buffer station={s} first={stage === 0} parts={props.offline ? null : props.buffers.get(s.input_buffer.name)} />
               {s.machines.length > 1 || s.machines[0] !== s.name ? <h2 class="station-name">{s.name}</h2> : null}
-              {s.machines.map((m) => (
-                <MachineCard
-                  key={m}
-                  name={m}
-                  asset={props.assets.get(m)}
-                  now_ms={props.now_ms}
-                  offset={offset}
-                  offline={props.offline}
-                  reasons={props.layout.stop_reasons}
-                />
-              ))}
+              {s.machines.map(card)}
             </div>
           ))}
         </div>

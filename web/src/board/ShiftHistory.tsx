@@ -7,7 +7,8 @@ import type { ReasonWords } from "../states";
 import { Pareto } from "./Pareto";
 import { Timeline } from "./Timeline";
 
-export function ShiftHistory(props: { machines: string[]; offset: number; changes: number; between: boolean; reasons: ReasonWords }) {
+/** `dense`: a TV showing a long line, whose timeline's rows are lower so that the board fits. */
+export function ShiftHistory(props: { machines: string[]; offset: number; changes: number; between: boolean; reasons: ReasonWords; dense?: boolean }) {
   const [window, setWindow] = useState<Window>("shift");
   const { report, error } = useTimeline(window, props.changes);
   const span = report ? `${report.shift ?? "shift"} ${plantTime(report.window_start_ms, props.offset)}–${plantTime(report.window_end_ms, props.offset).slice(11)}` : "";
@@ -27,7 +28,7 @@ export function ShiftHistory(props: { machines: string[]; offset: number; change
       {error ? <p class="error" role="alert">{error}</p> : null}
       {report ? (
         <div class="history">
-          <Timeline report={report} machines={props.machines} offset={props.offset} />
+          <Timeline report={report} machines={props.machines} offset={props.offset} rowPx={props.dense ? 20 : 40} />
           <div>
             <h3>Stops and waits by reason</h3>
             <Pareto report={report} reasons={props.reasons} />

@@ -6,11 +6,13 @@ import { useMemo } from "preact/hooks";
 import { Chart, type ChartOption } from "../chart";
 import { duration, plantClock } from "../format";
 import { look, STATE_ORDER } from "../states";
+import { tvMode } from "../tv";
 import type { TimelineReport } from "./history";
 
 type Bar = [row: number, start: number, end: number, state: number];
 
-export function Timeline(props: { report: TimelineReport; machines: string[]; offset: number }) {
+/** `rowPx`: the height of a machine's row (less on a TV showing a long line, so that it fits). */
+export function Timeline(props: { report: TimelineReport; machines: string[]; offset: number; rowPx?: number }) {
   const { report, machines, offset } = props;
   const option = useMemo<ChartOption>(() => {
     const rows = new Map(machines.map((m, i) => [m, i]));
@@ -41,13 +43,17 @@ export function Timeline(props: { report: TimelineReport; machines: string[]; of
       if (right <= left) return null;
       return { type: "rect", shape: { x: left, y, width: Math.max(right - left, 1), height }, style: api.style() };
     };
+    // A TV is not touched: no slider to zoom with, and its room goes to the rows.
+    const tv = tvMode();
     return {
       tooltip: { trigger: "item", formatter: (p: { value: Bar }) => tips[p.value[3]] ?? "" },
-      grid: { left: 110, right: 24, top: 10, bottom: 60 },
-      dataZoom: [
-        { type: "inside", xAxisIndex: 0, filterMode: "weakFilter" },
-        { type: "slider", xAxisIndex: 0, height: 18, bottom: 8, filterMode: "weakFilter", labelFormatter: (v: number) => plantClock(v, offset) },
-      ],
+      grid: { left: 110, right: 24, top: 10, bottom: tv ? 30 : 60 },
+      dataZoom: tv
+        ? []
+        : [
+            { type: "inside", xAxisIndex: 0, filterMode: "weakFilter" },
+            { type: "slider", xAxisIndex: 0, height: 18, bottom: 8, filterMode: "weakFilter", labelFormatter: (v: number) => plantClock(v, offset) },
+          ],
       xAxis: {
         type: "value",
         min: report.window_start_ms,
@@ -60,5 +66,6 @@ export function Timeline(props: { report: TimelineReport; machines: string[]; of
       series: [{ type: "custom", renderItem, encode: { x: [1, 2], y: 0 }, data }],
     };
   }, [report, machines, offset]);
-  return <Chart option={option} height={80 + 40 * machines.length} label="machine states over the shift" testId="timeline-chart" />;
+  const room = tvMode() ? 50 : 80;
+  return <Chart option={option} height={room + (props.rowPx ?? 40) * machines.length} label="machine states over the shift" testId="timeline-chart" />;
 }
