@@ -490,8 +490,8 @@ export interface paths {
         };
         /**
          * A day's or a week's figures: each machine's pieces and ISO 22400 KPIs over the shifts that
-         *     started in the plant's day (or week) of the running shift, the running one so far included;
-         *     the ratios over the summed times and pieces.
+         *     started in the plant's day (or week) of the running shift, the running one so far included,
+         *     or of an earlier `date`; the ratios over the summed times and pieces.
          */
         get: operations["plant_twin_totals"];
         put?: never;
@@ -936,8 +936,8 @@ export interface paths {
         };
         /**
          * A day's or a week's figures: each machine's pieces and ISO 22400 KPIs over the shifts that
-         *     started in the plant's day (or week) of the running shift, the running one so far included;
-         *     the ratios over the summed times and pieces.
+         *     started in the plant's day (or week) of the running shift, the running one so far included,
+         *     or of an earlier `date`; the ratios over the summed times and pieces.
          */
         get: operations["twin_totals"];
         put?: never;
@@ -1840,6 +1840,8 @@ export interface components {
             end_ms: number;
             /** @description Each machine that counted in them, in the line's order. */
             machines: components["schemas"]["MachineShift"][];
+            /** @description What the figures leave out: shifts older than the twin keeps, a period still to come. */
+            notes: string[];
             /** @description The twin's moment (its newest event). */
             now: string;
             /** @description `day` or `week`. */
@@ -3644,6 +3646,11 @@ export interface operations {
                  *     Sunday.
                  */
                 period: string | null;
+                /**
+                 * @description An earlier day, or a day of an earlier week, in the plant's calendar: `2026-01-05`
+                 *     (default: the running shift's).
+                 */
+                date: string | null;
             };
             cookie?: never;
         };
@@ -4409,6 +4416,11 @@ export interface operations {
                  *     Sunday.
                  */
                 period: string | null;
+                /**
+                 * @description An earlier day, or a day of an earlier week, in the plant's calendar: `2026-01-05`
+                 *     (default: the running shift's).
+                 */
+                date: string | null;
             };
             cookie?: never;
         };

@@ -59,13 +59,18 @@ test("the board lists the shifts before the last one, newest first, with the lin
   for (const cell of await earlier.getByRole("row").nth(1).getByRole("cell").all()) {
     await expect(cell).toHaveText(/^(\d[\d,]*|\d+\.\d %( ⚑)?|–)$/);
   }
-  // The day and the week of the running shift (Tuesday's late): Tuesday's two shifts, then all
-  // four since Monday, summed at the line's last machine.
+  // The day and the week of the running shift (Tuesday's late): Tuesday's two shifts, Monday's
+  // (yesterday), then all four since Monday, summed at the line's last machine.
   const totals = page.getByTestId("period-totals");
-  await expect(totals.getByRole("rowheader")).toHaveText([`day ${plantDate(tuesdayEarly)} (so far)`, `week from ${plantDate(mondayEarly)} (so far)`]);
+  await expect(totals.getByRole("rowheader")).toHaveText([
+    `day ${plantDate(tuesdayEarly)} (so far)`,
+    `day ${plantDate(mondayEarly)} (yesterday)`,
+    `week from ${plantDate(mondayEarly)} (so far)`,
+  ]);
   await expect(totals.getByRole("row").nth(1).getByRole("cell").first()).toHaveText("700");
-  await expect(totals.getByRole("row").nth(2).getByRole("cell").first()).toHaveText("1,000");
-  for (const cell of await totals.getByRole("row").nth(2).getByRole("cell").all()) {
+  await expect(totals.getByRole("row").nth(2).getByRole("cell").first()).toHaveText("300");
+  await expect(totals.getByRole("row").nth(3).getByRole("cell").first()).toHaveText("1,000");
+  for (const cell of await totals.getByRole("row").nth(3).getByRole("cell").all()) {
     await expect(cell).toHaveText(/^(\d[\d,]*|\d+\.\d %( ⚑)?|–)$/);
   }
   // The shift before's report for the handover, as a page to keep: the early shift of Tuesday,

@@ -424,11 +424,16 @@ impl TwinHandle {
         twin.shifts(now)
     }
 
-    /// The figures of the day or the week of the running shift, as of the newest event.
-    pub fn totals(&self, period: takt_twin::totals::Period) -> takt_twin::totals::PeriodTotals {
+    /// The figures of the day or the week of the running shift (or of the plant date `on`), as
+    /// of the newest event.
+    pub fn totals(
+        &self,
+        period: takt_twin::totals::Period,
+        on: Option<takt_twin::totals::PlantDate>,
+    ) -> takt_twin::totals::PeriodTotals {
         let twin = self.lock();
         let now = twin.newest_ms().unwrap_or(self.start_ms);
-        twin.totals(now, period)
+        twin.totals(now, period, on)
     }
 
     /// The report of the running shift or the one before, as of the newest event, without the

@@ -106,6 +106,10 @@ struct TotalsArgs {
     /// `day` (the plant's day of the running shift) or `week` (its week, Monday to Sunday).
     #[arg(long, default_value = "day", value_parser = |s: &str| s.parse::<takt_twin::totals::Period>().map_err(|e| e.to_string()))]
     period: takt_twin::totals::Period,
+    /// An earlier day, or a day of an earlier week, in the plant's calendar: 2026-01-05
+    /// (default: the running shift's).
+    #[arg(long, value_parser = |s: &str| s.parse::<takt_twin::totals::PlantDate>().map_err(|e| e.to_string()))]
+    date: Option<takt_twin::totals::PlantDate>,
 }
 
 #[derive(clap::Args)]
@@ -500,9 +504,10 @@ pub fn twin(args: TwinArgs) -> Result<ExitCode> {
         TwinCommand::State(args) => args.show(Twin::state, print_state),
         TwinCommand::Shifts(args) => args.show(Twin::shifts, print_shifts),
         TwinCommand::Orders(args) => crate::twin_orders::run(args),
-        TwinCommand::Totals(args) => args
-            .mirror
-            .show(|twin, now| twin.totals(now, args.period), print_totals),
+        TwinCommand::Totals(args) => args.mirror.show(
+            |twin, now| twin.totals(now, args.period, args.date),
+            print_totals,
+        ),
     }
 }
 
@@ -616,6 +621,9 @@ fn print_totals(totals: &takt_twin::totals::PeriodTotals) {
     let mut flagged = false;
     println!("{}", machines_table(&totals.machines, &mut flagged));
     standard_note(flagged);
+    for note in &totals.notes {
+        println!("{}", takt_model::quantity::wrap(note, 100));
+    }
 }
 
 pub(crate) fn print_state(state: &TwinState) {

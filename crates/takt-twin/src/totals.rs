@@ -4,9 +4,13 @@
 //! time over planned busy time of all the shifts, and so on), not averaged over shifts. A shift
 //! belongs to the day it starts on: a night shift from 22:00 to 06:00 is the day's it began.
 //!
+//! An earlier day or week is asked for by a plant date in it ([`PlantDate`], "2026-01-05"): the
+//! day before the running shift's is "yesterday" on the board.
+//!
 //! Made from what the twin keeps per shift (the running shift, the one before and
 //! [`EARLIER_SHIFTS`](crate::mirror::EARLIER_SHIFTS) before it: three weeks of three shifts a
-//! working day), so a week is whole while fewer than 45 shifts ended in it.
+//! working day), so a week is whole while fewer than 45 shifts ended in it; a period that
+//! begins before the oldest shift kept says so (`notes`).
 
 use crate::Twin;
 use crate::mirror::ShiftFigures;
@@ -35,6 +39,35 @@ impl std::str::FromStr for Period {
             "week" => Ok(Period::Week),
             other => Err(PeriodError(crate::orders::clip(other))),
         }
+    }
+}
+
+/// A day of the plant's calendar, ISO 8601 ("2026-01-05"): the days since 1970-01-01.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PlantDate(i64);
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("date `{0}` is not a day of the calendar written YYYY-MM-DD")]
+pub struct DateError(pub String);
+
+impl std::str::FromStr for PlantDate {
+    type Err = DateError;
+    fn from_str(text: &str) -> Result<PlantDate, DateError> {
+        let wrong = || DateError(crate::orders::clip(text));
+        let digits = |r: std::ops::Range<usize>| {
+            text.get(r)
+                .filter(|d| d.bytes().all(|b| b.is_ascii_digit()))
+                .ok_or_else(wrong)
+        };
+        if text.len() != 10 || text.as_bytes()[4] != b'-' || text.as_bytes()[7] != b'-' {
+            return Err(wrong());
+        }
+        let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+        // The time parser checks the day against its month (no 2026-02-30).
+        let midnight =
+            takt_model::time::parse_rfc3339_ms(&format!("{year}-{month}-{day}T00:00:00Z"))
+                .map_err(|_| wrong())?;
+        Ok(PlantDate(midnight.div_euclid(DAY_MS)))
     }
 }
 
@@ -82,6 +115,8 @@ pub struct PeriodTotals {
     pub shifts: Vec<CountedShift>,
     /// Each machine that counted in them, in the line's order.
     pub machines: Vec<MachineShift>,
+    /// What the figures leave out: shifts older than the twin keeps, a period still to come.
+    pub notes: Vec<String>,
 }
 
 /// A shift counted in a period.
@@ -127,12 +162,14 @@ impl Sum {
 }
 
 impl Twin {
-    /// The figures of the `period` (the plant's day or week) of the shift running at `now_ms`
-    /// (see the module docs).
-    pub fn totals(&self, now_ms: i64, period: Period) -> PeriodTotals {
+    /// The figures of the `period` (the plant's day or week) of the shift running at `now_ms`,
+    /// or of the one holding the plant date `on` (see the module docs).
+    pub fn totals(&self, now_ms: i64, period: Period, on: Option<PlantDate>) -> PeriodTotals {
         let view = self.mirror.view(now_ms);
         let running = crate::mirror::shift_of(&view, self.mirror.shift_clock(), now_ms);
-        let (start_ms, end_ms) = period.around(running.start_ms, self.utc_offset_min);
+        let offset_ms = i64::from(self.utc_offset_min) * 60_000;
+        let at = on.map_or(running.start_ms, |d| d.0 * DAY_MS - offset_ms);
+        let (start_ms, end_ms) = period.around(at, self.utc_offset_min);
         let within = |t: i64| (start_ms..end_ms).contains(&t);
         let mut shifts: BTreeMap<i64, CountedShift> = BTreeMap::new();
         let mut counted = |w: &takt_model::shift::ShiftWindow| {
@@ -146,7 +183,16 @@ impl Twin {
             });
         };
         let mut machines: Vec<(&String, Sum)> = Vec::new();
+        // The oldest shift kept of a machine that keeps as many as it can: older ones are gone.
+        let mut kept_from: Option<i64> = None;
         for (name, st) in &view {
+            if st.earlier_shifts.len() == crate::mirror::EARLIER_SHIFTS
+                && let Some(oldest) = st.earlier_shifts.front()
+            {
+                kept_from = Some(
+                    kept_from.map_or(oldest.shift.start_ms, |k: i64| k.max(oldest.shift.start_ms)),
+                );
+            }
             let mut sum = Sum::default();
             let mut any = false;
             let ended: Vec<&ShiftFigures> = st
@@ -178,6 +224,26 @@ impl Twin {
             }
         }
         machines.sort_by_key(|(name, _)| self.line_order.get(*name).copied());
+        let mut notes = Vec::new();
+        if let Some(kept) = kept_from.filter(|k| start_ms < *k) {
+            // As people read it: "2026-01-07 06:00" (plant time).
+            let t = self.plant_time(kept);
+            let minute = match (t.get(..10), t.get(11..16)) {
+                (Some(day), Some(clock)) => format!("{day} {clock}"),
+                _ => t,
+            };
+            notes.push(format!(
+                "the twin keeps the last {} shifts, from {minute} (plant time): the {} counts only those",
+                crate::mirror::EARLIER_SHIFTS + 2,
+                period.name()
+            ));
+        }
+        if start_ms > now_ms {
+            notes.push(format!(
+                "the {} begins after the twin's newest event: nothing to count yet",
+                period.name()
+            ));
+        }
         PeriodTotals {
             period: period.name().into(),
             start: self.plant_time(start_ms),
@@ -186,6 +252,7 @@ impl Twin {
             end_ms,
             now: self.plant_time(now_ms),
             shifts: shifts.into_values().collect(),
+            notes,
             machines: machines
                 .into_iter()
                 .map(|(name, s)| {
@@ -232,5 +299,20 @@ mod tests {
             "month".parse::<Period>().err().map(|e| e.0),
             Some("month".into())
         );
+        // A plant date is its day; a date that is none is refused.
+        let day: PlantDate = "2026-01-07".parse().expect("a date");
+        assert_eq!(
+            Period::Day.around(day.0 * DAY_MS - 3_600_000, 60).0,
+            ms("2026-01-07T00:00:00+01:00")
+        );
+        for wrong in [
+            "2026-02-30",
+            "2026-1-07",
+            "07.01.2026",
+            "2026-01-07T00:00",
+            "yesterday",
+        ] {
+            assert!(wrong.parse::<PlantDate>().is_err(), "{wrong}");
+        }
     }
 }

@@ -35,19 +35,24 @@ function useShifts(key: number | undefined): { shifts: EndedShift[] | null; erro
   return { shifts, error };
 }
 
-/** The day's and the week's figures of the running shift (GET /twin/totals), read again every
- * minute and when a shift ends (`key`: the shift before's start; null until the state is known,
- * so that opening the board reads them once). */
-function useTotals(key: number | null): { totals: PeriodTotals[]; error: string | null } {
+/** The day's and the week's figures of the running shift and yesterday's (GET /twin/totals, the
+ * day before by its plant date), read again every minute and when a shift ends (`key`: the shift
+ * before's start; null until the state is known, so that opening the board reads them once). */
+function useTotals(key: number | null, offset: number): { totals: PeriodTotals[]; error: string | null } {
   const [totals, setTotals] = useState<PeriodTotals[]>([]);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     if (key === null) return;
     const abort = new AbortController();
+    const totals = (query: string) => get<PeriodTotals>(twinPath(`/totals?${query}`), abort.signal);
     const read = () =>
-      Promise.all(["day", "week"].map((p) => get<PeriodTotals>(twinPath(`/totals?period=${p}`), abort.signal)))
-        .then((t) => {
-          setTotals(t);
+      Promise.all([totals("period=day"), totals("period=week")])
+        .then(async ([day, week]) => {
+          // The plant's day before: its date twelve hours before today's midnight (whatever a
+          // clock change did to the day's length).
+          const before = plantTime(day.start_ms - 12 * 3_600_000, offset).slice(0, 10);
+          const yesterday = await totals(`period=day&date=${before}`);
+          setTotals([day, yesterday, week]);
           setError(null);
         })
         .catch((e: unknown) => {
@@ -59,7 +64,7 @@ function useTotals(key: number | null): { totals: PeriodTotals[]; error: string 
       abort.abort();
       window.clearInterval(timer);
     };
-  }, [key]);
+  }, [key, offset]);
   return { totals, error };
 }
 
@@ -113,18 +118,20 @@ function OeeTable(props: { testId: string; first: string; rows: OeeRow[]; machin
   );
 }
 
-/** A row per period that has figures: the day's and the week's. */
+/** A row per period that has figures: the day's, yesterday's and the week's. */
 function Totals(props: { totals: PeriodTotals[]; machines: string[]; offset: number }) {
   const rows = props.totals
     .filter((t) => t.shifts.length > 0)
-    .map((t) => {
+    .map((t, k) => {
       const date = plantTime(t.start_ms, props.offset).slice(0, 10);
       const soFar = t.shifts.some((s) => s.running) ? " (so far)" : "";
+      const yesterday = t.period === "day" && k === 1 ? " (yesterday)" : "";
       return {
-        key: t.period,
-        label: `${t.period === "day" ? `day ${date}` : `week from ${date}`}${soFar}`,
+        key: `${t.period}-${date}`,
+        label: `${t.period === "day" ? `day ${date}` : `week from ${date}`}${soFar}${yesterday}`,
         title: `${t.shifts.length} shifts`,
         machines: t.machines,
+        notes: t.notes,
       };
     });
   if (!rows.length) return null;
@@ -132,6 +139,14 @@ function Totals(props: { totals: PeriodTotals[]; machines: string[]; offset: num
     <>
       <h3>Day and week</h3>
       <OeeTable testId="period-totals" first="period" rows={rows} machines={props.machines} />
+      {/* What the figures leave out (shifts older than the twin keeps), said with them. */}
+      {rows.flatMap((r) =>
+        r.notes.map((n) => (
+          <p class="quiet" key={`${r.key}-${n}`}>
+            {r.label}: {n}
+          </p>
+        )),
+      )}
     </>
   );
 }
@@ -199,7 +214,7 @@ export function Previous(props: { layout: PlantLayout; assets: Map<string, Asset
   );
   const first = rows.find((r) => r.asset?.previous_shift)?.asset?.previous_shift;
   const { shifts, error } = useShifts(first?.start_ms);
-  const { totals, error: totalsError } = useTotals(props.assets.size > 0 ? (first?.start_ms ?? 0) : null);
+  const { totals, error: totalsError } = useTotals(props.assets.size > 0 ? (first?.start_ms ?? 0) : null, offset);
   // The shift before is the newest ended one, shown above: the others are earlier.
   const earlier = (shifts ?? []).filter((s) => first != null && s.start_ms < first.start_ms);
   return (

@@ -191,11 +191,14 @@ pub struct TotalsQuery {
     /// `day` (the default): the plant's day of the running shift. `week`: its week, Monday to
     /// Sunday.
     pub period: Option<String>,
+    /// An earlier day, or a day of an earlier week, in the plant's calendar: `2026-01-05`
+    /// (default: the running shift's).
+    pub date: Option<String>,
 }
 
 /// A day's or a week's figures: each machine's pieces and ISO 22400 KPIs over the shifts that
-/// started in the plant's day (or week) of the running shift, the running one so far included;
-/// the ratios over the summed times and pieces.
+/// started in the plant's day (or week) of the running shift, the running one so far included,
+/// or of an earlier `date`; the ratios over the summed times and pieces.
 #[utoipa::path(get, path = "/twin/totals", params(TotalsQuery),
     responses((status = 200, description = "OK", body = takt_twin::totals::PeriodTotals), (status = 400, description = "Malformed request (problem+json)", body = Problem)))]
 pub(super) async fn twin_totals(
@@ -208,8 +211,14 @@ pub(super) async fn twin_totals(
         .unwrap_or("day")
         .parse()
         .map_err(|e: takt_twin::totals::PeriodError| Problem::bad_request(e.to_string()))?;
+    let on = q
+        .date
+        .as_deref()
+        .map(str::parse::<takt_twin::totals::PlantDate>)
+        .transpose()
+        .map_err(|e| Problem::bad_request(e.to_string()))?;
     let twin = Arc::clone(&p.twin);
-    Ok(Json(blocking(move || twin.totals(period)).await?))
+    Ok(Json(blocking(move || twin.totals(period, on)).await?))
 }
 
 #[derive(Deserialize, ToSchema, utoipa::IntoParams)]

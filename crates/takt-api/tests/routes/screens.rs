@@ -449,6 +449,33 @@ fn ended_shifts_come_newest_first_with_each_machines_figures() {
     );
     assert_eq!(filler["availability"], 1.0, "{filler}");
     assert_eq!(get(&app, "/twin/totals", Some(READ)).body["period"], "day");
+    // An earlier day by its plant date: Monday's two shifts, whole.
+    let monday = get(&app, "/twin/totals?period=day&date=2026-01-05", Some(READ));
+    assert_eq!(monday.status, 200, "{}", monday.text);
+    let names: Vec<&str> = monday.body["shifts"]
+        .as_array()
+        .map(|s| s.iter().filter_map(|s| s["shift"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(names, ["early", "late"], "{}", monday.body);
+    assert_eq!(monday.body["start"], "2026-01-05T00:00:00.000+01:00");
+    assert_eq!(monday.body["machines"][0]["good"], 40 + 25);
+    assert_eq!(monday.body["notes"], serde_json::json!([]));
+    // A day of the same week gives the week; a day to come says so.
+    assert_eq!(
+        get(&app, "/twin/totals?period=week&date=2026-01-11", Some(READ)).body,
+        week
+    );
+    let later = get(&app, "/twin/totals?date=2026-01-09", Some(READ));
+    assert!(later.body["shifts"].as_array().is_some_and(Vec::is_empty));
+    assert_eq!(
+        later.body["notes"][0],
+        "the day begins after the twin's newest event: nothing to count yet"
+    );
+    assert_problem(
+        &get(&app, "/twin/totals?date=2026-02-30", Some(READ)),
+        400,
+        "bad-request",
+    );
     assert_problem(
         &get(&app, "/twin/totals?period=month", Some(READ)),
         400,
