@@ -3,7 +3,7 @@
 // name and a note, and the board says who did; when the machine runs again the alert goes.
 import { expect, test } from "@playwright/test";
 import { expectAccessible } from "./axe";
-import { countEvent, stateEvent } from "./plant";
+import { countEvent, sendTo, stateEvent } from "./plant";
 import { freePort, killServer, startServer, type Server } from "./server";
 import { watch } from "./watch";
 
@@ -17,14 +17,7 @@ test.afterAll(async () => {
   await killServer(server);
 });
 
-async function send(events: object[]): Promise<void> {
-  const response = await fetch(`${server.url}/twin/events`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(events),
-  });
-  if (!response.ok) throw new Error(`POST /twin/events: ${response.status} ${await response.text()}`);
-}
+const send = (events: object[]) => sendTo(server.url, events);
 
 test("a long stop is an alert the shift leader takes on, and it goes when the machine runs", async ({ page }) => {
   const problems = watch(page, server.url);

@@ -20,6 +20,18 @@ export function countEvent(asset: string, good: number, ms: number = Date.now())
   return { ts: stamp(ms), asset, kind: "count", seq: ++seq, good, product: "cola-033" };
 }
 
+/** Posts `events` to a server of a test's own (`url`, at `path`), none of them refused. */
+export async function sendTo(url: string, events: object[], path = "/twin/events"): Promise<void> {
+  const response = await fetch(`${url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(events),
+  });
+  if (!response.ok) throw new Error(`POST ${path}: ${response.status} ${await response.text()}`);
+  const body = (await response.json()) as { rejected: unknown[] };
+  if (body.rejected.length) throw new Error(`events refused: ${JSON.stringify(body.rejected)}`);
+}
+
 export async function send(request: APIRequestContext, events: object[]): Promise<void> {
   const response = await request.post("/twin/events", { data: events });
   if (!response.ok()) throw new Error(`POST /twin/events: ${response.status()} ${await response.text()}`);

@@ -2,7 +2,7 @@
 // shows the one chosen (its address keeps it), and each plant's events show on its own board only.
 import { expect, test } from "@playwright/test";
 import { expectAccessible } from "./axe";
-import { stateEvent } from "./plant";
+import { sendTo, stateEvent } from "./plant";
 import { freePort, killServer, startServer, type Server } from "./server";
 import { watch } from "./watch";
 
@@ -16,16 +16,7 @@ test.afterAll(async () => {
   await killServer(server);
 });
 
-async function send(path: string, events: object[]): Promise<void> {
-  const response = await fetch(`${server.url}${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(events),
-  });
-  if (!response.ok) throw new Error(`POST ${path}: ${response.status} ${await response.text()}`);
-  const body = (await response.json()) as { rejected: unknown[] };
-  if (body.rejected.length) throw new Error(`events refused: ${JSON.stringify(body.rejected)}`);
-}
+const send = (path: string, events: object[]) => sendTo(server.url, events, path);
 
 test("the board offers the site's plants and shows each plant's own machines and events", async ({ page }) => {
   const problems = watch(page, server.url);

@@ -4,7 +4,7 @@
 import { expect, test } from "@playwright/test";
 import { aroundTheClock } from "./around-the-clock";
 import { expectAccessible } from "./axe";
-import { countEvent, stateEvent } from "./plant";
+import { countEvent, sendTo, stateEvent } from "./plant";
 import { freePort, killServer, startServer, type Server } from "./server";
 import { watch } from "./watch";
 
@@ -19,16 +19,7 @@ test.afterAll(async () => {
   await killServer(server);
 });
 
-async function send(events: object[]): Promise<void> {
-  const response = await fetch(`${server.url}/twin/events`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(events),
-  });
-  if (!response.ok) throw new Error(`POST /twin/events: ${response.status} ${await response.text()}`);
-  const body = (await response.json()) as { rejected: unknown[] };
-  if (body.rejected.length) throw new Error(`events refused: ${JSON.stringify(body.rejected)}`);
-}
+const send = (events: object[]) => sendTo(server.url, events);
 
 test("a TV shows a line of thirteen machines on one screen, every name whole, with its timeline and stops", async ({ page }) => {
   const problems = watch(page, server.url);

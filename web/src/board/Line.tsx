@@ -9,18 +9,23 @@ import { look, reasonText, type ReasonWords } from "../states";
 
 type Station = PlantLayout["stations"][number];
 
+/** ⚑ beside a figure, with what it means on hover. */
+function Flag(props: { flag?: string | undefined }) {
+  return props.flag ? (
+    <span class="flag" title={props.flag}>
+      {" "}
+      ⚑
+    </span>
+  ) : null;
+}
+
 function Kpi(props: { name: string; value: number | null | undefined; flag?: string | undefined }) {
   return (
     <div class="kpi">
       <span class="kpi-name">{props.name}</span>
       <span class="kpi-value">
         {percent(props.value)}
-        {props.flag ? (
-          <span class="flag" title={props.flag}>
-            {" "}
-            ⚑
-          </span>
-        ) : null}
+        <Flag flag={props.flag} />
       </span>
     </div>
   );
@@ -87,45 +92,34 @@ function MachineCard(props: {
           ? `since ${plantClock(since, props.offset)} (${duration((props.now_ms - since) / 1000)})`
           : "\u00a0"}
       </p>
-      {props.dense ? (
-        // The shift's good parts and OEE only: A, P and Q are on the desk's board.
-        <dl class="counts dense-counts">
-          <div>
-            <dt>good</dt>
-            <dd data-testid={`good-${props.name}`}>{count(a?.good)}</dd>
-          </div>
+      <dl class="counts">
+        <div>
+          <dt>good</dt>
+          <dd data-testid={`good-${props.name}`}>{count(a?.good)}</dd>
+        </div>
+        {props.dense ? (
+          // The shift's good parts and OEE only: scrap, A, P and Q are on the desk's board.
           <div>
             <dt>OEE</dt>
             <dd>
               {percent(a?.oee)}
-              {flag ? (
-                <span class="flag" title={flag}>
-                  {" "}
-                  ⚑
-                </span>
-              ) : null}
+              <Flag flag={flag} />
             </dd>
           </div>
-        </dl>
-      ) : (
-        <>
-          <dl class="counts">
-            <div>
-              <dt>good</dt>
-              <dd data-testid={`good-${props.name}`}>{count(a?.good)}</dd>
-            </div>
-            <div>
-              <dt>scrap</dt>
-              <dd>{count(a?.scrap)}</dd>
-            </div>
-          </dl>
-          <div class="kpis">
-            <Kpi name="A" value={a?.availability} />
-            <Kpi name="P" value={a?.performance} flag={flag} />
-            <Kpi name="Q" value={a?.quality} />
-            <Kpi name="OEE" value={a?.oee} flag={flag} />
+        ) : (
+          <div>
+            <dt>scrap</dt>
+            <dd>{count(a?.scrap)}</dd>
           </div>
-        </>
+        )}
+      </dl>
+      {props.dense ? null : (
+        <div class="kpis">
+          <Kpi name="A" value={a?.availability} />
+          <Kpi name="P" value={a?.performance} flag={flag} />
+          <Kpi name="Q" value={a?.quality} />
+          <Kpi name="OEE" value={a?.oee} flag={flag} />
+        </div>
       )}
       {flag ? (
         <p class="warning" title={props.dense ? flag : undefined}>
