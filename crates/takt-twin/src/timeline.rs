@@ -38,16 +38,17 @@ pub enum StopKind {
 }
 
 impl StopKind {
-    pub fn of(state: StateCode) -> StopKind {
+    /// What time in `state` is; `None` for running (no stop at all).
+    pub fn of(state: StateCode) -> Option<StopKind> {
         match state {
-            StateCode::Starved | StateCode::Blocked => StopKind::Wait,
-            StateCode::Off => StopKind::NotScheduled,
-            StateCode::Unknown => StopKind::NoNews,
-            StateCode::Running
-            | StateCode::Idle
+            StateCode::Running => None,
+            StateCode::Starved | StateCode::Blocked => Some(StopKind::Wait),
+            StateCode::Off => Some(StopKind::NotScheduled),
+            StateCode::Unknown => Some(StopKind::NoNews),
+            StateCode::Idle
             | StateCode::Setup
             | StateCode::PlannedDown
-            | StateCode::UnplannedDown => StopKind::Stop,
+            | StateCode::UnplannedDown => Some(StopKind::Stop),
         }
     }
 
@@ -161,14 +162,15 @@ impl Twin {
                 let mut stops: Vec<StopReason> = history
                     .stops
                     .into_iter()
-                    .filter(|((state, _), _)| *state != StateCode::Running)
-                    .map(|((state, reason), total)| StopReason {
-                        state: state.name(),
-                        kind: StopKind::of(state),
-                        reason,
-                        duration_s: total.ms as f64 / 1000.0,
-                        episodes: total.episodes,
-                        mean_s: total.mean_ms().map(|ms| ms / 1000.0),
+                    .filter_map(|((state, reason), total)| {
+                        Some(StopReason {
+                            state: state.name(),
+                            kind: StopKind::of(state)?,
+                            reason,
+                            duration_s: total.ms as f64 / 1000.0,
+                            episodes: total.episodes,
+                            mean_s: total.mean_ms().map(|ms| ms / 1000.0),
+                        })
                     })
                     .collect();
                 stops.sort_by(|a, b| b.duration_s.total_cmp(&a.duration_s));

@@ -120,12 +120,13 @@ function OeeTable(props: { testId: string; first: string; rows: OeeRow[]; machin
 
 /** A row per period that has figures: the day's, yesterday's and the week's. */
 function Totals(props: { totals: PeriodTotals[]; machines: string[]; offset: number }) {
+  // Read as [day, yesterday, week]: the second day is yesterday's, whichever have figures.
   const rows = props.totals
-    .filter((t) => t.shifts.length > 0)
-    .map((t, k) => {
+    .map((t, k) => ({ t, yesterday: t.period === "day" && k === 1 ? " (yesterday)" : "" }))
+    .filter(({ t }) => t.shifts.length > 0)
+    .map(({ t, yesterday }) => {
       const date = plantTime(t.start_ms, props.offset).slice(0, 10);
       const soFar = t.shifts.some((s) => s.running) ? " (so far)" : "";
-      const yesterday = t.period === "day" && k === 1 ? " (yesterday)" : "";
       return {
         key: `${t.period}-${date}`,
         label: `${t.period === "day" ? `day ${date}` : `week from ${date}`}${soFar}${yesterday}`,
