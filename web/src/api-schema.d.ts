@@ -1835,6 +1835,11 @@ export interface components {
         };
         /** @description `GET /twin/totals`: a day's or a week's figures per machine. */
         PeriodTotals: {
+            /**
+             * @description The plant date of the period before (its `date`): the day before, or the week before's
+             *     Monday ("yesterday" on the board).
+             */
+            before_date: string;
             end: string;
             /** Format: int64 */
             end_ms: number;

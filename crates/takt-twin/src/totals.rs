@@ -109,6 +109,9 @@ pub struct PeriodTotals {
     pub end: String,
     pub start_ms: i64,
     pub end_ms: i64,
+    /// The plant date of the period before (its `date`): the day before, or the week before's
+    /// Monday ("yesterday" on the board).
+    pub before_date: String,
     /// The twin's moment (its newest event).
     pub now: String,
     /// The shifts counted, oldest first; the running one counts so far.
@@ -227,11 +230,7 @@ impl Twin {
         let mut notes = Vec::new();
         if let Some(kept) = kept_from.filter(|k| start_ms < *k) {
             // As people read it: "2026-01-07 06:00" (plant time).
-            let t = self.plant_time(kept);
-            let minute = match (t.get(..10), t.get(11..16)) {
-                (Some(day), Some(clock)) => format!("{day} {clock}"),
-                _ => t,
-            };
+            let minute = crate::report::plant_time(&self.plant_time(kept));
             notes.push(format!(
                 "the twin keeps the last {} shifts, from {minute} (plant time): the {} counts only those",
                 crate::mirror::EARLIER_SHIFTS + 2,
@@ -250,6 +249,11 @@ impl Twin {
             end: self.plant_time(end_ms),
             start_ms,
             end_ms,
+            before_date: self
+                .plant_time(start_ms - (end_ms - start_ms))
+                .chars()
+                .take(10)
+                .collect(),
             now: self.plant_time(now_ms),
             shifts: shifts.into_values().collect(),
             notes,

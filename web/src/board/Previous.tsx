@@ -38,7 +38,7 @@ function useShifts(key: number | undefined): { shifts: EndedShift[] | null; erro
 /** The day's and the week's figures of the running shift and yesterday's (GET /twin/totals, the
  * day before by its plant date), read again every minute and when a shift ends (`key`: the shift
  * before's start; null until the state is known, so that opening the board reads them once). */
-function useTotals(key: number | null, offset: number): { totals: PeriodTotals[]; error: string | null } {
+function useTotals(key: number | null): { totals: PeriodTotals[]; error: string | null } {
   const [totals, setTotals] = useState<PeriodTotals[]>([]);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -48,10 +48,7 @@ function useTotals(key: number | null, offset: number): { totals: PeriodTotals[]
     const read = () =>
       Promise.all([totals("period=day"), totals("period=week")])
         .then(async ([day, week]) => {
-          // The plant's day before: its date twelve hours before today's midnight (whatever a
-          // clock change did to the day's length).
-          const before = plantTime(day.start_ms - 12 * 3_600_000, offset).slice(0, 10);
-          const yesterday = await totals(`period=day&date=${before}`);
+          const yesterday = await totals(`period=day&date=${day.before_date}`);
           setTotals([day, yesterday, week]);
           setError(null);
         })
@@ -64,7 +61,7 @@ function useTotals(key: number | null, offset: number): { totals: PeriodTotals[]
       abort.abort();
       window.clearInterval(timer);
     };
-  }, [key, offset]);
+  }, [key]);
   return { totals, error };
 }
 
@@ -215,7 +212,7 @@ export function Previous(props: { layout: PlantLayout; assets: Map<string, Asset
   );
   const first = rows.find((r) => r.asset?.previous_shift)?.asset?.previous_shift;
   const { shifts, error } = useShifts(first?.start_ms);
-  const { totals, error: totalsError } = useTotals(props.assets.size > 0 ? (first?.start_ms ?? 0) : null, offset);
+  const { totals, error: totalsError } = useTotals(props.assets.size > 0 ? (first?.start_ms ?? 0) : null);
   // The shift before is the newest ended one, shown above: the others are earlier.
   const earlier = (shifts ?? []).filter((s) => first != null && s.start_ms < first.start_ms);
   return (

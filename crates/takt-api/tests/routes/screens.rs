@@ -429,11 +429,13 @@ fn ended_shifts_come_newest_first_with_each_machines_figures() {
     };
     let day = totals("day");
     assert_eq!(day["start"], "2026-01-06T00:00:00.000+01:00", "{day}");
+    assert_eq!(day["before_date"], "2026-01-05", "{day}");
     assert_eq!(day["shifts"].as_array().map(Vec::len), Some(1), "{day}");
     assert_eq!(day["shifts"][0]["running"], true);
     assert_eq!(day["machines"][0]["good"], 7);
     let week = totals("week");
     assert_eq!(week["start"], "2026-01-05T00:00:00.000+01:00", "{week}");
+    assert_eq!(week["before_date"], "2025-12-29", "{week}");
     let names: Vec<&str> = week["shifts"]
         .as_array()
         .map(|s| s.iter().filter_map(|s| s["shift"].as_str()).collect())
